@@ -1,0 +1,328 @@
+"""Containers everything else passes around: :class:`Participant` and :class:`Dyad`.
+
+A :class:`Dyad` is one conversation: two participants, each with an :class:`mne.io.Raw` of
+any channel type MNE supports and optional microphone audio, plus one :class:`Transcript`,
+all on one shared time base (seconds from the dyad's time zero; sample ``k`` of a raw is at
+``k / sfreq``). Channel names keep the participant's own names; :meth:`Dyad.to_hypyp` and
+:meth:`Dyad.merged_raw` add HyPyP's ``_S1`` / ``_S2`` suffixes.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .transcript import Transcript
+from .utils import ExclusionLog, logger
+
+SUFFIXES = ("_S1", "_S2")
+
+
+@dataclass
+class Participant:
+    """One participant of a dyad.
+
+    Parameters
+    ----------
+    id : str
+        Participant id, also the speaker label in the transcript.
+    raw : mne.io.BaseRaw
+        The neural recording (EEG, MEG, iEEG, fNIRS, fMRI ROI series as ``misc``…).
+    role : str
+        Free label, e.g. ``'speaker'``, ``'parent'``, ``'child'``, ``'A'``.
+    audio : numpy.ndarray | None
+        Microphone samples, 1-D, on the dyad clock (sample 0 at t = 0).
+    audio_sfreq : float | None
+        Audio sampling rate in Hz (required with ``audio``).
+    """
+
+    id: str
+    raw: object
+    role: str = ""
+    audio: np.ndarray | None = None
+    audio_sfreq: float | None = None
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        import mne
+
+        self.id = str(self.id)
+        if not isinstance(self.raw, mne.io.BaseRaw):
+            raise TypeError(
+                f"Participant {self.id!r}: raw must be an mne.io.Raw; got {type(self.raw).__name__} "
+                "(wrap arrays with mne.io.RawArray)"
+            )
+        if self.audio is not None:
+            audio = np.asarray(self.audio)
+            if audio.ndim != 1:
+                raise ValueError(
+                    f"Participant {self.id!r}: audio must be 1-D (one microphone); got shape "
+                    f"{audio.shape}"
+                )
+            if self.audio_sfreq is None or not np.isfinite(self.audio_sfreq) or self.audio_sfreq <= 0:
+                raise ValueError(
+                    f"Participant {self.id!r}: audio given without a valid audio_sfreq "
+                    f"(got {self.audio_sfreq!r}); pass the microphone sampling rate in Hz"
+                )
+            self.audio = audio
+            self.audio_sfreq = float(self.audio_sfreq)
+
+    @property
+    def sfreq(self) -> float:
+        return float(self.raw.info["sfreq"])
+
+    @property
+    def duration(self) -> float:
+        return self.raw.n_times / self.sfreq
+
+    @property
+    def audio_duration(self) -> float | None:
+        return None if self.audio is None else len(self.audio) / self.audio_sfreq
+
+    def copy(self) -> Participant:
+        return Participant(
+            id=self.id,
+            raw=self.raw.copy(),
+            role=self.role,
+            audio=None if self.audio is None else self.audio.copy(),
+            audio_sfreq=self.audio_sfreq,
+            info=_copy.deepcopy(self.info),
+        )
+
+
+class Dyad:
+    """One conversation between two participants on one clock.
+
+    Parameters
+    ----------
+    participants : sequence of Participant
+        Exactly two; the first gets HyPyP's ``_S1`` suffix, the second ``_S2``.
+    transcript : Transcript | None
+        Speaker labels must be participant ids.
+    dyad_id : str
+        Identifier of the dyad.
+    meta : dict | None
+        Free metadata (task, site, clock-alignment reports…).
+    check_sfreq : bool
+        If True (default) both recordings must share one sampling rate.
+    """
+
+    def __init__(
+        self,
+        participants: Sequence[Participant],
+        transcript: Transcript | None = None,
+        *,
+        dyad_id: str = "dyad",
+        meta: dict | None = None,
+        exclusions: ExclusionLog | None = None,
+        check_sfreq: bool = True,
+    ):
+        participants = list(participants)
+        if len(participants) != 2:
+            raise ValueError(f"a Dyad needs exactly 2 participants; got {len(participants)}")
+        if participants[0].id == participants[1].id:
+            raise ValueError(f"the two participants share one id {participants[0].id!r}")
+        if check_sfreq and participants[0].sfreq != participants[1].sfreq:
+            raise ValueError(
+                f"dyad {dyad_id!r}: sampling rates differ ({participants[0].id}: "
+                f"{participants[0].sfreq} Hz, {participants[1].id}: {participants[1].sfreq} Hz); "
+                "resample one recording (raw.resample) or pass check_sfreq=False"
+            )
+        self.participants = participants
+        self.dyad_id = str(dyad_id)
+        self.meta = dict(meta or {})
+        self.exclusions = exclusions if exclusions is not None else ExclusionLog()
+        self.transcript = None
+        if transcript is not None:
+            self.set_transcript(transcript)
+
+    # ------------------------------------------------------------------ access
+    @property
+    def ids(self) -> list[str]:
+        return [p.id for p in self.participants]
+
+    @property
+    def sfreq(self) -> float:
+        return self.participants[0].sfreq
+
+    @property
+    def duration(self) -> float:
+        """Length of the shorter recording (s): the span where both brains are recorded."""
+        return min(p.duration for p in self.participants)
+
+    @property
+    def raws(self) -> list:
+        return [p.raw for p in self.participants]
+
+    def __getitem__(self, key: int | str) -> Participant:
+        if isinstance(key, int | np.integer):
+            return self.participants[int(key)]
+        for p in self.participants:
+            if p.id == key:
+                return p
+        raise KeyError(f"no participant {key!r} in dyad {self.dyad_id!r}; ids are {self.ids}")
+
+    def other(self, pid: str) -> Participant:
+        """The conversational partner of participant ``pid``."""
+        a, b = self.participants
+        if pid == a.id:
+            return b
+        if pid == b.id:
+            return a
+        raise KeyError(f"no participant {pid!r} in dyad {self.dyad_id!r}; ids are {self.ids}")
+
+    def suffix(self, pid: str) -> str:
+        """HyPyP suffix (``'_S1'`` or ``'_S2'``) of participant ``pid``."""
+        return SUFFIXES[self.ids.index(self[pid].id)]
+
+    def __repr__(self) -> str:
+        parts = []
+        for p, suf in zip(self.participants, SUFFIXES):
+            types = sorted(set(p.raw.get_channel_types()))
+            au = f", audio {p.audio_duration:.1f} s" if p.audio is not None else ""
+            parts.append(f"{p.id}{suf} ({p.role or 'no role'}): {len(p.raw.ch_names)} ch {'/'.join(types)}{au}")
+        tr = repr(self.transcript) if self.transcript is not None else "no transcript"
+        ex = f", {self.exclusions.total()} excluded" if len(self.exclusions) else ""
+        return (
+            f"<Dyad {self.dyad_id!r} | {self.duration:.1f} s at {self.sfreq:g} Hz | "
+            f"{'; '.join(parts)} | {tr}{ex}>"
+        )
+
+    # ------------------------------------------------------------------ editing
+    def set_transcript(self, transcript: Transcript, *, check_duration: bool = True) -> None:
+        """Attach ``transcript`` after checking speakers (and times, if ``check_duration``)."""
+        if not isinstance(transcript, Transcript):
+            raise TypeError(f"transcript must be a Transcript; got {type(transcript).__name__}")
+        transcript.validate(
+            duration=self.duration if check_duration else None, speakers=self.ids
+        )
+        for p in self.participants:
+            if p.audio is not None and transcript.n_words:
+                spoken = transcript.words.query("speaker == @p.id")
+                if len(spoken) and spoken["offset"].max() > p.audio_duration + 1e-6:
+                    raise ValueError(
+                        f"dyad {self.dyad_id!r}: the audio of {p.id!r} lasts "
+                        f"{p.audio_duration:.3f} s but the transcript has words of {p.id!r} up "
+                        f"to {spoken['offset'].max():.3f} s; give the full audio or crop the "
+                        "transcript"
+                    )
+        self.transcript = transcript
+
+    def copy(self) -> Dyad:
+        return Dyad(
+            [p.copy() for p in self.participants],
+            None if self.transcript is None else self.transcript.copy(),
+            dyad_id=self.dyad_id,
+            meta=_copy.deepcopy(self.meta),
+            exclusions=self.exclusions.copy(),
+            check_sfreq=False,
+        )
+
+    def crop(self, tmin: float = 0.0, tmax: float | None = None) -> Dyad:
+        """Crop recordings, audio and transcript to ``[tmin, tmax]`` (in place; returns self).
+
+        Times are re-zeroed at ``tmin``. Words not wholly inside the window are removed and
+        counted in :attr:`exclusions`.
+        """
+        if tmax is None:
+            tmax = self.duration
+        if not 0 <= tmin < tmax <= self.duration + 1e-9:
+            raise ValueError(
+                f"crop window [{tmin}, {tmax}] must satisfy 0 <= tmin < tmax <= duration "
+                f"({self.duration:.3f} s)"
+            )
+        for p in self.participants:
+            last = (p.raw.n_times - 1) / p.sfreq
+            p.raw.crop(tmin, min(tmax, last), include_tmax=False)
+            # MNE keeps first_samp; our clock is raw.times, which restarts at 0 after crop
+            if p.audio is not None:
+                a0 = int(round(tmin * p.audio_sfreq))
+                a1 = int(round(tmax * p.audio_sfreq))
+                p.audio = p.audio[a0:a1].copy()
+        if self.transcript is not None:
+            n0 = self.transcript.n_words
+            self.transcript = self.transcript.crop(tmin, tmax)
+            n_out = n0 - self.transcript.n_words
+            if n_out:
+                self.exclusions.add(
+                    "crop", "word", f"outside [{tmin}, {tmax}] s", "cropped out", n_out
+                )
+        return self
+
+    # ------------------------------------------------------------------ HyPyP bridge
+    def merged_raw(self):
+        """One :class:`mne.io.Raw` with both participants' channels, suffixed ``_S1``/``_S2``."""
+        import mne
+
+        raws = []
+        n = min(p.raw.n_times for p in self.participants)
+        for p, suf in zip(self.participants, SUFFIXES):
+            r = p.raw.copy().crop(0, (n - 1) / p.sfreq)
+            r.rename_channels({ch: f"{ch}{suf}" for ch in r.ch_names})
+            raws.append(r)
+        info = mne.create_info(
+            raws[0].ch_names + raws[1].ch_names,
+            self.sfreq,
+            raws[0].get_channel_types() + raws[1].get_channel_types(),
+        )
+        data = np.concatenate([r.get_data() for r in raws])
+        return mne.io.RawArray(data, info, verbose=False)
+
+    def to_hypyp(self, epochs_s1, epochs_s2=None):
+        """Return data shaped like HyPyP's ``(2, n_epochs, n_channels, n_times)`` array.
+
+        Parameters
+        ----------
+        epochs_s1, epochs_s2 : mne.Epochs
+            Matched epochs of participant 1 and 2 (or a list of two).
+        """
+        if epochs_s2 is None:
+            epochs_s1, epochs_s2 = epochs_s1
+        a, b = epochs_s1.get_data(), epochs_s2.get_data()
+        if a.shape != b.shape:
+            raise ValueError(f"epochs of the two participants differ in shape: {a.shape} vs {b.shape}")
+        return np.stack([a, b])
+
+    def summary(self) -> pd.DataFrame:
+        """One row per participant: id, role, suffix, channels, types, sfreq, duration, words."""
+        rows = []
+        for p, suf in zip(self.participants, SUFFIXES):
+            nw = 0
+            if self.transcript is not None:
+                nw = int((self.transcript.words["speaker"] == p.id).sum())
+            rows.append(
+                {
+                    "dyad": self.dyad_id,
+                    "participant": p.id,
+                    "role": p.role,
+                    "suffix": suf,
+                    "n_channels": len(p.raw.ch_names),
+                    "ch_types": "/".join(sorted(set(p.raw.get_channel_types()))),
+                    "sfreq": p.sfreq,
+                    "duration_s": p.duration,
+                    "audio_s": p.audio_duration,
+                    "n_words": nw,
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def make_participant_raw(data: np.ndarray, sfreq: float, ch_names=None, ch_types="eeg", montage=None):
+    """Convenience: wrap a ``(n_channels, n_times)`` array (volts for EEG) in an ``mne.io.RawArray``."""
+    import mne
+
+    data = np.asarray(data, float)
+    if data.ndim != 2:
+        raise ValueError(f"data must be (n_channels, n_times); got shape {data.shape}")
+    if ch_names is None:
+        ch_names = [f"ch{i:02d}" for i in range(data.shape[0])]
+    info = mne.create_info(list(ch_names), float(sfreq), ch_types)
+    raw = mne.io.RawArray(data, info, verbose=False)
+    if montage is not None:
+        raw.set_montage(montage, on_missing="ignore", verbose=False)
+    logger.debug("made raw %s", raw)
+    return raw

@@ -1,0 +1,19 @@
+"""Shared helpers: logging with ``verbose=``, validation, progress bars, exclusion log."""
+
+from ._logging import logger, set_log_level, verbose_context
+from ._progress import progress
+from ._exclusions import ExclusionLog
+from ._validation import atomic_path, atomic_write, check_option, check_positive, check_random_state
+
+__all__ = [
+    "logger",
+    "set_log_level",
+    "verbose_context",
+    "progress",
+    "ExclusionLog",
+    "check_random_state",
+    "check_option",
+    "check_positive",
+    "atomic_write",
+    "atomic_path",
+]

@@ -1,0 +1,58 @@
+"""Logging: one package logger and MNE-style ``verbose`` handling."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+logger = logging.getLogger("hyperalign")
+if not logger.handlers:
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("[hyperalign] %(levelname)s: %(message)s"))
+    logger.addHandler(_handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
+
+
+def _to_level(verbose: bool | str | int | None) -> int | None:
+    if verbose is None:
+        return None
+    if isinstance(verbose, bool):
+        return logging.INFO if verbose else logging.WARNING
+    if isinstance(verbose, int):
+        return verbose
+    key = str(verbose).lower()
+    if key not in _LEVELS:
+        raise ValueError(f"verbose must be a bool, an int or one of {sorted(_LEVELS)}; got {verbose!r}")
+    return _LEVELS[key]
+
+
+def set_log_level(verbose: bool | str | int | None = "info") -> None:
+    """Set the package log level (``True`` = INFO, ``False`` = WARNING, or a level name)."""
+    level = _to_level(verbose)
+    if level is not None:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def verbose_context(verbose: bool | str | int | None) -> Iterator[None]:
+    """Temporarily set the log level for the duration of a call (``None`` keeps it)."""
+    level = _to_level(verbose)
+    if level is None:
+        yield
+        return
+    old = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
