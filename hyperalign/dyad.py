@@ -63,7 +63,11 @@ class Participant:
                     f"Participant {self.id!r}: audio must be 1-D (one microphone); got shape "
                     f"{audio.shape}"
                 )
-            if self.audio_sfreq is None or not np.isfinite(self.audio_sfreq) or self.audio_sfreq <= 0:
+            if (
+                self.audio_sfreq is None
+                or not np.isfinite(self.audio_sfreq)
+                or self.audio_sfreq <= 0
+            ):
                 raise ValueError(
                     f"Participant {self.id!r}: audio given without a valid audio_sfreq "
                     f"(got {self.audio_sfreq!r}); pass the microphone sampling rate in Hz"
@@ -184,7 +188,9 @@ class Dyad:
         for p, suf in zip(self.participants, SUFFIXES):
             types = sorted(set(p.raw.get_channel_types()))
             au = f", audio {p.audio_duration:.1f} s" if p.audio is not None else ""
-            parts.append(f"{p.id}{suf} ({p.role or 'no role'}): {len(p.raw.ch_names)} ch {'/'.join(types)}{au}")
+            parts.append(
+                f"{p.id}{suf} ({p.role or 'no role'}): {len(p.raw.ch_names)} ch {'/'.join(types)}{au}"
+            )
         tr = repr(self.transcript) if self.transcript is not None else "no transcript"
         ex = f", {self.exclusions.total()} excluded" if len(self.exclusions) else ""
         return (
@@ -197,9 +203,7 @@ class Dyad:
         """Attach ``transcript`` after checking speakers (and times, if ``check_duration``)."""
         if not isinstance(transcript, Transcript):
             raise TypeError(f"transcript must be a Transcript; got {type(transcript).__name__}")
-        transcript.validate(
-            duration=self.duration if check_duration else None, speakers=self.ids
-        )
+        transcript.validate(duration=self.duration if check_duration else None, speakers=self.ids)
         for p in self.participants:
             if p.audio is not None and transcript.n_words:
                 spoken = transcript.words.query("speaker == @p.id")
@@ -284,7 +288,9 @@ class Dyad:
             epochs_s1, epochs_s2 = epochs_s1
         a, b = epochs_s1.get_data(), epochs_s2.get_data()
         if a.shape != b.shape:
-            raise ValueError(f"epochs of the two participants differ in shape: {a.shape} vs {b.shape}")
+            raise ValueError(
+                f"epochs of the two participants differ in shape: {a.shape} vs {b.shape}"
+            )
         return np.stack([a, b])
 
     def summary(self) -> pd.DataFrame:
@@ -311,7 +317,9 @@ class Dyad:
         return pd.DataFrame(rows)
 
 
-def make_participant_raw(data: np.ndarray, sfreq: float, ch_names=None, ch_types="eeg", montage=None):
+def make_participant_raw(
+    data: np.ndarray, sfreq: float, ch_names=None, ch_types="eeg", montage=None
+):
     """Convenience: wrap a ``(n_channels, n_times)`` array (volts for EEG) in an ``mne.io.RawArray``."""
     import mne
 

@@ -265,10 +265,10 @@ class Transcript:
         new.fixes = list(self.fixes)
         return new
 
-    def _rebuild(self, words: pd.DataFrame, duration: float | None) -> Transcript:
+    def _rebuild(self, words: pd.DataFrame, duration: float | None, speakers=None) -> Transcript:
         return Transcript(
             words.drop(columns=["utterance_id"]) if self.segmentation == "pause" else words,
-            speakers=self.speakers,
+            speakers=self.speakers if speakers is None else speakers,
             duration=duration,
             pause_threshold=self.pause_threshold,
             segmentation=self.segmentation,
@@ -302,9 +302,7 @@ class Transcript:
         """Return a transcript with speaker labels renamed by ``mapping``."""
         w = self._words.copy()
         w["speaker"] = w["speaker"].map(lambda s: mapping.get(s, s))
-        new = self._rebuild(w, self.duration)
-        new.speakers = [mapping.get(s, s) for s in self.speakers]
-        return new
+        return self._rebuild(w, self.duration, [mapping.get(s, s) for s in self.speakers])
 
     def validate(
         self, *, duration: float | None = None, speakers: Iterable[str] | None = None
@@ -341,9 +339,13 @@ def _check_words(words: pd.DataFrame, *, speakers=None, duration=None) -> list[s
     last_on: dict[str, float] = {}
     for i in range(len(words)):
         if not np.isfinite(on[i]):
-            problems.append(f"row {i} (onset): expected a finite time in s, got {words['onset'].iloc[i]!r}")
+            problems.append(
+                f"row {i} (onset): expected a finite time in s, got {words['onset'].iloc[i]!r}"
+            )
         if not np.isfinite(off[i]):
-            problems.append(f"row {i} (offset): expected a finite time in s, got {words['offset'].iloc[i]!r}")
+            problems.append(
+                f"row {i} (offset): expected a finite time in s, got {words['offset'].iloc[i]!r}"
+            )
         if np.isfinite(on[i]) and np.isfinite(off[i]) and off[i] < on[i]:
             problems.append(
                 f"row {i} (offset): negative duration, offset {off[i]:.3f} s < onset {on[i]:.3f} s"
@@ -361,7 +363,9 @@ def _check_words(words: pd.DataFrame, *, speakers=None, duration=None) -> list[s
             problems.append(f"row {i} (confidence): expected 0-1, got {conf[i]}")
         if duration is not None:
             if np.isfinite(on[i]) and on[i] < 0:
-                problems.append(f"row {i} (onset): {on[i]:.3f} s is before the recording start (0 s)")
+                problems.append(
+                    f"row {i} (onset): {on[i]:.3f} s is before the recording start (0 s)"
+                )
             if np.isfinite(off[i]) and off[i] > duration + 1e-9:
                 problems.append(
                     f"row {i} (offset): {off[i]:.3f} s is past the end of the recording "

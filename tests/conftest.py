@@ -43,6 +43,8 @@ def small_dyad(small_words):
     import hyperalign as ha
 
     rng = np.random.default_rng(0)
-    raws = [ha.make_participant_raw(rng.standard_normal((4, 1000)) * 1e-6, 100.0) for _ in range(2)]
+    raws = [
+        ha.make_participant_raw(rng.standard_normal((4, 1000)) * 1e-6, 100.0) for _ in range(2)
+    ]
     tr = ha.Transcript(small_words, speakers=["A", "B"])
     return ha.Dyad([ha.Participant("A", raws[0]), ha.Participant("B", raws[1])], tr, dyad_id="d01")

@@ -1,9 +1,15 @@
 """Shared helpers: logging with ``verbose=``, validation, progress bars, exclusion log."""
 
+from ._exclusions import ExclusionLog
 from ._logging import logger, set_log_level, verbose_context
 from ._progress import progress
-from ._exclusions import ExclusionLog
-from ._validation import atomic_path, atomic_write, check_option, check_positive, check_random_state
+from ._validation import (
+    atomic_path,
+    atomic_write,
+    check_option,
+    check_positive,
+    check_random_state,
+)
 
 __all__ = [
     "logger",

@@ -32,7 +32,9 @@ def _to_level(verbose: bool | str | int | None) -> int | None:
         return verbose
     key = str(verbose).lower()
     if key not in _LEVELS:
-        raise ValueError(f"verbose must be a bool, an int or one of {sorted(_LEVELS)}; got {verbose!r}")
+        raise ValueError(
+            f"verbose must be a bool, an int or one of {sorted(_LEVELS)}; got {verbose!r}"
+        )
     return _LEVELS[key]
 
 
