@@ -53,8 +53,8 @@ class Participant:
         self.id = str(self.id)
         if not isinstance(self.raw, mne.io.BaseRaw):
             raise TypeError(
-                f"Participant {self.id!r}: raw must be an mne.io.Raw; got {type(self.raw).__name__} "
-                "(wrap arrays with mne.io.RawArray)"
+                f"Participant {self.id!r}: raw must be an mne.io.Raw; got "
+                f"{type(self.raw).__name__} (wrap arrays with mne.io.RawArray)"
             )
         if self.audio is not None:
             audio = np.asarray(self.audio)
@@ -189,7 +189,8 @@ class Dyad:
             types = sorted(set(p.raw.get_channel_types()))
             au = f", audio {p.audio_duration:.1f} s" if p.audio is not None else ""
             parts.append(
-                f"{p.id}{suf} ({p.role or 'no role'}): {len(p.raw.ch_names)} ch {'/'.join(types)}{au}"
+                f"{p.id}{suf} ({p.role or 'no role'}): "
+                f"{len(p.raw.ch_names)} ch {'/'.join(types)}{au}"
             )
         tr = repr(self.transcript) if self.transcript is not None else "no transcript"
         ex = f", {self.exclusions.total()} excluded" if len(self.exclusions) else ""
@@ -320,7 +321,7 @@ class Dyad:
 def make_participant_raw(
     data: np.ndarray, sfreq: float, ch_names=None, ch_types="eeg", montage=None
 ):
-    """Convenience: wrap a ``(n_channels, n_times)`` array (volts for EEG) in an ``mne.io.RawArray``."""
+    """Wrap a ``(n_channels, n_times)`` array (volts for EEG) in an ``mne.io.RawArray``."""
     import mne
 
     data = np.asarray(data, float)
