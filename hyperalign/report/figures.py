@@ -1,0 +1,151 @@
+"""Figures of a pipeline run (each drawn by a function that returns a matplotlib Figure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..utils import atomic_path, logger
+
+
+def plot_sync_overview(sync: pd.DataFrame, value: str = "sync_z", metric: str | None = None):
+    """Mean synchrony per band (rows) x ROI (columns), one panel per lag.
+
+    Parameters
+    ----------
+    sync : DataFrame
+        The utterance summary table (``summarize_utterances``): band, roi, lag, metric, value.
+    value : str
+        Column to average (``'sync'`` raw or ``'sync_z'`` surrogate-corrected).
+    """
+    import matplotlib.pyplot as plt
+
+    if value not in sync.columns:
+        raise ValueError(f"value must be a column of the sync table; got {value!r}")
+    df = sync if metric is None else sync[sync["metric"] == metric]
+    lags = sorted(df["lag"].unique())
+    fig, axes = plt.subplots(1, len(lags), figsize=(3.2 * len(lags) + 1, 3), squeeze=False)
+    vmax = np.nanmax(np.abs(df.groupby(["band", "roi", "lag"])[value].mean().to_numpy()))
+    for ax, lag in zip(axes[0], lags):
+        piv = df[df["lag"] == lag].pivot_table(index="band", columns="roi", values=value)
+        im = ax.imshow(piv.to_numpy(), cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
+        ax.set_xticks(range(piv.shape[1]), piv.columns, rotation=45, ha="right")
+        ax.set_yticks(range(piv.shape[0]), piv.index)
+        ax.set_title(f"lag {lag * 1000:.0f} ms")
+    fig.colorbar(im, ax=axes[0].tolist(), label=f"mean {value}")
+    fig.suptitle(f"Inter-brain synchrony ({metric or 'all metrics'}), speaker -> listener")
+    return fig
+
+
+def plot_lag_summary(sync: pd.DataFrame, value: str = "sync_z", metric: str | None = None):
+    """Synchrony against listener lag, one line per band (mean +- SEM over utterances)."""
+    import matplotlib.pyplot as plt
+
+    df = sync if metric is None else sync[sync["metric"] == metric]
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    for band, g in df.groupby("band", sort=False):
+        per = g.groupby(["lag", "dyad", "utterance_id"])[value].mean().groupby("lag")
+        m, se = per.mean(), per.sem()
+        ax.errorbar(m.index * 1000, m.to_numpy(), yerr=se.to_numpy(), marker="o", label=band)
+    ax.axhline(0 if value.endswith("_z") else np.nan, color="k", lw=0.5)
+    ax.set_xlabel("listener lag (ms)")
+    ax.set_ylabel(value)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cell_effects(results: pd.DataFrame, alpha: float = 0.05):
+    """Semantic coefficient (with CI) in every band x ROI x lag cell; significant cells filled."""
+    import matplotlib.pyplot as plt
+
+    df = results.reset_index(drop=True)
+    labels = [
+        " / ".join(str(df.at[i, c]) for c in ("band", "roi", "lag") if c in df.columns)
+        for i in range(len(df))
+    ]
+    fig, ax = plt.subplots(figsize=(5, 0.22 * len(df) + 1.2))
+    y = np.arange(len(df))
+    pcol = "p_corrected" if "p_corrected" in df.columns else "p_lrt"
+    sig = df[pcol].to_numpy() < alpha
+    ax.hlines(y, df["ci_low"], df["ci_high"], color="0.4")
+    ax.scatter(df["beta_sem"], y, c=np.where(sig, "C3", "white"), edgecolors="C3", zorder=3)
+    ax.axvline(0, color="k", lw=0.5)
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("semantic alignment coefficient (95% CI)")
+    ax.set_title(f"filled: {pcol} < {alpha}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    tmp, final = atomic_path(path)
+    fig.savefig(tmp, dpi=110, bbox_inches="tight", format=path.suffix.lstrip("."))
+    plt.close(fig)
+    tmp.replace(final)
+    return final
+
+
+def make_figures(result: Any, folder: str | Path) -> dict[str, Path]:
+    """Draw every figure of a pipeline result into ``folder`` (PNG); returns name -> path."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = result.config
+    s = cfg["stats"]
+    sync = result.tables.get("synchrony")
+    out: dict[str, Path] = {}
+    value = s["sync"] if sync is not None and s["sync"] in sync.columns else "sync"
+    if sync is not None and len(sync):
+        out["sync_overview"] = _save(
+            plot_sync_overview(sync, value, s["metric"]), folder / "sync_overview.png"
+        )
+        out["lag_profile"] = _save(
+            plot_lag_summary(sync, value, s["metric"]), folder / "lag_profile.png"
+        )
+    res = result.tables.get("semantic_beyond_acoustics")
+    if res is not None and len(res) and {"beta_sem", "ci_low", "ci_high"} <= set(res.columns):
+        out["cell_effects"] = _save(
+            plot_cell_effects(res, s.get("alpha", 0.05)), folder / "cell_effects.png"
+        )
+    table = result.tables.get("analysis")
+    if table is not None and len(table):
+        try:
+            from .figures_stats import plot_partial_regression
+
+            fig = plot_partial_regression(
+                table, sync=s["sync"], semantic=s["semantic"][0], acoustic=[
+                    a for a in s["acoustic"] if a in table.columns
+                ], groups=s["groups"]
+            )
+            out["partial_regression"] = _save(fig, folder / "partial_regression.png")
+        except Exception as err:  # a figure must never sink a finished analysis
+            logger.warning("partial regression figure failed: %s", err)
+    layer = result.tables.get("layer_alignment")
+    if layer is not None and len(layer):
+        out["layer_alignment"] = _save(plot_layer_alignment(layer), folder / "layers.png")
+    return out
+
+
+def plot_layer_alignment(layer: pd.DataFrame):
+    """Layer-wise semantic alignment (mean +- SEM over utterances) for each model."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    for model, g in layer.groupby("model"):
+        per = g.groupby("layer")["value"]
+        m, se = per.mean(), per.sem()
+        ax.errorbar(m.index, m.to_numpy(), yerr=se.to_numpy(), marker=".", label=str(model))
+    ax.set_xlabel("layer")
+    ax.set_ylabel(str(layer["measure"].iloc[0]) if "measure" in layer else "value")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
