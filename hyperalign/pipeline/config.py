@@ -174,7 +174,9 @@ def load_config(path: str | Path | dict, overrides: dict | None = None) -> dict:
     else:
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"pipeline config {path} not found (see pipelines/ for examples)")
+            raise FileNotFoundError(
+                f"pipeline config {path} not found (see pipelines/ for examples)"
+            )
         user = yaml.safe_load(path.read_text()) or {}
         if not isinstance(user, dict):
             raise ValueError(f"pipeline config {path}: expected a mapping at top level")

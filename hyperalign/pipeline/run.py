@@ -46,7 +46,9 @@ def auto_rois(ch_names: list[str]) -> dict[str, list[str]]:
     channels that match no prefix are left out of every ROI (and listed in the log).
     """
     out: dict[str, list[str]] = {k: [] for k in AUTO_ROIS}
-    pref = sorted(((p, roi) for roi, ps in AUTO_ROIS.items() for p in ps), key=lambda x: -len(x[0]))
+    pref = sorted(
+        ((p, roi) for roi, ps in AUTO_ROIS.items() for p in ps), key=lambda x: -len(x[0])
+    )
     unmatched = []
     for ch in ch_names:
         letters = "".join(c for c in ch if c.isalpha())
@@ -275,8 +277,14 @@ def run_pipeline(
         res.tables["exclusions"] = res.exclusions
         for name, df in res.tables.items():
             if isinstance(df, pd.DataFrame):
-                df2 = df.drop(columns=[c for c in df.columns if df[c].dtype == object and
-                                       df[c].map(lambda v: isinstance(v, np.ndarray)).any()])
+                df2 = df.drop(
+                    columns=[
+                        c
+                        for c in df.columns
+                        if df[c].dtype == object
+                        and df[c].map(lambda v: isinstance(v, np.ndarray)).any()
+                    ]
+                )
                 _write_table(df2, out / "tables" / f"{name}.csv")
         stats_dir = out / "tables"
         with atomic_write(stats_dir / "semantic_beyond_acoustics.md") as fh:

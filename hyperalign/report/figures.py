@@ -122,9 +122,11 @@ def make_figures(result: Any, folder: str | Path) -> dict[str, Path]:
             from .figures_stats import plot_partial_regression
 
             fig = plot_partial_regression(
-                table, sync=s["sync"], semantic=s["semantic"][0], acoustic=[
-                    a for a in s["acoustic"] if a in table.columns
-                ], groups=s["groups"]
+                table,
+                sync=s["sync"],
+                semantic=s["semantic"][0],
+                acoustic=[a for a in s["acoustic"] if a in table.columns],
+                groups=s["groups"],
             )
             out["partial_regression"] = _save(fig, folder / "partial_regression.png")
         except Exception as err:  # a figure must never sink a finished analysis
