@@ -1,0 +1,30 @@
+"""Reading and writing datasets: neural recordings, audio, transcripts, BIDS, XDF, fMRI.
+
+Readers return hyperalign containers (:class:`~hyperalign.Dyad`,
+:class:`~hyperalign.Transcript`); every reader has a matching writer where the format allows
+one. :func:`validate_dataset` checks a dataset folder against the schemas in ``data_specs/``.
+"""
+
+from .transcripts import (
+    TRANSCRIPT_FORMATS,
+    read_textgrid,
+    read_transcript,
+    read_transcript_tsv,
+    read_whisperx_json,
+    write_textgrid,
+    write_transcript,
+    write_transcript_tsv,
+    write_whisperx_json,
+)
+
+__all__ = [
+    "TRANSCRIPT_FORMATS",
+    "read_textgrid",
+    "read_transcript",
+    "read_transcript_tsv",
+    "read_whisperx_json",
+    "write_textgrid",
+    "write_transcript",
+    "write_transcript_tsv",
+    "write_whisperx_json",
+]
