@@ -1,0 +1,382 @@
+"""Does semantic alignment explain inter-brain synchrony beyond acoustics?
+
+:func:`test_semantic_beyond_acoustics` fits, for every cell (band × ROI × lag), the
+acoustics-only mixed model and the model with the semantic term(s), compares them with a
+likelihood-ratio test (both fitted by ML), reports the semantic coefficient with its Wald CI
+from the REML fit, marginal / conditional R² of both models, a commonality partition of the
+variance, and a permutation p-value (semantic alignment shuffled within dyad, or taken from
+another dyad) with max-statistic, FDR or Holm correction across cells.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..utils import ExclusionLog, atomic_write, check_option, logger, progress, verbose_context
+from .correction import correct_pvalues, maxstat_pvalues, permutation_pvalues
+from .mixed import (
+    AnalysisTableError,
+    _check_model_data,
+    check_n_groups,
+    fit_mixed,
+    formula_variables,
+    lrt,
+)
+from .partition import commonality
+from .permutation import PermutationPlan, batch_lrt
+
+CORRECTIONS = ("maxstat", "fdr", "fdr_bh", "fdr_by", "holm", "bonferroni", None)
+DEFAULT_ACOUSTIC = ("acsim",)
+
+
+def _formula(y: str, terms: list[str]) -> str:
+    return f"{y} ~ " + (" + ".join(terms) if terms else "1")
+
+
+@dataclass
+class SemanticTestResult:
+    """Result of :func:`test_semantic_beyond_acoustics`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per cell: cell keys, ``n_obs, n_dyads, n_excluded, lrt, df, p_lrt,
+        lrt_fixed, p_perm, p_corrected, beta_sem, se, z, p_wald, ci_low, ci_high, ci_method,
+        R2m_null, R2c_null, R2m_full, R2c_full, dR2m, dR2c, unique_sem, unique_ac, shared,
+        singular, notes``.
+    params : dict
+        Every parameter used (formulas, permutations, correction…); feeds
+        :meth:`methods_text`.
+    models : dict | None
+        ``{cell: {'null_ml', 'full_ml', 'null_reml', 'full_reml'}}`` (``keep_models=True``).
+    null : ndarray (n_permutations, n_cells) | None
+        Permutation null of the statistic in every cell (same permutations across cells).
+    exclusions : ExclusionLog
+    """
+
+    table: pd.DataFrame
+    params: dict
+    models: dict | None = None
+    null: np.ndarray | None = None
+    exclusions: ExclusionLog = field(default_factory=ExclusionLog)
+
+    def to_csv(self, path) -> None:
+        """Write :attr:`table` as CSV (atomically)."""
+        with atomic_write(path, "w", newline="") as fh:
+            self.table.to_csv(fh, index=False)
+
+    def to_markdown(self, columns=None, digits: int = 3) -> str:
+        """A Markdown table of the per-cell results (no extra dependency)."""
+        from ..report.tables import results_table, to_markdown
+
+        return to_markdown(results_table(self, columns=columns), digits=digits)
+
+    def to_latex(self, columns=None, digits: int = 3, caption: str | None = None,
+                 label: str | None = None) -> str:
+        """A LaTeX ``tabular`` (booktabs) of the per-cell results."""
+        from ..report.tables import results_table, to_latex
+
+        return to_latex(results_table(self, columns=columns), digits=digits, caption=caption,
+                        label=label)
+
+    def methods_text(self, **params) -> str:
+        """Methods paragraph from the parameters actually used (override/add with ``params``)."""
+        from ..report.methods import methods_paragraph
+
+        return methods_paragraph({**self.params, **params})
+
+    def __repr__(self) -> str:
+        n_sig = int((self.table["p_corrected"] < self.params.get("alpha", 0.05)).sum())
+        return (
+            f"<SemanticTestResult | {len(self.table)} cell(s) | "
+            f"{self.params['n_permutations']} permutations ({self.params['method']}) | "
+            f"correction={self.params['correction']} | {n_sig} significant>"
+        )
+
+
+def _fit_quiet(data, formula, groups, reml, messages):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = fit_mixed(data, formula, groups=groups, reml=reml, check_groups=False)
+    for w in caught:
+        messages.append(str(w.message))
+    return res
+
+
+def _analyse_cell(cell, key, spec, plan, keep_models):
+    sync, semantic, acoustic, covariates, groups = (
+        spec["sync"], spec["semantic"], spec["acoustic"], spec["covariates"], spec["groups"],
+    )
+    messages: list[str] = []
+    cols = list(dict.fromkeys(
+        [sync] + [v for t in semantic + acoustic + covariates for v in formula_variables(t)]
+    ))
+    data, n_bad = _check_model_data(cell, cols, groups)
+    order = np.lexsort((data["utterance_id"].to_numpy(), data[groups].astype(str).to_numpy()))
+    data = data.iloc[order].reset_index(drop=True)
+    n_dyads = int(data[groups].nunique())
+    check_n_groups(n_dyads, groups, where=f"cell {key}")
+    f0 = _formula(sync, covariates + acoustic)
+    f1 = _formula(sync, covariates + acoustic + semantic)
+    null_ml = _fit_quiet(data, f0, groups, False, messages)
+    full_ml = _fit_quiet(data, f1, groups, False, messages)
+    test = lrt(full_ml, null_ml)
+    null_re = _fit_quiet(data, f0, groups, True, messages)
+    full_re = _fit_quiet(data, f1, groups, True, messages)
+    row = {
+        "n_obs": full_ml.n_obs,
+        "n_dyads": n_dyads,
+        "n_excluded": n_bad + int(spec.get("n_excluded_table", 0)),
+        "lrt": test["lrt"],
+        "df": test["df"],
+        "p_lrt": test["p"],
+    }
+    null_names = list(null_ml.result.model.exog_names)
+    full_names = list(full_ml.result.model.exog_names)
+    sem_names = [n for n in full_names if n not in null_names]
+    ct = full_re.coef_table(alpha=spec["alpha"]).set_index("term")
+    for i, term in enumerate(sem_names):
+        sfx = "" if len(sem_names) == 1 else f"_{term}"
+        r = ct.loc[term]
+        row[f"beta_sem{sfx}"] = r["estimate"]
+        row[f"se{sfx}"] = r["se"]
+        row[f"z{sfx}"] = r["z"]
+        row[f"p_wald{sfx}"] = r["p"]
+        row[f"ci_low{sfx}"] = r["ci_low"]
+        row[f"ci_high{sfx}"] = r["ci_high"]
+    row["ci_method"] = f"Wald {int(round(100 * (1 - spec['alpha'])))}% CI, REML fit"
+    row.update(
+        R2m_null=null_re.r2["R2m"], R2c_null=null_re.r2["R2c"],
+        R2m_full=full_re.r2["R2m"], R2c_full=full_re.r2["R2c"],
+    )
+    row["dR2m"] = row["R2m_full"] - row["R2m_null"]
+    row["dR2c"] = row["R2c_full"] - row["R2c_null"]
+    if spec["partition"]:
+        sem_only = _fit_quiet(data, _formula(sync, covariates + semantic), groups, True, messages)
+        r2_cov = (
+            _fit_quiet(data, _formula(sync, covariates), groups, True, messages).r2["R2m"]
+            if covariates else 0.0
+        )
+        part = commonality(full_re.r2["R2m"], sem_only.r2["R2m"], null_re.r2["R2m"], r2_cov)
+        row.update(unique_sem=part["unique_sem"], unique_ac=part["unique_ac"],
+                   shared=part["shared"])
+    # permutation statistic
+    y = np.asarray(null_ml.result.model.endog, dtype=float)
+    X0 = np.asarray(null_ml.result.model.exog, dtype=float)
+    S = np.asarray(full_ml.result.model.exog, dtype=float)[
+        :, [full_names.index(n) for n in sem_names]
+    ]
+    codes = pd.factorize(data[groups].astype(str), sort=True)[0]
+    sigma2 = float(null_ml.result.scale)
+    tau2 = float(np.asarray(null_ml.result.cov_re)[0, 0])
+    lrt_fixed, _ = batch_lrt(y, X0, S, codes, sigma2, tau2, None)
+    row["lrt_fixed"] = lrt_fixed
+    null = np.empty(0)
+    if spec["n_permutations"] > 0:
+        perm = plan.indices(data)
+        if spec["method"] == "batch":
+            obs, null = batch_lrt(y, X0, S, codes, sigma2, tau2, perm)
+        else:
+            obs = test["lrt"]
+            null = _refit_permutations(y, X0, S, codes, perm, null_ml.llf)
+        row["stat_perm_obs"] = obs
+        row["p_perm"] = float(permutation_pvalues(obs, null[:, None])[0])
+    else:
+        row["stat_perm_obs"] = np.nan
+        row["p_perm"] = np.nan
+    singular = null_ml.singular or full_ml.singular or null_re.singular or full_re.singular
+    row["singular"] = bool(singular)
+    row["notes"] = "; ".join(dict.fromkeys(messages))
+    models = (
+        {"null_ml": null_ml, "full_ml": full_ml, "null_reml": null_re, "full_reml": full_re}
+        if keep_models else None
+    )
+    return row, null, models, {"f0": f0, "f1": f1}
+
+
+def _refit_permutations(y, X0, S, codes, perm, llf0) -> np.ndarray:
+    """LRT of the full model refitted by ML for every permutation (statsmodels)."""
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    out = np.empty(len(perm))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, idx in enumerate(perm):
+            X1 = np.column_stack([X0, S[idx]])
+            res = MixedLM(y, X1, groups=codes).fit(reml=False)
+            out[i] = max(0.0, 2.0 * (res.llf - llf0))
+    return out
+
+
+def test_semantic_beyond_acoustics(
+    table: pd.DataFrame,
+    sync: str = "sync",
+    semantic: list[str] | tuple[str, ...] = ("sem_align",),
+    acoustic: list[str] | tuple[str, ...] = DEFAULT_ACOUSTIC,
+    covariates: list[str] | tuple[str, ...] = (),
+    groups: str = "dyad",
+    by: tuple[str, ...] | None = ("band", "roi", "lag"),
+    n_permutations: int = 1000,
+    correction: str | None = "maxstat",
+    method: str = "batch",
+    scheme: str = "within",
+    alpha: float = 0.05,
+    partition: bool = True,
+    keep_models: bool = False,
+    random_state=None,
+    n_jobs: int = 1,
+    verbose=None,
+) -> SemanticTestResult:
+    """Test whether semantic alignment explains synchrony beyond acoustic predictors.
+
+    For every cell of ``by`` (e.g. band × ROI × lag) two random-intercept models are
+    compared::
+
+        null: sync ~ covariates + acoustic + (1 | groups)
+        full: sync ~ covariates + acoustic + semantic + (1 | groups)
+
+    Parameters
+    ----------
+    table : DataFrame
+        Analysis table from :func:`build_analysis_table`.
+    sync : str
+        Response column (``'sync'`` or the surrogate-corrected ``'sync_z'``).
+    semantic : list of str
+        Semantic alignment term(s) tested (e.g. ``['sem_align']``). Formula terms allowed.
+    acoustic : list of str
+        Acoustic control terms (e.g. ``['acsim', 'ac_f0_mean', 'ac_intensity_db']``); an
+        empty list gives the naive model without acoustic control.
+    covariates : list of str
+        Further terms in both models (e.g. ``['duration', 'n_words']``).
+    groups : str
+        Random-intercept grouping column (dyad).
+    by : tuple of str | None
+        Cell columns; those absent from ``table`` are ignored. A column ``metric`` with more
+        than one value must be in ``by``.
+    n_permutations : int
+        Permutations for ``p_perm`` (0 = none; ``p_corrected`` then uses ``p_lrt``).
+    correction : {'maxstat', 'fdr', 'fdr_bh', 'fdr_by', 'holm', 'bonferroni', None}
+        Across cells. ``'maxstat'`` uses the permutation distribution of the maximum
+        statistic over cells (needs permutations); the others adjust ``p_perm`` (or
+        ``p_lrt`` without permutations).
+    method : {'batch', 'refit'}
+        ``'batch'``: variance components of the ML null model fixed, all permutations at once
+        (fast); ``'refit'``: full ML refit per permutation (slow; reference).
+    scheme : {'within', 'pseudo'}
+        Shuffle semantic alignment within dyad, or take it from another dyad by position.
+    alpha : float
+        Level of the confidence intervals (``1 - alpha``) and of the summary count.
+    partition : bool
+        Commonality partition (two extra REML fits per cell).
+    keep_models : bool
+        Keep the fitted models in ``result.models``.
+    random_state : None | int | Generator
+    n_jobs : int
+        Parallel cells (joblib).
+    verbose : bool | str | int | None
+
+    Returns
+    -------
+    SemanticTestResult
+    """
+    with verbose_context(verbose):
+        check_option("correction", correction, CORRECTIONS)
+        check_option("method", method, ("batch", "refit"))
+        semantic, acoustic, covariates = list(semantic), list(acoustic), list(covariates)
+        if not semantic:
+            raise ValueError("semantic must name at least one column; got []")
+        if isinstance(sync, str) and sync not in table.columns:
+            raise AnalysisTableError(
+                f"sync={sync!r} is not a column of the table; available: {list(table.columns)}"
+            )
+        if correction == "maxstat" and n_permutations <= 0:
+            raise ValueError("correction='maxstat' needs n_permutations > 0")
+        by = [c for c in (by or ()) if c in table.columns]
+        if "metric" in table.columns and table["metric"].nunique() > 1 and "metric" not in by:
+            raise AnalysisTableError(
+                f"the table holds {table['metric'].nunique()} metrics "
+                f"({sorted(table['metric'].unique())}); add 'metric' to by= or filter one."
+            )
+        for c in semantic + acoustic + covariates:
+            for v in formula_variables(c):
+                if v not in table.columns:
+                    raise AnalysisTableError(
+                        f"term {c!r} refers to column {v!r}, not in the table; available: "
+                        f"{list(table.columns)}"
+                    )
+        check_n_groups(int(table[groups].nunique()), groups, where="table")
+        log = table.attrs.get("exclusions")
+        log = log.copy() if isinstance(log, ExclusionLog) else ExclusionLog()
+        t0 = time.perf_counter()
+        units = table[[groups, "utterance_id"]].drop_duplicates().copy()
+        units[groups] = units[groups].astype(str)
+        plan = PermutationPlan(units, groups, n_permutations, scheme, random_state)
+        spec = dict(sync=sync, semantic=semantic, acoustic=acoustic, covariates=covariates,
+                    groups=groups, alpha=alpha, partition=partition,
+                    n_permutations=int(n_permutations), method=method)
+        cells = list(table.groupby(by, sort=True, dropna=False)) if by else [((), table)]
+        keys = [k if isinstance(k, tuple) else (k,) for k, _ in cells]
+        if n_jobs == 1:
+            outs = [
+                _analyse_cell(c, k, spec, plan, keep_models)
+                for k, (_, c) in progress(zip(keys, cells), desc="cells", total=len(cells))
+            ]
+        else:
+            from joblib import Parallel, delayed
+
+            outs = Parallel(n_jobs=n_jobs)(
+                delayed(_analyse_cell)(c, k, spec, plan, keep_models)
+                for k, (_, c) in zip(keys, cells)
+            )
+        rows, nulls, models = [], [], {}
+        for k, (row, null, mods, forms) in zip(keys, outs):
+            rows.append({**dict(zip(by, k)), **row})
+            nulls.append(null)
+            if keep_models:
+                models[k] = mods
+            if row["n_excluded"]:
+                log.add("test_semantic_beyond_acoustics", "row", str(dict(zip(by, k))),
+                        "missing values in model columns", row["n_excluded"])
+        res = pd.DataFrame(rows)
+        null_mat = np.column_stack(nulls) if n_permutations > 0 else None
+        p_base = res["p_perm"] if n_permutations > 0 else res["p_lrt"]
+        if correction is None:
+            res["p_corrected"] = p_base.to_numpy()
+        elif correction == "maxstat":
+            res["p_corrected"] = maxstat_pvalues(res["stat_perm_obs"].to_numpy(), null_mat)
+        else:
+            res["p_corrected"] = correct_pvalues(p_base.to_numpy(), correction)
+        n_sing = int(res["singular"].sum())
+        if n_sing:
+            warnings.warn(
+                f"singular fit in {n_sing} of {len(res)} cell(s) (random-intercept variance "
+                "~0): see the 'notes' column; the LRT is then that of a fixed-effects model.",
+                UserWarning,
+                stacklevel=2,
+            )
+        params = dict(
+            sync=sync, semantic=semantic, acoustic=acoustic, covariates=covariates,
+            groups=groups, by=by, n_permutations=int(n_permutations), correction=correction,
+            method=method, scheme=scheme, alpha=alpha, random_state=random_state,
+            formula_null=outs[0][3]["f0"] if outs else None,
+            formula_full=outs[0][3]["f1"] if outs else None,
+            n_cells=len(res), n_dyads=int(table[groups].nunique()),
+            elapsed_s=time.perf_counter() - t0,
+        )
+        for c in ("metric", "band", "lag", "roi"):
+            if c in table.columns:
+                params[f"{c}s"] = sorted(table[c].dropna().unique().tolist(), key=str)
+        params.update(table.attrs.get("provenance", {}) if isinstance(
+            table.attrs.get("provenance"), dict) else {})
+        logger.info("test_semantic_beyond_acoustics: %d cells in %.1f s", len(res),
+                    params["elapsed_s"])
+        return SemanticTestResult(table=res, params=params, models=models or None,
+                                  null=null_mat, exclusions=log)
+
+
+test_semantic_beyond_acoustics.__test__ = False  # not a pytest test

@@ -1,0 +1,503 @@
+"""The utterance-level analysis table and linear mixed-effects models (statsmodels MixedLM).
+
+``build_analysis_table`` joins synchrony (``summarize_utterances``) with the predictors
+(``compute_predictors``); ``fit_mixed`` fits ``synchrony ~ acoustic + semantic + covariates``
+with random intercepts for dyads (optional random slopes and variance components, e.g. for
+listeners); ``r2_nakagawa`` gives marginal and conditional R² (Nakagawa & Schielzeth 2013,
+extended to random slopes by Johnson 2014); ``lrt`` compares nested models fitted by ML.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..utils import ExclusionLog, logger, verbose_context
+
+KEYS = ("dyad", "utterance_id")
+CELL_COLUMNS = ("metric", "band", "lag", "roi")
+MIN_DYADS_ERROR = 3
+MIN_DYADS_WARN = 6
+
+
+class AnalysisTableError(ValueError):
+    """Raised when the analysis table cannot support the requested model."""
+
+
+def _require_columns(df: pd.DataFrame, cols, name: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise AnalysisTableError(
+            f"{name} is missing column(s) {missing}; it has {list(df.columns)}. "
+            f"Pass the output of the function named in docs/design.md or rename the columns."
+        )
+
+
+def check_n_groups(n_groups: int, groups: str = "dyad", *, where: str = "") -> None:
+    """Raise below 3 groups and warn below 6 (random-effect variance is then poorly estimated)."""
+    tag = f" ({where})" if where else ""
+    if n_groups < MIN_DYADS_ERROR:
+        raise AnalysisTableError(
+            f"too few {groups} groups{tag}: {n_groups}; a random intercept per {groups} needs at "
+            f"least {MIN_DYADS_ERROR} (>= {MIN_DYADS_WARN} recommended). Add dyads or fit a "
+            f"fixed-effects model."
+        )
+    if n_groups < MIN_DYADS_WARN:
+        warnings.warn(
+            f"only {n_groups} {groups} groups{tag}: the random-intercept variance and the "
+            f"permutation null are poorly estimated with fewer than {MIN_DYADS_WARN}.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def build_analysis_table(
+    sync_table: pd.DataFrame,
+    predictors: pd.DataFrame,
+    *,
+    on: tuple[str, ...] = KEYS,
+    how: str = "inner",
+    verbose=None,
+) -> pd.DataFrame:
+    """Join utterance-level synchrony with the utterance predictors into one tidy table.
+
+    Parameters
+    ----------
+    sync_table : DataFrame
+        From ``hyperalign.coupling.summarize_utterances``: one row per utterance × metric ×
+        band × lag × ROI with at least ``dyad, utterance_id, sync`` (``sync_z`` when
+        surrogates ran).
+    predictors : DataFrame
+        From ``hyperalign.features.compute_predictors``: one row per utterance with ``dyad,
+        utterance_id`` and ``speaker, listener, sem_align*, ac_*, acsim*, duration, n_words``.
+    on : tuple of str
+        Join keys.
+    how : {'inner'}
+        Only synchrony rows with a predictor row are kept; the others are counted, logged and
+        listed in ``table.attrs['exclusions']``.
+    verbose : bool | str | int | None
+        Log level for this call.
+
+    Returns
+    -------
+    table : DataFrame
+        One row per utterance × cell, sorted by ``dyad, utterance_id`` and the cell columns.
+        ``table.attrs['exclusions']`` is an :class:`~hyperalign.utils.ExclusionLog`
+        and ``table.attrs['report']`` a dict with the counts of excluded / NaN rows, constant
+        predictors and dyads. Unique listener and speaker ids (``dyad:participant``) are added
+        as ``listener_uid`` and ``speaker_uid`` for variance components.
+
+    Raises
+    ------
+    AnalysisTableError
+        Missing key columns, duplicated predictor rows, an empty join or fewer than 3 dyads.
+    """
+    with verbose_context(verbose):
+        if how != "inner":
+            raise ValueError(f"how must be 'inner'; got {how!r}")
+        on = list(on)
+        _require_columns(sync_table, on + ["sync"], "sync_table")
+        _require_columns(predictors, on, "predictors")
+        log = ExclusionLog()
+        report: dict = {}
+        pred = predictors.copy()
+        sync = sync_table.copy()
+        for df in (pred, sync):
+            df["dyad"] = df["dyad"].astype(str)
+        dup = pred.duplicated(on, keep=False)
+        if dup.any():
+            ex = pred.loc[dup, on].drop_duplicates().head(3).to_dict("records")
+            raise AnalysisTableError(
+                f"predictors has {int(dup.sum())} rows with duplicated keys {on}, e.g. {ex}; "
+                "it must hold one row per utterance."
+            )
+        overlap = [c for c in pred.columns if c in sync.columns and c not in on]
+        if overlap:
+            logger.info("build_analysis_table: columns %s taken from sync_table", overlap)
+            pred = pred.drop(columns=overlap)
+        merged = sync.merge(pred, on=on, how="left", indicator=True)
+        no_pred = merged["_merge"] == "left_only"
+        if no_pred.any():
+            missing_keys = merged.loc[no_pred, on].drop_duplicates()
+            n_utt = len(missing_keys)
+            log.add(
+                "build_analysis_table",
+                "row",
+                ", ".join(f"{r.dyad}/{r.utterance_id}" for r in missing_keys.head(5).itertuples())
+                + (" …" if n_utt > 5 else ""),
+                f"synchrony rows of {n_utt} utterance(s) without a predictor row",
+                int(no_pred.sum()),
+            )
+        report["n_rows_without_predictors"] = int(no_pred.sum())
+        merged = merged.loc[~no_pred].drop(columns="_merge")
+        key_sync = sync[on].drop_duplicates()
+        key_pred = pred[on].drop_duplicates()
+        not_synced = key_pred.merge(key_sync, on=on, how="left", indicator=True)
+        n_ns = int((not_synced["_merge"] == "left_only").sum())
+        report["n_utterances_without_sync"] = n_ns
+        if n_ns:
+            log.add(
+                "build_analysis_table",
+                "utterance",
+                "predictor rows",
+                "utterances without synchrony (e.g. shorter than min_duration)",
+                n_ns,
+            )
+        if merged.empty:
+            raise AnalysisTableError(
+                f"no synchrony row matched a predictor row on {on}; check that dyad ids and "
+                "utterance ids are the same in both tables (e.g. dtype of utterance_id)."
+            )
+        num = [c for c in merged.columns if c not in on and pd.api.types.is_numeric_dtype(merged[c])]
+        n_nan = {c: int(merged[c].isna().sum()) for c in num if merged[c].isna().any()}
+        report["nan_counts"] = n_nan
+        for c, n in n_nan.items():
+            logger.warning(
+                "build_analysis_table: %d row(s) with NaN %r; they are excluded from models "
+                "that use %r (counted per cell in n_excluded)",
+                n,
+                c,
+                c,
+            )
+        const = [c for c in num if merged[c].nunique(dropna=True) <= 1]
+        report["constant_columns"] = const
+        for c in const:
+            if c not in CELL_COLUMNS:
+                warnings.warn(
+                    f"column {c!r} is constant in the analysis table; it cannot be a predictor.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        n_dyads = merged["dyad"].nunique()
+        report["n_dyads"] = int(n_dyads)
+        report["n_rows"] = len(merged)
+        check_n_groups(n_dyads, "dyad", where="analysis table")
+        for role in ("listener", "speaker"):
+            if role in merged.columns:
+                merged[f"{role}_uid"] = merged["dyad"] + ":" + merged[role].astype(str)
+        sort_cols = on + [c for c in CELL_COLUMNS if c in merged.columns]
+        merged = merged.sort_values(sort_cols, kind="mergesort").reset_index(drop=True)
+        merged.attrs["exclusions"] = log
+        merged.attrs["report"] = report
+        logger.info(
+            "analysis table: %d rows, %d dyads, %d excluded synchrony rows",
+            len(merged),
+            n_dyads,
+            report["n_rows_without_predictors"],
+        )
+        return merged
+
+
+# --------------------------------------------------------------------------- formulas
+
+_TERM_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_\.]*")
+_FORMULA_WORDS = {"C", "I", "np", "log", "exp", "center", "standardize", "scale", "Q", "sqrt"}
+
+
+def formula_variables(formula: str) -> list[str]:
+    """Names of the data columns a (patsy) formula refers to, in order of appearance."""
+    names = []
+    for tok in _TERM_RE.findall(formula.replace("~", " ")):
+        if tok in _FORMULA_WORDS or tok in names or tok.isdigit():
+            continue
+        names.append(tok)
+    return names
+
+
+def _check_model_data(data: pd.DataFrame, cols: list[str], groups: str) -> tuple[pd.DataFrame, int]:
+    missing = [c for c in cols + [groups] if c not in data.columns]
+    if missing:
+        raise AnalysisTableError(
+            f"model column(s) {missing} not in the table; available: {list(data.columns)}"
+        )
+    used = list(dict.fromkeys(cols + [groups]))
+    sub = data[used]
+    bad = sub.isna().any(axis=1)
+    n_bad = int(bad.sum())
+    if n_bad:
+        per = {c: int(sub[c].isna().sum()) for c in used if sub[c].isna().any()}
+        logger.warning("mixed model: excluded %d row(s) with missing values %s", n_bad, per)
+    data = data.loc[~bad]
+    for c in cols:
+        if pd.api.types.is_numeric_dtype(data[c]) and data[c].nunique() <= 1:
+            raise AnalysisTableError(
+                f"predictor {c!r} is constant ({data[c].iloc[0] if len(data) else 'empty'}) "
+                f"over the {len(data)} rows of this model; drop it from the formula."
+            )
+    return data, n_bad
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class MixedModelResult:
+    """A fitted mixed model with the numbers a paper reports.
+
+    Attributes
+    ----------
+    result : statsmodels MixedLMResults
+    formula, groups, re_formula, vc_formula, reml : the specification
+    n_obs, n_groups, n_excluded : rows used, number of groups, rows dropped for missing values
+    r2 : dict with ``R2m``, ``R2c`` and the variance components used
+    singular : bool, True when a random-effect variance is estimated at (near) zero
+    converged : bool
+    messages : list of str, warnings raised while fitting
+    """
+
+    result: object
+    formula: str
+    groups: str
+    re_formula: str | None
+    vc_formula: dict | None
+    reml: bool
+    n_obs: int
+    n_groups: int
+    n_excluded: int
+    r2: dict
+    singular: bool
+    converged: bool
+    messages: list = field(default_factory=list)
+
+    @property
+    def params(self) -> pd.Series:
+        """Fixed-effect estimates."""
+        return self.result.fe_params
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors of the fixed effects."""
+        return self.result.bse_fe
+
+    @property
+    def llf(self) -> float:
+        return float(self.result.llf)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald confidence intervals of the fixed effects."""
+        ci = self.result.conf_int(alpha=alpha)
+        return ci.loc[self.params.index]
+
+    def coef_table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Tidy fixed-effects table: term, estimate, se, z, p, ci_low, ci_high."""
+        ci = self.conf_int(alpha)
+        z = self.params / self.bse
+        return pd.DataFrame(
+            {
+                "term": self.params.index,
+                "estimate": self.params.to_numpy(),
+                "se": self.bse.to_numpy(),
+                "z": z.to_numpy(),
+                "p": self.result.pvalues.loc[self.params.index].to_numpy(),
+                "ci_low": ci.iloc[:, 0].to_numpy(),
+                "ci_high": ci.iloc[:, 1].to_numpy(),
+            }
+        ).reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        return (
+            f"<MixedModelResult | {self.formula} | groups={self.groups} | n={self.n_obs} "
+            f"({self.n_groups} groups) | {'REML' if self.reml else 'ML'} llf={self.llf:.2f} "
+            f"| R2m={self.r2['R2m']:.3f} R2c={self.r2['R2c']:.3f}>"
+        )
+
+
+def r2_nakagawa(result) -> dict:
+    """Marginal and conditional R² of a statsmodels MixedLM fit.
+
+    ``R2m = var_f / (var_f + var_re + var_vc + sigma2)`` and
+    ``R2c = (var_f + var_re + var_vc) / (var_f + var_re + var_vc + sigma2)`` where ``var_f`` is
+    the variance of the fixed-effect linear predictor, ``sigma2`` the residual variance and
+    ``var_re`` the mean over observations of ``z_i' Σ z_i`` (Johnson 2014: equals the
+    random-intercept variance for random intercepts, and generalizes to random slopes);
+    variance components contribute ``mean_i(z_i' z_i) * var_k`` for each component ``k``.
+
+    Parameters
+    ----------
+    result : statsmodels.regression.mixed_linear_model.MixedLMResults
+
+    Returns
+    -------
+    dict with ``R2m, R2c, var_fixed, var_random, var_vc, var_resid``
+    """
+    model = result.model
+    X = np.asarray(model.exog)
+    fe = np.asarray(result.fe_params)
+    var_f = float(np.var(X @ fe))
+    sigma2 = float(result.scale)
+    Z = np.asarray(model.exog_re)
+    cov_re = np.asarray(result.cov_re)
+    var_re = float(np.mean(np.sum((Z @ cov_re) * Z, axis=1))) if Z.size else 0.0
+    var_vc = 0.0
+    vcomp = np.asarray(getattr(result, "vcomp", []), dtype=float)
+    if vcomp.size:
+        spec = model.exog_vc
+        n = X.shape[0]
+        for k, name in enumerate(spec.names):
+            ss = sum(float(np.sum(np.asarray(m) ** 2)) for m in spec.mats[k])
+            var_vc += vcomp[k] * ss / n
+    total = var_f + var_re + var_vc + sigma2
+    return {
+        "R2m": var_f / total,
+        "R2c": (var_f + var_re + var_vc) / total,
+        "var_fixed": var_f,
+        "var_random": var_re,
+        "var_vc": var_vc,
+        "var_resid": sigma2,
+    }
+
+
+def fit_mixed(
+    table: pd.DataFrame,
+    formula: str,
+    groups: str = "dyad",
+    re_formula: str | None = None,
+    vc_formula: dict | None = None,
+    reml: bool = True,
+    *,
+    method: str | list | None = None,
+    singular_tol: float = 1e-6,
+    check_groups: bool = True,
+    verbose=None,
+) -> MixedModelResult:
+    """Fit a linear mixed model with statsmodels ``MixedLM``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The analysis table (``build_analysis_table``) or any subset (e.g. one band/ROI/lag).
+    formula : str
+        Patsy formula of the fixed part, e.g. ``'sync ~ acsim + ac_f0_mean + sem_align'``.
+    groups : str
+        Column of the grouping factor of the random intercept (default ``'dyad'``).
+    re_formula : str | None
+        Random-effects formula within groups, e.g. ``'1 + sem_align'`` for random slopes;
+        ``None`` is a random intercept.
+    vc_formula : dict | None
+        Variance components nested within groups, e.g.
+        ``{'listener': '0 + C(listener_uid)'}`` for a random intercept per listener.
+    reml : bool
+        REML (default, for coefficients and R²) or ML (for likelihood-ratio tests).
+    method : str | list | None
+        Optimizers passed to ``MixedLM.fit`` (tried in order); ``None`` = statsmodels'
+        default (``['bfgs', 'lbfgs', 'cg']``).
+    singular_tol : float
+        A random-effect variance below ``singular_tol * residual variance`` flags a singular
+        (boundary) fit; a warning says so.
+    check_groups : bool
+        Error below 3 and warn below 6 groups.
+    verbose : bool | str | int | None
+
+    Returns
+    -------
+    MixedModelResult
+        ``.result`` is the statsmodels results object (identical to calling
+        ``smf.mixedlm(formula, data, groups=...).fit(reml=...)`` on the same rows).
+    """
+    import statsmodels.formula.api as smf
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    with verbose_context(verbose):
+        if "~" not in formula:
+            raise ValueError(f"formula must look like 'sync ~ a + b'; got {formula!r}")
+        cols = formula_variables(formula)
+        if re_formula:
+            cols += formula_variables(re_formula)
+        for v in (vc_formula or {}).values():
+            cols += formula_variables(v)
+        cols = list(dict.fromkeys(cols))
+        data, n_bad = _check_model_data(table, cols, groups)
+        n_groups = int(data[groups].nunique())
+        if check_groups:
+            check_n_groups(n_groups, groups)
+        elif n_groups < 2:
+            raise AnalysisTableError(f"a mixed model needs >= 2 {groups} groups; got {n_groups}")
+        data = data.reset_index(drop=True)
+        messages: list[str] = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = smf.mixedlm(
+                formula, data, groups=data[groups], re_formula=re_formula, vc_formula=vc_formula
+            )
+            kw = {} if method is None else {"method": method}
+            res = model.fit(reml=reml, **kw)
+        for w in caught:
+            msg = str(w.message)
+            messages.append(msg)
+            if issubclass(w.category, ConvergenceWarning):
+                logger.info("statsmodels: %s", msg)
+        converged = bool(getattr(res, "converged", True))
+        if not converged:
+            warnings.warn(
+                f"mixed model {formula!r} did not converge; estimates may be unreliable "
+                "(try standardizing predictors or a simpler random-effects structure).",
+                UserWarning,
+                stacklevel=2,
+            )
+        scale = float(res.scale)
+        re_var = np.diag(np.atleast_2d(np.asarray(res.cov_re)))
+        vc_var = np.asarray(getattr(res, "vcomp", []), dtype=float)
+        variances = np.concatenate([re_var, vc_var]) if vc_var.size else re_var
+        singular = bool(np.any(variances <= singular_tol * scale))
+        if singular:
+            warnings.warn(
+                f"singular fit for {formula!r}: a random-effect variance is estimated at "
+                f"~0 (variances {np.round(variances, 8).tolist()}, residual {scale:.4g}); "
+                f"the {groups} random intercept is not identified in these data. Results equal "
+                "those of a fixed-effects model; consider dropping the random term.",
+                UserWarning,
+                stacklevel=2,
+            )
+        r2 = r2_nakagawa(res)
+        out = MixedModelResult(
+            result=res,
+            formula=formula,
+            groups=groups,
+            re_formula=re_formula,
+            vc_formula=vc_formula,
+            reml=reml,
+            n_obs=int(res.nobs),
+            n_groups=n_groups,
+            n_excluded=n_bad,
+            r2=r2,
+            singular=singular,
+            converged=converged,
+            messages=messages,
+        )
+        logger.debug("%r", out)
+        return out
+
+
+def lrt(full: MixedModelResult, null: MixedModelResult) -> dict:
+    """Likelihood-ratio test of nested mixed models fitted by ML.
+
+    Parameters
+    ----------
+    full, null : MixedModelResult
+        Both fitted with ``reml=False`` on the same rows; ``null`` nested in ``full``.
+
+    Returns
+    -------
+    dict with ``lrt = 2 * (llf_full - llf_null)`` (clipped at 0), ``df`` (difference in the
+    number of fixed effects) and ``p`` (chi-square survival function).
+    """
+    from scipy import stats
+
+    if full.reml or null.reml:
+        raise ValueError(
+            "lrt needs models fitted by ML (reml=False): REML likelihoods of models with "
+            "different fixed effects are not comparable."
+        )
+    if full.n_obs != null.n_obs:
+        raise ValueError(
+            f"lrt needs both models on the same rows; got n_obs {full.n_obs} and {null.n_obs}"
+        )
+    df = len(full.params) - len(null.params)
+    if df <= 0:
+        raise ValueError(f"full model must have more fixed effects than the null; got df={df}")
+    stat = max(0.0, 2.0 * (full.llf - null.llf))
+    return {"lrt": stat, "df": df, "p": float(stats.chi2.sf(stat, df))}

@@ -1,0 +1,209 @@
+"""Permutation nulls for the semantic likelihood-ratio statistic.
+
+Two engines compute the same statistic under the same permutations:
+
+* ``'refit'``: refit the full model by ML for each permutation (statsmodels; slow, exact);
+  the statistic is ``2 * (llf_full(perm) - llf_null)``.
+* ``'batch'``: hold the variance components of the ML null model fixed. For dyad ``d`` the
+  null covariance is ``V_d = σ² I + τ² J`` whose inverse square root is closed-form,
+  ``V_d^{-1/2} = (I - c_d J / n_d) / σ`` with ``c_d = 1 - σ / sqrt(σ² + n_d τ²)``. In the
+  whitened space the LRT of the added semantic term(s) with fixed variances is the drop in
+  residual sum of squares, ``r0' E (E'E)^{-1} E' r0`` (``r0`` the whitened null residual,
+  ``E`` the whitened permuted semantic columns residualized on the whitened null design),
+  which is computed for all permutations at once with matrix products.
+
+Permutations are generated once per analysis from random keys per utterance so that every
+cell (band × ROI × lag) sees the *same* permutation of the same utterances (needed for the
+max-statistic correction), even when cells lost different rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..utils import check_option, check_random_state
+
+SCHEMES = ("within", "pseudo")
+
+
+class PermutationPlan:
+    """Shared random permutations over the utterances of an analysis table.
+
+    Parameters
+    ----------
+    units : DataFrame
+        Unique ``(groups, utterance_id)`` rows of the whole table.
+    groups : str
+        Grouping column (dyad).
+    n_permutations : int
+    scheme : {'within', 'pseudo'}
+        ``'within'`` shuffles semantic alignment among the utterances of the same dyad;
+        ``'pseudo'`` takes it from another dyad (a random derangement of dyads per
+        permutation), matched by utterance position (cycled when the other dyad is shorter).
+    random_state : None | int | Generator
+    """
+
+    def __init__(self, units: pd.DataFrame, groups: str, n_permutations: int, scheme: str,
+                 random_state=None):
+        check_option("scheme", scheme, SCHEMES)
+        if int(n_permutations) < 0:
+            raise ValueError(f"n_permutations must be >= 0; got {n_permutations}")
+        self.groups = groups
+        self.scheme = scheme
+        self.n_permutations = int(n_permutations)
+        units = units.reset_index(drop=True)
+        self.unit_index = pd.MultiIndex.from_frame(units[[groups, "utterance_id"]])
+        self.group_names = np.array(sorted(units[groups].astype(str).unique()))
+        rng = check_random_state(random_state)
+        if scheme == "within":
+            self.keys = rng.random((self.n_permutations, len(units)))
+        else:
+            g = len(self.group_names)
+            if g < 2:
+                raise ValueError("scheme='pseudo' needs at least 2 dyads")
+            self.derangements = _derangements(g, self.n_permutations, rng)
+        self._cache: dict = {}
+
+    def indices(self, cell: pd.DataFrame) -> np.ndarray:
+        """Permutation indices ``(n_permutations, n_rows)`` into the rows of ``cell``.
+
+        ``cell`` must be sorted by group (dyad) and, within dyad, by utterance order.
+        """
+        g = cell[self.groups].astype(str).to_numpy()
+        codes = np.searchsorted(self.group_names, g)
+        if np.any(np.diff(codes) < 0):
+            raise ValueError("cell rows must be sorted by group before permuting")
+        key = (codes.tobytes(), cell["utterance_id"].to_numpy().tobytes()
+               if cell["utterance_id"].dtype != object else tuple(cell["utterance_id"]))
+        if key in self._cache:
+            return self._cache[key]
+        n = len(cell)
+        if self.n_permutations == 0:
+            out = np.empty((0, n), dtype=np.intp)
+        elif self.scheme == "within":
+            pos = self.unit_index.get_indexer(
+                pd.MultiIndex.from_arrays([g, cell["utterance_id"].to_numpy()])
+            )
+            if np.any(pos < 0):
+                raise ValueError("cell holds utterances unknown to the permutation plan")
+            k = self.keys[:, pos] + 2.0 * codes[None, :]
+            out = np.argsort(k, axis=1, kind="stable")
+        else:
+            n_g = np.bincount(codes, minlength=len(self.group_names))
+            start = np.concatenate([[0], np.cumsum(n_g)[:-1]])
+            within = np.arange(n) - start[codes]
+            src_group = self.derangements[:, codes]  # (P, n)
+            n_src = n_g[src_group]
+            if np.any(n_src == 0):
+                raise ValueError("scheme='pseudo': a dyad has no rows in this cell")
+            out = start[src_group] + within[None, :] % n_src
+        self._cache[key] = out
+        return out
+
+
+def _derangements(g: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    out = np.empty((0, g), dtype=np.intp)
+    while out.shape[0] < n:
+        cand = np.argsort(rng.random((max(2 * n, 16), g)), axis=1)
+        ok = ~np.any(cand == np.arange(g)[None, :], axis=1)
+        out = np.vstack([out, cand[ok]])
+    return out[:n]
+
+
+def whitening_factors(codes: np.ndarray, sigma2: float, tau2: float) -> np.ndarray:
+    """``c_d = 1 - σ / sqrt(σ² + n_d τ²)`` for every group (random intercept covariance)."""
+    n_g = np.bincount(codes).astype(float)
+    return 1.0 - np.sqrt(sigma2) / np.sqrt(sigma2 + n_g * max(tau2, 0.0))
+
+
+def whiten(M: np.ndarray, codes: np.ndarray, sigma2: float, tau2: float) -> np.ndarray:
+    """Apply ``V^{-1/2}`` of the random-intercept model to the rows of ``M`` (n, ...)."""
+    M = np.asarray(M, dtype=float)
+    flat = M.reshape(M.shape[0], -1)
+    n_g = np.bincount(codes).astype(float)
+    c = whitening_factors(codes, sigma2, tau2)
+    onehot = np.zeros((n_g.size, flat.shape[0]))
+    onehot[codes, np.arange(flat.shape[0])] = 1.0
+    sums = onehot @ flat
+    means = sums / n_g[:, None]
+    out = (flat - c[codes, None] * means[codes]) / np.sqrt(sigma2)
+    return out.reshape(M.shape)
+
+
+def batch_lrt(
+    y: np.ndarray,
+    X0: np.ndarray,
+    S: np.ndarray,
+    codes: np.ndarray,
+    sigma2: float,
+    tau2: float,
+    perm: np.ndarray | None = None,
+    *,
+    chunk: int = 256,
+) -> tuple[float, np.ndarray]:
+    """Fixed-variance LRT of semantic columns ``S`` for the observed data and permutations.
+
+    Parameters
+    ----------
+    y : ndarray (n,)
+        Response (synchrony), rows sorted by group.
+    X0 : ndarray (n, p0)
+        Null-model design (intercept, acoustic terms, covariates).
+    S : ndarray (n, k)
+        Semantic design columns (added in the full model).
+    codes : ndarray of int (n,)
+        Group code of each row.
+    sigma2, tau2 : float
+        Residual and random-intercept variances of the ML null model (held fixed).
+    perm : ndarray (n_permutations, n) | None
+        Row indices of the permuted semantic columns.
+    chunk : int
+        Permutations per matrix block (memory).
+
+    Returns
+    -------
+    observed : float
+    null : ndarray (n_permutations,)
+    """
+    S = np.asarray(S, dtype=float).reshape(len(y), -1)
+    k = S.shape[1]
+    yw = whiten(y[:, None], codes, sigma2, tau2)[:, 0]
+    Xw = whiten(X0, codes, sigma2, tau2)
+    Q, _ = np.linalg.qr(Xw)
+    r0 = yw - Q @ (Q.T @ yw)
+
+    def stat(Sw: np.ndarray) -> np.ndarray:
+        # Sw: (n, P, k)
+        n, P, _ = Sw.shape
+        flat = Sw.reshape(n, P * k)
+        E = (flat - Q @ (Q.T @ flat)).reshape(n, P, k)
+        b = np.einsum("n,npk->pk", r0, E)
+        if k == 1:
+            G = np.einsum("np,np->p", E[..., 0], E[..., 0])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(G > 1e-12, b[:, 0] ** 2 / G, 0.0)
+        G = np.einsum("npk,npl->pkl", E, E)
+        sol = np.linalg.solve(G + 1e-12 * np.eye(k), b[..., None])[..., 0]
+        return np.einsum("pk,pk->p", b, sol)
+
+    obs = float(stat(whiten(S, codes, sigma2, tau2)[:, None, :])[0])
+    if perm is None or len(perm) == 0:
+        return obs, np.empty(0)
+    out = np.empty(perm.shape[0])
+    same_group = _perms_within_groups(perm, codes)
+    Sw_full = whiten(S, codes, sigma2, tau2) if same_group else None
+    for a in range(0, perm.shape[0], chunk):
+        idx = perm[a : a + chunk]  # (P, n)
+        if same_group:
+            # within-group permutations commute with the group-wise whitening
+            Sw = Sw_full[idx.T]  # (n, P, k)
+        else:
+            Sp = S[idx.T]  # (n, P, k)
+            Sw = whiten(Sp, codes, sigma2, tau2)
+        out[a : a + chunk] = stat(Sw)
+    return obs, out
+
+
+def _perms_within_groups(perm: np.ndarray, codes: np.ndarray) -> bool:
+    return bool(np.all(codes[perm[: min(4, len(perm))]] == codes[None, :]))
