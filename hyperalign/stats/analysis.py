@@ -76,13 +76,15 @@ class SemanticTestResult:
 
         return to_markdown(results_table(self, columns=columns), digits=digits)
 
-    def to_latex(self, columns=None, digits: int = 3, caption: str | None = None,
-                 label: str | None = None) -> str:
+    def to_latex(
+        self, columns=None, digits: int = 3, caption: str | None = None, label: str | None = None
+    ) -> str:
         """A LaTeX ``tabular`` (booktabs) of the per-cell results."""
         from ..report.tables import results_table, to_latex
 
-        return to_latex(results_table(self, columns=columns), digits=digits, caption=caption,
-                        label=label)
+        return to_latex(
+            results_table(self, columns=columns), digits=digits, caption=caption, label=label
+        )
 
     def methods_text(self, **params) -> str:
         """Methods paragraph from the parameters actually used (override/add with ``params``)."""
@@ -110,12 +112,18 @@ def _fit_quiet(data, formula, groups, reml, messages):
 
 def _analyse_cell(cell, key, spec, plan, keep_models):
     sync, semantic, acoustic, covariates, groups = (
-        spec["sync"], spec["semantic"], spec["acoustic"], spec["covariates"], spec["groups"],
+        spec["sync"],
+        spec["semantic"],
+        spec["acoustic"],
+        spec["covariates"],
+        spec["groups"],
     )
     messages: list[str] = []
-    cols = list(dict.fromkeys(
-        [sync] + [v for t in semantic + acoustic + covariates for v in formula_variables(t)]
-    ))
+    cols = list(
+        dict.fromkeys(
+            [sync] + [v for t in semantic + acoustic + covariates for v in formula_variables(t)]
+        )
+    )
     data, n_bad = _check_model_data(cell, cols, groups)
     order = np.lexsort((data["utterance_id"].to_numpy(), data[groups].astype(str).to_numpy()))
     data = data.iloc[order].reset_index(drop=True)
@@ -140,7 +148,7 @@ def _analyse_cell(cell, key, spec, plan, keep_models):
     full_names = list(full_ml.result.model.exog_names)
     sem_names = [n for n in full_names if n not in null_names]
     ct = full_re.coef_table(alpha=spec["alpha"]).set_index("term")
-    for i, term in enumerate(sem_names):
+    for _i, term in enumerate(sem_names):
         sfx = "" if len(sem_names) == 1 else f"_{term}"
         r = ct.loc[term]
         row[f"beta_sem{sfx}"] = r["estimate"]
@@ -151,8 +159,10 @@ def _analyse_cell(cell, key, spec, plan, keep_models):
         row[f"ci_high{sfx}"] = r["ci_high"]
     row["ci_method"] = f"Wald {int(round(100 * (1 - spec['alpha'])))}% CI, REML fit"
     row.update(
-        R2m_null=null_re.r2["R2m"], R2c_null=null_re.r2["R2c"],
-        R2m_full=full_re.r2["R2m"], R2c_full=full_re.r2["R2c"],
+        R2m_null=null_re.r2["R2m"],
+        R2c_null=null_re.r2["R2c"],
+        R2m_full=full_re.r2["R2m"],
+        R2c_full=full_re.r2["R2c"],
     )
     row["dR2m"] = row["R2m_full"] - row["R2m_null"]
     row["dR2c"] = row["R2c_full"] - row["R2c_null"]
@@ -160,11 +170,13 @@ def _analyse_cell(cell, key, spec, plan, keep_models):
         sem_only = _fit_quiet(data, _formula(sync, covariates + semantic), groups, True, messages)
         r2_cov = (
             _fit_quiet(data, _formula(sync, covariates), groups, True, messages).r2["R2m"]
-            if covariates else 0.0
+            if covariates
+            else 0.0
         )
         part = commonality(full_re.r2["R2m"], sem_only.r2["R2m"], null_re.r2["R2m"], r2_cov)
-        row.update(unique_sem=part["unique_sem"], unique_ac=part["unique_ac"],
-                   shared=part["shared"])
+        row.update(
+            unique_sem=part["unique_sem"], unique_ac=part["unique_ac"], shared=part["shared"]
+        )
     # permutation statistic
     y = np.asarray(null_ml.result.model.endog, dtype=float)
     X0 = np.asarray(null_ml.result.model.exog, dtype=float)
@@ -194,7 +206,8 @@ def _analyse_cell(cell, key, spec, plan, keep_models):
     row["notes"] = "; ".join(dict.fromkeys(messages))
     models = (
         {"null_ml": null_ml, "full_ml": full_ml, "null_reml": null_re, "full_reml": full_re}
-        if keep_models else None
+        if keep_models
+        else None
     )
     return row, null, models, {"f0": f0, "f1": f1}
 
@@ -316,9 +329,17 @@ def test_semantic_beyond_acoustics(
         units = table[[groups, "utterance_id"]].drop_duplicates().copy()
         units[groups] = units[groups].astype(str)
         plan = PermutationPlan(units, groups, n_permutations, scheme, random_state)
-        spec = dict(sync=sync, semantic=semantic, acoustic=acoustic, covariates=covariates,
-                    groups=groups, alpha=alpha, partition=partition,
-                    n_permutations=int(n_permutations), method=method)
+        spec = dict(
+            sync=sync,
+            semantic=semantic,
+            acoustic=acoustic,
+            covariates=covariates,
+            groups=groups,
+            alpha=alpha,
+            partition=partition,
+            n_permutations=int(n_permutations),
+            method=method,
+        )
         cells = list(table.groupby(by, sort=True, dropna=False)) if by else [((), table)]
         keys = [k if isinstance(k, tuple) else (k,) for k, _ in cells]
         if n_jobs == 1:
@@ -334,14 +355,19 @@ def test_semantic_beyond_acoustics(
                 for k, (_, c) in zip(keys, cells)
             )
         rows, nulls, models = [], [], {}
-        for k, (row, null, mods, forms) in zip(keys, outs):
+        for k, (row, null, mods, _forms) in zip(keys, outs):
             rows.append({**dict(zip(by, k)), **row})
             nulls.append(null)
             if keep_models:
                 models[k] = mods
             if row["n_excluded"]:
-                log.add("test_semantic_beyond_acoustics", "row", str(dict(zip(by, k))),
-                        "missing values in model columns", row["n_excluded"])
+                log.add(
+                    "test_semantic_beyond_acoustics",
+                    "row",
+                    str(dict(zip(by, k))),
+                    "missing values in model columns",
+                    row["n_excluded"],
+                )
         res = pd.DataFrame(rows)
         null_mat = np.column_stack(nulls) if n_permutations > 0 else None
         p_base = res["p_perm"] if n_permutations > 0 else res["p_lrt"]
@@ -360,23 +386,38 @@ def test_semantic_beyond_acoustics(
                 stacklevel=2,
             )
         params = dict(
-            sync=sync, semantic=semantic, acoustic=acoustic, covariates=covariates,
-            groups=groups, by=by, n_permutations=int(n_permutations), correction=correction,
-            method=method, scheme=scheme, alpha=alpha, random_state=random_state,
+            sync=sync,
+            semantic=semantic,
+            acoustic=acoustic,
+            covariates=covariates,
+            groups=groups,
+            by=by,
+            n_permutations=int(n_permutations),
+            correction=correction,
+            method=method,
+            scheme=scheme,
+            alpha=alpha,
+            random_state=random_state,
             formula_null=outs[0][3]["f0"] if outs else None,
             formula_full=outs[0][3]["f1"] if outs else None,
-            n_cells=len(res), n_dyads=int(table[groups].nunique()),
+            n_cells=len(res),
+            n_dyads=int(table[groups].nunique()),
             elapsed_s=time.perf_counter() - t0,
         )
         for c in ("metric", "band", "lag", "roi"):
             if c in table.columns:
                 params[f"{c}s"] = sorted(table[c].dropna().unique().tolist(), key=str)
-        params.update(table.attrs.get("provenance", {}) if isinstance(
-            table.attrs.get("provenance"), dict) else {})
-        logger.info("test_semantic_beyond_acoustics: %d cells in %.1f s", len(res),
-                    params["elapsed_s"])
-        return SemanticTestResult(table=res, params=params, models=models or None,
-                                  null=null_mat, exclusions=log)
+        params.update(
+            table.attrs.get("provenance", {})
+            if isinstance(table.attrs.get("provenance"), dict)
+            else {}
+        )
+        logger.info(
+            "test_semantic_beyond_acoustics: %d cells in %.1f s", len(res), params["elapsed_s"]
+        )
+        return SemanticTestResult(
+            table=res, params=params, models=models or None, null=null_mat, exclusions=log
+        )
 
 
 test_semantic_beyond_acoustics.__test__ = False  # not a pytest test

@@ -42,8 +42,9 @@ def dyad_slopes(
     n_bad = 0
     for g, sub in table.groupby(groups, sort=True):
         sub = sub[cols].dropna()
-        X = np.column_stack([np.ones(len(sub)), sub[list(controls)].to_numpy(float),
-                             sub[term].to_numpy(float)])
+        X = np.column_stack(
+            [np.ones(len(sub)), sub[list(controls)].to_numpy(float), sub[term].to_numpy(float)]
+        )
         if len(sub) <= X.shape[1] or np.ptp(sub[term].to_numpy(float)) == 0:
             out[g] = np.nan
             n_bad += 1
@@ -51,8 +52,11 @@ def dyad_slopes(
         beta, *_ = np.linalg.lstsq(X, sub[sync].to_numpy(float), rcond=None)
         out[g] = beta[-1]
     if n_bad:
-        warnings.warn(f"dyad_slopes: {n_bad} dyad(s) without an estimable slope (NaN)",
-                      UserWarning, stacklevel=2)
+        warnings.warn(
+            f"dyad_slopes: {n_bad} dyad(s) without an estimable slope (NaN)",
+            UserWarning,
+            stacklevel=2,
+        )
     return pd.Series(out, name=f"slope_{term}")
 
 
@@ -120,8 +124,14 @@ def sign_flip_test(
     else:
         hits = null <= obs + 1e-12
     p = hits.mean() if exact else (1 + hits.sum()) / (1 + len(null))
-    return {"stat": obs, "p": float(p), "n": n, "n_dropped": n_dropped,
-            "n_permutations": int(len(null)), "exact": bool(exact)}
+    return {
+        "stat": obs,
+        "p": float(p),
+        "n": n,
+        "n_dropped": n_dropped,
+        "n_permutations": int(len(null)),
+        "exact": bool(exact),
+    }
 
 
 def cluster_bootstrap(
@@ -171,7 +181,10 @@ def cluster_bootstrap(
         for b in range(n_boot):
             pick = rng.integers(0, G, G)
             df = pd.concat(
-                [parts[names[i]].assign(**{groups: f"{names[i]}#{k}"}) for k, i in enumerate(pick)],
+                [
+                    parts[names[i]].assign(**{groups: f"{names[i]}#{k}"})
+                    for k, i in enumerate(pick)
+                ],
                 ignore_index=True,
             )
             boot[b] = np.asarray(statistic(df), dtype=float)
@@ -180,12 +193,13 @@ def cluster_bootstrap(
             lo = np.nanquantile(boot, lo_q, axis=0)
             hi = np.nanquantile(boot, hi_q, axis=0)
         else:
-            prop = np.clip((boot < est).mean(axis=0) + 0.5 * (boot == est).mean(axis=0),
-                           1e-10, 1 - 1e-10)
+            prop = np.clip(
+                (boot < est).mean(axis=0) + 0.5 * (boot == est).mean(axis=0), 1e-10, 1 - 1e-10
+            )
             z0 = sst.norm.ppf(prop)
-            jack = np.array([
-                np.asarray(statistic(table[table[groups] != g]), dtype=float) for g in names
-            ]).reshape(G, -1)
+            jack = np.array(
+                [np.asarray(statistic(table[table[groups] != g]), dtype=float) for g in names]
+            ).reshape(G, -1)
             d = jack.mean(axis=0) - jack
             den = 6.0 * (d**2).sum(axis=0) ** 1.5
             a = np.where(den > 0, (d**3).sum(axis=0) / np.where(den > 0, den, 1), 0.0)

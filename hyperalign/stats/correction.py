@@ -37,7 +37,8 @@ def correct_pvalues(pvals, method: str = "fdr_bh") -> np.ndarray:
     Returns
     -------
     p_adj : ndarray, shape (n_tests,)
-        Adjusted p-values (clipped to 1), identical to ``statsmodels.stats.multitest.multipletests``.
+        Adjusted p-values (clipped to 1), identical to
+        ``statsmodels.stats.multitest.multipletests``.
     """
     check_option("method", method, _METHODS)
     p = _check_pvalues(pvals)

@@ -152,7 +152,9 @@ def build_analysis_table(
                 f"no synchrony row matched a predictor row on {on}; check that dyad ids and "
                 "utterance ids are the same in both tables (e.g. dtype of utterance_id)."
             )
-        num = [c for c in merged.columns if c not in on and pd.api.types.is_numeric_dtype(merged[c])]
+        num = [
+            c for c in merged.columns if c not in on and pd.api.types.is_numeric_dtype(merged[c])
+        ]
         n_nan = {c: int(merged[c].isna().sum()) for c in num if merged[c].isna().any()}
         report["nan_counts"] = n_nan
         for c, n in n_nan.items():
@@ -208,7 +210,9 @@ def formula_variables(formula: str) -> list[str]:
     return names
 
 
-def _check_model_data(data: pd.DataFrame, cols: list[str], groups: str) -> tuple[pd.DataFrame, int]:
+def _check_model_data(
+    data: pd.DataFrame, cols: list[str], groups: str
+) -> tuple[pd.DataFrame, int]:
     missing = [c for c in cols + [groups] if c not in data.columns]
     if missing:
         raise AnalysisTableError(
@@ -337,7 +341,7 @@ def r2_nakagawa(result) -> dict:
     if vcomp.size:
         spec = model.exog_vc
         n = X.shape[0]
-        for k, name in enumerate(spec.names):
+        for k, _name in enumerate(spec.names):
             ss = sum(float(np.sum(np.asarray(m) ** 2)) for m in spec.mats[k])
             var_vc += vcomp[k] * ss / n
     total = var_f + var_re + var_vc + sigma2

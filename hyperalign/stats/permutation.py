@@ -44,8 +44,9 @@ class PermutationPlan:
     random_state : None | int | Generator
     """
 
-    def __init__(self, units: pd.DataFrame, groups: str, n_permutations: int, scheme: str,
-                 random_state=None):
+    def __init__(
+        self, units: pd.DataFrame, groups: str, n_permutations: int, scheme: str, random_state=None
+    ):
         check_option("scheme", scheme, SCHEMES)
         if int(n_permutations) < 0:
             raise ValueError(f"n_permutations must be >= 0; got {n_permutations}")
@@ -74,8 +75,12 @@ class PermutationPlan:
         codes = np.searchsorted(self.group_names, g)
         if np.any(np.diff(codes) < 0):
             raise ValueError("cell rows must be sorted by group before permuting")
-        key = (codes.tobytes(), cell["utterance_id"].to_numpy().tobytes()
-               if cell["utterance_id"].dtype != object else tuple(cell["utterance_id"]))
+        key = (
+            codes.tobytes(),
+            cell["utterance_id"].to_numpy().tobytes()
+            if cell["utterance_id"].dtype != object
+            else tuple(cell["utterance_id"]),
+        )
         if key in self._cache:
             return self._cache[key]
         n = len(cell)

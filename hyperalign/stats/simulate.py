@@ -64,22 +64,40 @@ def simulate_analysis_table(
     listener = np.where(utt % 2 == 0, "B", "A")
     sem = rng.standard_normal(n)
     acsim = confound * sem + np.sqrt(1 - confound**2) * rng.standard_normal(n)
-    base = pd.DataFrame({
-        "dyad": dyad, "utterance_id": utt, "speaker": speaker, "listener": listener,
-        "sem_align": sem, "acsim": acsim,
-        "ac_f0_mean": rng.standard_normal(n),
-        "duration": rng.uniform(2, 6, n), "n_words": rng.integers(4, 20, n),
-    })
+    base = pd.DataFrame(
+        {
+            "dyad": dyad,
+            "utterance_id": utt,
+            "speaker": speaker,
+            "listener": listener,
+            "sem_align": sem,
+            "acsim": acsim,
+            "ac_f0_mean": rng.standard_normal(n),
+            "duration": rng.uniform(2, 6, n),
+            "n_words": rng.integers(4, 20, n),
+        }
+    )
     base["listener_uid"] = base["dyad"] + ":" + base["listener"]
     frames = []
     for b in bands:
         for r in rois:
             for lag in lags:
                 u = np.repeat(rng.normal(0, dyad_sd, n_dyads), n_utterances)
-                lu = rng.normal(0, listener_sd, (n_dyads, 2)) if listener_sd else np.zeros((n_dyads, 2))
-                lis = lu[np.repeat(np.arange(n_dyads), n_utterances), (listener == "B").astype(int)]
+                lu = (
+                    rng.normal(0, listener_sd, (n_dyads, 2))
+                    if listener_sd
+                    else np.zeros((n_dyads, 2))
+                )
+                lis = lu[
+                    np.repeat(np.arange(n_dyads), n_utterances), (listener == "B").astype(int)
+                ]
                 eff = effect_cells is None or (b, r, lag) in [tuple(c) for c in effect_cells]
-                y = (acoustic_effect * acsim + (semantic_effect * sem if eff else 0.0) + u + lis
-                     + rng.normal(0, noise_sd, n))
+                y = (
+                    acoustic_effect * acsim
+                    + (semantic_effect * sem if eff else 0.0)
+                    + u
+                    + lis
+                    + rng.normal(0, noise_sd, n)
+                )
                 frames.append(base.assign(band=b, roi=r, lag=lag, metric="plv", sync=y))
     return pd.concat(frames, ignore_index=True)
