@@ -1,0 +1,260 @@
+"""Array backends for the synchrony kernels: NumPy (default) and torch (CPU or CUDA).
+
+The metric kernels in :mod:`hyperalign.coupling.metrics` are written once against the small
+operation set below; a backend is chosen per call (``backend='numpy'|'torch'``,
+``device=None|'cpu'|'cuda'``) and results always come back as NumPy arrays.
+
+The only operation that is not a matrix product is the per-sample sum behind PLI and wPLI
+(``sum_t sign(Im(x conj y))`` and ``sum_t |Im(x conj y)|``). NumPy computes it by broadcasting
+over bounded blocks of (epoch, channel) pairs; when :mod:`numba` is importable it is computed by a
+compiled, parallel loop instead (same values to rounding; set ``use_numba=False`` to disable);
+torch broadcasts in blocks on its device.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+__all__ = ["get_backend", "NumpyOps", "TorchOps"]
+
+# elements of a temporary (e, C1, C2, T) block in the broadcasting fallbacks
+_BLOCK_ELEMENTS = 1 << 22
+
+
+class NumpyOps:
+    """NumPy implementation of the kernel operations."""
+
+    name = "numpy"
+
+    def __init__(self, use_numba: bool | None = None):
+        self.use_numba = _numba_available() if use_numba is None else bool(use_numba)
+
+    # conversion --------------------------------------------------------------------------
+    def asarray(self, x, ctype=None):
+        return np.asarray(x) if ctype is None else np.asarray(x, dtype=ctype)
+
+    def to_numpy(self, x) -> np.ndarray:
+        return np.asarray(x)
+
+    # elementwise / reductions ------------------------------------------------------------
+    abs = staticmethod(np.abs)
+    sqrt = staticmethod(np.sqrt)
+    angle = staticmethod(np.angle)
+    exp = staticmethod(np.exp)
+    conj = staticmethod(np.conj)
+    cos = staticmethod(np.cos)
+
+    @staticmethod
+    def sum(x, axis):
+        return x.sum(axis=axis)
+
+    @staticmethod
+    def where_zero(den, value=1.0):
+        return np.where(den == 0, value, den)
+
+    @staticmethod
+    def mT(x):
+        return np.swapaxes(x, -1, -2)
+
+    @staticmethod
+    def matmul(a, b):
+        return np.matmul(a, b)
+
+    # the non-BLAS part of pli / wpli -----------------------------------------------------
+    def im_sums(self, x, y, kind: str):
+        """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``; (E, C1, C2)."""
+        c1, s1 = np.ascontiguousarray(x.real), np.ascontiguousarray(x.imag)
+        c2, s2 = np.ascontiguousarray(y.real), np.ascontiguousarray(y.imag)
+        if self.use_numba:
+            kern = _numba_kernels()[kind]
+            out = np.empty((x.shape[0], x.shape[1], y.shape[1]), dtype=c1.dtype)
+            kern(c1, s1, c2, s2, out)
+            return out
+        return _im_sums_blocked(c1, s1, c2, s2, kind)
+
+
+def _im_sums_blocked(c1, s1, c2, s2, kind):
+    n_ep, n1, n_t = c1.shape
+    n2 = c2.shape[1]
+    out = np.empty((n_ep, n1, n2), dtype=c1.dtype)
+    per_chan = max(1, n2 * n_t)
+    ci = max(1, min(n1, _BLOCK_ELEMENTS // per_chan))
+    ce = max(1, min(n_ep, _BLOCK_ELEMENTS // (per_chan * ci)))
+    for e0 in range(0, n_ep, ce):
+        e = slice(e0, e0 + ce)
+        for i0 in range(0, n1, ci):
+            i = slice(i0, i0 + ci)
+            # Im(x conj y) = s1 c2 - c1 s2 (same operations, same rounding as HyPyP)
+            v = s1[e, i, None, :] * c2[e, None, :, :]
+            v -= c1[e, i, None, :] * s2[e, None, :, :]
+            if kind == "sign":
+                np.sign(v, out=v)
+            else:
+                np.abs(v, out=v)
+            out[e, i] = v.sum(axis=-1)
+    return out
+
+
+@functools.cache
+def _numba_available() -> bool:
+    try:
+        import numba  # noqa: F401
+    except Exception:  # pragma: no cover - depends on the environment
+        return False
+    return True
+
+
+@functools.cache
+def _numba_kernels() -> dict:
+    import numba
+
+    # no 'contract' (FMA) so that s1*c2 - c1*s2 rounds exactly like NumPy (signs near 0)
+    fm = {"reassoc", "nsz"}
+
+    @numba.njit(parallel=True, fastmath=fm, cache=False)
+    def _abs_kernel(c1, s1, c2, s2, out):  # pragma: no cover - compiled
+        n_ep, n1, n_t = c1.shape
+        n2 = c2.shape[1]
+        for p in numba.prange(n_ep * n1):
+            e = p // n1
+            i = p % n1
+            for k in range(n2):
+                acc = 0.0
+                for t in range(n_t):
+                    acc += abs(s1[e, i, t] * c2[e, k, t] - c1[e, i, t] * s2[e, k, t])
+                out[e, i, k] = acc
+
+    @numba.njit(parallel=True, fastmath=fm, cache=False)
+    def _sign_kernel(c1, s1, c2, s2, out):  # pragma: no cover - compiled
+        n_ep, n1, n_t = c1.shape
+        n2 = c2.shape[1]
+        for p in numba.prange(n_ep * n1):
+            e = p // n1
+            i = p % n1
+            for k in range(n2):
+                acc = 0.0
+                for t in range(n_t):
+                    v = s1[e, i, t] * c2[e, k, t] - c1[e, i, t] * s2[e, k, t]
+                    acc += (v > 0) - (v < 0)
+                out[e, i, k] = acc
+
+    return {"abs": _abs_kernel, "sign": _sign_kernel}
+
+
+class TorchOps:
+    """torch implementation of the kernel operations (CPU or CUDA)."""
+
+    name = "torch"
+
+    def __init__(self, device=None):
+        import torch
+
+        self.torch = torch
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = torch.device(device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(
+                "device='cuda' was requested but torch finds no CUDA device; use device='cpu' "
+                "or device=None (picks CUDA when available)"
+            )
+        self.device = device
+
+    def asarray(self, x, ctype=None):
+        t = self.torch.as_tensor(np.asarray(x), device=self.device)
+        return t
+
+    def to_numpy(self, x) -> np.ndarray:
+        if isinstance(x, np.ndarray):
+            return x
+        return x.detach().cpu().numpy()
+
+    def abs(self, x):
+        return self.torch.abs(x)
+
+    def sqrt(self, x):
+        return self.torch.sqrt(x)
+
+    def angle(self, x):
+        return self.torch.angle(x)
+
+    def exp(self, x):
+        return self.torch.exp(x)
+
+    def conj(self, x):
+        return self.torch.conj(x).resolve_conj()
+
+    def cos(self, x):
+        return self.torch.cos(x)
+
+    @staticmethod
+    def sum(x, axis):
+        return x.sum(dim=axis)
+
+    def where_zero(self, den, value=1.0):
+        return self.torch.where(den == 0, self.torch.ones_like(den) * value, den)
+
+    @staticmethod
+    def mT(x):
+        return x.transpose(-1, -2)
+
+    def matmul(self, a, b):
+        return self.torch.matmul(a, b)
+
+    def im_sums(self, x, y, kind: str):
+        torch = self.torch
+        c1, s1 = x.real.contiguous(), x.imag.contiguous()
+        c2, s2 = y.real.contiguous(), y.imag.contiguous()
+        n_ep, n1, n_t = c1.shape
+        n2 = c2.shape[1]
+        out = torch.empty((n_ep, n1, n2), dtype=c1.dtype, device=self.device)
+        block = _BLOCK_ELEMENTS * (8 if self.device.type == "cuda" else 1)
+        per_chan = max(1, n2 * n_t)
+        ci = max(1, min(n1, block // per_chan))
+        ce = max(1, min(n_ep, block // (per_chan * ci)))
+        for e0 in range(0, n_ep, ce):
+            e = slice(e0, e0 + ce)
+            for i0 in range(0, n1, ci):
+                i = slice(i0, i0 + ci)
+                v = s1[e, i, None, :] * c2[e, None, :, :]
+                v -= c1[e, i, None, :] * s2[e, None, :, :]
+                v = torch.sign(v) if kind == "sign" else torch.abs(v)
+                out[e, i] = v.sum(dim=-1)
+        return out
+
+
+def get_backend(backend: str = "numpy", device=None, use_numba: bool | None = None):
+    """Return the operation set for ``backend`` ('numpy' or 'torch').
+
+    Parameters
+    ----------
+    backend : 'numpy' | 'torch'
+        Array library that runs the kernels.
+    device : None | 'cpu' | 'cuda' | torch.device
+        torch device (``None``: CUDA when available, else CPU). Must be ``None`` or ``'cpu'``
+        with ``backend='numpy'``.
+    use_numba : bool | None
+        NumPy backend only: use the compiled numba loop for pli/wpli when numba is importable
+        (``None``: when available).
+
+    Returns
+    -------
+    ops : NumpyOps | TorchOps
+    """
+    if backend == "numpy":
+        if device not in (None, "cpu"):
+            raise ValueError(
+                f"device={device!r} needs backend='torch'; backend='numpy' runs on the CPU only"
+            )
+        return NumpyOps(use_numba=use_numba)
+    if backend == "torch":
+        try:
+            import torch  # noqa: F401
+        except ImportError as err:  # pragma: no cover - torch is installed here
+            raise ImportError(
+                "backend='torch' needs PyTorch: pip install torch (or use backend='numpy')"
+            ) from err
+        return TorchOps(device=device)
+    raise ValueError(f"backend must be one of ['numpy', 'torch']; got {backend!r}")

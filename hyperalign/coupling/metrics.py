@@ -1,0 +1,597 @@
+"""Synchrony metrics: one registry, HyPyP's names and values, computed as matrix products.
+
+Every metric takes the analytic signals of one band, ``x`` (n_epochs, C1, n_times) for S1 and
+``y`` (n_epochs, C2, n_times) for S2, and returns (n_epochs, C1, C2). All channel pairs of all
+epochs are computed at once as batched matrix products (BLAS), never as a loop over pairs.
+
+Definitions (``<.>`` = sum over the samples of an epoch, ``T`` = number of samples,
+``u = x / |x|`` the unit phasor):
+
+=================  =========================================================================
+``plv``            ``|<u_i conj(v_k)>| / T`` (Lachaux 1999).
+``ccorr``          ``|<s_i s_k>| / sqrt(<s_i^2> <s_k^2>)``, ``s = sin(phase - circular mean)``
+                   (HyPyP returns the absolute value; ``ccorr_signed`` keeps the sign).
+``accorr``         adjusted circular correlation (Zimmermann 2024), HyPyP's definition:
+                   ``(|<u_i conj v_k>| - |<u_i v_k>|) / (2 sqrt(<sin^2(a_i - m)> <sin^2(a_k - n)>))``
+                   with per-pair centering ``m = (md + ms) / 2``, ``n = (ms - md) / 2``,
+                   ``md = arg<u_i conj v_k>``, ``ms = arg<u_i v_k>``; the sums of ``sin^2``
+                   are computed in closed form (``sin^2 a = (1 - cos 2a) / 2``).
+``coh``            ``|<x_i conj y_k>| / sqrt(<|x_i|^2> <|y_k|^2>)``: HyPyP's code returns this
+                   *unsquared* magnitude although its docstring shows a square;
+                   ``coh_squared`` (alias ``msc``) is the textbook magnitude-squared coherence.
+``imcoh``          ``|Im<x_i conj y_k>| / sqrt(<|x_i|^2> <|y_k|^2>)`` (HyPyP returns the
+                   absolute value; ``imcoh_signed`` keeps Nolte's sign). Alias ``imaginary_coh``.
+``pli``            ``|<sign(Im(x_i conj y_k))>| / T`` (Stam 2007).
+``wpli``           ``|<Im(x_i conj y_k)>| / <|Im(x_i conj y_k)>|`` (Vinck 2011), 0/0 -> 0 as in
+                   HyPyP. The numerator is a matrix product; the denominator is summed per sample
+                   in bounded blocks (or a compiled loop), never HyPyP's 5-D array.
+``envelope_corr``  Pearson correlation of the amplitude envelopes ``|x|`` (alias ``envcorr``).
+``pow_corr``       Pearson correlation of the instantaneous powers ``|x|^2`` (alias ``powcorr``).
+=================  =========================================================================
+
+Lags: :func:`compute_sync` shifts S2 relative to S1 within each epoch and computes on the
+overlapping samples. **Positive lag = S2 lags S1**: at lag ``L`` seconds (``l = round(L * sfreq)``
+samples), S1 sample ``t`` is paired with S2 sample ``t + l``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..utils import check_option, logger, verbose_context
+from .backend import get_backend
+from .spectral import analytic_signal, check_bands
+
+__all__ = [
+    "METRICS",
+    "MetricInfo",
+    "resolve_metric",
+    "sync_from_analytic",
+    "compute_sync",
+    "compute_sync_epochs",
+]
+
+
+# ------------------------------------------------------------------------------------------
+# kernels: x (E, C1, T), y (E, C2, T) complex -> (E, C1, C2) real
+# ------------------------------------------------------------------------------------------
+def _cross(ops, x, y):
+    """``sum_t x_i(t) conj(y_k(t))`` for all pairs, shape (E, C1, C2)."""
+    return ops.matmul(x, ops.mT(ops.conj(y)))
+
+
+def _outer(a, b):
+    return a[..., :, None] * b[..., None, :]
+
+
+def _unit(ops, x):
+    return x / ops.abs(x)
+
+
+def _power_norm(ops, x, y):
+    px = ops.sum(ops.abs(x) ** 2, -1)
+    py = ops.sum(ops.abs(y) ** 2, -1)
+    return ops.sqrt(_outer(px, py))
+
+
+def _plv(ops, x, y):
+    return ops.abs(_cross(ops, _unit(ops, x), _unit(ops, y))) / x.shape[-1]
+
+
+def _centered_sin(ops, x):
+    """``sin(phase - circular mean phase)`` per channel, as Im(u * conj(mean unit phasor))."""
+    u = _unit(ops, x)
+    m = ops.sum(u, -1)
+    m = m / ops.abs(m)
+    return (u * ops.conj(m)[..., None]).imag
+
+
+def _ccorr_signed(ops, x, y):
+    sx, sy = _centered_sin(ops, x), _centered_sin(ops, y)
+    num = ops.matmul(sx, ops.mT(sy))
+    den = ops.sqrt(_outer(ops.sum(sx * sx, -1), ops.sum(sy * sy, -1)))
+    return num / den
+
+
+def _ccorr(ops, x, y):
+    return ops.abs(_ccorr_signed(ops, x, y))
+
+
+def _accorr(ops, x, y):
+    n_t = x.shape[-1]
+    u, v = _unit(ops, x), _unit(ops, y)
+    cc = ops.matmul(u, ops.mT(ops.conj(v)))  # <u conj v>
+    cp = ops.matmul(u, ops.mT(v))  # <u v>
+    num = ops.abs(cc) - ops.abs(cp)
+    md, ms = ops.angle(cc), ops.angle(cp)
+    m_adj = (md + ms) / 2
+    n_adj = (ms - md) / 2
+    # sum_t sin^2(a - m) = T/2 - Re(exp(-2im) sum_t u^2) / 2
+    su2 = ops.sum(u * u, -1)  # (E, C1)
+    sv2 = ops.sum(v * v, -1)  # (E, C2)
+    sx = n_t / 2 - (ops.exp(-2j * m_adj) * su2[..., :, None]).real / 2
+    sy = n_t / 2 - (ops.exp(-2j * n_adj) * sv2[..., None, :]).real / 2
+    den = 2 * ops.sqrt(sx * sy)
+    return num / ops.where_zero(den)
+
+
+def _coh(ops, x, y):
+    return ops.abs(_cross(ops, x, y)) / _power_norm(ops, x, y)
+
+
+def _coh_squared(ops, x, y):
+    return _coh(ops, x, y) ** 2
+
+
+def _imcoh_signed(ops, x, y):
+    return _cross(ops, x, y).imag / _power_norm(ops, x, y)
+
+
+def _imcoh(ops, x, y):
+    return ops.abs(_imcoh_signed(ops, x, y))
+
+
+def _pli(ops, x, y):
+    return ops.abs(ops.im_sums(x, y, "sign")) / x.shape[-1]
+
+
+def _wpli(ops, x, y):
+    num = ops.abs(_cross(ops, x, y).imag)
+    den = ops.im_sums(x, y, "abs")
+    return num / ops.where_zero(den)
+
+
+def _pearson(ops, a, b):
+    a = a - ops.sum(a, -1)[..., None] / a.shape[-1]
+    b = b - ops.sum(b, -1)[..., None] / b.shape[-1]
+    num = ops.matmul(a, ops.mT(b))
+    return num / ops.sqrt(_outer(ops.sum(a * a, -1), ops.sum(b * b, -1)))
+
+
+def _envelope_corr(ops, x, y):
+    return _pearson(ops, ops.abs(x), ops.abs(y))
+
+
+def _pow_corr(ops, x, y):
+    return _pearson(ops, ops.abs(x) ** 2, ops.abs(y) ** 2)
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """One registered synchrony metric."""
+
+    name: str
+    func: Callable
+    aliases: tuple[str, ...] = ()
+    hypyp: str | None = None  #: HyPyP mode that gives the same values (None: not in HyPyP)
+    signed: bool = False
+    description: str = ""
+
+    def __call__(self, ops, x, y):
+        return self.func(ops, x, y)
+
+
+METRICS: dict[str, MetricInfo] = {
+    m.name: m
+    for m in [
+        MetricInfo("plv", _plv, (), "plv", False, "phase locking value"),
+        MetricInfo("ccorr", _ccorr, (), "ccorr", False, "circular correlation, |r| (HyPyP)"),
+        MetricInfo("ccorr_signed", _ccorr_signed, (), None, True, "circular correlation, signed"),
+        MetricInfo("accorr", _accorr, (), "accorr", True, "adjusted circular correlation"),
+        MetricInfo("coh", _coh, (), "coh", False, "coherence magnitude |C| (HyPyP, unsquared)"),
+        MetricInfo(
+            "coh_squared", _coh_squared, ("msc",), None, False, "magnitude-squared coherence"
+        ),
+        MetricInfo(
+            "imcoh", _imcoh, ("imaginary_coh",), "imcoh", False, "|imaginary coherence| (HyPyP)"
+        ),
+        MetricInfo("imcoh_signed", _imcoh_signed, (), None, True, "imaginary coherence, signed"),
+        MetricInfo("pli", _pli, (), "pli", False, "phase lag index"),
+        MetricInfo("wpli", _wpli, (), "wpli", False, "weighted phase lag index"),
+        MetricInfo(
+            "envelope_corr", _envelope_corr, ("envcorr",), "envelope_corr", True, "envelope r"
+        ),
+        MetricInfo("pow_corr", _pow_corr, ("powcorr",), "pow_corr", True, "power correlation r"),
+    ]
+}
+_ALIASES = {a: m.name for m in METRICS.values() for a in m.aliases}
+
+
+def resolve_metric(name: str) -> str:
+    """Return the canonical metric name for ``name`` (case-insensitive, aliases accepted)."""
+    if not isinstance(name, str):
+        raise TypeError(f"metric names must be strings; got {name!r}")
+    key = name.lower()
+    key = _ALIASES.get(key, key)
+    if key not in METRICS:
+        allowed = sorted(METRICS) + sorted(_ALIASES)
+        raise ValueError(f"unknown metric {name!r}; allowed metrics are {allowed}")
+    return key
+
+
+def _resolve_metrics(metrics) -> list[str]:
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    out = []
+    for m in metrics:
+        k = resolve_metric(m)
+        if k not in out:
+            out.append(k)
+    if not out:
+        raise ValueError(f"metrics must name at least one of {sorted(METRICS)}; got none")
+    return out
+
+
+def sync_from_analytic(
+    z1,
+    z2,
+    metric: str,
+    *,
+    backend: str = "numpy",
+    device=None,
+    use_numba: bool | None = None,
+) -> np.ndarray:
+    """Compute one metric for one band from analytic signals, all pairs and epochs at once.
+
+    Parameters
+    ----------
+    z1 : complex array, shape (n_epochs, C1, n_times) or (C1, n_times)
+        Analytic signals of S1 (e.g. a slice of :func:`analytic_signal`).
+    z2 : complex array, shape (n_epochs, C2, n_times) or (C2, n_times)
+        Analytic signals of S2 (same epochs and samples).
+    metric : str
+        A name (or alias) from :data:`METRICS`.
+    backend : 'numpy' | 'torch'
+        Array library; results come back as NumPy.
+    device : None | 'cpu' | 'cuda'
+        torch device.
+    use_numba : bool | None
+        Use the compiled numba loop for pli/wpli when available (NumPy backend).
+
+    Returns
+    -------
+    con : ndarray, shape (n_epochs, C1, C2) (or (C1, C2) for 2-D inputs)
+    """
+    name = resolve_metric(metric)
+    z1, z2 = np.asarray(z1), np.asarray(z2)
+    squeeze = z1.ndim == 2
+    if squeeze:
+        z1, z2 = z1[None], z2[None]
+    if z1.ndim != 3 or z2.ndim != 3:
+        raise ValueError(
+            "z1 and z2 must be shaped (n_epochs, n_channels, n_times); got "
+            f"{z1.shape} and {z2.shape}"
+        )
+    if z1.shape[0] != z2.shape[0] or z1.shape[-1] != z2.shape[-1]:
+        raise ValueError(
+            "z1 and z2 must have the same number of epochs and samples; got "
+            f"{z1.shape} and {z2.shape}"
+        )
+    if not (np.iscomplexobj(z1) and np.iscomplexobj(z2)):
+        raise TypeError("z1 and z2 must be complex analytic signals (see analytic_signal)")
+    ops = get_backend(backend, device, use_numba=use_numba)
+    out = ops.to_numpy(METRICS[name](ops, ops.asarray(z1), ops.asarray(z2)))
+    return out[0] if squeeze else out
+
+
+# ------------------------------------------------------------------------------------------
+# compute_sync
+# ------------------------------------------------------------------------------------------
+def _check_data(data) -> np.ndarray:
+    if isinstance(data, list | tuple) and len(data) == 2:
+        a, b = (np.asarray(d) for d in data)
+        if a.ndim != 3 or b.ndim != 3:
+            raise ValueError(
+                "data must be shaped (2, n_epochs, n_channels, n_times); participant arrays "
+                f"have shapes {a.shape} and {b.shape}"
+            )
+        if a.shape[0] != b.shape[0]:
+            raise ValueError(
+                f"participants must have the same number of epochs; S1 has {a.shape[0]}, "
+                f"S2 has {b.shape[0]}"
+            )
+        if a.shape[1] != b.shape[1]:
+            raise ValueError(
+                f"participants must have the same number of channels; S1 has {a.shape[1]}, "
+                f"S2 has {b.shape[1]} (pick the same channels for both)"
+            )
+        if a.shape[2] != b.shape[2]:
+            raise ValueError(
+                f"participants must have epochs of the same length; S1 has {a.shape[2]} "
+                f"samples, S2 has {b.shape[2]}"
+            )
+        data = np.stack([a, b])
+    data = np.asarray(data)
+    if data.ndim != 4 or data.shape[0] != 2:
+        raise ValueError(
+            "data must be shaped (2, n_epochs, n_channels, n_times) like HyPyP; got shape "
+            f"{data.shape}"
+        )
+    if np.iscomplexobj(data) or not np.issubdtype(data.dtype, np.number):
+        raise TypeError(f"data must be real numbers; got dtype {data.dtype}")
+    if data.shape[1] < 1 or data.shape[2] < 1:
+        raise ValueError(f"data needs at least one epoch and one channel; got {data.shape}")
+    bad = ~np.isfinite(data)
+    if bad.any():
+        p, e, c = np.argwhere(bad.any(axis=-1))[0]
+        n_bad = int(bad.any(axis=-1).sum())
+        raise ValueError(
+            f"data contains NaN or infinite values: participant S{p + 1}, epoch {e}, channel "
+            f"{c} (and {n_bad - 1} other epoch/channel rows); interpolate or drop them first"
+        )
+    return data
+
+
+def _lag_samples(lags, sfreq, n_times) -> tuple[np.ndarray, np.ndarray]:
+    lags = np.atleast_1d(np.asarray(lags, dtype=float))
+    if lags.ndim != 1 or lags.size == 0 or not np.all(np.isfinite(lags)):
+        raise ValueError(f"lags must be a non-empty list of finite seconds; got {lags!r}")
+    if len(np.unique(lags)) != lags.size:
+        raise ValueError(f"lags must be unique; got {lags.tolist()}")
+    samples = np.rint(lags * sfreq).astype(int)
+    too_long = np.abs(samples) >= n_times - 1
+    if too_long.any():
+        raise ValueError(
+            f"lags {lags[too_long].tolist()} s are as long as the epochs ({n_times} samples = "
+            f"{n_times / sfreq:g} s); lags must be shorter than the epoch (use longer epochs "
+            "or shorter lags)"
+        )
+    return lags, samples
+
+
+def _shift(z1, z2, lag: int):
+    """Overlapping segments for lag ``lag`` samples (positive: S2 lags S1)."""
+    if lag == 0:
+        return z1, z2
+    if lag > 0:
+        return z1[..., :-lag], z2[..., lag:]
+    return z1[..., -lag:], z2[..., :lag]
+
+
+def _auto_chunk(n_epochs, n_ch, n_bands, n_times, itemsize) -> int:
+    per_epoch = 2 * n_ch * n_bands * n_times * itemsize * 2  # analytic + filter temporaries
+    return int(max(1, min(n_epochs, (256 * 2**20) // max(per_epoch, 1))))
+
+
+def compute_sync(
+    data,
+    sfreq: float,
+    bands=None,
+    metrics=("plv",),
+    *,
+    lags=(0.0,),
+    mode: str = "inter",
+    filter: str = "hypyp",
+    filter_kwargs: dict | None = None,
+    backend: str = "numpy",
+    device=None,
+    dtype: str = "float64",
+    chunk_size: int | None = None,
+    min_cycles: float = 3.0,
+    on_short: str = "raise",
+    use_numba: bool | None = None,
+    epochs_metadata=None,
+    ch_names=None,
+    dyad_id: str | None = None,
+    participant_ids: Sequence[str] = ("S1", "S2"),
+    verbose=None,
+):
+    """Inter-brain synchrony per epoch, band, channel pair and lag.
+
+    Parameters
+    ----------
+    data : array, shape (2, n_epochs, n_channels, n_times) | pair of arrays
+        The two participants' epochs, as HyPyP expects (S1 first).
+    sfreq : float
+        Sampling frequency in Hz.
+    bands : dict | list of (fmin, fmax) | None
+        Frequency bands ``{'alpha': (8, 13), ...}``; ``None`` for :data:`DEFAULT_BANDS`.
+    metrics : str | sequence of str
+        Names from :data:`METRICS` (aliases accepted).
+    lags : sequence of float
+        Lags of S2 relative to S1 in seconds; positive = S2 lags S1 (S1 sample ``t`` paired with
+        S2 sample ``t + lag``), computed on the overlapping samples of each epoch.
+    mode : 'inter' | 'all'
+        ``'inter'``: S1 x S2 pairs (node_in = S1 channels, node_out = S2 channels). ``'all'``:
+        the full 2C x 2C matrix like HyPyP (S1 channels then S2 channels; intra-brain blocks at
+        a lag use the same overlapping samples, unshifted).
+    filter : 'hypyp' | 'fft'
+        Band-pass + analytic signal (see :func:`analytic_signal`).
+    filter_kwargs : dict | None
+        Extra :func:`mne.filter.filter_data` arguments (``filter='hypyp'``).
+    backend : 'numpy' | 'torch'
+        Array library for the metric kernels; results come back as NumPy.
+    device : None | 'cpu' | 'cuda'
+        torch device (``backend='torch'``).
+    dtype : 'float64' | 'float32'
+        Computation and output precision.
+    chunk_size : int | None
+        Epochs filtered and computed at once (bounds memory); ``None`` picks a size that keeps
+        the analytic signals of a chunk near 256 MiB.
+    min_cycles : float
+        Minimum cycles of each band's fmin per epoch (0 disables the check).
+    on_short : 'raise' | 'warn'
+        Epochs too short for a band: raise (default) or log a warning and go on (HyPyP's
+        behaviour).
+    use_numba : bool | None
+        NumPy backend: compiled loop for pli/wpli when numba is importable.
+    epochs_metadata : pandas.DataFrame | None
+        One row per epoch; its columns become coordinates of the ``epochs`` dimension
+        (e.g. ``utterance_id``, ``onset``).
+    ch_names : list of str | pair of lists | None
+        Channel names (one list for both participants, or one per participant). Default
+        ``ch1..chN``; S1/S2 names get the ``_S1``/``_S2`` suffixes when both are the same.
+    dyad_id : str | None
+        Stored in the attributes.
+    participant_ids : pair of str
+        Stored in the attributes.
+    verbose : bool | str | int | None
+        Log level for this call.
+
+    Returns
+    -------
+    coupling : Coupling
+        Values with dims ``(metric, epochs, freqs, lags, node_in, node_out)``.
+    """
+    from .results import Coupling
+
+    with verbose_context(verbose):
+        check_option("mode", mode, ("inter", "all"))
+        check_option("dtype", dtype, ("float64", "float32"))
+        check_option("filter", filter, ("hypyp", "fft"))
+        names = _resolve_metrics(metrics)
+        data = _check_data(data)
+        sfreq = float(sfreq)
+        if not np.isfinite(sfreq) or sfreq <= 0:
+            raise ValueError(f"sfreq must be finite and > 0; got {sfreq!r}")
+        bands = check_bands(bands, sfreq)
+        _, n_ep, n_ch, n_t = data.shape
+        lag_s, lag_n = _lag_samples(lags, sfreq, n_t)
+        ops = get_backend(backend, device, use_numba=use_numba)
+        ch1, ch2 = _channel_names(ch_names, n_ch)
+        node_in, node_out = (ch1, ch2) if mode == "inter" else (ch1 + ch2, ch1 + ch2)
+        if epochs_metadata is not None and len(epochs_metadata) != n_ep:
+            raise ValueError(
+                f"epochs_metadata has {len(epochs_metadata)} rows but data has {n_ep} epochs"
+            )
+        rdtype = np.float64 if dtype == "float64" else np.float32
+        ctype = np.complex128 if dtype == "float64" else np.complex64
+        if chunk_size is None:
+            chunk_size = _auto_chunk(n_ep, n_ch, len(bands), n_t, np.dtype(ctype).itemsize)
+        elif int(chunk_size) < 1:
+            raise ValueError(f"chunk_size must be a positive integer or None; got {chunk_size!r}")
+        chunk_size = int(chunk_size)
+        n_nodes = len(node_in)
+        out = np.empty(
+            (len(names), n_ep, len(bands), len(lag_n), n_nodes, len(node_out)), dtype=rdtype
+        )
+        logger.info(
+            "compute_sync: %d epochs x %d channels x %d samples, bands=%s, metrics=%s, "
+            "lags=%s s, mode=%s, backend=%s, chunks of %d epochs",
+            n_ep,
+            n_ch,
+            n_t,
+            list(bands),
+            names,
+            lag_s.tolist(),
+            mode,
+            ops.name,
+            chunk_size,
+        )
+        for e0 in range(0, n_ep, chunk_size):
+            sl = slice(e0, min(n_ep, e0 + chunk_size))
+            z = analytic_signal(
+                data[:, sl],
+                sfreq,
+                bands,
+                filter=filter,
+                filter_kwargs=filter_kwargs,
+                dtype=dtype,
+                min_cycles=min_cycles if e0 == 0 else 0,
+                on_short=on_short if e0 == 0 else "warn",
+            )  # (2, e, C, B, T)
+            for b in range(len(bands)):
+                zb1 = ops.asarray(np.ascontiguousarray(z[0, :, :, b, :]))
+                zb2 = ops.asarray(np.ascontiguousarray(z[1, :, :, b, :]))
+                for li, lag in enumerate(lag_n):
+                    x, y = _shift(zb1, zb2, int(lag))
+                    if mode == "all":
+                        x = _cat(ops, x, y)
+                        y = x
+                    for mi, name in enumerate(names):
+                        out[mi, sl, b, li] = ops.to_numpy(METRICS[name](ops, x, y))
+        attrs = {
+            "sfreq": sfreq,
+            "mode": mode,
+            "filter": filter,
+            "filter_kwargs": dict(filter_kwargs or {}),
+            "backend": ops.name,
+            "dtype": dtype,
+            "dyad_id": "" if dyad_id is None else str(dyad_id),
+            "participant_ids": [str(p) for p in participant_ids],
+            "n_times": int(n_t),
+            "lag_samples": [int(v) for v in lag_n],
+            "lag_convention": "positive lag = S2 lags S1 (S1 sample t paired with S2 t + lag)",
+            "units": "unitless",
+        }
+        return Coupling.from_array(
+            out,
+            metrics=names,
+            bands=bands,
+            lags=lag_s,
+            node_in=node_in,
+            node_out=node_out,
+            attrs=attrs,
+            epochs_metadata=epochs_metadata,
+        )
+
+
+def _cat(ops, x, y):
+    if ops.name == "numpy":
+        return np.concatenate([x, y], axis=-2)
+    return ops.torch.cat([x, y], dim=-2)
+
+
+def _channel_names(ch_names, n_ch) -> tuple[list[str], list[str]]:
+    if ch_names is None:
+        base = [f"ch{i + 1}" for i in range(n_ch)]
+        return [f"{c}_S1" for c in base], [f"{c}_S2" for c in base]
+    if (
+        isinstance(ch_names, list | tuple)
+        and len(ch_names) == 2
+        and all(isinstance(c, list | tuple | np.ndarray) for c in ch_names)
+    ):
+        c1, c2 = [str(c) for c in ch_names[0]], [str(c) for c in ch_names[1]]
+    else:
+        c1 = c2 = [str(c) for c in ch_names]
+    if len(c1) != n_ch or len(c2) != n_ch:
+        raise ValueError(
+            f"ch_names must list {n_ch} channels per participant; got {len(c1)} and {len(c2)}"
+        )
+    if set(c1) & set(c2):
+        c1, c2 = [f"{c}_S1" for c in c1], [f"{c}_S2" for c in c2]
+    return c1, c2
+
+
+def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), **kwargs):
+    """:func:`compute_sync` on a pair of :class:`mne.Epochs` (matched epochs).
+
+    Parameters
+    ----------
+    epochs1, epochs2 : mne.Epochs
+        S1 and S2 epochs with the same number of epochs, channels and samples and the same
+        sampling frequency. Metadata of ``epochs1`` (if any) becomes per-epoch coordinates
+        unless ``epochs_metadata`` is given.
+    bands, metrics, **kwargs
+        As :func:`compute_sync` (``sfreq`` and ``ch_names`` are taken from the epochs).
+
+    Returns
+    -------
+    coupling : Coupling
+    """
+    for name, ep in (("epochs1", epochs1), ("epochs2", epochs2)):
+        if not hasattr(ep, "get_data") or not hasattr(ep, "info"):
+            raise TypeError(f"{name} must be an mne.Epochs; got {type(ep).__name__}")
+    if epochs1.info["sfreq"] != epochs2.info["sfreq"]:
+        raise ValueError(
+            f"epochs1 and epochs2 must share sfreq; got {epochs1.info['sfreq']} and "
+            f"{epochs2.info['sfreq']} Hz (resample one of them)"
+        )
+    for bad in ("sfreq", "ch_names"):
+        if bad in kwargs:
+            raise TypeError(f"{bad} is taken from the epochs; do not pass it")
+    d1 = epochs1.get_data(copy=True)
+    d2 = epochs2.get_data(copy=True)
+    if kwargs.get("epochs_metadata") is None and epochs1.metadata is not None:
+        kwargs["epochs_metadata"] = epochs1.metadata.reset_index(drop=True)
+    return compute_sync(
+        [d1, d2],
+        epochs1.info["sfreq"],
+        bands,
+        metrics,
+        ch_names=[list(epochs1.ch_names), list(epochs2.ch_names)],
+        **kwargs,
+    )

@@ -1,0 +1,369 @@
+"""``Coupling``: the synchrony results container (an :class:`xarray.DataArray` with named dims).
+
+Dims are ``metric, epochs, freqs, lags, node_in, node_out``; the ``freqs`` dimension holds band
+names with ``fmin``/``fmax`` coordinates, ``lags`` holds seconds (positive = S2 lags S1), and
+extra per-epoch coordinates (``utterance_id``, ``onset``, ...) come from ``epochs_metadata``.
+Files are netCDF (h5netcdf engine), written atomically; a round trip is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..utils import atomic_path, logger
+
+__all__ = ["Coupling", "read_coupling"]
+
+DIMS = ("metric", "epochs", "freqs", "lags", "node_in", "node_out")
+_JSON_PREFIX = "json:"
+_FORMAT = "hyperalign.Coupling/1"
+
+
+def _encode_attr(v):
+    if isinstance(v, str | int | float | np.integer | np.floating) and not isinstance(v, bool):
+        return v
+    return _JSON_PREFIX + json.dumps(v, default=_json_default)
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def _decode_attr(v):
+    if isinstance(v, str) and v.startswith(_JSON_PREFIX):
+        return json.loads(v[len(_JSON_PREFIX) :])
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+class Coupling:
+    """Synchrony values per metric, epoch, band, lag and channel pair.
+
+    Parameters
+    ----------
+    data : xarray.DataArray
+        Values with dims ``('metric', 'epochs', 'freqs', 'lags', 'node_in', 'node_out')``.
+        Use :meth:`from_array` to build one from a NumPy array.
+
+    Attributes
+    ----------
+    xarray : xarray.DataArray
+        The underlying array (attrs: ``sfreq``, ``mode``, ``filter``, ``dyad_id``,
+        ``participant_ids``, ``units``, ...).
+    """
+
+    def __init__(self, data: xr.DataArray):
+        if not isinstance(data, xr.DataArray):
+            raise TypeError(f"data must be an xarray.DataArray; got {type(data).__name__}")
+        if tuple(data.dims) != DIMS:
+            raise ValueError(f"Coupling dims must be {DIMS}; got {tuple(data.dims)}")
+        self._da = data
+
+    # construction ------------------------------------------------------------------------
+    @classmethod
+    def from_array(
+        cls,
+        values: np.ndarray,
+        *,
+        metrics: Sequence[str],
+        bands: dict,
+        lags: Sequence[float],
+        node_in: Sequence[str],
+        node_out: Sequence[str],
+        attrs: dict | None = None,
+        epochs_metadata: pd.DataFrame | None = None,
+    ) -> Coupling:
+        """Build from an array shaped (metric, epochs, freqs, lags, node_in, node_out).
+
+        Parameters
+        ----------
+        values : ndarray
+            The values.
+        metrics, bands, lags, node_in, node_out
+            Coordinates (``bands`` is ``{name: (fmin, fmax)}``).
+        attrs : dict | None
+            Attributes (sfreq, mode, dyad_id, ...).
+        epochs_metadata : DataFrame | None
+            One row per epoch; each column becomes a coordinate on ``epochs``.
+
+        Returns
+        -------
+        coupling : Coupling
+        """
+        values = np.asarray(values)
+        n_ep = values.shape[1]
+        coords = {
+            "metric": list(metrics),
+            "epochs": np.arange(n_ep),
+            "freqs": list(bands),
+            "fmin": ("freqs", np.array([b[0] for b in bands.values()], dtype=float)),
+            "fmax": ("freqs", np.array([b[1] for b in bands.values()], dtype=float)),
+            "lags": np.asarray(lags, dtype=float),
+            "node_in": list(node_in),
+            "node_out": list(node_out),
+        }
+        if epochs_metadata is not None:
+            md = pd.DataFrame(epochs_metadata).reset_index(drop=True)
+            if len(md) != n_ep:
+                raise ValueError(f"epochs_metadata has {len(md)} rows but there are {n_ep} epochs")
+            for col in md.columns:
+                name = str(col)
+                if name in DIMS or name in coords:
+                    raise ValueError(
+                        f"epochs_metadata column {name!r} clashes with a Coupling coordinate; "
+                        "rename it"
+                    )
+                vals = md[col].to_numpy()
+                if vals.dtype == object or isinstance(md[col].dtype, pd.StringDtype):
+                    vals = np.array(["" if pd.isna(v) else str(v) for v in vals], dtype=object)
+                coords[name] = ("epochs", vals)
+        da = xr.DataArray(values, dims=DIMS, coords=coords, attrs=dict(attrs or {}))
+        return cls(da)
+
+    # accessors ---------------------------------------------------------------------------
+    @property
+    def xarray(self) -> xr.DataArray:
+        """The underlying :class:`xarray.DataArray`."""
+        return self._da
+
+    @property
+    def attrs(self) -> dict:
+        """Attributes (sfreq, mode, filter, dyad_id, participant_ids, units, ...)."""
+        return self._da.attrs
+
+    @property
+    def metrics(self) -> list[str]:
+        """Metric names."""
+        return [str(v) for v in self._da["metric"].values]
+
+    @property
+    def bands(self) -> dict[str, tuple[float, float]]:
+        """Band name -> (fmin, fmax)."""
+        da = self._da
+        return {
+            str(n): (float(lo), float(hi))
+            for n, lo, hi in zip(da["freqs"].values, da["fmin"].values, da["fmax"].values)
+        }
+
+    @property
+    def lags(self) -> np.ndarray:
+        """Lags in seconds (positive = S2 lags S1)."""
+        return self._da["lags"].values
+
+    @property
+    def node_in(self) -> list[str]:
+        """Row channels (S1 in ``mode='inter'``)."""
+        return [str(v) for v in self._da["node_in"].values]
+
+    @property
+    def node_out(self) -> list[str]:
+        """Column channels (S2 in ``mode='inter'``)."""
+        return [str(v) for v in self._da["node_out"].values]
+
+    @property
+    def n_epochs(self) -> int:
+        """Number of epochs."""
+        return int(self._da.sizes["epochs"])
+
+    @property
+    def epochs_metadata(self) -> pd.DataFrame:
+        """Per-epoch coordinates as a DataFrame (empty columns when none were given)."""
+        cols = {
+            k: v.values
+            for k, v in self._da.coords.items()
+            if v.dims == ("epochs",) and k != "epochs"
+        }
+        return pd.DataFrame(cols, index=pd.RangeIndex(self.n_epochs, name="epoch"))
+
+    def get_data(self, metric: str | None = None) -> np.ndarray:
+        """Values as a NumPy array.
+
+        Parameters
+        ----------
+        metric : str | None
+            One metric (its dim is dropped: (epochs, freqs, lags, node_in, node_out)), or
+            ``None`` for all (metric, epochs, freqs, lags, node_in, node_out).
+
+        Returns
+        -------
+        values : ndarray
+        """
+        if metric is None:
+            return self._da.values
+        from .metrics import resolve_metric
+
+        name = resolve_metric(metric)
+        if name not in self.metrics:
+            raise ValueError(f"metric {metric!r} was not computed; available: {self.metrics}")
+        return self._da.sel(metric=name).values
+
+    def sel(self, **indexers) -> Coupling:
+        """Select by coordinate labels (dims are kept: scalars become length-1 lists).
+
+        Examples
+        --------
+        >>> con.sel(metric='plv', freqs='alpha', lags=0.0)  # doctest: +SKIP
+        """
+        idx = {
+            k: ([v] if k in DIMS and (np.isscalar(v) or isinstance(v, str)) else v)
+            for k, v in indexers.items()
+        }
+        unknown = [k for k in idx if k not in DIMS]
+        if unknown:
+            raise ValueError(f"sel() takes the dims {list(DIMS)}; got {unknown}")
+        return Coupling(self._da.sel(**idx))
+
+    def mean(self, dim: str | Sequence[str]) -> Coupling:
+        """Average over one or more dims (kept with length 1, labelled ``'mean'``/nan).
+
+        Parameters
+        ----------
+        dim : str | list of str
+            Dims among ``epochs``, ``lags``, ``node_in``, ``node_out``, ``freqs``.
+
+        Returns
+        -------
+        coupling : Coupling
+        """
+        dims = [dim] if isinstance(dim, str) else list(dim)
+        for d in dims:
+            if d not in DIMS or d == "metric":
+                raise ValueError(
+                    f"mean() dims must be among {[x for x in DIMS if x != 'metric']}; got {d!r}"
+                )
+        da = self._da
+        for d in dims:
+            keep = {c: v for c, v in da.coords.items() if d not in v.dims}
+            red = da.mean(dim=d, skipna=False, keep_attrs=True)
+            red = red.expand_dims({d: 1}).transpose(*DIMS)
+            if d == "freqs":
+                red = red.assign_coords(
+                    freqs=["mean"],
+                    fmin=("freqs", [da["fmin"].min().item()]),
+                    fmax=("freqs", [da["fmax"].max().item()]),
+                )
+            elif d == "lags":
+                red = red.assign_coords(lags=[float(np.mean(da["lags"].values))])
+            elif d == "epochs":
+                red = red.assign_coords(epochs=[-1])
+            else:
+                red = red.assign_coords({d: ["mean"]})
+            red = red.assign_coords({c: v for c, v in keep.items() if c not in red.coords})
+            da = red
+        return Coupling(da)
+
+    # tidy export -------------------------------------------------------------------------
+    def to_data_frame(self) -> pd.DataFrame:
+        """One row per value: dyad, epoch, utterance_id (if present), metric, band, lag,
+        node_in, node_out, value.
+
+        Returns
+        -------
+        df : pandas.DataFrame
+        """
+        da = self._da
+        shape = da.shape
+        grids = np.indices(shape, sparse=False).reshape(len(shape), -1)
+        cols: dict[str, np.ndarray] = {}
+        cols["dyad"] = np.full(grids.shape[1], self.attrs.get("dyad_id", ""), dtype=object)
+        cols["epoch"] = da["epochs"].values[grids[1]]
+        if "utterance_id" in da.coords and da["utterance_id"].dims == ("epochs",):
+            cols["utterance_id"] = da["utterance_id"].values[grids[1]]
+        cols["metric"] = np.asarray(self.metrics, dtype=object)[grids[0]]
+        cols["band"] = np.asarray([str(v) for v in da["freqs"].values], dtype=object)[grids[2]]
+        cols["lag"] = da["lags"].values[grids[3]]
+        cols["node_in"] = np.asarray(self.node_in, dtype=object)[grids[4]]
+        cols["node_out"] = np.asarray(self.node_out, dtype=object)[grids[5]]
+        cols["value"] = da.values.reshape(-1)
+        return pd.DataFrame(cols)
+
+    # io ----------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Write to netCDF (h5netcdf engine), atomically.
+
+        Parameters
+        ----------
+        path : path-like
+            Output file (``.nc``).
+        overwrite : bool
+            Replace an existing file.
+
+        Returns
+        -------
+        path : Path
+        """
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        da = self._da.copy()
+        da.attrs = {k: _encode_attr(v) for k, v in da.attrs.items()}
+        da.attrs["hyperalign_format"] = _FORMAT
+        tmp, final = atomic_path(path)
+        try:
+            da.to_netcdf(tmp, engine="h5netcdf", invalid_netcdf=True)
+            os.replace(tmp, final)
+        except BaseException:
+            if tmp.exists():
+                tmp.unlink()
+            raise
+        logger.info("Coupling written to %s", final)
+        return final
+
+    # repr --------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        s = self._da.sizes
+        dyad = self.attrs.get("dyad_id") or "?"
+        bands = ", ".join(f"{n} {lo:g}-{hi:g} Hz" for n, (lo, hi) in self.bands.items())
+        lags = ", ".join(f"{v:g}" for v in self.lags)
+        return (
+            f"<Coupling | dyad {dyad} | {s['epochs']} epochs x {s['node_in']} x "
+            f"{s['node_out']} pairs ({self.attrs.get('mode', '?')}) | metrics: "
+            f"{', '.join(self.metrics)} | bands: {bands} | lags (s): {lags} | "
+            f"sfreq {self.attrs.get('sfreq', '?')} Hz>"
+        )
+
+    def __eq__(self, other) -> bool:  # exact equality, for round trips
+        return isinstance(other, Coupling) and self._da.identical(other._da)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def read_coupling(path: str | os.PathLike) -> Coupling:
+    """Read a :class:`Coupling` written by :meth:`Coupling.save`.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.nc`` file.
+
+    Returns
+    -------
+    coupling : Coupling
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no Coupling file at {path}")
+    with xr.open_dataarray(path, engine="h5netcdf") as da:
+        da = da.load()
+    fmt = da.attrs.pop("hyperalign_format", None)
+    if fmt != _FORMAT:
+        raise ValueError(f"{path} is not a hyperalign Coupling file (format={fmt!r})")
+    da.attrs = {k: _decode_attr(v) for k, v in da.attrs.items()}
+    for c in list(da.coords):
+        if da[c].dtype.kind in "US":
+            da = da.assign_coords({c: (da[c].dims, da[c].values.astype(object))})
+    return Coupling(da)

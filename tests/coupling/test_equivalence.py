@@ -1,0 +1,104 @@
+"""hyperalign vs HyPyP and mne-connectivity on the same input (float64, rtol 1e-6)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from hyperalign.coupling import METRICS, analytic_signal, compute_sync, sync_from_analytic
+
+hypyp_analyses = pytest.importorskip("hypyp.analyses")
+
+BANDS = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0)}
+HYPYP_METRICS = [m.name for m in METRICS.values() if m.hypyp is not None]
+
+
+def _hypyp_sync(data, sfreq, bands, metric, **filter_options):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        z = hypyp_analyses.compute_freq_bands(data, sfreq, bands, **filter_options)
+        return hypyp_analyses.compute_sync(z, METRICS[metric].hypyp, epochs_average=False)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    """Two participants with a shared, lagged 6 Hz / 10 Hz component plus noise."""
+    rng = np.random.default_rng(42)
+    sfreq, n_ep, n_ch, n_t = 128.0, 6, 5, 256
+    t = np.arange(n_t) / sfreq
+    common = np.sin(2 * np.pi * 6 * t + rng.uniform(0, 2 * np.pi, (n_ep, 1, 1)))
+    common = common + 0.7 * np.sin(2 * np.pi * 10 * t + rng.uniform(0, 6, (n_ep, 1, 1)))
+    d1 = common + rng.standard_normal((n_ep, n_ch, n_t))
+    d2 = np.roll(common, 3, axis=-1) + rng.standard_normal((n_ep, n_ch, n_t))
+    return np.stack([d1, d2]), sfreq
+
+
+def test_analytic_signal_matches_hypyp(sim):
+    data, sfreq = sim
+    ref = hypyp_analyses.compute_freq_bands(data, sfreq, BANDS)
+    ours = analytic_signal(data, sfreq, BANDS)
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("metric", HYPYP_METRICS)
+def test_compute_sync_matches_hypyp_all(sim, metric):
+    data, sfreq = sim
+    ref = _hypyp_sync(data, sfreq, BANDS, metric)  # (bands, epochs, 2C, 2C)
+    con = compute_sync(data, sfreq, BANDS, metric, mode="all")
+    ours = con.get_data(metric)[:, :, 0]  # (epochs, bands, 2C, 2C)
+    ours = np.moveaxis(ours, 1, 0)
+    np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize("metric", HYPYP_METRICS)
+def test_compute_sync_inter_block(sim, metric):
+    data, sfreq = sim
+    n_ch = data.shape[2]
+    ref = _hypyp_sync(data, sfreq, BANDS, metric)[:, :, :n_ch, n_ch:]
+    ours = np.moveaxis(compute_sync(data, sfreq, BANDS, metric).get_data(metric)[:, :, 0], 1, 0)
+    np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize("metric", ["plv", "coh", "wpli", "accorr"])
+def test_fft_filter_float32_and_numpy_fallback(sim, metric):
+    data, sfreq = sim
+    a = compute_sync(data, sfreq, BANDS, metric, filter="fft").get_data(metric)
+    b = compute_sync(data, sfreq, BANDS, metric, filter="fft", dtype="float32")
+    np.testing.assert_allclose(b.get_data(metric), a, atol=1e-4)
+    c = compute_sync(data, sfreq, BANDS, metric, use_numba=False).get_data(metric)
+    d = compute_sync(data, sfreq, BANDS, metric, use_numba=True).get_data(metric)
+    np.testing.assert_allclose(c, d, rtol=1e-10, atol=1e-12)
+
+
+def test_signed_and_squared_variants(sim):
+    data, sfreq = sim
+    z = analytic_signal(data, sfreq, {"theta": (4, 8)})[..., 0, :]
+    coh = sync_from_analytic(z[0], z[1], "coh")
+    np.testing.assert_allclose(sync_from_analytic(z[0], z[1], "msc"), coh**2, rtol=1e-12)
+    ims = sync_from_analytic(z[0], z[1], "imcoh_signed")
+    np.testing.assert_allclose(np.abs(ims), sync_from_analytic(z[0], z[1], "imcoh"), rtol=1e-12)
+    # signed: antisymmetric in the order of the participants
+    np.testing.assert_allclose(
+        sync_from_analytic(z[1], z[0], "imcoh_signed"), -np.swapaxes(ims, -1, -2), rtol=1e-12
+    )
+    cs = sync_from_analytic(z[0], z[1], "ccorr_signed")
+    np.testing.assert_allclose(np.abs(cs), sync_from_analytic(z[0], z[1], "ccorr"), rtol=1e-12)
+
+
+def test_real_eeg_matches_hypyp(shared_data):
+    mne = pytest.importorskip("mne")
+    folder = shared_data / "eeg-hypyp-pair"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} not found")
+    e1 = mne.read_epochs(folder / "S1-epo.fif", verbose=False)
+    e2 = mne.read_epochs(folder / "S2-epo.fif", verbose=False)
+    data = np.stack([e1.get_data(copy=True), e2.get_data(copy=True)])[:, :12]
+    sfreq = e1.info["sfreq"]
+    bands = {"beta": (14.0, 30.0), "gamma": (30.0, 45.0)}
+    for metric in HYPYP_METRICS:
+        ref = _hypyp_sync(data, sfreq, bands, metric)
+        ours = compute_sync(data, sfreq, bands, metric, mode="all").get_data(metric)[:, :, 0]
+        np.testing.assert_allclose(np.moveaxis(ours, 1, 0), ref, rtol=1e-6, atol=1e-10)
