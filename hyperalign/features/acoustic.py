@@ -246,8 +246,13 @@ def _channel_features(
     ms_full = fftconvolve(x * x, kw, mode="same")
     ms = np.maximum(ms_full[centres], 1e-20)
     intensity = 10 * np.log10(ms / P_REF**2)
-    ref = np.percentile(intensity, 99) if n_frames else 0.0
-    silent = intensity < ref - silence_db
+    # silence/pauses from a short (25 ms) window so that pause edges are not smeared
+    n_sw = int(round(0.025 * sr)) | 1
+    sw = kaiser(n_sw, 20.0)
+    sw /= sw.sum()
+    short_db = 10 * np.log10(np.maximum(fftconvolve(x * x, sw, mode="same")[centres], 1e-20))
+    ref = np.percentile(short_db, 99) if n_frames else 0.0
+    silent = short_db < ref - silence_db
 
     # envelope
     if envelope == "hilbert":
