@@ -5,6 +5,8 @@ Readers return hyperalign containers (:class:`~hyperalign.Dyad`,
 one. :func:`validate_dataset` checks a dataset folder against the schemas in ``data_specs/``.
 """
 
+from .audio import AUDIO_SUFFIXES, read_audio, write_audio
+from .neural import NEURAL_SUFFIXES, read_dyad, read_raw, split_hyperscanning_raw
 from .transcripts import (
     TRANSCRIPT_FORMATS,
     read_textgrid,
@@ -18,6 +20,13 @@ from .transcripts import (
 )
 
 __all__ = [
+    "AUDIO_SUFFIXES",
+    "NEURAL_SUFFIXES",
+    "read_audio",
+    "write_audio",
+    "read_dyad",
+    "read_raw",
+    "split_hyperscanning_raw",
     "TRANSCRIPT_FORMATS",
     "read_textgrid",
     "read_transcript",

@@ -1,0 +1,133 @@
+"""Audio files: one microphone per participant, or one multi-channel file (soundfile)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..utils import atomic_path, check_positive, logger, verbose_context
+
+__all__ = ["read_audio", "write_audio", "AUDIO_SUFFIXES"]
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
+
+
+def read_audio(
+    path: str | os.PathLike, channel: int | None = None, *, verbose=None
+) -> tuple[np.ndarray, float]:
+    """Read a WAV/FLAC (any format libsndfile reads) file.
+
+    Parameters
+    ----------
+    path : path-like
+        The audio file.
+    channel : int | None
+        Channel to return (0-based) from a multi-channel file (a channel per participant).
+        ``None`` returns a 1-D array for a mono file and ``(n_channels, n_samples)`` for a
+        multi-channel one.
+    verbose : bool | str | int | None
+        Log level for this call.
+
+    Returns
+    -------
+    samples : numpy.ndarray
+        Float64 samples in [-1, 1] for PCM files.
+    sfreq : float
+        Sampling rate in Hz.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    with verbose_context(verbose):
+        if not path.is_file():
+            raise FileNotFoundError(f"audio file not found: {path}")
+        if path.stat().st_size == 0:
+            raise ValueError(f"{path}: the audio file is empty (0 bytes); re-export the audio")
+        try:
+            data, sfreq = sf.read(str(path), dtype="float64", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+            raise ValueError(
+                f"{path}: cannot read the audio ({err}); expected a WAV/FLAC file readable by "
+                "libsndfile (convert it with ffmpeg)"
+            ) from None
+        if data.shape[0] == 0:
+            raise ValueError(f"{path}: the audio file holds no samples; re-export the audio")
+        n_ch = data.shape[1]
+        if channel is not None:
+            if not isinstance(channel, int | np.integer) or not 0 <= channel < n_ch:
+                raise ValueError(
+                    f"{path}: channel must be an int in [0, {n_ch - 1}] (the file has {n_ch} "
+                    f"channel(s)); got {channel!r}"
+                )
+            out = np.ascontiguousarray(data[:, int(channel)])
+        elif n_ch == 1:
+            out = data[:, 0].copy()
+        else:
+            out = np.ascontiguousarray(data.T)
+        logger.info(
+            "%s: %d channel(s), %.3f s at %g Hz", path.name, n_ch, data.shape[0] / sfreq, sfreq
+        )
+    return out, float(sfreq)
+
+
+def write_audio(
+    path: str | os.PathLike,
+    samples: np.ndarray,
+    sfreq: float,
+    *,
+    subtype: str | None = None,
+    verbose=None,
+) -> Path:
+    """Write samples (1-D, or ``(n_channels, n_samples)``) to WAV/FLAC atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        Output file; the suffix picks the container (``.wav``, ``.flac``…).
+    samples : numpy.ndarray
+        Samples, in [-1, 1] for integer (PCM) subtypes.
+    sfreq : float
+        Sampling rate in Hz (must be an integer number of Hz: audio containers store ints).
+    subtype : str | None
+        libsndfile subtype; default ``'FLOAT'`` for WAV (lossless round trip of float
+        samples) and ``'PCM_24'`` for FLAC.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import soundfile as sf
+
+    check_positive("sfreq", sfreq)
+    if float(sfreq) != int(sfreq):
+        raise ValueError(f"sfreq must be a whole number of Hz for an audio file; got {sfreq}")
+    path = Path(path)
+    x = np.asarray(samples, dtype=float)
+    if x.ndim == 2:
+        x = x.T
+    elif x.ndim != 1:
+        raise ValueError(f"samples must be 1-D or (n_channels, n_samples); got shape {x.shape}")
+    if x.shape[0] == 0:
+        raise ValueError(f"samples are empty; nothing to write to {path}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"samples contain NaN or inf; cannot write {path}")
+    fmt = path.suffix.lstrip(".").upper()
+    if subtype is None:
+        subtype = "PCM_24" if fmt == "FLAC" else "FLOAT"
+    if subtype.startswith("PCM") and np.abs(x).max() > 1:
+        raise ValueError(
+            f"samples exceed [-1, 1] (max |x| = {np.abs(x).max():.3g}); they would clip in "
+            f"subtype {subtype!r}: scale them or use subtype='FLOAT' (WAV)"
+        )
+    with verbose_context(verbose):
+        tmp, final = atomic_path(path)
+        try:
+            sf.write(str(tmp), x, int(sfreq), subtype=subtype, format=fmt or None)
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        logger.info("wrote %s (%s, %d samples at %g Hz)", final, subtype, x.shape[0], sfreq)
+    return final

@@ -1,0 +1,501 @@
+"""Neural recordings into a :class:`~hyperalign.Dyad`: one file per participant or one
+hyperscanning file holding both participants' channels."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..dyad import SUFFIXES, Dyad, Participant
+from ..transcript import Transcript, TranscriptError
+from ..utils import ExclusionLog, check_option, logger, verbose_context
+from .audio import read_audio
+
+__all__ = ["read_raw", "split_hyperscanning_raw", "read_dyad", "NEURAL_SUFFIXES"]
+
+#: file suffixes :func:`read_raw` accepts (those of ``mne.io.read_raw``) plus NIRx folders
+NEURAL_SUFFIXES = (
+    ".fif",
+    ".fif.gz",
+    ".edf",
+    ".bdf",
+    ".gdf",
+    ".vhdr",
+    ".set",
+    ".snirf",
+    ".cnt",
+    ".mff",
+    ".nxe",
+    ".xdf",
+)
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".fif.gz" if name.endswith(".fif.gz") else path.suffix.lower()
+
+
+def read_raw(path: str | os.PathLike, *, fnirs: str = "raw", preload: bool = True, verbose=None):
+    """Read one neural recording with MNE.
+
+    Parameters
+    ----------
+    path : path-like
+        Any file ``mne.io.read_raw`` reads (FIF, EDF/BDF, BrainVision ``.vhdr``, EEGLAB
+        ``.set``, SNIRF…), or a NIRx folder (with a ``.hdr`` file).
+    fnirs : ``'raw'`` | ``'od'`` | ``'hbo'``
+        For fNIRS intensity data: keep it, convert to optical density, or to oxy/deoxy
+        haemoglobin (optical density then modified Beer-Lambert law, ppf 6).
+    preload : bool
+        Load the data into memory.
+    verbose : bool | str | int | None
+        Log level for this call.
+
+    Returns
+    -------
+    mne.io.BaseRaw
+    """
+    import mne
+
+    check_option("fnirs", fnirs, ("raw", "od", "hbo"))
+    path = Path(path)
+    with verbose_context(verbose):
+        if not path.exists():
+            raise FileNotFoundError(f"neural recording not found: {path}")
+        try:
+            if path.is_dir():
+                if any(path.glob("*.hdr")):
+                    raw = mne.io.read_raw_nirx(path, preload=preload, verbose=False)
+                else:
+                    raise ValueError(
+                        f"{path}: a folder is read only as a NIRx recording (with a .hdr "
+                        "file); give the recording file itself"
+                    )
+            else:
+                if path.stat().st_size == 0:
+                    raise ValueError(f"{path}: the file is empty (0 bytes)")
+                if _suffix(path) == ".xdf":
+                    raise ValueError(
+                        f"{path}: XDF files hold several streams; read them with "
+                        "hyperalign.io.read_xdf_dyad(path, streams={...})"
+                    )
+                raw = mne.io.read_raw(path, preload=preload, verbose=False)
+        except ValueError as err:
+            if str(path) in str(err):
+                raise
+            raise ValueError(
+                f"{path}: MNE could not read this recording ({err}); supported: "
+                f"{', '.join(NEURAL_SUFFIXES)} files and NIRx folders"
+            ) from None
+        except Exception as err:  # corrupt files raise many kinds of error inside MNE
+            raise ValueError(
+                f"{path}: the recording is corrupt or unreadable ({type(err).__name__}: {err}); "
+                "check the file (re-export it from the acquisition software)"
+            ) from None
+        raw = _convert_fnirs(raw, fnirs, path)
+        logger.info("read %s: %d channels, %.1f s at %g Hz", path.name, len(raw.ch_names),
+                    raw.times[-1] if raw.n_times else 0.0, raw.info["sfreq"])  # fmt: skip
+    return raw
+
+
+def _convert_fnirs(raw, fnirs: str, where):
+    import mne
+
+    if fnirs == "raw":
+        return raw
+    types = set(raw.get_channel_types())
+    if "fnirs_cw_amplitude" in types:
+        raw = mne.preprocessing.nirs.optical_density(raw.load_data(), verbose=False)
+        types = set(raw.get_channel_types())
+    if fnirs == "hbo" and "fnirs_od" in types:
+        raw = mne.preprocessing.nirs.beer_lambert_law(raw, ppf=6.0)
+    elif fnirs == "od" and "fnirs_od" not in types:
+        raise ValueError(
+            f"{where}: fnirs='od' needs fNIRS intensity or optical-density channels; the "
+            f"recording has {sorted(types)}; pass fnirs='raw'"
+        )
+    if fnirs == "hbo" and not ({"hbo", "hbr"} & set(raw.get_channel_types())):
+        raise ValueError(
+            f"{where}: fnirs='hbo' needs fNIRS channels; the recording has {sorted(types)}; "
+            "pass fnirs='raw'"
+        )
+    return raw
+
+
+def split_hyperscanning_raw(
+    raw,
+    suffixes: Sequence[str] | Mapping[str, Sequence[str]] = SUFFIXES,
+    *,
+    shared: str = "drop",
+    verbose=None,
+):
+    """Split one hyperscanning recording into the two participants' recordings.
+
+    Parameters
+    ----------
+    raw : mne.io.BaseRaw
+        A recording holding both participants' channels.
+    suffixes : (str, str) | mapping
+        Channel-name suffixes of participant 1 and 2 (HyPyP's ``('_S1', '_S2')``; the
+        suffix is removed from the names), or a mapping ``{key: [channel names]}`` with two
+        keys in participant order (names kept as they are).
+    shared : ``'drop'`` | ``'both'``
+        Channels that belong to neither participant (triggers, audio): leave them out
+        (logged, listed in ``raw1.info['description']``) or copy them into both.
+
+    Returns
+    -------
+    raw1, raw2 : mne.io.BaseRaw
+    """
+    import mne
+
+    check_option("shared", shared, ("drop", "both"))
+    if not isinstance(raw, mne.io.BaseRaw):
+        raise TypeError(f"raw must be an mne.io.Raw; got {type(raw).__name__}")
+    names = list(raw.ch_names)
+    with verbose_context(verbose):
+        if isinstance(suffixes, Mapping):
+            if len(suffixes) != 2:
+                raise ValueError(
+                    f"suffixes as a mapping needs exactly 2 participants; got {list(suffixes)}"
+                )
+            groups = [list(v) for v in suffixes.values()]
+            for key, g in zip(suffixes, groups):
+                bad = [c for c in g if c not in names]
+                if bad:
+                    raise ValueError(
+                        f"suffixes[{key!r}] names channel(s) {bad} that are not in the "
+                        f"recording; its channels are {names}"
+                    )
+                if not g:
+                    raise ValueError(f"suffixes[{key!r}] is empty: give its channel names")
+            both = set(groups[0]) & set(groups[1])
+            if both:
+                raise ValueError(f"channels {sorted(both)} are given to both participants")
+            renames = [{}, {}]
+        else:
+            if isinstance(suffixes, str) or len(suffixes) != 2 or suffixes[0] == suffixes[1]:
+                raise ValueError(
+                    f"suffixes must be two different strings like ('_S1', '_S2') or a mapping; "
+                    f"got {suffixes!r}"
+                )
+            groups = [[c for c in names if c.endswith(s)] for s in suffixes]
+            for s, g in zip(suffixes, groups):
+                if not g:
+                    raise ValueError(
+                        f"no channel name ends with {s!r}; channels are {names[:10]}"
+                        f"{'…' if len(names) > 10 else ''}; pass suffixes=(…) or a mapping "
+                        "{participant: [channel names]}"
+                    )
+            renames = [{c: c[: -len(s)] for c in g} for s, g in zip(suffixes, groups)]
+        rest = [c for c in names if c not in set(groups[0]) | set(groups[1])]
+        out = []
+        for g, ren in zip(groups, renames):
+            picks = g + (rest if shared == "both" else [])
+            r = raw.copy().pick(picks)
+            r.reorder_channels(picks)
+            if ren:
+                r.rename_channels(ren)
+            out.append(r)
+        if rest:
+            how = "copied into both" if shared == "both" else "left out (shared='drop')"
+            logger.warning(
+                "split_hyperscanning_raw: %d channel(s) belong to neither participant and are "
+                "%s: %s",
+                len(rest),
+                how,
+                rest,
+            )
+        for r in out:
+            r.info["description"] = (
+                f"split from a hyperscanning recording; unassigned channels {how}: {rest}"
+                if rest
+                else "split from a hyperscanning recording"
+            )
+    return out[0], out[1]
+
+
+def _as_raw(src, fnirs, what):
+    import mne
+
+    if isinstance(src, mne.io.BaseRaw):
+        return src if fnirs == "raw" else _convert_fnirs(src, fnirs, what)
+    if isinstance(src, str | os.PathLike):
+        return read_raw(src, fnirs=fnirs)
+    raise TypeError(f"{what} must be a path or an mne.io.Raw; got {type(src).__name__}")
+
+
+def _audio_for(audio, ids, audio_channels):
+    """Return {pid: (samples, sfreq)} from the many accepted forms of ``audio``."""
+    if audio is None:
+        return {}
+    if isinstance(audio, str | os.PathLike):
+        x, sf = read_audio(audio)
+        if x.ndim == 1:
+            raise ValueError(
+                f"{audio}: one mono audio file for two participants; give one file per "
+                "participant (audio=[a1, a2]) or a multi-channel file (a channel each)"
+            )
+        chans = audio_channels or {pid: k for k, pid in enumerate(ids)}
+        out = {}
+        for pid in ids:
+            k = chans[pid]
+            if not 0 <= k < x.shape[0]:
+                raise ValueError(
+                    f"{audio}: audio_channels[{pid!r}]={k} but the file has {x.shape[0]} channels"
+                )
+            out[pid] = (x[k], sf)
+        return out
+    if isinstance(audio, Mapping):
+        items = audio
+        unknown = [k for k in items if k not in ids]
+        if unknown:
+            raise ValueError(f"audio has keys {unknown} that are not participant ids {ids}")
+    else:
+        audio = list(audio)
+        if len(audio) != 2:
+            raise ValueError(f"audio must list 2 entries (one per participant); got {len(audio)}")
+        items = dict(zip(ids, audio))
+    out = {}
+    for pid, a in items.items():
+        if a is None:
+            continue
+        if isinstance(a, str | os.PathLike):
+            ch = None if audio_channels is None else audio_channels.get(pid)
+            x, sf = read_audio(a, channel=ch)
+            if x.ndim != 1:
+                raise ValueError(
+                    f"{a}: {x.shape[0]}-channel audio for participant {pid!r}; pass "
+                    f"audio_channels={{{pid!r}: <channel index>}}"
+                )
+        elif isinstance(a, tuple) and len(a) == 2:
+            x, sf = np.asarray(a[0], float), float(a[1])
+        else:
+            raise TypeError(
+                f"audio for {pid!r} must be a path or a (samples, sfreq) tuple; got "
+                f"{type(a).__name__}"
+            )
+        out[pid] = (x, sf)
+    return out
+
+
+def read_dyad(
+    files_or_raws,
+    audio=None,
+    transcript: str | os.PathLike | Transcript | None = None,
+    *,
+    participant_ids: Sequence[str] | None = None,
+    roles: Sequence[str] | None = None,
+    dyad_id: str = "dyad",
+    suffixes: Sequence[str] | Mapping[str, Sequence[str]] = SUFFIXES,
+    shared: str = "drop",
+    fnirs: str = "raw",
+    sfreq: float | None = None,
+    audio_channels: Mapping[str, int] | None = None,
+    speakers: Mapping[str, str] | None = None,
+    transcript_format: str = "auto",
+    on_outside: str = "raise",
+    meta: dict | None = None,
+    verbose=None,
+    **transcript_kwargs,
+) -> Dyad:
+    """Read one dyad: two recordings (or one hyperscanning recording), audio, transcript.
+
+    Parameters
+    ----------
+    files_or_raws : path | Raw | sequence of 2 paths/Raws
+        One file per participant (in participant order), or one hyperscanning file split
+        with ``suffixes``. NIRx folders are accepted.
+    audio : path | sequence of 2 | mapping | None
+        One audio file per participant (path or ``(samples, sfreq)``), a mapping
+        ``{participant id: ...}``, or one multi-channel file with a channel per participant
+        (channel ``k`` for participant ``k`` unless ``audio_channels`` says otherwise).
+    transcript : path | Transcript | None
+        A transcript file (see :func:`read_transcript`) or a Transcript.
+    participant_ids : sequence of str | None
+        Ids (the transcript's speaker labels); default ``('S1', 'S2')``.
+    roles : sequence of str | None
+        Role of each participant (e.g. ``('parent', 'child')``).
+    dyad_id : str
+        Identifier of the dyad.
+    suffixes : (str, str) | mapping
+        How to split a single hyperscanning recording (see
+        :func:`split_hyperscanning_raw`).
+    shared : ``'drop'`` | ``'both'``
+        Channels of a hyperscanning file that belong to neither participant.
+    fnirs : ``'raw'`` | ``'od'`` | ``'hbo'``
+        fNIRS conversion (see :func:`read_raw`).
+    sfreq : float | None
+        Resample both recordings to this rate (recorded in ``dyad.meta['resampled']``).
+        ``None``: the two rates must match (an error names both otherwise).
+    audio_channels : mapping | None
+        ``{participant id: channel index}`` in multi-channel audio.
+    speakers : mapping | None
+        Renames transcript labels to participant ids (``{'SPEAKER_00': 'S1'}``).
+    transcript_format : str
+        Format of the transcript file (``'auto'`` from the suffix).
+    on_outside : ``'raise'`` | ``'drop'``
+        Words past the end of the recordings: an error, or removed and counted in
+        ``dyad.exclusions``.
+    meta : dict | None
+        Extra metadata for ``dyad.meta``.
+    verbose : bool | str | int | None
+        Log level for this call.
+    **transcript_kwargs
+        Passed to :func:`read_transcript` (``pause_threshold``, ``default_speaker``…).
+
+    Returns
+    -------
+    Dyad
+        ``dyad.meta['files']`` lists the sources; ``dyad.exclusions`` what was dropped.
+    """
+    import mne
+
+    check_option("on_outside", on_outside, ("raise", "drop"))
+    with verbose_context(verbose):
+        ids = [str(i) for i in (participant_ids or ("S1", "S2"))]
+        if len(ids) != 2 or ids[0] == ids[1]:
+            raise ValueError(f"participant_ids must be 2 different ids; got {participant_ids!r}")
+        roles = list(roles) if roles is not None else ["", ""]
+        if len(roles) != 2:
+            raise ValueError(f"roles must list 2 roles; got {roles!r}")
+        exclusions = ExclusionLog()
+        info: dict = dict(meta or {})
+        if isinstance(files_or_raws, str | os.PathLike | mne.io.BaseRaw):
+            raw = _as_raw(files_or_raws, fnirs, "files_or_raws")
+            raws = list(split_hyperscanning_raw(raw, suffixes, shared=shared))
+            sources = [str(files_or_raws)] * 2
+            if shared == "drop":
+                n_all = len(raw.ch_names)
+                n_left = n_all - len(raws[0].ch_names) - len(raws[1].ch_names)
+                if n_left:
+                    exclusions.add("io", "channel", "unassigned", "in neither participant",
+                                   n_left)  # fmt: skip
+        else:
+            srcs = list(files_or_raws)
+            if len(srcs) != 2:
+                raise ValueError(
+                    f"files_or_raws must be one hyperscanning file or 2 recordings; got "
+                    f"{len(srcs)}"
+                )
+            raws = [_as_raw(s, fnirs, f"files_or_raws[{k}]") for k, s in enumerate(srcs)]
+            sources = [
+                str(s) if not isinstance(s, mne.io.BaseRaw) else f"<Raw {k}>"
+                for k, s in enumerate(srcs)
+            ]
+        rates = [float(r.info["sfreq"]) for r in raws]
+        if sfreq is not None:
+            info["resampled"] = []
+            for k, r in enumerate(raws):
+                if rates[k] != float(sfreq):
+                    raws[k] = r.load_data().resample(float(sfreq), verbose=False)
+                    info["resampled"].append(
+                        {"participant": ids[k], "from_hz": rates[k], "to_hz": float(sfreq)}
+                    )
+                    logger.info("resampled %s from %g to %g Hz", ids[k], rates[k], sfreq)
+        elif rates[0] != rates[1]:
+            raise ValueError(
+                f"dyad {dyad_id!r}: sampling rates differ: {sources[0]} ({ids[0]}) is at "
+                f"{rates[0]:g} Hz, {sources[1]} ({ids[1]}) at {rates[1]:g} Hz; pass sfreq=<Hz> "
+                "to resample both"
+            )
+        n = [r.n_times for r in raws]
+        if n[0] != n[1]:
+            logger.info(
+                "dyad %s: recordings differ in length (%d vs %d samples); the dyad spans the "
+                "shorter one",
+                dyad_id,
+                n[0],
+                n[1],
+            )
+        aud = _audio_for(audio, ids, audio_channels)
+        parts = [
+            Participant(
+                ids[k],
+                raws[k],
+                role=str(roles[k]),
+                audio=aud.get(ids[k], (None, None))[0],
+                audio_sfreq=aud.get(ids[k], (None, None))[1],
+                info={"source": sources[k]},
+            )
+            for k in range(2)
+        ]
+        info["files"] = {ids[k]: sources[k] for k in range(2)}
+        dyad = Dyad(parts, None, dyad_id=dyad_id, meta=info, exclusions=exclusions)
+        if transcript is not None:
+            tr = _load_transcript(transcript, transcript_format, speakers, transcript_kwargs)
+            _attach_transcript(dyad, tr, on_outside)
+    return dyad
+
+
+def _load_transcript(transcript, fmt, speakers, kwargs) -> Transcript:
+    from .transcripts import read_transcript
+
+    if isinstance(transcript, Transcript):
+        tr = transcript
+        if speakers:
+            tr = tr.rename_speakers(dict(speakers))
+        return tr
+    if isinstance(transcript, str | os.PathLike):
+        return read_transcript(transcript, fmt, speakers=speakers, **kwargs)
+    raise TypeError(f"transcript must be a path or a Transcript; got {type(transcript).__name__}")
+
+
+def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
+    src = tr.source or "the transcript"
+    labels = set(tr.words["speaker"])
+    unknown = sorted(labels - set(dyad.ids))
+    if unknown:
+        counts = tr.words["speaker"].value_counts()
+        rows = tr.words.index[tr.words["speaker"].isin(unknown)].tolist()
+        raise TranscriptError(
+            [
+                f"speaker(s) {unknown} ({', '.join(f'{u}: {counts[u]} words' for u in unknown)}; "
+                f"first rows {rows[:5]}) match no participant of dyad {dyad.dyad_id!r} "
+                f"(ids {dyad.ids}); pass speakers={{{unknown[0]!r}: {dyad.ids[0]!r}, ...}} or "
+                "fix participant_ids"
+            ],
+            src,
+        )
+    if tr.fixes:
+        dyad.meta.setdefault("transcript_fixes", []).extend(tr.fixes)
+    dur = dyad.duration
+    if tr.n_words and tr.end > dur + 1e-9:
+        past = tr.words["offset"] > dur + 1e-9
+        if on_outside == "raise":
+            first = int(np.flatnonzero(past.to_numpy())[0])
+            raise TranscriptError(
+                [
+                    f"{int(past.sum())} word(s) run past the end of the recordings "
+                    f"({dur:.3f} s), the first at row {first} ({tr.words['word'].iloc[first]!r}, "
+                    f"offset {tr.words['offset'].iloc[first]:.3f} s); check the clock alignment, "
+                    "or pass on_outside='drop' to remove them (counted in dyad.exclusions)"
+                ],
+                src,
+            )
+        n0 = tr.n_words
+        tr = tr.crop(0.0, dur)
+        dyad.exclusions.add(
+            "io", "word", f"{src}: offset > {dur:.3f} s", "past the end of the recordings",
+            n0 - tr.n_words,
+        )  # fmt: skip
+    for p in dyad.participants:
+        if p.audio is not None and tr.n_words:
+            spoken = tr.words[tr.words["speaker"] == p.id]
+            if len(spoken) and spoken["offset"].max() > p.audio_duration + 1e-6:
+                row = int(spoken["offset"].idxmax())
+                raise ValueError(
+                    f"{src}: row {row}: a word of {p.id!r} ends at "
+                    f"{spoken['offset'].max():.3f} s but the audio of {p.id!r} "
+                    f"({p.info.get('audio_source', 'given audio')}) lasts only "
+                    f"{p.audio_duration:.3f} s; give the full audio or crop the transcript"
+                )
+    dyad.set_transcript(tr)
+
+
+def _sanitize(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", str(label))
