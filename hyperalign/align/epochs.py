@@ -1,0 +1,253 @@
+"""Epochs of one participant's recording locked to word or utterance onsets.
+
+The transcript rows travel with the epochs in ``epochs.metadata`` (one row per kept epoch),
+so that any later table can be joined back on ``utterance_id`` / ``word_index``. Events whose
+window does not fit in the recording, or that share a sample with an earlier event, are
+excluded and counted in ``dyad.exclusions``; events past the end of the recording raise (the
+transcript and the recording are then not on one clock).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..utils import check_option, logger, verbose_context
+
+ROLES = ("speaker", "listener", "both")
+
+
+def _check_dyad(dyad, pid: str):
+    from ..dyad import Dyad
+
+    if not isinstance(dyad, Dyad):
+        raise TypeError(f"dyad must be a Dyad; got {type(dyad).__name__}")
+    if dyad.transcript is None:
+        raise ValueError(
+            f"dyad {dyad.dyad_id!r} has no transcript; attach one (dyad.set_transcript) "
+            "before making epochs"
+        )
+    if pid not in dyad.ids:
+        raise ValueError(f"pid must be one of {dyad.ids}; got {pid!r}")
+    return dyad[pid]
+
+
+def _select_role(table: pd.DataFrame, pid: str, other: str, role: str) -> pd.DataFrame:
+    table = table.copy()
+    table["listener"] = np.where(table["speaker"] == pid, other, pid)
+    table["role"] = np.where(table["speaker"] == pid, "speaker", "listener")
+    table["participant"] = pid
+    if role == "speaker":
+        table = table[table["speaker"] == pid]
+    elif role == "listener":
+        table = table[table["speaker"] == other]
+    return table
+
+
+def _epochs_from_table(
+    dyad, pid: str, table: pd.DataFrame, lock_times: np.ndarray, tmin: float, tmax: float,
+    *, kind: str, baseline, picks, reject_by_annotation: bool, decim: int, stage: str,
+):  # fmt: skip
+    import mne
+
+    p = dyad[pid]
+    raw = p.raw
+    sf = p.sfreq
+    if tmax <= tmin:
+        raise ValueError(f"tmax must be > tmin; got tmin={tmin}, tmax={tmax}")
+    dur = raw.n_times / sf
+    past = lock_times > dur + 1e-9
+    if past.any():
+        i = int(np.argmax(past))
+        raise ValueError(
+            f"dyad {dyad.dyad_id!r}: {int(past.sum())} {kind}(s) start past the end of "
+            f"{pid!r}'s recording ({dur:.3f} s), the first at {lock_times[i]:.3f} s; the "
+            "transcript is not on the recording's clock: run sync_dyad or crop the transcript"
+        )
+    samp = np.round(lock_times * sf).astype(int)
+    lo = int(np.ceil(-tmin * sf - 1e-9))  # samples needed before
+    hi = int(np.round(tmax * sf))  # samples needed after
+    fits = (samp - lo >= 0) & (samp + hi <= raw.n_times - 1)
+    n_edge = int((~fits).sum())
+    if n_edge:
+        dyad.exclusions.add(
+            stage, kind, f"{pid}: window [{tmin}, {tmax}] s past the recording edges",
+            "epoch does not fit in the recording", n_edge,
+        )  # fmt: skip
+    table = table[fits]
+    samp = samp[fits]
+    dup = np.concatenate([[False], samp[1:] == samp[:-1]]) if len(samp) else np.zeros(0, bool)
+    # samp is sorted when the table is sorted by lock time (ensured by callers)
+    n_dup = int(dup.sum())
+    if n_dup:
+        dyad.exclusions.add(
+            stage, kind, f"{pid}: same onset sample as the previous {kind}",
+            "MNE allows one event per sample", n_dup,
+        )  # fmt: skip
+    table = table[~dup].reset_index(drop=True)
+    samp = samp[~dup]
+    if not len(samp):
+        raise ValueError(
+            f"no {kind} epochs left for {pid!r} in dyad {dyad.dyad_id!r} (edge exclusions: "
+            f"{n_edge}, same-sample: {n_dup}); shorten tmin/tmax or check role="
+        )
+    codes = {"speaker": 1, "listener": 2}
+    ev_code = table["role"].map(codes).to_numpy()
+    events = np.column_stack([samp + raw.first_samp, np.zeros(len(samp), int), ev_code])
+    event_id = {f"{kind}/{r}": c for r, c in codes.items() if (ev_code == c).any()}
+    epochs = mne.Epochs(
+        raw, events, event_id=event_id, tmin=tmin, tmax=tmax, baseline=baseline, picks=picks,
+        metadata=table, preload=True, reject_by_annotation=reject_by_annotation, decim=decim,
+        on_missing="ignore", verbose=False,
+    )  # fmt: skip
+    n_ann = sum(1 for d in epochs.drop_log if d)
+    if n_ann:
+        reasons = sorted({r for d in epochs.drop_log for r in d})
+        dyad.exclusions.add(
+            stage, kind, f"{pid}: overlapping annotations {reasons}",
+            "rejected by annotation", n_ann,
+        )  # fmt: skip
+    logger.info("%s: %d %s epochs for %s", stage, len(epochs), kind, pid)
+    return epochs
+
+
+def make_word_epochs(
+    dyad,
+    pid: str,
+    tmin: float = -0.5,
+    tmax: float = 1.0,
+    *,
+    role: str = "speaker",
+    baseline: tuple | None = None,
+    picks=None,
+    reject_by_annotation: bool = False,
+    decim: int = 1,
+    verbose=None,
+):
+    """Epochs of participant ``pid`` locked to word onsets.
+
+    Parameters
+    ----------
+    dyad : Dyad
+        With a transcript on the dyad clock.
+    pid : str
+        Participant whose recording is epoched.
+    tmin, tmax : float
+        Window around each word onset (s).
+    role : ``'speaker'`` | ``'listener'`` | ``'both'``
+        Words ``pid`` says, words ``pid`` hears (said by the partner), or all words.
+    baseline : tuple | None
+        Passed to :class:`mne.Epochs` (default: no baseline correction).
+    picks : str | list | None
+        Channels (MNE ``picks``).
+    reject_by_annotation : bool
+        Drop epochs overlapping ``BAD_*`` annotations (counted in ``dyad.exclusions``).
+    decim : int
+        Decimation factor.
+    verbose : bool | str | int | None
+        Log level for this call.
+
+    Returns
+    -------
+    mne.Epochs
+        Event ids ``'word/speaker'`` (1) and ``'word/listener'`` (2); ``metadata`` has one
+        row per epoch with ``word_index`` (row of ``transcript.words``), ``word``,
+        ``utterance_id``, ``speaker``, ``listener``, ``role``, ``participant``, ``onset``,
+        ``offset``, ``duration``, ``confidence`` and the utterance's ``turn``, ``overlap``,
+        ``backchannel``.
+    """
+    check_option("role", role, ROLES)
+    with verbose_context(verbose):
+        p = _check_dyad(dyad, pid)
+        tr = dyad.transcript
+        w = tr.words.reset_index(names="word_index")
+        u = tr.utterances[["utterance_id", "turn", "overlap", "backchannel"]]
+        w = w.merge(u, on="utterance_id", how="left")
+        w["duration"] = w["offset"] - w["onset"]
+        w = _select_role(w, p.id, dyad.other(p.id).id, role)
+        w = w.sort_values("onset", kind="mergesort")
+        front = ["word_index", "word", "utterance_id", "speaker", "listener", "role",
+                 "participant", "onset", "offset", "duration"]  # fmt: skip
+        w = w[front + [c for c in w.columns if c not in front]]
+        return _epochs_from_table(
+            dyad, p.id, w, w["onset"].to_numpy(float), tmin, tmax, kind="word",
+            baseline=baseline, picks=picks, reject_by_annotation=reject_by_annotation,
+            decim=decim, stage="make_word_epochs",
+        )  # fmt: skip
+
+
+def make_utterance_epochs(
+    dyad,
+    pid: str,
+    tmin: float = -0.5,
+    tmax: float = 2.0,
+    *,
+    role: str = "both",
+    lock: str = "onset",
+    min_duration: float = 0.0,
+    exclude_backchannels: bool = False,
+    baseline: tuple | None = None,
+    picks=None,
+    reject_by_annotation: bool = False,
+    decim: int = 1,
+    verbose=None,
+):
+    """Epochs of participant ``pid`` locked to utterance onsets (or offsets).
+
+    Parameters
+    ----------
+    dyad : Dyad
+        With a transcript on the dyad clock.
+    pid : str
+        Participant whose recording is epoched.
+    tmin, tmax : float
+        Window around each lock time (s).
+    role : ``'speaker'`` | ``'listener'`` | ``'both'``
+        Utterances ``pid`` says, hears, or all.
+    lock : ``'onset'`` | ``'offset'``
+        Lock to utterance onsets or offsets.
+    min_duration : float
+        Utterances shorter than this (s) are excluded (counted in ``dyad.exclusions``).
+    exclude_backchannels : bool
+        Exclude backchannel utterances (counted).
+    baseline, picks, reject_by_annotation, decim, verbose
+        As in :func:`make_word_epochs`.
+
+    Returns
+    -------
+    mne.Epochs
+        Event ids ``'utterance/speaker'`` / ``'utterance/listener'``; ``metadata`` has
+        ``utterance_id, speaker, listener, role, participant, onset, offset, duration, text,
+        n_words, turn, overlap, backchannel``.
+    """
+    check_option("role", role, ROLES)
+    check_option("lock", lock, ("onset", "offset"))
+    with verbose_context(verbose):
+        p = _check_dyad(dyad, pid)
+        u = dyad.transcript.utterances
+        u["duration"] = u["offset"] - u["onset"]
+        u = _select_role(u, p.id, dyad.other(p.id).id, role)
+        short = u["duration"] < min_duration
+        if short.any():
+            dyad.exclusions.add(
+                "make_utterance_epochs", "utterance", f"{pid}: shorter than {min_duration} s",
+                "min_duration", int(short.sum()),
+            )  # fmt: skip
+        u = u[~short]
+        if exclude_backchannels:
+            bc = u["backchannel"].astype(bool)
+            if bc.any():
+                dyad.exclusions.add(
+                    "make_utterance_epochs", "utterance", f"{pid}: backchannels",
+                    "exclude_backchannels=True", int(bc.sum()),
+                )  # fmt: skip
+            u = u[~bc]
+        u = u.sort_values(lock, kind="mergesort")
+        front = ["utterance_id", "speaker", "listener", "role", "participant", "onset",
+                 "offset", "duration"]  # fmt: skip
+        u = u[front + [c for c in u.columns if c not in front]]
+        return _epochs_from_table(
+            dyad, p.id, u, u[lock].to_numpy(float), tmin, tmax, kind="utterance",
+            baseline=baseline, picks=picks, reject_by_annotation=reject_by_annotation,
+            decim=decim, stage="make_utterance_epochs",
+        )  # fmt: skip
