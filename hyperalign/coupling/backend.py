@@ -62,6 +62,10 @@ class NumpyOps:
     def matmul(a, b):
         return np.matmul(a, b)
 
+    @staticmethod
+    def cat(arrays, axis):
+        return np.concatenate(arrays, axis=axis)
+
     # the non-BLAS part of pli / wpli -----------------------------------------------------
     def im_sums(self, x, y, kind: str):
         """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``; (E, C1, C2)."""
@@ -202,6 +206,9 @@ class TorchOps:
 
     def matmul(self, a, b):
         return self.torch.matmul(a, b)
+
+    def cat(self, arrays, axis):
+        return self.torch.cat(arrays, dim=axis)
 
     def im_sums(self, x, y, kind: str):
         torch = self.torch

@@ -12,7 +12,8 @@ Definitions (``<.>`` = sum over the samples of an epoch, ``T`` = number of sampl
 ``ccorr``          ``|<s_i s_k>| / sqrt(<s_i^2> <s_k^2>)``, ``s = sin(phase - circular mean)``
                    (HyPyP returns the absolute value; ``ccorr_signed`` keeps the sign).
 ``accorr``         adjusted circular correlation (Zimmermann 2024), HyPyP's definition:
-                   ``(|<u_i conj v_k>| - |<u_i v_k>|) / (2 sqrt(<sin^2(a_i - m)> <sin^2(a_k - n)>))``
+                   ``(|<u_i conj v_k>| - |<u_i v_k>|)``
+                   ``/ (2 sqrt(<sin^2(a_i - m)> <sin^2(a_k - n)>))``
                    with per-pair centering ``m = (md + ms) / 2``, ``n = (ms - md) / 2``,
                    ``md = arg<u_i conj v_k>``, ``ms = arg<u_i v_k>``; the sums of ``sin^2``
                    are computed in closed form (``sin^2 a = (1 - cos 2a) / 2``).
@@ -43,7 +44,7 @@ import numpy as np
 
 from ..utils import check_option, logger, verbose_context
 from .backend import get_backend
-from .spectral import analytic_signal, check_bands
+from .spectral import _analytic_bands, check_bands
 
 __all__ = [
     "METRICS",
@@ -57,58 +58,108 @@ __all__ = [
 
 # ------------------------------------------------------------------------------------------
 # kernels: x (E, C1, T), y (E, C2, T) complex -> (E, C1, C2) real
+# Intermediates shared by several metrics (unit phasors, cross-spectra) are computed once per
+# band and lag through a _Pair context.
 # ------------------------------------------------------------------------------------------
-def _cross(ops, x, y):
-    """``sum_t x_i(t) conj(y_k(t))`` for all pairs, shape (E, C1, C2)."""
-    return ops.matmul(x, ops.mT(ops.conj(y)))
-
-
 def _outer(a, b):
     return a[..., :, None] * b[..., None, :]
 
 
-def _unit(ops, x):
-    return x / ops.abs(x)
+class _Pair:
+    """Lazily computed intermediates of one (x, y) pair, shared between metrics."""
+
+    def __init__(self, ops, x, y):
+        self.ops, self.x, self.y = ops, x, y
+        self.same = x is y
+        self.n_t = x.shape[-1]
+        self._memo: dict = {}
+
+    def _get(self, key, fn):
+        if key not in self._memo:
+            self._memo[key] = fn()
+        return self._memo[key]
+
+    @property
+    def u(self):  # unit phasors of x
+        return self._get("u", lambda: self.x / self.ops.abs(self.x))
+
+    @property
+    def v(self):
+        return self.u if self.same else self._get("v", lambda: self.y / self.ops.abs(self.y))
+
+    @property
+    def cross(self):  # sum_t x conj(y)
+        ops = self.ops
+        return self._get("cross", lambda: ops.matmul(self.x, ops.mT(ops.conj(self.y))))
+
+    @property
+    def cross_imag(self):  # Im sum_t x conj(y) = xi yr^T - xr yi^T, one real product
+        if "cross" in self._memo:
+            return self._memo["cross"].imag
+        ops = self.ops
+
+        def f():
+            a = ops.cat([self.x.imag, -self.x.real], -1)
+            b = ops.cat([self.y.real, self.y.imag], -1)
+            return ops.matmul(a, ops.mT(b))
+
+        return self._get("cross_imag", f)
+
+    @property
+    def cross_unit(self):  # sum_t u conj(v)
+        ops = self.ops
+        return self._get("cross_unit", lambda: ops.matmul(self.u, ops.mT(ops.conj(self.v))))
+
+    @property
+    def power_norm(self):  # sqrt(sum|x|^2 sum|y|^2)
+        ops = self.ops
+
+        def f():
+            px = ops.sum(self.x.real**2 + self.x.imag**2, -1)
+            py = px if self.same else ops.sum(self.y.real**2 + self.y.imag**2, -1)
+            return ops.sqrt(_outer(px, py))
+
+        return self._get("power_norm", f)
+
+    def im_sums(self, kind):
+        return self._get(f"im_{kind}", lambda: self.ops.im_sums(self.x, self.y, kind))
 
 
-def _power_norm(ops, x, y):
-    px = ops.sum(ops.abs(x) ** 2, -1)
-    py = ops.sum(ops.abs(y) ** 2, -1)
-    return ops.sqrt(_outer(px, py))
+def _plv(p: _Pair):
+    return p.ops.abs(p.cross_unit) / p.n_t
 
 
-def _plv(ops, x, y):
-    return ops.abs(_cross(ops, _unit(ops, x), _unit(ops, y))) / x.shape[-1]
-
-
-def _centered_sin(ops, x):
+def _centered_sin(ops, u):
     """``sin(phase - circular mean phase)`` per channel, as Im(u * conj(mean unit phasor))."""
-    u = _unit(ops, x)
     m = ops.sum(u, -1)
     m = m / ops.abs(m)
     return (u * ops.conj(m)[..., None]).imag
 
 
-def _ccorr_signed(ops, x, y):
-    sx, sy = _centered_sin(ops, x), _centered_sin(ops, y)
+def _ccorr_signed(p: _Pair):
+    ops = p.ops
+    sx = p._get("csin_x", lambda: _centered_sin(ops, p.u))
+    sy = sx if p.same else p._get("csin_y", lambda: _centered_sin(ops, p.v))
     num = ops.matmul(sx, ops.mT(sy))
-    den = ops.sqrt(_outer(ops.sum(sx * sx, -1), ops.sum(sy * sy, -1)))
-    return num / den
+    nx = ops.sum(sx * sx, -1)
+    ny = nx if p.same else ops.sum(sy * sy, -1)
+    return num / ops.sqrt(_outer(nx, ny))
 
 
-def _ccorr(ops, x, y):
-    return ops.abs(_ccorr_signed(ops, x, y))
+def _ccorr(p: _Pair):
+    return p.ops.abs(_ccorr_signed(p))
 
 
-def _accorr(ops, x, y):
-    n_t = x.shape[-1]
-    u, v = _unit(ops, x), _unit(ops, y)
-    cc = ops.matmul(u, ops.mT(ops.conj(v)))  # <u conj v>
+def _accorr(p: _Pair):
+    ops, n_t = p.ops, p.n_t
+    u, v = p.u, p.v
+    cc = p.cross_unit  # <u conj v>
     cp = ops.matmul(u, ops.mT(v))  # <u v>
     num = ops.abs(cc) - ops.abs(cp)
     md, ms = ops.angle(cc), ops.angle(cp)
-    m_adj = (md + ms) / 2
-    n_adj = (ms - md) / 2
+    # per-pair centering as HyPyP: m = md + n, n = -(md - ms) / 2
+    n_adj = -(md - ms) / 2
+    m_adj = md + n_adj
     # sum_t sin^2(a - m) = T/2 - Re(exp(-2im) sum_t u^2) / 2
     su2 = ops.sum(u * u, -1)  # (E, C1)
     sv2 = ops.sum(v * v, -1)  # (E, C2)
@@ -118,45 +169,48 @@ def _accorr(ops, x, y):
     return num / ops.where_zero(den)
 
 
-def _coh(ops, x, y):
-    return ops.abs(_cross(ops, x, y)) / _power_norm(ops, x, y)
+def _coh(p: _Pair):
+    return p.ops.abs(p.cross) / p.power_norm
 
 
-def _coh_squared(ops, x, y):
-    return _coh(ops, x, y) ** 2
+def _coh_squared(p: _Pair):
+    return _coh(p) ** 2
 
 
-def _imcoh_signed(ops, x, y):
-    return _cross(ops, x, y).imag / _power_norm(ops, x, y)
+def _imcoh_signed(p: _Pair):
+    return p.cross_imag / p.power_norm
 
 
-def _imcoh(ops, x, y):
-    return ops.abs(_imcoh_signed(ops, x, y))
+def _imcoh(p: _Pair):
+    return p.ops.abs(_imcoh_signed(p))
 
 
-def _pli(ops, x, y):
-    return ops.abs(ops.im_sums(x, y, "sign")) / x.shape[-1]
+def _pli(p: _Pair):
+    return p.ops.abs(p.im_sums("sign")) / p.n_t
 
 
-def _wpli(ops, x, y):
-    num = ops.abs(_cross(ops, x, y).imag)
-    den = ops.im_sums(x, y, "abs")
-    return num / ops.where_zero(den)
+def _wpli(p: _Pair):
+    num = p.ops.abs(p.cross_imag)
+    return num / p.ops.where_zero(p.im_sums("abs"))
 
 
-def _pearson(ops, a, b):
+def _pearson(ops, a, b, same):
     a = a - ops.sum(a, -1)[..., None] / a.shape[-1]
-    b = b - ops.sum(b, -1)[..., None] / b.shape[-1]
+    b = a if same else b - ops.sum(b, -1)[..., None] / b.shape[-1]
     num = ops.matmul(a, ops.mT(b))
-    return num / ops.sqrt(_outer(ops.sum(a * a, -1), ops.sum(b * b, -1)))
+    na = ops.sum(a * a, -1)
+    nb = na if same else ops.sum(b * b, -1)
+    return num / ops.sqrt(_outer(na, nb))
 
 
-def _envelope_corr(ops, x, y):
-    return _pearson(ops, ops.abs(x), ops.abs(y))
+def _envelope_corr(p: _Pair):
+    ops = p.ops
+    return _pearson(ops, ops.abs(p.x), ops.abs(p.y), p.same)
 
 
-def _pow_corr(ops, x, y):
-    return _pearson(ops, ops.abs(x) ** 2, ops.abs(y) ** 2)
+def _pow_corr(p: _Pair):
+    ops = p.ops
+    return _pearson(ops, ops.abs(p.x) ** 2, ops.abs(p.y) ** 2, p.same)
 
 
 @dataclass(frozen=True)
@@ -171,7 +225,8 @@ class MetricInfo:
     description: str = ""
 
     def __call__(self, ops, x, y):
-        return self.func(ops, x, y)
+        """Compute the metric for analytic signals ``x`` (E, C1, T) and ``y`` (E, C2, T)."""
+        return self.func(_Pair(ops, x, y))
 
 
 METRICS: dict[str, MetricInfo] = {
@@ -273,7 +328,9 @@ def sync_from_analytic(
     if not (np.iscomplexobj(z1) and np.iscomplexobj(z2)):
         raise TypeError("z1 and z2 must be complex analytic signals (see analytic_signal)")
     ops = get_backend(backend, device, use_numba=use_numba)
-    out = ops.to_numpy(METRICS[name](ops, ops.asarray(z1), ops.asarray(z2)))
+    x = ops.asarray(z1)
+    y = x if z1 is z2 else ops.asarray(z2)
+    out = ops.to_numpy(METRICS[name](ops, x, y))
     return out[0] if squeeze else out
 
 
@@ -483,7 +540,7 @@ def compute_sync(
         )
         for e0 in range(0, n_ep, chunk_size):
             sl = slice(e0, min(n_ep, e0 + chunk_size))
-            z = analytic_signal(
+            z = _analytic_bands(
                 data[:, sl],
                 sfreq,
                 bands,
@@ -492,17 +549,19 @@ def compute_sync(
                 dtype=dtype,
                 min_cycles=min_cycles if e0 == 0 else 0,
                 on_short=on_short if e0 == 0 else "warn",
-            )  # (2, e, C, B, T)
+            )  # (B, 2, e, C, T), contiguous per band
             for b in range(len(bands)):
-                zb1 = ops.asarray(np.ascontiguousarray(z[0, :, :, b, :]))
-                zb2 = ops.asarray(np.ascontiguousarray(z[1, :, :, b, :]))
+                zb1 = ops.asarray(z[b, 0])
+                zb2 = ops.asarray(z[b, 1])
                 for li, lag in enumerate(lag_n):
                     x, y = _shift(zb1, zb2, int(lag))
                     if mode == "all":
-                        x = _cat(ops, x, y)
+                        x = ops.cat([x, y], -2)
                         y = x
+                    pair = _Pair(ops, x, y)
                     for mi, name in enumerate(names):
-                        out[mi, sl, b, li] = ops.to_numpy(METRICS[name](ops, x, y))
+                        out[mi, sl, b, li] = ops.to_numpy(METRICS[name].func(pair))
+                    del pair
         attrs = {
             "sfreq": sfreq,
             "mode": mode,
@@ -527,12 +586,6 @@ def compute_sync(
             attrs=attrs,
             epochs_metadata=epochs_metadata,
         )
-
-
-def _cat(ops, x, y):
-    if ops.name == "numpy":
-        return np.concatenate([x, y], axis=-2)
-    return ops.torch.cat([x, y], dim=-2)
 
 
 def _channel_names(ch_names, n_ch) -> tuple[list[str], list[str]]:

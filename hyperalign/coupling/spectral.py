@@ -208,57 +208,74 @@ def analytic_signal(
         Analytic signals, bands in the order of ``bands``.
     """
     with verbose_context(verbose):
-        check_option("filter", filter, FILTERS)
-        check_option("dtype", dtype, ("float64", "float32"))
-        check_option("on_short", on_short, ("raise", "warn"))
-        filter_kwargs = dict(filter_kwargs or {})
-        if filter_kwargs and filter != "hypyp":
-            raise ValueError(
-                f"filter_kwargs apply to filter='hypyp' only; got filter={filter!r} with "
-                f"filter_kwargs={sorted(filter_kwargs)}"
-            )
-        data = np.asarray(data)
-        if data.ndim < 1 or data.shape[-1] < 2:
-            raise ValueError(f"data must have shape (..., n_times>=2); got {data.shape}")
-        if not np.isrealobj(data):
-            raise TypeError("data must be real-valued signals; got a complex array")
-        sfreq = float(sfreq)
-        if not np.isfinite(sfreq) or sfreq <= 0:
-            raise ValueError(f"sfreq must be finite and > 0; got {sfreq!r}")
-        bands = check_bands(bands, sfreq)
-        n_times = data.shape[-1]
-        _check_lengths(n_times, sfreq, bands, filter, min_cycles, filter_kwargs, on_short)
-        ctype = np.complex128 if dtype == "float64" else np.complex64
-        lead = data.shape[:-1]
-        flat = data.reshape(-1, n_times)
-        out = np.empty((flat.shape[0], len(bands), n_times), dtype=ctype)
-        logger.info(
-            "analytic_signal: %d signals x %d samples, %d band(s), filter=%r",
-            flat.shape[0],
-            n_times,
-            len(bands),
-            filter,
+        z = _analytic_bands(
+            data,
+            sfreq,
+            bands,
+            filter=filter,
+            filter_kwargs=filter_kwargs,
+            dtype=dtype,
+            min_cycles=min_cycles,
+            on_short=on_short,
         )
-        if filter == "hypyp":
-            import mne
-            from scipy.signal import hilbert
+        return np.moveaxis(z, 0, -2)
 
-            x = np.ascontiguousarray(flat, dtype=np.float64)
-            for b, (lo, hi) in enumerate(bands.values()):
-                filt = mne.filter.filter_data(
-                    x, sfreq, l_freq=lo, h_freq=hi, **filter_kwargs, verbose=False
-                )
-                out[:, b, :] = hilbert(filt, axis=-1)
-        else:
-            import scipy.fft as sfft
 
-            rdtype = np.float64 if dtype == "float64" else np.float32
-            x = np.ascontiguousarray(flat, dtype=rdtype)
-            spec = sfft.rfft(x, axis=-1, workers=-1)
-            masks = _fft_masks(n_times, sfreq, bands, rdtype)
-            n_pos = spec.shape[-1]
-            full = np.zeros((flat.shape[0], n_times), dtype=ctype)
-            for b in range(len(bands)):
-                np.multiply(spec, masks[b], out=full[:, :n_pos])
-                out[:, b, :] = sfft.ifft(full, axis=-1, workers=-1)
-        return out.reshape(*lead, len(bands), n_times)
+def _analytic_bands(
+    data, sfreq, bands, *, filter, filter_kwargs, dtype, min_cycles, on_short
+) -> np.ndarray:
+    """Analytic signals band-major: (n_bands, ..., n_times), each band contiguous."""
+    check_option("filter", filter, FILTERS)
+    check_option("dtype", dtype, ("float64", "float32"))
+    check_option("on_short", on_short, ("raise", "warn"))
+    filter_kwargs = dict(filter_kwargs or {})
+    if filter_kwargs and filter != "hypyp":
+        raise ValueError(
+            f"filter_kwargs apply to filter='hypyp' only; got filter={filter!r} with "
+            f"filter_kwargs={sorted(filter_kwargs)}"
+        )
+    data = np.asarray(data)
+    if data.ndim < 1 or data.shape[-1] < 2:
+        raise ValueError(f"data must have shape (..., n_times>=2); got {data.shape}")
+    if not np.isrealobj(data):
+        raise TypeError("data must be real-valued signals; got a complex array")
+    sfreq = float(sfreq)
+    if not np.isfinite(sfreq) or sfreq <= 0:
+        raise ValueError(f"sfreq must be finite and > 0; got {sfreq!r}")
+    bands = check_bands(bands, sfreq)
+    n_times = data.shape[-1]
+    _check_lengths(n_times, sfreq, bands, filter, min_cycles, filter_kwargs, on_short)
+    ctype = np.complex128 if dtype == "float64" else np.complex64
+    lead = data.shape[:-1]
+    flat = data.reshape(-1, n_times)
+    out = np.empty((len(bands), flat.shape[0], n_times), dtype=ctype)
+    logger.info(
+        "analytic_signal: %d signals x %d samples, %d band(s), filter=%r",
+        flat.shape[0],
+        n_times,
+        len(bands),
+        filter,
+    )
+    if filter == "hypyp":
+        import mne
+        from scipy.signal import hilbert
+
+        x = np.ascontiguousarray(flat, dtype=np.float64)
+        for b, (lo, hi) in enumerate(bands.values()):
+            filt = mne.filter.filter_data(
+                x, sfreq, l_freq=lo, h_freq=hi, **filter_kwargs, verbose=False
+            )
+            out[b] = hilbert(filt, axis=-1)
+    else:
+        import scipy.fft as sfft
+
+        rdtype = np.float64 if dtype == "float64" else np.float32
+        x = np.ascontiguousarray(flat, dtype=rdtype)
+        spec = sfft.rfft(x, axis=-1, workers=-1)
+        masks = _fft_masks(n_times, sfreq, bands, rdtype)
+        n_pos = spec.shape[-1]
+        full = np.zeros((flat.shape[0], n_times), dtype=ctype)
+        for b in range(len(bands)):
+            np.multiply(spec, masks[b], out=full[:, :n_pos])
+            out[b] = sfft.ifft(full, axis=-1, workers=-1)
+    return out.reshape(len(bands), *lead, n_times)
