@@ -18,8 +18,12 @@ from .transcripts import (
     write_transcript_tsv,
     write_whisperx_json,
 )
+from .xdf import list_xdf_streams, read_xdf_dyad, read_xdf_raws
 
 __all__ = [
+    "list_xdf_streams",
+    "read_xdf_dyad",
+    "read_xdf_raws",
     "AUDIO_SUFFIXES",
     "NEURAL_SUFFIXES",
     "read_audio",

@@ -1,0 +1,422 @@
+"""Lab Streaming Layer XDF recordings holding several participants' streams and markers.
+
+Streams are loaded with :func:`pyxdf.load_xdf` (clock offsets applied, clock resets handled,
+timestamps dejittered), then every participant's stream is linearly interpolated onto one
+common grid (``t0 + k / sfreq`` where ``t0`` is the latest stream start), so that sample
+``k`` of every participant's raw is at the same instant. Gaps in a stream (no samples for
+longer than ``max_gap`` sample periods) are interpolated across and marked with
+``BAD_xdf_gap`` annotations, which MNE's epoching rejects by default. Marker streams become
+:class:`mne.Annotations`. Everything done is in the returned report.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..dyad import Dyad
+from ..utils import check_positive, logger, verbose_context
+
+__all__ = ["read_xdf_dyad", "read_xdf_raws", "list_xdf_streams"]
+
+_UNIT_SCALE = {
+    "microvolts": 1e-6,
+    "microvolt": 1e-6,
+    "uv": 1e-6,
+    "µv": 1e-6,
+    "millivolts": 1e-3,
+    "mv": 1e-3,
+    "volts": 1.0,
+    "v": 1.0,
+}
+_TYPE_MAP = {"eeg": "eeg", "meg": "mag", "ecg": "ecg", "emg": "emg", "eog": "eog"}
+
+
+def _load(path: Path):
+    import logging
+
+    import pyxdf
+
+    if not path.is_file():
+        raise FileNotFoundError(f"XDF file not found: {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the XDF file is empty (0 bytes)")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"XDF:":
+        raise ValueError(f"{path}: not an XDF file (it does not start with 'XDF:')")
+    pyxdf_log = logging.getLogger("pyxdf.pyxdf")
+    old = pyxdf_log.level
+    pyxdf_log.setLevel(logging.ERROR)  # pyxdf's own notes are summarized in our report
+    try:
+        streams, _ = pyxdf.load_xdf(
+            str(path),
+            synchronize_clocks=True,
+            handle_clock_resets=True,
+            dejitter_timestamps=True,
+        )
+    except Exception as err:
+        raise ValueError(
+            f"{path}: the XDF file is corrupt or truncated ({type(err).__name__}: {err})"
+        ) from None
+    finally:
+        pyxdf_log.setLevel(old)
+    return streams
+
+
+def _get(info: dict, key: str, default=None):
+    v = info.get(key, default)
+    if isinstance(v, list):
+        v = v[0] if v else default
+    return v
+
+
+def _describe(stream: dict) -> dict:
+    info = stream["info"]
+    return {
+        "stream_id": int(info["stream_id"]),
+        "name": str(_get(info, "name", "")),
+        "type": str(_get(info, "type", "")),
+        "n_channels": int(_get(info, "channel_count", 0)),
+        "nominal_srate": float(_get(info, "nominal_srate", 0)),
+        "channel_format": str(_get(info, "channel_format", "")),
+        "n_samples": len(stream["time_stamps"]),
+    }
+
+
+def list_xdf_streams(path: str | os.PathLike, *, verbose=None) -> pd.DataFrame:
+    """One row per stream of an XDF file: id, name, type, channels, rates, sample count."""
+    with verbose_context(verbose):
+        return pd.DataFrame([_describe(s) for s in _load(Path(path))])
+
+
+def _find(streams, key, path) -> dict:
+    hits = []
+    for s in streams:
+        d = _describe(s)
+        if (isinstance(key, int | np.integer) and d["stream_id"] == int(key)) or (
+            isinstance(key, str) and key in (d["name"], f"type:{d['type']}")
+        ):
+            hits.append(s)
+    avail = "; ".join(
+        f"id {d['stream_id']} name {d['name']!r} type {d['type']!r}"
+        for d in map(_describe, streams)
+    )
+    if not hits:
+        raise ValueError(f"{path}: no stream {key!r}; the streams are: {avail}")
+    if len(hits) > 1:
+        raise ValueError(
+            f"{path}: {len(hits)} streams match {key!r}; give the stream id instead ({avail})"
+        )
+    return hits[0]
+
+
+def _channels(stream: dict):
+    info = stream["info"]
+    n = int(_get(info, "channel_count", 0))
+    labels, units, types = [], [], []
+    try:
+        chans = info["desc"][0]["channels"][0]["channel"]
+    except (KeyError, IndexError, TypeError):
+        chans = []
+    for k in range(n):
+        c = chans[k] if k < len(chans) and isinstance(chans[k], dict) else {}
+        labels.append(str(_get(c, "label", None) or f"ch{k:02d}"))
+        units.append(str(_get(c, "unit", "") or "").lower())
+        types.append(str(_get(c, "type", "") or "").lower())
+    return labels, units, types
+
+
+def _gaps(ts: np.ndarray, srate: float, max_gap: float) -> list[tuple[float, float]]:
+    if len(ts) < 2 or srate <= 0:
+        return []
+    d = np.diff(ts)
+    idx = np.flatnonzero(d > max_gap / srate)
+    return [(float(ts[i]), float(ts[i + 1])) for i in idx]
+
+
+def _interp(ts: np.ndarray, x: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Linear interpolation of ``x`` (n_samples, n_channels) at ``grid`` (vectorized)."""
+    i = np.clip(np.searchsorted(ts, grid, side="right") - 1, 0, len(ts) - 2)
+    dt = ts[i + 1] - ts[i]
+    w = np.where(dt > 0, (grid - ts[i]) / np.where(dt > 0, dt, 1), 0.0)
+    w = np.clip(w, 0.0, 1.0)[:, None]
+    return x[i] * (1 - w) + x[i + 1] * w
+
+
+def read_xdf_raws(
+    path: str | os.PathLike,
+    streams: Mapping[str, int | str | tuple],
+    *,
+    sfreq: float | None = None,
+    markers: Sequence[int | str] | str | None = "auto",
+    scale: str | float = "auto",
+    max_gap: float = 5.0,
+    verbose=None,
+):
+    """Read participant streams of an XDF file onto one common time grid.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.xdf`` file.
+    streams : mapping
+        ``{participant id: stream}`` where a stream is its name, its id (int), ``'type:EEG'``
+        or a ``(stream, [channel names or indices])`` tuple to take some channels of a stream
+        (one amplifier recording both participants).
+    sfreq : float | None
+        Rate of the common grid; default the highest nominal rate of the chosen streams.
+    markers : ``'auto'`` | sequence | None
+        Marker streams to turn into annotations: ``'auto'`` takes every irregular string
+        stream, or give names/ids; ``None`` reads none.
+    scale : ``'auto'`` | float
+        Multiplier to SI units; ``'auto'`` reads the channel units (microvolts -> 1e-6) and
+        assumes microvolts for EEG streams without units (the LSL convention).
+    max_gap : float
+        A step between timestamps longer than ``max_gap`` sample periods is a gap: it is
+        interpolated across and annotated ``BAD_xdf_gap``.
+    verbose : bool | str | int | None
+        Log level for this call.
+
+    Returns
+    -------
+    raws : dict
+        ``{participant id: mne.io.RawArray}`` on one grid (sample ``k`` at ``k / sfreq``
+        seconds after ``t0``).
+    report : pandas.DataFrame
+        One row per participant stream: stream id, name, nominal and effective rates, sample
+        count, first/last timestamps, clock segments, gaps, seconds trimmed at each end, grid
+        rate and length. ``report.attrs`` holds ``t0`` (LSL time of sample 0), the markers
+        read and the markers excluded (outside the common span).
+    """
+    import mne
+
+    path = Path(path)
+    if not isinstance(streams, Mapping) or len(streams) < 1:
+        raise ValueError(
+            f"streams must be a mapping {{participant id: stream name or id}}; got {streams!r}"
+        )
+    check_positive("max_gap", max_gap)
+    with verbose_context(verbose):
+        loaded = _load(path)
+        chosen = {}
+        for pid, key in streams.items():
+            picks = None
+            if isinstance(key, tuple):
+                key, picks = key
+            s = _find(loaded, key, path)
+            d = _describe(s)
+            if d["n_samples"] < 2:
+                raise ValueError(
+                    f"{path}: stream {key!r} (for {pid!r}) has {d['n_samples']} sample(s); "
+                    "it cannot be a participant's signal"
+                )
+            if d["channel_format"] == "string":
+                raise ValueError(
+                    f"{path}: stream {key!r} (for {pid!r}) holds strings (a marker stream); "
+                    "pass it in markers="
+                )
+            chosen[str(pid)] = (s, d, picks)
+        rates = [d["nominal_srate"] for _, d, _ in chosen.values()]
+        if sfreq is None:
+            if max(rates) <= 0:
+                raise ValueError(
+                    f"{path}: the chosen streams are irregular (nominal rate 0); pass sfreq="
+                )
+            sfreq = max(rates)
+        check_positive("sfreq", sfreq)
+        sfreq = float(sfreq)
+        t0 = max(float(s["time_stamps"][0]) for s, _, _ in chosen.values())
+        t1 = min(float(s["time_stamps"][-1]) for s, _, _ in chosen.values())
+        if t1 <= t0:
+            raise ValueError(
+                f"{path}: the streams {list(streams.values())} do not overlap in time (latest "
+                f"start {t0:.3f} s, earliest end {t1:.3f} s on the LSL clock)"
+            )
+        n = int(np.floor((t1 - t0) * sfreq + 1e-9)) + 1
+        grid = t0 + np.arange(n) / sfreq
+        raws, rows = {}, []
+        for pid, (s, d, picks) in chosen.items():
+            ts = np.asarray(s["time_stamps"], float)
+            x = np.asarray(s["time_series"], float)
+            labels, units, ctypes = _channels(s)
+            idx = list(range(len(labels)))
+            if picks is not None:
+                idx = [labels.index(p) if isinstance(p, str) else int(p) for p in picks]
+            order = np.argsort(ts, kind="mergesort")
+            if np.any(np.diff(ts) < 0):
+                logger.warning("%s: stream %r timestamps not monotonic; sorted", path, d["name"])
+            ts, x = ts[order], x[order][:, idx]
+            span = ts[-1] - ts[0]
+            eff = (len(ts) - 1) / span if span > 0 else np.nan
+            srate = d["nominal_srate"] if d["nominal_srate"] > 0 else eff
+            gaps = _gaps(ts, srate, max_gap)
+            steps = np.diff(ts)
+            inside = steps <= max_gap / srate
+            if gaps:  # effective rate and steps within the recorded segments
+                eff = inside.sum() / steps[inside].sum() if inside.any() else np.nan
+            data = _interp(ts, x, grid).T
+            st = str(d["type"]).lower()
+            ch_type = _TYPE_MAP.get(st, "misc")
+            if scale == "auto":
+                sc = np.array(
+                    [_UNIT_SCALE.get(units[i], 1e-6 if ch_type == "eeg" else 1.0) for i in idx]
+                )
+                if ch_type == "eeg" and not any(units[i] for i in idx):
+                    logger.info("%s: EEG stream %r has no units; assuming microvolts",
+                                path.name, d["name"])  # fmt: skip
+            else:
+                sc = np.full(len(idx), float(scale))
+            data = data * sc[:, None]
+            names = [labels[i] for i in idx]
+            if len(set(names)) != len(names):
+                names = [f"{nm}-{k}" for k, nm in enumerate(names)]
+            info = mne.create_info(names, sfreq, ch_type)
+            raw = mne.io.RawArray(data, info, verbose=False)
+            gap_on = [max(a, t0) - t0 for a, b in gaps if b > t0 and a < t1]
+            gap_dur = [min(b, t1) - max(a, t0) for a, b in gaps if b > t0 and a < t1]
+            if gap_on:
+                raw.set_annotations(
+                    mne.Annotations(gap_on, gap_dur, ["BAD_xdf_gap"] * len(gap_on))
+                )
+            raws[pid] = raw
+            segs = s["info"].get("clock_segments") or []
+            rows.append(
+                {
+                    "participant": pid,
+                    "stream_id": d["stream_id"],
+                    "stream": d["name"],
+                    "type": d["type"],
+                    "n_channels": len(idx),
+                    "nominal_srate": d["nominal_srate"],
+                    "effective_srate": float(eff),
+                    "n_samples": len(ts),
+                    "first_timestamp": float(ts[0]),
+                    "last_timestamp": float(ts[-1]),
+                    "n_clock_segments": max(len(segs), 1),
+                    "n_gaps": len(gaps),
+                    "gap_s": float(sum(b - a for a, b in gaps)),
+                    "max_step_samples": float(steps[inside].max() * srate)
+                    if inside.any()
+                    else np.nan,
+                    "trimmed_start_s": t0 - float(ts[0]),
+                    "trimmed_end_s": float(ts[-1]) - t1,
+                    "grid_sfreq": sfreq,
+                    "grid_n_times": n,
+                    "method": "linear interpolation onto the common grid",
+                }
+            )
+            logger.info(
+                "%s: stream %r -> %s: %d samples (nominal %g Hz, effective %.3f Hz) "
+                "interpolated onto %d samples at %g Hz; %d gap(s), %d clock segment(s)",
+                path.name, d["name"], pid, len(ts), d["nominal_srate"], eff, n, sfreq,
+                len(gaps), max(len(segs), 1),
+            )  # fmt: skip
+        report = pd.DataFrame(rows)
+        report.attrs["t0"] = t0
+        # markers -> annotations
+        ann_on, ann_desc, excluded = [], [], []
+        if markers is not None:
+            if markers == "auto":
+                mstreams = [
+                    s
+                    for s in loaded
+                    if _describe(s)["channel_format"] == "string"
+                    and _describe(s)["nominal_srate"] == 0
+                ]
+            else:
+                mstreams = [_find(loaded, m, path) for m in markers]
+            for s in mstreams:
+                name = _describe(s)["name"]
+                for t, v in zip(s["time_stamps"], s["time_series"]):
+                    lab = str(v[0] if isinstance(v, list | np.ndarray) and len(v) else v)
+                    if t0 <= t <= t1:
+                        ann_on.append(float(t) - t0)
+                        ann_desc.append(lab)
+                    else:
+                        excluded.append({"stream": name, "timestamp": float(t), "marker": lab})
+        if ann_on:
+            ann = mne.Annotations(ann_on, [0.0] * len(ann_on), ann_desc)
+            for raw in raws.values():
+                raw.set_annotations(raw.annotations + ann)
+        report.attrs["n_markers"] = len(ann_on)
+        report.attrs["markers_excluded"] = excluded
+        if excluded:
+            logger.warning(
+                "%s: %d marker(s) fall outside the common span of the streams and are not "
+                "annotations (see report.attrs['markers_excluded'])",
+                path.name,
+                len(excluded),
+            )
+    return raws, report
+
+
+def read_xdf_dyad(
+    path: str | os.PathLike,
+    streams: Mapping[str, int | str | tuple],
+    *,
+    transcript=None,
+    roles: Sequence[str] | None = None,
+    dyad_id: str = "dyad",
+    sfreq: float | None = None,
+    markers: Sequence[int | str] | str | None = "auto",
+    scale: str | float = "auto",
+    max_gap: float = 5.0,
+    verbose=None,
+    **kwargs,
+) -> Dyad:
+    """Read a two-participant XDF recording into a :class:`~hyperalign.Dyad`.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.xdf`` file.
+    streams : mapping
+        ``{participant id: stream name | id | (stream, channels)}``, exactly two entries
+        (see :func:`read_xdf_raws`).
+    transcript : path | Transcript | None
+        Transcript on the same clock (0 = the common start, ``report.attrs['t0']``).
+    roles : sequence of str | None
+        Role of each participant.
+    dyad_id : str
+        Identifier of the dyad.
+    sfreq, markers, scale, max_gap, verbose
+        See :func:`read_xdf_raws`.
+    **kwargs
+        Passed to :func:`hyperalign.io.read_dyad` (``speakers``, ``audio``, ``on_outside``…).
+
+    Returns
+    -------
+    Dyad
+        ``dyad.meta['xdf']`` holds the stream report (a DataFrame), ``dyad.meta['xdf_t0']``
+        the LSL time of sample 0; markers outside the common span are in
+        ``dyad.exclusions``.
+    """
+    from .neural import read_dyad
+
+    if not isinstance(streams, Mapping) or len(streams) != 2:
+        raise ValueError(f"streams must map exactly 2 participant ids to streams; got {streams!r}")
+    with verbose_context(verbose):
+        raws, report = read_xdf_raws(
+            path, streams, sfreq=sfreq, markers=markers, scale=scale, max_gap=max_gap
+        )
+        ids = list(raws)
+        ex = report.attrs["markers_excluded"]
+        dyad = read_dyad(
+            [raws[i] for i in ids],
+            transcript=transcript,
+            participant_ids=ids,
+            roles=roles,
+            dyad_id=dyad_id,
+            meta={"xdf": report, "xdf_t0": report.attrs["t0"], "xdf_file": str(path)},
+            **kwargs,
+        )
+        if ex:
+            dyad.exclusions.add("io", "marker", str(path), "outside the common span", len(ex))
+        for p in dyad.participants:
+            p.info["source"] = f"{path} stream {streams[p.id]!r}"
+    return dyad

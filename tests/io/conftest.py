@@ -1,0 +1,102 @@
+"""Fixtures of tests/io: a minimal XDF writer (pyxdf has none), per the XDF 1.0 spec.
+
+File: the magic ``XDF:`` then chunks ``[NumLengthBytes][Length][Tag uint16][Content]``;
+tags: 1 FileHeader, 2 StreamHeader, 3 Samples, 4 ClockOffset, 6 StreamFooter.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import numpy as np
+
+
+def _varlen(n: int) -> bytes:
+    if n < 256:
+        return b"\x01" + struct.pack("<B", n)
+    if n < 2**32:
+        return b"\x04" + struct.pack("<I", n)
+    return b"\x08" + struct.pack("<Q", n)
+
+
+def _chunk(tag: int, content: bytes) -> bytes:
+    return _varlen(len(content) + 2) + struct.pack("<H", tag) + content
+
+
+def _header_xml(s: dict) -> bytes:
+    chans = "".join(
+        f"<channel><label>{escape(lab)}</label><unit>{escape(s.get('unit', ''))}</unit>"
+        f"<type>{escape(s['type'])}</type></channel>"
+        for lab in s["labels"]
+    )
+    xml = (
+        '<?xml version="1.0"?><info>'
+        f"<name>{escape(s['name'])}</name><type>{escape(s['type'])}</type>"
+        f"<channel_count>{len(s['labels'])}</channel_count>"
+        f"<nominal_srate>{s['srate']}</nominal_srate>"
+        f"<channel_format>{s['format']}</channel_format>"
+        f"<source_id>{escape(s['name'])}-src</source_id><version>1.1</version>"
+        f"<created_at>0</created_at><uid>{s['id']}-uid</uid><session_id>default</session_id>"
+        f"<hostname>test</hostname><desc><channels>{chans}</channels></desc></info>"
+    )
+    return xml.encode()
+
+
+def write_xdf(path: str | Path, streams: list[dict]) -> Path:
+    """Write ``streams`` to an XDF file.
+
+    Each stream is a dict: ``id`` (int), ``name``, ``type``, ``srate`` (0 = irregular),
+    ``format`` ('float32' | 'string'), ``labels`` (channel names), ``unit``, ``time_stamps``
+    (stream clock, s), ``samples`` (n_samples x n_channels floats, or a list of strings),
+    ``clock_offsets``: list of ``(collection_time, offset_value)`` (stream clock and
+    recorder clock minus stream clock).
+    """
+    out = bytearray(b"XDF:")
+    out += _chunk(1, b'<?xml version="1.0"?><info><version>1.0</version></info>')
+    for s in streams:
+        out += _chunk(2, struct.pack("<I", s["id"]) + _header_xml(s))
+    # interleave sample chunks (10 samples each) and clock offsets, like LabRecorder
+    for s in streams:
+        ts = np.asarray(s["time_stamps"], float)
+        for start in range(0, len(ts), 10):
+            body = bytearray(struct.pack("<I", s["id"]))
+            stop = min(start + 10, len(ts))
+            body += _varlen(stop - start)
+            for k in range(start, stop):
+                body += b"\x08" + struct.pack("<d", ts[k])
+                if s["format"] == "string":
+                    val = str(s["samples"][k]).encode()
+                    body += _varlen(len(val)) + val
+                else:
+                    body += np.asarray(s["samples"][k], dtype="<f4").tobytes()
+            out += _chunk(3, bytes(body))
+        for ct, ov in s.get("clock_offsets", []):
+            out += _chunk(4, struct.pack("<I", s["id"]) + struct.pack("<dd", ct, ov))
+    for s in streams:
+        ts = np.asarray(s["time_stamps"], float)
+        offs = "".join(
+            f"<offset><time>{ct!r}</time><value>{ov!r}</value></offset>"
+            for ct, ov in s.get("clock_offsets", [])
+        )
+        xml = (
+            '<?xml version="1.0"?><info>'
+            f"<first_timestamp>{ts[0]!r}</first_timestamp>"
+            f"<last_timestamp>{ts[-1]!r}</last_timestamp>"
+            f"<sample_count>{len(ts)}</sample_count>"
+            f"<clock_offsets>{offs}</clock_offsets></info>"
+        )
+        out += _chunk(6, struct.pack("<I", s["id"]) + xml.encode())
+    path = Path(path)
+    path.write_bytes(bytes(out))
+    return path
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def xdf_writer():
+    """The test XDF writer (:func:`write_xdf`)."""
+    return write_xdf
