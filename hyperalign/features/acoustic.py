@@ -390,9 +390,9 @@ def _aggregate(ch: _Channel, onset: np.ndarray, offset: np.ndarray, min_pause: f
         out["env_mean"], out["env_sd"] = m, sd
         f0m, f0sd, nv = _nan_mean_sd(ch.f0, i0, i1)
         st = 12 * np.log2(ch.f0 / 100.0)
-        _, stsd, _ = _nan_mean_sd(st, i0, i1)
+        stm, stsd, _ = _nan_mean_sd(st, i0, i1)
         out["f0_mean"], out["f0_sd"] = f0m, f0sd
-        out["f0_mean_st"] = 12 * np.log2(f0m / 100.0)
+        out["f0_mean_st"] = stm  # mean of frame semitones = 12 log2(geometric mean / 100)
         out["f0_sd_st"] = stsd
         out["voiced_prop"] = nv / n
         out["intensity_db"] = 10 * np.log10(_span_sum(ch.ms, i0, i1) / n / P_REF**2)
@@ -495,8 +495,9 @@ def compute_acoustic_features(
     -------
     pandas.DataFrame
         Utterance level: ``utterance_id, speaker, onset, offset, duration, n_words,
-        env_mean, env_sd, f0_mean`` (Hz), ``f0_sd`` (Hz), ``f0_mean_st`` (semitones re
-        100 Hz, ``12 log2(f0_mean / 100)``), ``f0_sd_st``, ``voiced_prop``,
+        env_mean, env_sd, f0_mean`` (Hz, arithmetic mean of voiced frames), ``f0_sd`` (Hz),
+        ``f0_mean_st`` (semitones re 100 Hz: the mean of the frames' ``12 log2(f0 / 100)``,
+        i.e. of the geometric-mean F0), ``f0_sd_st``, ``voiced_prop``,
         ``intensity_db`` (energy mean of the Praat-like intensity, dB re 2e-5),
         ``n_syllables, rate_wps, rate_sps, n_pauses, pause_mean`` (s, 0 without pauses),
         ``silence_prop, spectral_centroid`` (Hz), ``spectral_slope`` (dB/octave),

@@ -1,0 +1,271 @@
+"""Acoustic and prosodic similarity between consecutive turns.
+
+So that coupling models can hold acoustics fixed, every utterance ``u`` is compared with
+its *previous turn* ``p(u)``: by default the most recent non-backchannel utterance of the
+other speaker that started before ``u`` (:func:`previous_utterances`); the semantic side
+can share one definition by passing the same ``previous`` mapping.
+
+Components (higher = more similar, 0 = identical):
+
+* ``acsim_f0 = -|st(u) - st(p)|`` with ``st = f0_mean_st`` (semitones re 100 Hz);
+* ``acsim_intensity = -|I(u) - I(p)|`` with ``I = intensity_db`` (dB);
+* ``acsim_rate = -|r(u) - r(p)|`` with ``r = rate_wps`` (words/s; ``rate='sps'`` uses
+  syllables/s);
+* ``acsim_spectral = cos(m(u), m(p))``, the cosine of the MFCC 1-13 mean vectors (spectral
+  shape without the energy term c0).
+
+Composite ``acsim``:
+
+* ``composite='levels'`` (default): ``acsim = -mean_k |z_k(u) - z_k(p)|`` over
+  ``k in components`` (default F0, intensity, rate), where ``z_k`` is feature ``k``
+  (semitones, dB, words/s) z-scored over the dyad's non-backchannel utterances. Each term is
+  ``acsim_k / sd_k``, so this is the mean of the components put in standard-deviation
+  units; it is the definition the simulator plants (``hyperalign.simulation``), so the
+  measured ``acsim`` tracks the planted acoustic similarity.
+* ``composite='components'``: ``acsim = mean_k z(acsim_k)``, the mean of the z-scored
+  components (may include ``'spectral'``).
+
+The composite averages the components available for a row (e.g. F0 is NaN for an unvoiced
+utterance); such rows are counted in ``df.attrs['report']['n_partial']``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..utils import check_option, logger, verbose_context
+
+__all__ = ["compute_acoustic_similarity", "previous_utterances"]
+
+_LEVELS = {"f0": "f0_mean_st", "intensity": "intensity_db"}
+
+
+def previous_utterances(utterances: pd.DataFrame, *, skip_backchannels: bool = True) -> pd.Series:
+    """The previous turn of every utterance.
+
+    Parameters
+    ----------
+    utterances : pandas.DataFrame
+        ``Transcript.utterances`` (``utterance_id, speaker, onset`` and ``backchannel``).
+    skip_backchannels : bool
+        If True (default), backchannels of the other speaker are not previous turns.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``utterance_id``: the ``utterance_id`` of the most recent
+        (non-backchannel) utterance of the other speaker that started strictly before this
+        one, or -1 when there is none.
+    """
+    missing = [c for c in ("utterance_id", "speaker", "onset") if c not in utterances.columns]
+    if missing:
+        raise ValueError(
+            f"utterances lacks column(s) {missing}; pass Transcript.utterances "
+            f"(it has {list(utterances.columns)})"
+        )
+    u = utterances.sort_values(["onset", "utterance_id"], kind="mergesort")
+    ids = u["utterance_id"].to_numpy()
+    on = u["onset"].to_numpy(float)
+    spk = u["speaker"].astype(str).to_numpy()
+    ok = np.ones(len(u), bool)
+    if skip_backchannels and "backchannel" in u.columns:
+        ok = ~u["backchannel"].fillna(False).astype(bool).to_numpy()
+    prev = np.full(len(u), -1, dtype=np.int64)
+    for s in np.unique(spk):
+        cand = np.nonzero((spk != s) & ok)[0]  # other speakers' turns, in onset order
+        mine = np.nonzero(spk == s)[0]
+        if not len(cand):
+            continue
+        k = np.searchsorted(on[cand], on[mine], side="left") - 1
+        has = k >= 0
+        prev[mine[has]] = ids[cand[k[has]]]
+    return pd.Series(prev, index=pd.Index(ids, name="utterance_id"), name="previous_id")
+
+
+def _zscore(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """z-score ``x`` with the mean/sd of the finite values of ``x[ref]`` (sd 0 -> zeros)."""
+    x = np.asarray(x, float)
+    pool = x[ref & np.isfinite(x)]
+    if len(pool) < 2:
+        return np.where(np.isfinite(x), 0.0, np.nan)
+    sd = pool.std()
+    return (x - pool.mean()) / sd if sd > 0 else np.where(np.isfinite(x), 0.0, np.nan)
+
+
+def compute_acoustic_similarity(
+    acoustic_table: pd.DataFrame,
+    utterances: pd.DataFrame,
+    previous: Mapping | pd.Series | None = None,
+    *,
+    rate: str = "wps",
+    composite: str = "levels",
+    components: Sequence[str] | None = None,
+    verbose: bool | str | int | None = None,
+) -> pd.DataFrame:
+    """Acoustic/prosodic similarity of each utterance with its previous turn.
+
+    Parameters
+    ----------
+    acoustic_table : pandas.DataFrame
+        :func:`~hyperalign.features.acoustic.compute_acoustic_features` at utterance level
+        (``utterance_id``, ``f0_mean_st`` or ``f0_mean``, ``intensity_db``, ``rate_wps`` /
+        ``rate_sps``, ``mfcc*``), one dyad.
+    utterances : pandas.DataFrame
+        ``Transcript.utterances`` of the same dyad (``utterance_id, speaker, onset,
+        backchannel``).
+    previous : mapping | pandas.Series | None
+        ``utterance_id -> previous utterance_id`` (-1 or NaN for none); default
+        :func:`previous_utterances`. Pass the semantic side's mapping to share one
+        definition.
+    rate : ``'wps'`` | ``'sps'``
+        Speech rate in words/s (default, as planted by the simulator) or syllables/s.
+    composite : ``'levels'`` | ``'components'``
+        See the module notes: ``-mean |Δz|`` of the levels (default, the simulator's
+        definition) or the mean of the z-scored components.
+    components : sequence of {'f0', 'intensity', 'rate', 'spectral'} | None
+        Components entering ``acsim``; default ``('f0', 'intensity', 'rate')`` for
+        ``'levels'`` and all four for ``'components'``.
+    verbose : bool | str | int | None
+        Log level for this call.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per utterance (order of ``utterances``): ``utterance_id, speaker,
+        previous_id, acsim_f0, acsim_intensity, acsim_rate, acsim_spectral, acsim``.
+        ``df.attrs['report']`` counts rows without a previous turn, without acoustic
+        features, and with a partial composite.
+    """
+    check_option("rate", rate, ("wps", "sps"))
+    check_option("composite", composite, ("levels", "components"))
+    allowed = ("f0", "intensity", "rate") if composite == "levels" else (
+        "f0", "intensity", "rate", "spectral")  # fmt: skip
+    if components is None:
+        components = allowed
+    components = [components] if isinstance(components, str) else list(components)
+    if not components:
+        raise ValueError(f"components must name at least one of {list(allowed)}")
+    for c in components:
+        check_option(f"components (composite={composite!r})", c, allowed)
+    for name, df in (("acoustic_table", acoustic_table), ("utterances", utterances)):
+        if not isinstance(df, pd.DataFrame) or "utterance_id" not in df.columns:
+            raise ValueError(f"{name} must be a DataFrame with an 'utterance_id' column")
+    if acoustic_table["utterance_id"].duplicated().any():
+        dup = acoustic_table.loc[acoustic_table["utterance_id"].duplicated(), "utterance_id"]
+        raise ValueError(
+            f"acoustic_table has duplicated utterance_id(s) {dup.head(5).tolist()}: pass the "
+            "utterance-level table of one dyad (level='utterance')"
+        )
+    rate_col = f"rate_{rate}"
+    need = ["intensity_db", rate_col]
+    lacks = [c for c in need if c not in acoustic_table.columns]
+    if "f0_mean_st" not in acoustic_table.columns and "f0_mean" not in acoustic_table.columns:
+        lacks.append("f0_mean_st (or f0_mean)")
+    if lacks:
+        raise ValueError(
+            f"acoustic_table lacks column(s) {lacks}; compute it with "
+            "compute_acoustic_features(dyad, level='utterance')"
+        )
+    with verbose_context(verbose):
+        utt = utterances.reset_index(drop=True)
+        ids = utt["utterance_id"].to_numpy()
+        if previous is None:
+            prev_map = previous_utterances(utt)
+        else:
+            prev_map = pd.Series(previous) if not isinstance(previous, pd.Series) else previous
+        prev = pd.to_numeric(pd.Series(ids).map(prev_map), errors="coerce")
+        n_unmapped = int(prev.isna().sum()) if previous is not None else 0
+        if n_unmapped:
+            logger.warning(
+                "acoustic similarity: %d utterance(s) absent from `previous`: no previous turn",
+                n_unmapped,
+            )
+        prev = prev.fillna(-1).astype(np.int64).to_numpy()
+
+        tab = acoustic_table.set_index("utterance_id")
+        a = tab.reindex(ids)
+        n_no_features = int((~np.isin(ids, tab.index.to_numpy())).sum())
+        if n_no_features:
+            logger.warning(
+                "acoustic similarity: %d utterance(s) have no row in acoustic_table (NaN)",
+                n_no_features,
+            )
+        if "f0_mean_st" in tab.columns:
+            st = a["f0_mean_st"].to_numpy(float)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                st = 12 * np.log2(a["f0_mean"].to_numpy(float) / 100.0)
+        levels = {
+            "f0": st,
+            "intensity": a["intensity_db"].to_numpy(float),
+            "rate": a[rate_col].to_numpy(float),
+        }
+        mf_cols = sorted(
+            (c for c in tab.columns if c.startswith("mfcc") and c[4:].isdigit()),
+            key=lambda c: int(c[4:]),
+        )
+        pos = {u: i for i, u in enumerate(ids)}
+        has_prev = np.array([p in pos for p in prev])
+        j = np.array([pos.get(p, 0) for p in prev], dtype=int)
+
+        def _prev(v):
+            out = np.full(v.shape, np.nan)
+            out[has_prev] = v[j[has_prev]]
+            return out
+
+        out = pd.DataFrame({"utterance_id": ids})
+        if "speaker" in utt.columns:
+            out["speaker"] = utt["speaker"].to_numpy()
+        out["previous_id"] = np.where(has_prev, prev, -1)
+        for k, v in levels.items():
+            out[f"acsim_{k}"] = -np.abs(v - _prev(v))
+        if mf_cols:
+            m = a[mf_cols].to_numpy(float)
+            mp = np.full(m.shape, np.nan)
+            mp[has_prev] = m[j[has_prev]]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cos = (m * mp).sum(1) / (np.linalg.norm(m, axis=1) * np.linalg.norm(mp, axis=1))
+            out["acsim_spectral"] = cos
+        else:
+            out["acsim_spectral"] = np.nan
+            if "spectral" in components:
+                raise ValueError(
+                    "components include 'spectral' but acoustic_table has no mfcc1.. columns"
+                )
+
+        turn = np.ones(len(ids), bool)
+        if "backchannel" in utt.columns:
+            turn = ~utt["backchannel"].fillna(False).astype(bool).to_numpy()
+        if composite == "levels":
+            terms = []
+            for k in components:
+                z = _zscore(levels[k], turn)
+                terms.append(-np.abs(z - _prev(z)))
+        else:
+            terms = [_zscore(out[f"acsim_{k}"].to_numpy(float), turn) for k in components]
+        terms = np.stack(terms)
+        n_ok = np.isfinite(terms).sum(0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["acsim"] = np.where(n_ok > 0, np.nansum(terms, 0) / np.maximum(n_ok, 1), np.nan)
+        n_partial = int(((n_ok > 0) & (n_ok < len(components))).sum())
+        n_no_prev = int((~has_prev).sum())
+        if n_partial:
+            logger.info(
+                "acoustic similarity: %d utterance(s) with a composite over fewer than %d "
+                "components (missing F0/feature)", n_partial, len(components),
+            )  # fmt: skip
+        out.attrs["report"] = {
+            "n_rows": len(out),
+            "n_no_previous": n_no_prev,
+            "n_no_features": n_no_features,
+            "n_unmapped_previous": n_unmapped,
+            "n_partial": n_partial,
+            "composite": composite,
+            "components": list(components),
+            "rate": rate_col,
+            "spectral": "cosine of mean " + (f"{mf_cols[0]}..{mf_cols[-1]}" if mf_cols else "-"),
+        }
+        return out
