@@ -1,0 +1,647 @@
+"""Synchrony of one dyad per utterance (or turn, or fixed window), band, channel pair and lag.
+
+:func:`compute_dyad_sync` is the dyad-level entry point of the synchrony engine
+(:mod:`hyperalign.coupling.metrics`):
+
+1. the two continuous recordings are band-passed and turned into analytic signals **once**
+   (:func:`~hyperalign.coupling.spectral.analytic_signal` on the whole recording: no filter
+   edge effects inside short utterance windows, and one filter pass whatever the number of
+   utterances);
+2. each epoch is a window ``[onset, offset)`` of the conversation's clock; the listener's window
+   is shifted by each lag (taken from the continuous signal, so every lag uses the whole
+   window);
+3. windows of equal length (in samples) are stacked and sent, all bands at once, to the
+   vectorized all-pairs kernels of :data:`~hyperalign.coupling.metrics.METRICS` (batched
+   matrix products over every channel pair). Utterance windows rarely share a length, so this
+   is in practice one kernel call per (utterance, lag, metric) computing every band and channel
+   pair at once; this keeps the metric definitions identical to the HyPyP-equivalent engine
+   (no re-implementation with padding or masks) and costs about a millisecond per call.
+
+Orientation (``speaker_first=True``, the default): for every epoch ``node_in`` is the
+*speaker*'s channel and ``node_out`` the *listener*'s, whichever participant speaks; a positive
+lag ``L`` pairs the speaker at ``t`` with the listener at ``t + L`` ("listener after speaker").
+Node names are then the plain channel names (the same montage for both). With
+``speaker_first=False``, ``node_in`` is participant 1 (``_S1``) and a positive lag means
+participant 2 follows participant 1, as in :func:`~hyperalign.coupling.metrics.compute_sync`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..utils import check_option, logger, verbose_context
+from .metrics import _resolve_metrics, sync_from_analytic
+from .spectral import analytic_signal, check_bands
+
+__all__ = ["compute_dyad_sync", "make_windows"]
+
+EPOCH_KINDS = ("utterances", "turns", "fixed")
+
+
+# --------------------------------------------------------------------------- helpers
+def _pick_names(raw, picks) -> tuple[np.ndarray, list[str]]:
+    try:
+        from mne._fiff.pick import _picks_to_idx
+    except ImportError:  # older MNE
+        from mne.io.pick import _picks_to_idx
+    idx = _picks_to_idx(raw.info, picks, none="all", exclude=())
+    return idx, [raw.ch_names[i] for i in idx]
+
+
+def _participant_data(p, picks, n_times: int) -> tuple[np.ndarray, list[str]]:
+    idx, names = _pick_names(p.raw, picks)
+    x = p.raw.get_data(picks=idx)[:, :n_times]
+    bad = ~np.isfinite(x)
+    if bad.any():
+        rows = np.nonzero(bad.any(-1))[0]
+        first = np.nonzero(bad[rows[0]])[0][0]
+        raise ValueError(
+            f"participant {p.id!r}: {bad.sum()} NaN/inf sample(s) in channel(s) "
+            f"{[names[r] for r in rows[:5]]} (first at {first / p.sfreq:.3f} s); interpolate or "
+            "mark the channels bad and exclude them with picks"
+        )
+    return x, names
+
+
+def make_windows(
+    dyad,
+    epochs: str = "utterances",
+    *,
+    window: float | None = None,
+    min_duration: float = 2.0,
+) -> pd.DataFrame:
+    """The epoch windows of a dyad: one row per utterance, turn or fixed window.
+
+    Parameters
+    ----------
+    dyad : Dyad
+        The conversation (needs a transcript for ``'utterances'`` and ``'turns'``).
+    epochs : 'utterances' | 'turns' | 'fixed'
+        Window kind.
+    window : float | None
+        Length of fixed windows in seconds (``'fixed'``; default ``min_duration``).
+    min_duration : float
+        Windows shorter than this (s) get ``short=True``.
+
+    Returns
+    -------
+    windows : DataFrame
+        ``utterance_id`` (-1 for fixed windows), ``speaker``, ``listener`` (``''`` when nobody
+        speaks in a fixed window), ``onset``, ``offset``, ``duration``, ``short`` and the
+        transcript's columns (``text``, ``n_words``, ``turn``, ``overlap``, ``backchannel``).
+    """
+    check_option("epochs", epochs, EPOCH_KINDS)
+    ids = dyad.ids
+    end = dyad.duration
+    if epochs in ("utterances", "turns"):
+        if dyad.transcript is None or dyad.transcript.n_utterances == 0:
+            raise ValueError(
+                f"epochs={epochs!r} needs a transcript with utterances; dyad {dyad.dyad_id!r} has "
+                "none. Attach one (dyad.set_transcript) or use epochs='fixed'"
+            )
+        utt = dyad.transcript.utterances
+        if epochs == "turns":
+            g = utt.groupby("turn", sort=True)
+            utt = pd.DataFrame(
+                {
+                    "utterance_id": g["utterance_id"].first(),
+                    "speaker": g["speaker"].first(),
+                    "onset": g["onset"].min(),
+                    "offset": g["offset"].max(),
+                    "text": g["text"].agg(" ".join),
+                    "n_words": g["n_words"].sum(),
+                    "turn": g["turn"].first(),
+                    "overlap": g["overlap"].any(),
+                    "backchannel": g["backchannel"].all(),
+                }
+            ).reset_index(drop=True)
+        utt = utt.copy()
+        utt["listener"] = [ids[1] if s == ids[0] else ids[0] for s in utt["speaker"]]
+    else:
+        w = float(min_duration if window is None else window)
+        if not np.isfinite(w) or w <= 0:
+            raise ValueError(f"window must be a positive number of seconds; got {window!r}")
+        n_win = int(np.floor(end / w + 1e-9))
+        if n_win < 1:
+            raise ValueError(
+                f"window={w:g} s is longer than the recording ({end:.3g} s); use a shorter window"
+            )
+        on = np.arange(n_win) * w
+        off = on + w
+        left = end - off[-1]
+        if left > 1e-9:
+            logger.info("fixed windows: the last %.3f s (shorter than one window) are not used",
+                        left)  # fmt: skip
+        speaker = np.array([""] * n_win, dtype=object)
+        if dyad.transcript is not None and dyad.transcript.n_utterances:
+            u = dyad.transcript.utterances
+            talk = np.zeros((2, n_win))
+            for k, pid in enumerate(ids):
+                uu = u[u["speaker"] == pid]
+                a = np.maximum(on[:, None], uu["onset"].to_numpy()[None])
+                b = np.minimum(off[:, None], uu["offset"].to_numpy()[None])
+                talk[k] = np.clip(b - a, 0, None).sum(1)
+            who = np.argmax(talk, 0)
+            has = talk.max(0) > 0
+            speaker[has] = np.asarray(ids, dtype=object)[who[has]]
+        listener = np.array(
+            ["" if s == "" else (ids[1] if s == ids[0] else ids[0]) for s in speaker], dtype=object
+        )
+        utt = pd.DataFrame(
+            {"utterance_id": -1, "speaker": speaker, "listener": listener, "onset": on,
+             "offset": off, "window_id": np.arange(n_win)}
+        )  # fmt: skip
+    utt["duration"] = utt["offset"] - utt["onset"]
+    utt["short"] = utt["duration"] < float(min_duration)
+    front = ["utterance_id", "speaker", "listener", "onset", "offset", "duration", "short"]
+    return utt[front + [c for c in utt.columns if c not in front]].reset_index(drop=True)
+
+
+@dataclass
+class _Prepared:
+    """Everything needed to compute synchrony of a dyad, and its surrogates, on windows."""
+
+    kind: str
+    sfreq: float
+    bands: dict
+    metrics: list
+    lags: np.ndarray
+    lag_n: np.ndarray
+    z: np.ndarray | None = None  # (2, n_bands, C, T): analytic signals of both participants
+    ch_names: list = field(default_factory=list)
+    picks_idx: list = field(default_factory=list)
+    windows: pd.DataFrame | None = None
+    starts: np.ndarray | None = None
+    lengths: np.ndarray | None = None
+    swap: np.ndarray | None = None
+    speaker_first: bool = True
+    backend: str = "numpy"
+    filter: str = "hypyp"
+    filter_kwargs: dict = field(default_factory=dict)
+    min_cycles: float = 1.0
+    attrs: dict = field(default_factory=dict)
+    dyad_ids: list = field(default_factory=list)
+    rois: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _check_lags(lags, sfreq: float) -> tuple[np.ndarray, np.ndarray]:
+    lags = np.atleast_1d(np.asarray(lags, dtype=float))
+    if lags.ndim != 1 or lags.size == 0 or not np.isfinite(lags).all():
+        raise ValueError(f"lags must be a non-empty list of finite seconds; got {lags!r}")
+    if np.unique(lags).size != lags.size:
+        raise ValueError(f"lags must be unique; got {lags.tolist()}")
+    return lags, np.rint(lags * sfreq).astype(int)
+
+
+def _participant_analytic(p, prep: _Prepared, n_times: int | None = None) -> np.ndarray:
+    """(n_bands, C, T) analytic signals of participant ``p`` with ``prep``'s channels/bands."""
+    missing = [c for c in prep.ch_names if c not in p.raw.ch_names]
+    if missing:
+        raise ValueError(
+            f"participant {p.id!r} lacks channel(s) {missing[:5]} "
+            f"({len(missing)} missing); every participant needs "
+            f"the channels {prep.ch_names[:5]}..."
+        )
+    n = p.raw.n_times if n_times is None else n_times
+    x, _ = _participant_data(p, prep.ch_names, n)
+    z = analytic_signal(
+        x,
+        prep.sfreq,
+        prep.bands,
+        filter=prep.filter,
+        filter_kwargs=prep.filter_kwargs or None,
+        min_cycles=0,
+    )  # (C, B, T)
+    return np.ascontiguousarray(np.swapaxes(z, 0, 1))
+
+
+def _prepare(
+    dyad,
+    metrics=("plv", "ccorr"),
+    bands=None,
+    epochs="utterances",
+    window: float | None = None,
+    lags=(0.0,),
+    min_duration: float = 2.0,
+    picks=None,
+    rois=None,
+    speaker_first: bool = True,
+    backend: str = "numpy",
+    filter: str = "hypyp",
+    filter_kwargs: dict | None = None,
+    min_cycles: float = 1.0,
+) -> _Prepared:
+    from ..dyad import Dyad
+
+    names = _resolve_metrics(metrics)
+    if min_duration is None or not np.isfinite(float(min_duration)) or float(min_duration) < 0:
+        raise ValueError(f"min_duration must be a number of seconds >= 0; got {min_duration!r}")
+    if isinstance(epochs, tuple | list) and len(epochs) == 2:
+        sfreq = float(epochs[0].info["sfreq"])
+        bands_ = check_bands(bands, sfreq)
+        lags_, lag_n = _check_lags(lags, sfreq)
+        prep = _Prepared("mne", sfreq, bands_, names, lags_, lag_n, speaker_first=speaker_first,
+                         backend=backend, filter=filter, filter_kwargs=dict(filter_kwargs or {}),
+                         min_cycles=min_cycles, rois=rois)  # fmt: skip
+        prep.extra["epochs"] = epochs
+        prep.dyad_ids = list(dyad.ids) if dyad is not None else ["S1", "S2"]
+        return prep
+    if not isinstance(epochs, str):
+        raise TypeError(
+            "epochs must be 'utterances', 'turns', 'fixed' or a pair (mne.Epochs, mne.Epochs); "
+            f"got {type(epochs).__name__}"
+        )
+    check_option("epochs", epochs, EPOCH_KINDS)
+    if not isinstance(dyad, Dyad):
+        raise TypeError(f"dyad must be a Dyad; got {type(dyad).__name__}")
+    if dyad.participants[0].sfreq != dyad.participants[1].sfreq:
+        raise ValueError(
+            f"dyad {dyad.dyad_id!r}: participants have different sampling rates "
+            f"({dyad[0].sfreq} and {dyad[1].sfreq} Hz); resample one recording"
+        )
+    sfreq = dyad.sfreq
+    bands_ = check_bands(bands, sfreq)
+    lags_, lag_n = _check_lags(lags, sfreq)
+    n_times = min(p.raw.n_times for p in dyad.participants)
+    idx1, ch1 = _pick_names(dyad[0].raw, picks)
+    idx2, ch2 = _pick_names(dyad[1].raw, picks)
+    if len(ch1) != len(ch2):
+        raise ValueError(
+            f"dyad {dyad.dyad_id!r}: participants have mismatched channel counts after picks "
+            f"({dyad[0].id!r}: {len(ch1)}, {dyad[1].id!r}: {len(ch2)}); pick the same channels "
+            "for both (picks=[...])"
+        )
+    if speaker_first and ch1 != ch2:
+        raise ValueError(
+            f"dyad {dyad.dyad_id!r}: speaker_first=True needs the same channel names for both "
+            f"participants (node_in is whoever speaks); they differ, e.g. {ch1[:3]} vs {ch2[:3]}. "
+            "Rename channels or pass speaker_first=False"
+        )
+    win = make_windows(dyad, epochs, window=window, min_duration=min_duration)
+    starts = np.rint(win["onset"].to_numpy() * sfreq).astype(int)
+    stops = np.rint(win["offset"].to_numpy() * sfreq).astype(int)
+    lengths = np.minimum(stops, n_times) - starts
+    bad = lengths < 2
+    if bad.any():
+        raise ValueError(
+            f"dyad {dyad.dyad_id!r}: {int(bad.sum())} epoch(s) span fewer than 2 samples at "
+            f"{sfreq:g} Hz (e.g. utterance_id {win.loc[bad, 'utterance_id'].iloc[0]} at "
+            f"{win.loc[bad, 'onset'].iloc[0]:.3f} s); fix the transcript times"
+        )
+    dur = win["duration"].to_numpy()
+    max_lag = np.abs(lags_).max()
+    if max_lag > 0 and max_lag >= dur.max():
+        raise ValueError(
+            f"lags up to {max_lag:g} s are longer than every epoch (longest "
+            f"{dur.max():.3g} s); use lags shorter than the epochs"
+        )
+    n_lag_short = int((dur <= max_lag).sum()) if max_lag > 0 else 0
+    if n_lag_short:
+        logger.warning(
+            "compute_dyad_sync: %d of %d epoch(s) are shorter than the longest lag (%g s); their "
+            "lagged listener window does not overlap the speaker's window",
+            n_lag_short, len(dur), max_lag,
+        )  # fmt: skip
+    n_short = int(win["short"].sum())
+    if n_short:
+        logger.warning(
+            "compute_dyad_sync: %d of %d epoch(s) are shorter than min_duration=%g s and flagged "
+            "short=True (short windows inflate synchrony estimates)",
+            n_short, len(win), float(min_duration),
+        )  # fmt: skip
+    for bname, (lo, _hi) in bands_.items():
+        cyc = dur * lo
+        if min_cycles and (cyc < min_cycles).all():
+            raise ValueError(
+                f"band {bname!r} (fmin {lo:g} Hz): every epoch is too short to hold "
+                f"min_cycles={min_cycles:g} cycle(s) (longest {dur.max():.3g} s = {cyc.max():.3g} "
+                f"cycles); drop the band, use longer epochs or lower min_cycles"
+            )
+        n_few = int((cyc < min_cycles).sum()) if min_cycles else 0
+        if n_few:
+            logger.warning(
+                "compute_dyad_sync: band %r: %d epoch(s) hold fewer than %g cycle(s) of %g Hz "
+                "(see the n_cycles coordinate)", bname, n_few, min_cycles, lo,
+            )  # fmt: skip
+    prep = _Prepared("continuous", sfreq, bands_, names, lags_, lag_n, speaker_first=speaker_first,
+                     backend=backend, filter=filter, filter_kwargs=dict(filter_kwargs or {}),
+                     min_cycles=min_cycles, rois=rois)  # fmt: skip
+    prep.ch_names = ch1
+    prep.dyad_ids = list(dyad.ids)
+    x1, _ = _participant_data(dyad[0], idx1, n_times)
+    x2, _ = _participant_data(dyad[1], idx2, n_times)
+    z = analytic_signal(
+        np.stack([x1, x2]), sfreq, bands_, filter=filter, filter_kwargs=filter_kwargs, min_cycles=0
+    )  # (2, C, B, T)
+    prep.z = np.ascontiguousarray(np.swapaxes(z, 1, 2))
+    prep.windows = win
+    prep.starts = starts
+    prep.lengths = lengths
+    prep.swap = (
+        (win["speaker"] == dyad.ids[1]).to_numpy() if speaker_first else np.zeros(len(win), bool)
+    )
+    if speaker_first:
+        node_in = node_out = ch1
+        orient = "speaker_first"
+    else:
+        node_in, node_out = [f"{c}_S1" for c in ch1], [f"{c}_S2" for c in ch2]
+        orient = "participants"
+    prep.extra["node_in"], prep.extra["node_out"] = node_in, node_out
+    prep.attrs = {
+        "sfreq": sfreq,
+        "mode": "inter",
+        "filter": filter,
+        "filter_kwargs": dict(filter_kwargs or {}),
+        "backend": backend,
+        "dtype": "float64",
+        "dyad_id": dyad.dyad_id,
+        "participant_ids": list(dyad.ids),
+        "n_times": int(n_times),
+        "lag_samples": [int(v) for v in lag_n],
+        "orientation": orient,
+        "lag_convention": (
+            "positive lag = listener after speaker (speaker sample t paired with listener "
+            "sample t + lag); node_in = speaker, node_out = listener"
+            if speaker_first
+            else "positive lag = S2 lags S1 (S1 sample t paired with S2 t + lag)"
+        ),
+        "epochs_kind": epochs,
+        "min_duration": float(min_duration),
+        "units": "unitless",
+    }
+    return prep
+
+
+_CHUNK_ELEMENTS = 1 << 22  # complex samples gathered per kernel call (64 MiB)
+
+
+def _kernel_chunk(out, prep, spk, lis, sel, ti, li_idx, li) -> int:
+    """Gather windows ``sel`` (speaker samples ``ti``, listener ``li_idx``) and fill ``out``."""
+    n_b, n_c, _ = spk.shape
+    length = ti.shape[1]
+    a = spk[:, :, ti]  # (B, C, e, L)
+    b = lis[:, :, li_idx]
+    n_bad = 0
+    if not np.isfinite(b).all():  # a stranger's recording shorter than this dyad's (NaN tail)
+        fin = np.isfinite(b).all(axis=(0, 1, 3))
+        n_bad = int((~fin).sum())
+        a, b, sel = a[:, :, fin], b[:, :, fin], sel[fin]
+        if sel.size == 0:
+            return n_bad
+    a = np.moveaxis(a, 2, 0).reshape(-1, n_c, length)  # (e*B, C, L)
+    b = np.moveaxis(b, 2, 0).reshape(-1, n_c, length)
+    for mi, m in enumerate(prep.metrics):
+        v = sync_from_analytic(a, b, m, backend=prep.backend)
+        out[mi, sel, :, li] = v.reshape(sel.size, n_b, n_c, n_c)
+    return n_bad
+
+
+def _sync_from_prepared(prep: _Prepared, z2_override: np.ndarray | None = None):
+    """Compute the Coupling of prepared windows (optionally with participant 2 replaced)."""
+    from .results import Coupling
+
+    z1 = prep.z[0]
+    z2 = prep.z[1] if z2_override is None else z2_override
+    n_b, n_c, n_t = z1.shape
+    n_ep = len(prep.starts)
+    out = np.full(
+        (len(prep.metrics), n_ep, n_b, len(prep.lag_n), n_c, n_c), np.nan, dtype=np.float64
+    )
+    n_out = 0
+    for length in np.unique(prep.lengths):
+        eps = np.nonzero(prep.lengths == length)[0]
+        t_idx = prep.starts[eps, None] + np.arange(length)[None]  # (e, L)
+        for li, k in enumerate(prep.lag_n):
+            for swap in (False, True):
+                sel = eps[prep.swap[eps] == swap]
+                if sel.size == 0:
+                    continue
+                ti = t_idx[prep.swap[eps] == swap]
+                # speaker at t, listener at t + k
+                li_idx = ti + k
+                ok = (li_idx[:, 0] >= 0) & (li_idx[:, -1] < n_t)
+                n_out += int((~ok).sum())
+                if not ok.any():
+                    continue
+                sel, ti, li_idx = sel[ok], ti[ok], li_idx[ok]
+                spk, lis = (z2, z1) if swap else (z1, z2)
+                step = max(1, _CHUNK_ELEMENTS // (n_b * n_c * int(length)))
+                for c0 in range(0, sel.size, step):
+                    cs = slice(c0, c0 + step)
+                    n_out += _kernel_chunk(out, prep, spk, lis, sel[cs], ti[cs], li_idx[cs], li)
+    if n_out:
+        logger.warning(
+            "compute_dyad_sync: %d epoch x lag combination(s) have a listener window outside "
+            "the recording and are NaN",
+            n_out,
+        )
+    md = prep.windows.copy()
+    coupling = Coupling.from_array(
+        out,
+        metrics=prep.metrics,
+        bands=prep.bands,
+        lags=prep.lags,
+        node_in=prep.extra["node_in"],
+        node_out=prep.extra["node_out"],
+        attrs=dict(prep.attrs, n_lag_out=int(n_out)),
+        epochs_metadata=md,
+    )
+    fmin = np.array([lo for lo, _ in prep.bands.values()])
+    n_cyc = md["duration"].to_numpy()[:, None] * fmin[None]
+    da = coupling.xarray.assign_coords(n_cycles=(("epochs", "freqs"), n_cyc))
+    return Coupling(_apply_rois(da, prep.rois))
+
+
+def _apply_rois(da, rois):
+    if rois is None:
+        return da
+    from .summary import _roi_average
+
+    return _roi_average(da, rois)
+
+
+def _sync_mne(prep: _Prepared, verbose=None):
+    """Synchrony on a pair of mne.Epochs, oriented speaker -> listener when metadata allows."""
+    from .metrics import compute_sync
+    from .results import Coupling
+
+    ep1, ep2 = prep.extra["epochs"]
+    for name, ep in (("epochs[0]", ep1), ("epochs[1]", ep2)):
+        if not hasattr(ep, "get_data") or not hasattr(ep, "info"):
+            raise TypeError(f"{name} must be an mne.Epochs; got {type(ep).__name__}")
+    if len(ep1) != len(ep2):
+        raise ValueError(
+            f"the two participants' epochs must match one to one; got {len(ep1)} and {len(ep2)}"
+        )
+    if len(ep1.ch_names) != len(ep2.ch_names):
+        raise ValueError(
+            f"mismatched channel counts: participant 1 has {len(ep1.ch_names)} channels, "
+            f"participant 2 has {len(ep2.ch_names)}; pick the same channels for both"
+        )
+    md = ep1.metadata.reset_index(drop=True).copy() if ep1.metadata is not None else None
+    n_t = len(ep1.times)
+    dur = n_t / prep.sfreq
+    ids = prep.dyad_ids
+    swap = np.zeros(len(ep1), bool)
+    can_orient = md is not None and "speaker" in md.columns
+    if prep.speaker_first and can_orient:
+        swap = (md["speaker"].astype(str) == str(ids[1])).to_numpy()
+    elif prep.speaker_first:
+        logger.warning(
+            "compute_dyad_sync: the epochs have no 'speaker' metadata; keeping participant 1 as "
+            "node_in (no speaker -> listener orientation)"
+        )
+    lags = prep.lags
+    all_lags = np.unique(np.concatenate([lags, -lags])) if swap.any() else lags
+    con = compute_sync(
+        [ep1.get_data(copy=True), ep2.get_data(copy=True)],
+        prep.sfreq,
+        prep.bands,
+        prep.metrics,
+        lags=all_lags,
+        filter=prep.filter,
+        filter_kwargs=prep.filter_kwargs or None,
+        backend=prep.backend,
+        min_cycles=max(prep.min_cycles, 0),
+        ch_names=[list(ep1.ch_names), list(ep2.ch_names)],
+        verbose=verbose,
+    )
+    v = con.get_data()
+    li = [int(np.nonzero(np.isclose(all_lags, lg))[0][0]) for lg in lags]
+    out = v[:, :, :, li]
+    if swap.any():
+        neg = [int(np.nonzero(np.isclose(all_lags, -lg))[0][0]) for lg in lags]
+        out = out.copy()
+        out[:, swap] = np.swapaxes(v[:, swap][:, :, :, neg], -1, -2)
+    if md is None:
+        md = pd.DataFrame(index=range(len(ep1)))
+    if "utterance_id" not in md.columns:
+        md["utterance_id"] = np.arange(len(ep1))
+    if "speaker" not in md.columns:
+        md["speaker"] = ""
+    if "listener" not in md.columns:
+        md["listener"] = [
+            "" if s == "" else (ids[1] if s == ids[0] else ids[0]) for s in md["speaker"]
+        ]
+    md["duration"] = dur
+    md["short"] = dur < prep.extra.get("min_duration", 2.0)
+    same = list(ep1.ch_names) == list(ep2.ch_names)
+    if prep.speaker_first and can_orient and same:
+        node_in = node_out = list(ep1.ch_names)
+        orient = "speaker_first"
+    else:
+        node_in, node_out = con.node_in, con.node_out
+        orient = "participants"
+        if prep.speaker_first and can_orient and not same:
+            raise ValueError(
+                "speaker_first=True needs the same channel names in both participants' epochs; "
+                "rename channels or pass speaker_first=False"
+            )
+    attrs = dict(con.attrs)
+    attrs.update(orientation=orient, participant_ids=[str(i) for i in ids], epochs_kind="mne",
+                 lag_samples=[int(round(lg * prep.sfreq)) for lg in lags])  # fmt: skip
+    if "dyad_id" in prep.extra:
+        attrs["dyad_id"] = prep.extra["dyad_id"]
+    res = Coupling.from_array(out, metrics=con.metrics, bands=con.bands, lags=lags,
+                              node_in=node_in, node_out=node_out, attrs=attrs,
+                              epochs_metadata=md)  # fmt: skip
+    return Coupling(_apply_rois(res.xarray, prep.rois))
+
+
+# --------------------------------------------------------------------------- public
+def compute_dyad_sync(
+    dyad,
+    metrics=("plv", "ccorr"),
+    bands=None,
+    epochs="utterances",
+    window: float | None = None,
+    lags=(0.0,),
+    min_duration: float = 2.0,
+    picks=None,
+    rois=None,
+    speaker_first: bool = True,
+    backend: str = "numpy",
+    *,
+    filter: str = "hypyp",
+    filter_kwargs: dict | None = None,
+    min_cycles: float = 1.0,
+    verbose=None,
+):
+    """Inter-brain synchrony of a dyad per epoch, band, channel pair and lag.
+
+    Parameters
+    ----------
+    dyad : Dyad | None
+        The conversation (``None`` allowed only with ``epochs`` given as ``mne.Epochs``).
+    metrics : str | sequence of str
+        Names from :data:`~hyperalign.coupling.metrics.METRICS` (``'plv'``, ``'ccorr'``,
+        ``'coh'``, ``'imcoh'``, ``'wpli'``, ``'envelope_corr'``...).
+    bands : dict | list of (fmin, fmax) | None
+        Frequency bands; ``None`` for :data:`~hyperalign.coupling.spectral.DEFAULT_BANDS`.
+    epochs : 'utterances' | 'turns' | 'fixed' | (mne.Epochs, mne.Epochs)
+        One epoch per transcript utterance, per turn (consecutive utterances of one speaker),
+        per fixed window of ``window`` seconds, or matched epochs of the two participants
+        (their ``metadata`` become coordinates; a ``speaker`` column orients the pairs).
+    window : float | None
+        Fixed-window length in seconds (``epochs='fixed'``; default ``min_duration``).
+    lags : sequence of float
+        Lags (s) of the listener relative to the speaker (see the module docstring).
+    min_duration : float
+        Epochs shorter than this (s; 2 s by default) are flagged ``short=True`` (a warning
+        gives their number): short windows inflate synchrony (bias of PLV with few samples).
+    picks : str | list | None
+        Channels (MNE picks) of both participants; ``None`` for all.
+    rois : dict | None
+        ``{name: [channels]}``: average the channel pairs within each ROI pair (node_in and
+        node_out become ROI names).
+    speaker_first : bool
+        Orient every epoch speaker -> listener (node_in = speaker's channels). Needs the same
+        channel names in both participants.
+    backend : 'numpy' | 'torch'
+        Array backend of the metric kernels.
+    filter : 'hypyp' | 'fft'
+        Band-pass used on the continuous recordings (see
+        :func:`~hyperalign.coupling.spectral.analytic_signal`).
+    filter_kwargs : dict | None
+        Extra :func:`mne.filter.filter_data` arguments (``filter='hypyp'``).
+    min_cycles : float
+        Epochs holding fewer cycles of a band's fmin get a warning (the per-epoch and per-band
+        number of cycles is the ``n_cycles`` coordinate); if *no* epoch reaches it the call
+        raises. For ``mne.Epochs`` it is the engine's check (epochs are filtered one by one).
+    verbose : bool | str | int | None
+        Log level.
+
+    Returns
+    -------
+    coupling : Coupling
+        Dims ``(metric, epochs, freqs, lags, node_in, node_out)``; the ``epochs`` coordinate
+        carries ``utterance_id, speaker, listener, onset, offset, duration, short`` and the
+        transcript's columns; ``n_cycles`` is an (epochs, freqs) coordinate. Epoch x lag values
+        whose listener window falls outside the recording are NaN (counted in a warning and
+        in ``attrs['n_lag_out']``).
+    """
+    with verbose_context(verbose):
+        prep = _prepare(
+            dyad, metrics=metrics, bands=bands, epochs=epochs, window=window, lags=lags,
+            min_duration=min_duration, picks=picks, rois=rois, speaker_first=speaker_first,
+            backend=backend, filter=filter, filter_kwargs=filter_kwargs, min_cycles=min_cycles,
+        )  # fmt: skip
+        if prep.kind == "mne":
+            prep.extra["min_duration"] = float(min_duration)
+            if dyad is not None:
+                prep.extra["dyad_id"] = dyad.dyad_id
+            if picks is not None:
+                ep1, ep2 = prep.extra["epochs"]
+                prep.extra["epochs"] = (ep1.copy().pick(picks), ep2.copy().pick(picks))
+            return _sync_mne(prep, verbose=verbose)
+        logger.info(
+            "compute_dyad_sync: dyad %r, %d %s epoch(s), %d channel(s), bands %s, metrics %s, "
+            "lags %s s",
+            prep.attrs["dyad_id"], len(prep.starts), epochs, len(prep.ch_names),
+            list(prep.bands), prep.metrics, prep.lags.tolist(),
+        )  # fmt: skip
+        return _sync_from_prepared(prep)
