@@ -386,8 +386,9 @@ def _kernel_chunk(out, prep, spk, lis, sel, ti, li_idx, li) -> int:
     a = spk[:, :, ti]  # (B, C, e, L)
     b = lis[:, :, li_idx]
     n_bad = 0
-    if not np.isfinite(b).all():  # a stranger's recording shorter than this dyad's (NaN tail)
-        fin = np.isfinite(b).all(axis=(0, 1, 3))
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        # a stranger's recording shorter than this dyad's (NaN tail)
+        fin = np.isfinite(a).all(axis=(0, 1, 3)) & np.isfinite(b).all(axis=(0, 1, 3))
         n_bad = int((~fin).sum())
         a, b, sel = a[:, :, fin], b[:, :, fin], sel[fin]
         if sel.size == 0:
