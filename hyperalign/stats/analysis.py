@@ -216,12 +216,14 @@ def _refit_permutations(y, X0, S, codes, perm, llf0) -> np.ndarray:
     """LRT of the full model refitted by ML for every permutation (statsmodels)."""
     from statsmodels.regression.mixed_linear_model import MixedLM
 
+    from .mixed import robust_fit
+
     out = np.empty(len(perm))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for i, idx in enumerate(perm):
             X1 = np.column_stack([X0, S[idx]])
-            res = MixedLM(y, X1, groups=codes).fit(reml=False)
+            res = robust_fit(MixedLM(y, X1, groups=codes), reml=False)
             out[i] = max(0.0, 2.0 * (res.llf - llf0))
     return out
 
@@ -307,8 +309,6 @@ def test_semantic_beyond_acoustics(
             raise AnalysisTableError(
                 f"sync={sync!r} is not a column of the table; available: {list(table.columns)}"
             )
-        if correction == "maxstat" and n_permutations <= 0:
-            raise ValueError("correction='maxstat' needs n_permutations > 0")
         by = [c for c in (by or ()) if c in table.columns]
         if "metric" in table.columns and table["metric"].nunique() > 1 and "metric" not in by:
             raise AnalysisTableError(
@@ -322,6 +322,8 @@ def test_semantic_beyond_acoustics(
                         f"term {c!r} refers to column {v!r}, not in the table; available: "
                         f"{list(table.columns)}"
                     )
+        if correction == "maxstat" and n_permutations <= 0:
+            raise ValueError("correction='maxstat' needs n_permutations > 0")
         check_n_groups(int(table[groups].nunique()), groups, where="table")
         log = table.attrs.get("exclusions")
         log = log.copy() if isinstance(log, ExclusionLog) else ExclusionLog()

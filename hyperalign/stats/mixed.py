@@ -333,9 +333,13 @@ def r2_nakagawa(result) -> dict:
     fe = np.asarray(result.fe_params)
     var_f = float(np.var(X @ fe))
     sigma2 = float(result.scale)
-    Z = np.asarray(model.exog_re)
-    cov_re = np.asarray(result.cov_re)
-    var_re = float(np.mean(np.sum((Z @ cov_re) * Z, axis=1))) if Z.size else 0.0
+    Z = model.exog_re
+    if Z is None or np.asarray(result.cov_re).size == 0:
+        var_re = 0.0
+    else:
+        Z = np.asarray(Z, dtype=float).reshape(X.shape[0], -1)
+        cov_re = np.atleast_2d(np.asarray(result.cov_re, dtype=float))
+        var_re = float(np.mean(np.sum((Z @ cov_re) * Z, axis=1)))
     var_vc = 0.0
     vcomp = np.asarray(getattr(result, "vcomp", []), dtype=float)
     if vcomp.size:
@@ -353,6 +357,56 @@ def r2_nakagawa(result) -> dict:
         "var_vc": var_vc,
         "var_resid": sigma2,
     }
+
+
+_FAIL_WORDS = ("failed", "did not converge", "not positive definite", "boundary")
+
+
+def robust_fit(model, reml: bool = True, method=None):
+    """Fit a statsmodels ``MixedLM``, falling back to derivative-free optimizers.
+
+    statsmodels' gradient optimizers (bfgs/lbfgs/cg) sometimes stop early or raise a
+    ``LinAlgError`` on well-posed random-intercept models. The default optimizers run first;
+    when they raise, do not converge or warn that optimization failed, Powell and then
+    Nelder–Mead are tried and the fit with the highest (restricted) log-likelihood is kept.
+    When the default optimizer succeeds the result is identical to ``model.fit(reml=reml)``.
+    """
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    fits = []
+    attempts = [method] if method is not None else [None]
+    attempts += ["powell", "nm"]
+    for i, meth in enumerate(attempts):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                kw = {} if meth is None else {"method": meth}
+                if meth == "nm":
+                    kw["maxiter"] = 5000
+                res = model.fit(reml=reml, **kw)
+            except (np.linalg.LinAlgError, ValueError) as err:
+                logger.debug("MixedLM fit with %s failed: %s", meth or "default", err)
+                continue
+        bad = (not getattr(res, "converged", True)) or any(
+            issubclass(w.category, ConvergenceWarning)
+            and any(k in str(w.message) for k in _FAIL_WORDS[:3])
+            for w in caught
+        )
+        if np.isfinite(res.llf):
+            fits.append((not bad, res.llf, res, caught))
+        if not bad and i == 0:
+            break
+        if not bad and len(fits) > 1:
+            break
+    if not fits:
+        raise AnalysisTableError(
+            f"MixedLM could not be fitted with any optimizer ({attempts}); check the predictors "
+            "for collinearity or rescale them."
+        )
+    ok, _, res, caught = max(fits, key=lambda f: (f[0], f[1]))
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return res
 
 
 def fit_mixed(
@@ -383,7 +437,8 @@ def fit_mixed(
         ``None`` is a random intercept.
     vc_formula : dict | None
         Variance components nested within groups, e.g.
-        ``{'listener': '0 + C(listener_uid)'}`` for a random intercept per listener.
+        ``{'listener': '0 + C(listener_uid)'}`` for a random intercept per listener (the
+        random intercept per group is kept: ``re_formula`` defaults to ``'1'`` then).
     reml : bool
         REML (default, for coefficients and R²) or ML (for likelihood-ratio tests).
     method : str | list | None
@@ -421,14 +476,16 @@ def fit_mixed(
         elif n_groups < 2:
             raise AnalysisTableError(f"a mixed model needs >= 2 {groups} groups; got {n_groups}")
         data = data.reset_index(drop=True)
+        if vc_formula and re_formula is None:
+            # statsmodels drops the group random intercept when vc_formula is given alone
+            re_formula = "1"
         messages: list[str] = []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model = smf.mixedlm(
                 formula, data, groups=data[groups], re_formula=re_formula, vc_formula=vc_formula
             )
-            kw = {} if method is None else {"method": method}
-            res = model.fit(reml=reml, **kw)
+            res = robust_fit(model, reml=reml, method=method)
         for w in caught:
             msg = str(w.message)
             messages.append(msg)
