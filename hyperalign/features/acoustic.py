@@ -130,6 +130,27 @@ def _frames(xp: np.ndarray, starts: np.ndarray, n_win: int) -> np.ndarray:
     return xp[starts[:, None] + np.arange(n_win)[None, :]]
 
 
+def _windowed_at(x2: np.ndarray, centres: np.ndarray, hop: float, w: np.ndarray) -> np.ndarray:
+    """``sum_j w[j] x2[c + len(w)//2 - j]`` at each frame centre ``c`` (zero outside).
+
+    With an integer hop the filter is evaluated at the centres only (polyphase
+    ``upfirdn``); otherwise a full FFT convolution is sampled at the centres.
+    """
+    from scipy.signal import fftconvolve, upfirdn
+
+    half = len(w) // 2
+    if float(hop).is_integer():
+        down = int(hop)
+        q = -(-half // down)  # ceil(half / down)
+        # front zero padding P = q * down - half aligns output q with the first centre
+        y = upfirdn(w, np.pad(x2, (q * down - half, 0)), up=1, down=down)[q:]
+        out = np.zeros(len(centres))
+        n = min(len(y), len(centres))
+        out[:n] = y[:n]
+        return out
+    return fftconvolve(x2, w, mode="same")[centres]
+
+
 def _lowpass(sig: np.ndarray, cutoff: float, fs: float, axis: int = -1) -> np.ndarray:
     from scipy.signal import butter, sosfiltfilt
 
@@ -230,7 +251,7 @@ def _channel_features(
 ) -> _Channel:
     """Compute every frame-wise feature of one microphone signal ``x`` (float, 1-D)."""
     from scipy.fft import dct, rfft, rfftfreq
-    from scipy.signal import fftconvolve, find_peaks
+    from scipy.signal import find_peaks
     from scipy.signal.windows import kaiser
 
     x = x - x.mean()
@@ -243,14 +264,14 @@ def _channel_features(
     n_kw = int(round(6.4 / f0_min * sr)) | 1
     kw = kaiser(n_kw, 20.0)
     kw /= kw.sum()
-    ms_full = fftconvolve(x * x, kw, mode="same")
-    ms = np.maximum(ms_full[centres], 1e-20)
+    x2 = x * x
+    ms = np.maximum(_windowed_at(x2, centres, hop, kw), 1e-20)
     intensity = 10 * np.log10(ms / P_REF**2)
     # silence/pauses from a short (25 ms) window so that pause edges are not smeared
     n_sw = int(round(0.025 * sr)) | 1
     sw = kaiser(n_sw, 20.0)
     sw /= sw.sum()
-    short_db = 10 * np.log10(np.maximum(fftconvolve(x * x, sw, mode="same")[centres], 1e-20))
+    short_db = 10 * np.log10(np.maximum(_windowed_at(x2, centres, hop, sw), 1e-20))
     ref = np.percentile(short_db, 99) if n_frames else 0.0
     silent = short_db < ref - silence_db
 

@@ -60,6 +60,20 @@ def previous_utterances(utterances: pd.DataFrame, *, skip_backchannels: bool = T
         (non-backchannel) utterance of the other speaker that started strictly before this
         one, or -1 when there is none.
     """
+    full = {"utterance_id", "speaker", "onset", "offset", "turn", "backchannel"}
+    if skip_backchannels and full <= set(utterances.columns):
+        try:  # one shared definition with the semantic side (hyperalign.align.turns)
+            from ..align.turns import previous_turn_utterance
+        except ImportError:  # pragma: no cover - align ships with hyperalign
+            previous_turn_utterance = None
+        if previous_turn_utterance is not None:
+            pt = previous_turn_utterance(utterances)
+            vals = pt["prev_utterance_id"].astype("Float64").fillna(-1).astype(np.int64)
+            return pd.Series(
+                vals.to_numpy(),
+                index=pd.Index(pt["utterance_id"].to_numpy(), name="utterance_id"),
+                name="previous_id",
+            )
     missing = [c for c in ("utterance_id", "speaker", "onset") if c not in utterances.columns]
     if missing:
         raise ValueError(
@@ -96,30 +110,36 @@ def _zscore(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
 
 
 def compute_acoustic_similarity(
-    acoustic_table: pd.DataFrame,
-    utterances: pd.DataFrame,
-    previous: Mapping | pd.Series | None = None,
+    acoustic_table,
+    utterances: pd.DataFrame | None = None,
+    previous: Mapping | pd.Series | pd.DataFrame | None = None,
     *,
     rate: str = "wps",
     composite: str = "levels",
     components: Sequence[str] | None = None,
+    acoustic_kws: dict | None = None,
     verbose: bool | str | int | None = None,
 ) -> pd.DataFrame:
     """Acoustic/prosodic similarity of each utterance with its previous turn.
 
     Parameters
     ----------
-    acoustic_table : pandas.DataFrame
+    acoustic_table : pandas.DataFrame | Dyad
         :func:`~hyperalign.features.acoustic.compute_acoustic_features` at utterance level
         (``utterance_id``, ``f0_mean_st`` or ``f0_mean``, ``intensity_db``, ``rate_wps`` /
-        ``rate_sps``, ``mfcc*``), one dyad.
-    utterances : pandas.DataFrame
+        ``rate_sps``, ``mfcc*``), one dyad. A :class:`~hyperalign.Dyad` is accepted too:
+        its utterance-level features are computed here (with ``acoustic_kws``) and
+        ``utterances`` defaults to its transcript's; pass the table when you already have
+        it, to avoid computing the features twice.
+    utterances : pandas.DataFrame | None
         ``Transcript.utterances`` of the same dyad (``utterance_id, speaker, onset,
-        backchannel``).
-    previous : mapping | pandas.Series | None
-        ``utterance_id -> previous utterance_id`` (-1 or NaN for none); default
-        :func:`previous_utterances`. Pass the semantic side's mapping to share one
-        definition.
+        backchannel``); required with a table.
+    previous : mapping | pandas.Series | pandas.DataFrame | None
+        ``utterance_id -> previous utterance_id`` (-1 or NaN for none), or the DataFrame of
+        :func:`hyperalign.align.turns.previous_turn_utterance` (``utterance_id,
+        prev_utterance_id``); default :func:`previous_utterances` (the same rule, from
+        ``hyperalign.align.turns`` when available). Pass the semantic side's mapping to
+        share one definition.
     rate : ``'wps'`` | ``'sps'``
         Speech rate in words/s (default, as planted by the simulator) or syllables/s.
     composite : ``'levels'`` | ``'components'``
@@ -128,6 +148,8 @@ def compute_acoustic_similarity(
     components : sequence of {'f0', 'intensity', 'rate', 'spectral'} | None
         Components entering ``acsim``; default ``('f0', 'intensity', 'rate')`` for
         ``'levels'`` and all four for ``'components'``.
+    acoustic_kws : dict | None
+        Arguments of ``compute_acoustic_features`` when ``acoustic_table`` is a Dyad.
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -135,7 +157,8 @@ def compute_acoustic_similarity(
     -------
     pandas.DataFrame
         One row per utterance (order of ``utterances``): ``utterance_id, speaker,
-        previous_id, acsim_f0, acsim_intensity, acsim_rate, acsim_spectral, acsim``.
+        prev_utterance_id`` (nullable Int64, <NA> without a previous turn), ``acsim_f0,
+        acsim_intensity, acsim_rate, acsim_spectral, acsim``.
         ``df.attrs['report']`` counts rows without a previous turn, without acoustic
         features, and with a partial composite.
     """
@@ -150,6 +173,33 @@ def compute_acoustic_similarity(
         raise ValueError(f"components must name at least one of {list(allowed)}")
     for c in components:
         check_option(f"components (composite={composite!r})", c, allowed)
+    from ..dyad import Dyad
+
+    if isinstance(acoustic_table, Dyad):
+        dyad = acoustic_table
+        if dyad.transcript is None:
+            raise ValueError(f"dyad {dyad.dyad_id!r} has no transcript; attach one first")
+        from .acoustic import compute_acoustic_features
+
+        kws = dict(acoustic_kws or {})
+        kws.setdefault("verbose", verbose)
+        acoustic_table = compute_acoustic_features(dyad, level="utterance", **kws)
+        if utterances is None:
+            utterances = dyad.transcript.utterances
+    elif utterances is None:
+        raise ValueError(
+            "utterances is required with an acoustic table: pass dyad.transcript.utterances"
+        )
+    if isinstance(previous, pd.DataFrame):
+        if not {"utterance_id", "prev_utterance_id"} <= set(previous.columns):
+            raise ValueError(
+                "previous as a DataFrame needs columns utterance_id and prev_utterance_id "
+                f"(hyperalign.align.turns.previous_turn_utterance); got {list(previous.columns)}"
+            )
+        previous = pd.Series(
+            previous["prev_utterance_id"].astype("Float64").fillna(-1).to_numpy(float),
+            index=previous["utterance_id"].to_numpy(),
+        )
     for name, df in (("acoustic_table", acoustic_table), ("utterances", utterances)):
         if not isinstance(df, pd.DataFrame) or "utterance_id" not in df.columns:
             raise ValueError(f"{name} must be a DataFrame with an 'utterance_id' column")
@@ -219,7 +269,9 @@ def compute_acoustic_similarity(
         out = pd.DataFrame({"utterance_id": ids})
         if "speaker" in utt.columns:
             out["speaker"] = utt["speaker"].to_numpy()
-        out["previous_id"] = np.where(has_prev, prev, -1)
+        prev_col = pd.array(np.where(has_prev, prev, 0), dtype="Int64")
+        prev_col[~has_prev] = pd.NA
+        out["prev_utterance_id"] = prev_col
         for k, v in levels.items():
             out[f"acsim_{k}"] = -np.abs(v - _prev(v))
         if mf_cols:

@@ -47,14 +47,37 @@ def test_previous_skips_backchannels_and_same_speaker():
     assert prev_all[4] == 3
 
 
+def test_previous_same_as_align_helper(small_dyad):
+    turns = pytest.importorskip("hyperalign.align.turns")
+    utt = small_dyad.transcript.utterances
+    ours = previous_utterances(utt)
+    theirs = turns.previous_turn_utterance(utt)
+    exp = theirs["prev_utterance_id"].astype("Float64").fillna(-1).astype(int).to_numpy()
+    np.testing.assert_array_equal(ours.to_numpy(), exp)
+    # the fallback (no 'turn' column) follows the same rule
+    np.testing.assert_array_equal(previous_utterances(utt.drop(columns="turn")).to_numpy(), exp)
+    # a previous_turn_utterance DataFrame is accepted as `previous`
+    tab = pd.DataFrame(
+        {
+            "utterance_id": utt["utterance_id"],
+            "f0_mean_st": np.arange(len(utt), dtype=float),
+            "intensity_db": 60.0,
+            "rate_wps": 3.0,
+        }
+    )
+    a = compute_acoustic_similarity(tab, utt, previous=theirs)
+    b = compute_acoustic_similarity(tab, utt)
+    pd.testing.assert_frame_equal(a, b)
+
+
 def test_components_formulas():
     df = compute_acoustic_similarity(_table(), _utts())
     assert list(df.columns) == [
-        "utterance_id", "speaker", "previous_id", "acsim_f0", "acsim_intensity",
+        "utterance_id", "speaker", "prev_utterance_id", "acsim_f0", "acsim_intensity",
         "acsim_rate", "acsim_spectral", "acsim",
     ]  # fmt: skip
     r = df.set_index("utterance_id")
-    assert np.isnan(r.loc[0, "acsim"]) and r.loc[0, "previous_id"] == -1
+    assert np.isnan(r.loc[0, "acsim"]) and pd.isna(r.loc[0, "prev_utterance_id"])
     assert r.loc[2, "acsim_f0"] == pytest.approx(-3.0)  # |13 - 10|
     assert r.loc[2, "acsim_intensity"] == pytest.approx(-5.0)
     assert r.loc[2, "acsim_rate"] == pytest.approx(-0.7)
@@ -98,7 +121,7 @@ def test_explicit_previous_mapping_and_missing_rows():
     tab.loc[1, "f0_mean_st"] = np.nan  # unvoiced
     df = compute_acoustic_similarity(tab, _utts(), previous=prev)
     r = df.set_index("utterance_id")
-    assert r.loc[2, "previous_id"] == 0 and r.loc[2, "acsim_f0"] == pytest.approx(-1.0)
+    assert r.loc[2, "prev_utterance_id"] == 0 and r.loc[2, "acsim_f0"] == pytest.approx(-1.0)
     assert r.loc[4, "acsim_f0"] == pytest.approx(-0.5)
     assert np.isnan(r.loc[5, "acsim"])
     rep = df.attrs["report"]
@@ -136,3 +159,25 @@ def test_bad_inputs():
         compute_acoustic_similarity(pd.concat([_table(), _table()]), _utts())
     with pytest.raises(ValueError, match="rate must be one of"):
         compute_acoustic_similarity(_table(), _utts(), rate="cps")
+
+
+def _simulate():
+    sim = pytest.importorskip("hyperalign.simulation")
+    fn = getattr(sim, "simulate_conversation", None)
+    if fn is None:
+        fn = pytest.importorskip("hyperalign.simulation._simulate").simulate_conversation
+    return fn
+
+
+def test_measured_acsim_tracks_planted_on_simulated_dyad():
+    """From synthesized audio: measured prosody and acsim track the simulator's truth."""
+    simulate_conversation = _simulate()
+    dyad, truth = simulate_conversation(duration=60.0, n_channels=2, random_state=3)
+    sim = compute_acoustic_similarity(dyad)  # a Dyad: features computed inside
+    assert len(sim) == dyad.transcript.n_utterances
+    g = truth.utterances.set_index("utterance_id")
+    m = sim.set_index("utterance_id").join(g[["acoustic_similarity"]])
+    ok = m[["acsim", "acoustic_similarity"]].notna().all(axis=1)
+    assert ok.sum() >= 10
+    r = np.corrcoef(m.loc[ok, "acsim"], m.loc[ok, "acoustic_similarity"])[0, 1]
+    assert r > 0.95, r
