@@ -6,6 +6,8 @@ one. :func:`validate_dataset` checks a dataset folder against the schemas in ``d
 """
 
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
+from .bids import MANIFEST_NAME, read_bids_dyads, read_manifest, write_bids_dyads
+from .fmri import read_fmri_roi
 from .neural import NEURAL_SUFFIXES, read_dyad, read_raw, split_hyperscanning_raw
 from .transcripts import (
     TRANSCRIPT_FORMATS,
@@ -18,9 +20,20 @@ from .transcripts import (
     write_transcript_tsv,
     write_whisperx_json,
 )
+from .validate import SCHEMA_NAMES, Problem, load_schema, validate_dataset, validate_main
 from .xdf import list_xdf_streams, read_xdf_dyad, read_xdf_raws
 
 __all__ = [
+    "read_fmri_roi",
+    "SCHEMA_NAMES",
+    "Problem",
+    "load_schema",
+    "validate_dataset",
+    "validate_main",
+    "MANIFEST_NAME",
+    "read_bids_dyads",
+    "read_manifest",
+    "write_bids_dyads",
     "list_xdf_streams",
     "read_xdf_dyad",
     "read_xdf_raws",

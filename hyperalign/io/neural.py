@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -83,12 +84,15 @@ def read_raw(path: str | os.PathLike, *, fnirs: str = "raw", preload: bool = Tru
                         f"{path}: XDF files hold several streams; read them with "
                         "hyperalign.io.read_xdf_dyad(path, streams={...})"
                     )
-                raw = mne.io.read_raw(path, preload=preload, verbose=False)
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="Invalid measurement date")
+                    warnings.filterwarnings("ignore", message="This filename .* does not conform")
+                    raw = mne.io.read_raw(path, preload=preload, verbose=False)
         except ValueError as err:
             if str(path) in str(err):
                 raise
             raise ValueError(
-                f"{path}: MNE could not read this recording ({err}); supported: "
+                f"{path}: the recording is corrupt or unreadable by MNE ({err}); supported: "
                 f"{', '.join(NEURAL_SUFFIXES)} files and NIRx folders"
             ) from None
         except Exception as err:  # corrupt files raise many kinds of error inside MNE

@@ -1,0 +1,350 @@
+"""Datasets of many dyads: a BIDS dataset (or a plain folder) with the manifest ``dyads.tsv``.
+
+Layout written by :func:`write_bids_dyads` (read back by :func:`read_bids_dyads`)::
+
+    root/
+      dataset_description.json, participants.tsv, .bidsignore     (BIDS)
+      dyads.tsv, dyads.json                                        (the manifest)
+      sub-<label>/eeg/sub-<label>_task-<task>_eeg.vhdr ...        (mne-bids)
+      sub-<label>/beh/sub-<label>_task-<task>_audio.wav            (microphone)
+      transcripts/dyad-<id>_task-<task>_transcript.tsv             (word table)
+
+``dyads.tsv`` (see ``data_specs/dyads.md``) names, per dyad, the participant ids (the
+transcript's speaker labels), roles and the files, relative to the root. A plain folder
+holding ``dyads.tsv`` and the files it names reads the same way, without mne-bids.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..dyad import Dyad
+from ..utils import atomic_write, check_option, logger, progress, verbose_context
+from .audio import write_audio
+from .neural import read_dyad, read_raw
+from .transcripts import write_transcript_tsv
+
+__all__ = ["read_manifest", "read_bids_dyads", "write_bids_dyads", "MANIFEST_NAME"]
+
+MANIFEST_NAME = "dyads.tsv"
+_NA = ("", "n/a", "N/A", "NA", "nan")
+_DATATYPES = {"eeg": "eeg", "mag": "meg", "grad": "meg", "seeg": "ieeg", "ecog": "ieeg"}
+
+
+def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
+    """Read ``dyads.tsv`` (a folder holding it, or the file) as a DataFrame of strings.
+
+    Empty cells and ``n/a`` become ``None``. The frame's ``attrs['root']`` is the folder.
+    """
+    path = Path(path)
+    file = path / MANIFEST_NAME if path.is_dir() else path
+    if not file.is_file():
+        raise FileNotFoundError(
+            f"no dyad manifest at {file}; a dataset needs a {MANIFEST_NAME} listing dyad_id, "
+            "participant_1, participant_2, neural_1, neural_2[, audio_1, audio_2, transcript] "
+            "(see data_specs/dyads.md)"
+        )
+    if file.stat().st_size == 0:
+        raise ValueError(
+            f"{file}: the manifest is empty; it needs a header row and one row per dyad"
+        )
+    df = pd.read_csv(file, sep="\t", dtype=str, keep_default_na=False)
+    df.columns = [c.strip() for c in df.columns]
+    df = df.apply(lambda c: c.str.strip()).astype(object)
+    df = df.where(~df.isin(_NA), None)
+    df.attrs["root"] = str(file.parent)
+    df.attrs["file"] = str(file)
+    return df
+
+
+def _cell(row: pd.Series, key: str) -> str | None:
+    v = row.get(key)
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def _is_bids(root: Path) -> bool:
+    return (root / "dataset_description.json").is_file()
+
+
+def _read_neural(root: Path, rel: str, fnirs: str, bids: bool):
+    path = root / rel
+    if bids and re.search(r"(^|/)sub-[^/]+/", rel) and path.is_file():
+        import mne_bids
+
+        bp = mne_bids.get_bids_path_from_fname(path)
+        bp.update(root=root)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Did not find any events.tsv")
+            raw = mne_bids.read_raw_bids(bp, verbose=False)
+        raw.load_data(verbose=False)
+        from .neural import _convert_fnirs
+
+        return _convert_fnirs(raw, fnirs, path)
+    return read_raw(path, fnirs=fnirs)
+
+
+def read_bids_dyads(
+    root: str | os.PathLike,
+    task: str | None = None,
+    *,
+    dyad_ids: Sequence[str] | None = None,
+    fnirs: str = "raw",
+    on_error: str = "report",
+    verbose=None,
+    **kwargs,
+) -> tuple[list[Dyad], pd.DataFrame]:
+    """Read every dyad listed in ``root/dyads.tsv``.
+
+    Parameters
+    ----------
+    root : path-like
+        A BIDS root (neural files read with :func:`mne_bids.read_raw_bids`) or a plain
+        folder with ``dyads.tsv``.
+    task : str | None
+        Keep dyads of this task (the manifest's ``task`` column, else the ``task-`` entity
+        of their file names).
+    dyad_ids : sequence of str | None
+        Keep only these dyads.
+    fnirs : ``'raw'`` | ``'od'`` | ``'hbo'``
+        fNIRS conversion (see :func:`hyperalign.io.read_raw`).
+    on_error : ``'report'`` | ``'raise'``
+        A dyad that cannot be read: a report row (and the others are read), or an error.
+    verbose : bool | str | int | None
+        Log level for this call.
+    **kwargs
+        Passed to :func:`hyperalign.io.read_dyad` (``sfreq``, ``on_outside``…).
+
+    Returns
+    -------
+    dyads : list of Dyad
+        In manifest order.
+    report : pandas.DataFrame
+        One row per dyad not read: ``dyad_id, row, stage, file, error``.
+    """
+    check_option("on_error", on_error, ("report", "raise"))
+    root = Path(root)
+    with verbose_context(verbose):
+        man = read_manifest(root)
+        root = Path(man.attrs["root"])
+        bids = _is_bids(root)
+        missing = [c for c in ("dyad_id", "participant_1", "participant_2") if c not in man]
+        if missing:
+            raise ValueError(
+                f"{man.attrs['file']}: the manifest lacks column(s) {missing}; it has "
+                f"{list(man.columns)}"
+            )
+        dyads: list[Dyad] = []
+        report: list[dict] = []
+        for i, row in progress(list(man.iterrows()), desc="dyads"):
+            did = _cell(row, "dyad_id") or f"row{i}"
+            if dyad_ids is not None and did not in dyad_ids:
+                continue
+            files = [_cell(row, k) for k in ("neural_1", "neural_2", "neural")]
+            if task is not None:
+                rtask = _cell(row, "task")
+                if rtask is None:
+                    rtask = next(
+                        (m.group(1) for f in files if f for m in [re.search(r"task-([^_/]+)", f)]
+                         if m),
+                        None,
+                    )  # fmt: skip
+                if rtask != task:
+                    continue
+            stage, file = "neural", None
+            try:
+                ids = [_cell(row, "participant_1"), _cell(row, "participant_2")]
+                roles = [_cell(row, "role_1") or "", _cell(row, "role_2") or ""]
+                if files[0] and files[1]:
+                    file = f"{files[0]}, {files[1]}"
+                    srcs = [_read_neural(root, f, fnirs, bids) for f in files[:2]]
+                elif files[2]:
+                    file = files[2]
+                    srcs = _read_neural(root, files[2], fnirs, bids)
+                else:
+                    raise ValueError("no neural_1/neural_2 (or neural) file named in the row")
+                stage = "audio"
+                audio = None
+                a1, a2, a = (_cell(row, k) for k in ("audio_1", "audio_2", "audio"))
+                if a1 or a2:
+                    file = f"{a1}, {a2}"
+                    audio = [root / a1 if a1 else None, root / a2 if a2 else None]
+                    audio = {pid: p for pid, p in zip(ids, audio) if p is not None}
+                elif a:
+                    file = a
+                    audio = root / a
+                stage = "dyad"
+                tr = _cell(row, "transcript")
+                if tr:
+                    file = tr
+                dyad = read_dyad(
+                    srcs,
+                    audio=audio,
+                    transcript=root / tr if tr else None,
+                    participant_ids=ids,
+                    roles=roles,
+                    dyad_id=did,
+                    fnirs="raw",  # already converted
+                    **kwargs,
+                )
+                dyad.meta["manifest_row"] = {k: _cell(row, k) for k in man.columns}
+                dyad.meta["root"] = str(root)
+                dyads.append(dyad)
+            except Exception as err:
+                if on_error == "raise":
+                    raise
+                msg = f"{type(err).__name__}: {err}"
+                report.append(
+                    {"dyad_id": did, "row": int(i), "stage": stage, "file": file, "error": msg}
+                )
+                logger.warning("dyad %s (row %d) not read: %s", did, i, msg)
+        rep = pd.DataFrame(report, columns=["dyad_id", "row", "stage", "file", "error"])
+        logger.info("read %d dyad(s) from %s; %d not read", len(dyads), root, len(rep))
+    return dyads, rep
+
+
+def _label(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", str(s))
+
+
+def write_bids_dyads(
+    dyads: Sequence[Dyad],
+    root: str | os.PathLike,
+    *,
+    task: str = "conversation",
+    format: str = "auto",
+    overwrite: bool = False,
+    verbose=None,
+) -> Path:
+    """Write dyads as a BIDS dataset plus ``dyads.tsv`` (read back by :func:`read_bids_dyads`).
+
+    Parameters
+    ----------
+    dyads : sequence of Dyad
+        The dyads; participants' recordings must be EEG, MEG or iEEG.
+    root : path-like
+        The BIDS root (created).
+    task : str
+        BIDS task label (letters and digits).
+    format : ``'auto'`` | ``'BrainVision'`` | ``'EDF'`` | ``'FIF'``
+        File format of the recordings; ``'auto'``: BrainVision for EEG/iEEG, FIF for MEG.
+    overwrite : bool
+        Replace existing files.
+
+    Returns
+    -------
+    pathlib.Path
+        The written ``dyads.tsv``. Subject labels are ``<dyad_id><participant id>`` with
+        non-alphanumerics removed; the manifest keeps the participant ids.
+    """
+    import mne_bids
+
+    check_option("format", format, ("auto", "BrainVision", "EDF", "FIF"))
+    if not re.fullmatch(r"[A-Za-z0-9]+", task):
+        raise ValueError(f"task must be letters and digits only (a BIDS label); got {task!r}")
+    root = Path(root)
+    dyads = list(dyads)
+    if not dyads or not all(isinstance(d, Dyad) for d in dyads):
+        raise TypeError("dyads must be a non-empty sequence of Dyad")
+    with verbose_context(verbose):
+        man = root / MANIFEST_NAME
+        if man.exists() and not overwrite:
+            raise FileExistsError(f"{man} exists; pass overwrite=True to replace the dataset")
+        ids = [d.dyad_id for d in dyads]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"dyad ids must be unique; got {ids}")
+        labels: dict[str, tuple] = {}
+        rows = []
+        for d in progress(dyads, desc="write dyads"):
+            row = {"dyad_id": d.dyad_id, "task": task}
+            for k, p in enumerate(d.participants, 1):
+                lab = _label(f"{d.dyad_id}{p.id}")
+                if not lab or lab in labels:
+                    raise ValueError(
+                        f"subject label {lab!r} of {d.dyad_id}/{p.id} is empty or already used "
+                        f"by {labels.get(lab)}; use ids that differ in letters or digits"
+                    )
+                labels[lab] = (d.dyad_id, p.id)
+                types = set(p.raw.get_channel_types())
+                dts = {_DATATYPES.get(t) for t in types} - {None}
+                if len(dts) != 1:
+                    raise ValueError(
+                        f"dyad {d.dyad_id!r}, participant {p.id!r}: channel types {sorted(types)} "
+                        "have no single BIDS datatype (EEG, MEG or iEEG); for fNIRS/fMRI use a "
+                        "plain folder with dyads.tsv"
+                    )
+                dt = dts.pop()
+                fmt = format if format != "auto" else ("FIF" if dt == "meg" else "BrainVision")
+                bp = mne_bids.BIDSPath(subject=lab, task=task, datatype=dt, root=root)
+                raw = p.raw.copy()
+                if raw.info["line_freq"] is None:
+                    raw.info["line_freq"] = 50.0
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="No events found or provided")
+                    warnings.filterwarnings("ignore", message="Converting data files to")
+                    mne_bids.write_raw_bids(
+                        raw,
+                        bp,
+                        format=fmt,
+                        allow_preload=True,
+                        overwrite=overwrite,
+                        verbose=False,
+                    )
+                written = bp.copy().update(
+                    suffix=dt,
+                    extension={"BrainVision": ".vhdr", "EDF": ".edf", "FIF": ".fif"}[fmt],
+                )
+                row[f"participant_{k}"] = p.id
+                row[f"role_{k}"] = p.role or "n/a"
+                row[f"neural_{k}"] = written.fpath.relative_to(root).as_posix()
+                if p.audio is not None:
+                    rel = f"sub-{lab}/beh/sub-{lab}_task-{task}_audio.wav"
+                    write_audio(root / rel, p.audio, p.audio_sfreq)
+                    row[f"audio_{k}"] = rel
+                else:
+                    row[f"audio_{k}"] = "n/a"
+            if d.transcript is not None:
+                rel = f"transcripts/dyad-{_label(d.dyad_id)}_task-{task}_transcript.tsv"
+                write_transcript_tsv(d.transcript, root / rel)
+                row["transcript"] = rel
+            else:
+                row["transcript"] = "n/a"
+            rows.append(row)
+        cols = ["dyad_id", "participant_1", "participant_2", "role_1", "role_2", "neural_1",
+                "neural_2", "audio_1", "audio_2", "transcript", "task"]  # fmt: skip
+        df = pd.DataFrame(rows)[cols]
+        with atomic_write(man, "w", encoding="utf-8", newline="") as fh:
+            df.to_csv(fh, sep="\t", index=False)
+        with atomic_write(root / "dyads.json", "w", encoding="utf-8") as fh:
+            json.dump(_MANIFEST_SIDECAR, fh, indent=2)
+        ignore = root / ".bidsignore"
+        lines = ignore.read_text().splitlines() if ignore.exists() else []
+        for pat in ("dyads.tsv", "dyads.json", "transcripts/", "*_audio.wav"):
+            if pat not in lines:
+                lines.append(pat)
+        with atomic_write(ignore, "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+        logger.info("wrote %d dyad(s) to %s", len(dyads), root)
+    return man
+
+
+_MANIFEST_SIDECAR = {
+    "dyad_id": {"Description": "Identifier of the dyad (one conversation)."},
+    "participant_1": {"Description": "Id of participant 1 (speaker label in the transcript)."},
+    "participant_2": {"Description": "Id of participant 2 (speaker label in the transcript)."},
+    "role_1": {"Description": "Role of participant 1."},
+    "role_2": {"Description": "Role of participant 2."},
+    "neural_1": {"Description": "Neural recording of participant 1, relative to the root."},
+    "neural_2": {"Description": "Neural recording of participant 2, relative to the root."},
+    "audio_1": {"Description": "Microphone of participant 1 (WAV), on the dyad clock."},
+    "audio_2": {"Description": "Microphone of participant 2 (WAV), on the dyad clock."},
+    "transcript": {"Description": "Word table (TSV), times in s on the dyad clock."},
+    "task": {"Description": "BIDS task label."},
+}

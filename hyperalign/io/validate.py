@@ -1,0 +1,416 @@
+"""Check a dataset folder against the formats in ``data_specs/``, listing every problem.
+
+:func:`validate_dataset` reads ``dyads.tsv`` and every file it names, and returns one
+:class:`Problem` per problem found (not only the first): manifest rows that break
+``dyads.schema.json``, missing/empty/corrupt files, sampling rates that differ within a
+dyad, transcript rows that break ``words.schema.json`` / ``utterances.schema.json``,
+speakers that match no participant, words past the end of the recordings or of the audio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+import pandas as pd
+
+from ..transcript import TranscriptError
+from ..utils import logger, verbose_context
+from .bids import MANIFEST_NAME, _is_bids, read_manifest
+
+__all__ = ["Problem", "validate_dataset", "validate_main", "load_schema", "SCHEMA_NAMES"]
+
+SCHEMA_NAMES = ("dyads", "words", "utterances", "whisperx")
+_SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a dataset.
+
+    Attributes
+    ----------
+    file : str
+        The file (relative to the dataset root when inside it).
+    row : int | None
+        0-based data row of a table (the header is not counted), or None.
+    field : str | None
+        Column or field name, or None.
+    expected : str
+        What the specification asks for.
+    got : str
+        What the file holds.
+    message : str
+        A sentence naming the problem and the fix.
+    """
+
+    file: str
+    row: int | None
+    field: str | None
+    expected: str
+    got: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.field:
+            where += f", {self.field}"
+        return f"{where}: {self.message} (expected {self.expected}; got {self.got})"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@cache
+def load_schema(name: str) -> dict:
+    """Return the JSON Schema ``name`` (one of :data:`SCHEMA_NAMES`) shipped with the package."""
+    if name not in SCHEMA_NAMES:
+        raise ValueError(f"name must be one of {list(SCHEMA_NAMES)}; got {name!r}")
+    return json.loads((_SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+def _validator(name: str):
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(load_schema(name))
+
+
+def _row_dict(row: pd.Series) -> dict:
+    out = {}
+    for k, v in row.items():
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        if isinstance(v, np.integer):
+            v = int(v)
+        elif isinstance(v, np.floating):
+            v = float(v)
+            if v.is_integer() and k == "utterance_id":
+                v = int(v)
+        out[str(k)] = v
+    return out
+
+
+def _schema_problems(validator, row: dict, file: str, i: int) -> list[Problem]:
+    out = []
+    for err in sorted(validator.iter_errors(row), key=lambda e: list(e.path)):
+        field = str(err.path[0]) if err.path else None
+        if err.validator == "required":
+            m = re.search(r"'([^']+)' is a required property", err.message)
+            field = m.group(1) if m else None
+            out.append(Problem(file, i, field, "a value", "nothing", f"missing {field}"))
+        elif err.validator == "anyOf" and not err.path:
+            alts = [" and ".join(s.get("required", [])) for s in err.validator_value]
+            out.append(
+                Problem(
+                    file, i, None, " or ".join(alts), "neither", f"give {' or '.join(alts)}"
+                )  # fmt: skip
+            )
+        else:
+            sch = err.schema
+            exp = {k: sch[k] for k in ("type", "minimum", "maximum", "pattern", "minLength")
+                   if k in sch}  # fmt: skip
+            out.append(
+                Problem(
+                    file, i, field, json.dumps(exp), repr(err.instance), f"{field}: {err.message}"
+                )  # fmt: skip
+            )
+    return out
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _numeric_table(path: Path) -> pd.DataFrame:
+    sep = "," if path.suffix.lower() == ".csv" else "\t"
+    df = pd.read_csv(path, sep=sep, keep_default_na=False, na_values=["", "n/a", "NaN"])
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    for c in ("onset", "offset", "duration", "confidence", "utterance_id"):
+        if c in df:
+            num = pd.to_numeric(df[c], errors="coerce")
+            # keep unparseable strings so the schema names them
+            df[c] = [n if not (np.isnan(n) and pd.notna(v)) else v for n, v in zip(num, df[c])]
+    for c in ("word", "text", "speaker"):
+        if c in df:
+            df[c] = [str(v) if pd.notna(v) else None for v in df[c]]
+    return df
+
+
+def _check_transcript(
+    path: Path, root: Path, ids: list[str], durations: dict, audio_durs: dict
+) -> list[Problem]:
+    from .transcripts import read_transcript
+
+    rel = _rel(path, root)
+    probs: list[Problem] = []
+    suffix = path.suffix.lower()
+    if suffix in (".tsv", ".csv"):
+        try:
+            df = _numeric_table(path)
+        except Exception as err:
+            return [Problem(rel, None, None, "a TSV/CSV table", type(err).__name__,
+                            f"cannot parse the table: {err}")]  # fmt: skip
+        kind = "words" if "word" in df else "utterances" if "text" in df else None
+        if kind is None:
+            return [
+                Problem(
+                    rel,
+                    None,
+                    None,
+                    "a 'word' or a 'text' column",
+                    str(list(df.columns)),
+                    "cannot tell word rows from utterance rows",
+                )  # fmt: skip
+            ]
+        v = _validator(kind)
+        for i, row in df.iterrows():
+            probs.extend(_schema_problems(v, _row_dict(row), rel, int(i)))
+        if probs:
+            return probs
+    elif suffix == ".json":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except Exception as err:
+            return [Problem(rel, None, None, "whisperx JSON", type(err).__name__,
+                            f"not valid JSON: {err}")]  # fmt: skip
+        for err in _validator("whisperx").iter_errors(doc):
+            loc = "/".join(map(str, err.path))
+            got = repr(err.instance)[:80]
+            msg = f"{loc}: {err.message[:200]}"
+            probs.append(Problem(rel, None, loc or None, "the whisperx layout", got, msg))
+        if probs:
+            return probs
+    try:
+        tr = read_transcript(path, on_overlap="clip")
+    except TranscriptError as err:
+        for p in err.problems:
+            m = re.match(r"row (\d+) \((\w+)\): (.*)", p)
+            if m:
+                probs.append(Problem(rel, int(m.group(1)), m.group(2), "see message", "",
+                                     m.group(3)))  # fmt: skip
+            else:
+                probs.append(Problem(rel, None, None, "see message", "", p))
+        return probs
+    except Exception as err:
+        return [Problem(rel, None, None, "a readable transcript", type(err).__name__, str(err))]
+    w = tr.words
+    for lab in sorted(set(w["speaker"]) - set(ids)):
+        rows = w.index[w["speaker"] == lab].tolist()
+        probs.append(
+            Problem(
+                rel,
+                rows[0],
+                "speaker",
+                f"one of {ids}",
+                repr(lab),
+                f"speaker {lab!r} ({len(rows)} words, rows {rows[:5]}) matches no "
+                "participant of the dyad; use participant ids as speaker labels",
+            )  # fmt: skip
+        )
+    if durations and len(w):
+        dur = min(durations.values())
+        past = w.index[w["offset"] > dur + 1e-9].tolist()
+        if past:
+            probs.append(
+                Problem(
+                    rel,
+                    past[0],
+                    "offset",
+                    f"<= {dur:.3f} s (recording length)",
+                    f"{w['offset'].iloc[past[0]]:.3f} s",
+                    f"{len(past)} word(s) run past the end of the recordings; check the "
+                    "clock alignment or crop the transcript",
+                )  # fmt: skip
+            )
+    for pid, adur in audio_durs.items():
+        mine = w[w["speaker"] == pid]
+        if len(mine) and mine["offset"].max() > adur + 1e-6:
+            r = int(mine["offset"].idxmax())
+            probs.append(
+                Problem(
+                    rel,
+                    r,
+                    "offset",
+                    f"<= {adur:.3f} s (audio of {pid})",
+                    f"{mine['offset'].max():.3f} s",
+                    f"words of {pid!r} run past the end of their audio; give the full "
+                    "audio or crop the transcript",
+                )  # fmt: skip
+            )
+    return probs
+
+
+def _neural_info(path: Path) -> tuple[float, float]:
+    import mne
+
+    from .neural import read_raw
+
+    if path.is_dir():
+        raw = mne.io.read_raw_nirx(path, preload=False, verbose=False)
+    else:
+        raw = read_raw(path, preload=False)
+    return float(raw.info["sfreq"]), raw.n_times / float(raw.info["sfreq"])
+
+
+def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
+    """Check a dataset folder (a BIDS root or a plain folder with ``dyads.tsv``).
+
+    Parameters
+    ----------
+    path : path-like
+        The dataset root (or its ``dyads.tsv``).
+    verbose : bool | str | int | None
+        Log level for this call.
+
+    Returns
+    -------
+    list of Problem
+        Every problem found, in file order; empty when the dataset is valid.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    with verbose_context(verbose):
+        if not path.exists():
+            return [Problem(str(path), None, None, "a dataset folder", "nothing",
+                            "the path does not exist")]  # fmt: skip
+        root = path if path.is_dir() else path.parent
+        try:
+            man = read_manifest(path)
+        except (FileNotFoundError, ValueError) as err:
+            return [Problem(_rel(root / MANIFEST_NAME, root), None, None,
+                            "a dyads.tsv manifest", "missing or empty", str(err))]  # fmt: skip
+        mfile = MANIFEST_NAME
+        probs: list[Problem] = []
+        if _is_bids(root):
+            try:
+                desc = json.loads((root / "dataset_description.json").read_text())
+                for key in ("Name", "BIDSVersion"):
+                    if key not in desc:
+                        probs.append(Problem("dataset_description.json", None, key, "a value",
+                                             "nothing", f"BIDS requires {key}"))  # fmt: skip
+            except json.JSONDecodeError as err:
+                probs.append(Problem("dataset_description.json", None, None, "JSON",
+                                     "invalid JSON", str(err)))  # fmt: skip
+        v = _validator("dyads")
+        seen: dict[str, int] = {}
+        if len(man) == 0:
+            probs.append(Problem(mfile, None, None, "one row per dyad", "no rows",
+                                 "the manifest lists no dyad"))  # fmt: skip
+        for i, row in man.iterrows():
+            i = int(i)
+            rd = _row_dict(row)
+            probs.extend(_schema_problems(v, rd, mfile, i))
+            did = rd.get("dyad_id")
+            if did is not None:
+                if did in seen:
+                    probs.append(Problem(mfile, i, "dyad_id", "a unique id", repr(did),
+                                         f"dyad_id {did!r} repeats row {seen[did]}"))  # fmt: skip
+                seen.setdefault(did, i)
+            ids = [rd.get("participant_1"), rd.get("participant_2")]
+            if ids[0] is not None and ids[0] == ids[1]:
+                probs.append(Problem(mfile, i, "participant_2", "an id different from "
+                                     "participant_1", repr(ids[1]),
+                                     "the two participants share one id"))  # fmt: skip
+            # neural files
+            durations, rates = {}, {}
+            keys = [("neural_1", 0), ("neural_2", 1)] if rd.get("neural_1") or rd.get(
+                "neural_2") else [("neural", None)]  # fmt: skip
+            for key, k in keys:
+                rel = rd.get(key)
+                if rel is None:
+                    continue
+                f = root / rel
+                if not f.exists():
+                    probs.append(Problem(mfile, i, key, "an existing file", rel,
+                                         f"{key} file not found: {rel}"))  # fmt: skip
+                    continue
+                try:
+                    sfreq, dur = _neural_info(f)
+                except Exception as err:
+                    probs.append(Problem(rel, None, None, "a recording MNE reads",
+                                         "unreadable", f"{err}"))  # fmt: skip
+                    continue
+                pid = ids[k] if k is not None else f"both ({rel})"
+                durations[pid], rates[pid] = dur, sfreq
+            if len(set(rates.values())) > 1:
+                desc = ", ".join(f"{p}: {r:g} Hz" for p, r in rates.items())
+                probs.append(Problem(mfile, i, "neural_2", "one sampling rate per dyad", desc,
+                                     "the recordings' sampling rates differ; resample one or "
+                                     "read with read_dyad(..., sfreq=<Hz>)"))  # fmt: skip
+            # audio
+            audio_durs = {}
+            for key, k in (("audio_1", 0), ("audio_2", 1), ("audio", None)):
+                rel = rd.get(key)
+                if rel is None:
+                    continue
+                f = root / rel
+                if not f.is_file():
+                    probs.append(Problem(mfile, i, key, "an existing file", rel,
+                                         f"{key} file not found: {rel}"))  # fmt: skip
+                    continue
+                try:
+                    if f.stat().st_size == 0:
+                        raise ValueError("the file is empty (0 bytes)")
+                    info = sf.info(str(f))
+                    if info.frames == 0:
+                        raise ValueError("the file holds no samples")
+                except Exception as err:
+                    probs.append(Problem(rel, None, None, "a WAV/FLAC file", "unreadable",
+                                         f"cannot read the audio: {err}"))  # fmt: skip
+                    continue
+                adur = info.frames / info.samplerate
+                if k is not None and ids[k] is not None:
+                    audio_durs[ids[k]] = adur
+                elif k is None:
+                    if info.channels < 2:
+                        probs.append(Problem(rel, None, None, "one channel per participant",
+                                             f"{info.channels} channel",
+                                             "a shared audio file needs 2 channels"))  # fmt: skip
+                    audio_durs.update({pid: adur for pid in ids if pid})
+            # transcript
+            rel = rd.get("transcript")
+            if rel is not None:
+                f = root / rel
+                if not f.is_file():
+                    probs.append(Problem(mfile, i, "transcript", "an existing file", rel,
+                                         f"transcript file not found: {rel}"))  # fmt: skip
+                elif f.stat().st_size == 0:
+                    probs.append(Problem(rel, None, None, "a transcript", "an empty file",
+                                         "the transcript file is empty"))  # fmt: skip
+                else:
+                    part_ids = [p for p in ids if p]
+                    probs.extend(_check_transcript(f, root, part_ids, durations, audio_durs))
+        for p in probs:
+            logger.info("problem: %s", p)
+        logger.info("validated %s: %d problem(s)", root, len(probs))
+    return probs
+
+
+def validate_main(path: str | os.PathLike, *, stream: TextIO | None = None) -> int:
+    """Validate ``path`` and write every problem to ``stream`` (stderr); return the exit code.
+
+    This is what ``hyperalign validate PATH`` runs: 0 when the dataset is valid, 1 when a
+    problem was found.
+    """
+    stream = stream if stream is not None else sys.stderr
+    probs = validate_dataset(path)
+    if not probs:
+        stream.write(f"{path}: valid (no problem found)\n")
+        return 0
+    stream.write(f"{path}: {len(probs)} problem(s) found\n")
+    for p in probs:
+        stream.write(f"  - {p}\n")
+    return 1
