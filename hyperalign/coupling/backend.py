@@ -66,6 +66,10 @@ class NumpyOps:
     def cat(arrays, axis):
         return np.concatenate(arrays, axis=axis)
 
+    @staticmethod
+    def contig(x):
+        return np.ascontiguousarray(x)
+
     # the non-BLAS part of pli / wpli -----------------------------------------------------
     def im_sums(self, x, y, kind: str):
         """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``; (E, C1, C2)."""
@@ -209,6 +213,10 @@ class TorchOps:
 
     def cat(self, arrays, axis):
         return self.torch.cat(arrays, dim=axis)
+
+    @staticmethod
+    def contig(x):
+        return x.contiguous()
 
     def im_sums(self, x, y, kind: str):
         torch = self.torch

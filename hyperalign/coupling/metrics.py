@@ -133,7 +133,8 @@ def _centered_sin(ops, u):
     """``sin(phase - circular mean phase)`` per channel, as Im(u * conj(mean unit phasor))."""
     m = ops.sum(u, -1)
     m = m / ops.abs(m)
-    return (u * ops.conj(m)[..., None]).imag
+    # contiguous copy: a strided .imag view would push matmul off BLAS
+    return ops.contig((u * ops.conj(m)[..., None]).imag)
 
 
 def _ccorr_signed(p: _Pair):

@@ -314,7 +314,7 @@ class Coupling:
         da.attrs["hyperalign_format"] = _FORMAT
         tmp, final = atomic_path(path)
         try:
-            da.to_netcdf(tmp, engine="h5netcdf", invalid_netcdf=True)
+            da.to_netcdf(tmp, engine="h5netcdf")
             os.replace(tmp, final)
         except BaseException:
             if tmp.exists():

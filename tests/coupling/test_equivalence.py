@@ -102,3 +102,50 @@ def test_real_eeg_matches_hypyp(shared_data):
         ref = _hypyp_sync(data, sfreq, bands, metric)
         ours = compute_sync(data, sfreq, bands, metric, mode="all").get_data(metric)[:, :, 0]
         np.testing.assert_allclose(np.moveaxis(ours, 1, 0), ref, rtol=1e-6, atol=1e-10)
+
+
+# ---- mne-connectivity: spectral_connectivity_time (per epoch, over time) -------------------
+# mne-connectivity's "time" connectivity uses the same over-time definitions as HyPyP, from
+# Morlet wavelet analytic signals instead of FIR + Hilbert. Passing the same wavelet analytic
+# signals (mne.time_frequency.tfr_array_morlet, as mne-connectivity computes them) to
+# sync_from_analytic is the same computation: values agree to rounding. (Its multitaper mode
+# averages cross-spectra over tapers before the metric and spectral_connectivity_epochs measures
+# consistency across epochs, not time: those are different definitions, not compared.)
+MNE_CONN = {"plv": "plv", "coh": "coh", "imcoh": "imcoh_signed", "pli": "pli", "wpli": "wpli"}
+
+
+@pytest.mark.parametrize("method", sorted(MNE_CONN))
+def test_matches_mne_connectivity_time(method):
+    mne = pytest.importorskip("mne")
+    mnec = pytest.importorskip("mne_connectivity")
+    rng = np.random.default_rng(1)
+    n_ep, n_ch, n_t, sfreq = 4, 3, 400, 200.0
+    shared = rng.standard_normal((n_ep, 1, n_t))
+    d = rng.standard_normal((n_ep, 2 * n_ch, n_t)) + shared
+    freqs, n_cycles = np.array([8.0, 10.0]), 4
+    seeds = np.repeat(np.arange(n_ch), n_ch)
+    targets = np.tile(np.arange(n_ch, 2 * n_ch), n_ch)
+    con = mnec.spectral_connectivity_time(
+        d,
+        freqs,
+        method=method,
+        indices=(seeds, targets),
+        sfreq=sfreq,
+        mode="cwt_morlet",
+        n_cycles=n_cycles,
+        faverage=False,
+        average=False,
+        verbose=False,
+    )
+    ref = con.get_data()  # (epochs, pairs, freqs)
+    w = mne.time_frequency.tfr_array_morlet(
+        d, sfreq, freqs, n_cycles=n_cycles, output="complex", zero_mean=False, verbose=False
+    )
+    ours = np.stack(
+        [
+            sync_from_analytic(w[:, :n_ch, f], w[:, n_ch:, f], MNE_CONN[method]).reshape(n_ep, -1)
+            for f in range(len(freqs))
+        ],
+        axis=-1,
+    )
+    np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-12)
