@@ -35,6 +35,7 @@ from .transcripts import write_transcript_tsv
 __all__ = ["read_manifest", "read_bids_dyads", "write_bids_dyads", "MANIFEST_NAME"]
 
 MANIFEST_NAME = "dyads.tsv"
+_FILE_COLUMNS = ("neural_1", "neural_2", "neural", "audio_1", "audio_2", "audio", "transcript")
 _NA = ("", "n/a", "N/A", "NA", "nan")
 _DATATYPES = {"eeg": "eeg", "mag": "meg", "grad": "meg", "seeg": "ieeg", "ecog": "ieeg"}
 
@@ -158,7 +159,7 @@ def read_bids_dyads(
                     )  # fmt: skip
                 if rtask != task:
                     continue
-            stage, file = "neural", None
+            stage, file = "neural", None  # the stage reached when an error is raised
             try:
                 ids = [_cell(row, "participant_1"), _cell(row, "participant_2")]
                 roles = [_cell(row, "role_1") or "", _cell(row, "role_2") or ""]
@@ -201,6 +202,9 @@ def read_bids_dyads(
                 if on_error == "raise":
                     raise
                 msg = f"{type(err).__name__}: {err}"
+                cells = [_cell(row, k) for k in _FILE_COLUMNS]
+                named = [c for c in cells if c and c in str(err)]
+                file = named[0] if named else ", ".join(c for c in cells if c)
                 report.append(
                     {"dyad_id": did, "row": int(i), "stage": stage, "file": file, "error": msg}
                 )
