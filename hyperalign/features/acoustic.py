@@ -300,7 +300,7 @@ def _channel_features(
     syll_peak = np.zeros(n_frames, bool)
     syll_peak[peaks[~silent[peaks]]] = True
 
-    # short-time power spectrum (25 ms Hann window, zero padded to >= 64 ms)
+    # short-time power spectrum (25 ms Hann window, FFT zero padded to a power of 2)
     logmel = np.zeros((n_mels, 0))
     mfcc = np.zeros((N_MFCC, 0))
     power = None
@@ -309,7 +309,7 @@ def _channel_features(
         import librosa
 
         n_win = int(round(0.025 * sr))
-        n_fft = int(2 ** np.ceil(np.log2(0.064 * sr)))
+        n_fft = int(2 ** np.ceil(np.log2(n_win)))
         win = np.hanning(n_win + 2)[1:-1]
         power = np.empty((n_fft // 2 + 1, n_frames))
         half = n_win // 2
