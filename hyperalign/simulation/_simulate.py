@@ -1,0 +1,755 @@
+"""simulate_conversation / simulate_study: dyads with planted, known effects."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..dyad import Dyad, Participant, make_participant_raw
+from ..transcript import Transcript
+from ..utils import check_option, check_positive, check_random_state, logger, verbose_context
+from . import _signals as sig
+from ._dialogue import _zscore, make_dialogue
+
+#: default effect sizes, in units of the background's per-channel standard deviation
+DEFAULTS = {
+    "coupling_base": 0.5,
+    "semantic_coupling": 0.06,
+    "acoustic_coupling": 0.1,
+    "acoustic_entrainment": 0.4,
+    "word_response": 0.6,
+    "confound": 0.5,
+}
+#: physical unit of one background standard deviation per channel type
+UNITS = {"eeg": 20e-6, "mag": 2e-13, "seeg": 50e-6}
+HIGH_GAMMA = (70.0, 150.0)
+
+
+@dataclass
+class GroundTruth:
+    """Everything planted in one simulated dyad.
+
+    Attributes
+    ----------
+    dyad_id : str
+        The dyad's id.
+    utterances : pandas.DataFrame
+        One row per ``utterance_id`` of the dyad transcript: ``utterance_id, speaker,
+        listener, speaker_role, kind ('turn'|'backchannel'), backchannel,
+        transcript_backchannel, topic, topic_switch, sentence_id, text, onset, offset,
+        n_words, semantic_alignment`` (cosine of the MiniLM embeddings of this turn and the
+        previous turn; NaN for the first turn and for backchannels),
+        ``acoustic_similarity`` (``-mean_k |z_k(u) - z_k(u-1)|`` over F0 in semitones,
+        intensity in dB and rate in words/s, each z-scored over the dyad's turns),
+        ``f0_mean`` (Hz, geometric mean of the contour), ``intensity_db`` (dB re 2e-5 of the
+        audio RMS over the utterance), ``rate_wps`` (words / (offset - onset)),
+        ``sem_z``, ``acsim_z`` and ``coupling_amplitude``
+        (``max(0, base + semantic_coupling * sem_z + acoustic_coupling * acsim_z)``).
+    words : pandas.DataFrame
+        The word table with ``utterance_id``, ``n_syllables`` and the planted word-response
+        latency per participant.
+    effects : pandas.DataFrame
+        One row per planted effect: ``dyad, effect, size, fmin, fmax, band, channels, lag_s,
+        role, description``.
+    params : dict
+        The arguments of :func:`simulate_conversation`.
+    lag : float
+        Listener lag of the shared component (s).
+    channels : dict
+        Channel names of each planted effect (``'coupling'``, ``'entrainment'``, ``'word'``).
+    word_weights : dict
+        Participant id -> ``(n_word_channels, word_dim)`` matrix ``W`` of the word response.
+    """
+
+    dyad_id: str
+    utterances: pd.DataFrame
+    words: pd.DataFrame
+    effects: pd.DataFrame
+    params: dict
+    lag: float
+    channels: dict
+    word_weights: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        n_t = int((self.utterances["kind"] == "turn").sum())
+        return (
+            f"<GroundTruth {self.dyad_id!r} | {len(self.utterances)} utterances ({n_t} turns), "
+            f"{len(self.effects)} planted effects, lag {self.lag:.3f} s>"
+        )
+
+
+@dataclass
+class StudyTruth:
+    """Ground truth of a simulated study: one :class:`GroundTruth` per dyad."""
+
+    truths: list[GroundTruth]
+    params: dict
+
+    @property
+    def utterances(self) -> pd.DataFrame:
+        """All dyads' utterance truth, with a leading ``dyad`` column."""
+        return pd.concat(
+            [t.utterances.assign(dyad=t.dyad_id) for t in self.truths], ignore_index=True
+        )[["dyad", *self.truths[0].utterances.columns]]
+
+    @property
+    def effects(self) -> pd.DataFrame:
+        """All dyads' planted effects."""
+        return pd.concat([t.effects for t in self.truths], ignore_index=True)
+
+    def __getitem__(self, key: int | str) -> GroundTruth:
+        if isinstance(key, int | np.integer):
+            return self.truths[int(key)]
+        for t in self.truths:
+            if t.dyad_id == key:
+                return t
+        raise KeyError(f"no dyad {key!r}; dyads are {[t.dyad_id for t in self.truths]}")
+
+    def __len__(self) -> int:
+        return len(self.truths)
+
+    def __repr__(self) -> str:
+        return f"<StudyTruth | {len(self.truths)} dyads>"
+
+
+def word_vector(word: str, dim: int = 16) -> np.ndarray:
+    """Deterministic random vector of a word type (hash-seeded, ``N(0, 1/dim)`` entries).
+
+    The token is lower-cased and stripped of punctuation, so ``'Pasta,'`` and ``'pasta'``
+    share a vector. Used by the planted word-locked response (linear in this vector).
+    """
+    from ..transcript import _normalize_token
+
+    tok = _normalize_token(word)
+    seed = int.from_bytes(hashlib.md5(tok.encode("utf-8")).digest()[:8], "little")
+    return np.random.default_rng(seed).standard_normal(dim) / np.sqrt(dim)
+
+
+def _check_band(name: str, band, sfreq: float) -> tuple[float, float]:
+    try:
+        lo, hi = (float(b) for b in band)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a (fmin, fmax) pair in Hz; got {band!r}") from None
+    if not 0 < lo < hi < sfreq / 2:
+        raise ValueError(
+            f"{name} must satisfy 0 < fmin < fmax < sfreq/2 = {sfreq / 2:g} Hz; got {band!r} "
+            "(raise sfreq or lower the band)"
+        )
+    return lo, hi
+
+
+def _resolve_channels(name, spec, roi_key, ch_names, pos, taken) -> list[str]:
+    if spec is not None:
+        spec = [spec] if isinstance(spec, str) else list(spec)
+        bad = [c for c in spec if c not in ch_names]
+        if bad or not spec:
+            raise ValueError(
+                f"{name}: channel(s) {bad or spec} are not among the simulated channels {ch_names}"
+            )
+        return spec
+    n = len(ch_names)
+    if pos is None:  # MEG-like / iEEG-like: fixed index blocks
+        k = max(1, n // 5)
+        start = {"coupling": 0, "entrainment": k, "word": 2 * k}[roi_key]
+        idx = [i % n for i in range(start, start + k)]
+        return [ch_names[i] for i in idx]
+    roi = [c for c in sig.EEG_ROIS[roi_key] if c in ch_names]
+    if roi:
+        return roi
+    # fall back to the free channel nearest to the ROI's centroid
+    mont = sig.standard_montage().get_positions()["ch_pos"]
+    centroid = np.mean([mont[c] for c in sig.EEG_ROIS[roi_key] if c in mont], axis=0)
+    order = np.argsort(np.linalg.norm(pos - centroid, axis=1))
+    free = [ch_names[i] for i in order if ch_names[i] not in taken]
+    return [free[0] if free else ch_names[order[0]]]
+
+
+def simulate_conversation(
+    duration: float = 300.0,
+    sfreq: float | None = None,
+    n_channels: int = 32,
+    ch_type: str = "eeg",
+    *,
+    audio: bool = True,
+    audio_sfreq: float = 16000,
+    semantic_coupling: float = DEFAULTS["semantic_coupling"],
+    acoustic_coupling: float = DEFAULTS["acoustic_coupling"],
+    coupling_base: float = DEFAULTS["coupling_base"],
+    coupling_band: tuple[float, float] | None = None,
+    coupling_lag: float | tuple[float, float] = (0.1, 0.2),
+    coupling_channels: list[str] | None = None,
+    acoustic_entrainment: float = DEFAULTS["acoustic_entrainment"],
+    entrainment_band: tuple[float, float] = (1.0, 8.0),
+    entrainment_lag: float = 0.1,
+    entrainment_channels: list[str] | None = None,
+    confound: float = DEFAULTS["confound"],
+    word_response: float = DEFAULTS["word_response"],
+    word_latency: tuple[float, float] = (-0.2, 0.3),
+    word_channels: list[str] | None = None,
+    word_dim: int = 16,
+    null: bool = False,
+    dyad_heterogeneity: float = 0.0,
+    topic_stay: float = 0.65,
+    overlap_prob: float = 0.15,
+    backchannel_prob: float = 0.35,
+    wpm: tuple[float, float] = (155.0, 170.0),
+    speaker_f0_spread: float = 0.7,
+    prosody_step: float = 1.0,
+    background: str = "1/f",
+    alpha_amplitude: float = 0.8,
+    sensor_noise: float = 0.1,
+    bleed: float = 0.05,
+    audio_noise_db: float = 30.0,
+    random_state=None,
+    dyad_id: str = "sim-01",
+    verbose=None,
+) -> tuple[Dyad, GroundTruth]:
+    """Simulate one dyadic conversation with planted, known effects.
+
+    See the :mod:`hyperalign.simulation` module docstring for the generative model.
+    Effect sizes are in units of the background's per-channel standard deviation.
+
+    Parameters
+    ----------
+    duration : float
+        Length of the recordings (s).
+    sfreq : float | None
+        Neural sampling rate (Hz); ``None`` gives 256 (512 for ``ch_type='seeg'``).
+    n_channels : int
+        Channels per participant.
+    ch_type : ``'eeg'`` | ``'mag'`` | ``'seeg'``
+        EEG over the ``standard_1020`` montage (volts, ~20 µV per channel), MEG-like
+        magnetometers (tesla, ~200 fT) or high-gamma iEEG-like contacts (volts; the effects
+        modulate 70–150 Hz activity).
+    audio : bool
+        Synthesize microphone audio (prosody is planted and in the ground truth either way).
+    audio_sfreq : float
+        Audio sampling rate (Hz).
+    semantic_coupling : float
+        Slope of the shared component's amplitude on the z-scored semantic alignment.
+    acoustic_coupling : float
+        Slope of that amplitude on the z-scored acoustic similarity with the previous turn.
+    coupling_base : float
+        Amplitude of the shared component at average alignment.
+    coupling_band : (float, float) | None
+        Band of the shared component (default theta 4–8 Hz; 70–150 Hz for ``'seeg'``).
+    coupling_lag : float | (float, float)
+        Listener lag (s), or a range to draw it from once per dyad.
+    coupling_channels, entrainment_channels, word_channels : list of str | None
+        Channels of each effect (default frontal-central, temporal/central and
+        centro-parietal EEG sites; index blocks for ``'mag'``/``'seeg'``).
+    acoustic_entrainment : float
+        Size of the envelope-tracking response (filtered in ``entrainment_band``, lagged by
+        ``entrainment_lag`` s) to the speech each participant hears or produces.
+    confound : float
+        Target correlation between a turn's acoustic similarity with the previous turn and
+        its semantic alignment (realized value reported in ``effects``).
+    word_response : float
+        Peak size of the word-locked response (linear in :func:`word_vector`), at
+        ``word_latency[0]`` s from word onset in the speaker and ``word_latency[1]`` s in the
+        listener.
+    word_dim : int
+        Dimension of the word vectors.
+    null : bool
+        Set ``semantic_coupling`` to 0 (the confound and acoustic coupling stay).
+    dyad_heterogeneity : float
+        SD of the dyad's random deviations of ``coupling_base`` (log scale) and of
+        ``semantic_coupling`` (relative).
+    topic_stay : float
+        Probability that the next turn stays on the current topic.
+    overlap_prob, backchannel_prob : float
+        Probability that a turn starts inside the previous turn's last word, and that a
+        turn of >= 6 words receives a one-word backchannel of the listener.
+    wpm : (float, float)
+        Range of the conversation's speech rate (words per minute across both talkers).
+    speaker_f0_spread : float
+        SD (semitones) of the two speakers' F0 baselines around the dyad's.
+    prosody_step : float
+        Typical prosodic change between turns (in units of 1.5 st, 2 dB, 0.3 words/s).
+    background : ``'1/f'`` | ``'spkit'``
+        Neural background: spatially mixed 1/f noise, or tiled segments of real EEG from
+        ``spkit``; an alpha rhythm and white sensor noise are added to both.
+    alpha_amplitude, sensor_noise : float
+        Alpha rhythm and white noise sizes relative to the background.
+    bleed : float
+        Amplitude of the partner's speech in each microphone (cross-talk).
+    audio_noise_db : float
+        Microphone noise level (dB re 2e-5).
+    random_state : None | int | numpy.random.Generator
+        Seed; a given seed gives identical output.
+    dyad_id : str
+        Dyad id; participants are ``f"{dyad_id}-P1"`` (role ``'A'``) and ``"-P2"`` (``'B'``).
+    verbose : bool | str | int | None
+        Log level for this call.
+
+    Returns
+    -------
+    dyad : Dyad
+        Two participants (raw, audio), the transcript (speakers are participant ids) and
+        ``meta['simulation']`` (the parameters).
+    truth : GroundTruth
+        Every planted utterance, word and effect.
+    """
+    with verbose_context(verbose):
+        t0 = time.perf_counter()
+        args = dict(locals())
+        args.pop("t0")
+        args["random_state"] = (
+            random_state if isinstance(random_state, int | type(None)) else "Generator"
+        )
+        check_option("ch_type", ch_type, ("eeg", "mag", "seeg"))
+        check_option("background", background, ("1/f", "spkit"))
+        check_positive("duration", duration)
+        if duration < 10:
+            raise ValueError(f"duration must be >= 10 s (a few turns); got {duration!r}")
+        if sfreq is None:
+            sfreq = 512.0 if ch_type == "seeg" else 256.0
+        check_positive("sfreq", sfreq)
+        check_positive("audio_sfreq", audio_sfreq)
+        if int(n_channels) != n_channels or n_channels < 1:
+            raise ValueError(f"n_channels must be a positive integer; got {n_channels!r}")
+        n_channels = int(n_channels)
+        for name in (
+            "acoustic_coupling",
+            "coupling_base",
+            "acoustic_entrainment",
+            "word_response",
+            "alpha_amplitude",
+            "sensor_noise",
+            "bleed",
+            "dyad_heterogeneity",
+        ):
+            check_positive(name, args[name], strict=False)
+        if not -1 < confound < 1:
+            raise ValueError(f"confound must be a correlation in (-1, 1); got {confound!r}")
+        for name in ("topic_stay", "overlap_prob", "backchannel_prob"):
+            if not 0 <= args[name] <= 1:
+                raise ValueError(f"{name} must be a probability in [0, 1]; got {args[name]!r}")
+        if coupling_band is None:
+            coupling_band = HIGH_GAMMA if ch_type == "seeg" else (4.0, 8.0)
+        coupling_band = _check_band("coupling_band", coupling_band, sfreq)
+        entrainment_band = _check_band("entrainment_band", entrainment_band, sfreq)
+        if ch_type == "seeg":
+            _check_band("sfreq for the 70-150 Hz response (seeg)", HIGH_GAMMA, sfreq)
+        if null:
+            semantic_coupling = 0.0
+        rng = check_random_state(random_state)
+
+        # ---------------------------------------------------------------- dialogue
+        dlg = make_dialogue(
+            rng,
+            float(duration),
+            {
+                "speaker_f0_spread": speaker_f0_spread,
+                "topic_stay": topic_stay,
+                "confound": confound,
+                "prosody_step": prosody_step,
+                "overlap_prob": overlap_prob,
+                "backchannel_prob": backchannel_prob,
+                "wpm": wpm,
+            },
+        )
+        turns, bcs, words = dlg["turns"], dlg["backchannels"], dlg["words"]
+        ids = [f"{dyad_id}-P1", f"{dyad_id}-P2"]
+        roles = ["A", "B"]
+
+        # dyad-level effect sizes and lag
+        het = float(dyad_heterogeneity)
+        base_d = coupling_base * float(np.exp(rng.normal(0, het))) if het else coupling_base
+        sc_d = semantic_coupling * (1 + float(rng.normal(0, het))) if het else semantic_coupling
+        if np.ndim(coupling_lag):
+            lag = float(rng.uniform(*coupling_lag))
+        else:
+            lag = float(coupling_lag)
+        sem_z = np.nan_to_num(_zscore(turns["semantic_alignment"].to_numpy()))
+        ac_z = np.nan_to_num(_zscore(turns["acoustic_similarity"].to_numpy()))
+        amp = np.maximum(base_d + sc_d * sem_z + acoustic_coupling * ac_z, 0.0)
+        turns["sem_z"], turns["acsim_z"], turns["coupling_amplitude"] = sem_z, ac_z, amp
+        turns.loc[turns.index[0], ["sem_z", "acsim_z"]] = np.nan
+
+        # ---------------------------------------------------------------- transcript
+        wt = words.assign(key="t" + words["sim_utt"].astype(str))
+        bw = bcs.assign(word=bcs["text"], key="b" + pd.Series(range(len(bcs)), dtype=str))
+        allw = pd.concat(
+            [
+                wt[["onset", "offset", "word", "speaker", "key", "n_syllables"]],
+                bw[["onset", "offset", "word", "speaker", "key"]].assign(n_syllables=1),
+            ],
+            ignore_index=True,
+        )
+        allw["speaker"] = np.asarray(ids)[allw["speaker"].to_numpy(int)]
+        allw["confidence"] = 1.0
+        allw = allw.sort_values("onset", kind="mergesort").reset_index(drop=True)
+        tr = Transcript(allw, speakers=ids, duration=float(duration))
+        tw = tr.words
+        pairs = tw.groupby("utterance_id")["key"].agg(lambda s: set(s))
+        bad = pairs[pairs.map(len) != 1]
+        key_to_uid = tw.groupby("key")["utterance_id"].agg(lambda s: set(s))
+        bad2 = key_to_uid[key_to_uid.map(len) != 1]
+        if len(bad) or len(bad2):  # pragma: no cover - guarded by construction
+            raise RuntimeError(
+                f"simulated utterances were not reproduced by the transcript segmentation "
+                f"({len(bad)} merged, {len(bad2)} split); please report this seed"
+            )
+        key_to_uid = key_to_uid.map(lambda s: next(iter(s)))
+
+        # ---------------------------------------------------------------- truth table
+        tt = turns.assign(
+            key="t" + pd.Series(range(len(turns)), index=turns.index, dtype=str),
+            kind="turn",
+            prev_key=["", *("t" + pd.Series(range(len(turns) - 1), dtype=str))],
+        )
+        bb = bcs.assign(
+            key="b" + pd.Series(range(len(bcs)), dtype=str),
+            kind="backchannel",
+            topic="backchannel",
+            topic_switch=False,
+            sentence_id="",
+            semantic_alignment=np.nan,
+            acoustic_similarity=np.nan,
+            sem_z=np.nan,
+            acsim_z=np.nan,
+            coupling_amplitude=0.0,
+            prev_key="",
+        )
+        cols = [
+            "key", "kind", "speaker", "topic", "topic_switch", "sentence_id", "text", "onset",
+            "offset", "n_words", "semantic_alignment", "acoustic_similarity", "f0_mean",
+            "intensity_db", "rate_wps", "sem_z", "acsim_z", "coupling_amplitude", "prev_key",
+        ]  # fmt: skip
+        ut = pd.concat([tt[cols], bb[cols]], ignore_index=True)
+        spk_idx = ut["speaker"].to_numpy(int)
+        ut["utterance_id"] = ut["key"].map(key_to_uid).astype(int)
+        ut["previous_utterance_id"] = (
+            ut["prev_key"].map(key_to_uid).astype("Float64").astype("Int64")
+        )
+        ut["speaker"] = np.asarray(ids)[spk_idx]
+        ut["listener"] = np.asarray(ids)[1 - spk_idx]
+        ut["speaker_role"] = np.asarray(roles)[spk_idx]
+        ut["backchannel"] = ut["kind"] == "backchannel"
+        tu = tr.utterances.set_index("utterance_id")
+        ut["transcript_backchannel"] = tu.loc[ut["utterance_id"], "backchannel"].to_numpy()
+        ut = ut.sort_values("utterance_id").reset_index(drop=True)
+        n_mis = int((ut["backchannel"] != ut["transcript_backchannel"]).sum())
+        if n_mis:
+            logger.info("%d planted backchannel flags differ from the transcript's", n_mis)
+        ut = ut[
+            [
+                "utterance_id", "speaker", "listener", "speaker_role", "kind", "backchannel",
+                "transcript_backchannel", "topic", "topic_switch", "sentence_id", "text",
+                "onset", "offset", "n_words", "semantic_alignment", "acoustic_similarity",
+                "f0_mean", "intensity_db", "rate_wps", "sem_z", "acsim_z",
+                "coupling_amplitude", "previous_utterance_id",
+            ]
+        ]  # fmt: skip
+
+        # ---------------------------------------------------------------- neural signals
+        n_times = int(round(duration * sfreq))
+        if ch_type == "eeg":
+            names = sig.eeg_channel_names(n_channels)
+            mpos = sig.standard_montage().get_positions()["ch_pos"]
+            pos = np.array([mpos[c] for c in names])
+        else:
+            prefix = {"mag": "MAG", "seeg": "SEEG"}[ch_type]
+            names = [f"{prefix}{i + 1:03d}" for i in range(n_channels)]
+            pos = None
+        taken: set[str] = set()
+        chans = {}
+        for key, spec in (
+            ("coupling", coupling_channels),
+            ("entrainment", entrainment_channels),
+            ("word", word_channels),
+        ):
+            chans[key] = _resolve_channels(f"{key}_channels", spec, key, names, pos, taken)
+            taken.update(chans[key])
+        roi_idx = {k: np.array([names.index(c) for c in v]) for k, v in chans.items()}
+
+        # speech envelopes at the neural rate (linear amplitude re 65 dB)
+        uamp = {
+            k: 10 ** ((db - 65.0) / 20.0) for k, db in zip(ut["utterance_id"], ut["intensity_db"])
+        }
+        tw_amp = tw["utterance_id"].map(uamp).to_numpy()
+        env = []
+        for pid in ids:
+            m = (tw["speaker"] == pid).to_numpy()
+            env.append(
+                sig.syllable_envelope(
+                    n_times,
+                    sfreq,
+                    zip(
+                        tw["onset"].to_numpy()[m],
+                        tw["offset"].to_numpy()[m],
+                        tw["n_syllables"].to_numpy()[m],
+                        tw_amp[m],
+                    ),
+                )
+            )
+        heard = env[0] + env[1]
+        ent = sig.fft_bandpass(heard, sfreq, entrainment_band)
+        ent = sig.shift(ent / (ent.std() or 1.0), int(round(entrainment_lag * sfreq)))
+        hg_am = sig.shift(
+            sig.fft_bandpass(heard, sfreq, (0.1, min(8.0, sfreq / 2 - 1))),
+            int(round(entrainment_lag * sfreq)),
+        )
+        hg_am = np.maximum(hg_am, 0) / (hg_am.std() or 1.0)
+
+        shared = sig.band_noise(rng, 1, n_times, sfreq, coupling_band)[0]
+        lag_n = int(round(lag * sfreq))
+        turn_rows = ut[ut["kind"] == "turn"]
+
+        # word-locked responses
+        kern_t = np.arange(-int(0.25 * sfreq), int(0.25 * sfreq) + 1) / sfreq
+        kernel = np.exp(-0.5 * (kern_t / 0.05) ** 2)
+        word_vecs = np.stack([word_vector(w, word_dim) for w in tw["word"]])
+        word_on = tw["onset"].to_numpy()
+        word_spk = tw["speaker"].to_numpy()
+
+        participants = []
+        word_weights = {}
+        unit = UNITS[ch_type]
+        sum_eff = {}
+        for pi, pid in enumerate(ids):
+            if background == "spkit":
+                bg = sig.spkit_background(rng, n_channels, n_times, sfreq)
+            else:
+                bg = sig.fft_noise(
+                    rng, n_channels, n_times, sfreq, lambda f: 1.0 / (f**2 + 1.0) ** 0.75
+                )
+            if pos is not None:
+                d2 = ((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1)
+                mix = np.exp(-d2 / (2 * 0.03**2))
+                cen = mpos["Oz"]
+                apat = np.exp(-((pos - cen) ** 2).sum(-1) / (2 * 0.06**2))
+            else:
+                ii = np.arange(n_channels)
+                mix = np.exp(-((ii[:, None] - ii[None, :]) ** 2) / (2 * 1.5**2))
+                apat = np.exp(-((ii - 0.8 * n_channels) ** 2) / (2 * (0.15 * n_channels) ** 2))
+            mix /= np.linalg.norm(mix, axis=1, keepdims=True)
+            x = mix @ bg
+            fa = rng.uniform(9.0, 11.0)
+            alpha = sig.band_noise(rng, 1, n_times, sfreq, (fa - 1.0, fa + 1.0))[0]
+            slow = sig.fft_noise(rng, 1, n_times, sfreq, lambda f: (f < 0.3).astype(float))[0]
+            alpha *= np.exp(0.5 * slow)
+            x = x / x.std(axis=1, keepdims=True) + alpha_amplitude * apat[:, None] * alpha
+            x /= x.std(axis=1, keepdims=True)
+            x += sensor_noise * rng.standard_normal(x.shape)
+
+            # (a) acoustic entrainment
+            ri = roi_idx["entrainment"]
+            if acoustic_entrainment:
+                if ch_type == "seeg":
+                    car = sig.band_noise(rng, len(ri), n_times, sfreq, HIGH_GAMMA)
+                    x[ri] += acoustic_entrainment * car * hg_am
+                else:
+                    x[ri] += acoustic_entrainment * ent
+            # (b) shared component: own turns unlagged, partner's turns lagged
+            own = turn_rows["speaker"].to_numpy() == pid
+            g_spk = sig.tukey_gain(
+                n_times,
+                sfreq,
+                turn_rows["onset"].to_numpy()[own],
+                turn_rows["offset"].to_numpy()[own],
+                turn_rows["coupling_amplitude"].to_numpy()[own],
+            )
+            g_lst = sig.tukey_gain(
+                n_times,
+                sfreq,
+                turn_rows["onset"].to_numpy()[~own],
+                turn_rows["offset"].to_numpy()[~own],
+                turn_rows["coupling_amplitude"].to_numpy()[~own],
+            )
+            comp = g_spk * shared + sig.shift(g_lst * shared, lag_n)
+            x[roi_idx["coupling"]] += comp
+            sum_eff[pid] = comp
+            # (d) word-locked responses, linear in the word vectors
+            ri = roi_idx["word"]
+            W = rng.standard_normal((len(ri), word_dim))
+            word_weights[pid] = W
+            if word_response:
+                gains = word_response * (1.0 + word_vecs @ W.T)  # (n_words, n_roi)
+                lat = np.where(word_spk == pid, word_latency[0], word_latency[1])
+                idx = np.round((word_on + lat) * sfreq).astype(int)
+                ok = (idx >= 0) & (idx < n_times)
+                imp = np.zeros((len(ri), n_times))
+                for j in range(len(ri)):
+                    imp[j] = np.bincount(idx[ok], weights=gains[ok, j], minlength=n_times)
+                from scipy.signal import fftconvolve
+
+                resp = fftconvolve(imp, kernel[None, :], mode="same", axes=1)
+                if ch_type == "seeg":
+                    resp = resp * sig.band_noise(rng, len(ri), n_times, sfreq, HIGH_GAMMA)
+                x[ri] += resp
+            raw = make_participant_raw(
+                x * unit,
+                sfreq,
+                names,
+                ch_type,
+                montage=sig.standard_montage() if ch_type == "eeg" else None,
+            )
+            participants.append(Participant(pid, raw, role=roles[pi], info={"simulated": True}))
+
+        # ---------------------------------------------------------------- audio
+        if audio:
+            n_audio = int(round(duration * audio_sfreq))
+            by_utt = {
+                uid: list(zip(g["onset"], g["offset"], g["n_syllables"]))
+                for uid, g in tw.groupby("utterance_id")
+            }
+            clean = []
+            for pid in ids:
+                rows = ut[ut["speaker"] == pid]
+                f0 = rows["f0_mean"].to_numpy()
+                clean.append(
+                    sig.harmonic_speech(
+                        rng,
+                        n_audio,
+                        audio_sfreq,
+                        zip(
+                            rows["onset"],
+                            rows["offset"],
+                            f0,
+                            rows["intensity_db"],
+                            rows["utterance_id"],
+                        ),
+                        by_utt,
+                    )
+                )
+            noise_rms = 2e-5 * 10 ** (audio_noise_db / 20.0)
+            for pi, p in enumerate(participants):
+                y = clean[pi] + bleed * clean[1 - pi]
+                y += noise_rms * rng.standard_normal(n_audio)
+                p.audio = y.astype(np.float32)
+                p.audio_sfreq = float(audio_sfreq)
+
+        # ---------------------------------------------------------------- effects table
+        realized = float(
+            pd.Series(ut["semantic_alignment"]).corr(pd.Series(ut["acoustic_similarity"]))
+        )
+        eff = [
+            ("acoustic_entrainment", acoustic_entrainment, entrainment_band,
+             chans["entrainment"], entrainment_lag, "speaker+listener",
+             "brain tracks the envelope of all speech heard or produced"
+             + (" (70-150 Hz amplitude)" if ch_type == "seeg" else "")),
+            ("coupling_base", base_d, coupling_band, chans["coupling"], lag, "listener lags",
+             "shared band-limited component during every turn"),
+            ("semantic_coupling", sc_d, coupling_band, chans["coupling"], lag, "listener lags",
+             "slope of the shared amplitude on z(semantic_alignment)"),
+            ("acoustic_coupling", acoustic_coupling, coupling_band, chans["coupling"], lag,
+             "listener lags", "slope of the shared amplitude on z(acoustic_similarity)"),
+            ("confound", confound, (np.nan, np.nan), [], np.nan, "turn",
+             f"target corr(acoustic_similarity, semantic_alignment); realized {realized:.3f}"),
+            ("word_response_speaker", word_response, (np.nan, np.nan), chans["word"],
+             word_latency[0], "speaker", "word-locked response, linear in word_vector"),
+            ("word_response_listener", word_response, (np.nan, np.nan), chans["word"],
+             word_latency[1], "listener", "word-locked response, linear in word_vector"),
+        ]  # fmt: skip
+        effects = pd.DataFrame(
+            [
+                {
+                    "dyad": dyad_id,
+                    "effect": e[0],
+                    "size": float(e[1]),
+                    "fmin": e[2][0],
+                    "fmax": e[2][1],
+                    "band": tuple(e[2]),
+                    "channels": list(e[3]),
+                    "lag_s": float(e[4]),
+                    "role": e[5],
+                    "description": e[6],
+                }
+                for e in eff
+            ]
+        )
+        effects.attrs["confound_realized"] = realized
+
+        words_truth = tw.drop(columns=["key"])
+        words_truth["word_latency_s"] = word_latency[0]
+        meta = {
+            "simulation": {
+                k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in args.items()
+                if k != "verbose"
+            },
+            "simulated": True,
+            "lag": lag,
+            "wpm_target": dlg["wpm"],
+        }
+        dyad = Dyad(participants, tr, dyad_id=dyad_id, meta=meta)
+        truth = GroundTruth(
+            dyad_id=dyad_id,
+            utterances=ut,
+            words=words_truth,
+            effects=effects,
+            params=meta["simulation"],
+            lag=lag,
+            channels=chans,
+            word_weights=word_weights,
+        )
+        logger.info(
+            "simulated %s: %d turns, %d backchannels, %.1f s in %.2f s",
+            dyad_id,
+            len(turns),
+            len(bcs),
+            duration,
+            time.perf_counter() - t0,
+        )
+        return dyad, truth
+
+
+def simulate_study(
+    n_dyads: int = 8,
+    duration: float = 300.0,
+    *,
+    random_state=None,
+    dyad_prefix: str = "sim",
+    verbose=None,
+    **kwargs,
+) -> tuple[list[Dyad], StudyTruth]:
+    """Simulate ``n_dyads`` independent conversations with the same planted effects.
+
+    Parameters
+    ----------
+    n_dyads : int
+        Number of dyads.
+    duration : float
+        Length of each conversation (s).
+    random_state : None | int | numpy.random.Generator
+        Seed of the study; dyad ``i`` gets an independent child seed.
+    dyad_prefix : str
+        Dyad ids are ``f"{dyad_prefix}-{i:02d}"`` (from 1).
+    verbose : bool | str | int | None
+        Log level for this call.
+    **kwargs
+        Passed to :func:`simulate_conversation` (effect sizes, ``null``, ``audio``…).
+
+    Returns
+    -------
+    dyads : list of Dyad
+    truth : StudyTruth
+    """
+    from ..utils import progress
+
+    if int(n_dyads) != n_dyads or n_dyads < 1:
+        raise ValueError(f"n_dyads must be a positive integer; got {n_dyads!r}")
+    if "dyad_id" in kwargs:
+        raise TypeError("simulate_study sets dyad ids itself; use dyad_prefix= instead")
+    with verbose_context(verbose):
+        rng = check_random_state(random_state)
+        seeds = rng.integers(0, 2**63 - 1, size=int(n_dyads))
+        dyads, truths = [], []
+        for i in progress(range(int(n_dyads)), desc="simulating dyads"):
+            d, t = simulate_conversation(
+                duration,
+                random_state=int(seeds[i]),
+                dyad_id=f"{dyad_prefix}-{i + 1:02d}",
+                **kwargs,
+            )
+            dyads.append(d)
+            truths.append(t)
+        params = {"n_dyads": int(n_dyads), "duration": duration, **kwargs}
+        params["random_state"] = random_state if isinstance(random_state, int) else None
+        return dyads, StudyTruth(truths, params)
