@@ -130,6 +130,42 @@ def _frames(xp: np.ndarray, starts: np.ndarray, n_win: int) -> np.ndarray:
     return xp[starts[:, None] + np.arange(n_win)[None, :]]
 
 
+def _hz_to_mel(f):
+    """Slaney mel scale (linear below 1 kHz, logarithmic above), as librosa's default."""
+    f = np.asarray(f, float)
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+    return np.where(
+        f >= min_log_hz,
+        min_log_mel + np.log(np.maximum(f, min_log_hz) / min_log_hz) / logstep,
+        f / f_sp,
+    )
+
+
+def _mel_to_hz(m):
+    m = np.asarray(m, float)
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
+
+
+def mel_filterbank(sr: float, n_fft: int, n_mels: int = 80, fmin: float = 0.0, fmax=None):
+    """Triangular Slaney-normalized mel filters ``(n_mels, n_fft // 2 + 1)``.
+
+    Identical to ``librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
+    fmax=fmax)`` (Slaney scale and area normalization), without importing librosa.
+    """
+    fmax = sr / 2 if fmax is None else fmax
+    fft_f = np.linspace(0, sr / 2, n_fft // 2 + 1)
+    mel_f = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    fdiff = np.diff(mel_f)
+    ramps = mel_f[:, None] - fft_f[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    w = np.maximum(0, np.minimum(lower, upper))
+    return w * (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, None]
+
+
 def _windowed_at(x2: np.ndarray, centres: np.ndarray, hop: float, w: np.ndarray) -> np.ndarray:
     """``sum_j w[j] x2[c + len(w)//2 - j]`` at each frame centre ``c`` (zero outside).
 
@@ -306,8 +342,6 @@ def _channel_features(
     power = None
     freqs = np.zeros(0)
     if "logmel" in need or "spectral" in need:
-        import librosa
-
         n_win = int(round(0.025 * sr))
         n_fft = int(2 ** np.ceil(np.log2(n_win)))
         win = np.hanning(n_win + 2)[1:-1]
@@ -322,7 +356,7 @@ def _channel_features(
             blk = (np.abs(rfft(fr * win, n=n_fft, axis=1)) ** 2).T / win.sum() ** 2
             power[:, b0 : b0 + step] = blk
         freqs = rfftfreq(n_fft, 1 / sr)
-        fb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmax=min(8000.0, sr / 2))
+        fb = mel_filterbank(sr, n_fft, n_mels, fmax=min(8000.0, sr / 2))
         logmel = 10 * np.log10(np.maximum(fb @ power, 1e-20) / P_REF**2)
         mfcc = dct(logmel, type=2, axis=0, norm="ortho")[1 : N_MFCC + 1]
 

@@ -285,3 +285,13 @@ def test_bad_options():
         compute_acoustic_timeseries(d, "A", features=("mfcc",))
     with pytest.raises(ValueError, match="source must be one of"):
         compute_acoustic_timeseries(d, "A", source="partner")
+
+
+@pytest.mark.parametrize("sr,n_fft", [(16000, 512), (44100, 2048), (8000, 256)])
+def test_mel_filterbank_matches_librosa(sr, n_fft):
+    librosa = pytest.importorskip("librosa")
+    from hyperalign.features.acoustic import mel_filterbank
+
+    ours = mel_filterbank(sr, n_fft, 80, fmax=min(8000.0, sr / 2))
+    ref = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=80, fmax=min(8000.0, sr / 2))
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-8)
