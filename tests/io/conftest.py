@@ -100,3 +100,53 @@ import pytest  # noqa: E402
 def xdf_writer():
     """The test XDF writer (:func:`write_xdf`)."""
     return write_xdf
+
+
+def write_snirf(raw, path) -> Path:
+    """Write a continuous-wave fNIRS raw (NIRx channel names ``S1_D1 760``) to SNIRF.
+
+    Uses the ``snirf`` (pysnirf2) package; positions come from MNE's channel locations.
+    """
+    import re
+
+    import snirf
+
+    names = raw.ch_names
+    pairs = [re.match(r"S(\d+)_D(\d+) (\d+)", n).groups() for n in names]
+    srcs = sorted({int(s) for s, _, _ in pairs})
+    dets = sorted({int(d) for _, d, _ in pairs})
+    wls = sorted({int(w) for _, _, w in pairs})
+    spos, dpos = np.zeros((len(srcs), 3)), np.zeros((len(dets), 3))
+    for ch, (s, d, _) in zip(raw.info["chs"], pairs):
+        spos[srcs.index(int(s))] = ch["loc"][3:6]
+        dpos[dets.index(int(d))] = ch["loc"][6:9]
+    f = snirf.Snirf(str(path), "w")
+    f.nirs.appendGroup()
+    nirs = f.nirs[0]
+    md = nirs.metaDataTags
+    md.SubjectID, md.MeasurementDate, md.MeasurementTime = "p", "2019-09-28", "16:32:27"
+    md.LengthUnit, md.TimeUnit, md.FrequencyUnit = "m", "s", "Hz"
+    nirs.data.appendGroup()
+    nirs.data[0].dataTimeSeries = raw.get_data().T
+    nirs.data[0].time = raw.times
+    for s, d, w in pairs:
+        nirs.data[0].measurementList.appendGroup()
+        ml = nirs.data[0].measurementList[-1]
+        ml.sourceIndex = srcs.index(int(s)) + 1
+        ml.detectorIndex = dets.index(int(d)) + 1
+        ml.wavelengthIndex = wls.index(int(w)) + 1
+        ml.dataType, ml.dataTypeIndex = 1, 1
+    nirs.probe.wavelengths = np.array(wls, float)
+    nirs.probe.sourcePos3D, nirs.probe.detectorPos3D = spos, dpos
+    nirs.probe.sourceLabels = np.array([f"S{s}" for s in srcs])
+    nirs.probe.detectorLabels = np.array([f"D{d}" for d in dets])
+    f.save()
+    f.close()
+    return Path(path)
+
+
+@pytest.fixture
+def snirf_writer():
+    """:func:`write_snirf`, or a skip when the ``snirf`` package is not installed."""
+    pytest.importorskip("snirf")
+    return write_snirf
