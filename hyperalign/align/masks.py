@@ -120,11 +120,8 @@ def listening_masks(
     sp = speaking_masks(dyad, level=level, fill_gaps=fill_gaps, verbose=verbose)
     out = {}
     for p in dyad.participants:
-        other = sp[dyad.other(p.id).id]
-        n = len(sp[p.id])
-        o = np.zeros(n, bool)
-        m = min(n, len(other))
-        o[:m] = other[:m]
+        iv = _intervals(dyad, dyad.other(p.id).id, level, fill_gaps)
+        o = _mask_from_intervals(iv, p.sfreq, p.raw.n_times)
         out[p.id] = o & ~sp[p.id] if exclusive else o
     return out
 
@@ -191,9 +188,11 @@ def add_speech_annotations(
             raw = p.raw
             old = raw.annotations
             keep = ~np.isin(old.description, names)
-            # onsets relative to the first sample (times restart at 0 on the dyad clock)
+            # the dyad clock is raw.times (0 at the first sample); MNE wants onsets relative
+            # to meas_date when there is one, else relative to the first sample
+            shift = raw.first_time if raw.info["meas_date"] is not None else 0.0
             new = mne.Annotations(
-                np.concatenate(on) + raw.first_time,
+                np.concatenate(on) + shift,
                 np.concatenate(dur),
                 desc,
                 orig_time=raw.info["meas_date"],

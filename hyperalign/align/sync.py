@@ -436,8 +436,14 @@ def _check_times(name: str, t) -> np.ndarray:
         raise ValueError(f"{name} needs at least 2 trigger times; got {len(t)}")
     if not np.all(np.isfinite(t)):
         raise ValueError(f"{name} contains non-finite trigger times")
-    if np.any(np.diff(t) < 0):
-        raise ValueError(f"{name} must be sorted in increasing time (s)")
+    back = np.nonzero(np.diff(t) < 0)[0]
+    if len(back):
+        i = int(back[0])
+        raise ClockError(
+            f"{name} must increase, but goes back in time at index {i + 1} ({t[i]:.6f} -> "
+            f"{t[i + 1]:.6f} s, {len(back)} time(s) in all): a clock reset? Split the "
+            "recording at the reset and align each part, or sort the times if they are events"
+        )
     return t
 
 
@@ -463,6 +469,44 @@ def _match_nearest(
     return ia[srt], ib[srt]
 
 
+def _coarse_clock(
+    ta: np.ndarray, tb: np.ndarray, tol: float, max_drift_ppm: float, max_pairs: int = 2_000_000
+) -> tuple[float, float]:
+    """Offset and slope with the most trigger pairs within ``tol``: a grid search over drift.
+
+    For each drift on a grid fine enough that the drift moves no trigger by more than
+    ``tol`` between grid steps, the differences ``t_a - (1 + d) t_b`` of all pairs are
+    binned (bins ``2 tol`` wide, two staggered binnings) and the fullest bin is found.
+    """
+    tb0 = tb[0]
+    span = max(tb[-1] - tb0, 1e-9)
+    step = tol / span
+    n_grid = int(np.ceil(max_drift_ppm * 1e-6 / step))
+    if n_grid > 2000:  # keep the search bounded; the refinement recovers the rest
+        n_grid = 2000
+    drifts = np.linspace(-max_drift_ppm, max_drift_ppm, 2 * n_grid + 1) * 1e-6
+    sel_b = np.arange(len(tb))
+    if len(ta) * len(tb) > max_pairs:
+        sel_b = np.unique(np.linspace(0, len(tb) - 1, max(2, max_pairs // len(ta))).astype(int))
+    tbs = tb[sel_b] - tb0
+    best = (-1, 0.0, 0.0)
+    w = 2 * tol
+    for d in drifts:
+        diffs = (ta[:, None] - (1 + d) * tbs[None, :]).ravel()
+        lo = diffs.min()
+        for shift in (0.0, tol):
+            q = np.floor((diffs - lo + shift) / w).astype(np.int64)
+            cnt = np.bincount(q)
+            k = int(np.argmax(cnt))
+            if cnt[k] > best[0]:
+                centre = lo - shift + (k + 0.5) * w
+                inb = np.abs(diffs - centre) <= tol
+                best = (int(cnt[k]), float(np.median(diffs[inb])), float(d))
+    _, off0, d = best
+    # t_a = off0 + (1+d)(t_b - tb0)  ->  t_a = (off0 - (1+d) tb0) + (1+d) t_b
+    return off0 - (1 + d) * tb0, 1.0 + d
+
+
 def align_by_triggers(
     times_a,
     times_b,
@@ -474,10 +518,11 @@ def align_by_triggers(
 ) -> TriggerMatch:
     """Match two sequences of shared trigger times recorded on two clocks.
 
-    Triggers may be missing from either sequence. The offset is found as the densest
-    cluster of pairwise differences ``t_a - t_b`` (wide enough to absorb up to
-    ``max_drift_ppm`` of drift over the recording), then matches are refined by iterated
-    nearest-neighbour matching under a linear clock model.
+    Triggers may be missing from either sequence. A grid search over drift (up to
+    ``max_drift_ppm``) finds the offset and drift that put the most trigger pairs within
+    ``tolerance``; matches are then refined by iterated one-to-one nearest-neighbour
+    matching under a robustly fitted linear clock model. Strictly periodic triggers are
+    ambiguous by whole periods (the alignment with the most matches wins).
 
     Parameters
     ----------
@@ -500,16 +545,10 @@ def align_by_triggers(
         ta = _check_times("times_a", times_a)
         tb = _check_times("times_b", times_b)
         check_positive("tolerance", tolerance)
-        span = max(ta[-1] - ta[0], tb[-1] - tb[0])
-        half = tolerance + max_drift_ppm * 1e-6 * span
-        diffs = np.sort((ta[:, None] - tb[None, :]).ravel())
-        hi = np.searchsorted(diffs, diffs + 2 * half, side="right")
-        counts = hi - np.arange(len(diffs))
-        i = int(np.argmax(counts))
-        offset = float(np.median(diffs[i : hi[i]]))
+        offset, slope = _coarse_clock(ta, tb, tolerance, max_drift_ppm)
         # iterate: match under the current model, refit a line, re-match with tolerance
-        a, b = offset, 1.0
-        win = half
+        a, b = offset, slope
+        win = 2 * tolerance
         ia = ib = np.zeros(0, int)
         for _ in range(20):
             ia_new, ib_new = _match_nearest(a + b * tb, ta, win)
@@ -545,6 +584,7 @@ def estimate_drift(
     max_drift_ppm: float = 1000.0,
     max_residual: float = 0.005,
     min_matches: int = 3,
+    min_match_fraction: float = 0.5,
     verbose=None,
 ) -> ClockModel:
     """Offset and linear drift between two clocks from shared triggers.
@@ -562,6 +602,9 @@ def estimate_drift(
         A residual RMS beyond this (s) raises :class:`ClockError`.
     min_matches : int
         Least number of matched triggers.
+    min_match_fraction : float
+        Least fraction of the shorter sequence that must match; fewer raise
+        :class:`ClockError` (a clock reset, jittered time stamps or different trigger sets).
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -576,6 +619,16 @@ def estimate_drift(
             times_a, times_b, tolerance=tolerance, max_drift_ppm=max_drift_ppm,
             min_matches=min_matches,
         )  # fmt: skip
+        n_short = min(len(m.idx_a) + m.n_unmatched_a, len(m.idx_b) + m.n_unmatched_b)
+        if len(m.idx_a) < min_match_fraction * n_short:
+            raise ClockError(
+                f"only {len(m.idx_a)} of {n_short} triggers matched within tolerance="
+                f"{tolerance} s (min_match_fraction={min_match_fraction}): the clocks drift "
+                f"more than max_drift_ppm={max_drift_ppm:g} (a wrong nominal sampling rate? "
+                "raise max_drift_ppm to measure it), the time stamps are jittered (dejitter "
+                "them, or raise tolerance), a clock reset splits the recording (align each "
+                "part), or the two sequences hold different events"
+            )
         ta = np.asarray(times_a, float)[m.idx_a]
         tb = np.asarray(times_b, float)[m.idx_b]
         a, b, keep = _robust_line(tb, ta, floor=max(1e-4, tolerance / 10))
@@ -973,10 +1026,10 @@ def sync_dyad(
                 out.transcript = None
                 n0 = tr.n_words
                 dur = out.duration
-                if tr.n_words and tr.end > dur:
+                if tr.n_words and (tr.end > dur or tr.words["onset"].min() < 0):
                     tr = tr.crop(0, dur)
                     out.exclusions.add(
-                        "sync_dyad", "word", f"past {dur:.3f} s after clock alignment",
+                        "sync_dyad", "word", f"outside [0, {dur:.3f}] s after clock alignment",
                         "outside the recording on the reference clock", n0 - tr.n_words,
                     )  # fmt: skip
                 out.set_transcript(tr)

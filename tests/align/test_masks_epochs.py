@@ -116,3 +116,25 @@ def test_epoch_errors(small_dyad):
     small_dyad.transcript = None
     with pytest.raises(ValueError, match="no transcript"):
         speaking_masks(small_dyad)
+
+
+@pytest.mark.parametrize("meas_date", [None, "2020-01-01"])
+def test_annotations_on_cropped_raw(small_words, meas_date):
+    """Annotation onsets follow the dyad clock (raw.times) whatever first_samp/meas_date."""
+    import datetime
+
+    import mne
+
+    rng = np.random.default_rng(0)
+    raws = []
+    for _ in range(2):
+        r = ha.make_participant_raw(rng.standard_normal((2, 1300)), 100.0)
+        if meas_date:
+            r.set_meas_date(datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+        raws.append(r.crop(3.0))  # first_samp = 300
+    dy = ha.Dyad([ha.Participant("A", raws[0]), ha.Participant("B", raws[1])],
+                 ha.Transcript(small_words, speakers=["A", "B"]))  # fmt: skip
+    add_speech_annotations(dy, level="words")
+    ev, ev_id = mne.events_from_annotations(dy["B"].raw, event_id={"speaking": 1}, verbose=False)
+    first_b = small_words.loc[small_words.speaker == "B", "onset"].min()
+    assert (ev[0, 0] - dy["B"].raw.first_samp) / 100.0 == pytest.approx(first_b)

@@ -118,6 +118,9 @@ def test_drift_too_large_raises():
     tb = ta / (1 + 5000e-6)  # 5000 ppm
     with pytest.raises(ClockError, match="max_drift_ppm"):
         estimate_drift(ta, tb, max_drift_ppm=1000, tolerance=0.05)
+    # allowed a wider search, the same drift is measured exactly
+    m = estimate_drift(ta, tb, max_drift_ppm=10000, tolerance=0.05)
+    assert m.drift_ppm == pytest.approx(5000, abs=0.01) and m.n_rejected == 0
 
 
 def test_residual_too_large_raises():
@@ -240,3 +243,29 @@ def test_sync_dyad_audio_moves_transcript_and_raw():
     res = find_audio_lag(out["B"].audio, AUDIO_SF, out["B"].raw.get_data(picks="AUDIO")[0],
                          NEURAL_SF, max_lag=1)  # fmt: skip
     assert abs(res.lag_s) < 1 / NEURAL_SF
+
+
+def test_real_xdf_clock_reset_and_wrong_nominal_rate(shared_data):
+    """A real LSL recording: its EEG time stamps reset mid-recording, and the stream's
+    nominal 100 Hz is wrong by ~7 %; both must be caught, and the true rate measured."""
+    pyxdf = pytest.importorskip("pyxdf")
+    streams, _ = pyxdf.load_xdf(
+        str(shared_data / "xdf" / "data_with_clock_resets.xdf"),
+        dejitter_timestamps=True, synchronize_clocks=False,
+    )  # fmt: skip
+    eeg = next(s for s in streams if s["info"]["type"] == ["EEG"])
+    ts = np.asarray(eeg["time_stamps"])
+    k = np.arange(len(ts)) / float(eeg["info"]["nominal_srate"][0])  # device clock
+    sel = np.arange(0, len(ts), 40)
+    with pytest.raises(ClockError, match="goes back in time"):
+        estimate_drift(ts[sel], k[sel], tolerance=0.02)
+    reset = int(np.nonzero(np.diff(ts) < 0)[0][0])
+    rng = np.random.default_rng(0)
+    pick = np.sort(rng.choice(reset, 150, replace=False))  # irregular "triggers" before it
+    with pytest.raises(ClockError, match="max_drift_ppm"):
+        estimate_drift(ts[pick], k[pick], tolerance=0.02)  # default limit 1000 ppm
+    m = estimate_drift(ts[pick], k[pick], tolerance=0.02, max_drift_ppm=1e5)
+    assert m.n_used == 150 and m.residual_rms_s < 1e-3
+    slope = np.polyfit(k[:reset], ts[:reset], 1)[0]
+    assert m.drift_ppm == pytest.approx((slope - 1) * 1e6, abs=1.0)
+    assert m.drift_ppm > 5e4  # the stream runs at ~93 Hz, not the nominal 100 Hz
