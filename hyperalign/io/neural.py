@@ -252,7 +252,7 @@ def _audio_for(audio, ids, audio_channels):
                 raise ValueError(
                     f"{audio}: audio_channels[{pid!r}]={k} but the file has {x.shape[0]} channels"
                 )
-            out[pid] = (x[k], sf)
+            out[pid] = (x[k], sf, f"{audio} channel {k}")
         return out
     if isinstance(audio, Mapping):
         items = audio
@@ -271,19 +271,30 @@ def _audio_for(audio, ids, audio_channels):
         if isinstance(a, str | os.PathLike):
             ch = None if audio_channels is None else audio_channels.get(pid)
             x, sf = read_audio(a, channel=ch)
+            src = str(a) if ch is None else f"{a} channel {ch}"
             if x.ndim != 1:
                 raise ValueError(
                     f"{a}: {x.shape[0]}-channel audio for participant {pid!r}; pass "
                     f"audio_channels={{{pid!r}: <channel index>}}"
                 )
         elif isinstance(a, tuple) and len(a) == 2:
+            if a[1] is None or not np.isfinite(float(a[1])) or float(a[1]) <= 0:
+                raise ValueError(
+                    f"audio for {pid!r}: missing or invalid sampling rate {a[1]!r}; give "
+                    "(samples, sfreq) with sfreq in Hz"
+                )
             x, sf = np.asarray(a[0], float), float(a[1])
+            src = "the given array"
+            if x.ndim != 1 or x.size == 0:
+                raise ValueError(
+                    f"audio for {pid!r} must be a non-empty 1-D array; got shape {x.shape}"
+                )
         else:
             raise TypeError(
                 f"audio for {pid!r} must be a path or a (samples, sfreq) tuple; got "
                 f"{type(a).__name__}"
             )
-        out[pid] = (x, sf)
+        out[pid] = (x, sf, src)
     return out
 
 
@@ -422,9 +433,9 @@ def read_dyad(
                 ids[k],
                 raws[k],
                 role=str(roles[k]),
-                audio=aud.get(ids[k], (None, None))[0],
-                audio_sfreq=aud.get(ids[k], (None, None))[1],
-                info={"source": sources[k]},
+                audio=aud.get(ids[k], (None, None, None))[0],
+                audio_sfreq=aud.get(ids[k], (None, None, None))[1],
+                info={"source": sources[k], "audio_source": aud.get(ids[k], (None,) * 3)[2]},
             )
             for k in range(2)
         ]
@@ -495,7 +506,7 @@ def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
                 raise ValueError(
                     f"{src}: row {row}: a word of {p.id!r} ends at "
                     f"{spoken['offset'].max():.3f} s but the audio of {p.id!r} "
-                    f"({p.info.get('audio_source', 'given audio')}) lasts only "
+                    f"({p.info.get('audio_source') or 'given audio'}) lasts only "
                     f"{p.audio_duration:.3f} s; give the full audio or crop the transcript"
                 )
     dyad.set_transcript(tr)

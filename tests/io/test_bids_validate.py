@@ -164,3 +164,52 @@ def test_schemas_shipped_identical_to_data_specs():
 
     for name in SCHEMA_NAMES:
         jsonschema.Draft202012Validator.check_schema(load_schema(name))
+
+
+def test_plain_folder_dataset(tmp_path):
+    """A non-BIDS folder: one hyperscanning FIF, one pair of EDFs, whisperx and TextGrid."""
+    import mne
+
+    from hyperalign.io import write_textgrid, write_whisperx_json
+
+    d = _dyad("x", 3)
+    hyper = d.merged_raw()
+    hyper.save(tmp_path / "hyper_raw.fif", verbose=False)
+    for k, p in enumerate(d.participants, 1):
+        mne.export.export_raw(tmp_path / f"p{k}.edf", p.raw, verbose=False)
+    write_whisperx_json(d.transcript, tmp_path / "t.json")
+    write_textgrid(d.transcript, tmp_path / "t.TextGrid")
+    (tmp_path / "dyads.tsv").write_text(
+        "dyad_id\tparticipant_1\tparticipant_2\tneural\tneural_1\tneural_2\ttranscript\n"
+        "h1\tA\tB\thyper_raw.fif\tn/a\tn/a\tt.json\n"
+        "e1\tA\tB\tn/a\tp1.edf\tp2.edf\tt.TextGrid\n"
+    )
+    assert validate_dataset(tmp_path) == []
+    dyads, report = read_bids_dyads(tmp_path)
+    assert report.empty and [x.dyad_id for x in dyads] == ["h1", "e1"]
+    np.testing.assert_allclose(dyads[0]["B"].raw.get_data(), d["B"].raw.get_data(), rtol=1e-6)
+    np.testing.assert_allclose(dyads[1]["A"].raw.get_data(), d["A"].raw.get_data(), atol=1e-8)
+    for x in dyads:
+        pd.testing.assert_frame_equal(
+            x.transcript.words[["onset", "offset", "word", "speaker"]],
+            d.transcript.words[["onset", "offset", "word", "speaker"]],
+        )
+    # a second pair at another sampling rate: validate flags the dyad
+    r = d["B"].raw.copy().resample(100.0, verbose=False)
+    mne.export.export_raw(tmp_path / "p2_100.edf", r, verbose=False)
+    (tmp_path / "dyads.tsv").write_text(
+        "dyad_id\tparticipant_1\tparticipant_2\tneural_1\tneural_2\ttranscript\n"
+        "e2\tA\tB\tp1.edf\tp2_100.edf\tt.TextGrid\n"
+        "e3\tA\tB\tp1.edf\tgone.edf\tt.tsv\n"
+    )
+    probs = validate_dataset(tmp_path)
+    msgs = [str(p) for p in probs]
+    assert any("sampling rates differ" in m and "100 Hz" in m for m in msgs), msgs
+    assert any("neural_2 file not found: gone.edf" in m for m in msgs)
+    assert any("transcript file not found: t.tsv" in m for m in msgs)
+    _, report = read_bids_dyads(tmp_path)
+    assert report["dyad_id"].tolist() == ["e2", "e3"]
+    assert "sampling rates differ" in report["error"].iloc[0]
+    assert report["file"].iloc[1] == "gone.edf"
+    with pytest.raises(ValueError, match="sampling rates differ"):
+        read_bids_dyads(tmp_path, on_error="raise")
