@@ -225,6 +225,7 @@ def write_bids_dyads(
     task: str = "conversation",
     format: str = "auto",
     overwrite: bool = False,
+    audio_subtype: str = "FLOAT",
     verbose=None,
 ) -> Path:
     """Write dyads as a BIDS dataset plus ``dyads.tsv`` (read back by :func:`read_bids_dyads`).
@@ -241,6 +242,12 @@ def write_bids_dyads(
         File format of the recordings; ``'auto'``: BrainVision for EEG/iEEG, FIF for MEG.
     overwrite : bool
         Replace existing files.
+    audio_subtype : str
+        WAV sample format: ``'FLOAT'`` (32-bit float, the default: a round trip within
+        float32 precision), ``'DOUBLE'`` (exact) or ``'PCM_16'`` (half the size of FLOAT;
+        samples must lie in [-1, 1]).
+    verbose : bool | str | int | None
+        Log level for this call.
 
     Returns
     -------
@@ -310,7 +317,7 @@ def write_bids_dyads(
                 row[f"neural_{k}"] = written.fpath.relative_to(root).as_posix()
                 if p.audio is not None:
                     rel = f"sub-{lab}/beh/sub-{lab}_task-{task}_audio.wav"
-                    write_audio(root / rel, p.audio, p.audio_sfreq)
+                    write_audio(root / rel, p.audio, p.audio_sfreq, subtype=audio_subtype)
                     row[f"audio_{k}"] = rel
                 else:
                     row[f"audio_{k}"] = "n/a"

@@ -213,3 +213,16 @@ def test_plain_folder_dataset(tmp_path):
     assert report["file"].iloc[1] == "gone.edf"
     with pytest.raises(ValueError, match="sampling rates differ"):
         read_bids_dyads(tmp_path, on_error="raise")
+
+
+def test_bids_edf_and_pcm_audio(tmp_path):
+    d = _dyad("e01", 4)
+    write_bids_dyads([d], tmp_path, task="chat", format="EDF", audio_subtype="PCM_16")
+    man = read_manifest(tmp_path)
+    assert man.loc[0, "neural_1"].endswith("_eeg.edf")
+    (back,), report = read_bids_dyads(tmp_path)
+    assert report.empty
+    a, b = d["A"].raw.get_data(), back["A"].raw.get_data()
+    step = (a.max() - a.min()) / 2**16  # EDF: 16-bit samples over the physical range
+    np.testing.assert_allclose(b, a, atol=2 * step)
+    np.testing.assert_allclose(back["B"].audio, d["B"].audio, atol=2**-15)
