@@ -556,9 +556,10 @@ def compute_acoustic_features(
         ``intensity_db`` (energy mean of the Praat-like intensity, dB re 2e-5),
         ``n_syllables, rate_wps, rate_sps, n_pauses, pause_mean`` (s, 0 without pauses),
         ``silence_prop, spectral_centroid`` (Hz), ``spectral_slope`` (dB/octave),
-        ``mfcc1 .. mfcc13``, ``n_frames``. Word level adds ``word_index`` (row of
+        ``mfcc1 .. mfcc13``. Word level adds ``word_index`` (row of
         ``transcript.words``) and ``word``. ``df.attrs['report']`` holds the counts of
-        unvoiced (F0 NaN) and empty spans and the parameters.
+        unvoiced (F0 NaN; ``'unvoiced'`` lists their ids) and empty spans and the
+        parameters.
 
     Notes
     -----
@@ -624,6 +625,7 @@ def compute_acoustic_features(
             )
         rows = []
         n_unvoiced = 0
+        unvoiced_ids: list[int] = []
         for pid in dyad.ids:
             mine = spans[spans["speaker"] == pid]
             if not len(mine):
@@ -660,6 +662,8 @@ def compute_acoustic_features(
                 )  # fmt: skip
             unv = (~emp) & df["f0_mean"].isna().to_numpy()
             n_unvoiced += int(unv.sum())
+            key = "utterance_id" if level == "utterance" else "word_index"
+            unvoiced_ids.extend(df.loc[unv, key].astype(int).tolist())
             rows.append(df)
         out = pd.concat(rows, ignore_index=True)
         sort_key = "utterance_id" if level == "utterance" else "word_index"
@@ -679,12 +683,13 @@ def compute_acoustic_features(
             "intensity_db", "n_syllables", "rate_wps", "rate_sps", "n_pauses", "pause_mean",
             "silence_prop", "spectral_centroid", "spectral_slope",
         ]  # fmt: skip
-        feat += [f"mfcc{j + 1}" for j in range(N_MFCC)] + ["n_frames"]
+        feat += [f"mfcc{j + 1}" for j in range(N_MFCC)]
         out = out[keep + [c for c in feat if c in out]]
         out.attrs["report"] = {
             "level": level,
             "n_rows": len(out),
             "n_unvoiced": n_unvoiced,
+            "unvoiced": sorted(unvoiced_ids),
             "n_empty": n_empty,
             "f0_method": f0_method,
             "f0_range_hz": (f0_min, f0_max),

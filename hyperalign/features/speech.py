@@ -123,19 +123,23 @@ def load_speech_model(model=None, *, device: str = "cpu", compute_type: str = "i
 
 
 def _encode_windows(wm, audio16: np.ndarray, windows: np.ndarray, batch_size: int, verbose):
-    """Encoder states ``(len(windows), 1500, d)`` of the 30 s windows ``windows``."""
+    """Encoder states ``(len(windows), 1500, d)`` of the 30 s windows ``windows``.
+
+    Log-mel features are computed batch by batch (memory stays bounded on long audio).
+    """
     n_win = int(WINDOW_S * WHISPER_SFREQ)
-    feats = []
-    for k in windows:
+
+    def _features(k):
         chunk = np.zeros(n_win, np.float32)
         seg = audio16[k * n_win : (k + 1) * n_win]
         chunk[: len(seg)] = seg
-        feats.append(wm.feature_extractor(chunk)[:, : 2 * N_FRAMES])
+        return wm.feature_extractor(chunk)[:, : 2 * N_FRAMES]
+
     out = []
-    batches = range(0, len(feats), batch_size)
+    batches = range(0, len(windows), batch_size)
     for b in progress(batches, desc="whisper encoder", total=len(batches), verbose=verbose):
-        x = np.ascontiguousarray(np.stack(feats[b : b + batch_size]).astype(np.float32))
-        out.append(np.asarray(wm.encode(x), dtype=np.float32))
+        x = np.stack([_features(int(k)) for k in windows[b : b + batch_size]])
+        out.append(np.asarray(wm.encode(np.ascontiguousarray(x, np.float32)), np.float32))
     return np.concatenate(out, 0)
 
 
