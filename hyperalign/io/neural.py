@@ -407,7 +407,8 @@ def read_dyad(
             info["resampled"] = []
             for k, r in enumerate(raws):
                 if rates[k] != float(sfreq):
-                    raws[k] = r.load_data().resample(float(sfreq), verbose=False)
+                    # a copy: never change a Raw the caller passed in
+                    raws[k] = r.copy().load_data().resample(float(sfreq), verbose=False)
                     info["resampled"].append(
                         {"participant": ids[k], "from_hz": rates[k], "to_hz": float(sfreq)}
                     )

@@ -434,7 +434,12 @@ def _parse_textgrid(text: str, path) -> tuple[float, float, list[dict]]:
         pos += 1
         return v
 
-    if len(toks) < 2 or toks[0] != ("s", "ooTextFile") or toks[1] != ("s", "TextGrid"):
+    if (
+        len(toks) < 2
+        or toks[0][0] != "s"
+        or not str(toks[0][1]).startswith("ooTextFile")  # also Praat's old "ooTextFile short"
+        or toks[1] != ("s", "TextGrid")
+    ):
         head = text.strip().splitlines()[0][:60] if text.strip() else ""
         raise ValueError(
             f"{path}: not a Praat TextGrid (expected 'File type = \"ooTextFile\"' and "
