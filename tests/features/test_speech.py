@@ -57,8 +57,13 @@ def dyad():
     return ha.Dyad(parts, ha.Transcript(words, speakers=["A", "B"]), dyad_id="sp")
 
 
-def test_shape_determinism_and_order(dyad):
-    e1 = compute_speech_embeddings(dyad)
+@pytest.fixture(scope="module")
+def utt_emb(dyad):
+    return compute_speech_embeddings(dyad)
+
+
+def test_shape_determinism_and_order(dyad, utt_emb):
+    e1 = utt_emb
     assert isinstance(e1, SpeechEmbeddings)
     assert e1.data.shape == (4, 384) and e1.data.dtype == np.float32
     assert np.isfinite(e1.data).all()
@@ -67,14 +72,17 @@ def test_shape_determinism_and_order(dyad):
     # 20 ms frames: a 2 s utterance pools 100 frames
     assert e1.metadata["n_frames"].tolist() == [100, 100, 100, 125]
     assert e1.layer == "encoder_final"
-    e2 = compute_speech_embeddings(dyad)
+    from hyperalign.features.speech import load_speech_model
+
+    wm, _ = load_speech_model()
+    e2 = compute_speech_embeddings(dyad, model=wm)  # a loaded model is accepted
     np.testing.assert_array_equal(e1.data, e2.data)
     df = e1.to_data_frame()
     assert df.shape == (4, 5 + 384) and df.columns[-1] == "semb_383"
 
 
-def test_same_sound_more_similar(dyad):
-    e = compute_speech_embeddings(dyad).data
+def test_same_sound_more_similar(utt_emb):
+    e = utt_emb.data
     e = e / np.linalg.norm(e, axis=1, keepdims=True)
     same = e[0] @ e[2]  # A's two 150 Hz tones
     diff = e[0] @ e[1]  # tone vs B's noise
