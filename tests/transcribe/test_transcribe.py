@@ -33,9 +33,14 @@ def clip(espeak):
     return espeak(PHRASES_A + PHRASES_B)
 
 
-def test_asr_word_error_rate_and_onsets(clip, whisper):
+@pytest.fixture(scope="module")
+def asr(clip, whisper):
+    return transcribe_dyad(clip[0], model=whisper, audio_sfreq=SFREQ, speakers=["A"])
+
+
+def test_asr_word_error_rate_and_onsets(clip, asr, whisper):
     audio, truth = clip
-    tr = transcribe_dyad(audio, model=whisper, audio_sfreq=SFREQ, speakers=["A"])
+    tr = asr
     wer = word_error_rate(truth, tr)
     err = onset_errors(truth, tr.words)["error"].abs()
     assert wer <= 0.3, f"WER {wer:.3f}"
@@ -48,13 +53,12 @@ def test_asr_word_error_rate_and_onsets(clip, whisper):
     assert onset_errors(truth, raw.words)["error"].abs().median() <= 0.25
 
 
-def test_force_align_is_at_least_as_good_as_asr(clip, whisper):
+def test_force_align_is_at_least_as_good_as_asr(clip, asr, whisper):
     audio, truth = clip
     text = " ".join(PHRASES_A + PHRASES_B)
     fa = force_align(audio, SFREQ, text, model=whisper, speaker="A")
     assert list(fa.words["word"]) == text.split()  # the given words, all of them
     e_fa = onset_errors(truth, fa.words)["error"].abs()
-    asr = transcribe_dyad(audio, model=whisper, audio_sfreq=SFREQ, speakers=["A"])
     e_asr = onset_errors(truth, asr.words)["error"].abs()
     assert len(e_fa) == len(truth)
     assert e_fa.median() <= 0.05, f"forced alignment median |onset error| {e_fa.median():.3f}"
@@ -105,13 +109,20 @@ def two_mics(espeak):
     return mic_a_l, mic_b_l, truth
 
 
-def test_transcribe_dyad_labels_speakers_and_removes_crosstalk(two_mics, whisper):
+@pytest.fixture(scope="module")
+def dyad_asr(two_mics, whisper):
     mic_a, mic_b, truth = two_mics
     n = len(mic_a)
     raws = [ha.make_participant_raw(np.zeros((1, int(n / SFREQ * 100))), 100.0) for _ in "AB"]
     dy = ha.Dyad([ha.Participant("A", raws[0], audio=mic_a, audio_sfreq=SFREQ),
                   ha.Participant("B", raws[1], audio=mic_b, audio_sfreq=SFREQ)])  # fmt: skip
     tr, rep = transcribe_dyad(dy, model=whisper, return_report=True)
+    return dy, tr, rep
+
+
+def test_transcribe_dyad_labels_speakers_and_removes_crosstalk(two_mics, dyad_asr):
+    _, _, truth = two_mics
+    dy, tr, rep = dyad_asr
     w = tr.words
     for s in "AB":
         wer = word_error_rate(truth[truth.speaker == s], w[w.speaker == s])
@@ -125,20 +136,21 @@ def test_transcribe_dyad_labels_speakers_and_removes_crosstalk(two_mics, whisper
     t_switch = truth.loc[truth.speaker == "B", "onset"].min()
     assert (w.loc[w.speaker == "A", "onset"] < t_switch).mean() >= 0.9
     assert (w.loc[w.speaker == "B", "onset"] > t_switch - 0.3).mean() >= 0.9
-    flagged = transcribe_dyad(dy, model=whisper, crosstalk="flag")
-    assert flagged.words["crosstalk"].sum() == len(rep.crosstalk)
 
 
-def test_transcribe_main_writes_whisperx_json(two_mics, whisper, tmp_path):
+def test_transcribe_main_writes_whisperx_json(two_mics, dyad_asr, whisper, tmp_path):
     import soundfile as sf
 
     mic_a, mic_b, _ = two_mics
     pa, pb = tmp_path / "alice.wav", tmp_path / "bob.wav"
-    sf.write(pa, mic_a, SFREQ)
-    sf.write(pb, mic_b, SFREQ)
+    sf.write(pa, mic_a, SFREQ, subtype="FLOAT")
+    sf.write(pb, mic_b, SFREQ, subtype="FLOAT")
     out = tmp_path / "t.json"
-    assert transcribe_main([pa, pb], out) == 0
+    # crosstalk='flag' keeps the cross-talk words: all recognized words are written
+    assert transcribe_main([pa, pb], out, crosstalk="flag") == 0
     doc = json.loads(out.read_text())
+    _, tr, rep = dyad_asr
+    assert len(doc["word_segments"]) == tr.n_words + len(rep.crosstalk)
     assert {"segments", "word_segments"} <= set(doc)
     assert {s["speaker"] for s in doc["segments"]} == {"alice", "bob"}
     from hyperalign.io import read_whisperx_json
