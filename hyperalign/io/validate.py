@@ -148,6 +148,65 @@ def _numeric_table(path: Path) -> pd.DataFrame:
     return df
 
 
+def _table_checks(
+    w: pd.DataFrame, rel: str, ids: list[str], durations: dict, audio_durs: dict
+) -> list[Problem]:
+    """Speakers vs participants and times vs recording/audio lengths, on a word/utt table."""
+    probs: list[Problem] = []
+    spk = w["speaker"].astype(object).where(w["speaker"].notna(), None)
+    off = pd.to_numeric(w["offset"], errors="coerce") if "offset" in w else None
+    if off is None and "duration" in w and "onset" in w:
+        off = pd.to_numeric(w["onset"], errors="coerce") + pd.to_numeric(
+            w["duration"], errors="coerce"
+        )
+    for lab in sorted({s for s in spk if s is not None} - set(ids)):
+        rows = w.index[spk == lab].tolist()
+        probs.append(
+            Problem(
+                rel,
+                int(rows[0]),
+                "speaker",
+                f"one of {ids}",
+                repr(lab),
+                f"speaker {lab!r} ({len(rows)} rows: {rows[:5]}) matches no participant "
+                "of the dyad; use participant ids as speaker labels",
+            )  # fmt: skip
+        )
+    if off is None or not len(w):
+        return probs
+    if durations:
+        dur = min(durations.values())
+        past = w.index[off > dur + 1e-9].tolist()
+        if past:
+            probs.append(
+                Problem(
+                    rel,
+                    int(past[0]),
+                    "offset",
+                    f"<= {dur:.3f} s (recording length)",
+                    f"{off.loc[past[0]]:.3f} s",
+                    f"{len(past)} row(s) run past the end of the recordings (rows "
+                    f"{past[:5]}); check the clock alignment or crop the transcript",
+                )  # fmt: skip
+            )
+    for pid, adur in audio_durs.items():
+        mine = off[spk == pid]
+        if len(mine) and mine.max() > adur + 1e-6:
+            r = int(mine.idxmax())
+            probs.append(
+                Problem(
+                    rel,
+                    r,
+                    "offset",
+                    f"<= {adur:.3f} s (audio of {pid})",
+                    f"{mine.max():.3f} s",
+                    f"rows of {pid!r} run past the end of their audio; give the full "
+                    "audio or crop the transcript",
+                )  # fmt: skip
+            )
+    return probs
+
+
 def _check_transcript(
     path: Path, root: Path, ids: list[str], durations: dict, audio_durs: dict
 ) -> list[Problem]:
@@ -162,21 +221,18 @@ def _check_transcript(
         except Exception as err:
             return [Problem(rel, None, None, "a TSV/CSV table", type(err).__name__,
                             f"cannot parse the table: {err}")]  # fmt: skip
+        df = df.rename(columns={c: a for c, a in (("start", "onset"), ("end", "offset"))
+                                if c in df and a not in df})  # fmt: skip
         kind = "words" if "word" in df else "utterances" if "text" in df else None
         if kind is None:
-            return [
-                Problem(
-                    rel,
-                    None,
-                    None,
-                    "a 'word' or a 'text' column",
-                    str(list(df.columns)),
-                    "cannot tell word rows from utterance rows",
-                )  # fmt: skip
-            ]
+            return [Problem(rel, None, None, "a 'word' or a 'text' column",
+                            str(list(df.columns)), "cannot tell word rows from utterance "
+                            "rows")]  # fmt: skip
         v = _validator(kind)
         for i, row in df.iterrows():
             probs.extend(_schema_problems(v, _row_dict(row), rel, int(i)))
+        if "speaker" in df:  # rows are file rows here
+            probs.extend(_table_checks(df, rel, ids, durations, audio_durs))
         if probs:
             return probs
     elif suffix == ".json":
@@ -193,7 +249,8 @@ def _check_transcript(
         if probs:
             return probs
     try:
-        tr = read_transcript(path, on_overlap="clip")
+        # structure only (order, overlaps, negative durations…): speakers and lengths below
+        tr = read_transcript(path)
     except TranscriptError as err:
         for p in err.problems:
             m = re.match(r"row (\d+) \((\w+)\): (.*)", p)
@@ -205,50 +262,8 @@ def _check_transcript(
         return probs
     except Exception as err:
         return [Problem(rel, None, None, "a readable transcript", type(err).__name__, str(err))]
-    w = tr.words
-    for lab in sorted(set(w["speaker"]) - set(ids)):
-        rows = w.index[w["speaker"] == lab].tolist()
-        probs.append(
-            Problem(
-                rel,
-                rows[0],
-                "speaker",
-                f"one of {ids}",
-                repr(lab),
-                f"speaker {lab!r} ({len(rows)} words, rows {rows[:5]}) matches no "
-                "participant of the dyad; use participant ids as speaker labels",
-            )  # fmt: skip
-        )
-    if durations and len(w):
-        dur = min(durations.values())
-        past = w.index[w["offset"] > dur + 1e-9].tolist()
-        if past:
-            probs.append(
-                Problem(
-                    rel,
-                    past[0],
-                    "offset",
-                    f"<= {dur:.3f} s (recording length)",
-                    f"{w['offset'].iloc[past[0]]:.3f} s",
-                    f"{len(past)} word(s) run past the end of the recordings; check the "
-                    "clock alignment or crop the transcript",
-                )  # fmt: skip
-            )
-    for pid, adur in audio_durs.items():
-        mine = w[w["speaker"] == pid]
-        if len(mine) and mine["offset"].max() > adur + 1e-6:
-            r = int(mine["offset"].idxmax())
-            probs.append(
-                Problem(
-                    rel,
-                    r,
-                    "offset",
-                    f"<= {adur:.3f} s (audio of {pid})",
-                    f"{mine['offset'].max():.3f} s",
-                    f"words of {pid!r} run past the end of their audio; give the full "
-                    "audio or crop the transcript",
-                )  # fmt: skip
-            )
+    if suffix not in (".tsv", ".csv"):  # TSV tables were checked row by row above
+        probs.extend(_table_checks(tr.words, rel, ids, durations, audio_durs))
     return probs
 
 

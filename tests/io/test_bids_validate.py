@@ -128,6 +128,8 @@ def test_validate_broken_dataset_lists_every_problem(bids_root, tmp_path):
     assert any(p.field == "audio_2" and "not found" in p.message for p in probs)
     assert any(p.file.endswith("_audio.wav") and "empty" in p.message for p in probs)
     assert any(p.row == 0 and p.field == "onset" and "'soon'" in p.got for p in probs)
+    # the unknown speaker of the same file is listed in the same pass
+    assert any(p.row == 1 and p.field == "speaker" and "'Z'" in p.message for p in probs)
     out = io.StringIO()
     assert validate_main(root, stream=out) == 1
     assert f"{len(probs)} problem(s) found" in out.getvalue()
