@@ -89,6 +89,10 @@ def results_table(result, columns: Sequence[str] | None = None) -> pd.DataFrame:
     return t[cols].copy()
 
 
+def _is_num(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+
+
 def _fmt(v, digits: int) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
@@ -108,7 +112,7 @@ def to_markdown(df: pd.DataFrame, digits: int = 3) -> str:
     """Render ``df`` as a GitHub-flavoured Markdown pipe table."""
     cols = [str(c) for c in df.columns]
     lines = ["| " + " | ".join(cols) + " |"]
-    align = ["---:" if pd.api.types.is_numeric_dtype(df[c]) else ":---" for c in df.columns]
+    align = ["---:" if _is_num(df[c]) else ":---" for c in df.columns]
     lines.append("| " + " | ".join(align) + " |")
     for row in df.itertuples(index=False):
         cells = [_fmt(v, digits).replace("|", "\\|") for v in row]
@@ -147,7 +151,7 @@ def to_latex(
     -------
     str (needs ``\\usepackage{booktabs}``)
     """
-    spec = "".join("r" if pd.api.types.is_numeric_dtype(df[c]) else "l" for c in df.columns)
+    spec = "".join("r" if _is_num(df[c]) else "l" for c in df.columns)
     body = [
         f"\\begin{{tabular}}{{{spec}}}",
         "\\toprule",

@@ -359,6 +359,35 @@ def r2_nakagawa(result) -> dict:
     }
 
 
+class _SimpleModel:
+    """Design of ``y ~ a + b + ...`` with plain numeric columns (no formula parsing needed)."""
+
+    def __init__(self, data: pd.DataFrame, y: str, terms: list[str]):
+        self.endog = data[y].to_numpy(dtype=float)
+        n = len(data)
+        cols = [np.ones(n)] + [data[t].to_numpy(dtype=float) for t in terms]
+        self.exog = np.column_stack(cols)
+        self.exog_names = ["Intercept", *terms]
+        self.exog_re = np.ones((n, 1))
+        self.exog_vc = None
+
+
+def _simple_terms(formula: str, data: pd.DataFrame) -> tuple[str, list[str]] | None:
+    lhs, rhs = (x.strip() for x in formula.split("~", 1))
+    terms = [t.strip() for t in rhs.split("+")]
+    if rhs == "1":
+        terms = []
+    names = [lhs, *terms]
+    if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", t) for t in names):
+        return None
+    if len(set(terms)) != len(terms):
+        return None
+    if not all(pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])
+               for c in names):  # fmt: skip
+        return None
+    return lhs, terms
+
+
 _FAIL_WORDS = ("failed", "did not converge", "not positive definite", "boundary")
 
 
@@ -420,6 +449,7 @@ def fit_mixed(
     method: str | list | None = None,
     singular_tol: float = 1e-6,
     check_groups: bool = True,
+    engine: str = "statsmodels",
     verbose=None,
 ) -> MixedModelResult:
     """Fit a linear mixed model with statsmodels ``MixedLM``.
@@ -449,6 +479,11 @@ def fit_mixed(
         (boundary) fit; a warning says so.
     check_groups : bool
         Error below 3 and warn below 6 groups.
+    engine : {'statsmodels', 'fast'}
+        ``'fast'`` (random intercept only: no ``re_formula``/``vc_formula``) maximizes the
+        same (restricted) likelihood as statsmodels from group sufficient statistics
+        (:mod:`hyperalign.stats._ri`; equal log-likelihoods and estimates to optimizer
+        tolerance, GLS standard errors); ``result`` then mimics ``MixedLMResults``.
     verbose : bool | str | int | None
 
     Returns
@@ -457,10 +492,14 @@ def fit_mixed(
         ``.result`` is the statsmodels results object (identical to calling
         ``smf.mixedlm(formula, data, groups=...).fit(reml=...)`` on the same rows).
     """
-    import statsmodels.formula.api as smf
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
     with verbose_context(verbose):
+        if engine not in ("statsmodels", "fast"):
+            raise ValueError(f"engine must be 'statsmodels' or 'fast'; got {engine!r}")
+        if engine == "fast" and (re_formula or vc_formula):
+            raise ValueError(
+                "engine='fast' fits a random intercept only; use engine='statsmodels' with "
+                f"re_formula={re_formula!r} / vc_formula={vc_formula!r}"
+            )
         if "~" not in formula:
             raise ValueError(f"formula must look like 'sync ~ a + b'; got {formula!r}")
         cols = formula_variables(formula)
@@ -482,10 +521,29 @@ def fit_mixed(
         messages: list[str] = []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = smf.mixedlm(
-                formula, data, groups=data[groups], re_formula=re_formula, vc_formula=vc_formula
-            )
-            res = robust_fit(model, reml=reml, method=method)
+            simple = _simple_terms(formula, data) if engine == "fast" else None
+            if simple is not None:
+                model = _SimpleModel(data, *simple)
+            else:
+                import statsmodels.formula.api as smf
+
+                model = smf.mixedlm(
+                    formula,
+                    data,
+                    groups=data[groups],
+                    re_formula=re_formula,
+                    vc_formula=vc_formula,
+                )
+            if engine == "fast":
+                from ._ri import FastMixedLMResults, RandomInterceptModel
+
+                codes = pd.factorize(data[groups], sort=True)[0]
+                ri = RandomInterceptModel(model.endog, model.exog, codes).fit(reml=reml)
+                res = FastMixedLMResults(ri, model, group_name=groups)
+            else:
+                res = robust_fit(model, reml=reml, method=method)
+        from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
         for w in caught:
             msg = str(w.message)
             messages.append(msg)

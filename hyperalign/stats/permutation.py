@@ -179,16 +179,18 @@ def batch_lrt(
     r0 = yw - Q @ (Q.T @ yw)
 
     def stat(Sw: np.ndarray) -> np.ndarray:
-        # Sw: (n, P, k)
+        # Sw: (n, P, k). r0 is orthogonal to span(Q), so r0'E = r0'Sw and
+        # E'E = Sw'Sw - (Q'Sw)'(Q'Sw): no (n, P, k) residual array is formed.
         n, P, _ = Sw.shape
         flat = Sw.reshape(n, P * k)
-        E = (flat - Q @ (Q.T @ flat)).reshape(n, P, k)
-        b = np.einsum("n,npk->pk", r0, E)
+        b = (r0 @ flat).reshape(P, k)
+        QtF = (Q.T @ flat).reshape(-1, P, k)
         if k == 1:
-            G = np.einsum("np,np->p", E[..., 0], E[..., 0])
+            G = np.einsum("ij,ij->j", flat, flat) - np.einsum("ij,ij->j", QtF[..., 0], QtF[..., 0])
             with np.errstate(divide="ignore", invalid="ignore"):
                 return np.where(G > 1e-12, b[:, 0] ** 2 / G, 0.0)
-        G = np.einsum("npk,npl->pkl", E, E)
+        F = flat.reshape(n, P, k)
+        G = np.einsum("npk,npl->pkl", F, F) - np.einsum("qpk,qpl->pkl", QtF, QtF)
         sol = np.linalg.solve(G + 1e-12 * np.eye(k), b[..., None])[..., 0]
         return np.einsum("pk,pk->p", b, sol)
 

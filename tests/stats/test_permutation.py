@@ -76,7 +76,7 @@ def test_batch_agrees_with_refit():
 def test_permutation_p_uniform_under_null():
     """Known null (no semantic effect, confounded acoustics): p_perm ~ U(0, 1)."""
     ps, pl = [], []
-    for seed in range(40):
+    for seed in range(100):
         t = simulate_analysis_table(
             n_dyads=6, n_utterances=30, semantic_effect=0.0, confound=0.6, random_state=100 + seed
         )
