@@ -269,3 +269,20 @@ def test_real_xdf_clock_reset_and_wrong_nominal_rate(shared_data):
     slope = np.polyfit(k[:reset], ts[:reset], 1)[0]
     assert m.drift_ppm == pytest.approx((slope - 1) * 1e6, abs=1.0)
     assert m.drift_ppm > 5e4  # the stream runs at ~93 Hz, not the nominal 100 Hz
+
+
+def test_find_audio_lag_with_raw_audio_channel():
+    """The amplifier recorded the microphone itself (anti-aliased at 200 Hz, 500 Hz)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    rng = np.random.default_rng(10)
+    audio, _ = _speech_like(rng, 40)
+    lag = 0.5432
+    lp = sosfiltfilt(butter(8, 200, fs=AUDIO_SF, output="sos"), audio)
+    shift = int(round(lag * AUDIO_SF))
+    delayed = np.concatenate([np.zeros(shift), lp, np.zeros(int(AUDIO_SF))])
+    ref = delayed[:: int(AUDIO_SF / NEURAL_SF)]
+    ref = ref + 0.05 * lp.std() * rng.standard_normal(len(ref))
+    res = find_audio_lag(audio, AUDIO_SF, ref, NEURAL_SF, max_lag=2)
+    assert res.reliable
+    assert abs(res.lag_s - lag) < 0.5 / NEURAL_SF
