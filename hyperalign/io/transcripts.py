@@ -124,6 +124,15 @@ def _make_transcript(
     if segmentation is not None:
         kwargs["segmentation"] = segmentation
     if kind == "utterances":
+        if allowed is not None:  # name the file's utterance rows, not the derived word rows
+            bad = [
+                f"row {i} (speaker): unknown speaker {s!r}; expected one of {sorted(allowed)} "
+                "(rename speakers to participant ids)"
+                for i, s in enumerate(words["speaker"])
+                if str(s) not in allowed
+            ]
+            if bad:
+                raise TranscriptError(bad, str(path))
         tr = Transcript.from_data_frame(words, kind="utterances", **kwargs)
     else:
         tr = Transcript(words, **kwargs)

@@ -298,3 +298,21 @@ def test_write_errors(tr, tmp_path):
         write_textgrid(tr, tmp_path / "x.TextGrid", xmax=1.0)
     p = write_transcript_tsv(tr, tmp_path / "u.tsv", kind="utterances")
     assert "text" in pd.read_csv(p, sep="\t").columns
+
+
+def test_textgrid_utf16_without_bom_and_old_short_header(tmp_path):
+    p = tmp_path / "nobom.TextGrid"
+    p.write_bytes(SHORT_TG.replace('"ooTextFile"', '"ooTextFile short"').encode("utf-16-le"))
+    t = read_textgrid(p)
+    assert t.utterances["text"].tolist() == ["hello there"]
+
+
+def test_utterance_interpolation_and_speaker_list(tmp_path):
+    p = tmp_path / "u.csv"
+    p.write_text("onset,offset,speaker,text\n0,1,A,ab cd\n2,3,B,hi\n")
+    t = read_transcript(p, speakers=["A", "B"])
+    w = t.words
+    assert w["word"].tolist() == ["ab", "cd", "hi"] and (w["timing"] == "interpolated").all()
+    assert w["onset"].tolist() == [0.0, 0.5, 2.0] and w["offset"].tolist() == [0.5, 1.0, 3.0]
+    with pytest.raises(ha.TranscriptError, match=r"row 1 \(speaker\): unknown speaker 'B'"):
+        read_transcript(p, speakers=["A"])
