@@ -126,7 +126,7 @@ class FeatureCache:
             self.misses += 1
             return None
         try:
-            with np.load(fname, allow_pickle=False) as z:
+            with open(fname, "rb") as fh, np.load(fh, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
             stored = str(arrays.pop(_CHECKSUM))
             arrays.pop(_META, None)

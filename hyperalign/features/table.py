@@ -76,7 +76,7 @@ def _check_audio(dyad, tol: float = 0.05) -> None:
         )
 
 
-def _acoustic_columns(dyad, acoustic_kws, similarity_kws, n_utt, prov):
+def _acoustic_columns(dyad, acoustic_kws, similarity_kws, previous, prov):
     try:
         from .acoustic import compute_acoustic_features
     except ImportError as err:
@@ -111,10 +111,13 @@ def _acoustic_columns(dyad, acoustic_kws, similarity_kws, n_utt, prov):
         )
         prov["acoustic_similarity"] = "unavailable (function not importable)"
     else:
-        sim = compute_acoustic_similarity(dyad, **(similarity_kws or {}))
+        sim = compute_acoustic_similarity(
+            ac, dyad.transcript.utterances, previous, **(similarity_kws or {})
+        )
         if "utterance_id" not in sim.columns:
             raise ValueError("compute_acoustic_similarity returned no utterance_id column")
-        cols = [c for c in sim.columns if c not in _ID_COLUMNS and c != "prev_utterance_id"]
+        skip = {"prev_utterance_id", "previous_id"}
+        cols = [c for c in sim.columns if c not in _ID_COLUMNS and c not in skip]
         ren = {c: c if c.startswith("acsim") else f"acsim_{c}" for c in cols}
         sim_tab = sim[["utterance_id", *cols]].rename(columns=ren)
         prov["acoustic_similarity"] = {
@@ -153,7 +156,8 @@ def compute_predictors(
         Hidden layers of ``layer_model`` for layer-wise alignment columns (``None``: none).
     acoustic : bool
         Add ``ac_*`` (``compute_acoustic_features(dyad, level='utterance')``) and
-        ``acsim_*`` (``compute_acoustic_similarity(dyad)``) columns.
+        ``acsim_*`` (``compute_acoustic_similarity``, with the same previous-turn mapping
+        as ``sem_align``) columns.
     cache : None | False | path | FeatureCache
         Disk cache for the embeddings.
     k : int
@@ -247,7 +251,11 @@ def compute_predictors(
             prov["layers"] = {"model": str(lm), "layer_names": le.layer_names, **le.params}
         # ---- acoustics
         if acoustic:
-            ac_tab, sim_tab = _acoustic_columns(dyad, acoustic_kws, similarity_kws, len(utt), prov)
+            prev_map = pd.Series(
+                tab["prev_utterance_id"].astype("Float64").fillna(-1).astype(int).to_numpy(),
+                index=tab["utterance_id"].to_numpy(),
+            )
+            ac_tab, sim_tab = _acoustic_columns(dyad, acoustic_kws, similarity_kws, prev_map, prov)
             tab = tab.merge(ac_tab, on="utterance_id", how="left", validate="one_to_one")
             if sim_tab is not None:
                 tab = tab.merge(sim_tab, on="utterance_id", how="left", validate="one_to_one")
