@@ -144,9 +144,11 @@ def read_bids_dyads(
             )
         dyads: list[Dyad] = []
         report: list[dict] = []
+        n_filtered = 0
         for i, row in progress(list(man.iterrows()), desc="dyads"):
             did = _cell(row, "dyad_id") or f"row{i}"
             if dyad_ids is not None and did not in dyad_ids:
+                n_filtered += 1
                 continue
             files = [_cell(row, k) for k in ("neural_1", "neural_2", "neural")]
             if task is not None:
@@ -158,6 +160,7 @@ def read_bids_dyads(
                         None,
                     )  # fmt: skip
                 if rtask != task:
+                    n_filtered += 1
                     continue
             stage, file = "neural", None  # the stage reached when an error is raised
             try:
@@ -171,7 +174,7 @@ def read_bids_dyads(
                     srcs = _read_neural(root, files[2], fnirs, bids)
                 else:
                     raise ValueError("no neural_1/neural_2 (or neural) file named in the row")
-                stage = "audio"
+                stage = "dyad"  # audio, transcript and their consistency, in read_dyad
                 audio = None
                 a1, a2, a = (_cell(row, k) for k in ("audio_1", "audio_2", "audio"))
                 if a1 or a2:
@@ -181,7 +184,6 @@ def read_bids_dyads(
                 elif a:
                     file = a
                     audio = root / a
-                stage = "dyad"
                 tr = _cell(row, "transcript")
                 if tr:
                     file = tr
@@ -210,7 +212,11 @@ def read_bids_dyads(
                 )
                 logger.warning("dyad %s (row %d) not read: %s", did, i, msg)
         rep = pd.DataFrame(report, columns=["dyad_id", "row", "stage", "file", "error"])
-        logger.info("read %d dyad(s) from %s; %d not read", len(dyads), root, len(rep))
+        logger.info(
+            "read %d dyad(s) from %s; %d not read (see the report); %d not selected "
+            "(task=%r, dyad_ids=%r)",
+            len(dyads), root, len(rep), n_filtered, task, dyad_ids,
+        )  # fmt: skip
     return dyads, rep
 
 
