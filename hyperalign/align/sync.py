@@ -935,7 +935,7 @@ def sync_dyad(
     ----------
     dyad : Dyad
         Participants' raws on their own amplifier clocks.
-    method : ``'triggers'`` | ``'audio'``
+    method : ``'triggers'`` | ``'audio'`` | ``'channel'``
         ``'triggers'``: shared trigger times (``triggers={pid: times_s}`` on each raw's own
         clock, or ``stim_channel`` read with :func:`mne.find_events`) give the clock model
         of participant 2 relative to participant 1; microphone audio and transcript are
@@ -943,7 +943,10 @@ def sync_dyad(
         ``audio_channel`` (a name, or ``{pid: name}``) that recorded that participant's
         microphone; the microphones share one recorder clock. Windowed envelope lags give
         mic→amplifier models for both; participant 2's raw and the audio and transcript
-        are then moved onto participant 1's amplifier clock.
+        are then moved onto participant 1's amplifier clock. ``'channel'``: both raws
+        recorded one shared sound (e.g. a mix of both microphones, or a stimulus) in
+        ``audio_channel``; windowed envelope lags between the two give participant 2's
+        clock model; audio and transcript are assumed to be on participant 1's clock.
     tolerance, max_drift_ppm, max_residual : float
         Trigger matching tolerance and trust limits (see :func:`estimate_drift`).
     window : float
@@ -962,7 +965,7 @@ def sync_dyad(
     """
     from ..dyad import Dyad
 
-    check_option("method", method, ("triggers", "audio"))
+    check_option("method", method, ("triggers", "audio", "channel"))
     if not isinstance(dyad, Dyad):
         raise TypeError(f"dyad must be a Dyad; got {type(dyad).__name__}")
     with verbose_context(verbose):
@@ -983,15 +986,24 @@ def sync_dyad(
             new, n_missing = _apply_raw(p2.raw, model, kind, p1.raw.n_times, p1.sfreq)
             out[p2.id].raw = new
             report[f"{p2.id}->{p1.id}"] = model.to_dict()
+        elif method == "channel":
+            chans = _channel_names(dyad, audio_channel)
+            sig = {p.id: p.raw.get_data(picks=[chans[p.id]])[0] for p in dyad.participants}
+            model = estimate_drift_from_signals(
+                sig[p2.id], p2.sfreq, sig[p1.id], p1.sfreq, window=window, max_lag=max_lag,
+                max_drift_ppm=max_drift_ppm, max_residual=max_residual,
+            )  # fmt: skip
+            out = dyad.copy()
+            new, n_missing = _apply_raw(p2.raw, model, kind, p1.raw.n_times, p1.sfreq)
+            out[p2.id].raw = new
+            report[f"{p2.id}->{p1.id}"] = model.to_dict()
         else:
             if audio_channel is None:
                 raise ValueError(
                     "method='audio' needs audio_channel= the name of the channel in each raw "
                     "that recorded the microphone (or {pid: name})"
                 )
-            chans = audio_channel if isinstance(audio_channel, dict) else {
-                p.id: audio_channel for p in dyad.participants
-            }  # fmt: skip
+            chans = _channel_names(dyad, audio_channel)
             models = {}
             for p in dyad.participants:
                 if p.audio is None:
@@ -1000,13 +1012,7 @@ def sync_dyad(
                         "attach it (Participant(audio=..., audio_sfreq=...)) or use "
                         "method='triggers'"
                     )
-                ch = chans.get(p.id)
-                if ch not in p.raw.ch_names:
-                    raise ValueError(
-                        f"audio_channel {ch!r} not in the raw of {p.id!r}; its channels "
-                        f"include {p.raw.ch_names[:10]}"
-                    )
-                ref = p.raw.get_data(picks=[ch])[0]
+                ref = p.raw.get_data(picks=[chans[p.id]])[0]
                 models[p.id] = estimate_drift_from_signals(
                     p.audio, p.audio_sfreq, ref, p.sfreq, window=window, max_lag=max_lag,
                     max_drift_ppm=max_drift_ppm, max_residual=max_residual,
@@ -1040,6 +1046,27 @@ def sync_dyad(
             )  # fmt: skip
         out.meta["clock"] = report
         return out
+
+
+def _channel_names(dyad, audio_channel) -> dict:
+    if audio_channel is None:
+        raise ValueError(
+            "this method needs audio_channel= the name of the channel in each raw that "
+            "recorded the sound (or {pid: name})"
+        )
+    chans = (
+        audio_channel
+        if isinstance(audio_channel, dict)
+        else {p.id: audio_channel for p in dyad.participants}
+    )
+    for p in dyad.participants:
+        ch = chans.get(p.id)
+        if ch not in p.raw.ch_names:
+            raise ValueError(
+                f"audio_channel {ch!r} not in the raw of {p.id!r}; its channels include "
+                f"{p.raw.ch_names[:10]}"
+            )
+    return chans
 
 
 def _trigger_times(dyad, triggers, stim_channel) -> dict:

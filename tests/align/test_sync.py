@@ -286,3 +286,34 @@ def test_find_audio_lag_with_raw_audio_channel():
     res = find_audio_lag(audio, AUDIO_SF, ref, NEURAL_SF, max_lag=2)
     assert res.reliable
     assert abs(res.lag_s - lag) < 0.5 / NEURAL_SF
+
+
+def test_sync_dyad_shared_channel():
+    """Both amplifiers recorded one shared sound; B's clock is offset and drifts."""
+    rng = np.random.default_rng(11)
+    dur = 90.0
+    _, env = _speech_like(rng, dur + 5)
+    off, drift = 0.4321, 60.0
+    n = int(dur * NEURAL_SF)
+    ch_a = _amp_channel(rng, env, 0.0, 0.0, n)
+    # amp A runs on the sound's clock; B's sample at t_b holds the sound at off + (1+d) t_b
+    t_b = np.arange(n) / NEURAL_SF
+    ch_b = np.interp(off + (1 + drift * 1e-6) * t_b, np.arange(len(env)) / AUDIO_SF, env)
+    ch_b += 0.05 * env.std() * rng.standard_normal(n)
+    mk = lambda ch: ha.make_participant_raw(  # noqa: E731
+        np.vstack([rng.standard_normal((1, n)) * 1e-6, ch[None]]), NEURAL_SF,
+        ch_names=["c1", "SND"], ch_types=["eeg", "misc"],
+    )  # fmt: skip
+    dy = ha.Dyad([ha.Participant("A", mk(ch_a)), ha.Participant("B", mk(ch_b))])
+    out = sync_dyad(dy, "channel", audio_channel="SND", window=10)
+    rep = out.meta["clock"]["B->A"]
+    t = np.linspace(0, dur, 30)
+    model = ClockModel(rep["offset"], rep["drift_ppm"])
+    # the same sound is at t_a = off + (1 + d) t_b: sample-exact over the recording
+    assert np.max(np.abs(model.to_a(t) - (off + (1 + drift * 1e-6) * t))) < 1 / NEURAL_SF
+    a = out["A"].raw.get_data(picks="SND")[0]
+    b = out["B"].raw.get_data(picks="SND")[0]
+    ok = slice(int(5 * NEURAL_SF), int((dur - 5) * NEURAL_SF))
+    assert np.corrcoef(a[ok], b[ok])[0, 1] > 0.95
+    with pytest.raises(ValueError, match="not in the raw"):
+        sync_dyad(dy, "channel", audio_channel="NOPE")
