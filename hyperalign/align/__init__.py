@@ -8,7 +8,7 @@
 - :mod:`~hyperalign.align.epochs`: word- and utterance-locked :class:`mne.Epochs`.
 """
 
-from .epochs import make_utterance_epochs, make_word_epochs
+from .epochs import make_dyad_epochs, make_utterance_epochs, make_word_epochs
 from .masks import add_speech_annotations, listening_masks, overlap_masks, speaking_masks
 from .sync import (
     ClockError,
@@ -39,6 +39,7 @@ __all__ = [
     "find_audio_lag",
     "floor_transfer_stats",
     "listening_masks",
+    "make_dyad_epochs",
     "make_utterance_epochs",
     "make_word_epochs",
     "overlap_masks",

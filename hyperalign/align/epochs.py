@@ -251,3 +251,61 @@ def make_utterance_epochs(
             baseline=baseline, picks=picks, reject_by_annotation=reject_by_annotation,
             decim=decim, stage="make_utterance_epochs",
         )  # fmt: skip
+
+
+def make_dyad_epochs(
+    dyad,
+    tmin: float = -0.5,
+    tmax: float = 2.0,
+    *,
+    kind: str = "utterance",
+    verbose=None,
+    **kwargs,
+) -> list:
+    """Matched epochs of both participants (same events, same rows), for HyPyP-style analyses.
+
+    Each participant's recording is epoched with :func:`make_utterance_epochs` or
+    :func:`make_word_epochs` (``role='both'`` unless given); events kept in only one of the
+    two (e.g. near the end of the shorter recording, or rejected by an annotation in one)
+    are dropped from the other too and counted in ``dyad.exclusions``.
+
+    Parameters
+    ----------
+    dyad : Dyad
+    tmin, tmax : float
+        Window (s).
+    kind : ``'utterance'`` | ``'word'``
+        Lock to utterances or words.
+    verbose : bool | str | int | None
+        Log level for this call.
+    **kwargs
+        Passed to the epoching function (``role``, ``lock``, ``baseline``, ``picks``…).
+
+    Returns
+    -------
+    list of mne.Epochs
+        ``[epochs_S1, epochs_S2]`` with identical ``metadata`` rows (the ``role`` and
+        ``participant`` columns describe each participant), ready for
+        :meth:`Dyad.to_hypyp`.
+    """
+    check_option("kind", kind, ("utterance", "word"))
+    kwargs.setdefault("role", "both")
+    fn = make_utterance_epochs if kind == "utterance" else make_word_epochs
+    key = "utterance_id" if kind == "utterance" else "word_index"
+    with verbose_context(verbose):
+        eps = [fn(dyad, pid, tmin, tmax, **kwargs) for pid in dyad.ids]
+        common = set(eps[0].metadata[key]) & set(eps[1].metadata[key])
+        out = []
+        for pid, ep in zip(dyad.ids, eps):
+            keep = ep.metadata[key].isin(common).to_numpy()
+            n_drop = int((~keep).sum())
+            if n_drop:
+                dyad.exclusions.add(
+                    "make_dyad_epochs", kind, f"{pid}: no matching epoch in the partner",
+                    "kept in one participant only", n_drop,
+                )  # fmt: skip
+                ep = ep[np.nonzero(keep)[0]]
+            out.append(ep)
+        if not np.array_equal(out[0].metadata[key].to_numpy(), out[1].metadata[key].to_numpy()):
+            raise RuntimeError("internal error: matched epochs are not in the same order")
+        return out

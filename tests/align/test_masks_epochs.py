@@ -10,6 +10,7 @@ import hyperalign as ha
 from hyperalign.align import (
     add_speech_annotations,
     listening_masks,
+    make_dyad_epochs,
     make_utterance_epochs,
     make_word_epochs,
     overlap_masks,
@@ -138,3 +139,19 @@ def test_annotations_on_cropped_raw(small_words, meas_date):
     ev, ev_id = mne.events_from_annotations(dy["B"].raw, event_id={"speaking": 1}, verbose=False)
     first_b = small_words.loc[small_words.speaker == "B", "onset"].min()
     assert (ev[0, 0] - dy["B"].raw.first_samp) / 100.0 == pytest.approx(first_b)
+
+
+def test_make_dyad_epochs_are_matched(small_words):
+    rng = np.random.default_rng(1)
+    # B's recording is shorter: events near its end are kept for A only -> dropped from both
+    raws = [ha.make_participant_raw(rng.standard_normal((3, n)), 100.0) for n in (1000, 420)]
+    dy = ha.Dyad([ha.Participant("A", raws[0]), ha.Participant("B", raws[1])])
+    dy.set_transcript(ha.Transcript(small_words.iloc[:7], speakers=["A", "B"]))
+    e1, e2 = make_dyad_epochs(dy, -0.2, 0.5, kind="word")
+    assert len(e1) == len(e2) > 0
+    assert e1.metadata["word_index"].tolist() == e2.metadata["word_index"].tolist()
+    assert (e1.metadata["participant"] == "A").all() and (e2.metadata["participant"] == "B").all()
+    assert dy.to_hypyp(e1, e2).shape == (2, len(e1), 3, 71)
+    assert dy.exclusions.total("word") > 0
+    u1, u2 = make_dyad_epochs(dy, -0.2, 0.5)
+    assert u1.metadata["utterance_id"].tolist() == u2.metadata["utterance_id"].tolist()
