@@ -666,7 +666,7 @@ def estimate_drift_from_signals(
 
     A global lag (:func:`find_audio_lag`) locates ``sig`` in ``ref``; then the lag is
     re-estimated in windows of ``window`` s (searching ``±local_search`` s around the global
-    lag) and a robust line is fitted through (window centre, ``centre + lag``). Windows whose
+    lag, widened by what ``max_drift_ppm`` allows away from the middle) and a robust line is fitted through (window centre, ``centre + lag``). Windows whose
     peak-to-sidelobe ratio is below ``min_confidence`` (e.g. silence) are rejected and counted.
 
     Parameters
@@ -706,13 +706,14 @@ def estimate_drift_from_signals(
         check_positive("step", step)
         glob = find_audio_lag(
             sig, sfreq, ref, ref_sfreq, max_lag=max_lag, env_sfreq=env_sfreq, lowpass=lowpass,
-            min_confidence=min_confidence, verbose=verbose,
+            min_confidence=min_confidence, min_corr=0.0, verbose=verbose,
         )  # fmt: skip
-        if not glob.reliable:
+        # drift smears the global correlation peak (low corr); its sharpness is what counts
+        if not (np.isfinite(glob.confidence) and glob.confidence >= min_confidence):
             raise ClockError(
                 f"the global lag between the signals is unreliable (peak-to-sidelobe "
-                f"{glob.confidence:.1f} < {min_confidence}); check that ref recorded the same "
-                "sound, or pass max_lag to narrow the search"
+                f"{glob.confidence:.1f} < min_confidence={min_confidence}); check that ref "
+                "recorded the same sound, or pass max_lag to narrow the search"
             )
         fs = glob.env_sfreq
         es, _ = envelope(sig, sfreq, fs, lowpass=lowpass)
@@ -721,11 +722,13 @@ def estimate_drift_from_signals(
         nstep = max(1, int(round(step * fs)))
         starts = np.arange(0, max(len(es) - nwin, 0) + 1, nstep)
         xs, ys, n_bad = [], [], 0
+        mid = len(es) / 2
         for s0 in starts:
             xw = es[s0 : s0 + nwin]
-            # reference slice covering the predicted position ± local_search
-            r0 = int(np.floor(s0 + (glob.lag_s - local_search) * fs))
-            r1 = int(np.ceil(s0 + nwin + (glob.lag_s + local_search) * fs))
+            # the global lag holds near the middle; drift moves the lag away from it
+            hw = local_search + max_drift_ppm * 1e-6 * abs(s0 + nwin / 2 - mid) / fs
+            r0 = int(np.floor(s0 + (glob.lag_s - hw) * fs))
+            r1 = int(np.ceil(s0 + nwin + (glob.lag_s + hw) * fs))
             r0c, r1c = max(r0, 0), min(r1, len(er))
             if r1c - r0c < nwin // 2:
                 n_bad += 1
@@ -738,8 +741,8 @@ def estimate_drift_from_signals(
                 # lag of yw relative to xw, in the slices' own index frames
                 base = (r0c - s0) / fs
                 lag, corr, psr, _ = _xcorr_lag(
-                    xw, yw, fs, lag_min=glob.lag_s - local_search - base,
-                    lag_max=glob.lag_s + local_search - base, min_overlap=0.75 * window,
+                    xw, yw, fs, lag_min=glob.lag_s - hw - base,
+                    lag_max=glob.lag_s + hw - base, min_overlap=0.75 * window,
                     exclude=0.25,
                 )  # fmt: skip
             except ClockError:
