@@ -156,6 +156,7 @@ def read_xdf_raws(
     markers: Sequence[int | str] | str | None = "auto",
     scale: str | float = "auto",
     max_gap: float = 5.0,
+    audio: Mapping[str, int | str | tuple] | None = None,
     verbose=None,
 ):
     """Read participant streams of an XDF file onto one common time grid.
@@ -179,6 +180,11 @@ def read_xdf_raws(
     max_gap : float
         A step between timestamps longer than ``max_gap`` sample periods is a gap: it is
         interpolated across and annotated ``BAD_xdf_gap``.
+    audio : mapping | None
+        ``{participant id: audio stream | (stream, channel index)}``: microphone streams,
+        interpolated onto their own nominal rate from the same ``t0`` (audio sample 0 at
+        t = 0; a later start is padded with zeros, counted in
+        ``report.attrs['audio']``).
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -259,6 +265,13 @@ def read_xdf_raws(
             inside = steps <= max_gap / srate
             if gaps:  # effective rate and steps within the recorded segments
                 eff = inside.sum() / steps[inside].sum() if inside.any() else np.nan
+            anti_alias = None
+            if np.isfinite(srate) and sfreq < 0.99 * srate and len(ts) > 30:
+                # going down in rate: low-pass first, or interpolation aliases
+                import mne
+
+                anti_alias = sfreq / 2.5
+                x = mne.filter.filter_data(x.T.copy(), srate, None, anti_alias, verbose=False).T
             data = _interp(ts, x, grid).T
             st = str(d["type"]).lower()
             ch_type = _TYPE_MAP.get(st, "misc")
@@ -308,6 +321,7 @@ def read_xdf_raws(
                     "grid_sfreq": sfreq,
                     "grid_n_times": n,
                     "method": "linear interpolation onto the common grid",
+                    "anti_alias_lowpass_hz": anti_alias,
                 }
             )
             logger.info(
@@ -318,6 +332,50 @@ def read_xdf_raws(
             )  # fmt: skip
         report = pd.DataFrame(rows)
         report.attrs["t0"] = t0
+        report.attrs["audio"] = {}
+        for pid, key in (audio or {}).items():
+            ch = 0
+            if isinstance(key, tuple):
+                key, ch = key
+            s_a = _find(loaded, key, path)
+            d_a = _describe(s_a)
+            if d_a["nominal_srate"] <= 0 or d_a["channel_format"] == "string":
+                raise ValueError(
+                    f"{path}: audio stream {key!r} (for {pid!r}) needs a regular numeric "
+                    f"stream; it has nominal rate {d_a['nominal_srate']} and format "
+                    f"{d_a['channel_format']!r}"
+                )
+            if not 0 <= int(ch) < d_a["n_channels"]:
+                raise ValueError(
+                    f"{path}: audio channel {ch} of stream {key!r} does not exist (it has "
+                    f"{d_a['n_channels']} channel(s))"
+                )
+            ts_a = np.asarray(s_a["time_stamps"], float)
+            x_a = np.asarray(s_a["time_series"], float)[:, [int(ch)]]
+            sr = d_a["nominal_srate"]
+            n_a = int(np.floor((ts_a[-1] - t0) * sr + 1e-9)) + 1
+            if n_a < 1:
+                raise ValueError(f"{path}: audio stream {key!r} ends before the common start")
+            g = t0 + np.arange(n_a) / sr
+            y = _interp(ts_a, x_a, g)[:, 0]
+            pad = g < ts_a[0]
+            y[pad] = 0.0
+            report.attrs["audio"][pid] = {
+                "stream": d_a["name"],
+                "channel": int(ch),
+                "sfreq": sr,
+                "n_samples": n_a,
+                "padded_start_s": float(pad.sum() / sr),
+                "trimmed_start_s": float(max(t0 - ts_a[0], 0.0)),
+                "samples": y,
+            }
+            if pad.any():
+                logger.warning(
+                    "%s: audio stream %r starts %.3f s after the common start; padded with zeros",
+                    path.name,
+                    d_a["name"],
+                    pad.sum() / sr,
+                )
         # markers -> annotations
         ann_on, ann_desc, excluded = [], [], []
         if markers is not None:
@@ -366,6 +424,7 @@ def read_xdf_dyad(
     markers: Sequence[int | str] | str | None = "auto",
     scale: str | float = "auto",
     max_gap: float = 5.0,
+    audio: Mapping[str, int | str | tuple] | None = None,
     verbose=None,
     **kwargs,
 ) -> Dyad:
@@ -384,7 +443,7 @@ def read_xdf_dyad(
         Role of each participant.
     dyad_id : str
         Identifier of the dyad.
-    sfreq, markers, scale, max_gap, verbose
+    sfreq, markers, scale, max_gap, audio, verbose
         See :func:`read_xdf_raws`.
     **kwargs
         Passed to :func:`hyperalign.io.read_dyad` (``speakers``, ``audio``, ``on_outside``…).
@@ -402,9 +461,17 @@ def read_xdf_dyad(
         raise ValueError(f"streams must map exactly 2 participant ids to streams; got {streams!r}")
     with verbose_context(verbose):
         raws, report = read_xdf_raws(
-            path, streams, sfreq=sfreq, markers=markers, scale=scale, max_gap=max_gap
-        )
+            path, streams, sfreq=sfreq, markers=markers, scale=scale, max_gap=max_gap,
+            audio=audio,
+        )  # fmt: skip
         ids = list(raws)
+        auds = report.attrs.pop("audio")
+        if auds:
+            unknown = [k for k in auds if k not in ids]
+            if unknown:
+                raise ValueError(f"audio names {unknown}, which are not in streams {ids}")
+            kwargs["audio"] = {k: (v.pop("samples"), v["sfreq"]) for k, v in auds.items()}
+            report.attrs["audio"] = auds
         ex = report.attrs["markers_excluded"]
         dyad = read_dyad(
             [raws[i] for i in ids],

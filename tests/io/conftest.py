@@ -57,12 +57,12 @@ def write_xdf(path: str | Path, streams: list[dict]) -> Path:
     out += _chunk(1, b'<?xml version="1.0"?><info><version>1.0</version></info>')
     for s in streams:
         out += _chunk(2, struct.pack("<I", s["id"]) + _header_xml(s))
-    # interleave sample chunks (10 samples each) and clock offsets, like LabRecorder
+    # sample chunks (100 samples each) then clock offsets, as LabRecorder writes them
     for s in streams:
         ts = np.asarray(s["time_stamps"], float)
-        for start in range(0, len(ts), 10):
+        for start in range(0, len(ts), 100):
             body = bytearray(struct.pack("<I", s["id"]))
-            stop = min(start + 10, len(ts))
+            stop = min(start + 100, len(ts))
             body += _varlen(stop - start)
             for k in range(start, stop):
                 body += b"\x08" + struct.pack("<d", ts[k])

@@ -10,6 +10,7 @@ import pytest
 from hyperalign.io import list_xdf_streams, read_xdf_dyad, read_xdf_raws
 
 SRATE = 100.0
+MIC_RATE = 500.0
 FREQ = 1.3  # Hz, a slow sine of *recorder* time: identical in both streams once aligned
 
 
@@ -50,11 +51,26 @@ def xdf_file(tmp_path, xdf_writer):
         "samples": [f"ev{k}" for k in range(len(ev_rec))],
         "clock_offsets": [(t - 300.0, 300.0) for t in np.arange(0.0, 210.0, 1.0)],
     }  # fmt: skip
-    return xdf_writer(tmp_path / "dyad.xdf", [s1, s2, marks])
+    mics = []
+    for sid, name, start, clk in ((4, "mic-A", 11.0, _p1_clock), (5, "mic-B", 14.0, _p2_clock)):
+        t_rec = start + np.arange(int(20 * MIC_RATE)) / MIC_RATE
+        mics.append({
+            "id": sid, "name": name, "type": "Audio", "srate": MIC_RATE, "format": "float32",
+            "labels": ["mic"], "unit": "", "samples": np.sin(2 * np.pi * 7 * t_rec)[:, None],
+            "time_stamps": np.array([clk(t)[0] for t in t_rec]) + rng.normal(0, 2e-4, len(t_rec)),
+            "clock_offsets": [clk(t) for t in np.arange(start - 2, start + 22)],
+        })  # fmt: skip
+    return xdf_writer(tmp_path / "dyad.xdf", [s1, s2, marks, *mics])
 
 
 def test_xdf_dyad_aligned_across_clock_offsets_and_reset(xdf_file):
-    assert list_xdf_streams(xdf_file)["name"].tolist() == ["amp-A", "amp-B", "events"]
+    assert list_xdf_streams(xdf_file)["name"].tolist() == [
+        "amp-A",
+        "amp-B",
+        "events",
+        "mic-A",
+        "mic-B",
+    ]
     d = read_xdf_dyad(xdf_file, {"A": "amp-A", "B": 2}, roles=["x", "y"], dyad_id="x1")
     rep = d.meta["xdf"]
     t0 = d.meta["xdf_t0"]
@@ -73,6 +89,32 @@ def test_xdf_dyad_aligned_across_clock_offsets_and_reset(xdf_file):
     assert list(ann.description) == ["ev1", "ev2", "ev3"]
     np.testing.assert_allclose(ann.onset, np.array([20.0, 45.0, 60.0]) - t0, atol=2e-3)
     assert d.exclusions.total("marker") == 2  # 5 s and 200 s: counted, not silently dropped
+
+
+def test_xdf_audio_streams_and_downsampling(xdf_file):
+    d = read_xdf_dyad(xdf_file, {"A": "amp-A", "B": "amp-B"}, audio={"A": "mic-A", "B": 5})
+    t0 = d.meta["xdf_t0"]
+    aud = d.meta["xdf"].attrs["audio"]
+    assert d["A"].audio_sfreq == MIC_RATE
+    k = np.arange(len(d["A"].audio))
+    np.testing.assert_allclose(d["A"].audio, np.sin(2 * np.pi * 7 * (t0 + k / MIC_RATE)),
+                               atol=5e-3)  # fmt: skip
+    assert aud["A"]["trimmed_start_s"] == pytest.approx(1.5, abs=0.01)
+    assert aud["B"]["padded_start_s"] == pytest.approx(1.5, abs=0.01)
+    n_pad = int(round(1.5 * MIC_RATE))
+    assert np.all(d["B"].audio[: n_pad - 2] == 0)
+    kb = np.arange(n_pad + 2, len(d["B"].audio))
+    np.testing.assert_allclose(d["B"].audio[kb], np.sin(2 * np.pi * 7 * (t0 + kb / MIC_RATE)),
+                               atol=5e-3)  # fmt: skip
+    # a lower common rate: low-passed before interpolation, the slow sine intact
+    raws, rep = read_xdf_raws(xdf_file, {"A": "amp-A", "B": "amp-B"}, sfreq=25.0)
+    assert (rep["anti_alias_lowpass_hz"] == 10.0).all()
+    a = raws["A"].get_data()[0]
+    t = rep.attrs["t0"] + raws["A"].times
+    mid = slice(50, -50)  # away from the filter's edges
+    np.testing.assert_allclose(a[mid], 1e-6 * np.sin(2 * np.pi * FREQ * t[mid]), atol=2e-8)
+    with pytest.raises(ValueError, match="audio channel 3 of stream 'mic-A' does not exist"):
+        read_xdf_raws(xdf_file, {"A": "amp-A"}, audio={"A": ("mic-A", 3)})
 
 
 def test_xdf_errors(xdf_file, tmp_path):
