@@ -267,16 +267,11 @@ def _check_transcript(
     return probs
 
 
-def _neural_info(path: Path) -> tuple[float, float]:
-    import mne
-
+def _neural_info(path: Path) -> tuple[float, float, list[str]]:
     from .neural import read_raw
 
-    if path.is_dir():
-        raw = mne.io.read_raw_nirx(path, preload=False, verbose=False)
-    else:
-        raw = read_raw(path, preload=False)
-    return float(raw.info["sfreq"]), raw.n_times / float(raw.info["sfreq"])
+    raw = read_raw(path, preload=False)
+    return float(raw.info["sfreq"]), raw.n_times / float(raw.info["sfreq"]), raw.ch_names
 
 
 def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
@@ -353,11 +348,19 @@ def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
                                          f"{key} file not found: {rel}"))  # fmt: skip
                     continue
                 try:
-                    sfreq, dur = _neural_info(f)
+                    sfreq, dur, names = _neural_info(f)
                 except Exception as err:
                     probs.append(Problem(rel, None, None, "a recording MNE reads",
                                          "unreadable", f"{err}"))  # fmt: skip
                     continue
+                if k is None:  # one hyperscanning file: both suffixes must be there
+                    for suf in ("_S1", "_S2"):
+                        if not any(c.endswith(suf) for c in names):
+                            probs.append(Problem(
+                                rel, None, "channel names", f"some ending in {suf!r}",
+                                f"{names[:4]}…" if len(names) > 4 else str(names),
+                                f"no channel of the hyperscanning recording ends in {suf!r}; "
+                                "rename the channels or give neural_1/neural_2"))  # fmt: skip
                 pid = ids[k] if k is not None else f"both ({rel})"
                 durations[pid], rates[pid] = dur, sfreq
             if len(set(rates.values())) > 1:

@@ -204,13 +204,20 @@ def test_plain_folder_dataset(tmp_path):
         "e2\tA\tB\tp1.edf\tp2_100.edf\tt.TextGrid\n"
         "e3\tA\tB\tp1.edf\tgone.edf\tt.tsv\n"
     )
+    d["A"].raw.save(tmp_path / "single_raw.fif", verbose=False)
+    with open(tmp_path / "dyads.tsv", "a") as fh:
+        fh.write("h2\tA\tB\tn/a\tn/a\tt.TextGrid\n")  # its neural file is added below
+    man = read_manifest(tmp_path)
+    man["neural"] = [None, None, "single_raw.fif"]
+    man.fillna("n/a").to_csv(tmp_path / "dyads.tsv", sep="\t", index=False)
     probs = validate_dataset(tmp_path)
     msgs = [str(p) for p in probs]
     assert any("sampling rates differ" in m and "100 Hz" in m for m in msgs), msgs
+    assert any("no channel of the hyperscanning recording ends in '_S1'" in m for m in msgs)
     assert any("neural_2 file not found: gone.edf" in m for m in msgs)
     assert any("transcript file not found: t.tsv" in m for m in msgs)
     _, report = read_bids_dyads(tmp_path)
-    assert report["dyad_id"].tolist() == ["e2", "e3"]
+    assert report["dyad_id"].tolist() == ["e2", "e3", "h2"]
     assert "sampling rates differ" in report["error"].iloc[0]
     assert report["file"].iloc[1] == "gone.edf"
     with pytest.raises(ValueError, match="sampling rates differ"):
