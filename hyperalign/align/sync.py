@@ -666,8 +666,9 @@ def estimate_drift_from_signals(
 
     A global lag (:func:`find_audio_lag`) locates ``sig`` in ``ref``; then the lag is
     re-estimated in windows of ``window`` s (searching ``±local_search`` s around the global
-    lag, widened by what ``max_drift_ppm`` allows away from the middle) and a robust line is fitted through (window centre, ``centre + lag``). Windows whose
-    peak-to-sidelobe ratio is below ``min_confidence`` (e.g. silence) are rejected and counted.
+    lag, widened by what ``max_drift_ppm`` allows away from the middle) and a robust line is
+    fitted through (window centre, ``centre + lag``). Windows whose peak-to-sidelobe ratio is
+    below ``min_confidence`` (e.g. silence) are rejected and counted.
 
     Parameters
     ----------

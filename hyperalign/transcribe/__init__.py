@@ -17,13 +17,14 @@ from .asr import (
     transcribe_main,
     write_transcript_json,
 )
-from .forced import force_align, refine_onsets_by_energy
+from .forced import force_align, force_align_dyad, refine_onsets_by_energy
 from .metrics import normalize_word, onset_errors, word_error_rate
 
 __all__ = [
     "TranscriptionReport",
     "detect_crosstalk",
     "force_align",
+    "force_align_dyad",
     "normalize_word",
     "onset_errors",
     "refine_onsets_by_energy",

@@ -280,3 +280,59 @@ def force_align(
             df = df.drop(columns=["utterance_id"])
         return Transcript(df, segmentation=seg, on_overlap="clip",
                           pause_threshold=pause_threshold, source="force_align")  # fmt: skip
+
+
+def force_align_dyad(
+    dyad,
+    *,
+    model="tiny.en",
+    language: str = "en",
+    pad: float = 0.3,
+    refine: str | None = "energy",
+    device: str = "cpu",
+    compute_type: str = "int8",
+    verbose=None,
+) -> Transcript:
+    """Re-time a dyad's transcript by forced alignment on each speaker's own microphone.
+
+    Each participant's utterances (from ``dyad.transcript``, whose times may be rough, e.g.
+    interpolated from an utterance table) are aligned with :func:`force_align` on that
+    participant's ``audio``. The words and the utterance grouping are kept.
+
+    Parameters
+    ----------
+    dyad : Dyad
+        With a transcript and microphone audio for both participants.
+    model, language, pad, refine, device, compute_type, verbose
+        As in :func:`force_align`.
+
+    Returns
+    -------
+    Transcript
+        The re-timed transcript (attach it with ``dyad.set_transcript``).
+    """
+    with verbose_context(verbose):
+        tr = dyad.transcript
+        if tr is None:
+            raise ValueError(f"dyad {dyad.dyad_id!r} has no transcript to align")
+        parts = []
+        for p in dyad.participants:
+            if not (tr.words["speaker"] == p.id).any():
+                continue
+            if p.audio is None:
+                raise ValueError(
+                    f"participant {p.id!r} has words but no microphone audio; attach it "
+                    "(Participant(audio=..., audio_sfreq=...))"
+                )
+            one = force_align(
+                p.audio, p.audio_sfreq, tr, model=model, speaker=p.id, language=language,
+                pad=pad, refine=refine, device=device, compute_type=compute_type,
+            )  # fmt: skip
+            w = one.words
+            w["utterance_id"] = [f"{p.id}:{u}" for u in w["utterance_id"]]  # unique per speaker
+            parts.append(w)
+        words = pd.concat(parts, ignore_index=True)
+        return Transcript(
+            words, speakers=tr.speakers, pause_threshold=tr.pause_threshold,
+            segmentation="given", on_overlap="clip", source="force_align",
+        )  # fmt: skip

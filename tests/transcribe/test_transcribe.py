@@ -114,8 +114,9 @@ def dyad_asr(two_mics, whisper):
     mic_a, mic_b, truth = two_mics
     n = len(mic_a)
     raws = [ha.make_participant_raw(np.zeros((1, int(n / SFREQ * 100))), 100.0) for _ in "AB"]
-    dy = ha.Dyad([ha.Participant("A", raws[0], audio=mic_a, audio_sfreq=SFREQ),
-                  ha.Participant("B", raws[1], audio=mic_b, audio_sfreq=SFREQ)])  # fmt: skip
+    parts = [ha.Participant("A", raws[0], audio=mic_a, audio_sfreq=SFREQ),
+             ha.Participant("B", raws[1], audio=mic_b, audio_sfreq=SFREQ)]  # fmt: skip
+    dy = ha.Dyad(parts)
     tr, rep = transcribe_dyad(dy, model=whisper, return_report=True)
     return dy, tr, rep
 
@@ -174,3 +175,27 @@ def test_transcribe_bad_input(whisper):
     except ImportError:
         with pytest.raises(ImportError, match="whisperx"):
             transcribe_dyad(x, audio_sfreq=SFREQ, backend="whisperx")
+
+
+def test_force_align_dyad_retimes_rough_transcript(two_mics, whisper):
+    """A transcript with interpolated (rough) word times is re-timed on each microphone."""
+    from hyperalign.transcribe import force_align_dyad
+
+    mic_a, mic_b, truth = two_mics
+    utt = (
+        truth.groupby(["speaker", "phrase"])
+        .agg(onset=("onset", "min"), offset=("offset", "max"), text=("word", " ".join))
+        .reset_index()
+    )
+    rough = ha.Transcript.from_data_frame(utt, kind="utterances", speakers=["A", "B"])
+    n = int(len(mic_a) / SFREQ * 100)
+    raws = [ha.make_participant_raw(np.zeros((1, n)), 100.0) for _ in "AB"]
+    parts = [ha.Participant("A", raws[0], audio=mic_a, audio_sfreq=SFREQ),
+             ha.Participant("B", raws[1], audio=mic_b, audio_sfreq=SFREQ)]  # fmt: skip
+    dy = ha.Dyad(parts, rough)
+    fa = force_align_dyad(dy, model=whisper)
+    assert fa.n_words == len(truth) and fa.n_utterances == rough.n_utterances
+    truth_sorted = truth.sort_values("onset").reset_index(drop=True)
+    e_rough = onset_errors(truth_sorted, rough.words)["error"].abs().median()
+    e_fa = onset_errors(truth_sorted, fa.words)["error"].abs().median()
+    assert e_fa <= 0.05 and e_fa < e_rough
