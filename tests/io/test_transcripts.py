@@ -316,3 +316,25 @@ def test_utterance_interpolation_and_speaker_list(tmp_path):
     assert w["onset"].tolist() == [0.0, 0.5, 2.0] and w["offset"].tolist() == [0.5, 1.0, 3.0]
     with pytest.raises(ha.TranscriptError, match=r"row 1 \(speaker\): unknown speaker 'B'"):
         read_transcript(p, speakers=["A"])
+
+
+@pytest.mark.parametrize("text_format", ["long", "short"])
+def test_textgrid_cross_check_with_praat(tr, tmp_path, text_format):
+    """Praat itself (through parselmouth) reads our TextGrids, and we read what Praat writes
+    (UTF-16 big-endian with a BOM when the text is not ASCII)."""
+    parselmouth = pytest.importorskip("parselmouth")
+    from parselmouth.praat import call
+
+    path = write_textgrid(tr, tmp_path / "ours.TextGrid", text_format=text_format)
+    tg = parselmouth.read(str(path))
+    assert call(tg, "Get number of tiers") == 2
+    w = tr.words[tr.words["speaker"] == "A"]
+    labels = [call(tg, "Get label of interval", 1, i)
+              for i in range(1, call(tg, "Get number of intervals", 1) + 1)]  # fmt: skip
+    assert [lab for lab in labels if lab] == w["word"].tolist()
+    for cmd, name in (("Save as text file", "praat_long"), ("Save as short text file", "ps")):
+        out = tmp_path / f"{name}.TextGrid"
+        call(tg, cmd, str(out))
+        assert out.read_bytes()[:2] == b"\xfe\xff"  # Praat chose UTF-16 for 'größe'
+        back = read_textgrid(out)
+        pd.testing.assert_frame_equal(back.words[WORD_COLS], tr.words[WORD_COLS])
