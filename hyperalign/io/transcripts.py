@@ -499,6 +499,7 @@ def read_textgrid(
     duration: float | None = None,
     pause_threshold: float = 0.5,
     on_overlap: str = "raise",
+    silence_labels: Sequence[str] = ("sil", "sp", "<sil>", "<eps>"),
     verbose=None,
 ) -> Transcript:
     """Read a Praat TextGrid (long or short text format, UTF-8 or UTF-16).
@@ -519,11 +520,14 @@ def read_textgrid(
         ``'utterances'`` when some interval holds more than one token.
     speakers, duration, pause_threshold, on_overlap, verbose
         See :func:`read_transcript`.
+    silence_labels : sequence of str
+        Interval labels that mark silence, like an empty interval (case-insensitive;
+        aligners write ``sil``/``sp``/``<eps>``). Counted in the log, not read as words.
 
     Returns
     -------
     Transcript
-        Empty intervals (silences) are not words and are skipped.
+        Empty and silence intervals are not words and are skipped.
     """
     check_option("kind", kind, ("auto", "words", "utterances"))
     path = Path(path)
@@ -562,11 +566,18 @@ def read_textgrid(
                 f"{path}: no interval tier to read as a speaker (tiers: {names}); pass tiers="
             )
         rows = []
+        silent = {str(x).strip().lower() for x in silence_labels} | {""}
+        n_sil = 0
         for t, spk in chosen:
             for a, b, lab in t["items"]:
                 lab = lab.strip()
-                if lab:
-                    rows.append({"onset": a, "offset": b, "speaker": spk, "text": lab})
+                if lab.lower() in silent:
+                    n_sil += bool(lab)
+                    continue
+                rows.append({"onset": a, "offset": b, "speaker": spk, "text": lab})
+        if n_sil:
+            logger.info("%s: %d interval(s) labelled as silence %s are not words",
+                        path.name, n_sil, sorted(silent - {""}))  # fmt: skip
         df = pd.DataFrame(rows, columns=["onset", "offset", "speaker", "text"])
         if kind == "auto":
             kind = "utterances" if df["text"].str.contains(r"\s").any() else "words"

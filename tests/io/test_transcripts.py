@@ -175,7 +175,7 @@ item []:
         intervals [3]:
             xmin = 1.0
             xmax = 3.5
-            text = ""
+            text = "sil"
     item [2]:
         class = "IntervalTier"
         name = "anna - phones"
