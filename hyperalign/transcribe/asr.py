@@ -185,6 +185,11 @@ def _inputs(dyad_or_audio, audio_sfreq, speakers) -> tuple[dict, float | None, o
 
     if isinstance(dyad_or_audio, Dyad):
         d = dyad_or_audio
+        if speakers is not None:
+            raise ValueError(
+                "speakers= is not used with a Dyad (participant ids label the microphones); "
+                "rename participants instead"
+            )
         missing = [p.id for p in d.participants if p.audio is None]
         if missing:
             raise ValueError(
