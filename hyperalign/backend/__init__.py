@@ -6,9 +6,12 @@ this package stays light.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from ..utils import logger
 
-__all__ = ["get_device"]
+__all__ = ["get_device", "torch_threads"]
 
 _ALLOWED = ("cpu", "cuda", "mps")
 
@@ -65,3 +68,25 @@ def get_device(device: str | None = None) -> str:
     if kind == "mps" and not _mps_available(torch):
         raise RuntimeError(f"device={device!r} was requested but MPS is not available")
     return device
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads: int | None) -> Iterator[None]:
+    """Run a block with ``torch.set_num_threads(n_threads)``, restoring the old value after.
+
+    ``None`` leaves torch's setting alone. On a machine shared by several processes, one
+    thread per process is often several times faster than oversubscribed cores.
+    """
+    if n_threads is None:
+        yield
+        return
+    if int(n_threads) < 1:
+        raise ValueError(f"n_threads must be None or an int >= 1; got {n_threads!r}")
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)

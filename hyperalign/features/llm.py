@@ -464,6 +464,7 @@ def compute_layer_embeddings(
     device: str | None = None,
     causal: bool | None = None,
     cache=None,
+    n_threads: int | None = None,
     verbose=None,
 ) -> LayerEmbeddings:
     """Contextual embeddings of every word from every layer of a language model.
@@ -495,6 +496,8 @@ def compute_layer_embeddings(
         Force causal (surprisal) or masked handling; ``None`` reads the config.
     cache : None | False | path | FeatureCache
         Disk cache of the result (keyed by model, words, speakers, every parameter).
+    n_threads : int | None
+        CPU threads for torch during this call (``None``: torch's setting).
     verbose : bool | str | int | None
         Log level; INFO shows a progress bar.
 
@@ -568,20 +571,23 @@ def compute_layer_embeddings(
                     spec["name"],
                     params,
                 )
-        data, surprisal, entropy, n_tokens, n_trunc = _run_model(
-            tok,
-            mdl,
-            info,
-            words,
-            speakers,
-            layer_idx,
-            context_words,
-            stride,
-            pool,
-            speaker_tags,
-            tag_format,
-            batch_size,
-        )
+        from ..backend import torch_threads
+
+        with torch_threads(n_threads):
+            data, surprisal, entropy, n_tokens, n_trunc = _run_model(
+                tok,
+                mdl,
+                info,
+                words,
+                speakers,
+                layer_idx,
+                context_words,
+                stride,
+                pool,
+                speaker_tags,
+                tag_format,
+                batch_size,
+            )
         wt["n_tokens"] = n_tokens
         n_missing = int((n_tokens == 0).sum())
         if n_missing:

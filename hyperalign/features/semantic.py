@@ -132,6 +132,7 @@ def embed_utterances(
     cache=None,
     normalize: bool = True,
     *,
+    n_threads: int | None = None,
     verbose=None,
 ) -> np.ndarray:
     """Embed utterances (sentences) with a sentence-transformers model.
@@ -151,6 +152,8 @@ def embed_utterances(
         Disk cache (see :mod:`hyperalign.features.cache`); ``False`` turns it off.
     normalize : bool
         Scale each embedding to unit length (cosine similarity is then a dot product).
+    n_threads : int | None
+        CPU threads for torch during this call (``None``: torch's setting).
     verbose : bool | str | int | None
         Log level for this call; INFO shows a progress bar.
 
@@ -191,13 +194,16 @@ def embed_utterances(
             return np.zeros((0, 0), np.float32)
         st = load_sentence_model(model, device=device)
         show = logger.getEffectiveLevel() <= 20
-        emb = st.encode(
-            texts,
-            batch_size=int(batch_size),
-            show_progress_bar=show,
-            convert_to_numpy=True,
-            normalize_embeddings=bool(normalize),
-        ).astype(np.float32, copy=False)
+        from ..backend import torch_threads
+
+        with torch_threads(n_threads):
+            emb = st.encode(
+                texts,
+                batch_size=int(batch_size),
+                show_progress_bar=show,
+                convert_to_numpy=True,
+                normalize_embeddings=bool(normalize),
+            ).astype(np.float32, copy=False)
         logger.info("embed_utterances: embedded %d utterance(s) with %s", len(texts), spec["name"])
         if store is not None:
             store.save(

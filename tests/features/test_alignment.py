@@ -32,6 +32,15 @@ ON_TOPIC = [
 ]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    """One torch thread: several times faster on the shared, oversubscribed test machine."""
+    from hyperalign.backend import torch_threads
+
+    with torch_threads(1):
+        yield
+
+
 def _dialogue(replies, speakers=("A", "B")):
     rows, t = [], 0.0
     for p, r in zip(PROMPTS, replies, strict=True):

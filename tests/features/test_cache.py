@@ -9,6 +9,15 @@ import pytest
 from hyperalign.features.cache import FeatureCache, cache_key, get_cache, get_cache_dir
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    """One torch thread: several times faster on the shared, oversubscribed test machine."""
+    from hyperalign.backend import torch_threads
+
+    with torch_threads(1):
+        yield
+
+
 def test_key_is_canonical():
     a = cache_key(model="m", texts=["x", "y"], params={"b": 1, "a": 2})
     b = cache_key(params={"a": 2, "b": 1}, texts=["x", "y"], model="m")

@@ -26,6 +26,15 @@ SPK = ["A"] * 9 + ["B"] * 4
 MINILM = "all-MiniLM-L6-v2"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    """One torch thread: several times faster on the shared, oversubscribed test machine."""
+    from hyperalign.backend import torch_threads
+
+    with torch_threads(1):
+        yield
+
+
 @pytest.fixture(scope="module")
 def transcript():
     n = len(WORDS)
@@ -216,3 +225,19 @@ def test_smollm_sliding_windows_and_speaker_tags(smol):
     assert np.max(np.abs(tagged.data[i, 0] - ref[0][30])) / scale < 1e-5
     # tags are not words (word 0 starts the untagged text, so BPE splits it without a space)
     assert tagged.words["n_tokens"].tolist()[1:] == le.words["n_tokens"].tolist()[1:]
+
+
+def test_get_device():
+    from hyperalign.backend import get_device, torch_threads
+
+    assert get_device() == ("cuda" if torch.cuda.is_available() else get_device("auto"))
+    assert get_device("cpu") == "cpu"
+    with pytest.raises(ValueError, match="device must be None, 'auto' or one of"):
+        get_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="torch sees no CUDA GPU"):
+            get_device("cuda")
+    n = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == n

