@@ -372,6 +372,8 @@ def _prepare(
         ),
         "epochs_kind": epochs,
         "min_duration": float(min_duration),
+        "n_short": n_short,
+        "n_shorter_than_lag": n_lag_short,
         "units": "unitless",
     }
     return prep

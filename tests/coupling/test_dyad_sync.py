@@ -35,6 +35,7 @@ def test_epochs_metadata_and_short_flag(dyad, caplog):
     assert 0 < n_short < len(md)
     np.testing.assert_array_equal(md["short"], md["duration"] < 3.5)
     assert f"{n_short} of {len(md)} epoch(s) are shorter than min_duration=3.5" in caplog.text
+    assert con.attrs["n_short"] == n_short
     assert con.attrs["orientation"] == "speaker_first"
     assert con.xarray["n_cycles"].dims == ("epochs", "freqs")
     assert con.node_in == con.node_out == [f"ch{i}" for i in range(6)]
@@ -189,3 +190,11 @@ def test_other_bad_arguments(dyad):
         compute_dyad_sync(nod, bands=THETA)
     with pytest.raises(TypeError, match="dyad must be a Dyad"):
         compute_dyad_sync("dyad", bands=THETA)
+
+
+def test_torch_backend_matches_numpy(dyad):
+    pytest.importorskip("torch")
+    kw = dict(metrics=("plv", "ccorr"), bands=THETA, lags=(0.0, 0.2))
+    a = compute_dyad_sync(dyad, **kw)
+    b = compute_dyad_sync(dyad, backend="torch", **kw)
+    np.testing.assert_allclose(b.xarray.values, a.xarray.values, rtol=1e-9, atol=1e-12)
