@@ -139,37 +139,68 @@ def test_pseudo_dyads_show_no_coupling_beyond_null():
     assert np.nanmean(obs[..., :3, :3]) > np.nanmean(pv[..., :3, :3]) + 0.1
 
 
-@pytest.mark.skipif(
-    not hasattr(ha, "simulate_conversation")
-    and not __import__("importlib").util.find_spec("hyperalign.simulation"),
-    reason="hyperalign.simulation not available",
-)
-def test_simulated_conversation_theta_coupling():
-    """On simulate_conversation: theta sync in the planted channels beats the others and
-    grows with the true semantic alignment of each utterance."""
+def _simulation():
     sim = pytest.importorskip("hyperalign.simulation")
     if not hasattr(sim, "simulate_conversation"):
-        pytest.skip("simulate_conversation not there yet")
-    dyad, truth = sim.simulate_conversation(duration=120.0, sfreq=128.0, n_channels=8,
-                                            random_state=0)  # fmt: skip
+        pytest.skip("hyperalign.simulation.simulate_conversation is not available")
+    return sim
+
+
+def _planted_effect(truth):
     eff = truth.effects
-    row = eff[eff["effect"].astype(str).str.contains("semantic")].iloc[0]
-    lo, hi = row["band"]
-    chans = list(row["channels"])
-    lag = float(row.get("lag_s", 0.0) or 0.0)
-    con = compute_dyad_sync(dyad, metrics=("plv", "ccorr"), bands={"band": (lo, hi)},
-                            lags=(lag,), min_cycles=0)  # fmt: skip
-    names = con.node_in
-    ci = [i for i, c in enumerate(names) if c in chans]
-    oi = [i for i, c in enumerate(names) if c not in chans]
+    row = eff[eff["effect"] == "semantic_coupling"].iloc[0]
+    return tuple(row["band"]), list(row["channels"]), float(row["lag_s"])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_simulated_conversation_theta_coupling(seed):
+    """On simulate_conversation: sync in the planted band and channels beats the other channels
+    and another band, and grows with the true semantic alignment of each utterance."""
+    sim = _simulation()
+    dyad, truth = sim.simulate_conversation(duration=120.0, sfreq=128.0, n_channels=8,
+                                            random_state=seed)  # fmt: skip
+    band, chans, lag = _planted_effect(truth)
+    con = compute_dyad_sync(dyad, metrics=("plv", "ccorr"),
+                            bands={"planted": band, "beta": (20.0, 30.0)}, lags=(lag,),
+                            min_cycles=0)  # fmt: skip
+    ci = [i for i, c in enumerate(con.node_in) if c in chans]
+    oi = [i for i, c in enumerate(con.node_in) if c not in chans]
     assert ci and oi
-    v = con.xarray.sel(metric="plv").values[:, 0, 0]  # (epochs, in, out)
-    planted_sync = v[:, ci][:, :, ci].mean(axis=(1, 2))
-    other_sync = v[:, oi][:, :, oi].mean(axis=(1, 2))
-    assert np.nanmean(planted_sync) > np.nanmean(other_sync)
     md = con.epochs_metadata
     tu = truth.utterances.set_index("utterance_id")
     sem = tu.loc[md["utterance_id"].to_numpy(), "semantic_alignment"].to_numpy(float)
-    ok = np.isfinite(sem) & np.isfinite(planted_sync)
-    r = np.corrcoef(sem[ok], planted_sync[ok])[0, 1]
-    assert r > 0.1, r
+    for metric in ("plv", "ccorr"):
+        v = con.xarray.sel(metric=metric).values[:, :, 0]  # (epochs, freqs, in, out)
+        planted = v[:, 0][:, ci][:, :, ci].mean(axis=(1, 2))
+        other_ch = v[:, 0][:, oi][:, :, oi].mean(axis=(1, 2))
+        other_band = v[:, 1][:, ci][:, :, ci].mean(axis=(1, 2))
+        assert np.nanmean(planted) > 1.3 * np.nanmean(other_ch), metric
+        assert np.nanmean(planted) > 2.0 * np.nanmean(other_band), metric
+        ok = np.isfinite(sem) & np.isfinite(planted)
+        r = np.corrcoef(sem[ok], planted[ok])[0, 1]
+        assert r > 0.25, (metric, r)
+
+
+def test_simulated_pseudo_dyads_no_coupling_beyond_null():
+    """Real simulated dyads exceed their circular-shift null in the planted band and channels;
+    pseudo-dyads (strangers paired across conversations) do not."""
+    sim = _simulation()
+    dyads, truths = [], []
+    for seed in range(3):
+        d, t = sim.simulate_conversation(duration=90.0, sfreq=128.0, n_channels=8,
+                                         random_state=seed, dyad_id=f"sim-{seed}")  # fmt: skip
+        dyads.append(d)
+        truths.append(t)
+    band, chans, lag = _planted_effect(truths[0])
+    kw = dict(metrics=("plv",), bands={"planted": band}, lags=(0.15,), min_cycles=0)
+    pseudo = make_pseudo_dyads(dyads, n=2, random_state=0)
+    z_real, z_fake = [], []
+    for d, out in ((dyads[0], z_real), (dyads[1], z_real), (pseudo[0], z_fake),
+                   (pseudo[1], z_fake)):  # fmt: skip
+        con = compute_dyad_sync(d, **kw)
+        null = compute_surrogate_sync(d, "circular_shift", 19, random_state=1, **kw)
+        z = surrogate_zscore(con, null, level="dyad")["z"].values[0, 0, 0, 0]
+        ci = [i for i, c in enumerate(con.node_in) if c in chans]
+        out.append(z[np.ix_(ci, ci)].mean())
+    assert min(z_real) > 2.0, z_real
+    assert max(np.abs(z_fake)) < 2.0, z_fake
