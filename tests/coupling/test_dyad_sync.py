@@ -198,3 +198,17 @@ def test_torch_backend_matches_numpy(dyad):
     a = compute_dyad_sync(dyad, **kw)
     b = compute_dyad_sync(dyad, backend="torch", **kw)
     np.testing.assert_allclose(b.xarray.values, a.xarray.values, rtol=1e-9, atol=1e-12)
+
+
+def test_picks_float32_and_round_trip(dyad, tmp_path):
+    from hyperalign.coupling.results import read_coupling
+
+    con = compute_dyad_sync(dyad, metrics=("plv",), bands=THETA, picks=["ch0", "ch4"])
+    assert con.node_in == ["ch0", "ch4"]
+    full = compute_dyad_sync(dyad, metrics=("plv",), bands=THETA)
+    np.testing.assert_allclose(con.xarray.values, full.xarray.values[..., [0, 4], :][..., [0, 4]])
+    f32 = compute_dyad_sync(dyad, metrics=("plv",), bands=THETA, dtype="float32")
+    np.testing.assert_allclose(f32.xarray.values, full.xarray.values, atol=1e-4)
+    back = read_coupling(full.save(tmp_path / "sync.nc"))
+    np.testing.assert_array_equal(back.xarray.values, full.xarray.values)
+    assert list(back.epochs_metadata["speaker"]) == list(full.epochs_metadata["speaker"])

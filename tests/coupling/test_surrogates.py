@@ -228,3 +228,16 @@ def test_surrogate_zscore_matches_manual(dyads):
         surrogate_zscore(other, null)
     with pytest.raises(ValueError, match="compute_surrogate_sync"):
         surrogate_zscore(obs, obs)
+
+
+def test_null_round_trips_through_netcdf(dyads, tmp_path):
+    from hyperalign.coupling.results import read_coupling
+
+    obs = compute_dyad_sync(dyads[0], **KW)
+    null = compute_surrogate_sync(dyads[0], "phase_randomization", 3, random_state=0, **KW)
+    back = read_coupling(null.save(tmp_path / "null.nc"))
+    np.testing.assert_array_equal(null_values(back), null_values(null))
+    a = surrogate_zscore(obs, back)
+    b = surrogate_zscore(obs, null)
+    np.testing.assert_array_equal(a["z"].values, b["z"].values)
+    assert back.attrs["surrogate_method"] == "phase_randomization"
