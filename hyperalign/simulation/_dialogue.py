@@ -191,6 +191,18 @@ def make_dialogue(rng: np.random.Generator, duration: float, p: dict) -> dict:
             f"duration={duration!r} s is too short for one conversational turn; use >= 10 s"
         )
     n_keep = int(np.nonzero(keep_t)[0].max()) + 1  # turns are in time order
+    # final exact scaling on the kept turns; drop the last turn when stretching would
+    # push it past the end of the recording
+    while True:
+        sel = turns.iloc[:n_keep]
+        nw = sel["n_words"].sum() + int((bc["parent"] < n_keep).sum())
+        span = sel["offset"].iloc[-1] - sel["onset"].iloc[0]
+        f = (60.0 * nw / span) / target
+        if f <= 1 or sel["offset"].iloc[-1] * f <= duration - 0.1 or n_keep == 1:
+            for df in (turns, bc, words):
+                df[["onset", "offset"]] *= f
+            break
+        n_keep -= 1
     turns = turns.iloc[:n_keep].copy()
     words = words[words["sim_utt"] < n_keep].reset_index(drop=True)
     bc = bc[bc["parent"] < n_keep].reset_index(drop=True)

@@ -18,7 +18,7 @@ from ._dialogue import _zscore, make_dialogue
 #: default effect sizes, in units of the background's per-channel standard deviation
 DEFAULTS = {
     "coupling_base": 0.5,
-    "semantic_coupling": 0.06,
+    "semantic_coupling": 0.08,
     "acoustic_coupling": 0.1,
     "acoustic_entrainment": 0.4,
     "word_response": 0.6,
@@ -50,8 +50,8 @@ class GroundTruth:
         ``sem_z``, ``acsim_z`` and ``coupling_amplitude``
         (``max(0, base + semantic_coupling * sem_z + acoustic_coupling * acsim_z)``).
     words : pandas.DataFrame
-        The word table with ``utterance_id``, ``n_syllables`` and the planted word-response
-        latency per participant.
+        The transcript's word table with ``utterance_id`` and ``n_syllables`` (the word
+        response latencies are in ``effects``; word vectors come from :func:`word_vector`).
     effects : pandas.DataFrame
         One row per planted effect: ``dyad, effect, size, fmin, fmax, band, channels, lag_s,
         role, description``.
@@ -667,7 +667,6 @@ def simulate_conversation(
         effects.attrs["confound_realized"] = realized
 
         words_truth = tw.drop(columns=["key"])
-        words_truth["word_latency_s"] = word_latency[0]
         meta = {
             "simulation": {
                 k: (list(v) if isinstance(v, tuple) else v)
