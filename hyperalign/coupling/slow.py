@@ -299,6 +299,7 @@ def wavelet_coherence(
     sfreq: float,
     freqs: tuple[float, float] | None = None,
     *,
+    periods: tuple[float, float] | None = None,
     dj: float = 1.0 / 12.0,
     w0: float = _W0,
     normalize: bool = True,
@@ -316,8 +317,11 @@ def wavelet_coherence(
         Sampling rate in Hz.
     freqs : (fmin, fmax) | None
         Frequency range in Hz (scales log-spaced by ``dj`` between ``1/(lambda fmax)`` and
-        ``1/(lambda fmin)``); ``None`` uses pycwt's default scales (smallest scale two samples,
-        up to the length of the recording).
+        ``1/(lambda fmin)``); ``None`` uses pycwt's default scales (smallest Fourier period two
+        samples, up to the length of the recording).
+    periods : (pmin, pmax) | None
+        The same range given as Fourier periods in seconds (e.g. ``(10, 100)`` for fNIRS);
+        exclusive with ``freqs``.
     dj : float
         Spacing between scales in octaves (default 1/12).
     w0 : float
@@ -339,8 +343,8 @@ def wavelet_coherence(
     wtc : ndarray, shape (n_freqs, n_times)
         Coherence in [0, 1].
     freqs : ndarray, shape (n_freqs,)
-        Fourier frequencies (Hz) of the scales, decreasing scale order reversed: ascending
-        scale, i.e. descending frequency, as pycwt.
+        Fourier frequencies (Hz) of the scales, in scale order (ascending scale, i.e.
+        descending frequency), as pycwt.
     coi : ndarray, shape (n_times,)
         Cone of influence as a Fourier period (s) at each time: values at periods above it
         (frequencies below ``1 / coi``) are affected by the edges.
@@ -370,6 +374,16 @@ def wavelet_coherence(
             if np.ptp(v) == 0:
                 raise ValueError(f"{name} is constant: coherence is undefined")
         check_positive("dj", dj)
+        if periods is not None:
+            if freqs is not None:
+                raise ValueError("give freqs or periods, not both")
+            p = np.asarray(periods, dtype=float)
+            if p.shape != (2,) or not (0 < p[0] < p[1]):
+                raise ValueError(
+                    f"periods must be a (pmin, pmax) pair in seconds with 0 < pmin < pmax; got "
+                    f"{periods!r}"
+                )
+            freqs = (1.0 / p[1], 1.0 / p[0])
         check_option("scale_smoothing", scale_smoothing, ("grinsted", "pycwt"))
         dt = 1.0 / sfreq
         n = x.size

@@ -101,6 +101,10 @@ def test_wavelet_coherence_freq_range_and_errors():
     wtc, freqs, coi = wavelet_coherence(x, y, sf, freqs=(0.05, 0.5))
     assert freqs.max() == pytest.approx(0.5, rel=1e-6) and freqs.min() >= 0.05 - 1e-9
     assert np.allclose(np.diff(np.log2(1 / freqs)), 1 / 12)
+    w2, f2, _ = wavelet_coherence(x, y, sf, periods=(2.0, 20.0))
+    np.testing.assert_allclose(w2, wtc)
+    with pytest.raises(ValueError, match="not both"):
+        wavelet_coherence(x, y, sf, freqs=(0.05, 0.5), periods=(2.0, 20.0))
     with pytest.raises(ValueError, match="1-D signals"):
         wavelet_coherence(np.stack([x, x]), y, sf)
     with pytest.raises(ValueError, match="same number of samples"):
