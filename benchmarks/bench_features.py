@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_features.py [--n-words 600] [--context-words 32] [--stride 1]
-        [--device cpu|cuda] [--models minilm-sentences minilm-layers smollm2-layers]
+        [--device cpu|cuda] [--threads N] [--models minilm-sentences minilm-layers smollm2-layers]
         [--out results.json]
 
 Text comes from the simulator's shipped corpus (``hyperalign.simulation.corpus``), as a
@@ -92,6 +92,7 @@ def main(argv=None) -> int:
     p.add_argument("--stride", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default=None)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument(
         "--models",
         nargs="+",
@@ -105,6 +106,8 @@ def main(argv=None) -> int:
     from hyperalign.backend import get_device
 
     args.device = get_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     tr = _conversation(args.n_words)
     results = [_bench(m, tr, args) for m in args.models]
     meta = {
