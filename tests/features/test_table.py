@@ -109,3 +109,25 @@ def test_table_with_acoustics_on_simulation(sim):
     assert ok.sum() >= 5
     r = np.corrcoef(m.loc[ok, "sem_align"], m.loc[ok, "semantic_alignment"])[0, 1]
     assert r > 0.9, r
+
+
+def test_features_namespace_is_lazy_and_tolerant():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hyperalign.features as f; "
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules; "
+        "f.FoldPCA; f.compute_predictors; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    import hyperalign.features as feats
+
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        feats.nope  # noqa: B018
+    if _acoustic_available():
+        from hyperalign.features.prosody_alignment import compute_acoustic_similarity
+
+        assert feats.compute_acoustic_similarity is compute_acoustic_similarity
+        assert callable(feats.compute_acoustic_features)
