@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -124,7 +125,11 @@ def word_vector(word: str, dim: int = 16) -> np.ndarray:
     """
     from ..transcript import _normalize_token
 
-    tok = _normalize_token(word)
+    return _token_vector(_normalize_token(word), int(dim)).copy()
+
+
+@functools.lru_cache(maxsize=20000)
+def _token_vector(tok: str, dim: int) -> np.ndarray:
     seed = int.from_bytes(hashlib.md5(tok.encode("utf-8")).digest()[:8], "little")
     return np.random.default_rng(seed).standard_normal(dim) / np.sqrt(dim)
 
@@ -372,12 +377,12 @@ def simulate_conversation(
         turns.loc[turns.index[0], ["sem_z", "acsim_z"]] = np.nan
 
         # ---------------------------------------------------------------- transcript
-        wt = words.assign(key="t" + words["sim_utt"].astype(str))
-        bw = bcs.assign(word=bcs["text"], key="b" + pd.Series(range(len(bcs)), dtype=str))
+        wt = words.assign(sim_key="t" + words["sim_utt"].astype(str))
+        bw = bcs.assign(word=bcs["text"], sim_key="b" + pd.Series(range(len(bcs)), dtype=str))
         allw = pd.concat(
             [
-                wt[["onset", "offset", "word", "speaker", "key", "n_syllables"]],
-                bw[["onset", "offset", "word", "speaker", "key"]].assign(n_syllables=1),
+                wt[["onset", "offset", "word", "speaker", "sim_key", "n_syllables"]],
+                bw[["onset", "offset", "word", "speaker", "sim_key"]].assign(n_syllables=1),
             ],
             ignore_index=True,
         )
@@ -386,9 +391,9 @@ def simulate_conversation(
         allw = allw.sort_values("onset", kind="mergesort").reset_index(drop=True)
         tr = Transcript(allw, speakers=ids, duration=float(duration))
         tw = tr.words
-        pairs = tw.groupby("utterance_id")["key"].agg(lambda s: set(s))
+        pairs = tw.groupby("utterance_id")["sim_key"].agg(lambda s: set(s))
         bad = pairs[pairs.map(len) != 1]
-        key_to_uid = tw.groupby("key")["utterance_id"].agg(lambda s: set(s))
+        key_to_uid = tw.groupby("sim_key")["utterance_id"].agg(lambda s: set(s))
         bad2 = key_to_uid[key_to_uid.map(len) != 1]
         if len(bad) or len(bad2):  # pragma: no cover - guarded by construction
             raise RuntimeError(
@@ -666,7 +671,7 @@ def simulate_conversation(
         )
         effects.attrs["confound_realized"] = realized
 
-        words_truth = tw.drop(columns=["key"])
+        words_truth = tw.copy()
         meta = {
             "simulation": {
                 k: (list(v) if isinstance(v, tuple) else v)

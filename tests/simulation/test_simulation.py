@@ -192,6 +192,19 @@ def test_audio_prosody_recovered(sim_audio):
         assert np.sqrt(np.mean(p.audio[i_sil:].astype(float) ** 2)) < 2e-3
     assert np.max(np.abs(errs_f0)) < 0.03
     assert np.max(np.abs(errs_db)) < 0.5
+    # cross-talk: the partner's turns leak into each microphone at about `bleed` (0.05)
+    p1, p2 = dyad.participants
+    w1 = dyad.transcript.words.query("speaker == @p1.id")
+    quiet = [
+        r
+        for r in ut[(ut["speaker"] == p2.id) & ~ut["backchannel"]].itertuples()
+        if not ((w1["onset"] < r.offset) & (w1["offset"] > r.onset)).any()
+    ]
+    i0, i1 = int(quiet[0].onset * 16000) + 1600, int(quiet[0].offset * 16000) - 1600
+    ratio = np.sqrt(np.mean(p1.audio[i0:i1].astype(float) ** 2)) / np.sqrt(
+        np.mean(p2.audio[i0:i1].astype(float) ** 2)
+    )
+    assert 0.03 < ratio < 0.1
 
 
 def test_audio_syllabic_modulation(sim_audio):
