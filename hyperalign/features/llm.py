@@ -314,13 +314,31 @@ def load_language_model(
             folder = _gguf_cache_folder(spec, cache)
             if folder is not None and (folder / "config.json").is_file():
                 load_from, gguf = str(folder), None
-        kw = {"gguf_file": gguf} if gguf else {}
-        try:
-            config = AutoConfig.from_pretrained(load_from, **kw)
-            tok = AutoTokenizer.from_pretrained(load_from, **kw)
-            is_causal = _is_causal(config, gguf=bool(gguf)) if causal is None else bool(causal)
+
+        def _load(src, gguf_file):
+            kw = {"gguf_file": gguf_file} if gguf_file else {}
+            config = AutoConfig.from_pretrained(src, **kw)
+            tok = AutoTokenizer.from_pretrained(src, **kw)
+            is_causal = _is_causal(config, gguf=bool(gguf_file)) if causal is None else causal
             cls = AutoModelForCausalLM if is_causal else AutoModel
-            mdl = cls.from_pretrained(load_from, **kw)
+            return tok, cls.from_pretrained(src, **kw), bool(is_causal)
+
+        try:
+            try:
+                tok, mdl, is_causal = _load(load_from, gguf)
+            except Exception as err:
+                if folder is None or load_from != str(folder):
+                    raise
+                logger.warning(
+                    "load_language_model: the cached copy %s is broken (%s); rebuilding it "
+                    "from %s",
+                    folder,
+                    err,
+                    spec["gguf_file"],
+                )
+                shutil.rmtree(folder, ignore_errors=True)
+                load_from, gguf = spec["path"], spec["gguf_file"]
+                tok, mdl, is_causal = _load(load_from, gguf)
         except (OSError, ValueError, KeyError) as err:
             raise _unknown_model_error(model, err) from err
         if not getattr(tok, "is_fast", False):

@@ -241,3 +241,24 @@ def test_get_device():
     with torch_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == n
+
+
+@pytest.mark.slow
+def test_gguf_copy_is_cached_and_rebuilt_when_broken(tmp_path, monkeypatch, smol):
+    """First load dequantizes the GGUF (~15 s) and saves a copy; a broken copy is rebuilt."""
+    from hyperalign.features import llm
+
+    monkeypatch.setattr(llm, "_LOADED", {})
+    tok, model, info = load_language_model("SmolLM2-135M", cache=tmp_path)
+    copies = list((tmp_path / "models").iterdir())
+    assert len(copies) == 1 and (copies[0] / "model.safetensors").is_file()
+    ids = torch.tensor([tok("the cat sat on the mat")["input_ids"]])
+    with torch.no_grad():
+        ref = smol[1](ids).logits
+        np.testing.assert_allclose(model(ids).logits.numpy(), ref.numpy(), atol=1e-5)
+    (copies[0] / "model.safetensors").write_bytes(b"broken")
+    monkeypatch.setattr(llm, "_LOADED", {})
+    tok2, model2, _ = load_language_model("SmolLM2-135M", cache=tmp_path)
+    with torch.no_grad():
+        np.testing.assert_allclose(model2(ids).logits.numpy(), ref.numpy(), atol=1e-5)
+    assert (copies[0] / "model.safetensors").stat().st_size > 1000
