@@ -442,3 +442,20 @@ def test_load_demo():
     assert [d.dyad_id for d in dyads] == ["demo-01", "demo-02"]
     np.testing.assert_array_equal(dyads[1][0].raw.get_data(), dyads2[1][0].raw.get_data())
     assert len(truth.utterances) == sum(d.transcript.n_utterances for d in dyads)
+
+
+@pytest.mark.models
+def test_planted_values_recovered_by_feature_pipeline():
+    """The analysis (MiniLM sem_align, audio acoustics) recovers the planted values."""
+    pytest.importorskip("sentence_transformers")
+    features = pytest.importorskip("hyperalign.features")
+    if not hasattr(features, "compute_predictors"):
+        pytest.skip("hyperalign.features.compute_predictors is not available")
+    dyad, truth = simulate_conversation(60.0, 64.0, 2, random_state=5)
+    pred = features.compute_predictors(dyad, cache=False)
+    m = pred.merge(truth.utterances, on="utterance_id", suffixes=("", "_true"))
+    m = m[m["kind"] == "turn"].dropna(subset=["semantic_alignment"])
+    np.testing.assert_allclose(m["sem_align"], m["semantic_alignment"], atol=1e-4)
+    assert m["acsim"].corr(m["acoustic_similarity"]) > 0.95
+    assert m["ac_intensity_db"].corr(m["intensity_db"]) > 0.99
+    assert m["ac_f0_mean"].corr(m["f0_mean"]) > 0.99
