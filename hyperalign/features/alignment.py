@@ -151,10 +151,16 @@ def _utterance_embeddings(
             layer_sel = 0
         else:
             layer_sel = layer if layer in embeddings.layer_names else None
+            if layer_sel is None and isinstance(layer, int | np.integer):
+                # an int names a hidden state (0 = embeddings), never a position
+                name = "embeddings" if int(layer) == 0 else f"layer_{int(layer)}"
+                layer_sel = name if name in embeddings.layer_names else None
             if layer_sel is None:
-                li = int(layer)
-                name = "embeddings" if li == 0 else f"layer_{li}"
-                layer_sel = name if name in embeddings.layer_names else li
+                raise ValueError(
+                    f"layer {layer!r} is not in these embeddings; they hold "
+                    f"{embeddings.layer_names} (pass one of these names or its hidden-state "
+                    "number)"
+                )
         ue = embeddings.utterance_embeddings(pool=pool, layer=layer_sel)
         ids = embeddings.utterance_ids
         full = np.full((n, ue.shape[1]), np.nan, np.float32)

@@ -563,6 +563,7 @@ def compute_layer_embeddings(
             "pool": pool,
             "speaker_tags": bool(speaker_tags),
             "tag_format": tag_format if speaker_tags else None,
+            "start_token": (tok.bos_token or tok.eos_token) if is_causal else None,
         }
         key = None
         if store is not None:

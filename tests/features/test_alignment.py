@@ -170,3 +170,18 @@ def test_simulated_corpus_same_topic_above_topic_change():
     s, d = df["sem_align"].to_numpy()[same], df["sem_align"].to_numpy()[has & ~same]
     assert len(s) == 24 and len(d) == 5
     assert s.mean() > d.mean() + 0.1
+
+
+def test_layer_selection_from_layer_embeddings(small_dyad):
+    from hyperalign.features import compute_layer_embeddings
+
+    tr = small_dyad.transcript
+    le = compute_layer_embeddings(tr, "all-MiniLM-L6-v2", layers=[0, 6], cache=False)
+    by_num = compute_semantic_alignment(tr, embeddings=le, layer=6)
+    by_name = compute_semantic_alignment(tr, embeddings=le, layer="layer_6")
+    np.testing.assert_array_equal(by_num["sem_align"], by_name["sem_align"])
+    assert by_num.attrs["provenance"]["layer"] == "layer_6"
+    with pytest.raises(ValueError, match=r"layer 1 is not in these embeddings; they hold"):
+        compute_semantic_alignment(tr, embeddings=le, layer=1)
+    with pytest.raises(ValueError, match="pass layer= to choose one"):
+        compute_semantic_alignment(tr, embeddings=le)
