@@ -9,6 +9,8 @@ Columns (see ``docs/design.md``, Features):
 - per hidden layer (``layers=``): ``sem_align_<layer>``, ``sem_align_k{k}_<layer>`` with
   ``<layer>`` = ``embeddings`` or ``layer_<i>``, and for causal models ``surprisal_mean``,
   ``surprisal_sum`` and ``entropy_mean`` (bits, over the utterance's words);
+- control alignments (``controls=``): ``sem_align_static``, ``sem_align_random``,
+  ``sem_align_shuffled``;
 - acoustic features of the speaker's own microphone: ``ac_*`` (``ac_env_mean``,
   ``ac_f0_mean``, ``ac_intensity_db``, ``ac_rate_wps`` …);
 - acoustic similarity with the previous turn: ``acsim_*`` and the composite ``acsim``;
@@ -137,6 +139,8 @@ def compute_predictors(
     *,
     k: int = 3,
     layer_model: str | os.PathLike | None = None,
+    controls: tuple[str, ...] | list[str] = (),
+    random_state=0,
     context_words: int = 32,
     batch_size: int = 64,
     device: str | None = None,
@@ -166,6 +170,14 @@ def compute_predictors(
         ``transformers`` model for ``layers`` (default: ``semantic_model``).
     context_words, batch_size, device
         Passed to the embedding functions.
+    controls : sequence of ``'static'`` | ``'random'`` | ``'shuffled'``
+        Control alignments (columns ``sem_align_<control>``): utterances as the mean of
+        their words' static input embeddings of ``layer_model`` (``'static'``), of seeded
+        random vectors per word type (``'random'``, a lexical-repetition control), or of
+        the static vectors with the word → vector assignment permuted within the
+        transcript (``'shuffled'``).
+    random_state : int | Generator | None
+        Seed of the random and shuffled controls.
     acoustic_kws, similarity_kws : dict | None
         Extra arguments for the acoustic functions.
     verbose : bool | str | int | None
@@ -249,6 +261,41 @@ def compute_predictors(
                     tab["surprisal_sum"] = np.where(scnt > 0, ssum, np.nan)
                     tab["entropy_mean"] = np.where(ecnt > 0, esum / ecnt, np.nan)
             prov["layers"] = {"model": str(lm), "layer_names": le.layer_names, **le.params}
+        # ---- control embeddings
+        bad = [c for c in controls if c not in ("static", "random", "shuffled")]
+        if bad or isinstance(controls, str):
+            raise ValueError(
+                f"controls must be a sequence of 'static', 'random', 'shuffled'; got {controls!r}"
+            )
+        if controls:
+            from .llm import (
+                compute_static_embeddings,
+                random_word_embeddings,
+                shuffle_word_embeddings,
+            )
+
+            lm = semantic_model if layer_model is None else layer_model
+            static = None
+            if "static" in controls or "shuffled" in controls:
+                static = compute_static_embeddings(tr, lm, device=device, cache=cache)
+            ctrl = {
+                "static": static,
+                "random": random_word_embeddings(tr, dim=384, random_state=random_state)
+                if "random" in controls
+                else None,
+                "shuffled": shuffle_word_embeddings(static, random_state=random_state)
+                if "shuffled" in controls
+                else None,
+            }
+            for name in controls:
+                ca = compute_semantic_alignment(tr, embeddings=ctrl[name], k=k)
+                tab[f"sem_align_{name}"] = ca["sem_align"].to_numpy()
+            prov["controls"] = {
+                "names": list(controls),
+                "model": str(lm),
+                "random_state": repr(random_state),
+                "random_dim": 384,
+            }
         # ---- acoustics
         if acoustic:
             prev_map = pd.Series(

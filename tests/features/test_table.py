@@ -150,3 +150,19 @@ def test_surprisal_columns_with_causal_layer_model(small_dyad):
     np.testing.assert_allclose(df["surprisal_sum"], sums)
     np.testing.assert_allclose(df["entropy_mean"], [le.entropy[uid == u].mean() for u in range(4)])
     assert df.attrs["provenance"]["layers"]["model"] == "SmolLM2-135M"
+
+
+def test_control_columns(small_dyad):
+    df = compute_predictors(
+        small_dyad, acoustic=False, cache=False, controls=("static", "random", "shuffled")
+    )
+    for c in ("sem_align_static", "sem_align_random", "sem_align_shuffled"):
+        assert np.isfinite(df[c].iloc[1:]).all() and np.isnan(df[c].iloc[0])
+    again = compute_predictors(
+        small_dyad, acoustic=False, cache=False, controls=["random", "shuffled"]
+    )
+    np.testing.assert_array_equal(again["sem_align_random"], df["sem_align_random"])
+    np.testing.assert_array_equal(again["sem_align_shuffled"], df["sem_align_shuffled"])
+    assert df.attrs["provenance"]["controls"]["names"] == ["static", "random", "shuffled"]
+    with pytest.raises(ValueError, match="controls must be a sequence of"):
+        compute_predictors(small_dyad, acoustic=False, cache=False, controls=("bogus",))
