@@ -730,58 +730,55 @@ def _run_model(
                 input_ids=ids.to(dev), attention_mask=att.to(dev), output_hidden_states=True
             )
             hs = out.hidden_states
-            # pooling matrix: one row per target word, weights over the batch's tokens
-            rows, cols, vals, word_ids = [], [], [], []
+            # pooled per sequence: a (n_targets, L) weight matrix times its hidden states
             pos_b, pos_t, pos_next, pos_word, pos_first = [], [], [], [], []
             for r, i in enumerate(bidx):
                 _, rng, tw = seqs[i]
-                for (t0, t1), wi in zip(rng, tw, strict=True):
-                    if t0 < 0:
-                        continue
-                    n_tokens[wi] = t1 - t0
-                    k = len(word_ids)
-                    word_ids.append(wi)
+                ok = rng[:, 0] >= 0
+                if not ok.any():
+                    continue
+                t0s, t1s, wis = rng[ok, 0], rng[ok, 1], np.asarray(tw)[ok]
+                n_tokens[wis] = t1s - t0s
+                W = np.zeros((len(wis), L), np.float32)
+                for k, (t0, t1) in enumerate(zip(t0s, t1s, strict=True)):
                     if pool == "mean":
-                        sel = np.arange(t0, t1)
+                        W[k, t0:t1] = 1.0 / (t1 - t0)
                     elif pool == "first":
-                        sel = np.array([t0])
+                        W[k, t0] = 1.0
                     else:
-                        sel = np.array([t1 - 1])
-                    rows.extend([k] * len(sel))
-                    cols.extend((r * L + sel).tolist())
-                    vals.extend([1.0 / len(sel)] * len(sel))
+                        W[k, t1 - 1] = 1.0
                     if is_causal:
-                        for t in range(max(t0, 1), t1):
-                            pos_b.append(r)
-                            pos_t.append(t - 1)
-                            pos_next.append(int(seqs[i][0][t]))
-                            pos_word.append(wi)
-                            pos_first.append(t == t0)
-            if not word_ids:
-                continue
-            P = torch.zeros((len(word_ids), len(bidx) * L), dtype=hs[0].dtype, device=hs[0].device)
-            P[torch.as_tensor(rows), torch.as_tensor(cols)] = torch.as_tensor(
-                vals, dtype=hs[0].dtype
-            ).to(P.device)
-            sel_hs = torch.stack([hs[li].reshape(len(bidx) * L, -1) for li in layer_idx])
-            pooled = torch.matmul(P.unsqueeze(0), sel_hs)  # (n_layers, n_targets, dim)
-            data[np.asarray(word_ids)] = pooled.permute(1, 0, 2).float().cpu().numpy()
+                        ts = np.arange(max(t0, 1), t1)
+                        pos_b.extend([r] * len(ts))
+                        pos_t.extend((ts - 1).tolist())
+                        pos_next.extend(int(seqs[i][0][t]) for t in ts)
+                        pos_word.extend([int(wis[k])] * len(ts))
+                        pos_first.extend((ts == t0).tolist())
+                Wt = torch.as_tensor(W, dtype=hs[0].dtype, device=hs[0].device)
+                seq_hs = torch.stack([hs[li][r] for li in layer_idx])  # (n_layers, L, dim)
+                pooled = torch.matmul(Wt.unsqueeze(0), seq_hs)  # (n_layers, n_targets, dim)
+                data[wis] = pooled.permute(1, 0, 2).float().cpu().numpy()
             if is_causal and pos_b:
-                h_last = hs[-1][torch.as_tensor(pos_b), torch.as_tensor(pos_t)]
-                logp = torch.log_softmax(head(h_last).double(), dim=-1)
-                nll = -logp[torch.arange(len(pos_next)), torch.as_tensor(pos_next)]
-                ent = -(logp.exp() * logp).sum(-1)
-                nll = nll.cpu().numpy() / log2
-                ent = ent.cpu().numpy() / log2
+                pb, pt = torch.as_tensor(pos_b), torch.as_tensor(pos_t)
+                nxt = torch.as_tensor(pos_next)
+                nll = np.empty(len(pos_b))
+                ent = np.empty(len(pos_b))
+                for c0 in range(0, len(pos_b), 256):  # bounded memory: 256 x vocabulary
+                    sl = slice(c0, c0 + 256)
+                    h_last = hs[-1][pb[sl].to(dev), pt[sl].to(dev)]
+                    logp = torch.log_softmax(head(h_last).double(), dim=-1)
+                    nll[sl] = (-logp[torch.arange(len(h_last)), nxt[sl].to(dev)]).cpu().numpy()
+                    ent[sl] = (-(logp.exp() * logp).sum(-1)).cpu().numpy()
+                nll /= log2
+                ent /= log2
                 pw = np.asarray(pos_word)
-                pf = np.asarray(pos_first)
-                # a word's surprisal is the sum over its sub-tokens (all of them predicted)
-                s = np.zeros(n)
-                np.add.at(s, pw, nll)
+                pf = np.asarray(pos_first, bool)
+                # a word's surprisal is the sum over its sub-tokens, all of which were predicted
+                s_sum = np.bincount(pw, nll, minlength=n)
                 cnt = np.bincount(pw, minlength=n)
-                for wi in set(word_ids):
-                    rng_ok = cnt[wi] == n_tokens[wi]
-                    surprisal[wi] = s[wi] if rng_ok else np.nan
+                done = np.unique(pw)
+                full = cnt[done] == n_tokens[done]
+                surprisal[done] = np.where(full, s_sum[done], np.nan)
                 entropy[pw[pf]] = ent[pf]
     return data, surprisal, entropy, n_tokens, n_trunc
 
