@@ -58,6 +58,39 @@ def summarize(df: pd.DataFrame, alpha: float = ALPHA) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def plot_summary(summary: pd.DataFrame, path) -> None:
+    """Bar plot of rejection rates ± 2 MC SE (power and false-positive rates)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hyperalign.utils import atomic_path
+
+    labels = {"p_lrt": "LRT, acoustic control", "p_perm": "permutation, acoustic control",
+              "naive_p_lrt": "LRT, naive (no acoustics)",
+              "naive_p_perm": "permutation, naive"}  # fmt: skip
+    conds = [c for c in ("null", "power") if c in set(summary.condition)]
+    fig, axes = plt.subplots(1, len(conds), figsize=(6.5 * len(conds), 3.4), squeeze=False)
+    for ax, cond in zip(axes[0], conds):
+        sub = summary[summary.condition == cond]
+        y = np.arange(len(sub))
+        ax.barh(y, sub["rate"], xerr=2 * sub["mc_se"], color=["C0", "C0", "C3", "C3"][: len(sub)])
+        ax.set_yticks(y, [labels[t] for t in sub["test"]])
+        ax.axvline(0.05 if cond == "null" else 0.8, color="k", ls="--", lw=1)
+        n = int(sub["n_studies"].iloc[0])
+        title = "false positives, confounded null" if cond == "null" else "power, default effect"
+        ax.set_title(f"{title} ({n} studies)", fontsize=10)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("rejection rate at alpha = 0.05 (bars: ± 2 MC SE)")
+    fig.tight_layout()
+    tmp, final = atomic_path(path)
+    fig.savefig(tmp, dpi=110, format="png")
+    import os
+
+    os.replace(tmp, final)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--condition", choices=["power", "null"], default="null")
@@ -70,11 +103,15 @@ def main(argv=None) -> None:
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--out", default="benchmarks/results/validation_{condition}.csv")
     ap.add_argument("--summarize", nargs="*", help="CSV files to summarize (no simulation)")
+    ap.add_argument("--plot", default=None, help="with --summarize: write a PNG figure here")
     args = ap.parse_args(argv)
     if args.summarize is not None:
         files = args.summarize or sorted(Path("benchmarks/results").glob("validation_*.csv"))
         df = pd.concat([read_results(f) for f in files], ignore_index=True)
-        print(summarize(df).to_string(index=False))
+        summ = summarize(df)
+        print(summ.to_string(index=False))
+        if args.plot:
+            plot_summary(summ, args.plot)
         return
     from joblib import Parallel, delayed
 

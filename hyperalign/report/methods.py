@@ -117,12 +117,13 @@ def methods_paragraph(params: dict) -> str:
         )
     n_perm = p.get("n_permutations", 0)
     if n_perm:
-        scheme = (
-            f"shuffling semantic alignment across utterances within each {groups}"
-            if p.get("scheme", "within") == "within"
-            else f"replacing semantic alignment with that of another {groups} matched by "
-            "utterance position (pseudo-dyads)"
-        )
+        scheme = {
+            "within": f"shuffling semantic alignment across utterances within each {groups}",
+            "circular": f"rotating each {groups}'s sequence of semantic alignment by a random "
+            "offset, which keeps its serial correlation",
+            "pseudo": f"replacing semantic alignment with that of another {groups} matched by "
+            "utterance position (pseudo-dyads)",
+        }[p.get("scheme", "within")]
         how = (
             "with the variance components of the acoustics-only model held fixed "
             "(GLS-whitened likelihood-ratio statistic)"

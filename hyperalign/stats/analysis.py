@@ -306,8 +306,10 @@ def test_semantic_beyond_acoustics(
     method : {'batch', 'refit'}
         ``'batch'``: variance components of the ML null model fixed, all permutations at once
         (fast); ``'refit'``: full ML refit per permutation (slow; reference).
-    scheme : {'within', 'pseudo'}
-        Shuffle semantic alignment within dyad, or take it from another dyad by position.
+    scheme : {'within', 'circular', 'pseudo'}
+        Shuffle semantic alignment within dyad, rotate its sequence within dyad by a random
+        offset (keeps serial correlation), or take it from another dyad by position
+        (pseudo-dyads).
     alpha : float
         Level of the confidence intervals (``1 - alpha``) and of the summary count.
     partition : bool

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..utils import check_option, check_random_state
 
-SCHEMES = ("within", "pseudo")
+SCHEMES = ("within", "circular", "pseudo")
 
 
 class PermutationPlan:
@@ -39,6 +39,9 @@ class PermutationPlan:
     n_permutations : int
     scheme : {'within', 'pseudo'}
         ``'within'`` shuffles semantic alignment among the utterances of the same dyad;
+        ``'circular'`` rotates each dyad's sequence of semantic alignment by a random offset
+        (keeps its serial correlation, e.g. topic runs; ``n_d - 1`` distinct rotations per
+        dyad);
         ``'pseudo'`` takes it from another dyad (a random derangement of dyads per
         permutation), matched by utterance position (cycled when the other dyad is shorter).
     random_state : None | int | Generator
@@ -59,6 +62,9 @@ class PermutationPlan:
         rng = check_random_state(random_state)
         if scheme == "within":
             self.keys = rng.random((self.n_permutations, len(units)))
+        elif scheme == "circular":
+            # one uniform draw per dyad and permutation, turned into an offset per cell
+            self.shifts = rng.random((self.n_permutations, len(self.group_names)))
         else:
             g = len(self.group_names)
             if g < 2:
@@ -94,6 +100,14 @@ class PermutationPlan:
                 raise ValueError("cell holds utterances unknown to the permutation plan")
             k = self.keys[:, pos] + 2.0 * codes[None, :]
             out = np.argsort(k, axis=1, kind="stable")
+        elif self.scheme == "circular":
+            n_g = np.bincount(codes, minlength=len(self.group_names))
+            start = np.concatenate([[0], np.cumsum(n_g)[:-1]])
+            within = np.arange(n) - start[codes]
+            # offsets in 1 .. n_d - 1 (never the identity when n_d > 1)
+            off = 1 + np.floor(self.shifts * np.maximum(n_g - 1, 1)[None, :]).astype(np.intp)
+            off = np.where(n_g[None, :] > 1, off, 0)
+            out = start[codes][None, :] + (within[None, :] + off[:, codes]) % n_g[codes][None, :]
         else:
             n_g = np.bincount(codes, minlength=len(self.group_names))
             start = np.concatenate([[0], np.cumsum(n_g)[:-1]])

@@ -78,7 +78,7 @@ def test_permutation_p_uniform_under_null():
     ps, pl = [], []
     for seed in range(100):
         t = simulate_analysis_table(
-            n_dyads=6, n_utterances=30, semantic_effect=0.0, confound=0.6, random_state=100 + seed
+            n_dyads=6, n_utterances=30, semantic_effect=0.0, confound=0.6, random_state=5000 + seed
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -102,6 +102,28 @@ def test_pseudo_scheme_runs_and_is_recorded():
     )
     assert r.table.p_perm[0] < 0.05
     assert "pseudo-dyads" in r.methods_text()
+
+
+def test_circular_scheme_rotates_within_dyad():
+    t = simulate_analysis_table(n_dyads=3, n_utterances=6, random_state=0)
+    plan = PermutationPlan(t[["dyad", "utterance_id"]], "dyad", 30, "circular", random_state=1)
+    idx = plan.indices(t)
+    codes = pd.factorize(t.dyad)[0]
+    assert np.all(codes[idx] == codes[None, :])
+    for d in range(3):
+        block = idx[:, codes == d] - 6 * d
+        shift = (block[:, 0] - 0) % 6
+        assert np.all(shift > 0)  # never the identity
+        np.testing.assert_array_equal(block, (np.arange(6)[None, :] + shift[:, None]) % 6)
+    r = test_semantic_beyond_acoustics(
+        simulate_analysis_table(n_dyads=6, n_utterances=30, semantic_effect=0.5, random_state=4),
+        n_permutations=50,
+        scheme="circular",
+        random_state=0,
+        correction=None,
+        partition=False,
+    )
+    assert r.table.p_perm[0] < 0.05 and "random offset" in r.methods_text()
 
 
 def test_bad_scheme():
