@@ -20,7 +20,6 @@ def _cmd_demo(args) -> int:
                 "data.n_dyads": 4,
                 "data.duration": 120.0,
                 "stats.n_permutations": 200,
-                "features.layers.max_words": 300,
             }
         )
     if args.n_jobs is not None:

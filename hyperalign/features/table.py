@@ -146,6 +146,7 @@ def compute_predictors(
     device: str | None = None,
     acoustic_kws: dict | None = None,
     similarity_kws: dict | None = None,
+    layer_kws: dict | None = None,
     verbose=None,
 ) -> pd.DataFrame:
     """Build the predictor table of one dyad (one row per utterance).
@@ -180,6 +181,9 @@ def compute_predictors(
         Seed of the random and shuffled controls.
     acoustic_kws, similarity_kws : dict | None
         Extra arguments for the acoustic functions.
+    layer_kws : dict | None
+        Extra arguments for :func:`~hyperalign.features.compute_layer_embeddings`
+        (e.g. ``stride=16`` to share one forward pass between 16 words).
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -239,6 +243,7 @@ def compute_predictors(
                 batch_size=batch_size,
                 device=device,
                 cache=cache,
+                **(layer_kws or {}),
             )
             for name in le.layer_names:
                 la = compute_semantic_alignment(tr, embeddings=le, layer=name, k=k)

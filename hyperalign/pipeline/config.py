@@ -50,10 +50,14 @@ SCHEMA: dict[str, Any] = {
                     "properties": {
                         "model": {"type": ["string", "null"]},
                         "context_words": {"type": "integer", "minimum": 0},
-                        "max_words": {"type": ["integer", "null"], "minimum": 1},
+                        "stride": {"type": "integer", "minimum": 1},
                     },
                 },
                 "speech_embeddings": {"type": "boolean"},
+                "controls": {
+                    "type": "array",
+                    "items": {"enum": ["static", "random", "shuffled"]},
+                },
             },
         },
         "coupling": {
@@ -75,6 +79,7 @@ SCHEMA: dict[str, Any] = {
                 "lags": {"type": "array", "items": _NUM, "minItems": 1},
                 "min_duration": {"type": "number", "minimum": 0},
                 "rois": {"type": ["string", "object", "null"]},
+                "roi_pairs": {"enum": ["homologous", "all"]},
                 "surrogates": {
                     "type": ["object", "null"],
                     "additionalProperties": False,
@@ -107,6 +112,7 @@ SCHEMA: dict[str, Any] = {
                 "correction": {"enum": ["maxstat", "fdr", "holm", "bonferroni", None]},
                 "alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
                 "random_state": {"type": ["integer", "null"]},
+                "scheme": {"type": "string"},
             },
         },
         "report": {

@@ -112,6 +112,30 @@ def step_data(cfg: dict, out: Path, log: ExclusionLog) -> tuple[list, Any]:
     return dyads, truth
 
 
+def speech_alignment(dyad, prev_utterance_id, **kwargs) -> pd.DataFrame:
+    """Cosine of Whisper-encoder utterance embeddings with the previous turn (``acsim_speech``).
+
+    The acoustic counterpart of ``sem_align``: the same previous-turn mapping, with speech-model
+    embeddings (:func:`hyperalign.features.compute_speech_embeddings`) in place of sentence
+    embeddings.
+    """
+    from ..features import compute_speech_embeddings
+
+    emb = compute_speech_embeddings(dyad, level="utterance", on_empty="nan", **kwargs)
+    ids = emb.metadata["utterance_id"].to_numpy()
+    x = emb.data.astype(float)
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = x / norm
+    pos = {u: i for i, u in enumerate(ids)}
+    prev = np.asarray(prev_utterance_id, dtype=float)
+    out = np.full(len(prev), np.nan)
+    for i, (u, pu) in enumerate(zip(ids, prev)):
+        if np.isfinite(pu) and int(pu) in pos:
+            out[i] = float(x[pos[u]] @ x[pos[int(pu)]])
+    return pd.DataFrame({"utterance_id": ids, "acsim_speech": out})
+
+
 def _features_one(args) -> pd.DataFrame:
     dyad, cfg, cache_root, enabled = args
     from ..features import compute_predictors
@@ -119,22 +143,55 @@ def _features_one(args) -> pd.DataFrame:
     f = cfg["features"]
     cache = StepCache(cache_root, enabled)
     key = config_hash(f, dyad.dyad_id, dyad.transcript.n_words, dyad.duration)
+    layers = f.get("layers") or {}
 
     def compute():
+        kw = {}
+        if layers.get("model"):
+            kw = dict(
+                layers="all",
+                layer_model=layers["model"],
+                context_words=layers.get("context_words", 32),
+                layer_kws={"stride": layers.get("stride", 16)},
+            )
         pred = compute_predictors(
             dyad,
             semantic_model=f["semantic_model"],
             acoustic=f["acoustic"],
-            f0_method=f.get("f0_method", "praat"),
-            layers=f.get("layers"),
-            speech_embeddings=f.get("speech_embeddings", False),
+            acoustic_kws={"f0_method": f.get("f0_method", "praat")},
+            controls=tuple(f.get("controls") or ()),
             cache=Path(cache_root) / "embeddings",
+            **kw,
         )
+        if f.get("speech_embeddings"):
+            sp = speech_alignment(dyad, pred["prev_utterance_id"].to_numpy())
+            pred = pred.merge(sp, on="utterance_id", how="left", validate="one_to_one")
         if "provenance" in pred.columns:
             pred["provenance"] = pred["provenance"].astype(str)
         return pred
 
     return cache.get_or_compute("features", dyad.dyad_id, key, compute)
+
+
+def layer_alignment_table(preds: pd.DataFrame) -> pd.DataFrame:
+    """Layer-wise alignment as a long table: one row per utterance x layer (``sem_align_<L>``)."""
+    cols = [
+        c
+        for c in preds.columns
+        if c.startswith("sem_align_")
+        and not c.startswith("sem_align_k")
+        and c.split("_")[-1] not in ("static", "random", "shuffled")
+    ]
+    if not cols:
+        return pd.DataFrame(columns=["dyad", "utterance_id", "layer", "value", "measure"])
+    long = preds.melt(
+        id_vars=["dyad", "utterance_id"], value_vars=cols, var_name="layer", value_name="value"
+    )
+    long["layer_name"] = long["layer"].str.replace("sem_align_", "", regex=False)
+    long["layer"] = long["layer_name"].str.extract(r"(\d+)$")[0].astype(float)
+    long["model"] = "language model"
+    long["measure"] = "semantic alignment (cosine, previous turn)"
+    return long.dropna(subset=["layer"])
 
 
 def _coupling_one(args) -> pd.DataFrame:
@@ -161,7 +218,7 @@ def _coupling_one(args) -> pd.DataFrame:
         null = None
         s = c.get("surrogates")
         if s:
-            from ..coupling import compute_surrogate_sync
+            from ..coupling.surrogates import compute_surrogate_sync
 
             null = compute_surrogate_sync(
                 dyad, method=s["method"], n_surrogates=s["n"], random_state=0, **kw
@@ -190,6 +247,8 @@ def step_stats(sync: pd.DataFrame, preds: pd.DataFrame, cfg: dict, out: Path):
 
     s = cfg["stats"]
     sync = sync[sync["metric"] == s["metric"]] if "metric" in sync.columns else sync
+    if cfg["coupling"].get("roi_pairs", "homologous") == "homologous" and "roi_in" in sync:
+        sync = sync[sync["roi_in"] == sync["roi_out"]]
     table = build_analysis_table(sync, preds)
     acoustic = [a for a in s["acoustic"] if a in table.columns]
     missing = sorted(set(s["acoustic"]) - set(acoustic))
@@ -205,6 +264,8 @@ def step_stats(sync: pd.DataFrame, preds: pd.DataFrame, cfg: dict, out: Path):
         by=tuple(s["by"]),
         n_permutations=s["n_permutations"],
         correction=s["correction"],
+        scheme=s.get("scheme", "within"),
+        alpha=s.get("alpha", 0.05),
         random_state=s["random_state"],
     )
     return table, result
@@ -257,6 +318,7 @@ def run_pipeline(
         t = time.perf_counter()
         preds = step_features(dyads, cfg, out, ex["n_jobs"], ex["executor"])
         res.tables["predictors"] = preds
+        res.tables["layer_alignment"] = layer_alignment_table(preds)
         res.timings["features"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -275,7 +337,13 @@ def run_pipeline(
             log.extend(dy.exclusions)
         res.exclusions = log.to_data_frame()
         res.tables["exclusions"] = res.exclusions
+        if "provenance" in preds.columns and len(preds):
+            prov = {d: json.loads(v) for d, v in zip(preds["dyad"], preds["provenance"])}
+            with atomic_write(out / "tables" / "provenance.json") as fh:
+                json.dump(prov, fh, indent=1, default=str)
         for name, df in res.tables.items():
+            if isinstance(df, pd.DataFrame) and "provenance" in df.columns:
+                df = df.drop(columns="provenance")
             if isinstance(df, pd.DataFrame):
                 df2 = df.drop(
                     columns=[
@@ -295,7 +363,11 @@ def run_pipeline(
             metric=cfg["stats"]["metric"],
             bands=cfg["coupling"]["bands"],
             lags=cfg["coupling"]["lags"],
-            surrogates=cfg["coupling"].get("surrogates"),
+            surrogates=(cfg["coupling"].get("surrogates") or {})
+            .get("method", "")
+            .replace("_", " ")
+            or None,
+            n_surrogates=(cfg["coupling"].get("surrogates") or {}).get("n"),
             min_duration=cfg["coupling"]["min_duration"],
             semantic_model=cfg["features"]["semantic_model"],
         )
