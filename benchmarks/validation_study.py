@@ -100,6 +100,12 @@ def main(argv=None) -> None:
     ap.add_argument("--lag", type=float, default=0.15)
     ap.add_argument("--n-permutations", type=int, default=200)
     ap.add_argument("--seed0", type=int, default=0)
+    ap.add_argument(
+        "--semantic-coupling",
+        type=float,
+        default=None,
+        help="power condition: override the simulator's default semantic_coupling",
+    )
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--out", default="benchmarks/results/validation_{condition}.csv")
     ap.add_argument("--summarize", nargs="*", help="CSV files to summarize (no simulation)")
@@ -118,15 +124,22 @@ def main(argv=None) -> None:
     from hyperalign.stats.validation import run_validation_study_safe
     from hyperalign.utils import atomic_write
 
-    out = Path(args.out.format(condition=args.condition))
+    label = args.condition
+    if args.semantic_coupling is not None:
+        kw_sim = {"semantic_coupling": args.semantic_coupling}
+        label = f"{args.condition}_sc{args.semantic_coupling:g}"
+    else:
+        kw_sim = None
+    out = Path(args.out.format(condition=label))
     done = read_results(out) if out.exists() else pd.DataFrame()
     seeds = [s for s in range(args.seed0, args.seed0 + args.n_studies)
              if done.empty or s not in set(done["seed"])]  # fmt: skip
     rows = done.to_dict("records")
     kw = dict(n_dyads=args.n_dyads, duration=args.duration, lag=args.lag,
-              n_permutations=args.n_permutations)  # fmt: skip
+              n_permutations=args.n_permutations, sim_kwargs=kw_sim)  # fmt: skip
     jobs = (delayed(run_validation_study_safe)(s, args.condition, **kw) for s in seeds)
     for row in Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(jobs):
+        row["condition"] = label
         rows.append(row)
         with atomic_write(out, "w", newline="") as fh:
             pd.DataFrame(rows).sort_values("seed").to_csv(fh, index=False)

@@ -404,6 +404,19 @@ def test_semantic_beyond_acoustics(
                     row["n_excluded"],
                 )
         res = pd.DataFrame(rows)
+        n_all = int(table[groups].nunique())
+        short = res[res["n_dyads"] < n_all]
+        if len(short):
+            desc = "; ".join(
+                f"{dict(zip(by, (r[c] for c in by)))}: {r['n_dyads']}" for _, r in short.iterrows()
+            )
+            warnings.warn(
+                f"missing cells: {len(short)} cell(s) hold fewer than the {n_all} {groups}s of "
+                f"the table ({desc}); check the synchrony table for dyads without those "
+                "bands / ROIs / lags.",
+                UserWarning,
+                stacklevel=2,
+            )
         null_mat = np.column_stack(nulls) if n_permutations > 0 else None
         p_base = res["p_perm"] if n_permutations > 0 else res["p_lrt"]
         if correction is None:

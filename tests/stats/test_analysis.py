@@ -127,3 +127,19 @@ def test_naive_model_without_acoustics(table):
         warnings.simplefilter("ignore")
         r = test_semantic_beyond_acoustics(table, acoustic=[], n_permutations=0, correction=None)
     assert r.params["formula_null"] == "sync ~ 1"
+
+
+def test_parallel_cells_identical(table):
+    kw = dict(n_permutations=50, random_state=0, partition=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = test_semantic_beyond_acoustics(table, n_jobs=1, **kw)
+        b = test_semantic_beyond_acoustics(table, n_jobs=2, **kw)
+    cols = ["lrt", "p_perm", "p_corrected", "beta_sem"]
+    np.testing.assert_allclose(a.table[cols].to_numpy(float), b.table[cols].to_numpy(float))
+
+
+def test_missing_cells_warn(table):
+    t = table[~((table.band == "alpha") & (table.roi == "back") & (table.dyad == "d07"))]
+    with pytest.warns(UserWarning, match=r"missing cells: 1 cell\(s\) hold fewer than the 8"):
+        test_semantic_beyond_acoustics(t, n_permutations=0, correction=None, partition=False)
