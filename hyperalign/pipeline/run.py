@@ -173,7 +173,7 @@ def _features_one(args) -> pd.DataFrame:
     return cache.get_or_compute("features", dyad.dyad_id, key, compute)
 
 
-def layer_alignment_table(preds: pd.DataFrame) -> pd.DataFrame:
+def layer_alignment_table(preds: pd.DataFrame, model: str = "language model") -> pd.DataFrame:
     """Layer-wise alignment as a long table: one row per utterance x layer (``sem_align_<L>``)."""
     cols = [
         c
@@ -189,7 +189,7 @@ def layer_alignment_table(preds: pd.DataFrame) -> pd.DataFrame:
     )
     long["layer_name"] = long["layer"].str.replace("sem_align_", "", regex=False)
     long["layer"] = long["layer_name"].str.extract(r"(\d+)$")[0].astype(float)
-    long["model"] = "language model"
+    long["model"] = str(model)
     long["measure"] = "semantic alignment (cosine, previous turn)"
     return long.dropna(subset=["layer"])
 
@@ -318,7 +318,9 @@ def run_pipeline(
         t = time.perf_counter()
         preds = step_features(dyads, cfg, out, ex["n_jobs"], ex["executor"])
         res.tables["predictors"] = preds
-        res.tables["layer_alignment"] = layer_alignment_table(preds)
+        res.tables["layer_alignment"] = layer_alignment_table(
+            preds, model=(cfg["features"].get("layers") or {}).get("model") or ""
+        )
         res.timings["features"] = time.perf_counter() - t
 
         t = time.perf_counter()
