@@ -157,7 +157,15 @@ def build_analysis_table(
         ]
         n_nan = {c: int(merged[c].isna().sum()) for c in num if merged[c].isna().any()}
         report["nan_counts"] = n_nan
+        empty = [c for c, n in n_nan.items() if n == len(merged)]
+        report["empty_columns"] = empty
+        if empty:
+            logger.info(
+                "build_analysis_table: columns %s hold no values (e.g. no surrogates)", empty
+            )
         for c, n in n_nan.items():
+            if c in empty:
+                continue
             logger.warning(
                 "build_analysis_table: %d row(s) with NaN %r; they are excluded from models "
                 "that use %r (counted per cell in n_excluded)",
