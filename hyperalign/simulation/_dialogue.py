@@ -146,7 +146,10 @@ def make_dialogue(rng: np.random.Generator, duration: float, p: dict) -> dict:
             k = int(rng.integers(1, n - 2))
             b_on = on[k] + rng.uniform(0.2, 0.6) * wd[k]
             b_off = b_on + rng.uniform(0.25, 0.45)
-            if b_on > listener_free[lst] + 0.05 and b_off < on[-1] - 0.02:
+            # > 0.5 s after the listener's own last word (so the pause segmentation starts a
+            # new utterance) and ending before the last word of the turn (so the listener's
+            # next turn is not merged with the backchannel)
+            if b_on > listener_free[lst] + 0.6 and b_off < on[-1] - 0.02:
                 tok = str(rng.choice(bcs))
                 bc_rows.append(
                     {"onset": b_on, "offset": b_off, "text": tok, "speaker": lst, "parent": u}
