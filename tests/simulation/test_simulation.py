@@ -459,3 +459,14 @@ def test_planted_values_recovered_by_feature_pipeline():
     assert m["acsim"].corr(m["acoustic_similarity"]) > 0.95
     assert m["ac_intensity_db"].corr(m["intensity_db"]) > 0.99
     assert m["ac_f0_mean"].corr(m["f0_mean"]) > 0.99
+
+
+@pytest.mark.parametrize("seed", [7242681613879689629, 0, 1, 2])
+def test_transcript_reproduces_planted_utterances(seed):
+    """Regression: a backchannel right after the listener's own turn used to merge with it."""
+    dyad, truth = simulate_conversation(
+        300.0, 32.0, 1, audio=False, random_state=seed, acoustic_entrainment=0, word_response=0
+    )
+    tu = dyad.transcript.utterances
+    assert list(truth.utterances["utterance_id"]) == list(tu["utterance_id"])
+    assert (truth.utterances["backchannel"] == tu["backchannel"]).all()
