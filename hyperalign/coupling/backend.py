@@ -70,6 +70,29 @@ class NumpyOps:
     def contig(x):
         return np.ascontiguousarray(x)
 
+    @staticmethod
+    def real_view(x):
+        """(..., T) complex -> (..., 2T) real, interleaved (re, im); no copy when contiguous."""
+        x = np.ascontiguousarray(x)
+        return x.view(x.real.dtype)
+
+    @staticmethod
+    def times_i(x):
+        """``1j * x`` computed as (-im, re) without complex arithmetic."""
+        x = np.ascontiguousarray(x)
+        rv = x.view(x.real.dtype).reshape(*x.shape, 2)
+        out = np.empty_like(rv)
+        np.negative(rv[..., 1], out=out[..., 0])
+        out[..., 1] = rv[..., 0]
+        return out.view(x.dtype).reshape(x.shape)
+
+    @staticmethod
+    def unit(x):
+        """``x / |x|`` as ``x * (1 / |x|)`` (a real reciprocal, then one multiply)."""
+        inv = np.abs(x)
+        np.reciprocal(inv, out=inv)
+        return x * inv
+
     # the non-BLAS part of pli / wpli -----------------------------------------------------
     def im_sums(self, x, y, kind: str):
         """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``; (E, C1, C2)."""
@@ -217,6 +240,17 @@ class TorchOps:
     @staticmethod
     def contig(x):
         return x.contiguous()
+
+    def real_view(self, x):
+        x = x.contiguous()
+        return self.torch.view_as_real(x).reshape(*x.shape[:-1], 2 * x.shape[-1])
+
+    @staticmethod
+    def times_i(x):
+        return x * 1j
+
+    def unit(self, x):
+        return x / self.torch.abs(x)
 
     def im_sums(self, x, y, kind: str):
         torch = self.torch

@@ -81,11 +81,11 @@ class _Pair:
 
     @property
     def u(self):  # unit phasors of x
-        return self._get("u", lambda: self.x / self.ops.abs(self.x))
+        return self._get("u", lambda: self.ops.unit(self.x))
 
     @property
     def v(self):
-        return self.u if self.same else self._get("v", lambda: self.y / self.ops.abs(self.y))
+        return self.u if self.same else self._get("v", lambda: self.ops.unit(self.y))
 
     @property
     def cross(self):  # sum_t x conj(y)
@@ -93,15 +93,15 @@ class _Pair:
         return self._get("cross", lambda: ops.matmul(self.x, ops.mT(ops.conj(self.y))))
 
     @property
-    def cross_imag(self):  # Im sum_t x conj(y) = xi yr^T - xr yi^T, one real product
+    def cross_imag(self):  # Im sum_t x conj(y)
         if "cross" in self._memo:
             return self._memo["cross"].imag
         ops = self.ops
 
         def f():
-            a = ops.cat([self.x.imag, -self.x.real], -1)
-            b = ops.cat([self.y.real, self.y.imag], -1)
-            return ops.matmul(a, ops.mT(b))
+            # Im(x conj y) = xr (-yi) + xi yr: one real product of the interleaved (re, im)
+            # views of x and of i*y (inner dimension 2T), no copy of x
+            return ops.matmul(ops.real_view(self.x), ops.mT(ops.real_view(ops.times_i(self.y))))
 
         return self._get("cross_imag", f)
 
@@ -130,11 +130,10 @@ def _plv(p: _Pair):
 
 
 def _centered_sin(ops, u):
-    """``sin(phase - circular mean phase)`` per channel, as Im(u * conj(mean unit phasor))."""
+    """``sin(phase - circular mean phase)`` per channel: Im(u conj(m)) = ui mr - ur mi."""
     m = ops.sum(u, -1)
     m = m / ops.abs(m)
-    # contiguous copy: a strided .imag view would push matmul off BLAS
-    return ops.contig((u * ops.conj(m)[..., None]).imag)
+    return u.imag * m.real[..., None] - u.real * m.imag[..., None]
 
 
 def _ccorr_signed(p: _Pair):
@@ -431,6 +430,7 @@ def compute_sync(
     min_cycles: float = 3.0,
     on_short: str = "raise",
     use_numba: bool | None = None,
+    n_threads: int | None = None,
     epochs_metadata=None,
     ch_names=None,
     dyad_id: str | None = None,
@@ -476,6 +476,11 @@ def compute_sync(
         behaviour).
     use_numba : bool | None
         NumPy backend: compiled loop for pli/wpli when numba is importable.
+    n_threads : int | None
+        Threads for BLAS and FFTs during the call (NumPy backend). ``None`` runs BLAS and FFTs
+        on one thread: the per-epoch matrix products are small and multi-threaded BLAS on them
+        gains little on a quiet machine but collapses (10x slower measured) when the cores are
+        shared; the numba loop keeps numba's default thread count.
     epochs_metadata : pandas.DataFrame | None
         One row per epoch; its columns become coordinates of the ``epochs`` dimension
         (e.g. ``utterance_id``, ``onset``).
@@ -539,30 +544,36 @@ def compute_sync(
             ops.name,
             chunk_size,
         )
-        for e0 in range(0, n_ep, chunk_size):
-            sl = slice(e0, min(n_ep, e0 + chunk_size))
-            z = _analytic_bands(
-                data[:, sl],
-                sfreq,
-                bands,
-                filter=filter,
-                filter_kwargs=filter_kwargs,
-                dtype=dtype,
-                min_cycles=min_cycles if e0 == 0 else 0,
-                on_short=on_short if e0 == 0 else "warn",
-            )  # (B, 2, e, C, T), contiguous per band
-            for b in range(len(bands)):
-                zb1 = ops.asarray(z[b, 0])
-                zb2 = ops.asarray(z[b, 1])
-                for li, lag in enumerate(lag_n):
-                    x, y = _shift(zb1, zb2, int(lag))
-                    if mode == "all":
-                        x = ops.cat([x, y], -2)
-                        y = x
-                    pair = _Pair(ops, x, y)
-                    for mi, name in enumerate(names):
-                        out[mi, sl, b, li] = ops.to_numpy(METRICS[name].func(pair))
-                    del pair
+        limits = _blas_limits(n_threads)
+        try:
+            for e0 in range(0, n_ep, chunk_size):
+                sl = slice(e0, min(n_ep, e0 + chunk_size))
+                z = _analytic_bands(
+                    data[:, sl],
+                    sfreq,
+                    bands,
+                    filter=filter,
+                    filter_kwargs=filter_kwargs,
+                    dtype=dtype,
+                    min_cycles=min_cycles if e0 == 0 else 0,
+                    on_short=on_short if e0 == 0 else "warn",
+                    n_threads=n_threads,
+                )  # (B, 2, e, C, T), contiguous per band
+                for b in range(len(bands)):
+                    zb1 = ops.asarray(z[b, 0])
+                    zb2 = ops.asarray(z[b, 1])
+                    for li, lag in enumerate(lag_n):
+                        x, y = _shift(zb1, zb2, int(lag))
+                        if mode == "all":
+                            x = ops.cat([x, y], -2)
+                            y = x
+                        pair = _Pair(ops, x, y)
+                        for mi, name in enumerate(names):
+                            out[mi, sl, b, li] = ops.to_numpy(METRICS[name].func(pair))
+                        del pair
+        finally:
+            if limits is not None:
+                limits.restore_original_limits()
         attrs = {
             "sfreq": sfreq,
             "mode": mode,
@@ -587,6 +598,17 @@ def compute_sync(
             attrs=attrs,
             epochs_metadata=epochs_metadata,
         )
+
+
+def _blas_limits(n_threads):
+    """Limit BLAS threads for the call (threadpoolctl); ``None`` when unavailable."""
+    if n_threads is not None and int(n_threads) < 1:
+        raise ValueError(f"n_threads must be a positive integer or None; got {n_threads!r}")
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - ships with scikit-learn
+        return None
+    return threadpool_limits(limits=int(n_threads) if n_threads else 1, user_api="blas")
 
 
 def _channel_names(ch_names, n_ch) -> tuple[list[str], list[str]]:

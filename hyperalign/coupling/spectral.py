@@ -174,6 +174,7 @@ def analytic_signal(
     dtype: str = "float64",
     min_cycles: float = 3.0,
     on_short: str = "raise",
+    n_threads: int | None = None,
     verbose=None,
 ) -> np.ndarray:
     """Band-pass every signal in every band and return its complex analytic signal.
@@ -200,6 +201,8 @@ def analytic_signal(
     on_short : 'raise' | 'warn'
         What to do when epochs are too short for a band (fewer than ``min_cycles`` cycles, or,
         with ``filter='hypyp'``, shorter than the FIR filter).
+    n_threads : int | None
+        FFT worker threads for ``filter='fft'`` (``None``: 1).
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -218,12 +221,13 @@ def analytic_signal(
             dtype=dtype,
             min_cycles=min_cycles,
             on_short=on_short,
+            n_threads=n_threads,
         )
         return np.moveaxis(z, 0, -2)
 
 
 def _analytic_bands(
-    data, sfreq, bands, *, filter, filter_kwargs, dtype, min_cycles, on_short
+    data, sfreq, bands, *, filter, filter_kwargs, dtype, min_cycles, on_short, n_threads=None
 ) -> np.ndarray:
     """Analytic signals band-major: (n_bands, ..., n_times), each band contiguous."""
     check_option("filter", filter, FILTERS)
@@ -275,11 +279,17 @@ def _analytic_bands(
 
         rdtype = np.float64 if dtype == "float64" else np.float32
         x = np.ascontiguousarray(flat, dtype=rdtype)
-        spec = sfft.rfft(x, axis=-1, workers=-1)
+        workers = int(n_threads) if n_threads else 1
+        spec = sfft.rfft(x, axis=-1, workers=workers)
         masks = _fft_masks(n_times, sfreq, bands, rdtype)
-        n_pos = spec.shape[-1]
-        full = np.zeros((flat.shape[0], n_times), dtype=ctype)
         for b in range(len(bands)):
-            np.multiply(spec, masks[b], out=full[:, :n_pos])
-            out[b] = sfft.ifft(full, axis=-1, workers=-1)
+            nz = np.flatnonzero(masks[b])
+            k0, k1 = (int(nz[0]), int(nz[-1]) + 1) if nz.size else (0, 0)
+            buf = out[b]
+            buf[:, :k0] = 0
+            buf[:, k1:] = 0
+            np.multiply(spec[:, k0:k1], masks[b, k0:k1], out=buf[:, k0:k1])
+            res = sfft.ifft(buf, axis=-1, workers=workers, overwrite_x=True)
+            if not np.shares_memory(res, buf):
+                buf[...] = res
     return out.reshape(len(bands), *lead, n_times)
