@@ -80,6 +80,7 @@ SCHEMA: dict[str, Any] = {
                 "min_duration": {"type": "number", "minimum": 0},
                 "rois": {"type": ["string", "object", "null"]},
                 "roi_pairs": {"enum": ["homologous", "all"]},
+                "filter": {"enum": ["hypyp", "fft"]},
                 "surrogates": {
                     "type": ["object", "null"],
                     "additionalProperties": False,

@@ -213,6 +213,7 @@ def _coupling_one(args) -> pd.DataFrame:
             epochs=c["epochs"],
             lags=tuple(c["lags"]),
             min_duration=c["min_duration"],
+            filter=c.get("filter", "hypyp"),
         )
         coup = compute_dyad_sync(dyad, **kw)
         null = None
