@@ -76,3 +76,16 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_lazy_public_api_resolves_without_heavy_imports():
+    import subprocess
+
+    code = (
+        "import sys, hyperalign as ha\n"
+        "for n in ha._LAZY: getattr(ha, n)\n"
+        "bad=[m for m in ('torch','transformers','statsmodels') if m in sys.modules]\n"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
