@@ -106,3 +106,9 @@ def test_auto_rois():
     assert rois["central"] == ["FC1", "Cz"]
     assert rois["temporal"] == ["T7", "TP9"]
     assert rois["parietal"] == ["CP1", "Pz", "O1"]
+
+
+def test_data_specs_pipeline_schema_is_the_code_schema():
+    from hyperalign.pipeline import SCHEMA
+
+    assert json.loads((ROOT / "data_specs" / "pipeline.schema.json").read_text()) == SCHEMA
