@@ -97,11 +97,15 @@ class NumpyOps:
     def im_sums(self, x, y, kind: str):
         """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``; (E, C1, C2)."""
         c1, s1 = np.ascontiguousarray(x.real), np.ascontiguousarray(x.imag)
-        c2, s2 = np.ascontiguousarray(y.real), np.ascontiguousarray(y.imag)
+        if y is x:
+            c2, s2 = c1, s1
+        else:
+            c2, s2 = np.ascontiguousarray(y.real), np.ascontiguousarray(y.imag)
         if self.use_numba:
             kern = _numba_kernels()[kind]
             out = np.empty((x.shape[0], x.shape[1], y.shape[1]), dtype=c1.dtype)
-            kern(c1, s1, c2, s2, out)
+            # same signals (mode='all'): compute one triangle and mirror it
+            kern(c1, s1, c2, s2, out, x is y)
             return out
         return _im_sums_blocked(c1, s1, c2, s2, kind)
 
@@ -145,31 +149,35 @@ def _numba_kernels() -> dict:
     fm = {"reassoc", "nsz"}
 
     @numba.njit(parallel=True, fastmath=fm, cache=False)
-    def _abs_kernel(c1, s1, c2, s2, out):  # pragma: no cover - compiled
+    def _abs_kernel(c1, s1, c2, s2, out, sym):  # pragma: no cover - compiled
         n_ep, n1, n_t = c1.shape
         n2 = c2.shape[1]
         for p in numba.prange(n_ep * n1):
             e = p // n1
             i = p % n1
-            for k in range(n2):
+            for k in range(i if sym else 0, n2):
                 acc = 0.0
                 for t in range(n_t):
                     acc += abs(s1[e, i, t] * c2[e, k, t] - c1[e, i, t] * s2[e, k, t])
                 out[e, i, k] = acc
+                if sym:
+                    out[e, k, i] = acc
 
     @numba.njit(parallel=True, fastmath=fm, cache=False)
-    def _sign_kernel(c1, s1, c2, s2, out):  # pragma: no cover - compiled
+    def _sign_kernel(c1, s1, c2, s2, out, sym):  # pragma: no cover - compiled
         n_ep, n1, n_t = c1.shape
         n2 = c2.shape[1]
         for p in numba.prange(n_ep * n1):
             e = p // n1
             i = p % n1
-            for k in range(n2):
+            for k in range(i if sym else 0, n2):
                 acc = 0.0
                 for t in range(n_t):
                     v = s1[e, i, t] * c2[e, k, t] - c1[e, i, t] * s2[e, k, t]
                     acc += (v > 0) - (v < 0)
                 out[e, i, k] = acc
+                if sym:  # Im(y conj x) = -Im(x conj y)
+                    out[e, k, i] = -acc
 
     return {"abs": _abs_kernel, "sign": _sign_kernel}
 

@@ -37,6 +37,7 @@ samples), S1 sample ``t`` is paired with S2 sample ``t + l``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -604,11 +605,19 @@ def _blas_limits(n_threads):
     """Limit BLAS threads for the call (threadpoolctl); ``None`` when unavailable."""
     if n_threads is not None and int(n_threads) < 1:
         raise ValueError(f"n_threads must be a positive integer or None; got {n_threads!r}")
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - ships with scikit-learn
+    ctrl = _threadpool_controller()
+    if ctrl is None:  # pragma: no cover - threadpoolctl ships with scikit-learn
         return None
-    return threadpool_limits(limits=int(n_threads) if n_threads else 1, user_api="blas")
+    return ctrl.limit(limits=int(n_threads) if n_threads else 1, user_api="blas")
+
+
+@functools.cache
+def _threadpool_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover
+        return None
+    return ThreadpoolController()
 
 
 def _channel_names(ch_names, n_ch) -> tuple[list[str], list[str]]:

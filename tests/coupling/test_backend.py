@@ -76,3 +76,15 @@ def test_backend_errors():
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="no CUDA device"):
             get_backend("torch", device="cuda")
+
+
+def test_numba_symmetric_path_equals_full():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 6, 80)) + 1j * rng.standard_normal((2, 6, 80))
+    ops = get_backend("numpy", use_numba=True)
+    if not ops.use_numba:
+        pytest.skip("numba is not installed")
+    for kind in ("abs", "sign"):
+        sym = ops.im_sums(x, x, kind)  # same object: one triangle, mirrored
+        full = ops.im_sums(x, x.copy(), kind)
+        np.testing.assert_allclose(sym, full, rtol=1e-12, atol=1e-12)
