@@ -58,7 +58,24 @@ def _rss_bytes() -> int:
 
 
 def _maxrss_bytes() -> int:
+    """Peak RSS since the last :func:`_reset_peak` (Linux VmHWM), else the process peak."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _reset_peak() -> None:
+    """Reset the peak-RSS mark (Linux: write 5 to /proc/self/clear_refs) when possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
 
 
 def _load() -> str:
@@ -124,6 +141,7 @@ def worker(lib: str, metric: str, n_ep: int, n_ch: int, n_t: int, sfreq: float) 
             return out
 
         del compute_sync
+    _reset_peak()
     base_rss = _rss_bytes()
     tracemalloc.start()
     t0 = time.perf_counter()
@@ -297,6 +315,7 @@ def part_hour(quick):
     compute_sync(
         data[:, :2], sfreq, BANDS5, metrics, filter="fft", dtype="float32", min_cycles=2
     )  # warm-up (numba compile)
+    _reset_peak()
     base = _rss_bytes()
     t0 = time.perf_counter()
     con = compute_sync(data, sfreq, BANDS5, metrics, filter="fft", dtype="float32", min_cycles=2)

@@ -556,8 +556,8 @@ def compute_sync(
                     filter=filter,
                     filter_kwargs=filter_kwargs,
                     dtype=dtype,
-                    min_cycles=min_cycles if e0 == 0 else 0,
-                    on_short=on_short if e0 == 0 else "warn",
+                    min_cycles=min_cycles if e0 == 0 else None,  # check the first chunk only
+                    on_short=on_short,
                     n_threads=n_threads,
                 )  # (B, 2, e, C, T), contiguous per band
                 for b in range(len(bands)):

@@ -249,7 +249,8 @@ def _analytic_bands(
         raise ValueError(f"sfreq must be finite and > 0; got {sfreq!r}")
     bands = check_bands(bands, sfreq)
     n_times = data.shape[-1]
-    _check_lengths(n_times, sfreq, bands, filter, min_cycles, filter_kwargs, on_short)
+    if min_cycles is not None:  # None: already checked by the caller (later chunks)
+        _check_lengths(n_times, sfreq, bands, filter, min_cycles, filter_kwargs, on_short)
     ctype = np.complex128 if dtype == "float64" else np.complex64
     lead = data.shape[:-1]
     flat = data.reshape(-1, n_times)
