@@ -23,7 +23,7 @@ from .sync import (
     find_audio_lag,
     sync_dyad,
 )
-from .turns import floor_transfer_stats, previous_turn_utterance, turn_table
+from .turns import floor_transfer_stats, previous_turn_utterance, previous_turns, turn_table
 
 __all__ = [
     "ClockError",
@@ -44,6 +44,7 @@ __all__ = [
     "make_word_epochs",
     "overlap_masks",
     "previous_turn_utterance",
+    "previous_turns",
     "speaking_masks",
     "sync_dyad",
     "turn_table",

@@ -128,6 +128,49 @@ def floor_transfer_stats(turns: pd.DataFrame) -> dict:
     }
 
 
+def previous_turns(utterances: pd.DataFrame, k: int = 1) -> np.ndarray:
+    """Positions of the ``k`` most recent partner utterances before each utterance.
+
+    The rule of :func:`previous_turn_utterance` over a window: for utterance ``u`` by
+    speaker ``s``, the non-backchannel utterances of the other speaker that started before
+    ``u``, most recent first.
+
+    Parameters
+    ----------
+    utterances : pandas.DataFrame
+        ``Transcript.utterances`` (``speaker``, ``onset``, ``backchannel``).
+    k : int
+        Window length.
+
+    Returns
+    -------
+    positions : ndarray of int, shape (n_utterances, k)
+        Row positions (not ids) into ``utterances``, most recent first; -1 where fewer than
+        ``k`` exist. Column 0 is the previous turn.
+    """
+    if int(k) < 1:
+        raise ValueError(f"k must be >= 1; got {k!r}")
+    k = int(k)
+    n = len(utterances)
+    out = np.full((n, k), -1, int)
+    onset = utterances["onset"].to_numpy(float)
+    spk = utterances["speaker"].astype(str).to_numpy()
+    bc = utterances["backchannel"].astype(bool).to_numpy()
+    pos = np.arange(n)
+    for s in np.unique(spk):
+        cand = pos[(spk != s) & ~bc]
+        if not len(cand):
+            continue
+        cand = cand[np.argsort(onset[cand], kind="mergesort")]
+        me = pos[spk == s]
+        last = np.searchsorted(onset[cand], onset[me], side="left") - 1
+        for j in range(k):
+            idx = last - j
+            ok = idx >= 0
+            out[me[ok], j] = cand[idx[ok]]
+    return out
+
+
 def previous_turn_utterance(utterances) -> pd.DataFrame:
     """Map each utterance to the utterance of the other speaker it responds to.
 
@@ -153,21 +196,9 @@ def previous_turn_utterance(utterances) -> pd.DataFrame:
         target, s; negative when they overlap).
     """
     utt = _utterances(utterances)
-    n = len(utt)
-    prev = np.full(n, -1, int)
+    prev = previous_turns(utt, 1)[:, 0]
     onset = utt["onset"].to_numpy(float)
     spk = utt["speaker"].astype(str).to_numpy()
-    bc = utt["backchannel"].astype(bool).to_numpy()
-    pos = np.arange(n)
-    for s in np.unique(spk):
-        cand = pos[(spk != s) & ~bc]
-        if not len(cand):
-            continue
-        cand = cand[np.argsort(onset[cand], kind="mergesort")]
-        me = pos[spk == s]
-        k = np.searchsorted(onset[cand], onset[me], side="left") - 1
-        ok = k >= 0
-        prev[me[ok]] = cand[k[ok]]
     has = prev >= 0
     ids = utt["utterance_id"].to_numpy()
     out = pd.DataFrame({"utterance_id": ids})

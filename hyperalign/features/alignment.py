@@ -30,6 +30,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from ..align.turns import previous_turns
 from ..utils import ExclusionLog, logger, verbose_context
 from .semantic import DEFAULT_SENTENCE_MODEL, embed_utterances
 
@@ -53,51 +54,10 @@ def _transcript_of(obj):
     raise TypeError(f"transcript must be a Transcript or a Dyad; got {type(obj).__name__}")
 
 
-def previous_turns(utterances: pd.DataFrame, k: int = 1) -> np.ndarray:
-    """Positions of the ``k`` most recent partner utterances before each utterance.
-
-    Parameters
-    ----------
-    utterances : pandas.DataFrame
-        ``Transcript.utterances`` (``speaker``, ``onset``, ``backchannel``).
-    k : int
-        Window length.
-
-    Returns
-    -------
-    positions : ndarray of int, shape (n_utterances, k)
-        Row positions (not ids) into ``utterances``, most recent first; -1 where fewer than
-        ``k`` exist. Column 0 is the previous turn.
-    """
-    if int(k) < 1:
-        raise ValueError(f"k must be >= 1; got {k!r}")
-    k = int(k)
-    n = len(utterances)
-    out = np.full((n, k), -1, int)
-    onset = utterances["onset"].to_numpy(float)
-    spk = utterances["speaker"].astype(str).to_numpy()
-    bc = utterances["backchannel"].astype(bool).to_numpy()
-    pos = np.arange(n)
-    for s in np.unique(spk):
-        cand = pos[(spk != s) & ~bc]
-        if not len(cand):
-            continue
-        cand = cand[np.argsort(onset[cand], kind="mergesort")]
-        me = pos[spk == s]
-        last = np.searchsorted(onset[cand], onset[me], side="left") - 1
-        for j in range(k):
-            idx = last - j
-            ok = idx >= 0
-            out[me[ok], j] = cand[idx[ok]]
-    return out
-
-
 def _previous_ids(utt: pd.DataFrame) -> np.ndarray:
     """Previous-turn positions, from the align developer's helper when available."""
-    try:
-        from ..align.turns import previous_turn_utterance
-    except ImportError:  # pragma: no cover - the helper ships with hyperalign.align
-        return previous_turns(utt, 1)[:, 0]
+    from ..align.turns import previous_turn_utterance
+
     prev = previous_turn_utterance(utt)
     pos_of = pd.Series(np.arange(len(utt)), index=utt["utterance_id"].to_numpy())
     pid = prev["prev_utterance_id"]
