@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -136,7 +138,7 @@ def test_errors(small_dyad):
 
 
 def test_simulated_corpus_same_topic_above_topic_change():
-    corpus_mod = pytest.importorskip("hyperalign.simulation.corpus")
+    corpus_mod = importlib.import_module("hyperalign.simulation.corpus")
     corpus = corpus_mod.load_corpus()
     shipped = corpus_mod.load_corpus_embeddings()
     rng = np.random.default_rng(7)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,7 +50,7 @@ def test_previous_skips_backchannels_and_same_speaker():
 
 
 def test_previous_same_as_align_helper(small_dyad):
-    turns = pytest.importorskip("hyperalign.align.turns")
+    turns = importlib.import_module("hyperalign.align.turns")
     utt = small_dyad.transcript.utterances
     ours = previous_utterances(utt)
     theirs = turns.previous_turn_utterance(utt)
@@ -132,7 +134,7 @@ def test_explicit_previous_mapping_and_missing_rows():
 
 def test_matches_simulator_definition():
     """Alternating turns without backchannels: equals the simulator's planted formula."""
-    sim = pytest.importorskip("hyperalign.simulation._dialogue")
+    sim = importlib.import_module("hyperalign.simulation._dialogue")
     rng = np.random.default_rng(0)
     n = 40
     st, db, rate = rng.normal(12, 2, n), rng.normal(65, 3, n), rng.normal(3, 0.4, n)
@@ -162,10 +164,10 @@ def test_bad_inputs():
 
 
 def _simulate():
-    sim = pytest.importorskip("hyperalign.simulation")
+    sim = importlib.import_module("hyperalign.simulation")
     fn = getattr(sim, "simulate_conversation", None)
     if fn is None:
-        fn = pytest.importorskip("hyperalign.simulation._simulate").simulate_conversation
+        fn = importlib.import_module("hyperalign.simulation._simulate").simulate_conversation
     return fn
 
 

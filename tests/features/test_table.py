@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import numpy as np
@@ -22,18 +23,9 @@ def _one_torch_thread():
         yield
 
 
-def _acoustic_available() -> bool:
-    try:
-        from hyperalign.features.acoustic import compute_acoustic_features  # noqa: F401
-        from hyperalign.features.prosody_alignment import compute_acoustic_similarity  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def sim():
-    simulation = pytest.importorskip("hyperalign.simulation")
+    simulation = importlib.import_module("hyperalign.simulation")
     return simulation.simulate_conversation(duration=60.0, n_channels=4, random_state=3)
 
 
@@ -69,8 +61,6 @@ def test_layerwise_columns(small_dyad):
 
 
 def test_audio_transcript_mismatch_errors(small_dyad):
-    if not _acoustic_available():
-        pytest.skip("acoustic functions not importable")
     d = small_dyad.copy()
     with pytest.raises(
         ValueError, match="participant 'A' speaks in the transcript but has no audio"
@@ -84,8 +74,6 @@ def test_audio_transcript_mismatch_errors(small_dyad):
 
 
 def test_table_with_acoustics_on_simulation(sim):
-    if not _acoustic_available():
-        pytest.skip("acoustic functions not importable yet")
     dyad, truth = sim
     df = compute_predictors(dyad, cache=False)
     assert len(df) == dyad.transcript.n_utterances
@@ -126,11 +114,10 @@ def test_features_namespace_is_lazy_and_tolerant():
 
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         feats.nope  # noqa: B018
-    if _acoustic_available():
-        from hyperalign.features.prosody_alignment import compute_acoustic_similarity
+    from hyperalign.features.prosody_alignment import compute_acoustic_similarity
 
-        assert feats.compute_acoustic_similarity is compute_acoustic_similarity
-        assert callable(feats.compute_acoustic_features)
+    assert feats.compute_acoustic_similarity is compute_acoustic_similarity
+    assert callable(feats.compute_acoustic_features)
 
 
 def test_surprisal_columns_with_causal_layer_model(small_dyad):
