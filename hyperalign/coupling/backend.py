@@ -93,6 +93,19 @@ class NumpyOps:
         np.reciprocal(inv, out=inv)
         return x * inv
 
+    def centered_sin(self, x):
+        """``sin(phase - circular mean phase)`` per channel, from analytic signals ``x``.
+
+        One fused compiled pass when numba is available (no phasor array), else NumPy.
+        """
+        if self.use_numba:
+            xr = np.ascontiguousarray(x.real)
+            xi = np.ascontiguousarray(x.imag)
+            out = np.empty(xr.shape, dtype=xr.dtype)
+            _numba_kernels()["csin"](xr, xi, out)
+            return out
+        return centered_sin_from_unit(self, self.unit(x))
+
     # the non-BLAS part of pli / wpli -----------------------------------------------------
     def im_sums(self, x, y, kind: str):
         """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``; (E, C1, C2)."""
@@ -130,6 +143,13 @@ def _im_sums_blocked(c1, s1, c2, s2, kind):
                 np.abs(v, out=v)
             out[e, i] = v.sum(axis=-1)
     return out
+
+
+def centered_sin_from_unit(ops, u):
+    """``sin(phase - circular mean phase)`` from unit phasors: Im(u conj(m)) = ui mr - ur mi."""
+    m = ops.sum(u, -1)
+    m = m / ops.abs(m)
+    return u.imag * m.real[..., None] - u.real * m.imag[..., None]
 
 
 @functools.cache
@@ -179,7 +199,27 @@ def _numba_kernels() -> dict:
                 if sym:  # Im(y conj x) = -Im(x conj y)
                     out[e, k, i] = -acc
 
-    return {"abs": _abs_kernel, "sign": _sign_kernel}
+    @numba.njit(parallel=True, fastmath=fm, cache=False)
+    def _csin_kernel(xr, xi, out):  # pragma: no cover - compiled
+        # sin(phase - circular mean phase) = (xi mr - xr mi) / |x|, m = unit mean phasor
+        n_ep, n_ch, n_t = xr.shape
+        for p in numba.prange(n_ep * n_ch):
+            e = p // n_ch
+            c = p % n_ch
+            mr = 0.0
+            mi = 0.0
+            for t in range(n_t):
+                inv = 1.0 / np.sqrt(xr[e, c, t] ** 2 + xi[e, c, t] ** 2)
+                out[e, c, t] = inv
+                mr += xr[e, c, t] * inv
+                mi += xi[e, c, t] * inv
+            norm = np.sqrt(mr * mr + mi * mi)
+            mr /= norm
+            mi /= norm
+            for t in range(n_t):
+                out[e, c, t] = (xi[e, c, t] * mr - xr[e, c, t] * mi) * out[e, c, t]
+
+    return {"abs": _abs_kernel, "sign": _sign_kernel, "csin": _csin_kernel}
 
 
 class TorchOps:
@@ -259,6 +299,9 @@ class TorchOps:
 
     def unit(self, x):
         return x / self.torch.abs(x)
+
+    def centered_sin(self, x):
+        return centered_sin_from_unit(self, self.unit(x))
 
     def im_sums(self, x, y, kind: str):
         torch = self.torch

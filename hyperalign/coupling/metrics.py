@@ -130,17 +130,21 @@ def _plv(p: _Pair):
     return p.ops.abs(p.cross_unit) / p.n_t
 
 
-def _centered_sin(ops, u):
-    """``sin(phase - circular mean phase)`` per channel: Im(u conj(m)) = ui mr - ur mi."""
-    m = ops.sum(u, -1)
-    m = m / ops.abs(m)
-    return u.imag * m.real[..., None] - u.real * m.imag[..., None]
+def _centered_sin(p: _Pair, which: str):
+    """``sin(phase - circular mean phase)`` of x or y: from the shared unit phasors when another
+    metric already made them, else in one fused pass (``ops.centered_sin``)."""
+    key = "u" if which == "x" else "v"
+    if key in p._memo or (which == "y" and p.same and "u" in p._memo):
+        from .backend import centered_sin_from_unit
+
+        return centered_sin_from_unit(p.ops, p.u if which == "x" else p.v)
+    return p.ops.centered_sin(p.x if which == "x" else p.y)
 
 
 def _ccorr_signed(p: _Pair):
     ops = p.ops
-    sx = p._get("csin_x", lambda: _centered_sin(ops, p.u))
-    sy = sx if p.same else p._get("csin_y", lambda: _centered_sin(ops, p.v))
+    sx = p._get("csin_x", lambda: _centered_sin(p, "x"))
+    sy = sx if p.same else p._get("csin_y", lambda: _centered_sin(p, "y"))
     num = ops.matmul(sx, ops.mT(sy))
     nx = ops.sum(sx * sx, -1)
     ny = nx if p.same else ops.sum(sy * sy, -1)

@@ -319,6 +319,7 @@ def compute_predictors(
         value_cols = [c for c in tab.columns if c.startswith(("sem_", "ac_", "acsim", "surpr"))]
         prov["n_missing"] = {c: int(tab[c].isna().sum()) for c in value_cols}
         text = json.dumps(prov, default=str, sort_keys=True)
+        tab = tab.copy()  # consolidate the many per-layer columns into one block
         tab["provenance"] = text
         tab.attrs["provenance"] = json.loads(text)
         logger.info(
