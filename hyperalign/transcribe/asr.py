@@ -114,6 +114,7 @@ def detect_crosstalk(
     window: float = 0.25,
     margin_db: float = 0.0,
     level_db: float = 6.0,
+    quiet_db: float = 10.0,
 ) -> pd.DataFrame:
     """Find words recognized on a microphone that the partner said.
 
@@ -123,8 +124,11 @@ def detect_crosstalk(
 
     - louder (by more than ``margin_db``) and ``B`` recognized the same normalized word with
       an onset within ``window`` s, or
-    - louder by at least ``level_db`` whatever ``B`` recognized (a close microphone is
-      typically 10-20 dB louder for its own speaker than for the partner).
+    - louder by at least ``level_db`` whatever ``B`` recognized, while ``A`` itself is at
+      least ``quiet_db`` below its own typical speech level (a close microphone is typically
+      10-20 dB louder for its own speaker than for the partner; the second condition keeps
+      genuinely overlapping speech, where both microphones carry their own talker at a
+      normal level, from being taken for cross-talk).
 
     Parameters
     ----------
@@ -138,6 +142,9 @@ def detect_crosstalk(
         Largest onset difference (s) of the two recognitions.
     margin_db, level_db : float
         Level differences (dB) of the two rules.
+    quiet_db : float
+        How far (dB) below its own typical speech level microphone ``A`` must be for the
+        level rule.
 
     Returns
     -------
@@ -170,7 +177,7 @@ def detect_crosstalk(
                 (na[:, None] == nb[None, :]) & (np.abs(oa[:, None] - ob[None, :]) <= window)
             ).any(1)
         by_match = match & (other > own + margin_db)
-        by_level = other >= own + level_db
+        by_level = (other >= own + level_db) & (own <= -quiet_db)
         for i in np.nonzero(by_match | by_level)[0]:
             rows.append({"speaker": a, "index": int(wa.index[i]), "source": b,
                          "word": wa["word"].iloc[i], "onset": oa[i], "offset": fa[i],
