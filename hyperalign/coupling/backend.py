@@ -106,6 +106,20 @@ class NumpyOps:
             return out
         return centered_sin_from_unit(self, self.unit(x))
 
+    def unit_envelope(self, x, power: bool = False):
+        """Rows of ``|x|`` (``|x|**2`` with ``power``), centred and scaled to unit norm.
+
+        The Pearson correlation of two such rows is their dot product. One fused compiled
+        pass when numba is available, else NumPy.
+        """
+        if self.use_numba:
+            xr = np.ascontiguousarray(x.real)
+            xi = np.ascontiguousarray(x.imag)
+            out = np.empty(xr.shape, dtype=xr.dtype)
+            _numba_kernels()["env"](xr, xi, out, bool(power))
+            return out
+        return unit_rows(self, self.abs(x) ** 2 if power else self.abs(x))
+
     # the non-BLAS part of pli / wpli -----------------------------------------------------
     def im_sums(self, x, y, kind: str):
         """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``; (E, C1, C2)."""
@@ -143,6 +157,12 @@ def _im_sums_blocked(c1, s1, c2, s2, kind):
                 np.abs(v, out=v)
             out[e, i] = v.sum(axis=-1)
     return out
+
+
+def unit_rows(ops, a):
+    """Centre each row of ``a`` (last axis) and scale it to unit norm."""
+    a = a - ops.sum(a, -1)[..., None] / a.shape[-1]
+    return a / ops.sqrt(ops.sum(a * a, -1))[..., None]
 
 
 def centered_sin_from_unit(ops, u):
@@ -219,7 +239,36 @@ def _numba_kernels() -> dict:
             for t in range(n_t):
                 out[e, c, t] = (xi[e, c, t] * mr - xr[e, c, t] * mi) * out[e, c, t]
 
-    return {"abs": _abs_kernel, "sign": _sign_kernel, "csin": _csin_kernel}
+    @numba.njit(parallel=True, fastmath=fm, cache=False)
+    def _env_kernel(xr, xi, out, power):  # pragma: no cover - compiled
+        # rows of |x| (or |x|^2), centred and scaled to unit norm: Pearson r is then a product
+        n_ep, n_ch, n_t = xr.shape
+        for p in numba.prange(n_ep * n_ch):
+            e = p // n_ch
+            c = p % n_ch
+            acc = 0.0
+            for t in range(n_t):
+                v = xr[e, c, t] ** 2 + xi[e, c, t] ** 2
+                if not power:
+                    v = np.sqrt(v)
+                out[e, c, t] = v
+                acc += v
+            mean = acc / n_t
+            ss = 0.0
+            for t in range(n_t):
+                v = out[e, c, t] - mean
+                out[e, c, t] = v
+                ss += v * v
+            scale = 1.0 / np.sqrt(ss) if ss > 0 else np.nan
+            for t in range(n_t):
+                out[e, c, t] *= scale
+
+    return {
+        "abs": _abs_kernel,
+        "sign": _sign_kernel,
+        "csin": _csin_kernel,
+        "env": _env_kernel,
+    }
 
 
 class TorchOps:
@@ -302,6 +351,9 @@ class TorchOps:
 
     def centered_sin(self, x):
         return centered_sin_from_unit(self, self.unit(x))
+
+    def unit_envelope(self, x, power: bool = False):
+        return unit_rows(self, self.abs(x) ** 2 if power else self.abs(x))
 
     def im_sums(self, x, y, kind: str):
         torch = self.torch

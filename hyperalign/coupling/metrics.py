@@ -199,23 +199,20 @@ def _wpli(p: _Pair):
     return num / p.ops.where_zero(p.im_sums("abs"))
 
 
-def _pearson(ops, a, b, same):
-    a = a - ops.sum(a, -1)[..., None] / a.shape[-1]
-    b = a if same else b - ops.sum(b, -1)[..., None] / b.shape[-1]
-    num = ops.matmul(a, ops.mT(b))
-    na = ops.sum(a * a, -1)
-    nb = na if same else ops.sum(b * b, -1)
-    return num / ops.sqrt(_outer(na, nb))
+def _unit_env_corr(p: _Pair, power: bool):
+    """Pearson correlation of envelopes as one product of centred, unit-norm rows."""
+    ops = p.ops
+    a = ops.unit_envelope(p.x, power)
+    b = a if p.same else ops.unit_envelope(p.y, power)
+    return ops.matmul(a, ops.mT(b))
 
 
 def _envelope_corr(p: _Pair):
-    ops = p.ops
-    return _pearson(ops, ops.abs(p.x), ops.abs(p.y), p.same)
+    return _unit_env_corr(p, power=False)
 
 
 def _pow_corr(p: _Pair):
-    ops = p.ops
-    return _pearson(ops, ops.abs(p.x) ** 2, ops.abs(p.y) ** 2, p.same)
+    return _unit_env_corr(p, power=True)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The fused centred-sine kernel of ccorr equals the NumPy path and the shared-phasor path."""
+"""Fused numba kernels (ccorr's centred sine, envelope rows) equal the NumPy path."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from hyperalign.coupling.metrics import sync_from_analytic
 
 
-@pytest.mark.parametrize("metric", ["ccorr", "ccorr_signed"])
+@pytest.mark.parametrize("metric", ["ccorr", "ccorr_signed", "envelope_corr", "pow_corr"])
 def test_fused_equals_numpy_and_shared(metric):
     pytest.importorskip("numba")
     rng = np.random.default_rng(3)
