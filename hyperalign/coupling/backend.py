@@ -137,25 +137,29 @@ class NumpyOps:
         return _im_sums_blocked(c1, s1, c2, s2, kind)
 
 
+def _blocks(n_ep: int, n1: int, n2: int, n_t: int, block: int):
+    """(epoch slice, channel slice) blocks whose (e, i, n2, n_t) product stays under ``block``."""
+    per_chan = max(1, n2 * n_t)
+    ci = max(1, min(n1, block // per_chan))
+    ce = max(1, min(n_ep, block // (per_chan * ci)))
+    for e0 in range(0, n_ep, ce):
+        for i0 in range(0, n1, ci):
+            yield slice(e0, e0 + ce), slice(i0, i0 + ci)
+
+
 def _im_sums_blocked(c1, s1, c2, s2, kind):
     n_ep, n1, n_t = c1.shape
     n2 = c2.shape[1]
     out = np.empty((n_ep, n1, n2), dtype=c1.dtype)
-    per_chan = max(1, n2 * n_t)
-    ci = max(1, min(n1, _BLOCK_ELEMENTS // per_chan))
-    ce = max(1, min(n_ep, _BLOCK_ELEMENTS // (per_chan * ci)))
-    for e0 in range(0, n_ep, ce):
-        e = slice(e0, e0 + ce)
-        for i0 in range(0, n1, ci):
-            i = slice(i0, i0 + ci)
-            # Im(x conj y) = s1 c2 - c1 s2 (same operations, same rounding as HyPyP)
-            v = s1[e, i, None, :] * c2[e, None, :, :]
-            v -= c1[e, i, None, :] * s2[e, None, :, :]
-            if kind == "sign":
-                np.sign(v, out=v)
-            else:
-                np.abs(v, out=v)
-            out[e, i] = v.sum(axis=-1)
+    for e, i in _blocks(n_ep, n1, n2, n_t, _BLOCK_ELEMENTS):
+        # Im(x conj y) = s1 c2 - c1 s2 (same operations, same rounding as HyPyP)
+        v = s1[e, i, None, :] * c2[e, None, :, :]
+        v -= c1[e, i, None, :] * s2[e, None, :, :]
+        if kind == "sign":
+            np.sign(v, out=v)
+        else:
+            np.abs(v, out=v)
+        out[e, i] = v.sum(axis=-1)
     return out
 
 
@@ -363,17 +367,11 @@ class TorchOps:
         n2 = c2.shape[1]
         out = torch.empty((n_ep, n1, n2), dtype=c1.dtype, device=self.device)
         block = _BLOCK_ELEMENTS * (8 if self.device.type == "cuda" else 1)
-        per_chan = max(1, n2 * n_t)
-        ci = max(1, min(n1, block // per_chan))
-        ce = max(1, min(n_ep, block // (per_chan * ci)))
-        for e0 in range(0, n_ep, ce):
-            e = slice(e0, e0 + ce)
-            for i0 in range(0, n1, ci):
-                i = slice(i0, i0 + ci)
-                v = s1[e, i, None, :] * c2[e, None, :, :]
-                v -= c1[e, i, None, :] * s2[e, None, :, :]
-                v = torch.sign(v) if kind == "sign" else torch.abs(v)
-                out[e, i] = v.sum(dim=-1)
+        for e, i in _blocks(n_ep, n1, n2, n_t, block):
+            v = s1[e, i, None, :] * c2[e, None, :, :]
+            v -= c1[e, i, None, :] * s2[e, None, :, :]
+            v = torch.sign(v) if kind == "sign" else torch.abs(v)
+            out[e, i] = v.sum(dim=-1)
         return out
 
 
