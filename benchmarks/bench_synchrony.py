@@ -116,28 +116,24 @@ def worker(lib: str, metric: str, n_ep: int, n_ch: int, n_t: int, sfreq: float) 
                 ha.compute_sync(z[:, :1], metric, epochs_average=False, optimization=opt)
     else:
         from hyperalign.coupling.backend import get_backend
-        from hyperalign.coupling.metrics import METRICS, _Pair
+        from hyperalign.coupling.metrics import METRICS, _blas_limits, _check_threads, band_sync
 
         ops = get_backend("numpy")
-        zb = np.ascontiguousarray(np.moveaxis(z, 3, 0))  # (F, 2, E, C, T) as compute_sync uses
+        # the layout hyperalign's filter stage writes: (F, E, 2, C, T), S1 and S2 rows adjacent
+        zb = np.ascontiguousarray(np.moveaxis(z, (3, 0), (0, 2)))
         del _analytic_bands
-        METRICS[metric](ops, zb[0, 0, :1], zb[0, 1, :1])  # numba compile outside the timing
+        METRICS[metric](ops, zb[0, :1, 0], zb[0, :1, 1])  # numba compile outside the timing
+        METRICS[metric](ops.serial(), zb[0, :1, 0], zb[0, :1, 1])
+        mode = "inter" if lib == "hyperalign-inter" else "all"
+        n_threads = _check_threads(None)  # compute_sync's default: every available core
+        _blas_limits(1).restore_original_limits()  # import threadpoolctl outside the timing
 
-        from hyperalign.coupling.metrics import _blas_limits
-
-        inter = lib == "hyperalign-inter"
-        _blas_limits(None).restore_original_limits()  # import threadpoolctl outside the timing
-
-        def run():  # what compute_sync does after filtering (one BLAS thread by default)
-            n_out = n_ch if inter else 2 * n_ch
-            out = np.empty((zb.shape[0], n_ep, n_out, n_out))
-            limits = _blas_limits(None)
+        def run():  # exactly what compute_sync does after filtering
+            n_out = n_ch if mode == "inter" else 2 * n_ch
+            out = np.empty((1, n_ep, zb.shape[0], n_out, n_out))
+            limits = _blas_limits(1)
             for b in range(zb.shape[0]):
-                if inter:  # only the S1 x S2 block, mode='inter'
-                    out[b] = METRICS[metric].func(_Pair(ops, zb[b, 0], zb[b, 1]))
-                else:
-                    x = np.concatenate([zb[b, 0], zb[b, 1]], axis=-2)
-                    out[b] = METRICS[metric].func(_Pair(ops, x, x))
+                band_sync(ops, zb[b], [metric], out[:, :, b], mode=mode, n_threads=n_threads)
             limits.restore_original_limits()
             return out
 

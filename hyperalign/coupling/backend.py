@@ -28,8 +28,18 @@ class NumpyOps:
 
     name = "numpy"
 
-    def __init__(self, use_numba: bool | None = None):
+    def __init__(self, use_numba: bool | None = None, parallel: bool = True):
         self.use_numba = _numba_available() if use_numba is None else bool(use_numba)
+        #: compiled loops use numba's thread pool (``True``) or run on the calling thread
+        #: without the GIL (``False``: for callers that split epochs over their own threads)
+        self.parallel = bool(parallel)
+
+    def serial(self) -> NumpyOps:
+        """The same operations with single-threaded, GIL-free compiled loops."""
+        return NumpyOps(use_numba=self.use_numba, parallel=False)
+
+    def _kern(self, name):
+        return _numba_kernels(self.parallel)[name]
 
     # conversion --------------------------------------------------------------------------
     def asarray(self, x, ctype=None):
@@ -99,10 +109,9 @@ class NumpyOps:
         One fused compiled pass when numba is available (no phasor array), else NumPy.
         """
         if self.use_numba:
-            xr = np.ascontiguousarray(x.real)
-            xi = np.ascontiguousarray(x.imag)
-            out = np.empty(xr.shape, dtype=xr.dtype)
-            _numba_kernels()["csin"](xr, xi, out)
+            xv = _interleaved(x)
+            out = np.empty(x.shape, dtype=xv.dtype)
+            self._kern("csin")(xv, out)
             return out
         return centered_sin_from_unit(self, self.unit(x))
 
@@ -113,28 +122,36 @@ class NumpyOps:
         pass when numba is available, else NumPy.
         """
         if self.use_numba:
-            xr = np.ascontiguousarray(x.real)
-            xi = np.ascontiguousarray(x.imag)
-            out = np.empty(xr.shape, dtype=xr.dtype)
-            _numba_kernels()["env"](xr, xi, out, bool(power))
+            xv = _interleaved(x)
+            out = np.empty(x.shape, dtype=xv.dtype)
+            self._kern("env")(xv, out, bool(power))
             return out
         return unit_rows(self, self.abs(x) ** 2 if power else self.abs(x))
 
     # the non-BLAS part of pli / wpli -----------------------------------------------------
     def im_sums(self, x, y, kind: str):
         """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``; (E, C1, C2)."""
+        if self.use_numba:
+            xv = _interleaved(x)
+            yv = xv if y is x else _interleaved(y)
+            out = np.empty((x.shape[0], x.shape[1], y.shape[1]), dtype=xv.dtype)
+            # same signals (mode='all'): compute one triangle and mirror it
+            self._kern(kind)(xv, yv, out, y is x)
+            return out
         c1, s1 = np.ascontiguousarray(x.real), np.ascontiguousarray(x.imag)
         if y is x:
             c2, s2 = c1, s1
         else:
             c2, s2 = np.ascontiguousarray(y.real), np.ascontiguousarray(y.imag)
-        if self.use_numba:
-            kern = _numba_kernels()[kind]
-            out = np.empty((x.shape[0], x.shape[1], y.shape[1]), dtype=c1.dtype)
-            # same signals (mode='all'): compute one triangle and mirror it
-            kern(c1, s1, c2, s2, out, x is y)
-            return out
         return _im_sums_blocked(c1, s1, c2, s2, kind)
+
+    @staticmethod
+    def power(x):
+        """``sum_t |x|^2`` per row in one pass over the interleaved (re, im) values."""
+        if x.shape[-1] and x.strides[-1] != x.itemsize:
+            x = np.ascontiguousarray(x)
+        xv = x.view(x.real.dtype)  # needs only the last axis to be contiguous
+        return np.einsum("...t,...t->...", xv, xv)
 
 
 def _blocks(n_ep: int, n1: int, n2: int, n_t: int, block: int):
@@ -163,6 +180,13 @@ def _im_sums_blocked(c1, s1, c2, s2, kind):
     return out
 
 
+def _interleaved(x) -> np.ndarray:
+    """C-contiguous (..., 2T) real view of complex ``x`` (re, im interleaved); copies only when
+    ``x`` is not C-contiguous (the compiled loops need unit strides to vectorize)."""
+    x = np.ascontiguousarray(x)
+    return x.view(x.real.dtype)
+
+
 def unit_rows(ops, a):
     """Centre each row of ``a`` (last axis) and scale it to unit norm."""
     a = a - ops.sum(a, -1)[..., None] / a.shape[-1]
@@ -186,73 +210,96 @@ def _numba_available() -> bool:
 
 
 @functools.cache
-def _numba_kernels() -> dict:
+def _numba_kernels(parallel: bool = True) -> dict:
+    """Compiled loops on interleaved (re, im) rows ``xv`` (E, C, 2T).
+
+    ``parallel=True``: ``prange`` over (epoch, channel) rows on numba's thread pool.
+    ``parallel=False``: the same loops on the calling thread with the GIL released, for
+    callers that split epochs over their own threads.
+    """
     import numba
 
     # no 'contract' (FMA) so that s1*c2 - c1*s2 rounds exactly like NumPy (signs near 0)
     fm = {"reassoc", "nsz"}
+    opts = {"parallel": True} if parallel else {"nogil": True}
 
-    @numba.njit(parallel=True, fastmath=fm, cache=False)
-    def _abs_kernel(c1, s1, c2, s2, out, sym):  # pragma: no cover - compiled
-        n_ep, n1, n_t = c1.shape
-        n2 = c2.shape[1]
+    def jit(f):
+        return numba.njit(fastmath=fm, cache=False, **opts)(f)
+
+    @jit
+    def _abs_kernel(xv, yv, out, sym):  # pragma: no cover - compiled
+        n_ep, n1, n_t2 = xv.shape
+        n_t = n_t2 // 2
+        n2 = yv.shape[1]
         for p in numba.prange(n_ep * n1):
             e = p // n1
             i = p % n1
             for k in range(i if sym else 0, n2):
                 acc = 0.0
                 for t in range(n_t):
-                    acc += abs(s1[e, i, t] * c2[e, k, t] - c1[e, i, t] * s2[e, k, t])
+                    # Im(x conj y) = xi yr - xr yi
+                    acc += abs(
+                        xv[e, i, 2 * t + 1] * yv[e, k, 2 * t]
+                        - xv[e, i, 2 * t] * yv[e, k, 2 * t + 1]
+                    )
                 out[e, i, k] = acc
                 if sym:
                     out[e, k, i] = acc
 
-    @numba.njit(parallel=True, fastmath=fm, cache=False)
-    def _sign_kernel(c1, s1, c2, s2, out, sym):  # pragma: no cover - compiled
-        n_ep, n1, n_t = c1.shape
-        n2 = c2.shape[1]
+    @jit
+    def _sign_kernel(xv, yv, out, sym):  # pragma: no cover - compiled
+        n_ep, n1, n_t2 = xv.shape
+        n_t = n_t2 // 2
+        n2 = yv.shape[1]
         for p in numba.prange(n_ep * n1):
             e = p // n1
             i = p % n1
             for k in range(i if sym else 0, n2):
                 acc = 0.0
                 for t in range(n_t):
-                    v = s1[e, i, t] * c2[e, k, t] - c1[e, i, t] * s2[e, k, t]
+                    v = (
+                        xv[e, i, 2 * t + 1] * yv[e, k, 2 * t]
+                        - xv[e, i, 2 * t] * yv[e, k, 2 * t + 1]
+                    )
                     acc += (v > 0) - (v < 0)
                 out[e, i, k] = acc
                 if sym:  # Im(y conj x) = -Im(x conj y)
                     out[e, k, i] = -acc
 
-    @numba.njit(parallel=True, fastmath=fm, cache=False)
-    def _csin_kernel(xr, xi, out):  # pragma: no cover - compiled
+    @jit
+    def _csin_kernel(xv, out):  # pragma: no cover - compiled
         # sin(phase - circular mean phase) = (xi mr - xr mi) / |x|, m = unit mean phasor
-        n_ep, n_ch, n_t = xr.shape
+        n_ep, n_ch, n_t = out.shape
         for p in numba.prange(n_ep * n_ch):
             e = p // n_ch
             c = p % n_ch
             mr = 0.0
             mi = 0.0
             for t in range(n_t):
-                inv = 1.0 / np.sqrt(xr[e, c, t] ** 2 + xi[e, c, t] ** 2)
+                re = xv[e, c, 2 * t]
+                im = xv[e, c, 2 * t + 1]
+                inv = 1.0 / np.sqrt(re * re + im * im)
                 out[e, c, t] = inv
-                mr += xr[e, c, t] * inv
-                mi += xi[e, c, t] * inv
+                mr += re * inv
+                mi += im * inv
             norm = np.sqrt(mr * mr + mi * mi)
             mr /= norm
             mi /= norm
             for t in range(n_t):
-                out[e, c, t] = (xi[e, c, t] * mr - xr[e, c, t] * mi) * out[e, c, t]
+                out[e, c, t] = (xv[e, c, 2 * t + 1] * mr - xv[e, c, 2 * t] * mi) * out[e, c, t]
 
-    @numba.njit(parallel=True, fastmath=fm, cache=False)
-    def _env_kernel(xr, xi, out, power):  # pragma: no cover - compiled
+    @jit
+    def _env_kernel(xv, out, power):  # pragma: no cover - compiled
         # rows of |x| (or |x|^2), centred and scaled to unit norm: Pearson r is then a product
-        n_ep, n_ch, n_t = xr.shape
+        n_ep, n_ch, n_t = out.shape
         for p in numba.prange(n_ep * n_ch):
             e = p // n_ch
             c = p % n_ch
             acc = 0.0
             for t in range(n_t):
-                v = xr[e, c, t] ** 2 + xi[e, c, t] ** 2
+                re = xv[e, c, 2 * t]
+                im = xv[e, c, 2 * t + 1]
+                v = re * re + im * im
                 if not power:
                     v = np.sqrt(v)
                 out[e, c, t] = v
@@ -358,6 +405,10 @@ class TorchOps:
 
     def unit_envelope(self, x, power: bool = False):
         return unit_rows(self, self.abs(x) ** 2 if power else self.abs(x))
+
+    @staticmethod
+    def power(x):
+        return (x.real**2 + x.imag**2).sum(dim=-1)
 
     def im_sums(self, x, y, kind: str):
         torch = self.torch

@@ -38,6 +38,7 @@ samples), S1 sample ``t`` is paired with S2 sample ``t + l``.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -116,8 +117,8 @@ class _Pair:
         ops = self.ops
 
         def f():
-            px = ops.sum(self.x.real**2 + self.x.imag**2, -1)
-            py = px if self.same else ops.sum(self.y.real**2 + self.y.imag**2, -1)
+            px = ops.power(self.x)
+            py = px if self.same else ops.power(self.y)
             return ops.sqrt(_outer(px, py))
 
         return self._get("power_norm", f)
@@ -479,10 +480,12 @@ def compute_sync(
     use_numba : bool | None
         NumPy backend: compiled loop for pli/wpli when numba is importable.
     n_threads : int | None
-        Threads for BLAS and FFTs during the call (NumPy backend). ``None`` runs BLAS and FFTs
-        on one thread: the per-epoch matrix products are small and multi-threaded BLAS on them
-        gains little on a quiet machine but collapses (10x slower measured) when the cores are
-        shared; the numba loop keeps numba's default thread count.
+        Threads for the call (NumPy backend): the epochs of each band are split into
+        ``n_threads`` parts computed side by side, each with a single-threaded BLAS and
+        compiled loops, and the FFTs use as many workers. ``None``: every core this process
+        may use. Splitting epochs scales better than a multi-threaded BLAS, which gains
+        little on these small per-epoch products and collapses when the cores are shared.
+        ``n_threads=1`` runs everything on the calling thread.
     epochs_metadata : pandas.DataFrame | None
         One row per epoch; its columns become coordinates of the ``epochs`` dimension
         (e.g. ``utterance_id``, ``onset``).
@@ -546,12 +549,13 @@ def compute_sync(
             ops.name,
             chunk_size,
         )
-        limits = _blas_limits(n_threads)
+        n_threads = _check_threads(n_threads)
+        limits = _blas_limits(1)  # epochs are split over threads, one BLAS thread each
         try:
             for e0 in range(0, n_ep, chunk_size):
                 sl = slice(e0, min(n_ep, e0 + chunk_size))
                 z = _analytic_bands(
-                    data[:, sl],
+                    np.swapaxes(data[:, sl], 0, 1),  # (e, 2, C, T): S1 and S2 rows adjacent
                     sfreq,
                     bands,
                     filter=filter,
@@ -560,19 +564,13 @@ def compute_sync(
                     min_cycles=min_cycles if e0 == 0 else None,  # check the first chunk only
                     on_short=on_short,
                     n_threads=n_threads,
-                )  # (B, 2, e, C, T), contiguous per band
+                )  # (B, e, 2, C, T), contiguous per band
                 for b in range(len(bands)):
-                    zb1 = ops.asarray(z[b, 0])
-                    zb2 = ops.asarray(z[b, 1])
+                    zb = ops.asarray(z[b])
                     for li, lag in enumerate(lag_n):
-                        x, y = _shift(zb1, zb2, int(lag))
-                        if mode == "all":
-                            x = ops.cat([x, y], -2)
-                            y = x
-                        pair = _Pair(ops, x, y)
-                        for mi, name in enumerate(names):
-                            out[mi, sl, b, li] = ops.to_numpy(METRICS[name].func(pair))
-                        del pair
+                        band_sync(ops, zb, names, out[:, sl, b, li], lag=int(lag), mode=mode,
+                                  n_threads=n_threads)  # fmt: skip
+                del z
         finally:
             if limits is not None:
                 limits.restore_original_limits()
@@ -600,6 +598,81 @@ def compute_sync(
             attrs=attrs,
             epochs_metadata=epochs_metadata,
         )
+
+
+def band_sync(ops, zb, names, dest, *, lag: int = 0, mode: str = "inter", n_threads: int = 1):
+    """Metrics of one band and lag into ``dest``: the kernel stage of :func:`compute_sync`.
+
+    Parameters
+    ----------
+    ops : NumpyOps | TorchOps
+        Backend (:func:`~hyperalign.coupling.backend.get_backend`).
+    zb : complex array, shape (n_epochs, 2, n_channels, n_times)
+        Analytic signals of one band, S1 and S2 rows adjacent (the layout the filter stage of
+        :func:`compute_sync` writes; ``mode='all'`` at lag 0 then needs no copy).
+    names : list of str
+        Canonical metric names.
+    dest : ndarray, shape (n_metrics, n_epochs, n_in, n_out)
+        Output (a view is fine).
+    lag : int
+        Lag in samples (positive: S2 lags S1).
+    mode : 'inter' | 'all'
+        S1 x S2 block or the full 2C x 2C matrix.
+    n_threads : int
+        NumPy backend: epochs are split into this many contiguous parts computed on a thread
+        pool (NumPy, BLAS and the compiled loops release the GIL), each with one BLAS thread.
+    """
+    n_ep, _, n_ch, n_t = zb.shape
+    if mode == "all" and lag == 0:
+        x = zb.reshape(n_ep, 2 * n_ch, n_t)  # a view when zb is contiguous
+        y = x
+    else:
+        x, y = _shift(zb[:, 0], zb[:, 1], lag)
+        if mode == "all":
+            x = ops.cat([x, y], -2)
+            y = x
+
+    def run(part_ops, a, b):
+        xs = x[a:b]
+        ys = xs if y is x else y[a:b]
+        pair = _Pair(part_ops, xs, ys)
+        for mi, name in enumerate(names):
+            dest[mi, a:b] = ops.to_numpy(METRICS[name].func(pair))
+
+    n_parts = min(int(n_threads), n_ep) if ops.name == "numpy" else 1
+    if n_parts <= 1:
+        run(ops if n_threads > 1 or ops.name != "numpy" else ops.serial(), 0, n_ep)
+        return dest
+    edges = np.linspace(0, n_ep, n_parts + 1).round().astype(int)
+    serial = ops.serial()
+    pool = _thread_pool(n_parts)
+    futures = [pool.submit(run, serial, int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    for f in futures:
+        f.result()
+    return dest
+
+
+@functools.cache
+def _thread_pool(n: int):
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=n, thread_name_prefix="hyperalign-sync")
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS reports one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _check_threads(n_threads) -> int:
+    if n_threads is None:
+        return available_cores()
+    if isinstance(n_threads, bool) or int(n_threads) != n_threads or int(n_threads) < 1:
+        raise ValueError(f"n_threads must be a positive integer or None; got {n_threads!r}")
+    return int(n_threads)
 
 
 def _blas_limits(n_threads):

@@ -6,9 +6,10 @@ Two filters give the complex analytic signal of every band:
     The HyPyP-compatible path (default, used for equivalence): for each band, a zero-phase FIR
     band-pass by :func:`mne.filter.filter_data` with MNE's defaults (``filter_length='auto'``,
     ``l_trans_bandwidth='auto'``, ``h_trans_bandwidth='auto'``, hamming window, firwin design,
-    ``pad='reflect_limited'``), then :func:`scipy.signal.hilbert`. This is exactly what
-    ``hypyp.analyses.compute_freq_bands`` does, but vectorized over participants, epochs and
-    channels at once (one call per band).
+    ``pad='reflect_limited'``), then :func:`scipy.signal.hilbert`. This is what
+    ``hypyp.analyses.compute_freq_bands`` does. MNE filters row by row with overlap-add FFTs;
+    here MNE's overlap-add runs on all rows of a band at once with batched FFTs (the same
+    operations, so the same values; settings outside MNE's default FIR method call MNE itself).
 ``filter='fft'``
     A fast analytic band-pass in the frequency domain: one real FFT per signal, multiplication
     by one spectral mask per band (gain 1 in ``[fmin, fmax]``, raised-cosine transitions down to
@@ -144,6 +145,127 @@ def _check_lengths(n_times, sfreq, bands, filt, min_cycles, filter_kwargs, on_sh
         logger.warning(msg)
 
 
+# MNE filter_data arguments the batched FIR path reproduces (anything else: MNE itself)
+_FIR_DESIGN_KW = {
+    "filter_length",
+    "l_trans_bandwidth",
+    "h_trans_bandwidth",
+    "fir_window",
+    "fir_design",
+}
+_ROWS_PER_BLOCK = 4096
+
+
+def _mne_bands_analytic(x, sfreq, bands, filter_kwargs, workers, out) -> None:
+    """``out[b] = hilbert(mne.filter.filter_data(x, sfreq, lo_b, hi_b, **filter_kwargs))``.
+
+    ``x`` is 2-D (rows, n_times). With MNE's default FIR method (zero phase, any ``pad``), the
+    filter MNE designs (:func:`mne.filter.create_filter`) is applied by MNE's own overlap-add
+    algorithm (same padding, FFT length, segments and order of additions), but to all rows at
+    once with batched FFTs where MNE loops over rows: the values are MNE's. Other settings
+    (IIR, ``phase``, ``picks``) call MNE itself.
+    """
+    import mne
+    from scipy.signal import hilbert
+
+    kw = dict(filter_kwargs)
+    pad = kw.get("pad", "reflect_limited")
+    design = {k: v for k, v in kw.items() if k in _FIR_DESIGN_KW}
+    other = set(kw) - _FIR_DESIGN_KW - {"method", "pad", "n_jobs", "copy"}
+    n_rows, n_t = x.shape
+    if kw.get("method", "fir") != "fir" or other:
+        for b, (lo, hi) in enumerate(bands.values()):
+            with warnings.catch_warnings():
+                # too-long filters were already checked and reported by _check_lengths
+                warnings.filterwarnings("ignore", message="filter_length .* longer than")
+                filt = mne.filter.filter_data(x, sfreq, l_freq=lo, h_freq=hi, **kw, verbose=False)
+            out[b] = hilbert(filt, axis=-1)
+        return
+    filters = []
+    for lo, hi in bands.values():
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="filter_length .* longer than")
+            h = mne.filter.create_filter(x[:1], sfreq, lo, hi, **design, verbose=False)
+        filters.append(np.atleast_1d(h))
+    for r0 in range(0, n_rows, _ROWS_PER_BLOCK):
+        blk = x[r0 : r0 + _ROWS_PER_BLOCK]
+        padded: dict = {}
+        for b, h in enumerate(filters):
+            filt = _overlap_add_rows(blk, h, pad, workers, padded)
+            out[b, r0 : r0 + blk.shape[0]] = hilbert(filt, axis=-1)
+
+
+def _mne_n_fft(n_h: int, n_x: int) -> int:
+    """FFT length of ``mne.filter._overlap_add_filter`` (its cost model, verbatim)."""
+    from mne.filter import next_fast_len  # 5-smooth lengths (not scipy's 7/11-smooth)
+
+    min_fft = 2 * n_h - 1
+    if n_x < min_fft:
+        return next_fast_len(min_fft)
+    n = 2 ** np.arange(np.ceil(np.log2(min_fft)), np.ceil(np.log2(n_x)) + 1, dtype=int)
+    cost = np.ceil(n_x / (n - n_h + 1).astype(np.float64)) * n * (np.log2(n) + 1)
+    cost += 4e-5 * n * n_x
+    return int(n[np.argmin(cost)])
+
+
+def _overlap_add_rows(x, h, pad, workers, padded: dict) -> np.ndarray:
+    """Zero-phase FIR filtering of every row of ``x`` at once, operation for operation as
+    ``mne.filter._overlap_add_filter`` does row by row (same padding, FFT length, segments
+    and order of additions), so the values are MNE's."""
+    import scipy.fft as sfft
+
+    n_rows, n_t = x.shape
+    n_h = h.size
+    if n_h == 1:  # pragma: no cover - degenerate design
+        return x * h
+    n_edge = max(min(n_h, n_t) - 1, 0)
+    if n_edge not in padded:  # bands whose filters have the same length share the padding
+        padded[n_edge] = _smart_pad(x, n_edge, pad)
+    x_ext = padded[n_edge]
+    n_x = x_ext.shape[1]
+    n_fft = _mne_n_fft(n_h, n_x)
+    h_fft = sfft.rfft(h, n=n_fft)
+    n_seg = n_fft - n_h + 1
+    shift = (n_h - 1) // 2 + n_edge
+    x_filtered = np.zeros_like(x_ext)
+    seg = np.zeros((n_rows, n_fft))
+    for start in range(0, n_x, n_seg):
+        stop = min(start + n_seg, n_x)
+        seg[:, : stop - start] = x_ext[:, start:stop]
+        seg[:, stop - start :] = 0.0
+        spec = sfft.rfft(seg, n_fft, axis=-1, workers=workers)
+        spec *= h_fft
+        prod = sfft.irfft(spec, n_fft, axis=-1, workers=workers, overwrite_x=True)
+        start_filt = max(0, start - shift)
+        stop_filt = min(start - shift + n_fft, n_x)
+        start_prod = max(0, shift - start)
+        stop_prod = start_prod + stop_filt - start_filt
+        x_filtered[:, start_filt:stop_filt] += prod[:, start_prod:stop_prod]
+    return x_filtered[:, : n_x - 2 * n_edge]
+
+
+def _smart_pad(x, n_pad: int, pad: str) -> np.ndarray:
+    """Pad the last axis like MNE's FIR filtering (``mne.filter._smart_pad``)."""
+    if n_pad == 0:
+        return x
+    n_t = x.shape[-1]
+    if pad == "reflect_limited":
+        # odd reflection about the edge samples, limited to the signal, zeros beyond
+        zpad = np.zeros(x.shape[:-1] + (max(n_pad - n_t + 1, 0),), dtype=x.dtype)
+        return np.concatenate(
+            [
+                zpad,
+                2 * x[..., :1] - x[..., n_pad:0:-1],
+                x,
+                2 * x[..., -1:] - x[..., -2 : -n_pad - 2 : -1],
+                zpad,
+            ],
+            axis=-1,
+        )
+    kwargs = {"reflect_type": "odd"} if pad == "reflect" else {}
+    return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(n_pad, n_pad)], pad, **kwargs)
+
+
 def _fft_masks(n_times: int, sfreq: float, bands: dict, dtype) -> np.ndarray:
     """Analytic band-pass gains on the rfft grid, shape (n_bands, n_times // 2 + 1)."""
     freqs = np.fft.rfftfreq(n_times, 1.0 / sfreq)
@@ -202,7 +324,7 @@ def analytic_signal(
         What to do when epochs are too short for a band (fewer than ``min_cycles`` cycles, or,
         with ``filter='hypyp'``, shorter than the FIR filter).
     n_threads : int | None
-        FFT worker threads for ``filter='fft'`` (``None``: 1).
+        FFT worker threads (``None``: 1).
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -263,18 +385,9 @@ def _analytic_bands(
         filter,
     )
     if filter == "hypyp":
-        import mne
-        from scipy.signal import hilbert
-
         x = np.ascontiguousarray(flat, dtype=np.float64)
-        for b, (lo, hi) in enumerate(bands.values()):
-            with warnings.catch_warnings():
-                # too-long filters were already checked and reported by _check_lengths
-                warnings.filterwarnings("ignore", message="filter_length .* longer than")
-                filt = mne.filter.filter_data(
-                    x, sfreq, l_freq=lo, h_freq=hi, **filter_kwargs, verbose=False
-                )
-            out[b] = hilbert(filt, axis=-1)
+        workers = int(n_threads) if n_threads else 1
+        _mne_bands_analytic(x, sfreq, bands, filter_kwargs, workers, out)
     else:
         import scipy.fft as sfft
 

@@ -88,3 +88,59 @@ def test_numba_symmetric_path_equals_full():
         sym = ops.im_sums(x, x, kind)  # same object: one triangle, mirrored
         full = ops.im_sums(x, x.copy(), kind)
         np.testing.assert_allclose(sym, full, rtol=1e-12, atol=1e-12)
+
+
+def test_serial_and_parallel_kernels_agree_on_strided_inputs():
+    """Compiled loops read interleaved (re, im) rows; strided inputs are made contiguous."""
+    ops = get_backend("numpy", use_numba=True)
+    if not ops.use_numba:
+        pytest.skip("numba is not installed")
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((3, 2, 4, 90)) + 1j * rng.standard_normal((3, 2, 4, 90))
+    x, y = z[:, 0, :, 3:], z[:, 1, :, :-3]  # strided batch, shifted window
+    ref = {
+        "abs": np.abs((x[:, :, None] * np.conj(y[:, None])).imag).sum(-1),
+        "sign": np.sign((x[:, :, None] * np.conj(y[:, None])).imag).sum(-1),
+    }
+    for o in (ops, ops.serial()):
+        for kind in ("abs", "sign"):
+            np.testing.assert_allclose(o.im_sums(x, y, kind), ref[kind], rtol=1e-12)
+        blocked = get_backend("numpy", use_numba=False)
+        np.testing.assert_allclose(o.centered_sin(x), blocked.centered_sin(x), rtol=1e-10)
+        for power in (False, True):
+            np.testing.assert_allclose(
+                o.unit_envelope(y, power), blocked.unit_envelope(y, power), rtol=1e-10
+            )
+        np.testing.assert_allclose(o.power(x), (np.abs(x) ** 2).sum(-1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["inter", "all"])
+def test_epoch_threads_give_identical_values(data, mode):
+    names = list(METRICS)
+    kw = dict(lags=(0.0, 0.05), mode=mode, filter="fft")
+    one = compute_sync(data, 128.0, BANDS, names, n_threads=1, **kw).get_data()
+    for n in (2, 3, 8):  # more threads than epochs is fine
+        many = compute_sync(data, 128.0, BANDS, names, n_threads=n, **kw).get_data()
+        np.testing.assert_allclose(many, one, rtol=1e-13, atol=1e-14)
+    with pytest.raises(ValueError, match="n_threads must be a positive integer"):
+        compute_sync(data, 128.0, BANDS, names, n_threads=0)
+
+
+def test_band_sync_equals_sync_from_analytic():
+    from hyperalign.coupling.metrics import band_sync
+
+    rng = np.random.default_rng(6)
+    zb = rng.standard_normal((4, 2, 3, 64)) + 1j * rng.standard_normal((4, 2, 3, 64))
+    names = ["plv", "wpli", "ccorr"]
+    ops = get_backend("numpy")
+    out = np.empty((3, 4, 3, 3))
+    band_sync(ops, zb, names, out, lag=2, mode="inter", n_threads=2)
+    for mi, m in enumerate(names):
+        np.testing.assert_allclose(
+            out[mi], sync_from_analytic(zb[:, 0, :, :-2], zb[:, 1, :, 2:], m), rtol=1e-12
+        )
+    full = np.empty((3, 4, 6, 6))
+    band_sync(ops, zb, names, full, mode="all", n_threads=2)
+    xy = zb.reshape(4, 6, 64)
+    for mi, m in enumerate(names):
+        np.testing.assert_allclose(full[mi], sync_from_analytic(xy, xy, m), rtol=1e-12)
