@@ -145,6 +145,19 @@ class NumpyOps:
             c2, s2 = np.ascontiguousarray(y.real), np.ascontiguousarray(y.imag)
         return _im_sums_blocked(c1, s1, c2, s2, kind)
 
+    def im_abs_and_sum(self, x, y):
+        """``(sum_t |Im(x_i conj y_k)|, sum_t Im(x_i conj y_k))`` in one compiled pass, or
+        ``None`` without numba (the caller then uses a matrix product for the second)."""
+        if not self.use_numba:
+            return None
+        xv = _interleaved(x)
+        yv = xv if y is x else _interleaved(y)
+        shape = (x.shape[0], x.shape[1], y.shape[1])
+        out = np.empty(shape, dtype=xv.dtype)
+        out_sum = np.empty(shape, dtype=xv.dtype)
+        self._kern("abs_sum")(xv, yv, out, out_sum, y is x)
+        return out, out_sum
+
     @staticmethod
     def power(x):
         """``sum_t |x|^2`` per row in one pass over the interleaved (re, im) values."""
@@ -247,6 +260,31 @@ def _numba_kernels(parallel: bool = True) -> dict:
                     out[e, k, i] = acc
 
     @jit
+    def _abs_sum_kernel(xv, yv, out, out_sum, sym):  # pragma: no cover - compiled
+        # wPLI's denominator and numerator in one pass: sum |Im(x conj y)| and sum Im(x conj y)
+        n_ep, n1, n_t2 = xv.shape
+        n_t = n_t2 // 2
+        n2 = yv.shape[1]
+        for p in numba.prange(n_ep * n1):
+            e = p // n1
+            i = p % n1
+            for k in range(i if sym else 0, n2):
+                acc = 0.0
+                acc_s = 0.0
+                for t in range(n_t):
+                    v = (
+                        xv[e, i, 2 * t + 1] * yv[e, k, 2 * t]
+                        - xv[e, i, 2 * t] * yv[e, k, 2 * t + 1]
+                    )
+                    acc += abs(v)
+                    acc_s += v
+                out[e, i, k] = acc
+                out_sum[e, i, k] = acc_s
+                if sym:
+                    out[e, k, i] = acc
+                    out_sum[e, k, i] = -acc_s
+
+    @jit
     def _sign_kernel(xv, yv, out, sym):  # pragma: no cover - compiled
         n_ep, n1, n_t2 = xv.shape
         n_t = n_t2 // 2
@@ -316,6 +354,7 @@ def _numba_kernels(parallel: bool = True) -> dict:
 
     return {
         "abs": _abs_kernel,
+        "abs_sum": _abs_sum_kernel,
         "sign": _sign_kernel,
         "csin": _csin_kernel,
         "env": _env_kernel,
@@ -409,6 +448,10 @@ class TorchOps:
     @staticmethod
     def power(x):
         return (x.real**2 + x.imag**2).sum(dim=-1)
+
+    @staticmethod
+    def im_abs_and_sum(x, y):
+        return None
 
     def im_sums(self, x, y, kind: str):
         torch = self.torch

@@ -196,6 +196,10 @@ def _pli(p: _Pair):
 
 
 def _wpli(p: _Pair):
+    if "cross_imag" not in p._memo and "cross" not in p._memo and "im_abs" not in p._memo:
+        both = p.ops.im_abs_and_sum(p.x, p.y)  # one compiled pass for both sums (numba)
+        if both is not None:
+            p._memo["im_abs"], p._memo["cross_imag"] = both
     num = p.ops.abs(p.cross_imag)
     return num / p.ops.where_zero(p.im_sums("abs"))
 

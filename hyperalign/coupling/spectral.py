@@ -324,7 +324,7 @@ def analytic_signal(
         What to do when epochs are too short for a band (fewer than ``min_cycles`` cycles, or,
         with ``filter='hypyp'``, shorter than the FIR filter).
     n_threads : int | None
-        FFT worker threads (``None``: 1).
+        FFT worker threads (``None``: every core this process may use).
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -334,6 +334,9 @@ def analytic_signal(
         Analytic signals, bands in the order of ``bands``.
     """
     with verbose_context(verbose):
+        from .metrics import _check_threads
+
+        n_threads = _check_threads(n_threads)
         z = _analytic_bands(
             data,
             sfreq,

@@ -1,0 +1,165 @@
+"""Synchrony across epochs (inter-trial): the definitions of ``spectral_connectivity_epochs``.
+
+:func:`compute_sync` measures synchrony *within* each epoch, over its samples (HyPyP's and
+``mne_connectivity.spectral_connectivity_time``'s definition): one value per epoch, which the
+coupling models need. Event-related designs instead measure the consistency of the phase
+relation *across* epochs (Lachaux et al. 1999's original PLV over trials), as
+``mne_connectivity.spectral_connectivity_epochs`` does: one value per frequency (and per time
+point for wavelets), the epochs being the samples.
+
+The metric kernels are the same: :func:`sync_across_epochs` puts the epochs on the axis the
+kernels average over and every other axis (frequencies, times) in the batch, so the definitions
+(``plv``, ``coh`` = ``|<S_xy>| / sqrt(<S_xx><S_yy>)``, ``imcoh`` signed as mne-connectivity's,
+``pli``, ``wpli``; ``<.>`` = mean over epochs) are those of mne-connectivity with one taper
+(``mode='fourier'``) or Morlet wavelets (``mode='cwt_morlet'``). :func:`epoch_spectra` computes
+the coefficients those two modes use (Hann-windowed Fourier coefficients of the demeaned epoch;
+zero-mean Morlet wavelets convolved in ``'same'`` mode).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..utils import check_option
+from .metrics import resolve_metric, sync_from_analytic
+
+__all__ = ["epoch_spectra", "sync_across_epochs"]
+
+#: mne-connectivity method name -> hyperalign metric with the same definition
+MNE_CONNECTIVITY_METHODS = {
+    "plv": "plv",
+    "coh": "coh",
+    "imcoh": "imcoh_signed",
+    "pli": "pli",
+    "wpli": "wpli",
+}
+
+
+def epoch_spectra(
+    data,
+    sfreq: float,
+    *,
+    mode: str = "fourier",
+    freqs=None,
+    fmin: float | None = None,
+    fmax: float | None = None,
+    n_cycles: float | np.ndarray = 7.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Complex spectral coefficients of every epoch and channel.
+
+    Parameters
+    ----------
+    data : array, shape (n_epochs, n_channels, n_times)
+        Real epochs.
+    sfreq : float
+        Sampling frequency in Hz.
+    mode : 'fourier' | 'cwt_morlet'
+        ``'fourier'``: Hann-windowed FFT of each demeaned epoch (mne-connectivity's
+        ``mode='fourier'``). ``'cwt_morlet'``: convolution with zero-mean Morlet wavelets of
+        ``n_cycles`` cycles at ``freqs`` (its ``mode='cwt_morlet'``).
+    freqs : array of float | None
+        Wavelet frequencies in Hz (``'cwt_morlet'``; required).
+    fmin, fmax : float | None
+        ``'fourier'``: keep FFT bins with ``fmin <= f <= fmax`` (default: all but DC).
+    n_cycles : float | array
+        Cycles per wavelet (``'cwt_morlet'``).
+
+    Returns
+    -------
+    coefs : complex ndarray, shape (n_epochs, n_channels, n_freqs[, n_times])
+        ``n_times`` only for ``'cwt_morlet'``.
+    freqs : ndarray, shape (n_freqs,)
+    """
+    check_option("mode", mode, ("fourier", "cwt_morlet"))
+    data = np.asarray(data, dtype=float)
+    if data.ndim != 3:
+        raise ValueError(
+            f"data must be shaped (n_epochs, n_channels, n_times); got shape {data.shape}"
+        )
+    if not np.all(np.isfinite(data)):
+        raise ValueError("data contains NaN or infinite values; interpolate or drop them first")
+    sfreq = float(sfreq)
+    n_t = data.shape[-1]
+    if mode == "fourier":
+        if freqs is not None:
+            raise ValueError("freqs applies to mode='cwt_morlet'; use fmin/fmax with 'fourier'")
+        grid = np.fft.rfftfreq(n_t, 1.0 / sfreq)
+        lo = grid[1] if fmin is None else float(fmin)
+        hi = grid[-1] if fmax is None else float(fmax)
+        keep = (grid >= lo) & (grid <= hi)
+        if not keep.any():
+            raise ValueError(
+                f"no FFT bin between fmin={lo:g} and fmax={hi:g} Hz (bins are {grid[1]:g} Hz "
+                "apart); widen the range or use longer epochs"
+            )
+        x = (data - data.mean(axis=-1, keepdims=True)) * np.hanning(n_t)
+        return np.fft.rfft(x, axis=-1)[..., keep], grid[keep]
+    import mne
+
+    if freqs is None:
+        raise ValueError("mode='cwt_morlet' needs freqs (wavelet frequencies in Hz)")
+    freqs = np.atleast_1d(np.asarray(freqs, dtype=float))
+    ws = mne.time_frequency.morlet(sfreq, freqs, n_cycles=n_cycles, zero_mean=True)
+    too_long = [f for f, w in zip(freqs, ws) if w.size > n_t]
+    if too_long:
+        raise ValueError(
+            f"Morlet wavelets at {too_long} Hz are longer than the epochs ({n_t} samples); use "
+            "fewer n_cycles, higher frequencies or longer epochs"
+        )
+    coefs = np.stack(
+        [mne.time_frequency.tfr.cwt(ep, ws, use_fft=True, mode="same", decim=1) for ep in data]
+    )
+    return coefs, freqs
+
+
+def sync_across_epochs(z1, z2, metric: str, *, backend: str = "numpy", device=None) -> np.ndarray:
+    """One synchrony value per frequency (and time), the epochs being the samples.
+
+    Parameters
+    ----------
+    z1 : complex array, shape (n_epochs, C1, ...)
+        Coefficients of S1 (e.g. from :func:`epoch_spectra`): epochs first, channels second,
+        any trailing axes (frequencies, times).
+    z2 : complex array, shape (n_epochs, C2, ...)
+        Coefficients of S2, same epochs and trailing axes.
+    metric : str
+        A metric name or alias (``plv``, ``coh``, ``imcoh_signed``, ``pli``, ``wpli``, ...) or
+        an mne-connectivity method name prefixed ``'mne:'`` (``'mne:imcoh'`` is the signed
+        imaginary coherence).
+    backend, device
+        As in :func:`compute_sync`.
+
+    Returns
+    -------
+    con : ndarray, shape (..., C1, C2)
+        The trailing axes of ``z1`` first, then the channel pairs.
+    """
+    if isinstance(metric, str) and metric.lower().startswith("mne:"):
+        key = metric[4:].lower()
+        if key not in MNE_CONNECTIVITY_METHODS:
+            raise ValueError(
+                f"unknown mne-connectivity method {key!r}; allowed: "
+                f"{sorted(MNE_CONNECTIVITY_METHODS)}"
+            )
+        metric = MNE_CONNECTIVITY_METHODS[key]
+    name = resolve_metric(metric)
+    z1, z2 = np.asarray(z1), np.asarray(z2)
+    if z1.ndim < 2 or z2.ndim < 2:
+        raise ValueError(
+            f"z1 and z2 must be shaped (n_epochs, n_channels, ...); got {z1.shape}, {z2.shape}"
+        )
+    if z1.shape[0] != z2.shape[0] or z1.shape[2:] != z2.shape[2:]:
+        raise ValueError(
+            "z1 and z2 must have the same epochs and trailing (frequency/time) axes; got "
+            f"{z1.shape} and {z2.shape}"
+        )
+    if z1.shape[0] < 2:
+        raise ValueError(f"synchrony across epochs needs at least 2 epochs; got {z1.shape[0]}")
+    rest = z1.shape[2:]
+    n_rest = int(np.prod(rest)) if rest else 1
+
+    def batch(z):  # (E, C, *rest) -> (n_rest, C, E): epochs on the averaged axis
+        return np.moveaxis(z.reshape(z.shape[0], z.shape[1], n_rest), 0, -1).transpose(1, 0, 2)
+
+    out = sync_from_analytic(batch(z1), batch(z2), name, backend=backend, device=device)
+    return out.reshape(*rest, z1.shape[1], z2.shape[1])
