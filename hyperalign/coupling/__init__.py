@@ -18,7 +18,7 @@ from .results import Coupling, read_coupling
 from .slow import lagged_correlation, wavelet_coherence
 from .spectral import DEFAULT_BANDS, analytic_signal
 from .summary import summarize_utterances
-from .surrogates import make_surrogates, surrogate_zscore
+from .surrogates import compute_surrogate_sync, make_surrogates, surrogate_zscore
 
 __all__ = [
     "METRICS",
@@ -26,6 +26,7 @@ __all__ = [
     "Coupling",
     "analytic_signal",
     "compute_dyad_sync",
+    "compute_surrogate_sync",
     "compute_sync",
     "compute_sync_epochs",
     "epoch_spectra",
