@@ -192,7 +192,23 @@ def _mne_bands_analytic(x, sfreq, bands, filter_kwargs, workers, out) -> None:
         padded: dict = {}
         for b, h in enumerate(filters):
             filt = _overlap_add_rows(blk, h, pad, workers, padded)
-            out[b, r0 : r0 + blk.shape[0]] = hilbert(filt, axis=-1)
+            out[b, r0 : r0 + blk.shape[0]] = _hilbert_rows(filt, workers)
+
+
+def _hilbert_rows(x, workers: int) -> np.ndarray:
+    """:func:`scipy.signal.hilbert` along the last axis (its operations, so its values), with
+    ``workers`` FFT threads."""
+    import scipy.fft as sfft
+
+    n = x.shape[-1]
+    xf = sfft.fft(x, n, axis=-1, workers=workers)
+    if n % 2 == 0:
+        xf[..., 1 : n // 2] *= 2.0
+        xf[..., n // 2 + 1 : n] = 0.0
+    else:
+        xf[..., 1 : (n + 1) // 2] *= 2.0
+        xf[..., (n + 1) // 2 : n] = 0.0
+    return sfft.ifft(xf, axis=-1, workers=workers, overwrite_x=True)
 
 
 def _mne_n_fft(n_h: int, n_x: int) -> int:

@@ -149,3 +149,31 @@ def test_matches_mne_connectivity_time(method):
         axis=-1,
     )
     np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "n_t, kw",
+    [
+        (256, {}),  # filters longer than the epoch (one FFT segment, zero-padded reflection)
+        (255, {}),
+        (3000, {}),  # several overlap-add segments
+        (2048, {"l_trans_bandwidth": 1, "filter_length": "4s"}),
+        (300, {"pad": "reflect"}),
+        (300, {"method": "iir"}),  # outside the default FIR method: MNE itself
+    ],
+)
+def test_hypyp_filter_is_bitwise_hypyp(n_t, kw):
+    """Bitwise, not just close: PLI takes the sign of values that are 0 up to rounding at the
+    epoch edges when the FIR filter is longer than the epoch."""
+    rng = np.random.default_rng(n_t)
+    data = rng.standard_normal((2, 3, 4, n_t))
+    bands = {"theta": (4.0, 8.0), "beta": (13.0, 30.0)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = hypyp_analyses.compute_freq_bands(data, 256.0, bands, **kw)
+    for n_threads in (1, 2):
+        ours = analytic_signal(
+            data, 256.0, bands, filter_kwargs=kw, min_cycles=0, on_short="warn",
+            n_threads=n_threads, verbose="error",
+        )  # fmt: skip
+        np.testing.assert_array_equal(ours, ref)
