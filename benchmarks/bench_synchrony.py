@@ -13,6 +13,10 @@ signals (HyPyP ``compute_sync`` vs hyperalign ``compute_sync`` kernels), peak RS
 the process's baseline, and tracemalloc's peak of Python/NumPy allocations. The filter stage
 (``compute_freq_bands`` vs ``analytic_signal(filter='hypyp')``, same numbers) is timed once.
 
+Part 1b (end to end): raw epochs to synchrony, filtering included: HyPyP's
+``compute_freq_bands`` + ``compute_sync`` (default and numba) against one hyperalign
+``compute_sync`` call with ``filter='hypyp'`` (bitwise the same analytic signals).
+
 Part 2 (mne-connectivity): ``spectral_connectivity_time`` (Morlet, per epoch) vs hyperalign on the
 same wavelet analytic signals (plv, coh, wpli).
 
@@ -27,6 +31,7 @@ load are noisy (multi-threaded BLAS suffers most).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -252,6 +257,49 @@ def part_hypyp(n_ep, n_ch, n_t, sfreq, metrics, numba_ok):
     return rows
 
 
+def part_end_to_end(n_ep, n_ch, n_t, sfreq, metrics):
+    """From raw epochs to synchrony: HyPyP's compute_freq_bands + compute_sync against one
+    hyperalign compute_sync call (filter='hypyp', bitwise the same analytic signals)."""
+    import hypyp.analyses as ha
+
+    from hyperalign.coupling import compute_sync
+
+    print(
+        f"\n== Part 1b: end to end (filtering included) | same data as part 1 | {_load()}\n"
+        "   seconds, best of 3; HyPyP default and numba paths (full matrix) vs hyperalign "
+        "compute_sync, mode='all' and 'inter'"
+    )
+    data = _sim(n_ep, n_ch, n_t)
+
+    def best_of(fn, n=3):
+        best = np.inf
+        for _ in range(n):
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    def hyp(m, opt=None):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            z = ha.compute_freq_bands(data, sfreq, BANDS3)
+            return ha.compute_sync(z, m, epochs_average=False, optimization=opt)
+
+    def ours(m, mode):
+        return compute_sync(data, sfreq, BANDS3, m, mode=mode, on_short="warn", verbose="error")
+
+    for m in metrics:
+        t_h = best_of(functools.partial(hyp, m))
+        t_n = best_of(functools.partial(hyp, m, "numba"))
+        t_a = best_of(functools.partial(ours, m, "all"))
+        t_i = best_of(functools.partial(ours, m, "inter"))
+        print(
+            f"   {m:<8} HyPyP {t_h:.3f} | HyPyP numba {t_n:.3f} | hyperalign all {t_a:.3f} "
+            f"({t_h / t_a:.1f}x, {t_n / t_a:.1f}x numba) | inter {t_i:.3f} ({t_h / t_i:.1f}x, "
+            f"{t_n / t_i:.1f}x numba)"
+        )
+
+
 def part_mne_connectivity(quick):
     import mne
     from mne_connectivity import spectral_connectivity_time
@@ -373,8 +421,12 @@ def main(argv=None):
     print(f"HyPyP {hypyp.__version__} | numpy {np.__version__} | {_load()}")
     if args.quick:
         part_hypyp(10, 8, 256, 256.0, ["plv", "ccorr", "accorr", "wpli"], numba_ok)
+        if numba_ok:
+            part_end_to_end(10, 8, 256, 256.0, ["plv", "wpli"])
     else:
         part_hypyp(60, 31, 256, 256.0, HYPYP_METRICS, numba_ok)
+        if numba_ok:  # HyPyP's default pli/wpli take ~18 s per call
+            part_end_to_end(60, 31, 256, 256.0, ["plv", "ccorr", "coh", "envelope_corr"])
     part_mne_connectivity(args.quick)
     if not args.skip_hour:
         part_hour(args.quick)
