@@ -187,12 +187,26 @@ def _mne_bands_analytic(x, sfreq, bands, filter_kwargs, workers, out) -> None:
             warnings.filterwarnings("ignore", message="filter_length .* longer than")
             h = mne.filter.create_filter(x[:1], sfreq, lo, hi, **design, verbose=False)
         filters.append(np.atleast_1d(h))
-    for r0 in range(0, n_rows, _ROWS_PER_BLOCK):
-        blk = x[r0 : r0 + _ROWS_PER_BLOCK]
+
+    def run(r0, r1):  # rows r0:r1 in every band (pocketfft releases the GIL)
+        blk = x[r0:r1]
         padded: dict = {}
         for b, h in enumerate(filters):
-            filt = _overlap_add_rows(blk, h, pad, workers, padded)
-            out[b, r0 : r0 + blk.shape[0]] = _hilbert_rows(filt, workers)
+            filt = _overlap_add_rows(blk, h, pad, 1, padded)
+            out[b, r0:r1] = _hilbert_rows(filt, 1)
+
+    # row blocks over a thread pool: batched pocketfft gains little from its own workers
+    n_blocks = max(workers, -(-n_rows // _ROWS_PER_BLOCK))
+    edges = np.linspace(0, n_rows, min(n_blocks, n_rows) + 1).round().astype(int)
+    blocks = list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+    if workers <= 1 or len(blocks) <= 1:
+        for r0, r1 in blocks:
+            run(r0, r1)
+        return
+    from .metrics import _thread_pool
+
+    for f in [_thread_pool(workers).submit(run, r0, r1) for r0, r1 in blocks]:
+        f.result()
 
 
 def _hilbert_rows(x, workers: int) -> np.ndarray:
@@ -243,6 +257,11 @@ def _overlap_add_rows(x, h, pad, workers, padded: dict) -> np.ndarray:
     h_fft = sfft.rfft(h, n=n_fft)
     n_seg = n_fft - n_h + 1
     shift = (n_h - 1) // 2 + n_edge
+    if n_seg >= n_x:  # one segment (short epochs): MNE's zeros + product is product + 0.0
+        spec = sfft.rfft(x_ext, n_fft, axis=-1, workers=workers)  # zero-pads like MNE
+        spec *= h_fft
+        prod = sfft.irfft(spec, n_fft, axis=-1, workers=workers, overwrite_x=True)
+        return prod[:, shift : shift + n_t] + 0.0
     x_filtered = np.zeros_like(x_ext)
     seg = np.zeros((n_rows, n_fft))
     for start in range(0, n_x, n_seg):
