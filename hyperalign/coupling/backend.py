@@ -14,6 +14,7 @@ torch broadcasts in blocks on its device.
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 
@@ -39,7 +40,11 @@ class NumpyOps:
         return NumpyOps(use_numba=self.use_numba, parallel=False)
 
     def _kern(self, name):
-        return _numba_kernels(self.parallel)[name]
+        # numba's parallel loops are only launched from the main thread: its 'workqueue'
+        # threading layer (used where neither OpenMP nor TBB is available) aborts on
+        # concurrent launches, e.g. from Dask or joblib worker threads
+        parallel = self.parallel and threading.current_thread() is threading.main_thread()
+        return _numba_kernels(parallel)[name]
 
     # conversion --------------------------------------------------------------------------
     def asarray(self, x, ctype=None):

@@ -144,3 +144,18 @@ def test_band_sync_equals_sync_from_analytic():
     xy = zb.reshape(4, 6, 64)
     for mi, m in enumerate(names):
         np.testing.assert_allclose(full[mi], sync_from_analytic(xy, xy, m), rtol=1e-12)
+
+
+def test_kernels_from_worker_threads():
+    """Dask/joblib threads may call the kernels concurrently: off the main thread the compiled
+    loops run serially (numba's workqueue layer aborts on concurrent parallel launches)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(8)
+    z1 = rng.standard_normal((6, 5, 120)) + 1j * rng.standard_normal((6, 5, 120))
+    z2 = rng.standard_normal((6, 4, 120)) + 1j * rng.standard_normal((6, 4, 120))
+    ref = {m: sync_from_analytic(z1, z2, m) for m in ("wpli", "pli", "ccorr", "envelope_corr")}
+    with ThreadPoolExecutor(4) as pool:
+        futs = [(m, pool.submit(sync_from_analytic, z1, z2, m)) for m in ref for _ in range(3)]
+        for m, f in futs:
+            np.testing.assert_allclose(f.result(), ref[m], rtol=1e-12, atol=1e-14)
