@@ -257,26 +257,26 @@ def _overlap_add_rows(x, h, pad, workers, padded: dict) -> np.ndarray:
     h_fft = sfft.rfft(h, n=n_fft)
     n_seg = n_fft - n_h + 1
     shift = (n_h - 1) // 2 + n_edge
-    if n_seg >= n_x:  # one segment (short epochs): MNE's zeros + product is product + 0.0
-        spec = sfft.rfft(x_ext, n_fft, axis=-1, workers=workers)  # zero-pads like MNE
-        spec *= h_fft
-        prod = sfft.irfft(spec, n_fft, axis=-1, workers=workers, overwrite_x=True)
-        return prod[:, shift : shift + n_t] + 0.0
-    x_filtered = np.zeros_like(x_ext)
-    seg = np.zeros((n_rows, n_fft))
+    # MNE accumulates every segment's product into a zero array the length of the padded
+    # signal and keeps its first n_t samples: here only those samples are accumulated (same
+    # additions in the same order), segments that do not reach them are skipped, and segment
+    # spectra are shared by bands whose filters have the same length
+    x_filtered = np.zeros((n_rows, n_t))
     for start in range(0, n_x, n_seg):
-        stop = min(start + n_seg, n_x)
-        seg[:, : stop - start] = x_ext[:, start:stop]
-        seg[:, stop - start :] = 0.0
-        spec = sfft.rfft(seg, n_fft, axis=-1, workers=workers)
-        spec *= h_fft
-        prod = sfft.irfft(spec, n_fft, axis=-1, workers=workers, overwrite_x=True)
         start_filt = max(0, start - shift)
-        stop_filt = min(start - shift + n_fft, n_x)
+        stop_filt = min(start - shift + n_fft, n_x, n_t)
+        if stop_filt <= start_filt:
+            continue
+        key = ("segment", n_edge, n_fft, start)
+        if key not in padded:  # rfft zero-pads the segment to n_fft, as MNE does
+            seg = x_ext[:, start : min(start + n_seg, n_x)]
+            padded[key] = sfft.rfft(seg, n_fft, axis=-1, workers=workers)
+        prod = sfft.irfft(padded[key] * h_fft, n_fft, axis=-1, workers=workers, overwrite_x=True)
         start_prod = max(0, shift - start)
-        stop_prod = start_prod + stop_filt - start_filt
-        x_filtered[:, start_filt:stop_filt] += prod[:, start_prod:stop_prod]
-    return x_filtered[:, : n_x - 2 * n_edge]
+        x_filtered[:, start_filt:stop_filt] += prod[
+            :, start_prod : start_prod + stop_filt - start_filt
+        ]
+    return x_filtered
 
 
 def _smart_pad(x, n_pad: int, pad: str) -> np.ndarray:
