@@ -102,36 +102,43 @@ class NumpyOps:
         return out.view(x.dtype).reshape(x.shape)
 
     @staticmethod
-    def unit(x):
-        """``x / |x|`` as ``x * (1 / |x|)`` (a real reciprocal, then one multiply)."""
+    def unit(x, n_valid=None):
+        """``x / |x|`` as ``x * (1 / |x|)`` (a real reciprocal, then one multiply); 0 on the
+        zero padding from ``n_valid`` (per epoch) on."""
         inv = np.abs(x)
-        np.reciprocal(inv, out=inv)
+        if n_valid is None:
+            np.reciprocal(inv, out=inv)
+        else:
+            pad = np.broadcast_to(_pad_mask(n_valid, x.shape), x.shape)
+            np.reciprocal(inv, out=inv, where=~pad)
+            inv[pad] = 0.0
         return x * inv
 
-    def centered_sin(self, x):
+    def centered_sin(self, x, n_valid=None):
         """``sin(phase - circular mean phase)`` per channel, from analytic signals ``x``.
 
         One fused compiled pass when numba is available (no phasor array), else NumPy.
+        ``n_valid`` (per epoch): samples from there on are zero padding and give 0.
         """
         if self.use_numba:
             xv = _interleaved(x)
             out = np.empty(x.shape, dtype=xv.dtype)
-            self._kern("csin")(xv, out)
+            self._kern("csin")(xv, out, _valid(n_valid, x))
             return out
-        return centered_sin_from_unit(self, self.unit(x))
+        return centered_sin_from_unit(self, self.unit(x, n_valid))
 
-    def unit_envelope(self, x, power: bool = False):
+    def unit_envelope(self, x, power: bool = False, n_valid=None):
         """Rows of ``|x|`` (``|x|**2`` with ``power``), centred and scaled to unit norm.
 
         The Pearson correlation of two such rows is their dot product. One fused compiled
-        pass when numba is available, else NumPy.
+        pass when numba is available, else NumPy. ``n_valid``: as :meth:`centered_sin`.
         """
         if self.use_numba:
             xv = _interleaved(x)
             out = np.empty(x.shape, dtype=xv.dtype)
-            self._kern("env")(xv, out, bool(power))
+            self._kern("env")(xv, out, bool(power), _valid(n_valid, x))
             return out
-        return unit_rows(self, self.abs(x) ** 2 if power else self.abs(x))
+        return unit_rows(self, self.abs(x) ** 2 if power else self.abs(x), n_valid)
 
     # the non-BLAS part of pli / wpli -----------------------------------------------------
     def im_sums(self, x, y, kind: str):
@@ -198,6 +205,18 @@ def _im_sums_blocked(c1, s1, c2, s2, kind):
     return out
 
 
+def _valid(n_valid, x) -> np.ndarray:
+    """Valid samples per epoch as int64 (all of them when ``n_valid`` is None)."""
+    if n_valid is None:
+        return np.full(x.shape[0], x.shape[-1], dtype=np.int64)
+    return np.ascontiguousarray(n_valid, dtype=np.int64)
+
+
+def _pad_mask(n_valid, shape):
+    """Boolean (E, 1, T) mask of the zero padding (samples t >= n_valid[e])."""
+    return np.arange(shape[-1])[None, None, :] >= np.asarray(n_valid)[:, None, None]
+
+
 def _interleaved(x) -> np.ndarray:
     """C-contiguous (..., 2T) real view of complex ``x`` (re, im interleaved); copies only when
     ``x`` is not C-contiguous (the compiled loops need unit strides to vectorize)."""
@@ -205,9 +224,15 @@ def _interleaved(x) -> np.ndarray:
     return x.view(x.real.dtype)
 
 
-def unit_rows(ops, a):
-    """Centre each row of ``a`` (last axis) and scale it to unit norm."""
-    a = a - ops.sum(a, -1)[..., None] / a.shape[-1]
+def unit_rows(ops, a, n_valid=None):
+    """Centre each row of ``a`` (last axis) and scale it to unit norm (over the first
+    ``n_valid[e]`` samples of epoch ``e``; the padding after them is set to 0)."""
+    if n_valid is None:
+        a = a - ops.sum(a, -1)[..., None] / a.shape[-1]
+        return a / ops.sqrt(ops.sum(a * a, -1))[..., None]
+    keep = a * 0 + ops.asarray(~_pad_mask(n_valid, a.shape))  # 1/0 in a's dtype
+    a = a * keep
+    a = (a - (ops.sum(a, -1) / ops.sum(keep, -1))[..., None]) * keep
     return a / ops.sqrt(ops.sum(a * a, -1))[..., None]
 
 
@@ -310,15 +335,17 @@ def _numba_kernels(parallel: bool = True) -> dict:
                     out[e, k, i] = -acc
 
     @jit
-    def _csin_kernel(xv, out):  # pragma: no cover - compiled
-        # sin(phase - circular mean phase) = (xi mr - xr mi) / |x|, m = unit mean phasor
+    def _csin_kernel(xv, out, nv):  # pragma: no cover - compiled
+        # sin(phase - circular mean phase) = (xi mr - xr mi) / |x|, m = unit mean phasor;
+        # samples t >= nv[e] are zero padding (ragged epochs): output 0 there
         n_ep, n_ch, n_t = out.shape
         for p in numba.prange(n_ep * n_ch):
             e = p // n_ch
             c = p % n_ch
+            n = nv[e]
             mr = 0.0
             mi = 0.0
-            for t in range(n_t):
+            for t in range(n):
                 re = xv[e, c, 2 * t]
                 im = xv[e, c, 2 * t + 1]
                 inv = 1.0 / np.sqrt(re * re + im * im)
@@ -328,18 +355,22 @@ def _numba_kernels(parallel: bool = True) -> dict:
             norm = np.sqrt(mr * mr + mi * mi)
             mr /= norm
             mi /= norm
-            for t in range(n_t):
+            for t in range(n):
                 out[e, c, t] = (xv[e, c, 2 * t + 1] * mr - xv[e, c, 2 * t] * mi) * out[e, c, t]
+            for t in range(n, n_t):
+                out[e, c, t] = 0.0
 
     @jit
-    def _env_kernel(xv, out, power):  # pragma: no cover - compiled
-        # rows of |x| (or |x|^2), centred and scaled to unit norm: Pearson r is then a product
+    def _env_kernel(xv, out, power, nv):  # pragma: no cover - compiled
+        # rows of |x| (or |x|^2), centred and scaled to unit norm: Pearson r is then a product;
+        # samples t >= nv[e] are zero padding (ragged epochs): output 0 there
         n_ep, n_ch, n_t = out.shape
         for p in numba.prange(n_ep * n_ch):
             e = p // n_ch
             c = p % n_ch
+            n = nv[e]
             acc = 0.0
-            for t in range(n_t):
+            for t in range(n):
                 re = xv[e, c, 2 * t]
                 im = xv[e, c, 2 * t + 1]
                 v = re * re + im * im
@@ -347,15 +378,17 @@ def _numba_kernels(parallel: bool = True) -> dict:
                     v = np.sqrt(v)
                 out[e, c, t] = v
                 acc += v
-            mean = acc / n_t
+            mean = acc / n
             ss = 0.0
-            for t in range(n_t):
+            for t in range(n):
                 v = out[e, c, t] - mean
                 out[e, c, t] = v
                 ss += v * v
             scale = 1.0 / np.sqrt(ss) if ss > 0 else np.nan
-            for t in range(n_t):
+            for t in range(n):
                 out[e, c, t] *= scale
+            for t in range(n, n_t):
+                out[e, c, t] = 0.0
 
     return {
         "abs": _abs_kernel,
@@ -441,14 +474,17 @@ class TorchOps:
     def times_i(x):
         return x * 1j
 
-    def unit(self, x):
-        return x / self.torch.abs(x)
+    def unit(self, x, n_valid=None):
+        u = x / self.torch.abs(x)
+        if n_valid is not None:
+            u = u.masked_fill(self.asarray(_pad_mask(n_valid, x.shape)), 0)
+        return u
 
-    def centered_sin(self, x):
-        return centered_sin_from_unit(self, self.unit(x))
+    def centered_sin(self, x, n_valid=None):
+        return centered_sin_from_unit(self, self.unit(x, n_valid))
 
-    def unit_envelope(self, x, power: bool = False):
-        return unit_rows(self, self.abs(x) ** 2 if power else self.abs(x))
+    def unit_envelope(self, x, power: bool = False, n_valid=None):
+        return unit_rows(self, self.abs(x) ** 2 if power else self.abs(x), n_valid)
 
     @staticmethod
     def power(x):

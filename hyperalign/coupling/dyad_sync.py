@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from ..utils import check_option, logger, verbose_context
-from .metrics import _resolve_metrics, sync_from_analytic
+from .backend import get_backend
+from .metrics import _check_threads, _resolve_metrics, pairs_into
 from .spectral import analytic_signal, check_bands
 
 __all__ = ["compute_dyad_sync", "make_windows"]
@@ -392,54 +393,89 @@ def _prepare(
 _CHUNK_ELEMENTS = 1 << 22  # complex samples gathered per kernel call (64 MiB)
 
 
-def _kernel_chunk(out, prep, spk, lis, sel, ti, li_idx, li) -> int:
-    """Gather windows ``sel`` (speaker samples ``ti``, listener ``li_idx``) and fill ``out``."""
-    n_b, n_c, _ = spk.shape
+def _kernel_chunk(out, prep, spk, lis, sel, ti, li_idx, li, n_valid) -> int:
+    """Gather windows ``sel`` (speaker samples ``ti``, listener ``li_idx``, both (e, L) and
+    valid for the first ``n_valid[e]`` columns; zero padding after) and fill ``out``."""
+    n_b, n_c, n_t = spk.shape
     length = ti.shape[1]
-    a = spk[:, :, ti]  # (B, C, e, L)
-    b = lis[:, :, li_idx]
+    pad = np.arange(length)[None, :] >= n_valid[:, None]  # (e, L)
+    a = spk[:, :, np.minimum(ti, n_t - 1)]  # (B, C, e, L)
+    b = lis[:, :, np.clip(li_idx, 0, n_t - 1)]
     n_bad = 0
+    if pad.any():
+        a = np.where(pad, 0, a)
+        b = np.where(pad, 0, b)
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         # a stranger's recording shorter than this dyad's (NaN tail)
         fin = np.isfinite(a).all(axis=(0, 1, 3)) & np.isfinite(b).all(axis=(0, 1, 3))
         n_bad = int((~fin).sum())
-        a, b, sel = a[:, :, fin], b[:, :, fin], sel[fin]
+        a, b, sel, n_valid = a[:, :, fin], b[:, :, fin], sel[fin], n_valid[fin]
         if sel.size == 0:
             return n_bad
     a = np.moveaxis(a, 2, 0).reshape(-1, n_c, length)  # (e*B, C, L)
     b = np.moveaxis(b, 2, 0).reshape(-1, n_c, length)
-    for mi, m in enumerate(prep.metrics):
-        v = sync_from_analytic(a, b, m, backend=prep.backend)
-        out[mi, sel, :, li] = v.reshape(sel.size, n_b, n_c, n_c)
+    nv = None if (n_valid == length).all() else np.repeat(n_valid, n_b)
+    ops = get_backend(prep.backend)
+    dest = np.empty((len(prep.metrics), a.shape[0], n_c, n_c), dtype=out.dtype)
+    pairs_into(ops, ops.asarray(a), ops.asarray(b), prep.metrics, dest,
+               n_threads=_check_threads(None), n_valid=nv)  # fmt: skip
+    for mi in range(len(prep.metrics)):
+        out[mi, sel, :, li] = dest[mi].reshape(sel.size, n_b, n_c, n_c)
     return n_bad
 
 
+#: epochs whose lengths are within this ratio are zero-padded to a common length and computed
+#: in one batch (every metric then uses each epoch's own samples: ``n_valid``)
+_BUCKET_RATIO = 1.25
+
+
+def _length_buckets(lengths: np.ndarray, ratio: float = _BUCKET_RATIO) -> list[np.ndarray]:
+    """Epoch indices grouped so that the longest of a group is at most ``ratio`` x its
+    shortest (sorted by length; at most ``1 - 1/ratio`` of a batch is padding)."""
+    order = np.argsort(lengths, kind="stable")
+    groups, start = [], 0
+    for i in range(1, len(order) + 1):
+        if i == len(order) or lengths[order[i]] > ratio * lengths[order[start]]:
+            groups.append(np.sort(order[start:i]))
+            start = i
+    return groups
+
+
 def _fill_windows(out, prep, z1, z2) -> int:
-    """Loop over window lengths, lags and orientations; returns the number of NaN windows."""
+    """Loop over length groups, lags and orientations; returns the number of NaN windows.
+
+    Windows of similar length are batched with zero padding (``_length_buckets``); the
+    kernels use each window's own samples, so values equal a window-by-window computation.
+    """
     n_t = z1.shape[-1]
     n_b, n_c = z1.shape[0], z1.shape[1]
     n_out = 0
-    for length in np.unique(prep.lengths):
-        eps = np.nonzero(prep.lengths == length)[0]
-        t_idx = prep.starts[eps, None] + np.arange(length)[None]  # (e, L)
+    for eps in _length_buckets(prep.lengths):
+        lens = prep.lengths[eps]
+        length = int(lens.max())
+        t_idx = prep.starts[eps, None] + np.arange(length)[None]  # (e, L), padded
+        last = prep.starts[eps] + lens - 1  # last valid speaker sample
         for li, k in enumerate(prep.lag_n):
             for swap in (False, True):
-                sel = eps[prep.swap[eps] == swap]
+                m = prep.swap[eps] == swap
+                sel = eps[m]
                 if sel.size == 0:
                     continue
-                ti = t_idx[prep.swap[eps] == swap]
+                ti = t_idx[m]
                 # speaker at t, listener at t + k
                 li_idx = ti + k
-                ok = (li_idx[:, 0] >= 0) & (li_idx[:, -1] < n_t)
+                ok = (li_idx[:, 0] >= 0) & (last[m] + k < n_t)
                 n_out += int((~ok).sum())
                 if not ok.any():
                     continue
-                sel, ti, li_idx = sel[ok], ti[ok], li_idx[ok]
+                sel, ti, li_idx, nv = sel[ok], ti[ok], li_idx[ok], lens[m][ok]
                 spk, lis = (z2, z1) if swap else (z1, z2)
-                step = max(1, _CHUNK_ELEMENTS // (n_b * n_c * int(length)))
+                step = max(1, _CHUNK_ELEMENTS // (n_b * n_c * length))
                 for c0 in range(0, sel.size, step):
                     cs = slice(c0, c0 + step)
-                    n_out += _kernel_chunk(out, prep, spk, lis, sel[cs], ti[cs], li_idx[cs], li)
+                    n_out += _kernel_chunk(
+                        out, prep, spk, lis, sel[cs], ti[cs], li_idx[cs], li, nv[cs]
+                    )
     return n_out
 
 

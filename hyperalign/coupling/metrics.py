@@ -70,11 +70,22 @@ def _outer(a, b):
 class _Pair:
     """Lazily computed intermediates of one (x, y) pair, shared between metrics."""
 
-    def __init__(self, ops, x, y):
+    def __init__(self, ops, x, y, n_valid=None):
         self.ops, self.x, self.y = ops, x, y
         self.same = x is y
         self.n_t = x.shape[-1]
+        #: ragged epochs: samples t >= n_valid[e] of epoch e are zero padding (None: none)
+        self.n_valid = None if n_valid is None else np.asarray(n_valid, dtype=np.int64)
         self._memo: dict = {}
+
+    @property
+    def n_samples(self):
+        """Samples per epoch, broadcastable against (E, C1, C2) results."""
+        if self.n_valid is None:
+            return self.n_t
+        return self._get(
+            "n_samples", lambda: self.ops.asarray(self.n_valid.astype(float)[:, None, None])
+        )
 
     def _get(self, key, fn):
         if key not in self._memo:
@@ -82,12 +93,12 @@ class _Pair:
         return self._memo[key]
 
     @property
-    def u(self):  # unit phasors of x
-        return self._get("u", lambda: self.ops.unit(self.x))
+    def u(self):  # unit phasors of x (0 on the zero padding)
+        return self._get("u", lambda: self.ops.unit(self.x, self.n_valid))
 
     @property
     def v(self):
-        return self.u if self.same else self._get("v", lambda: self.ops.unit(self.y))
+        return self.u if self.same else self._get("v", lambda: self.ops.unit(self.y, self.n_valid))
 
     @property
     def cross(self):  # sum_t x conj(y)
@@ -128,7 +139,7 @@ class _Pair:
 
 
 def _plv(p: _Pair):
-    return p.ops.abs(p.cross_unit) / p.n_t
+    return p.ops.abs(p.cross_unit) / p.n_samples
 
 
 def _centered_sin(p: _Pair, which: str):
@@ -139,7 +150,7 @@ def _centered_sin(p: _Pair, which: str):
         from .backend import centered_sin_from_unit
 
         return centered_sin_from_unit(p.ops, p.u if which == "x" else p.v)
-    return p.ops.centered_sin(p.x if which == "x" else p.y)
+    return p.ops.centered_sin(p.x if which == "x" else p.y, p.n_valid)
 
 
 def _ccorr_signed(p: _Pair):
@@ -157,7 +168,7 @@ def _ccorr(p: _Pair):
 
 
 def _accorr(p: _Pair):
-    ops, n_t = p.ops, p.n_t
+    ops, n_t = p.ops, p.n_samples
     u, v = p.u, p.v
     cc = p.cross_unit  # <u conj v>
     cp = ops.matmul(u, ops.mT(v))  # <u v>
@@ -192,7 +203,7 @@ def _imcoh(p: _Pair):
 
 
 def _pli(p: _Pair):
-    return p.ops.abs(p.im_sums("sign")) / p.n_t
+    return p.ops.abs(p.im_sums("sign")) / p.n_samples
 
 
 def _wpli(p: _Pair):
@@ -207,8 +218,8 @@ def _wpli(p: _Pair):
 def _unit_env_corr(p: _Pair, power: bool):
     """Pearson correlation of envelopes as one product of centred, unit-norm rows."""
     ops = p.ops
-    a = ops.unit_envelope(p.x, power)
-    b = a if p.same else ops.unit_envelope(p.y, power)
+    a = ops.unit_envelope(p.x, power, p.n_valid)
+    b = a if p.same else ops.unit_envelope(p.y, power, p.n_valid)
     return ops.matmul(a, ops.mT(b))
 
 
@@ -295,6 +306,7 @@ def sync_from_analytic(
     backend: str = "numpy",
     device=None,
     use_numba: bool | None = None,
+    n_valid=None,
 ) -> np.ndarray:
     """Compute one metric for one band from analytic signals, all pairs and epochs at once.
 
@@ -312,6 +324,10 @@ def sync_from_analytic(
         torch device.
     use_numba : bool | None
         Use the compiled numba loop for pli/wpli when available (NumPy backend).
+    n_valid : array of int, shape (n_epochs,) | None
+        Ragged epochs: epoch ``e`` holds ``n_valid[e]`` samples and ``z1``/``z2`` are zero
+        beyond them (padding). Every metric is then computed on each epoch's own samples, as
+        if the epochs had been passed one by one (``None``: all samples are valid).
 
     Returns
     -------
@@ -334,10 +350,22 @@ def sync_from_analytic(
         )
     if not (np.iscomplexobj(z1) and np.iscomplexobj(z2)):
         raise TypeError("z1 and z2 must be complex analytic signals (see analytic_signal)")
+    if n_valid is not None:
+        n_valid = np.asarray(n_valid)
+        if (
+            n_valid.shape != (z1.shape[0],)
+            or not np.issubdtype(n_valid.dtype, np.integer)
+            or (n_valid < 1).any()
+            or (n_valid > z1.shape[-1]).any()
+        ):
+            raise ValueError(
+                f"n_valid must hold one integer per epoch in [1, {z1.shape[-1]}] (samples); "
+                f"got shape {n_valid.shape} and values in [{n_valid.min()}, {n_valid.max()}]"
+            )
     ops = get_backend(backend, device, use_numba=use_numba)
     x = ops.asarray(z1)
     y = x if z1 is z2 else ops.asarray(z2)
-    out = ops.to_numpy(METRICS[name](ops, x, y))
+    out = ops.to_numpy(METRICS[name].func(_Pair(ops, x, y, n_valid)))
     return out[0] if squeeze else out
 
 
@@ -636,10 +664,21 @@ def band_sync(ops, zb, names, dest, *, lag: int = 0, mode: str = "inter", n_thre
             x = ops.cat([x, y], -2)
             y = x
 
+    return pairs_into(ops, x, y, names, dest, n_threads=n_threads)
+
+
+def pairs_into(ops, x, y, names, dest, *, n_threads: int = 1, n_valid=None):
+    """Metrics ``names`` of analytic signals ``x`` (E, C1, T) and ``y`` (E, C2, T) into
+    ``dest`` (n_metrics, E, C1, C2), epochs split over ``n_threads`` threads (NumPy backend:
+    NumPy, BLAS and the compiled loops release the GIL; one BLAS thread each). ``n_valid``:
+    ragged epochs (see :func:`sync_from_analytic`)."""
+    n_ep = x.shape[0]
+
     def run(part_ops, a, b):
         xs = x[a:b]
         ys = xs if y is x else y[a:b]
-        pair = _Pair(part_ops, xs, ys)
+        nv = None if n_valid is None else n_valid[a:b]
+        pair = _Pair(part_ops, xs, ys, nv)
         for mi, name in enumerate(names):
             dest[mi, a:b] = ops.to_numpy(METRICS[name].func(pair))
 
