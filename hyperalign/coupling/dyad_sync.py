@@ -35,7 +35,7 @@ import pandas as pd
 
 from ..utils import check_option, logger, verbose_context
 from .backend import get_backend
-from .metrics import _check_threads, _resolve_metrics, pairs_into
+from .metrics import _check_threads, _resolve_metrics, _thread_pool, pairs_into
 from .spectral import analytic_signal, check_bands
 
 __all__ = ["compute_dyad_sync", "make_windows"]
@@ -393,35 +393,52 @@ def _prepare(
 _CHUNK_ELEMENTS = 1 << 22  # complex samples gathered per kernel call (64 MiB)
 
 
-def _kernel_chunk(out, prep, spk, lis, sel, ti, li_idx, li, n_valid) -> int:
+def _kernel_chunk(out, prep, spk, lis, sel, ti, li_idx, li, n_valid, finite: bool) -> int:
     """Gather windows ``sel`` (speaker samples ``ti``, listener ``li_idx``, both (e, L) and
-    valid for the first ``n_valid[e]`` columns; zero padding after) and fill ``out``."""
+    valid for the first ``n_valid[e]`` columns; zero padding after) and fill ``out``.
+
+    The windows are split over the thread pool; each thread gathers its own windows and runs
+    the kernels on them (gathering, NumPy, BLAS and the compiled loops release the GIL).
+    ``finite=False``: the signals hold NaN (a stranger's shorter recording in a pseudo-dyad);
+    windows touching them are left NaN and counted. Returns that count.
+    """
     n_b, n_c, n_t = spk.shape
     length = ti.shape[1]
-    pad = np.arange(length)[None, :] >= n_valid[:, None]  # (e, L)
-    a = spk[:, :, np.minimum(ti, n_t - 1)]  # (B, C, e, L)
-    b = lis[:, :, np.clip(li_idx, 0, n_t - 1)]
-    n_bad = 0
-    if pad.any():
-        a = np.where(pad, 0, a)
-        b = np.where(pad, 0, b)
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        # a stranger's recording shorter than this dyad's (NaN tail)
-        fin = np.isfinite(a).all(axis=(0, 1, 3)) & np.isfinite(b).all(axis=(0, 1, 3))
-        n_bad = int((~fin).sum())
-        a, b, sel, n_valid = a[:, :, fin], b[:, :, fin], sel[fin], n_valid[fin]
-        if sel.size == 0:
-            return n_bad
-    a = np.moveaxis(a, 2, 0).reshape(-1, n_c, length)  # (e*B, C, L)
-    b = np.moveaxis(b, 2, 0).reshape(-1, n_c, length)
-    nv = None if (n_valid == length).all() else np.repeat(n_valid, n_b)
     ops = get_backend(prep.backend)
-    dest = np.empty((len(prep.metrics), a.shape[0], n_c, n_c), dtype=out.dtype)
-    pairs_into(ops, ops.asarray(a), ops.asarray(b), prep.metrics, dest,
-               n_threads=_check_threads(None), n_valid=nv)  # fmt: skip
-    for mi in range(len(prep.metrics)):
-        out[mi, sel, :, li] = dest[mi].reshape(sel.size, n_b, n_c, n_c)
-    return n_bad
+    n_m = len(prep.metrics)
+
+    def part(r0: int, r1: int) -> int:
+        s_sel, nv = sel[r0:r1], n_valid[r0:r1]
+        a = np.take(spk, np.minimum(ti[r0:r1], n_t - 1), axis=2)  # (B, C, e, L)
+        b = np.take(lis, np.clip(li_idx[r0:r1], 0, n_t - 1), axis=2)
+        pad = np.arange(length)[None, :] >= nv[:, None]  # (e, L)
+        if pad.any():
+            np.copyto(a, 0, where=pad)
+            np.copyto(b, 0, where=pad)
+        n_bad = 0
+        if not finite:
+            fin = np.isfinite(a).all(axis=(0, 1, 3)) & np.isfinite(b).all(axis=(0, 1, 3))
+            n_bad = int((~fin).sum())
+            if n_bad:
+                a, b, s_sel, nv = a[:, :, fin], b[:, :, fin], s_sel[fin], nv[fin]
+                if s_sel.size == 0:
+                    return n_bad
+        a = np.moveaxis(a, 2, 0).reshape(-1, n_c, length)  # (e*B, C, L)
+        b = np.moveaxis(b, 2, 0).reshape(-1, n_c, length)
+        nvb = None if (nv == length).all() else np.repeat(nv, n_b)
+        dest = np.empty((n_m, a.shape[0], n_c, n_c), dtype=out.dtype)
+        pairs_into(ops, ops.asarray(a), ops.asarray(b), prep.metrics, dest, n_valid=nvb)
+        for mi in range(n_m):  # windows of different parts are disjoint
+            out[mi, s_sel, :, li] = dest[mi].reshape(s_sel.size, n_b, n_c, n_c)
+        return n_bad
+
+    n_parts = min(_check_threads(None), sel.size) if ops.name == "numpy" else 1
+    if n_parts <= 1:
+        return part(0, sel.size)
+    edges = np.linspace(0, sel.size, n_parts + 1).round().astype(int).tolist()
+    pool = _thread_pool(n_parts)
+    futures = [pool.submit(part, r0, r1) for r0, r1 in zip(edges[:-1], edges[1:])]
+    return sum(f.result() for f in futures)
 
 
 #: epochs whose lengths are within this ratio are zero-padded to a common length and computed
@@ -450,6 +467,7 @@ def _fill_windows(out, prep, z1, z2) -> int:
     n_t = z1.shape[-1]
     n_b, n_c = z1.shape[0], z1.shape[1]
     n_out = 0
+    finite = bool(np.isfinite(z1).all() and np.isfinite(z2).all())
     for eps in _length_buckets(prep.lengths):
         lens = prep.lengths[eps]
         length = int(lens.max())
@@ -474,7 +492,7 @@ def _fill_windows(out, prep, z1, z2) -> int:
                 for c0 in range(0, sel.size, step):
                     cs = slice(c0, c0 + step)
                     n_out += _kernel_chunk(
-                        out, prep, spk, lis, sel[cs], ti[cs], li_idx[cs], li, nv[cs]
+                        out, prep, spk, lis, sel[cs], ti[cs], li_idx[cs], li, nv[cs], finite
                     )
     return n_out
 
