@@ -695,11 +695,22 @@ def pairs_into(ops, x, y, names, dest, *, n_threads: int = 1, n_valid=None):
     return dest
 
 
-@functools.cache
-def _thread_pool(n: int):
-    from concurrent.futures import ThreadPoolExecutor
+_POOLS: dict = {}
 
-    return ThreadPoolExecutor(max_workers=n, thread_name_prefix="hyperalign-sync")
+
+def _thread_pool(n: int):
+    """The process's pool of ``n`` worker threads (created on first use; a forked child
+    starts with none, since the parent's threads do not survive a fork)."""
+    pool = _POOLS.get(n)
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = _POOLS[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="hyperalign-sync")
+    return pool
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
+    os.register_at_fork(after_in_child=_POOLS.clear)
 
 
 def available_cores() -> int:

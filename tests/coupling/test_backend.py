@@ -159,3 +159,23 @@ def test_kernels_from_worker_threads():
         futs = [(m, pool.submit(sync_from_analytic, z1, z2, m)) for m in ref for _ in range(3)]
         for m, f in futs:
             np.testing.assert_allclose(f.result(), ref[m], rtol=1e-12, atol=1e-14)
+
+
+def test_thread_pool_survives_fork(data):
+    """A child forked after the pool exists must not wait on the parent's (absent) threads."""
+    import multiprocessing as mp
+    import sys
+
+    if sys.platform != "linux":
+        pytest.skip("fork start method is Linux-only here")
+    compute_sync(data, 128.0, BANDS, "plv", n_threads=2)  # the parent's pool exists
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        res = pool.apply_async(_sync_in_child, (data,))
+        got = res.get(timeout=120)
+    ref = compute_sync(data, 128.0, BANDS, "plv", n_threads=2).get_data()
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+
+
+def _sync_in_child(data):
+    return compute_sync(data, 128.0, BANDS, "plv", n_threads=2).get_data()
