@@ -88,6 +88,16 @@ def _load() -> str:
     return f"load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
 
+def best_of(fn, n=3):
+    """(best time of ``n`` runs, last result); the first run also warms caches and imports."""
+    best, res = np.inf, None
+    for _ in range(n):
+        t0 = time.perf_counter()
+        res = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, res
+
+
 def _sim(n_ep, n_ch, n_t, seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
     common = rng.standard_normal((1, n_ep, 1, n_t))
@@ -200,14 +210,6 @@ def part_hypyp(n_ep, n_ch, n_t, sfreq, metrics, numba_ok):
 
     data = _sim(n_ep, n_ch, n_t)
 
-    def best_of(fn, n=3):  # the best of n runs (the first also warms caches and imports)
-        best, res = np.inf, None
-        for _ in range(n):
-            t0 = time.perf_counter()
-            res = fn()
-            best = min(best, time.perf_counter() - t0)
-        return best, res
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t_h, zr = best_of(lambda: ha.compute_freq_bands(data, sfreq, BANDS3))
@@ -271,14 +273,6 @@ def part_end_to_end(n_ep, n_ch, n_t, sfreq, metrics):
     )
     data = _sim(n_ep, n_ch, n_t)
 
-    def best_of(fn, n=3):
-        best = np.inf
-        for _ in range(n):
-            t0 = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - t0)
-        return best
-
     def hyp(m, opt=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -289,10 +283,10 @@ def part_end_to_end(n_ep, n_ch, n_t, sfreq, metrics):
         return compute_sync(data, sfreq, BANDS3, m, mode=mode, on_short="warn", verbose="error")
 
     for m in metrics:
-        t_h = best_of(functools.partial(hyp, m))
-        t_n = best_of(functools.partial(hyp, m, "numba"))
-        t_a = best_of(functools.partial(ours, m, "all"))
-        t_i = best_of(functools.partial(ours, m, "inter"))
+        t_h, _ = best_of(functools.partial(hyp, m))
+        t_n, _ = best_of(functools.partial(hyp, m, "numba"))
+        t_a, _ = best_of(functools.partial(ours, m, "all"))
+        t_i, _ = best_of(functools.partial(ours, m, "inter"))
         print(
             f"   {m:<8} HyPyP {t_h:.3f} | HyPyP numba {t_n:.3f} | hyperalign all {t_a:.3f} "
             f"({t_h / t_a:.1f}x, {t_n / t_a:.1f}x numba) | inter {t_i:.3f} ({t_h / t_i:.1f}x, "

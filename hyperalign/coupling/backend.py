@@ -144,6 +144,8 @@ class NumpyOps:
     def im_sums(self, x, y, kind: str):
         """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``; (E, C1, C2)."""
         if self.use_numba:
+            if kind == "abs":  # the one-pass loop also sums Im; the signed sum is dropped
+                return self.im_abs_and_sum(x, y)[0]
             xv = _interleaved(x)
             yv = xv if y is x else _interleaved(y)
             out = np.empty((x.shape[0], x.shape[1], y.shape[1]), dtype=xv.dtype)
@@ -167,6 +169,7 @@ class NumpyOps:
         shape = (x.shape[0], x.shape[1], y.shape[1])
         out = np.empty(shape, dtype=xv.dtype)
         out_sum = np.empty(shape, dtype=xv.dtype)
+        # same signals (mode='all'): one triangle, mirrored
         self._kern("abs_sum")(xv, yv, out, out_sum, y is x)
         return out, out_sum
 
@@ -270,26 +273,6 @@ def _numba_kernels(parallel: bool = True) -> dict:
         return numba.njit(fastmath=fm, cache=False, **opts)(f)
 
     @jit
-    def _abs_kernel(xv, yv, out, sym):  # pragma: no cover - compiled
-        n_ep, n1, n_t2 = xv.shape
-        n_t = n_t2 // 2
-        n2 = yv.shape[1]
-        for p in numba.prange(n_ep * n1):
-            e = p // n1
-            i = p % n1
-            for k in range(i if sym else 0, n2):
-                acc = 0.0
-                for t in range(n_t):
-                    # Im(x conj y) = xi yr - xr yi
-                    acc += abs(
-                        xv[e, i, 2 * t + 1] * yv[e, k, 2 * t]
-                        - xv[e, i, 2 * t] * yv[e, k, 2 * t + 1]
-                    )
-                out[e, i, k] = acc
-                if sym:
-                    out[e, k, i] = acc
-
-    @jit
     def _abs_sum_kernel(xv, yv, out, out_sum, sym):  # pragma: no cover - compiled
         # wPLI's denominator and numerator in one pass: sum |Im(x conj y)| and sum Im(x conj y)
         n_ep, n1, n_t2 = xv.shape
@@ -391,7 +374,6 @@ def _numba_kernels(parallel: bool = True) -> dict:
                 out[e, c, t] = 0.0
 
     return {
-        "abs": _abs_kernel,
         "abs_sum": _abs_sum_kernel,
         "sign": _sign_kernel,
         "csin": _csin_kernel,
