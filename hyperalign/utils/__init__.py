@@ -1,13 +1,16 @@
 """Shared helpers: logging with ``verbose=``, validation, progress bars, exclusion log."""
 
 from ._exclusions import ExclusionLog
-from ._logging import logger, set_log_level, verbose_context
+from ._docs import docdict, fill_doc
+from ._logging import logger, set_log_level, verbose, verbose_context
 from ._progress import progress
 from ._validation import (
     atomic_path,
     atomic_write,
     check_option,
     check_positive,
+    _validate_type,
+    check_n_jobs,
     check_random_state,
 )
 
@@ -22,4 +25,9 @@ __all__ = [
     "check_positive",
     "atomic_write",
     "atomic_path",
+    "verbose",
+    "fill_doc",
+    "docdict",
+    "_validate_type",
+    "check_n_jobs",
 ]

@@ -58,3 +58,44 @@ def verbose_context(verbose: bool | str | int | None) -> Iterator[None]:
         yield
     finally:
         logger.setLevel(old)
+
+
+def verbose(function):
+    """Decorate a function that takes ``verbose=``: the log level is set for the call.
+
+    As MNE's ``@verbose``: the wrapped function runs inside :func:`verbose_context` with the
+    ``verbose`` argument it was given (by keyword or position); ``None`` keeps the package
+    level. The signature and docstring are kept.
+
+    Parameters
+    ----------
+    function : callable
+        A function with a ``verbose`` parameter.
+
+    Returns
+    -------
+    wrapper : callable
+        The decorated function.
+    """
+    import functools
+    import inspect
+
+    sig = inspect.signature(function)
+    if "verbose" not in sig.parameters:
+        raise TypeError(f"@verbose needs a 'verbose' parameter on {function.__qualname__}")
+    names = list(sig.parameters)
+    pos = names.index("verbose")
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if "verbose" in kwargs:
+            level = kwargs["verbose"]
+        elif len(args) > pos:
+            level = args[pos]
+        else:
+            level = sig.parameters["verbose"].default
+            level = None if level is inspect.Parameter.empty else level
+        with verbose_context(level):
+            return function(*args, **kwargs)
+
+    return wrapper

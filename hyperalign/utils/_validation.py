@@ -70,3 +70,89 @@ def atomic_path(path: str | os.PathLike) -> tuple[Path, Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part{path.suffix}")
     return tmp, path
+
+
+_TYPE_NAMES = {
+    "int-like": "an int",
+    "numeric": "a number",
+    "path-like": "a path (str or os.PathLike)",
+    "callable": "a callable",
+    None: "None",
+}
+
+
+def _validate_type(item, types, item_name: str = "item", type_name: str | None = None):
+    """Raise ``TypeError`` unless ``item`` is an instance of ``types`` (MNE's helper).
+
+    Parameters
+    ----------
+    item : object
+        The value to check.
+    types : type | str | None | tuple
+        Allowed types. Strings stand for families: ``'int-like'`` (int or numpy integer, never
+        bool), ``'numeric'`` (int-like or float, never bool), ``'path-like'`` (str or
+        ``os.PathLike``), ``'callable'``; ``None`` allows ``None``.
+    item_name : str
+        The parameter's name, used in the message.
+    type_name : str | None
+        How to describe the allowed types in the message (built from ``types`` if ``None``).
+
+    Returns
+    -------
+    item : object
+        The value, unchanged.
+    """
+    if not isinstance(types, tuple | list):
+        types = (types,)
+    ok = False
+    for t in types:
+        if t is None:
+            ok = item is None
+        elif t == "int-like":
+            ok = isinstance(item, int | np.integer) and not isinstance(item, bool | np.bool_)
+        elif t == "numeric":
+            ok = isinstance(item, int | float | np.integer | np.floating) and not isinstance(
+                item, bool | np.bool_
+            )
+        elif t == "path-like":
+            ok = isinstance(item, str | os.PathLike)
+        elif t == "callable":
+            ok = callable(item)
+        elif isinstance(t, type):
+            ok = isinstance(item, t)
+        else:
+            raise ValueError(f"_validate_type: unknown type spec {t!r}")
+        if ok:
+            return item
+    if type_name is None:
+        names = [
+            t.__name__ if isinstance(t, type) else _TYPE_NAMES.get(t, str(t)) for t in types
+        ]
+        type_name = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    raise TypeError(f"{item_name} must be {type_name}; got {item!r} ({type(item).__name__})")
+
+
+def check_n_jobs(n_jobs) -> int:
+    """Turn joblib's ``n_jobs`` (``None``/1 serial, -1 all cores, -2 all but one) into a count.
+
+    Parameters
+    ----------
+    n_jobs : int | None
+        Requested number of jobs.
+
+    Returns
+    -------
+    n : int
+        Number of workers, at least 1 and at most the cores this process may use.
+    """
+    if n_jobs is None:
+        return 1
+    _validate_type(n_jobs, "int-like", "n_jobs")
+    try:
+        n_cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        n_cores = os.cpu_count() or 1
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be a nonzero int (None or 1 serial, -1 all cores); got 0")
+    n = n_jobs if n_jobs > 0 else max(1, n_cores + 1 + n_jobs)
+    return int(max(1, min(n, n_cores)))

@@ -1,0 +1,104 @@
+"""A docstring dictionary and ``fill_doc``, as MNE-Python does it (``mne/utils/docs.py``).
+
+Every parameter described in more than one place is written once here; a docstring names it
+as ``%(name)s`` and :func:`fill_doc` substitutes the text, indented to match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+F = TypeVar("F", bound=Callable)
+
+docdict: dict[str, str] = {}
+
+docdict["verbose"] = """
+verbose : bool | str | int | None
+    Control verbosity of the logging output. If ``None``, use the package level (set with
+    :func:`hyperalign.utils.set_log_level`). ``True`` is ``'INFO'``, ``False`` is
+    ``'WARNING'``; a level name (``'DEBUG'``, ``'INFO'``, ...) or an int is used as is."""
+
+docdict["random_state"] = """
+random_state : None | int | numpy.random.Generator
+    Seed or generator for the random numbers. ``None`` draws fresh entropy (results then
+    differ between calls); an int makes them reproducible."""
+
+docdict["n_jobs"] = """
+n_jobs : int | None
+    Number of jobs (threads or processes) to run in parallel, with joblib's meaning:
+    ``None`` or ``1`` runs serially, ``-1`` uses every core the process may use, ``-2`` all
+    but one."""
+
+docdict["picks"] = """
+picks : str | array-like of str | array-like of int | None
+    Channels to include, as in MNE: channel names, indices, or channel types (``'eeg'``,
+    ``'hbo'``, ...). ``None`` takes the data channels. Channels in ``info['bads']`` are
+    excluded unless named explicitly."""
+
+docdict["bands"] = """
+bands : dict of str to tuple of float
+    Frequency bands, ``{name: (fmin, fmax)}`` in Hz, with ``0 < fmin < fmax`` and ``fmax``
+    below the Nyquist frequency."""
+
+docdict["lags"] = """
+lags : array-like of float
+    Lags in seconds. A positive lag means the second signal follows the first."""
+
+docdict["cache"] = """
+cache : str | pathlib.Path | bool | None
+    Folder for cached results. ``None`` uses ``$HYPERALIGN_CACHE`` or
+    ``~/.cache/hyperalign``; ``False`` disables the cache. Entries are keyed on the content of
+    the inputs and the parameters, so a changed input is never served stale."""
+
+docdict["device"] = """
+device : str | None
+    Torch device (``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...) for the torch backend; ``None``
+    picks CUDA when available, else the CPU. Results always come back as NumPy arrays."""
+
+docdict["backend"] = """
+backend : 'numpy' | 'torch' | 'torch_cuda'
+    Array backend for the computation, chosen per call (as in himalaya). Results come back as
+    NumPy arrays whatever the backend."""
+
+docdict["dyad"] = """
+dyad : hyperalign.Dyad
+    One conversation: two participants' recordings, their microphones and the transcript on
+    one clock."""
+
+
+def _indent(text: str, indent: str) -> str:
+    lines = text.strip("\n").splitlines()
+    return "\n".join((indent + ln) if ln.strip() else "" for ln in lines)
+
+
+def fill_doc(f: F) -> F:
+    """Fill a docstring with entries of :data:`docdict` (``%(name)s``), matching indentation.
+
+    Parameters
+    ----------
+    f : callable
+        The function or class whose ``__doc__`` is filled in place.
+
+    Returns
+    -------
+    f : callable
+        The same object.
+    """
+    doc = f.__doc__
+    if not doc:
+        return f
+    lines = doc.splitlines()
+    out = []
+    for ln in lines:
+        stripped = ln.strip()
+        if stripped.startswith("%(") and stripped.endswith(")s"):
+            key = stripped[2:-2]
+            if key not in docdict:
+                raise KeyError(f"fill_doc: {f.__qualname__} uses unknown docdict entry {key!r}")
+            indent = ln[: len(ln) - len(ln.lstrip())]
+            out.append(_indent(docdict[key], indent))
+        else:
+            out.append(ln)
+    f.__doc__ = "\n".join(out)
+    return f

@@ -1,0 +1,82 @@
+"""The MNE-style conventions: docdict/fill_doc, @verbose, _validate_type, check_n_jobs."""
+
+import logging
+
+import numpy as np
+import pytest
+
+from hyperalign.utils import (
+    _validate_type,
+    check_n_jobs,
+    docdict,
+    fill_doc,
+    logger,
+    verbose,
+)
+
+
+def test_fill_doc_indents_and_rejects_unknown():
+    @fill_doc
+    def f(verbose=None):
+        """Do it.
+
+        Parameters
+        ----------
+        %(verbose)s
+        """
+
+    assert "Control verbosity" in f.__doc__
+    assert "        verbose : bool" in f.__doc__
+    assert all(k for k in docdict)
+    with pytest.raises(KeyError, match="unknown docdict entry 'nope'"):
+
+        @fill_doc
+        def g():
+            """%(nope)s"""
+
+
+def test_verbose_decorator_sets_level_for_the_call_only():
+    seen = []
+
+    @verbose
+    def f(x, verbose=None):
+        seen.append(logger.level)
+        return x
+
+    old = logger.level
+    assert f(1, verbose="debug") == 1
+    assert f(2, True) == 2
+    assert f(3) == 3
+    assert seen == [logging.DEBUG, logging.INFO, old]
+    assert logger.level == old
+    assert f.__name__ == "f"
+    with pytest.raises(TypeError, match="needs a 'verbose' parameter"):
+
+        @verbose
+        def g(x):
+            return x
+
+
+def test_validate_type_messages():
+    assert _validate_type(3, "int-like", "n") == 3
+    assert _validate_type(np.int64(3), "int-like", "n") == 3
+    for bad in (True, 1.5, "100"):
+        with pytest.raises(TypeError, match=r"n_permutations must be an int; got"):
+            _validate_type(bad, "int-like", "n_permutations")
+    with pytest.raises(TypeError, match=r"x must be str or None; got 3 \(int\)"):
+        _validate_type(3, (str, None), "x")
+    assert _validate_type(None, (str, None), "x") is None
+    assert _validate_type(2.5, "numeric", "x") == 2.5
+    with pytest.raises(TypeError, match="a number"):
+        _validate_type(False, "numeric", "x")
+
+
+def test_check_n_jobs():
+    assert check_n_jobs(None) == 1
+    assert check_n_jobs(1) == 1
+    assert check_n_jobs(-1) >= 1
+    assert check_n_jobs(10_000) == check_n_jobs(-1)
+    with pytest.raises(ValueError, match="nonzero"):
+        check_n_jobs(0)
+    with pytest.raises(TypeError, match="n_jobs must be an int"):
+        check_n_jobs(1.5)
