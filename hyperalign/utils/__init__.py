@@ -1,16 +1,16 @@
 """Shared helpers: logging with ``verbose=``, validation, progress bars, exclusion log."""
 
-from ._exclusions import ExclusionLog
 from ._docs import docdict, fill_doc
+from ._exclusions import ExclusionLog
 from ._logging import logger, set_log_level, verbose, verbose_context
 from ._progress import progress
 from ._validation import (
+    _validate_type,
     atomic_path,
     atomic_write,
+    check_n_jobs,
     check_option,
     check_positive,
-    _validate_type,
-    check_n_jobs,
     check_random_state,
 )
 

@@ -125,9 +125,7 @@ def _validate_type(item, types, item_name: str = "item", type_name: str | None =
         if ok:
             return item
     if type_name is None:
-        names = [
-            t.__name__ if isinstance(t, type) else _TYPE_NAMES.get(t, str(t)) for t in types
-        ]
+        names = [t.__name__ if isinstance(t, type) else _TYPE_NAMES.get(t, str(t)) for t in types]
         type_name = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
     raise TypeError(f"{item_name} must be {type_name}; got {item!r} ({type(item).__name__})")
 
