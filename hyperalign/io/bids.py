@@ -29,7 +29,7 @@ import pandas as pd
 from ..dyad import Dyad
 from ..utils import atomic_write, check_option, logger, progress, verbose_context
 from .audio import write_audio
-from .neural import read_dyad, read_raw
+from .neural import _log_truncation, read_dyad
 from .transcripts import write_transcript_tsv
 
 __all__ = ["read_manifest", "read_bids_dyads", "write_bids_dyads", "MANIFEST_NAME"]
@@ -107,10 +107,21 @@ def _is_bids(root: Path) -> bool:
     return (root / "dataset_description.json").is_file()
 
 
-def _read_neural(root: Path, rel: str, fnirs: str, bids: bool):
+def _read_neural(root: Path, rel: str, fnirs: str, bids: bool, on_truncated: str, found: list):
+    """Read one recording; a truncation read with on_truncated='warn' is appended to found."""
+    from .neural import _read_raw
+
     path = root / rel
     if bids and re.search(r"(^|/)sub-[^/]+/", rel) and path.is_file():
         import mne_bids
+
+        from ._truncation import check_truncation
+
+        trunc = check_truncation(path)
+        if trunc is not None:
+            if on_truncated == "raise":
+                raise ValueError(trunc.message(path))
+            logger.warning("%s (on_truncated='warn')", trunc.message(path).split("; copy")[0])
 
         bp = mne_bids.get_bids_path_from_fname(path)
         bp.update(root=root)
@@ -120,8 +131,12 @@ def _read_neural(root: Path, rel: str, fnirs: str, bids: bool):
         raw.load_data(verbose=False)
         from .neural import _convert_fnirs
 
-        return _convert_fnirs(raw, fnirs, path)
-    return read_raw(path, fnirs=fnirs)
+        raw = _convert_fnirs(raw, fnirs, path)
+    else:
+        raw, trunc = _read_raw(path, fnirs=fnirs, on_truncated=on_truncated)
+    if trunc is not None:
+        found.append((path, trunc, raw))
+    return raw
 
 
 def read_bids_dyads(
@@ -163,6 +178,8 @@ def read_bids_dyads(
         One row per dyad not read: ``dyad_id, row, stage, file, error``.
     """
     check_option("on_error", on_error, ("report", "raise"))
+    on_trunc = kwargs.get("on_truncated", "raise")
+    check_option("on_truncated", on_trunc, ("raise", "warn"))
     root = Path(root)
     with verbose_context(verbose):
         man = read_manifest(root)
@@ -192,12 +209,13 @@ def read_bids_dyads(
                         "transcript's speaker labels): fill in the cell"
                     )
                 roles = [_cell(row, "role_1") or "", _cell(row, "role_2") or ""]
+                found: list = []
                 if files[0] and files[1]:
                     file = f"{files[0]}, {files[1]}"
-                    srcs = [_read_neural(root, f, fnirs, bids) for f in files[:2]]
+                    srcs = [_read_neural(root, f, fnirs, bids, on_trunc, found) for f in files[:2]]
                 elif files[2]:
                     file = files[2]
-                    srcs = _read_neural(root, files[2], fnirs, bids)
+                    srcs = _read_neural(root, files[2], fnirs, bids, on_trunc, found)
                 else:
                     raise ValueError("no neural_1/neural_2 (or neural) file named in the row")
                 stage = "dyad"  # audio, transcript and their consistency, in read_dyad
@@ -223,6 +241,8 @@ def read_bids_dyads(
                     fnirs="raw",  # already converted
                     **kwargs,
                 )
+                for path, trunc, raw in found:
+                    _log_truncation(dyad.exclusions, path, trunc, raw)
                 dyad.meta["manifest_row"] = {k: _cell(row, k) for k in man.columns}
                 dyad.meta["root"] = str(root)
                 dyads.append(dyad)
