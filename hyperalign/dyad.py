@@ -77,6 +77,32 @@ def audio_as_float(audio, what: str = "audio") -> np.ndarray:
     return a
 
 
+#: a microphone whose loudest 50-ms frames stay below this level (dB re full scale 1.0) is
+#: silent: nothing but digital silence or a disconnected input (a live microphone's noise
+#: floor is 20-60 dB above it)
+SILENCE_DBFS = -100.0
+
+
+def audio_level_db(x: np.ndarray, sfreq: float, *, q: float = 95.0) -> float:
+    """Level of microphone samples: the ``q``-th percentile of 50-ms frame RMS, in dB re 1.0.
+
+    ``-inf`` for digital silence. Used to tell a silent microphone (below
+    :data:`SILENCE_DBFS`) and to compare the levels of a dyad's two microphones.
+    """
+    x = np.asarray(x, float)
+    n = max(int(round(0.05 * sfreq)), 1)
+    m = len(x) // n
+    if m == 0:
+        rms = np.sqrt(np.mean(x**2)) if len(x) else 0.0
+        frames = np.array([rms])
+    else:
+        fr = x[: m * n].reshape(m, n)
+        frames = np.sqrt(np.mean((fr - fr.mean(1, keepdims=True)) ** 2, axis=1))
+    lev = float(np.percentile(frames, q))
+    with np.errstate(divide="ignore"):
+        return float(20 * np.log10(lev)) if lev > 0 else float("-inf")
+
+
 def _check_channels(raw, pid: str) -> None:
     """A participant needs at least one channel that is not marked bad."""
     names = list(raw.ch_names)
