@@ -138,6 +138,25 @@ def _make_transcript(
     fixes: Sequence[str] = (),
     segmentation: str | None = None,
 ) -> Transcript:
+    if not len(words):
+        raise ValueError(
+            f"{path}: the transcript holds no {kind} (an empty table, or no segments/intervals "
+            "with text); check that it is the right file, or leave the transcript out"
+        )
+    on = pd.to_numeric(words["onset"], errors="coerce") if "onset" in words else None
+    if on is not None and (on < 0).any():
+        rows = np.flatnonzero((on < 0).to_numpy())
+        raise TranscriptError(
+            [
+                f"row {int(i)} (onset): {on.iloc[i]:.3f} s is before time 0 of the recording; "
+                "times must be in s from the start of the recording (shift or crop the "
+                "transcript)"
+                for i in rows[:10]
+            ]
+            + ([f"... and {len(rows) - 10} more row(s) with a negative onset"]
+               if len(rows) > 10 else []),
+            str(path),
+        )  # fmt: skip
     words, allowed = _apply_speakers(words, speakers, path)
     kwargs = dict(
         speakers=allowed,
@@ -793,6 +812,14 @@ def read_transcript_tsv(
             )
         except pd.errors.ParserError as err:
             raise ValueError(f"{path}: cannot parse as a table (sep={sep!r}): {err}") from None
+        header = next(iter(text.splitlines()), "").split(sep)
+        names = [h.strip().strip('"').lower() for h in header]
+        dup = sorted({c for c in names if names.count(c) > 1})
+        if dup:
+            raise ValueError(
+                f"{path}: column name(s) {dup} appear more than once in the header {names}; "
+                "rename or remove the repeated columns (only one can be read)"
+            )
         df.columns = [str(c).strip().lower() for c in df.columns]
         ren = {c: _ALIASES[c] for c in df.columns if c in _ALIASES and _ALIASES[c] not in df}
         if columns:
