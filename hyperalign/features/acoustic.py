@@ -864,6 +864,17 @@ def compute_acoustic_timeseries(
                 f0_min=f0_min, f0_max=f0_max, f0_regions=None, envelope=envelope,
                 env_lowpass=env_lowpass, need=need,
             )  # fmt: skip
+            if ch.n_frames and ch.dead.all():
+                import warnings
+
+                msg = (
+                    f"dyad {dyad.dyad_id!r}: the microphone of participant {mic!r} is silent "
+                    f"(every frame below {SILENCE_DBFS:g} dB re full scale): its {label} "
+                    "time series carry no signal (envelope 0, intensity at the numerical "
+                    "floor); check the microphone or leave these predictors out"
+                )
+                logger.warning(msg)
+                warnings.warn(msg, RuntimeWarning, stacklevel=2)
             for f in features:
                 if f == "envelope":
                     v = ch.envelope[None]

@@ -188,3 +188,13 @@ def test_transcribe_noise_only_is_an_error_not_an_empty_transcript():
     noise = 1e-3 * np.random.default_rng(0).standard_normal(3 * 16000)
     with pytest.raises(ValueError, match=r"no word was recognized on any microphone \(A: "):
         transcribe_dyad({"A": noise}, audio_sfreq=SR)
+
+
+def test_acoustic_timeseries_of_a_silent_mic_warns(sim):
+    from hyperalign.features.acoustic import compute_acoustic_timeseries
+
+    b = sim.ids[1]
+    d = _with_audio(sim, b, np.zeros_like(sim[b].audio))
+    with pytest.warns(RuntimeWarning, match=rf"the microphone of participant '{b}' is silent "
+                      r"\(every frame below -100 dB"):  # fmt: skip
+        compute_acoustic_timeseries(d, b, features=("envelope",))

@@ -202,3 +202,31 @@ def test_audio_mapping_with_unknown_key():
                        r"\['A', 'B'\]; key the mapping by participant id"):  # fmt: skip
         read_dyad([_raw(), _raw(seed=2)], audio={"C": (np.zeros(10), 16000.0)},
                   participant_ids=["A", "B"])  # fmt: skip
+
+
+# ------------------------------------------------------------------ fMRI ROI tables
+def test_roi_table_without_header_keeps_the_first_volume(tmp_path):
+    from hyperalign.io import read_fmri_roi
+
+    data = np.random.default_rng(0).standard_normal((20, 3))
+    f = tmp_path / "rois.txt"
+    np.savetxt(f, data, fmt="%.6f")  # AFNI/FSL style: spaces, no header
+    raw = read_fmri_roi(f, tr=2.0, standardize=False)
+    assert raw.n_times == 20 and raw.ch_names == ["roi000", "roi001", "roi002"]
+    np.testing.assert_allclose(raw.get_data()[:, 0], data[0], atol=1e-6)
+    g = tmp_path / "rois.tsv"
+    np.savetxt(g, data, fmt="%.6f", delimiter="\t")
+    assert read_fmri_roi(g, tr=2.0).n_times == 20
+
+
+def test_constant_roi_is_reported(tmp_path, caplog):
+    from hyperalign.io import read_fmri_roi
+
+    data = np.random.default_rng(0).standard_normal((20, 2))
+    data[:, 1] = 3.0
+    f = tmp_path / "rois.tsv"
+    pd_ = __import__("pandas")
+    pd_.DataFrame(data, columns=["V1", "A1"]).to_csv(f, sep="\t", index=False)
+    with caplog.at_level("WARNING", logger="hyperalign"):
+        read_fmri_roi(f, tr=2.0)
+    assert "1 ROI(s) are constant over all volumes (no signal): ['A1']" in caplog.text
