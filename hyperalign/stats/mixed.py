@@ -24,6 +24,7 @@ from ._checks import (
     check_column,
     check_design,
     drop_bad_rows,
+    keyword_only_after,
     nearest,
 )
 
@@ -167,6 +168,21 @@ def build_analysis_table(
         if empty:
             logger.info(
                 "build_analysis_table: columns %s hold no values (e.g. no surrogates)", empty
+            )
+        n_inf = {
+            c: int(np.isinf(merged[c].to_numpy(dtype=float, na_value=np.nan)).sum())
+            for c in num
+            if not pd.api.types.is_bool_dtype(merged[c])
+        }
+        n_inf = {c: n for c, n in n_inf.items() if n}
+        report["nonfinite_counts"] = n_inf
+        for c, n in n_inf.items():
+            logger.warning(
+                "build_analysis_table: %d row(s) with infinite %r; they are excluded from "
+                "models that use %r (counted per cell in n_excluded_nonfinite)",
+                n,
+                c,
+                c,
             )
         for c, n in n_nan.items():
             if c in empty:
@@ -467,14 +483,15 @@ def robust_fit(model, reml: bool = True, method=None):
     return res
 
 
+@keyword_only_after(3)
 def fit_mixed(
     table: pd.DataFrame,
     formula: str,
     groups: str = "dyad",
+    *,
     re_formula: str | None = None,
     vc_formula: dict | None = None,
     reml: bool = True,
-    *,
     method: str | list | None = None,
     singular_tol: float = 1e-6,
     check_groups: bool = True,
@@ -529,7 +546,9 @@ def fit_mixed(
                 "engine='fast' fits a random intercept only; use engine='statsmodels' with "
                 f"re_formula={re_formula!r} / vc_formula={vc_formula!r}"
             )
-        if "~" not in formula:
+        if not isinstance(table, pd.DataFrame):
+            raise TypeError(f"table must be a pandas DataFrame; got {type(table).__name__}")
+        if not isinstance(formula, str) or "~" not in formula:
             raise ValueError(f"formula must look like 'sync ~ a + b'; got {formula!r}")
         cols = formula_variables(formula)
         if re_formula:
@@ -643,6 +662,11 @@ def lrt(full: MixedModelResult, null: MixedModelResult) -> dict:
     """
     from scipy import stats
 
+    for name, m in (("full", full), ("null", null)):
+        if not isinstance(m, MixedModelResult):
+            raise TypeError(
+                f"lrt: {name} must be a MixedModelResult (from fit_mixed); got {type(m).__name__}"
+            )
     if full.reml or null.reml:
         raise ValueError(
             "lrt needs models fitted by ML (reml=False): REML likelihoods of models with "
