@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..utils import check_option, logger, verbose_context
+from ._channels import flat_mask, nan_flat_pairs
 from .backend import get_backend
 from .spectral import _analytic_bands, check_bands
 
@@ -332,6 +333,8 @@ def sync_from_analytic(
     Returns
     -------
     con : ndarray, shape (n_epochs, C1, C2) (or (C1, C2) for 2-D inputs)
+        NaN for every pair involving a flat channel (all samples of the epoch equal, e.g.
+        all zero), for every metric.
     """
     name = resolve_metric(metric)
     z1, z2 = np.asarray(z1), np.asarray(z2)
@@ -365,7 +368,18 @@ def sync_from_analytic(
     ops = get_backend(backend, device, use_numba=use_numba)
     x = ops.asarray(z1)
     y = x if z1 is z2 else ops.asarray(z2)
-    out = ops.to_numpy(METRICS[name].func(_Pair(ops, x, y, n_valid)))
+    with np.errstate(divide="ignore", invalid="ignore"):  # flat channels: NaN below
+        out = np.array(ops.to_numpy(METRICS[name].func(_Pair(ops, x, y, n_valid))))
+    fx = flat_mask(z1, n_valid)
+    fy = fx if z1 is z2 else flat_mask(z2, n_valid)
+    n_flat = nan_flat_pairs(out[None], fx, fy)
+    if n_flat:
+        logger.warning(
+            "sync_from_analytic: %d flat (epoch, channel) row(s) (all samples equal): %s is "
+            "NaN for every pair involving them",
+            n_flat,
+            name,
+        )
     return out[0] if squeeze else out
 
 
@@ -534,7 +548,11 @@ def compute_sync(
     Returns
     -------
     coupling : Coupling
-        Values with dims ``(metric, epochs, freqs, lags, node_in, node_out)``.
+        Values with dims ``(metric, epochs, freqs, lags, node_in, node_out)``. Flat channels
+        (zero variance within an epoch, e.g. all zeros) give NaN for every pair involving
+        them in that epoch, for every metric (pli and wpli included); ``attrs['n_flat']``
+        counts the flat (epoch, channel) rows and ``attrs['flat_channels']`` gives
+        ``{participant: {channel: n_epochs}}``.
     """
     from .results import Coupling
 
@@ -581,6 +599,7 @@ def compute_sync(
             ops.name,
             chunk_size,
         )
+        flat = np.stack([flat_mask(data[0]), flat_mask(data[1])])  # (2, E, C)
         n_threads = _check_threads(n_threads)
         limits = _blas_limits(1)  # epochs are split over threads, one BLAS thread each
         try:
@@ -606,7 +625,9 @@ def compute_sync(
         finally:
             if limits is not None:
                 limits.restore_original_limits()
+        flat_info = _mask_flat(out, flat, mode, (ch1, ch2), participant_ids)
         attrs = {
+            **flat_info,
             "sfreq": sfreq,
             "mode": mode,
             "filter": filter,
@@ -630,6 +651,30 @@ def compute_sync(
             attrs=attrs,
             epochs_metadata=epochs_metadata,
         )
+
+
+def _mask_flat(out, flat, mode, ch, participant_ids) -> dict:
+    """NaN for every pair with a flat channel (per epoch) in ``out`` (M, E, B, L, N_in, N_out);
+    returns the attrs that report them (``n_flat``, ``flat_channels``)."""
+    if not flat.any():
+        return {"n_flat": 0, "flat_channels": {}}
+    fi, fo = (flat[0], flat[1]) if mode == "inter" else (np.concatenate(flat, 1),) * 2
+    bad = fi[:, :, None] | fo[:, None, :]  # (E, N_in, N_out)
+    np.copyto(out, np.nan, where=bad[None, :, None, None])
+    report = {
+        str(pid): {ch[p][c]: int(flat[p][:, c].sum()) for c in np.flatnonzero(flat[p].any(0))}
+        for p, pid in enumerate(participant_ids)
+        if flat[p].any()
+    }
+    n_flat = int(flat.sum())
+    logger.warning(
+        "compute_sync: %d flat (epoch, channel) row(s) (all samples equal, zero variance): "
+        "every metric is NaN for the pairs involving them; {participant: {channel: n_epochs}} "
+        "= %s",
+        n_flat,
+        report,
+    )
+    return {"n_flat": n_flat, "flat_channels": report}
 
 
 def band_sync(ops, zb, names, dest, *, lag: int = 0, mode: str = "inter", n_threads: int = 1):
@@ -679,8 +724,11 @@ def pairs_into(ops, x, y, names, dest, *, n_threads: int = 1, n_valid=None):
         ys = xs if y is x else y[a:b]
         nv = None if n_valid is None else n_valid[a:b]
         pair = _Pair(part_ops, xs, ys, nv)
-        for mi, name in enumerate(names):
-            dest[mi, a:b] = ops.to_numpy(METRICS[name].func(pair))
+        # zero-power (flat) channels divide by zero; the callers set their pairs to NaN.
+        # np.errstate is per thread: set here, in the thread that computes.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for mi, name in enumerate(names):
+                dest[mi, a:b] = ops.to_numpy(METRICS[name].func(pair))
 
     n_parts = min(int(n_threads), n_ep) if ops.name == "numpy" else 1
     if n_parts <= 1:
@@ -769,7 +817,7 @@ def _channel_names(ch_names, n_ch) -> tuple[list[str], list[str]]:
     return c1, c2
 
 
-def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), **kwargs):
+def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), *, picks=None, **kwargs):
     """:func:`compute_sync` on a pair of :class:`mne.Epochs` (matched epochs).
 
     Parameters
@@ -778,7 +826,14 @@ def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), **kwargs
         S1 and S2 epochs with the same number of epochs, channels and samples and the same
         sampling frequency. Metadata of ``epochs1`` (if any) becomes per-epoch coordinates
         unless ``epochs_metadata`` is given.
-    bands, metrics, **kwargs
+    bands, metrics
+        As :func:`compute_sync`.
+    picks : MNE picks | None
+        Channels of both participants (``None``: all). As in MNE, channels in
+        ``info['bads']`` are left out unless named in ``picks``; with the same channel names
+        in both, a channel bad in either is left out of both. The channels left out are in
+        ``attrs['excluded_channels']``; a participant left without channels is an error.
+    **kwargs
         As :func:`compute_sync` (``sfreq`` and ``ch_names`` are taken from the epochs).
 
     Returns
@@ -796,15 +851,19 @@ def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), **kwargs
     for bad in ("sfreq", "ch_names"):
         if bad in kwargs:
             raise TypeError(f"{bad} is taken from the epochs; do not pass it")
-    d1 = epochs1.get_data(copy=True)
-    d2 = epochs2.get_data(copy=True)
+    from ._channels import pick_good_channels
+
+    ids = kwargs.get("participant_ids", ("S1", "S2"))
+    (i1, i2), (n1, n2), excluded = pick_good_channels(
+        [epochs1.info, epochs2.info], picks, ids, where="compute_sync_epochs"
+    )
+    d1 = epochs1.get_data(picks=i1, copy=True)
+    d2 = epochs2.get_data(picks=i2, copy=True)
     if kwargs.get("epochs_metadata") is None and epochs1.metadata is not None:
         kwargs["epochs_metadata"] = epochs1.metadata.reset_index(drop=True)
-    return compute_sync(
-        [d1, d2],
-        epochs1.info["sfreq"],
-        bands,
-        metrics,
-        ch_names=[list(epochs1.ch_names), list(epochs2.ch_names)],
-        **kwargs,
+    con = compute_sync(
+        [d1, d2], epochs1.info["sfreq"], bands, metrics, ch_names=[n1, n2], **kwargs
     )
+    con.xarray.attrs["excluded_channels"] = excluded
+    con.xarray.attrs["n_excluded_channels"] = int(sum(len(v) for v in excluded.values()))
+    return con

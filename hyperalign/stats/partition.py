@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..utils import verbose_context
+from ._checks import keyword_only_after
 
 
 def commonality(r2_full: float, r2_sem: float, r2_ac: float, r2_cov: float = 0.0) -> dict:
@@ -39,14 +40,15 @@ def _formula(y: str, terms: list[str]) -> str:
     return f"{y} ~ " + (" + ".join(terms) if terms else "1")
 
 
+@keyword_only_after(3)
 def variance_partition(
     table: pd.DataFrame,
     sync: str = "sync",
-    semantic: list[str] = ("sem_align",),
+    semantic: str | list[str] = ("sem_align",),
+    *,
     acoustic: list[str] = ("acsim",),
     covariates: list[str] = (),
     groups: str = "dyad",
-    *,
     reml: bool = True,
     verbose=None,
 ) -> dict:
@@ -68,14 +70,25 @@ def variance_partition(
 
     Returns
     -------
-    dict with ``R2m_full, R2m_sem, R2m_ac, R2m_cov, unique_sem, unique_ac, shared, total``.
+    dict with ``R2m_full, R2m_sem, R2m_ac, R2m_cov, unique_sem, unique_ac, shared, total``
+    and the rows used and left out (``n_obs, n_excluded_nan, n_excluded_nonfinite``: rows with
+    NaN or +-inf in a model column).
     """
-    from .mixed import _check_model_data, fit_mixed
+    from ._checks import as_terms, check_column
+    from .mixed import _check_model_data, fit_mixed, formula_variables
 
-    semantic, acoustic, covariates = list(semantic), list(acoustic), list(covariates)
+    semantic = as_terms(semantic, "semantic")
+    acoustic = as_terms(acoustic, "acoustic")
+    covariates = as_terms(covariates, "covariates")
     with verbose_context(verbose):
-        cols = [sync] + semantic + acoustic + covariates
-        data, _ = _check_model_data(table, [c for c in cols if c in table.columns], groups)
+        check_column(table, sync, "sync")
+        cols = [sync] + [v for t in semantic + acoustic + covariates for v in formula_variables(t)]
+        data, excl = _check_model_data(
+            table,
+            list(dict.fromkeys(cols)),
+            groups,
+            formula=_formula(sync, covariates + acoustic + semantic),
+        )
         fits = {}
         for name, terms in (
             ("full", covariates + acoustic + semantic),
@@ -89,4 +102,7 @@ def variance_partition(
             fits[name] = fit_mixed(data, _formula(sync, terms), groups=groups, reml=reml).r2["R2m"]
         out = {f"R2m_{k}": v for k, v in fits.items()}
         out.update(commonality(fits["full"], fits["sem"], fits["ac"], fits["cov"]))
+        out.update(
+            n_obs=len(data), n_excluded_nan=excl.n_nan, n_excluded_nonfinite=excl.n_nonfinite
+        )
         return out
