@@ -6,9 +6,10 @@ folds on the clock shared by roles, brains and layers (:func:`make_folds`), resu
 :class:`EncodingResult`.
 """
 
-from ._wordfit import DEFAULT_ALPHAS, fit_word_encoding
+from ._wordfit import DEFAULT_ALPHAS, fit_word_arrays, fit_word_encoding
 from .result import EncodingResult, concat_results, read_encoding
 from .ridge import NestedRidgeFit, RidgeCVFit, nested_ridge_cv, ridge_cv
+from .significance import bootstrap_ci, group_test, null_scores, null_targets, pvalues
 from .splitters import (
     Folds,
     LeakageError,
@@ -31,6 +32,12 @@ __all__ = [
     "check_leakage",
     "concat_results",
     "fit_word_encoding",
+    "fit_word_arrays",
+    "bootstrap_ci",
+    "group_test",
+    "null_scores",
+    "null_targets",
+    "pvalues",
     "make_folds",
     "make_group_folds",
     "nested_ridge_cv",

@@ -7,6 +7,7 @@ import xarray as xr
 
 from ..utils import check_option, fill_doc, logger, verbose
 from .result import EncodingResult, concat_results
+from .significance import split_r2
 from .wordlevel import (
     WordLags,
     check_fold_sizes,
@@ -19,7 +20,7 @@ from .wordlevel import (
     resolve_lags,
 )
 
-__all__ = ["fit_word_encoding", "DEFAULT_ALPHAS", "fit_spaces"]
+__all__ = ["fit_word_encoding", "fit_word_arrays", "DEFAULT_ALPHAS", "fit_spaces"]
 
 DEFAULT_ALPHAS = np.logspace(-1, 7, 17)
 
@@ -64,17 +65,51 @@ def fit_spaces(spaces: dict, Y2: np.ndarray, folds, inner, alphas, **kw) -> dict
     }
 
 
-def _split_r2(Y2, split) -> np.ndarray:
-    """Product-measure split R² per space: sum_i (p_k - mean)(y - mean) / sum (y - mean)²."""
-    ok = np.isfinite(split[0]).all(axis=1)
-    y = Y2[ok] - Y2[ok].mean(0)
-    sst = (y**2).sum(0)
-    out = []
-    for p in split:
-        pc = p[ok] - p[ok].mean(0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out.append(np.where(sst > 0, (pc * y).sum(0) / sst, 0.0))
-    return np.stack(out)
+def fit_word_arrays(
+    spaces: dict,
+    Y2: np.ndarray,
+    times: np.ndarray,
+    *,
+    all_times=None,
+    span: float = 0.0,
+    cv=5,
+    inner_cv: int = 5,
+    alphas=None,
+    purge: bool = True,
+    n_permutations: int = 0,
+    null: str = "circular",
+    random_state=None,
+    **solver_kw,
+) -> dict:
+    """The word-level pipeline on arrays: folds, nested (banded) ridge, scores, nulls.
+
+    ``spaces`` maps space names to (n, d) features, ``Y2`` is (n, n_targets), ``times`` the
+    sample times (s). Returns ``out`` (solver outputs), ``r``, ``r2``, ``folds``,
+    ``folds_obj`` and, with ``n_permutations``, ``p``, ``p_fwer``, ``p_fdr``, ``r_null``.
+    """
+    alphas = DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, dtype=float)
+    solver_kw.setdefault("edge_warning", None)
+    all_times = times if all_times is None else all_times
+    folds, fobj = resolve_folds(cv, times, all_times=all_times, span=span, purge=purge)
+    check_fold_sizes(folds, sum(v.shape[1] for v in spaces.values()))
+    inner = purged_inner_cv(times, int(inner_cv), span if purge else 0.0)
+    out = fit_spaces(spaces, Y2, folds, inner, alphas, **solver_kw)
+    r, r2 = column_scores(Y2, out["pred"])
+    res = {"out": out, "r": r, "r2": r2, "folds": folds, "folds_obj": fobj}
+    if n_permutations:
+        from .significance import null_scores, pvalues
+
+        kw = {**solver_kw, "edge_warning": None, "return_coefs": False}
+
+        def refit(Yn):
+            return fit_spaces(spaces, Yn, folds, inner, alphas, **kw)["pred"]
+
+        rn = null_scores(
+            refit, Y2, n_permutations=int(n_permutations), method=null, random_state=random_state
+        )
+        res.update(pvalues(r, rn))
+        res["r_null"] = rn
+    return res
 
 
 @fill_doc
@@ -97,6 +132,9 @@ def fit_word_encoding(
     purge: bool = True,
     return_coefs: bool = False,
     edge_warning: float | None = None,
+    n_permutations: int = 0,
+    null: str = "circular",
+    random_state=None,
     backend: str = "numpy",
     device: str | None = None,
     dtype: str = "float64",
@@ -148,6 +186,12 @@ def fit_word_encoding(
         Warn when more than this share of targets chose an edge of the penalty grid. Off by
         default here: targets without signal (most channel x lag cells) pick arbitrary
         penalties, so the share over all targets says little.
+    n_permutations : int
+        Nulls refitted through the same nested CV (0: none). Adds ``p`` (per target and lag),
+        ``p_fwer`` (max-statistic over channels and lags) and ``p_fdr`` (Benjamini-Hochberg).
+    null : 'circular' | 'phase'
+        How the null targets are made (:func:`~hyperalign.encoding.null_targets`).
+    %(random_state)s
     %(backend)s
     %(device)s
     dtype : 'float64' | 'float32'
@@ -197,24 +241,20 @@ def fit_word_encoding(
 
     _check_design(spaces, np.arange(n))
     times = words["onset"].to_numpy(float)
-    folds, fobj = resolve_folds(cv, times, all_times=d["all_onsets"], span=wl.span, purge=purge)
-    check_fold_sizes(folds, sum(v.shape[1] for v in spaces.values()))
     alphas = DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, dtype=float)
-    inner = purged_inner_cv(times, int(inner_cv), wl.span if purge else 0.0)
-    out = fit_spaces(
-        spaces,
-        Y2,
-        folds,
-        inner,
-        alphas,
-        backend=backend,
-        device=device,
-        dtype=dtype,
-        return_coefs=return_coefs,
-        edge_warning=edge_warning,
-    )
-    r, r2 = column_scores(Y2, out["pred"])
-    ds = _word_dataset(d, out, r, r2, folds, list(spaces), Y2)
+    fa = fit_word_arrays(
+        spaces, Y2, times, all_times=d["all_onsets"], span=wl.span, cv=cv, inner_cv=inner_cv,
+        alphas=alphas, purge=purge, n_permutations=n_permutations, null=null,
+        random_state=random_state, return_coefs=return_coefs, edge_warning=edge_warning,
+        backend=backend, device=device, dtype=dtype,
+    )  # fmt: skip
+    folds, fobj = fa["folds"], fa["folds_obj"]
+    ds = _word_dataset(d, fa["out"], fa["r"], fa["r2"], folds, list(spaces), Y2)
+    for k in ("p", "p_fwer", "p_fdr"):
+        if k in fa:
+            ds[k] = (("target", "lag"), fa[k].reshape(n_ch, n_lag))
+    if "r_null" in fa:
+        ds["r_null_max"] = (("permutation",), fa["r_null"].max(axis=1))
     ds.attrs.update(
         {
             "kind": "word",
@@ -234,9 +274,11 @@ def fit_word_encoding(
             "dtype": dtype,
             "layer": "" if layer is None else str(layer),
             "features_model": getattr(features, "model", ""),
+            "n_permutations": int(n_permutations),
+            "null": null,
         }
     )
-    logger.info("fit_word_encoding %s %s: max r %.3f", participant, role, float(np.max(r)))
+    logger.info("fit_word_encoding %s %s: max r %.3f", participant, role, float(np.max(fa["r"])))
     return EncodingResult(ds)
 
 
@@ -264,7 +306,7 @@ def _word_dataset(d, out, r, r2, folds, space_names, Y2) -> xr.Dataset:
         coords["space"] = space_names
         data["split_r2"] = (
             ("space", "target", "lag"),
-            _split_r2(Y2, out["split"]).reshape(len(space_names), *shp),
+            split_r2(Y2, out["split"], folds).reshape(len(space_names), *shp),
         )
     if out["coefs"] is not None:
         c = np.nanmean(np.asarray(out["coefs"]), axis=0)
