@@ -7,6 +7,7 @@ folds on the clock shared by roles, brains and layers (:func:`make_folds`), resu
 """
 
 from ._wordfit import DEFAULT_ALPHAS, fit_word_arrays, fit_word_encoding
+from .delays import delay_samples, make_delayed
 from .result import EncodingResult, concat_results, read_encoding
 from .ridge import NestedRidgeFit, RidgeCVFit, nested_ridge_cv, ridge_cv
 from .significance import bootstrap_ci, group_test, null_scores, null_targets, pvalues
@@ -18,6 +19,7 @@ from .splitters import (
     make_group_folds,
     shuffled_folds,
 )
+from .trf import DEFAULT_TRF_ALPHAS, fit_trf
 from .wordlevel import LAG_PRESETS, WordLags, resolve_lags, word_features, word_windows
 
 __all__ = [
@@ -32,6 +34,10 @@ __all__ = [
     "check_leakage",
     "concat_results",
     "fit_word_encoding",
+    "fit_trf",
+    "DEFAULT_TRF_ALPHAS",
+    "delay_samples",
+    "make_delayed",
     "fit_word_arrays",
     "bootstrap_ci",
     "group_test",
