@@ -57,6 +57,7 @@ def write_html_report(result: Any, path: str | Path, *, methods: str = "") -> Pa
         f"<title>hyperalign report: {html.escape(cfg['name'])}</title><style>{_CSS}</style>",
         "</head><body>",
         f"<h1>hyperalign: {html.escape(cfg['name'])}</h1>",
+        _dyads_line(result),
         "<p>Does shared semantic alignment between consecutive turns explain inter-brain "
         "synchrony beyond acoustics? Synchrony per utterance (speaker &rarr; listener) is "
         "modelled with mixed-effects models; the semantic terms are tested against an "
@@ -110,3 +111,14 @@ def write_html_report(result: Any, path: str | Path, *, methods: str = "") -> Pa
     with atomic_write(path, encoding="utf-8") as fh:
         fh.write("\n".join(parts))
     return path
+
+
+def _dyads_line(result: Any) -> str:
+    """First line of the report: how many of the listed dyads were analysed."""
+    summ = getattr(result, "summary", None) or {}
+    if "n_dyads_listed" not in summ:
+        return ""
+    return (
+        f"<p class='dyads'><b>{summ['n_dyads_analysed']} of {summ['n_dyads_listed']} dyads "
+        f"analysed</b>; {summ.get('n_excluded', 0)} item(s) excluded (see Excluded items)</p>"
+    )
