@@ -214,6 +214,7 @@ def _coupling_one(args) -> pd.DataFrame:
             lags=tuple(c["lags"]),
             min_duration=c["min_duration"],
             filter=c.get("filter", "hypyp"),
+            filter_kwargs=c.get("filter_kwargs") or None,
         )
         coup = compute_dyad_sync(dyad, **kw)
         null = None
