@@ -37,6 +37,8 @@ class PipelineResult:
     timings: dict[str, float] = field(default_factory=dict)
     exclusions: pd.DataFrame | None = None
     stats: Any = None
+    recovery: Any = None
+    rois: dict | None = None
 
 
 def auto_rois(ch_names: list[str]) -> dict[str, list[str]]:
@@ -336,6 +338,15 @@ def run_pipeline(
         res.tables["semantic_beyond_acoustics"] = stats.table
         res.stats = stats
         res.timings["stats"] = time.perf_counter() - t
+        rois = cfg["coupling"].get("rois")
+        res.rois = auto_rois(dyads[0].participants[0].raw.ch_names) if rois == "auto" else rois
+        if "planted_effects" in res.tables:  # simulated: found vs planted, cell by cell
+            from ..report.recovery import pipeline_recovery
+
+            res.recovery = pipeline_recovery(res, res.rois)
+            if res.recovery is not None:
+                res.tables["recovery"] = res.recovery.table
+                (logger.info if res.recovery.ok else logger.warning)(res.recovery.summary())
 
         for dy in dyads:
             log.extend(dy.exclusions)
@@ -394,6 +405,7 @@ def run_pipeline(
             "n_dyads": len(dyads),
             "timings_s": res.timings,
             "n_excluded": int(res.exclusions["n"].sum()) if len(res.exclusions) else 0,
+            "recovery": res.recovery.counts if res.recovery is not None else None,
             "config": cfg,
         }
         with atomic_write(out / "summary.json") as fh:
