@@ -74,8 +74,8 @@ def plot_sync_topomaps(
     known, info = _positions(chans, montage)
     if not known:
         raise ValueError(
-            f"no channel of the ROIs is in the {montage or 'standard_1020'!r} montage (e.g. {chans[:3]}); pass "
-            "montage= with the one of your cap"
+            f"no channel of the ROIs is in the {montage or 'standard_1020'!r} montage (e.g. "
+            f"{chans[:3]}); pass montage= with the one of your cap"
         )
     roi_of = {c: r for r, v in rois.items() for c in v}
     bands = list(pd.unique(df["band"]))

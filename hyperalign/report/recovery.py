@@ -195,8 +195,7 @@ def compute_recovery(
     lag = t["lag"].astype(float).to_numpy()
     lag_ok = (lag >= lag_lo - lag_tolerance) & (lag <= lag_hi + lag_tolerance)
     n_dyads_at = [
-        int((np.abs(lags_s - v) <= lag_tolerance).sum()) if ok else 0
-        for v, ok in zip(lag, lag_ok)
+        int((np.abs(lags_s - v) <= lag_tolerance).sum()) if ok else 0 for v, ok in zip(lag, lag_ok)
     ]
     planted_mask = (
         t["band"].map(band_ok).to_numpy(bool)
@@ -253,8 +252,11 @@ def pipeline_recovery(result, rois: Mapping | None) -> RecoveryResult | None:
     """:func:`compute_recovery` of a pipeline run on simulated data (``None`` without truth)."""
     t = result.tables
     planted, res = t.get("planted_effects"), t.get("semantic_beyond_acoustics")
-    if planted is None or res is None or not len(res) or "semantic_coupling" not in set(
-        planted["effect"]
+    if (
+        planted is None
+        or res is None
+        or not len(res)
+        or "semantic_coupling" not in set(planted["effect"])
     ):
         return None
     cfg = result.config

@@ -6,6 +6,7 @@ Pure pandas / own code (no jinja2 or tabulate needed).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -287,6 +288,12 @@ def compact_planted(
     merged: dict = {}  # effects with the same per-dyad values of a field share one row
     for (eff, c), vals in vary.items():
         merged.setdefault((c, tuple(vals.items())), []).append(str(eff))
-    out = [{"effects": ", ".join(effs), "field": c, **dict(items)}
-           for (c, items), effs in merged.items()]  # fmt: skip
+    out = []
+    for (c, items), effs in merged.items():
+        vals = [v for _, v in items]
+        pre = os.path.commonprefix(vals)
+        pre = pre[: pre.rfind(" ") + 1] if " " in pre else ""
+        field_name = f"{c}: {pre.strip()} ..." if pre else c
+        row = {"effects": ", ".join(effs), "field": field_name}
+        out.append(row | {d: v[len(pre) :] for d, v in items})
     return summary, pd.DataFrame(out)
