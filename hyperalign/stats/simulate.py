@@ -32,7 +32,8 @@ def simulate_analysis_table(
 
     ``sem_align ~ N(0, 1)``; ``acsim = confound * sem_align + sqrt(1 - confound²) * N(0, 1)``;
     in the effect cells
-    ``sync = semantic_effect * sem_align + acoustic_effect * acsim + u_dyad + e``; elsewhere only the acoustic effect and noise.
+    ``sync = semantic_effect * sem_align + acoustic_effect * acsim + u_dyad + e``;
+    elsewhere only the acoustic effect and noise.
 
     Parameters
     ----------
