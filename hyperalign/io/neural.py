@@ -344,6 +344,7 @@ def _audio_for(audio, ids, audio_channels):
             ch = None if audio_channels is None else audio_channels.get(pid)
             x, sf = read_audio(a, channel=ch)
             src = str(a) if ch is None else f"{a} channel {ch}"
+            x = audio_as_float(x, f"{src} (audio of {pid!r})")
             if x.ndim != 1:
                 raise ValueError(
                     f"{a}: {x.shape[0]}-channel audio for participant {pid!r}; pass "
@@ -502,13 +503,19 @@ def read_dyad(
             )
         n = [r.n_times for r in raws]
         if n[0] != n[1]:
-            logger.info(
-                "dyad %s: recordings differ in length (%d vs %d samples); the dyad spans the "
-                "shorter one",
-                dyad_id,
-                n[0],
-                n[1],
+            k = int(np.argmax(n))
+            extra = n[k] - n[1 - k]
+            sf = float(raws[k].info["sfreq"])
+            msg = (
+                f"dyad {dyad_id}: the recording of {ids[k]!r} is {extra / sf:.3f} s longer than "
+                f"that of {ids[1 - k]!r} ({n[k]} vs {n[1 - k]} samples); the dyad spans the "
+                "shorter one"
             )
+            (logger.warning if extra / sf > 1.0 else logger.info)(msg)
+            exclusions.add(
+                "io", "recording", f"{ids[k]}: last {extra / sf:.3f} s ({extra} samples)",
+                "recording longer than the partner's: outside the dyad's span", 1,
+            )  # fmt: skip
         aud = _audio_for(audio, ids, audio_channels)
         parts = [
             Participant(
@@ -549,12 +556,13 @@ def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
     if unknown:
         counts = tr.words["speaker"].value_counts()
         rows = tr.words.index[tr.words["speaker"].isin(unknown)].tolist()
+        hint = _numeric_id_hint(unknown, dyad.ids)
         raise TranscriptError(
             [
                 f"speaker(s) {unknown} ({', '.join(f'{u}: {counts[u]} words' for u in unknown)}; "
                 f"first rows {rows[:5]}) match no participant of dyad {dyad.dyad_id!r} "
-                f"(ids {dyad.ids}); pass speakers={{{unknown[0]!r}: {dyad.ids[0]!r}, ...}} or "
-                "fix participant_ids"
+                f"(ids {dyad.ids}){hint}; pass speakers={{{unknown[0]!r}: {dyad.ids[0]!r}, ...}} "
+                "or fix participant_ids"
             ],
             src,
         )
@@ -592,6 +600,25 @@ def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
                     f"{p.audio_duration:.3f} s; give the full audio or crop the transcript"
                 )
     dyad.set_transcript(tr)
+
+
+def _numeric_id_hint(unknown, ids) -> str:
+    """Say so when labels differ from the ids only as numbers ('1' vs '01', '1.0' vs '1')."""
+
+    def num(x):
+        try:
+            return float(x)
+        except (TypeError, ValueError):
+            return None
+
+    pairs = [(u, i) for u in unknown for i in ids if num(u) is not None and num(u) == num(i)]
+    if not pairs:
+        return ""
+    shown = ", ".join(f"{u!r} vs {i!r}" for u, i in pairs[:4])
+    return (
+        f"; the labels equal the ids as numbers ({shown}): a spreadsheet or a numeric column "
+        "changed them (leading zeros lost); keep ids as text in every file"
+    )
 
 
 def _sanitize(label: str) -> str:
