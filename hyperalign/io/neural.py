@@ -573,12 +573,20 @@ def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
         past = tr.words["offset"] > dur + 1e-9
         if on_outside == "raise":
             first = int(np.flatnonzero(past.to_numpy())[0])
+            ms = tr.end / 1000.0 <= dur + 1e-9 and tr.end > 10 * dur
+            unit = (
+                f"; the times look like milliseconds (the last word ends at {tr.end:g}, "
+                f"{tr.end / 1000:.3f} s if in ms): convert them to seconds"
+                if ms
+                else ""
+            )
             raise TranscriptError(
                 [
                     f"{int(past.sum())} word(s) run past the end of the recordings "
                     f"({dur:.3f} s), the first at row {first} ({tr.words['word'].iloc[first]!r}, "
-                    f"offset {tr.words['offset'].iloc[first]:.3f} s); check the clock alignment, "
-                    "or pass on_outside='drop' to remove them (counted in dyad.exclusions)"
+                    f"offset {tr.words['offset'].iloc[first]:.3f} s){unit}; check the clock "
+                    "alignment, or pass on_outside='drop' to remove them (counted in "
+                    "dyad.exclusions)"
                 ],
                 src,
             )
