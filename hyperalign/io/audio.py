@@ -89,7 +89,8 @@ def write_audio(
     path : path-like
         Output file; the suffix picks the container (``.wav``, ``.flac``…).
     samples : numpy.ndarray
-        Samples, in [-1, 1] for integer (PCM) subtypes.
+        Samples, in [-1, 1] for integer (PCM) subtypes; integer arrays are scaled by their
+        dtype first (int16 / 32768...), NaN/inf are refused.
     sfreq : float
         Sampling rate in Hz (must be an integer number of Hz: audio containers store ints).
     subtype : str | None
@@ -106,7 +107,7 @@ def write_audio(
     if float(sfreq) != int(sfreq):
         raise ValueError(f"sfreq must be a whole number of Hz for an audio file; got {sfreq}")
     path = Path(path)
-    x = np.asarray(samples, dtype=float)
+    x = audio_as_float(samples, f"samples for {path}")  # integer PCM scaled by its dtype
     if x.ndim == 2:
         x = x.T
     elif x.ndim != 1:

@@ -153,6 +153,7 @@ def test_bads_kept_through_readers(tmp_path):
     d = read_dyad([tmp_path / "r_raw.fif", _raw(seed=2)])
     assert d["S1"].raw.info["bads"] == ["Cz"]
     hyper = d.merged_raw()
+    assert hyper.info["bads"] == ["Cz_S1"]  # the HyPyP bridge keeps the mark
     hyper.info["bads"] = ["Cz_S1", "Pz_S2"]
     a, b = split_hyperscanning_raw(hyper)
     assert a.info["bads"] == ["Cz"] and b.info["bads"] == ["Pz"]
