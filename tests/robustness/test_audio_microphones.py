@@ -209,3 +209,15 @@ def test_write_audio_scales_integer_samples(tmp_path):
     np.testing.assert_allclose(back, x / 32768.0, atol=1e-9)
     with pytest.raises(ValueError, match=r"samples for .*b\.wav holds 1 non-finite sample"):
         write_audio(tmp_path / "b.wav", np.array([0.0, np.nan]), 16000)
+
+
+def test_cli_transcribe_on_silent_audio_says_so(tmp_path, caplog):
+    from hyperalign.cli import main
+    from hyperalign.io import write_audio
+
+    f = write_audio(tmp_path / "mic.wav", np.zeros(16000), SR)
+    out = tmp_path / "t.json"
+    with caplog.at_level("ERROR", logger="hyperalign"):
+        assert main(["transcribe", str(f), "--out", str(out)]) == 2
+    assert "the audio of 'mic' (-inf dB re full scale) is silent" in caplog.text
+    assert not out.exists()
