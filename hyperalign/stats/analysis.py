@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..utils import ExclusionLog, atomic_write, check_option, logger, progress, verbose_context
+from ..utils import (
+    ExclusionLog,
+    atomic_write,
+    check_option,
+    logger,
+    progress,
+    single_thread_blas,
+    verbose_context,
+)
 from ._checks import as_terms, check_column, check_int, keyword_only_after, nearest
 from .correction import correct_pvalues, maxstat_pvalues, permutation_pvalues
 from .mixed import (
@@ -76,7 +84,7 @@ class SemanticTestResult:
 
     def to_markdown(self, columns=None, digits: int = 3) -> str:
         """A Markdown table of the per-cell results (no extra dependency)."""
-        from ..report.tables import results_table, to_markdown
+        from ._format import results_table, to_markdown
 
         return to_markdown(results_table(self, columns=columns), digits=digits)
 
@@ -84,7 +92,7 @@ class SemanticTestResult:
         self, columns=None, digits: int = 3, caption: str | None = None, label: str | None = None
     ) -> str:
         """A LaTeX ``tabular`` (booktabs) of the per-cell results."""
-        from ..report.tables import results_table, to_latex
+        from ._format import results_table, to_latex
 
         return to_latex(
             results_table(self, columns=columns), digits=digits, caption=caption, label=label
@@ -92,7 +100,7 @@ class SemanticTestResult:
 
     def methods_text(self, **params) -> str:
         """Methods paragraph from the parameters actually used (override/add with ``params``)."""
-        from ..report.methods import methods_paragraph
+        from ._methods import methods_paragraph
 
         return methods_paragraph({**self.params, **params})
 
@@ -114,19 +122,9 @@ def _fit_quiet(data, formula, groups, reml, messages, engine="fast"):
     return res
 
 
-def _single_thread_blas():
-    """Limit BLAS to one thread: these matrices are small and threads thrash on busy cores."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _analyse_cell(cell, key, spec, plan, keep_models):
-    with _single_thread_blas():
+    # these matrices are small: one BLAS thread (threads thrash on busy cores)
+    with single_thread_blas():
         return _analyse_cell_impl(cell, key, spec, plan, keep_models)
 
 
