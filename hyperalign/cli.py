@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .utils import logger, set_log_level
+from .utils import set_log_level
 
 
 def _cmd_demo(args) -> int:
@@ -24,19 +24,50 @@ def _cmd_demo(args) -> int:
         )
     if args.n_jobs is not None:
         overrides["execution.n_jobs"] = args.n_jobs
-    result = run_pipeline(config, out=args.out, overrides=overrides, verbose=args.verbose)
+    overrides.update(_parse_set(args.set))
+    result = run_pipeline(config, out=args.out, overrides=overrides, verbose=_level(args))
     print(f"hyperalign demo: outputs written to {Path(result.out).resolve()}")
     print(f"  report: {Path(result.report).resolve()}" if result.report else "")
+    if getattr(result, "recovery", None) is not None:
+        print(f"  {result.recovery.summary()}")
     return 0
 
 
 def _cmd_run(args) -> int:
     from .pipeline import run_pipeline
 
-    overrides = dict(kv.split("=", 1) for kv in args.set or [])
-    result = run_pipeline(args.config, out=args.out, overrides=overrides, verbose=args.verbose)
+    overrides = _parse_set(args.set)
+    result = run_pipeline(args.config, out=args.out, overrides=overrides, verbose=_level(args))
     print(f"hyperalign run: outputs written to {Path(result.out).resolve()}")
+    print(f"  {result.n_dyads_analysed} of {result.n_dyads_listed} dyads analysed")
     return 0
+
+
+def _level(args) -> str | None:
+    return "debug" if args.debug else ("info" if args.verbose else None)
+
+
+class UsageError(ValueError):
+    """A command-line argument that cannot be used as given."""
+
+
+def _parse_set(items: list[str] | None) -> dict[str, str]:
+    """``--set section.key=value`` options as a dict; every malformed one in one error."""
+    out, bad = {}, []
+    for kv in items or []:
+        key, sep, value = kv.partition("=")
+        if not sep or not key.strip():
+            bad.append(kv)
+            continue
+        if key.strip() in out:
+            raise UsageError(f"--set {key.strip()} given twice; give each key once")
+        out[key.strip()] = value
+    if bad:
+        raise UsageError(
+            f"--set {bad[0]!r}: expected section.key=value (e.g. --set stats.n_permutations=200"
+            f"{'' if len(bad) == 1 else f'; also malformed: {bad[1:]}'})"
+        )
+    return out
 
 
 def _cmd_validate(args) -> int:
@@ -95,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hyperalign`` command."""
     p = argparse.ArgumentParser(prog="hyperalign", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO)")
+    p.add_argument(
+        "--debug", action="store_true", help="log everything and show tracebacks of errors"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="simulate the default study and run the full analysis")
@@ -102,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--config", default=None, help="pipeline YAML (default: the bundled one)")
     d.add_argument("--quick", action="store_true", help="a smaller study (4 dyads x 2 min)")
     d.add_argument("--n-jobs", type=int, default=None, dest="n_jobs")
+    d.add_argument("--set", action="append", help="override a config key: section.key=value")
     d.set_defaults(func=_cmd_demo)
 
     r = sub.add_parser("run", help="run a pipeline YAML (see pipelines/)")
@@ -127,17 +162,53 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line(err: BaseException) -> str:
+    msg = str(err).strip() or type(err).__name__
+    if isinstance(err, KeyError):  # str(KeyError) is the repr of the key
+        msg = f"missing key {err.args[0]!r}" if err.args else "missing key"
+    return msg
+
+
+#: Errors a user can act on: a message, no traceback (``--debug`` shows it).
+_USER_ERRORS = (ValueError, TypeError, KeyError, OSError, RuntimeError)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``hyperalign`` command."""
+    """Entry point of the ``hyperalign`` command.
+
+    Exit status: 0 on success, 2 for an error the user can fix (the message names the problem,
+    the value and the fix), 1 for an unexpected error, 130 when interrupted by Ctrl-C and 143
+    by SIGTERM (the shell's 128 + signal number; the run can be resumed).
+    """
+    from .pipeline.interrupt import RunInterrupted
+
     args = build_parser().parse_args(argv)
-    if args.verbose:
+    if args.debug:
+        set_log_level("debug")
+    elif args.verbose:
         set_log_level("info")
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError, TypeError) as err:
-        logger.error("%s", err)
-        print(f"hyperalign {args.command}: error: {err}", file=sys.stderr)
+    except RunInterrupted as err:
+        print(str(err), file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except _USER_ERRORS as err:
+        if args.debug:
+            raise
+        print(f"hyperalign {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
+    except Exception as err:  # a bug: one line, the traceback with --debug
+        if args.debug:
+            raise
+        print(
+            f"hyperalign {args.command}: internal error: {type(err).__name__}: "
+            f"{_one_line(err)} (rerun with --debug for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -716,6 +716,7 @@ def compute_dyad_sync(
     filter_kwargs: dict | None = None,
     min_cycles: float = 1.0,
     dtype: str = "float64",
+    strict_bands: bool = False,
     n_jobs: int | None = None,
     verbose=None,
 ):
@@ -760,7 +761,12 @@ def compute_dyad_sync(
         Band-pass used on the continuous recordings (see
         :func:`~hyperalign.coupling.spectral.analytic_signal`).
     filter_kwargs : dict | None
-        Extra :func:`mne.filter.filter_data` arguments (``filter='hypyp'``).
+        Extra :func:`mne.filter.filter_data` arguments (``filter='hypyp'``); with
+        ``filter='fft'`` only ``l_trans_bandwidth`` / ``h_trans_bandwidth`` (Hz or ``'auto'``).
+    strict_bands : bool
+        Bands whose filters overlap (pass-bands or transition regions; see
+        :func:`~hyperalign.coupling.bands.check_band_overlap`) raise an error instead of a
+        warning (logged once per settings).
     min_cycles : float
         Epochs holding fewer cycles of a band's fmin get a warning (the per-epoch and per-band
         number of cycles is the ``n_cycles`` coordinate); if *no* epoch reaches it the call
@@ -788,6 +794,14 @@ def compute_dyad_sync(
         ``attrs['flat_channels']``: ``{participant: {channel: n_epochs}}``).
     """
     with verbose_context(verbose):
+        if strict_bands:  # before any filtering; the warning comes from analytic_signal
+            from .bands import check_band_overlap
+
+            ep = epochs if isinstance(epochs, tuple | list) else None
+            sf = ep[0].info["sfreq"] if ep else getattr(dyad, "sfreq", None)
+            if sf is not None:
+                check_band_overlap(bands, sf, method=filter, filter_kwargs=filter_kwargs,
+                                   strict=True)  # fmt: skip
         prep = _prepare(
             dyad, metrics=metrics, bands=bands, epochs=epochs, window=window, lags=lags,
             min_duration=min_duration, picks=picks, rois=rois, speaker_first=speaker_first,

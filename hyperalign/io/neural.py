@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dyad import SUFFIXES, Dyad, Participant
+from ..dyad import SUFFIXES, Dyad, Participant, audio_as_float
 from ..transcript import Transcript, TranscriptError
 from ..utils import ExclusionLog, check_option, logger, verbose_context
 from .audio import read_audio
@@ -40,7 +40,14 @@ def _suffix(path: Path) -> str:
     return ".fif.gz" if name.endswith(".fif.gz") else path.suffix.lower()
 
 
-def read_raw(path: str | os.PathLike, *, fnirs: str = "raw", preload: bool = True, verbose=None):
+def read_raw(
+    path: str | os.PathLike,
+    *,
+    fnirs: str = "raw",
+    preload: bool = True,
+    on_truncated: str = "raise",
+    verbose=None,
+):
     """Read one neural recording with MNE.
 
     Parameters
@@ -53,20 +60,48 @@ def read_raw(path: str | os.PathLike, *, fnirs: str = "raw", preload: bool = Tru
         haemoglobin (optical density then modified Beer-Lambert law, ppf 6).
     preload : bool
         Load the data into memory.
+    on_truncated : ``'raise'`` | ``'warn'``
+        A file holding less data than its header describes (a copy cut short: EDF/BDF,
+        BrainVision, EEGLAB ``.fdt``; see :func:`hyperalign.io.check_truncation`): an error
+        naming the file, the header's duration and the readable duration (default), or a
+        warning and the readable part (the truncation is recorded in
+        ``raw.info['description']`` and, through :func:`read_dyad`, in ``dyad.exclusions``).
     verbose : bool | str | int | None
         Log level for this call.
 
     Returns
     -------
     mne.io.BaseRaw
+        Channels marked bad in the file stay in ``raw.info['bads']``.
     """
+    return _read_raw(path, fnirs, preload, on_truncated, verbose)[0]
+
+
+def _read_raw(path, fnirs="raw", preload=True, on_truncated="raise", verbose=None):
+    """:func:`read_raw` returning ``(raw, Truncation | None)``."""
     import mne
 
+    from ._truncation import check_truncation
+
     check_option("fnirs", fnirs, ("raw", "od", "hbo"))
+    check_option("on_truncated", on_truncated, ("raise", "warn"))
     path = Path(path)
+    trunc = None
     with verbose_context(verbose):
         if not path.exists():
             raise FileNotFoundError(f"neural recording not found: {path}")
+        if path.is_file():
+            trunc = check_truncation(path)
+            if trunc is not None:
+                if on_truncated == "raise":
+                    raise ValueError(trunc.message(path))
+                msg = trunc.message(path).split("; copy the")[0]
+                logger.warning("%s; reading the readable part (on_truncated='warn')", msg)
+                warnings.warn(
+                    f"{msg}; reading the readable part (on_truncated='warn')",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
         try:
             if path.is_dir():
                 if any(path.glob("*.hdr")):
@@ -87,23 +122,44 @@ def read_raw(path: str | os.PathLike, *, fnirs: str = "raw", preload: bool = Tru
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", message="Invalid measurement date")
                     warnings.filterwarnings("ignore", message="This filename .* does not conform")
-                    raw = mne.io.read_raw(path, preload=preload, verbose=False)
+                    if trunc is not None:  # already reported above
+                        warnings.filterwarnings("ignore", message="Number of records from")
+                    raw = mne.io.read_raw(
+                        path, preload=preload, verbose="error" if trunc is not None else False
+                    )
         except ValueError as err:
             if str(path) in str(err):
                 raise
             raise ValueError(
-                f"{path}: the recording is corrupt or unreadable by MNE ({err}); supported: "
-                f"{', '.join(NEURAL_SUFFIXES)} files and NIRx folders"
+                f"{path}: the recording is corrupt or unreadable by MNE ({err}){_hint(path)}; "
+                f"supported: {', '.join(NEURAL_SUFFIXES)} files and NIRx folders"
             ) from None
         except Exception as err:  # corrupt files raise many kinds of error inside MNE
             raise ValueError(
-                f"{path}: the recording is corrupt or unreadable ({type(err).__name__}: {err}); "
-                "check the file (re-export it from the acquisition software)"
+                f"{path}: the recording is corrupt or unreadable ({type(err).__name__}: {err})"
+                f"{_hint(path)}; check the file (re-export it from the acquisition software)"
             ) from None
+        if trunc is not None:
+            note = (
+                f"truncated: header {trunc.header_s} s, read {raw.n_times / raw.info['sfreq']:.3f}"
+                f" s ({trunc.detail})"
+            )
+            desc = raw.info["description"]
+            raw.info["description"] = f"{desc}; {note}" if desc else note
         raw = _convert_fnirs(raw, fnirs, path)
         logger.info("read %s: %d channels, %.1f s at %g Hz", path.name, len(raw.ch_names),
                     raw.times[-1] if raw.n_times else 0.0, raw.info["sfreq"])  # fmt: skip
-    return raw
+    return raw, trunc
+
+
+def _hint(path: Path) -> str:
+    """Why a FIF/SNIRF file that MNE cannot open is most likely cut short."""
+    if _suffix(path) in (".fif", ".fif.gz", ".snirf"):
+        return (
+            f" (the file, {path.stat().st_size} bytes, is most likely truncated: an incomplete "
+            "copy or an interrupted recording; copy the complete file again)"
+        )
+    return ""
 
 
 def _convert_fnirs(raw, fnirs: str, where):
@@ -223,14 +279,27 @@ def split_hyperscanning_raw(
     return out[0], out[1]
 
 
-def _as_raw(src, fnirs, what):
+def _as_raw(src, fnirs, what, on_truncated="raise", exclusions=None):
     import mne
 
     if isinstance(src, mne.io.BaseRaw):
         return src if fnirs == "raw" else _convert_fnirs(src, fnirs, what)
     if isinstance(src, str | os.PathLike):
-        return read_raw(src, fnirs=fnirs)
+        raw, trunc = _read_raw(src, fnirs=fnirs, on_truncated=on_truncated)
+        if trunc is not None and exclusions is not None:
+            _log_truncation(exclusions, src, trunc, raw)
+        return raw
     raise TypeError(f"{what} must be a path or an mne.io.Raw; got {type(src).__name__}")
+
+
+def _log_truncation(exclusions, src, trunc, raw) -> None:
+    """Count the recording time lost to a truncated file (kind 'recording', n = 1)."""
+    read_s = raw.n_times / raw.info["sfreq"]
+    head = f"{trunc.header_s:.3f} s in the header" if trunc.header_s is not None else "more"
+    exclusions.add(
+        "io", "recording", str(src),
+        f"truncated file: {head}, {read_s:.3f} s read (on_truncated='warn')", 1,
+    )  # fmt: skip
 
 
 def _audio_for(audio, ids, audio_channels):
@@ -258,7 +327,10 @@ def _audio_for(audio, ids, audio_channels):
         items = audio
         unknown = [k for k in items if k not in ids]
         if unknown:
-            raise ValueError(f"audio has keys {unknown} that are not participant ids {ids}")
+            raise ValueError(
+                f"audio has keys {unknown} that are not participant ids {ids}; key the mapping "
+                "by participant id ({id: file}) or pass participant_ids"
+            )
     else:
         audio = list(audio)
         if len(audio) != 2:
@@ -283,7 +355,7 @@ def _audio_for(audio, ids, audio_channels):
                     f"audio for {pid!r}: missing or invalid sampling rate {a[1]!r}; give "
                     "(samples, sfreq) with sfreq in Hz"
                 )
-            x, sf = np.asarray(a[0], float), float(a[1])
+            x, sf = audio_as_float(a[0], f"audio for {pid!r}"), float(a[1])
             src = "the given array"
             if x.ndim != 1 or x.size == 0:
                 raise ValueError(
@@ -314,6 +386,7 @@ def read_dyad(
     speakers: Mapping[str, str] | None = None,
     transcript_format: str = "auto",
     on_outside: str = "raise",
+    on_truncated: str = "raise",
     meta: dict | None = None,
     verbose=None,
     **transcript_kwargs,
@@ -356,6 +429,10 @@ def read_dyad(
     on_outside : ``'raise'`` | ``'drop'``
         Words past the end of the recordings: an error, or removed and counted in
         ``dyad.exclusions``.
+    on_truncated : ``'raise'`` | ``'warn'``
+        A recording file cut short (see :func:`read_raw`): an error naming the file, the
+        header's and the readable duration, or read with a warning and counted in
+        ``dyad.exclusions`` (kind ``'recording'``).
     meta : dict | None
         Extra metadata for ``dyad.meta``.
     verbose : bool | str | int | None
@@ -371,6 +448,7 @@ def read_dyad(
     import mne
 
     check_option("on_outside", on_outside, ("raise", "drop"))
+    check_option("on_truncated", on_truncated, ("raise", "warn"))
     with verbose_context(verbose):
         ids = [str(i) for i in (participant_ids or ("S1", "S2"))]
         if len(ids) != 2 or ids[0] == ids[1]:
@@ -381,7 +459,7 @@ def read_dyad(
         exclusions = ExclusionLog()
         info: dict = dict(meta or {})
         if isinstance(files_or_raws, str | os.PathLike | mne.io.BaseRaw):
-            raw = _as_raw(files_or_raws, fnirs, "files_or_raws")
+            raw = _as_raw(files_or_raws, fnirs, "files_or_raws", on_truncated, exclusions)
             raws = list(split_hyperscanning_raw(raw, suffixes, shared=shared))
             sources = [str(files_or_raws)] * 2
             if shared == "drop":
@@ -397,7 +475,10 @@ def read_dyad(
                     f"files_or_raws must be one hyperscanning file or 2 recordings; got "
                     f"{len(srcs)}"
                 )
-            raws = [_as_raw(s, fnirs, f"files_or_raws[{k}]") for k, s in enumerate(srcs)]
+            raws = [
+                _as_raw(s, fnirs, f"files_or_raws[{k}]", on_truncated, exclusions)
+                for k, s in enumerate(srcs)
+            ]
             sources = [
                 str(s) if not isinstance(s, mne.io.BaseRaw) else f"<Raw {k}>"
                 for k, s in enumerate(srcs)

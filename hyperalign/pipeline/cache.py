@@ -1,24 +1,76 @@
-"""Step cache: one output file per step and item, with a key file; atomic, resumable."""
+"""Step cache: one entry per step, item and content key, checksummed, with its exclusions.
+
+Layout: ``root/<step>/<item>/<key>.<ext>`` plus a sidecar ``<key>.<ext>.json`` holding the key,
+the SHA-256 of the entry file and the exclusions the step recorded when it computed the entry.
+Entries of several configs (keys) live side by side, so switching between two configs never
+recomputes what either already computed. An entry is used only if its sidecar names the same
+key and the file's checksum matches; an entry edited by hand (or truncated) is reported with a
+warning naming it and recomputed. Writes are atomic: the file first, the sidecar last.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..utils import atomic_path, atomic_write, logger
+from ..utils import ExclusionLog, atomic_path, atomic_write, logger
+
+_EXT = {"table": "parquet", "coupling": "nc", "json": "json"}
+
+
+@dataclass
+class StepOutput:
+    """What :meth:`StepCache.run` returns: the value, the exclusions and how it was obtained."""
+
+    value: Any
+    exclusions: list[dict] = field(default_factory=list)
+    status: str = "miss"  # 'hit' | 'miss' | 'invalid' (entry failed its checksum) | 'off'
+    step: str = ""
+    item: str = ""
+
+
+def safe_item(item: str) -> str:
+    """A file-name-safe version of ``item`` (a dyad id), unique per original name."""
+    s = str(item)
+    clean = re.sub(r"[^A-Za-z0-9._-]", "_", s).strip(".") or "_"
+    if clean != s:
+        clean = f"{clean}-{hashlib.sha256(s.encode()).hexdigest()[:8]}"
+    return clean
+
+
+def _sha256_bytes(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()
+
+
+def _rows_digest(rows: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class StepCache:
-    """Store step outputs under ``root/<step>/<item>.<ext>`` with a ``.key.json`` sidecar.
+    """Store step outputs under ``root/<step>/<item>/<key>.<ext>`` with a checksummed sidecar.
 
-    An output is reused only if its sidecar key matches (same config, same upstream keys)
-    and the file loads; anything else is recomputed. Writes are atomic, so an interrupted
-    run leaves either the previous complete file or nothing.
+    Parameters
+    ----------
+    root : path-like
+        Cache folder.
+    enabled : bool
+        ``False`` computes every step and stores nothing.
+
+    Attributes
+    ----------
+    hits, misses : int
+        Counts over this object's lifetime (``invalid`` entries count as misses).
+    events : list of dict
+        One ``{'step', 'item', 'status'}`` per lookup.
     """
 
     def __init__(self, root: str | Path, enabled: bool = True):
@@ -26,40 +78,133 @@ class StepCache:
         self.enabled = enabled
         self.hits = 0
         self.misses = 0
+        self.events: list[dict] = []
 
-    def _paths(self, step: str, item: str, ext: str) -> tuple[Path, Path]:
-        f = self.root / step / f"{item}.{ext}"
-        return f, f.with_name(f.name + ".key.json")
+    def paths(self, step: str, item: str, key: str, kind: str = "table") -> tuple[Path, Path]:
+        """``(entry, sidecar)`` paths of one entry."""
+        f = self.root / step / safe_item(item) / f"{key}.{_EXT[kind]}"
+        return f, f.with_name(f.name + ".json")
+
+    def has(self, step: str, item: str, key: str, kind: str = "table") -> bool:
+        """Whether an entry and its sidecar exist (not verified)."""
+        f, side = self.paths(step, item, key, kind)
+        return f.is_file() and side.is_file()
+
+    def _read(self, step: str, item: str, key: str, kind: str) -> StepOutput | None:
+        path, side = self.paths(step, item, key, kind)
+        if not (path.is_file() and side.is_file()):
+            return None
+        try:
+            meta = json.loads(side.read_text())
+            blob = path.read_bytes()
+        except (OSError, ValueError) as err:
+            logger.warning("cache entry %s unreadable (%s); recomputing", path, err)
+            return StepOutput(None, status="invalid")
+        rows = meta.get("exclusions", [])
+        if (
+            meta.get("key") != key
+            or meta.get("sha256") != _sha256_bytes(blob)
+            or meta.get("exclusions_sha256") != _rows_digest(rows)
+        ):
+            logger.warning(
+                "cache entry %s was modified after it was written (its checksum does not "
+                "match the one stored in %s); not trusted, recomputing",
+                path,
+                side.name,
+            )
+            return StepOutput(None, status="invalid")
+        try:
+            value = _load(blob, path, kind)
+        except Exception as err:  # a checksummed file that does not load: recompute
+            logger.warning("cache entry %s unreadable (%s); recomputing", path, err)
+            return StepOutput(None, status="invalid")
+        return StepOutput(value, list(rows), "hit")
+
+    def run(
+        self,
+        step: str,
+        item: str,
+        key: str,
+        compute: Callable[[], Any],
+        *,
+        kind: str = "table",
+        exclusions: ExclusionLog | None = None,
+    ) -> StepOutput:
+        """Return the cached output of ``step`` for ``item`` under ``key``, or compute it.
+
+        Parameters
+        ----------
+        step, item, key : str
+            Step name, item (dyad id) and content key.
+        compute : callable
+            Computes the value; it may record exclusions in ``exclusions``.
+        kind : ``'table'`` | ``'coupling'`` | ``'json'``
+            How the value is stored.
+        exclusions : ExclusionLog | None
+            The log ``compute`` writes into: the rows it adds are stored with the entry and
+            returned (also on a hit, where ``compute`` does not run).
+
+        Returns
+        -------
+        out : StepOutput
+            Value, exclusion rows of this step and status (``'hit'``, ``'miss'``,
+            ``'invalid'`` or ``'off'``).
+        """
+        got = self._read(step, item, key, kind) if self.enabled else None
+        if got is not None and got.status == "hit":
+            self.hits += 1
+            logger.info("cache hit: %s/%s", step, item)
+            got.step, got.item = step, item
+            self.events.append({"step": step, "item": str(item), "status": "hit"})
+            return got
+        status = "off" if not self.enabled else ("invalid" if got is not None else "miss")
+        self.misses += 1
+        log = exclusions if exclusions is not None else ExclusionLog()
+        n0 = len(log.rows)
+        value = compute()
+        rows = [dict(r) for r in log.rows[n0:]]
+        if self.enabled:
+            self._write(step, item, key, kind, value, rows)
+        self.events.append({"step": step, "item": str(item), "status": status})
+        return StepOutput(value, rows, status, step, item)
+
+    def _write(self, step, item, key, kind, value, rows) -> None:
+        path, side = self.paths(step, item, key, kind)
+        _save(value, path, kind)
+        meta = {
+            "key": key,
+            "step": step,
+            "item": str(item),
+            "sha256": _sha256_bytes(path.read_bytes()),
+            "exclusions": rows,
+            "exclusions_sha256": _rows_digest(rows),
+        }
+        with atomic_write(side) as fh:
+            json.dump(meta, fh, indent=1, default=str)
 
     def get_or_compute(
         self, step: str, item: str, key: str, compute: Callable[[], Any], kind: str = "table"
     ) -> Any:
-        """Return the cached output of ``step`` for ``item`` if ``key`` matches, else compute."""
-        ext = {"table": "parquet", "coupling": "nc", "json": "json"}[kind]
-        path, keyfile = self._paths(step, item, ext)
-        if self.enabled and path.exists() and keyfile.exists():
-            try:
-                if json.loads(keyfile.read_text()).get("key") == key:
-                    out = _load(path, kind)
-                    self.hits += 1
-                    logger.info("cache hit: %s/%s", step, item)
-                    return out
-            except Exception as err:  # corrupt entry: recompute
-                logger.warning("cache entry %s unreadable (%s); recomputing", path, err)
-        self.misses += 1
-        out = compute()
-        if self.enabled:
-            _save(out, path, kind)
-            with atomic_write(keyfile) as fh:
-                json.dump({"key": key, "step": step, "item": item}, fh)
-        return out
+        """Return the cached output of ``step`` for ``item`` if ``key`` matches, else compute.
+
+        The value only (see :meth:`run` for the exclusions and the status).
+        """
+        return self.run(step, item, key, compute, kind=kind).value
+
+    def events_frame(self) -> pd.DataFrame:
+        """The lookups as a table: ``step, item, status``."""
+        return pd.DataFrame(self.events, columns=["step", "item", "status"])
 
 
 def _save(obj: Any, path: Path, kind: str) -> None:
     if kind == "table":
         tmp, final = atomic_path(path)
-        obj.to_parquet(tmp)
-        os.replace(tmp, final)
+        try:
+            obj.to_parquet(tmp)
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     elif kind == "coupling":
         obj.save(path, overwrite=True)
     else:
@@ -67,11 +212,11 @@ def _save(obj: Any, path: Path, kind: str) -> None:
             json.dump(obj, fh, default=str)
 
 
-def _load(path: Path, kind: str) -> Any:
+def _load(blob: bytes, path: Path, kind: str) -> Any:
     if kind == "table":
-        return pd.read_parquet(path)
+        return pd.read_parquet(io.BytesIO(blob))
     if kind == "coupling":
         from ..coupling import read_coupling
 
         return read_coupling(path)
-    return json.loads(path.read_text())
+    return json.loads(blob.decode())

@@ -35,6 +35,7 @@ SCHEMA: dict[str, Any] = {
                 "random_state": {"type": ["integer", "null"]},
                 "bids_roundtrip": {"type": "boolean"},
                 "task": {"type": ["string", "null"]},
+                "on_error": {"enum": ["exclude", "raise"]},
             },
         },
         "features": {
@@ -81,9 +82,11 @@ SCHEMA: dict[str, Any] = {
                 "rois": {"type": ["string", "object", "null"]},
                 "roi_pairs": {"enum": ["homologous", "all"]},
                 "filter": {"enum": ["hypyp", "fft"]},
+                "filter_kwargs": {"type": ["object", "null"]},
                 "surrogates": {
                     "type": ["object", "null"],
                     "additionalProperties": False,
+                    "required": ["method", "n"],
                     "properties": {
                         "method": {
                             "enum": [
@@ -136,72 +139,305 @@ SCHEMA: dict[str, Any] = {
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "semantic_vs_acoustic.yaml"
 
 
-def _deep_update(base: dict, new: dict) -> dict:
-    for k, v in new.items():
+#: Settings absent from the bundled YAML, with their defaults.
+EXTRA_DEFAULTS: dict[str, dict[str, Any]] = {"data": {"on_error": "exclude"}}
+
+
+class ConfigError(ValueError):
+    """An invalid pipeline configuration; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[str], *, what: str = "invalid pipeline config"):
+        self.problems = list(problems)
+        n = len(self.problems)
+        head = f"{what} ({n} problem{'s' if n != 1 else ''}; fix them all, then rerun):"
+        super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+def merge_sections(base: dict, user: dict) -> dict:
+    """Merge a user config into the defaults: top-level sections key by key, nothing deeper.
+
+    A mapping the user gives (``coupling.bands``, ``features.layers``, ...) replaces the
+    default mapping whole: ``bands: {theta: [4, 8]}`` runs theta only, never theta plus the
+    default alpha.
+
+    Parameters
+    ----------
+    base : dict
+        Defaults (modified in place).
+    user : dict
+        The user's settings.
+
+    Returns
+    -------
+    config : dict
+        ``base``, updated.
+    """
+    for k, v in user.items():
         if isinstance(v, dict) and isinstance(base.get(k), dict):
-            _deep_update(base[k], v)
+            for kk, vv in v.items():
+                base[k][kk] = copy.deepcopy(vv)
         else:
-            base[k] = v
+            base[k] = copy.deepcopy(v)
     return base
 
 
-def _coerce(value: Any) -> Any:
+def _types(node: dict) -> set[str]:
+    t = node.get("type")
+    types = set(t) if isinstance(t, list) else ({t} if t else set())
+    if "enum" in node:
+        types |= {"enum"}
+    return types
+
+
+def schema_node(dotted: str) -> dict | None:
+    """The :data:`SCHEMA` node of ``'section.key[.sub]'``, or ``None`` if no such key."""
+    node: dict = SCHEMA
+    for part in dotted.split("."):
+        props = node.get("properties")
+        if props is not None and part in props:
+            node = props[part]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return None
+    return node
+
+
+def _allowed_keys(dotted: str) -> list[str]:
+    parent = dotted.rsplit(".", 1)[0] if "." in dotted else ""
+    node = schema_node(parent) if parent else SCHEMA
+    return sorted((node or {}).get("properties", {}))
+
+
+def _coerce(value: Any, node: dict | None = None) -> Any:
+    """Parse a ``--set`` string by the type the schema expects at that key.
+
+    Strings are parsed as YAML (``[plv, wpli]``, ``{theta: [4, 8]}``, ``true``, ``200``), except
+    where the key holds a string and YAML would turn it into something else (``task=01`` stays
+    ``'01'``, ``name=yes`` stays ``'yes'``); ``1e3`` is a number where a number is expected.
+    """
     if not isinstance(value, str):
         return value
-    return yaml.safe_load(value)
+    parsed = yaml.safe_load(value) if value.strip() else value
+    types = _types(node or {})
+    if not types:
+        return parsed
+    if "string" in types and not isinstance(parsed, str):
+        if parsed is None and "null" in types:
+            return None
+        if not isinstance(parsed, list | dict):
+            return value
+    if isinstance(parsed, str) and types & {"number", "integer"}:
+        try:
+            num = float(parsed)
+        except ValueError:
+            return parsed
+        return int(num) if "integer" in types and num.is_integer() else num
+    return parsed
 
 
 def apply_overrides(config: dict, overrides: dict[str, Any] | None) -> dict:
-    """Set ``'section.key': value`` overrides (strings are parsed as YAML scalars)."""
+    """Set ``'section.key': value`` overrides (strings parsed by the type the key expects).
+
+    A dotted path to a key inside a mapping (``coupling.bands.theta``) sets that entry only; a
+    whole mapping (``coupling.bands={theta: [4, 8]}``) replaces the mapping.
+
+    Raises
+    ------
+    ConfigError
+        Listing every unknown key and every value that is not valid YAML.
+    """
+    import difflib
+
     config = copy.deepcopy(config)
+    problems = []
     for dotted, value in (overrides or {}).items():
-        node = config
+        node = schema_node(dotted)
+        if node is None or not dotted:
+            allowed = _allowed_keys(dotted)
+            last = dotted.rsplit(".", 1)[-1]
+            near = difflib.get_close_matches(last, allowed, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            problems.append(
+                f"--set {dotted}: unknown key {last!r}{hint} (allowed here: {allowed})"
+            )
+            continue
+        try:
+            val = _coerce(value, node)
+        except yaml.YAMLError as err:
+            problems.append(
+                f"--set {dotted}={value}: not a valid YAML value ({_yaml_problem(err)}); "
+                "quote lists as '[a, b]' and mappings as '{k: v}'"
+            )
+            continue
+        target = config
         parts = dotted.split(".")
         for p in parts[:-1]:
-            if node.get(p) is None:
-                node[p] = {}
-            node = node[p]
-        node[parts[-1]] = _coerce(value)
+            if not isinstance(target.get(p), dict):
+                target[p] = {}
+            target = target[p]
+        target[parts[-1]] = val
+    if problems:
+        raise ConfigError(problems, what="invalid --set override")
     return config
+
+
+def _yaml_problem(err: Exception) -> str:
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    if mark is not None:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return str(problem)
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            [f"{path}: not UTF-8 text (byte {err.start}); save the file as UTF-8"],
+            what="unreadable pipeline config",
+        ) from None
+    try:
+        user = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(
+            [
+                f"{path}: YAML syntax error: {_yaml_problem(err)}; fix the file (common "
+                "causes: a tab for indentation, a missing space after ':', an unclosed "
+                "bracket or quote)"
+            ],
+            what="unreadable pipeline config",
+        ) from None
+    if user is None:
+        return {}
+    if not isinstance(user, dict):
+        raise ConfigError(
+            [f"{path}: expected a mapping of sections at top level; got {type(user).__name__}"],
+            what="unreadable pipeline config",
+        )
+    return user
 
 
 def load_config(path: str | Path | dict, overrides: dict | None = None) -> dict:
     """Read a pipeline YAML, fill defaults from the bundled pipeline, apply overrides, validate.
 
+    Top-level sections merge with the defaults key by key; a mapping inside a section
+    replaces the default mapping (see :func:`merge_sections`).
+
+    Parameters
+    ----------
+    path : path-like | dict
+        Pipeline YAML or an already-parsed mapping.
+    overrides : dict | None
+        ``{'section.key': value}`` (see :func:`apply_overrides`).
+
+    Returns
+    -------
+    config : dict
+        The validated configuration.
+
     Raises
     ------
     FileNotFoundError
         If ``path`` does not exist.
-    ValueError
-        Listing every schema violation (key path and message).
+    ConfigError
+        (a ``ValueError``) listing every problem: YAML syntax, unknown keys, wrong types and
+        values, and inconsistent settings (see :func:`hyperalign.pipeline.checks.check_config`).
     """
     base = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    merge_sections(base, copy.deepcopy(EXTRA_DEFAULTS))
     if isinstance(path, dict):
         user = copy.deepcopy(path)
     else:
         path = Path(path)
         if not path.is_file():
+            what = "is a folder, not a file" if path.is_dir() else "not found"
             raise FileNotFoundError(
-                f"pipeline config {path} not found (see pipelines/ for examples)"
+                f"pipeline config {str(path)!r} {what}; give the path of a YAML file (examples "
+                "in pipelines/, e.g. pipelines/semantic_vs_acoustic.yaml)"
             )
-        user = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(user, dict):
-            raise ValueError(f"pipeline config {path}: expected a mapping at top level")
-    config = _deep_update(base, user)
+        user = _read_yaml(path)
+    config = merge_sections(base, user)
     config = apply_overrides(config, overrides)
     validate_config(config)
     return config
 
 
+def _normalize(config: dict) -> None:
+    """Lists of strings given as one string become one-item lists; integral floats in integer
+    keys become ints (JSON Schema counts ``1000.0`` as an integer)."""
+    for sec, snode in SCHEMA["properties"].items():
+        block = config.get(sec)
+        if not isinstance(block, dict) or "properties" not in snode:
+            continue
+        for key, node in snode["properties"].items():
+            v = block.get(key)
+            items = node.get("items", {})
+            if (
+                node.get("type") == "array"
+                and items.get("type") == "string"
+                and isinstance(v, str)
+            ):
+                block[key] = [v]
+            elif "integer" in _types(node) and isinstance(v, float) and v.is_integer():
+                block[key] = int(v)
+
+
+_TYPE_WORDS = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
+}
+
+
+def _schema_problem(e) -> str:
+    """One line per schema error: key path, value received, what is allowed."""
+    import difflib
+
+    where = ".".join(map(str, e.path)) or "<top>"
+    if e.validator == "type":
+        t = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
+        want = " or ".join(_TYPE_WORDS.get(x, x) for x in t)
+        return f"{where}: got {e.instance!r} ({type(e.instance).__name__}); give {want}"
+    if e.validator == "enum":
+        return f"{where}: got {e.instance!r}; allowed: {e.validator_value}"
+    if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+        allowed = sorted(e.schema.get("properties", {}))
+        extra = sorted(set(e.instance) - set(allowed))
+        lines = []
+        for k in extra:
+            near = difflib.get_close_matches(str(k), allowed, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            lines.append(f"{where}: unknown key {k!r}{hint} (allowed: {allowed})")
+        return "\n  - ".join(lines)
+    return f"{where}: {e.message}"
+
+
 def validate_config(config: dict) -> None:
-    """Validate ``config`` against :data:`SCHEMA`, listing every problem."""
+    """Validate ``config``: the schema and the consistency checks, every problem at once.
+
+    Raises
+    ------
+    ConfigError
+        A ``ValueError`` whose message lists every problem (key path, what is wrong, the fix).
+    """
     import jsonschema
 
+    from .checks import check_config
+
+    _normalize(config)
     validator = jsonschema.Draft202012Validator(SCHEMA)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.path))
-    if errors:
-        lines = [f"  - {'.'.join(map(str, e.path)) or '<top>'}: {e.message}" for e in errors]
-        raise ValueError("invalid pipeline config:\n" + "\n".join(lines))
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.path)))
+    problems = [_schema_problem(e) for e in errors]
+    bad = {str(e.path[0]) if e.path else "<top>" for e in errors}
+    problems += check_config(config, skip=bad)
+    if problems:
+        raise ConfigError(problems)
 
 
 def config_hash(*parts: Any) -> str:

@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..utils import ExclusionLog, atomic_write, logger, verbose_context
-from .cache import StepCache
-from .config import config_hash, load_config
+from ..utils import ExclusionLog, atomic_write, check_n_jobs, fill_doc, logger, verbose
+from .cache import StepCache, StepOutput
+from .config import ConfigError, config_hash, load_config
 from .executors import map_items
+from .interrupt import RunInterrupted, checkpoint, handle_signals
 
 #: 10-20 name prefixes of the default regions of interest ("rois: auto").
 AUTO_ROIS = {
@@ -27,7 +28,20 @@ AUTO_ROIS = {
 
 @dataclass
 class PipelineResult:
-    """What a pipeline run produced (paths and in-memory tables)."""
+    """What a pipeline run produced (paths, in-memory tables and counts).
+
+    Attributes
+    ----------
+    n_dyads_listed, n_dyads_analysed : int
+        Dyads listed in the study (read or not) and dyads that went into the analysis.
+    summary : dict
+        The contents of ``summary.json`` (also given to the report).
+    cache : pandas.DataFrame | None
+        One row per dyad and cached step: ``step, dyad, status`` (``hit``, ``miss``,
+        ``invalid`` = an entry that failed its checksum, ``off``).
+    manifest : dict | None
+        The manifest written last (status ``'complete'``, checksums of every output).
+    """
 
     out: Path
     config: dict
@@ -37,6 +51,13 @@ class PipelineResult:
     timings: dict[str, float] = field(default_factory=dict)
     exclusions: pd.DataFrame | None = None
     stats: Any = None
+    n_dyads_listed: int = 0
+    n_dyads_analysed: int = 0
+    summary: dict = field(default_factory=dict)
+    cache: pd.DataFrame | None = None
+    manifest: dict | None = None
+    recovery: Any = None
+    rois: dict | None = None
 
 
 def auto_rois(ch_names: list[str]) -> dict[str, list[str]]:
@@ -68,15 +89,62 @@ def auto_rois(ch_names: list[str]) -> dict[str, list[str]]:
 def _write_table(df: pd.DataFrame, path: Path) -> Path:
     with atomic_write(path) as fh:
         df.to_csv(fh, index=False)
+        checkpoint(f"table:{path.stem}")  # test hook: pause with the .part file open
     return path
 
 
 # ---------------------------------------------------------------------------- steps
-def step_data(cfg: dict, out: Path, log: ExclusionLog) -> tuple[list, Any]:
-    """Load the dyads: simulate the demo study (and round-trip it through BIDS) or read BIDS."""
+def _bids_exclusions(report: pd.DataFrame, log: ExclusionLog, on_error: str, root) -> None:
+    """Unreadable dyads: one error listing them all (``'raise'``) or excluded and counted."""
+    if not len(report):
+        return
+    lines = [f"{r.dyad_id} (row {r.row}, {r.stage}: {r.error})" for r in report.itertuples()]
+    if on_error == "raise":
+        raise ValueError(
+            f"{len(report)} dyad(s) of {root} could not be read:\n  - "
+            + "\n  - ".join(lines)
+            + "\nfix or remove their rows in dyads.tsv, or set data.on_error: exclude to "
+            "analyse the others"
+        )
+    for r in report.itertuples():
+        log.add("data", "dyad", r.dyad_id, f"not read ({r.stage}: {r.error}); file: {r.file}")
+    logger.warning(
+        "data: %d dyad(s) could not be read and are excluded (listed in exclusions.csv and "
+        "the report); set data.on_error: raise to stop instead",
+        len(report),
+    )
+
+
+def _no_dyads_error(root, task) -> ValueError:
+    from .. import io as hio
+
+    tasks: list = []
+    try:
+        man = hio.read_manifest(root)
+        if "task" in man.columns:
+            tasks = sorted({str(t) for t in man["task"].dropna()})
+    except Exception:  # the reader already failed: the message below is enough
+        pass
+    if task is not None:
+        known = f" (tasks listed: {tasks})" if tasks else ""
+        return ValueError(
+            f"data.task={task!r} matches no dyad in {root}/dyads.tsv{known}; give a task that "
+            "is listed, or task: null to read every dyad"
+        )
+    return ValueError(f"{root}/dyads.tsv lists no dyad; add one row per dyad")
+
+
+def step_data(cfg: dict, out: Path, log: ExclusionLog) -> tuple[list, Any, int]:
+    """Load the dyads: simulate the demo study (and round-trip it through BIDS) or read BIDS.
+
+    Returns the dyads, the simulation truth (or ``None``) and the number of dyads listed;
+    unreadable dyads are excluded and logged in ``log`` or, with ``data.on_error: raise``,
+    listed in one error.
+    """
     from .. import io as hio
 
     d = cfg["data"]
+    on_error = d.get("on_error", "exclude")
     truth = None
     if d["source"] == "demo":
         from ..datasets import load_demo
@@ -88,6 +156,7 @@ def step_data(cfg: dict, out: Path, log: ExclusionLog) -> tuple[list, Any]:
             n_channels=d["n_channels"],
             sfreq=d["sfreq"],
         )
+        n_listed = len(dyads)
         if d.get("bids_roundtrip", True):
             root = out / "bids"
             hio.write_bids_dyads(dyads, root, overwrite=True)
@@ -99,17 +168,20 @@ def step_data(cfg: dict, out: Path, log: ExclusionLog) -> tuple[list, Any]:
                 )
             dyads, report = hio.read_bids_dyads(root)
             _write_table(report, out / "tables" / "bids_read_report.csv")
+            _bids_exclusions(report, log, on_error, root)
     else:
         root = d.get("root")
         if not root:
             raise ValueError("data.source is 'bids' but data.root is empty; give the BIDS root")
         dyads, report = hio.read_bids_dyads(root, task=d.get("task"))
         _write_table(report, out / "tables" / "bids_read_report.csv")
-        if not dyads:
-            raise ValueError(f"no dyad could be read from {root}; see bids_read_report.csv")
+        n_listed = len(dyads) + len(report)
+        if n_listed == 0:
+            raise _no_dyads_error(root, d.get("task"))
+        _bids_exclusions(report, log, on_error, root)
     for dy in dyads:
         log.extend(dy.exclusions)
-    return dyads, truth
+    return dyads, truth, n_listed
 
 
 def speech_alignment(dyad, prev_utterance_id, **kwargs) -> pd.DataFrame:
@@ -136,13 +208,12 @@ def speech_alignment(dyad, prev_utterance_id, **kwargs) -> pd.DataFrame:
     return pd.DataFrame({"utterance_id": ids, "acsim_speech": out})
 
 
-def _features_one(args) -> pd.DataFrame:
-    dyad, cfg, cache_root, enabled = args
+def _features_one(args) -> StepOutput:
+    dyad, cfg, cache_root, enabled, key = args
     from ..features import compute_predictors
 
     f = cfg["features"]
     cache = StepCache(cache_root, enabled)
-    key = config_hash(f, dyad.dyad_id, dyad.transcript.n_words, dyad.duration)
     layers = f.get("layers") or {}
 
     def compute():
@@ -170,7 +241,9 @@ def _features_one(args) -> pd.DataFrame:
             pred["provenance"] = pred["provenance"].astype(str)
         return pred
 
-    return cache.get_or_compute("features", dyad.dyad_id, key, compute)
+    out = cache.run("features", dyad.dyad_id, key, compute, exclusions=dyad.exclusions)
+    checkpoint(f"features:{dyad.dyad_id}")
+    return out
 
 
 def layer_alignment_table(preds: pd.DataFrame, model: str = "language model") -> pd.DataFrame:
@@ -194,13 +267,12 @@ def layer_alignment_table(preds: pd.DataFrame, model: str = "language model") ->
     return long.dropna(subset=["layer"])
 
 
-def _coupling_one(args) -> pd.DataFrame:
-    dyad, cfg, cache_root, enabled = args
+def _coupling_one(args) -> StepOutput:
+    dyad, cfg, cache_root, enabled, key = args
     from ..coupling import compute_dyad_sync, summarize_utterances
 
     c = cfg["coupling"]
     cache = StepCache(cache_root, enabled)
-    key = config_hash(c, dyad.dyad_id, dyad.duration, dyad.transcript.n_words)
     rois = c.get("rois")
     if rois == "auto":
         rois = auto_rois(dyad.participants[0].raw.ch_names)
@@ -214,7 +286,10 @@ def _coupling_one(args) -> pd.DataFrame:
             lags=tuple(c["lags"]),
             min_duration=c["min_duration"],
             filter=c.get("filter", "hypyp"),
+            filter_kwargs=c.get("filter_kwargs") or None,
         )
+        if c["epochs"] == "fixed" and c.get("window") is not None:
+            kw["window"] = c["window"]
         coup = compute_dyad_sync(dyad, **kw)
         null = None
         s = c.get("surrogates")
@@ -226,35 +301,65 @@ def _coupling_one(args) -> pd.DataFrame:
             )
         return summarize_utterances(coup, rois=rois, surrogate=null)
 
-    return cache.get_or_compute("sync", dyad.dyad_id, key, compute)
+    out = cache.run("sync", dyad.dyad_id, key, compute, exclusions=dyad.exclusions)
+    checkpoint(f"sync:{dyad.dyad_id}")
+    return out
 
 
-def step_features(dyads, cfg, out, n_jobs, executor) -> pd.DataFrame:
+def step_keys(cfg: dict, hashes) -> dict[str, str]:
+    """Cache keys of one dyad's steps: its input digests, the step's config section and
+    hyperalign's version (an upstream change changes every key that reads it)."""
+    from .. import __version__
+    from .hashing import hash_json
+
+    return {
+        "features": hash_json("features", __version__, cfg["features"],
+                              hashes.for_step("features"))[:32],
+        "sync": hash_json("sync", __version__, cfg["coupling"], hashes.for_step("sync"))[:32],
+    }  # fmt: skip
+
+
+def _run_step(step, func, dyads, keys, cfg, cache_root, n_jobs, executor):
     enabled = cfg["execution"]["cache"]
-    items = [(dy, cfg, out / "cache", enabled) for dy in dyads]
-    tabs = map_items(_features_one, items, n_jobs=n_jobs, executor=executor, desc="features")
-    return pd.concat(tabs, ignore_index=True)
+    items = [(dy, cfg, cache_root, enabled, keys[dy.dyad_id][step]) for dy in dyads]
+    desc = {"features": "features", "sync": "synchrony"}[step]
+    outs: list[StepOutput] = map_items(func, items, n_jobs=n_jobs, executor=executor, desc=desc)
+    return outs
 
 
-def step_coupling(dyads, cfg, out, n_jobs, executor) -> pd.DataFrame:
-    enabled = cfg["execution"]["cache"]
-    items = [(dy, cfg, out / "cache", enabled) for dy in dyads]
-    tabs = map_items(_coupling_one, items, n_jobs=n_jobs, executor=executor, desc="synchrony")
-    return pd.concat(tabs, ignore_index=True)
+def step_features(dyads, cfg, cache_root, keys, n_jobs=1, executor="joblib"):
+    """Predictors of every dyad (cached per dyad): a list of :class:`StepOutput`."""
+    return _run_step("features", _features_one, dyads, keys, cfg, cache_root, n_jobs, executor)
+
+
+def step_coupling(dyads, cfg, cache_root, keys, n_jobs=1, executor="joblib"):
+    """Synchrony of every dyad (cached per dyad): a list of :class:`StepOutput`."""
+    return _run_step("sync", _coupling_one, dyads, keys, cfg, cache_root, n_jobs, executor)
 
 
 def step_stats(sync: pd.DataFrame, preds: pd.DataFrame, cfg: dict, out: Path):
+    from ..coupling.metrics import resolve_metric
     from ..stats import build_analysis_table, test_semantic_beyond_acoustics
 
     s = cfg["stats"]
-    sync = sync[sync["metric"] == s["metric"]] if "metric" in sync.columns else sync
+    if "metric" in sync.columns:
+        sync = sync[sync["metric"] == resolve_metric(s["metric"])]
     if cfg["coupling"].get("roi_pairs", "homologous") == "homologous" and "roi_in" in sync:
         sync = sync[sync["roi_in"] == sync["roi_out"]]
     table = build_analysis_table(sync, preds)
-    acoustic = [a for a in s["acoustic"] if a in table.columns]
-    missing = sorted(set(s["acoustic"]) - set(acoustic))
+    missing = [
+        f"stats.{k}: {col!r}"
+        for k in ("semantic", "acoustic", "covariates")
+        for col in s.get(k) or []
+        if col not in table.columns
+    ]
     if missing:
-        logger.warning("stats: acoustic term(s) %s not in the predictor table; left out", missing)
+        raise ConfigError(
+            [f"{m} is not a column of the analysis table" for m in missing]
+            + [f"columns available: {sorted(map(str, table.columns))}"],
+            what="the statistics name columns the predictors do not have",
+        )
+    acoustic = list(s["acoustic"])
     result = test_semantic_beyond_acoustics(
         table,
         sync=s["sync"],
@@ -273,6 +378,195 @@ def step_stats(sync: pd.DataFrame, preds: pd.DataFrame, cfg: dict, out: Path):
 
 
 # ---------------------------------------------------------------------------- driver
+def _results_hash(cfg: dict) -> str:
+    """Hash of the settings that change results (not the output folder or the execution)."""
+    return config_hash({k: v for k, v in cfg.items() if k not in ("out", "execution")})
+
+
+def _collect(outs: list[StepOutput], log: ExclusionLog, events: list[dict]) -> pd.DataFrame:
+    for o in outs:
+        log.rows.extend(dict(r) for r in o.exclusions)
+        events.append({"step": o.step, "dyad": o.item, "status": o.status})
+        if o.status == "hit" and o.exclusions:
+            logger.info("%s/%s: %d exclusion row(s) restored from the cache", o.step, o.item,
+                        len(o.exclusions))  # fmt: skip
+    return pd.concat([o.value for o in outs], ignore_index=True)
+
+
+def _write_outputs(res: PipelineResult, st: Path, stats, cfg: dict) -> str:
+    preds = res.tables["predictors"]
+    if "provenance" in preds.columns and len(preds):
+        prov = {d: json.loads(v) for d, v in zip(preds["dyad"], preds["provenance"])}
+        with atomic_write(st / "tables" / "provenance.json") as fh:
+            json.dump(prov, fh, indent=1, default=str)
+    for name, df in res.tables.items():
+        if not isinstance(df, pd.DataFrame):
+            continue
+        if "provenance" in df.columns:
+            df = df.drop(columns="provenance")
+        arrays = [
+            c
+            for c in df.columns
+            if df[c].dtype == object and df[c].map(lambda v: isinstance(v, np.ndarray)).any()
+        ]
+        _write_table(df.drop(columns=arrays), st / "tables" / f"{name}.csv")
+    with atomic_write(st / "tables" / "semantic_beyond_acoustics.md") as fh:
+        fh.write(stats.to_markdown())
+    with atomic_write(st / "tables" / "semantic_beyond_acoustics.tex") as fh:
+        fh.write(stats.to_latex())
+    sur = cfg["coupling"].get("surrogates") or {}
+    methods = stats.methods_text(
+        metric=cfg["stats"]["metric"],
+        bands=cfg["coupling"]["bands"],
+        lags=cfg["coupling"]["lags"],
+        surrogates=sur.get("method", "").replace("_", " ") or None,
+        n_surrogates=sur.get("n"),
+        min_duration=cfg["coupling"]["min_duration"],
+        semantic_model=cfg["features"]["semantic_model"],
+    )
+    with atomic_write(st / "methods.txt") as fh:
+        fh.write(methods)
+    return methods
+
+
+def _summary(res: PipelineResult, cfg: dict) -> dict:
+    ex = res.exclusions
+    by_kind = {str(k): int(v) for k, v in ex.groupby("kind")["n"].sum().items()}
+    by_stage = {str(k): int(v) for k, v in ex.groupby("stage")["n"].sum().items()}
+    return {
+        "name": cfg["name"],
+        "n_dyads": res.n_dyads_analysed,
+        "n_dyads_listed": res.n_dyads_listed,
+        "n_dyads_analysed": res.n_dyads_analysed,
+        "n_excluded": int(ex["n"].sum()) if len(ex) else 0,
+        "excluded_by_kind": by_kind,
+        "excluded_by_stage": by_stage,
+        "timings_s": res.timings,
+        "recovery": res.recovery.counts if res.recovery is not None else None,
+        "config": cfg,
+    }
+
+
+def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
+    from .. import __version__
+    from .checks import check_study
+    from .hashing import hash_dyad, hash_json
+
+    st, ex = folder.staging, cfg["execution"]
+    res = PipelineResult(out=folder.out, config=cfg)
+    log = ExclusionLog()
+    t0 = time.perf_counter()
+    dyads, truth, n_listed = step_data(cfg, st, log)
+    res.n_dyads_listed = n_listed
+    state["n_total"] = len(dyads)
+    res.timings["data"] = time.perf_counter() - t0
+    logger.info("data: %d of %d listed dyads read", len(dyads), n_listed)
+    problems = check_study(cfg, dyads, n_listed)
+    if problems:
+        raise ConfigError(problems, what="the data do not fit the pipeline config")
+    t = time.perf_counter()
+    hashes = {dy.dyad_id: hash_dyad(dy) for dy in dyads}
+    res.timings["hash"] = time.perf_counter() - t
+    keys = {did: step_keys(cfg, h) for did, h in hashes.items()}
+    state["keys"] = keys
+    run_key = hash_json(_results_hash(cfg), __version__, n_listed, log.rows,
+                        [hashes[dy.dyad_id].all() for dy in dyads])  # fmt: skip
+    folder.check_inputs(run_key)
+    checkpoint("data")
+
+    res.tables["participants"] = pd.concat([dy.summary() for dy in dyads], ignore_index=True)
+    if truth is not None and hasattr(truth, "utterances"):
+        res.tables["ground_truth"] = truth.utterances
+    if truth is not None and hasattr(truth, "effects"):
+        res.tables["planted_effects"] = truth.effects
+
+    events: list[dict] = []
+    t = time.perf_counter()
+    outs = step_features(dyads, cfg, folder.cache, keys, n_jobs, ex["executor"])
+    preds = _collect(outs, log, events)
+    res.tables["predictors"] = preds
+    res.tables["layer_alignment"] = layer_alignment_table(
+        preds, model=(cfg["features"].get("layers") or {}).get("model") or ""
+    )
+    res.timings["features"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    outs = step_coupling(dyads, cfg, folder.cache, keys, n_jobs, ex["executor"])
+    sync = _collect(outs, log, events)
+    res.tables["synchrony"] = sync
+    res.timings["coupling"] = time.perf_counter() - t
+    res.cache = pd.DataFrame(events, columns=["step", "dyad", "status"])
+
+    t = time.perf_counter()
+    table, stats = step_stats(sync, preds, cfg, st)
+    res.tables["analysis"] = table
+    res.tables["semantic_beyond_acoustics"] = stats.table
+    res.stats = stats
+    stats_log = getattr(stats, "exclusions", None)
+    if stats_log is not None:
+        log.rows.extend(dict(r) for r in stats_log.rows)
+    analysed = set(table["dyad"].astype(str)) if "dyad" in table.columns else set()
+    for dy in dyads:
+        if str(dy.dyad_id) not in analysed:
+            log.add("stats", "dyad", dy.dyad_id, "no utterance left for the analysis")
+    res.n_dyads_analysed = len(analysed)
+    res.timings["stats"] = time.perf_counter() - t
+    rois = cfg["coupling"].get("rois")
+    res.rois = auto_rois(dyads[0].participants[0].raw.ch_names) if rois == "auto" else rois
+    if "planted_effects" in res.tables:  # simulated: found vs planted, cell by cell
+        from ..report.recovery import pipeline_recovery
+
+        res.recovery = pipeline_recovery(res, res.rois)
+        if res.recovery is not None:
+            res.tables["recovery"] = res.recovery.table
+            (logger.info if res.recovery.ok else logger.warning)(res.recovery.summary())
+    checkpoint("stats")
+
+    res.exclusions = log.to_data_frame()
+    res.tables["exclusions"] = res.exclusions
+    methods = _write_outputs(res, st, stats, cfg)
+
+    t = time.perf_counter()
+    res.out = st  # the report and figures are made in the staging folder
+    res.summary = _summary(res, cfg)
+    if cfg["report"].get("figures", True):
+        from ..report import make_figures
+
+        res.figures = make_figures(res, st / "figures")
+    if cfg["report"].get("html", True):
+        from ..report import write_html_report
+
+        res.report = write_html_report(res, st / "report.html", methods=methods)
+    res.timings["report"] = time.perf_counter() - t
+    res.timings["total"] = time.perf_counter() - t0
+    res.summary = _summary(res, cfg)
+    with atomic_write(st / "summary.json") as fh:
+        json.dump(res.summary, fh, indent=2, default=str)
+    checkpoint("report")
+
+    cache_counts = res.cache.groupby(["step", "status"]).size()
+    extra = {
+        "timings_s": res.timings,
+        "cache": {f"{a}:{b}": int(n) for (a, b), n in cache_counts.items()},
+    }
+    res.manifest = folder.commit(run_key, extra)
+    out = res.out = folder.out
+    res.figures = {k: out / "figures" / Path(p).name for k, p in res.figures.items()}
+    res.report = out / "report.html" if res.report is not None else None
+    return res
+
+
+def _count_cached(state: dict, enabled: bool) -> tuple[int, int]:
+    keys, root = state.get("keys") or {}, state.get("cache")
+    if not keys or root is None or not enabled:
+        return 0, int(state.get("n_total") or 0)
+    cache = StepCache(root)
+    n = sum(all(cache.has(step, did, k) for step, k in ks.items()) for did, ks in keys.items())
+    return int(n), int(state.get("n_total") or len(keys))
+
+
+@fill_doc
+@verbose
 def run_pipeline(
     config: str | Path | dict,
     *,
@@ -282,8 +576,14 @@ def run_pipeline(
 ) -> PipelineResult:
     """Run every step of a pipeline config and write tables, figures and an HTML report.
 
-    Each per-dyad step is cached under ``out/cache``: a rerun with the same config reuses
-    finished work, and an interrupted run resumes where it stopped.
+    Per-dyad steps are cached under ``out/cache``, keyed on the content of their inputs
+    (recordings, audio, transcript), their config section and hyperalign's version: a rerun
+    reuses finished work and recomputes exactly the steps whose inputs changed. The outputs
+    are written into ``out/.staging`` and moved into place together at the end, followed by
+    ``out/manifest.json`` (status ``'complete'``); outputs of another config or other data are
+    moved to ``out/previous/``. Ctrl-C or SIGTERM stop the run with
+    :class:`~hyperalign.pipeline.interrupt.RunInterrupted` (a ``KeyboardInterrupt``); a rerun
+    resumes from the cache.
 
     Parameters
     ----------
@@ -293,109 +593,42 @@ def run_pipeline(
         Output folder (default: ``config['out']``).
     overrides : dict | None
         ``{'section.key': value}`` settings applied on top of the file.
-    verbose : bool | str | None
-        Log level for this call.
+    %(verbose)s
+
+    Returns
+    -------
+    result : PipelineResult
+        Tables, figures, report path, counts (``n_dyads_listed``, ``n_dyads_analysed``),
+        exclusions, cache statuses and the manifest.
+
+    See Also
+    --------
+    hyperalign.pipeline.load_config, hyperalign.pipeline.verify_outputs
     """
-    with verbose_context(verbose):
-        cfg = load_config(config, overrides)
-        out = Path(out or cfg.get("out") or "hyperalign_output")
-        for sub in ("tables", "figures", "cache"):
-            (out / sub).mkdir(parents=True, exist_ok=True)
-        ex = cfg["execution"]
-        res = PipelineResult(out=out, config=cfg)
-        log = ExclusionLog()
-        t0 = time.perf_counter()
+    from .outputs import RunFolder
 
-        dyads, truth = step_data(cfg, out, log)
-        res.timings["data"] = time.perf_counter() - t0
-        logger.info("data: %d dyads", len(dyads))
-        summ = pd.concat([dy.summary() for dy in dyads], ignore_index=True)
-        res.tables["participants"] = summ
-        if truth is not None and hasattr(truth, "utterances"):
-            res.tables["ground_truth"] = truth.utterances
-        if truth is not None and hasattr(truth, "effects"):
-            res.tables["planted_effects"] = truth.effects
-
-        t = time.perf_counter()
-        preds = step_features(dyads, cfg, out, ex["n_jobs"], ex["executor"])
-        res.tables["predictors"] = preds
-        res.tables["layer_alignment"] = layer_alignment_table(
-            preds, model=(cfg["features"].get("layers") or {}).get("model") or ""
-        )
-        res.timings["features"] = time.perf_counter() - t
-
-        t = time.perf_counter()
-        sync = step_coupling(dyads, cfg, out, ex["n_jobs"], ex["executor"])
-        res.tables["synchrony"] = sync
-        res.timings["coupling"] = time.perf_counter() - t
-
-        t = time.perf_counter()
-        table, stats = step_stats(sync, preds, cfg, out)
-        res.tables["analysis"] = table
-        res.tables["semantic_beyond_acoustics"] = stats.table
-        res.stats = stats
-        res.timings["stats"] = time.perf_counter() - t
-
-        for dy in dyads:
-            log.extend(dy.exclusions)
-        res.exclusions = log.to_data_frame()
-        res.tables["exclusions"] = res.exclusions
-        if "provenance" in preds.columns and len(preds):
-            prov = {d: json.loads(v) for d, v in zip(preds["dyad"], preds["provenance"])}
-            with atomic_write(out / "tables" / "provenance.json") as fh:
-                json.dump(prov, fh, indent=1, default=str)
-        for name, df in res.tables.items():
-            if isinstance(df, pd.DataFrame) and "provenance" in df.columns:
-                df = df.drop(columns="provenance")
-            if isinstance(df, pd.DataFrame):
-                df2 = df.drop(
-                    columns=[
-                        c
-                        for c in df.columns
-                        if df[c].dtype == object
-                        and df[c].map(lambda v: isinstance(v, np.ndarray)).any()
-                    ]
-                )
-                _write_table(df2, out / "tables" / f"{name}.csv")
-        stats_dir = out / "tables"
-        with atomic_write(stats_dir / "semantic_beyond_acoustics.md") as fh:
-            fh.write(stats.to_markdown())
-        with atomic_write(stats_dir / "semantic_beyond_acoustics.tex") as fh:
-            fh.write(stats.to_latex())
-        methods = stats.methods_text(
-            metric=cfg["stats"]["metric"],
-            bands=cfg["coupling"]["bands"],
-            lags=cfg["coupling"]["lags"],
-            surrogates=(cfg["coupling"].get("surrogates") or {})
-            .get("method", "")
-            .replace("_", " ")
-            or None,
-            n_surrogates=(cfg["coupling"].get("surrogates") or {}).get("n"),
-            min_duration=cfg["coupling"]["min_duration"],
-            semantic_model=cfg["features"]["semantic_model"],
-        )
-        with atomic_write(out / "methods.txt") as fh:
-            fh.write(methods)
-
-        t = time.perf_counter()
-        if cfg["report"].get("figures", True):
-            from ..report import make_figures
-
-            res.figures = make_figures(res, out / "figures")
-        if cfg["report"].get("html", True):
-            from ..report import write_html_report
-
-            res.report = write_html_report(res, out / "report.html", methods=methods)
-        res.timings["report"] = time.perf_counter() - t
-        res.timings["total"] = time.perf_counter() - t0
-        summary = {
-            "name": cfg["name"],
-            "n_dyads": len(dyads),
-            "timings_s": res.timings,
-            "n_excluded": int(res.exclusions["n"].sum()) if len(res.exclusions) else 0,
-            "config": cfg,
-        }
-        with atomic_write(out / "summary.json") as fh:
-            json.dump(summary, fh, indent=2, default=str)
-        logger.info("pipeline %s done in %.1f s -> %s", cfg["name"], res.timings["total"], out)
-        return res
+    cfg = load_config(config, overrides)
+    n_jobs = check_n_jobs(cfg["execution"]["n_jobs"])
+    out = Path(out or cfg.get("out") or "hyperalign_output")
+    folder = RunFolder(out, _results_hash(cfg))
+    state: dict = {"cache": folder.cache, "n_total": 0}
+    if cfg["data"]["source"] == "demo":
+        state["n_total"] = cfg["data"]["n_dyads"]
+    with handle_signals():
+        folder.open()
+        try:
+            res = _run(cfg, folder, n_jobs, state)
+        except KeyboardInterrupt as err:
+            folder.close(failed=True)
+            intr = err if isinstance(err, RunInterrupted) else RunInterrupted()
+            intr.n_cached, intr.n_total = _count_cached(state, cfg["execution"]["cache"])
+            logger.info("run interrupted: %s", intr)
+            if intr is err:
+                raise
+            raise intr from None
+        except BaseException:
+            folder.close(failed=True)
+            raise
+        folder.close()
+    logger.info("pipeline %s done in %.1f s -> %s", cfg["name"], res.timings["total"], out)
+    return res

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -44,15 +44,44 @@ def check_positive(name: str, value, *, strict: bool = True, allow_none: bool = 
     return value
 
 
+#: Marker in the names of temporary files written by :func:`atomic_write` / :func:`atomic_path`
+#: (a run cleans leftovers of killed writers by this marker).
+PART_MARKER = ".part"
+
+
+def _tmp_name(path: Path) -> Path:
+    """A unique hidden temporary name beside ``path`` that keeps its suffix (for writers that
+    infer the format from it): ``.<name>.<pid>-<random>.part<suffix>``."""
+    token = f"{os.getpid()}-{secrets.token_hex(4)}"
+    return path.with_name(f".{path.name}.{token}{PART_MARKER}{path.suffix}")
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator:
     """Write to a temporary file beside ``path`` and rename it into place on success.
 
-    An interrupted write never leaves a partial file under the final name.
+    An interrupted write never leaves a partial file under the final name. The file gets the
+    permissions of any newly created file (``0o666`` minus the process umask), as ``open``
+    would give it, not the owner-only ``0o600`` of :func:`tempfile.mkstemp`.
+
+    Parameters
+    ----------
+    path : path-like
+        Final file name (parent folders are created).
+    mode : str
+        ``open`` mode: ``'w'`` (text) or ``'wb'`` (bytes).
+    **kwargs
+        Passed to :func:`open` (``encoding``, ``newline``...).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    while True:
+        tmp = _tmp_name(path)
+        try:  # O_EXCL: never reuse a name; mode 0o666 is masked by the umask (like open)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:  # pragma: no cover - 32 random bits collided
+            continue
     os.close(fd)
     try:
         with open(tmp, mode, **kwargs) as fh:
@@ -65,11 +94,14 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator
 
 
 def atomic_path(path: str | os.PathLike) -> tuple[Path, Path]:
-    """Return ``(tmp, final)`` paths for writers that need a file name (call ``os.replace``)."""
+    """Return ``(tmp, final)`` paths for writers that need a file name (call ``os.replace``).
+
+    ``tmp`` is unique to this call (process id and a random token), hidden, marked ``.part``
+    and keeps the suffix of ``path``; the writer creates it, so it gets the umask's mode.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part{path.suffix}")
-    return tmp, path
+    return _tmp_name(path), path
 
 
 _TYPE_NAMES = {

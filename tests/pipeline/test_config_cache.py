@@ -35,7 +35,11 @@ def test_every_pipeline_yaml_validates():
 
 def test_overrides_and_defaults(tmp_path):
     f = tmp_path / "p.yaml"
-    f.write_text(yaml.safe_dump({"name": "mine", "coupling": {"metrics": ["wpli"]}}))
+    f.write_text(
+        yaml.safe_dump(
+            {"name": "mine", "coupling": {"metrics": ["wpli"]}, "stats": {"metric": "wpli"}}
+        )
+    )
     cfg = load_config(f, {"stats.n_permutations": "50", "data.duration": 60})
     assert cfg["coupling"]["metrics"] == ["wpli"]
     assert cfg["coupling"]["bands"]["theta"] == [4.0, 8.0]  # default kept
@@ -70,13 +74,16 @@ def test_step_cache_hits_misses_and_corruption(tmp_path):
     pd.testing.assert_frame_equal(a, b)
     cache.get_or_compute("features", "d1", "k2", compute)  # new key -> recompute
     assert len(calls) == 2
-    (tmp_path / "features" / "d1.parquet").write_bytes(b"garbage")  # corrupt entry
+    cache.get_or_compute("features", "d1", "k1", compute)  # both keys kept side by side
+    assert len(calls) == 2
+    entry, side = cache.paths("features", "d1", "k2")
+    entry.write_bytes(b"garbage")  # corrupt entry
     c = cache.get_or_compute("features", "d1", "k2", compute)
     assert len(calls) == 3
     pd.testing.assert_frame_equal(a, c)
-    key = json.loads((tmp_path / "features" / "d1.parquet.key.json").read_text())
-    assert key["key"] == "k2"
-    assert not list((tmp_path / "features").glob("*.part*"))  # atomic: no leftovers
+    key = json.loads(side.read_text())
+    assert key["key"] == "k2" and len(key["sha256"]) == 64
+    assert not list((tmp_path / "features").rglob("*.part*"))  # atomic: no leftovers
 
 
 def test_config_hash_is_stable():
