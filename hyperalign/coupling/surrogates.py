@@ -38,7 +38,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..utils import check_option, check_random_state, logger, progress, verbose_context
+from ..utils import (
+    check_n_jobs,
+    check_option,
+    check_random_state,
+    logger,
+    progress,
+    verbose_context,
+)
 
 __all__ = [
     "SURROGATE_METHODS",
@@ -433,8 +440,8 @@ def compute_surrogate_sync(
     **sync_kwargs
         Passed to :func:`~hyperalign.coupling.dyad_sync.compute_dyad_sync` (``metrics``,
         ``bands``, ``epochs``, ``window``, ``lags``, ``min_duration``, ``picks``,
-        ``speaker_first``, ``filter``...). ``epochs`` given as ``mne.Epochs`` is not supported
-        here (surrogates need the continuous recordings).
+        ``speaker_first``, ``filter``, ``n_jobs``...). ``epochs`` given as ``mne.Epochs`` is
+        not supported here (surrogates need the continuous recordings).
 
     Returns
     -------
@@ -453,7 +460,9 @@ def compute_surrogate_sync(
         if n_surrogates < 1:
             raise ValueError(f"n_surrogates must be >= 1; got {n_surrogates}")
         rng = check_random_state(random_state)
+        n_jobs = check_n_jobs(sync_kwargs.pop("n_jobs", None))
         prep = _prepare(dyad, **sync_kwargs)
+        prep.extra["n_jobs"] = n_jobs
         if prep.kind == "mne":
             raise ValueError(
                 "compute_surrogate_sync needs the continuous recordings; got epochs as "

@@ -243,3 +243,32 @@ def test_lagged_correlation_flat_is_nan_without_warning():
         warnings.simplefilter("error", RuntimeWarning)
         r = lagged_correlation(x1, x2, 100.0, window=1.0)
     assert np.isnan(r.values[..., 1]).all() and np.isfinite(r.values[..., 0]).all()
+
+
+# --------------------------------------------------------------- n_jobs (issue 11)
+def test_dyad_sync_n_jobs_equals_serial(dyad):
+    serial = compute_dyad_sync(dyad, metrics=["plv", "wpli"], bands=BAND, lags=(0.0, 0.1))
+    for n_jobs in (2, -1):
+        par = compute_dyad_sync(dyad, metrics=["plv", "wpli"], bands=BAND, lags=(0.0, 0.1),
+                                n_jobs=n_jobs)  # fmt: skip
+        np.testing.assert_array_equal(par.get_data(), serial.get_data())
+
+
+@pytest.mark.parametrize("bad", [1.5, "2", True])
+def test_dyad_sync_n_jobs_type(dyad, bad):
+    with pytest.raises(TypeError, match=r"n_jobs must be an int"):
+        compute_dyad_sync(dyad, metrics="plv", bands=BAND, n_jobs=bad)
+
+
+def test_dyad_sync_n_jobs_zero(dyad):
+    with pytest.raises(ValueError, match=r"n_jobs must be a nonzero int.*got 0"):
+        compute_dyad_sync(dyad, metrics="plv", bands=BAND, n_jobs=0)
+
+
+def test_surrogates_accept_n_jobs(dyad):
+    from hyperalign.coupling import compute_surrogate_sync
+
+    a = compute_surrogate_sync(dyad, n_surrogates=2, random_state=0, metrics="plv", bands=BAND)
+    b = compute_surrogate_sync(dyad, n_surrogates=2, random_state=0, metrics="plv", bands=BAND,
+                               n_jobs=2)  # fmt: skip
+    np.testing.assert_array_equal(a.get_data(), b.get_data())
