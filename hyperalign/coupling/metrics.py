@@ -47,6 +47,7 @@ from ..utils import (
     check_option,
     check_threads,
     logger,
+    single_thread_blas,
     thread_pool,
     verbose_context,
 )
@@ -143,7 +144,9 @@ def sync_from_analytic(
     ops = get_backend(backend, device, use_numba=use_numba)
     x = ops.asarray(z1)
     y = x if z1 is z2 else ops.asarray(z2)
-    with np.errstate(divide="ignore", invalid="ignore"):  # flat channels: NaN below
+    # one BLAS thread: these per-epoch products are small, and a multi-threaded BLAS is many
+    # times slower than one thread on a loaded machine; flat channels: NaN below
+    with single_thread_blas(ops.name == "numpy"), np.errstate(divide="ignore", invalid="ignore"):
         out = np.array(ops.to_numpy(METRICS[name].func(_Pair(ops, x, y, n_valid))))
     fx = flat_mask(z1, n_valid)
     fy = fx if z1 is z2 else flat_mask(z2, n_valid)

@@ -162,9 +162,9 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
         "n_excluded": excl.n + int(spec.get("n_excluded_table", 0)),
         "n_excluded_nan": excl.n_nan,
         "n_excluded_nonfinite": excl.n_nonfinite,
-        "lrt": test["lrt"],
-        "df": test["df"],
-        "p_lrt": test["p"],
+        "lrt": test.lrt,
+        "df": test.df,
+        "p_lrt": test.p,
     }
     null_names = list(null_ml.result.model.exog_names)
     full_names = list(full_ml.result.model.exog_names)
@@ -181,10 +181,10 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
         row[f"ci_high{sfx}"] = r["ci_high"]
     row["ci_method"] = f"Wald {int(round(100 * (1 - spec['alpha'])))}% CI, REML fit"
     row.update(
-        R2m_null=null_re.r2["R2m"],
-        R2c_null=null_re.r2["R2c"],
-        R2m_full=full_re.r2["R2m"],
-        R2c_full=full_re.r2["R2c"],
+        R2m_null=null_re.r2.R2m,
+        R2c_null=null_re.r2.R2c,
+        R2m_full=full_re.r2.R2m,
+        R2c_full=full_re.r2.R2c,
     )
     row["dR2m"] = row["R2m_full"] - row["R2m_null"]
     row["dR2c"] = row["R2c_full"] - row["R2c_null"]
@@ -193,14 +193,12 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
             data, _formula(sync, covariates + semantic), groups, True, messages, eng
         )
         r2_cov = (
-            _fit_quiet(data, _formula(sync, covariates), groups, True, messages, eng).r2["R2m"]
+            _fit_quiet(data, _formula(sync, covariates), groups, True, messages, eng).r2.R2m
             if covariates
             else 0.0
         )
-        part = commonality(full_re.r2["R2m"], sem_only.r2["R2m"], null_re.r2["R2m"], r2_cov)
-        row.update(
-            unique_sem=part["unique_sem"], unique_ac=part["unique_ac"], shared=part["shared"]
-        )
+        part = commonality(full_re.r2.R2m, sem_only.r2.R2m, null_re.r2.R2m, r2_cov)
+        row.update(unique_sem=part.unique_sem, unique_ac=part.unique_ac, shared=part.shared)
     # permutation statistic
     y = np.asarray(null_ml.result.model.endog, dtype=float)
     X0 = np.asarray(null_ml.result.model.exog, dtype=float)
@@ -218,7 +216,7 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
         if spec["method"] == "batch":
             obs, null = batch_lrt(y, X0, S, codes, sigma2, tau2, perm)
         else:
-            obs = test["lrt"]
+            obs = test.lrt
             null = _refit_permutations(y, X0, S, codes, perm, null_ml.llf)
         row["stat_perm_obs"] = obs
         row["p_perm"] = float(permutation_pvalues(obs, null[:, None])[0])
