@@ -236,8 +236,12 @@ def resolve_metric(name: str) -> str:
     key = name.lower()
     key = _ALIASES.get(key, key)
     if key not in METRICS:
+        import difflib
+
         allowed = sorted(METRICS) + sorted(_ALIASES)
-        raise ValueError(f"unknown metric {name!r}; allowed metrics are {allowed}")
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown metric {name!r}{hint}; allowed metrics are {allowed}")
     return key
 
 

@@ -39,6 +39,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..utils import (
+    _validate_type,
     check_n_jobs,
     check_option,
     check_random_state,
@@ -219,6 +220,16 @@ def segment_shuffle(
     return data[..., idx]
 
 
+def _check_n_surrogates(n) -> int:
+    try:
+        _validate_type(n, "int-like", "n_surrogates")
+    except TypeError as err:
+        raise TypeError(f"{err}; pass a whole number, e.g. n_surrogates=100") from None
+    if n < 1:
+        raise ValueError(f"n_surrogates must be an integer >= 1; got {n!r}")
+    return int(n)
+
+
 def make_surrogates(
     data,
     method: str = "phase_randomization",
@@ -250,8 +261,7 @@ def make_surrogates(
     surrogates : ndarray, shape (n_surrogates, ..., n_times)
     """
     check_option("method", method, SURROGATE_METHODS[:3])
-    if int(n_surrogates) < 1:
-        raise ValueError(f"n_surrogates must be >= 1; got {n_surrogates}")
+    _check_n_surrogates(n_surrogates)
     rng = check_random_state(random_state)
     out = []
     for _ in range(int(n_surrogates)):
@@ -456,9 +466,7 @@ def compute_surrogate_sync(
 
     with verbose_context(verbose):
         check_option("method", method, SURROGATE_METHODS)
-        n_surrogates = int(n_surrogates)
-        if n_surrogates < 1:
-            raise ValueError(f"n_surrogates must be >= 1; got {n_surrogates}")
+        n_surrogates = _check_n_surrogates(n_surrogates)
         rng = check_random_state(random_state)
         n_jobs = check_n_jobs(sync_kwargs.pop("n_jobs", None))
         prep = _prepare(dyad, **sync_kwargs)
