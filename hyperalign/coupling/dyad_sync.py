@@ -27,16 +27,22 @@ participant 2 follows participant 1, as in :func:`~hyperalign.coupling.metrics.c
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, logger, verbose_context
+from ..utils import (
+    check_n_jobs,
+    check_option,
+    logger,
+    single_thread_blas,
+    thread_pool,
+    verbose_context,
+)
 from ._channels import pick_good_channels, record_excluded_channels
 from .backend import get_backend
-from .metrics import _check_threads, _resolve_metrics, _thread_pool, pairs_into
+from .metrics import _resolve_metrics, compute_sync, pairs_into
 from .spectral import analytic_signal, check_bands
 
 __all__ = ["compute_dyad_sync", "make_windows"]
@@ -441,11 +447,12 @@ def _kernel_chunk(out, prep, spk, lis, sel, ti, li_idx, li, n_valid, finite: boo
             out[mi, s_sel, :, li] = dest[mi].reshape(s_sel.size, n_b, n_c, n_c)
         return n_bad
 
-    n_parts = min(_check_threads(None), sel.size) if ops.name == "numpy" else 1
+    n_jobs = prep.extra.get("n_jobs", 1)
+    n_parts = min(n_jobs, sel.size) if ops.name == "numpy" else 1
     if n_parts <= 1:
         return part(0, sel.size)
     edges = np.linspace(0, sel.size, n_parts + 1).round().astype(int).tolist()
-    pool = _thread_pool(n_parts)
+    pool = thread_pool(n_parts)
     futures = [pool.submit(part, r0, r1) for r0, r1 in zip(edges[:-1], edges[1:])]
     return sum(f.result() for f in futures)
 
@@ -506,26 +513,6 @@ def _fill_windows(out, prep, z1, z2) -> int:
     return n_out
 
 
-@contextlib.contextmanager
-def _small_blas(backend: str):
-    """One BLAS thread for the many small per-window products (NumPy backend).
-
-    Multi-threaded BLAS on (bands x channels x samples) products of a few hundred kB spends
-    more time synchronizing threads than computing; on a loaded 2-core machine one thread was
-    10-20x faster. Uses threadpoolctl when installed (a scikit-learn dependency).
-    """
-    if backend != "numpy":
-        yield
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def _sync_from_prepared(prep: _Prepared, z2_override: np.ndarray | None = None):
     """Compute the Coupling of prepared windows (optionally with participant 2 replaced)."""
     from .results import Coupling
@@ -538,7 +525,9 @@ def _sync_from_prepared(prep: _Prepared, z2_override: np.ndarray | None = None):
         (len(prep.metrics), n_ep, n_b, len(prep.lag_n), n_c, n_c), np.nan, dtype=np.float64
     )
     n_out = 0
-    with _small_blas(prep.backend):
+    # one BLAS thread for the many small per-window products (10-20x faster than threads
+    # on a loaded machine)
+    with single_thread_blas(prep.backend == "numpy"):
         n_out = _fill_windows(out, prep, z1, z2)
     flat_info = _mask_flat_windows(out, prep) if z2_override is None else {}
     if n_out:
@@ -615,14 +604,13 @@ def _note(per: dict, prep, part: int, c: int, e: int) -> None:
 def _apply_rois(da, rois):
     if rois is None:
         return da
-    from .summary import _roi_average
+    from ._rois import _roi_average
 
     return _roi_average(da, rois)
 
 
 def _sync_mne(prep: _Prepared, verbose=None):
     """Synchrony on a pair of mne.Epochs, oriented speaker -> listener when metadata allows."""
-    from .metrics import compute_sync
     from .results import Coupling
 
     ep1, ep2 = prep.extra["epochs"]
@@ -664,6 +652,7 @@ def _sync_mne(prep: _Prepared, verbose=None):
         backend=prep.backend,
         dtype=prep.extra.get("dtype", "float64"),
         min_cycles=max(prep.min_cycles, 0),
+        n_threads=prep.extra.get("n_jobs", 1),
         ch_names=[list(ep1.ch_names), list(ep2.ch_names)],
         verbose=verbose,
     )
@@ -728,6 +717,7 @@ def compute_dyad_sync(
     min_cycles: float = 1.0,
     dtype: str = "float64",
     strict_bands: bool = False,
+    n_jobs: int | None = None,
     verbose=None,
 ):
     """Inter-brain synchrony of a dyad per epoch, band, channel pair and lag.
@@ -785,6 +775,10 @@ def compute_dyad_sync(
         Precision of the analytic signals kept in memory for the whole recording: about
         ``2 participants x n_channels x n_bands x n_samples x 16`` bytes in float64 (e.g. 390 MB
         for 32 channels, 5 bands, 5 min at 256 Hz); 'float32' halves it.
+    n_jobs : int | None
+        Threads computing the windows, with joblib's meaning: ``None`` or ``1`` serial (the
+        default), ``-1`` every core this process may use, ``-2`` all but one. Each thread
+        runs a single-threaded BLAS.
     verbose : bool | str | int | None
         Log level.
 
@@ -814,6 +808,7 @@ def compute_dyad_sync(
             backend=backend, filter=filter, filter_kwargs=filter_kwargs, min_cycles=min_cycles,
             dtype=dtype,
         )  # fmt: skip
+        prep.extra["n_jobs"] = check_n_jobs(n_jobs)
         if prep.kind == "mne":
             prep.extra["min_duration"] = float(min_duration)
             if dyad is not None:

@@ -204,7 +204,7 @@ class Coupling:
         """
         if metric is None:
             return self._da.values
-        from .metrics import resolve_metric
+        from ._kernels import resolve_metric
 
         name = resolve_metric(metric)
         if name not in self.metrics:

@@ -204,7 +204,7 @@ def _mne_bands_analytic(x, sfreq, bands, filter_kwargs, workers, out) -> None:
         for r0, r1 in blocks:
             run(r0, r1)
         return
-    from .metrics import _thread_pool
+    from ..utils import thread_pool as _thread_pool
 
     for f in [_thread_pool(workers).submit(run, r0, r1) for r0, r1 in blocks]:
         f.result()
@@ -371,7 +371,7 @@ def analytic_signal(
         Analytic signals, bands in the order of ``bands``.
     """
     with verbose_context(verbose):
-        from .metrics import _check_threads
+        from ..utils import check_threads as _check_threads
 
         n_threads = _check_threads(n_threads)
         z = _analytic_bands(

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..utils import ExclusionLog, atomic_write, check_option, logger, progress, verbose_context
+from ..utils import (
+    ExclusionLog,
+    atomic_write,
+    check_option,
+    logger,
+    progress,
+    single_thread_blas,
+    verbose_context,
+)
 from ._checks import as_terms, check_column, check_int, keyword_only_after, nearest
 from .correction import correct_pvalues, maxstat_pvalues, permutation_pvalues
 from .mixed import (
@@ -76,7 +84,7 @@ class SemanticTestResult:
 
     def to_markdown(self, columns=None, digits: int = 3) -> str:
         """A Markdown table of the per-cell results (no extra dependency)."""
-        from ..report.tables import results_table, to_markdown
+        from ._format import results_table, to_markdown
 
         return to_markdown(results_table(self, columns=columns), digits=digits)
 
@@ -84,7 +92,7 @@ class SemanticTestResult:
         self, columns=None, digits: int = 3, caption: str | None = None, label: str | None = None
     ) -> str:
         """A LaTeX ``tabular`` (booktabs) of the per-cell results."""
-        from ..report.tables import results_table, to_latex
+        from ._format import results_table, to_latex
 
         return to_latex(
             results_table(self, columns=columns), digits=digits, caption=caption, label=label
@@ -92,7 +100,7 @@ class SemanticTestResult:
 
     def methods_text(self, **params) -> str:
         """Methods paragraph from the parameters actually used (override/add with ``params``)."""
-        from ..report.methods import methods_paragraph
+        from ._methods import methods_paragraph
 
         return methods_paragraph({**self.params, **params})
 
@@ -114,19 +122,9 @@ def _fit_quiet(data, formula, groups, reml, messages, engine="fast"):
     return res
 
 
-def _single_thread_blas():
-    """Limit BLAS to one thread: these matrices are small and threads thrash on busy cores."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _analyse_cell(cell, key, spec, plan, keep_models):
-    with _single_thread_blas():
+    # these matrices are small: one BLAS thread (threads thrash on busy cores)
+    with single_thread_blas():
         return _analyse_cell_impl(cell, key, spec, plan, keep_models)
 
 
@@ -164,9 +162,9 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
         "n_excluded": excl.n + int(spec.get("n_excluded_table", 0)),
         "n_excluded_nan": excl.n_nan,
         "n_excluded_nonfinite": excl.n_nonfinite,
-        "lrt": test["lrt"],
-        "df": test["df"],
-        "p_lrt": test["p"],
+        "lrt": test.lrt,
+        "df": test.df,
+        "p_lrt": test.p,
     }
     null_names = list(null_ml.result.model.exog_names)
     full_names = list(full_ml.result.model.exog_names)
@@ -183,10 +181,10 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
         row[f"ci_high{sfx}"] = r["ci_high"]
     row["ci_method"] = f"Wald {int(round(100 * (1 - spec['alpha'])))}% CI, REML fit"
     row.update(
-        R2m_null=null_re.r2["R2m"],
-        R2c_null=null_re.r2["R2c"],
-        R2m_full=full_re.r2["R2m"],
-        R2c_full=full_re.r2["R2c"],
+        R2m_null=null_re.r2.R2m,
+        R2c_null=null_re.r2.R2c,
+        R2m_full=full_re.r2.R2m,
+        R2c_full=full_re.r2.R2c,
     )
     row["dR2m"] = row["R2m_full"] - row["R2m_null"]
     row["dR2c"] = row["R2c_full"] - row["R2c_null"]
@@ -195,14 +193,12 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
             data, _formula(sync, covariates + semantic), groups, True, messages, eng
         )
         r2_cov = (
-            _fit_quiet(data, _formula(sync, covariates), groups, True, messages, eng).r2["R2m"]
+            _fit_quiet(data, _formula(sync, covariates), groups, True, messages, eng).r2.R2m
             if covariates
             else 0.0
         )
-        part = commonality(full_re.r2["R2m"], sem_only.r2["R2m"], null_re.r2["R2m"], r2_cov)
-        row.update(
-            unique_sem=part["unique_sem"], unique_ac=part["unique_ac"], shared=part["shared"]
-        )
+        part = commonality(full_re.r2.R2m, sem_only.r2.R2m, null_re.r2.R2m, r2_cov)
+        row.update(unique_sem=part.unique_sem, unique_ac=part.unique_ac, shared=part.shared)
     # permutation statistic
     y = np.asarray(null_ml.result.model.endog, dtype=float)
     X0 = np.asarray(null_ml.result.model.exog, dtype=float)
@@ -220,7 +216,7 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
         if spec["method"] == "batch":
             obs, null = batch_lrt(y, X0, S, codes, sigma2, tau2, perm)
         else:
-            obs = test["lrt"]
+            obs = test.lrt
             null = _refit_permutations(y, X0, S, codes, perm, null_ml.llf)
         row["stat_perm_obs"] = obs
         row["p_perm"] = float(permutation_pvalues(obs, null[:, None])[0])

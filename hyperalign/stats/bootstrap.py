@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..utils import _validate_type, check_option, check_random_state, verbose_context
 from ._checks import as_terms, check_column, check_int, keyword_only_after
+from ._results import BootstrapResult, SignFlipResult
 
 
 @keyword_only_after(3)
@@ -97,7 +98,7 @@ def sign_flip_test(
     alternative: str = "two-sided",
     exact: bool | None = None,
     random_state=None,
-) -> dict:
+) -> SignFlipResult:
     """One-sample sign-flip (randomization) test of dyad-level effects against 0.
 
     Parameters
@@ -114,8 +115,10 @@ def sign_flip_test(
 
     Returns
     -------
-    dict with ``stat, p, n, n_dropped, n_permutations, exact``. Exact p-values count the
-    observed assignment among the ``2**n``; random ones use ``(1 + #) / (1 + n_perm)``.
+    result : SignFlipResult
+        ``stat, p, n, n_dropped, n_permutations, exact`` (``.to_data_frame()``). Exact
+        p-values count the observed assignment among the ``2**n``; random ones use
+        ``(1 + #) / (1 + n_perm)``.
     """
     check_option("statistic", statistic, ("t", "mean"))
     check_option("alternative", alternative, ("two-sided", "greater", "less"))
@@ -162,14 +165,16 @@ def sign_flip_test(
     else:
         hits = null <= obs + 1e-12
     p = hits.mean() if exact else (1 + hits.sum()) / (1 + len(null))
-    return {
-        "stat": obs,
-        "p": float(p),
-        "n": n,
-        "n_dropped": n_dropped,
-        "n_permutations": int(len(null)),
-        "exact": bool(exact),
-    }
+    return SignFlipResult(
+        stat=obs,
+        p=float(p),
+        n=n,
+        n_dropped=n_dropped,
+        n_permutations=int(len(null)),
+        exact=bool(exact),
+        statistic=statistic,
+        alternative=alternative,
+    )
 
 
 @keyword_only_after(3)
@@ -183,7 +188,7 @@ def cluster_bootstrap(
     alpha: float = 0.05,
     random_state=None,
     verbose=None,
-) -> dict:
+) -> BootstrapResult:
     """Bootstrap confidence intervals resampling whole dyads (clusters) with replacement.
 
     Parameters
@@ -203,8 +208,10 @@ def cluster_bootstrap(
 
     Returns
     -------
-    dict with ``estimate, ci_low, ci_high, se, boot (n_boot, ...), method, n_boot`` and
-    ``n_failed`` (resamples where the statistic was NaN or infinite: left out, with a warning).
+    result : BootstrapResult
+        ``estimate, ci_low, ci_high, se, boot (n_boot, ...), method, n_boot`` and ``n_failed``
+        (resamples where the statistic was NaN or infinite: left out, with a warning);
+        ``.to_data_frame()`` gives one row per statistic.
     """
     from scipy import stats as sst
 
@@ -282,13 +289,14 @@ def cluster_bootstrap(
                 hi.append(qs[1])
             lo, hi = np.array(lo), np.array(hi)
         squeeze = est.size == 1
-        return {
-            "estimate": est[0] if squeeze else est,
-            "ci_low": float(lo[0]) if squeeze else lo,
-            "ci_high": float(hi[0]) if squeeze else hi,
-            "se": float(np.nanstd(boot[:, 0], ddof=1)) if squeeze else np.nanstd(boot, 0, ddof=1),
-            "boot": boot[:, 0] if squeeze else boot,
-            "method": ci,
-            "n_boot": n_boot,
-            "n_failed": n_failed,
-        }
+        return BootstrapResult(
+            estimate=est[0] if squeeze else est,
+            ci_low=float(lo[0]) if squeeze else lo,
+            ci_high=float(hi[0]) if squeeze else hi,
+            se=float(np.nanstd(boot[:, 0], ddof=1)) if squeeze else np.nanstd(boot, 0, ddof=1),
+            boot=boot[:, 0] if squeeze else boot,
+            method=ci,
+            n_boot=n_boot,
+            n_failed=n_failed,
+            alpha=float(alpha),
+        )

@@ -27,6 +27,7 @@ from ._checks import (
     keyword_only_after,
     nearest,
 )
+from ._results import LRTResult, R2Result
 
 KEYS = ("dyad", "utterance_id")
 CELL_COLUMNS = ("metric", "band", "lag", "roi")
@@ -292,7 +293,7 @@ class MixedModelResult:
     result : statsmodels MixedLMResults
     formula, groups, re_formula, vc_formula, reml : the specification
     n_obs, n_groups, n_excluded : rows used, number of groups, rows dropped for missing values
-    r2 : dict with ``R2m``, ``R2c`` and the variance components used
+    r2 : R2Result with ``R2m``, ``R2c`` and the variance components used
     singular : bool, True when a random-effect variance is estimated at (near) zero
     converged : bool
     messages : list of str, warnings raised while fitting
@@ -351,11 +352,11 @@ class MixedModelResult:
         return (
             f"<MixedModelResult | {self.formula} | groups={self.groups} | n={self.n_obs} "
             f"({self.n_groups} groups) | {'REML' if self.reml else 'ML'} llf={self.llf:.2f} "
-            f"| R2m={self.r2['R2m']:.3f} R2c={self.r2['R2c']:.3f}>"
+            f"| R2m={self.r2.R2m:.3f} R2c={self.r2.R2c:.3f}>"
         )
 
 
-def r2_nakagawa(result) -> dict:
+def r2_nakagawa(result) -> R2Result:
     """Marginal and conditional R² of a statsmodels MixedLM fit.
 
     ``R2m = var_f / (var_f + var_re + var_vc + sigma2)`` and
@@ -371,7 +372,8 @@ def r2_nakagawa(result) -> dict:
 
     Returns
     -------
-    dict with ``R2m, R2c, var_fixed, var_random, var_vc, var_resid``
+    result : R2Result
+        ``R2m, R2c, var_fixed, var_random, var_vc, var_resid``.
     """
     model = result.model
     X = np.asarray(model.exog)
@@ -394,14 +396,14 @@ def r2_nakagawa(result) -> dict:
             ss = sum(float(np.sum(np.asarray(m) ** 2)) for m in spec.mats[k])
             var_vc += vcomp[k] * ss / n
     total = var_f + var_re + var_vc + sigma2
-    return {
-        "R2m": var_f / total,
-        "R2c": (var_f + var_re + var_vc) / total,
-        "var_fixed": var_f,
-        "var_random": var_re,
-        "var_vc": var_vc,
-        "var_resid": sigma2,
-    }
+    return R2Result(
+        R2m=var_f / total,
+        R2c=(var_f + var_re + var_vc) / total,
+        var_fixed=var_f,
+        var_random=var_re,
+        var_vc=var_vc,
+        var_resid=sigma2,
+    )
 
 
 class _SimpleModel:
@@ -647,7 +649,7 @@ def fit_mixed(
         return out
 
 
-def lrt(full: MixedModelResult, null: MixedModelResult) -> dict:
+def lrt(full: MixedModelResult, null: MixedModelResult) -> LRTResult:
     """Likelihood-ratio test of nested mixed models fitted by ML.
 
     Parameters
@@ -657,8 +659,9 @@ def lrt(full: MixedModelResult, null: MixedModelResult) -> dict:
 
     Returns
     -------
-    dict with ``lrt = 2 * (llf_full - llf_null)`` (clipped at 0), ``df`` (difference in the
-    number of fixed effects) and ``p`` (chi-square survival function).
+    result : LRTResult
+        ``lrt = 2 * (llf_full - llf_null)`` (clipped at 0), ``df`` (difference in the number
+        of fixed effects) and ``p`` (chi-square survival function).
     """
     from scipy import stats
 
@@ -680,4 +683,4 @@ def lrt(full: MixedModelResult, null: MixedModelResult) -> dict:
     if df <= 0:
         raise ValueError(f"full model must have more fixed effects than the null; got df={df}")
     stat = max(0.0, 2.0 * (full.llf - null.llf))
-    return {"lrt": stat, "df": df, "p": float(stats.chi2.sf(stat, df))}
+    return LRTResult(lrt=stat, df=df, p=float(stats.chi2.sf(stat, df)))

@@ -95,7 +95,7 @@ def test_variance_partition_counts_inf(table):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         vp = variance_partition(t)
-    assert vp["n_excluded_nonfinite"] == 1 and np.isfinite(vp["unique_sem"])
+    assert vp.n_excluded_nonfinite == 1 and np.isfinite(vp.unique_sem)
 
 
 def test_all_nan_column_is_named(table):
@@ -267,7 +267,7 @@ def test_permutation_pvalues_ignore_nan_permutations():
 
 def test_sign_flip_nonfinite_dropped_and_counted():
     res = sign_flip_test([0.3, 0.5, np.inf, 0.4, np.nan, 0.2, 0.6], n_permutations=200)
-    assert res["n"] == 5 and res["n_dropped"] == 2
+    assert res.n == 5 and res.n_dropped == 2
 
 
 @pytest.mark.parametrize("bad", [1.5, "100", True])
@@ -298,7 +298,7 @@ def test_cluster_bootstrap_failed_resamples_counted(table):
 
     with pytest.warns(UserWarning, match=r"NaN or infinite in \d+ of 20 resample"):
         out = cluster_bootstrap(table, stat, n_boot=20, ci="percentile", random_state=0)
-    assert out["n_failed"] >= 1 and np.isfinite(out["ci_low"])
+    assert out.n_failed >= 1 and np.isfinite(out.ci_low)
 
 
 def test_cluster_bootstrap_bad_args(table):

@@ -243,3 +243,92 @@ def test_lagged_correlation_flat_is_nan_without_warning():
         warnings.simplefilter("error", RuntimeWarning)
         r = lagged_correlation(x1, x2, 100.0, window=1.0)
     assert np.isnan(r.values[..., 1]).all() and np.isfinite(r.values[..., 0]).all()
+
+
+# --------------------------------------------------------------- n_jobs (issue 11)
+def test_dyad_sync_n_jobs_equals_serial(dyad):
+    serial = compute_dyad_sync(dyad, metrics=["plv", "wpli"], bands=BAND, lags=(0.0, 0.1))
+    for n_jobs in (2, -1):
+        par = compute_dyad_sync(dyad, metrics=["plv", "wpli"], bands=BAND, lags=(0.0, 0.1),
+                                n_jobs=n_jobs)  # fmt: skip
+        np.testing.assert_array_equal(par.get_data(), serial.get_data())
+
+
+@pytest.mark.parametrize("bad", [1.5, "2", True])
+def test_dyad_sync_n_jobs_type(dyad, bad):
+    with pytest.raises(TypeError, match=r"n_jobs must be an int"):
+        compute_dyad_sync(dyad, metrics="plv", bands=BAND, n_jobs=bad)
+
+
+def test_dyad_sync_n_jobs_zero(dyad):
+    with pytest.raises(ValueError, match=r"n_jobs must be a nonzero int.*got 0"):
+        compute_dyad_sync(dyad, metrics="plv", bands=BAND, n_jobs=0)
+
+
+def test_surrogates_accept_n_jobs(dyad):
+    from hyperalign.coupling import compute_surrogate_sync
+
+    a = compute_surrogate_sync(dyad, n_surrogates=2, random_state=0, metrics="plv", bands=BAND)
+    b = compute_surrogate_sync(dyad, n_surrogates=2, random_state=0, metrics="plv", bands=BAND,
+                               n_jobs=2)  # fmt: skip
+    np.testing.assert_array_equal(a.get_data(), b.get_data())
+
+
+# --------------------------------------------------------------- other bad inputs
+@pytest.mark.parametrize("bad", [1.5, "10", True])
+def test_n_surrogates_integers_only(dyad, bad):
+    from hyperalign.coupling import compute_surrogate_sync, make_surrogates
+
+    with pytest.raises(TypeError, match=r"n_surrogates must be an int.*n_surrogates=100"):
+        compute_surrogate_sync(dyad, n_surrogates=bad, metrics="plv", bands=BAND)
+    with pytest.raises(TypeError, match=r"n_surrogates must be an int"):
+        make_surrogates(np.zeros((2, 64)), n_surrogates=bad)
+
+
+def test_n_surrogates_zero(dyad):
+    from hyperalign.coupling import compute_surrogate_sync
+
+    with pytest.raises(ValueError, match=r"n_surrogates must be an integer >= 1; got 0"):
+        compute_surrogate_sync(dyad, n_surrogates=0, metrics="plv", bands=BAND)
+
+
+def test_metric_typo_suggests():
+    with pytest.raises(ValueError, match=r"unknown metric 'wpil' \(did you mean 'wpli'\?\)"):
+        compute_sync(np.zeros((2, 1, 2, 256)), 128.0, BAND, "wpil")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"bands": {"a": (12, 8)}}, r"band 'a' must satisfy 0 < fmin < fmax < sfreq/2 .*got"),
+        ({"bands": {"a": (8, 200)}}, r"fmax < sfreq/2 = 128 Hz; got \(8, 200\)"),
+        ({"picks": ["Fzz"]}, r"no channel matching picks=\['Fzz'\] \(it has \['Fz'"),
+        ({"epochs": "utterance"}, r"epochs must be one of \['utterances', 'turns', 'fixed'\]"),
+        ({"rois": {"f": ["Xx"]}}, r"ROI 'f': channel\(s\) \['Xx'\] are not among"),
+        ({"lags": [100.0]}, r"lags up to 100 s are longer than every epoch"),
+        ({"lags": [np.nan]}, r"lags must be a non-empty list of finite seconds"),
+        ({"epochs": "fixed", "window": -1}, r"window must be a positive number of seconds"),
+    ],
+)
+def test_dyad_sync_bad_arguments(dyad, kwargs, match):
+    kw = {"metrics": "plv", "bands": BAND, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        compute_dyad_sync(dyad, **kw)
+
+
+def test_dyad_sync_not_a_dyad():
+    with pytest.raises(TypeError, match=r"dyad must be a Dyad; got str"):
+        compute_dyad_sync("d01", metrics="plv", bands=BAND)
+
+
+def test_sync_from_analytic_needs_complex():
+    with pytest.raises(TypeError, match=r"must be complex analytic signals"):
+        sync_from_analytic(np.zeros((2, 3, 8)), np.zeros((2, 3, 8)), "plv")
+
+
+def test_compute_sync_nonfinite_data_named():
+    d = np.random.default_rng(0).standard_normal((2, 2, 3, 256))
+    d[1, 1, 2, 5] = np.inf
+    with pytest.raises(ValueError, match=r"NaN or infinite values: participant S2, epoch 1, "
+                       r"channel 2"):  # fmt: skip
+        compute_sync(d, 128.0, BAND)
