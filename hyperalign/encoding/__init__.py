@@ -8,6 +8,7 @@ folds on the clock shared by roles, brains and layers (:func:`make_folds`), resu
 
 from ._wordfit import DEFAULT_ALPHAS, fit_word_arrays, fit_word_encoding
 from .delays import delay_samples, make_delayed
+from .fir import average_resample, event_features, fit_fir, lanczos_resample
 from .result import EncodingResult, concat_results, read_encoding
 from .ridge import NestedRidgeFit, RidgeCVFit, nested_ridge_cv, ridge_cv
 from .significance import bootstrap_ci, group_test, null_scores, null_targets, pvalues
@@ -35,6 +36,10 @@ __all__ = [
     "concat_results",
     "fit_word_encoding",
     "fit_trf",
+    "fit_fir",
+    "event_features",
+    "lanczos_resample",
+    "average_resample",
     "DEFAULT_TRF_ALPHAS",
     "delay_samples",
     "make_delayed",
