@@ -187,6 +187,17 @@ def batch_size(n_targets, n_rows, n_features, k, itemsize, budget=256 * 2**20) -
     return int(max(1, min(n_targets, budget // per_target)))
 
 
+def _prep_bytes(tasks, n, p, itemsize) -> int:
+    """Rough size of the cached fold decompositions of all tasks."""
+    total = 0
+    for t in tasks:
+        for tr, te in [(t.pool, [])] + list(t.folds):
+            k = min(len(tr), p)
+            dual = len(tr) < p
+            total += len(te) * (p + k) + p * k + k * k + (len(tr) * p if dual else 0)
+    return total * itemsize
+
+
 def run_tasks(
     bk: Backend,
     X,
@@ -200,9 +211,20 @@ def run_tasks(
     n_batch: int | None,
     keep_scores: bool = False,
     keep_coef: bool = True,
+    prep_budget: int = 2**30,
 ) -> list[TaskResult]:
-    """Run every task over batches of targets; ``X``/``Y`` are NumPy, results NumPy."""
+    """Run every task over batches of targets; ``X``/``Y`` are NumPy, results NumPy.
+
+    The per-fold decompositions of all tasks are kept for all batches; when they would
+    exceed ``prep_budget`` bytes (wide features, dual solver), tasks run one at a time.
+    """
     n, p = X.shape
+    if len(tasks) > 1 and _prep_bytes(tasks, n, p, bk.dtype.itemsize) > prep_budget:
+        kw = dict(fit_intercept=fit_intercept, score=score, solver=solver, n_batch=n_batch)
+        return [
+            run_tasks(bk, X, Y, [t], alphas, keep_scores=keep_scores, keep_coef=keep_coef, **kw)[0]
+            for t in tasks
+        ]
     n_targets = Y.shape[1]
     xbar = X.mean(0) if fit_intercept else np.zeros(p)
     ybar = Y.mean(0) if fit_intercept else np.zeros(n_targets)

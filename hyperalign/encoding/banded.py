@@ -20,7 +20,7 @@ import pandas as pd
 from ..utils import _validate_type, check_option, check_random_state, fill_doc, logger, verbose
 from ._ridge_engine import Task, run_tasks
 from ._solver_checks import check_features, check_matrix, inner_folds, make_folds
-from ._solvers_backend import pick_solver
+from ._solvers_backend import blas_threads, pick_solver
 from .ridge import _np_score, _prepare_y
 
 __all__ = [
@@ -365,6 +365,7 @@ def banded_ridge_cv(
     score: str = "r",
     n_targets_batch: int | None = None,
     random_state=None,
+    n_jobs: int | None = None,
     verbose=None,
 ) -> BandedRidgeFit:
     """Banded ridge regression: one penalty per feature space, chosen by cross-validation.
@@ -400,6 +401,9 @@ def banded_ridge_cv(
     n_targets_batch : int | None
         Targets per batch (``None``: automatic).
     %(random_state)s
+    n_jobs : int | None
+        Threads for the linear algebra (BLAS, and torch on the CPU), with joblib's meaning:
+        ``None`` or ``1`` one thread, ``-1`` every core.
     %(verbose)s
 
     Returns
@@ -427,18 +431,19 @@ def banded_ridge_cv(
         len(alphas),
         len(folds),
     )
-    return _fit_banded(
-        bk,
-        Xs,
-        Y,
-        folds,
-        alphas,
-        gammas,
-        names,
-        fit_intercept=fit_intercept,
-        score=score,
-        n_batch=n_targets_batch,
-    )
+    with blas_threads(n_jobs, bk):
+        return _fit_banded(
+            bk,
+            Xs,
+            Y,
+            folds,
+            alphas,
+            gammas,
+            names,
+            fit_intercept=fit_intercept,
+            score=score,
+            n_batch=n_targets_batch,
+        )
 
 
 @fill_doc
@@ -461,6 +466,7 @@ def nested_banded_ridge_cv(
     score: str = "r",
     n_targets_batch: int | None = None,
     random_state=None,
+    n_jobs: int | None = None,
     verbose=None,
 ) -> NestedBandedFit:
     """Nested cross-validated banded ridge: out-of-fold joint and per-space predictions.
@@ -499,6 +505,9 @@ def nested_banded_ridge_cv(
     n_targets_batch : int | None
         Targets per batch.
     %(random_state)s
+    n_jobs : int | None
+        Threads for the linear algebra (BLAS, and torch on the CPU), with joblib's meaning:
+        ``None`` or ``1`` one thread, ``-1`` every core.
     %(verbose)s
 
     Returns
@@ -523,18 +532,19 @@ def nested_banded_ridge_cv(
     space_alphas = np.zeros((len(outer), len(Xs), n_targets))
     for i, (train, test) in enumerate(outer):
         inner = inner_folds(inner_cv, train, Xcat[train])
-        fit = _fit_banded(
-            bk,
-            [X[train] for X in Xs],
-            Y[train],
-            inner,
-            alphas,
-            gammas,
-            names,
-            fit_intercept=fit_intercept,
-            score=score,
-            n_batch=n_targets_batch,
-        )
+        with blas_threads(n_jobs, bk):
+            fit = _fit_banded(
+                bk,
+                [X[train] for X in Xs],
+                Y[train],
+                inner,
+                alphas,
+                gammas,
+                names,
+                fit_intercept=fit_intercept,
+                score=score,
+                n_batch=n_targets_batch,
+            )
         Xte = [X[test] for X in Xs]
         preds[test] = fit.predict(Xte)
         split[:, test] = fit.predict_split(Xte)
