@@ -9,6 +9,7 @@ folds on the clock shared by roles, brains and layers (:func:`make_folds`), resu
 from ._wordfit import DEFAULT_ALPHAS, fit_word_arrays, fit_word_encoding
 from .delays import delay_samples, make_delayed
 from .fir import average_resample, event_features, fit_fir, lanczos_resample
+from .plot import plot_lag_curves, plot_partition, plot_score_topomap
 from .result import EncodingResult, concat_results, read_encoding
 from .ridge import NestedRidgeFit, RidgeCVFit, nested_ridge_cv, ridge_cv
 from .significance import bootstrap_ci, group_test, null_scores, null_targets, pvalues
@@ -36,6 +37,9 @@ __all__ = [
     "concat_results",
     "fit_word_encoding",
     "fit_trf",
+    "plot_lag_curves",
+    "plot_partition",
+    "plot_score_topomap",
     "fit_fir",
     "event_features",
     "lanczos_resample",
