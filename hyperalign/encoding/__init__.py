@@ -12,7 +12,14 @@ from .fir import average_resample, event_features, fit_fir, lanczos_resample
 from .plot import plot_lag_curves, plot_partition, plot_score_topomap
 from .result import EncodingResult, concat_results, read_encoding
 from .ridge import NestedRidgeFit, RidgeCVFit, nested_ridge_cv, ridge_cv
-from .significance import bootstrap_ci, group_test, null_scores, null_targets, pvalues
+from .significance import (
+    bootstrap_ci,
+    group_test,
+    null_scores,
+    null_targets,
+    partition_variance,
+    pvalues,
+)
 from .splitters import (
     Folds,
     LeakageError,
@@ -53,6 +60,7 @@ __all__ = [
     "null_scores",
     "null_targets",
     "pvalues",
+    "partition_variance",
     "make_folds",
     "make_group_folds",
     "nested_ridge_cv",
