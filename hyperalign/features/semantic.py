@@ -37,6 +37,7 @@ _SMOLLM_NAMES = {
 }
 SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
+
 def _package_dir(name: str) -> Path | None:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:

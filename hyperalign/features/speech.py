@@ -32,6 +32,7 @@ N_FRAMES = 1500
 
 __all__ = ["compute_speech_embeddings", "SpeechEmbeddings", "load_speech_model"]
 
+
 @dataclass
 class SpeechEmbeddings:
     """Pooled speech-model states, one row per word or utterance.
