@@ -99,6 +99,35 @@ class LayerEmbeddings:
             f"× {self.dim}{extra}>"
         )
 
+    @classmethod
+    def from_truth(cls, truth) -> LayerEmbeddings:
+        """The layer features planted in a simulated dyad, as a :class:`LayerEmbeddings`.
+
+        Parameters
+        ----------
+        truth : hyperalign.simulation.GroundTruth
+            From ``simulate_conversation(..., layer_hierarchy=... or model_coupling=...)``.
+
+        Returns
+        -------
+        embeddings : LayerEmbeddings
+            One row per word of the dyad's transcript, the planted layers (before z-scoring).
+        """
+        lay = getattr(truth, "layers", None)
+        if not lay or lay.get("layer_data") is None:
+            raise ValueError(
+                "truth: no planted layers of one dimension (simulate with layer_hierarchy= or "
+                "model_coupling=, with layers of equal dimension)"
+            )
+        keep = [
+            c for c in ("word", "speaker", "onset", "offset", "utterance_id") if c in truth.words
+        ]
+        words = truth.words[keep].reset_index(drop=True)
+        words.insert(0, "word_index", range(len(words)))
+        params = {"source": lay["source"], "simulated": True}
+        return cls(words, lay["layer_data"], list(lay["layer_names"]), model=lay["model"],
+                   params=params)  # fmt: skip
+
     def _layer_index(self, layer) -> int:
         if isinstance(layer, str):
             if layer not in self.layer_names:
