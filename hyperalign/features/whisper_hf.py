@@ -163,7 +163,7 @@ def whisper_encoder_state_dict(variables: dict[str, np.ndarray]) -> tuple[dict, 
     Returns
     -------
     state_dict : dict of str to numpy.ndarray
-        float32 arrays keyed by ``WhisperEncoder`` parameter names.
+        Float32 arrays keyed by ``WhisperEncoder`` parameter names.
     config : dict
         ``WhisperConfig`` arguments read from the shapes (``d_model``, ``encoder_layers``,
         ``encoder_attention_heads``, ``encoder_ffn_dim``, ``num_mel_bins``,

@@ -263,12 +263,19 @@ def simulate_conversation(
     acoustic_entrainment : float
         Size of the envelope-tracking response (filtered in ``entrainment_band``, lagged by
         ``entrainment_lag`` s) to the speech each participant hears or produces.
+    entrainment_band : (float, float)
+        Band (Hz) of the envelope that the brain tracks.
+    entrainment_lag : float
+        Lag (s) of the envelope-tracking response.
     confound : float
         Target correlation between a turn's acoustic similarity with the previous turn and
         its semantic alignment (realized value reported in ``effects``).
     word_response : float
         Peak size of the word-locked response (linear in :func:`word_vector`), at
         ``word_latency[0]`` s from word onset in the speaker and ``word_latency[1]`` s in the
+        listener.
+    word_latency : (float, float)
+        Peak latency (s from word onset) of the word response in the speaker and in the
         listener.
     word_dim : int
         Dimension of the word vectors.
