@@ -61,7 +61,8 @@ _CAPTIONS = {
     "drawn with its ROI's mean).",
     "lag_profile": "Synchrony against listener lag, per band (mean +- SEM over utterances).",
     "partial_regression": "Synchrony against semantic alignment with acoustics and dyad "
-    "partialled out (added-variable plot), per band.",
+    "partialled out (added-variable plot), per band, at the ROI pair and lag of the most "
+    "significant cell.",
     "sync_overview": "Mean synchrony per speaker ROI x listener ROI, per band and lag.",
     "layer_alignment": "Layer-wise semantic alignment from the language model.",
 }
@@ -298,7 +299,7 @@ def _planted_section(planted) -> str:
     ]
     if len(per):
         out.append("<p class='note'>Values that differ between dyads:</p>")
-        out.append(_table(per, left=("effects", "field")))
+        out.append(_table(per, wrap=("effects", "field")))
     return "".join(out)
 
 
