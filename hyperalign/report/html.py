@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -275,7 +276,11 @@ def _results_section(stats, alpha, out) -> str:
         items = []
         for i, r in enumerate(notes.itertuples(index=False)):
             where = "all cells" if r.n_cells == r.n_total else f"{r.n_cells} of {r.n_total} cells"
-            items.append(f"<li><b>({chr(ord('a') + i)})</b> in {where}: {_E(r.note)}</li>")
+            head, sep, rest = str(r.note).partition(": ")
+            head = re.sub(r"\s*for '[^']*'", "", head)  # the formula is in the full table
+            text = f"{head} in {where}: {rest}" if sep and len(head) < 60 else (
+                f"in {where}: {r.note}")  # fmt: skip
+            items.append(f"<li><b>({chr(ord('a') + i)})</b> {_E(text)}</li>")
         parts.append(f"<h3>Notes</h3><ul class='note'>{''.join(items)}</ul>")
     full = stats.drop(columns=[c for c in ("notes",) if c in stats])
     link = ""
