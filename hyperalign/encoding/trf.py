@@ -166,8 +166,10 @@ def fit_trf(
         the decoder uses the neural data at ``t + tmin .. t + tmax``.
     alphas : array-like of float | None
         Penalty grid (default ``logspace(-2, 6, 9)``); one value and ``cv=None`` fits once.
-    cv : int | None
-        Contiguous blocks; ``None`` skips cross-validation (one penalty required).
+    cv : int | list of (int, int) | None
+        Contiguous blocks (an int), the ``(start, stop)`` sample ranges of the test blocks
+        (the other samples train; e.g. ``[(int(0.8 * n), n)]`` for one split), or ``None``
+        to skip cross-validation (one penalty required).
     nested : bool
         Choose each fold's penalty by an inner leave-one-block-out search on the other
         blocks (``r`` is then unbiased); ``False`` scores every penalty on the outer folds
@@ -215,16 +217,17 @@ def fit_trf(
     segs = split_segments(n, segments)
     data, coords = {}, {}
     if cv is not None:
-        best, fold_stuff = _cross_validate(X, Y, delays, segs, alphas, int(cv), nested, intercept)
+        best, fold_stuff, total = _cross_validate(X, Y, delays, segs, alphas, cv, nested,
+                                                  intercept)  # fmt: skip
         data.update(fold_stuff)
-        coords["fold"] = np.arange(int(cv))
+        coords["fold"] = np.arange(fold_stuff["fold_r"][1].shape[0])
         coords["penalty"] = alphas
     else:
         if alphas.size != 1:
             raise ValueError(f"cv=None fits one penalty; got {alphas.size} alphas")
         best = np.full(Y.shape[1], alphas[0])
         data["r"] = (("target",), np.full(Y.shape[1], np.nan))
-    total = _range_stats(X, Y, delays, segs, 0, n)
+        total = _range_stats(X, Y, delays, segs, 0, n)
     W, b0, Gc = _solve(total, best, intercept)
     L = delays.size
     data["coef"] = (("feature", "lag", "target"), W.reshape(F, L, -1))
@@ -242,24 +245,48 @@ def fit_trf(
     ds.attrs.update({
         "kind": "trf", "direction": direction, "sfreq": float(sfreq), "tmin": float(tmin),
         "tmax": float(tmax), "intercept": intercept, "nested": bool(nested),
-        "cv": "none" if cv is None else f"{int(cv)} contiguous blocks",
+        "cv": "none" if cv is None else str(cv if np.ndim(cv) == 0 else np.asarray(cv).tolist()),
         "alphas": alphas.tolist(), "n_times": int(n), "n_segments": len(segs),
     })  # fmt: skip
     return EncodingResult(ds)
 
 
-def _cross_validate(X, Y, delays, segs, alphas, k: int, nested: bool, intercept: str):
+def _test_ranges(cv, n: int, span: int) -> list[tuple[int, int]]:
+    if isinstance(cv, int | np.integer) and not isinstance(cv, bool):
+        k = int(cv)
+        if k < 2 or n // k <= 2 * span:
+            raise ValueError(
+                f"cv must be >= 2 blocks each longer than twice the delay span ({span} "
+                f"samples); got cv={k} for {n} samples (use fewer folds)"
+            )
+        edges = np.linspace(0, n, k + 1).round().astype(int)
+        return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    try:
+        rng = sorted((int(a), int(b)) for a, b in cv)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"cv must be an int (contiguous blocks), None, or (start, stop) sample ranges of "
+            f"the test blocks; got {cv!r}"
+        ) from None
+    for (a, b), nxt in zip(rng, rng[1:] + [(n, n)]):
+        if not 0 <= a < b <= nxt[0] <= n:
+            raise ValueError(f"cv test ranges must be disjoint, within [0, {n}]; got {rng}")
+    return rng
+
+
+def _cross_validate(X, Y, delays, segs, alphas, cv, nested: bool, intercept: str):
     n = X.shape[0]
-    if k < 2 or n // k <= 2 * delays.size:
-        raise ValueError(
-            f"cv must be >= 2 blocks each longer than twice the delay span ({delays.size} "
-            f"samples); got cv={k} for {n} samples (use fewer folds)"
-        )
-    edges = np.linspace(0, n, k + 1).round().astype(int)
-    blocks = [_range_stats(X, Y, delays, segs, a, b) for a, b in zip(edges[:-1], edges[1:])]
+    ranges = _test_ranges(cv, n, delays.size)
+    k = len(ranges)
+    if nested and k < 3:
+        raise ValueError(f"nested=True needs >= 3 test blocks; got {k} (or pass nested=False)")
+    blocks = [_range_stats(X, Y, delays, segs, a, b) for a, b in ranges]
+    covered = sum(b - a for a, b in ranges) == n
     total = blocks[0]
     for bl in blocks[1:]:
         total = _add(total, bl)
+    if not covered:
+        total = _range_stats(X, Y, delays, segs, 0, n)
     C = Y.shape[1]
     r_all = np.empty((k, len(alphas), C))
     r2_all = np.empty_like(r_all)
@@ -291,5 +318,6 @@ def _cross_validate(X, Y, delays, segs, alphas, k: int, nested: bool, intercept:
         "fold_r": (("fold", "target"), fold_r),
         "alpha": (("fold", "target"), fold_alpha),
         "cv_r": (("penalty", "target"), cv_r),
+        "cv_r2": (("penalty", "target"), r2_all.mean(0)),
     }
-    return best, out
+    return best, out, total
