@@ -28,7 +28,7 @@ from .splitters import (
     make_group_folds,
     shuffled_folds,
 )
-from .trf import DEFAULT_TRF_ALPHAS, fit_trf
+from .trf import DEFAULT_TRF_ALPHAS, fit_trf, word_impulses
 from .wordlevel import LAG_PRESETS, WordLags, resolve_lags, word_features, word_windows
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "concat_results",
     "fit_word_encoding",
     "fit_trf",
+    "word_impulses",
     "plot_lag_curves",
     "plot_partition",
     "plot_score_topomap",

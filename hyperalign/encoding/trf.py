@@ -26,7 +26,7 @@ from ..utils import check_option, fill_doc, logger, verbose
 from .delays import delay_samples, lagged_stats, split_segments
 from .result import EncodingResult
 
-__all__ = ["fit_trf", "DEFAULT_TRF_ALPHAS"]
+__all__ = ["fit_trf", "word_impulses", "DEFAULT_TRF_ALPHAS"]
 
 DEFAULT_TRF_ALPHAS = np.logspace(-2, 6, 9)
 _KEYS = ("G", "XY", "S", "ysum", "yy", "n")
@@ -321,3 +321,52 @@ def _cross_validate(X, Y, delays, segs, alphas, cv, nested: bool, intercept: str
         "cv_r2": (("penalty", "target"), r2_all.mean(0)),
     }
     return best, out, total
+
+
+def word_impulses(
+    dyad,
+    values=None,
+    *,
+    participant: str,
+    role: str = "comprehension",
+) -> np.ndarray:
+    """Impulses at word onsets on the participant's neural clock (TRF features).
+
+    Parameters
+    ----------
+    dyad : hyperalign.Dyad
+        The conversation.
+    values : ndarray (n_words, d) | None
+        Height of each word's impulse (e.g. surprisal, one row per transcript word); ``None``
+        gives unit impulses (word onsets).
+    participant : str
+        Whose clock (sampling rate and length) is used.
+    role : 'production' | 'comprehension' | 'all'
+        The participant's own words, the partner's, or every word.
+
+    Returns
+    -------
+    X : ndarray, shape (n_times, d)
+    """
+    check_option("role", role, ("production", "comprehension", "all"))
+    words = dyad.transcript.words
+    raw = dyad[participant].raw
+    sf, n = float(raw.info["sfreq"]), raw.n_times
+    v = np.ones((len(words), 1)) if values is None else np.asarray(values, dtype=float)
+    v = v[:, None] if v.ndim == 1 else v
+    if v.shape[0] != len(words):
+        raise ValueError(
+            f"values has {v.shape[0]} rows but the transcript has {len(words)} words; pass one "
+            "row per word of dyad.transcript.words"
+        )
+    spk = words["speaker"].astype(str).to_numpy()
+    keep = np.ones(len(words), bool)
+    if role == "production":
+        keep = spk == participant
+    elif role == "comprehension":
+        keep = spk != participant
+    idx = np.round(words["onset"].to_numpy(float) * sf).astype(int)
+    keep &= (idx >= 0) & (idx < n) & np.isfinite(v).all(1)
+    X = np.zeros((n, v.shape[1]))
+    np.add.at(X, idx[keep], v[keep])
+    return X
