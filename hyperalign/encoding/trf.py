@@ -59,7 +59,7 @@ def _centred(st: dict, intercept: str):
 def _fold_scores(train: dict, test: dict, alphas, intercept: str):
     """r and R² of every penalty on one test block: (n_alphas, C) each."""
     Gc, XYc, xb, yb = _centred(train, intercept)
-    lam, V = np.linalg.eigh(Gc)
+    lam, V = _eigh(Gc)
     lam = np.clip(lam, 0, None)
     Bv = V.T @ XYc
     nt, ys, yy = test["n"], test["ysum"], test["yy"]
@@ -92,10 +92,28 @@ def _fold_scores(train: dict, test: dict, alphas, intercept: str):
     return r, r2
 
 
+def _eigh(G):
+    from scipy import linalg
+
+    return linalg.eigh(G, driver="evd", check_finite=False)
+
+
 def _solve(st: dict, alpha_per_target: np.ndarray, intercept: str):
+    """Coefficients at each target's penalty: a Cholesky solve per distinct penalty when
+    there are at most two (cheaper than one eigendecomposition), else one eigh."""
+    from scipy import linalg
+
     Gc, XYc, xb, yb = _centred(st, intercept)
-    lam, V = np.linalg.eigh(Gc)
-    W = V @ ((V.T @ XYc) / (np.clip(lam, 0, None)[:, None] + alpha_per_target[None, :]))
+    uniq = np.unique(alpha_per_target)
+    if uniq.size <= 2:
+        W = np.empty_like(XYc)
+        eye = np.eye(Gc.shape[0])
+        for al in uniq:
+            m = alpha_per_target == al
+            W[:, m] = linalg.solve(Gc + al * eye, XYc[:, m], assume_a="pos", check_finite=False)
+    else:
+        lam, V = _eigh(Gc)
+        W = V @ ((V.T @ XYc) / (np.clip(lam, 0, None)[:, None] + alpha_per_target[None, :]))
     return W, yb - xb @ W, Gc
 
 
