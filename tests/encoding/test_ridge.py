@@ -31,7 +31,9 @@ def _himalaya(X, Y, score, fit_intercept, cv=5):
 
     funcs = {"r": correlation_score, "r2": r2_score, "neg_mse": None}
     params = {} if funcs[score] is None else {"score_func": funcs[score]}
-    with warnings.catch_warnings():
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings(), threadpool_limits(1):  # one BLAS thread: shared machine
         warnings.simplefilter("ignore")
         return RidgeCV(
             alphas=ALPHAS, cv=KFold(cv), fit_intercept=fit_intercept, solver_params=params
