@@ -142,6 +142,7 @@ def fit_word_encoding(
     backend: str = "numpy",
     device: str | None = None,
     dtype: str = "float64",
+    n_jobs: int | None = None,
     verbose=None,
 ) -> EncodingResult:
     """Word-level lagged encoding: word features predict the brain at every lag, out of fold.
@@ -200,6 +201,8 @@ def fit_word_encoding(
     %(device)s
     dtype : 'float64' | 'float32'
         Precision.
+    %(n_jobs)s
+        Passed to the solvers as BLAS threads (``None``: one).
     %(verbose)s
 
     Returns
@@ -250,7 +253,7 @@ def fit_word_encoding(
         spaces, Y2, times, all_times=d["all_onsets"], span=wl.span, cv=cv, inner_cv=inner_cv,
         alphas=alphas, purge=purge, n_permutations=n_permutations, null=null,
         random_state=random_state, return_coefs=return_coefs, edge_warning=edge_warning,
-        backend=backend, device=device, dtype=dtype,
+        backend=backend, device=device, dtype=dtype, n_jobs=n_jobs,
     )  # fmt: skip
     folds, fobj = fa["folds"], fa["folds_obj"]
     ds = _word_dataset(d, fa["out"], fa["r"], fa["r2"], folds, list(spaces), Y2)

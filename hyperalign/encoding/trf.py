@@ -165,6 +165,7 @@ def fit_trf(
     feature_names=None,
     target_names=None,
     patterns: bool = False,
+    n_jobs: int | None = None,
     verbose=None,
 ) -> EncodingResult:
     """Temporal response function by ridge, penalty chosen per target by cross-validation.
@@ -203,6 +204,9 @@ def fit_trf(
     patterns : bool
         Haufe patterns of a backward model (``cov(X_delayed) @ coef @ pinv(cov(y))``, as
         MNE's ``ReceptiveField(patterns=True)``).
+    n_jobs : int | None
+        BLAS threads, joblib's meaning (``None``: one thread - on a shared machine one
+        thread per process is often faster than oversubscribed cores).
     %(verbose)s
 
     Returns
@@ -215,6 +219,15 @@ def fit_trf(
     """
     check_option("direction", direction, ("forward", "backward"))
     check_option("intercept", intercept, ("design", "inputs"))
+    from ._solvers_backend import blas_threads
+
+    with blas_threads(n_jobs):
+        return _fit_trf(X, Y, sfreq, tmin, tmax, alphas, cv, nested, direction, intercept,
+                        segments, feature_names, target_names, patterns)  # fmt: skip
+
+
+def _fit_trf(X, Y, sfreq, tmin, tmax, alphas, cv, nested, direction, intercept, segments,
+             feature_names, target_names, patterns) -> EncodingResult:  # fmt: skip
     X, Y, segments, raw_names = _as_arrays(X, Y, segments)
     if direction == "backward":
         X, Y = Y, X
