@@ -293,3 +293,10 @@ def test_float32_with_large_offsets():
     b = ridge_cv(X + 100, Y, alphas=ALPHAS, cv=5, dtype="float32", edge_warning=None, n_jobs=-1)
     np.testing.assert_allclose(b.cv_scores_, a.cv_scores_, atol=1e-3)
     np.testing.assert_allclose(b.predict(X + 100), a.predict(X + 100), rtol=1e-5)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message when no GPU is visible")
+def test_torch_cuda_without_gpu_names_the_fix():
+    X, Y = _data(n=40, t=2)
+    with pytest.raises(RuntimeError, match="torch sees no CUDA GPU.*pass device='cpu'"):
+        ridge_cv(X, Y, alphas=ALPHAS, cv=5, backend="torch_cuda")
