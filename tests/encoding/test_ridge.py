@@ -114,7 +114,7 @@ def test_torch_equals_numpy(device, shape):
         device=device,
         edge_warning=None,
     )
-    d = nested_ridge_cv(X, Y, alphas=ALPHAS, outer_cv=4, inner_cv=3)
+    d = nested_ridge_cv(X, Y, alphas=ALPHAS, outer_cv=4, inner_cv=3, edge_warning=None)
     np.testing.assert_allclose(c.predictions_, d.predictions_, rtol=1e-7, atol=1e-9)
 
 
@@ -167,11 +167,11 @@ def test_nested_inner_callable_and_splitter():
         half = train_idx.size // 2
         return [(train_idx[:half], train_idx[half:]), (train_idx[half:], train_idx[:half])]
 
-    a = nested_ridge_cv(X, Y, alphas=ALPHAS, outer_cv=KFold(3), inner_cv=inner)
+    a = nested_ridge_cv(X, Y, alphas=ALPHAS, outer_cv=KFold(3), inner_cv=inner, edge_warning=None)
     assert len(seen) == 3 and all(
         np.intersect1d(s, te).size == 0 for s, (_, te) in zip(seen, a.folds_)
     )
-    b = nested_ridge_cv(X, Y, alphas=ALPHAS, outer_cv=3, inner_cv=KFold(2))
+    b = nested_ridge_cv(X, Y, alphas=ALPHAS, outer_cv=3, inner_cv=KFold(2), edge_warning=None)
     np.testing.assert_allclose(a.predictions_, b.predictions_, rtol=1e-10)
 
     def bad(train_idx):
@@ -300,3 +300,24 @@ def test_torch_cuda_without_gpu_names_the_fix():
     X, Y = _data(n=40, t=2)
     with pytest.raises(RuntimeError, match="torch sees no CUDA GPU.*pass device='cpu'"):
         ridge_cv(X, Y, alphas=ALPHAS, cv=5, backend="torch_cuda")
+
+
+def test_ill_conditioned_features_equal_himalaya():
+    """Near-collinear features and tiny penalties: small singular directions are kept."""
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((300, 5))
+    mix = base[:, :3] @ rng.standard_normal((3, 4)) + 1e-5 * rng.standard_normal((300, 4))
+    X = np.column_stack([base, mix])
+    Y = X @ rng.standard_normal((9, 5)) + rng.standard_normal((300, 5))
+    alphas = np.logspace(-6, 2, 9)
+    from himalaya.ridge import RidgeCV
+    from sklearn.model_selection import KFold
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = RidgeCV(alphas=alphas, cv=KFold(5), fit_intercept=True).fit(X, Y)
+    fit = ridge_cv(X, Y, alphas=alphas, cv=5, score="neg_mse", edge_warning=None)
+    np.testing.assert_allclose(fit.best_alphas_, ref.best_alphas_)
+    np.testing.assert_allclose(
+        fit.coef_, ref.coef_, rtol=1e-6, atol=1e-8 * np.abs(ref.coef_).max()
+    )
