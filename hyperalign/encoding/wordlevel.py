@@ -501,11 +501,3 @@ def nuisance_spaces(nuisance, dyad, participant: str) -> dict[str, np.ndarray]:
             arr, _ = _space_array(obj, words, f"nuisance[{name!r}]", None)
         out[f"nuis_{name}"] = np.asarray(arr, dtype=np.float64)
     return out
-
-
-def regress_out(Y: np.ndarray, spaces: dict[str, np.ndarray], N: np.ndarray):
-    """Remove the nuisance ``N`` (with an intercept) from targets and features by OLS."""
-    A = np.column_stack([np.ones(len(N)), N])
-    pinv = np.linalg.pinv(A)
-    res = {k: v - A @ (pinv @ v) for k, v in spaces.items()}
-    return Y - A @ (pinv @ Y), res

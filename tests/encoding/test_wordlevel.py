@@ -139,3 +139,26 @@ def test_nan_features_excluded_and_counted(sim_dyad):
     )
     reasons = {r["reason"]: r["n"] for r in res.attrs["exclusions"]}
     assert reasons["NaN or inf features"] == 7
+
+
+def test_regress_nuisance_inside_folds():
+    """A confound that drives the targets and correlates with the features is removed."""
+    from hyperalign.encoding import fit_word_arrays
+
+    rng = np.random.default_rng(0)
+    n = 300
+    t = np.cumsum(rng.uniform(0.2, 0.6, n))
+    X = rng.standard_normal((n, 5))
+    N = X[:, :1] + 0.5 * rng.standard_normal((n, 1))
+    Y = 3 * N + rng.standard_normal((n, 4))
+    kw = dict(span=1.0, cv=4, inner_cv=3, alphas=np.logspace(-1, 4, 6))
+    plain = fit_word_arrays({"x": X}, Y, t, **kw)
+    reg = fit_word_arrays({"x": X}, Y, t, regress=N, n_permutations=19, random_state=0, **kw)
+    assert plain["r"].min() > 0.5
+    assert np.abs(reg["r"]).max() < 0.2
+    assert reg["p_fwer"].min() > 0.05
+    # the residualised reference targets are those of each fold's training OLS
+    tr, te = reg["folds"][0]
+    A = np.column_stack([np.ones(n), N])
+    beta = np.linalg.lstsq(A[tr], Y[tr], rcond=None)[0]
+    np.testing.assert_allclose(reg["out"]["Yref"][te], Y[te] - A[te] @ beta, rtol=1e-8)
