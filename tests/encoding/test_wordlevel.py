@@ -162,3 +162,17 @@ def test_regress_nuisance_inside_folds():
     A = np.column_stack([np.ones(n), N])
     beta = np.linalg.lstsq(A[tr], Y[tr], rcond=None)[0]
     np.testing.assert_allclose(reg["out"]["Yref"][te], Y[te] - A[te] @ beta, rtol=1e-8)
+
+
+def test_words_across_a_recording_boundary_excluded(sim_dyad):
+    import mne
+
+    dyad, _, W = sim_dyad
+    d2 = dyad.copy()
+    pid = d2.ids[0]
+    raw = d2[pid].raw
+    raw.set_annotations(mne.Annotations([120.0], [0.0], ["BAD boundary"]))
+    res = fit_word_encoding(d2, W, participant=pid, lags=LAGS[::8], window=0.2, cv=3,
+                            inner_cv=3)  # fmt: skip
+    reasons = {r["reason"]: r["n"] for r in res.attrs["exclusions"]}
+    assert reasons["a lag window straddles a recording boundary"] >= 1
