@@ -176,3 +176,13 @@ def test_words_across_a_recording_boundary_excluded(sim_dyad):
                             inner_cv=3)  # fmt: skip
     reasons = {r["reason"]: r["n"] for r in res.attrs["exclusions"]}
     assert reasons["a lag window straddles a recording boundary"] >= 1
+
+
+@pytest.mark.parametrize("preset", ["zada2024", "goldstein2022"])
+def test_presets_recover_planted_peaks(sim_dyad, preset):
+    dyad, _, W = sim_dyad
+    step = resolve_lags(preset).lags[1] - resolve_lags(preset).lags[0]
+    roi = ["Pz", "CP1", "CP2"]
+    for role, planted in (("production", -0.2), ("comprehension", 0.3)):
+        res = fit_word_encoding(dyad, W, participant=dyad.ids[0], role=role, lags=preset)
+        assert abs(res.peak_lag(target=roi) - planted) <= step + 1e-9, (preset, role)
