@@ -31,7 +31,14 @@ from .splitters import (
     shuffled_folds,
 )
 from .trf import DEFAULT_TRF_ALPHAS, fit_trf, word_impulses
-from .wordlevel import LAG_PRESETS, WordLags, resolve_lags, word_features, word_windows
+from .wordlevel import (
+    LAG_PRESETS,
+    WordLags,
+    make_word_folds,
+    resolve_lags,
+    word_features,
+    word_windows,
+)
 
 __all__ = [
     "DEFAULT_ALPHAS",
@@ -65,6 +72,7 @@ __all__ = [
     "pvalues",
     "partition_variance",
     "make_folds",
+    "make_word_folds",
     "make_group_folds",
     "nested_ridge_cv",
     "read_encoding",
