@@ -186,3 +186,15 @@ def test_presets_recover_planted_peaks(sim_dyad, preset):
     for role, planted in (("production", -0.2), ("comprehension", 0.3)):
         res = fit_word_encoding(dyad, W, participant=dyad.ids[0], role=role, lags=preset)
         assert abs(res.peak_lag(target=roi) - planted) <= step + 1e-9, (preset, role)
+
+
+def test_dataframe_features_match_array(sim_dyad):
+    dyad, _, W = sim_dyad
+    words = dyad.transcript.words
+    df = pd.DataFrame(W, columns=[f"f{i}" for i in range(W.shape[1])])
+    df.insert(0, "onset", words["onset"].to_numpy())
+    df.insert(0, "word", words["word"].to_numpy())
+    kw = dict(participant=dyad.ids[0], lags=LAGS[::8], window=0.2, cv=3, inner_cv=3)
+    a = fit_word_encoding(dyad, W, **kw)
+    b = fit_word_encoding(dyad, df, **kw)
+    np.testing.assert_allclose(a.dataset["r"].values, b.dataset["r"].values)
