@@ -198,3 +198,17 @@ def test_dataframe_features_match_array(sim_dyad):
     a = fit_word_encoding(dyad, W, **kw)
     b = fit_word_encoding(dyad, df, **kw)
     np.testing.assert_allclose(a.dataset["r"].values, b.dataset["r"].values)
+
+
+def test_picks_and_forced_shuffled_folds(sim_dyad):
+    from hyperalign.encoding import shuffled_folds
+
+    dyad, _, W = sim_dyad
+    pid = dyad.ids[0]
+    kw = dict(participant=pid, lags=LAGS[::8], window=0.2, inner_cv=3)
+    res = fit_word_encoding(dyad, W, picks=["Pz", "Cz"], cv=3, **kw)
+    assert res.targets == ["Pz", "Cz"]
+    prep = fit_word_encoding(dyad, W, cv=3, **kw)  # how many words survive the edges
+    sh = shuffled_folds(prep.attrs["n_words"], 3, allow_shuffled="testing", random_state=0)
+    forced = fit_word_encoding(dyad, W, cv=sh, **kw)
+    assert forced.attrs["cv"]["reason"] == "testing" and forced.attrs["cv"]["kind"] == "shuffled"
