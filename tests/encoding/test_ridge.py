@@ -321,3 +321,23 @@ def test_ill_conditioned_features_equal_himalaya():
     np.testing.assert_allclose(
         fit.coef_, ref.coef_, rtol=1e-6, atol=1e-8 * np.abs(ref.coef_).max()
     )
+
+
+def test_memory_bounded_by_target_batches():
+    """Working memory beyond the inputs and outputs does not grow with the number of targets."""
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 10))
+
+    def extra(n_targets):
+        Y = rng.standard_normal((300, n_targets))
+        tracemalloc.start()
+        fit = ridge_cv(X, Y, alphas=ALPHAS, cv=4, n_targets_batch=200, edge_warning=None)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        outputs = fit.cv_scores_.nbytes + fit.coef_.nbytes + 8 * fit.best_alphas_.nbytes
+        return peak - outputs
+
+    small, large = extra(800), extra(3200)
+    assert large < 1.3 * small + 2**20, (small, large)
