@@ -186,6 +186,10 @@ def dirichlet_candidates(
     -------
     gammas : ndarray, shape (n_iter, n_spaces)
         Rows on the simplex; the first is ``1 / n_spaces`` everywhere.
+
+    See Also
+    --------
+    banded_ridge_cv : Uses these candidates when ``n_iter`` is an int.
     """
     rng = check_random_state(random_state)
     conc = np.atleast_1d(np.asarray(concentration, dtype=float))
