@@ -20,7 +20,7 @@ __all__ = ["delay_samples", "make_delayed", "split_segments", "lagged_stats"]
 
 
 def delay_samples(tmin: float, tmax: float, sfreq: float) -> np.ndarray:
-    """Delays in samples, ``round(tmin * sfreq) .. round(tmax * sfreq)`` (MNE's convention).
+    """Delays in samples, from ``round(tmin * sfreq)`` to ``round(tmax * sfreq)`` (as MNE).
 
     Parameters
     ----------
