@@ -130,7 +130,12 @@ def _build_lock(folder: Path, timeout: float = 900.0):
         yield
         return
     lock_dir = folder.parent.parent / ".locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a read-only cache: no copy will be written either
+        logger.warning("model copy: cannot create %s (%s); building without a lock", lock_dir, err)
+        yield
+        return
     with FileLock(str(lock_dir / f"{folder.name}.lock"), timeout=timeout):
         yield
 
@@ -190,15 +195,30 @@ def _is_causal(config, gguf: bool = False) -> bool:
     return bool(getattr(config, "is_decoder", False))
 
 
+@contextmanager
+def quiet_transformers():
+    """No ``transformers`` progress bars ("Loading weights") while a model loads."""
+    from transformers.utils import logging as tlog
+
+    was = tlog.is_progress_bar_enabled()
+    tlog.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was:
+            tlog.enable_progress_bar()
+
+
 def _from_pretrained(src: str, gguf_file: str | None, causal: bool | None):
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     kw = {"gguf_file": gguf_file} if gguf_file else {}
-    config = AutoConfig.from_pretrained(src, **kw)
-    tok = AutoTokenizer.from_pretrained(src, **kw)
-    is_causal = _is_causal(config, gguf=bool(gguf_file)) if causal is None else causal
-    cls = AutoModelForCausalLM if is_causal else AutoModel
-    return tok, cls.from_pretrained(src, **kw), bool(is_causal)
+    with quiet_transformers():
+        config = AutoConfig.from_pretrained(src, **kw)
+        tok = AutoTokenizer.from_pretrained(src, **kw)
+        is_causal = _is_causal(config, gguf=bool(gguf_file)) if causal is None else causal
+        cls = AutoModelForCausalLM if is_causal else AutoModel
+        return tok, cls.from_pretrained(src, **kw), bool(is_causal)
 
 
 def _gguf_folder(spec: dict, copies: Path) -> tuple[Path, dict]:

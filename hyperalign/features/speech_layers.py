@@ -151,9 +151,12 @@ def load_speech_encoder(model="whisper-tiny.en", *, device=None, cache=None):
     def _build():
         from transformers import AutoFeatureExtractor, AutoModel
 
+        from .models import quiet_transformers
+
         try:
-            mdl = AutoModel.from_pretrained(path).eval().to(dev)
-            fe = AutoFeatureExtractor.from_pretrained(path)
+            with quiet_transformers():
+                mdl = AutoModel.from_pretrained(path).eval().to(dev)
+                fe = AutoFeatureExtractor.from_pretrained(path)
         except (OSError, ValueError) as err:
             raise ValueError(
                 f"model {str(model)!r} could not be loaded as a transformers speech model "
