@@ -209,6 +209,10 @@ def summarize_notes(
     DataFrame
         ``note`` (the first instance), ``n_cells``, ``n_total`` (cells in ``df``), ``cells``
         (the cells it concerns, ``'band/roi/lag'``), most frequent first.
+
+    See Also
+    --------
+    hyperalign.report.write_html_report
     """
     cols = ["note", "n_cells", "n_total", "cells"]
     if column not in df or not len(df):
@@ -262,6 +266,10 @@ def compact_planted(
     per_dyad : DataFrame
         Only the values that differ between dyads: one row per (effects sharing them) x
         field, one column per dyad.
+
+    See Also
+    --------
+    hyperalign.simulation.simulate_study, hyperalign.report.compute_recovery
     """
     p = planted.copy()
     if {"fmin", "fmax"} <= set(p):
