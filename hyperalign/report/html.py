@@ -225,8 +225,9 @@ def _recovery_section(rec) -> str:
         "shared component's amplitude per SD of semantic alignment; the estimate is in units "
         "of the synchrony measure, so compare sign and the standardised 'beta (SD)'). A cell "
         "counts as planted when its band overlaps the planted band, both ROIs hold planted "
-        f"channels and its lag is within {rec.params['lag_tolerance']:g} s of the planted "
-        "lags.</p>"
+        f"channels and its lag is within {rec.params['lag_tolerance']:.3g} s of the planted "
+        "lags (a band-limited component keeps at least half its coupling that far from its "
+        "true lag: the lag resolution of the band).</p>"
     )
     full = rec.table.rename(columns=cols)
     return (
