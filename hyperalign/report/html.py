@@ -129,7 +129,10 @@ def _cell_name(r) -> str:
 
 def _data_counts(result) -> dict:
     """Dyads and minutes analysed out of listed (the summary's counts, else the tables')."""
-    summ = getattr(result, "summary", None) or {}
+    summ = dict(getattr(result, "summary", None) or {})
+    for k in ("n_dyads_listed", "n_dyads_analysed"):  # PipelineResult attributes, when set
+        if k not in summ and getattr(result, k, 0):
+            summ[k] = getattr(result, k)
     t = result.tables
     part = t.get("participants")
     mins = {}
