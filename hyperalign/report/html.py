@@ -308,7 +308,9 @@ def _planted_section(planted) -> str:
     ]
     if len(per):
         out.append("<p class='note'>Values that differ between dyads:</p>")
-        out.append(_table(per, wrap=("effects", "field")))
+        out.append(_table(per, left=("dyad",)))
+        legend = "; ".join(per.attrs.get("legend", []))
+        out.append(f"<p class='note'>{_E(legend)}</p>" if legend else "")
     return "".join(out)
 
 

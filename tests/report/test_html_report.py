@@ -131,8 +131,9 @@ def test_report_content_answer_first(synthetic_result):
     # the planted effects: one row per effect, per-dyad values only where they differ
     summ, per = compact_planted(res.tables["planted_effects"])
     assert len(summ) == 2
-    assert list(per["field"]) == ["lag", "description: target corr; realized ..."]
-    assert list(per.iloc[1, 2:4]) == ["0.400", "0.410"]
+    assert list(per.columns) == ["dyad", "lag (semantic_coupling)", "description (confound)"]
+    assert per["description (confound)"].tolist()[:2] == ["0.400", "0.410"]
+    assert "values follow 'target corr; realized'" in per.attrs["legend"][1]
 
 
 def test_summarize_notes_deduplicates():
