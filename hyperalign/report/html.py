@@ -78,7 +78,7 @@ def _f(v, digits: int = 3) -> str:
         return "yes" if v else "no"
     if isinstance(v, float | np.floating):
         v = float(v)
-        if v != 0 and abs(v) < 10 ** (-digits):
+        if v != 0 and abs(v) < 0.5 * 10 ** (-digits):
             return f"{v:.1e}"
         return f"{v:.{digits}g}" if abs(v) >= 1000 else f"{v:.{digits}f}"
     return str(v)
