@@ -45,13 +45,15 @@ border-left:3px solid #888;font-size:.92em}
 figure{margin:.8em 0;break-inside:avoid}figcaption{font-size:.88em;color:#444}
 img{max-width:100%;height:auto;border:1px solid #eee}
 details{margin:.5em 0}summary{cursor:pointer;color:#245}
+.printonly{display:none}
 @media print{body{background:#fff;font-size:10pt}main{max-width:none;padding:0}
-.tw{overflow:visible}details>summary{display:none}h2{break-after:avoid}
-table{font-size:7.5pt}td,th{max-width:none}a{color:#000}}
+.tw{overflow:visible}details>summary{display:none}details.full{display:none}
+.printonly{display:block}h2{break-after:avoid}table{font-size:7pt}
+td,th{max-width:none;white-space:normal;padding:.1em .3em}a{color:#000}}
 """
 _JS = (
-    "<script>window.addEventListener('beforeprint',()=>document.querySelectorAll('details')"
-    ".forEach(d=>d.open=true));</script>"
+    "<script>window.addEventListener('beforeprint',()=>document.querySelectorAll("
+    "'details:not(.full)').forEach(d=>d.open=true));</script>"
 )
 _E = html.escape
 
@@ -112,8 +114,14 @@ def _img(path: Path, name: str) -> str:
     return f"<img alt='{_E(name)}' src='data:image/png;base64,{data}'>"
 
 
-def _details(summary: str, inner: str) -> str:
-    return f"<details><summary>{summary}</summary>{inner}</details>"
+def _details(summary: str, inner: str, *, full: str = "") -> str:
+    """A collapsible section; ``full`` (a CSV name): a wide table left out of print."""
+    if not full:
+        return f"<details><summary>{summary}</summary>{inner}</details>"
+    return (
+        f"<details class='full'><summary>{summary}</summary>{inner}</details>"
+        f"<p class='note printonly'>The full table is in tables/{_E(full)}.</p>"
+    )
 
 
 def _pcol(stats: pd.DataFrame) -> str:
@@ -237,7 +245,11 @@ def _recovery_section(rec) -> str:
         "<h2 id='recovery'>Recovery of the planted truth</h2>"
         + head
         + _table(show, left=("band", "ROI pair", "outcome"), row_class=rc)
-        + _details(f"All {len(t)} cells", _table(full, left=("band", "ROI pair", "outcome")))
+        + _details(
+            f"All {len(t)} cells",
+            _table(full, left=("band", "ROI pair", "outcome")),
+            full="recovery.csv",
+        )
     )
 
 
@@ -295,7 +307,8 @@ def _results_section(stats, alpha, out) -> str:
         _details(
             f"All {full.shape[1]} columns ({len(full)} rows){link}",
             _table(full, left=("band", "roi", "ci_method")),
-        )  # fmt: skip
+            full="semantic_beyond_acoustics.csv",
+        )
     )
     return "".join(parts)
 

@@ -115,7 +115,7 @@ def test_report_content_answer_first(synthetic_result):
     assert text.index("class='answer'") < text.index("Recovery of the planted truth")
     assert text.index("Recovery of the planted truth") < text.index("Key figures")
     assert "6 of 7 dyads analysed, 15.0 of 15.0 minutes" in text
-    assert "Semantic alignment beyond acoustics" in text and "<details>" in text
+    assert "Semantic alignment beyond acoustics" in text and "<details class='full'>" in text
     assert re.search(r"singular fit in \d+ of 24 cells: a random-effect variance", text)
     assert "http://" not in text and "https://" not in text  # nothing fetched from a network
     assert set(res.figures) >= {
