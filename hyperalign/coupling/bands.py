@@ -55,6 +55,10 @@ def fft_transitions(
     -------
     l_trans, h_trans : float
         Widths in Hz, limited so the mask stays within 0 Hz and Nyquist.
+
+    See Also
+    --------
+    band_edges
     """
     kw = dict(filter_kwargs or {})
     bad = sorted(set(kw) - set(FFT_KWARGS))

@@ -61,6 +61,10 @@ def plot_sync_topomaps(
     Returns
     -------
     matplotlib.figure.Figure
+
+    See Also
+    --------
+    hyperalign.report.plot_sync_overview
     """
     import matplotlib.pyplot as plt
     import mne

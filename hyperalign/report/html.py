@@ -45,13 +45,15 @@ border-left:3px solid #888;font-size:.92em}
 figure{margin:.8em 0;break-inside:avoid}figcaption{font-size:.88em;color:#444}
 img{max-width:100%;height:auto;border:1px solid #eee}
 details{margin:.5em 0}summary{cursor:pointer;color:#245}
+.printonly{display:none}
 @media print{body{background:#fff;font-size:10pt}main{max-width:none;padding:0}
-.tw{overflow:visible}details>summary{display:none}h2{break-after:avoid}
-table{font-size:7.5pt}td,th{max-width:none}a{color:#000}}
+.tw{overflow:visible}details>summary{display:none}details.full{display:none}
+.printonly{display:block}h2{break-after:avoid}table{font-size:7pt}
+td,th{max-width:none;white-space:normal;padding:.1em .3em}a{color:#000}}
 """
 _JS = (
-    "<script>window.addEventListener('beforeprint',()=>document.querySelectorAll('details')"
-    ".forEach(d=>d.open=true));</script>"
+    "<script>window.addEventListener('beforeprint',()=>document.querySelectorAll("
+    "'details:not(.full)').forEach(d=>d.open=true));</script>"
 )
 _E = html.escape
 
@@ -78,7 +80,7 @@ def _f(v, digits: int = 3) -> str:
         return "yes" if v else "no"
     if isinstance(v, float | np.floating):
         v = float(v)
-        if v != 0 and abs(v) < 10 ** (-digits):
+        if v != 0 and abs(v) < 0.5 * 10 ** (-digits):
             return f"{v:.1e}"
         return f"{v:.{digits}g}" if abs(v) >= 1000 else f"{v:.{digits}f}"
     return str(v)
@@ -112,8 +114,14 @@ def _img(path: Path, name: str) -> str:
     return f"<img alt='{_E(name)}' src='data:image/png;base64,{data}'>"
 
 
-def _details(summary: str, inner: str) -> str:
-    return f"<details><summary>{summary}</summary>{inner}</details>"
+def _details(summary: str, inner: str, *, full: str = "") -> str:
+    """A collapsible section; ``full`` (a CSV name): a wide table left out of print."""
+    if not full:
+        return f"<details><summary>{summary}</summary>{inner}</details>"
+    return (
+        f"<details class='full'><summary>{summary}</summary>{inner}</details>"
+        f"<p class='note printonly'>The full table is in tables/{_E(full)}.</p>"
+    )
 
 
 def _pcol(stats: pd.DataFrame) -> str:
@@ -129,7 +137,10 @@ def _cell_name(r) -> str:
 
 def _data_counts(result) -> dict:
     """Dyads and minutes analysed out of listed (the summary's counts, else the tables')."""
-    summ = getattr(result, "summary", None) or {}
+    summ = dict(getattr(result, "summary", None) or {})
+    for k in ("n_dyads_listed", "n_dyads_analysed"):  # PipelineResult attributes, when set
+        if k not in summ and getattr(result, k, 0):
+            summ[k] = getattr(result, k)
     t = result.tables
     part = t.get("participants")
     mins = {}
@@ -225,15 +236,20 @@ def _recovery_section(rec) -> str:
         "shared component's amplitude per SD of semantic alignment; the estimate is in units "
         "of the synchrony measure, so compare sign and the standardised 'beta (SD)'). A cell "
         "counts as planted when its band overlaps the planted band, both ROIs hold planted "
-        f"channels and its lag is within {rec.params['lag_tolerance']:g} s of the planted "
-        "lags.</p>"
+        f"channels and its lag is within {rec.params['lag_tolerance']:.3g} s of the planted "
+        "lags (a band-limited component keeps at least half its coupling that far from its "
+        "true lag: the lag resolution of the band).</p>"
     )
     full = rec.table.rename(columns=cols)
     return (
         "<h2 id='recovery'>Recovery of the planted truth</h2>"
         + head
         + _table(show, left=("band", "ROI pair", "outcome"), row_class=rc)
-        + _details(f"All {len(t)} cells", _table(full, left=("band", "ROI pair", "outcome")))
+        + _details(
+            f"All {len(t)} cells",
+            _table(full, left=("band", "ROI pair", "outcome")),
+            full="recovery.csv",
+        )
     )
 
 
@@ -291,7 +307,8 @@ def _results_section(stats, alpha, out) -> str:
         _details(
             f"All {full.shape[1]} columns ({len(full)} rows){link}",
             _table(full, left=("band", "roi", "ci_method")),
-        )  # fmt: skip
+            full="semantic_beyond_acoustics.csv",
+        )
     )
     return "".join(parts)
 
@@ -304,7 +321,9 @@ def _planted_section(planted) -> str:
     ]
     if len(per):
         out.append("<p class='note'>Values that differ between dyads:</p>")
-        out.append(_table(per, wrap=("effects", "field")))
+        out.append(_table(per, left=("dyad",)))
+        legend = "; ".join(per.attrs.get("legend", []))
+        out.append(f"<p class='note'>{_E(legend)}</p>" if legend else "")
     return "".join(out)
 
 

@@ -14,6 +14,9 @@ from ..utils import _validate_type, fill_doc
 __all__ = ["RecoveryResult", "compute_recovery"]
 
 OUTCOMES = ("hit", "miss", "false alarm", "correct rejection")
+#: sin(pi x) / (pi x) = 1/2 at this x: a flat band of width B keeps at least half its lagged
+#: coherence within 0.603 / B seconds of the true lag
+_HALF_MAX_SINC = 0.6034
 
 
 @dataclass
@@ -137,7 +140,12 @@ def compute_recovery(
     p_column : str | None
         P-value column (default ``p_corrected`` when present, else ``p_lrt``).
     lag_tolerance : float | None
-        Seconds around the planted lags (default half the spacing of the lag grid).
+        Seconds around the planted lags within which a cell's lag counts as planted. The
+        default is the larger of half the lag grid's step and the lag resolution of the
+        planted band: a band-limited component of bandwidth ``B`` delayed by ``tau`` keeps at
+        least half its coupling at lags within ``0.603 / B`` s of ``tau`` (the half maximum
+        of its autocorrelation envelope ``|sinc(B * (lag - tau))|``; 0.15 s for 4-8 Hz), so
+        synchrony cannot place it more finely.
     analysis : DataFrame | None
         The utterance-level table the models were fitted on: adds ``beta_std``, the estimate in
         standard deviations of ``sync`` per standard deviation of ``semantic``.
@@ -179,8 +187,9 @@ def compute_recovery(
         chans |= set(c if not isinstance(c, str) else c.strip("[]").replace("'", "").split(", "))
     lags_s = eff["lag_s"].astype(float).to_numpy()
     grid = np.sort(results["lag"].astype(float).unique())
-    if lag_tolerance is None:
-        lag_tolerance = float(np.diff(grid).min()) / 2 if grid.size > 1 else 0.05
+    if lag_tolerance is None:  # half the grid step, or the band's lag resolution if coarser
+        half_step = float(np.diff(grid).min()) / 2 if grid.size > 1 else 0.0
+        lag_tolerance = max(half_step, _HALF_MAX_SINC / (pb[1] - pb[0]))
     lag_lo, lag_hi = float(lags_s.min()), float(lags_s.max())
 
     t = results.reset_index(drop=True)

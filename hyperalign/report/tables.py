@@ -120,6 +120,10 @@ def summarize_notes(
     DataFrame
         ``note`` (the first instance), ``n_cells``, ``n_total`` (cells in ``df``), ``cells``
         (the cells it concerns, ``'band/roi/lag'``), most frequent first.
+
+    See Also
+    --------
+    hyperalign.report.write_html_report
     """
     cols = ["note", "n_cells", "n_total", "cells"]
     if column not in df or not len(df):
@@ -171,8 +175,13 @@ def compact_planted(
         One row per effect: ``effect, band, channels, lag, size, role, description``; a value
         that differs between dyads shows as its range (``'0.13-0.2 (varies)'``).
     per_dyad : DataFrame
-        Only the values that differ between dyads: one row per (effects sharing them) x
-        field, one column per dyad.
+        Only the values that differ between dyads: one row per dyad, one column per field x
+        (effects sharing its values), e.g. ``'lag (coupling_base +2)'``; ``attrs['legend']``
+        names the effects of each column and the text common to its values.
+
+    See Also
+    --------
+    hyperalign.simulation.simulate_study, hyperalign.report.compute_recovery
     """
     p = planted.copy()
     if {"fmin", "fmax"} <= set(p):
@@ -196,15 +205,18 @@ def compact_planted(
                 vary[(eff, c)] = dict(zip(g[dyad], texts))
         rows.append(row)
     summary = pd.DataFrame(rows, columns=show)
-    merged: dict = {}  # effects with the same per-dyad values of a field share one row
+    merged: dict = {}  # effects with the same per-dyad values of a field share one column
     for (eff, c), vals in vary.items():
         merged.setdefault((c, tuple(vals.items())), []).append(str(eff))
-    out = []
+    cols, legend = {}, []
     for (c, items), effs in merged.items():
         vals = [v for _, v in items]
         pre = os.path.commonprefix(vals)
         pre = pre[: pre.rfind(" ") + 1] if " " in pre else ""
-        field_name = f"{c}: {pre.strip()} ..." if pre else c
-        row = {"effects": ", ".join(effs), "field": field_name}
-        out.append(row | {d: v[len(pre) :] for d, v in items})
-    return summary, pd.DataFrame(out)
+        label = f"{c} ({effs[0]}{f' +{len(effs) - 1}' if len(effs) > 1 else ''})"
+        cols[label] = {d: v[len(pre) :] for d, v in items}
+        legend.append(f"{label}: {', '.join(effs)}" + (f"; values follow '{pre.strip()}'"
+                                                       if pre else ""))  # fmt: skip
+    per_dyad = pd.DataFrame(cols).rename_axis(dyad).reset_index() if cols else pd.DataFrame()
+    per_dyad.attrs["legend"] = legend
+    return summary, per_dyad

@@ -49,12 +49,6 @@ def test_demo_finds_theta_in_planted_rois_and_no_alpha(demo_run):
 
 @pytest.mark.slow
 def test_demo_report_rendered(demo_run, tmp_path):
-    import importlib.util
-    from pathlib import Path
+    from ._chromium import check_rendered, render
 
-    spec = importlib.util.spec_from_file_location(
-        "_report_render", Path(__file__).with_name("test_html_report.py")
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.check_rendered(mod.render(demo_run.report, tmp_path))
+    check_rendered(render(demo_run.report, tmp_path))

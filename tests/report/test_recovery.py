@@ -33,7 +33,7 @@ def _results(sig: set) -> pd.DataFrame:
 
 def test_hits_misses_false_alarms():
     sig = {("theta", "frontal", 0.1), ("theta", "central", 0.2), ("alpha", "central", 0.1)}
-    rec = compute_recovery(_results(sig), _planted(), bands=BANDS, rois=ROIS)
+    rec = compute_recovery(_results(sig), _planted(), bands=BANDS, rois=ROIS, lag_tolerance=0.05)
     t = rec.table.set_index(["band", "roi", "lag"])
     # planted: theta x {frontal, central} x lags {0.1, 0.2} (0.12-0.19 s +- 0.05 s)
     assert int(rec.table["planted"].sum()) == 4
@@ -51,12 +51,24 @@ def test_hits_misses_false_alarms():
     assert rec.to_data_frame().shape == (18, len(rec.table.columns))
 
 
+def test_default_lag_tolerance_is_the_band_lag_resolution():
+    # 4-8 Hz: coupling delayed by 0.12 s keeps more than half its strength at lag 0
+    # (|sinc(4 * 0.12)| = 0.66), so lag 0 counts as planted; the tolerance is 0.603 / 4 s
+    rec = compute_recovery(_results({("theta", "frontal", 0.0)}), _planted(), bands=BANDS,
+                           rois=ROIS)  # fmt: skip
+    assert rec.params["lag_tolerance"] == pytest.approx(0.6034 / 4)
+    t = rec.table.set_index(["band", "roi", "lag"])
+    assert t.loc[("theta", "frontal-frontal", 0.0), "outcome"] == "hit"
+    assert t.loc[("theta", "frontal-frontal", 0.0), "n_dyads_planted"] == 1
+    assert rec.counts["n_planted"] == 6 and rec.counts["false_alarms"] == 0
+
+
 def test_adjacent_band_edge_is_not_planted():
     # a band touching the planted band at 8 Hz is not planted (overlap must be > 0 Hz)
     bands = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0)}
     rec = compute_recovery(_results(set()), _planted(), bands=bands, rois=ROIS)
     assert not rec.table.loc[rec.table["band"] == "alpha", "planted"].any()
-    assert rec.counts["misses"] == 4 and rec.counts["hits"] == 0
+    assert rec.counts["misses"] == 6 and rec.counts["hits"] == 0
 
 
 def test_recovery_errors():
