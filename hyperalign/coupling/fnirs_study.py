@@ -170,6 +170,7 @@ class FnirsStudy:
     dyads: list
     wtcs: list = field(default_factory=list, repr=False)
     _rows: list = field(default_factory=list, repr=False)
+    _period_cuts: list | None = field(default=None, repr=False)
 
     @verbose
     def compute_wtcs(
@@ -214,7 +215,7 @@ class FnirsStudy:
         -------
         self : FnirsStudy
         """
-        self.wtcs, self._rows = [], []
+        self.wtcs, self._rows, self._period_cuts = [], [], period_cuts
         for dyad in self.dyads:
             if dyad.s1.info["sfreq"] != dyad.s2.info["sfreq"]:
                 raise ValueError(
@@ -306,7 +307,8 @@ class FnirsStudy:
     def time_series(self, channel1: str, channel2: str, *, kind: str = "inter", dyad=None,
                     period_cuts=None, window_size: int = 10):  # fmt: skip
         """Coherence over time of one pair (one row per period bin; masked outside the cone
-        of influence). Needs ``keep_wtcs=True``.
+        of influence). Needs ``keep_wtcs=True``. ``period_cuts=None``: those of
+        :meth:`compute_wtcs`.
 
         Returns
         -------
@@ -320,7 +322,8 @@ class FnirsStudy:
             if (lab["channel1"], lab["channel2"], lab["is_intra_of"]) == (
                 channel1, channel2, intra_of,
             ) and (dyad is None or lab["dyad"] == dyad):  # fmt: skip
-                return w.times, w.time_series(period_cuts=period_cuts, window_size=window_size)
+                cuts = self._period_cuts if period_cuts is None else period_cuts
+                return w.times, w.time_series(period_cuts=cuts, window_size=window_size)
         raise KeyError(
             f"no coherence map for ({channel1!r}, {channel2!r}, kind={kind!r}); check the names "
             "and that compute_wtcs ran with keep_wtcs=True"

@@ -1,5 +1,7 @@
 # Vendored from HyPyP 0.6.2 (BSD-3-Clause, copyright the authors of HyPyP; see LICENSE_HYPYP
 # and conftest.py). Edits: import lines marked "hyperalign:" only.
+# ruff: noqa
+# fmt: off
 """
 Tests for synchronization metrics, particularly adjusted circular correlation (accorr).
 
