@@ -343,3 +343,40 @@ def test_metric_classes(sim):
     _same(got.swapaxes(0, 1), ours.compute_sync(z, "envcorr", epochs_average=False))
     with pytest.raises(ValueError, match="Unknown metric mode 'x'"):
         cls.get_metric("x")
+
+
+def test_compute_conn_mvar_real(real_small):
+    data, sfreq = real_small
+    z = _quiet(H.compute_freq_bands, data[:, :1, :2], sfreq, {"alpha": [8, 12]})
+    kw = dict(
+        mvar_params={"mvar_order": 3, "fitting_method": "default", "delta": 0},
+        ica_params={"method": "fastica", "random_state": 0},
+        measure_params={"name": "DTF", "n_fft": 32},
+        check_stability=False,
+    )
+    _same(_quiet(ours.compute_conn_mvar, z, **kw), _quiet(H.compute_conn_mvar, z, **kw))
+
+
+def test_pow_simulated(sim):
+    import mne
+
+    data, sfreq = sim
+    info = mne.create_info([f"c{i}" for i in range(4)], sfreq, "eeg")
+    ep = mne.EpochsArray(data[1], info, verbose=False)
+    for average in (True, False):
+        ref = H.pow(ep.copy(), 4, 20, n_fft=128, n_per_seg=64, epochs_average=average)
+        got = ours.pow(ep, 4, 20, n_fft=128, n_per_seg=64, epochs_average=average)
+        _same(got.freq_list, ref.freq_list, 0)
+        _same(got.psd, ref.psd)
+
+
+def test_behav_corr_real(real_small):
+    """Per-epoch ccorr matrices of the real pair as 6 'dyads', correlated with a score."""
+    data, sfreq = real_small
+    con = _quiet(H.pair_connectivity, data, sfreq, {"alpha": [8, 12]}, "ccorr", False)[0]
+    behav = np.array([0.3, 1.2, -0.5, 2.0, 0.1, 0.9])
+    for multiple_corr in (True, False):
+        ref = _quiet(H.behav_corr, con, behav, "c", "b", 0.2, multiple_corr=multiple_corr)
+        got = _quiet(ours.behav_corr, con, behav, "c", "b", 0.2, multiple_corr=multiple_corr)
+        _same(got.r, ref.r)
+        _same(got.pvalue, ref.pvalue)
