@@ -45,9 +45,15 @@ HYPYP_INTERNALS = (
 )
 
 
+#: over ~30 s on the real pair (multitaper / HyPyP's own cluster statistics on 62 channels)
+SLOW = ("test_metaconn_matrix_2brains", "test_pair_connectivity_accorr", "test_compute_nmPLV")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         key = "::".join(item.nodeid.split("::")[1:])
+        if key in SLOW:
+            item.add_marker(pytest.mark.slow)
         if key.startswith(HYPYP_INTERNALS):
             item.add_marker(
                 pytest.mark.skip(
