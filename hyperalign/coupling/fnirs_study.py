@@ -131,6 +131,8 @@ class FnirsDyad:
         Participant labels (e.g. ``('parent', 'child')``).
     rois : dict | None
         ``{roi_name: [channel names]}``; channels in no ROI get ``''`` (HyPyP).
+    is_pseudo : bool
+        A pseudo-dyad (recordings of two different dyads, a null for inter-brain coherence).
     """
 
     s1: object
@@ -138,6 +140,7 @@ class FnirsDyad:
     label: str = "dyad"
     subject_labels: tuple[str, str] = ("S1", "S2")
     rois: dict | None = None
+    is_pseudo: bool = False
 
     def roi_of(self, ch_name: str) -> str:
         """The ROI of a channel (``''`` when none)."""
@@ -178,6 +181,7 @@ class FnirsStudy:
         *,
         picks=None,
         with_intra: bool = True,
+        with_pseudo: bool = False,
         period_range: tuple[float, float] = (2.0, 20.0),
         dj: float = 1.0 / 12.0,
         bin_seconds: float | None = None,
@@ -195,6 +199,10 @@ class FnirsStudy:
             both participants).
         with_intra : bool
             Also each participant's own channel pairs (``is_intra=True`` rows).
+        with_pseudo : bool
+            Also every pseudo-dyad (S1 of dyad ``i`` with S2 of dyad ``j != i``, label
+            ``'shuffle s1:<i>-s2:<j>'``, ``is_pseudo=True``, inter-brain pairs only), HyPyP's
+            ``Study.compute_wtcs_shuffle``: the null distribution of inter-brain coherence.
         period_range, dj
             Wavelet periods (s) and octaves between scales (see
             :func:`wavelet_coherence_hypyp`).
@@ -216,14 +224,21 @@ class FnirsStudy:
         self : FnirsStudy
         """
         self.wtcs, self._rows, self._period_cuts = [], [], period_cuts
-        for dyad in self.dyads:
+        dyads = list(self.dyads)
+        if with_pseudo:
+            dyads += [
+                FnirsDyad(a.s1, b.s2, f"shuffle s1:{a.label}-s2:{b.label}",
+                          (a.subject_labels[0], b.subject_labels[1]), a.rois, True)
+                for i, a in enumerate(self.dyads) for j, b in enumerate(self.dyads) if i != j
+            ]  # fmt: skip
+        for dyad in dyads:
             if dyad.s1.info["sfreq"] != dyad.s2.info["sfreq"]:
                 raise ValueError(
                     f"dyad {dyad.label!r}: recordings must share the sampling rate; got "
                     f"{dyad.s1.info['sfreq']} and {dyad.s2.info['sfreq']} Hz (resample one)"
                 )
             jobs = [(dyad.s1, dyad.s2, None)]
-            if with_intra:
+            if with_intra and not dyad.is_pseudo:
                 jobs += [(dyad.s1, dyad.s1, 1), (dyad.s2, dyad.s2, 2)]
             for ra, rb, intra_of in jobs:
                 self._pairs(dyad, ra, rb, intra_of, picks, period_range, dj, bin_seconds,
@@ -261,7 +276,7 @@ class FnirsStudy:
                         w.bins(bin_seconds=bin_s, period_cuts=cuts)
                     ):
                         self._rows.append([
-                            dyad_label, intra_of is not None, intra_of, False, s1_label,
+                            dyad_label, intra_of is not None, intra_of, dyad.is_pseudo, s1_label,
                             s2_label, dyad.roi_of(ca), dyad.roi_of(cb), ca, cb, "whole_record",
                             0, sec, b, coh, masked, trange, prange, "pywavelets",
                             "cmor2,1[win:0.6]",
@@ -275,7 +290,9 @@ class FnirsStudy:
             raise RuntimeError("no coherence computed yet; call compute_wtcs() first")
         return pd.DataFrame(self._rows, columns=COHERENCE_COLUMNS)
 
-    def coherence_matrix(self, kind: str = "inter", *, by: str = "channel", query=None):
+    def coherence_matrix(
+        self, kind: str = "inter", *, by: str = "channel", pseudo: bool = False, query=None
+    ):
         """Mean coherence per channel (or ROI) pair over dyads, bins and sections.
 
         Parameters
@@ -284,6 +301,8 @@ class FnirsStudy:
             Inter-brain (S1 rows x S2 columns) or one participant's intra-brain matrix.
         by : 'channel' | 'roi'
             Rows/columns per channel or per ROI.
+        pseudo : bool
+            Average the pseudo-dyads' rows (``with_pseudo``) instead of the real dyads'.
         query : str | None
             :meth:`pandas.DataFrame.query` filter on :meth:`to_data_frame` first.
 
@@ -299,10 +318,46 @@ class FnirsStudy:
             df = df.query(query)
         sel = {"inter": df["is_intra_of"].isna(), "intra1": df["is_intra_of"] == 1,
                "intra2": df["is_intra_of"] == 2}[kind]  # fmt: skip
-        df = df[sel]
+        df = df[sel & (df["is_pseudo"] == bool(pseudo))]
+        if df.empty:
+            raise ValueError(
+                f"no {'pseudo-dyad ' if pseudo else ''}rows for kind={kind!r}; compute them "
+                "first (with_intra=True for intra matrices, with_pseudo=True for pseudo-dyads)"
+            )
         f1, f2 = ("channel1", "channel2") if by == "channel" else ("roi1", "roi2")
         mat = df.groupby([f1, f2], sort=False)["coherence"].mean().unstack(f2)
         return mat.reindex(index=pd.unique(df[f1]), columns=pd.unique(df[f2]))
+
+    def save(self, fname, *, overwrite: bool = False):
+        """Write :meth:`to_data_frame` atomically (``.csv``, ``.tsv`` or ``.parquet``).
+
+        Parameters
+        ----------
+        fname : path-like
+            Output file; the suffix picks the format.
+        overwrite : bool
+            Replace an existing file.
+
+        Returns
+        -------
+        path : pathlib.Path
+        """
+        from pathlib import Path
+
+        from ..utils import atomic_path
+
+        path = Path(fname)
+        check_option("file suffix", path.suffix, (".csv", ".tsv", ".parquet"))
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        df = self.to_data_frame()
+        tmp, final = atomic_path(path)
+        if path.suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False, sep="\t" if path.suffix == ".tsv" else ",")
+        tmp.replace(final)
+        return final
 
     def time_series(self, channel1: str, channel2: str, *, kind: str = "inter", dyad=None,
                     period_cuts=None, window_size: int = 10):  # fmt: skip

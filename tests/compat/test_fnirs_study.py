@@ -191,3 +191,34 @@ def test_nan_sections_and_errors():
     with pytest.raises(ValueError, match="matches no channel type"):
         FnirsStudy([FnirsDyad(_raw(x2), _raw(x2), "d")]).compute_wtcs(picks="hbr")
     assert isinstance(study.to_data_frame(), pd.DataFrame)
+
+
+def test_pseudo_dyads_and_save(tmp_path):
+    rng = np.random.default_rng(1)
+    common = np.sin(2 * np.pi * np.arange(400) / 5.0 / 6.0)
+    dyads = []
+    for k in range(2):
+        shared = np.roll(common, 7 * k)
+        d1 = shared + 0.5 * rng.standard_normal((2, 400))
+        d2 = shared + 0.5 * rng.standard_normal((2, 400))
+        dyads.append(FnirsDyad(_raw(d1), _raw(d2), f"d{k}", ("p", "c")))
+    study = FnirsStudy(dyads).compute_wtcs(with_intra=False, with_pseudo=True)
+    df = study.to_data_frame()
+    assert sorted(df.loc[df.is_pseudo, "dyad"].unique()) == [
+        "shuffle s1:d0-s2:d1",
+        "shuffle s1:d1-s2:d0",
+    ]
+    assert len(df) == 4 * 4  # 2 real + 2 pseudo dyads x 4 pairs x 1 bin
+    real = study.coherence_matrix("inter").to_numpy()
+    null = study.coherence_matrix("inter", pseudo=True).to_numpy()
+    assert real.shape == null.shape == (2, 2)
+    with pytest.raises(ValueError, match="no rows for kind='intra1'"):
+        study.coherence_matrix("intra1")
+    out = study.save(tmp_path / "coh.csv")
+    back = pd.read_csv(out)
+    assert list(back.columns) == COHERENCE_COLUMNS and len(back) == len(df)
+    np.testing.assert_allclose(back["coherence"], df["coherence"], rtol=1e-12)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        study.save(out)
+    with pytest.raises(ValueError, match="file suffix"):
+        study.save(tmp_path / "coh.xlsx")
