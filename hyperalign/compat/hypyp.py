@@ -134,7 +134,7 @@ def compute_freq_bands(
     MNE's overlap-add algorithm to all rows at once). Epochs shorter than the filter are
     filtered anyway, with a logged warning, as MNE does.
     """
-    from ..coupling.spectral import analytic_signal
+    from ..coupling.spectral import analytic_signal, fir_length
 
     assert data[0].shape[0] == data[1].shape[0], (
         "Two data streams should have the same number of trials."
@@ -150,14 +150,25 @@ def compute_freq_bands(
 
         hilb = hilbert(data)
         return np.repeat(hilb[..., np.newaxis, :], len(freq_bands), axis=-2)
+    bands = {str(k): tuple(v) for k, v in freq_bands.items()}
+    for lo, hi in bands.values():  # MNE's warning, as HyPyP users see it
+        n_taps = fir_length(sampling_rate, lo, hi, **filter_options)
+        if n_taps > data.shape[-1]:
+            warnings.warn(
+                f"filter_length ({n_taps}) is longer than the signal ({data.shape[-1]}), "
+                "distortion is likely. Reduce filter length or filter a longer signal.",
+                RuntimeWarning,
+                2,
+            )
     return analytic_signal(
         data,
         sampling_rate,
-        {str(k): tuple(v) for k, v in freq_bands.items()},
+        bands,
         filter="hypyp",
         filter_kwargs=filter_options,
         min_cycles=0,
         on_short="warn",
+        verbose="error",
     )
 
 
