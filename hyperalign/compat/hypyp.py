@@ -37,7 +37,6 @@ On every well-formed input the two agree.
 from __future__ import annotations
 
 import warnings
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
@@ -83,8 +82,6 @@ HYPYP_MODES: dict[str, str] = {
 
 #: HyPyP's ``optimization`` values
 OPTIMIZATIONS = (None, "auto", "numba", "torch", "metal", "cuda_kernel")
-
-PSD = namedtuple("PSD", ["freq_list", "psd"])
 
 
 # ------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ COHERENCE_COLUMNS = [
 # ------------------------------------------------------------------------------------------
 # reading
 # ------------------------------------------------------------------------------------------
+@fill_doc
 @verbose
 def read_fnirs_haemo(
     path,
@@ -175,6 +176,7 @@ class FnirsStudy:
     _rows: list = field(default_factory=list, repr=False)
     _period_cuts: list | None = field(default=None, repr=False)
 
+    @fill_doc
     @verbose
     def compute_wtcs(
         self,
@@ -411,7 +413,6 @@ def _pick(raw, picks) -> list[str]:
 # ------------------------------------------------------------------------------------------
 # plots
 # ------------------------------------------------------------------------------------------
-@fill_doc
 def plot_coherence_matrix(matrix: pd.DataFrame, *, ax=None, vmin=0.0, vmax=1.0, title=None):
     """Heat map of a coherence matrix (:meth:`FnirsStudy.coherence_matrix`).
 
