@@ -134,6 +134,10 @@ class FnirsDyad:
         ``{roi_name: [channel names]}``; channels in no ROI get ``''`` (HyPyP).
     is_pseudo : bool
         A pseudo-dyad (recordings of two different dyads, a null for inter-brain coherence).
+    tasks : dict | None
+        ``{task_name: [(tmin, tmax), ...]}`` in seconds: each window is a separate epoch of
+        that task (rows carry ``task`` and ``epoch``), HyPyP's tasks; ``None``: the whole
+        recording (task ``'whole_record'``).
     """
 
     s1: object
@@ -142,6 +146,24 @@ class FnirsDyad:
     subject_labels: tuple[str, str] = ("S1", "S2")
     rois: dict | None = None
     is_pseudo: bool = False
+    tasks: dict | None = None
+
+    def segments(self, sfreq: float, n_times: int) -> list[tuple[str, int, slice]]:
+        """``(task, epoch, samples)`` of every task window (HyPyP's epochs per task)."""
+        if self.tasks is None:
+            return [("whole_record", 0, slice(0, n_times))]
+        out = []
+        for name, windows in self.tasks.items():
+            windows = [windows] if np.isscalar(windows[0]) else windows
+            for e, (tmin, tmax) in enumerate(windows):
+                a, b = int(round(tmin * sfreq)), int(round(tmax * sfreq))
+                if not 0 <= a < b <= n_times:
+                    raise ValueError(
+                        f"dyad {self.label!r}: task {name!r} window ({tmin}, {tmax}) s is "
+                        f"outside the recording (0-{n_times / sfreq:g} s) or empty"
+                    )
+                out.append((str(name), e, slice(a, b)))
+        return out
 
     def roi_of(self, ch_name: str) -> str:
         """The ROI of a channel (``''`` when none)."""
@@ -230,7 +252,7 @@ class FnirsStudy:
         if with_pseudo:
             dyads += [
                 FnirsDyad(a.s1, b.s2, f"shuffle s1:{a.label}-s2:{b.label}",
-                          (a.subject_labels[0], b.subject_labels[1]), a.rois, True)
+                          (a.subject_labels[0], b.subject_labels[1]), a.rois, True, a.tasks)
                 for i, a in enumerate(self.dyads) for j, b in enumerate(self.dyads) if i != j
             ]  # fmt: skip
         for dyad in dyads:
@@ -260,29 +282,38 @@ class FnirsStudy:
         kw = dict(period_range=period_range, dj=dj, smoothing_win_size=0.6, bandwidth=2.0,
                   center=1.0, bounds=(-8.0, 8.0))  # fmt: skip
         cache: dict = {}
-        for i, ca in enumerate(names_a):
-            for k, cb in enumerate(names_b):
-                n = min(xa.shape[1], xb.shape[1])
-                y1, y2 = xa[i, :n], xb[k, :n]
-                dt = (n / sfreq) / (n - 1) if bug else 1.0 / sfreq
-                for sec, idx in enumerate(_split_nan(y1, y2)):
-                    whole = idx.size == y1.size  # no NaN section: transforms cached per channel
-                    ta = _cached(cache, (id(ra), ca, n, dt), whole, y1[idx], dt, kw)
-                    tb = _cached(cache, (id(rb), cb, n, dt), whole, y2[idx], dt, kw)
-                    w = _coherence(ta, tb, dt, 1.0)
-                    w.label = dict(dyad=dyad_label, channel1=ca, channel2=cb, is_intra_of=intra_of,
-                                   section=sec, subject1=s1_label, subject2=s2_label)  # fmt: skip
-                    if keep:
-                        self.wtcs.append(w)
-                    for b, (coh, masked, trange, prange) in enumerate(
-                        w.bins(bin_seconds=bin_s, period_cuts=cuts)
-                    ):
-                        self._rows.append([
-                            dyad_label, intra_of is not None, intra_of, dyad.is_pseudo, s1_label,
-                            s2_label, dyad.roi_of(ca), dyad.roi_of(cb), ca, cb, "whole_record",
-                            0, sec, b, coh, masked, trange, prange, "pywavelets",
-                            "cmor2,1[win:0.6]",
-                        ])  # fmt: skip
+        n_all = min(xa.shape[1], xb.shape[1])
+        for task, epoch, seg in dyad.segments(sfreq, n_all):
+            for i, ca in enumerate(names_a):
+                for k, cb in enumerate(names_b):
+                    self._pair(dyad, (ra, rb), (ca, cb), xa[i, seg], xb[k, seg], sfreq,
+                               (task, epoch), intra_of, (s1_label, s2_label, dyad_label), kw,
+                               cache, bin_s, cuts, keep, bug)  # fmt: skip
+
+    def _pair(self, dyad, recs, chans, y1, y2, sfreq, task, intra_of, labels, kw, cache, bin_s,
+              cuts, keep, bug):  # fmt: skip
+        (ra, rb), (ca, cb), (s1_label, s2_label, dyad_label) = recs, chans, labels
+        n = y1.size
+        dt = (n / sfreq) / (n - 1) if bug else 1.0 / sfreq
+        for sec, idx in enumerate(_split_nan(y1, y2)):
+            whole = idx.size == y1.size  # no NaN section: transforms cached per channel
+            ta = _cached(cache, (id(ra), ca, task, n, dt), whole, y1[idx], dt, kw)
+            tb = _cached(cache, (id(rb), cb, task, n, dt), whole, y2[idx], dt, kw)
+            w = _coherence(ta, tb, dt, 1.0)
+            w.label = dict(dyad=dyad_label, channel1=ca, channel2=cb, is_intra_of=intra_of,
+                           section=sec, subject1=s1_label, subject2=s2_label,
+                           task=task[0], epoch=task[1])  # fmt: skip
+            if keep:
+                self.wtcs.append(w)
+            for b, (coh, masked, trange, prange) in enumerate(
+                w.bins(bin_seconds=bin_s, period_cuts=cuts)
+            ):
+                self._rows.append([
+                    dyad_label, intra_of is not None, intra_of, dyad.is_pseudo, s1_label,
+                    s2_label, dyad.roi_of(ca), dyad.roi_of(cb), ca, cb, task[0],
+                    task[1], sec, b, coh, masked, trange, prange, "pywavelets",
+                    "cmor2,1[win:0.6]",
+                ])  # fmt: skip
 
     def to_data_frame(self) -> pd.DataFrame:
         """Tidy coherence table: one row per channel pair x section x bin, HyPyP's columns
@@ -361,11 +392,22 @@ class FnirsStudy:
         tmp.replace(final)
         return final
 
-    def time_series(self, channel1: str, channel2: str, *, kind: str = "inter", dyad=None,
-                    period_cuts=None, window_size: int = 10):  # fmt: skip
+    def time_series(
+        self,
+        channel1: str,
+        channel2: str,
+        *,
+        kind: str = "inter",
+        dyad=None,
+        task=None,
+        epoch: int = 0,
+        period_cuts=None,
+        window_size: int = 10,
+    ):
         """Coherence over time of one pair (one row per period bin; masked outside the cone
         of influence). Needs ``keep_wtcs=True``. ``period_cuts=None``: those of
-        :meth:`compute_wtcs`.
+        :meth:`compute_wtcs`. ``dyad``, ``task`` and ``epoch`` pick the map when several match
+        (``None``: the first).
 
         Returns
         -------
@@ -378,7 +420,9 @@ class FnirsStudy:
             lab = w.label
             if (lab["channel1"], lab["channel2"], lab["is_intra_of"]) == (
                 channel1, channel2, intra_of,
-            ) and (dyad is None or lab["dyad"] == dyad):  # fmt: skip
+            ) and (dyad is None or lab["dyad"] == dyad) and (
+                task is None or (lab["task"], lab["epoch"]) == (task, epoch)
+            ):  # fmt: skip
                 cuts = self._period_cuts if period_cuts is None else period_cuts
                 return w.times, w.time_series(period_cuts=cuts, window_size=window_size)
         raise KeyError(

@@ -222,3 +222,26 @@ def test_pseudo_dyads_and_save(tmp_path):
         study.save(out)
     with pytest.raises(ValueError, match="file suffix"):
         study.save(tmp_path / "coh.xlsx")
+
+
+def test_tasks_are_epochs_of_the_recording():
+    from hyperalign.coupling.fnirs_wavelet import wavelet_coherence_hypyp as wtc
+
+    rng = np.random.default_rng(2)
+    x1, x2 = rng.standard_normal((2, 500)), rng.standard_normal((2, 500))
+    tasks = {"talk": [(0.0, 40.0), (40.0, 90.0)], "rest": (90.0, 100.0)}
+    study = FnirsStudy([FnirsDyad(_raw(x1), _raw(x2), "d", tasks=tasks)])
+    df = study.compute_wtcs(with_intra=False).to_data_frame()
+    assert df.groupby(["task", "epoch"]).size().to_dict() == {
+        ("rest", 0): 4,
+        ("talk", 0): 4,
+        ("talk", 1): 4,
+    }
+    row = df.query("task == 'talk' and epoch == 1 and channel1 == 'a hbo' and channel2 == 'b hbo'")
+    direct = wtc(x1[0, 200:450], x2[1, 200:450], 1 / 5.0).bins()[0][0]
+    assert row["coherence"].item() == pytest.approx(direct, rel=1e-12)
+    t, series = study.time_series("a hbo", "b hbo", task="talk", epoch=1)
+    assert t.size == 250 and series.shape == (1, 250)
+    bad = FnirsStudy([FnirsDyad(_raw(x1), _raw(x2), "d", tasks={"x": (50.0, 200.0)})])
+    with pytest.raises(ValueError, match="outside the recording"):
+        bad.compute_wtcs()
