@@ -25,9 +25,10 @@ HyPyP (``hypyp.analyses``)     here
 =============================  =============================================================
 
 NaN policy: as HyPyP, per-epoch values are NaN where a channel is flat in an epoch (0/0
-phases) and ``epochs_average=True`` averages with :func:`numpy.nanmean`, so one flat channel
-in one epoch gives no NaN after averaging. (hyperalign's native :meth:`Coupling.mean
-<hyperalign.coupling.Coupling.mean>` makes that choice explicit with ``skipna``.)
+phases; PLI and wPLI give HyPyP's 0 there) and ``epochs_average=True`` averages with
+:func:`numpy.nanmean`, so one flat channel in one epoch gives no NaN after averaging.
+(hyperalign's native :meth:`Coupling.mean <hyperalign.coupling.Coupling.mean>` makes that
+choice explicit with ``skipna``.)
 
 HyPyP bugs: where HyPyP 0.6.2 misbehaves, the default here is the corrected behaviour and the
 keyword-only ``bug_compat=True`` reproduces HyPyP's; each function's Notes say what differs.
