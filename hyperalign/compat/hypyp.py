@@ -111,8 +111,8 @@ def compute_freq_bands(
 
     See Also
     --------
-    hyperalign.coupling.analytic_signal : the engine (bitwise equal to MNE's FIR filter).
-    compute_sync : metrics from this array.
+    hyperalign.coupling.analytic_signal : The engine (bitwise equal to MNE's FIR filter).
+    compute_sync : Metrics from this array.
 
     Notes
     -----
@@ -176,7 +176,7 @@ def compute_single_freq(data, sampling_rate: float, freq_range) -> np.ndarray:
 
     See Also
     --------
-    pair_connectivity : with a frequency list, averages the tapers and computes a metric.
+    pair_connectivity : With a frequency list, averages the tapers and computes a metric.
 
     Notes
     -----
@@ -252,8 +252,8 @@ def compute_sync(
 
     See Also
     --------
-    hyperalign.coupling.sync_from_analytic : the metric kernels.
-    hyperalign.coupling.compute_sync : the native API (raw epochs, labelled result).
+    hyperalign.coupling.sync_from_analytic : The metric kernels.
+    hyperalign.coupling.compute_sync : The native API (raw epochs, labelled result).
     """
     cs = _check_5d(complex_signal)
     if not isinstance(mode, str):
@@ -329,7 +329,7 @@ def compute_nmPLV(
     *,
     bug_compat: bool = False,
 ) -> np.ndarray:
-    """n:m phase locking value between two participants at different frequencies (HyPyP).
+    """Phase locking value n:m between two participants at different frequencies (HyPyP).
 
     Parameters
     ----------

@@ -227,9 +227,10 @@ class FnirsStudy:
             Also every pseudo-dyad (S1 of dyad ``i`` with S2 of dyad ``j != i``, label
             ``'shuffle s1:<i>-s2:<j>'``, ``is_pseudo=True``, inter-brain pairs only), HyPyP's
             ``Study.compute_wtcs_shuffle``: the null distribution of inter-brain coherence.
-        period_range, dj
-            Wavelet periods (s) and octaves between scales (see
-            :func:`wavelet_coherence_hypyp`).
+        period_range : (float, float)
+            Fourier periods of the wavelet in seconds (see :func:`wavelet_coherence_hypyp`).
+        dj : float
+            Octaves between scales.
         bin_seconds : float | None
             Time bins of the summary rows (``None``: one).
         period_cuts : list of float | None
@@ -316,9 +317,15 @@ class FnirsStudy:
                 ])  # fmt: skip
 
     def to_data_frame(self) -> pd.DataFrame:
-        """Tidy coherence table: one row per channel pair x section x bin, HyPyP's columns
-        (:data:`COHERENCE_COLUMNS`); ``coherence`` is the mean WTC inside the cone of
-        influence (unitless, 0-1), NaN when over half the bin is outside it."""
+        """Tidy coherence table, HyPyP's coherence data frame.
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            One row per channel pair x task epoch x section x bin, HyPyP's columns
+            (:data:`COHERENCE_COLUMNS`); ``coherence`` is the mean WTC inside the cone of
+            influence (unitless, 0-1), NaN when over half the bin is outside it.
+        """
         if not self._rows:
             raise RuntimeError("no coherence computed yet; call compute_wtcs() first")
         return pd.DataFrame(self._rows, columns=COHERENCE_COLUMNS)
@@ -405,9 +412,24 @@ class FnirsStudy:
         window_size: int = 10,
     ):
         """Coherence over time of one pair (one row per period bin; masked outside the cone
-        of influence). Needs ``keep_wtcs=True``. ``period_cuts=None``: those of
-        :meth:`compute_wtcs`. ``dyad``, ``task`` and ``epoch`` pick the map when several match
-        (``None``: the first).
+        of influence). Needs ``keep_wtcs=True``.
+
+        Parameters
+        ----------
+        channel1, channel2 : str
+            The pair's channels (S1's, S2's; both of one participant for intra pairs).
+        kind : 'inter' | 'intra1' | 'intra2'
+            Inter-brain pair or one participant's intra-brain pair.
+        dyad : str | None
+            Dyad label (``None``: the first dyad that has the pair).
+        task : str | None
+            Task name (``None``: the first task).
+        epoch : int
+            Epoch of ``task``.
+        period_cuts : list of float | None
+            Period bin edges in seconds (``None``: those of :meth:`compute_wtcs`).
+        window_size : int
+            Moving-average width in samples.
 
         Returns
         -------
