@@ -257,7 +257,7 @@ def compute_conn_mvar(
     connectivity_mvarica, MVAR
     """
     from ..utils import check_option
-    from .hypyp import _check_5d
+    from ._hypyp_core import _check_5d
 
     check_option("on_unstable", on_unstable, ("raise", "merge"))
     cs = _check_5d(complex_signal)

@@ -64,7 +64,7 @@ def pow(
 
     See Also
     --------
-    mne.Epochs.compute_psd : the computation (``method='welch'``, HyPyP's settings).
+    mne.Epochs.compute_psd : The computation (``method='welch'``, HyPyP's settings).
     """
     if not hasattr(epochs, "info") or not hasattr(epochs, "get_data"):
         raise TypeError(f"epochs must be an mne.Epochs; got {type(epochs).__name__}")
@@ -201,7 +201,7 @@ def behav_corr(
 
     See Also
     --------
-    fdr_bh : the correction.
+    fdr_bh : The correction.
     """
     from scipy import stats
 

@@ -32,7 +32,7 @@ class _Metric:
     metric = ""
 
     def __init__(self, optimization=None, priority=None, show_progress: bool = False):
-        from .hypyp import _resolve_optimization
+        from ._hypyp_core import _resolve_optimization
 
         self.optimization = optimization
         self._priority = priority
@@ -43,7 +43,7 @@ class _Metric:
 
     def compute(self, complex_signal, n_samp=None, transpose_axes=None) -> np.ndarray:
         """(n_epochs, n_freq, n_nodes, n_times) analytic signals -> (E, F, nodes, nodes)."""
-        from .hypyp import _sync_per_freq
+        from ._hypyp_core import _sync_per_freq
 
         cs = np.asarray(complex_signal)
         if cs.ndim != 4:

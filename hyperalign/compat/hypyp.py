@@ -25,9 +25,10 @@ HyPyP (``hypyp.analyses``)     here
 =============================  =============================================================
 
 NaN policy: as HyPyP, per-epoch values are NaN where a channel is flat in an epoch (0/0
-phases) and ``epochs_average=True`` averages with :func:`numpy.nanmean`, so one flat channel
-in one epoch gives no NaN after averaging. (hyperalign's native :meth:`Coupling.mean
-<hyperalign.coupling.Coupling.mean>` makes that choice explicit with ``skipna``.)
+phases; PLI and wPLI give HyPyP's 0 there) and ``epochs_average=True`` averages with
+:func:`numpy.nanmean`, so one flat channel in one epoch gives no NaN after averaging.
+(hyperalign's native :meth:`Coupling.mean <hyperalign.coupling.Coupling.mean>` makes that
+choice explicit with ``skipna``.)
 
 HyPyP bugs: where HyPyP 0.6.2 misbehaves, the default here is the corrected behaviour and the
 keyword-only ``bug_compat=True`` reproduces HyPyP's; each function's Notes say what differs.
@@ -37,11 +38,17 @@ On every well-formed input the two agree.
 from __future__ import annotations
 
 import warnings
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
+from ._hypyp_core import (
+    HYPYP_MODES,
+    OPTIMIZATIONS,
+    _check_5d,
+    _resolve_optimization,
+    _sync_per_freq,
+)
 from ._hypyp_mvar import compute_conn_mvar
 from ._hypyp_stats import (
     behav_corr,
@@ -64,27 +71,6 @@ __all__ = [
     "HYPYP_MODES",
     "OPTIMIZATIONS",
 ]
-
-#: HyPyP mode name (and alias) -> hyperalign metric name
-HYPYP_MODES: dict[str, str] = {
-    "plv": "plv",
-    "ccorr": "ccorr",
-    "accorr": "accorr",
-    "coh": "coh",
-    "imcoh": "imcoh",
-    "imaginary_coh": "imcoh",
-    "pli": "pli",
-    "wpli": "wpli",
-    "envcorr": "envelope_corr",
-    "envelope_corr": "envelope_corr",
-    "powcorr": "pow_corr",
-    "pow_corr": "pow_corr",
-}
-
-#: HyPyP's ``optimization`` values
-OPTIMIZATIONS = (None, "auto", "numba", "torch", "metal", "cuda_kernel")
-
-PSD = namedtuple("PSD", ["freq_list", "psd"])
 
 
 # ------------------------------------------------------------------------------------------
@@ -125,8 +111,8 @@ def compute_freq_bands(
 
     See Also
     --------
-    hyperalign.coupling.analytic_signal : the engine (bitwise equal to MNE's FIR filter).
-    compute_sync : metrics from this array.
+    hyperalign.coupling.analytic_signal : The engine (bitwise equal to MNE's FIR filter).
+    compute_sync : Metrics from this array.
 
     Notes
     -----
@@ -134,7 +120,7 @@ def compute_freq_bands(
     MNE's overlap-add algorithm to all rows at once). Epochs shorter than the filter are
     filtered anyway, with a logged warning, as MNE does.
     """
-    from ..coupling.spectral import analytic_signal
+    from ..coupling.spectral import analytic_signal, fir_length
 
     assert data[0].shape[0] == data[1].shape[0], (
         "Two data streams should have the same number of trials."
@@ -150,14 +136,25 @@ def compute_freq_bands(
 
         hilb = hilbert(data)
         return np.repeat(hilb[..., np.newaxis, :], len(freq_bands), axis=-2)
+    bands = {str(k): tuple(v) for k, v in freq_bands.items()}
+    for lo, hi in bands.values():  # MNE's warning, as HyPyP users see it
+        n_taps = fir_length(sampling_rate, lo, hi, **filter_options)
+        if n_taps > data.shape[-1]:
+            warnings.warn(
+                f"filter_length ({n_taps}) is longer than the signal ({data.shape[-1]}), "
+                "distortion is likely. Reduce filter length or filter a longer signal.",
+                RuntimeWarning,
+                2,
+            )
     return analytic_signal(
         data,
         sampling_rate,
-        {str(k): tuple(v) for k, v in freq_bands.items()},
+        bands,
         filter="hypyp",
         filter_kwargs=filter_options,
         min_cycles=0,
         on_short="warn",
+        verbose="error",
     )
 
 
@@ -179,7 +176,7 @@ def compute_single_freq(data, sampling_rate: float, freq_range) -> np.ndarray:
 
     See Also
     --------
-    pair_connectivity : with a frequency list, averages the tapers and computes a metric.
+    pair_connectivity : With a frequency list, averages the tapers and computes a metric.
 
     Notes
     -----
@@ -211,95 +208,6 @@ def compute_single_freq(data, sampling_rate: float, freq_range) -> np.ndarray:
 # ------------------------------------------------------------------------------------------
 # synchrony
 # ------------------------------------------------------------------------------------------
-def _resolve_optimization(optimization, priority, metric: str) -> tuple[str, str | None, bool]:
-    """HyPyP's ``optimization`` -> (backend, device, use_numba), with HyPyP's warnings."""
-    if priority is not None and not isinstance(priority, list | tuple):
-        raise TypeError(f"priority must be a list of backend names or None; got {priority!r}")
-    if optimization is None:
-        return "numpy", None, False
-    if optimization not in OPTIMIZATIONS:
-        raise ValueError(
-            f"Unknown optimization '{optimization}'. Options: None, 'auto', 'numba', 'torch', "
-            "'metal', 'cuda_kernel'"
-        )
-    from ..coupling.backend import get_backend
-
-    def numba_ok() -> bool:
-        return bool(getattr(get_backend("numpy"), "use_numba", False))
-
-    def torch_device():
-        try:
-            import torch
-        except ImportError:
-            return None
-        return "cuda" if torch.cuda.is_available() else "cpu"
-
-    if optimization == "numba":
-        if not numba_ok():
-            warnings.warn("numba not installed, falling back to numpy", UserWarning, 3)
-        return "numpy", None, numba_ok()
-    if optimization in ("torch", "auto"):
-        dev = torch_device()
-        if optimization == "auto" and dev != "cuda":
-            warnings.warn(
-                "No GPU available. optimization='auto' selects the best GPU backend. Use "
-                "optimization='numba' for CPU parallelism or optimization=None for numpy.",
-                UserWarning,
-                3,
-            )
-            return "numpy", None, numba_ok()
-        if dev is None:
-            warnings.warn("torch not installed, falling back to numpy", UserWarning, 3)
-            return "numpy", None, False
-        if dev == "cpu":
-            warnings.warn("No GPU found, using torch on CPU", UserWarning, 3)
-        return "torch", dev, False
-    # 'metal' (Apple GPUs) and 'cuda_kernel' (CuPy kernels): hyperalign's GPU path is torch
-    dev = torch_device()
-    if dev == "cuda" and optimization == "cuda_kernel":
-        return "torch", "cuda", False
-    warnings.warn(
-        f"{metric!r} has no {optimization} implementation in hyperalign, falling back to "
-        "numpy. Use optimization='torch' for the GPU path.",
-        UserWarning,
-        3,
-    )
-    return "numpy", None, False
-
-
-def _check_5d(complex_signal, name: str = "complex_signal") -> np.ndarray:
-    cs = np.asarray(complex_signal)
-    if cs.ndim != 5:
-        # HyPyP indexes shape[4] and fails with IndexError: same type, with a useful message
-        raise IndexError(
-            f"{name} must be shaped (2, n_epochs, n_channels, n_freq, n_times) as "
-            f"compute_freq_bands returns; got shape {cs.shape}"
-        )
-    if cs.shape[0] != 2:
-        raise ValueError(
-            f"{name} must hold 2 participants on its first axis; got shape {cs.shape}"
-        )
-    return cs
-
-
-def _sync_per_freq(values, metric, backend, device, use_numba) -> np.ndarray:
-    """values (n_epochs, n_freq, n_nodes, n_times) -> (n_freq, n_epochs, n_nodes, n_nodes)."""
-    from ..coupling.metrics import sync_from_analytic
-
-    n_epoch, n_freq, n_nodes, _ = values.shape
-    out = None
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for f in range(n_freq):
-            x = np.ascontiguousarray(values[:, f])
-            con = sync_from_analytic(
-                x, x, metric, backend=backend, device=device, use_numba=use_numba
-            )
-            if out is None:
-                out = np.empty((n_freq, n_epoch, n_nodes, n_nodes), dtype=con.dtype)
-            out[f] = con
-    return out
-
-
 def compute_sync(
     complex_signal,
     mode: str,
@@ -344,8 +252,8 @@ def compute_sync(
 
     See Also
     --------
-    hyperalign.coupling.sync_from_analytic : the metric kernels.
-    hyperalign.coupling.compute_sync : the native API (raw epochs, labelled result).
+    hyperalign.coupling.sync_from_analytic : The metric kernels.
+    hyperalign.coupling.compute_sync : The native API (raw epochs, labelled result).
     """
     cs = _check_5d(complex_signal)
     if not isinstance(mode, str):
@@ -421,7 +329,7 @@ def compute_nmPLV(
     *,
     bug_compat: bool = False,
 ) -> np.ndarray:
-    """n:m phase locking value between two participants at different frequencies (HyPyP).
+    """Phase locking value n:m between two participants at different frequencies (HyPyP).
 
     Parameters
     ----------

@@ -51,6 +51,7 @@ COHERENCE_COLUMNS = [
 # ------------------------------------------------------------------------------------------
 # reading
 # ------------------------------------------------------------------------------------------
+@fill_doc
 @verbose
 def read_fnirs_haemo(
     path,
@@ -131,6 +132,12 @@ class FnirsDyad:
         Participant labels (e.g. ``('parent', 'child')``).
     rois : dict | None
         ``{roi_name: [channel names]}``; channels in no ROI get ``''`` (HyPyP).
+    is_pseudo : bool
+        A pseudo-dyad (recordings of two different dyads, a null for inter-brain coherence).
+    tasks : dict | None
+        ``{task_name: [(tmin, tmax), ...]}`` in seconds: each window is a separate epoch of
+        that task (rows carry ``task`` and ``epoch``), HyPyP's tasks; ``None``: the whole
+        recording (task ``'whole_record'``).
     """
 
     s1: object
@@ -138,6 +145,25 @@ class FnirsDyad:
     label: str = "dyad"
     subject_labels: tuple[str, str] = ("S1", "S2")
     rois: dict | None = None
+    is_pseudo: bool = False
+    tasks: dict | None = None
+
+    def segments(self, sfreq: float, n_times: int) -> list[tuple[str, int, slice]]:
+        """``(task, epoch, samples)`` of every task window (HyPyP's epochs per task)."""
+        if self.tasks is None:
+            return [("whole_record", 0, slice(0, n_times))]
+        out = []
+        for name, windows in self.tasks.items():
+            windows = [windows] if np.isscalar(windows[0]) else windows
+            for e, (tmin, tmax) in enumerate(windows):
+                a, b = int(round(tmin * sfreq)), int(round(tmax * sfreq))
+                if not 0 <= a < b <= n_times:
+                    raise ValueError(
+                        f"dyad {self.label!r}: task {name!r} window ({tmin}, {tmax}) s is "
+                        f"outside the recording (0-{n_times / sfreq:g} s) or empty"
+                    )
+                out.append((str(name), e, slice(a, b)))
+        return out
 
     def roi_of(self, ch_name: str) -> str:
         """The ROI of a channel (``''`` when none)."""
@@ -170,13 +196,16 @@ class FnirsStudy:
     dyads: list
     wtcs: list = field(default_factory=list, repr=False)
     _rows: list = field(default_factory=list, repr=False)
+    _period_cuts: list | None = field(default=None, repr=False)
 
+    @fill_doc
     @verbose
     def compute_wtcs(
         self,
         *,
         picks=None,
         with_intra: bool = True,
+        with_pseudo: bool = False,
         period_range: tuple[float, float] = (2.0, 20.0),
         dj: float = 1.0 / 12.0,
         bin_seconds: float | None = None,
@@ -194,9 +223,14 @@ class FnirsStudy:
             both participants).
         with_intra : bool
             Also each participant's own channel pairs (``is_intra=True`` rows).
-        period_range, dj
-            Wavelet periods (s) and octaves between scales (see
-            :func:`wavelet_coherence_hypyp`).
+        with_pseudo : bool
+            Also every pseudo-dyad (S1 of dyad ``i`` with S2 of dyad ``j != i``, label
+            ``'shuffle s1:<i>-s2:<j>'``, ``is_pseudo=True``, inter-brain pairs only), HyPyP's
+            ``Study.compute_wtcs_shuffle``: the null distribution of inter-brain coherence.
+        period_range : (float, float)
+            Fourier periods of the wavelet in seconds (see :func:`wavelet_coherence_hypyp`).
+        dj : float
+            Octaves between scales.
         bin_seconds : float | None
             Time bins of the summary rows (``None``: one).
         period_cuts : list of float | None
@@ -214,15 +248,22 @@ class FnirsStudy:
         -------
         self : FnirsStudy
         """
-        self.wtcs, self._rows = [], []
-        for dyad in self.dyads:
+        self.wtcs, self._rows, self._period_cuts = [], [], period_cuts
+        dyads = list(self.dyads)
+        if with_pseudo:
+            dyads += [
+                FnirsDyad(a.s1, b.s2, f"shuffle s1:{a.label}-s2:{b.label}",
+                          (a.subject_labels[0], b.subject_labels[1]), a.rois, True, a.tasks)
+                for i, a in enumerate(self.dyads) for j, b in enumerate(self.dyads) if i != j
+            ]  # fmt: skip
+        for dyad in dyads:
             if dyad.s1.info["sfreq"] != dyad.s2.info["sfreq"]:
                 raise ValueError(
                     f"dyad {dyad.label!r}: recordings must share the sampling rate; got "
                     f"{dyad.s1.info['sfreq']} and {dyad.s2.info['sfreq']} Hz (resample one)"
                 )
             jobs = [(dyad.s1, dyad.s2, None)]
-            if with_intra:
+            if with_intra and not dyad.is_pseudo:
                 jobs += [(dyad.s1, dyad.s1, 1), (dyad.s2, dyad.s2, 2)]
             for ra, rb, intra_of in jobs:
                 self._pairs(dyad, ra, rb, intra_of, picks, period_range, dj, bin_seconds,
@@ -242,39 +283,56 @@ class FnirsStudy:
         kw = dict(period_range=period_range, dj=dj, smoothing_win_size=0.6, bandwidth=2.0,
                   center=1.0, bounds=(-8.0, 8.0))  # fmt: skip
         cache: dict = {}
-        for i, ca in enumerate(names_a):
-            for k, cb in enumerate(names_b):
-                n = min(xa.shape[1], xb.shape[1])
-                y1, y2 = xa[i, :n], xb[k, :n]
-                dt = (n / sfreq) / (n - 1) if bug else 1.0 / sfreq
-                for sec, idx in enumerate(_split_nan(y1, y2)):
-                    whole = idx.size == y1.size  # no NaN section: transforms cached per channel
-                    ta = _cached(cache, (id(ra), ca, n, dt), whole, y1[idx], dt, kw)
-                    tb = _cached(cache, (id(rb), cb, n, dt), whole, y2[idx], dt, kw)
-                    w = _coherence(ta, tb, dt, 1.0)
-                    w.label = dict(dyad=dyad_label, channel1=ca, channel2=cb, is_intra_of=intra_of,
-                                   section=sec, subject1=s1_label, subject2=s2_label)  # fmt: skip
-                    if keep:
-                        self.wtcs.append(w)
-                    for b, (coh, masked, trange, prange) in enumerate(
-                        w.bins(bin_seconds=bin_s, period_cuts=cuts)
-                    ):
-                        self._rows.append([
-                            dyad_label, intra_of is not None, intra_of, False, s1_label,
-                            s2_label, dyad.roi_of(ca), dyad.roi_of(cb), ca, cb, "whole_record",
-                            0, sec, b, coh, masked, trange, prange, "pywavelets",
-                            "cmor2,1[win:0.6]",
-                        ])  # fmt: skip
+        n_all = min(xa.shape[1], xb.shape[1])
+        for task, epoch, seg in dyad.segments(sfreq, n_all):
+            for i, ca in enumerate(names_a):
+                for k, cb in enumerate(names_b):
+                    self._pair(dyad, (ra, rb), (ca, cb), xa[i, seg], xb[k, seg], sfreq,
+                               (task, epoch), intra_of, (s1_label, s2_label, dyad_label), kw,
+                               cache, bin_s, cuts, keep, bug)  # fmt: skip
+
+    def _pair(self, dyad, recs, chans, y1, y2, sfreq, task, intra_of, labels, kw, cache, bin_s,
+              cuts, keep, bug):  # fmt: skip
+        (ra, rb), (ca, cb), (s1_label, s2_label, dyad_label) = recs, chans, labels
+        n = y1.size
+        dt = (n / sfreq) / (n - 1) if bug else 1.0 / sfreq
+        for sec, idx in enumerate(_split_nan(y1, y2)):
+            whole = idx.size == y1.size  # no NaN section: transforms cached per channel
+            ta = _cached(cache, (id(ra), ca, task, n, dt), whole, y1[idx], dt, kw)
+            tb = _cached(cache, (id(rb), cb, task, n, dt), whole, y2[idx], dt, kw)
+            w = _coherence(ta, tb, dt, 1.0)
+            w.label = dict(dyad=dyad_label, channel1=ca, channel2=cb, is_intra_of=intra_of,
+                           section=sec, subject1=s1_label, subject2=s2_label,
+                           task=task[0], epoch=task[1])  # fmt: skip
+            if keep:
+                self.wtcs.append(w)
+            for b, (coh, masked, trange, prange) in enumerate(
+                w.bins(bin_seconds=bin_s, period_cuts=cuts)
+            ):
+                self._rows.append([
+                    dyad_label, intra_of is not None, intra_of, dyad.is_pseudo, s1_label,
+                    s2_label, dyad.roi_of(ca), dyad.roi_of(cb), ca, cb, task[0],
+                    task[1], sec, b, coh, masked, trange, prange, "pywavelets",
+                    "cmor2,1[win:0.6]",
+                ])  # fmt: skip
 
     def to_data_frame(self) -> pd.DataFrame:
-        """Tidy coherence table: one row per channel pair x section x bin, HyPyP's columns
-        (:data:`COHERENCE_COLUMNS`); ``coherence`` is the mean WTC inside the cone of
-        influence (unitless, 0-1), NaN when over half the bin is outside it."""
+        """Tidy coherence table, HyPyP's coherence data frame.
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            One row per channel pair x task epoch x section x bin, HyPyP's columns
+            (:data:`COHERENCE_COLUMNS`); ``coherence`` is the mean WTC inside the cone of
+            influence (unitless, 0-1), NaN when over half the bin is outside it.
+        """
         if not self._rows:
             raise RuntimeError("no coherence computed yet; call compute_wtcs() first")
         return pd.DataFrame(self._rows, columns=COHERENCE_COLUMNS)
 
-    def coherence_matrix(self, kind: str = "inter", *, by: str = "channel", query=None):
+    def coherence_matrix(
+        self, kind: str = "inter", *, by: str = "channel", pseudo: bool = False, query=None
+    ):
         """Mean coherence per channel (or ROI) pair over dyads, bins and sections.
 
         Parameters
@@ -283,6 +341,8 @@ class FnirsStudy:
             Inter-brain (S1 rows x S2 columns) or one participant's intra-brain matrix.
         by : 'channel' | 'roi'
             Rows/columns per channel or per ROI.
+        pseudo : bool
+            Average the pseudo-dyads' rows (``with_pseudo``) instead of the real dyads'.
         query : str | None
             :meth:`pandas.DataFrame.query` filter on :meth:`to_data_frame` first.
 
@@ -298,15 +358,78 @@ class FnirsStudy:
             df = df.query(query)
         sel = {"inter": df["is_intra_of"].isna(), "intra1": df["is_intra_of"] == 1,
                "intra2": df["is_intra_of"] == 2}[kind]  # fmt: skip
-        df = df[sel]
+        df = df[sel & (df["is_pseudo"] == bool(pseudo))]
+        if df.empty:
+            raise ValueError(
+                f"no {'pseudo-dyad ' if pseudo else ''}rows for kind={kind!r}; compute them "
+                "first (with_intra=True for intra matrices, with_pseudo=True for pseudo-dyads)"
+            )
         f1, f2 = ("channel1", "channel2") if by == "channel" else ("roi1", "roi2")
         mat = df.groupby([f1, f2], sort=False)["coherence"].mean().unstack(f2)
         return mat.reindex(index=pd.unique(df[f1]), columns=pd.unique(df[f2]))
 
-    def time_series(self, channel1: str, channel2: str, *, kind: str = "inter", dyad=None,
-                    period_cuts=None, window_size: int = 10):  # fmt: skip
+    def save(self, fname, *, overwrite: bool = False):
+        """Write :meth:`to_data_frame` atomically (``.csv``, ``.tsv`` or ``.parquet``).
+
+        Parameters
+        ----------
+        fname : path-like
+            Output file; the suffix picks the format.
+        overwrite : bool
+            Replace an existing file.
+
+        Returns
+        -------
+        path : pathlib.Path
+        """
+        from pathlib import Path
+
+        from ..utils import atomic_path
+
+        path = Path(fname)
+        check_option("file suffix", path.suffix, (".csv", ".tsv", ".parquet"))
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        df = self.to_data_frame()
+        tmp, final = atomic_path(path)
+        if path.suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False, sep="\t" if path.suffix == ".tsv" else ",")
+        tmp.replace(final)
+        return final
+
+    def time_series(
+        self,
+        channel1: str,
+        channel2: str,
+        *,
+        kind: str = "inter",
+        dyad=None,
+        task=None,
+        epoch: int = 0,
+        period_cuts=None,
+        window_size: int = 10,
+    ):
         """Coherence over time of one pair (one row per period bin; masked outside the cone
         of influence). Needs ``keep_wtcs=True``.
+
+        Parameters
+        ----------
+        channel1, channel2 : str
+            The pair's channels (S1's, S2's; both of one participant for intra pairs).
+        kind : 'inter' | 'intra1' | 'intra2'
+            Inter-brain pair or one participant's intra-brain pair.
+        dyad : str | None
+            Dyad label (``None``: the first dyad that has the pair).
+        task : str | None
+            Task name (``None``: the first task).
+        epoch : int
+            Epoch of ``task``.
+        period_cuts : list of float | None
+            Period bin edges in seconds (``None``: those of :meth:`compute_wtcs`).
+        window_size : int
+            Moving-average width in samples.
 
         Returns
         -------
@@ -319,8 +442,11 @@ class FnirsStudy:
             lab = w.label
             if (lab["channel1"], lab["channel2"], lab["is_intra_of"]) == (
                 channel1, channel2, intra_of,
-            ) and (dyad is None or lab["dyad"] == dyad):  # fmt: skip
-                return w.times, w.time_series(period_cuts=period_cuts, window_size=window_size)
+            ) and (dyad is None or lab["dyad"] == dyad) and (
+                task is None or (lab["task"], lab["epoch"]) == (task, epoch)
+            ):  # fmt: skip
+                cuts = self._period_cuts if period_cuts is None else period_cuts
+                return w.times, w.time_series(period_cuts=cuts, window_size=window_size)
         raise KeyError(
             f"no coherence map for ({channel1!r}, {channel2!r}, kind={kind!r}); check the names "
             "and that compute_wtcs ran with keep_wtcs=True"
@@ -353,7 +479,6 @@ def _pick(raw, picks) -> list[str]:
 # ------------------------------------------------------------------------------------------
 # plots
 # ------------------------------------------------------------------------------------------
-@fill_doc
 def plot_coherence_matrix(matrix: pd.DataFrame, *, ax=None, vmin=0.0, vmax=1.0, title=None):
     """Heat map of a coherence matrix (:meth:`FnirsStudy.coherence_matrix`).
 

@@ -223,7 +223,7 @@ def wavelet_coherence_hypyp(
 
     See Also
     --------
-    hyperalign.coupling.wavelet_coherence : pycwt / Grinsted et al.'s WTC (Morlet w0 = 6).
+    hyperalign.coupling.wavelet_coherence : Pycwt / Grinsted et al.'s WTC (Morlet w0 = 6).
     """
     y1 = np.asarray(y1, dtype=float)
     y2 = np.asarray(y2, dtype=float)

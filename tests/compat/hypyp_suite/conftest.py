@@ -21,6 +21,7 @@ hard-code); the tests that need them skip when the folder is absent (a user's cl
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -29,22 +30,35 @@ import pytest
 if importlib.util.find_spec("hypyp") is None:  # the reference is a test-only dependency
     collect_ignore_glob = ["test_hypyp_*.py"]
 
-#: tests of HyPyP's backend-dispatch machinery (module flags patched with unittest.mock,
-#: spies on HyPyP's kernels): hyperalign has no such machinery, so they cannot be swapped
-HYPYP_INTERNALS = {
+#: tests of HyPyP's own machinery, not of its computations: backend dispatch and capability
+#: checks of ``hypyp.sync.BaseMetric`` subclasses (``TestBackendCapability``, run against
+#: HyPyP's classes), HyPyP's import-time detection of optional packages (each test re-imports
+#: hypyp in a subprocess), and module flags patched with ``unittest.mock``. hyperalign has no
+#: such machinery (its backends are chosen per call), so these cannot be swapped.
+HYPYP_INTERNALS = (
+    "TestBackendCapability::",
     "TestAccorrErrorHandling::test_numba_fallback_warning",
     "TestAccorrErrorHandling::test_torch_fallback_warning",
-}
+    "test_broken_optional_dependency_does_not_break_import",
+    "test_absent_optional_dependency_stays_silent",
+    "test_missing_backend_hint_names_the_pip_extra",
+)
+
+
+#: over ~30 s on the real pair (multitaper / HyPyP's own cluster statistics on 62 channels)
+SLOW = ("test_metaconn_matrix_2brains", "test_pair_connectivity_accorr", "test_compute_nmPLV")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         key = "::".join(item.nodeid.split("::")[1:])
-        if key in HYPYP_INTERNALS:
+        if key in SLOW:
+            item.add_marker(pytest.mark.slow)
+        if key.startswith(HYPYP_INTERNALS):
             item.add_marker(
                 pytest.mark.skip(
-                    reason="tests HyPyP's backend dispatch (patches hypyp.sync.base flags); "
-                    "not part of the drop-in"
+                    reason="tests HyPyP's own dispatch/import machinery (hypyp.sync.base), "
+                    "not a computation; not part of the drop-in"
                 )
             )
 
@@ -69,12 +83,20 @@ def epochs(shared_data):
     return epochs_tuple(epo1=epo1, epo2=epo2, epoch_merge=utils.merge(epo1, epo2))
 
 
+#: epochs of the pair that ``preprocessed_epochs`` keeps (HyPyP: all 33). The metric tests
+#: recompute HyPyP's loop reference over all 62 x 62 channel pairs many times; 6 epochs keep
+#: the file to minutes on a shared 2-core machine. HYPERALIGN_HYPYP_SUITE_FULL=1: all epochs.
+N_EPOCHS = None if os.environ.get("HYPERALIGN_HYPYP_SUITE_FULL") == "1" else 6
+
+
 @pytest.fixture(scope="module")
 def preprocessed_epochs(shared_data):
-    """HyPyP's ``preprocessed_epochs`` fixture."""
+    """HyPyP's ``preprocessed_epochs`` fixture (the first ``N_EPOCHS`` epochs)."""
     from hypyp import utils
 
     epo1, epo2 = _read_pair(shared_data)
+    if N_EPOCHS is not None:
+        epo1, epo2 = epo1[:N_EPOCHS], epo2[:N_EPOCHS]
     tup = namedtuple("preprocessed_epochs", ["pepo1", "pepo2", "pepochs_merge"])
     return tup(pepo1=epo1, pepo2=epo2, pepochs_merge=utils.merge(epo1, epo2))
 
@@ -103,6 +125,4 @@ def complex_signal_raw(preprocessed_epochs):
 def complex_signal(complex_signal_raw):
     """(n_epochs, n_freq, 2 n_channels, n_times): HyPyP's internal metric layout."""
     n_epoch, n_ch, n_freq, n_samp = complex_signal_raw.shape[1:]
-    return complex_signal_raw.transpose((1, 3, 0, 2, 4)).reshape(
-        n_epoch, n_freq, 2 * n_ch, n_samp
-    )
+    return complex_signal_raw.transpose((1, 3, 0, 2, 4)).reshape(n_epoch, n_freq, 2 * n_ch, n_samp)

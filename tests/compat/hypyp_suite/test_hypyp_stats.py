@@ -1,5 +1,7 @@
 # Vendored from HyPyP 0.6.2 (BSD-3-Clause, copyright the authors of HyPyP; see LICENSE_HYPYP
 # and conftest.py). Edits: import lines marked "hyperalign:" only.
+# ruff: noqa
+# fmt: off
 #!/usr/bin/env python
 # coding=utf-8
 

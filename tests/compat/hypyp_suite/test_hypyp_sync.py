@@ -1,5 +1,7 @@
 # Vendored from HyPyP 0.6.2 (BSD-3-Clause, copyright the authors of HyPyP; see LICENSE_HYPYP
 # and conftest.py). Edits: import lines marked "hyperalign:" only.
+# ruff: noqa
+# fmt: off
 """
 Tests for synchronization metrics, particularly adjusted circular correlation (accorr).
 
@@ -14,7 +16,7 @@ import numpy as np
 import pytest
 
 from hyperalign.compat.hypyp import compute_sync  # hyperalign: swapped in
-from hypyp.sync import METRICS, get_metric
+from hyperalign.compat._hypyp_sync import METRICS, get_metric  # hyperalign: swapped in
 from hyperalign.compat._hypyp_sync import ACCorr  # hyperalign: swapped in
 from hypyp.sync.base import (
     BaseMetric,
@@ -1361,7 +1363,7 @@ class TestBackendCapability:
         a bare `return self._compute_numpy(...)`, so any unhandled backend value
         became indistinguishable from the default.
         """
-        from hyperalign.compat._hypyp_sync import PLV  # hyperalign: swapped in
+        from hypyp.sync.plv import PLV
 
         n_samp = complex_signal.shape[3]
         metric = PLV()
@@ -1382,7 +1384,7 @@ class TestBackendCapability:
         A known backend the metric does not implement computes in numpy, as
         before, but says so: the 0.6 series changes no computed value.
         """
-        from hyperalign.compat._hypyp_sync import PLV  # hyperalign: swapped in
+        from hypyp.sync.plv import PLV
 
         n_samp = complex_signal.shape[3]
         axes = (0, 1, 3, 2)
@@ -1432,7 +1434,7 @@ class TestBackendCapability:
         """A third-party metric written against the pre-0.6.2 contract: it
         overrides ``compute``, branches on ``self._backend`` itself and has no
         ``_compute_*`` method."""
-        from hyperalign.compat._hypyp_sync import BaseMetric  # hyperalign: swapped in
+        from hypyp.sync.base import BaseMetric
 
         class LegacyMetric(BaseMetric):
             name = "legacy"
@@ -1492,7 +1494,7 @@ class TestBackendCapability:
         resolve to numpy under 'auto', even when numba is installed: the CPU
         fallback has to respect capability like every other path.
         """
-        from hyperalign.compat._hypyp_sync import BaseMetric  # hyperalign: swapped in
+        from hypyp.sync.base import BaseMetric
 
         class NumpyOnly(BaseMetric):
             name = "numpy_only"
@@ -1520,7 +1522,7 @@ class TestBackendCapability:
         the backend is granted without warning, its own branch runs, and the
         delegation still computes.
         """
-        from hyperalign.compat._hypyp_sync import PLV  # hyperalign: swapped in
+        from hypyp.sync.plv import PLV
 
         class CustomPLV(PLV):
             def compute(self, complex_signal, n_samp, transpose_axes):
@@ -1554,7 +1556,7 @@ class TestBackendCapability:
         ``compute``: a mixin can carry the flag. The metric is then
         capability-checked like its built-in parent, and does not crash.
         """
-        from hyperalign.compat._hypyp_sync import PLV  # hyperalign: swapped in
+        from hypyp.sync.plv import PLV
 
         class DispatchPolicy:
             _dispatch_via_table = True
@@ -1575,7 +1577,7 @@ class TestBackendCapability:
         one the flag of PLV vouches for, not a dispatch of its own: the
         subclass is still capability-checked.
         """
-        from hyperalign.compat._hypyp_sync import PLV  # hyperalign: swapped in
+        from hypyp.sync.plv import PLV
 
         class Alias(PLV):
             compute = PLV.compute
@@ -1594,7 +1596,7 @@ class TestBackendCapability:
         CPU fallback of ``'auto'``, as before the capability check, and its
         own branch runs.
         """
-        from hyperalign.compat._hypyp_sync import PLV  # hyperalign: swapped in
+        from hypyp.sync.plv import PLV
 
         class OwnNumba(PLV):
             _compute_numba = None
@@ -1632,7 +1634,7 @@ class TestBackendCapability:
         overrides it only to delegate. The added method is used once the
         subclass sets ``_dispatch_via_table`` itself.
         """
-        from hyperalign.compat._hypyp_sync import PLV  # hyperalign: swapped in
+        from hypyp.sync.plv import PLV
 
         class AddsMetal(PLV):
             def _compute_metal(self, complex_signal, n_samp, transpose_axes):
@@ -1706,7 +1708,7 @@ class TestBackendCapability:
         ``compute``. No numba method exists, so the dispatch computes in numpy
         and warns instead of failing.
         """
-        from hyperalign.compat._hypyp_sync import BaseMetric  # hyperalign: swapped in
+        from hypyp.sync.base import BaseMetric
 
         class NumpyOnly(BaseMetric):
             name = "numpy_only"
@@ -1735,7 +1737,7 @@ class TestBackendCapability:
     def test_classmethod_implementation_is_recognised(self):
         """A ``_compute_*`` method declared as a classmethod is an
         implementation like any other."""
-        from hyperalign.compat._hypyp_sync import BaseMetric  # hyperalign: swapped in
+        from hypyp.sync.base import BaseMetric
 
         class ClassLevel(BaseMetric):
             name = "class_level"
@@ -1751,7 +1753,7 @@ class TestBackendCapability:
     def test_supports_ignores_placeholders(self):
         """supports() must not count a non-callable attribute, nor the default
         ``_compute_numpy`` of the base class, as an implementation."""
-        from hyperalign.compat._hypyp_sync import BaseMetric  # hyperalign: swapped in
+        from hypyp.sync.base import BaseMetric
 
         class Placeholder(BaseMetric):
             name = "placeholder"
@@ -1771,7 +1773,7 @@ class TestBackendCapability:
     def test_torch_only_metric_reports_its_backends(self):
         """A metric of the current contract without numpy runs the backend it
         has and names what is missing otherwise."""
-        from hyperalign.compat._hypyp_sync import BaseMetric  # hyperalign: swapped in
+        from hypyp.sync.base import BaseMetric
 
         class TorchOnly(BaseMetric):
             name = "torch_only"
@@ -1792,7 +1794,7 @@ class TestBackendCapability:
 
     def test_missing_numpy_implementation_is_reported(self, complex_signal):
         """A metric with neither ``compute`` nor ``_compute_numpy`` says so."""
-        from hyperalign.compat._hypyp_sync import BaseMetric  # hyperalign: swapped in
+        from hypyp.sync.base import BaseMetric
 
         class EmptyMetric(BaseMetric):
             name = "empty"
