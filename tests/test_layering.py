@@ -61,10 +61,6 @@ LAYERS = {
 #: import cycles outside the statistics / synchrony area, known when this test was written;
 #: each names its owner, who clears it (then remove the entry: the test fails on a stale one)
 KNOWN_CYCLES: dict[frozenset, str] = {
-    frozenset({"hyperalign.coupling.bands", "hyperalign.coupling.spectral"}): (
-        "report engineer (coupling/bands.py imports check_bands/FILTERS from spectral inside a "
-        "function while spectral imports bands: move check_bands/FILTERS below both)"
-    ),
     frozenset(
         {"hyperalign.pipeline.checks", "hyperalign.pipeline.config", "hyperalign.pipeline.run"}
     ): (

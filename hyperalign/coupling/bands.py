@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils import _validate_type, check_option, fill_doc, logger
+from ._bandspec import FILTERS, check_bands
 
 __all__ = ["band_edges", "band_leakage", "check_band_overlap", "fft_transitions"]
 
@@ -159,7 +160,6 @@ def band_edges(
     --------
     check_band_overlap, band_leakage
     """
-    from .spectral import FILTERS, check_bands
 
     check_option("method", method, FILTERS)
     _validate_type(stop_db, (int, float), "stop_db")
@@ -322,7 +322,6 @@ def band_leakage(
     --------
     band_edges, check_band_overlap
     """
-    from .spectral import check_bands
 
     bands = check_bands(bands, sfreq)
     freqs = np.arange(0.0, sfreq / 2.0 + _DF / 2, _DF)
