@@ -103,3 +103,17 @@ def test_signal_during_the_final_swap_is_held_until_it_ends():
                 done.append("after the signal")  # still runs: the swap is not split
     assert done == ["after the signal"] and err.value.exit_code == 143
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+
+
+def test_setting_aside_never_deletes_a_folder_hyperalign_did_not_make(tmp_path):
+    from hyperalign.pipeline.outputs import RunFolder
+
+    (tmp_path / "previous").mkdir()
+    (tmp_path / "previous" / "thesis.tex").write_text("mine")  # a user's own folder
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "old.csv").write_text("a\n1\n")
+    folder = RunFolder(tmp_path, "h").open()
+    folder.close()
+    assert (tmp_path / "previous" / "thesis.tex").read_text() == "mine"
+    assert (tmp_path / "previous-2" / "tables" / "old.csv").is_file()
+    assert (tmp_path / "previous-2" / ".hyperalign-previous").is_file()
