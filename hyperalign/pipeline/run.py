@@ -454,6 +454,25 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     return res
 
 
+def _check_root_outside(cfg: dict, out: Path) -> None:
+    """A BIDS root inside the outputs a run replaces (``out/bids`` of a demo) would vanish."""
+    from .outputs import OUTPUTS
+
+    root = cfg["data"].get("root")
+    if cfg["data"]["source"] != "bids" or not root:
+        return
+    r = Path(root).resolve()
+    for name in OUTPUTS + ("previous", ".staging"):
+        o = (out / name).resolve()
+        if r == o or o in r.parents:
+            raise ConfigError(
+                [
+                    f"data.root: {str(root)!r} lies inside {str(out / name)!r}, which this run "
+                    "replaces; copy the data elsewhere or choose another --out"
+                ]
+            )
+
+
 def _count_cached(state: dict, enabled: bool) -> tuple[int, int]:
     keys, root = state.get("keys") or {}, state.get("cache")
     if not keys or root is None or not enabled:
@@ -508,6 +527,7 @@ def run_pipeline(
     cfg = load_config(config, overrides)
     n_jobs = check_n_jobs(cfg["execution"]["n_jobs"])
     out = Path(out or cfg.get("out") or "hyperalign_output")
+    _check_root_outside(cfg, out)
     folder = RunFolder(out, _results_hash(cfg))
     state: dict = {"cache": folder.cache, "n_total": 0}
     if cfg["data"]["source"] == "demo":

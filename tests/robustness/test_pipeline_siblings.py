@@ -117,3 +117,13 @@ def test_setting_aside_never_deletes_a_folder_hyperalign_did_not_make(tmp_path):
     assert (tmp_path / "previous" / "thesis.tex").read_text() == "mine"
     assert (tmp_path / "previous-2" / "tables" / "old.csv").is_file()
     assert (tmp_path / "previous-2" / ".hyperalign-previous").is_file()
+
+
+def test_bids_root_inside_the_outputs_a_run_replaces_is_refused(tmp_path):
+    from hyperalign.pipeline import run_pipeline
+
+    (tmp_path / "out" / "bids").mkdir(parents=True)
+    over = {"data.source": "bids", "data.root": str(tmp_path / "out" / "bids")}
+    with pytest.raises(ConfigError, match=r"data.root: .* lies inside .*bids', which this run "
+                       "replaces; copy the data elsewhere or choose another --out"):  # fmt: skip
+        run_pipeline({"name": "x"}, out=tmp_path / "out", overrides=over)
