@@ -6,7 +6,7 @@ STAMP := $(VENV)/.hyperalign-installed
 OUT ?= demo_output
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format install clean bench
+.PHONY: demo test lint format install clean bench docs
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -36,9 +36,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The documentation site (offline; warnings are errors).
+docs: $(STAMP)
+	cd docs && HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 MPLBACKEND=Agg ../$(BIN)/python -m sphinx -W --keep-going -b html -d _build/doctrees . _build/html
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synchrony.py
 	$(BIN)/python benchmarks/bench_stats.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache docs/_build docs/api docs/auto_examples docs/notebooks

@@ -28,6 +28,8 @@ def _cmd_demo(args) -> int:
     result = run_pipeline(config, out=args.out, overrides=overrides, verbose=_level(args))
     print(f"hyperalign demo: outputs written to {Path(result.out).resolve()}")
     print(f"  report: {Path(result.report).resolve()}" if result.report else "")
+    if getattr(result, "recovery", None) is not None:
+        print(f"  {result.recovery.summary()}")
     return 0
 
 

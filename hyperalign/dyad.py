@@ -10,6 +10,7 @@ all on one shared time base (seconds from the dyad's time zero; sample ``k`` of 
 from __future__ import annotations
 
 import copy as _copy
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +21,105 @@ from .transcript import Transcript
 from .utils import ExclusionLog, logger
 
 SUFFIXES = ("_S1", "_S2")
+
+
+#: integer PCM conventions (soundfile / scipy.io.wavfile): value / scale, after the offset
+_PCM = {
+    np.dtype(np.int8): (0.0, 2.0**7),
+    np.dtype(np.int16): (0.0, 2.0**15),
+    np.dtype(np.int32): (0.0, 2.0**31),
+    np.dtype(np.uint8): (128.0, 2.0**7),  # 8-bit WAV is unsigned, centred on 128
+}
+
+
+def audio_as_float(audio, what: str = "audio") -> np.ndarray:
+    """Return microphone samples as float64, integer PCM scaled to [-1, 1) by its dtype.
+
+    ``int8``/``int16``/``int32`` are divided by ``2**(bits - 1)`` and ``uint8`` is centred on
+    128 and divided by 128 (the soundfile / ``scipy.io.wavfile`` conventions). Other integer
+    types, booleans, complex numbers and non-finite samples are refused with an error naming
+    ``what``; float samples whose peak is far above full scale and that hold only whole
+    numbers (integer PCM cast to float without scaling) give a warning.
+    """
+    a = np.asarray(audio)
+    if a.dtype == bool or a.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{what} has dtype {a.dtype}; give float samples (in [-1, 1] or pascal) or integer "
+            f"PCM ({', '.join(str(d) for d in _PCM)}), e.g. from soundfile.read"
+        )
+    if a.dtype.kind in "iu":
+        if a.dtype not in _PCM:
+            raise TypeError(
+                f"{what} has integer dtype {a.dtype}, which has no PCM scaling convention; "
+                f"give int16/int32/uint8 PCM or float samples (x / full_scale)"
+            )
+        off, scale = _PCM[a.dtype]
+        return (a.astype(np.float64) - off) / scale
+    a = a.astype(np.float64, copy=False)
+    bad = ~np.isfinite(a)
+    if bad.any():
+        first = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), a.shape)
+        raise ValueError(
+            f"{what} holds {int(bad.sum())} non-finite sample(s) (NaN/inf), the first at index "
+            f"{first if a.ndim > 1 else first[0]}; replace them (e.g. np.nan_to_num(x)) or crop "
+            "the audio"
+        )
+    if a.size:
+        peak = float(np.abs(a).max())
+        if peak > 2.0 and np.array_equal(a[: 1 << 16], np.round(a[: 1 << 16])):
+            warnings.warn(
+                f"{what} peaks at {peak:.6g}, far above full scale (1.0), and holds whole "
+                "numbers only: it looks like integer PCM cast to float without scaling; pass "
+                "the integer array itself, or divide by 32768 (16-bit) / 2**31 (32-bit)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+    return a
+
+
+#: a microphone whose loudest 50-ms frames stay below this level (dB re full scale 1.0) is
+#: silent: nothing but digital silence or a disconnected input (a live microphone's noise
+#: floor is 20-60 dB above it)
+SILENCE_DBFS = -100.0
+
+
+def audio_level_db(x: np.ndarray, sfreq: float, *, q: float = 95.0) -> float:
+    """Level of microphone samples: the ``q``-th percentile of 50-ms frame RMS, in dB re 1.0.
+
+    ``-inf`` for digital silence. Used to tell a silent microphone (below
+    :data:`SILENCE_DBFS`) and to compare the levels of a dyad's two microphones.
+    """
+    x = np.asarray(x, float)
+    n = max(int(round(0.05 * sfreq)), 1)
+    m = len(x) // n
+    if m == 0:
+        rms = np.sqrt(np.mean(x**2)) if len(x) else 0.0
+        frames = np.array([rms])
+    else:
+        fr = x[: m * n].reshape(m, n)
+        frames = np.sqrt(np.mean((fr - fr.mean(1, keepdims=True)) ** 2, axis=1))
+    lev = float(np.percentile(frames, q))
+    with np.errstate(divide="ignore"):
+        return float(20 * np.log10(lev)) if lev > 0 else float("-inf")
+
+
+def _check_channels(raw, pid: str) -> None:
+    """A participant needs at least one channel that is not marked bad."""
+    names = list(raw.ch_names)
+    if not names:
+        raise ValueError(
+            f"participant {pid!r} has no usable channels: the recording has 0 channels; give "
+            "a recording with the participant's channels (check picks / the channel split)"
+        )
+    bads = [c for c in raw.info["bads"] if c in names]
+    if len(bads) == len(names):
+        raise ValueError(
+            f"participant {pid!r} has no usable channels: all {len(names)} channels are marked "
+            f"bad (info['bads'] = {bads[:10]}{' ...' if len(bads) > 10 else ''}); unmark the "
+            "channels that are usable (raw.info['bads'] = [...]) or leave the participant out"
+        )
+    if bads:
+        logger.info("participant %s: %d of %d channel(s) marked bad", pid, len(bads), len(names))
 
 
 @dataclass
@@ -35,7 +135,8 @@ class Participant:
     role : str
         Free label, e.g. ``'speaker'``, ``'parent'``, ``'child'``, ``'A'``.
     audio : numpy.ndarray | None
-        Microphone samples, 1-D, on the dyad clock (sample 0 at t = 0).
+        Microphone samples, 1-D, on the dyad clock (sample 0 at t = 0). Integer PCM is
+        scaled by its dtype (see :func:`audio_as_float`); NaN/inf samples are refused.
     audio_sfreq : float | None
         Audio sampling rate in Hz (required with ``audio``).
     """
@@ -56,8 +157,9 @@ class Participant:
                 f"Participant {self.id!r}: raw must be an mne.io.Raw; got "
                 f"{type(self.raw).__name__} (wrap arrays with mne.io.RawArray)"
             )
+        _check_channels(self.raw, self.id)
         if self.audio is not None:
-            audio = np.asarray(self.audio)
+            audio = audio_as_float(self.audio, f"audio of participant {self.id!r}")
             if audio.ndim != 1:
                 raise ValueError(
                     f"Participant {self.id!r}: audio must be 1-D (one microphone); got shape "
@@ -260,7 +362,10 @@ class Dyad:
 
     # ------------------------------------------------------------------ HyPyP bridge
     def merged_raw(self):
-        """One :class:`mne.io.Raw` with both participants' channels, suffixed ``_S1``/``_S2``."""
+        """One :class:`mne.io.Raw` with both participants' channels, suffixed ``_S1``/``_S2``.
+
+        Channels marked bad keep their mark (suffixed) in ``info['bads']``.
+        """
         import mne
 
         raws = []
@@ -275,7 +380,9 @@ class Dyad:
             raws[0].get_channel_types() + raws[1].get_channel_types(),
         )
         data = np.concatenate([r.get_data() for r in raws])
-        return mne.io.RawArray(data, info, verbose=False)
+        merged = mne.io.RawArray(data, info, verbose=False)
+        merged.info["bads"] = [c for r in raws for c in r.info["bads"]]  # bads stay bad
+        return merged
 
     def to_hypyp(self, epochs_s1, epochs_s2=None):
         """Return data shaped like HyPyP's ``(2, n_epochs, n_channels, n_times)`` array.

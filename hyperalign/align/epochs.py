@@ -44,6 +44,28 @@ def _select_role(table: pd.DataFrame, pid: str, other: str, role: str) -> pd.Dat
     return table
 
 
+def _good_picks(dyad, pid: str, raw, picks, stage: str):
+    """MNE's rule: with ``picks=None`` bad channels are left out; the exclusion is counted."""
+    if picks is not None:
+        return picks  # explicit picks are taken as given (MNE keeps named bad channels)
+    bads = [c for c in raw.info["bads"] if c in raw.ch_names]
+    if not bads:
+        return None
+    idx = [i for i, c in enumerate(raw.ch_names) if c not in set(bads)]
+    if not idx:
+        raise ValueError(
+            f"participant {pid!r} of dyad {dyad.dyad_id!r} has no usable channels for epochs: "
+            f"all {len(bads)} channels are marked bad ({bads[:10]}); unmark usable channels "
+            "(raw.info['bads'] = [...]) or pass picks= to use them anyway"
+        )
+    dyad.exclusions.add(
+        stage, "channel", f"{pid}: {', '.join(bads[:10])}{' ...' if len(bads) > 10 else ''}",
+        "marked bad in info['bads'] (left out of the epochs; pass picks= to keep them)",
+        len(bads),
+    )  # fmt: skip
+    return idx
+
+
 def _epochs_from_table(
     dyad, pid: str, table: pd.DataFrame, lock_times: np.ndarray, tmin: float, tmax: float,
     *, kind: str, baseline, picks, reject_by_annotation: bool, decim: int, stage: str,
@@ -91,6 +113,7 @@ def _epochs_from_table(
             f"no {kind} epochs left for {pid!r} in dyad {dyad.dyad_id!r} (edge exclusions: "
             f"{n_edge}, same-sample: {n_dup}); shorten tmin/tmax or check role="
         )
+    picks = _good_picks(dyad, pid, raw, picks, stage)
     codes = {"speaker": 1, "listener": 2}
     ev_code = table["role"].map(codes).to_numpy()
     events = np.column_stack([samp + raw.first_samp, np.zeros(len(samp), int), ev_code])
@@ -139,7 +162,9 @@ def make_word_epochs(
     baseline : tuple | None
         Passed to :class:`mne.Epochs` (default: no baseline correction).
     picks : str | list | None
-        Channels (MNE ``picks``).
+        Channels (MNE ``picks``). ``None``: every channel not marked bad (MNE's rule); the
+        bad channels left out are counted in ``dyad.exclusions`` (kind ``'channel'``), and a
+        participant whose channels are all bad is an error.
     reject_by_annotation : bool
         Drop epochs overlapping ``BAD_*`` annotations (counted in ``dyad.exclusions``).
     decim : int

@@ -279,6 +279,26 @@ def _xcorr_lag(
     return float(lag), float(r[k]), psr, float(n_ov[k] / fs)
 
 
+def _check_not_silent(audio: np.ndarray, audio_sfreq: float, ref: np.ndarray) -> None:
+    """A silent microphone or a flat reference has no envelope to align: say so."""
+    from ..dyad import SILENCE_DBFS, audio_level_db
+
+    level = audio_level_db(audio, audio_sfreq)
+    if not level > SILENCE_DBFS:
+        peak = float(np.abs(audio).max()) if audio.size else 0.0
+        raise ClockError(
+            f"the microphone audio is silent ({len(audio)} samples, peak |x| = {peak:.3g}, "
+            f"level {level:.1f} dB re full scale, below {SILENCE_DBFS:g} dB): no lag can be "
+            "found from it; check the microphone (muted, unplugged, wrong channel: "
+            "audio_channels=) or align this dyad from triggers"
+        )
+    if ref.size and np.ptp(ref) == 0:
+        raise ClockError(
+            f"the reference channel is flat (every sample = {ref[0]:.3g}): no lag can be "
+            "found from it; pick the amplifier channel that recorded the audio (audio_channel=)"
+        )
+
+
 def find_audio_lag(
     audio,
     audio_sfreq: float,
@@ -334,6 +354,7 @@ def find_audio_lag(
         check_positive("max_lag", max_lag, allow_none=True)
         audio = _check_signal("audio", audio)
         ref = _check_signal("ref", ref)
+        _check_not_silent(audio, audio_sfreq, ref)
         if env_sfreq is None:
             env_sfreq = min(float(ref_sfreq), 1000.0)
         ea, fs = envelope(audio, audio_sfreq, env_sfreq, lowpass=lowpass)
@@ -1017,10 +1038,16 @@ def sync_dyad(
                         "method='triggers'"
                     )
                 ref = p.raw.get_data(picks=[chans[p.id]])[0]
-                models[p.id] = estimate_drift_from_signals(
-                    p.audio, p.audio_sfreq, ref, p.sfreq, window=window, max_lag=max_lag,
-                    max_drift_ppm=max_drift_ppm, max_residual=max_residual,
-                )  # fmt: skip
+                try:
+                    models[p.id] = estimate_drift_from_signals(
+                        p.audio, p.audio_sfreq, ref, p.sfreq, window=window, max_lag=max_lag,
+                        max_drift_ppm=max_drift_ppm, max_residual=max_residual,
+                    )  # fmt: skip
+                except ClockError as err:  # name whose microphone / channel it is
+                    raise ClockError(
+                        f"dyad {dyad.dyad_id!r}, participant {p.id!r} (microphone vs channel "
+                        f"{chans[p.id]!r}): {err}"
+                    ) from None
                 report[f"mic->{p.id}"] = models[p.id].to_dict()
             # raw2 clock -> raw1 clock: t1 = M1(M2^-1(t2))
             model = models[p1.id].compose(models[p2.id].inverse())

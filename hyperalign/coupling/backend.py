@@ -257,128 +257,15 @@ def _numba_available() -> bool:
 
 @functools.cache
 def _numba_kernels(parallel: bool = True) -> dict:
-    """Compiled loops on interleaved (re, im) rows ``xv`` (E, C, 2T).
+    """Compiled loops on interleaved (re, im) rows ``xv`` (E, C, 2T), cached on disk.
 
     ``parallel=True``: ``prange`` over (epoch, channel) rows on numba's thread pool.
     ``parallel=False``: the same loops on the calling thread with the GIL released, for
     callers that split epochs over their own threads.
     """
-    import numba
+    from ._numba_kernels import KERNELS
 
-    # no 'contract' (FMA) so that s1*c2 - c1*s2 rounds exactly like NumPy (signs near 0)
-    fm = {"reassoc", "nsz"}
-    opts = {"parallel": True} if parallel else {"nogil": True}
-
-    def jit(f):
-        return numba.njit(fastmath=fm, cache=False, **opts)(f)
-
-    @jit
-    def _abs_sum_kernel(xv, yv, out, out_sum, sym):  # pragma: no cover - compiled
-        # wPLI's denominator and numerator in one pass: sum |Im(x conj y)| and sum Im(x conj y)
-        n_ep, n1, n_t2 = xv.shape
-        n_t = n_t2 // 2
-        n2 = yv.shape[1]
-        for p in numba.prange(n_ep * n1):
-            e = p // n1
-            i = p % n1
-            for k in range(i if sym else 0, n2):
-                acc = 0.0
-                acc_s = 0.0
-                for t in range(n_t):
-                    v = (
-                        xv[e, i, 2 * t + 1] * yv[e, k, 2 * t]
-                        - xv[e, i, 2 * t] * yv[e, k, 2 * t + 1]
-                    )
-                    acc += abs(v)
-                    acc_s += v
-                out[e, i, k] = acc
-                out_sum[e, i, k] = acc_s
-                if sym:
-                    out[e, k, i] = acc
-                    out_sum[e, k, i] = -acc_s
-
-    @jit
-    def _sign_kernel(xv, yv, out, sym):  # pragma: no cover - compiled
-        n_ep, n1, n_t2 = xv.shape
-        n_t = n_t2 // 2
-        n2 = yv.shape[1]
-        for p in numba.prange(n_ep * n1):
-            e = p // n1
-            i = p % n1
-            for k in range(i if sym else 0, n2):
-                acc = 0.0
-                for t in range(n_t):
-                    v = (
-                        xv[e, i, 2 * t + 1] * yv[e, k, 2 * t]
-                        - xv[e, i, 2 * t] * yv[e, k, 2 * t + 1]
-                    )
-                    acc += (v > 0) - (v < 0)
-                out[e, i, k] = acc
-                if sym:  # Im(y conj x) = -Im(x conj y)
-                    out[e, k, i] = -acc
-
-    @jit
-    def _csin_kernel(xv, out, nv):  # pragma: no cover - compiled
-        # sin(phase - circular mean phase) = (xi mr - xr mi) / |x|, m = unit mean phasor;
-        # samples t >= nv[e] are zero padding (ragged epochs): output 0 there
-        n_ep, n_ch, n_t = out.shape
-        for p in numba.prange(n_ep * n_ch):
-            e = p // n_ch
-            c = p % n_ch
-            n = nv[e]
-            mr = 0.0
-            mi = 0.0
-            for t in range(n):
-                re = xv[e, c, 2 * t]
-                im = xv[e, c, 2 * t + 1]
-                inv = 1.0 / np.sqrt(re * re + im * im)
-                out[e, c, t] = inv
-                mr += re * inv
-                mi += im * inv
-            norm = np.sqrt(mr * mr + mi * mi)
-            mr /= norm
-            mi /= norm
-            for t in range(n):
-                out[e, c, t] = (xv[e, c, 2 * t + 1] * mr - xv[e, c, 2 * t] * mi) * out[e, c, t]
-            for t in range(n, n_t):
-                out[e, c, t] = 0.0
-
-    @jit
-    def _env_kernel(xv, out, power, nv):  # pragma: no cover - compiled
-        # rows of |x| (or |x|^2), centred and scaled to unit norm: Pearson r is then a product;
-        # samples t >= nv[e] are zero padding (ragged epochs): output 0 there
-        n_ep, n_ch, n_t = out.shape
-        for p in numba.prange(n_ep * n_ch):
-            e = p // n_ch
-            c = p % n_ch
-            n = nv[e]
-            acc = 0.0
-            for t in range(n):
-                re = xv[e, c, 2 * t]
-                im = xv[e, c, 2 * t + 1]
-                v = re * re + im * im
-                if not power:
-                    v = np.sqrt(v)
-                out[e, c, t] = v
-                acc += v
-            mean = acc / n
-            ss = 0.0
-            for t in range(n):
-                v = out[e, c, t] - mean
-                out[e, c, t] = v
-                ss += v * v
-            scale = 1.0 / np.sqrt(ss) if ss > 0 else np.nan
-            for t in range(n):
-                out[e, c, t] *= scale
-            for t in range(n, n_t):
-                out[e, c, t] = 0.0
-
-    return {
-        "abs_sum": _abs_sum_kernel,
-        "sign": _sign_kernel,
-        "csin": _csin_kernel,
-        "env": _env_kernel,
-    }
+    return KERNELS[bool(parallel)]
 
 
 class TorchOps:

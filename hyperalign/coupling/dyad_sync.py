@@ -27,15 +27,22 @@ participant 2 follows participant 1, as in :func:`~hyperalign.coupling.metrics.c
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, logger, verbose_context
+from ..utils import (
+    check_n_jobs,
+    check_option,
+    logger,
+    single_thread_blas,
+    thread_pool,
+    verbose_context,
+)
+from ._channels import pick_good_channels, record_excluded_channels
 from .backend import get_backend
-from .metrics import _check_threads, _resolve_metrics, _thread_pool, pairs_into
+from .metrics import _resolve_metrics, compute_sync, pairs_into
 from .spectral import analytic_signal, check_bands
 
 __all__ = ["compute_dyad_sync", "make_windows"]
@@ -44,17 +51,12 @@ EPOCH_KINDS = ("utterances", "turns", "fixed")
 
 
 # --------------------------------------------------------------------------- helpers
-def _pick_names(raw, picks) -> tuple[np.ndarray, list[str]]:
-    try:
-        from mne._fiff.pick import _picks_to_idx
-    except ImportError:  # older MNE
-        from mne.io.pick import _picks_to_idx
-    idx = _picks_to_idx(raw.info, picks, none="all", exclude=())
-    return idx, [raw.ch_names[i] for i in idx]
-
-
 def _participant_data(p, picks, n_times: int) -> tuple[np.ndarray, list[str]]:
-    idx, names = _pick_names(p.raw, picks)
+    """Data of channels ``picks`` (explicit names or indices: bads already left out)."""
+    from ._channels import _picks_to_idx
+
+    idx = _picks_to_idx(p.raw.info, picks, exclude=())
+    names = [p.raw.ch_names[i] for i in idx]
     x = p.raw.get_data(picks=idx)[:, :n_times]
     bad = ~np.isfinite(x)
     if bad.any():
@@ -62,8 +64,8 @@ def _participant_data(p, picks, n_times: int) -> tuple[np.ndarray, list[str]]:
         first = np.nonzero(bad[rows[0]])[0][0]
         raise ValueError(
             f"participant {p.id!r}: {bad.sum()} NaN/inf sample(s) in channel(s) "
-            f"{[names[r] for r in rows[:5]]} (first at {first / p.sfreq:.3f} s); interpolate or "
-            "mark the channels bad and exclude them with picks"
+            f"{[names[r] for r in rows[:5]]} (first at {first / p.sfreq:.3f} s); interpolate "
+            "them or mark them bad (raw.info['bads'] = [...]): bad channels are left out"
         )
     return x, names
 
@@ -273,8 +275,11 @@ def _prepare(
     bands_ = check_bands(bands, sfreq)
     lags_, lag_n = _check_lags(lags, sfreq)
     n_times = min(p.raw.n_times for p in dyad.participants)
-    idx1, ch1 = _pick_names(dyad[0].raw, picks)
-    idx2, ch2 = _pick_names(dyad[1].raw, picks)
+    (idx1, idx2), (ch1, ch2), excluded = pick_good_channels(
+        [dyad[0].raw.info, dyad[1].raw.info], picks, dyad.ids, where=f"dyad {dyad.dyad_id!r}"
+    )
+    bads = {str(p.id): list(p.raw.info["bads"]) for p in dyad.participants}
+    record_excluded_channels(dyad.exclusions, excluded, "compute_dyad_sync", bads)
     if len(ch1) != len(ch2):
         raise ValueError(
             f"dyad {dyad.dyad_id!r}: participants have mismatched channel counts after picks "
@@ -337,6 +342,7 @@ def _prepare(
                      backend=backend, filter=filter, filter_kwargs=dict(filter_kwargs or {}),
                      min_cycles=min_cycles, rois=rois)  # fmt: skip
     prep.ch_names = ch1
+    prep.extra["part_ch_names"] = [ch1, ch2]
     prep.dyad_ids = list(dyad.ids)
     x1, _ = _participant_data(dyad[0], idx1, n_times)
     x2, _ = _participant_data(dyad[1], idx2, n_times)
@@ -350,6 +356,13 @@ def _prepare(
         dtype=dtype,
     )  # (2, C, B, T)
     prep.z = np.ascontiguousarray(np.swapaxes(z, 1, 2))
+    # number of sample-to-sample changes up to each sample: a window is flat (zero variance)
+    # where it is 0 over the window (a disconnected channel recorded as a constant)
+    x = np.stack([x1, x2])
+    changes = np.zeros(x.shape, dtype=np.int64)
+    np.cumsum(np.diff(x, axis=-1) != 0, axis=-1, out=changes[..., 1:])
+    prep.extra["changes"] = changes
+    del x
     prep.windows = win
     prep.starts = starts
     prep.lengths = lengths
@@ -386,6 +399,8 @@ def _prepare(
         "n_short": n_short,
         "n_shorter_than_lag": n_lag_short,
         "units": "unitless",
+        "excluded_channels": excluded,
+        "n_excluded_channels": int(sum(len(v) for v in excluded.values())),
     }
     return prep
 
@@ -432,11 +447,12 @@ def _kernel_chunk(out, prep, spk, lis, sel, ti, li_idx, li, n_valid, finite: boo
             out[mi, s_sel, :, li] = dest[mi].reshape(s_sel.size, n_b, n_c, n_c)
         return n_bad
 
-    n_parts = min(_check_threads(None), sel.size) if ops.name == "numpy" else 1
+    n_jobs = prep.extra.get("n_jobs", 1)
+    n_parts = min(n_jobs, sel.size) if ops.name == "numpy" else 1
     if n_parts <= 1:
         return part(0, sel.size)
     edges = np.linspace(0, sel.size, n_parts + 1).round().astype(int).tolist()
-    pool = _thread_pool(n_parts)
+    pool = thread_pool(n_parts)
     futures = [pool.submit(part, r0, r1) for r0, r1 in zip(edges[:-1], edges[1:])]
     return sum(f.result() for f in futures)
 
@@ -497,26 +513,6 @@ def _fill_windows(out, prep, z1, z2) -> int:
     return n_out
 
 
-@contextlib.contextmanager
-def _small_blas(backend: str):
-    """One BLAS thread for the many small per-window products (NumPy backend).
-
-    Multi-threaded BLAS on (bands x channels x samples) products of a few hundred kB spends
-    more time synchronizing threads than computing; on a loaded 2-core machine one thread was
-    10-20x faster. Uses threadpoolctl when installed (a scikit-learn dependency).
-    """
-    if backend != "numpy":
-        yield
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def _sync_from_prepared(prep: _Prepared, z2_override: np.ndarray | None = None):
     """Compute the Coupling of prepared windows (optionally with participant 2 replaced)."""
     from .results import Coupling
@@ -529,8 +525,11 @@ def _sync_from_prepared(prep: _Prepared, z2_override: np.ndarray | None = None):
         (len(prep.metrics), n_ep, n_b, len(prep.lag_n), n_c, n_c), np.nan, dtype=np.float64
     )
     n_out = 0
-    with _small_blas(prep.backend):
+    # one BLAS thread for the many small per-window products (10-20x faster than threads
+    # on a loaded machine)
+    with single_thread_blas(prep.backend == "numpy"):
         n_out = _fill_windows(out, prep, z1, z2)
+    flat_info = _mask_flat_windows(out, prep) if z2_override is None else {}
     if n_out:
         logger.warning(
             "compute_dyad_sync: %d epoch x lag combination(s) have a listener window outside "
@@ -545,7 +544,7 @@ def _sync_from_prepared(prep: _Prepared, z2_override: np.ndarray | None = None):
         lags=prep.lags,
         node_in=prep.extra["node_in"],
         node_out=prep.extra["node_out"],
-        attrs=dict(prep.attrs, n_lag_out=int(n_out)),
+        attrs=dict(prep.attrs, n_lag_out=int(n_out), **flat_info),
         epochs_metadata=md,
     )
     fmin = np.array([lo for lo, _ in prep.bands.values()])
@@ -554,17 +553,64 @@ def _sync_from_prepared(prep: _Prepared, z2_override: np.ndarray | None = None):
     return Coupling(_apply_rois(da, prep.rois))
 
 
+def _mask_flat_windows(out, prep) -> dict:
+    """NaN for every pair with a channel flat in its (lagged) window; attrs reporting them."""
+    chg = prep.extra.get("changes")
+    if chg is None:
+        return {}
+    n_t = chg.shape[-1]
+    starts, lengths = prep.starts, prep.lengths
+    spk = prep.swap.astype(int)  # participant index of node_in (the speaker) per epoch
+    lis = 1 - spk
+
+    def flat(part, first):  # (E, C) for windows [first, first + length) of participant part
+        last = first + lengths - 1
+        ok = (first >= 0) & (last < n_t)
+        a = chg[part, :, np.clip(first, 0, n_t - 1)]  # (E, C)
+        b = chg[part, :, np.clip(last, 0, n_t - 1)]
+        return (a == b) & ok[:, None]
+
+    f_in = flat(spk, starts)
+    n_flat, per = 0, {}
+    for li, k in enumerate(prep.lag_n):
+        f_out = flat(lis, starts + int(k))
+        bad = f_in[:, :, None] | f_out[:, None, :]  # (E, C_in, C_out)
+        if bad.any():
+            np.copyto(out[:, :, :, li], np.nan, where=bad[None, :, None])
+        if li == 0:
+            for e, c in zip(*np.nonzero(f_in)):
+                _note(per, prep, spk[e], c, e)
+        for e, c in zip(*np.nonzero(f_out)):
+            _note(per, prep, lis[e], c, e)
+    report = {str(p): {c: len(v) for c, v in d.items()} for p, d in per.items()}
+    n_flat = int(sum(n for d in report.values() for n in d.values()))
+    if n_flat:
+        logger.warning(
+            "compute_dyad_sync: dyad %r: %d flat (epoch, channel) window(s) (all samples equal, "
+            "zero variance): every metric is NaN for the pairs involving them; {participant: "
+            "{channel: n_epochs}} = %s",
+            prep.attrs.get("dyad_id"),
+            n_flat,
+            report,
+        )
+    return {"n_flat": n_flat, "flat_channels": report}
+
+
+def _note(per: dict, prep, part: int, c: int, e: int) -> None:
+    name = prep.extra.get("part_ch_names", [prep.ch_names] * 2)[part][c]
+    per.setdefault(str(prep.dyad_ids[part]), {}).setdefault(name, set()).add(int(e))
+
+
 def _apply_rois(da, rois):
     if rois is None:
         return da
-    from .summary import _roi_average
+    from ._rois import _roi_average
 
     return _roi_average(da, rois)
 
 
 def _sync_mne(prep: _Prepared, verbose=None):
     """Synchrony on a pair of mne.Epochs, oriented speaker -> listener when metadata allows."""
-    from .metrics import compute_sync
     from .results import Coupling
 
     ep1, ep2 = prep.extra["epochs"]
@@ -606,6 +652,7 @@ def _sync_mne(prep: _Prepared, verbose=None):
         backend=prep.backend,
         dtype=prep.extra.get("dtype", "float64"),
         min_cycles=max(prep.min_cycles, 0),
+        n_threads=prep.extra.get("n_jobs", 1),
         ch_names=[list(ep1.ch_names), list(ep2.ch_names)],
         verbose=verbose,
     )
@@ -669,6 +716,8 @@ def compute_dyad_sync(
     filter_kwargs: dict | None = None,
     min_cycles: float = 1.0,
     dtype: str = "float64",
+    strict_bands: bool = False,
+    n_jobs: int | None = None,
     verbose=None,
 ):
     """Inter-brain synchrony of a dyad per epoch, band, channel pair and lag.
@@ -694,7 +743,12 @@ def compute_dyad_sync(
         Epochs shorter than this (s; 2 s by default) are flagged ``short=True`` (a warning
         gives their number): short windows inflate synchrony (bias of PLV with few samples).
     picks : str | list | None
-        Channels (MNE picks) of both participants; ``None`` for all.
+        Channels (MNE picks) of both participants; ``None`` for all. As in MNE, channels in
+        ``info['bads']`` are left out unless ``picks`` names them (by name or index); when
+        both participants have the same channel names, a channel bad in either is left out of
+        both (pairs stay matched). The channels left out are in
+        ``attrs['excluded_channels']`` (``{participant: [names]}``) and the dyad's
+        ``exclusions``; a participant left without channels is an error.
     rois : dict | None
         ``{name: [channels]}``: average the channel pairs within each ROI pair (node_in and
         node_out become ROI names).
@@ -707,7 +761,12 @@ def compute_dyad_sync(
         Band-pass used on the continuous recordings (see
         :func:`~hyperalign.coupling.spectral.analytic_signal`).
     filter_kwargs : dict | None
-        Extra :func:`mne.filter.filter_data` arguments (``filter='hypyp'``).
+        Extra :func:`mne.filter.filter_data` arguments (``filter='hypyp'``); with
+        ``filter='fft'`` only ``l_trans_bandwidth`` / ``h_trans_bandwidth`` (Hz or ``'auto'``).
+    strict_bands : bool
+        Bands whose filters overlap (pass-bands or transition regions; see
+        :func:`~hyperalign.coupling.bands.check_band_overlap`) raise an error instead of a
+        warning (logged once per settings).
     min_cycles : float
         Epochs holding fewer cycles of a band's fmin get a warning (the per-epoch and per-band
         number of cycles is the ``n_cycles`` coordinate); if *no* epoch reaches it the call
@@ -716,6 +775,10 @@ def compute_dyad_sync(
         Precision of the analytic signals kept in memory for the whole recording: about
         ``2 participants x n_channels x n_bands x n_samples x 16`` bytes in float64 (e.g. 390 MB
         for 32 channels, 5 bands, 5 min at 256 Hz); 'float32' halves it.
+    n_jobs : int | None
+        Threads computing the windows, with joblib's meaning: ``None`` or ``1`` serial (the
+        default), ``-1`` every core this process may use, ``-2`` all but one. Each thread
+        runs a single-threaded BLAS.
     verbose : bool | str | int | None
         Log level.
 
@@ -726,23 +789,43 @@ def compute_dyad_sync(
         carries ``utterance_id, speaker, listener, onset, offset, duration, short`` and the
         transcript's columns; ``n_cycles`` is an (epochs, freqs) coordinate. Epoch x lag values
         whose listener window falls outside the recording are NaN (counted in a warning and
-        in ``attrs['n_lag_out']``).
+        in ``attrs['n_lag_out']``). A channel flat (zero variance) in an epoch's window gives
+        NaN for every pair involving it, for every metric (``attrs['n_flat']``,
+        ``attrs['flat_channels']``: ``{participant: {channel: n_epochs}}``).
     """
     with verbose_context(verbose):
+        if strict_bands:  # before any filtering; the warning comes from analytic_signal
+            from .bands import check_band_overlap
+
+            ep = epochs if isinstance(epochs, tuple | list) else None
+            sf = ep[0].info["sfreq"] if ep else getattr(dyad, "sfreq", None)
+            if sf is not None:
+                check_band_overlap(bands, sf, method=filter, filter_kwargs=filter_kwargs,
+                                   strict=True)  # fmt: skip
         prep = _prepare(
             dyad, metrics=metrics, bands=bands, epochs=epochs, window=window, lags=lags,
             min_duration=min_duration, picks=picks, rois=rois, speaker_first=speaker_first,
             backend=backend, filter=filter, filter_kwargs=filter_kwargs, min_cycles=min_cycles,
             dtype=dtype,
         )  # fmt: skip
+        prep.extra["n_jobs"] = check_n_jobs(n_jobs)
         if prep.kind == "mne":
             prep.extra["min_duration"] = float(min_duration)
             if dyad is not None:
                 prep.extra["dyad_id"] = dyad.dyad_id
-            if picks is not None:
-                ep1, ep2 = prep.extra["epochs"]
-                prep.extra["epochs"] = (ep1.copy().pick(picks), ep2.copy().pick(picks))
-            return _sync_mne(prep, verbose=verbose)
+            ep1, ep2 = prep.extra["epochs"]
+            (i1, i2), _, excluded = pick_good_channels(
+                [ep1.info, ep2.info], picks, prep.dyad_ids, where="compute_dyad_sync"
+            )
+            if dyad is not None:
+                bads = {str(i): list(e.info["bads"]) for i, e in zip(prep.dyad_ids, (ep1, ep2))}
+                record_excluded_channels(dyad.exclusions, excluded, "compute_dyad_sync", bads)
+            if picks is not None or excluded:
+                prep.extra["epochs"] = (ep1.copy().pick(i1), ep2.copy().pick(i2))
+            res = _sync_mne(prep, verbose=verbose)
+            res.xarray.attrs["excluded_channels"] = excluded
+            res.xarray.attrs["n_excluded_channels"] = sum(len(v) for v in excluded.values())
+            return res
         logger.info(
             "compute_dyad_sync: dyad %r, %d %s epoch(s), %d channel(s), bands %s, metrics %s, "
             "lags %s s",

@@ -37,14 +37,21 @@ samples), S1 sample ``t`` is paired with S2 sample ``t + l``.
 
 from __future__ import annotations
 
-import functools
-import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 
-from ..utils import check_option, logger, verbose_context
+from ..utils import (
+    available_cores,  # noqa: F401 - re-exported for old imports
+    blas_limits,
+    check_option,
+    check_threads,
+    logger,
+    single_thread_blas,
+    thread_pool,
+    verbose_context,
+)
+from ._channels import flat_mask, nan_flat_pairs
 from .backend import get_backend
 from .spectral import _analytic_bands, check_bands
 
@@ -58,244 +65,14 @@ __all__ = [
 ]
 
 
-# ------------------------------------------------------------------------------------------
-# kernels: x (E, C1, T), y (E, C2, T) complex -> (E, C1, C2) real
-# Intermediates shared by several metrics (unit phasors, cross-spectra) are computed once per
-# band and lag through a _Pair context.
-# ------------------------------------------------------------------------------------------
-def _outer(a, b):
-    return a[..., :, None] * b[..., None, :]
-
-
-class _Pair:
-    """Lazily computed intermediates of one (x, y) pair, shared between metrics."""
-
-    def __init__(self, ops, x, y, n_valid=None):
-        self.ops, self.x, self.y = ops, x, y
-        self.same = x is y
-        self.n_t = x.shape[-1]
-        #: ragged epochs: samples t >= n_valid[e] of epoch e are zero padding (None: none)
-        self.n_valid = None if n_valid is None else np.asarray(n_valid, dtype=np.int64)
-        self._memo: dict = {}
-
-    @property
-    def n_samples(self):
-        """Samples per epoch, broadcastable against (E, C1, C2) results."""
-        if self.n_valid is None:
-            return self.n_t
-        return self._get(
-            "n_samples", lambda: self.ops.asarray(self.n_valid.astype(float)[:, None, None])
-        )
-
-    def _get(self, key, fn):
-        if key not in self._memo:
-            self._memo[key] = fn()
-        return self._memo[key]
-
-    @property
-    def u(self):  # unit phasors of x (0 on the zero padding)
-        return self._get("u", lambda: self.ops.unit(self.x, self.n_valid))
-
-    @property
-    def v(self):
-        return self.u if self.same else self._get("v", lambda: self.ops.unit(self.y, self.n_valid))
-
-    @property
-    def cross(self):  # sum_t x conj(y)
-        ops = self.ops
-        return self._get("cross", lambda: ops.matmul(self.x, ops.mT(ops.conj(self.y))))
-
-    @property
-    def cross_imag(self):  # Im sum_t x conj(y)
-        if "cross" in self._memo:
-            return self._memo["cross"].imag
-        ops = self.ops
-
-        def f():
-            # Im(x conj y) = xr (-yi) + xi yr: one real product of the interleaved (re, im)
-            # views of x and of i*y (inner dimension 2T), no copy of x
-            return ops.matmul(ops.real_view(self.x), ops.mT(ops.real_view(ops.times_i(self.y))))
-
-        return self._get("cross_imag", f)
-
-    @property
-    def cross_unit(self):  # sum_t u conj(v)
-        ops = self.ops
-        return self._get("cross_unit", lambda: ops.matmul(self.u, ops.mT(ops.conj(self.v))))
-
-    @property
-    def power_norm(self):  # sqrt(sum|x|^2 sum|y|^2)
-        ops = self.ops
-
-        def f():
-            px = ops.power(self.x)
-            py = px if self.same else ops.power(self.y)
-            return ops.sqrt(_outer(px, py))
-
-        return self._get("power_norm", f)
-
-    def im_sums(self, kind):
-        return self._get(f"im_{kind}", lambda: self.ops.im_sums(self.x, self.y, kind))
-
-
-def _plv(p: _Pair):
-    return p.ops.abs(p.cross_unit) / p.n_samples
-
-
-def _centered_sin(p: _Pair, which: str):
-    """``sin(phase - circular mean phase)`` of x or y: from the shared unit phasors when another
-    metric already made them, else in one fused pass (``ops.centered_sin``)."""
-    key = "u" if which == "x" else "v"
-    if key in p._memo or (which == "y" and p.same and "u" in p._memo):
-        from .backend import centered_sin_from_unit
-
-        return centered_sin_from_unit(p.ops, p.u if which == "x" else p.v)
-    return p.ops.centered_sin(p.x if which == "x" else p.y, p.n_valid)
-
-
-def _ccorr_signed(p: _Pair):
-    ops = p.ops
-    sx = p._get("csin_x", lambda: _centered_sin(p, "x"))
-    sy = sx if p.same else p._get("csin_y", lambda: _centered_sin(p, "y"))
-    num = ops.matmul(sx, ops.mT(sy))
-    nx = ops.sum(sx * sx, -1)
-    ny = nx if p.same else ops.sum(sy * sy, -1)
-    return num / ops.sqrt(_outer(nx, ny))
-
-
-def _ccorr(p: _Pair):
-    return p.ops.abs(_ccorr_signed(p))
-
-
-def _accorr(p: _Pair):
-    ops, n_t = p.ops, p.n_samples
-    u, v = p.u, p.v
-    cc = p.cross_unit  # <u conj v>
-    cp = ops.matmul(u, ops.mT(v))  # <u v>
-    num = ops.abs(cc) - ops.abs(cp)
-    md, ms = ops.angle(cc), ops.angle(cp)
-    # per-pair centering as HyPyP: m = md + n, n = -(md - ms) / 2
-    n_adj = -(md - ms) / 2
-    m_adj = md + n_adj
-    # sum_t sin^2(a - m) = T/2 - Re(exp(-2im) sum_t u^2) / 2
-    su2 = ops.sum(u * u, -1)  # (E, C1)
-    sv2 = ops.sum(v * v, -1)  # (E, C2)
-    sx = n_t / 2 - (ops.exp(-2j * m_adj) * su2[..., :, None]).real / 2
-    sy = n_t / 2 - (ops.exp(-2j * n_adj) * sv2[..., None, :]).real / 2
-    den = 2 * ops.sqrt(sx * sy)
-    return num / ops.where_zero(den)
-
-
-def _coh(p: _Pair):
-    return p.ops.abs(p.cross) / p.power_norm
-
-
-def _coh_squared(p: _Pair):
-    return _coh(p) ** 2
-
-
-def _imcoh_signed(p: _Pair):
-    return p.cross_imag / p.power_norm
-
-
-def _imcoh(p: _Pair):
-    return p.ops.abs(_imcoh_signed(p))
-
-
-def _pli(p: _Pair):
-    return p.ops.abs(p.im_sums("sign")) / p.n_samples
-
-
-def _wpli(p: _Pair):
-    if "cross_imag" not in p._memo and "cross" not in p._memo and "im_abs" not in p._memo:
-        both = p.ops.im_abs_and_sum(p.x, p.y)  # one compiled pass for both sums (numba)
-        if both is not None:
-            p._memo["im_abs"], p._memo["cross_imag"] = both
-    num = p.ops.abs(p.cross_imag)
-    return num / p.ops.where_zero(p.im_sums("abs"))
-
-
-def _unit_env_corr(p: _Pair, power: bool):
-    """Pearson correlation of envelopes as one product of centred, unit-norm rows."""
-    ops = p.ops
-    a = ops.unit_envelope(p.x, power, p.n_valid)
-    b = a if p.same else ops.unit_envelope(p.y, power, p.n_valid)
-    return ops.matmul(a, ops.mT(b))
-
-
-def _envelope_corr(p: _Pair):
-    return _unit_env_corr(p, power=False)
-
-
-def _pow_corr(p: _Pair):
-    return _unit_env_corr(p, power=True)
-
-
-@dataclass(frozen=True)
-class MetricInfo:
-    """One registered synchrony metric."""
-
-    name: str
-    func: Callable
-    aliases: tuple[str, ...] = ()
-    hypyp: str | None = None  #: HyPyP mode that gives the same values (None: not in HyPyP)
-    signed: bool = False
-    description: str = ""
-
-    def __call__(self, ops, x, y):
-        """Compute the metric for analytic signals ``x`` (E, C1, T) and ``y`` (E, C2, T)."""
-        return self.func(_Pair(ops, x, y))
-
-
-METRICS: dict[str, MetricInfo] = {
-    m.name: m
-    for m in [
-        MetricInfo("plv", _plv, (), "plv", False, "phase locking value"),
-        MetricInfo("ccorr", _ccorr, (), "ccorr", False, "circular correlation, |r| (HyPyP)"),
-        MetricInfo("ccorr_signed", _ccorr_signed, (), None, True, "circular correlation, signed"),
-        MetricInfo("accorr", _accorr, (), "accorr", True, "adjusted circular correlation"),
-        MetricInfo("coh", _coh, (), "coh", False, "coherence magnitude |C| (HyPyP, unsquared)"),
-        MetricInfo(
-            "coh_squared", _coh_squared, ("msc",), None, False, "magnitude-squared coherence"
-        ),
-        MetricInfo(
-            "imcoh", _imcoh, ("imaginary_coh",), "imcoh", False, "|imaginary coherence| (HyPyP)"
-        ),
-        MetricInfo("imcoh_signed", _imcoh_signed, (), None, True, "imaginary coherence, signed"),
-        MetricInfo("pli", _pli, (), "pli", False, "phase lag index"),
-        MetricInfo("wpli", _wpli, (), "wpli", False, "weighted phase lag index"),
-        MetricInfo(
-            "envelope_corr", _envelope_corr, ("envcorr",), "envelope_corr", True, "envelope r"
-        ),
-        MetricInfo("pow_corr", _pow_corr, ("powcorr",), "pow_corr", True, "power correlation r"),
-    ]
-}
-_ALIASES = {a: m.name for m in METRICS.values() for a in m.aliases}
-
-
-def resolve_metric(name: str) -> str:
-    """Return the canonical metric name for ``name`` (case-insensitive, aliases accepted)."""
-    if not isinstance(name, str):
-        raise TypeError(f"metric names must be strings; got {name!r}")
-    key = name.lower()
-    key = _ALIASES.get(key, key)
-    if key not in METRICS:
-        allowed = sorted(METRICS) + sorted(_ALIASES)
-        raise ValueError(f"unknown metric {name!r}; allowed metrics are {allowed}")
-    return key
-
-
-def _resolve_metrics(metrics) -> list[str]:
-    if isinstance(metrics, str):
-        metrics = [metrics]
-    out = []
-    for m in metrics:
-        k = resolve_metric(m)
-        if k not in out:
-            out.append(k)
-    if not out:
-        raise ValueError(f"metrics must name at least one of {sorted(METRICS)}; got none")
-    return out
+from ._kernels import (  # noqa: F401 - the registry, re-exported
+    _ALIASES,
+    METRICS,
+    MetricInfo,
+    _Pair,
+    _resolve_metrics,
+    resolve_metric,
+)
 
 
 def sync_from_analytic(
@@ -332,6 +109,8 @@ def sync_from_analytic(
     Returns
     -------
     con : ndarray, shape (n_epochs, C1, C2) (or (C1, C2) for 2-D inputs)
+        NaN for every pair involving a flat channel (all samples of the epoch equal, e.g.
+        all zero), for every metric.
     """
     name = resolve_metric(metric)
     z1, z2 = np.asarray(z1), np.asarray(z2)
@@ -365,7 +144,20 @@ def sync_from_analytic(
     ops = get_backend(backend, device, use_numba=use_numba)
     x = ops.asarray(z1)
     y = x if z1 is z2 else ops.asarray(z2)
-    out = ops.to_numpy(METRICS[name].func(_Pair(ops, x, y, n_valid)))
+    # one BLAS thread: these per-epoch products are small, and a multi-threaded BLAS is many
+    # times slower than one thread on a loaded machine; flat channels: NaN below
+    with single_thread_blas(ops.name == "numpy"), np.errstate(divide="ignore", invalid="ignore"):
+        out = np.array(ops.to_numpy(METRICS[name].func(_Pair(ops, x, y, n_valid))))
+    fx = flat_mask(z1, n_valid)
+    fy = fx if z1 is z2 else flat_mask(z2, n_valid)
+    n_flat = nan_flat_pairs(out[None], fx, fy)
+    if n_flat:
+        logger.warning(
+            "sync_from_analytic: %d flat (epoch, channel) row(s) (all samples equal): %s is "
+            "NaN for every pair involving them",
+            n_flat,
+            name,
+        )
     return out[0] if squeeze else out
 
 
@@ -534,7 +326,11 @@ def compute_sync(
     Returns
     -------
     coupling : Coupling
-        Values with dims ``(metric, epochs, freqs, lags, node_in, node_out)``.
+        Values with dims ``(metric, epochs, freqs, lags, node_in, node_out)``. Flat channels
+        (zero variance within an epoch, e.g. all zeros) give NaN for every pair involving
+        them in that epoch, for every metric (pli and wpli included); ``attrs['n_flat']``
+        counts the flat (epoch, channel) rows and ``attrs['flat_channels']`` gives
+        ``{participant: {channel: n_epochs}}``.
     """
     from .results import Coupling
 
@@ -581,6 +377,7 @@ def compute_sync(
             ops.name,
             chunk_size,
         )
+        flat = np.stack([flat_mask(data[0]), flat_mask(data[1])])  # (2, E, C)
         n_threads = _check_threads(n_threads)
         limits = _blas_limits(1)  # epochs are split over threads, one BLAS thread each
         try:
@@ -606,7 +403,9 @@ def compute_sync(
         finally:
             if limits is not None:
                 limits.restore_original_limits()
+        flat_info = _mask_flat(out, flat, mode, (ch1, ch2), participant_ids)
         attrs = {
+            **flat_info,
             "sfreq": sfreq,
             "mode": mode,
             "filter": filter,
@@ -630,6 +429,30 @@ def compute_sync(
             attrs=attrs,
             epochs_metadata=epochs_metadata,
         )
+
+
+def _mask_flat(out, flat, mode, ch, participant_ids) -> dict:
+    """NaN for every pair with a flat channel (per epoch) in ``out`` (M, E, B, L, N_in, N_out);
+    returns the attrs that report them (``n_flat``, ``flat_channels``)."""
+    if not flat.any():
+        return {"n_flat": 0, "flat_channels": {}}
+    fi, fo = (flat[0], flat[1]) if mode == "inter" else (np.concatenate(flat, 1),) * 2
+    bad = fi[:, :, None] | fo[:, None, :]  # (E, N_in, N_out)
+    np.copyto(out, np.nan, where=bad[None, :, None, None])
+    report = {
+        str(pid): {ch[p][c]: int(flat[p][:, c].sum()) for c in np.flatnonzero(flat[p].any(0))}
+        for p, pid in enumerate(participant_ids)
+        if flat[p].any()
+    }
+    n_flat = int(flat.sum())
+    logger.warning(
+        "compute_sync: %d flat (epoch, channel) row(s) (all samples equal, zero variance): "
+        "every metric is NaN for the pairs involving them; {participant: {channel: n_epochs}} "
+        "= %s",
+        n_flat,
+        report,
+    )
+    return {"n_flat": n_flat, "flat_channels": report}
 
 
 def band_sync(ops, zb, names, dest, *, lag: int = 0, mode: str = "inter", n_threads: int = 1):
@@ -679,8 +502,11 @@ def pairs_into(ops, x, y, names, dest, *, n_threads: int = 1, n_valid=None):
         ys = xs if y is x else y[a:b]
         nv = None if n_valid is None else n_valid[a:b]
         pair = _Pair(part_ops, xs, ys, nv)
-        for mi, name in enumerate(names):
-            dest[mi, a:b] = ops.to_numpy(METRICS[name].func(pair))
+        # zero-power (flat) channels divide by zero; the callers set their pairs to NaN.
+        # np.errstate is per thread: set here, in the thread that computes.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for mi, name in enumerate(names):
+                dest[mi, a:b] = ops.to_numpy(METRICS[name].func(pair))
 
     n_parts = min(int(n_threads), n_ep) if ops.name == "numpy" else 1
     if n_parts <= 1:
@@ -695,57 +521,10 @@ def pairs_into(ops, x, y, names, dest, *, n_threads: int = 1, n_valid=None):
     return dest
 
 
-_POOLS: dict = {}
-
-
-def _thread_pool(n: int):
-    """The process's pool of ``n`` worker threads (created on first use; a forked child
-    starts with none, since the parent's threads do not survive a fork)."""
-    pool = _POOLS.get(n)
-    if pool is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = _POOLS[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="hyperalign-sync")
-    return pool
-
-
-if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
-    os.register_at_fork(after_in_child=_POOLS.clear)
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (its affinity mask where the OS reports one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _check_threads(n_threads) -> int:
-    if n_threads is None:
-        return available_cores()
-    if isinstance(n_threads, bool) or int(n_threads) != n_threads or int(n_threads) < 1:
-        raise ValueError(f"n_threads must be a positive integer or None; got {n_threads!r}")
-    return int(n_threads)
-
-
-def _blas_limits(n_threads):
-    """Limit BLAS threads for the call (threadpoolctl); ``None`` when unavailable."""
-    if n_threads is not None and int(n_threads) < 1:
-        raise ValueError(f"n_threads must be a positive integer or None; got {n_threads!r}")
-    ctrl = _threadpool_controller()
-    if ctrl is None:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        return None
-    return ctrl.limit(limits=int(n_threads) if n_threads else 1, user_api="blas")
-
-
-@functools.cache
-def _threadpool_controller():
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover
-        return None
-    return ThreadpoolController()
+# the pool and thread helpers live in hyperalign.utils (names kept for old imports)
+_thread_pool = thread_pool
+_check_threads = check_threads
+_blas_limits = blas_limits
 
 
 def _channel_names(ch_names, n_ch) -> tuple[list[str], list[str]]:
@@ -769,7 +548,7 @@ def _channel_names(ch_names, n_ch) -> tuple[list[str], list[str]]:
     return c1, c2
 
 
-def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), **kwargs):
+def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), *, picks=None, **kwargs):
     """:func:`compute_sync` on a pair of :class:`mne.Epochs` (matched epochs).
 
     Parameters
@@ -778,7 +557,14 @@ def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), **kwargs
         S1 and S2 epochs with the same number of epochs, channels and samples and the same
         sampling frequency. Metadata of ``epochs1`` (if any) becomes per-epoch coordinates
         unless ``epochs_metadata`` is given.
-    bands, metrics, **kwargs
+    bands, metrics
+        As :func:`compute_sync`.
+    picks : MNE picks | None
+        Channels of both participants (``None``: all). As in MNE, channels in
+        ``info['bads']`` are left out unless named in ``picks``; with the same channel names
+        in both, a channel bad in either is left out of both. The channels left out are in
+        ``attrs['excluded_channels']``; a participant left without channels is an error.
+    **kwargs
         As :func:`compute_sync` (``sfreq`` and ``ch_names`` are taken from the epochs).
 
     Returns
@@ -796,15 +582,19 @@ def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), **kwargs
     for bad in ("sfreq", "ch_names"):
         if bad in kwargs:
             raise TypeError(f"{bad} is taken from the epochs; do not pass it")
-    d1 = epochs1.get_data(copy=True)
-    d2 = epochs2.get_data(copy=True)
+    from ._channels import pick_good_channels
+
+    ids = kwargs.get("participant_ids", ("S1", "S2"))
+    (i1, i2), (n1, n2), excluded = pick_good_channels(
+        [epochs1.info, epochs2.info], picks, ids, where="compute_sync_epochs"
+    )
+    d1 = epochs1.get_data(picks=i1, copy=True)
+    d2 = epochs2.get_data(picks=i2, copy=True)
     if kwargs.get("epochs_metadata") is None and epochs1.metadata is not None:
         kwargs["epochs_metadata"] = epochs1.metadata.reset_index(drop=True)
-    return compute_sync(
-        [d1, d2],
-        epochs1.info["sfreq"],
-        bands,
-        metrics,
-        ch_names=[list(epochs1.ch_names), list(epochs2.ch_names)],
-        **kwargs,
+    con = compute_sync(
+        [d1, d2], epochs1.info["sfreq"], bands, metrics, ch_names=[n1, n2], **kwargs
     )
+    con.xarray.attrs["excluded_channels"] = excluded
+    con.xarray.attrs["n_excluded_channels"] = int(sum(len(v) for v in excluded.values()))
+    return con

@@ -13,13 +13,16 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from ..utils import check_option, check_positive, logger, verbose_context
 
-__all__ = ["lagged_correlation", "wavelet_coherence", "cwt_morlet"]
+__all__ = ["lagged_correlation", "wavelet_coherence", "cwt_morlet", "WaveletCoherence"]
 
 
 def _as_2d(x, name: str) -> np.ndarray:
@@ -181,6 +184,77 @@ def lagged_correlation(
 
 
 # --------------------------------------------------------------------------- wavelets
+@dataclass(repr=False)
+class WaveletCoherence:
+    """Wavelet transform coherence of two signals (:func:`wavelet_coherence`).
+
+    Attributes
+    ----------
+    wtc : ndarray, shape (n_freqs, n_times)
+        Coherence in [0, 1].
+    freqs : ndarray, shape (n_freqs,)
+        Fourier frequencies (Hz) of the scales (descending).
+    coi : ndarray, shape (n_times,)
+        Cone of influence as a Fourier period (s).
+    phase : ndarray, shape (n_freqs, n_times)
+        Phase of the smoothed cross-spectrum (radians; positive: ``x`` leads).
+    sfreq : float
+        Sampling rate (Hz).
+    """
+
+    wtc: np.ndarray
+    freqs: np.ndarray
+    coi: np.ndarray
+    phase: np.ndarray
+    sfreq: float
+    _n_unpack: int = field(default=3, repr=False)
+
+    @property
+    def times(self) -> np.ndarray:
+        """Sample times (s)."""
+        return np.arange(self.wtc.shape[1]) / self.sfreq
+
+    @property
+    def in_coi(self) -> np.ndarray:
+        """(n_freqs, n_times) bool: True where the value is free of edge effects."""
+        return (1.0 / self.freqs)[:, None] <= self.coi[None, :]
+
+    def to_data_frame(self) -> pd.DataFrame:
+        """Long table: ``freq, time, wtc, phase, in_coi`` (one row per frequency and time).
+
+        Returns
+        -------
+        DataFrame
+        """
+        nf, nt = self.wtc.shape
+        return pd.DataFrame(
+            {
+                "freq": np.repeat(self.freqs, nt),
+                "time": np.tile(self.times, nf),
+                "wtc": self.wtc.ravel(),
+                "phase": self.phase.ravel(),
+                "in_coi": self.in_coi.ravel(),
+            }
+        )
+
+    def __iter__(self):
+        warnings.warn(
+            "wavelet_coherence returns a WaveletCoherence object; unpacking it as a tuple is "
+            "deprecated: use .wtc, .freqs, .coi and .phase",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        items = (self.wtc, self.freqs, self.coi, self.phase)
+        return iter(items[: self._n_unpack])
+
+    def __repr__(self) -> str:
+        return (
+            f"<WaveletCoherence | {self.wtc.shape[0]} freqs ({self.freqs.min():.3g}-"
+            f"{self.freqs.max():.3g} Hz) x {self.wtc.shape[1]} samples | mean coherence "
+            f"{np.nanmean(self.wtc):.3f}>"
+        )
+
+
 _W0 = 6.0
 _DELTAJ0 = 0.60  # Morlet scale-decorrelation length (Torrence & Compo 1998, table 2)
 
@@ -340,16 +414,14 @@ def wavelet_coherence(
 
     Returns
     -------
-    wtc : ndarray, shape (n_freqs, n_times)
-        Coherence in [0, 1].
-    freqs : ndarray, shape (n_freqs,)
-        Fourier frequencies (Hz) of the scales, in scale order (ascending scale, i.e.
-        descending frequency), as pycwt.
-    coi : ndarray, shape (n_times,)
-        Cone of influence as a Fourier period (s) at each time: values at periods above it
-        (frequencies below ``1 / coi``) are affected by the edges.
-    phase : ndarray, shape (n_freqs, n_times)
-        Only with ``return_phase=True``.
+    result : WaveletCoherence
+        ``.wtc`` (n_freqs, n_times) coherence in [0, 1]; ``.freqs`` (n_freqs,) Fourier
+        frequencies (Hz) of the scales, in scale order (ascending scale, i.e. descending
+        frequency), as pycwt; ``.coi`` (n_times,) cone of influence as a Fourier period (s)
+        at each time (values at periods above it, frequencies below ``1 / coi``, are affected
+        by the edges); ``.phase`` (n_freqs, n_times) always; ``.to_data_frame()`` a long
+        table. Unpacking it as the old tuple (``wtc, freqs, coi = ...``, plus ``phase`` with
+        ``return_phase=True``) still works, with a ``DeprecationWarning``.
     """
     with verbose_context(verbose):
         check_positive("sfreq", sfreq)
@@ -408,6 +480,11 @@ def wavelet_coherence(
         coi = fl / np.sqrt(2.0) * dt * (n / 2.0 - np.abs(idx - (n - 1) / 2.0))
         logger.info("wavelet_coherence: %d samples, %d scales (%.3g-%.3g Hz)", n, scales.size,
                     f.min(), f.max())  # fmt: skip
-        if return_phase:
-            return wtc, f, coi, np.angle(S12)
-        return wtc, f, coi
+        return WaveletCoherence(
+            wtc=wtc,
+            freqs=f,
+            coi=coi,
+            phase=np.angle(S12),
+            sfreq=sfreq,
+            _n_unpack=4 if return_phase else 3,
+        )

@@ -13,7 +13,8 @@ Two filters give the complex analytic signal of every band:
 ``filter='fft'``
     A fast analytic band-pass in the frequency domain: one real FFT per signal, multiplication
     by one spectral mask per band (gain 1 in ``[fmin, fmax]``, raised-cosine transitions down to
-    0 at ``fmin - l_trans`` and ``fmax + h_trans`` with MNE's automatic transition widths,
+    0 at ``fmin - l_trans`` and ``fmax + h_trans`` with MNE's automatic transition widths unless
+    ``filter_kwargs`` gives ``l_trans_bandwidth`` / ``h_trans_bandwidth``,
     negative frequencies zeroed and positive ones doubled), then one inverse FFT per band, which
     gives the analytic signal directly (no separate Hilbert transform). The filter acts
     circularly on each epoch (no padding): values differ from the FIR path near the epoch edges.
@@ -203,7 +204,7 @@ def _mne_bands_analytic(x, sfreq, bands, filter_kwargs, workers, out) -> None:
         for r0, r1 in blocks:
             run(r0, r1)
         return
-    from .metrics import _thread_pool
+    from ..utils import thread_pool as _thread_pool
 
     for f in [_thread_pool(workers).submit(run, r0, r1) for r0, r1 in blocks]:
         f.result()
@@ -301,17 +302,16 @@ def _smart_pad(x, n_pad: int, pad: str) -> np.ndarray:
     return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(n_pad, n_pad)], pad, **kwargs)
 
 
-def _fft_masks(n_times: int, sfreq: float, bands: dict, dtype) -> np.ndarray:
+def _fft_masks(
+    n_times: int, sfreq: float, bands: dict, dtype, filter_kwargs: dict | None = None
+) -> np.ndarray:
     """Analytic band-pass gains on the rfft grid, shape (n_bands, n_times // 2 + 1)."""
+    from .bands import fft_gain, fft_transitions
+
     freqs = np.fft.rfftfreq(n_times, 1.0 / sfreq)
     masks = np.zeros((len(bands), freqs.size), dtype=dtype)
     for b, (lo, hi) in enumerate(bands.values()):
-        l_tr, h_tr = _auto_trans(lo, hi, sfreq)
-        g = ((freqs >= lo) & (freqs <= hi)).astype(float)
-        lo_edge = (freqs < lo) & (freqs > lo - l_tr)
-        g[lo_edge] = 0.5 * (1 - np.cos(np.pi * (freqs[lo_edge] - (lo - l_tr)) / l_tr))
-        hi_edge = (freqs > hi) & (freqs < hi + h_tr)
-        g[hi_edge] = 0.5 * (1 + np.cos(np.pi * (freqs[hi_edge] - hi) / h_tr))
+        g = fft_gain(freqs, lo, hi, *fft_transitions(lo, hi, sfreq, filter_kwargs))
         # analytic signal: double positive frequencies; DC and Nyquist keep weight 1
         w = 2.0 * g
         w[0] = g[0]
@@ -349,8 +349,10 @@ def analytic_signal(
         ``hypyp.analyses.compute_freq_bands``. ``'fft'``: one FFT per signal, one spectral mask per
         band, one inverse FFT per band (see the module docstring).
     filter_kwargs : dict | None
-        Extra arguments for :func:`mne.filter.filter_data` (``filter='hypyp'`` only), e.g.
-        ``{'filter_length': '1s', 'l_trans_bandwidth': 1}``, as HyPyP's ``**filter_options``.
+        Extra arguments for :func:`mne.filter.filter_data` (``filter='hypyp'``), e.g.
+        ``{'filter_length': '1s', 'l_trans_bandwidth': 1}``, as HyPyP's ``**filter_options``;
+        ``filter='fft'`` takes ``l_trans_bandwidth`` / ``h_trans_bandwidth`` only. Bands whose
+        filters overlap are reported once (:func:`~hyperalign.coupling.bands.check_band_overlap`).
     dtype : 'float64' | 'float32'
         Precision of the output (complex128 or complex64).
     min_cycles : float
@@ -369,7 +371,7 @@ def analytic_signal(
         Analytic signals, bands in the order of ``bands``.
     """
     with verbose_context(verbose):
-        from .metrics import _check_threads
+        from ..utils import check_threads as _check_threads
 
         n_threads = _check_threads(n_threads)
         z = _analytic_bands(
@@ -395,10 +397,14 @@ def _analytic_bands(
     check_option("on_short", on_short, ("raise", "warn"))
     filter_kwargs = dict(filter_kwargs or {})
     if filter_kwargs and filter != "hypyp":
-        raise ValueError(
-            f"filter_kwargs apply to filter='hypyp' only; got filter={filter!r} with "
-            f"filter_kwargs={sorted(filter_kwargs)}"
-        )
+        from .bands import FFT_KWARGS
+
+        if set(filter_kwargs) - set(FFT_KWARGS):
+            raise ValueError(
+                f"filter_kwargs apply to filter='hypyp' only (filter='fft' takes only "
+                f"{list(FFT_KWARGS)}); got filter={filter!r} with "
+                f"filter_kwargs={sorted(filter_kwargs)}"
+            )
     data = np.asarray(data)
     if data.ndim < 1 or data.shape[-1] < 2:
         raise ValueError(f"data must have shape (..., n_times>=2); got {data.shape}")
@@ -410,6 +416,9 @@ def _analytic_bands(
     bands = check_bands(bands, sfreq)
     n_times = data.shape[-1]
     if min_cycles is not None:  # None: already checked by the caller (later chunks)
+        from .bands import _check_overlap_once
+
+        _check_overlap_once(bands, sfreq, filter, filter_kwargs)
         _check_lengths(n_times, sfreq, bands, filter, min_cycles, filter_kwargs, on_short)
     ctype = np.complex128 if dtype == "float64" else np.complex64
     lead = data.shape[:-1]
@@ -433,7 +442,7 @@ def _analytic_bands(
         x = np.ascontiguousarray(flat, dtype=rdtype)
         workers = int(n_threads) if n_threads else 1
         spec = sfft.rfft(x, axis=-1, workers=workers)
-        masks = _fft_masks(n_times, sfreq, bands, rdtype)
+        masks = _fft_masks(n_times, sfreq, bands, rdtype, filter_kwargs)
         for b in range(len(bands)):
             nz = np.flatnonzero(masks[b])
             k0, k1 = (int(nz[0]), int(nz[-1]) + 1) if nz.size else (0, 0)

@@ -38,7 +38,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..utils import check_option, check_random_state, logger, progress, verbose_context
+from ..utils import (
+    _validate_type,
+    check_n_jobs,
+    check_option,
+    check_random_state,
+    logger,
+    progress,
+    verbose_context,
+)
 
 __all__ = [
     "SURROGATE_METHODS",
@@ -212,6 +220,16 @@ def segment_shuffle(
     return data[..., idx]
 
 
+def _check_n_surrogates(n) -> int:
+    try:
+        _validate_type(n, "int-like", "n_surrogates")
+    except TypeError as err:
+        raise TypeError(f"{err}; pass a whole number, e.g. n_surrogates=100") from None
+    if n < 1:
+        raise ValueError(f"n_surrogates must be an integer >= 1; got {n!r}")
+    return int(n)
+
+
 def make_surrogates(
     data,
     method: str = "phase_randomization",
@@ -243,8 +261,7 @@ def make_surrogates(
     surrogates : ndarray, shape (n_surrogates, ..., n_times)
     """
     check_option("method", method, SURROGATE_METHODS[:3])
-    if int(n_surrogates) < 1:
-        raise ValueError(f"n_surrogates must be >= 1; got {n_surrogates}")
+    _check_n_surrogates(n_surrogates)
     rng = check_random_state(random_state)
     out = []
     for _ in range(int(n_surrogates)):
@@ -433,8 +450,8 @@ def compute_surrogate_sync(
     **sync_kwargs
         Passed to :func:`~hyperalign.coupling.dyad_sync.compute_dyad_sync` (``metrics``,
         ``bands``, ``epochs``, ``window``, ``lags``, ``min_duration``, ``picks``,
-        ``speaker_first``, ``filter``...). ``epochs`` given as ``mne.Epochs`` is not supported
-        here (surrogates need the continuous recordings).
+        ``speaker_first``, ``filter``, ``n_jobs``...). ``epochs`` given as ``mne.Epochs`` is
+        not supported here (surrogates need the continuous recordings).
 
     Returns
     -------
@@ -449,11 +466,11 @@ def compute_surrogate_sync(
 
     with verbose_context(verbose):
         check_option("method", method, SURROGATE_METHODS)
-        n_surrogates = int(n_surrogates)
-        if n_surrogates < 1:
-            raise ValueError(f"n_surrogates must be >= 1; got {n_surrogates}")
+        n_surrogates = _check_n_surrogates(n_surrogates)
         rng = check_random_state(random_state)
+        n_jobs = check_n_jobs(sync_kwargs.pop("n_jobs", None))
         prep = _prepare(dyad, **sync_kwargs)
+        prep.extra["n_jobs"] = n_jobs
         if prep.kind == "mne":
             raise ValueError(
                 "compute_surrogate_sync needs the continuous recordings; got epochs as "

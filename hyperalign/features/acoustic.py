@@ -31,6 +31,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from ..dyad import SILENCE_DBFS
 from ..utils import check_option, check_positive, logger, verbose_context
 
 P_REF = 2e-5  # Pa, reference pressure of dB SPL
@@ -43,6 +44,7 @@ __all__ = [
     "compute_acoustic_timeseries",
     "AcousticError",
     "TIMESERIES_FEATURES",
+    "check_audio_levels",
 ]
 
 
@@ -104,6 +106,65 @@ def _get_audio(dyad, pid: str) -> tuple[np.ndarray, float]:
     return _as_float_audio(p.audio, pid), sr
 
 
+def check_audio_levels(dyad, *, max_diff_db: float = 30.0, participants=None) -> dict[str, float]:
+    """Warn about a silent microphone, or two microphones far apart in level.
+
+    The level of a microphone is the 95th percentile of its 50-ms frame RMS (dB re full
+    scale, :func:`hyperalign.dyad.audio_level_db`). A microphone below
+    :data:`~hyperalign.dyad.SILENCE_DBFS` is silent; two microphones whose levels differ by
+    more than ``max_diff_db`` point to a gain or scaling error (e.g. integer samples stored
+    as floats). Each case gives a :class:`RuntimeWarning` naming the participant.
+
+    Parameters
+    ----------
+    dyad : Dyad
+        Participants with ``audio``.
+    max_diff_db : float
+        Largest level difference (dB) between the two microphones that passes silently.
+    participants : sequence of str | None
+        Warn about a silent microphone only for these ids (e.g. those who speak); default
+        every participant with audio.
+
+    Returns
+    -------
+    dict
+        ``{participant id: level in dB}`` for the participants with audio.
+    """
+    import warnings
+
+    from ..dyad import SILENCE_DBFS, audio_level_db
+
+    levels = {
+        p.id: audio_level_db(p.audio, p.audio_sfreq) for p in dyad.participants
+        if p.audio is not None
+    }  # fmt: skip
+    for pid, lev in levels.items():
+        if participants is not None and pid not in participants:
+            continue
+        if not lev > SILENCE_DBFS:
+            msg = (
+                f"dyad {dyad.dyad_id!r}: the microphone of participant {pid!r} is silent (level "
+                f"{lev:.1f} dB re full scale, below {SILENCE_DBFS:g} dB): its utterances get NaN "
+                "acoustic features and similarity (counted in dyad.exclusions); check the "
+                "microphone or the audio channel"
+            )
+            logger.warning(msg)
+            warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    live = {k: v for k, v in levels.items() if v > SILENCE_DBFS}
+    if len(live) == 2:
+        (a, la), (b, lb) = sorted(live.items(), key=lambda kv: kv[1])
+        if lb - la > max_diff_db:
+            msg = (
+                f"dyad {dyad.dyad_id!r}: the microphone of participant {b!r} is {lb - la:.1f} dB "
+                f"louder than that of {a!r} ({lb:.1f} vs {la:.1f} dB re full scale; more than "
+                f"max_level_diff_db={max_diff_db:g}): check the gain and the scaling of both "
+                "(integer samples stored as floats read 90 dB too loud)"
+            )
+            logger.warning(msg)
+            warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    return levels
+
+
 # ---------------------------------------------------------------------- frame features
 @dataclass
 class _Channel:
@@ -121,6 +182,7 @@ class _Channel:
     mfcc: np.ndarray  # (N_MFCC, n_frames) coefficients 1..13
     f0: np.ndarray  # (n_frames,) Hz, NaN unvoiced / not analysed
     silent: np.ndarray  # (n_frames,) bool
+    dead: np.ndarray  # (n_frames,) bool: below SILENCE_DBFS (no signal at all)
     syll_peak: np.ndarray  # (n_frames,) bool, syllable nuclei
     info: dict = field(default_factory=dict)
 
@@ -309,7 +371,10 @@ def _channel_features(
     sw /= sw.sum()
     short_db = 10 * np.log10(np.maximum(_windowed_at(x2, centres, hop, sw), 1e-20))
     ref = np.percentile(short_db, 99) if n_frames else 0.0
-    silent = short_db < ref - silence_db
+    # a frame below the absolute floor holds no signal at all (a dead or muted microphone):
+    # silent whatever the channel's own reference level is
+    dead = short_db < SILENCE_DBFS
+    silent = (short_db < ref - silence_db) | dead
 
     # envelope
     if envelope == "hilbert":
@@ -379,6 +444,7 @@ def _channel_features(
         mfcc=mfcc,
         f0=f0,
         silent=silent,
+        dead=dead,
         syll_peak=syll_peak,
         info=info,
     )
@@ -457,6 +523,7 @@ def _aggregate(ch: _Channel, onset: np.ndarray, offset: np.ndarray, min_pause: f
         npau, mpau = _pauses(ch, i0, i1, min_pause)
         out["n_pauses"], out["pause_mean"] = npau, mpau
         out["silence_prop"] = _span_sum(ch.silent.astype(float), i0, i1) / n
+        out["mic_silent"] = (n > 0) & (_span_sum(ch.dead.astype(float), i0, i1) >= n)
         if ch.power is not None:
             voiced = (~ch.silent).astype(float)
             nv_s = _span_sum(voiced, i0, i1)
@@ -499,6 +566,7 @@ def compute_acoustic_features(
     min_duration: float = 0.025,
     on_empty: str = "raise",
     sfreq: float | None = None,
+    max_level_diff_db: float = 30.0,
     verbose: bool | str | int | None = None,
 ) -> pd.DataFrame:
     """Acoustic features of every utterance (or word) from the speaker's own microphone.
@@ -543,6 +611,9 @@ def compute_acoustic_features(
         ``dyad.exclusions``.
     sfreq : float | None
         Only for ``level='timeseries'``: output rate (default: the neural rate).
+    max_level_diff_db : float
+        Warn (naming the microphone) when the two microphones' speech levels differ by more
+        than this (dB): a gain or scaling error (see :func:`check_audio_levels`).
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -565,6 +636,13 @@ def compute_acoustic_features(
     -----
     Utterances with no voiced frame keep their row with F0 NaN; they are counted in the
     report and logged, never dropped.
+
+    A span whose every frame is below :data:`hyperalign.dyad.SILENCE_DBFS` (-100 dB re
+    full scale: a dead, muted or unplugged microphone) is measured as silence:
+    ``mic_silent`` True, ``silence_prop`` 1 and every other feature NaN (so its acoustic
+    similarity is NaN too); such spans are counted in ``dyad.exclusions`` and in
+    ``attrs['report']['n_mic_silent']``. Frames below that floor are always silent, whatever
+    the channel's own reference level.
     """
     check_option("level", level, ("utterance", "word", "timeseries"))
     check_option("f0_method", f0_method, ("praat", "pyin"))
@@ -624,8 +702,10 @@ def compute_acoustic_features(
                 f"{' ...' if len(bad) > 10 else ''}; fix their times or pass on_empty='nan'"
             )
         rows = []
-        n_unvoiced = 0
+        n_unvoiced = n_silent = 0
         unvoiced_ids: list[int] = []
+        speaking = set(spans["speaker"].astype(str))
+        check_audio_levels(dyad, max_diff_db=max_level_diff_db, participants=speaking)
         for pid in dyad.ids:
             mine = spans[spans["speaker"] == pid]
             if not len(mine):
@@ -653,14 +733,24 @@ def compute_acoustic_features(
             else:
                 df["rate_wps"] = 1.0 / df["duration"]
             emp = (df["duration"].to_numpy() < min_duration) | (df["n_frames"].to_numpy() == 0)
-            feat_cols = [c for c in feats if c != "n_frames"] + ["rate_wps"]
+            feat_cols = [c for c in feats if c not in ("n_frames", "mic_silent")] + ["rate_wps"]
             df.loc[emp, feat_cols] = np.nan
+            dead = df["mic_silent"].to_numpy(bool) & ~emp
+            if dead.any():  # measured as silence: no level, pitch, rate or spectrum
+                df.loc[dead, [c for c in feat_cols if c != "silence_prop"]] = np.nan
+                df.loc[dead, "silence_prop"] = 1.0
+                dyad.exclusions.add(
+                    "acoustic", level, f"{pid}: {int(dead.sum())} span(s) of a silent microphone",
+                    f"no signal above {SILENCE_DBFS:g} dB re full scale: acoustic features and "
+                    "acoustic similarity NaN", int(dead.sum()),
+                )  # fmt: skip
+                n_silent += int(dead.sum())
             if emp.any():
                 dyad.exclusions.add(
                     "acoustic", level, f"{pid}: {int(emp.sum())} empty span(s)",
                     f"shorter than min_duration={min_duration} s: features NaN", int(emp.sum()),
                 )  # fmt: skip
-            unv = (~emp) & df["f0_mean"].isna().to_numpy()
+            unv = (~emp) & (~dead) & df["f0_mean"].isna().to_numpy()
             n_unvoiced += int(unv.sum())
             key = "utterance_id" if level == "utterance" else "word_index"
             unvoiced_ids.extend(df.loc[unv, key].astype(int).tolist())
@@ -683,7 +773,7 @@ def compute_acoustic_features(
             "intensity_db", "n_syllables", "rate_wps", "rate_sps", "n_pauses", "pause_mean",
             "silence_prop", "spectral_centroid", "spectral_slope",
         ]  # fmt: skip
-        feat += [f"mfcc{j + 1}" for j in range(N_MFCC)]
+        feat += [f"mfcc{j + 1}" for j in range(N_MFCC)] + ["mic_silent"]
         out = out[keep + [c for c in feat if c in out]]
         out.attrs["report"] = {
             "level": level,
@@ -691,6 +781,7 @@ def compute_acoustic_features(
             "n_unvoiced": n_unvoiced,
             "unvoiced": sorted(unvoiced_ids),
             "n_empty": n_empty,
+            "n_mic_silent": n_silent,
             "f0_method": f0_method,
             "f0_range_hz": (f0_min, f0_max),
             "envelope": envelope,
@@ -779,6 +870,17 @@ def compute_acoustic_timeseries(
                 f0_min=f0_min, f0_max=f0_max, f0_regions=None, envelope=envelope,
                 env_lowpass=env_lowpass, need=need,
             )  # fmt: skip
+            if ch.n_frames and ch.dead.all():
+                import warnings
+
+                msg = (
+                    f"dyad {dyad.dyad_id!r}: the microphone of participant {mic!r} is silent "
+                    f"(every frame below {SILENCE_DBFS:g} dB re full scale): its {label} "
+                    "time series carry no signal (envelope 0, intensity at the numerical "
+                    "floor); check the microphone or leave these predictors out"
+                )
+                logger.warning(msg)
+                warnings.warn(msg, RuntimeWarning, stacklevel=2)
             for f in features:
                 if f == "envelope":
                     v = ch.envelope[None]

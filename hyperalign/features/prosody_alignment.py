@@ -302,6 +302,19 @@ def compute_acoustic_similarity(
         n_ok = np.isfinite(terms).sum(0)
         with np.errstate(invalid="ignore", divide="ignore"):
             out["acsim"] = np.where(n_ok > 0, np.nansum(terms, 0) / np.maximum(n_ok, 1), np.nan)
+        n_mic_silent = 0
+        if "mic_silent" in a.columns:  # a silent microphone is measured as silence: NaN
+            sil = a["mic_silent"].fillna(False).to_numpy(bool)
+            sil_prev = np.zeros(len(ids), bool)
+            sil_prev[has_prev] = sil[j[has_prev]]
+            gone = (sil | sil_prev) & out["acsim"].notna().to_numpy()
+            out.loc[gone, "acsim"] = np.nan
+            n_mic_silent = int((sil | sil_prev).sum())
+            if n_mic_silent:
+                logger.warning(
+                    "acoustic similarity: %d utterance(s) NaN because their own or the previous "
+                    "turn's microphone is silent (mic_silent)", n_mic_silent,
+                )  # fmt: skip
         n_partial = int(((n_ok > 0) & (n_ok < len(components))).sum())
         n_no_prev = int((~has_prev).sum())
         if n_partial:
@@ -315,6 +328,7 @@ def compute_acoustic_similarity(
             "n_no_features": n_no_features,
             "n_unmapped_previous": n_unmapped,
             "n_partial": n_partial,
+            "n_mic_silent": n_mic_silent,
             "composite": composite,
             "components": list(components),
             "rate": rate_col,

@@ -41,9 +41,9 @@ class FoldPCA(TransformerMixin, BaseEstimator):
     ----------
     mean_ : ndarray, shape (n_features,)
     scale_ : ndarray, shape (n_features,)
-    components_ : ndarray, shape (n_components_, n_features)
-    explained_variance_ : ndarray, shape (n_components_,)
-    explained_variance_ratio_ : ndarray, shape (n_components_,)
+    components_ : ndarray, shape (n_components, n_features)
+    explained_variance_ : ndarray, shape (n_components,)
+    explained_variance_ratio_ : ndarray, shape (n_components,)
     n_components_ : int
     n_features_in_ : int
 
@@ -146,8 +146,8 @@ def cross_validated_reduction(
     Yields
     ------
     train_idx, test_idx : ndarray of int
-    X_train_reduced : ndarray, shape (n_train, n_components_)
-    X_test_reduced : ndarray, shape (n_test, n_components_)
+    X_train_reduced : ndarray, shape (n_train, n_components)
+    X_test_reduced : ndarray, shape (n_test, n_components)
         Test rows projected on components that never saw them.
     """
     from sklearn.model_selection import KFold

@@ -5,6 +5,7 @@ Readers return hyperalign containers (:class:`~hyperalign.Dyad`,
 one. :func:`validate_dataset` checks a dataset folder against the schemas in ``data_specs/``.
 """
 
+from ._truncation import Truncation, check_truncation
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
 from .bids import MANIFEST_NAME, read_bids_dyads, read_manifest, write_bids_dyads
 from .fmri import read_fmri_roi
@@ -24,6 +25,8 @@ from .validate import SCHEMA_NAMES, Problem, load_schema, validate_dataset, vali
 from .xdf import list_xdf_streams, read_xdf_dyad, read_xdf_raws
 
 __all__ = [
+    "Truncation",
+    "check_truncation",
     "read_fmri_roi",
     "SCHEMA_NAMES",
     "Problem",

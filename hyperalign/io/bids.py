@@ -28,8 +28,9 @@ import pandas as pd
 
 from ..dyad import Dyad
 from ..utils import atomic_write, check_option, logger, progress, verbose_context
+from ._truncation import log_truncation as _log_truncation
 from .audio import write_audio
-from .neural import read_dyad, read_raw
+from .neural import read_dyad
 from .transcripts import write_transcript_tsv
 
 __all__ = ["read_manifest", "read_bids_dyads", "write_bids_dyads", "MANIFEST_NAME"]
@@ -40,10 +41,13 @@ _NA = ("", "n/a", "N/A", "NA", "nan")
 _DATATYPES = {"eeg": "eeg", "mag": "meg", "grad": "meg", "seeg": "ieeg", "ecog": "ieeg"}
 
 
-def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
+def read_manifest(path: str | os.PathLike, *, unique: bool = True) -> pd.DataFrame:
     """Read ``dyads.tsv`` (a folder holding it, or the file) as a DataFrame of strings.
 
     Empty cells and ``n/a`` become ``None``. The frame's ``attrs['root']`` is the folder.
+    Every cell stays a string (participant ids such as ``01`` are kept as written). A file
+    that is not tab-separated is an error that says so; with ``unique`` (default) repeated
+    ``dyad_id`` values are an error naming them and their rows.
     """
     path = Path(path)
     file = path / MANIFEST_NAME if path.is_dir() else path
@@ -57,12 +61,41 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
         raise ValueError(
             f"{file}: the manifest is empty; it needs a header row and one row per dyad"
         )
-    df = pd.read_csv(file, sep="\t", dtype=str, keep_default_na=False)
+    header = file.read_bytes().split(b"\n", 1)[0].decode("utf-8", "replace")
+    if "\t" not in header and ("," in header or ";" in header):
+        sep = "," if header.count(",") >= header.count(";") else ";"
+        raise ValueError(
+            f"{file}: the manifest looks {'comma' if sep == ',' else 'semicolon'}-separated "
+            f"(header {header.strip()!r}); {MANIFEST_NAME} must be tab-separated: save it as "
+            "TSV (tabs between columns)"
+        )
+    try:
+        df = pd.read_csv(file, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{file}: byte {err.start} is not valid UTF-8 ({err.reason}); save {MANIFEST_NAME} "
+            "as UTF-8"
+        ) from None
+    except pd.errors.ParserError as err:
+        raise ValueError(
+            f"{file}: cannot parse the manifest as a tab-separated table ({err}); every row "
+            "needs as many tab-separated cells as the header"
+        ) from None
     df.columns = [c.strip() for c in df.columns]
     df = df.apply(lambda c: c.str.strip()).astype(object)
     df = df.where(~df.isin(_NA), None)
     df.attrs["root"] = str(file.parent)
     df.attrs["file"] = str(file)
+    if unique and "dyad_id" in df.columns:
+        ids = df["dyad_id"]
+        dup = sorted(set(ids[ids.notna() & ids.duplicated(keep=False)]))
+        if dup:
+            rows = {d: [int(i) for i in np.flatnonzero((ids == d).to_numpy())] for d in dup}
+            raise ValueError(
+                f"{file}: dyad_id(s) {dup} appear in more than one row (data rows "
+                f"{rows}, counted from 0); every dyad needs its own dyad_id: rename or remove "
+                "the duplicate rows"
+            )
     return df
 
 
@@ -75,10 +108,21 @@ def _is_bids(root: Path) -> bool:
     return (root / "dataset_description.json").is_file()
 
 
-def _read_neural(root: Path, rel: str, fnirs: str, bids: bool):
+def _read_neural(root: Path, rel: str, fnirs: str, bids: bool, on_truncated: str, found: list):
+    """Read one recording; a truncation read with on_truncated='warn' is appended to found."""
+    from .neural import _read_raw
+
     path = root / rel
     if bids and re.search(r"(^|/)sub-[^/]+/", rel) and path.is_file():
         import mne_bids
+
+        from ._truncation import check_truncation
+
+        trunc = check_truncation(path)
+        if trunc is not None:
+            if on_truncated == "raise":
+                raise ValueError(trunc.message(path))
+            logger.warning("%s (on_truncated='warn')", trunc.message(path).split("; copy")[0])
 
         bp = mne_bids.get_bids_path_from_fname(path)
         bp.update(root=root)
@@ -88,8 +132,12 @@ def _read_neural(root: Path, rel: str, fnirs: str, bids: bool):
         raw.load_data(verbose=False)
         from .neural import _convert_fnirs
 
-        return _convert_fnirs(raw, fnirs, path)
-    return read_raw(path, fnirs=fnirs)
+        raw = _convert_fnirs(raw, fnirs, path)
+    else:
+        raw, trunc = _read_raw(path, fnirs=fnirs, on_truncated=on_truncated)
+    if trunc is not None:
+        found.append((path, trunc, raw))
+    return raw
 
 
 def read_bids_dyads(
@@ -131,6 +179,8 @@ def read_bids_dyads(
         One row per dyad not read: ``dyad_id, row, stage, file, error``.
     """
     check_option("on_error", on_error, ("report", "raise"))
+    on_trunc = kwargs.get("on_truncated", "raise")
+    check_option("on_truncated", on_trunc, ("raise", "warn"))
     root = Path(root)
     with verbose_context(verbose):
         man = read_manifest(root)
@@ -142,36 +192,31 @@ def read_bids_dyads(
                 f"{man.attrs['file']}: the manifest lacks column(s) {missing}; it has "
                 f"{list(man.columns)}"
             )
+        rows = _select_rows(man, task, dyad_ids)
+        n_filtered = len(man) - len(rows)
         dyads: list[Dyad] = []
         report: list[dict] = []
-        n_filtered = 0
-        for i, row in progress(list(man.iterrows()), desc="dyads"):
+        for i, row in progress(rows, desc="dyads"):
             did = _cell(row, "dyad_id") or f"row{i}"
-            if dyad_ids is not None and did not in dyad_ids:
-                n_filtered += 1
-                continue
             files = [_cell(row, k) for k in ("neural_1", "neural_2", "neural")]
-            if task is not None:
-                rtask = _cell(row, "task")
-                if rtask is None:
-                    rtask = next(
-                        (m.group(1) for f in files if f for m in [re.search(r"task-([^_/]+)", f)]
-                         if m),
-                        None,
-                    )  # fmt: skip
-                if rtask != task:
-                    n_filtered += 1
-                    continue
             stage, file = "neural", None  # the stage reached when an error is raised
             try:
                 ids = [_cell(row, "participant_1"), _cell(row, "participant_2")]
+                empty = [f"participant_{k + 1}" for k, v in enumerate(ids) if not v]
+                if empty:
+                    raise ValueError(
+                        f"{man.attrs['file']}: row {i} (dyad {did!r}) has no {' or '.join(empty)} "
+                        "(empty or n/a cell); every dyad needs both participant ids (the "
+                        "transcript's speaker labels): fill in the cell"
+                    )
                 roles = [_cell(row, "role_1") or "", _cell(row, "role_2") or ""]
+                found: list = []
                 if files[0] and files[1]:
                     file = f"{files[0]}, {files[1]}"
-                    srcs = [_read_neural(root, f, fnirs, bids) for f in files[:2]]
+                    srcs = [_read_neural(root, f, fnirs, bids, on_trunc, found) for f in files[:2]]
                 elif files[2]:
                     file = files[2]
-                    srcs = _read_neural(root, files[2], fnirs, bids)
+                    srcs = _read_neural(root, files[2], fnirs, bids, on_trunc, found)
                 else:
                     raise ValueError("no neural_1/neural_2 (or neural) file named in the row")
                 stage = "dyad"  # audio, transcript and their consistency, in read_dyad
@@ -197,6 +242,8 @@ def read_bids_dyads(
                     fnirs="raw",  # already converted
                     **kwargs,
                 )
+                for path, trunc, raw in found:
+                    _log_truncation(dyad.exclusions, path, trunc, raw)
                 dyad.meta["manifest_row"] = {k: _cell(row, k) for k in man.columns}
                 dyad.meta["root"] = str(root)
                 dyads.append(dyad)
@@ -218,6 +265,49 @@ def read_bids_dyads(
             len(dyads), root, len(rep), n_filtered, task, dyad_ids,
         )  # fmt: skip
     return dyads, rep
+
+
+def _row_task(row: pd.Series) -> str | None:
+    rtask = _cell(row, "task")
+    if rtask is None:
+        files = [_cell(row, k) for k in ("neural_1", "neural_2", "neural")]
+        rtask = next(
+            (m.group(1) for f in files if f for m in [re.search(r"task-([^_/]+)", f)] if m),
+            None,
+        )
+    return rtask
+
+
+def _select_rows(man: pd.DataFrame, task, dyad_ids) -> list[tuple[int, pd.Series]]:
+    """Manifest rows selected by ``task`` and ``dyad_ids``; a filter matching nothing is an
+    error naming what exists."""
+    rows = list(man.iterrows())
+    if dyad_ids is not None:
+        if isinstance(dyad_ids, str):
+            dyad_ids = [dyad_ids]
+        dyad_ids = [str(d) for d in dyad_ids]
+        have = [_cell(r, "dyad_id") or f"row{i}" for i, r in rows]
+        unknown = [d for d in dyad_ids if d not in have]
+        if unknown:
+            raise ValueError(
+                f"dyad_ids {unknown} are not in {man.attrs['file']}; its dyad_ids are "
+                f"{have[:20]}{' ...' if len(have) > 20 else ''}"
+            )
+        rows = [(i, r) for (i, r), h in zip(rows, have) if h in dyad_ids]
+    if task is not None:
+        tasks = [_row_task(r) for _, r in rows]
+        kept = [(i, r) for (i, r), t in zip(rows, tasks) if t == str(task)]
+        if not kept:
+            known = sorted({t for t in tasks if t is not None})
+            n_none = sum(t is None for t in tasks)
+            raise ValueError(
+                f"task={task!r} matches no dyad in {man.attrs['file']}; the tasks there are "
+                f"{known}"
+                + (f" ({n_none} row(s) without a task)" if n_none else "")
+                + "; pass one of them, or task=None for every dyad"
+            )
+        rows = kept
+    return rows
 
 
 def _label(s: str) -> str:

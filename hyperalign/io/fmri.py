@@ -8,6 +8,7 @@ EEG. Channels get type ``'misc'`` by default (MNE has no fMRI channel type; pick
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -85,8 +86,7 @@ def read_fmri_roi(
             if path.suffix.lower() == ".npy":
                 data, names = np.load(path), None
             elif path.suffix.lower() in (".tsv", ".csv", ".txt"):
-                sep = "," if path.suffix.lower() == ".csv" else "\t"
-                df = pd.read_csv(path, sep=sep)
+                df = _read_roi_table(path)
                 bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
                 if bad:
                     raise ValueError(
@@ -127,6 +127,13 @@ def read_fmri_roi(
             raise ValueError(
                 f"roi_names has {len(names)} names but {source} has {data.shape[1]} ROIs"
             )
+        flat = np.flatnonzero(np.ptp(data, axis=0) == 0)
+        if len(flat):
+            logger.warning(
+                "fMRI: %d ROI(s) are constant over all volumes (no signal): %s; mark them bad "
+                "(raw.info['bads']) or drop them",
+                len(flat), [names[k] if names else int(k) for k in flat[:10]],
+            )  # fmt: skip
         if standardize:
             sd = data.std(0)
             sd[sd == 0] = 1.0
@@ -136,6 +143,33 @@ def read_fmri_roi(
         raw.info["description"] = f"fMRI ROI time series from {source}, TR {float(tr):g} s"
         logger.info("fMRI: %d volumes x %d ROIs at TR %g s from %s", *data.shape, tr, source)
     return raw
+
+
+def _is_number(x: str) -> bool:
+    try:
+        float(x)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_roi_table(path: Path) -> pd.DataFrame:
+    """An ROI table with or without a header row (AFNI/FSL write plain numbers)."""
+    first = path.read_text(encoding="utf-8-sig").splitlines()[0]
+    if path.suffix.lower() == ".csv":
+        sep = ","
+    elif path.suffix.lower() == ".txt" and "\t" not in first:
+        sep = r"\s+"  # whitespace-separated columns (1D files, fslmeants)
+    else:
+        sep = "\t"
+    cells = [c for c in re.split(sep if sep != "," else ",", first.strip()) if c != ""]
+    header = None if cells and all(_is_number(c) for c in cells) else 0
+    if header is None:
+        logger.info("%s: no header row (the first line is numbers): ROIs named roi000...", path)
+    df = pd.read_csv(path, sep=sep, header=header, encoding="utf-8-sig")
+    if header is None:
+        df.columns = [f"roi{k:03d}" for k in range(df.shape[1])]
+    return df
 
 
 def _from_nifti(img, masker):

@@ -14,7 +14,8 @@ import numpy as np
 from ..dyad import SUFFIXES, Dyad, Participant
 from ..transcript import Transcript, TranscriptError
 from ..utils import ExclusionLog, check_option, logger, verbose_context
-from .audio import read_audio
+from ._truncation import log_truncation as _log_truncation
+from .audio import audio_for as _audio_for
 
 __all__ = ["read_raw", "split_hyperscanning_raw", "read_dyad", "NEURAL_SUFFIXES"]
 
@@ -40,7 +41,14 @@ def _suffix(path: Path) -> str:
     return ".fif.gz" if name.endswith(".fif.gz") else path.suffix.lower()
 
 
-def read_raw(path: str | os.PathLike, *, fnirs: str = "raw", preload: bool = True, verbose=None):
+def read_raw(
+    path: str | os.PathLike,
+    *,
+    fnirs: str = "raw",
+    preload: bool = True,
+    on_truncated: str = "raise",
+    verbose=None,
+):
     """Read one neural recording with MNE.
 
     Parameters
@@ -53,20 +61,48 @@ def read_raw(path: str | os.PathLike, *, fnirs: str = "raw", preload: bool = Tru
         haemoglobin (optical density then modified Beer-Lambert law, ppf 6).
     preload : bool
         Load the data into memory.
+    on_truncated : ``'raise'`` | ``'warn'``
+        A file holding less data than its header describes (a copy cut short: EDF/BDF,
+        BrainVision, EEGLAB ``.fdt``; see :func:`hyperalign.io.check_truncation`): an error
+        naming the file, the header's duration and the readable duration (default), or a
+        warning and the readable part (the truncation is recorded in
+        ``raw.info['description']`` and, through :func:`read_dyad`, in ``dyad.exclusions``).
     verbose : bool | str | int | None
         Log level for this call.
 
     Returns
     -------
     mne.io.BaseRaw
+        Channels marked bad in the file stay in ``raw.info['bads']``.
     """
+    return _read_raw(path, fnirs, preload, on_truncated, verbose)[0]
+
+
+def _read_raw(path, fnirs="raw", preload=True, on_truncated="raise", verbose=None):
+    """:func:`read_raw` returning ``(raw, Truncation | None)``."""
     import mne
 
+    from ._truncation import check_truncation
+
     check_option("fnirs", fnirs, ("raw", "od", "hbo"))
+    check_option("on_truncated", on_truncated, ("raise", "warn"))
     path = Path(path)
+    trunc = None
     with verbose_context(verbose):
         if not path.exists():
             raise FileNotFoundError(f"neural recording not found: {path}")
+        if path.is_file():
+            trunc = check_truncation(path)
+            if trunc is not None:
+                if on_truncated == "raise":
+                    raise ValueError(trunc.message(path))
+                msg = trunc.message(path).split("; copy the")[0]
+                logger.warning("%s; reading the readable part (on_truncated='warn')", msg)
+                warnings.warn(
+                    f"{msg}; reading the readable part (on_truncated='warn')",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
         try:
             if path.is_dir():
                 if any(path.glob("*.hdr")):
@@ -87,23 +123,44 @@ def read_raw(path: str | os.PathLike, *, fnirs: str = "raw", preload: bool = Tru
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", message="Invalid measurement date")
                     warnings.filterwarnings("ignore", message="This filename .* does not conform")
-                    raw = mne.io.read_raw(path, preload=preload, verbose=False)
+                    if trunc is not None:  # already reported above
+                        warnings.filterwarnings("ignore", message="Number of records from")
+                    raw = mne.io.read_raw(
+                        path, preload=preload, verbose="error" if trunc is not None else False
+                    )
         except ValueError as err:
             if str(path) in str(err):
                 raise
             raise ValueError(
-                f"{path}: the recording is corrupt or unreadable by MNE ({err}); supported: "
-                f"{', '.join(NEURAL_SUFFIXES)} files and NIRx folders"
+                f"{path}: the recording is corrupt or unreadable by MNE ({err}){_hint(path)}; "
+                f"supported: {', '.join(NEURAL_SUFFIXES)} files and NIRx folders"
             ) from None
         except Exception as err:  # corrupt files raise many kinds of error inside MNE
             raise ValueError(
-                f"{path}: the recording is corrupt or unreadable ({type(err).__name__}: {err}); "
-                "check the file (re-export it from the acquisition software)"
+                f"{path}: the recording is corrupt or unreadable ({type(err).__name__}: {err})"
+                f"{_hint(path)}; check the file (re-export it from the acquisition software)"
             ) from None
+        if trunc is not None:
+            note = (
+                f"truncated: header {trunc.header_s} s, read {raw.n_times / raw.info['sfreq']:.3f}"
+                f" s ({trunc.detail})"
+            )
+            desc = raw.info["description"]
+            raw.info["description"] = f"{desc}; {note}" if desc else note
         raw = _convert_fnirs(raw, fnirs, path)
         logger.info("read %s: %d channels, %.1f s at %g Hz", path.name, len(raw.ch_names),
                     raw.times[-1] if raw.n_times else 0.0, raw.info["sfreq"])  # fmt: skip
-    return raw
+    return raw, trunc
+
+
+def _hint(path: Path) -> str:
+    """Why a FIF/SNIRF file that MNE cannot open is most likely cut short."""
+    if _suffix(path) in (".fif", ".fif.gz", ".snirf"):
+        return (
+            f" (the file, {path.stat().st_size} bytes, is most likely truncated: an incomplete "
+            "copy or an interrupted recording; copy the complete file again)"
+        )
+    return ""
 
 
 def _convert_fnirs(raw, fnirs: str, where):
@@ -223,79 +280,17 @@ def split_hyperscanning_raw(
     return out[0], out[1]
 
 
-def _as_raw(src, fnirs, what):
+def _as_raw(src, fnirs, what, on_truncated="raise", exclusions=None):
     import mne
 
     if isinstance(src, mne.io.BaseRaw):
         return src if fnirs == "raw" else _convert_fnirs(src, fnirs, what)
     if isinstance(src, str | os.PathLike):
-        return read_raw(src, fnirs=fnirs)
+        raw, trunc = _read_raw(src, fnirs=fnirs, on_truncated=on_truncated)
+        if trunc is not None and exclusions is not None:
+            _log_truncation(exclusions, src, trunc, raw)
+        return raw
     raise TypeError(f"{what} must be a path or an mne.io.Raw; got {type(src).__name__}")
-
-
-def _audio_for(audio, ids, audio_channels):
-    """Return {pid: (samples, sfreq)} from the many accepted forms of ``audio``."""
-    if audio is None:
-        return {}
-    if isinstance(audio, str | os.PathLike):
-        x, sf = read_audio(audio)
-        if x.ndim == 1:
-            raise ValueError(
-                f"{audio}: one mono audio file for two participants; give one file per "
-                "participant (audio=[a1, a2]) or a multi-channel file (a channel each)"
-            )
-        chans = audio_channels or {pid: k for k, pid in enumerate(ids)}
-        out = {}
-        for pid in ids:
-            k = chans[pid]
-            if not 0 <= k < x.shape[0]:
-                raise ValueError(
-                    f"{audio}: audio_channels[{pid!r}]={k} but the file has {x.shape[0]} channels"
-                )
-            out[pid] = (x[k], sf, f"{audio} channel {k}")
-        return out
-    if isinstance(audio, Mapping):
-        items = audio
-        unknown = [k for k in items if k not in ids]
-        if unknown:
-            raise ValueError(f"audio has keys {unknown} that are not participant ids {ids}")
-    else:
-        audio = list(audio)
-        if len(audio) != 2:
-            raise ValueError(f"audio must list 2 entries (one per participant); got {len(audio)}")
-        items = dict(zip(ids, audio))
-    out = {}
-    for pid, a in items.items():
-        if a is None:
-            continue
-        if isinstance(a, str | os.PathLike):
-            ch = None if audio_channels is None else audio_channels.get(pid)
-            x, sf = read_audio(a, channel=ch)
-            src = str(a) if ch is None else f"{a} channel {ch}"
-            if x.ndim != 1:
-                raise ValueError(
-                    f"{a}: {x.shape[0]}-channel audio for participant {pid!r}; pass "
-                    f"audio_channels={{{pid!r}: <channel index>}}"
-                )
-        elif isinstance(a, tuple) and len(a) == 2:
-            if a[1] is None or not np.isfinite(float(a[1])) or float(a[1]) <= 0:
-                raise ValueError(
-                    f"audio for {pid!r}: missing or invalid sampling rate {a[1]!r}; give "
-                    "(samples, sfreq) with sfreq in Hz"
-                )
-            x, sf = np.asarray(a[0], float), float(a[1])
-            src = "the given array"
-            if x.ndim != 1 or x.size == 0:
-                raise ValueError(
-                    f"audio for {pid!r} must be a non-empty 1-D array; got shape {x.shape}"
-                )
-        else:
-            raise TypeError(
-                f"audio for {pid!r} must be a path or a (samples, sfreq) tuple; got "
-                f"{type(a).__name__}"
-            )
-        out[pid] = (x, sf, src)
-    return out
 
 
 def read_dyad(
@@ -314,6 +309,7 @@ def read_dyad(
     speakers: Mapping[str, str] | None = None,
     transcript_format: str = "auto",
     on_outside: str = "raise",
+    on_truncated: str = "raise",
     meta: dict | None = None,
     verbose=None,
     **transcript_kwargs,
@@ -356,6 +352,10 @@ def read_dyad(
     on_outside : ``'raise'`` | ``'drop'``
         Words past the end of the recordings: an error, or removed and counted in
         ``dyad.exclusions``.
+    on_truncated : ``'raise'`` | ``'warn'``
+        A recording file cut short (see :func:`read_raw`): an error naming the file, the
+        header's and the readable duration, or read with a warning and counted in
+        ``dyad.exclusions`` (kind ``'recording'``).
     meta : dict | None
         Extra metadata for ``dyad.meta``.
     verbose : bool | str | int | None
@@ -371,6 +371,7 @@ def read_dyad(
     import mne
 
     check_option("on_outside", on_outside, ("raise", "drop"))
+    check_option("on_truncated", on_truncated, ("raise", "warn"))
     with verbose_context(verbose):
         ids = [str(i) for i in (participant_ids or ("S1", "S2"))]
         if len(ids) != 2 or ids[0] == ids[1]:
@@ -381,7 +382,7 @@ def read_dyad(
         exclusions = ExclusionLog()
         info: dict = dict(meta or {})
         if isinstance(files_or_raws, str | os.PathLike | mne.io.BaseRaw):
-            raw = _as_raw(files_or_raws, fnirs, "files_or_raws")
+            raw = _as_raw(files_or_raws, fnirs, "files_or_raws", on_truncated, exclusions)
             raws = list(split_hyperscanning_raw(raw, suffixes, shared=shared))
             sources = [str(files_or_raws)] * 2
             if shared == "drop":
@@ -397,7 +398,10 @@ def read_dyad(
                     f"files_or_raws must be one hyperscanning file or 2 recordings; got "
                     f"{len(srcs)}"
                 )
-            raws = [_as_raw(s, fnirs, f"files_or_raws[{k}]") for k, s in enumerate(srcs)]
+            raws = [
+                _as_raw(s, fnirs, f"files_or_raws[{k}]", on_truncated, exclusions)
+                for k, s in enumerate(srcs)
+            ]
             sources = [
                 str(s) if not isinstance(s, mne.io.BaseRaw) else f"<Raw {k}>"
                 for k, s in enumerate(srcs)
@@ -421,13 +425,19 @@ def read_dyad(
             )
         n = [r.n_times for r in raws]
         if n[0] != n[1]:
-            logger.info(
-                "dyad %s: recordings differ in length (%d vs %d samples); the dyad spans the "
-                "shorter one",
-                dyad_id,
-                n[0],
-                n[1],
+            k = int(np.argmax(n))
+            extra = n[k] - n[1 - k]
+            sf = float(raws[k].info["sfreq"])
+            msg = (
+                f"dyad {dyad_id}: the recording of {ids[k]!r} is {extra / sf:.3f} s longer than "
+                f"that of {ids[1 - k]!r} ({n[k]} vs {n[1 - k]} samples); the dyad spans the "
+                "shorter one"
             )
+            (logger.warning if extra / sf > 1.0 else logger.info)(msg)
+            exclusions.add(
+                "io", "recording", f"{ids[k]}: last {extra / sf:.3f} s ({extra} samples)",
+                "recording longer than the partner's: outside the dyad's span", 1,
+            )  # fmt: skip
         aud = _audio_for(audio, ids, audio_channels)
         parts = [
             Participant(
@@ -468,12 +478,13 @@ def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
     if unknown:
         counts = tr.words["speaker"].value_counts()
         rows = tr.words.index[tr.words["speaker"].isin(unknown)].tolist()
+        hint = _numeric_id_hint(unknown, dyad.ids)
         raise TranscriptError(
             [
                 f"speaker(s) {unknown} ({', '.join(f'{u}: {counts[u]} words' for u in unknown)}; "
                 f"first rows {rows[:5]}) match no participant of dyad {dyad.dyad_id!r} "
-                f"(ids {dyad.ids}); pass speakers={{{unknown[0]!r}: {dyad.ids[0]!r}, ...}} or "
-                "fix participant_ids"
+                f"(ids {dyad.ids}){hint}; pass speakers={{{unknown[0]!r}: {dyad.ids[0]!r}, ...}} "
+                "or fix participant_ids"
             ],
             src,
         )
@@ -484,12 +495,20 @@ def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
         past = tr.words["offset"] > dur + 1e-9
         if on_outside == "raise":
             first = int(np.flatnonzero(past.to_numpy())[0])
+            ms = tr.end / 1000.0 <= dur + 1e-9 and tr.end > 10 * dur
+            unit = (
+                f"; the times look like milliseconds (the last word ends at {tr.end:g}, "
+                f"{tr.end / 1000:.3f} s if in ms): convert them to seconds"
+                if ms
+                else ""
+            )
             raise TranscriptError(
                 [
                     f"{int(past.sum())} word(s) run past the end of the recordings "
                     f"({dur:.3f} s), the first at row {first} ({tr.words['word'].iloc[first]!r}, "
-                    f"offset {tr.words['offset'].iloc[first]:.3f} s); check the clock alignment, "
-                    "or pass on_outside='drop' to remove them (counted in dyad.exclusions)"
+                    f"offset {tr.words['offset'].iloc[first]:.3f} s){unit}; check the clock "
+                    "alignment, or pass on_outside='drop' to remove them (counted in "
+                    "dyad.exclusions)"
                 ],
                 src,
             )
@@ -511,6 +530,25 @@ def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
                     f"{p.audio_duration:.3f} s; give the full audio or crop the transcript"
                 )
     dyad.set_transcript(tr)
+
+
+def _numeric_id_hint(unknown, ids) -> str:
+    """Say so when labels differ from the ids only as numbers ('1' vs '01', '1.0' vs '1')."""
+
+    def num(x):
+        try:
+            return float(x)
+        except (TypeError, ValueError):
+            return None
+
+    pairs = [(u, i) for u in unknown for i in ids if num(u) is not None and num(u) == num(i)]
+    if not pairs:
+        return ""
+    shown = ", ".join(f"{u!r} vs {i!r}" for u, i in pairs[:4])
+    return (
+        f"; the labels equal the ids as numbers ({shown}): a spreadsheet or a numeric column "
+        "changed them (leading zeros lost); keep ids as text in every file"
+    )
 
 
 def _sanitize(label: str) -> str:

@@ -66,23 +66,48 @@ _ALIASES = {
 
 
 # ====================================================================== helpers
-def _read_text(path: Path) -> str:
-    """Read a text file in UTF-8, UTF-8 with BOM or UTF-16 (with or without BOM)."""
+_UTF8 = ("utf-8", "utf8", "utf_8", "utf-8-sig", "utf8-sig", "utf_8_sig")
+
+
+def _read_text(path: Path, encoding: str | None = None) -> str:
+    """Read a text file strictly: UTF-8 (BOM removed) or UTF-16 with a BOM by default.
+
+    ``encoding`` (any Python codec name) decodes the file with that codec instead. Bytes
+    that do not decode are an error naming their offset and line: never a silent fallback.
+    """
+    import codecs
+
     raw = path.read_bytes()
     if not raw.strip():
         raise ValueError(f"{path}: the file is empty; give a transcript with at least a header")
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return raw.decode("utf-16")
-    if raw[:3] == b"\xef\xbb\xbf":
-        return raw[3:].decode("utf-8")
-    if b"\x00" in raw[:200]:  # UTF-16 without a byte-order mark
-        enc = "utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be"
-        return raw.decode(enc)
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(
+                f"encoding={encoding!r} is not a known text encoding (for {path}); use a Python "
+                "codec name such as 'utf-8', 'utf-16', 'cp1252' or 'latin-1'"
+            ) from None
+        if encoding.lower().replace("_", "-") in _UTF8:
+            encoding = "utf-8-sig"  # a BOM is not part of the text
+    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    elif raw[:3] == b"\xef\xbb\xbf":
+        encoding = "utf-8-sig"
+    elif b"\x00" in raw[:200]:  # UTF-16 without a byte-order mark (Praat writes it)
+        encoding = "utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be"
+    else:
+        encoding = "utf-8"
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        logger.warning("%s: not valid UTF-8; decoding as Latin-1", path)
-        return raw.decode("latin-1")
+        return raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        bad = raw[err.start : err.end]
+        raise ValueError(
+            f"{path}: byte {err.start} (line {line}, {bad!r}) is not valid {encoding} "
+            f"({err.reason}); the file is in another encoding: pass encoding='cp1252' (Windows), "
+            "'latin-1' or the encoding it was saved in (encoding=), or re-save it as UTF-8"
+        ) from None
 
 
 def _apply_speakers(words: pd.DataFrame, speakers, path) -> tuple[pd.DataFrame, list | None]:
@@ -113,6 +138,25 @@ def _make_transcript(
     fixes: Sequence[str] = (),
     segmentation: str | None = None,
 ) -> Transcript:
+    if not len(words):
+        raise ValueError(
+            f"{path}: the transcript holds no {kind} (an empty table, or no segments/intervals "
+            "with text); check that it is the right file, or leave the transcript out"
+        )
+    on = pd.to_numeric(words["onset"], errors="coerce") if "onset" in words else None
+    if on is not None and (on < 0).any():
+        rows = np.flatnonzero((on < 0).to_numpy())
+        raise TranscriptError(
+            [
+                f"row {int(i)} (onset): {on.iloc[i]:.3f} s is before time 0 of the recording; "
+                "times must be in s from the start of the recording (shift or crop the "
+                "transcript)"
+                for i in rows[:10]
+            ]
+            + ([f"... and {len(rows) - 10} more row(s) with a negative onset"]
+               if len(rows) > 10 else []),
+            str(path),
+        )  # fmt: skip
     words, allowed = _apply_speakers(words, speakers, path)
     kwargs = dict(
         speakers=allowed,
@@ -178,6 +222,7 @@ def read_whisperx_json(
     pause_threshold: float = 0.5,
     segmentation: str = "pause",
     on_overlap: str = "raise",
+    encoding: str | None = None,
     verbose=None,
 ) -> Transcript:
     """Read a whisperx result JSON (``segments`` with ``words``) into a transcript.
@@ -202,6 +247,9 @@ def read_whisperx_json(
         several speakers is split by speaker).
     on_overlap : ``'raise'`` | ``'clip'``
         See :class:`hyperalign.Transcript`.
+    encoding : str | None
+        Text encoding of the file; ``None``: UTF-8 (a BOM is removed) or UTF-16 with a BOM.
+        Undecodable bytes are an error naming their offset (no silent fallback).
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -215,7 +263,7 @@ def read_whisperx_json(
     check_option("segmentation", segmentation, ("pause", "segment"))
     path = Path(path)
     with verbose_context(verbose):
-        text = _read_text(path)
+        text = _read_text(path, encoding)
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as err:
@@ -500,6 +548,7 @@ def read_textgrid(
     pause_threshold: float = 0.5,
     on_overlap: str = "raise",
     silence_labels: Sequence[str] = ("sil", "sp", "<sil>", "<eps>"),
+    encoding: str | None = None,
     verbose=None,
 ) -> Transcript:
     """Read a Praat TextGrid (long or short text format, UTF-8 or UTF-16).
@@ -523,6 +572,8 @@ def read_textgrid(
     silence_labels : sequence of str
         Interval labels that mark silence, like an empty interval (case-insensitive;
         aligners write ``sil``/``sp``/``<eps>``). Counted in the log, not read as words.
+    encoding : str | None
+        Text encoding; ``None``: UTF-8 or UTF-16 (with or without a BOM, as Praat writes).
 
     Returns
     -------
@@ -532,7 +583,7 @@ def read_textgrid(
     check_option("kind", kind, ("auto", "words", "utterances"))
     path = Path(path)
     with verbose_context(verbose):
-        xmin, xmax, all_tiers = _parse_textgrid(_read_text(path), path)
+        xmin, xmax, all_tiers = _parse_textgrid(_read_text(path, encoding), path)
         interval = [t for t in all_tiers if t["class"] == "IntervalTier"]
         for t in all_tiers:
             if t["class"] != "IntervalTier":
@@ -717,6 +768,7 @@ def read_transcript_tsv(
     duration: float | None = None,
     pause_threshold: float = 0.5,
     on_overlap: str = "raise",
+    encoding: str | None = None,
     verbose=None,
 ) -> Transcript:
     """Read a word table or an utterance table from TSV/CSV.
@@ -734,26 +786,66 @@ def read_transcript_tsv(
         Column separator; default tab for ``.tsv``/``.txt``, comma for ``.csv``.
     columns : mapping | None
         Extra renames ``{name in file: standard name}``.
+    encoding : str | None
+        Text encoding; ``None``: strict UTF-8 (BOM removed) or UTF-16 with a BOM.
+
+    Notes
+    -----
+    Every cell is read as a string first: speaker labels such as ``01`` stay ``'01'``;
+    ``onset``/``offset``/``duration``/``confidence`` are then converted to numbers.
     """
     check_option("kind", kind, ("auto", "words", "utterances"))
     path = Path(path)
     with verbose_context(verbose):
-        text = _read_text(path)
+        text = _read_text(path, encoding)
         if sep is None:
             sep = "," if path.suffix.lower() == ".csv" else "\t"
         import io as _io
 
         try:
             df = pd.read_csv(
-                _io.StringIO(text), sep=sep, keep_default_na=False, na_values=["", "n/a", "NaN"]
+                _io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_values=["", "n/a", "NaN"],
             )
         except pd.errors.ParserError as err:
             raise ValueError(f"{path}: cannot parse as a table (sep={sep!r}): {err}") from None
+        first = next(iter(text.splitlines()), "")
+        if sep not in first:
+            other = max((",", ";", "\t"), key=first.count)
+            if first.count(other):
+                name = {",": "comma", ";": "semicolon", "\t": "tab"}
+                raise ValueError(
+                    f"{path}: the table looks {name[other]}-separated (header {first!r}) but "
+                    f"was read with sep={sep!r}; pass sep={other!r} (or give the file the "
+                    f"{'.csv' if other == ',' else '.tsv'} suffix)"
+                )
+        header = first.split(sep)
+        names = [h.strip().strip('"').lower() for h in header]
+        dup = sorted({c for c in names if names.count(c) > 1})
+        if dup:
+            raise ValueError(
+                f"{path}: column name(s) {dup} appear more than once in the header {names}; "
+                "rename or remove the repeated columns (only one can be read)"
+            )
         df.columns = [str(c).strip().lower() for c in df.columns]
         ren = {c: _ALIASES[c] for c in df.columns if c in _ALIASES and _ALIASES[c] not in df}
         if columns:
             ren.update({str(k).lower(): v for k, v in columns.items()})
         df = df.rename(columns=ren)
+        if "confidence" in df.columns:
+            conf = pd.to_numeric(df["confidence"], errors="coerce")
+            bad = conf.isna() & df["confidence"].notna()
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise ValueError(
+                    f"{path}: row {i} (confidence): expected a number in 0-1, got "
+                    f"{df['confidence'].iloc[i]!r} ({int(bad.sum())} such row(s)); fix the "
+                    "values or drop the column"
+                )
+            df["confidence"] = conf
         if "offset" not in df.columns and "duration" in df.columns:
             df["offset"] = pd.to_numeric(df["onset"], errors="coerce") + pd.to_numeric(
                 df["duration"], errors="coerce"
@@ -844,6 +936,7 @@ def read_transcript(
     duration: float | None = None,
     pause_threshold: float = 0.5,
     on_overlap: str = "raise",
+    encoding: str | None = None,
     verbose=None,
     **kwargs,
 ) -> Transcript:
@@ -866,6 +959,10 @@ def read_transcript(
         Pause (s) that starts a new utterance.
     on_overlap : ``'raise'`` | ``'clip'``
         Overlapping words of one speaker: error, or clip (logged in ``transcript.fixes``).
+    encoding : str | None
+        Text encoding of the file (a Python codec name, e.g. ``'cp1252'``). ``None``: strict
+        UTF-8 (a BOM is removed) or UTF-16 with a BOM; a file that does not decode is an
+        error naming the byte offset, never decoded silently as Latin-1.
     verbose : bool | str | int | None
         Log level for this call.
     **kwargs
@@ -888,6 +985,7 @@ def read_transcript(
         duration=duration,
         pause_threshold=pause_threshold,
         on_overlap=on_overlap,
+        encoding=encoding,
         verbose=verbose,
     )
     if fmt == "whisperx":

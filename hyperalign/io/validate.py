@@ -135,7 +135,14 @@ def _rel(path: Path, root: Path) -> str:
 
 def _numeric_table(path: Path) -> pd.DataFrame:
     sep = "," if path.suffix.lower() == ".csv" else "\t"
-    df = pd.read_csv(path, sep=sep, keep_default_na=False, na_values=["", "n/a", "NaN"])
+    import io as _io
+
+    from .transcripts import _read_text
+
+    text = _read_text(path)  # strict UTF-8: an undecodable byte is a problem, not Latin-1
+    df = pd.read_csv(
+        _io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=["", "n/a", "NaN"]
+    )
     df.columns = [str(c).strip().lower() for c in df.columns]
     for c in ("onset", "offset", "duration", "confidence", "utterance_id"):
         if c in df:
@@ -237,7 +244,9 @@ def _check_transcript(
             return probs
     elif suffix == ".json":
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            from .transcripts import _read_text
+
+            doc = json.loads(_read_text(path))
         except Exception as err:
             return [Problem(rel, None, None, "whisperx JSON", type(err).__name__,
                             f"not valid JSON: {err}")]  # fmt: skip
@@ -298,7 +307,7 @@ def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
                             "the path does not exist")]  # fmt: skip
         root = path if path.is_dir() else path.parent
         try:
-            man = read_manifest(path)
+            man = read_manifest(path, unique=False)  # repeated ids: one problem per row below
         except (FileNotFoundError, ValueError) as err:
             return [Problem(_rel(root / MANIFEST_NAME, root), None, None,
                             "a dyads.tsv manifest", "missing or empty", str(err))]  # fmt: skip
@@ -390,6 +399,14 @@ def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
                                          f"cannot read the audio: {err}"))  # fmt: skip
                     continue
                 adur = info.frames / info.samplerate
+                if k is not None and info.channels > 1:
+                    who = ids[k] if ids[k] is not None else f"participant_{k + 1}"
+                    probs.append(Problem(rel, None, key, "1 channel (one microphone)",
+                                         f"{info.channels} channels",
+                                         f"{key} of {who!r} is {info.channels}-channel audio; "
+                                         "give one mono file per participant, or name a shared "
+                                         "multi-channel file in the 'audio' column (a channel "
+                                         "per participant)"))  # fmt: skip
                 if k is not None and ids[k] is not None:
                     audio_durs[ids[k]] = adur
                 elif k is None:

@@ -82,6 +82,7 @@ SCHEMA: dict[str, Any] = {
                 "rois": {"type": ["string", "object", "null"]},
                 "roi_pairs": {"enum": ["homologous", "all"]},
                 "filter": {"enum": ["hypyp", "fft"]},
+                "filter_kwargs": {"type": ["object", "null"]},
                 "surrogates": {
                     "type": ["object", "null"],
                     "additionalProperties": False,

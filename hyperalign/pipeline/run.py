@@ -57,6 +57,8 @@ class PipelineResult:
     summary: dict = field(default_factory=dict)
     cache: pd.DataFrame | None = None
     manifest: dict | None = None
+    recovery: Any = None
+    rois: dict | None = None
 
 
 def auto_rois(ch_names: list[str]) -> dict[str, list[str]]:
@@ -195,6 +197,7 @@ def _coupling_one(args) -> StepOutput:
             lags=tuple(c["lags"]),
             min_duration=c["min_duration"],
             filter=c.get("filter", "hypyp"),
+            filter_kwargs=c.get("filter_kwargs") or None,
         )
         if c["epochs"] == "fixed" and c.get("window") is not None:
             kw["window"] = c["window"]
@@ -350,6 +353,7 @@ def _summary(res: PipelineResult, cfg: dict) -> dict:
         "excluded_by_kind": by_kind,
         "excluded_by_stage": by_stage,
         "timings_s": res.timings,
+        "recovery": res.recovery.counts if res.recovery is not None else None,
         "config": cfg,
     }
 
@@ -418,6 +422,15 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
             log.add("stats", "dyad", dy.dyad_id, "no utterance left for the analysis")
     res.n_dyads_analysed = len(analysed)
     res.timings["stats"] = time.perf_counter() - t
+    rois = cfg["coupling"].get("rois")
+    res.rois = auto_rois(dyads[0].participants[0].raw.ch_names) if rois == "auto" else rois
+    if "planted_effects" in res.tables:  # simulated: found vs planted, cell by cell
+        from ..report.recovery import pipeline_recovery
+
+        res.recovery = pipeline_recovery(res, res.rois)
+        if res.recovery is not None:
+            res.tables["recovery"] = res.recovery.table
+            (logger.info if res.recovery.ok else logger.warning)(res.recovery.summary())
     checkpoint("stats")
 
     res.exclusions = log.to_data_frame()

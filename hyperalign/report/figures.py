@@ -12,31 +12,62 @@ from ..utils import atomic_path, logger
 
 
 def plot_sync_overview(sync: pd.DataFrame, value: str = "sync_z", metric: str | None = None):
-    """Mean synchrony per band (rows) x ROI (columns), one panel per lag.
+    """Mean synchrony per speaker ROI (rows) x listener ROI (columns): one panel per band x lag.
 
     Parameters
     ----------
     sync : DataFrame
-        The utterance summary table (``summarize_utterances``): band, roi, lag, metric, value.
+        The utterance summary table (``summarize_utterances``): band, roi_in, roi_out (or roi),
+        lag, metric, value.
     value : str
         Column to average (``'sync'`` raw or ``'sync_z'`` surrogate-corrected).
+    metric : str | None
+        Keep only this metric.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
 
     if value not in sync.columns:
         raise ValueError(f"value must be a column of the sync table; got {value!r}")
     df = sync if metric is None else sync[sync["metric"] == metric]
+    if "roi_in" not in df.columns:
+        parts = df["roi"].astype(str).str.split("-", n=1, expand=True)
+        df = df.assign(roi_in=parts[0], roi_out=parts[1].fillna(parts[0]))
     lags = sorted(df["lag"].unique())
-    fig, axes = plt.subplots(1, len(lags), figsize=(3.2 * len(lags) + 1, 3), squeeze=False)
-    vmax = np.nanmax(np.abs(df.groupby(["band", "roi", "lag"])[value].mean().to_numpy()))
-    for ax, lag in zip(axes[0], lags):
-        piv = df[df["lag"] == lag].pivot_table(index="band", columns="roi", values=value)
-        im = ax.imshow(piv.to_numpy(), cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
-        ax.set_xticks(range(piv.shape[1]), piv.columns, rotation=45, ha="right")
-        ax.set_yticks(range(piv.shape[0]), piv.index)
-        ax.set_title(f"lag {lag * 1000:.0f} ms")
-    fig.colorbar(im, ax=axes[0].tolist(), label=f"mean {value}")
-    fig.suptitle(f"Inter-brain synchrony ({metric or 'all metrics'}), speaker -> listener")
+    bands = list(pd.unique(df["band"]))
+    rois = sorted(set(df["roi_in"]) | set(df["roi_out"]))
+    mean = df.groupby(["band", "lag", "roi_in", "roi_out"])[value].mean()
+    vmax = float(np.nanmax(np.abs(mean.to_numpy()))) or 1.0
+    n = len(rois)
+    fig, axes = plt.subplots(
+        len(bands), len(lags), figsize=(1.0 + 0.45 * n * len(lags) + 1.2, 0.45 * n * len(bands)
+                                        + 1.4), squeeze=False, layout="constrained",
+    )  # fmt: skip
+    for r, band in enumerate(bands):
+        for c, lag in enumerate(lags):
+            ax = axes[r, c]
+            try:
+                m = mean.xs((band, lag), level=("band", "lag"))
+            except KeyError:
+                m = pd.Series(dtype=float)
+            mat = np.full((n, n), np.nan)
+            for (ri, ro), v in m.items():
+                mat[rois.index(ri), rois.index(ro)] = v
+            im = ax.imshow(mat, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            ax.set_xticks(range(n), rois, fontsize=7, rotation=90)
+            ax.set_yticks(range(n), rois if c == 0 else [""] * n, fontsize=7)
+            if r == 0:
+                ax.set_title(f"lag {lag * 1000:.0f} ms", fontsize=9)
+            if c == 0:
+                ax.set_ylabel(f"{band}\nspeaker ROI", fontsize=8)
+            if r == len(bands) - 1:
+                ax.set_xlabel("listener ROI", fontsize=8)
+    fig.colorbar(im, ax=axes.ravel().tolist(), label=f"mean {value}", shrink=0.8)
+    fig.suptitle(f"Inter-brain synchrony ({metric or 'all metrics'}), speaker -> listener",
+                 fontsize=10)  # fmt: skip
     return fig
 
 
@@ -92,6 +123,18 @@ def _save(fig, path: Path) -> Path:
     return final
 
 
+def _best_cell_rows(table: pd.DataFrame, res: pd.DataFrame | None) -> tuple[pd.DataFrame, str]:
+    """Rows of the ROI pair and lag of the most significant cell (every band kept)."""
+    if res is None or not len(res) or not {"roi", "lag"} <= set(table) & set(res):
+        return table, ""
+    pcol = "p_corrected" if "p_corrected" in res else "p_lrt"
+    best = res.sort_values(pcol).iloc[0]
+    sub = table[(table["roi"] == best["roi"]) & np.isclose(table["lag"], float(best["lag"]))]
+    if not len(sub):
+        return table, ""
+    return sub, f"{best['roi']}, lag {float(best['lag']) * 1000:.0f} ms"
+
+
 def make_figures(result: Any, folder: str | Path) -> dict[str, Path]:
     """Draw every figure of a pipeline result into ``folder`` (PNG); returns name -> path."""
     import matplotlib
@@ -111,6 +154,17 @@ def make_figures(result: Any, folder: str | Path) -> dict[str, Path]:
         out["lag_profile"] = _save(
             plot_lag_summary(sync, value, s["metric"]), folder / "lag_profile.png"
         )
+        rois = getattr(result, "rois", None)
+        if isinstance(rois, dict) and rois:
+            try:
+                from .figures_topo import plot_sync_topomaps
+
+                rec = getattr(result, "recovery", None)
+                planted = rec.truth.get("channels", ()) if rec is not None else ()
+                fig = plot_sync_topomaps(sync, rois, value, s["metric"], planted_channels=planted)
+                out["sync_topomap"] = _save(fig, folder / "sync_topomap.png")
+            except Exception as err:  # a figure must never sink a finished analysis
+                logger.warning("synchrony topomap failed: %s", err)
     res = result.tables.get("semantic_beyond_acoustics")
     if res is not None and len(res) and {"beta_sem", "ci_low", "ci_high"} <= set(res.columns):
         out["cell_effects"] = _save(
@@ -121,6 +175,7 @@ def make_figures(result: Any, folder: str | Path) -> dict[str, Path]:
         try:
             from .figures_stats import plot_partial_regression
 
+            table, where = _best_cell_rows(table, res)
             fig = plot_partial_regression(
                 table,
                 sync=s["sync"],
@@ -128,6 +183,9 @@ def make_figures(result: Any, folder: str | Path) -> dict[str, Path]:
                 acoustic=[a for a in s["acoustic"] if a in table.columns],
                 groups=s["groups"],
             )
+            if where:
+                title = f"Synchrony vs semantic alignment, acoustics partialled out ({where})"
+                fig.suptitle(title, fontsize=10)
             out["partial_regression"] = _save(fig, folder / "partial_regression.png")
         except Exception as err:  # a figure must never sink a finished analysis
             logger.warning("partial regression figure failed: %s", err)

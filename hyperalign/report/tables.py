@@ -6,18 +6,22 @@ Pure pandas / own code (no jinja2 or tabulate needed).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..stats._format import (  # noqa: F401 - re-exported (they moved to stats: no cycle)
+    RESULT_COLUMNS,
+    _fmt,
+    _is_num,
+    latex_escape,
+    results_table,
+    to_latex,
+    to_markdown,
+)
 from ..utils import atomic_write
-
-RESULT_COLUMNS = (
-    "metric", "band", "roi", "lag", "n_obs", "n_dyads", "beta_sem", "se", "ci_low", "ci_high",
-    "lrt", "df", "p_lrt", "p_perm", "p_corrected", "R2m_null", "R2m_full", "dR2m", "R2c_full",
-    "unique_sem", "unique_ac", "shared",
-)  # fmt: skip
 
 
 def model_table(result, alpha: float = 0.05) -> pd.DataFrame:
@@ -79,99 +83,128 @@ def model_table(result, alpha: float = 0.05) -> pd.DataFrame:
     return out
 
 
-def results_table(result, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The main per-cell columns of a semantic test (``RESULT_COLUMNS`` present in it)."""
-    t = result.table if hasattr(result, "table") else pd.DataFrame(result)
-    cols = list(columns) if columns is not None else [c for c in RESULT_COLUMNS if c in t]
-    missing = [c for c in cols if c not in t]
-    if missing:
-        raise KeyError(f"columns {missing} not in the result table; available: {list(t)}")
-    return t[cols].copy()
-
-
-def _is_num(col: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-
-
-def _fmt(v, digits: int) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    if isinstance(v, bool | np.bool_):
-        return "yes" if v else "no"
-    if isinstance(v, int | np.integer):
-        return str(int(v))
-    if isinstance(v, float | np.floating):
-        v = float(v)
-        if v != 0 and (abs(v) < 10 ** (-digits) or abs(v) >= 1e6):
-            return f"{v:.{max(digits - 1, 1)}e}"
-        return f"{v:.{digits}f}"
-    return str(v)
-
-
-def to_markdown(df: pd.DataFrame, digits: int = 3) -> str:
-    """Render ``df`` as a GitHub-flavoured Markdown pipe table."""
-    cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |"]
-    align = ["---:" if _is_num(df[c]) else ":---" for c in df.columns]
-    lines.append("| " + " | ".join(align) + " |")
-    for row in df.itertuples(index=False):
-        cells = [_fmt(v, digits).replace("|", "\\|") for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-_LATEX_ESC = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-}  # fmt: skip
-
-
-def latex_escape(text: str) -> str:
-    """Escape LaTeX special characters."""
-    return "".join(_LATEX_ESC.get(ch, ch) for ch in str(text))
-
-
-def to_latex(
-    df: pd.DataFrame,
-    digits: int = 3,
-    caption: str | None = None,
-    label: str | None = None,
-) -> str:
-    """Render ``df`` as a LaTeX ``table`` with a booktabs ``tabular``.
-
-    Parameters
-    ----------
-    df : DataFrame
-    digits : int
-        Decimals of floats (very small / large values in scientific notation).
-    caption, label : str | None
-        ``\\caption`` and ``\\label``; without both only the ``tabular`` is returned.
-
-    Returns
-    -------
-    str (needs ``\\usepackage{booktabs}``)
-    """
-    spec = "".join("r" if _is_num(df[c]) else "l" for c in df.columns)
-    body = [
-        f"\\begin{{tabular}}{{{spec}}}",
-        "\\toprule",
-        " & ".join(latex_escape(c) for c in df.columns) + r" \\",
-        "\\midrule",
-    ]
-    for row in df.itertuples(index=False):
-        body.append(" & ".join(latex_escape(_fmt(v, digits)) for v in row) + r" \\")
-    body += ["\\bottomrule", "\\end{tabular}"]
-    if caption is None and label is None:
-        return "\n".join(body) + "\n"
-    out = ["\\begin{table}[ht]", "\\centering"]
-    if caption:
-        out.append(f"\\caption{{{latex_escape(caption)}}}")
-    if label:
-        out.append(f"\\label{{{label}}}")
-    return "\n".join(out + body + ["\\end{table}"]) + "\n"
-
-
 def to_csv(df: pd.DataFrame, path) -> None:
     """Write ``df`` to CSV atomically (no index)."""
     with atomic_write(path, "w", newline="") as fh:
         df.to_csv(fh, index=False)
+
+
+def _note_kind(text: str) -> str:
+    """A note with its quoted formulas, bracketed values and numbers blanked (its kind)."""
+    import re
+
+    t = re.sub(r"'[^']*'", "'…'", text)
+    t = re.sub(r"\[[^\]]*\]", "[…]", t)
+    return re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "#", t).strip()
+
+
+def summarize_notes(
+    df: pd.DataFrame, column: str = "notes", by: Sequence[str] = ("band", "roi", "lag")
+) -> pd.DataFrame:
+    """Deduplicate the per-cell notes of a results table: one row per kind of note.
+
+    Each cell's notes (joined with ``'; '``) are split, and notes that differ only in quoted
+    formulas or numbers are counted together.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A results table with one row per cell and a notes column.
+    column : str
+        The notes column.
+    by : sequence of str
+        Columns naming a cell.
+
+    Returns
+    -------
+    DataFrame
+        ``note`` (the first instance), ``n_cells``, ``n_total`` (cells in ``df``), ``cells``
+        (the cells it concerns, ``'band/roi/lag'``), most frequent first.
+    """
+    cols = ["note", "n_cells", "n_total", "cells"]
+    if column not in df or not len(df):
+        return pd.DataFrame(columns=cols)
+    keys = [c for c in by if c in df]
+    kinds: dict[str, dict] = {}
+    for _, r in df.iterrows():
+        text = r[column]
+        if not isinstance(text, str) or not text.strip():
+            continue
+        cell = "/".join(str(r[c]) for c in keys)
+        for note in dict.fromkeys(n.strip() for n in text.split("; ") if n.strip()):
+            k = kinds.setdefault(_note_kind(note), {"note": note, "cells": []})
+            if cell not in k["cells"]:
+                k["cells"].append(cell)
+    merged: dict[tuple, list[str]] = {}  # fragments of one note share their cells
+    for v in kinds.values():
+        merged.setdefault(tuple(v["cells"]), []).append(v["note"])
+    rows = [
+        {"note": "; ".join(notes), "n_cells": len(cells), "n_total": len(df),
+         "cells": ", ".join(cells)}
+        for cells, notes in merged.items()
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols).sort_values("n_cells", ascending=False, kind="stable")
+
+
+def _cell_text(v) -> str:
+    if isinstance(v, list | tuple | np.ndarray):
+        vals = [x for x in v if not (isinstance(x, float) and math.isnan(x))]
+        return ", ".join(f"{x:g}" if isinstance(x, float | int) else str(x) for x in vals)
+    return _fmt(v, 3) if isinstance(v, float | np.floating) else str(v)
+
+
+def compact_planted(
+    planted: pd.DataFrame, key: str = "effect", dyad: str = "dyad"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The planted effects of a simulated study as one row per effect.
+
+    Parameters
+    ----------
+    planted : DataFrame
+        One row per dyad x effect (``StudyTruth.effects``).
+    key, dyad : str
+        The effect and dyad columns.
+
+    Returns
+    -------
+    summary : DataFrame
+        One row per effect: ``effect, band, channels, lag, size, role, description``; a value
+        that differs between dyads shows as its range (``'0.13-0.2 (varies)'``).
+    per_dyad : DataFrame
+        Only the values that differ between dyads: one row per (effects sharing them) x
+        field, one column per dyad.
+    """
+    p = planted.copy()
+    if {"fmin", "fmax"} <= set(p):
+        lo, hi = pd.to_numeric(p["fmin"]), pd.to_numeric(p["fmax"])
+        p["band"] = [f"{a:g}-{b:g} Hz" if np.isfinite(a) and np.isfinite(b) else ""
+                     for a, b in zip(lo, hi)]  # fmt: skip
+    if "lag_s" in p:
+        p = p.rename(columns={"lag_s": "lag"})
+    show = [c for c in (key, "band", "channels", "lag", "size", "role", "description") if c in p]
+    rows, vary = [], {}
+    for eff, g in p.groupby(key, sort=False):
+        row = {key: eff}
+        for c in show[1:]:
+            texts = g[c].map(_cell_text)
+            if texts.nunique() <= 1:
+                row[c] = texts.iloc[0] if len(texts) else ""
+                continue
+            num = pd.to_numeric(g[c], errors="coerce")
+            row[c] = f"{num.min():.3g}-{num.max():.3g} (varies)" if num.notna().all() else "varies"
+            if dyad in g:
+                vary[(eff, c)] = dict(zip(g[dyad], texts))
+        rows.append(row)
+    summary = pd.DataFrame(rows, columns=show)
+    merged: dict = {}  # effects with the same per-dyad values of a field share one row
+    for (eff, c), vals in vary.items():
+        merged.setdefault((c, tuple(vals.items())), []).append(str(eff))
+    out = []
+    for (c, items), effs in merged.items():
+        vals = [v for _, v in items]
+        pre = os.path.commonprefix(vals)
+        pre = pre[: pre.rfind(" ") + 1] if " " in pre else ""
+        field_name = f"{c}: {pre.strip()} ..." if pre else c
+        row = {"effects": ", ".join(effs), "field": field_name}
+        out.append(row | {d: v[len(pre) :] for d, v in items})
+    return summary, pd.DataFrame(out)

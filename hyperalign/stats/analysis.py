@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..utils import ExclusionLog, atomic_write, check_option, logger, progress, verbose_context
+from ..utils import (
+    ExclusionLog,
+    atomic_write,
+    check_option,
+    logger,
+    progress,
+    single_thread_blas,
+    verbose_context,
+)
+from ._checks import as_terms, check_column, check_int, keyword_only_after, nearest
 from .correction import correct_pvalues, maxstat_pvalues, permutation_pvalues
 from .mixed import (
     AnalysisTableError,
@@ -45,7 +54,10 @@ class SemanticTestResult:
     Attributes
     ----------
     table : DataFrame
-        One row per cell: cell keys, ``n_obs, n_dyads, n_excluded, lrt, df, p_lrt,
+        One row per cell: cell keys, ``n_obs, n_dyads, n_excluded`` (rows left out of the
+        cell's models: ``n_excluded_nan`` with a missing value, ``n_excluded_nonfinite`` with
+        ``+-inf`` in a model column, plus rows the analysis table had already dropped),
+        ``lrt, df, p_lrt,
         lrt_fixed, p_perm, p_corrected, beta_sem, se, z, p_wald, ci_low, ci_high, ci_method,
         R2m_null, R2c_null, R2m_full, R2c_full, dR2m, dR2c, unique_sem, unique_ac, shared,
         singular, notes``.
@@ -72,7 +84,7 @@ class SemanticTestResult:
 
     def to_markdown(self, columns=None, digits: int = 3) -> str:
         """A Markdown table of the per-cell results (no extra dependency)."""
-        from ..report.tables import results_table, to_markdown
+        from ._format import results_table, to_markdown
 
         return to_markdown(results_table(self, columns=columns), digits=digits)
 
@@ -80,7 +92,7 @@ class SemanticTestResult:
         self, columns=None, digits: int = 3, caption: str | None = None, label: str | None = None
     ) -> str:
         """A LaTeX ``tabular`` (booktabs) of the per-cell results."""
-        from ..report.tables import results_table, to_latex
+        from ._format import results_table, to_latex
 
         return to_latex(
             results_table(self, columns=columns), digits=digits, caption=caption, label=label
@@ -88,7 +100,7 @@ class SemanticTestResult:
 
     def methods_text(self, **params) -> str:
         """Methods paragraph from the parameters actually used (override/add with ``params``)."""
-        from ..report.methods import methods_paragraph
+        from ._methods import methods_paragraph
 
         return methods_paragraph({**self.params, **params})
 
@@ -110,19 +122,9 @@ def _fit_quiet(data, formula, groups, reml, messages, engine="fast"):
     return res
 
 
-def _single_thread_blas():
-    """Limit BLAS to one thread: these matrices are small and threads thrash on busy cores."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _analyse_cell(cell, key, spec, plan, keep_models):
-    with _single_thread_blas():
+    # these matrices are small: one BLAS thread (threads thrash on busy cores)
+    with single_thread_blas():
         return _analyse_cell_impl(cell, key, spec, plan, keep_models)
 
 
@@ -141,13 +143,14 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
             [sync] + [v for t in semantic + acoustic + covariates for v in formula_variables(t)]
         )
     )
-    data, n_bad = _check_model_data(cell, cols, groups)
+    where = f"cell {dict(zip(spec['by'], key))}" if spec["by"] else "the table"
+    f0 = _formula(sync, covariates + acoustic)
+    f1 = _formula(sync, covariates + acoustic + semantic)
+    data, excl = _check_model_data(cell, cols, groups, formula=f1, where=where)
     order = np.lexsort((data["utterance_id"].to_numpy(), data[groups].astype(str).to_numpy()))
     data = data.iloc[order].reset_index(drop=True)
     n_dyads = int(data[groups].nunique())
-    check_n_groups(n_dyads, groups, where=f"cell {key}")
-    f0 = _formula(sync, covariates + acoustic)
-    f1 = _formula(sync, covariates + acoustic + semantic)
+    check_n_groups(n_dyads, groups, where=where)
     null_ml = _fit_quiet(data, f0, groups, False, messages, eng)
     full_ml = _fit_quiet(data, f1, groups, False, messages, eng)
     test = lrt(full_ml, null_ml)
@@ -156,10 +159,12 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
     row = {
         "n_obs": full_ml.n_obs,
         "n_dyads": n_dyads,
-        "n_excluded": n_bad + int(spec.get("n_excluded_table", 0)),
-        "lrt": test["lrt"],
-        "df": test["df"],
-        "p_lrt": test["p"],
+        "n_excluded": excl.n + int(spec.get("n_excluded_table", 0)),
+        "n_excluded_nan": excl.n_nan,
+        "n_excluded_nonfinite": excl.n_nonfinite,
+        "lrt": test.lrt,
+        "df": test.df,
+        "p_lrt": test.p,
     }
     null_names = list(null_ml.result.model.exog_names)
     full_names = list(full_ml.result.model.exog_names)
@@ -176,10 +181,10 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
         row[f"ci_high{sfx}"] = r["ci_high"]
     row["ci_method"] = f"Wald {int(round(100 * (1 - spec['alpha'])))}% CI, REML fit"
     row.update(
-        R2m_null=null_re.r2["R2m"],
-        R2c_null=null_re.r2["R2c"],
-        R2m_full=full_re.r2["R2m"],
-        R2c_full=full_re.r2["R2c"],
+        R2m_null=null_re.r2.R2m,
+        R2c_null=null_re.r2.R2c,
+        R2m_full=full_re.r2.R2m,
+        R2c_full=full_re.r2.R2c,
     )
     row["dR2m"] = row["R2m_full"] - row["R2m_null"]
     row["dR2c"] = row["R2c_full"] - row["R2c_null"]
@@ -188,14 +193,12 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
             data, _formula(sync, covariates + semantic), groups, True, messages, eng
         )
         r2_cov = (
-            _fit_quiet(data, _formula(sync, covariates), groups, True, messages, eng).r2["R2m"]
+            _fit_quiet(data, _formula(sync, covariates), groups, True, messages, eng).r2.R2m
             if covariates
             else 0.0
         )
-        part = commonality(full_re.r2["R2m"], sem_only.r2["R2m"], null_re.r2["R2m"], r2_cov)
-        row.update(
-            unique_sem=part["unique_sem"], unique_ac=part["unique_ac"], shared=part["shared"]
-        )
+        part = commonality(full_re.r2.R2m, sem_only.r2.R2m, null_re.r2.R2m, r2_cov)
+        row.update(unique_sem=part.unique_sem, unique_ac=part.unique_ac, shared=part.shared)
     # permutation statistic
     y = np.asarray(null_ml.result.model.endog, dtype=float)
     X0 = np.asarray(null_ml.result.model.exog, dtype=float)
@@ -213,7 +216,7 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
         if spec["method"] == "batch":
             obs, null = batch_lrt(y, X0, S, codes, sigma2, tau2, perm)
         else:
-            obs = test["lrt"]
+            obs = test.lrt
             null = _refit_permutations(y, X0, S, codes, perm, null_ml.llf)
         row["stat_perm_obs"] = obs
         row["p_perm"] = float(permutation_pvalues(obs, null[:, None])[0])
@@ -235,6 +238,35 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
     return row, null, models, {"f0": f0, "f1": f1}
 
 
+_CELL_DEFAULTS = ("metric", "band", "roi", "lag")
+
+
+def _check_by(table: pd.DataFrame, by) -> list[str]:
+    """Cell columns of ``by`` present in ``table``; a name that is neither a column nor one of
+    the default cell columns (absent e.g. without ROIs) is an error (a typo would merge cells)."""
+    if by is None:
+        return []
+    by = [by] if isinstance(by, str) else list(by)
+    for c in by:
+        if not isinstance(c, str):
+            raise TypeError(f"by must hold column names (str); got {c!r} in {by!r}")
+        if c not in table.columns and c not in _CELL_DEFAULTS:
+            raise AnalysisTableError(
+                f"by={by!r} names {c!r}, which is not a column of the table; the table has "
+                f"{list(map(str, table.columns))}{nearest(c, table.columns)}. Without it the "
+                "cells would be merged; fix the name or leave it out."
+            )
+    return [c for c in by if c in table.columns]
+
+
+def _validate_alpha(alpha) -> None:
+    from ..utils import _validate_type
+
+    _validate_type(alpha, "numeric", "alpha")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie strictly between 0 and 1 (e.g. 0.05); got {alpha!r}")
+
+
 def _refit_permutations(y, X0, S, codes, perm, llf0) -> np.ndarray:
     """LRT of the full model refitted by ML for every permutation (statsmodels)."""
     from statsmodels.regression.mixed_linear_model import MixedLM
@@ -251,11 +283,13 @@ def _refit_permutations(y, X0, S, codes, perm, llf0) -> np.ndarray:
     return out
 
 
+@keyword_only_after(3)
 def test_semantic_beyond_acoustics(
     table: pd.DataFrame,
     sync: str = "sync",
-    semantic: list[str] | tuple[str, ...] = ("sem_align",),
-    acoustic: list[str] | tuple[str, ...] = DEFAULT_ACOUSTIC,
+    semantic: str | list[str] | tuple[str, ...] = ("sem_align",),
+    *,
+    acoustic: str | list[str] | tuple[str, ...] = DEFAULT_ACOUSTIC,
     covariates: list[str] | tuple[str, ...] = (),
     groups: str = "dyad",
     by: tuple[str, ...] | None = ("band", "roi", "lag"),
@@ -285,20 +319,24 @@ def test_semantic_beyond_acoustics(
         Analysis table from :func:`build_analysis_table`.
     sync : str
         Response column (``'sync'`` or the surrogate-corrected ``'sync_z'``).
-    semantic : list of str
-        Semantic alignment term(s) tested (e.g. ``['sem_align']``). Formula terms allowed.
-    acoustic : list of str
+    semantic : str | list of str
+        Semantic alignment term(s) tested (e.g. ``'sem_align'`` or ``['sem_align']``).
+        Formula terms allowed. Parameters after ``semantic`` are keyword-only (positional use
+        still works for one release, with a ``DeprecationWarning``).
+    acoustic : str | list of str
         Acoustic control terms (e.g. ``['acsim', 'ac_f0_mean', 'ac_intensity_db']``); an
         empty list gives the naive model without acoustic control.
-    covariates : list of str
+    covariates : str | list of str
         Further terms in both models (e.g. ``['duration', 'n_words']``).
     groups : str
         Random-intercept grouping column (dyad).
-    by : tuple of str | None
-        Cell columns; those absent from ``table`` are ignored. A column ``metric`` with more
+    by : str | tuple of str | None
+        Cell columns; the default cell columns (``metric, band, roi, lag``) absent from
+        ``table`` are ignored, any other absent name is an error. A column ``metric`` with more
         than one value must be in ``by``.
     n_permutations : int
-        Permutations for ``p_perm`` (0 = none; ``p_corrected`` then uses ``p_lrt``).
+        Permutations for ``p_perm`` (0 = none; ``p_corrected`` then uses ``p_lrt``). An
+        integer (a float, bool or string is a ``TypeError``).
     correction : {'maxstat', 'fdr', 'fdr_bh', 'fdr_by', 'holm', 'bonferroni', None}
         Across cells. ``'maxstat'`` uses the permutation distribution of the maximum
         statistic over cells (needs permutations); the others adjust ``p_perm`` (or
@@ -329,19 +367,34 @@ def test_semantic_beyond_acoustics(
     Returns
     -------
     SemanticTestResult
+
+    Notes
+    -----
+    Rows with a missing (NaN) or non-finite (``+-inf``) value in a column a cell's models use
+    are left out of that cell, counted per cell (``n_excluded_nan``,
+    ``n_excluded_nonfinite``) and recorded in ``result.exclusions``. A column without any
+    finite value, a text or constant column and collinear predictors are errors naming the
+    columns and the cell.
     """
     with verbose_context(verbose):
+        if not isinstance(table, pd.DataFrame):
+            raise TypeError(
+                f"table must be a pandas DataFrame (build_analysis_table); got "
+                f"{type(table).__name__}"
+            )
         check_option("correction", correction, CORRECTIONS)
         check_option("method", method, ("batch", "refit"))
         check_option("engine", engine, ("fast", "statsmodels"))
-        semantic, acoustic, covariates = list(semantic), list(acoustic), list(covariates)
+        n_permutations = check_int(n_permutations, "n_permutations", minimum=0)
+        _validate_alpha(alpha)
+        semantic = as_terms(semantic, "semantic")
+        acoustic = as_terms(acoustic, "acoustic")
+        covariates = as_terms(covariates, "covariates")
         if not semantic:
             raise ValueError("semantic must name at least one column; got []")
-        if isinstance(sync, str) and sync not in table.columns:
-            raise AnalysisTableError(
-                f"sync={sync!r} is not a column of the table; available: {list(table.columns)}"
-            )
-        by = [c for c in (by or ()) if c in table.columns]
+        check_column(table, sync, "sync")
+        check_column(table, groups, "groups")
+        by = _check_by(table, by)
         if "metric" in table.columns and table["metric"].nunique() > 1 and "metric" not in by:
             raise AnalysisTableError(
                 f"the table holds {table['metric'].nunique()} metrics "
@@ -355,7 +408,10 @@ def test_semantic_beyond_acoustics(
                         f"{list(table.columns)}"
                     )
         if correction == "maxstat" and n_permutations <= 0:
-            raise ValueError("correction='maxstat' needs n_permutations > 0")
+            raise ValueError(
+                "correction='maxstat' needs n_permutations > 0; got n_permutations=0. Pass "
+                "n_permutations=1000 or another correction (e.g. correction='holm')."
+            )
         check_n_groups(int(table[groups].nunique()), groups, where="table")
         log = table.attrs.get("exclusions")
         log = log.copy() if isinstance(log, ExclusionLog) else ExclusionLog()
@@ -369,6 +425,7 @@ def test_semantic_beyond_acoustics(
             acoustic=acoustic,
             covariates=covariates,
             groups=groups,
+            by=by,
             alpha=alpha,
             partition=partition,
             n_permutations=int(n_permutations),
@@ -395,14 +452,18 @@ def test_semantic_beyond_acoustics(
             nulls.append(null)
             if keep_models:
                 models[k] = mods
-            if row["n_excluded"]:
-                log.add(
-                    "test_semantic_beyond_acoustics",
-                    "row",
-                    str(dict(zip(by, k))),
-                    "missing values in model columns",
-                    row["n_excluded"],
-                )
+            for col, reason in (
+                ("n_excluded_nan", "missing (NaN) values in model columns"),
+                ("n_excluded_nonfinite", "non-finite (inf) values in model columns"),
+            ):
+                if row[col]:
+                    log.add(
+                        "test_semantic_beyond_acoustics",
+                        "row",
+                        str(dict(zip(by, k))),
+                        reason,
+                        row[col],
+                    )
         res = pd.DataFrame(rows)
         n_all = int(table[groups].nunique())
         short = res[res["n_dyads"] < n_all]

@@ -8,13 +8,17 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, check_random_state, verbose_context
+from ..utils import _validate_type, check_option, check_random_state, verbose_context
+from ._checks import as_terms, check_column, check_int, keyword_only_after
+from ._results import BootstrapResult, SignFlipResult
 
 
+@keyword_only_after(3)
 def dyad_slopes(
     table: pd.DataFrame,
     sync: str = "sync",
     term: str = "sem_align",
+    *,
     controls: list[str] | tuple[str, ...] = ("acsim",),
     groups: str = "dyad",
 ) -> pd.Series:
@@ -32,16 +36,33 @@ def dyad_slopes(
 
     Returns
     -------
-    Series indexed by dyad. Dyads with fewer rows than parameters + 1 or a constant ``term``
-    get NaN (a warning counts them).
+    Series indexed by dyad. Rows with NaN or +-inf in ``sync``, ``term`` or ``controls`` are
+    left out (counted in ``series.attrs['n_excluded_rows']``). Dyads with fewer rows than
+    parameters + 1 or a constant ``term`` get NaN (a warning counts them).
     """
     import warnings
 
+    controls = as_terms(controls, "controls")
+    check_column(table, groups, "groups")
+    for name, c in (("sync", sync), ("term", term)):
+        check_column(table, c, name)
+    for c in controls:
+        check_column(table, c, "controls")
     cols = [sync, term, *controls]
+    text = [c for c in cols if not pd.api.types.is_numeric_dtype(table[c])]
+    if text:
+        raise TypeError(
+            f"dyad_slopes: column(s) {text} are not numeric (dtypes "
+            f"{[str(table[c].dtype) for c in text]}); convert them with pd.to_numeric first"
+        )
     out = {}
     n_bad = 0
+    n_rows_bad = 0
     for g, sub in table.groupby(groups, sort=True):
-        sub = sub[cols].dropna()
+        sub = sub[cols]
+        ok = np.isfinite(sub.to_numpy(dtype=float)).all(axis=1)
+        n_rows_bad += int((~ok).sum())
+        sub = sub.loc[ok]
         X = np.column_stack(
             [np.ones(len(sub)), sub[list(controls)].to_numpy(float), sub[term].to_numpy(float)]
         )
@@ -57,7 +78,16 @@ def dyad_slopes(
             UserWarning,
             stacklevel=2,
         )
-    return pd.Series(out, name=f"slope_{term}")
+    res = pd.Series(out, name=f"slope_{term}")
+    res.attrs["n_excluded_rows"] = n_rows_bad
+    res.attrs["n_dyads_without_slope"] = n_bad
+    if n_rows_bad:
+        warnings.warn(
+            f"dyad_slopes: {n_rows_bad} row(s) with NaN or infinite values in {cols} left out",
+            UserWarning,
+            stacklevel=2,
+        )
+    return res
 
 
 def sign_flip_test(
@@ -68,7 +98,7 @@ def sign_flip_test(
     alternative: str = "two-sided",
     exact: bool | None = None,
     random_state=None,
-) -> dict:
+) -> SignFlipResult:
     """One-sample sign-flip (randomization) test of dyad-level effects against 0.
 
     Parameters
@@ -85,12 +115,23 @@ def sign_flip_test(
 
     Returns
     -------
-    dict with ``stat, p, n, n_dropped, n_permutations, exact``. Exact p-values count the
-    observed assignment among the ``2**n``; random ones use ``(1 + #) / (1 + n_perm)``.
+    result : SignFlipResult
+        ``stat, p, n, n_dropped, n_permutations, exact`` (``.to_data_frame()``). Exact
+        p-values count the observed assignment among the ``2**n``; random ones use
+        ``(1 + #) / (1 + n_perm)``.
     """
     check_option("statistic", statistic, ("t", "mean"))
     check_option("alternative", alternative, ("two-sided", "greater", "less"))
-    x = np.asarray(effects, dtype=float)
+    n_permutations = check_int(n_permutations, "n_permutations", minimum=1)
+    _validate_type(exact, (bool, None), "exact")
+    try:
+        x = np.asarray(effects, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"effects must be numbers (one effect per dyad); got {effects!r:.80}"
+        ) from None
+    if x.ndim != 1:
+        raise ValueError(f"effects must be one-dimensional (one per dyad); got shape {x.shape}")
     ok = np.isfinite(x)
     n_dropped = int((~ok).sum())
     x = x[ok]
@@ -124,27 +165,30 @@ def sign_flip_test(
     else:
         hits = null <= obs + 1e-12
     p = hits.mean() if exact else (1 + hits.sum()) / (1 + len(null))
-    return {
-        "stat": obs,
-        "p": float(p),
-        "n": n,
-        "n_dropped": n_dropped,
-        "n_permutations": int(len(null)),
-        "exact": bool(exact),
-    }
+    return SignFlipResult(
+        stat=obs,
+        p=float(p),
+        n=n,
+        n_dropped=n_dropped,
+        n_permutations=int(len(null)),
+        exact=bool(exact),
+        statistic=statistic,
+        alternative=alternative,
+    )
 
 
+@keyword_only_after(3)
 def cluster_bootstrap(
     table: pd.DataFrame,
     statistic: Callable[[pd.DataFrame], float | np.ndarray],
     groups: str = "dyad",
-    n_boot: int = 2000,
     *,
+    n_boot: int = 2000,
     ci: str = "bca",
     alpha: float = 0.05,
     random_state=None,
     verbose=None,
-) -> dict:
+) -> BootstrapResult:
     """Bootstrap confidence intervals resampling whole dyads (clusters) with replacement.
 
     Parameters
@@ -164,11 +208,20 @@ def cluster_bootstrap(
 
     Returns
     -------
-    dict with ``estimate, ci_low, ci_high, se, boot (n_boot, ...), method``.
+    result : BootstrapResult
+        ``estimate, ci_low, ci_high, se, boot (n_boot, ...), method, n_boot`` and ``n_failed``
+        (resamples where the statistic was NaN or infinite: left out, with a warning);
+        ``.to_data_frame()`` gives one row per statistic.
     """
     from scipy import stats as sst
 
     check_option("ci", ci, ("percentile", "bca"))
+    _validate_type(statistic, "callable", "statistic")
+    n_boot = check_int(n_boot, "n_boot", minimum=1)
+    _validate_type(alpha, "numeric", "alpha")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie strictly between 0 and 1 (e.g. 0.05); got {alpha!r}")
+    check_column(table, groups, "groups")
     with verbose_context(verbose):
         rng = check_random_state(random_state)
         names = np.array(sorted(table[groups].unique(), key=str))
@@ -177,6 +230,11 @@ def cluster_bootstrap(
         if G < 3:
             raise ValueError(f"cluster_bootstrap needs >= 3 {groups} groups; got {G}")
         est = np.atleast_1d(np.asarray(statistic(table), dtype=float))
+        if not np.isfinite(est).all():
+            raise ValueError(
+                f"statistic(table) returned a non-finite estimate {est.tolist()}; the bootstrap "
+                "needs a finite statistic on the full data (check for NaN/inf in its columns)."
+            )
         boot = np.empty((n_boot, est.size))
         for b in range(n_boot):
             pick = rng.integers(0, G, G)
@@ -188,6 +246,23 @@ def cluster_bootstrap(
                 ignore_index=True,
             )
             boot[b] = np.asarray(statistic(df), dtype=float)
+        bad = ~np.isfinite(boot)
+        n_failed = int(bad.any(axis=1).sum())
+        if n_failed:
+            import warnings
+
+            warnings.warn(
+                f"cluster_bootstrap: the statistic was NaN or infinite in {n_failed} of "
+                f"{n_boot} resample(s); they are left out of the interval (n_failed)",
+                UserWarning,
+                stacklevel=2,
+            )
+            if n_failed == n_boot:
+                raise ValueError(
+                    "cluster_bootstrap: the statistic was NaN or infinite in every resample; "
+                    "check that it can be computed when dyads are drawn twice or left out."
+                )
+            boot = np.where(bad, np.nan, boot)
         lo_q, hi_q = alpha / 2, 1 - alpha / 2
         if ci == "percentile":
             lo = np.nanquantile(boot, lo_q, axis=0)
@@ -214,12 +289,14 @@ def cluster_bootstrap(
                 hi.append(qs[1])
             lo, hi = np.array(lo), np.array(hi)
         squeeze = est.size == 1
-        return {
-            "estimate": est[0] if squeeze else est,
-            "ci_low": float(lo[0]) if squeeze else lo,
-            "ci_high": float(hi[0]) if squeeze else hi,
-            "se": float(np.nanstd(boot[:, 0], ddof=1)) if squeeze else np.nanstd(boot, 0, ddof=1),
-            "boot": boot[:, 0] if squeeze else boot,
-            "method": ci,
-            "n_boot": n_boot,
-        }
+        return BootstrapResult(
+            estimate=est[0] if squeeze else est,
+            ci_low=float(lo[0]) if squeeze else lo,
+            ci_high=float(hi[0]) if squeeze else hi,
+            se=float(np.nanstd(boot[:, 0], ddof=1)) if squeeze else np.nanstd(boot, 0, ddof=1),
+            boot=boot[:, 0] if squeeze else boot,
+            method=ci,
+            n_boot=n_boot,
+            n_failed=n_failed,
+            alpha=float(alpha),
+        )

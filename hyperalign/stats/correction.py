@@ -14,6 +14,12 @@ def _check_pvalues(pvals) -> np.ndarray:
     p = np.asarray(pvals, dtype=float)
     if p.ndim != 1:
         raise ValueError(f"pvals must be one-dimensional; got shape {p.shape}")
+    inf = np.isinf(p)
+    if inf.any():
+        raise ValueError(
+            f"pvals must lie in [0, 1] or be NaN (not tested); got {int(inf.sum())} infinite "
+            f"value(s) at index {np.flatnonzero(inf)[:5].tolist()}. Check how they were computed."
+        )
     bad = np.isfinite(p) & ((p < 0) | (p > 1))
     if bad.any():
         raise ValueError(
@@ -114,6 +120,9 @@ def permutation_pvalues(observed, null, *, tail: str = "greater") -> np.ndarray:
     Returns
     -------
     p : ndarray, shape (n_tests,)
+        NaN where the observed statistic is not finite; NaN entries of ``null`` (statistic
+        not computable under that permutation) are left out of that test's count and of its
+        number of permutations.
     """
     check_option("tail", tail, ("greater", "abs"))
     obs = np.atleast_1d(np.asarray(observed, dtype=float))
@@ -124,7 +133,10 @@ def permutation_pvalues(observed, null, *, tail: str = "greater") -> np.ndarray:
         raise ValueError(f"null must have shape (n_permutations, {obs.shape[0]}); got {nul.shape}")
     if tail == "abs":
         obs, nul = np.abs(obs), np.abs(nul)
-    counts = (nul >= obs[None, :]).sum(axis=0)
-    p = (1.0 + counts) / (1.0 + nul.shape[0])
+    # a NaN null value (a permutation where the statistic could not be computed) is not
+    # counted as a permutation at all (counting it as "not exceeding" would shrink p)
+    valid = ~np.isnan(nul)
+    counts = ((nul >= obs[None, :]) & valid).sum(axis=0)
+    p = (1.0 + counts) / (1.0 + valid.sum(axis=0))
     p[~np.isfinite(obs)] = np.nan
     return p

@@ -17,15 +17,22 @@ import numpy as np
 import pandas as pd
 
 from ..utils import ExclusionLog, logger, verbose_context
+from ._checks import (
+    AnalysisTableError,
+    RowExclusions,
+    bare_terms,
+    check_column,
+    check_design,
+    drop_bad_rows,
+    keyword_only_after,
+    nearest,
+)
+from ._results import LRTResult, R2Result
 
 KEYS = ("dyad", "utterance_id")
 CELL_COLUMNS = ("metric", "band", "lag", "roi")
 MIN_DYADS_ERROR = 3
 MIN_DYADS_WARN = 6
-
-
-class AnalysisTableError(ValueError):
-    """Raised when the analysis table cannot support the requested model."""
 
 
 def _require_columns(df: pd.DataFrame, cols, name: str) -> None:
@@ -163,6 +170,21 @@ def build_analysis_table(
             logger.info(
                 "build_analysis_table: columns %s hold no values (e.g. no surrogates)", empty
             )
+        n_inf = {
+            c: int(np.isinf(merged[c].to_numpy(dtype=float, na_value=np.nan)).sum())
+            for c in num
+            if not pd.api.types.is_bool_dtype(merged[c])
+        }
+        n_inf = {c: n for c, n in n_inf.items() if n}
+        report["nonfinite_counts"] = n_inf
+        for c, n in n_inf.items():
+            logger.warning(
+                "build_analysis_table: %d row(s) with infinite %r; they are excluded from "
+                "models that use %r (counted per cell in n_excluded_nonfinite)",
+                n,
+                c,
+                c,
+            )
         for c, n in n_nan.items():
             if c in empty:
                 continue
@@ -219,28 +241,44 @@ def formula_variables(formula: str) -> list[str]:
 
 
 def _check_model_data(
-    data: pd.DataFrame, cols: list[str], groups: str
-) -> tuple[pd.DataFrame, int]:
-    missing = [c for c in cols + [groups] if c not in data.columns]
+    data: pd.DataFrame,
+    cols: list[str],
+    groups: str,
+    *,
+    formula: str | None = None,
+    where: str = "",
+) -> tuple[pd.DataFrame, RowExclusions]:
+    """Rows of ``data`` usable by a model on ``cols`` (checked, bad rows dropped and counted).
+
+    Missing columns, a text or constant column, collinear predictors and a column without a
+    finite value are errors naming them; rows with NaN or +-inf are dropped and counted in the
+    returned :class:`RowExclusions` (``n_nan``, ``n_nonfinite``, per column).
+    """
+    check_column(data, groups, "groups", where=where)
+    missing = [c for c in cols if c not in data.columns]
     if missing:
+        hints = "".join(nearest(c, data.columns) for c in missing[:1])
         raise AnalysisTableError(
-            f"model column(s) {missing} not in the table; available: {list(data.columns)}"
+            f"model column(s) {missing} not in the table; available: "
+            f"{list(map(str, data.columns))}{hints}. Add the column(s) or fix the formula."
         )
     used = list(dict.fromkeys(cols + [groups]))
-    sub = data[used]
-    bad = sub.isna().any(axis=1)
-    n_bad = int(bad.sum())
-    if n_bad:
-        per = {c: int(sub[c].isna().sum()) for c in used if sub[c].isna().any()}
-        logger.warning("mixed model: excluded %d row(s) with missing values %s", n_bad, per)
-    data = data.loc[~bad]
-    for c in cols:
-        if pd.api.types.is_numeric_dtype(data[c]) and data[c].nunique() <= 1:
-            raise AnalysisTableError(
-                f"predictor {c!r} is constant ({data[c].iloc[0] if len(data) else 'empty'}) "
-                f"over the {len(data)} rows of this model; drop it from the formula."
-            )
-    return data, n_bad
+    data, info = drop_bad_rows(data, used, where=where)
+    if info.n:
+        logger.warning(
+            "mixed model%s: excluded %d row(s) with missing values and %d with non-finite "
+            "(inf) values %s",
+            f" ({where})" if where else "",
+            info.n_nan,
+            info.n_nonfinite,
+            info.per_column,
+        )
+    if formula is not None:
+        lhs, rhs = (x.strip() for x in formula.split("~", 1))
+        terms = [t for t in rhs.split("+") if t.strip() not in ("1", "0", "")]
+        if lhs in data.columns:
+            check_design(data, lhs, bare_terms(terms), where=where)
+    return data, info
 
 
 # --------------------------------------------------------------------------- results
@@ -255,7 +293,7 @@ class MixedModelResult:
     result : statsmodels MixedLMResults
     formula, groups, re_formula, vc_formula, reml : the specification
     n_obs, n_groups, n_excluded : rows used, number of groups, rows dropped for missing values
-    r2 : dict with ``R2m``, ``R2c`` and the variance components used
+    r2 : R2Result with ``R2m``, ``R2c`` and the variance components used
     singular : bool, True when a random-effect variance is estimated at (near) zero
     converged : bool
     messages : list of str, warnings raised while fitting
@@ -314,11 +352,11 @@ class MixedModelResult:
         return (
             f"<MixedModelResult | {self.formula} | groups={self.groups} | n={self.n_obs} "
             f"({self.n_groups} groups) | {'REML' if self.reml else 'ML'} llf={self.llf:.2f} "
-            f"| R2m={self.r2['R2m']:.3f} R2c={self.r2['R2c']:.3f}>"
+            f"| R2m={self.r2.R2m:.3f} R2c={self.r2.R2c:.3f}>"
         )
 
 
-def r2_nakagawa(result) -> dict:
+def r2_nakagawa(result) -> R2Result:
     """Marginal and conditional R² of a statsmodels MixedLM fit.
 
     ``R2m = var_f / (var_f + var_re + var_vc + sigma2)`` and
@@ -334,7 +372,8 @@ def r2_nakagawa(result) -> dict:
 
     Returns
     -------
-    dict with ``R2m, R2c, var_fixed, var_random, var_vc, var_resid``
+    result : R2Result
+        ``R2m, R2c, var_fixed, var_random, var_vc, var_resid``.
     """
     model = result.model
     X = np.asarray(model.exog)
@@ -357,14 +396,14 @@ def r2_nakagawa(result) -> dict:
             ss = sum(float(np.sum(np.asarray(m) ** 2)) for m in spec.mats[k])
             var_vc += vcomp[k] * ss / n
     total = var_f + var_re + var_vc + sigma2
-    return {
-        "R2m": var_f / total,
-        "R2c": (var_f + var_re + var_vc) / total,
-        "var_fixed": var_f,
-        "var_random": var_re,
-        "var_vc": var_vc,
-        "var_resid": sigma2,
-    }
+    return R2Result(
+        R2m=var_f / total,
+        R2c=(var_f + var_re + var_vc) / total,
+        var_fixed=var_f,
+        var_random=var_re,
+        var_vc=var_vc,
+        var_resid=sigma2,
+    )
 
 
 class _SimpleModel:
@@ -446,14 +485,15 @@ def robust_fit(model, reml: bool = True, method=None):
     return res
 
 
+@keyword_only_after(3)
 def fit_mixed(
     table: pd.DataFrame,
     formula: str,
     groups: str = "dyad",
+    *,
     re_formula: str | None = None,
     vc_formula: dict | None = None,
     reml: bool = True,
-    *,
     method: str | list | None = None,
     singular_tol: float = 1e-6,
     check_groups: bool = True,
@@ -508,7 +548,9 @@ def fit_mixed(
                 "engine='fast' fits a random intercept only; use engine='statsmodels' with "
                 f"re_formula={re_formula!r} / vc_formula={vc_formula!r}"
             )
-        if "~" not in formula:
+        if not isinstance(table, pd.DataFrame):
+            raise TypeError(f"table must be a pandas DataFrame; got {type(table).__name__}")
+        if not isinstance(formula, str) or "~" not in formula:
             raise ValueError(f"formula must look like 'sync ~ a + b'; got {formula!r}")
         cols = formula_variables(formula)
         if re_formula:
@@ -516,7 +558,8 @@ def fit_mixed(
         for v in (vc_formula or {}).values():
             cols += formula_variables(v)
         cols = list(dict.fromkeys(cols))
-        data, n_bad = _check_model_data(table, cols, groups)
+        data, excl = _check_model_data(table, cols, groups, formula=formula)
+        n_bad = excl.n
         n_groups = int(data[groups].nunique())
         if check_groups:
             check_n_groups(n_groups, groups)
@@ -542,14 +585,21 @@ def fit_mixed(
                     re_formula=re_formula,
                     vc_formula=vc_formula,
                 )
-            if engine == "fast":
-                from ._ri import FastMixedLMResults, RandomInterceptModel
+            try:
+                if engine == "fast":
+                    from ._ri import FastMixedLMResults, RandomInterceptModel
 
-                codes = pd.factorize(data[groups], sort=True)[0]
-                ri = RandomInterceptModel(model.endog, model.exog, codes).fit(reml=reml)
-                res = FastMixedLMResults(ri, model, group_name=groups)
-            else:
-                res = robust_fit(model, reml=reml, method=method)
+                    codes = pd.factorize(data[groups], sort=True)[0]
+                    ri = RandomInterceptModel(model.endog, model.exog, codes).fit(reml=reml)
+                    res = FastMixedLMResults(ri, model, group_name=groups)
+                else:
+                    res = robust_fit(model, reml=reml, method=method)
+            except np.linalg.LinAlgError as err:
+                raise AnalysisTableError(
+                    f"the mixed model {formula!r} cannot be fitted: its design matrix is "
+                    f"singular ({err}); some predictors (or levels of a categorical term) are "
+                    "collinear. Drop or combine the collinear terms."
+                ) from None
         from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
         for w in caught:
@@ -599,7 +649,7 @@ def fit_mixed(
         return out
 
 
-def lrt(full: MixedModelResult, null: MixedModelResult) -> dict:
+def lrt(full: MixedModelResult, null: MixedModelResult) -> LRTResult:
     """Likelihood-ratio test of nested mixed models fitted by ML.
 
     Parameters
@@ -609,11 +659,17 @@ def lrt(full: MixedModelResult, null: MixedModelResult) -> dict:
 
     Returns
     -------
-    dict with ``lrt = 2 * (llf_full - llf_null)`` (clipped at 0), ``df`` (difference in the
-    number of fixed effects) and ``p`` (chi-square survival function).
+    result : LRTResult
+        ``lrt = 2 * (llf_full - llf_null)`` (clipped at 0), ``df`` (difference in the number
+        of fixed effects) and ``p`` (chi-square survival function).
     """
     from scipy import stats
 
+    for name, m in (("full", full), ("null", null)):
+        if not isinstance(m, MixedModelResult):
+            raise TypeError(
+                f"lrt: {name} must be a MixedModelResult (from fit_mixed); got {type(m).__name__}"
+            )
     if full.reml or null.reml:
         raise ValueError(
             "lrt needs models fitted by ML (reml=False): REML likelihoods of models with "
@@ -627,4 +683,4 @@ def lrt(full: MixedModelResult, null: MixedModelResult) -> dict:
     if df <= 0:
         raise ValueError(f"full model must have more fixed effects than the null; got df={df}")
     stat = max(0.0, 2.0 * (full.llf - null.llf))
-    return {"lrt": stat, "df": df, "p": float(stats.chi2.sf(stat, df))}
+    return LRTResult(lrt=stat, df=df, p=float(stats.chi2.sf(stat, df)))

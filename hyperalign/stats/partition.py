@@ -5,9 +5,13 @@ from __future__ import annotations
 import pandas as pd
 
 from ..utils import verbose_context
+from ._checks import keyword_only_after
+from ._results import CommonalityResult, VariancePartitionResult
 
 
-def commonality(r2_full: float, r2_sem: float, r2_ac: float, r2_cov: float = 0.0) -> dict:
+def commonality(
+    r2_full: float, r2_sem: float, r2_ac: float, r2_cov: float = 0.0
+) -> CommonalityResult:
     """Unique and shared parts of explained variance from four nested models' marginal R².
 
     Parameters
@@ -23,33 +27,35 @@ def commonality(r2_full: float, r2_sem: float, r2_ac: float, r2_cov: float = 0.0
 
     Returns
     -------
-    dict with ``unique_sem = r2_full - r2_ac``, ``unique_ac = r2_full - r2_sem`` and
-    ``shared = r2_sem + r2_ac - r2_full - r2_cov`` (the three add up to
-    ``r2_full - r2_cov``). Negative ``shared`` indicates suppression.
+    result : CommonalityResult
+        ``unique_sem = r2_full - r2_ac``, ``unique_ac = r2_full - r2_sem`` and
+        ``shared = r2_sem + r2_ac - r2_full - r2_cov`` (the three add up to
+        ``total = r2_full - r2_cov``). Negative ``shared`` indicates suppression.
     """
-    return {
-        "unique_sem": r2_full - r2_ac,
-        "unique_ac": r2_full - r2_sem,
-        "shared": r2_sem + r2_ac - r2_full - r2_cov,
-        "total": r2_full - r2_cov,
-    }
+    return CommonalityResult(
+        unique_sem=r2_full - r2_ac,
+        unique_ac=r2_full - r2_sem,
+        shared=r2_sem + r2_ac - r2_full - r2_cov,
+        total=r2_full - r2_cov,
+    )
 
 
 def _formula(y: str, terms: list[str]) -> str:
     return f"{y} ~ " + (" + ".join(terms) if terms else "1")
 
 
+@keyword_only_after(3)
 def variance_partition(
     table: pd.DataFrame,
     sync: str = "sync",
-    semantic: list[str] = ("sem_align",),
+    semantic: str | list[str] = ("sem_align",),
+    *,
     acoustic: list[str] = ("acsim",),
     covariates: list[str] = (),
     groups: str = "dyad",
-    *,
     reml: bool = True,
     verbose=None,
-) -> dict:
+) -> VariancePartitionResult:
     """Partition the marginal R² of a mixed model into unique semantic, unique acoustic and shared.
 
     Fits four random-intercept models (full, semantic-only, acoustic-only, covariates-only;
@@ -68,14 +74,26 @@ def variance_partition(
 
     Returns
     -------
-    dict with ``R2m_full, R2m_sem, R2m_ac, R2m_cov, unique_sem, unique_ac, shared, total``.
+    result : VariancePartitionResult
+        ``R2m_full, R2m_sem, R2m_ac, R2m_cov, unique_sem, unique_ac, shared, total`` and the
+        rows used and left out (``n_obs, n_excluded_nan, n_excluded_nonfinite``: rows with
+        NaN or +-inf in a model column); ``.to_data_frame()`` gives one row.
     """
-    from .mixed import _check_model_data, fit_mixed
+    from ._checks import as_terms, check_column
+    from .mixed import _check_model_data, fit_mixed, formula_variables
 
-    semantic, acoustic, covariates = list(semantic), list(acoustic), list(covariates)
+    semantic = as_terms(semantic, "semantic")
+    acoustic = as_terms(acoustic, "acoustic")
+    covariates = as_terms(covariates, "covariates")
     with verbose_context(verbose):
-        cols = [sync] + semantic + acoustic + covariates
-        data, _ = _check_model_data(table, [c for c in cols if c in table.columns], groups)
+        check_column(table, sync, "sync")
+        cols = [sync] + [v for t in semantic + acoustic + covariates for v in formula_variables(t)]
+        data, excl = _check_model_data(
+            table,
+            list(dict.fromkeys(cols)),
+            groups,
+            formula=_formula(sync, covariates + acoustic + semantic),
+        )
         fits = {}
         for name, terms in (
             ("full", covariates + acoustic + semantic),
@@ -86,7 +104,12 @@ def variance_partition(
             if name == "cov" and not covariates:
                 fits[name] = 0.0
                 continue
-            fits[name] = fit_mixed(data, _formula(sync, terms), groups=groups, reml=reml).r2["R2m"]
-        out = {f"R2m_{k}": v for k, v in fits.items()}
-        out.update(commonality(fits["full"], fits["sem"], fits["ac"], fits["cov"]))
-        return out
+            fits[name] = fit_mixed(data, _formula(sync, terms), groups=groups, reml=reml).r2.R2m
+        part = commonality(fits["full"], fits["sem"], fits["ac"], fits["cov"])
+        return VariancePartitionResult(
+            **{f"R2m_{k}": float(v) for k, v in fits.items()},
+            **part.to_dict(),
+            n_obs=len(data),
+            n_excluded_nan=excl.n_nan,
+            n_excluded_nonfinite=excl.n_nonfinite,
+        )

@@ -51,8 +51,9 @@ class PermutationPlan:
         self, units: pd.DataFrame, groups: str, n_permutations: int, scheme: str, random_state=None
     ):
         check_option("scheme", scheme, SCHEMES)
-        if int(n_permutations) < 0:
-            raise ValueError(f"n_permutations must be >= 0; got {n_permutations}")
+        from ._checks import check_int
+
+        n_permutations = check_int(n_permutations, "n_permutations", minimum=0)
         self.groups = groups
         self.scheme = scheme
         self.n_permutations = int(n_permutations)

@@ -31,8 +31,9 @@ def simulate_analysis_table(
     """Simulate an analysis table (``build_analysis_table`` layout).
 
     ``sem_align ~ N(0, 1)``; ``acsim = confound * sem_align + sqrt(1 - confound²) * N(0, 1)``;
-    in the effect cells ``sync = semantic_effect * sem_align + acoustic_effect * acsim + u_dyad
-    + e``; elsewhere only the acoustic effect and noise.
+    in the effect cells
+    ``sync = semantic_effect * sem_align + acoustic_effect * acsim + u_dyad + e``;
+    elsewhere only the acoustic effect and noise.
 
     Parameters
     ----------
@@ -51,8 +52,9 @@ def simulate_analysis_table(
 
     Returns
     -------
-    DataFrame with ``dyad, utterance_id, speaker, listener, listener_uid, band, roi, lag, metric,
-    sync, sem_align, acsim, ac_f0_mean, duration, n_words``.
+    table : pandas.DataFrame
+        Columns ``dyad, utterance_id, speaker, listener, listener_uid, band, roi, lag,
+        metric, sync, sem_align, acsim, ac_f0_mean, duration, n_words``.
     """
     if not -1 <= confound <= 1:
         raise ValueError(f"confound must be in [-1, 1]; got {confound}")

@@ -81,7 +81,9 @@ def to_whisper_audio(audio, sfreq: float, name: str = "audio") -> np.ndarray:
 
     from scipy.signal import resample_poly
 
-    x = np.asarray(audio, float)
+    from ..dyad import audio_as_float
+
+    x = audio_as_float(audio, name)  # integer PCM scaled by its dtype; NaN/inf refused
     if x.ndim != 1:
         raise ValueError(f"{name} must be 1-D (one microphone); got shape {x.shape}")
     if sfreq is None or not np.isfinite(sfreq) or sfreq <= 0:

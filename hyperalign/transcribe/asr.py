@@ -236,6 +236,33 @@ def _inputs(dyad_or_audio, audio_sfreq, speakers) -> tuple[dict, float | None, o
     )
 
 
+def _silent_mics(x16: dict, on_silent: str, dyad) -> set:
+    """Microphones below SILENCE_DBFS: an error naming them, or (warn) skipped and counted."""
+    import warnings
+
+    from ..dyad import SILENCE_DBFS, audio_level_db
+
+    levels = {s: audio_level_db(x, WHISPER_SFREQ) for s, x in x16.items()}
+    silent = {s for s, lev in levels.items() if not lev > SILENCE_DBFS}
+    if not silent:
+        return silent
+    desc = ", ".join(f"{s!r} ({levels[s]:.1f} dB re full scale)" for s in sorted(silent))
+    msg = (
+        f"the audio of {desc} is silent (below {SILENCE_DBFS:g} dB): there is no speech to "
+        "transcribe; check the microphone (muted, unplugged, wrong channel or file)"
+    )
+    if on_silent == "raise" or len(silent) == len(x16):
+        raise ValueError(msg + ("; pass on_silent='warn' to transcribe the other microphone"
+                                if len(silent) < len(x16) else ""))  # fmt: skip
+    logger.warning("transcribe: %s; no words for it (on_silent='warn')", msg)
+    warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    if dyad is not None:
+        for s in sorted(silent):
+            dyad.exclusions.add("transcribe", "participant", f"{s}: silent microphone",
+                                "no signal: not transcribed (on_silent='warn')", 1)  # fmt: skip
+    return silent
+
+
 def transcribe_dyad(
     dyad_or_audio,
     model="tiny.en",
@@ -252,6 +279,7 @@ def transcribe_dyad(
     device: str = "cpu",
     compute_type: str = "int8",
     pause_threshold: float = 0.5,
+    on_silent: str = "raise",
     return_report: bool = False,
     verbose=None,
 ):
@@ -289,6 +317,11 @@ def transcribe_dyad(
         Model options.
     pause_threshold : float
         Passed to the :class:`~hyperalign.Transcript`.
+    on_silent : ``'raise'`` | ``'warn'``
+        A silent microphone (level below :data:`hyperalign.dyad.SILENCE_DBFS`): an error
+        naming it (default), or a warning and no words for it (for a Dyad input, counted in
+        ``dyad.exclusions``). Whatever this is, a run that recognizes no word at all is an
+        error, never an empty transcript.
     return_report : bool
         Also return a :class:`TranscriptionReport`.
     verbose : bool | str | int | None
@@ -303,13 +336,21 @@ def transcribe_dyad(
     check_option("backend", backend, BACKENDS)
     check_option("crosstalk", crosstalk, ("drop", "flag", "keep"))
     check_option("refine", refine, ("energy", None))
+    check_option("on_silent", on_silent, ("raise", "warn"))
     with verbose_context(verbose):
         mics, dyad = _inputs(dyad_or_audio, audio_sfreq, speakers)
         x16 = {s: to_whisper_audio(a, sf, f"audio of {s!r}") for s, (a, sf) in mics.items()}
+        silent = _silent_mics(x16, on_silent, dyad)
         per: dict[str, pd.DataFrame] = {}
-        if backend == "faster-whisper":
+        if backend == "faster-whisper" and len(silent) < len(x16):
             wm = load_whisper(model, device=device, compute_type=compute_type)
         for s, x in x16.items():
+            if s in silent:
+                per[s] = pd.DataFrame(columns=["onset", "offset", "word", "confidence", "segment",
+                                               "speaker"])  # fmt: skip
+                if refine == "energy":
+                    per[s]["onset_refined"] = pd.Series(dtype=float)
+                continue
             if backend == "faster-whisper":
                 rows = _asr_faster_whisper(wm, x, language, vad_filter, beam_size)
             else:
@@ -322,6 +363,18 @@ def transcribe_dyad(
             per[s] = df
             logger.info("transcribe: %s: %d words", s, len(df))
         n_words = {s: len(d) for s, d in per.items()}
+        if not sum(n_words.values()):
+            from ..dyad import audio_level_db
+
+            levels = ", ".join(
+                f"{s}: {audio_level_db(x, WHISPER_SFREQ):.1f} dB" for s, x in x16.items()
+            )
+            raise ValueError(
+                f"transcribe: no word was recognized on any microphone ({levels} re full "
+                f"scale; model {model!r}, language {language!r}): the audio holds no speech "
+                "the model can hear; check the files, the language= and the model, or turn "
+                "vad_filter off for very quiet speech"
+            )
         ct = detect_crosstalk(per, x16, WHISPER_SFREQ, window=crosstalk_window)
         ct["action"] = {"drop": "dropped", "flag": "flagged", "keep": "kept"}[crosstalk]
         for s, df in per.items():

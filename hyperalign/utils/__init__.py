@@ -3,6 +3,13 @@
 from ._docs import docdict, fill_doc
 from ._exclusions import ExclusionLog
 from ._logging import logger, set_log_level, verbose, verbose_context
+from ._parallel import (
+    available_cores,
+    blas_limits,
+    check_threads,
+    single_thread_blas,
+    thread_pool,
+)
 from ._progress import progress
 from ._validation import (
     _validate_type,
@@ -30,4 +37,9 @@ __all__ = [
     "docdict",
     "_validate_type",
     "check_n_jobs",
+    "available_cores",
+    "blas_limits",
+    "check_threads",
+    "single_thread_blas",
+    "thread_pool",
 ]

@@ -6,7 +6,6 @@ import mne
 import numpy as np
 import pandas as pd
 import pytest
-from test_planted import make_planted_dyad
 
 import hyperalign as ha
 from hyperalign.coupling.dyad_sync import compute_dyad_sync, make_windows
@@ -17,7 +16,7 @@ THETA = {"theta": (4.0, 8.0)}
 
 
 @pytest.fixture(scope="module")
-def dyad():
+def dyad(make_planted_dyad):
     return make_planted_dyad(duration=45.0)
 
 
@@ -139,7 +138,7 @@ def test_mne_epochs_input_matches_engine(dyad):
 
 
 # ---------------------------------------------------------------------------- bad inputs
-def test_mismatched_channel_counts():
+def test_mismatched_channel_counts(make_planted_dyad):
     d = make_planted_dyad(duration=20.0)
     raw_b = d[1].raw.copy().pick(["ch0", "ch1", "ch2"])
     bad = ha.Dyad([d[0], ha.Participant("B", raw_b)], d.transcript, dyad_id="bad")
@@ -155,7 +154,7 @@ def test_mismatched_channel_counts():
     assert con.node_out[0] == "x0_S2"
 
 
-def test_nan_in_recording_is_named():
+def test_nan_in_recording_is_named(make_planted_dyad):
     d = make_planted_dyad(duration=20.0)
     data = d[1].raw.get_data()
     data[4, 300:310] = np.nan

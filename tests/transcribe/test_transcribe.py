@@ -173,8 +173,11 @@ def test_transcribe_bad_input(whisper):
     try:
         import whisperx  # noqa: F401
     except ImportError:
+        noise = 0.01 * np.random.default_rng(0).standard_normal(16000)  # silence is refused
         with pytest.raises(ImportError, match="whisperx"):
-            transcribe_dyad(x, audio_sfreq=SFREQ, backend="whisperx")
+            transcribe_dyad(noise, audio_sfreq=SFREQ, backend="whisperx")
+    with pytest.raises(ValueError, match=r"the audio of 'S1' \(-inf dB re full scale\) is silent"):
+        transcribe_dyad(x, audio_sfreq=SFREQ)
 
 
 def test_force_align_dyad_retimes_rough_transcript(two_mics, whisper):

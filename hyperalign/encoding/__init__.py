@@ -1,0 +1,73 @@
+"""Encoding models: map feature spaces onto each brain, lag by lag, out of fold.
+
+Solvers (:func:`ridge_cv`, :func:`nested_ridge_cv`; NumPy or torch per call), word-level
+lagged encoding (:func:`fit_word_encoding`, presets ``'zada2024'`` and ``'goldstein2022'``),
+folds on the clock shared by roles, brains and layers (:func:`make_folds`), results in
+:class:`EncodingResult`.
+"""
+
+from ._wordfit import DEFAULT_ALPHAS, fit_word_arrays, fit_word_encoding
+from .delays import delay_samples, make_delayed
+from .fir import average_resample, event_features, fit_fir, lanczos_resample
+from .plot import plot_lag_curves, plot_partition, plot_score_topomap
+from .result import EncodingResult, concat_results, read_encoding
+from .ridge import NestedRidgeFit, RidgeCVFit, nested_ridge_cv, ridge_cv
+from .significance import (
+    bootstrap_ci,
+    group_test,
+    null_scores,
+    null_targets,
+    partition_variance,
+    pvalues,
+)
+from .splitters import (
+    Folds,
+    LeakageError,
+    check_leakage,
+    make_folds,
+    make_group_folds,
+    shuffled_folds,
+)
+from .trf import DEFAULT_TRF_ALPHAS, fit_trf
+from .wordlevel import LAG_PRESETS, WordLags, resolve_lags, word_features, word_windows
+
+__all__ = [
+    "DEFAULT_ALPHAS",
+    "LAG_PRESETS",
+    "EncodingResult",
+    "Folds",
+    "LeakageError",
+    "NestedRidgeFit",
+    "RidgeCVFit",
+    "WordLags",
+    "check_leakage",
+    "concat_results",
+    "fit_word_encoding",
+    "fit_trf",
+    "plot_lag_curves",
+    "plot_partition",
+    "plot_score_topomap",
+    "fit_fir",
+    "event_features",
+    "lanczos_resample",
+    "average_resample",
+    "DEFAULT_TRF_ALPHAS",
+    "delay_samples",
+    "make_delayed",
+    "fit_word_arrays",
+    "bootstrap_ci",
+    "group_test",
+    "null_scores",
+    "null_targets",
+    "pvalues",
+    "partition_variance",
+    "make_folds",
+    "make_group_folds",
+    "nested_ridge_cv",
+    "read_encoding",
+    "resolve_lags",
+    "ridge_cv",
+    "shuffled_folds",
+    "word_features",
+    "word_windows",
+]
