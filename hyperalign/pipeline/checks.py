@@ -274,7 +274,7 @@ def check_study(cfg: dict, dyads: list, n_listed: int) -> list[str]:
                 f"{', '.join(where[:3])}{more}; use their channel names (e.g. {example})"
             )
     elif rois == "auto" and dyads:
-        from .run import auto_rois
+        from .rois import auto_rois
 
         for dy in dyads:
             if not auto_rois(dy.participants[0].raw.ch_names):

@@ -17,14 +17,7 @@ from .config import ConfigError, config_hash, load_config
 from .data import step_data
 from .executors import map_items
 from .interrupt import RunInterrupted, checkpoint, handle_signals
-
-#: 10-20 name prefixes of the default regions of interest ("rois: auto").
-AUTO_ROIS = {
-    "frontal": ("Fp", "AF", "F"),
-    "central": ("FC", "C"),
-    "temporal": ("FT", "T", "TP"),
-    "parietal": ("CP", "P", "PO", "O"),
-}
+from .rois import AUTO_ROIS, auto_rois  # noqa: F401 (public here too)
 
 
 @dataclass
@@ -59,32 +52,6 @@ class PipelineResult:
     manifest: dict | None = None
     recovery: Any = None
     rois: dict | None = None
-
-
-def auto_rois(ch_names: list[str]) -> dict[str, list[str]]:
-    """Group 10-20 channel names into frontal / central / temporal / parietal-occipital ROIs.
-
-    The longest matching prefix wins (``FC3`` is central, ``F3`` frontal, ``TP7`` temporal);
-    channels that match no prefix are left out of every ROI (and listed in the log).
-    """
-    out: dict[str, list[str]] = {k: [] for k in AUTO_ROIS}
-    pref = sorted(
-        ((p, roi) for roi, ps in AUTO_ROIS.items() for p in ps), key=lambda x: -len(x[0])
-    )
-    unmatched = []
-    for ch in ch_names:
-        letters = "".join(c for c in ch if c.isalpha())
-        for p, roi in pref:
-            if letters.upper().startswith(p.upper()) and (
-                len(letters) == len(p) or letters[len(p)].lower() == "z"
-            ):
-                out[roi].append(ch)
-                break
-        else:
-            unmatched.append(ch)
-    if unmatched:
-        logger.info("auto ROIs: %d channel(s) in no ROI: %s", len(unmatched), unmatched)
-    return {k: v for k, v in out.items() if v}
 
 
 def _write_table(df: pd.DataFrame, path: Path) -> Path:

