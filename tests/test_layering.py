@@ -65,12 +65,6 @@ KNOWN_CYCLES: dict[frozenset, str] = {
         "report engineer (coupling/bands.py imports check_bands/FILTERS from spectral inside a "
         "function while spectral imports bands: move check_bands/FILTERS below both)"
     ),
-    frozenset(
-        {"hyperalign.pipeline.checks", "hyperalign.pipeline.config", "hyperalign.pipeline.run"}
-    ): (
-        "pipeline engineer (checks.py imports run.auto_rois; config.py imports checks; run.py "
-        "imports config and checks: move auto_rois below run)"
-    ),
 }
 
 #: upward imports known when this test was written: (importer, imported) -> owner
