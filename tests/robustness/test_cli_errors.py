@@ -151,3 +151,8 @@ def test_console_errors_have_no_traceback(tmp_path):
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert out.stderr.startswith("hyperalign run: error: unreadable pipeline config")
+
+
+def test_debug_after_the_command_shows_the_traceback(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        main(["run", str(tmp_path / "nope.yaml"), "--debug"])
