@@ -512,6 +512,13 @@ def run_pipeline(
     state: dict = {"cache": folder.cache, "n_total": 0}
     if cfg["data"]["source"] == "demo":
         state["n_total"] = cfg["data"]["n_dyads"]
+    else:  # the dyads listed, for a message if the run is stopped while they are read
+        from ..io import read_manifest as _read_dyads_tsv
+
+        try:
+            state["n_total"] = len(_read_dyads_tsv(cfg["data"]["root"]))
+        except Exception:  # the data step reports an unreadable dyads.tsv properly
+            pass
     with handle_signals():
         folder.open()
         try:
