@@ -28,6 +28,7 @@ def _cmd_demo(args) -> int:
     result = run_pipeline(config, out=args.out, overrides=overrides, verbose=_level(args))
     print(f"hyperalign demo: outputs written to {Path(result.out).resolve()}")
     print(f"  report: {Path(result.report).resolve()}" if result.report else "")
+    print(f"  {result.n_dyads_analysed} of {result.n_dyads_listed} dyads analysed")
     if getattr(result, "recovery", None) is not None:
         print(f"  {result.recovery.summary()}")
     return 0
@@ -129,9 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--debug", action="store_true", help="log everything and show tracebacks of errors"
     )
+    # -v / --debug also after the command (``hyperalign run cfg.yaml --debug``)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", required=True)
 
-    d = sub.add_parser("demo", help="simulate the default study and run the full analysis")
+    d = sub.add_parser(
+        "demo", parents=[common], help="simulate the default study and run the full analysis"
+    )
     d.add_argument("--out", default="demo_output", help="output folder (default demo_output)")
     d.add_argument("--config", default=None, help="pipeline YAML (default: the bundled one)")
     d.add_argument("--quick", action="store_true", help="a smaller study (4 dyads x 2 min)")
@@ -139,17 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--set", action="append", help="override a config key: section.key=value")
     d.set_defaults(func=_cmd_demo)
 
-    r = sub.add_parser("run", help="run a pipeline YAML (see pipelines/)")
+    r = sub.add_parser("run", parents=[common], help="run a pipeline YAML (see pipelines/)")
     r.add_argument("config", help="pipeline YAML file")
     r.add_argument("--out", default=None, help="output folder (default: from the config)")
     r.add_argument("--set", action="append", help="override a config key: section.key=value")
     r.set_defaults(func=_cmd_run)
 
-    v = sub.add_parser("validate", help="check a dataset folder against data_specs")
+    v = sub.add_parser(
+        "validate", parents=[common], help="check a dataset folder against data_specs"
+    )
     v.add_argument("path")
     v.set_defaults(func=_cmd_validate)
 
-    t = sub.add_parser("transcribe", help="ASR with word times, one microphone per speaker")
+    t = sub.add_parser(
+        "transcribe", parents=[common], help="ASR with word times, one microphone per speaker"
+    )
     t.add_argument("audio", nargs="+", help="one audio file per participant")
     t.add_argument("--out", required=True, help="output whisperx-format JSON")
     t.add_argument("--model", default="tiny.en", help="Whisper model name or path")
@@ -157,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--backend", default="faster-whisper", choices=["faster-whisper", "whisperx"])
     t.set_defaults(func=_cmd_transcribe)
 
-    i = sub.add_parser("info", help="versions and devices")
+    i = sub.add_parser("info", parents=[common], help="versions and devices")
     i.set_defaults(func=_cmd_info)
     return p
 

@@ -257,15 +257,24 @@ def check_study(cfg: dict, dyads: list, n_listed: int) -> list[str]:
         )
     rois = c.get("rois")
     if isinstance(rois, dict):
+        wanted = {ch for chans in rois.values() for ch in chans}
+        missing: dict[tuple, list[str]] = {}
+        example: list[str] = []
         for dy in dyads:
             for p in dy.participants:
                 names = {n.rsplit("_S", 1)[0] for n in p.raw.ch_names} | set(p.raw.ch_names)
-                miss = sorted({ch for chans in rois.values() for ch in chans} - names)
+                miss = tuple(sorted(wanted - names))
                 if miss:
-                    out.append(f"coupling.rois: channel(s) {miss} not in dyad "
-                               f"{dy.dyad_id!r}, participant {p.id!r}")  # fmt: skip
+                    missing.setdefault(miss, []).append(f"{dy.dyad_id}/{p.id}")
+                    example = example or list(p.raw.ch_names[:6])
+        for miss, where in missing.items():
+            more = f", ... ({len(where)} in all)" if len(where) > 3 else ""
+            out.append(
+                f"coupling.rois: channel(s) {list(miss)} not in the recordings of "
+                f"{', '.join(where[:3])}{more}; use their channel names (e.g. {example})"
+            )
     elif rois == "auto" and dyads:
-        from .run import auto_rois
+        from .rois import auto_rois
 
         for dy in dyads:
             if not auto_rois(dy.participants[0].raw.ch_names):

@@ -227,6 +227,8 @@ def _coerce(value: Any, node: dict | None = None) -> Any:
             return None
         if not isinstance(parsed, list | dict):
             return value
+    if types == {"array"} and parsed is not None and not isinstance(parsed, list | dict):
+        return [_coerce(value, node.get("items"))]  # --set coupling.lags=0.1 -> [0.1]
     if isinstance(parsed, str) and types & {"number", "integer"}:
         try:
             num = float(parsed)

@@ -103,5 +103,5 @@ def checkpoint(name: str) -> None:
     marker = os.environ.get("HYPERALIGN_PAUSE_FILE")
     if marker:
         Path(marker).write_text(f"{os.getpid()} {name}\n")
-    while True:  # until a signal ends the process (or raises RunInterrupted)
-        time.sleep(0.02)
+    while _state.pending is None:  # until a signal raises RunInterrupted, ends the process,
+        time.sleep(0.02)  # or (inside a critical section) is held for the section's end

@@ -36,6 +36,7 @@ LOCK = ".hyperalign.lock"
 STAGING = ".staging"
 TRASH = ".trash"
 PREVIOUS = "previous"
+_PREV_MARK = ".hyperalign-previous"
 
 
 class RunLockedError(RuntimeError):
@@ -197,6 +198,11 @@ def verify_outputs(out: str | os.PathLike) -> dict:
     return man
 
 
+def _ours(folder: Path) -> bool:
+    """Whether ``folder`` is a ``previous/`` folder made by hyperalign (or empty)."""
+    return (folder / _PREV_MARK).is_file() or (folder.is_dir() and not any(folder.iterdir()))
+
+
 def _rm(p: Path) -> None:
     if p.is_dir() and not p.is_symlink():
         shutil.rmtree(p)
@@ -276,9 +282,14 @@ class RunFolder:
         if not present:
             return
         prev = self.out / PREVIOUS
+        n = 1
+        while prev.exists() and not _ours(prev):  # never delete a folder hyperalign did not make
+            n += 1
+            prev = self.out / f"{PREVIOUS}-{n}"
         with critical():
             _rm(prev)
             prev.mkdir()
+            (prev / _PREV_MARK).write_text("outputs of an earlier run, moved aside\n")
             for n in present:
                 os.replace(self.out / n, prev / n)
         logger.warning("the outputs in %s are not those of this run (%s): moved to %s",

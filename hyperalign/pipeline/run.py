@@ -14,16 +14,10 @@ import pandas as pd
 from ..utils import ExclusionLog, atomic_write, check_n_jobs, fill_doc, logger, verbose
 from .cache import StepCache, StepOutput
 from .config import ConfigError, config_hash, load_config
+from .data import step_data
 from .executors import map_items
 from .interrupt import RunInterrupted, checkpoint, handle_signals
-
-#: 10-20 name prefixes of the default regions of interest ("rois: auto").
-AUTO_ROIS = {
-    "frontal": ("Fp", "AF", "F"),
-    "central": ("FC", "C"),
-    "temporal": ("FT", "T", "TP"),
-    "parietal": ("CP", "P", "PO", "O"),
-}
+from .rois import AUTO_ROIS, auto_rois  # noqa: F401 (public here too)
 
 
 @dataclass
@@ -60,32 +54,6 @@ class PipelineResult:
     rois: dict | None = None
 
 
-def auto_rois(ch_names: list[str]) -> dict[str, list[str]]:
-    """Group 10-20 channel names into frontal / central / temporal / parietal-occipital ROIs.
-
-    The longest matching prefix wins (``FC3`` is central, ``F3`` frontal, ``TP7`` temporal);
-    channels that match no prefix are left out of every ROI (and listed in the log).
-    """
-    out: dict[str, list[str]] = {k: [] for k in AUTO_ROIS}
-    pref = sorted(
-        ((p, roi) for roi, ps in AUTO_ROIS.items() for p in ps), key=lambda x: -len(x[0])
-    )
-    unmatched = []
-    for ch in ch_names:
-        letters = "".join(c for c in ch if c.isalpha())
-        for p, roi in pref:
-            if letters.upper().startswith(p.upper()) and (
-                len(letters) == len(p) or letters[len(p)].lower() == "z"
-            ):
-                out[roi].append(ch)
-                break
-        else:
-            unmatched.append(ch)
-    if unmatched:
-        logger.info("auto ROIs: %d channel(s) in no ROI: %s", len(unmatched), unmatched)
-    return {k: v for k, v in out.items() if v}
-
-
 def _write_table(df: pd.DataFrame, path: Path) -> Path:
     with atomic_write(path) as fh:
         df.to_csv(fh, index=False)
@@ -94,96 +62,6 @@ def _write_table(df: pd.DataFrame, path: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------- steps
-def _bids_exclusions(report: pd.DataFrame, log: ExclusionLog, on_error: str, root) -> None:
-    """Unreadable dyads: one error listing them all (``'raise'``) or excluded and counted."""
-    if not len(report):
-        return
-    lines = [f"{r.dyad_id} (row {r.row}, {r.stage}: {r.error})" for r in report.itertuples()]
-    if on_error == "raise":
-        raise ValueError(
-            f"{len(report)} dyad(s) of {root} could not be read:\n  - "
-            + "\n  - ".join(lines)
-            + "\nfix or remove their rows in dyads.tsv, or set data.on_error: exclude to "
-            "analyse the others"
-        )
-    for r in report.itertuples():
-        log.add("data", "dyad", r.dyad_id, f"not read ({r.stage}: {r.error}); file: {r.file}")
-    logger.warning(
-        "data: %d dyad(s) could not be read and are excluded (listed in exclusions.csv and "
-        "the report); set data.on_error: raise to stop instead",
-        len(report),
-    )
-
-
-def _no_dyads_error(root, task) -> ValueError:
-    from .. import io as hio
-
-    tasks: list = []
-    try:
-        man = hio.read_manifest(root)
-        if "task" in man.columns:
-            tasks = sorted({str(t) for t in man["task"].dropna()})
-    except Exception:  # the reader already failed: the message below is enough
-        pass
-    if task is not None:
-        known = f" (tasks listed: {tasks})" if tasks else ""
-        return ValueError(
-            f"data.task={task!r} matches no dyad in {root}/dyads.tsv{known}; give a task that "
-            "is listed, or task: null to read every dyad"
-        )
-    return ValueError(f"{root}/dyads.tsv lists no dyad; add one row per dyad")
-
-
-def step_data(cfg: dict, out: Path, log: ExclusionLog) -> tuple[list, Any, int]:
-    """Load the dyads: simulate the demo study (and round-trip it through BIDS) or read BIDS.
-
-    Returns the dyads, the simulation truth (or ``None``) and the number of dyads listed;
-    unreadable dyads are excluded and logged in ``log`` or, with ``data.on_error: raise``,
-    listed in one error.
-    """
-    from .. import io as hio
-
-    d = cfg["data"]
-    on_error = d.get("on_error", "exclude")
-    truth = None
-    if d["source"] == "demo":
-        from ..datasets import load_demo
-
-        dyads, truth = load_demo(
-            n_dyads=d["n_dyads"],
-            duration=d["duration"],
-            random_state=d["random_state"],
-            n_channels=d["n_channels"],
-            sfreq=d["sfreq"],
-        )
-        n_listed = len(dyads)
-        if d.get("bids_roundtrip", True):
-            root = out / "bids"
-            hio.write_bids_dyads(dyads, root, overwrite=True)
-            problems = hio.validate_dataset(root)
-            if problems:
-                raise ValueError(
-                    f"the demo BIDS folder {root} fails validation:\n"
-                    + "\n".join(map(str, problems))
-                )
-            dyads, report = hio.read_bids_dyads(root)
-            _write_table(report, out / "tables" / "bids_read_report.csv")
-            _bids_exclusions(report, log, on_error, root)
-    else:
-        root = d.get("root")
-        if not root:
-            raise ValueError("data.source is 'bids' but data.root is empty; give the BIDS root")
-        dyads, report = hio.read_bids_dyads(root, task=d.get("task"))
-        _write_table(report, out / "tables" / "bids_read_report.csv")
-        n_listed = len(dyads) + len(report)
-        if n_listed == 0:
-            raise _no_dyads_error(root, d.get("task"))
-        _bids_exclusions(report, log, on_error, root)
-    for dy in dyads:
-        log.extend(dy.exclusions)
-    return dyads, truth, n_listed
-
-
 def speech_alignment(dyad, prev_utterance_id, **kwargs) -> pd.DataFrame:
     """Cosine of Whisper-encoder utterance embeddings with the previous turn (``acsim_speech``).
 
@@ -556,6 +434,25 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     return res
 
 
+def _check_root_outside(cfg: dict, out: Path) -> None:
+    """A BIDS root inside the outputs a run replaces (``out/bids`` of a demo) would vanish."""
+    from .outputs import OUTPUTS
+
+    root = cfg["data"].get("root")
+    if cfg["data"]["source"] != "bids" or not root:
+        return
+    r = Path(root).resolve()
+    for name in OUTPUTS + ("previous", ".staging"):
+        o = (out / name).resolve()
+        if r == o or o in r.parents:
+            raise ConfigError(
+                [
+                    f"data.root: {str(root)!r} lies inside {str(out / name)!r}, which this run "
+                    "replaces; copy the data elsewhere or choose another --out"
+                ]
+            )
+
+
 def _count_cached(state: dict, enabled: bool) -> tuple[int, int]:
     keys, root = state.get("keys") or {}, state.get("cache")
     if not keys or root is None or not enabled:
@@ -610,10 +507,18 @@ def run_pipeline(
     cfg = load_config(config, overrides)
     n_jobs = check_n_jobs(cfg["execution"]["n_jobs"])
     out = Path(out or cfg.get("out") or "hyperalign_output")
+    _check_root_outside(cfg, out)
     folder = RunFolder(out, _results_hash(cfg))
     state: dict = {"cache": folder.cache, "n_total": 0}
     if cfg["data"]["source"] == "demo":
         state["n_total"] = cfg["data"]["n_dyads"]
+    else:  # the dyads listed, for a message if the run is stopped while they are read
+        from ..io import read_manifest as _read_dyads_tsv
+
+        try:
+            state["n_total"] = len(_read_dyads_tsv(cfg["data"]["root"]))
+        except Exception:  # the data step reports an unreadable dyads.tsv properly
+            pass
     with handle_signals():
         folder.open()
         try:

@@ -55,7 +55,12 @@ def output_files(out: Path) -> dict[str, bytes]:
             d.pop("timings_s", None)
             data = json.dumps(d, sort_keys=True).encode()
         elif rel == "report.html":  # the "Run" section lists the step timings
-            data = re.sub(rb"<h2>Run</h2>.*?<p class='note'>Tables", b"", data, flags=re.S)
+            data = re.sub(
+                rb"<h2( id='run')?>Run</h2>.*?(?=<p class='note'>Tables|</main>|</body>)",
+                b"",
+                data,
+                flags=re.S,
+            )
         files[rel] = data
     return files
 

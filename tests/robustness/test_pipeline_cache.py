@@ -160,6 +160,7 @@ def test_cached_rerun_writes_the_same_exclusions(study):
     assert json.loads((out / "summary.json").read_text())["n_excluded"] == n1
     stages = set(res.exclusions["stage"])
     assert "features.alignment" in stages  # restored from the cache, not recomputed
+    assert "test_semantic_beyond_acoustics" in stages  # the statistics' exclusions too
 
 
 def test_execution_settings_do_not_invalidate_outputs(study):
@@ -170,3 +171,5 @@ def test_execution_settings_do_not_invalidate_outputs(study):
     res2 = run_pipeline(CONFIG, out=out, overrides=small_overrides(execution__n_jobs=-1))
     assert res2.manifest["config_hash"] == man["config_hash"]
     assert set(_statuses(res2).values()) == {"hit"}
+    # exclusions come back from the worker processes too (they used to be lost there)
+    pd.testing.assert_frame_equal(res2.exclusions, res.exclusions)

@@ -81,6 +81,7 @@ def test_set_dotted_entry_inside_a_mapping_sets_that_entry_only():
         ("data.random_state", "null", None),
         ("coupling.metrics", "[plv, wpli]", ["plv", "wpli"]),
         ("stats.semantic", "sem_align", ["sem_align"]),  # one string for a list: a list
+        ("coupling.lags", "0.1", [0.1]),  # one number for a list: a list
     ],
 )
 def test_set_values_are_typed_by_the_schema(key, raw, expected):

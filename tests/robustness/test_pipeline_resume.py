@@ -204,3 +204,20 @@ def test_read_only_out_folder(tmp_path):
             check_out_folder(ro / "out")
     finally:
         ro.chmod(0o755)
+
+
+@pytest.mark.slow
+def test_signal_while_outputs_are_swapped_in_finishes_the_swap_first(base, monkeypatch):
+    import hyperalign.pipeline.outputs as pout
+
+    def term(name):
+        if name == "commit":
+            signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(pout, "checkpoint", term)
+    out, res, files = base
+    with pytest.raises(RunInterrupted, match="interrupted; 3 of 3 dyads cached") as err:
+        run_pipeline(CONFIG, out=out, overrides=small_overrides())
+    assert err.value.exit_code == 143
+    assert verify_outputs(out)["status"] == "complete"  # never half old, half new
+    assert output_files(out) == files and leftovers(out) == []
