@@ -47,6 +47,9 @@ from ..utils import (
     progress,
     verbose_context,
 )
+from ._engine import _sync_from_prepared
+from ._windows import _participant_analytic
+from .dyad_sync import _prepare
 
 __all__ = [
     "SURROGATE_METHODS",
@@ -462,8 +465,6 @@ def compute_surrogate_sync(
         :func:`null_values` for a ``(n_surrogates, metric, epochs, ...)`` array and
         :func:`surrogate_zscore` to compare with the observed coupling.
     """
-    from .dyad_sync import _prepare, _sync_from_prepared
-
     with verbose_context(verbose):
         check_option("method", method, SURROGATE_METHODS)
         n_surrogates = _check_n_surrogates(n_surrogates)
@@ -538,8 +539,6 @@ def _phase_randomize_analytic(z: np.ndarray, multivariate: bool, rng) -> np.ndar
 
 def _stranger_analytic(other, prep) -> tuple[np.ndarray, int]:
     """Analytic signal of another dyad's participant 2 on this dyad's grid (NaN-padded)."""
-    from .dyad_sync import _participant_analytic
-
     z = _participant_analytic(other[1], prep)
     n = prep.z.shape[-1]
     if z.shape[-1] >= n:
