@@ -360,9 +360,9 @@ def compute_dyad_sync(
     *,
     filter: str = "hypyp",
     filter_kwargs: dict | None = None,
+    strict_bands: bool = False,
     min_cycles: float = 1.0,
     dtype: str = "float64",
-    strict_bands: bool = False,
     n_jobs: int | None = None,
     verbose=None,
 ):

@@ -557,7 +557,9 @@ def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), *, picks
         S1 and S2 epochs with the same number of epochs, channels and samples and the same
         sampling frequency. Metadata of ``epochs1`` (if any) becomes per-epoch coordinates
         unless ``epochs_metadata`` is given.
-    bands, metrics
+    bands : dict | list of (fmin, fmax) | None
+        As :func:`compute_sync`.
+    metrics : str | sequence of str
         As :func:`compute_sync`.
     picks : MNE picks | None
         Channels of both participants (``None``: all). As in MNE, channels in
@@ -570,6 +572,8 @@ def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), *, picks
     Returns
     -------
     coupling : Coupling
+        As :func:`compute_sync`; ``attrs['excluded_channels']`` lists the bad channels left
+        out.
     """
     for name, ep in (("epochs1", epochs1), ("epochs2", epochs2)):
         if not hasattr(ep, "get_data") or not hasattr(ep, "info"):

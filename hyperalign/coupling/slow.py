@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -188,7 +188,7 @@ def lagged_correlation(
 class WaveletCoherence:
     """Wavelet transform coherence of two signals (:func:`wavelet_coherence`).
 
-    Attributes
+    Parameters
     ----------
     wtc : ndarray, shape (n_freqs, n_times)
         Coherence in [0, 1].
@@ -207,7 +207,8 @@ class WaveletCoherence:
     coi: np.ndarray
     phase: np.ndarray
     sfreq: float
-    _n_unpack: int = field(default=3, repr=False)
+    #: how many arrays tuple-unpacking yields (the old return of wavelet_coherence)
+    _n_unpack = 3
 
     @property
     def times(self) -> np.ndarray:
@@ -480,11 +481,6 @@ def wavelet_coherence(
         coi = fl / np.sqrt(2.0) * dt * (n / 2.0 - np.abs(idx - (n - 1) / 2.0))
         logger.info("wavelet_coherence: %d samples, %d scales (%.3g-%.3g Hz)", n, scales.size,
                     f.min(), f.max())  # fmt: skip
-        return WaveletCoherence(
-            wtc=wtc,
-            freqs=f,
-            coi=coi,
-            phase=np.angle(S12),
-            sfreq=sfreq,
-            _n_unpack=4 if return_phase else 3,
-        )
+        res = WaveletCoherence(wtc=wtc, freqs=f, coi=coi, phase=np.angle(S12), sfreq=sfreq)
+        res._n_unpack = 4 if return_phase else 3
+        return res

@@ -370,7 +370,9 @@ def test_semantic_beyond_acoustics(
 
     Returns
     -------
-    SemanticTestResult
+    result : SemanticTestResult
+        The per-cell table (``result.table``), the parameters used, the permutation null and
+        the exclusions.
 
     Notes
     -----

@@ -33,12 +33,14 @@ def dyad_slopes(
     controls : list of str
         Columns in every per-dyad regression (with an intercept).
     groups : str
+        The dyad column.
 
     Returns
     -------
-    Series indexed by dyad. Rows with NaN or +-inf in ``sync``, ``term`` or ``controls`` are
-    left out (counted in ``series.attrs['n_excluded_rows']``). Dyads with fewer rows than
-    parameters + 1 or a constant ``term`` get NaN (a warning counts them).
+    slopes : Series
+        One slope per dyad. Rows with NaN or +-inf in ``sync``, ``term`` or ``controls`` are
+        left out (counted in ``slopes.attrs['n_excluded_rows']``). Dyads with fewer rows than
+        parameters + 1 or a constant ``term`` get NaN (a warning counts them).
     """
     import warnings
 
@@ -111,7 +113,8 @@ def sign_flip_test(
     alternative : {'two-sided', 'greater', 'less'}
     exact : bool | None
         Enumerate all ``2**n`` flips; ``None`` = exact when ``2**n <= n_permutations``.
-    random_state : None | int | Generator
+    random_state : None | int | numpy.random.Generator
+        Seed of the random sign flips (not used when exact).
 
     Returns
     -------
@@ -194,17 +197,22 @@ def cluster_bootstrap(
     Parameters
     ----------
     table : DataFrame
+        The rows of every dyad (e.g. one analysis cell).
     statistic : callable
         ``statistic(df) -> float or 1-D array``. Resampled dyads are relabelled
         (``'<dyad>#<k>'``) so that a dyad drawn twice is two groups for a mixed model.
     groups : str
+        The cluster column (dyad).
     n_boot : int
+        Number of bootstrap resamples (an integer).
     ci : {'percentile', 'bca'}
         BCa (Efron 1987) uses the jackknife over dyads for the acceleration.
     alpha : float
         ``1 - alpha`` interval.
-    random_state : None | int | Generator
+    random_state : None | int | numpy.random.Generator
+        Seed of the resampling.
     verbose : bool | str | int | None
+        Log level for this call.
 
     Returns
     -------

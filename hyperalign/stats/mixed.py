@@ -183,6 +183,7 @@ def r2_nakagawa(result) -> R2Result:
     Parameters
     ----------
     result : statsmodels.regression.mixed_linear_model.MixedLMResults
+        A fitted model (or the fast engine's equivalent).
 
     Returns
     -------
@@ -347,6 +348,7 @@ def fit_mixed(
         (:mod:`hyperalign.stats._ri`; equal log-likelihoods and estimates to optimizer
         tolerance, GLS standard errors); ``result`` then mimics ``MixedLMResults``.
     verbose : bool | str | int | None
+        Log level for this call.
 
     Returns
     -------

@@ -71,6 +71,7 @@ def variance_partition(
     reml : bool
         Fit by REML (default).
     verbose : bool | str | int | None
+        Log level for this call.
 
     Returns
     -------
