@@ -141,8 +141,9 @@ def summarize_utterances(
         n_nan = int(df["sync"].isna().sum())
         if n_nan:
             logger.warning(
-                "summarize_utterances: %d of %d row(s) have NaN synchrony (listener window "
-                "outside the recording); they are kept as NaN",
+                "summarize_utterances: %d of %d row(s) have NaN synchrony (a listener window "
+                "outside the recording, attrs['n_lag_out'], or a flat channel in the ROI, "
+                "attrs['n_flat']); they are kept as NaN and the statistics count them",
                 n_nan,
                 len(df),
             )
