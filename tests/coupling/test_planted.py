@@ -1,9 +1,9 @@
 """Planted coupling is found in its band, channels and lag, and not elsewhere.
 
-``make_planted_dyad`` (also imported by the other test files of this folder) builds a small
-dyad: two participants with independent white noise, plus a shared theta (5-7 Hz) source in a
-channel subset: during each utterance the speaker carries ``s(t)`` and the listener
-``s(t - lag)`` ("listener after speaker").
+The ``planted_dyad`` fixture (``conftest.py``, shared by the other test files of this folder)
+builds a small dyad: two participants with independent white noise, plus a shared theta
+(5-7 Hz) source in a channel subset: during each utterance the speaker carries ``s(t)`` and
+the listener ``s(t - lag)`` ("listener after speaker").
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ from __future__ import annotations
 import importlib
 
 import numpy as np
-import pandas as pd
 import pytest
 
-import hyperalign as ha
 from hyperalign.coupling.dyad_sync import compute_dyad_sync
 from hyperalign.coupling.summary import summarize_utterances
 from hyperalign.coupling.surrogates import (
@@ -26,65 +24,9 @@ from hyperalign.coupling.surrogates import (
 BANDS = {"theta": (4.0, 8.0), "beta": (15.0, 25.0)}
 
 
-def _words(n_utt: int, duration: float, ids, rng) -> pd.DataFrame:
-    """Alternating utterances of 2.5-5 s with 0.6-1 s gaps, 4 words each."""
-    rows, t, k = [], 0.5, 0
-    while k < n_utt:
-        d = rng.uniform(2.5, 5.0)
-        if t + d > duration - 0.5:
-            break
-        edges = np.linspace(t, t + d, 5)
-        for w in range(4):
-            rows.append(
-                {"onset": edges[w], "offset": edges[w + 1] - 0.05, "word": f"w{k}_{w}",
-                 "speaker": ids[k % 2], "confidence": 1.0}
-            )  # fmt: skip
-        t += d + rng.uniform(0.6, 1.0)
-        k += 1
-    return pd.DataFrame(rows)
-
-
-def make_planted_dyad(
-    *,
-    duration: float = 90.0,
-    sfreq: float = 100.0,
-    n_channels: int = 6,
-    coupled=(0, 1, 2),
-    lag: float = 0.2,
-    amp: float = 1.0,
-    freq=(5.0, 7.0),
-    seed: int = 0,
-    dyad_id: str = "planted",
-    ids=("A", "B"),
-):
-    """Small dyad with a shared narrow-band source in ``coupled`` channels, listener lagged."""
-    from scipy.signal import butter, sosfiltfilt
-
-    rng = np.random.default_rng(seed)
-    n = int(duration * sfreq)
-    x = rng.standard_normal((2, n_channels, n))
-    sos = butter(4, freq, btype="bandpass", fs=sfreq, output="sos")
-    s = sosfiltfilt(sos, rng.standard_normal(n + 200))
-    s /= s.std()
-    k = int(round(lag * sfreq))
-    words = _words(1000, duration, ids, rng)
-    tr = ha.Transcript(words, speakers=list(ids))
-    for _, u in tr.utterances.iterrows():
-        a, b = int(u["onset"] * sfreq), int(u["offset"] * sfreq)
-        spk = 0 if u["speaker"] == ids[0] else 1
-        seg = s[100 + a : 100 + b]
-        lagged = s[100 + a - k : 100 + b - k]
-        x[spk, list(coupled), a:b] += amp * seg
-        x[1 - spk, list(coupled), a:b] += amp * lagged
-    names = [f"ch{i}" for i in range(n_channels)]
-    raws = [ha.make_participant_raw(x[p] * 1e-6, sfreq, names) for p in range(2)]
-    parts = [ha.Participant(ids[p], raws[p]) for p in range(2)]
-    return ha.Dyad(parts, tr, dyad_id=dyad_id)
-
-
 @pytest.fixture(scope="module")
-def planted():
-    return make_planted_dyad()
+def planted(planted_dyad):
+    return planted_dyad()
 
 
 def test_planted_coupling_found_in_band_channels_and_lag(planted):
@@ -119,8 +61,8 @@ def test_planted_surrogate_z_high_only_where_planted(planted):
     assert med["back-back"] < 80
 
 
-def test_pseudo_dyads_show_no_coupling_beyond_null():
-    dyads = [make_planted_dyad(seed=s, dyad_id=f"d{s}", duration=60.0) for s in range(3)]
+def test_pseudo_dyads_show_no_coupling_beyond_null(planted_dyad):
+    dyads = [planted_dyad(seed=s, dyad_id=f"d{s}", duration=60.0) for s in range(3)]
     pseudo = make_pseudo_dyads(dyads)
     assert len(pseudo) == 6
     kw = dict(metrics=("plv",), bands={"theta": (4.0, 8.0)}, lags=(0.2,))

@@ -10,7 +10,6 @@ import matplotlib.pyplot as plt
 import mne
 import numpy as np
 import pytest
-from test_planted import make_planted_dyad
 
 import hyperalign as ha
 from hyperalign.coupling.dyad_sync import compute_dyad_sync
@@ -20,8 +19,8 @@ NAMES = ["Fz", "Cz", "Pz", "C3", "C4", "Oz"]
 
 
 @pytest.fixture(scope="module")
-def con():
-    d = make_planted_dyad(duration=30.0)
+def con(planted_dyad):
+    d = planted_dyad(duration=30.0)
     return compute_dyad_sync(d, bands={"theta": (4.0, 8.0), "alpha": (8.0, 13.0)},
                              lags=(-0.2, 0.0, 0.2, 0.4))  # fmt: skip
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_planted import make_planted_dyad
 
 from hyperalign.coupling.dyad_sync import compute_dyad_sync
 from hyperalign.coupling.summary import SUMMARY_COLUMNS, roi_average, summarize_utterances
@@ -16,8 +15,8 @@ ROIS = {"front": ["ch0", "ch1", "ch2"], "back": ["ch3", "ch4", "ch5"]}
 
 
 @pytest.fixture(scope="module")
-def dyad():
-    return make_planted_dyad(duration=40.0)
+def dyad(planted_dyad):
+    return planted_dyad(duration=40.0)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_planted import make_planted_dyad
 
 from hyperalign.coupling.dyad_sync import compute_dyad_sync
 from hyperalign.coupling.spectral import analytic_signal
@@ -129,11 +128,11 @@ def test_make_surrogates_stacks_and_validates(signals):
 
 
 @pytest.fixture(scope="module")
-def dyads():
-    return [make_planted_dyad(seed=s, dyad_id=f"d{s}", duration=40.0 + 5 * s) for s in range(3)]
+def dyads(planted_dyad):
+    return [planted_dyad(seed=s, dyad_id=f"d{s}", duration=40.0 + 5 * s) for s in range(3)]
 
 
-def test_make_pseudo_dyads(dyads):
+def test_make_pseudo_dyads(dyads, planted_dyad):
     pseudo = make_pseudo_dyads(dyads)
     assert len(pseudo) == 6
     p = pseudo[0]
@@ -156,10 +155,10 @@ def test_make_pseudo_dyads(dyads):
         make_pseudo_dyads(dyads[:1])
     with pytest.raises(ValueError, match="n must be between 1 and 6"):
         make_pseudo_dyads(dyads, n=7)
-    other = make_planted_dyad(n_channels=5, dyad_id="five")
+    other = planted_dyad(n_channels=5, dyad_id="five")
     with pytest.raises(ValueError, match="same channels"):
         make_pseudo_dyads([dyads[0], other])
-    slow = make_planted_dyad(sfreq=50.0, dyad_id="slow", duration=20.0)
+    slow = planted_dyad(sfreq=50.0, dyad_id="slow", duration=20.0)
     with pytest.raises(ValueError, match="different sampling rates"):
         make_pseudo_dyads([dyads[0], slow])
 
