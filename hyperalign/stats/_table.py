@@ -48,6 +48,35 @@ def check_n_groups(n_groups: int, groups: str = "dyad", *, where: str = "") -> N
         )
 
 
+def _check_join_inputs(sync: pd.DataFrame, pred: pd.DataFrame, on: list[str]) -> None:
+    """Refuse what would join wrongly: text synchrony, mismatched key dtypes, duplicates."""
+    if not pd.api.types.is_numeric_dtype(sync["sync"]):
+        raise AnalysisTableError(
+            f"sync_table['sync'] is not numeric (dtype {sync['sync'].dtype}, e.g. "
+            f"{sync['sync'].dropna().iloc[0] if sync['sync'].notna().any() else None!r}); "
+            "convert it with pd.to_numeric"
+        )
+    for k in on:
+        if k == "dyad":
+            continue  # dyad ids are compared as strings
+        a, b = sync[k], pred[k]
+        if pd.api.types.is_numeric_dtype(a) != pd.api.types.is_numeric_dtype(b):
+            raise AnalysisTableError(
+                f"key {k!r} has dtype {a.dtype} in sync_table and {b.dtype} in predictors; "
+                f"they would never match. Convert one, e.g. "
+                f"predictors[{k!r}] = predictors[{k!r}].astype({str(a.dtype)!r})"
+            )
+    cell = on + [c for c in (*CELL_COLUMNS, "roi_in", "roi_out", "window_id") if c in sync]
+    dup = sync.duplicated(cell, keep=False)
+    if dup.any():
+        ex = sync.loc[dup, cell].drop_duplicates().head(3).to_dict("records")
+        raise AnalysisTableError(
+            f"sync_table has {int(dup.sum())} rows with duplicated keys {cell}, e.g. {ex}; one "
+            "utterance would count several times in the same cell (pseudo-replication). Drop "
+            "the duplicates (sync_table.drop_duplicates(...)) or concatenate each dyad once."
+        )
+
+
 def build_analysis_table(
     sync_table: pd.DataFrame,
     predictors: pd.DataFrame,
@@ -87,14 +116,19 @@ def build_analysis_table(
     Raises
     ------
     AnalysisTableError
-        Missing key columns, duplicated predictor rows, an empty join or fewer than 3 dyads.
+        Missing key columns, duplicated predictor or synchrony rows, key columns of different
+        dtypes, non-numeric synchrony, an empty join or fewer than 3 dyads.
     """
     with verbose_context(verbose):
         if how != "inner":
             raise ValueError(f"how must be 'inner'; got {how!r}")
         on = list(on)
+        for name, df in (("sync_table", sync_table), ("predictors", predictors)):
+            if not isinstance(df, pd.DataFrame):
+                raise TypeError(f"{name} must be a pandas DataFrame; got {type(df).__name__}")
         _require_columns(sync_table, on + ["sync"], "sync_table")
         _require_columns(predictors, on, "predictors")
+        _check_join_inputs(sync_table, predictors, on)
         log = ExclusionLog()
         report: dict = {}
         pred = predictors.copy()

@@ -390,7 +390,8 @@ def test_semantic_beyond_acoustics(
     log = table.attrs.get("exclusions")
     log = log.copy() if isinstance(log, ExclusionLog) else ExclusionLog()
     t0 = time.perf_counter()
-    units = table[[groups, "utterance_id"]].drop_duplicates().copy()
+    # rows without a group are left out of every cell (and counted there as NaN rows)
+    units = table[[groups, "utterance_id"]].dropna().drop_duplicates().copy()
     units[groups] = units[groups].astype(str)
     plan = PermutationPlan(units, groups, n_permutations, scheme, random_state)
     spec = dict(sync=sync, semantic=semantic, acoustic=acoustic, covariates=covariates,
@@ -468,6 +469,16 @@ def _check_test_args(
             "n_permutations=1000 or another correction (e.g. correction='holm')."
         )
     check_n_groups(int(table[groups].nunique()), groups, where="table")
+    check_column(table, "utterance_id", "the utterance key")
+    key = [groups, "utterance_id", *by]
+    dup = table.duplicated(key, keep=False)
+    if dup.any():
+        ex = table.loc[dup, key].drop_duplicates().head(3).to_dict("records")
+        raise AnalysisTableError(
+            f"the table has {int(dup.sum())} rows with duplicated keys {key}, e.g. {ex}; an "
+            "utterance would count several times in one cell (pseudo-replication). Drop the "
+            "duplicates or add the column that tells them apart to by=."
+        )
     return semantic, acoustic, covariates, by, n_permutations
 
 
