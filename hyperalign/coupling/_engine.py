@@ -192,6 +192,18 @@ def _mask_flat_windows(out, prep) -> dict:
             _note(per, prep, lis[e], c, e)
     report = {str(p): {c: len(v) for c, v in d.items()} for p, d in per.items()}
     n_flat = int(sum(n for d in report.values() for n in d.values()))
+    log = prep.extra.get("exclusions")
+    for pid, chans in report.items():
+        for ch, n in chans.items():
+            row = {
+                "stage": "compute_dyad_sync",
+                "kind": "channel-epoch",
+                "item": f"{pid}: {ch}",
+                "reason": "flat (zero variance): NaN for every metric and pair",
+                "n": n,
+            }
+            if log is not None and row not in log.rows:
+                log.add(row["stage"], row["kind"], row["item"], row["reason"], n)
     if n_flat:
         logger.warning(
             "compute_dyad_sync: dyad %r: %d flat (epoch, channel) window(s) (all samples equal, "

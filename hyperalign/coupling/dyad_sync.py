@@ -211,6 +211,7 @@ def _prepare(
                      min_cycles=min_cycles, rois=rois)  # fmt: skip
     prep.ch_names = ch1
     prep.extra["part_ch_names"] = [ch1, ch2]
+    prep.extra["exclusions"] = dyad.exclusions
     prep.dyad_ids = list(dyad.ids)
     _continuous_signals(prep, dyad, (idx1, idx2), n_times, filter_kwargs, dtype)
     prep.windows = win
