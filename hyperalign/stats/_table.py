@@ -49,7 +49,7 @@ def check_n_groups(n_groups: int, groups: str = "dyad", *, where: str = "") -> N
 
 
 def _check_join_inputs(sync: pd.DataFrame, pred: pd.DataFrame, on: list[str]) -> None:
-    """Refuse what would join wrongly: text synchrony, mismatched key dtypes, duplicates."""
+    """Refuse what would join wrongly: text synchrony, mismatched key dtypes."""
     if not pd.api.types.is_numeric_dtype(sync["sync"]):
         raise AnalysisTableError(
             f"sync_table['sync'] is not numeric (dtype {sync['sync'].dtype}, e.g. "
@@ -66,10 +66,14 @@ def _check_join_inputs(sync: pd.DataFrame, pred: pd.DataFrame, on: list[str]) ->
                 f"they would never match. Convert one, e.g. "
                 f"predictors[{k!r}] = predictors[{k!r}].astype({str(a.dtype)!r})"
             )
-    cell = on + [c for c in (*CELL_COLUMNS, "roi_in", "roi_out", "window_id") if c in sync]
-    dup = sync.duplicated(cell, keep=False)
+
+
+def _check_duplicates(merged: pd.DataFrame, on: list[str]) -> None:
+    """Joined synchrony rows must be unique per utterance and cell (no pseudo-replication)."""
+    cell = on + [c for c in (*CELL_COLUMNS, "roi_in", "roi_out", "window_id") if c in merged]
+    dup = merged.duplicated(cell, keep=False)
     if dup.any():
-        ex = sync.loc[dup, cell].drop_duplicates().head(3).to_dict("records")
+        ex = merged.loc[dup, cell].drop_duplicates().head(3).to_dict("records")
         raise AnalysisTableError(
             f"sync_table has {int(dup.sum())} rows with duplicated keys {cell}, e.g. {ex}; one "
             "utterance would count several times in the same cell (pseudo-replication). Drop "
@@ -161,6 +165,7 @@ def build_analysis_table(
             )
         report["n_rows_without_predictors"] = int(no_pred.sum())
         merged = merged.loc[~no_pred].drop(columns="_merge")
+        _check_duplicates(merged, on)
         key_sync = sync[on].drop_duplicates()
         key_pred = pred[on].drop_duplicates()
         not_synced = key_pred.merge(key_sync, on=on, how="left", indicator=True)
