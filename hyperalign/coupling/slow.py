@@ -136,6 +136,7 @@ def lagged_correlation(
         )
         out = np.full(shape, np.nan)
         n_out = 0
+        n_flat = 0
         for li, k in enumerate(shifts):
             if w is None:
                 a = x1[:, max(0, -k) : n - max(0, k)][np.newaxis]
@@ -151,6 +152,7 @@ def lagged_correlation(
             b = b - b.mean(-1, keepdims=True)
             na = np.sqrt((a * a).sum(-1))
             nb = np.sqrt((b * b).sum(-1))
+            n_flat += int((na == 0).sum() + (nb == 0).sum())
             with np.errstate(invalid="ignore", divide="ignore"):
                 if kind == "isfc":
                     r = np.einsum("wit,wjt->wij", a, b) / (na[:, :, None] * nb[:, None, :])
@@ -163,11 +165,11 @@ def lagged_correlation(
                 "and are NaN",
                 n_out,
             )
-        flat = ~np.isfinite(out)
-        if flat.any() and not n_out:
+        if n_flat:
             logger.warning(
-                "lagged_correlation: %d value(s) are NaN (a constant signal in a window)",
-                int(flat.sum()),
+                "lagged_correlation: %d (window, lag, channel) signal(s) are constant (zero "
+                "variance): their correlations are NaN (attrs['n_flat'])",
+                n_flat,
             )
         coords = {"windows": np.arange(len(onsets)), "onset": ("windows", onsets / sfreq),
                   "lags": lags}  # fmt: skip
@@ -179,7 +181,8 @@ def lagged_correlation(
             coords.update(channels=np.arange(c1))
         da = xr.DataArray(out, dims=dims, coords=coords, name=kind)
         da.attrs = {"sfreq": sfreq, "window_s": np.nan if w is None else w / sfreq,
-                    "lag_convention": "x2(t + lag) vs x1(t)"}  # fmt: skip
+                    "lag_convention": "x2(t + lag) vs x1(t)", "n_lag_out": n_out,
+                    "n_flat": n_flat}  # fmt: skip
         return da
 
 

@@ -246,6 +246,7 @@ def test_lagged_correlation_flat_is_nan_without_warning():
         warnings.simplefilter("error", RuntimeWarning)
         r = lagged_correlation(x1, x2, 100.0, window=1.0)
     assert np.isnan(r.values[..., 1]).all() and np.isfinite(r.values[..., 0]).all()
+    assert r.attrs["n_flat"] == 4  # 4 windows x 1 lag x 1 constant channel
 
 
 # --------------------------------------------------------------- n_jobs (issue 11)
