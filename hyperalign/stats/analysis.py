@@ -152,7 +152,8 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
     order = np.lexsort((data["utterance_id"].to_numpy(), data[groups].astype(str).to_numpy()))
     data = data.iloc[order].reset_index(drop=True)
     n_dyads = int(data[groups].nunique())
-    check_n_groups(n_dyads, groups, where=where)
+    # the table-level check warned once already; a cell warns only when it lost dyads
+    check_n_groups(n_dyads, groups, where=where, warn=n_dyads < spec["n_groups_table"])
     null_ml = _fit_quiet(data, f0, groups, False, messages, eng)
     full_ml = _fit_quiet(data, f1, groups, False, messages, eng)
     test = lrt(full_ml, null_ml)
@@ -396,7 +397,8 @@ def test_semantic_beyond_acoustics(
     plan = PermutationPlan(units, groups, n_permutations, scheme, random_state)
     spec = dict(sync=sync, semantic=semantic, acoustic=acoustic, covariates=covariates,
                 groups=groups, by=by, alpha=alpha, partition=partition,
-                n_permutations=n_permutations, method=method, engine=engine)  # fmt: skip
+                n_permutations=n_permutations, method=method, engine=engine,
+                n_groups_table=int(table[groups].nunique()))  # fmt: skip
     keys, outs = _run_cells(table, by, spec, plan, keep_models, n_jobs)
     res, nulls, models = _collect(keys, outs, by, keep_models, log)
     _warn_missing_cells(res, table, groups, by)
@@ -415,7 +417,7 @@ def test_semantic_beyond_acoustics(
                   formula_full=outs[0][3]["f1"] if outs else None, n_cells=len(res),
                   n_dyads=int(table[groups].nunique()),
                   elapsed_s=time.perf_counter() - t0)  # fmt: skip
-    del params["partition"]
+    del params["partition"], params["n_groups_table"]
     for c in ("metric", "band", "lag", "roi"):
         if c in table.columns:
             params[f"{c}s"] = sorted(table[c].dropna().unique().tolist(), key=str)

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..utils import logger, verbose_context
+from ..utils import (
+    logger,
+    verbose,
+)
 from ._checks import (
     AnalysisTableError,
     RowExclusions,
@@ -301,6 +304,7 @@ def robust_fit(model, reml: bool = True, method=None):
 
 
 @keyword_only_after(3)
+@verbose
 def fit_mixed(
     table: pd.DataFrame,
     formula: str,
@@ -356,113 +360,112 @@ def fit_mixed(
         ``.result`` is the statsmodels results object (identical to calling
         ``smf.mixedlm(formula, data, groups=...).fit(reml=...)`` on the same rows).
     """
-    with verbose_context(verbose):
-        if engine not in ("statsmodels", "fast"):
-            raise ValueError(f"engine must be 'statsmodels' or 'fast'; got {engine!r}")
-        if engine == "fast" and (re_formula or vc_formula):
-            raise ValueError(
-                "engine='fast' fits a random intercept only; use engine='statsmodels' with "
-                f"re_formula={re_formula!r} / vc_formula={vc_formula!r}"
-            )
-        if not isinstance(table, pd.DataFrame):
-            raise TypeError(f"table must be a pandas DataFrame; got {type(table).__name__}")
-        if not isinstance(formula, str) or "~" not in formula:
-            raise ValueError(f"formula must look like 'sync ~ a + b'; got {formula!r}")
-        cols = formula_variables(formula)
-        if re_formula:
-            cols += formula_variables(re_formula)
-        for v in (vc_formula or {}).values():
-            cols += formula_variables(v)
-        cols = list(dict.fromkeys(cols))
-        data, excl = _check_model_data(table, cols, groups, formula=formula)
-        n_bad = excl.n
-        n_groups = int(data[groups].nunique())
-        if check_groups:
-            check_n_groups(n_groups, groups)
-        elif n_groups < 2:
-            raise AnalysisTableError(f"a mixed model needs >= 2 {groups} groups; got {n_groups}")
-        data = data.reset_index(drop=True)
-        if vc_formula and re_formula is None:
-            # statsmodels drops the group random intercept when vc_formula is given alone
-            re_formula = "1"
-        messages: list[str] = []
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            simple = _simple_terms(formula, data) if engine == "fast" else None
-            if simple is not None:
-                model = _SimpleModel(data, *simple)
-            else:
-                import statsmodels.formula.api as smf
-
-                model = smf.mixedlm(
-                    formula,
-                    data,
-                    groups=data[groups],
-                    re_formula=re_formula,
-                    vc_formula=vc_formula,
-                )
-            try:
-                if engine == "fast":
-                    from ._ri import FastMixedLMResults, RandomInterceptModel
-
-                    codes = pd.factorize(data[groups], sort=True)[0]
-                    ri = RandomInterceptModel(model.endog, model.exog, codes).fit(reml=reml)
-                    res = FastMixedLMResults(ri, model, group_name=groups)
-                else:
-                    res = robust_fit(model, reml=reml, method=method)
-            except np.linalg.LinAlgError as err:
-                raise AnalysisTableError(
-                    f"the mixed model {formula!r} cannot be fitted: its design matrix is "
-                    f"singular ({err}); some predictors (or levels of a categorical term) are "
-                    "collinear. Drop or combine the collinear terms."
-                ) from None
-        from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-        for w in caught:
-            msg = str(w.message)
-            messages.append(msg)
-            if issubclass(w.category, ConvergenceWarning):
-                logger.info("statsmodels: %s", msg)
-        converged = bool(getattr(res, "converged", True))
-        if not converged:
-            warnings.warn(
-                f"mixed model {formula!r} did not converge; estimates may be unreliable "
-                "(try standardizing predictors or a simpler random-effects structure).",
-                UserWarning,
-                stacklevel=2,
-            )
-        scale = float(res.scale)
-        re_var = np.diag(np.atleast_2d(np.asarray(res.cov_re)))
-        vc_var = np.asarray(getattr(res, "vcomp", []), dtype=float)
-        variances = np.concatenate([re_var, vc_var]) if vc_var.size else re_var
-        singular = bool(np.any(variances <= singular_tol * scale))
-        if singular:
-            warnings.warn(
-                f"singular fit for {formula!r}: a random-effect variance is estimated at "
-                f"~0 (variances {np.round(variances, 8).tolist()}, residual {scale:.4g}); "
-                f"the {groups} random intercept is not identified in these data. Results equal "
-                "those of a fixed-effects model; consider dropping the random term.",
-                UserWarning,
-                stacklevel=2,
-            )
-        r2 = r2_nakagawa(res)
-        out = MixedModelResult(
-            result=res,
-            formula=formula,
-            groups=groups,
-            re_formula=re_formula,
-            vc_formula=vc_formula,
-            reml=reml,
-            n_obs=int(res.nobs),
-            n_groups=n_groups,
-            n_excluded=n_bad,
-            r2=r2,
-            singular=singular,
-            converged=converged,
-            messages=messages,
+    if engine not in ("statsmodels", "fast"):
+        raise ValueError(f"engine must be 'statsmodels' or 'fast'; got {engine!r}")
+    if engine == "fast" and (re_formula or vc_formula):
+        raise ValueError(
+            "engine='fast' fits a random intercept only; use engine='statsmodels' with "
+            f"re_formula={re_formula!r} / vc_formula={vc_formula!r}"
         )
-        logger.debug("%r", out)
-        return out
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame; got {type(table).__name__}")
+    if not isinstance(formula, str) or "~" not in formula:
+        raise ValueError(f"formula must look like 'sync ~ a + b'; got {formula!r}")
+    cols = formula_variables(formula)
+    if re_formula:
+        cols += formula_variables(re_formula)
+    for v in (vc_formula or {}).values():
+        cols += formula_variables(v)
+    cols = list(dict.fromkeys(cols))
+    data, excl = _check_model_data(table, cols, groups, formula=formula)
+    n_bad = excl.n
+    n_groups = int(data[groups].nunique())
+    if check_groups:
+        check_n_groups(n_groups, groups)
+    elif n_groups < 2:
+        raise AnalysisTableError(f"a mixed model needs >= 2 {groups} groups; got {n_groups}")
+    data = data.reset_index(drop=True)
+    if vc_formula and re_formula is None:
+        # statsmodels drops the group random intercept when vc_formula is given alone
+        re_formula = "1"
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        simple = _simple_terms(formula, data) if engine == "fast" else None
+        if simple is not None:
+            model = _SimpleModel(data, *simple)
+        else:
+            import statsmodels.formula.api as smf
+
+            model = smf.mixedlm(
+                formula,
+                data,
+                groups=data[groups],
+                re_formula=re_formula,
+                vc_formula=vc_formula,
+            )
+        try:
+            if engine == "fast":
+                from ._ri import FastMixedLMResults, RandomInterceptModel
+
+                codes = pd.factorize(data[groups], sort=True)[0]
+                ri = RandomInterceptModel(model.endog, model.exog, codes).fit(reml=reml)
+                res = FastMixedLMResults(ri, model, group_name=groups)
+            else:
+                res = robust_fit(model, reml=reml, method=method)
+        except np.linalg.LinAlgError as err:
+            raise AnalysisTableError(
+                f"the mixed model {formula!r} cannot be fitted: its design matrix is "
+                f"singular ({err}); some predictors (or levels of a categorical term) are "
+                "collinear. Drop or combine the collinear terms."
+            ) from None
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    for w in caught:
+        msg = str(w.message)
+        messages.append(msg)
+        if issubclass(w.category, ConvergenceWarning):
+            logger.info("statsmodels: %s", msg)
+    converged = bool(getattr(res, "converged", True))
+    if not converged:
+        warnings.warn(
+            f"mixed model {formula!r} did not converge; estimates may be unreliable "
+            "(try standardizing predictors or a simpler random-effects structure).",
+            UserWarning,
+            stacklevel=2,
+        )
+    scale = float(res.scale)
+    re_var = np.diag(np.atleast_2d(np.asarray(res.cov_re)))
+    vc_var = np.asarray(getattr(res, "vcomp", []), dtype=float)
+    variances = np.concatenate([re_var, vc_var]) if vc_var.size else re_var
+    singular = bool(np.any(variances <= singular_tol * scale))
+    if singular:
+        warnings.warn(
+            f"singular fit for {formula!r}: a random-effect variance is estimated at "
+            f"~0 (variances {np.round(variances, 8).tolist()}, residual {scale:.4g}); "
+            f"the {groups} random intercept is not identified in these data. Results equal "
+            "those of a fixed-effects model; consider dropping the random term.",
+            UserWarning,
+            stacklevel=2,
+        )
+    r2 = r2_nakagawa(res)
+    out = MixedModelResult(
+        result=res,
+        formula=formula,
+        groups=groups,
+        re_formula=re_formula,
+        vc_formula=vc_formula,
+        reml=reml,
+        n_obs=int(res.nobs),
+        n_groups=n_groups,
+        n_excluded=n_bad,
+        r2=r2,
+        singular=singular,
+        converged=converged,
+        messages=messages,
+    )
+    logger.debug("%r", out)
+    return out
 
 
 def lrt(full: MixedModelResult, null: MixedModelResult) -> LRTResult:
