@@ -362,7 +362,10 @@ class Dyad:
 
     # ------------------------------------------------------------------ HyPyP bridge
     def merged_raw(self):
-        """One :class:`mne.io.Raw` with both participants' channels, suffixed ``_S1``/``_S2``."""
+        """One :class:`mne.io.Raw` with both participants' channels, suffixed ``_S1``/``_S2``.
+
+        Channels marked bad keep their mark (suffixed) in ``info['bads']``.
+        """
         import mne
 
         raws = []
@@ -377,7 +380,9 @@ class Dyad:
             raws[0].get_channel_types() + raws[1].get_channel_types(),
         )
         data = np.concatenate([r.get_data() for r in raws])
-        return mne.io.RawArray(data, info, verbose=False)
+        merged = mne.io.RawArray(data, info, verbose=False)
+        merged.info["bads"] = [c for r in raws for c in r.info["bads"]]  # bads stay bad
+        return merged
 
     def to_hypyp(self, epochs_s1, epochs_s2=None):
         """Return data shaped like HyPyP's ``(2, n_epochs, n_channels, n_times)`` array.

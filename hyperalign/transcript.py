@@ -322,6 +322,15 @@ class Transcript:
 
 
 # ---------------------------------------------------------------------- helpers
+def _comma_hint(value) -> str:
+    """A time written with a decimal comma (``'1,5'``) is a locale problem: say so."""
+    import re
+
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+,\d+\s*", value):
+        return " (a decimal comma: write times with a decimal point, e.g. '1.5')"
+    return ""
+
+
 def _check_words(words: pd.DataFrame, *, speakers=None, duration=None) -> list[str]:
     problems: list[str] = []
     missing = [c for c in ("onset", "offset", "word", "speaker") if c not in words.columns]
@@ -339,12 +348,14 @@ def _check_words(words: pd.DataFrame, *, speakers=None, duration=None) -> list[s
     last_on: dict[str, float] = {}
     for i in range(len(words)):
         if not np.isfinite(on[i]):
+            got = words["onset"].iloc[i]
             problems.append(
-                f"row {i} (onset): expected a finite time in s, got {words['onset'].iloc[i]!r}"
+                f"row {i} (onset): expected a finite time in s, got {got!r}{_comma_hint(got)}"
             )
         if not np.isfinite(off[i]):
+            got = words["offset"].iloc[i]
             problems.append(
-                f"row {i} (offset): expected a finite time in s, got {words['offset'].iloc[i]!r}"
+                f"row {i} (offset): expected a finite time in s, got {got!r}{_comma_hint(got)}"
             )
         if np.isfinite(on[i]) and np.isfinite(off[i]) and off[i] < on[i]:
             problems.append(

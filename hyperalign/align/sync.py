@@ -1038,10 +1038,16 @@ def sync_dyad(
                         "method='triggers'"
                     )
                 ref = p.raw.get_data(picks=[chans[p.id]])[0]
-                models[p.id] = estimate_drift_from_signals(
-                    p.audio, p.audio_sfreq, ref, p.sfreq, window=window, max_lag=max_lag,
-                    max_drift_ppm=max_drift_ppm, max_residual=max_residual,
-                )  # fmt: skip
+                try:
+                    models[p.id] = estimate_drift_from_signals(
+                        p.audio, p.audio_sfreq, ref, p.sfreq, window=window, max_lag=max_lag,
+                        max_drift_ppm=max_drift_ppm, max_residual=max_residual,
+                    )  # fmt: skip
+                except ClockError as err:  # name whose microphone / channel it is
+                    raise ClockError(
+                        f"dyad {dyad.dyad_id!r}, participant {p.id!r} (microphone vs channel "
+                        f"{chans[p.id]!r}): {err}"
+                    ) from None
                 report[f"mic->{p.id}"] = models[p.id].to_dict()
             # raw2 clock -> raw1 clock: t1 = M1(M2^-1(t2))
             model = models[p1.id].compose(models[p2.id].inverse())

@@ -97,8 +97,11 @@ def _response(freqs, sfreq, fmin, fmax, method, filter_kwargs) -> np.ndarray:
 
     kw = {k: v for k, v in (filter_kwargs or {}).items() if k not in ("n_jobs", "pad", "copy")}
     h = mne.filter.create_filter(None, sfreq, fmin, fmax, verbose=False, **kw)
-    if isinstance(h, dict):  # IIR: second-order sections; filtfilt squares the magnitude
-        _, H = signal.sosfreqz(h["sos"], worN=freqs, fs=sfreq)
+    if isinstance(h, dict):  # IIR (sos or b/a); forward-backward filtering squares |H|
+        if "sos" in h:
+            _, H = signal.sosfreqz(h["sos"], worN=freqs, fs=sfreq)
+        else:
+            _, H = signal.freqz(h["b"], h["a"], worN=freqs, fs=sfreq)
         g = np.abs(H)
         return g**2 if kw.get("phase", "zero") in ("zero", "zero-double") else g
     _, H = signal.freqz(np.atleast_1d(h), worN=freqs, fs=sfreq)

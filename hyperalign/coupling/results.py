@@ -227,18 +227,25 @@ class Coupling:
             raise ValueError(f"sel() takes the dims {list(DIMS)}; got {unknown}")
         return Coupling(self._da.sel(**idx))
 
-    def mean(self, dim: str | Sequence[str]) -> Coupling:
+    def mean(self, dim: str | Sequence[str], *, skipna: bool = False) -> Coupling:
         """Average over one or more dims (kept with length 1, labelled ``'mean'``/nan).
 
         Parameters
         ----------
         dim : str | list of str
             Dims among ``epochs``, ``lags``, ``node_in``, ``node_out``, ``freqs``.
+        skipna : bool
+            NaN policy. ``False`` (default): a NaN value makes its average NaN, so an undefined
+            value (e.g. a channel flat in one epoch) is never hidden. ``True``: NaN values are
+            left out of the average (``numpy.nanmean``, HyPyP's ``epochs_average``); an
+            average over only NaN values stays NaN.
 
         Returns
         -------
         coupling : Coupling
         """
+        if not isinstance(skipna, bool | np.bool_):
+            raise TypeError(f"skipna must be True or False; got {skipna!r}")
         dims = [dim] if isinstance(dim, str) else list(dim)
         for d in dims:
             if d not in DIMS or d == "metric":
@@ -248,7 +255,7 @@ class Coupling:
         da = self._da
         for d in dims:
             keep = {c: v for c, v in da.coords.items() if d not in v.dims}
-            red = da.mean(dim=d, skipna=False, keep_attrs=True)
+            red = da.mean(dim=d, skipna=bool(skipna), keep_attrs=True)
             red = red.expand_dims({d: 1}).transpose(*DIMS)
             if d == "freqs":
                 red = red.assign_coords(

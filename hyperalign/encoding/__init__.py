@@ -8,9 +8,18 @@ folds on the clock shared by roles, brains and layers (:func:`make_folds`), resu
 
 from ._wordfit import DEFAULT_ALPHAS, fit_word_arrays, fit_word_encoding
 from .delays import delay_samples, make_delayed
+from .fir import average_resample, event_features, fit_fir, lanczos_resample
+from .plot import plot_lag_curves, plot_partition, plot_score_topomap
 from .result import EncodingResult, concat_results, read_encoding
 from .ridge import NestedRidgeFit, RidgeCVFit, nested_ridge_cv, ridge_cv
-from .significance import bootstrap_ci, group_test, null_scores, null_targets, pvalues
+from .significance import (
+    bootstrap_ci,
+    group_test,
+    null_scores,
+    null_targets,
+    partition_variance,
+    pvalues,
+)
 from .splitters import (
     Folds,
     LeakageError,
@@ -35,6 +44,13 @@ __all__ = [
     "concat_results",
     "fit_word_encoding",
     "fit_trf",
+    "plot_lag_curves",
+    "plot_partition",
+    "plot_score_topomap",
+    "fit_fir",
+    "event_features",
+    "lanczos_resample",
+    "average_resample",
     "DEFAULT_TRF_ALPHAS",
     "delay_samples",
     "make_delayed",
@@ -44,6 +60,7 @@ __all__ = [
     "null_scores",
     "null_targets",
     "pvalues",
+    "partition_variance",
     "make_folds",
     "make_group_folds",
     "nested_ridge_cv",

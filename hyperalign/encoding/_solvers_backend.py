@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils import check_option
+from ..utils import check_n_jobs, check_option
 
 _BACKENDS = ("numpy", "torch", "torch_cuda")
 _DTYPES = ("float64", "float32")
@@ -54,6 +54,30 @@ def _small_lapack(a):
         return _CONTROLLER[0].limit(limits=1, user_api="blas")
     except Exception:  # threadpoolctl missing or unusable: run as is
         return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def blas_threads(n_jobs, bk: Backend | None = None):
+    """Run a block with ``n_jobs`` BLAS threads (and torch CPU threads), joblib's meaning.
+
+    ``None`` or ``1`` is one thread: on a machine shared by several processes, one thread
+    per process is often several times faster than oversubscribed cores.
+    """
+    n = check_n_jobs(n_jobs)
+    with contextlib.ExitStack() as stack:
+        try:
+            if not _CONTROLLER:
+                from threadpoolctl import ThreadpoolController
+
+                _CONTROLLER.append(ThreadpoolController())
+            stack.enter_context(_CONTROLLER[0].limit(limits=n, user_api="blas"))
+        except Exception:  # threadpoolctl missing: leave BLAS as is
+            pass
+        if bk is not None and bk.is_torch and bk.device == "cpu":
+            from ..backend import torch_threads
+
+            stack.enter_context(torch_threads(n))
+        yield
 
 
 class Backend:
@@ -235,14 +259,16 @@ class FoldScorer:
         self.use_gram = dec.k <= self.n_te
         self.G = self.Ac.T @ self.Ac if self.use_gram else None
 
-    def score(self, B, Yte, ytr_mean, alphas, score: str):
-        """Scores ``(n_alphas, T)`` on backend; ``B`` (k x T), ``Yte`` raw test targets."""
+    def score(self, B, C, Yte, ytr_mean, alphas, score: str):
+        """Scores ``(n_alphas, T)`` on backend.
+
+        ``B`` (k x T) projected training targets, ``C = Ac^T Yc`` (k x T), ``Yte`` the test
+        targets, ``ytr_mean`` the training mean of the targets (same units as ``Yte``).
+        """
         bk = self.bk
         yte_mean = Yte.mean(0)
-        Yc = Yte - yte_mean
-        y2 = (Yc**2).sum(0)
+        y2 = ((Yte - yte_mean) ** 2).sum(0)
         y2 = bk.where(bk.ptp_zero(Yte), 0.0 * y2, y2)
-        C = self.Ac.T @ Yc  # (k, T)
         CB = C * B
         ev = self.dec.ev
         out = bk.zeros((len(alphas), B.shape[1]))
@@ -269,11 +295,6 @@ class FoldScorer:
         return out
 
 
-def coefs_at(dec: Decomposition, B, alpha_per_target):
-    """Coefficients ``(p, T)`` with one penalty per target (backend arrays)."""
-    return dec.W @ (B / (dec.ev[:, None] + alpha_per_target[None, :]))
-
-
 def select_alphas(mean_scores: np.ndarray, alphas: np.ndarray):
     """Best penalty index per target from fold-averaged scores (himalaya's rule).
 
@@ -283,9 +304,3 @@ def select_alphas(mean_scores: np.ndarray, alphas: np.ndarray):
     idx = np.argmax(tilted, axis=0)
     best = tilted[idx, np.arange(tilted.shape[1])]
     return idx, best
-
-
-def auto_batch(n_targets: int, k: int, n_rows: int, itemsize: int, budget=256 * 2**20) -> int:
-    """Targets per batch so that the per-batch work arrays stay within ``budget`` bytes."""
-    per_target = itemsize * (4 * k + 2 * n_rows + 8)
-    return int(max(1, min(n_targets, budget // max(per_target, 1))))

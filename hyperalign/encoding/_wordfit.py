@@ -79,18 +79,22 @@ def fit_word_arrays(
     n_permutations: int = 0,
     null: str = "circular",
     random_state=None,
+    groups=None,
     **solver_kw,
 ) -> dict:
     """The word-level pipeline on arrays: folds, nested (banded) ridge, scores, nulls.
 
     ``spaces`` maps space names to (n, d) features, ``Y2`` is (n, n_targets), ``times`` the
-    sample times (s). Returns ``out`` (solver outputs), ``r``, ``r2``, ``folds``,
+    sample times (s), ``groups`` the run/conversation of each sample (samples in different
+    groups never leak). Returns ``out`` (solver outputs), ``r``, ``r2``, ``folds``,
     ``folds_obj`` and, with ``n_permutations``, ``p``, ``p_fwer``, ``p_fdr``, ``r_null``.
     """
     alphas = DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, dtype=float)
     solver_kw.setdefault("edge_warning", None)
     all_times = times if all_times is None else all_times
-    folds, fobj = resolve_folds(cv, times, all_times=all_times, span=span, purge=purge)
+    folds, fobj = resolve_folds(
+        cv, times, all_times=all_times, span=span, purge=purge, groups=groups
+    )
     check_fold_sizes(folds, sum(v.shape[1] for v in spaces.values()))
     inner = purged_inner_cv(times, int(inner_cv), span if purge else 0.0)
     out = fit_spaces(spaces, Y2, folds, inner, alphas, **solver_kw)

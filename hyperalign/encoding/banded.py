@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ..utils import _validate_type, check_option, check_random_state, fill_doc, logger, verbose
+from ._ridge_engine import Task, run_tasks
 from ._solver_checks import check_features, check_matrix, inner_folds, make_folds
-from ._solvers_backend import pick_solver, select_alphas
-from .ridge import _cv_scores, _prepare_y, _refit, fold_score
+from ._solvers_backend import blas_threads, pick_solver
+from .ridge import _np_score, _prepare_y
 
 __all__ = [
     "BandedRidgeFit",
@@ -249,34 +250,37 @@ def _candidates(n_iter, n_spaces, concentration, random_state):
     return g
 
 
-def _search(bk, Xcat, Yb, slices, gammas, alphas, folds, *, fit_intercept, score, n_batch):
+def _scale(slices, g) -> np.ndarray:
+    return np.concatenate([np.full(s.stop - s.start, np.sqrt(gi)) for s, gi in zip(slices, g)])
+
+
+def _search(bk, Xcat, Y, slices, gammas, alphas, folds, *, fit_intercept, score, n_batch):
     """Random search; returns (best_gamma_idx, best_alpha, best_scores, candidate_scores)."""
-    n_targets = Yb.shape[1]
+    n_targets = Y.shape[1]
     solver = pick_solver(min(len(tr) for tr, _ in folds), Xcat.shape[1])
     cur = np.full(n_targets, -np.inf)
     best_g = np.zeros(n_targets, dtype=int)
     best_a = np.ones(n_targets)
     cand = np.zeros((len(gammas), n_targets))
-    eps = bk.eps
+    task = Task(pool=np.arange(Xcat.shape[0]), folds=folds)
     for ii, g in enumerate(gammas):
-        scale = np.concatenate(
-            [np.full(s.stop - s.start, np.sqrt(gi)) for s, gi in zip(slices, g)]
-        )
-        Xs = Xcat * bk.asarray(scale)
-        sums = _cv_scores(
+        (res,) = run_tasks(
             bk,
-            Xs,
-            Yb,
-            folds,
+            Xcat * _scale(slices, g),
+            Y,
+            [task],
             alphas,
             fit_intercept=fit_intercept,
             score=score,
             solver=solver,
             n_batch=n_batch,
+            keep_scores=True,
+            keep_coef=False,
         )
-        idx, tilted = select_alphas(sums / len(folds), alphas)
-        cand[ii] = tilted - np.log(alphas[idx]) * 1e-10
-        mask = tilted > cur + eps
+        idx = res.best_idx
+        cand[ii] = res.mean_scores[idx, np.arange(n_targets)]
+        tilted = cand[ii] + np.log(alphas[idx]) * 1e-10  # himalaya's comparison
+        mask = tilted > cur + bk.eps
         cur[mask] = tilted[mask]
         best_g[mask] = ii
         best_a[mask] = alphas[idx[mask]]
@@ -287,27 +291,28 @@ def _search(bk, Xcat, Yb, slices, gammas, alphas, folds, *, fit_intercept, score
     return best_g, best_a, best_scores, cand
 
 
-def _banded_refit(bk, Xcat, Yb, slices, gammas, best_g, best_a, *, fit_intercept, n_batch):
-    n_targets = Yb.shape[1]
+def _banded_refit(bk, Xcat, Y, slices, gammas, best_g, best_a, *, fit_intercept, n_batch):
+    n_targets = Y.shape[1]
     coef = np.zeros((Xcat.shape[1], n_targets))
     icpt = np.zeros(n_targets)
     solver = pick_solver(*Xcat.shape)
     for ii in np.unique(best_g):
         cols = np.flatnonzero(best_g == ii)
-        scale = np.concatenate(
-            [np.full(s.stop - s.start, np.sqrt(gi)) for s, gi in zip(slices, gammas[ii])]
-        )
-        c, b = _refit(
+        scale = _scale(slices, gammas[ii])
+        task = Task(pool=np.arange(Xcat.shape[0]), folds=[], fixed_alphas=best_a[cols])
+        (res,) = run_tasks(
             bk,
-            Xcat * bk.asarray(scale),
-            Yb[:, bk.index(cols)],
+            Xcat * scale,
+            Y[:, cols],
+            [task],
             best_a[cols],
             fit_intercept=fit_intercept,
+            score="r",
             solver=solver,
             n_batch=n_batch,
         )
-        coef[:, cols] = bk.to_numpy(c) * scale[:, None]
-        icpt[cols] = bk.to_numpy(b)
+        coef[:, cols] = res.coef * scale[:, None]
+        icpt[cols] = res.intercept
     return coef, icpt
 
 
@@ -315,13 +320,12 @@ def _fit_banded(bk, Xs, Y, folds, alphas, gammas, names, *, fit_intercept, score
     sizes = [X.shape[1] for X in Xs]
     edges = np.concatenate([[0], np.cumsum(sizes)])
     slices = [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
-    Xcat = bk.asarray(np.concatenate(Xs, axis=1))
-    Yb = bk.asarray(Y)
+    Xcat = np.concatenate(Xs, axis=1)
     kw = dict(fit_intercept=fit_intercept, n_batch=n_batch)
     best_g, best_a, best_s, cand = _search(
-        bk, Xcat, Yb, slices, gammas, alphas, folds, score=score, **kw
+        bk, Xcat, Y, slices, gammas, alphas, folds, score=score, **kw
     )
-    coef, icpt = _banded_refit(bk, Xcat, Yb, slices, gammas, best_g, best_a, **kw)
+    coef, icpt = _banded_refit(bk, Xcat, Y, slices, gammas, best_g, best_a, **kw)
     bg = gammas[best_g].T  # (n_spaces, n_targets)
     with np.errstate(divide="ignore"):
         space_alphas = best_a[None, :] / bg
@@ -361,6 +365,7 @@ def banded_ridge_cv(
     score: str = "r",
     n_targets_batch: int | None = None,
     random_state=None,
+    n_jobs: int | None = None,
     verbose=None,
 ) -> BandedRidgeFit:
     """Banded ridge regression: one penalty per feature space, chosen by cross-validation.
@@ -396,6 +401,9 @@ def banded_ridge_cv(
     n_targets_batch : int | None
         Targets per batch (``None``: automatic).
     %(random_state)s
+    n_jobs : int | None
+        Threads for the linear algebra (BLAS, and torch on the CPU), with joblib's meaning:
+        ``None`` or ``1`` one thread, ``-1`` every core.
     %(verbose)s
 
     Returns
@@ -423,18 +431,19 @@ def banded_ridge_cv(
         len(alphas),
         len(folds),
     )
-    return _fit_banded(
-        bk,
-        Xs,
-        Y,
-        folds,
-        alphas,
-        gammas,
-        names,
-        fit_intercept=fit_intercept,
-        score=score,
-        n_batch=n_targets_batch,
-    )
+    with blas_threads(n_jobs, bk):
+        return _fit_banded(
+            bk,
+            Xs,
+            Y,
+            folds,
+            alphas,
+            gammas,
+            names,
+            fit_intercept=fit_intercept,
+            score=score,
+            n_batch=n_targets_batch,
+        )
 
 
 @fill_doc
@@ -457,6 +466,7 @@ def nested_banded_ridge_cv(
     score: str = "r",
     n_targets_batch: int | None = None,
     random_state=None,
+    n_jobs: int | None = None,
     verbose=None,
 ) -> NestedBandedFit:
     """Nested cross-validated banded ridge: out-of-fold joint and per-space predictions.
@@ -495,6 +505,9 @@ def nested_banded_ridge_cv(
     n_targets_batch : int | None
         Targets per batch.
     %(random_state)s
+    n_jobs : int | None
+        Threads for the linear algebra (BLAS, and torch on the CPU), with joblib's meaning:
+        ``None`` or ``1`` one thread, ``-1`` every core.
     %(verbose)s
 
     Returns
@@ -519,24 +532,23 @@ def nested_banded_ridge_cv(
     space_alphas = np.zeros((len(outer), len(Xs), n_targets))
     for i, (train, test) in enumerate(outer):
         inner = inner_folds(inner_cv, train, Xcat[train])
-        fit = _fit_banded(
-            bk,
-            [X[train] for X in Xs],
-            Y[train],
-            inner,
-            alphas,
-            gammas,
-            names,
-            fit_intercept=fit_intercept,
-            score=score,
-            n_batch=n_targets_batch,
-        )
+        with blas_threads(n_jobs, bk):
+            fit = _fit_banded(
+                bk,
+                [X[train] for X in Xs],
+                Y[train],
+                inner,
+                alphas,
+                gammas,
+                names,
+                fit_intercept=fit_intercept,
+                score=score,
+                n_batch=n_targets_batch,
+            )
         Xte = [X[test] for X in Xs]
         preds[test] = fit.predict(Xte)
         split[:, test] = fit.predict_split(Xte)
-        scores[i] = bk.to_numpy(
-            fold_score(bk, bk.asarray(Y[test]), bk.asarray(preds[test]), score)
-        )
+        scores[i] = _np_score(Y[test], preds[test], score)
         space_alphas[i] = fit.space_alphas_
         logger.info("nested_banded_ridge_cv: outer fold %d/%d done", i + 1, len(outer))
     return NestedBandedFit(

@@ -82,6 +82,25 @@ def make_delayed(X: np.ndarray, delays, *, segments=None) -> np.ndarray:
     return out.reshape(n, F * d.size)
 
 
+def _xcorr_delays(xp: np.ndarray, yb: np.ndarray, d: np.ndarray, a: int, m: int):
+    """``XY[(f, i), c] = sum_{t<m} xp[a + t - d_i, f] * yb[t, c]`` by FFT (feature-major)."""
+    from scipy import fft
+
+    F, C, L = xp.shape[1], yb.shape[1], d.size
+    lo = a - d[-1]  # xp rows lo .. lo + m + L - 1 cover every delay
+    seg = xp[lo : lo + m + L - 1]
+    nfft = fft.next_fast_len(m + L - 1 + m, real=True)
+    fx = fft.rfft(seg, n=nfft, axis=0)
+    fy = fft.rfft(yb, n=nfft, axis=0)
+    out = np.empty((F, L, C))
+    # sum_t seg[t + s] y[t] for s = d[-1] - d_i: correlation = irfft(conj(fy) * fx)
+    shifts = d[-1] - d
+    for f in range(F):
+        cc = fft.irfft(fx[:, f, None] * np.conj(fy), n=nfft, axis=0)
+        out[f] = cc[shifts]
+    return out.reshape(F * L, C)
+
+
 def lagged_stats(x: np.ndarray, y: np.ndarray | None, delays, a: int, b: int) -> dict:
     """Gram, cross-products and sums of rows ``[a, b)`` of one segment's delayed design.
 
@@ -139,7 +158,7 @@ def lagged_stats(x: np.ndarray, y: np.ndarray | None, delays, a: int, b: int) ->
     out = {"G": G, "S": S, "n": m}
     if y is not None:
         yb = y[a:b]
-        out["XY"] = np.stack([rows(k).T @ yb for k in d], axis=1).reshape(F * L, -1)
+        out["XY"] = _xcorr_delays(xp, yb, d, a + P, m)
         out["ysum"] = yb.sum(0)
         out["yy"] = (yb**2).sum(0)
     return out

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils import fill_doc, logger, verbose
+from ._ridge_engine import Task, run_tasks
 from ._solver_checks import (
     check_alphas,
     check_edge_warning,
@@ -24,16 +25,7 @@ from ._solver_checks import (
     inner_folds,
     make_folds,
 )
-from ._solvers_backend import (
-    SOLVERS,
-    Backend,
-    FoldScorer,
-    auto_batch,
-    coefs_at,
-    decompose,
-    pick_solver,
-    select_alphas,
-)
+from ._solvers_backend import SOLVERS, Backend, blas_threads, pick_solver
 
 __all__ = ["RidgeCVFit", "NestedRidgeFit", "ridge_cv", "nested_ridge_cv", "SOLVERS"]
 
@@ -147,54 +139,6 @@ class NestedRidgeFit:
         )
 
 
-def _center(bk, X, Y, rows, fit_intercept):
-    Xr, Yr = X[rows], Y[rows]
-    if not fit_intercept:
-        return Xr, Yr, X.mean(0) * 0, Y.mean(0) * 0
-    mx, my = Xr.mean(0), Yr.mean(0)
-    return Xr - mx, Yr - my, mx, my
-
-
-def _cv_scores(bk, X, Y, folds, alphas, *, fit_intercept, score, solver, n_batch):
-    """Fold-summed scores ``(n_alphas, n_targets)`` as float64 NumPy."""
-    n_targets = Y.shape[1]
-    total = np.zeros((len(alphas), n_targets))
-    for train, test in folds:
-        tr, te = bk.index(train), bk.index(test)
-        Xtr_c, _, mx, _ = _center(bk, X, X[:, :1], tr, fit_intercept)
-        dec = decompose(Xtr_c, bk, solver)
-        scorer = FoldScorer(dec, X[te] - mx, bk)
-        batch = n_batch or auto_batch(n_targets, dec.k, len(train), X.dtype.itemsize)
-        for start in range(0, n_targets, batch):
-            cols = slice(start, start + batch)
-            Ytr = Y[tr, cols]
-            my = Ytr.mean(0) if fit_intercept else Ytr.mean(0) * 0
-            B = dec.project(Ytr - my, Xtr_c)
-            s = scorer.score(B, Y[te, cols], my, alphas, score)
-            total[:, cols] += bk.to_numpy(s).astype(np.float64)
-    return total
-
-
-def _refit(bk, X, Y, best_alphas, *, fit_intercept, solver, n_batch):
-    """Coefficients and intercepts on all rows of ``X`` at one penalty per target (backend)."""
-    rows = bk.index(np.arange(X.shape[0]))
-    Xc, _, mx, _ = _center(bk, X, X[:, :1], rows, fit_intercept)
-    dec = decompose(Xc, bk, solver)
-    n_targets = Y.shape[1]
-    coef = bk.zeros((X.shape[1], n_targets))
-    intercept = bk.zeros((n_targets,))
-    a = bk.asarray(best_alphas)
-    batch = n_batch or auto_batch(n_targets, dec.k, X.shape[0], X.dtype.itemsize)
-    for start in range(0, n_targets, batch):
-        cols = slice(start, start + batch)
-        Yb = Y[:, cols]
-        my = Yb.mean(0) if fit_intercept else Yb.mean(0) * 0
-        B = dec.project(Yb - my, Xc)
-        coef[:, cols] = coefs_at(dec, B, a[cols])
-        intercept[cols] = my - mx @ coef[:, cols]
-    return coef, intercept
-
-
 def _prepare_y(Y, n_rows, alphas, score, backend, device, dtype):
     """Checked targets, penalty grid and backend (shared with the banded solvers)."""
     Y = check_matrix(Y, "Y", n_rows=n_rows)
@@ -218,28 +162,6 @@ def _prepare(X, Y, alphas, score, backend, device, dtype):
     return X, Y, alphas, bk
 
 
-def _fit_core(bk, Xb, Yb, folds, alphas, *, fit_intercept, score, solver, n_batch, edge):
-    sums = _cv_scores(
-        bk,
-        Xb,
-        Yb,
-        folds,
-        alphas,
-        fit_intercept=fit_intercept,
-        score=score,
-        solver=solver,
-        n_batch=n_batch,
-    )
-    cv_scores = sums / len(folds)
-    idx, _ = select_alphas(cv_scores, alphas)
-    edge_share(idx, len(alphas), edge)
-    best = alphas[idx]
-    coef, intercept = _refit(
-        bk, Xb, Yb, best, fit_intercept=fit_intercept, solver=solver, n_batch=n_batch
-    )
-    return cv_scores, best, coef, intercept
-
-
 @fill_doc
 @verbose
 def ridge_cv(
@@ -256,6 +178,7 @@ def ridge_cv(
     n_targets_batch: int | None = None,
     edge_warning: float | None = 0.1,
     solver: str = "auto",
+    n_jobs: int | None = None,
     verbose=None,
 ) -> RidgeCVFit:
     """Ridge regression with one penalty per target chosen by cross-validation.
@@ -293,6 +216,10 @@ def ridge_cv(
         penalty of the grid (``None``: never).
     solver : 'auto' | 'svd' | 'eigh_dual'
         Decomposition (``'auto'``: primal SVD when samples >= features, else dual).
+    n_jobs : int | None
+        Threads for the linear algebra (BLAS, and torch on the CPU), with joblib's meaning:
+        ``None`` or ``1`` one thread (often the fastest on a shared machine), ``-1`` every
+        core.
     %(verbose)s
 
     Returns
@@ -318,44 +245,41 @@ def ridge_cv(
         solver,
         bk.name,
     )
-    cv_scores, best, coef, intercept = _fit_core(
-        bk,
-        bk.asarray(X),
-        bk.asarray(Y),
-        folds,
-        alphas,
-        fit_intercept=fit_intercept,
-        score=score,
-        solver=solver,
-        n_batch=n_targets_batch,
-        edge=edge_warning,
-    )
+    with blas_threads(n_jobs, bk):
+        (res,) = run_tasks(
+            bk,
+            X,
+            Y,
+            [Task(pool=np.arange(X.shape[0]), folds=folds)],
+            alphas,
+            fit_intercept=fit_intercept,
+            score=score,
+            solver=solver,
+            n_batch=n_targets_batch,
+            keep_scores=True,
+        )
+    edge_share(res.best_idx, len(alphas), edge_warning)
     return RidgeCVFit(
         alphas=alphas,
-        best_alphas_=best,
-        cv_scores_=cv_scores,
-        coef_=bk.to_numpy(coef).astype(np.float64),
-        intercept_=bk.to_numpy(intercept).astype(np.float64),
+        best_alphas_=res.best_alphas,
+        cv_scores_=res.mean_scores,
+        coef_=res.coef,
+        intercept_=res.intercept,
         score=score,
         solver=solver,
         n_folds=len(folds),
     )
 
 
-def fold_score(bk, Yte, P, score: str):
-    """Score of predictions ``P`` against ``Yte`` per column (backend arrays)."""
-    yc = Yte - Yte.mean(0)
+def _np_score(Yte: np.ndarray, P: np.ndarray, score: str) -> np.ndarray:
+    """Score of predictions ``P`` against ``Yte`` per column (himalaya's conventions)."""
+    from .scores import correlation_score, r2_score
+
     if score == "r":
-        pc = P - P.mean(0)
-        den = bk.sqrt((yc**2).sum(0) * (pc**2).sum(0))
-        ok = den > 0
-        return bk.where(ok, (yc * pc).sum(0) / bk.where(ok, den, 1.0), 0.0)
-    err = ((Yte - P) ** 2).sum(0)
-    if score == "neg_mse":
-        return -err / Yte.shape[0]
-    sst = (yc**2).sum(0)
-    ok = sst > 0
-    return bk.where(ok, 1.0 - err / bk.where(ok, sst, 1.0), 0.0)
+        return correlation_score(Yte, P)
+    if score == "r2":
+        return r2_score(Yte, P)
+    return -((Yte - P) ** 2).mean(0)
 
 
 @fill_doc
@@ -376,6 +300,7 @@ def nested_ridge_cv(
     n_targets_batch: int | None = None,
     edge_warning: float | None = 0.1,
     solver: str = "auto",
+    n_jobs: int | None = None,
     verbose=None,
 ) -> NestedRidgeFit:
     """Nested cross-validated ridge: out-of-fold predictions, penalties chosen inside folds.
@@ -414,6 +339,10 @@ def nested_ridge_cv(
         Warn when more than this share of (fold, target) pairs chose an edge of the grid.
     solver : 'auto' | 'svd' | 'eigh_dual'
         Decomposition.
+    n_jobs : int | None
+        Threads for the linear algebra (BLAS, and torch on the CPU), with joblib's meaning:
+        ``None`` or ``1`` one thread (often the fastest on a shared machine), ``-1`` every
+        core.
     %(verbose)s
 
     Returns
@@ -428,43 +357,46 @@ def nested_ridge_cv(
     X, Y, alphas, bk = _prepare(X, Y, alphas, score, backend, device, dtype)
     check_edge_warning(edge_warning)
     outer = make_folds(outer_cv, X.shape[0], X, "outer_cv")
-    Xb, Yb = bk.asarray(X), bk.asarray(Y)
-    n, n_targets = Y.shape
-    preds = np.full((n, n_targets), np.nan)
-    fold_scores = np.zeros((len(outer), n_targets))
-    best = np.zeros((len(outer), n_targets))
-    coefs = np.zeros((len(outer), X.shape[1], n_targets)) if return_coefs else None
-    icpts = np.zeros((len(outer), n_targets)) if return_coefs else None
-    all_idx = []
-    for i, (train, test) in enumerate(outer):
+    tasks = []
+    for train, test in outer:
         inner = inner_folds(inner_cv, train, X[train])
-        solv = pick_solver(min(len(tr) for tr, _ in inner), X.shape[1], solver)
-        tr, te = bk.index(train), bk.index(test)
-        _, b, coef, icpt = _fit_core(
+        abs_inner = [(train[tr], train[te]) for tr, te in inner]
+        tasks.append(Task(pool=train, folds=abs_inner, test=test))
+    solver = pick_solver(min(len(tr) for t in tasks for tr, _ in t.folds), X.shape[1], solver)
+    logger.info(
+        "nested_ridge_cv: %d rows x %d features -> %d targets, %d outer folds, solver=%s, %s",
+        *X.shape,
+        Y.shape[1],
+        len(outer),
+        solver,
+        bk.name,
+    )
+    with blas_threads(n_jobs, bk):
+        results = run_tasks(
             bk,
-            Xb[tr],
-            Yb[tr],
-            inner,
+            X,
+            Y,
+            tasks,
             alphas,
             fit_intercept=fit_intercept,
             score=score,
-            solver=solv,
+            solver=solver,
             n_batch=n_targets_batch,
-            edge=None,
+            keep_coef=return_coefs,
         )
-        P = Xb[te] @ coef + icpt
-        preds[test] = bk.to_numpy(P)
-        fold_scores[i] = bk.to_numpy(fold_score(bk, Yb[te], P, score))
-        best[i] = b
-        all_idx.append(np.searchsorted(np.sort(alphas), b))
-        if return_coefs:
-            coefs[i] = bk.to_numpy(coef)
-            icpts[i] = bk.to_numpy(icpt)
-        logger.info("nested_ridge_cv: outer fold %d/%d done", i + 1, len(outer))
-    edge_share(np.concatenate(all_idx), len(alphas), edge_warning)
+    preds = np.full(Y.shape, np.nan)
+    for (_, test), res in zip(outer, results):
+        preds[test] = res.predictions
+    fold_scores = np.stack(
+        [_np_score(Y[test], res.predictions, score) for (_, test), res in zip(outer, results)]
+    )
+    edge_share(np.concatenate([r.best_idx for r in results]), len(alphas), edge_warning)
     uncovered = int(np.isnan(preds[:, 0]).sum())
     if uncovered:
         logger.info("nested_ridge_cv: %d row(s) are in no outer test fold (NaN)", uncovered)
+    coefs = np.stack([r.coef for r in results]) if return_coefs else None
+    icpts = np.stack([r.intercept for r in results]) if return_coefs else None
+    best = np.stack([r.best_alphas for r in results])
     return NestedRidgeFit(
         predictions_=preds,
         fold_scores_=fold_scores,

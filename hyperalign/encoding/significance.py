@@ -15,6 +15,7 @@ has general versions for analyses one layer up.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from ..utils import check_option, check_random_state, fill_doc, logger
@@ -28,6 +29,7 @@ __all__ = [
     "bootstrap_ci",
     "group_test",
     "split_r2",
+    "partition_variance",
 ]
 
 
@@ -290,3 +292,35 @@ def group_test(
     ds.attrs.update({"method": method, "n": len(results), "metric": metric,
                      "weights": str(weights), "n_permutations": int(n_permutations)})  # fmt: skip
     return ds
+
+
+def partition_variance(joint: EncodingResult, reduced: dict) -> pd.DataFrame:
+    """Set-theoretic variance partition (unique and shared R²) from fitted results.
+
+    Parameters
+    ----------
+    joint : EncodingResult
+        The model with every space.
+    reduced : dict
+        ``{space or tuple of spaces: EncodingResult}`` of the reduced models (same targets
+        and lags, same folds).
+
+    Returns
+    -------
+    df : pandas.DataFrame
+        :func:`~hyperalign.encoding.scores.variance_partition`'s table with ``target`` (and
+        ``lag``) labels.
+    """
+    from .scores import variance_partition
+
+    r2 = joint.get_scores("r2")
+    flat = {k: v.get_scores("r2").values.reshape(-1) for k, v in reduced.items()}
+    df = variance_partition(r2.values.reshape(-1), flat)
+    idx = df["target"].to_numpy(int)
+    if "lag" in r2.dims:
+        n_lag = r2.sizes["lag"]
+        df["lag"] = r2["lag"].values[idx % n_lag]
+        df["target"] = r2["target"].values[idx // n_lag]
+    else:
+        df["target"] = r2["target"].values[idx]
+    return df

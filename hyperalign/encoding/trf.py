@@ -62,17 +62,28 @@ def _fold_scores(train: dict, test: dict, alphas, intercept: str):
     lam, V = np.linalg.eigh(Gc)
     lam = np.clip(lam, 0, None)
     Bv = V.T @ XYc
-    Gt, XYt, St = V.T @ test["G"] @ V, V.T @ test["XY"], V.T @ test["S"]
-    xbv, nt = V.T @ xb, test["n"]
-    ys, yy = test["ysum"], test["yy"]
+    nt, ys, yy = test["n"], test["ysum"], test["yy"]
+    # rotate the test Gram into the eigenbasis only when that is cheaper than one product
+    # per penalty in the original basis (2 n^3 vs n_alphas * n^2 * C)
+    rotate = len(alphas) * Bv.shape[1] > 2 * Gc.shape[0]
+    if rotate:
+        Gt, XYt, St, xbv = V.T @ test["G"] @ V, V.T @ test["XY"], V.T @ test["S"], V.T @ xb
     r = np.empty((len(alphas), Bv.shape[1]))
     r2 = np.empty_like(r)
     for i, al in enumerate(alphas):
         Z = Bv / (lam + al)[:, None]
-        b0 = yb - xbv @ Z
-        sp = St @ Z + nt * b0
-        spy = (Z * XYt).sum(0) + b0 * ys
-        spp = (Z * (Gt @ Z)).sum(0) + 2 * b0 * (St @ Z) + nt * b0**2
+        if rotate:
+            b0 = yb - xbv @ Z
+            sp = St @ Z + nt * b0
+            spy = (Z * XYt).sum(0) + b0 * ys
+            spp = (Z * (Gt @ Z)).sum(0) + 2 * b0 * (St @ Z) + nt * b0**2
+        else:
+            W = V @ Z
+            b0 = yb - xb @ W
+            sw = test["S"] @ W
+            sp = sw + nt * b0
+            spy = (W * test["XY"]).sum(0) + b0 * ys
+            spp = (W * (test["G"] @ W)).sum(0) + 2 * b0 * sw + nt * b0**2
         cov = spy - sp * ys / nt
         vp, vy = spp - sp**2 / nt, yy - ys**2 / nt
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -20,6 +20,9 @@ _NAMES = {
     "random_word_embeddings": "llm",
     "shuffle_word_embeddings": "llm",
     "load_language_model": "llm",
+    "clear_model_cache": "models",
+    "get_model_registry": "models",
+    "compute_speech_layer_embeddings": "speech_layers",
     # cache.py
     "FeatureCache": "cache",
     "get_cache_dir": "cache",

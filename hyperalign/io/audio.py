@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from ..dyad import audio_as_float
 from ..utils import atomic_path, check_positive, logger, verbose_context
 
 __all__ = ["read_audio", "write_audio", "AUDIO_SUFFIXES"]
@@ -87,7 +89,8 @@ def write_audio(
     path : path-like
         Output file; the suffix picks the container (``.wav``, ``.flac``…).
     samples : numpy.ndarray
-        Samples, in [-1, 1] for integer (PCM) subtypes.
+        Samples, in [-1, 1] for integer (PCM) subtypes; integer arrays are scaled by their
+        dtype first (int16 / 32768...), NaN/inf are refused.
     sfreq : float
         Sampling rate in Hz (must be an integer number of Hz: audio containers store ints).
     subtype : str | None
@@ -104,7 +107,7 @@ def write_audio(
     if float(sfreq) != int(sfreq):
         raise ValueError(f"sfreq must be a whole number of Hz for an audio file; got {sfreq}")
     path = Path(path)
-    x = np.asarray(samples, dtype=float)
+    x = audio_as_float(samples, f"samples for {path}")  # integer PCM scaled by its dtype
     if x.ndim == 2:
         x = x.T
     elif x.ndim != 1:
@@ -131,3 +134,72 @@ def write_audio(
             raise
         logger.info("wrote %s (%s, %d samples at %g Hz)", final, subtype, x.shape[0], sfreq)
     return final
+
+
+def audio_for(audio, ids, audio_channels):
+    """Return {pid: (samples, sfreq)} from the many accepted forms of ``audio``."""
+    if audio is None:
+        return {}
+    if isinstance(audio, str | os.PathLike):
+        x, sf = read_audio(audio)
+        if x.ndim == 1:
+            raise ValueError(
+                f"{audio}: one mono audio file for two participants; give one file per "
+                "participant (audio=[a1, a2]) or a multi-channel file (a channel each)"
+            )
+        chans = audio_channels or {pid: k for k, pid in enumerate(ids)}
+        out = {}
+        for pid in ids:
+            k = chans[pid]
+            if not 0 <= k < x.shape[0]:
+                raise ValueError(
+                    f"{audio}: audio_channels[{pid!r}]={k} but the file has {x.shape[0]} channels"
+                )
+            out[pid] = (x[k], sf, f"{audio} channel {k}")
+        return out
+    if isinstance(audio, Mapping):
+        items = audio
+        unknown = [k for k in items if k not in ids]
+        if unknown:
+            raise ValueError(
+                f"audio has keys {unknown} that are not participant ids {ids}; key the mapping "
+                "by participant id ({id: file}) or pass participant_ids"
+            )
+    else:
+        audio = list(audio)
+        if len(audio) != 2:
+            raise ValueError(f"audio must list 2 entries (one per participant); got {len(audio)}")
+        items = dict(zip(ids, audio))
+    out = {}
+    for pid, a in items.items():
+        if a is None:
+            continue
+        if isinstance(a, str | os.PathLike):
+            ch = None if audio_channels is None else audio_channels.get(pid)
+            x, sf = read_audio(a, channel=ch)
+            src = str(a) if ch is None else f"{a} channel {ch}"
+            x = audio_as_float(x, f"{src} (audio of {pid!r})")
+            if x.ndim != 1:
+                raise ValueError(
+                    f"{a}: {x.shape[0]}-channel audio for participant {pid!r}; pass "
+                    f"audio_channels={{{pid!r}: <channel index>}}"
+                )
+        elif isinstance(a, tuple) and len(a) == 2:
+            if a[1] is None or not np.isfinite(float(a[1])) or float(a[1]) <= 0:
+                raise ValueError(
+                    f"audio for {pid!r}: missing or invalid sampling rate {a[1]!r}; give "
+                    "(samples, sfreq) with sfreq in Hz"
+                )
+            x, sf = audio_as_float(a[0], f"audio for {pid!r}"), float(a[1])
+            src = "the given array"
+            if x.ndim != 1 or x.size == 0:
+                raise ValueError(
+                    f"audio for {pid!r} must be a non-empty 1-D array; got shape {x.shape}"
+                )
+        else:
+            raise TypeError(
+                f"audio for {pid!r} must be a path or a (samples, sfreq) tuple; got "
+                f"{type(a).__name__}"
+            )
+        out[pid] = (x, sf, src)
+    return out

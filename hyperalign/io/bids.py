@@ -28,8 +28,9 @@ import pandas as pd
 
 from ..dyad import Dyad
 from ..utils import atomic_write, check_option, logger, progress, verbose_context
+from ._truncation import log_truncation as _log_truncation
 from .audio import write_audio
-from .neural import _log_truncation, read_dyad
+from .neural import read_dyad
 from .transcripts import write_transcript_tsv
 
 __all__ = ["read_manifest", "read_bids_dyads", "write_bids_dyads", "MANIFEST_NAME"]

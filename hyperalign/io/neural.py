@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dyad import SUFFIXES, Dyad, Participant, audio_as_float
+from ..dyad import SUFFIXES, Dyad, Participant
 from ..transcript import Transcript, TranscriptError
 from ..utils import ExclusionLog, check_option, logger, verbose_context
-from .audio import read_audio
+from ._truncation import log_truncation as _log_truncation
+from .audio import audio_for as _audio_for
 
 __all__ = ["read_raw", "split_hyperscanning_raw", "read_dyad", "NEURAL_SUFFIXES"]
 
@@ -292,84 +293,6 @@ def _as_raw(src, fnirs, what, on_truncated="raise", exclusions=None):
     raise TypeError(f"{what} must be a path or an mne.io.Raw; got {type(src).__name__}")
 
 
-def _log_truncation(exclusions, src, trunc, raw) -> None:
-    """Count the recording time lost to a truncated file (kind 'recording', n = 1)."""
-    read_s = raw.n_times / raw.info["sfreq"]
-    head = f"{trunc.header_s:.3f} s in the header" if trunc.header_s is not None else "more"
-    exclusions.add(
-        "io", "recording", str(src),
-        f"truncated file: {head}, {read_s:.3f} s read (on_truncated='warn')", 1,
-    )  # fmt: skip
-
-
-def _audio_for(audio, ids, audio_channels):
-    """Return {pid: (samples, sfreq)} from the many accepted forms of ``audio``."""
-    if audio is None:
-        return {}
-    if isinstance(audio, str | os.PathLike):
-        x, sf = read_audio(audio)
-        if x.ndim == 1:
-            raise ValueError(
-                f"{audio}: one mono audio file for two participants; give one file per "
-                "participant (audio=[a1, a2]) or a multi-channel file (a channel each)"
-            )
-        chans = audio_channels or {pid: k for k, pid in enumerate(ids)}
-        out = {}
-        for pid in ids:
-            k = chans[pid]
-            if not 0 <= k < x.shape[0]:
-                raise ValueError(
-                    f"{audio}: audio_channels[{pid!r}]={k} but the file has {x.shape[0]} channels"
-                )
-            out[pid] = (x[k], sf, f"{audio} channel {k}")
-        return out
-    if isinstance(audio, Mapping):
-        items = audio
-        unknown = [k for k in items if k not in ids]
-        if unknown:
-            raise ValueError(
-                f"audio has keys {unknown} that are not participant ids {ids}; key the mapping "
-                "by participant id ({id: file}) or pass participant_ids"
-            )
-    else:
-        audio = list(audio)
-        if len(audio) != 2:
-            raise ValueError(f"audio must list 2 entries (one per participant); got {len(audio)}")
-        items = dict(zip(ids, audio))
-    out = {}
-    for pid, a in items.items():
-        if a is None:
-            continue
-        if isinstance(a, str | os.PathLike):
-            ch = None if audio_channels is None else audio_channels.get(pid)
-            x, sf = read_audio(a, channel=ch)
-            src = str(a) if ch is None else f"{a} channel {ch}"
-            if x.ndim != 1:
-                raise ValueError(
-                    f"{a}: {x.shape[0]}-channel audio for participant {pid!r}; pass "
-                    f"audio_channels={{{pid!r}: <channel index>}}"
-                )
-        elif isinstance(a, tuple) and len(a) == 2:
-            if a[1] is None or not np.isfinite(float(a[1])) or float(a[1]) <= 0:
-                raise ValueError(
-                    f"audio for {pid!r}: missing or invalid sampling rate {a[1]!r}; give "
-                    "(samples, sfreq) with sfreq in Hz"
-                )
-            x, sf = audio_as_float(a[0], f"audio for {pid!r}"), float(a[1])
-            src = "the given array"
-            if x.ndim != 1 or x.size == 0:
-                raise ValueError(
-                    f"audio for {pid!r} must be a non-empty 1-D array; got shape {x.shape}"
-                )
-        else:
-            raise TypeError(
-                f"audio for {pid!r} must be a path or a (samples, sfreq) tuple; got "
-                f"{type(a).__name__}"
-            )
-        out[pid] = (x, sf, src)
-    return out
-
-
 def read_dyad(
     files_or_raws,
     audio=None,
@@ -502,13 +425,19 @@ def read_dyad(
             )
         n = [r.n_times for r in raws]
         if n[0] != n[1]:
-            logger.info(
-                "dyad %s: recordings differ in length (%d vs %d samples); the dyad spans the "
-                "shorter one",
-                dyad_id,
-                n[0],
-                n[1],
+            k = int(np.argmax(n))
+            extra = n[k] - n[1 - k]
+            sf = float(raws[k].info["sfreq"])
+            msg = (
+                f"dyad {dyad_id}: the recording of {ids[k]!r} is {extra / sf:.3f} s longer than "
+                f"that of {ids[1 - k]!r} ({n[k]} vs {n[1 - k]} samples); the dyad spans the "
+                "shorter one"
             )
+            (logger.warning if extra / sf > 1.0 else logger.info)(msg)
+            exclusions.add(
+                "io", "recording", f"{ids[k]}: last {extra / sf:.3f} s ({extra} samples)",
+                "recording longer than the partner's: outside the dyad's span", 1,
+            )  # fmt: skip
         aud = _audio_for(audio, ids, audio_channels)
         parts = [
             Participant(
@@ -549,12 +478,13 @@ def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
     if unknown:
         counts = tr.words["speaker"].value_counts()
         rows = tr.words.index[tr.words["speaker"].isin(unknown)].tolist()
+        hint = _numeric_id_hint(unknown, dyad.ids)
         raise TranscriptError(
             [
                 f"speaker(s) {unknown} ({', '.join(f'{u}: {counts[u]} words' for u in unknown)}; "
                 f"first rows {rows[:5]}) match no participant of dyad {dyad.dyad_id!r} "
-                f"(ids {dyad.ids}); pass speakers={{{unknown[0]!r}: {dyad.ids[0]!r}, ...}} or "
-                "fix participant_ids"
+                f"(ids {dyad.ids}){hint}; pass speakers={{{unknown[0]!r}: {dyad.ids[0]!r}, ...}} "
+                "or fix participant_ids"
             ],
             src,
         )
@@ -565,12 +495,20 @@ def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
         past = tr.words["offset"] > dur + 1e-9
         if on_outside == "raise":
             first = int(np.flatnonzero(past.to_numpy())[0])
+            ms = tr.end / 1000.0 <= dur + 1e-9 and tr.end > 10 * dur
+            unit = (
+                f"; the times look like milliseconds (the last word ends at {tr.end:g}, "
+                f"{tr.end / 1000:.3f} s if in ms): convert them to seconds"
+                if ms
+                else ""
+            )
             raise TranscriptError(
                 [
                     f"{int(past.sum())} word(s) run past the end of the recordings "
                     f"({dur:.3f} s), the first at row {first} ({tr.words['word'].iloc[first]!r}, "
-                    f"offset {tr.words['offset'].iloc[first]:.3f} s); check the clock alignment, "
-                    "or pass on_outside='drop' to remove them (counted in dyad.exclusions)"
+                    f"offset {tr.words['offset'].iloc[first]:.3f} s){unit}; check the clock "
+                    "alignment, or pass on_outside='drop' to remove them (counted in "
+                    "dyad.exclusions)"
                 ],
                 src,
             )
@@ -592,6 +530,25 @@ def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
                     f"{p.audio_duration:.3f} s; give the full audio or crop the transcript"
                 )
     dyad.set_transcript(tr)
+
+
+def _numeric_id_hint(unknown, ids) -> str:
+    """Say so when labels differ from the ids only as numbers ('1' vs '01', '1.0' vs '1')."""
+
+    def num(x):
+        try:
+            return float(x)
+        except (TypeError, ValueError):
+            return None
+
+    pairs = [(u, i) for u in unknown for i in ids if num(u) is not None and num(u) == num(i)]
+    if not pairs:
+        return ""
+    shown = ", ".join(f"{u!r} vs {i!r}" for u, i in pairs[:4])
+    return (
+        f"; the labels equal the ids as numbers ({shown}): a spreadsheet or a numeric column "
+        "changed them (leading zeros lost); keep ids as text in every file"
+    )
 
 
 def _sanitize(label: str) -> str:

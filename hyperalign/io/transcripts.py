@@ -812,7 +812,17 @@ def read_transcript_tsv(
             )
         except pd.errors.ParserError as err:
             raise ValueError(f"{path}: cannot parse as a table (sep={sep!r}): {err}") from None
-        header = next(iter(text.splitlines()), "").split(sep)
+        first = next(iter(text.splitlines()), "")
+        if sep not in first:
+            other = max((",", ";", "\t"), key=first.count)
+            if first.count(other):
+                name = {",": "comma", ";": "semicolon", "\t": "tab"}
+                raise ValueError(
+                    f"{path}: the table looks {name[other]}-separated (header {first!r}) but "
+                    f"was read with sep={sep!r}; pass sep={other!r} (or give the file the "
+                    f"{'.csv' if other == ',' else '.tsv'} suffix)"
+                )
+        header = first.split(sep)
         names = [h.strip().strip('"').lower() for h in header]
         dup = sorted({c for c in names if names.count(c) > 1})
         if dup:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..dyad import Dyad
-from ..utils import check_positive, logger, verbose_context
+from ..utils import check_option, check_positive, logger, verbose_context
 
 __all__ = ["read_xdf_dyad", "read_xdf_raws", "list_xdf_streams"]
 
@@ -157,6 +157,7 @@ def read_xdf_raws(
     scale: str | float = "auto",
     max_gap: float = 5.0,
     audio: Mapping[str, int | str | tuple] | None = None,
+    on_truncated: str = "raise",
     verbose=None,
 ):
     """Read participant streams of an XDF file onto one common time grid.
@@ -185,6 +186,11 @@ def read_xdf_raws(
         interpolated onto their own nominal rate from the same ``t0`` (audio sample 0 at
         t = 0; a later start is padded with zeros, counted in
         ``report.attrs['audio']``).
+    on_truncated : ``'raise'`` | ``'warn'``
+        A chosen stream whose footer is missing (the file ends before the recorder closed
+        it: a truncated copy or a crashed recording) or counts more samples than the file
+        holds: an error naming the stream and both counts (default), or a warning, the
+        samples that are there, and ``report.attrs['truncated']``.
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -227,6 +233,7 @@ def read_xdf_raws(
                     "pass it in markers="
                 )
             chosen[str(pid)] = (s, d, picks)
+        truncated = _check_footers(path, chosen, on_truncated)
         rates = [d["nominal_srate"] for _, d, _ in chosen.values()]
         if sfreq is None:
             if max(rates) <= 0:
@@ -252,6 +259,15 @@ def read_xdf_raws(
             labels, units, ctypes = _channels(s)
             idx = list(range(len(labels)))
             if picks is not None:
+                unknown = [p for p in picks if (p not in labels) if isinstance(p, str)]
+                unknown += [p for p in picks if not isinstance(p, str)
+                            and not 0 <= int(p) < len(labels)]  # fmt: skip
+                if unknown:
+                    raise ValueError(
+                        f"{path}: stream {d['name']!r} (for {pid!r}) has no channel(s) {unknown}; "
+                        f"its {len(labels)} channels are {labels[:20]}"
+                        f"{' ...' if len(labels) > 20 else ''} (give names or 0-based indices)"
+                    )
                 idx = [labels.index(p) if isinstance(p, str) else int(p) for p in picks]
             order = np.argsort(ts, kind="mergesort")
             if np.any(np.diff(ts) < 0):
@@ -272,6 +288,13 @@ def read_xdf_raws(
 
                 anti_alias = sfreq / 2.5
                 x = mne.filter.filter_data(x.T.copy(), srate, None, anti_alias, verbose=False).T
+            n_bad = int((~np.isfinite(x)).sum())
+            if n_bad:
+                logger.warning(
+                    "%s: stream %r holds %d non-finite sample value(s) (NaN/inf: dropped "
+                    "samples?); they stay NaN in the recording: mark those channels bad or "
+                    "crop the span", path.name, d["name"], n_bad,
+                )  # fmt: skip
             data = _interp(ts, x, grid).T
             st = str(d["type"]).lower()
             ch_type = _TYPE_MAP.get(st, "misc")
@@ -332,6 +355,7 @@ def read_xdf_raws(
             )  # fmt: skip
         report = pd.DataFrame(rows)
         report.attrs["t0"] = t0
+        report.attrs["truncated"] = truncated
         report.attrs["audio"] = {}
         for pid, key in (audio or {}).items():
             ch = 0
@@ -413,6 +437,38 @@ def read_xdf_raws(
     return raws, report
 
 
+def _check_footers(path: Path, chosen: dict, on_truncated: str) -> list[dict]:
+    """Streams whose footer is missing or counts more samples than were read."""
+    import warnings
+
+    check_option("on_truncated", on_truncated, ("raise", "warn"))
+    out = []
+    for pid, (s, d, _) in chosen.items():
+        n = len(s["time_stamps"])
+        footer = (s.get("footer") or {}).get("info") or {}
+        count = footer.get("sample_count")
+        count = int(count[0] if isinstance(count, list) else count) if count else None
+        if footer and (count is None or count <= n):
+            continue
+        why = (
+            f"its footer counts {count} samples but the file holds {n}"
+            if footer
+            else f"it has no footer (the file ends before the recorder closed it; {n} samples "
+            "read)"
+        )
+        out.append({"participant": pid, "stream": d["name"], "samples_read": n,
+                    "samples_in_footer": count, "reason": why})  # fmt: skip
+        msg = f"{path}: stream {d['name']!r} (for {pid!r}) is truncated: {why}"
+        if on_truncated == "raise":
+            raise ValueError(
+                f"{msg}; copy the complete file again, or pass on_truncated='warn' to read the "
+                "samples that are there (the truncation is then reported)"
+            )
+        logger.warning("%s (on_truncated='warn')", msg)
+        warnings.warn(msg, RuntimeWarning, stacklevel=4)
+    return out
+
+
 def read_xdf_dyad(
     path: str | os.PathLike,
     streams: Mapping[str, int | str | tuple],
@@ -425,6 +481,7 @@ def read_xdf_dyad(
     scale: str | float = "auto",
     max_gap: float = 5.0,
     audio: Mapping[str, int | str | tuple] | None = None,
+    on_truncated: str = "raise",
     verbose=None,
     **kwargs,
 ) -> Dyad:
@@ -443,8 +500,9 @@ def read_xdf_dyad(
         Role of each participant.
     dyad_id : str
         Identifier of the dyad.
-    sfreq, markers, scale, max_gap, audio, verbose
-        See :func:`read_xdf_raws`.
+    sfreq, markers, scale, max_gap, audio, on_truncated, verbose
+        See :func:`read_xdf_raws`; a truncation read with ``on_truncated='warn'`` is
+        counted in ``dyad.exclusions`` (kind ``'recording'``).
     **kwargs
         Passed to :func:`hyperalign.io.read_dyad` (``speakers``, ``audio``, ``on_outside``…).
 
@@ -462,7 +520,7 @@ def read_xdf_dyad(
     with verbose_context(verbose):
         raws, report = read_xdf_raws(
             path, streams, sfreq=sfreq, markers=markers, scale=scale, max_gap=max_gap,
-            audio=audio,
+            audio=audio, on_truncated=on_truncated,
         )  # fmt: skip
         ids = list(raws)
         auds = report.attrs.pop("audio")
@@ -484,6 +542,11 @@ def read_xdf_dyad(
         )
         if ex:
             dyad.exclusions.add("io", "marker", str(path), "outside the common span", len(ex))
+        for t in report.attrs.get("truncated", []):
+            dyad.exclusions.add(
+                "io", "recording", f"{path} stream {t['stream']!r}",
+                f"truncated XDF stream: {t['reason']} (on_truncated='warn')", 1,
+            )  # fmt: skip
         for p in dyad.participants:
             p.info["source"] = f"{path} stream {streams[p.id]!r}"
     return dyad

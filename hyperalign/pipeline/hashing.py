@@ -83,28 +83,31 @@ class DyadHashes:
     raws: list[str]
     audio: list[str | None]
     transcript: str
+    timing: str = ""
     meta: dict = field(default_factory=dict)
 
     def for_step(self, step: str) -> dict:
         """The input digests a step reads: ``'features'`` (transcript, audio) or ``'sync'``
-        (transcript, recordings)."""
-        base = {"dyad_id": self.dyad_id, "ids": self.ids, "transcript": self.transcript}
-        base.update(self.meta)
+        (recordings and the transcript's timing: utterance times and speakers, not the words,
+        which synchrony does not read)."""
+        base = {"dyad_id": self.dyad_id, "ids": self.ids, **self.meta}
         if step == "features":
-            return {**base, "audio": self.audio}
+            return {**base, "transcript": self.transcript, "audio": self.audio}
         if step == "sync":
-            return {**base, "raws": self.raws}
+            return {**base, "timing": self.timing, "raws": self.raws}
         raise ValueError(f"step must be 'features' or 'sync'; got {step!r}")
 
     def all(self) -> str:
         """One digest of every input of the dyad."""
-        return hash_json(self.dyad_id, self.ids, self.raws, self.audio, self.transcript, self.meta)
+        return hash_json(
+            self.dyad_id, self.ids, self.raws, self.audio, self.transcript, self.timing, self.meta
+        )
 
 
 def hash_dyad(dyad) -> DyadHashes:
     """Hash every input of ``dyad`` once: each participant's recording (samples, channel
     names and types, sampling rate, bads, filters, annotations), microphone (samples and rate)
-    and the transcript's word and utterance tables.
+    and the transcript's word and utterance tables (all of them, and their timing alone).
 
     Parameters
     ----------
@@ -126,7 +129,12 @@ def hash_dyad(dyad) -> DyadHashes:
             h.update(f"{float(p.audio_sfreq)!r}|".encode())
             audio.append(hash_array(p.audio, h))
     tr = dyad.transcript
-    tr_hash = hash_json(hash_frame(tr.words), hash_frame(tr.utterances))
+    words, utts = tr.words, tr.utterances
+    tr_hash = hash_json(hash_frame(words), hash_frame(utts))
+    timing = hash_json(
+        hash_frame(words.drop(columns=[c for c in ("word",) if c in words])),
+        hash_frame(utts.drop(columns=[c for c in ("text",) if c in utts])),
+    )
     meta = {
         "roles": [getattr(p, "role", "") for p in dyad.participants],
         "duration": float(dyad.duration),
@@ -137,5 +145,6 @@ def hash_dyad(dyad) -> DyadHashes:
         raws=raws,
         audio=audio,
         transcript=tr_hash,
+        timing=timing,
         meta=meta,
     )

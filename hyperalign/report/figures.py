@@ -123,6 +123,18 @@ def _save(fig, path: Path) -> Path:
     return final
 
 
+def _best_cell_rows(table: pd.DataFrame, res: pd.DataFrame | None) -> tuple[pd.DataFrame, str]:
+    """Rows of the ROI pair and lag of the most significant cell (every band kept)."""
+    if res is None or not len(res) or not {"roi", "lag"} <= set(table) & set(res):
+        return table, ""
+    pcol = "p_corrected" if "p_corrected" in res else "p_lrt"
+    best = res.sort_values(pcol).iloc[0]
+    sub = table[(table["roi"] == best["roi"]) & np.isclose(table["lag"], float(best["lag"]))]
+    if not len(sub):
+        return table, ""
+    return sub, f"{best['roi']}, lag {float(best['lag']) * 1000:.0f} ms"
+
+
 def make_figures(result: Any, folder: str | Path) -> dict[str, Path]:
     """Draw every figure of a pipeline result into ``folder`` (PNG); returns name -> path."""
     import matplotlib
@@ -163,6 +175,7 @@ def make_figures(result: Any, folder: str | Path) -> dict[str, Path]:
         try:
             from .figures_stats import plot_partial_regression
 
+            table, where = _best_cell_rows(table, res)
             fig = plot_partial_regression(
                 table,
                 sync=s["sync"],
@@ -170,6 +183,9 @@ def make_figures(result: Any, folder: str | Path) -> dict[str, Path]:
                 acoustic=[a for a in s["acoustic"] if a in table.columns],
                 groups=s["groups"],
             )
+            if where:
+                title = f"Synchrony vs semantic alignment, acoustics partialled out ({where})"
+                fig.suptitle(title, fontsize=10)
             out["partial_regression"] = _save(fig, folder / "partial_regression.png")
         except Exception as err:  # a figure must never sink a finished analysis
             logger.warning("partial regression figure failed: %s", err)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,8 @@ _CAPTIONS = {
     "drawn with its ROI's mean).",
     "lag_profile": "Synchrony against listener lag, per band (mean +- SEM over utterances).",
     "partial_regression": "Synchrony against semantic alignment with acoustics and dyad "
-    "partialled out (added-variable plot), per band.",
+    "partialled out (added-variable plot), per band, at the ROI pair and lag of the most "
+    "significant cell.",
     "sync_overview": "Mean synchrony per speaker ROI x listener ROI, per band and lag.",
     "layer_alignment": "Layer-wise semantic alignment from the language model.",
 }
@@ -274,7 +276,11 @@ def _results_section(stats, alpha, out) -> str:
         items = []
         for i, r in enumerate(notes.itertuples(index=False)):
             where = "all cells" if r.n_cells == r.n_total else f"{r.n_cells} of {r.n_total} cells"
-            items.append(f"<li><b>({chr(ord('a') + i)})</b> in {where}: {_E(r.note)}</li>")
+            head, sep, rest = str(r.note).partition(": ")
+            head = re.sub(r"\s*for '[^']*'", "", head)  # the formula is in the full table
+            text = f"{head} in {where}: {rest}" if sep and len(head) < 60 else (
+                f"in {where}: {r.note}")  # fmt: skip
+            items.append(f"<li><b>({chr(ord('a') + i)})</b> {_E(text)}</li>")
         parts.append(f"<h3>Notes</h3><ul class='note'>{''.join(items)}</ul>")
     full = stats.drop(columns=[c for c in ("notes",) if c in stats])
     link = ""
@@ -298,7 +304,7 @@ def _planted_section(planted) -> str:
     ]
     if len(per):
         out.append("<p class='note'>Values that differ between dyads:</p>")
-        out.append(_table(per, left=("effects", "field")))
+        out.append(_table(per, wrap=("effects", "field")))
     return "".join(out)
 
 

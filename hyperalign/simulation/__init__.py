@@ -72,6 +72,7 @@ log duration): PLV t = 7.6 and CCorr t = 6.6 for one study at the defaults, t = 
 """
 
 from ._dialogue import acoustic_similarity, count_syllables
+from ._layers import default_rois, derived_layer_features
 from ._simulate import (
     DEFAULTS,
     GroundTruth,
@@ -94,4 +95,6 @@ __all__ = [
     "load_corpus",
     "load_corpus_embeddings",
     "load_backchannels",
+    "default_rois",
+    "derived_layer_features",
 ]

@@ -64,6 +64,13 @@ class GroundTruth:
         Channel names of each planted effect (``'coupling'``, ``'entrainment'``, ``'word'``).
     word_weights : dict
         Participant id -> ``(n_word_channels, word_dim)`` matrix ``W`` of the word response.
+    layers : dict | None
+        When ``layer_hierarchy`` or ``model_coupling`` was given: ``model``, ``source``
+        (``'derived'`` | ``'given'``), ``layer_names``, ``layer_data`` (``(n_words,
+        n_layers, d)`` float32 in the order of :attr:`words`, or ``None`` when the spaces
+        differ in dimension), ``spaces`` (name -> ``(n_words, d)``), ``rois``, ``weights``
+        (``(kind, row, participant)`` -> unit projections ``(n_roi_channels, d)`` or channel
+        gains) and ``coupling_vectors``. ``None`` otherwise.
     """
 
     dyad_id: str
@@ -74,6 +81,7 @@ class GroundTruth:
     lag: float
     channels: dict
     word_weights: dict = field(default_factory=dict)
+    layers: dict | None = None
 
     def __repr__(self) -> str:
         n_t = int((self.utterances["kind"] == "turn").sum())
@@ -209,6 +217,11 @@ def simulate_conversation(
     sensor_noise: float = 0.1,
     bleed: float = 0.05,
     audio_noise_db: float = 30.0,
+    layer_hierarchy=None,
+    model_coupling=None,
+    layer_features=None,
+    rois: dict | None = None,
+    layer_response: float = 0.5,
     random_state=None,
     dyad_id: str = "sim-01",
     verbose=None,
@@ -250,12 +263,19 @@ def simulate_conversation(
     acoustic_entrainment : float
         Size of the envelope-tracking response (filtered in ``entrainment_band``, lagged by
         ``entrainment_lag`` s) to the speech each participant hears or produces.
+    entrainment_band : (float, float)
+        Band (Hz) of the envelope that the brain tracks.
+    entrainment_lag : float
+        Lag (s) of the envelope-tracking response.
     confound : float
         Target correlation between a turn's acoustic similarity with the previous turn and
         its semantic alignment (realized value reported in ``effects``).
     word_response : float
         Peak size of the word-locked response (linear in :func:`word_vector`), at
         ``word_latency[0]`` s from word onset in the speaker and ``word_latency[1]`` s in the
+        listener.
+    word_latency : (float, float)
+        Peak latency (s from word onset) of the word response in the speaker and in the
         listener.
     word_dim : int
         Dimension of the word vectors.
@@ -284,6 +304,31 @@ def simulate_conversation(
         Amplitude of the partner's speech in each microphone (cross-talk).
     audio_noise_db : float
         Microphone noise level (dB re 2e-5).
+    layer_hierarchy : dict | list of dict | None
+        Word-level responses linear in a layer's vectors (see
+        :mod:`hyperalign.simulation._layers`): ``{roi: layer}`` or rows ``{'roi', 'layer',
+        'role' ('listener' | 'speaker' | 'both'), 'lag' (s from word onset; default
+        ``word_latency`` of the role), 'size' (default ``layer_response``), 'null'}``.
+        Planted rows are in ``truth.effects`` (``effect='layer_response'``, ``roi``,
+        ``layer``, ``lag_s``, ``size``) and the features in ``truth.layers``.
+    model_coupling : dict | list of dict | None
+        Model-based speaker -> listener coupling: rows ``{'speaker_roi', 'listener_roi',
+        'layer', 'speaker_lag' (default ``word_latency[0]``), 'listener_lag' (default
+        ``word_latency[1]``), 'size', 'null'}`` (``effect='model_coupling'`` in
+        ``truth.effects``).
+    layer_features : None | LayerEmbeddings | array | dict | callable
+        Source of the planted layer vectors: ``None`` derives deterministic layer-like
+        features (7 layers x 64 dims, growing context mixing; see
+        :func:`~hyperalign.simulation.derived_layer_features`); a ``LayerEmbeddings`` of
+        this transcript, an array ``(n_words, n_layers, d)``, a dict of named
+        ``(n_words, d)`` feature spaces, or a callable of the simulated transcript
+        returning one of these.
+    rois : dict of str to list of str | None
+        Named ROIs for ``layer_hierarchy`` and ``model_coupling``; ``None`` uses
+        :func:`~hyperalign.simulation.default_rois` (frontal, central, temporal, parietal,
+        occipital).
+    layer_response : float
+        Default ``size`` of the planted layer responses and coupling (background SD units).
     random_state : None | int | numpy.random.Generator
         Seed; a given seed gives identical output.
     dyad_id : str
@@ -306,6 +351,13 @@ def simulate_conversation(
         args["random_state"] = (
             random_state if isinstance(random_state, int | type(None)) else "Generator"
         )
+        for k in ("layer_hierarchy", "model_coupling", "layer_features", "rois"):
+            if args[k] is None:
+                del args[k]  # off: the parameters stored are those of earlier versions
+        if "layer_features" in args:
+            args["layer_features"] = type(layer_features).__name__
+        if layer_hierarchy is None and model_coupling is None:
+            args.pop("layer_response")
         check_option("ch_type", ch_type, ("eeg", "mag", "seeg"))
         check_option("background", background, ("1/f", "spkit"))
         check_positive("duration", duration)
@@ -343,6 +395,8 @@ def simulate_conversation(
         if null:
             semantic_coupling = 0.0
         rng = check_random_state(random_state)
+        # the planted layers draw from their own generator, seeded by this one's state
+        layer_seed = hashlib.sha256(repr(rng.bit_generator.state).encode()).hexdigest()
 
         # ---------------------------------------------------------------- dialogue
         dlg = make_dialogue(
@@ -472,6 +526,13 @@ def simulate_conversation(
             chans[key] = _resolve_channels(f"{key}_channels", spec, key, names, pos, taken)
             taken.update(chans[key])
         roi_idx = {k: np.array([names.index(c) for c in v]) for k, v in chans.items()}
+        planted = None
+        if layer_hierarchy is not None or model_coupling is not None:
+            planted = _plant_layers(
+                layer_hierarchy, model_coupling, layer_features, rois, tr, turns, ids, names,
+                ch_type, sfreq, int(round(duration * sfreq)), layer_seed, layer_response,
+                word_latency,
+            )  # fmt: skip
 
         # speech envelopes at the neural rate (linear amplitude re 65 dB)
         uamp = {
@@ -588,6 +649,8 @@ def simulate_conversation(
                 if ch_type == "seeg":
                     resp = resp * sig.band_noise(rng, len(ri), n_times, sfreq, HIGH_GAMMA)
                 x[ri] += resp
+            if planted is not None:
+                x += planted.signal(pid)
             raw = make_participant_raw(
                 x * unit,
                 sfreq,
@@ -669,6 +732,8 @@ def simulate_conversation(
                 for e in eff
             ]
         )
+        if planted is not None:
+            effects = pd.concat([effects, planted.effects(dyad_id)], ignore_index=True)
         effects.attrs["confound_realized"] = realized
 
         words_truth = tw.copy()
@@ -692,6 +757,7 @@ def simulate_conversation(
             lag=lag,
             channels=chans,
             word_weights=word_weights,
+            layers=None if planted is None else planted.truth(),
         )
         logger.info(
             "simulated %s: %d turns, %d backchannels, %.1f s in %.2f s",
@@ -702,6 +768,37 @@ def simulate_conversation(
             time.perf_counter() - t0,
         )
         return dyad, truth
+
+
+def _plant_layers(hierarchy, coupling, source, rois, tr, turns, ids, names, ch_type, sfreq,
+                  n_times, seed, size, word_latency):  # fmt: skip
+    """Build the planted layer responses (see :mod:`hyperalign.simulation._layers`)."""
+    from ._layers import PlantedLayers, default_rois
+
+    tw = tr.words
+    key = tw["sim_key"].astype(str)
+    turn_no = pd.to_numeric(key.str[1:], errors="coerce").to_numpy()
+    is_turn = key.str.startswith("t").to_numpy()
+    sent = np.full(len(tw), -1, int)
+    sent[is_turn] = turns["sentence_index"].to_numpy()[turn_no[is_turn].astype(int)]
+    if rois is None:
+        rois = default_rois(names, ch_type)
+    else:
+        bad = {r: [c for c in chs if c not in names] for r, chs in dict(rois).items()}
+        bad = {r: b for r, b in bad.items() if b}
+        if bad:
+            raise ValueError(f"rois: channels {bad} are not among the simulated channels {names}")
+    check_positive("layer_response", size, strict=False)
+    defaults = {
+        "size": float(size),
+        "lag_speaker": word_latency[0],
+        "lag_listener": word_latency[1],
+    }
+    return PlantedLayers(
+        hierarchy=hierarchy, coupling=coupling, source=source, transcript=tr,
+        sentence_index=sent, ids=ids, ch_names=names, rois=rois, sfreq=sfreq, n_times=n_times,
+        seed=seed, defaults=defaults,
+    )  # fmt: skip
 
 
 def simulate_study(

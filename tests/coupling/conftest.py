@@ -1,4 +1,4 @@
-"""Shared fixtures of the synchrony tests."""
+"""Fixtures shared by the coupling tests."""
 
 from __future__ import annotations
 
@@ -65,8 +65,7 @@ def make_planted_dyad(
     return ha.Dyad(parts, tr, dyad_id=dyad_id)
 
 
-@pytest.fixture(scope="session")
-def planted_dyad():
-    """Factory of small dyads with a planted, lagged narrow-band coupling
-    (``planted_dyad(duration=45.0, seed=1, ...)``; see ``make_planted_dyad``)."""
+@pytest.fixture(scope="session", name="make_planted_dyad")
+def make_planted_dyad_fixture():
+    """The :func:`make_planted_dyad` factory (a dyad with a planted theta coupling)."""
     return make_planted_dyad

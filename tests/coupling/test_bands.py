@@ -122,3 +122,15 @@ def test_planted_theta_found_in_theta_not_alpha_with_demo_settings():
     # the old settings (adjacent bands, automatic transitions) let it into alpha (+0.15)
     old = _planted_excess(ADJACENT, None)
     assert old["alpha"] > 0.08
+
+
+def test_iir_design_measured_too():
+    # a 4th-order Butterworth run forwards and backwards: -6 dB at the nominal edges, but
+    # slow skirts, so the guard band that keeps the FIR/FFT bands apart is not enough
+    bands = {"theta": (4.0, 8.0), "alpha": (9.0, 13.0)}
+    e = hb.band_edges(bands, 256.0, method="hypyp", filter_kwargs={"method": "iir"})
+    e = e.set_index("band")
+    assert e.loc["theta", "cut_hi"] == pytest.approx(8.0, abs=0.02)
+    assert e.loc["theta", "stop_hi"] > 10.0 and e.loc["alpha", "stop_lo"] < 8.0
+    ov = hb.check_band_overlap(bands, 256.0, method="hypyp", filter_kwargs={"method": "iir"})
+    assert len(ov) == 1

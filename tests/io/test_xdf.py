@@ -161,3 +161,34 @@ def test_real_xdf_with_clock_resets(shared_data):
     )
     eeg = [x for x in s if x["info"]["name"][0] == "BioSemi"][0]
     assert np.diff(eeg["time_stamps"]).min() > 0
+
+
+def test_xdf_cut_before_the_footers_is_truncated(xdf_file, tmp_path):
+    """A copy cut short loses the stream footers: an error, or with 'warn' a report."""
+    bad = tmp_path / "cut.xdf"
+    bad.write_bytes(xdf_file.read_bytes()[: int(xdf_file.stat().st_size * 0.6)])
+    with pytest.raises(ValueError, match=r"cut\.xdf: stream 'amp-A' \(for 'A'\) is truncated: it "
+                       r"has no footer .*on_truncated='warn'"):  # fmt: skip
+        read_xdf_raws(bad, {"A": 1, "B": 2})
+    with pytest.warns(RuntimeWarning, match="is truncated"):
+        dyad = read_xdf_dyad(bad, {"A": 1, "B": 2}, on_truncated="warn")
+    assert dyad.exclusions.total("recording") == 2
+    assert len(dyad.meta["xdf"].attrs["truncated"]) == 2
+
+
+def test_xdf_footer_counting_more_samples(tmp_path, xdf_writer):
+    rng = np.random.default_rng(0)
+    streams = [_eeg_stream(k, f"amp-{k}", 10.0, 300, _p1_clock, rng, ["Fz"]) for k in (1, 2)]
+    f = xdf_writer(tmp_path / "x.xdf", streams)
+    data = f.read_bytes().replace(b"<sample_count>300</sample_count>",
+                                  b"<sample_count>900</sample_count>", 1)  # fmt: skip
+    f.write_bytes(data)
+    with pytest.raises(ValueError, match=r"stream 'amp-1' \(for 'A'\) is truncated: its footer "
+                       r"counts 900 samples but the file holds 300"):  # fmt: skip
+        read_xdf_raws(f, {"A": 1, "B": 2})
+
+
+def test_xdf_unknown_channel_pick(xdf_file):
+    with pytest.raises(ValueError, match=r"stream 'amp-A' \(for 'A'\) has no channel\(s\) "
+                       r"\['Oz'\]; its 2 channels are \['Fz', 'Cz'\]"):  # fmt: skip
+        read_xdf_raws(xdf_file, {"A": (1, ["Oz"]), "B": 2})

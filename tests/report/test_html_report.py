@@ -4,8 +4,9 @@ A small synthetic pipeline result (simulated analysis table, real statistics, re
 a planted-effects table and its recovery) is written with ``write_html_report``; Chromium
 renders it at a laptop's 1366 x 768, a script measures the page, and the test asserts: the
 answer is in the first screen, no table row is taller than ``MAX_ROW_PX``, the main column
-does not overflow horizontally, every image loaded. Screenshots are written next to the
-report (and to ``$HYPERALIGN_SCREENSHOTS`` when set, to look at them).
+does not overflow horizontally, every image loaded, and the page prints to PDF. Screenshots
+are written next to the report (and to ``$HYPERALIGN_SCREENSHOTS`` when set, to look at
+them).
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ def render(report: Path, workdir: Path) -> dict:
     tall = f"--window-size={WIDTH},{min(int(m['page_height']) + 20, 16000)}"
     _run([*base, tall, f"--screenshot={full}", report.as_uri()])
     m["screenshots"] = [str(p) for p in (first, full) if p.is_file()]
+    pdf = workdir / "report.pdf"  # printed with the page's print CSS (details opened)
+    _run([*base, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", report.as_uri()])
+    m["pdf"] = str(pdf) if pdf.is_file() else None
     dest = os.environ.get("HYPERALIGN_SCREENSHOTS")
     if dest:
         Path(dest).mkdir(parents=True, exist_ok=True)
@@ -131,6 +135,9 @@ def check_rendered(m: dict) -> None:
     assert m["n_img"] >= 4 and m["img_ok"] == m["n_img"], f"{m['img_ok']}/{m['n_img']} images"
     for p in m["screenshots"]:
         assert Path(p).stat().st_size > 10_000
+    assert m["pdf"] is not None, "printing to PDF failed"
+    pdf = Path(m["pdf"]).read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
 
 
 def _planted(dyads) -> pd.DataFrame:
@@ -212,6 +219,7 @@ def test_report_content_answer_first(synthetic_result):
     assert text.index("Recovery of the planted truth") < text.index("Key figures")
     assert "6 of 7 dyads analysed, 15.0 of 15.0 minutes" in text
     assert "Semantic alignment beyond acoustics" in text and "<details>" in text
+    assert re.search(r"singular fit in \d+ of 24 cells: a random-effect variance", text)
     assert "http://" not in text and "https://" not in text  # nothing fetched from a network
     assert set(res.figures) >= {
         "cell_effects",

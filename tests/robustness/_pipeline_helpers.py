@@ -10,8 +10,6 @@ import logging
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "pipelines" / "semantic_vs_acoustic.yaml"
 
@@ -82,9 +80,9 @@ class _ListHandler(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-@pytest.fixture
-def hlog():
-    """Messages of the ``hyperalign`` logger during the test (it does not propagate)."""
+def hlog_messages():
+    """Messages of the ``hyperalign`` logger during a test (it does not propagate); a test
+    module makes it a fixture: ``hlog = pytest.fixture(hlog_messages)``."""
     logger = logging.getLogger("hyperalign")
     h = _ListHandler()
     logger.addHandler(h)

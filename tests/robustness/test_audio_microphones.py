@@ -198,3 +198,26 @@ def test_acoustic_timeseries_of_a_silent_mic_warns(sim):
     with pytest.warns(RuntimeWarning, match=rf"the microphone of participant '{b}' is silent "
                       r"\(every frame below -100 dB"):  # fmt: skip
         compute_acoustic_timeseries(d, b, features=("envelope",))
+
+
+def test_write_audio_scales_integer_samples(tmp_path):
+    from hyperalign.io import read_audio, write_audio
+
+    x = (np.sin(np.arange(1600) / 7) * 16000).astype(np.int16)
+    f = write_audio(tmp_path / "a.wav", x, 16000, subtype="PCM_16")
+    back, _ = read_audio(f)
+    np.testing.assert_allclose(back, x / 32768.0, atol=1e-9)
+    with pytest.raises(ValueError, match=r"samples for .*b\.wav holds 1 non-finite sample"):
+        write_audio(tmp_path / "b.wav", np.array([0.0, np.nan]), 16000)
+
+
+def test_cli_transcribe_on_silent_audio_says_so(tmp_path, caplog):
+    from hyperalign.cli import main
+    from hyperalign.io import write_audio
+
+    f = write_audio(tmp_path / "mic.wav", np.zeros(16000), SR)
+    out = tmp_path / "t.json"
+    with caplog.at_level("ERROR", logger="hyperalign"):
+        assert main(["transcribe", str(f), "--out", str(out)]) == 2
+    assert "the audio of 'mic' (-inf dB re full scale) is silent" in caplog.text
+    assert not out.exists()

@@ -153,6 +153,7 @@ def test_bads_kept_through_readers(tmp_path):
     d = read_dyad([tmp_path / "r_raw.fif", _raw(seed=2)])
     assert d["S1"].raw.info["bads"] == ["Cz"]
     hyper = d.merged_raw()
+    assert hyper.info["bads"] == ["Cz_S1"]  # the HyPyP bridge keeps the mark
     hyper.info["bads"] = ["Cz_S1", "Pz_S2"]
     a, b = split_hyperscanning_raw(hyper)
     assert a.info["bads"] == ["Cz"] and b.info["bads"] == ["Pz"]
@@ -230,3 +231,39 @@ def test_constant_roi_is_reported(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="hyperalign"):
         read_fmri_roi(f, tr=2.0)
     assert "1 ROI(s) are constant over all volumes (no signal): ['A1']" in caplog.text
+
+
+# ------------------------------------------------------------------ lengths and ids
+def test_recordings_of_different_length_are_reported(caplog):
+    a = _raw()
+    b = ha.make_participant_raw(np.zeros((3, N + 500)) + 1e-6, SF, ["Fz", "Cz", "Pz"])
+    with caplog.at_level("WARNING", logger="hyperalign"):
+        d = read_dyad([a, b], participant_ids=["A", "B"])
+    assert "the recording of 'B' is 5.000 s longer than that of 'A'" in caplog.text
+    ex = d.exclusions.to_data_frame()
+    row = ex[ex["kind"] == "recording"]
+    assert len(row) == 1 and row["item"].iloc[0] == "B: last 5.000 s (500 samples)"
+    assert d.duration == N / SF
+
+
+def test_speaker_labels_that_lost_their_leading_zeros():
+    words = ha.Transcript(__import__("pandas").DataFrame(
+        {"onset": [1.0, 2.0], "offset": [1.5, 2.5], "word": ["hi", "yes"], "speaker": ["1", "2"]}
+    ))  # fmt: skip
+    with pytest.raises(
+        ha.transcript.TranscriptError,
+        match=r"speaker\(s\) \['1', '2'\] .*match no "
+        r"participant .*equal the ids as numbers \('1' vs '01', '2' vs '02'\)",
+    ):
+        read_dyad([_raw(), _raw(seed=2)], transcript=words, participant_ids=["01", "02"])
+
+
+def test_nan_in_an_audio_file_names_the_file(tmp_path):
+    import soundfile as sf
+
+    x = 0.1 * np.random.default_rng(0).standard_normal(16000)
+    x[100] = np.nan
+    sf.write(tmp_path / "a.wav", x, 16000, subtype="FLOAT")
+    msg = r"a\.wav \(audio of 'S1'\) holds 1 non-finite sample\(s\) \(NaN/inf\), the first at "
+    with pytest.raises(ValueError, match=msg + "index 100"):
+        read_dyad([_raw(), _raw(seed=2)], audio=[tmp_path / "a.wav", None])

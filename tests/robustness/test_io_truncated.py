@@ -59,8 +59,10 @@ def test_edf_truncation_warn_reads_and_reports(tmp_path):
     with pytest.warns(RuntimeWarning, match="truncated"):
         dyad = read_dyad([f1, f2], on_truncated="warn")
     ex = dyad.exclusions.to_data_frame()
-    row = ex[ex["kind"] == "recording"]
+    row = ex[ex["reason"].str.startswith("truncated file")]
     assert len(row) == 1 and "b.edf" in row["item"].iloc[0]
+    # and the 16 s of a.edf past the end of b.edf are reported as outside the dyad
+    assert ex["reason"].str.startswith("recording longer than the partner's").sum() == 1
     assert "truncated file: 30.000 s in the header, 14.000 s read" in row["reason"].iloc[0]
     with pytest.raises(ValueError, match=r"b\.edf: the recording is truncated"):
         read_dyad([f1, f2])
@@ -156,5 +158,5 @@ def test_bids_reader_refuses_truncated(tmp_path):
         read_bids_dyads(tmp_path, on_error="raise")
     with pytest.warns(RuntimeWarning, match="truncated"):
         dyads, rep = read_bids_dyads(tmp_path, on_truncated="warn")
-    assert len(dyads) == 1 and dyads[0].exclusions.total("recording") == 1
+    assert len(dyads) == 1 and dyads[0].exclusions.total("recording") == 2  # + the tail
     shutil.rmtree(tmp_path)

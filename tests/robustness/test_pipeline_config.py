@@ -32,6 +32,7 @@ USER_MAPPINGS = {
     "features.layers": {"model": "all-MiniLM-L6-v2"},
     "coupling.bands": {"theta": [4.0, 8.0]},
     "coupling.rois": {"front": ["Fz"]},
+    "coupling.filter_kwargs": {"l_trans_bandwidth": 1.0},
     "coupling.surrogates": {"method": "phase_randomization", "n": 3},
 }
 
@@ -62,7 +63,8 @@ def test_bands_theta_only_runs_theta_only(tmp_path):
 
 def test_set_dotted_entry_inside_a_mapping_sets_that_entry_only():
     cfg = load_config({"name": "x"}, {"coupling.bands.theta": "[3, 7]"})
-    assert cfg["coupling"]["bands"] == {"theta": [3, 7], "alpha": [8.0, 13.0]}
+    default_bands = yaml.safe_load(DEFAULT_CONFIG.read_text())["coupling"]["bands"]
+    assert cfg["coupling"]["bands"] == {**default_bands, "theta": [3, 7]}
     cfg = load_config({"name": "x"}, {"coupling.bands": "{theta: [3, 7]}"})
     assert cfg["coupling"]["bands"] == {"theta": [3, 7]}
 

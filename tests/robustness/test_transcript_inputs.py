@@ -151,3 +151,36 @@ def test_transcript_encoding_through_read_dyad(tmp_path):
         read_dyad(raws, transcript=f, participant_ids=["A", "B"])
     d = read_dyad(raws, transcript=f, participant_ids=["A", "B"], encoding="cp1252")
     assert list(d.transcript.words["word"]) == ["café", "naïve"]
+
+
+# ------------------------------------------------------------------ locale and units
+@pytest.mark.parametrize(
+    "name, text, match",
+    [("t.csv", "onset;offset;word;speaker\n0,5;0,9;hi;A\n",
+      r"looks semicolon-separated .*read with sep=','; pass sep=';'"),
+     ("t.tsv", "onset,offset,word,speaker\n0.5,0.9,hi,A\n",
+      r"looks comma-separated .*read with sep='\\t'; pass sep=','")],
+)  # fmt: skip
+def test_table_with_another_separator(tmp_path, name, text, match):
+    f = tmp_path / name
+    f.write_text(text)
+    with pytest.raises(ValueError, match=match):
+        read_transcript(f)
+
+
+def test_decimal_comma_times(tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_text("onset;offset;word;speaker\n0,5;0,9;hi;A\n")
+    msg = r"row 0 \(onset\): expected a finite time in s, got '0,5' \(a decimal comma: write"
+    with pytest.raises(TranscriptError, match=msg):
+        read_transcript(f, sep=";")
+
+
+def test_times_in_milliseconds(tmp_path):
+    raws = [ha.make_participant_raw(np.zeros((1, 500)), 100.0) for _ in range(2)]  # 5 s
+    f = tmp_path / "t.tsv"
+    f.write_text("onset\toffset\tword\tspeaker\n500\t900\thi\tA\n1200\t1500\tyes\tB\n")
+    with pytest.raises(TranscriptError, match=r"run past the end of the recordings .*the times "
+                       r"look like milliseconds \(the last word ends at 1500, 1\.500 s if in "
+                       r"ms\)"):  # fmt: skip
+        read_dyad(raws, transcript=f, participant_ids=["A", "B"])

@@ -1,0 +1,285 @@
+"""The cross-validated ridge engine behind :func:`ridge_cv`, :func:`nested_ridge_cv` and the
+banded search.
+
+Work is organised per batch of targets (memory stays bounded whatever the number of
+targets) and, inside a batch, per *task*: a pool of rows (all rows for ``ridge_cv``, the
+outer training rows for each outer fold of the nested version) with its folds, an optional
+refit at the chosen penalties and optional test rows to predict.
+
+Training cross-products are never recomputed from the training rows: with ``S = X^T Y``
+over a pool, the training block of a fold is ``S_train = S_pool - X_te^T Y_te`` (minus
+rows in neither set, such as purge gaps), so a fold costs ``n_te * p * T`` instead of
+``n_tr * p * T``; the same test product gives the test-side cross-products of the reduced
+basis. Features and targets are centred once on their global means (ridge with intercept
+is unchanged by it), which keeps these sums well conditioned in float32.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._solvers_backend import (
+    Backend,
+    Decomposition,
+    FoldScorer,
+    decompose,
+    select_alphas,
+)
+
+
+def _rows(bk: Backend, idx: np.ndarray):
+    """A slice when the rows are one contiguous run (a view, no copy), else an index array."""
+    idx = np.asarray(idx)
+    if idx.size and idx[-1] - idx[0] + 1 == idx.size and np.all(np.diff(idx) == 1):
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return bk.index(idx)
+
+
+@dataclass
+class Task:
+    """A pool of rows with its folds (absolute rows), and what to do after the search."""
+
+    pool: np.ndarray
+    folds: list
+    test: np.ndarray | None = None
+    fixed_alphas: np.ndarray | None = None  # skip the search, refit at these (n_targets,)
+
+
+@dataclass
+class _Fold:
+    tr: object
+    te: object
+    gap: object | None
+    n_tr: int
+    n_te: int
+    mx: object
+    sx_te: object
+    Xte: object
+    dec: Decomposition
+    scorer: FoldScorer
+    use_sub: bool
+    Xtr_c: object | None
+
+
+@dataclass
+class _Pool:
+    idx: object
+    out: object | None
+    n: int
+    n_out: int
+    mx: object
+    dec: Decomposition
+    Xc: object | None
+
+
+def _prep_fold(bk, X, pool, train, test, fit_intercept, solver) -> _Fold:
+    tr, te = _rows(bk, train), _rows(bk, test)
+    Xtr = X[tr]
+    mx = Xtr.mean(0) if fit_intercept else bk.zeros((X.shape[1],))
+    Xtr_c = Xtr - mx if fit_intercept else Xtr
+    dec = decompose(Xtr_c, bk, solver)
+    Xte = X[te]
+    gap = np.setdiff1d(pool, np.union1d(train, test), assume_unique=True)
+    use_sub = dec.U is None and (len(test) + gap.size) < len(train)
+    return _Fold(
+        tr=tr,
+        te=te,
+        gap=_rows(bk, gap) if gap.size else None,
+        n_tr=len(train),
+        n_te=len(test),
+        mx=mx,
+        sx_te=Xte.sum(0),
+        Xte=Xte,
+        dec=dec,
+        scorer=FoldScorer(dec, Xte - mx, bk),
+        use_sub=use_sub,
+        Xtr_c=None if use_sub else Xtr_c,
+    )
+
+
+def _prep_pool(bk, X, pool, fit_intercept, solver) -> _Pool:
+    out = np.setdiff1d(np.arange(X.shape[0]), pool, assume_unique=True)
+    idx = _rows(bk, pool)
+    Xp = X[idx]
+    mx = Xp.mean(0) if fit_intercept else bk.zeros((X.shape[1],))
+    Xc = Xp - mx if fit_intercept else Xp
+    dec = decompose(Xc, bk, solver)
+    return _Pool(
+        idx=idx,
+        out=_rows(bk, out) if out.size else None,
+        n=len(pool),
+        n_out=out.size,
+        mx=mx,
+        dec=dec,
+        Xc=None if dec.U is None else Xc,
+    )
+
+
+def _fold_scores(bk, f: _Fold, X, Yb, S_pool, sy_pool, alphas, score, fit_intercept):
+    Yte = Yb[f.te]
+    sy_te = Yte.sum(0)
+    dec = f.dec
+    if f.use_sub:
+        XtY_te = f.Xte.T @ Yte
+        F = S_pool - XtY_te
+        sy = sy_pool - sy_te
+        if f.gap is not None:
+            Yg = Yb[f.gap]
+            F = F - X[f.gap].T @ Yg
+            sy = sy - Yg.sum(0)
+        if fit_intercept:
+            my = sy / f.n_tr
+            F = F - (f.n_tr * f.mx)[:, None] * my[None, :]
+        else:
+            my = sy * 0
+        B = dec.W.T @ F
+        H = XtY_te - f.sx_te[:, None] * (sy_te / f.n_te)[None, :]
+        C = dec.W.T @ H
+    else:
+        Ytr = Yb[f.tr]
+        my = Ytr.mean(0) if fit_intercept else Ytr.mean(0) * 0
+        B = dec.project(Ytr - my if fit_intercept else Ytr, f.Xtr_c)
+        C = f.scorer.Ac.T @ (Yte - sy_te / f.n_te)
+    return f.scorer.score(B, C, Yte, my, alphas, score)
+
+
+def _pool_sums(bk, p: _Pool, X, Yb, S_all, sy_all):
+    if p.out is None:
+        return S_all, sy_all
+    if p.n_out < p.n and S_all is not None:
+        Yo = Yb[p.out]
+        return S_all - X[p.out].T @ Yo, sy_all - Yo.sum(0)
+    Yp = Yb[p.idx]
+    return X[p.idx].T @ Yp, Yp.sum(0)
+
+
+def _refit(bk, p: _Pool, Yb, S_pool, sy_pool, alphas_t, fit_intercept):
+    """Coefficients ``(p, T)`` and the intercept in centred units (backend arrays)."""
+    dec = p.dec
+    my = sy_pool / p.n if fit_intercept else sy_pool * 0
+    if dec.U is None:
+        F = S_pool - (p.n * p.mx)[:, None] * my[None, :] if fit_intercept else S_pool
+        B = dec.W.T @ F
+    else:
+        Yp = Yb[p.idx]
+        B = dec.U.T @ (Yp - my if fit_intercept else Yp)
+    coef = dec.W @ (B / (dec.ev[:, None] + alphas_t[None, :]))
+    return coef, my - p.mx @ coef
+
+
+@dataclass
+class TaskResult:
+    """NumPy results of one task (filled batch by batch)."""
+
+    mean_scores: np.ndarray | None
+    best_alphas: np.ndarray
+    best_idx: np.ndarray
+    coef: np.ndarray | None
+    intercept: np.ndarray | None
+    predictions: np.ndarray | None
+
+
+def batch_size(n_targets, n_rows, n_features, k, itemsize, budget=256 * 2**20) -> int:
+    """Targets per batch so that the per-batch arrays stay within about ``budget`` bytes."""
+    per_target = itemsize * (2 * n_rows + 3 * n_features + 8 * k + 16)
+    return int(max(1, min(n_targets, budget // per_target)))
+
+
+def _prep_bytes(tasks, n, p, itemsize) -> int:
+    """Rough size of the cached fold decompositions of all tasks."""
+    total = 0
+    for t in tasks:
+        for tr, te in [(t.pool, [])] + list(t.folds):
+            k = min(len(tr), p)
+            dual = len(tr) < p
+            total += len(te) * (p + k) + p * k + k * k + (len(tr) * p if dual else 0)
+    return total * itemsize
+
+
+def run_tasks(
+    bk: Backend,
+    X,
+    Y,
+    tasks: list[Task],
+    alphas: np.ndarray,
+    *,
+    fit_intercept: bool,
+    score: str,
+    solver: str,
+    n_batch: int | None,
+    keep_scores: bool = False,
+    keep_coef: bool = True,
+    prep_budget: int = 2**30,
+) -> list[TaskResult]:
+    """Run every task over batches of targets; ``X``/``Y`` are NumPy, results NumPy.
+
+    The per-fold decompositions of all tasks are kept for all batches; when they would
+    exceed ``prep_budget`` bytes (wide features, dual solver), tasks run one at a time.
+    """
+    n, p = X.shape
+    if len(tasks) > 1 and _prep_bytes(tasks, n, p, bk.dtype.itemsize) > prep_budget:
+        kw = dict(fit_intercept=fit_intercept, score=score, solver=solver, n_batch=n_batch)
+        return [
+            run_tasks(bk, X, Y, [t], alphas, keep_scores=keep_scores, keep_coef=keep_coef, **kw)[0]
+            for t in tasks
+        ]
+    n_targets = Y.shape[1]
+    xbar = X.mean(0) if fit_intercept else np.zeros(p)
+    ybar = Y.mean(0) if fit_intercept else np.zeros(n_targets)
+    Xg = bk.asarray(X - xbar if fit_intercept else X)
+    pools = [_prep_pool(bk, Xg, t.pool, fit_intercept, solver) for t in tasks]
+    folds = [
+        [_prep_fold(bk, Xg, t.pool, tr, te, fit_intercept, solver) for tr, te in t.folds]
+        if t.fixed_alphas is None
+        else []
+        for t in tasks
+    ]
+    k = max([pl.dec.k for pl in pools] + [f.dec.k for fs in folds for f in fs])
+    batch = n_batch or batch_size(n_targets, n, p, k, bk.dtype.itemsize)
+    need_all = any(pl.out is None or pl.n_out < pl.n for pl in pools)
+    results = []
+    for t in tasks:
+        results.append(
+            TaskResult(
+                mean_scores=np.zeros((len(alphas), n_targets)) if keep_scores else None,
+                best_alphas=np.zeros(n_targets),
+                best_idx=np.zeros(n_targets, dtype=int),
+                coef=np.zeros((p, n_targets)) if keep_coef else None,
+                intercept=np.zeros(n_targets) if keep_coef else None,
+                predictions=None if t.test is None else np.zeros((len(t.test), n_targets)),
+            )
+        )
+    for start in range(0, n_targets, batch):
+        cols = slice(start, min(start + batch, n_targets))
+        Yb = bk.asarray(Y[:, cols] - ybar[cols] if fit_intercept else Y[:, cols])
+        S_all = Xg.T @ Yb if need_all else None
+        sy_all = Yb.sum(0)
+        for t, pl, fs, res in zip(tasks, pools, folds, results):
+            S_pool, sy_pool = _pool_sums(bk, pl, Xg, Yb, S_all, sy_all)
+            if t.fixed_alphas is None:
+                total = None
+                for f in fs:
+                    s = _fold_scores(bk, f, Xg, Yb, S_pool, sy_pool, alphas, score, fit_intercept)
+                    total = s if total is None else total + s
+                mean = bk.to_numpy(total).astype(np.float64) / len(fs)
+                idx, _ = select_alphas(mean, alphas)
+                if keep_scores:
+                    res.mean_scores[:, cols] = mean
+                res.best_idx[cols] = idx
+                res.best_alphas[cols] = alphas[idx]
+            else:
+                res.best_alphas[cols] = t.fixed_alphas[cols]
+            if not keep_coef and t.test is None:
+                continue
+            a = bk.asarray(res.best_alphas[cols])
+            coef, icpt = _refit(bk, pl, Yb, S_pool, sy_pool, a, fit_intercept)
+            icpt_np = bk.to_numpy(icpt) + ybar[cols] - xbar @ bk.to_numpy(coef)
+            if keep_coef:
+                res.coef[:, cols] = bk.to_numpy(coef)
+                res.intercept[cols] = icpt_np
+            if t.test is not None:
+                P = Xg[_rows(bk, t.test)] @ coef + icpt
+                res.predictions[:, cols] = bk.to_numpy(P) + ybar[cols]
+    return results
