@@ -71,6 +71,14 @@ KNOWN_CYCLES: dict[frozenset, str] = {
         "pipeline engineer (checks.py imports run.auto_rois; config.py imports checks; run.py "
         "imports config and checks: move auto_rois below run)"
     ),
+    frozenset({"hyperalign.simulation._layers", "hyperalign.simulation._simulate"}): (
+        "simulation engineer (_layers imports _simulate.word_vector inside a function while "
+        "_simulate imports _layers: move word_vector below both)"
+    ),
+    frozenset({"hyperalign.compat._hypyp_mvar", "hyperalign.compat.hypyp"}): (
+        "HyPyP compat engineer (_hypyp_mvar imports hypyp._check_5d inside a function while "
+        "hypyp imports _hypyp_mvar: move _check_5d below both)"
+    ),
 }
 
 #: upward imports known when this test was written: (importer, imported) -> owner
