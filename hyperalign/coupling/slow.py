@@ -27,7 +27,7 @@ from ..utils import (
     verbose,
 )
 
-__all__ = ["lagged_correlation", "wavelet_coherence", "cwt_morlet", "WaveletCoherence"]
+__all__ = ["lagged_correlation", "wavelet_coherence", "cwt_morlet", "WaveletCoherenceResult"]
 
 
 def _as_2d(x, name: str) -> np.ndarray:
@@ -190,7 +190,7 @@ def lagged_correlation(
 
 # --------------------------------------------------------------------------- wavelets
 @dataclass(repr=False)
-class WaveletCoherence:
+class WaveletCoherenceResult:
     """Wavelet transform coherence of two signals (:func:`wavelet_coherence`).
 
     Parameters
@@ -245,7 +245,7 @@ class WaveletCoherence:
 
     def __iter__(self):
         warnings.warn(
-            "wavelet_coherence returns a WaveletCoherence object; unpacking it as a tuple is "
+            "wavelet_coherence returns a WaveletCoherenceResult; unpacking it as a tuple is "
             "deprecated: use .wtc, .freqs, .coi and .phase",
             DeprecationWarning,
             stacklevel=2,
@@ -255,7 +255,7 @@ class WaveletCoherence:
 
     def __repr__(self) -> str:
         return (
-            f"<WaveletCoherence | {self.wtc.shape[0]} freqs ({self.freqs.min():.3g}-"
+            f"<WaveletCoherenceResult | {self.wtc.shape[0]} freqs ({self.freqs.min():.3g}-"
             f"{self.freqs.max():.3g} Hz) x {self.wtc.shape[1]} samples | mean coherence "
             f"{np.nanmean(self.wtc):.3f}>"
         )
@@ -421,7 +421,7 @@ def wavelet_coherence(
 
     Returns
     -------
-    result : WaveletCoherence
+    result : WaveletCoherenceResult
         ``.wtc`` (n_freqs, n_times) coherence in [0, 1]; ``.freqs`` (n_freqs,) Fourier
         frequencies (Hz) of the scales, in scale order (ascending scale, i.e. descending
         frequency), as pycwt; ``.coi`` (n_times,) cone of influence as a Fourier period (s)
@@ -486,6 +486,6 @@ def wavelet_coherence(
     coi = fl / np.sqrt(2.0) * dt * (n / 2.0 - np.abs(idx - (n - 1) / 2.0))
     logger.info("wavelet_coherence: %d samples, %d scales (%.3g-%.3g Hz)", n, scales.size,
                 f.min(), f.max())  # fmt: skip
-    res = WaveletCoherence(wtc=wtc, freqs=f, coi=coi, phase=np.angle(S12), sfreq=sfreq)
+    res = WaveletCoherenceResult(wtc=wtc, freqs=f, coi=coi, phase=np.angle(S12), sfreq=sfreq)
     res._n_unpack = 4 if return_phase else 3
     return res
