@@ -27,201 +27,127 @@ participant 2 follows participant 1, as in :func:`~hyperalign.coupling.metrics.c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
-from ..utils import (
-    check_n_jobs,
-    check_option,
-    logger,
-    single_thread_blas,
-    thread_pool,
-    verbose_context,
-)
+from ..utils import check_n_jobs, check_option, logger, verbose_context
 from ._channels import pick_good_channels, record_excluded_channels
-from .backend import get_backend
-from .metrics import _resolve_metrics, compute_sync, pairs_into
+from ._engine import (  # noqa: F401 - the engine, importable from here as before
+    _apply_rois,
+    _fill_windows,
+    _kernel_chunk,
+    _length_buckets,
+    _mask_flat_windows,
+    _sync_from_prepared,
+)
+from ._windows import (  # noqa: F401 - windows and prepared inputs, importable as before
+    EPOCH_KINDS,
+    _check_lags,
+    _participant_analytic,
+    _participant_data,
+    _Prepared,
+    make_windows,
+)
+from .metrics import _resolve_metrics, compute_sync
 from .spectral import analytic_signal, check_bands
 
 __all__ = ["compute_dyad_sync", "make_windows"]
 
-EPOCH_KINDS = ("utterances", "turns", "fixed")
+
+def _pick_dyad_channels(dyad, picks, speaker_first: bool):
+    """Both participants' channels, bad channels left out (counted in the dyad's log)."""
+    (idx1, idx2), (ch1, ch2), excluded = pick_good_channels(
+        [dyad[0].raw.info, dyad[1].raw.info], picks, dyad.ids, where=f"dyad {dyad.dyad_id!r}"
+    )
+    bads = {str(p.id): list(p.raw.info["bads"]) for p in dyad.participants}
+    record_excluded_channels(dyad.exclusions, excluded, "compute_dyad_sync", bads)
+    if len(ch1) != len(ch2):
+        raise ValueError(
+            f"dyad {dyad.dyad_id!r}: participants have mismatched channel counts after picks "
+            f"({dyad[0].id!r}: {len(ch1)}, {dyad[1].id!r}: {len(ch2)}); pick the same channels "
+            "for both (picks=[...])"
+        )
+    if speaker_first and ch1 != ch2:
+        raise ValueError(
+            f"dyad {dyad.dyad_id!r}: speaker_first=True needs the same channel names for both "
+            f"participants (node_in is whoever speaks); they differ, e.g. {ch1[:3]} vs {ch2[:3]}. "
+            "Rename channels or pass speaker_first=False"
+        )
+    return idx1, idx2, ch1, ch2, excluded
 
 
-# --------------------------------------------------------------------------- helpers
-def _participant_data(p, picks, n_times: int) -> tuple[np.ndarray, list[str]]:
-    """Data of channels ``picks`` (explicit names or indices: bads already left out)."""
-    from ._channels import _picks_to_idx
-
-    idx = _picks_to_idx(p.raw.info, picks, exclude=())
-    names = [p.raw.ch_names[i] for i in idx]
-    x = p.raw.get_data(picks=idx)[:, :n_times]
-    bad = ~np.isfinite(x)
+def _check_windows(dyad, win, sfreq, n_times, lags_, bands_, min_cycles, min_duration):
+    """Window starts and lengths in samples; errors and warnings about too short windows."""
+    starts = np.rint(win["onset"].to_numpy() * sfreq).astype(int)
+    stops = np.rint(win["offset"].to_numpy() * sfreq).astype(int)
+    lengths = np.minimum(stops, n_times) - starts
+    bad = lengths < 2
     if bad.any():
-        rows = np.nonzero(bad.any(-1))[0]
-        first = np.nonzero(bad[rows[0]])[0][0]
         raise ValueError(
-            f"participant {p.id!r}: {bad.sum()} NaN/inf sample(s) in channel(s) "
-            f"{[names[r] for r in rows[:5]]} (first at {first / p.sfreq:.3f} s); interpolate "
-            "them or mark them bad (raw.info['bads'] = [...]): bad channels are left out"
+            f"dyad {dyad.dyad_id!r}: {int(bad.sum())} epoch(s) span fewer than 2 samples at "
+            f"{sfreq:g} Hz (e.g. utterance_id {win.loc[bad, 'utterance_id'].iloc[0]} at "
+            f"{win.loc[bad, 'onset'].iloc[0]:.3f} s); fix the transcript times"
         )
-    return x, names
-
-
-def make_windows(
-    dyad,
-    epochs: str = "utterances",
-    *,
-    window: float | None = None,
-    min_duration: float = 2.0,
-) -> pd.DataFrame:
-    """The epoch windows of a dyad: one row per utterance, turn or fixed window.
-
-    Parameters
-    ----------
-    dyad : Dyad
-        The conversation (needs a transcript for ``'utterances'`` and ``'turns'``).
-    epochs : 'utterances' | 'turns' | 'fixed'
-        Window kind.
-    window : float | None
-        Length of fixed windows in seconds (``'fixed'``; default ``min_duration``).
-    min_duration : float
-        Windows shorter than this (s) get ``short=True``.
-
-    Returns
-    -------
-    windows : DataFrame
-        ``utterance_id`` (-1 for fixed windows), ``speaker``, ``listener`` (``''`` when nobody
-        speaks in a fixed window), ``onset``, ``offset``, ``duration``, ``short`` and the
-        transcript's columns (``text``, ``n_words``, ``turn``, ``overlap``, ``backchannel``).
-    """
-    check_option("epochs", epochs, EPOCH_KINDS)
-    ids = dyad.ids
-    end = dyad.duration
-    if epochs in ("utterances", "turns"):
-        if dyad.transcript is None or dyad.transcript.n_utterances == 0:
-            raise ValueError(
-                f"epochs={epochs!r} needs a transcript with utterances; dyad {dyad.dyad_id!r} has "
-                "none. Attach one (dyad.set_transcript) or use epochs='fixed'"
-            )
-        utt = dyad.transcript.utterances
-        if epochs == "turns":
-            g = utt.groupby("turn", sort=True)
-            utt = pd.DataFrame(
-                {
-                    "utterance_id": g["utterance_id"].first(),
-                    "speaker": g["speaker"].first(),
-                    "onset": g["onset"].min(),
-                    "offset": g["offset"].max(),
-                    "text": g["text"].agg(" ".join),
-                    "n_words": g["n_words"].sum(),
-                    "turn": g["turn"].first(),
-                    "overlap": g["overlap"].any(),
-                    "backchannel": g["backchannel"].all(),
-                }
-            ).reset_index(drop=True)
-        utt = utt.copy()
-        utt["listener"] = [ids[1] if s == ids[0] else ids[0] for s in utt["speaker"]]
-    else:
-        w = float(min_duration if window is None else window)
-        if not np.isfinite(w) or w <= 0:
-            raise ValueError(f"window must be a positive number of seconds; got {window!r}")
-        n_win = int(np.floor(end / w + 1e-9))
-        if n_win < 1:
-            raise ValueError(
-                f"window={w:g} s is longer than the recording ({end:.3g} s); use a shorter window"
-            )
-        on = np.arange(n_win) * w
-        off = on + w
-        left = end - off[-1]
-        if left > 1e-9:
-            logger.info("fixed windows: the last %.3f s (shorter than one window) are not used",
-                        left)  # fmt: skip
-        speaker = np.array([""] * n_win, dtype=object)
-        if dyad.transcript is not None and dyad.transcript.n_utterances:
-            u = dyad.transcript.utterances
-            talk = np.zeros((2, n_win))
-            for k, pid in enumerate(ids):
-                uu = u[u["speaker"] == pid]
-                a = np.maximum(on[:, None], uu["onset"].to_numpy()[None])
-                b = np.minimum(off[:, None], uu["offset"].to_numpy()[None])
-                talk[k] = np.clip(b - a, 0, None).sum(1)
-            who = np.argmax(talk, 0)
-            has = talk.max(0) > 0
-            speaker[has] = np.asarray(ids, dtype=object)[who[has]]
-        listener = np.array(
-            ["" if s == "" else (ids[1] if s == ids[0] else ids[0]) for s in speaker], dtype=object
+    dur = win["duration"].to_numpy()
+    max_lag = np.abs(lags_).max()
+    if max_lag > 0 and max_lag >= dur.max():
+        raise ValueError(
+            f"lags up to {max_lag:g} s are longer than every epoch (longest "
+            f"{dur.max():.3g} s); use lags shorter than the epochs"
         )
-        utt = pd.DataFrame(
-            {"utterance_id": -1, "speaker": speaker, "listener": listener, "onset": on,
-             "offset": off, "window_id": np.arange(n_win)}
+    n_lag_short = int((dur <= max_lag).sum()) if max_lag > 0 else 0
+    if n_lag_short:
+        logger.warning(
+            "compute_dyad_sync: %d of %d epoch(s) are shorter than the longest lag (%g s); their "
+            "lagged listener window does not overlap the speaker's window",
+            n_lag_short, len(dur), max_lag,
         )  # fmt: skip
-    utt["duration"] = utt["offset"] - utt["onset"]
-    utt["short"] = utt["duration"] < float(min_duration)
-    front = ["utterance_id", "speaker", "listener", "onset", "offset", "duration", "short"]
-    return utt[front + [c for c in utt.columns if c not in front]].reset_index(drop=True)
+    n_short = int(win["short"].sum())
+    if n_short:
+        logger.warning(
+            "compute_dyad_sync: %d of %d epoch(s) are shorter than min_duration=%g s and flagged "
+            "short=True (short windows inflate synchrony estimates)",
+            n_short, len(win), float(min_duration),
+        )  # fmt: skip
+    for bname, (lo, _hi) in bands_.items():
+        cyc = dur * lo
+        if min_cycles and (cyc < min_cycles).all():
+            raise ValueError(
+                f"band {bname!r} (fmin {lo:g} Hz): every epoch is too short to hold "
+                f"min_cycles={min_cycles:g} cycle(s) (longest {dur.max():.3g} s = {cyc.max():.3g} "
+                f"cycles); drop the band, use longer epochs or lower min_cycles"
+            )
+        n_few = int((cyc < min_cycles).sum()) if min_cycles else 0
+        if n_few:
+            logger.warning(
+                "compute_dyad_sync: band %r: %d epoch(s) hold fewer than %g cycle(s) of %g Hz "
+                "(see the n_cycles coordinate)", bname, n_few, min_cycles, lo,
+            )  # fmt: skip
+    return starts, lengths, n_short, n_lag_short
 
 
-@dataclass
-class _Prepared:
-    """Everything needed to compute synchrony of a dyad, and its surrogates, on windows."""
-
-    kind: str
-    sfreq: float
-    bands: dict
-    metrics: list
-    lags: np.ndarray
-    lag_n: np.ndarray
-    z: np.ndarray | None = None  # (2, n_bands, C, T): analytic signals of both participants
-    ch_names: list = field(default_factory=list)
-    picks_idx: list = field(default_factory=list)
-    windows: pd.DataFrame | None = None
-    starts: np.ndarray | None = None
-    lengths: np.ndarray | None = None
-    swap: np.ndarray | None = None
-    speaker_first: bool = True
-    backend: str = "numpy"
-    filter: str = "hypyp"
-    filter_kwargs: dict = field(default_factory=dict)
-    min_cycles: float = 1.0
-    attrs: dict = field(default_factory=dict)
-    dyad_ids: list = field(default_factory=list)
-    rois: dict | None = None
-    extra: dict = field(default_factory=dict)
-
-
-def _check_lags(lags, sfreq: float) -> tuple[np.ndarray, np.ndarray]:
-    lags = np.atleast_1d(np.asarray(lags, dtype=float))
-    if lags.ndim != 1 or lags.size == 0 or not np.isfinite(lags).all():
-        raise ValueError(f"lags must be a non-empty list of finite seconds; got {lags!r}")
-    if np.unique(lags).size != lags.size:
-        raise ValueError(f"lags must be unique; got {lags.tolist()}")
-    return lags, np.rint(lags * sfreq).astype(int)
-
-
-def _participant_analytic(p, prep: _Prepared, n_times: int | None = None) -> np.ndarray:
-    """(n_bands, C, T) analytic signals of participant ``p`` with ``prep``'s channels/bands."""
-    missing = [c for c in prep.ch_names if c not in p.raw.ch_names]
-    if missing:
-        raise ValueError(
-            f"participant {p.id!r} lacks channel(s) {missing[:5]} "
-            f"({len(missing)} missing); every participant needs "
-            f"the channels {prep.ch_names[:5]}..."
-        )
-    n = p.raw.n_times if n_times is None else n_times
-    x, _ = _participant_data(p, prep.ch_names, n)
+def _continuous_signals(prep, dyad, idx, n_times, filter_kwargs, dtype) -> None:
+    """Analytic signals of both recordings (once) and the flat-window counts, into ``prep``."""
+    idx1, idx2 = idx
+    x1, _ = _participant_data(dyad[0], idx1, n_times)
+    x2, _ = _participant_data(dyad[1], idx2, n_times)
     z = analytic_signal(
-        x,
+        np.stack([x1, x2]),
         prep.sfreq,
         prep.bands,
         filter=prep.filter,
-        filter_kwargs=prep.filter_kwargs or None,
+        filter_kwargs=filter_kwargs,
         min_cycles=0,
-        dtype=prep.attrs.get("dtype", "float64"),
-    )  # (C, B, T)
-    return np.ascontiguousarray(np.swapaxes(z, 0, 1))
+        dtype=dtype,
+    )  # (2, C, B, T)
+    prep.z = np.ascontiguousarray(np.swapaxes(z, 1, 2))
+    # number of sample-to-sample changes up to each sample: a window is flat (zero variance)
+    # where it is 0 over the window (a disconnected channel recorded as a constant)
+    x = np.stack([x1, x2])
+    changes = np.zeros(x.shape, dtype=np.int64)
+    np.cumsum(np.diff(x, axis=-1) != 0, axis=-1, out=changes[..., 1:])
+    prep.extra["changes"] = changes
+    del x
 
 
 def _prepare(
@@ -275,94 +201,19 @@ def _prepare(
     bands_ = check_bands(bands, sfreq)
     lags_, lag_n = _check_lags(lags, sfreq)
     n_times = min(p.raw.n_times for p in dyad.participants)
-    (idx1, idx2), (ch1, ch2), excluded = pick_good_channels(
-        [dyad[0].raw.info, dyad[1].raw.info], picks, dyad.ids, where=f"dyad {dyad.dyad_id!r}"
-    )
-    bads = {str(p.id): list(p.raw.info["bads"]) for p in dyad.participants}
-    record_excluded_channels(dyad.exclusions, excluded, "compute_dyad_sync", bads)
-    if len(ch1) != len(ch2):
-        raise ValueError(
-            f"dyad {dyad.dyad_id!r}: participants have mismatched channel counts after picks "
-            f"({dyad[0].id!r}: {len(ch1)}, {dyad[1].id!r}: {len(ch2)}); pick the same channels "
-            "for both (picks=[...])"
-        )
-    if speaker_first and ch1 != ch2:
-        raise ValueError(
-            f"dyad {dyad.dyad_id!r}: speaker_first=True needs the same channel names for both "
-            f"participants (node_in is whoever speaks); they differ, e.g. {ch1[:3]} vs {ch2[:3]}. "
-            "Rename channels or pass speaker_first=False"
-        )
+    idx1, idx2, ch1, ch2, excluded = _pick_dyad_channels(dyad, picks, speaker_first)
     win = make_windows(dyad, epochs, window=window, min_duration=min_duration)
-    starts = np.rint(win["onset"].to_numpy() * sfreq).astype(int)
-    stops = np.rint(win["offset"].to_numpy() * sfreq).astype(int)
-    lengths = np.minimum(stops, n_times) - starts
-    bad = lengths < 2
-    if bad.any():
-        raise ValueError(
-            f"dyad {dyad.dyad_id!r}: {int(bad.sum())} epoch(s) span fewer than 2 samples at "
-            f"{sfreq:g} Hz (e.g. utterance_id {win.loc[bad, 'utterance_id'].iloc[0]} at "
-            f"{win.loc[bad, 'onset'].iloc[0]:.3f} s); fix the transcript times"
-        )
-    dur = win["duration"].to_numpy()
-    max_lag = np.abs(lags_).max()
-    if max_lag > 0 and max_lag >= dur.max():
-        raise ValueError(
-            f"lags up to {max_lag:g} s are longer than every epoch (longest "
-            f"{dur.max():.3g} s); use lags shorter than the epochs"
-        )
-    n_lag_short = int((dur <= max_lag).sum()) if max_lag > 0 else 0
-    if n_lag_short:
-        logger.warning(
-            "compute_dyad_sync: %d of %d epoch(s) are shorter than the longest lag (%g s); their "
-            "lagged listener window does not overlap the speaker's window",
-            n_lag_short, len(dur), max_lag,
-        )  # fmt: skip
-    n_short = int(win["short"].sum())
-    if n_short:
-        logger.warning(
-            "compute_dyad_sync: %d of %d epoch(s) are shorter than min_duration=%g s and flagged "
-            "short=True (short windows inflate synchrony estimates)",
-            n_short, len(win), float(min_duration),
-        )  # fmt: skip
-    for bname, (lo, _hi) in bands_.items():
-        cyc = dur * lo
-        if min_cycles and (cyc < min_cycles).all():
-            raise ValueError(
-                f"band {bname!r} (fmin {lo:g} Hz): every epoch is too short to hold "
-                f"min_cycles={min_cycles:g} cycle(s) (longest {dur.max():.3g} s = {cyc.max():.3g} "
-                f"cycles); drop the band, use longer epochs or lower min_cycles"
-            )
-        n_few = int((cyc < min_cycles).sum()) if min_cycles else 0
-        if n_few:
-            logger.warning(
-                "compute_dyad_sync: band %r: %d epoch(s) hold fewer than %g cycle(s) of %g Hz "
-                "(see the n_cycles coordinate)", bname, n_few, min_cycles, lo,
-            )  # fmt: skip
+    starts, lengths, n_short, n_lag_short = _check_windows(
+        dyad, win, sfreq, n_times, lags_, bands_, min_cycles, min_duration
+    )
     prep = _Prepared("continuous", sfreq, bands_, names, lags_, lag_n, speaker_first=speaker_first,
                      backend=backend, filter=filter, filter_kwargs=dict(filter_kwargs or {}),
                      min_cycles=min_cycles, rois=rois)  # fmt: skip
     prep.ch_names = ch1
     prep.extra["part_ch_names"] = [ch1, ch2]
+    prep.extra["exclusions"] = dyad.exclusions
     prep.dyad_ids = list(dyad.ids)
-    x1, _ = _participant_data(dyad[0], idx1, n_times)
-    x2, _ = _participant_data(dyad[1], idx2, n_times)
-    z = analytic_signal(
-        np.stack([x1, x2]),
-        sfreq,
-        bands_,
-        filter=filter,
-        filter_kwargs=filter_kwargs,
-        min_cycles=0,
-        dtype=dtype,
-    )  # (2, C, B, T)
-    prep.z = np.ascontiguousarray(np.swapaxes(z, 1, 2))
-    # number of sample-to-sample changes up to each sample: a window is flat (zero variance)
-    # where it is 0 over the window (a disconnected channel recorded as a constant)
-    x = np.stack([x1, x2])
-    changes = np.zeros(x.shape, dtype=np.int64)
-    np.cumsum(np.diff(x, axis=-1) != 0, axis=-1, out=changes[..., 1:])
-    prep.extra["changes"] = changes
-    del x
+    _continuous_signals(prep, dyad, (idx1, idx2), n_times, filter_kwargs, dtype)
     prep.windows = win
     prep.starts = starts
     prep.lengths = lengths
@@ -403,210 +254,6 @@ def _prepare(
         "n_excluded_channels": int(sum(len(v) for v in excluded.values())),
     }
     return prep
-
-
-_CHUNK_ELEMENTS = 1 << 22  # complex samples gathered per kernel call (64 MiB)
-
-
-def _kernel_chunk(out, prep, spk, lis, sel, ti, li_idx, li, n_valid, finite: bool) -> int:
-    """Gather windows ``sel`` (speaker samples ``ti``, listener ``li_idx``, both (e, L) and
-    valid for the first ``n_valid[e]`` columns; zero padding after) and fill ``out``.
-
-    The windows are split over the thread pool; each thread gathers its own windows and runs
-    the kernels on them (gathering, NumPy, BLAS and the compiled loops release the GIL).
-    ``finite=False``: the signals hold NaN (a stranger's shorter recording in a pseudo-dyad);
-    windows touching them are left NaN and counted. Returns that count.
-    """
-    n_b, n_c, n_t = spk.shape
-    length = ti.shape[1]
-    ops = get_backend(prep.backend)
-    n_m = len(prep.metrics)
-
-    def part(r0: int, r1: int) -> int:
-        s_sel, nv = sel[r0:r1], n_valid[r0:r1]
-        a = np.take(spk, np.minimum(ti[r0:r1], n_t - 1), axis=2)  # (B, C, e, L)
-        b = np.take(lis, np.clip(li_idx[r0:r1], 0, n_t - 1), axis=2)
-        pad = np.arange(length)[None, :] >= nv[:, None]  # (e, L)
-        if pad.any():
-            np.copyto(a, 0, where=pad)
-            np.copyto(b, 0, where=pad)
-        n_bad = 0
-        if not finite:
-            fin = np.isfinite(a).all(axis=(0, 1, 3)) & np.isfinite(b).all(axis=(0, 1, 3))
-            n_bad = int((~fin).sum())
-            if n_bad:
-                a, b, s_sel, nv = a[:, :, fin], b[:, :, fin], s_sel[fin], nv[fin]
-                if s_sel.size == 0:
-                    return n_bad
-        a = np.moveaxis(a, 2, 0).reshape(-1, n_c, length)  # (e*B, C, L)
-        b = np.moveaxis(b, 2, 0).reshape(-1, n_c, length)
-        nvb = None if (nv == length).all() else np.repeat(nv, n_b)
-        dest = np.empty((n_m, a.shape[0], n_c, n_c), dtype=out.dtype)
-        pairs_into(ops, ops.asarray(a), ops.asarray(b), prep.metrics, dest, n_valid=nvb)
-        for mi in range(n_m):  # windows of different parts are disjoint
-            out[mi, s_sel, :, li] = dest[mi].reshape(s_sel.size, n_b, n_c, n_c)
-        return n_bad
-
-    n_jobs = prep.extra.get("n_jobs", 1)
-    n_parts = min(n_jobs, sel.size) if ops.name == "numpy" else 1
-    if n_parts <= 1:
-        return part(0, sel.size)
-    edges = np.linspace(0, sel.size, n_parts + 1).round().astype(int).tolist()
-    pool = thread_pool(n_parts)
-    futures = [pool.submit(part, r0, r1) for r0, r1 in zip(edges[:-1], edges[1:])]
-    return sum(f.result() for f in futures)
-
-
-#: epochs whose lengths are within this ratio are zero-padded to a common length and computed
-#: in one batch (every metric then uses each epoch's own samples: ``n_valid``)
-_BUCKET_RATIO = 1.25
-
-
-def _length_buckets(lengths: np.ndarray, ratio: float = _BUCKET_RATIO) -> list[np.ndarray]:
-    """Epoch indices grouped so that the longest of a group is at most ``ratio`` x its
-    shortest (sorted by length; at most ``1 - 1/ratio`` of a batch is padding)."""
-    order = np.argsort(lengths, kind="stable")
-    groups, start = [], 0
-    for i in range(1, len(order) + 1):
-        if i == len(order) or lengths[order[i]] > ratio * lengths[order[start]]:
-            groups.append(np.sort(order[start:i]))
-            start = i
-    return groups
-
-
-def _fill_windows(out, prep, z1, z2) -> int:
-    """Loop over length groups, lags and orientations; returns the number of NaN windows.
-
-    Windows of similar length are batched with zero padding (``_length_buckets``); the
-    kernels use each window's own samples, so values equal a window-by-window computation.
-    """
-    n_t = z1.shape[-1]
-    n_b, n_c = z1.shape[0], z1.shape[1]
-    n_out = 0
-    finite = bool(np.isfinite(z1).all() and np.isfinite(z2).all())
-    for eps in _length_buckets(prep.lengths):
-        lens = prep.lengths[eps]
-        length = int(lens.max())
-        t_idx = prep.starts[eps, None] + np.arange(length)[None]  # (e, L), padded
-        last = prep.starts[eps] + lens - 1  # last valid speaker sample
-        for li, k in enumerate(prep.lag_n):
-            for swap in (False, True):
-                m = prep.swap[eps] == swap
-                sel = eps[m]
-                if sel.size == 0:
-                    continue
-                ti = t_idx[m]
-                # speaker at t, listener at t + k
-                li_idx = ti + k
-                ok = (li_idx[:, 0] >= 0) & (last[m] + k < n_t)
-                n_out += int((~ok).sum())
-                if not ok.any():
-                    continue
-                sel, ti, li_idx, nv = sel[ok], ti[ok], li_idx[ok], lens[m][ok]
-                spk, lis = (z2, z1) if swap else (z1, z2)
-                step = max(1, _CHUNK_ELEMENTS // (n_b * n_c * length))
-                for c0 in range(0, sel.size, step):
-                    cs = slice(c0, c0 + step)
-                    n_out += _kernel_chunk(
-                        out, prep, spk, lis, sel[cs], ti[cs], li_idx[cs], li, nv[cs], finite
-                    )
-    return n_out
-
-
-def _sync_from_prepared(prep: _Prepared, z2_override: np.ndarray | None = None):
-    """Compute the Coupling of prepared windows (optionally with participant 2 replaced)."""
-    from .results import Coupling
-
-    z1 = prep.z[0]
-    z2 = prep.z[1] if z2_override is None else z2_override
-    n_b, n_c, n_t = z1.shape
-    n_ep = len(prep.starts)
-    out = np.full(
-        (len(prep.metrics), n_ep, n_b, len(prep.lag_n), n_c, n_c), np.nan, dtype=np.float64
-    )
-    n_out = 0
-    # one BLAS thread for the many small per-window products (10-20x faster than threads
-    # on a loaded machine)
-    with single_thread_blas(prep.backend == "numpy"):
-        n_out = _fill_windows(out, prep, z1, z2)
-    flat_info = _mask_flat_windows(out, prep) if z2_override is None else {}
-    if n_out:
-        logger.warning(
-            "compute_dyad_sync: %d epoch x lag combination(s) have a listener window outside "
-            "the recording and are NaN",
-            n_out,
-        )
-    md = prep.windows.copy()
-    coupling = Coupling.from_array(
-        out,
-        metrics=prep.metrics,
-        bands=prep.bands,
-        lags=prep.lags,
-        node_in=prep.extra["node_in"],
-        node_out=prep.extra["node_out"],
-        attrs=dict(prep.attrs, n_lag_out=int(n_out), **flat_info),
-        epochs_metadata=md,
-    )
-    fmin = np.array([lo for lo, _ in prep.bands.values()])
-    n_cyc = md["duration"].to_numpy()[:, None] * fmin[None]
-    da = coupling.xarray.assign_coords(n_cycles=(("epochs", "freqs"), n_cyc))
-    return Coupling(_apply_rois(da, prep.rois))
-
-
-def _mask_flat_windows(out, prep) -> dict:
-    """NaN for every pair with a channel flat in its (lagged) window; attrs reporting them."""
-    chg = prep.extra.get("changes")
-    if chg is None:
-        return {}
-    n_t = chg.shape[-1]
-    starts, lengths = prep.starts, prep.lengths
-    spk = prep.swap.astype(int)  # participant index of node_in (the speaker) per epoch
-    lis = 1 - spk
-
-    def flat(part, first):  # (E, C) for windows [first, first + length) of participant part
-        last = first + lengths - 1
-        ok = (first >= 0) & (last < n_t)
-        a = chg[part, :, np.clip(first, 0, n_t - 1)]  # (E, C)
-        b = chg[part, :, np.clip(last, 0, n_t - 1)]
-        return (a == b) & ok[:, None]
-
-    f_in = flat(spk, starts)
-    n_flat, per = 0, {}
-    for li, k in enumerate(prep.lag_n):
-        f_out = flat(lis, starts + int(k))
-        bad = f_in[:, :, None] | f_out[:, None, :]  # (E, C_in, C_out)
-        if bad.any():
-            np.copyto(out[:, :, :, li], np.nan, where=bad[None, :, None])
-        if li == 0:
-            for e, c in zip(*np.nonzero(f_in)):
-                _note(per, prep, spk[e], c, e)
-        for e, c in zip(*np.nonzero(f_out)):
-            _note(per, prep, lis[e], c, e)
-    report = {str(p): {c: len(v) for c, v in d.items()} for p, d in per.items()}
-    n_flat = int(sum(n for d in report.values() for n in d.values()))
-    if n_flat:
-        logger.warning(
-            "compute_dyad_sync: dyad %r: %d flat (epoch, channel) window(s) (all samples equal, "
-            "zero variance): every metric is NaN for the pairs involving them; {participant: "
-            "{channel: n_epochs}} = %s",
-            prep.attrs.get("dyad_id"),
-            n_flat,
-            report,
-        )
-    return {"n_flat": n_flat, "flat_channels": report}
-
-
-def _note(per: dict, prep, part: int, c: int, e: int) -> None:
-    name = prep.extra.get("part_ch_names", [prep.ch_names] * 2)[part][c]
-    per.setdefault(str(prep.dyad_ids[part]), {}).setdefault(name, set()).add(int(e))
-
-
-def _apply_rois(da, rois):
-    if rois is None:
-        return da
-    from ._rois import _roi_average
-
-    return _roi_average(da, rois)
 
 
 def _sync_mne(prep: _Prepared, verbose=None):
@@ -714,9 +361,9 @@ def compute_dyad_sync(
     *,
     filter: str = "hypyp",
     filter_kwargs: dict | None = None,
+    strict_bands: bool = False,
     min_cycles: float = 1.0,
     dtype: str = "float64",
-    strict_bands: bool = False,
     n_jobs: int | None = None,
     verbose=None,
 ):

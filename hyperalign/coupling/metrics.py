@@ -49,7 +49,7 @@ from ..utils import (
     logger,
     single_thread_blas,
     thread_pool,
-    verbose_context,
+    verbose,
 )
 from ._channels import flat_mask, nan_flat_pairs
 from .backend import get_backend
@@ -240,6 +240,7 @@ def _auto_chunk(n_epochs, n_ch, n_bands, n_times, itemsize) -> int:
     return int(max(1, min(n_epochs, (256 * 2**20) // max(per_epoch, 1))))
 
 
+@verbose
 def compute_sync(
     data,
     sfreq: float,
@@ -334,101 +335,100 @@ def compute_sync(
     """
     from .results import Coupling
 
-    with verbose_context(verbose):
-        check_option("mode", mode, ("inter", "all"))
-        check_option("dtype", dtype, ("float64", "float32"))
-        check_option("filter", filter, ("hypyp", "fft"))
-        names = _resolve_metrics(metrics)
-        data = _check_data(data)
-        sfreq = float(sfreq)
-        if not np.isfinite(sfreq) or sfreq <= 0:
-            raise ValueError(f"sfreq must be finite and > 0; got {sfreq!r}")
-        bands = check_bands(bands, sfreq)
-        _, n_ep, n_ch, n_t = data.shape
-        lag_s, lag_n = _lag_samples(lags, sfreq, n_t)
-        ops = get_backend(backend, device, use_numba=use_numba)
-        ch1, ch2 = _channel_names(ch_names, n_ch)
-        node_in, node_out = (ch1, ch2) if mode == "inter" else (ch1 + ch2, ch1 + ch2)
-        if epochs_metadata is not None and len(epochs_metadata) != n_ep:
-            raise ValueError(
-                f"epochs_metadata has {len(epochs_metadata)} rows but data has {n_ep} epochs"
-            )
-        rdtype = np.float64 if dtype == "float64" else np.float32
-        ctype = np.complex128 if dtype == "float64" else np.complex64
-        if chunk_size is None:
-            chunk_size = _auto_chunk(n_ep, n_ch, len(bands), n_t, np.dtype(ctype).itemsize)
-        elif int(chunk_size) < 1:
-            raise ValueError(f"chunk_size must be a positive integer or None; got {chunk_size!r}")
-        chunk_size = int(chunk_size)
-        n_nodes = len(node_in)
-        out = np.empty(
-            (len(names), n_ep, len(bands), len(lag_n), n_nodes, len(node_out)), dtype=rdtype
+    check_option("mode", mode, ("inter", "all"))
+    check_option("dtype", dtype, ("float64", "float32"))
+    check_option("filter", filter, ("hypyp", "fft"))
+    names = _resolve_metrics(metrics)
+    data = _check_data(data)
+    sfreq = float(sfreq)
+    if not np.isfinite(sfreq) or sfreq <= 0:
+        raise ValueError(f"sfreq must be finite and > 0; got {sfreq!r}")
+    bands = check_bands(bands, sfreq)
+    _, n_ep, n_ch, n_t = data.shape
+    lag_s, lag_n = _lag_samples(lags, sfreq, n_t)
+    ops = get_backend(backend, device, use_numba=use_numba)
+    ch1, ch2 = _channel_names(ch_names, n_ch)
+    node_in, node_out = (ch1, ch2) if mode == "inter" else (ch1 + ch2, ch1 + ch2)
+    if epochs_metadata is not None and len(epochs_metadata) != n_ep:
+        raise ValueError(
+            f"epochs_metadata has {len(epochs_metadata)} rows but data has {n_ep} epochs"
         )
-        logger.info(
-            "compute_sync: %d epochs x %d channels x %d samples, bands=%s, metrics=%s, "
-            "lags=%s s, mode=%s, backend=%s, chunks of %d epochs",
-            n_ep,
-            n_ch,
-            n_t,
-            list(bands),
-            names,
-            lag_s.tolist(),
-            mode,
-            ops.name,
-            chunk_size,
-        )
-        flat = np.stack([flat_mask(data[0]), flat_mask(data[1])])  # (2, E, C)
-        n_threads = _check_threads(n_threads)
-        limits = _blas_limits(1)  # epochs are split over threads, one BLAS thread each
-        try:
-            for e0 in range(0, n_ep, chunk_size):
-                sl = slice(e0, min(n_ep, e0 + chunk_size))
-                z = _analytic_bands(
-                    np.swapaxes(data[:, sl], 0, 1),  # (e, 2, C, T): S1 and S2 rows adjacent
-                    sfreq,
-                    bands,
-                    filter=filter,
-                    filter_kwargs=filter_kwargs,
-                    dtype=dtype,
-                    min_cycles=min_cycles if e0 == 0 else None,  # check the first chunk only
-                    on_short=on_short,
-                    n_threads=n_threads,
-                )  # (B, e, 2, C, T), contiguous per band
-                for b in range(len(bands)):
-                    zb = ops.asarray(z[b])
-                    for li, lag in enumerate(lag_n):
-                        band_sync(ops, zb, names, out[:, sl, b, li], lag=int(lag), mode=mode,
-                                  n_threads=n_threads)  # fmt: skip
-                del z
-        finally:
-            if limits is not None:
-                limits.restore_original_limits()
-        flat_info = _mask_flat(out, flat, mode, (ch1, ch2), participant_ids)
-        attrs = {
-            **flat_info,
-            "sfreq": sfreq,
-            "mode": mode,
-            "filter": filter,
-            "filter_kwargs": dict(filter_kwargs or {}),
-            "backend": ops.name,
-            "dtype": dtype,
-            "dyad_id": "" if dyad_id is None else str(dyad_id),
-            "participant_ids": [str(p) for p in participant_ids],
-            "n_times": int(n_t),
-            "lag_samples": [int(v) for v in lag_n],
-            "lag_convention": "positive lag = S2 lags S1 (S1 sample t paired with S2 t + lag)",
-            "units": "unitless",
-        }
-        return Coupling.from_array(
-            out,
-            metrics=names,
-            bands=bands,
-            lags=lag_s,
-            node_in=node_in,
-            node_out=node_out,
-            attrs=attrs,
-            epochs_metadata=epochs_metadata,
-        )
+    rdtype = np.float64 if dtype == "float64" else np.float32
+    ctype = np.complex128 if dtype == "float64" else np.complex64
+    if chunk_size is None:
+        chunk_size = _auto_chunk(n_ep, n_ch, len(bands), n_t, np.dtype(ctype).itemsize)
+    elif int(chunk_size) < 1:
+        raise ValueError(f"chunk_size must be a positive integer or None; got {chunk_size!r}")
+    chunk_size = int(chunk_size)
+    n_nodes = len(node_in)
+    out = np.empty(
+        (len(names), n_ep, len(bands), len(lag_n), n_nodes, len(node_out)), dtype=rdtype
+    )
+    logger.info(
+        "compute_sync: %d epochs x %d channels x %d samples, bands=%s, metrics=%s, "
+        "lags=%s s, mode=%s, backend=%s, chunks of %d epochs",
+        n_ep,
+        n_ch,
+        n_t,
+        list(bands),
+        names,
+        lag_s.tolist(),
+        mode,
+        ops.name,
+        chunk_size,
+    )
+    flat = np.stack([flat_mask(data[0]), flat_mask(data[1])])  # (2, E, C)
+    n_threads = _check_threads(n_threads)
+    limits = _blas_limits(1)  # epochs are split over threads, one BLAS thread each
+    try:
+        for e0 in range(0, n_ep, chunk_size):
+            sl = slice(e0, min(n_ep, e0 + chunk_size))
+            z = _analytic_bands(
+                np.swapaxes(data[:, sl], 0, 1),  # (e, 2, C, T): S1 and S2 rows adjacent
+                sfreq,
+                bands,
+                filter=filter,
+                filter_kwargs=filter_kwargs,
+                dtype=dtype,
+                min_cycles=min_cycles if e0 == 0 else None,  # check the first chunk only
+                on_short=on_short,
+                n_threads=n_threads,
+            )  # (B, e, 2, C, T), contiguous per band
+            for b in range(len(bands)):
+                zb = ops.asarray(z[b])
+                for li, lag in enumerate(lag_n):
+                    band_sync(ops, zb, names, out[:, sl, b, li], lag=int(lag), mode=mode,
+                              n_threads=n_threads)  # fmt: skip
+            del z
+    finally:
+        if limits is not None:
+            limits.restore_original_limits()
+    flat_info = _mask_flat(out, flat, mode, (ch1, ch2), participant_ids)
+    attrs = {
+        **flat_info,
+        "sfreq": sfreq,
+        "mode": mode,
+        "filter": filter,
+        "filter_kwargs": dict(filter_kwargs or {}),
+        "backend": ops.name,
+        "dtype": dtype,
+        "dyad_id": "" if dyad_id is None else str(dyad_id),
+        "participant_ids": [str(p) for p in participant_ids],
+        "n_times": int(n_t),
+        "lag_samples": [int(v) for v in lag_n],
+        "lag_convention": "positive lag = S2 lags S1 (S1 sample t paired with S2 t + lag)",
+        "units": "unitless",
+    }
+    return Coupling.from_array(
+        out,
+        metrics=names,
+        bands=bands,
+        lags=lag_s,
+        node_in=node_in,
+        node_out=node_out,
+        attrs=attrs,
+        epochs_metadata=epochs_metadata,
+    )
 
 
 def _mask_flat(out, flat, mode, ch, participant_ids) -> dict:
@@ -557,7 +557,9 @@ def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), *, picks
         S1 and S2 epochs with the same number of epochs, channels and samples and the same
         sampling frequency. Metadata of ``epochs1`` (if any) becomes per-epoch coordinates
         unless ``epochs_metadata`` is given.
-    bands, metrics
+    bands : dict | list of (fmin, fmax) | None
+        As :func:`compute_sync`.
+    metrics : str | sequence of str
         As :func:`compute_sync`.
     picks : MNE picks | None
         Channels of both participants (``None``: all). As in MNE, channels in
@@ -570,6 +572,8 @@ def compute_sync_epochs(epochs1, epochs2, bands=None, metrics=("plv",), *, picks
     Returns
     -------
     coupling : Coupling
+        As :func:`compute_sync`; ``attrs['excluded_channels']`` lists the bad channels left
+        out.
     """
     for name, ep in (("epochs1", epochs1), ("epochs2", epochs2)):
         if not hasattr(ep, "get_data") or not hasattr(ep, "info"):

@@ -15,14 +15,19 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, check_positive, logger, verbose_context
+from ..utils import (
+    check_option,
+    check_positive,
+    logger,
+    verbose,
+)
 
-__all__ = ["lagged_correlation", "wavelet_coherence", "cwt_morlet", "WaveletCoherence"]
+__all__ = ["lagged_correlation", "wavelet_coherence", "cwt_morlet", "WaveletCoherenceResult"]
 
 
 def _as_2d(x, name: str) -> np.ndarray:
@@ -43,6 +48,7 @@ def _as_2d(x, name: str) -> np.ndarray:
     return x
 
 
+@verbose
 def lagged_correlation(
     x1,
     x2,
@@ -87,108 +93,107 @@ def lagged_correlation(
     """
     import xarray as xr
 
-    with verbose_context(verbose):
-        check_option("kind", kind, ("isfc", "isc"))
-        check_positive("sfreq", sfreq)
-        sfreq = float(sfreq)
-        x1 = _as_2d(x1, "x1")
-        x2 = _as_2d(x2, "x2")
-        if x1.shape[1] != x2.shape[1]:
-            raise ValueError(
-                f"x1 and x2 must have the same number of samples; got {x1.shape[1]} and "
-                f"{x2.shape[1]}; crop both to the shared span"
-            )
-        if kind == "isc" and x1.shape[0] != x2.shape[0]:
-            raise ValueError(
-                f"kind='isc' correlates matched channels but x1 has {x1.shape[0]} channel(s) and "
-                f"x2 has {x2.shape[0]}; pick matched channels or use kind='isfc'"
-            )
-        n = x1.shape[1]
-        lags = np.atleast_1d(np.asarray(lags, dtype=float))
-        shifts = np.round(lags * sfreq).astype(int)
-        if window is None:
-            w = None
-            onsets = np.array([0])
-        else:
-            check_positive("window", window)
-            w = int(round(float(window) * sfreq))
-            if w < 3:
-                raise ValueError(f"window={window} s is shorter than 3 samples at {sfreq:g} Hz")
-            if w > n:
-                raise ValueError(
-                    f"window={window} s ({w} samples) is longer than the recording "
-                    f"({n / sfreq:.3g} s)"
-                )
-            st = w if step is None else int(round(check_positive("step", step) * sfreq))
-            st = max(st, 1)
-            onsets = np.arange(0, n - w + 1, st)
-        too_long = np.abs(shifts) >= (n if w is None else w)
-        if too_long.any():
-            span = n / sfreq if w is None else w / sfreq
-            raise ValueError(
-                f"lags {lags[too_long].tolist()} s are not shorter than the "
-                f"{'recording' if w is None else 'window'} ({span:.3g} s); use shorter lags or "
-                "longer windows"
-            )
-        c1, c2 = x1.shape[0], x2.shape[0]
-        shape = (
-            (len(onsets), len(lags), c1, c2) if kind == "isfc" else (len(onsets), len(lags), c1)
+    check_option("kind", kind, ("isfc", "isc"))
+    check_positive("sfreq", sfreq)
+    sfreq = float(sfreq)
+    x1 = _as_2d(x1, "x1")
+    x2 = _as_2d(x2, "x2")
+    if x1.shape[1] != x2.shape[1]:
+        raise ValueError(
+            f"x1 and x2 must have the same number of samples; got {x1.shape[1]} and "
+            f"{x2.shape[1]}; crop both to the shared span"
         )
-        out = np.full(shape, np.nan)
-        n_out = 0
-        for li, k in enumerate(shifts):
-            if w is None:
-                a = x1[:, max(0, -k) : n - max(0, k)][np.newaxis]
-                b = x2[:, max(0, k) : n + min(0, k)][np.newaxis]
-                ok = np.array([True])
-            else:
-                ok = (onsets + k >= 0) & (onsets + k + w <= n)
-                n_out += int((~ok).sum())
-                idx = onsets[ok][:, None] + np.arange(w)[None]
-                a = x1[:, idx].transpose(1, 0, 2)
-                b = x2[:, idx + k].transpose(1, 0, 2)
-            a = a - a.mean(-1, keepdims=True)
-            b = b - b.mean(-1, keepdims=True)
-            na = np.sqrt((a * a).sum(-1))
-            nb = np.sqrt((b * b).sum(-1))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                if kind == "isfc":
-                    r = np.einsum("wit,wjt->wij", a, b) / (na[:, :, None] * nb[:, None, :])
-                else:
-                    r = (a * b).sum(-1) / (na * nb)
-            out[ok, li] = r
-        if n_out:
-            logger.warning(
-                "lagged_correlation: %d window x lag combination(s) fall outside the recording "
-                "and are NaN",
-                n_out,
+    if kind == "isc" and x1.shape[0] != x2.shape[0]:
+        raise ValueError(
+            f"kind='isc' correlates matched channels but x1 has {x1.shape[0]} channel(s) and "
+            f"x2 has {x2.shape[0]}; pick matched channels or use kind='isfc'"
+        )
+    n = x1.shape[1]
+    lags = np.atleast_1d(np.asarray(lags, dtype=float))
+    shifts = np.round(lags * sfreq).astype(int)
+    if window is None:
+        w = None
+        onsets = np.array([0])
+    else:
+        check_positive("window", window)
+        w = int(round(float(window) * sfreq))
+        if w < 3:
+            raise ValueError(f"window={window} s is shorter than 3 samples at {sfreq:g} Hz")
+        if w > n:
+            raise ValueError(
+                f"window={window} s ({w} samples) is longer than the recording ({n / sfreq:.3g} s)"
             )
-        flat = ~np.isfinite(out)
-        if flat.any() and not n_out:
-            logger.warning(
-                "lagged_correlation: %d value(s) are NaN (a constant signal in a window)",
-                int(flat.sum()),
-            )
-        coords = {"windows": np.arange(len(onsets)), "onset": ("windows", onsets / sfreq),
-                  "lags": lags}  # fmt: skip
-        if kind == "isfc":
-            dims = ("windows", "lags", "node_in", "node_out")
-            coords.update(node_in=np.arange(c1), node_out=np.arange(c2))
+        st = w if step is None else int(round(check_positive("step", step) * sfreq))
+        st = max(st, 1)
+        onsets = np.arange(0, n - w + 1, st)
+    too_long = np.abs(shifts) >= (n if w is None else w)
+    if too_long.any():
+        span = n / sfreq if w is None else w / sfreq
+        raise ValueError(
+            f"lags {lags[too_long].tolist()} s are not shorter than the "
+            f"{'recording' if w is None else 'window'} ({span:.3g} s); use shorter lags or "
+            "longer windows"
+        )
+    c1, c2 = x1.shape[0], x2.shape[0]
+    shape = (len(onsets), len(lags), c1, c2) if kind == "isfc" else (len(onsets), len(lags), c1)
+    out = np.full(shape, np.nan)
+    n_out = 0
+    n_flat = 0
+    for li, k in enumerate(shifts):
+        if w is None:
+            a = x1[:, max(0, -k) : n - max(0, k)][np.newaxis]
+            b = x2[:, max(0, k) : n + min(0, k)][np.newaxis]
+            ok = np.array([True])
         else:
-            dims = ("windows", "lags", "channels")
-            coords.update(channels=np.arange(c1))
-        da = xr.DataArray(out, dims=dims, coords=coords, name=kind)
-        da.attrs = {"sfreq": sfreq, "window_s": np.nan if w is None else w / sfreq,
-                    "lag_convention": "x2(t + lag) vs x1(t)"}  # fmt: skip
-        return da
+            ok = (onsets + k >= 0) & (onsets + k + w <= n)
+            n_out += int((~ok).sum())
+            idx = onsets[ok][:, None] + np.arange(w)[None]
+            a = x1[:, idx].transpose(1, 0, 2)
+            b = x2[:, idx + k].transpose(1, 0, 2)
+        a = a - a.mean(-1, keepdims=True)
+        b = b - b.mean(-1, keepdims=True)
+        na = np.sqrt((a * a).sum(-1))
+        nb = np.sqrt((b * b).sum(-1))
+        n_flat += int((na == 0).sum() + (nb == 0).sum())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if kind == "isfc":
+                r = np.einsum("wit,wjt->wij", a, b) / (na[:, :, None] * nb[:, None, :])
+            else:
+                r = (a * b).sum(-1) / (na * nb)
+        out[ok, li] = r
+    if n_out:
+        logger.warning(
+            "lagged_correlation: %d window x lag combination(s) fall outside the recording "
+            "and are NaN",
+            n_out,
+        )
+    if n_flat:
+        logger.warning(
+            "lagged_correlation: %d (window, lag, channel) signal(s) are constant (zero "
+            "variance): their correlations are NaN (attrs['n_flat'])",
+            n_flat,
+        )
+    coords = {"windows": np.arange(len(onsets)), "onset": ("windows", onsets / sfreq),
+              "lags": lags}  # fmt: skip
+    if kind == "isfc":
+        dims = ("windows", "lags", "node_in", "node_out")
+        coords.update(node_in=np.arange(c1), node_out=np.arange(c2))
+    else:
+        dims = ("windows", "lags", "channels")
+        coords.update(channels=np.arange(c1))
+    da = xr.DataArray(out, dims=dims, coords=coords, name=kind)
+    da.attrs = {"sfreq": sfreq, "window_s": np.nan if w is None else w / sfreq,
+                "lag_convention": "x2(t + lag) vs x1(t)", "n_lag_out": n_out,
+                "n_flat": n_flat}  # fmt: skip
+    return da
 
 
 # --------------------------------------------------------------------------- wavelets
 @dataclass(repr=False)
-class WaveletCoherence:
+class WaveletCoherenceResult:
     """Wavelet transform coherence of two signals (:func:`wavelet_coherence`).
 
-    Attributes
+    Parameters
     ----------
     wtc : ndarray, shape (n_freqs, n_times)
         Coherence in [0, 1].
@@ -207,7 +212,8 @@ class WaveletCoherence:
     coi: np.ndarray
     phase: np.ndarray
     sfreq: float
-    _n_unpack: int = field(default=3, repr=False)
+    #: how many arrays tuple-unpacking yields (the old return of wavelet_coherence)
+    _n_unpack = 3
 
     @property
     def times(self) -> np.ndarray:
@@ -239,7 +245,7 @@ class WaveletCoherence:
 
     def __iter__(self):
         warnings.warn(
-            "wavelet_coherence returns a WaveletCoherence object; unpacking it as a tuple is "
+            "wavelet_coherence returns a WaveletCoherenceResult; unpacking it as a tuple is "
             "deprecated: use .wtc, .freqs, .coi and .phase",
             DeprecationWarning,
             stacklevel=2,
@@ -249,7 +255,7 @@ class WaveletCoherence:
 
     def __repr__(self) -> str:
         return (
-            f"<WaveletCoherence | {self.wtc.shape[0]} freqs ({self.freqs.min():.3g}-"
+            f"<WaveletCoherenceResult | {self.wtc.shape[0]} freqs ({self.freqs.min():.3g}-"
             f"{self.freqs.max():.3g} Hz) x {self.wtc.shape[1]} samples | mean coherence "
             f"{np.nanmean(self.wtc):.3f}>"
         )
@@ -367,6 +373,7 @@ def _smooth(
     return convolve(T, win.reshape(shape), mode="same")
 
 
+@verbose
 def wavelet_coherence(
     x,
     y,
@@ -414,7 +421,7 @@ def wavelet_coherence(
 
     Returns
     -------
-    result : WaveletCoherence
+    result : WaveletCoherenceResult
         ``.wtc`` (n_freqs, n_times) coherence in [0, 1]; ``.freqs`` (n_freqs,) Fourier
         frequencies (Hz) of the scales, in scale order (ascending scale, i.e. descending
         frequency), as pycwt; ``.coi`` (n_times,) cone of influence as a Fourier period (s)
@@ -423,68 +430,62 @@ def wavelet_coherence(
         table. Unpacking it as the old tuple (``wtc, freqs, coi = ...``, plus ``phase`` with
         ``return_phase=True``) still works, with a ``DeprecationWarning``.
     """
-    with verbose_context(verbose):
-        check_positive("sfreq", sfreq)
-        sfreq = float(sfreq)
-        x = np.asarray(x, dtype=float)
-        y = np.asarray(y, dtype=float)
-        if x.ndim != 1 or y.ndim != 1:
-            raise ValueError(
-                f"x and y must be 1-D signals (one channel each); got shapes {x.shape} and "
-                f"{y.shape}; loop over channel pairs"
-            )
-        if x.size != y.size:
-            raise ValueError(
-                f"x and y must have the same number of samples; got {x.size} and {y.size}"
-            )
-        for name, v in (("x", x), ("y", y)):
-            if not np.isfinite(v).all():
-                raise ValueError(
-                    f"{name} contains {int((~np.isfinite(v)).sum())} NaN/inf value(s); "
-                    "interpolate bad segments first"
-                )
-            if np.ptp(v) == 0:
-                raise ValueError(f"{name} is constant: coherence is undefined")
-        check_positive("dj", dj)
-        if periods is not None:
-            if freqs is not None:
-                raise ValueError("give freqs or periods, not both")
-            p = np.asarray(periods, dtype=float)
-            if p.shape != (2,) or not (0 < p[0] < p[1]):
-                raise ValueError(
-                    f"periods must be a (pmin, pmax) pair in seconds with 0 < pmin < pmax; got "
-                    f"{periods!r}"
-                )
-            freqs = (1.0 / p[1], 1.0 / p[0])
-        check_option("scale_smoothing", scale_smoothing, ("grinsted", "pycwt"))
-        dt = 1.0 / sfreq
-        n = x.size
-        if n < 8:
-            raise ValueError(f"x and y need at least 8 samples; got {n}")
-        scales = _scales(n, dt, float(dj), freqs, float(w0))
-        if normalize:
-            x = (x - x.mean()) / x.std()
-            y = (y - y.mean()) / y.std()
-        W = cwt_morlet(np.stack([x, y]), sfreq, scales, w0=w0)
-        W1, W2 = W[0], W[1]
-        sc = scales[:, None]
-        S1 = _smooth(np.abs(W1) ** 2 / sc, dt, dj, scales, scale_smoothing)
-        S2 = _smooth(np.abs(W2) ** 2 / sc, dt, dj, scales, scale_smoothing)
-        S12 = _smooth(W1 * W2.conj() / sc, dt, dj, scales, scale_smoothing)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            wtc = np.abs(S12) ** 2 / (S1 * S2)
-        wtc = np.clip(wtc, 0.0, 1.0)
-        fl = _flambda(float(w0))
-        f = 1.0 / (fl * scales)
-        idx = np.arange(n)
-        coi = fl / np.sqrt(2.0) * dt * (n / 2.0 - np.abs(idx - (n - 1) / 2.0))
-        logger.info("wavelet_coherence: %d samples, %d scales (%.3g-%.3g Hz)", n, scales.size,
-                    f.min(), f.max())  # fmt: skip
-        return WaveletCoherence(
-            wtc=wtc,
-            freqs=f,
-            coi=coi,
-            phase=np.angle(S12),
-            sfreq=sfreq,
-            _n_unpack=4 if return_phase else 3,
+    check_positive("sfreq", sfreq)
+    sfreq = float(sfreq)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.ndim != 1 or y.ndim != 1:
+        raise ValueError(
+            f"x and y must be 1-D signals (one channel each); got shapes {x.shape} and "
+            f"{y.shape}; loop over channel pairs"
         )
+    if x.size != y.size:
+        raise ValueError(
+            f"x and y must have the same number of samples; got {x.size} and {y.size}"
+        )
+    for name, v in (("x", x), ("y", y)):
+        if not np.isfinite(v).all():
+            raise ValueError(
+                f"{name} contains {int((~np.isfinite(v)).sum())} NaN/inf value(s); "
+                "interpolate bad segments first"
+            )
+        if np.ptp(v) == 0:
+            raise ValueError(f"{name} is constant: coherence is undefined")
+    check_positive("dj", dj)
+    if periods is not None:
+        if freqs is not None:
+            raise ValueError("give freqs or periods, not both")
+        p = np.asarray(periods, dtype=float)
+        if p.shape != (2,) or not (0 < p[0] < p[1]):
+            raise ValueError(
+                f"periods must be a (pmin, pmax) pair in seconds with 0 < pmin < pmax; got "
+                f"{periods!r}"
+            )
+        freqs = (1.0 / p[1], 1.0 / p[0])
+    check_option("scale_smoothing", scale_smoothing, ("grinsted", "pycwt"))
+    dt = 1.0 / sfreq
+    n = x.size
+    if n < 8:
+        raise ValueError(f"x and y need at least 8 samples; got {n}")
+    scales = _scales(n, dt, float(dj), freqs, float(w0))
+    if normalize:
+        x = (x - x.mean()) / x.std()
+        y = (y - y.mean()) / y.std()
+    W = cwt_morlet(np.stack([x, y]), sfreq, scales, w0=w0)
+    W1, W2 = W[0], W[1]
+    sc = scales[:, None]
+    S1 = _smooth(np.abs(W1) ** 2 / sc, dt, dj, scales, scale_smoothing)
+    S2 = _smooth(np.abs(W2) ** 2 / sc, dt, dj, scales, scale_smoothing)
+    S12 = _smooth(W1 * W2.conj() / sc, dt, dj, scales, scale_smoothing)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wtc = np.abs(S12) ** 2 / (S1 * S2)
+    wtc = np.clip(wtc, 0.0, 1.0)
+    fl = _flambda(float(w0))
+    f = 1.0 / (fl * scales)
+    idx = np.arange(n)
+    coi = fl / np.sqrt(2.0) * dt * (n / 2.0 - np.abs(idx - (n - 1) / 2.0))
+    logger.info("wavelet_coherence: %d samples, %d scales (%.3g-%.3g Hz)", n, scales.size,
+                f.min(), f.max())  # fmt: skip
+    res = WaveletCoherenceResult(wtc=wtc, freqs=f, coi=coi, phase=np.angle(S12), sfreq=sfreq)
+    res._n_unpack = 4 if return_phase else 3
+    return res

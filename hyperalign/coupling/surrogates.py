@@ -39,14 +39,27 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..utils import (
-    _validate_type,
     check_n_jobs,
     check_option,
     check_random_state,
     logger,
     progress,
-    verbose_context,
+    verbose,
 )
+from ._engine import _sync_from_prepared
+from ._surrogate_signals import (  # noqa: F401 - the signal-level surrogates, public here
+    SURROGATE_METHODS,
+    _check_n_surrogates,
+    _check_signal,
+    _draw_shift,
+    _segment_permutation,
+    circular_shift,
+    make_surrogates,
+    phase_randomize,
+    segment_shuffle,
+)
+from ._windows import _participant_analytic
+from .dyad_sync import _prepare
 
 __all__ = [
     "SURROGATE_METHODS",
@@ -60,221 +73,9 @@ __all__ = [
     "make_surrogates",
 ]
 
-SURROGATE_METHODS = ("circular_shift", "phase_randomization", "segment_shuffle", "pseudo_dyads")
-
-
-# --------------------------------------------------------------------------- array surrogates
-def _check_signal(data, name: str = "data") -> np.ndarray:
-    data = np.asarray(data)
-    if data.ndim < 1 or data.shape[-1] < 4:
-        raise ValueError(
-            f"{name} must have shape (..., n_times) with n_times >= 4; got {data.shape}"
-        )
-    if np.iscomplexobj(data):
-        finite = np.isfinite(data.real) & np.isfinite(data.imag)
-    else:
-        finite = np.isfinite(data)
-    if not finite.all():
-        n_bad = int((~finite).sum())
-        raise ValueError(
-            f"{name} contains {n_bad} NaN/inf value(s); interpolate or drop the bad segments "
-            "before computing surrogates"
-        )
-    return data
-
-
-def phase_randomize(
-    data,
-    *,
-    multivariate: bool = False,
-    random_state=None,
-) -> np.ndarray:
-    """Fourier-transform (phase-randomized) surrogate with exactly the same power spectrum.
-
-    Parameters
-    ----------
-    data : array, shape (..., n_channels, n_times) or (n_times,)
-        Real signals (or complex analytic signals, see Notes).
-    multivariate : bool
-        If False (default) every signal gets its own random phases. If True the same random
-        phases are added to every channel (axis -2) of a leading index, which keeps the
-        cross-spectra between channels (within-brain coupling) and breaks only the coupling to
-        anything else.
-    random_state : None | int | numpy.random.Generator
-        Seed.
-
-    Returns
-    -------
-    surrogate : ndarray, same shape and dtype kind as ``data``
-        For real input, the DC and (even length) Nyquist coefficients keep their phase so that
-        the output is real and ``|rfft(surrogate)| == |rfft(data)|`` to machine precision.
-
-    Notes
-    -----
-    For a complex analytic signal (only non-negative frequencies) the positive-frequency
-    coefficients are multiplied by ``exp(i * phi)``; with the same generator state this gives
-    the analytic signal of the phase-randomized real signal.
-    """
-    data = _check_signal(data)
-    rng = check_random_state(random_state)
-    n = data.shape[-1]
-    if np.iscomplexobj(data):
-        spec = np.fft.fft(data, axis=-1)
-        n_pos = n // 2 + 1
-    else:
-        spec = np.fft.rfft(data, axis=-1)
-        n_pos = spec.shape[-1]
-    shape = list(data.shape[:-1]) + [n_pos]
-    if multivariate and data.ndim >= 2:
-        shape[-2] = 1
-    phi = rng.uniform(0.0, 2.0 * np.pi, size=shape)
-    phi[..., 0] = 0.0
-    if n % 2 == 0:
-        phi[..., n_pos - 1] = 0.0
-    rot = np.exp(1j * phi)
-    if np.iscomplexobj(data):
-        spec[..., :n_pos] *= rot
-        return np.fft.ifft(spec, axis=-1).astype(data.dtype, copy=False)
-    spec *= rot
-    return np.fft.irfft(spec, n=n, axis=-1).astype(data.dtype, copy=False)
-
-
-def _draw_shift(n_times: int, min_shift: int, rng) -> int:
-    if not 0 <= min_shift <= n_times // 2:
-        raise ValueError(
-            f"min_shift must be between 0 and half the recording ({n_times // 2} samples); got "
-            f"{min_shift} samples; use a shorter min_shift"
-        )
-    lo, hi = max(min_shift, 1), n_times - max(min_shift, 1)
-    return int(rng.integers(lo, hi + 1))
-
-
-def circular_shift(
-    data,
-    shift: int | None = None,
-    *,
-    min_shift: int = 0,
-    random_state=None,
-) -> np.ndarray:
-    """Rotate signals in time (all channels together), keeping their autocorrelation exactly.
-
-    Parameters
-    ----------
-    data : array, shape (..., n_times)
-        Signals (real or complex).
-    shift : int | None
-        Shift in samples (positive: later). ``None`` draws one uniformly in
-        ``[max(min_shift, 1), n_times - max(min_shift, 1)]``.
-    min_shift : int
-        Smallest distance (samples) of a random shift from 0 (and from ``n_times``), so that the
-        surrogate is never close to the original alignment.
-    random_state : None | int | numpy.random.Generator
-        Seed (used when ``shift`` is None).
-
-    Returns
-    -------
-    surrogate : ndarray, same shape as ``data``
-    """
-    data = _check_signal(data)
-    if shift is None:
-        shift = _draw_shift(data.shape[-1], int(min_shift), check_random_state(random_state))
-    return np.roll(data, int(shift), axis=-1)
-
-
-def _segment_permutation(n_times: int, n_segments: int, rng) -> np.ndarray:
-    if not 2 <= n_segments <= n_times:
-        raise ValueError(f"n_segments must be between 2 and n_times ({n_times}); got {n_segments}")
-    edges = np.linspace(0, n_times, n_segments + 1).round().astype(int)
-    order = rng.permutation(n_segments)
-    while n_segments > 1 and np.array_equal(order, np.arange(n_segments)):
-        order = rng.permutation(n_segments)
-    return np.concatenate([np.arange(edges[k], edges[k + 1]) for k in order])
-
-
-def segment_shuffle(
-    data,
-    n_segments: int = 10,
-    *,
-    random_state=None,
-) -> np.ndarray:
-    """Cut signals into ``n_segments`` equal segments and put them back in a random order.
-
-    Every channel gets the same permutation (the within-brain structure of each segment is
-    kept); the identity permutation is never returned.
-
-    Parameters
-    ----------
-    data : array, shape (..., n_times)
-        Signals.
-    n_segments : int
-        Number of segments (>= 2).
-    random_state : None | int | numpy.random.Generator
-        Seed.
-
-    Returns
-    -------
-    surrogate : ndarray, same shape as ``data``
-    """
-    data = _check_signal(data)
-    idx = _segment_permutation(data.shape[-1], int(n_segments), check_random_state(random_state))
-    return data[..., idx]
-
-
-def _check_n_surrogates(n) -> int:
-    try:
-        _validate_type(n, "int-like", "n_surrogates")
-    except TypeError as err:
-        raise TypeError(f"{err}; pass a whole number, e.g. n_surrogates=100") from None
-    if n < 1:
-        raise ValueError(f"n_surrogates must be an integer >= 1; got {n!r}")
-    return int(n)
-
-
-def make_surrogates(
-    data,
-    method: str = "phase_randomization",
-    n_surrogates: int = 1,
-    *,
-    multivariate: bool = False,
-    shift: int | None = None,
-    min_shift: int = 0,
-    n_segments: int = 10,
-    random_state=None,
-) -> np.ndarray:
-    """Array surrogates: ``n_surrogates`` transformed copies of ``data``.
-
-    Parameters
-    ----------
-    data : array, shape (..., n_times)
-        Signals.
-    method : 'phase_randomization' | 'circular_shift' | 'segment_shuffle'
-        See :func:`phase_randomize`, :func:`circular_shift`, :func:`segment_shuffle`.
-    n_surrogates : int
-        Number of surrogates.
-    multivariate, shift, min_shift, n_segments
-        Passed to the method's function.
-    random_state : None | int | numpy.random.Generator
-        Seed.
-
-    Returns
-    -------
-    surrogates : ndarray, shape (n_surrogates, ..., n_times)
-    """
-    check_option("method", method, SURROGATE_METHODS[:3])
-    _check_n_surrogates(n_surrogates)
-    rng = check_random_state(random_state)
-    out = []
-    for _ in range(int(n_surrogates)):
-        if method == "phase_randomization":
-            out.append(phase_randomize(data, multivariate=multivariate, random_state=rng))
-        elif method == "circular_shift":
-            out.append(circular_shift(data, shift, min_shift=min_shift, random_state=rng))
-        else:
-            out.append(segment_shuffle(data, n_segments, random_state=rng))
-    return np.stack(out)
-
 
 # --------------------------------------------------------------------------- pseudo-dyads
+@verbose
 def make_pseudo_dyads(
     dyads: Sequence,
     n: int | None = None,
@@ -314,96 +115,96 @@ def make_pseudo_dyads(
     """
     from ..dyad import Dyad
 
-    with verbose_context(verbose):
-        dyads = list(dyads)
-        if len(dyads) < 2:
+    dyads = list(dyads)
+    if len(dyads) < 2:
+        raise ValueError(
+            f"make_pseudo_dyads needs at least 2 dyads to pair strangers; got {len(dyads)}"
+        )
+    check_option("slot", slot, (0, 1))
+    for k, d in enumerate(dyads):
+        if not isinstance(d, Dyad):
+            raise TypeError(f"dyads[{k}] must be a Dyad; got {type(d).__name__}")
+    sf = {d.sfreq for d in dyads}
+    if len(sf) > 1:
+        raise ValueError(
+            f"dyads have different sampling rates {sorted(sf)} Hz; resample them to one rate "
+            "before making pseudo-dyads"
+        )
+    ref = dyads[0][slot].raw.ch_names
+    for d in dyads[1:]:
+        if d[slot].raw.ch_names != ref:
             raise ValueError(
-                f"make_pseudo_dyads needs at least 2 dyads to pair strangers; got {len(dyads)}"
+                f"participant {slot} of dyad {d.dyad_id!r} has channels "
+                f"{d[slot].raw.ch_names[:5]}... ({len(d[slot].raw.ch_names)}) but dyad "
+                f"{dyads[0].dyad_id!r} has {ref[:5]}... ({len(ref)}); pick the same channels "
+                "in every dyad"
             )
-        check_option("slot", slot, (0, 1))
-        for k, d in enumerate(dyads):
-            if not isinstance(d, Dyad):
-                raise TypeError(f"dyads[{k}] must be a Dyad; got {type(d).__name__}")
-        sf = {d.sfreq for d in dyads}
-        if len(sf) > 1:
+    pairs = [(i, j) for i in range(len(dyads)) for j in range(len(dyads)) if i != j]
+    if n is not None:
+        n = int(n)
+        if not 1 <= n <= len(pairs):
             raise ValueError(
-                f"dyads have different sampling rates {sorted(sf)} Hz; resample them to one rate "
-                "before making pseudo-dyads"
+                f"n must be between 1 and {len(pairs)} (all ordered pairs of {len(dyads)} "
+                f"dyads); got {n}"
             )
-        ref = dyads[0][slot].raw.ch_names
-        for d in dyads[1:]:
-            if d[slot].raw.ch_names != ref:
-                raise ValueError(
-                    f"participant {slot} of dyad {d.dyad_id!r} has channels "
-                    f"{d[slot].raw.ch_names[:5]}... ({len(d[slot].raw.ch_names)}) but dyad "
-                    f"{dyads[0].dyad_id!r} has {ref[:5]}... ({len(ref)}); pick the same channels "
-                    "in every dyad"
-                )
-        pairs = [(i, j) for i in range(len(dyads)) for j in range(len(dyads)) if i != j]
-        if n is not None:
-            n = int(n)
-            if not 1 <= n <= len(pairs):
-                raise ValueError(
-                    f"n must be between 1 and {len(pairs)} (all ordered pairs of {len(dyads)} "
-                    f"dyads); got {n}"
-                )
-            rng = check_random_state(random_state)
-            pick = rng.choice(len(pairs), size=n, replace=False)
-            pairs = [pairs[k] for k in sorted(pick)]
-        out = []
-        for i, j in pairs:
-            host, donor = dyads[i], dyads[j]
-            dur = min(host.duration, donor.duration)
-            keep = host[1 - slot].copy()
-            stranger = donor[slot].copy()
-            replaced_id = host[slot].id
-            stranger.info = dict(stranger.info)
-            stranger.info["source"] = {"dyad": donor.dyad_id, "participant": stranger.id}
-            stranger.id = replaced_id
-            stranger.role = host[slot].role
-            parts = [keep, stranger] if slot == 1 else [stranger, keep]
-            pseudo = Dyad(
-                parts,
-                None,
-                dyad_id=f"pseudo:{host.dyad_id}+{donor.dyad_id}",
-                meta={
-                    **host.meta,
-                    "pseudo": {
-                        "host": host.dyad_id,
-                        "donor": donor.dyad_id,
-                        "slot": slot,
-                        "donor_participant": donor[slot].id,
-                        "duration": dur,
-                    },
+        rng = check_random_state(random_state)
+        pick = rng.choice(len(pairs), size=n, replace=False)
+        pairs = [pairs[k] for k in sorted(pick)]
+    out = []
+    for i, j in pairs:
+        host, donor = dyads[i], dyads[j]
+        dur = min(host.duration, donor.duration)
+        keep = host[1 - slot].copy()
+        stranger = donor[slot].copy()
+        replaced_id = host[slot].id
+        stranger.info = dict(stranger.info)
+        stranger.info["source"] = {"dyad": donor.dyad_id, "participant": stranger.id}
+        stranger.id = replaced_id
+        stranger.role = host[slot].role
+        parts = [keep, stranger] if slot == 1 else [stranger, keep]
+        pseudo = Dyad(
+            parts,
+            None,
+            dyad_id=f"pseudo:{host.dyad_id}+{donor.dyad_id}",
+            meta={
+                **host.meta,
+                "pseudo": {
+                    "host": host.dyad_id,
+                    "donor": donor.dyad_id,
+                    "slot": slot,
+                    "donor_participant": donor[slot].id,
+                    "duration": dur,
                 },
-                exclusions=host.exclusions.copy(),
-            )
-            for p in pseudo.participants:
-                last = (p.raw.n_times - 1) / p.sfreq
-                if last > dur:
-                    p.raw.crop(0, dur, include_tmax=False)
-                if p.audio is not None:
-                    p.audio = p.audio[: int(round(dur * p.audio_sfreq))]
-            if host.transcript is not None:
-                tr = host.transcript
-                n0 = tr.n_words
-                if tr.end > pseudo.duration:
-                    tr = tr.crop(0, pseudo.duration)
-                if tr.n_words < n0:
-                    pseudo.exclusions.add(
-                        "make_pseudo_dyads",
-                        "word",
-                        f"{pseudo.dyad_id}: after {pseudo.duration:.2f} s",
-                        "beyond the shorter recording of the pseudo-dyad",
-                        n0 - tr.n_words,
-                    )
-                pseudo.set_transcript(tr)
-            out.append(pseudo)
-        logger.info("make_pseudo_dyads: %d pseudo-dyads from %d dyads", len(out), len(dyads))
-        return out
+            },
+            exclusions=host.exclusions.copy(),
+        )
+        for p in pseudo.participants:
+            last = (p.raw.n_times - 1) / p.sfreq
+            if last > dur:
+                p.raw.crop(0, dur, include_tmax=False)
+            if p.audio is not None:
+                p.audio = p.audio[: int(round(dur * p.audio_sfreq))]
+        if host.transcript is not None:
+            tr = host.transcript
+            n0 = tr.n_words
+            if tr.end > pseudo.duration:
+                tr = tr.crop(0, pseudo.duration)
+            if tr.n_words < n0:
+                pseudo.exclusions.add(
+                    "make_pseudo_dyads",
+                    "word",
+                    f"{pseudo.dyad_id}: after {pseudo.duration:.2f} s",
+                    "beyond the shorter recording of the pseudo-dyad",
+                    n0 - tr.n_words,
+                )
+            pseudo.set_transcript(tr)
+        out.append(pseudo)
+    logger.info("make_pseudo_dyads: %d pseudo-dyads from %d dyads", len(out), len(dyads))
+    return out
 
 
 # --------------------------------------------------------------------------- dyad-level null
+@verbose
 def compute_surrogate_sync(
     dyad,
     method: str = "circular_shift",
@@ -462,63 +263,60 @@ def compute_surrogate_sync(
         :func:`null_values` for a ``(n_surrogates, metric, epochs, ...)`` array and
         :func:`surrogate_zscore` to compare with the observed coupling.
     """
-    from .dyad_sync import _prepare, _sync_from_prepared
-
-    with verbose_context(verbose):
-        check_option("method", method, SURROGATE_METHODS)
-        n_surrogates = _check_n_surrogates(n_surrogates)
-        rng = check_random_state(random_state)
-        n_jobs = check_n_jobs(sync_kwargs.pop("n_jobs", None))
-        prep = _prepare(dyad, **sync_kwargs)
-        prep.extra["n_jobs"] = n_jobs
-        if prep.kind == "mne":
-            raise ValueError(
-                "compute_surrogate_sync needs the continuous recordings; got epochs as "
-                "mne.Epochs. Use epochs='utterances', 'turns' or 'fixed'"
-            )
-        z2 = prep.z[1]
-        n_times = z2.shape[-1]
-        if method == "pseudo_dyads":
-            if not others:
-                raise ValueError(
-                    "method='pseudo_dyads' needs others=[Dyad, ...]: dyads whose participant 2 "
-                    "replaces this dyad's"
-                )
-            others = [o for o in others if o is not dyad]
-            if n_surrogates > len(others):
-                raise ValueError(
-                    f"n_surrogates={n_surrogates} pseudo-dyads asked but only {len(others)} other "
-                    "dyad(s) given; pass more dyads in others or lower n_surrogates"
-                )
-        min_shift_s = int(round(float(min_shift) * prep.sfreq))
-        results = []
-        n_short = 0
-        for k in progress(range(n_surrogates), desc=f"surrogates ({method})"):
-            if method == "circular_shift":
-                zs = circular_shift(z2, min_shift=min_shift_s, random_state=rng)
-            elif method == "segment_shuffle":
-                zs = segment_shuffle(z2, n_segments, random_state=rng)
-            elif method == "phase_randomization":
-                zs = _phase_randomize_analytic(z2, multivariate, rng)
-            else:
-                zs, short = _stranger_analytic(others[k], prep)
-                n_short += short
-            results.append(_sync_from_prepared(prep, z2_override=zs))
-        if method == "pseudo_dyads" and n_short:
-            logger.warning(
-                "compute_surrogate_sync: %d pseudo-dyad(s) shorter than dyad %r; epochs past "
-                "their end are NaN",
-                n_short,
-                dyad.dyad_id,
-            )
-        logger.info(
-            "compute_surrogate_sync: %d %s surrogates of dyad %r (%d samples)",
-            n_surrogates,
-            method,
-            dyad.dyad_id,
-            n_times,
+    check_option("method", method, SURROGATE_METHODS)
+    n_surrogates = _check_n_surrogates(n_surrogates)
+    rng = check_random_state(random_state)
+    n_jobs = check_n_jobs(sync_kwargs.pop("n_jobs", None))
+    prep = _prepare(dyad, **sync_kwargs)
+    prep.extra["n_jobs"] = n_jobs
+    if prep.kind == "mne":
+        raise ValueError(
+            "compute_surrogate_sync needs the continuous recordings; got epochs as "
+            "mne.Epochs. Use epochs='utterances', 'turns' or 'fixed'"
         )
-        return _stack_surrogates(results, method)
+    z2 = prep.z[1]
+    n_times = z2.shape[-1]
+    if method == "pseudo_dyads":
+        if not others:
+            raise ValueError(
+                "method='pseudo_dyads' needs others=[Dyad, ...]: dyads whose participant 2 "
+                "replaces this dyad's"
+            )
+        others = [o for o in others if o is not dyad]
+        if n_surrogates > len(others):
+            raise ValueError(
+                f"n_surrogates={n_surrogates} pseudo-dyads asked but only {len(others)} other "
+                "dyad(s) given; pass more dyads in others or lower n_surrogates"
+            )
+    min_shift_s = int(round(float(min_shift) * prep.sfreq))
+    results = []
+    n_short = 0
+    for k in progress(range(n_surrogates), desc=f"surrogates ({method})"):
+        if method == "circular_shift":
+            zs = circular_shift(z2, min_shift=min_shift_s, random_state=rng)
+        elif method == "segment_shuffle":
+            zs = segment_shuffle(z2, n_segments, random_state=rng)
+        elif method == "phase_randomization":
+            zs = _phase_randomize_analytic(z2, multivariate, rng)
+        else:
+            zs, short = _stranger_analytic(others[k], prep)
+            n_short += short
+        results.append(_sync_from_prepared(prep, z2_override=zs))
+    if method == "pseudo_dyads" and n_short:
+        logger.warning(
+            "compute_surrogate_sync: %d pseudo-dyad(s) shorter than dyad %r; epochs past "
+            "their end are NaN",
+            n_short,
+            dyad.dyad_id,
+        )
+    logger.info(
+        "compute_surrogate_sync: %d %s surrogates of dyad %r (%d samples)",
+        n_surrogates,
+        method,
+        dyad.dyad_id,
+        n_times,
+    )
+    return _stack_surrogates(results, method)
 
 
 def _phase_randomize_analytic(z: np.ndarray, multivariate: bool, rng) -> np.ndarray:
@@ -538,8 +336,6 @@ def _phase_randomize_analytic(z: np.ndarray, multivariate: bool, rng) -> np.ndar
 
 def _stranger_analytic(other, prep) -> tuple[np.ndarray, int]:
     """Analytic signal of another dyad's participant 2 on this dyad's grid (NaN-padded)."""
-    from .dyad_sync import _participant_analytic
-
     z = _participant_analytic(other[1], prep)
     n = prep.z.shape[-1]
     if z.shape[-1] >= n:
@@ -607,6 +403,7 @@ def null_values(null, n_epochs: int | None = None) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- z-scores
+@verbose
 def surrogate_zscore(observed, null, *, level: str = "epoch", verbose=None):
     """Express observed synchrony relative to its surrogate distribution.
 
@@ -634,50 +431,49 @@ def surrogate_zscore(observed, null, *, level: str = "epoch", verbose=None):
     """
     import xarray as xr
 
-    with verbose_context(verbose):
-        check_option("level", level, ("epoch", "dyad"))
-        obs = observed.xarray if hasattr(observed, "xarray") else observed
-        nul = null.xarray if hasattr(null, "xarray") else null
-        s = null_values(nul, obs.sizes["epochs"])
-        if s.shape[1:] != obs.shape:
+    check_option("level", level, ("epoch", "dyad"))
+    obs = observed.xarray if hasattr(observed, "xarray") else observed
+    nul = null.xarray if hasattr(null, "xarray") else null
+    s = null_values(nul, obs.sizes["epochs"])
+    if s.shape[1:] != obs.shape:
+        raise ValueError(
+            f"observed and null differ in shape: observed {dict(obs.sizes)} vs null "
+            f"{s.shape[1:]} per surrogate; compute the null with the same metrics, bands, "
+            "lags and picks"
+        )
+    for d in ("metric", "freqs", "lags", "node_in", "node_out"):
+        if not np.array_equal(np.asarray(obs[d].values), np.asarray(nul[d].values)):
             raise ValueError(
-                f"observed and null differ in shape: observed {dict(obs.sizes)} vs null "
-                f"{s.shape[1:]} per surrogate; compute the null with the same metrics, bands, "
-                "lags and picks"
+                f"observed and null have different {d!r} coordinates: "
+                f"{list(obs[d].values)[:5]} vs {list(nul[d].values)[:5]}"
             )
-        for d in ("metric", "freqs", "lags", "node_in", "node_out"):
-            if not np.array_equal(np.asarray(obs[d].values), np.asarray(nul[d].values)):
-                raise ValueError(
-                    f"observed and null have different {d!r} coordinates: "
-                    f"{list(obs[d].values)[:5]} vs {list(nul[d].values)[:5]}"
-                )
-        o = obs.values
-        if level == "dyad":
-            with np.errstate(invalid="ignore"):
-                import warnings
+    o = obs.values
+    if level == "dyad":
+        with np.errstate(invalid="ignore"):
+            import warnings
 
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    o = np.nanmean(o, axis=1, keepdims=True)
-                    s = np.nanmean(s, axis=2, keepdims=True)
-        z, pct, p, mu, sd = _z_pct(o, s)
-        if level == "dyad":
-            coords = {k: v for k, v in obs.coords.items() if "epochs" not in v.dims}
-            coords["epochs"] = [-1]
-        else:
-            coords = dict(obs.coords)
-        ds = xr.Dataset(
-            {name: (obs.dims, arr) for name, arr in
-             [("sync", o), ("null_mean", mu), ("null_sd", sd), ("z", z), ("pct", pct), ("p", p)]},
-            coords=coords,
-        )  # fmt: skip
-        ds.attrs = {
-            "n_surrogates": int(s.shape[0]),
-            "method": nul.attrs.get("surrogate_method", ""),
-            "level": level,
-            "dyad_id": obs.attrs.get("dyad_id", ""),
-        }
-        return ds
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                o = np.nanmean(o, axis=1, keepdims=True)
+                s = np.nanmean(s, axis=2, keepdims=True)
+    z, pct, p, mu, sd = _z_pct(o, s)
+    if level == "dyad":
+        coords = {k: v for k, v in obs.coords.items() if "epochs" not in v.dims}
+        coords["epochs"] = [-1]
+    else:
+        coords = dict(obs.coords)
+    ds = xr.Dataset(
+        {name: (obs.dims, arr) for name, arr in
+         [("sync", o), ("null_mean", mu), ("null_sd", sd), ("z", z), ("pct", pct), ("p", p)]},
+        coords=coords,
+    )  # fmt: skip
+    ds.attrs = {
+        "n_surrogates": int(s.shape[0]),
+        "method": nul.attrs.get("surrogate_method", ""),
+        "level": level,
+        "dyad_id": obs.attrs.get("dyad_id", ""),
+    }
+    return ds
 
 
 def _z_pct(o: np.ndarray, s: np.ndarray):

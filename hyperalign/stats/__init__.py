@@ -3,6 +3,14 @@
 ``statsmodels`` is imported inside the functions that need it.
 """
 
+from ._results import (
+    BootstrapResult,
+    CommonalityResult,
+    LRTResult,
+    R2Result,
+    SignFlipResult,
+    VariancePartitionResult,
+)
 from .analysis import SemanticTestResult, test_semantic_beyond_acoustics
 from .bootstrap import cluster_bootstrap, dyad_slopes, sign_flip_test
 from .correction import correct_pvalues, maxstat_pvalues, permutation_pvalues
@@ -20,6 +28,12 @@ from .simulate import simulate_analysis_table
 
 __all__ = [
     "AnalysisTableError",
+    "BootstrapResult",
+    "CommonalityResult",
+    "LRTResult",
+    "R2Result",
+    "SignFlipResult",
+    "VariancePartitionResult",
     "MixedModelResult",
     "PermutationPlan",
     "SemanticTestResult",

@@ -75,7 +75,7 @@ class _Labelled:
 class SignFlipResult(_Labelled):
     """Result of :func:`~hyperalign.stats.sign_flip_test`.
 
-    Attributes
+    Parameters
     ----------
     stat : float
         Observed statistic (t or mean).
@@ -115,7 +115,7 @@ class SignFlipResult(_Labelled):
 class BootstrapResult(_Labelled):
     """Result of :func:`~hyperalign.stats.cluster_bootstrap`.
 
-    Attributes
+    Parameters
     ----------
     estimate : float | ndarray
         The statistic on the full data.
@@ -181,7 +181,7 @@ class BootstrapResult(_Labelled):
 class LRTResult(_Labelled):
     """Result of :func:`~hyperalign.stats.lrt`.
 
-    Attributes
+    Parameters
     ----------
     lrt : float
         ``2 * (llf_full - llf_null)``, clipped at 0.
@@ -203,7 +203,7 @@ class LRTResult(_Labelled):
 class R2Result(_Labelled):
     """Marginal and conditional R² (:func:`~hyperalign.stats.r2_nakagawa`).
 
-    Attributes
+    Parameters
     ----------
     R2m, R2c : float
         Marginal (fixed effects) and conditional (fixed + random) R².
@@ -226,7 +226,7 @@ class R2Result(_Labelled):
 class CommonalityResult(_Labelled):
     """Unique and shared parts of explained variance (:func:`~hyperalign.stats.commonality`).
 
-    Attributes
+    Parameters
     ----------
     unique_sem, unique_ac, shared, total : float
         ``unique_sem + unique_ac + shared == total``; negative ``shared`` is suppression.
@@ -248,7 +248,7 @@ class CommonalityResult(_Labelled):
 class VariancePartitionResult(_Labelled):
     """Result of :func:`~hyperalign.stats.variance_partition`.
 
-    Attributes
+    Parameters
     ----------
     R2m_full, R2m_sem, R2m_ac, R2m_cov : float
         Marginal R² of the four models.

@@ -20,11 +20,13 @@ import pandas as pd
 from ..utils import (
     ExclusionLog,
     atomic_write,
+    check_n_jobs,
     check_option,
+    fill_doc,
     logger,
     progress,
     single_thread_blas,
-    verbose_context,
+    verbose,
 )
 from ._checks import as_terms, check_column, check_int, keyword_only_after, nearest
 from .correction import correct_pvalues, maxstat_pvalues, permutation_pvalues
@@ -150,7 +152,8 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
     order = np.lexsort((data["utterance_id"].to_numpy(), data[groups].astype(str).to_numpy()))
     data = data.iloc[order].reset_index(drop=True)
     n_dyads = int(data[groups].nunique())
-    check_n_groups(n_dyads, groups, where=where)
+    # the table-level check warned once already; a cell warns only when it lost dyads
+    check_n_groups(n_dyads, groups, where=where, warn=n_dyads < spec["n_groups_table"])
     null_ml = _fit_quiet(data, f0, groups, False, messages, eng)
     full_ml = _fit_quiet(data, f1, groups, False, messages, eng)
     test = lrt(full_ml, null_ml)
@@ -284,6 +287,8 @@ def _refit_permutations(y, X0, S, codes, perm, llf0) -> np.ndarray:
 
 
 @keyword_only_after(3)
+@verbose
+@fill_doc
 def test_semantic_beyond_acoustics(
     table: pd.DataFrame,
     sync: str = "sync",
@@ -302,7 +307,7 @@ def test_semantic_beyond_acoustics(
     keep_models: bool = False,
     engine: str = "fast",
     random_state=None,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
     verbose=None,
 ) -> SemanticTestResult:
     """Test whether semantic alignment explains synchrony beyond acoustic predictors.
@@ -359,14 +364,16 @@ def test_semantic_beyond_acoustics(
         likelihood as statsmodels ``MixedLM`` from group sufficient statistics (estimates and
         log-likelihoods equal to optimizer tolerance; GLS standard errors within 0.1 % of
         statsmodels'), ~100x faster; ``'statsmodels'`` calls ``MixedLM.fit``.
-    random_state : None | int | Generator
-    n_jobs : int
-        Parallel cells (joblib).
-    verbose : bool | str | int | None
+    %(random_state)s
+    %(n_jobs)s
+        Cells are analysed in parallel (joblib processes).
+    %(verbose)s
 
     Returns
     -------
-    SemanticTestResult
+    result : SemanticTestResult
+        The per-cell table (``result.table``), the parameters used, the permutation null and
+        the exclusions.
 
     Notes
     -----
@@ -376,158 +383,167 @@ def test_semantic_beyond_acoustics(
     finite value, a text or constant column and collinear predictors are errors naming the
     columns and the cell.
     """
-    with verbose_context(verbose):
-        if not isinstance(table, pd.DataFrame):
-            raise TypeError(
-                f"table must be a pandas DataFrame (build_analysis_table); got "
-                f"{type(table).__name__}"
-            )
-        check_option("correction", correction, CORRECTIONS)
-        check_option("method", method, ("batch", "refit"))
-        check_option("engine", engine, ("fast", "statsmodels"))
-        n_permutations = check_int(n_permutations, "n_permutations", minimum=0)
-        _validate_alpha(alpha)
-        semantic = as_terms(semantic, "semantic")
-        acoustic = as_terms(acoustic, "acoustic")
-        covariates = as_terms(covariates, "covariates")
-        if not semantic:
-            raise ValueError("semantic must name at least one column; got []")
-        check_column(table, sync, "sync")
-        check_column(table, groups, "groups")
-        by = _check_by(table, by)
-        if "metric" in table.columns and table["metric"].nunique() > 1 and "metric" not in by:
-            raise AnalysisTableError(
-                f"the table holds {table['metric'].nunique()} metrics "
-                f"({sorted(table['metric'].unique())}); add 'metric' to by= or filter one."
-            )
-        for c in semantic + acoustic + covariates:
-            for v in formula_variables(c):
-                if v not in table.columns:
-                    raise AnalysisTableError(
-                        f"term {c!r} refers to column {v!r}, not in the table; available: "
-                        f"{list(table.columns)}"
-                    )
-        if correction == "maxstat" and n_permutations <= 0:
-            raise ValueError(
-                "correction='maxstat' needs n_permutations > 0; got n_permutations=0. Pass "
-                "n_permutations=1000 or another correction (e.g. correction='holm')."
-            )
-        check_n_groups(int(table[groups].nunique()), groups, where="table")
-        log = table.attrs.get("exclusions")
-        log = log.copy() if isinstance(log, ExclusionLog) else ExclusionLog()
-        t0 = time.perf_counter()
-        units = table[[groups, "utterance_id"]].drop_duplicates().copy()
-        units[groups] = units[groups].astype(str)
-        plan = PermutationPlan(units, groups, n_permutations, scheme, random_state)
-        spec = dict(
-            sync=sync,
-            semantic=semantic,
-            acoustic=acoustic,
-            covariates=covariates,
-            groups=groups,
-            by=by,
-            alpha=alpha,
-            partition=partition,
-            n_permutations=int(n_permutations),
-            method=method,
-            engine=engine,
+    semantic, acoustic, covariates, by, n_permutations = _check_test_args(
+        table, sync, semantic, acoustic, covariates, groups, by, n_permutations, correction,
+        method, engine, alpha,
+    )  # fmt: skip
+    n_jobs = check_n_jobs(n_jobs)
+    log = table.attrs.get("exclusions")
+    log = log.copy() if isinstance(log, ExclusionLog) else ExclusionLog()
+    t0 = time.perf_counter()
+    # rows without a group are left out of every cell (and counted there as NaN rows)
+    units = table[[groups, "utterance_id"]].dropna().drop_duplicates().copy()
+    units[groups] = units[groups].astype(str)
+    plan = PermutationPlan(units, groups, n_permutations, scheme, random_state)
+    spec = dict(sync=sync, semantic=semantic, acoustic=acoustic, covariates=covariates,
+                groups=groups, by=by, alpha=alpha, partition=partition,
+                n_permutations=n_permutations, method=method, engine=engine,
+                n_groups_table=int(table[groups].nunique()))  # fmt: skip
+    keys, outs = _run_cells(table, by, spec, plan, keep_models, n_jobs)
+    res, nulls, models = _collect(keys, outs, by, keep_models, log)
+    _warn_missing_cells(res, table, groups, by)
+    null_mat = np.column_stack(nulls) if n_permutations > 0 else None
+    res["p_corrected"] = _corrected(res, null_mat, correction)
+    n_sing = int(res["singular"].sum())
+    if n_sing:
+        warnings.warn(
+            f"singular fit in {n_sing} of {len(res)} cell(s) (random-intercept variance "
+            "~0): see the 'notes' column; the LRT is then that of a fixed-effects model.",
+            UserWarning,
+            stacklevel=4,
         )
-        cells = list(table.groupby(by, sort=True, dropna=False)) if by else [((), table)]
-        keys = [k if isinstance(k, tuple) else (k,) for k, _ in cells]
-        if n_jobs == 1:
-            outs = [
-                _analyse_cell(c, k, spec, plan, keep_models)
-                for k, (_, c) in progress(zip(keys, cells), desc="cells", total=len(cells))
-            ]
-        else:
-            from joblib import Parallel, delayed
+    params = dict(spec, correction=correction, scheme=scheme, random_state=random_state,
+                  formula_null=outs[0][3]["f0"] if outs else None,
+                  formula_full=outs[0][3]["f1"] if outs else None, n_cells=len(res),
+                  n_dyads=int(table[groups].nunique()),
+                  elapsed_s=time.perf_counter() - t0)  # fmt: skip
+    del params["partition"], params["n_groups_table"]
+    for c in ("metric", "band", "lag", "roi"):
+        if c in table.columns:
+            params[f"{c}s"] = sorted(table[c].dropna().unique().tolist(), key=str)
+    prov = table.attrs.get("provenance")
+    params.update(prov if isinstance(prov, dict) else {})
+    logger.info(
+        "test_semantic_beyond_acoustics: %d cells in %.1f s", len(res), params["elapsed_s"]
+    )
+    return SemanticTestResult(
+        table=res, params=params, models=models or None, null=null_mat, exclusions=log
+    )
 
-            outs = Parallel(n_jobs=n_jobs)(
-                delayed(_analyse_cell)(c, k, spec, plan, keep_models)
-                for k, (_, c) in zip(keys, cells)
-            )
-        rows, nulls, models = [], [], {}
-        for k, (row, null, mods, _forms) in zip(keys, outs):
-            rows.append({**dict(zip(by, k)), **row})
-            nulls.append(null)
-            if keep_models:
-                models[k] = mods
-            for col, reason in (
-                ("n_excluded_nan", "missing (NaN) values in model columns"),
-                ("n_excluded_nonfinite", "non-finite (inf) values in model columns"),
-            ):
-                if row[col]:
-                    log.add(
-                        "test_semantic_beyond_acoustics",
-                        "row",
-                        str(dict(zip(by, k))),
-                        reason,
-                        row[col],
-                    )
-        res = pd.DataFrame(rows)
-        n_all = int(table[groups].nunique())
-        short = res[res["n_dyads"] < n_all]
-        if len(short):
-            desc = "; ".join(
-                f"{dict(zip(by, (r[c] for c in by)))}: {r['n_dyads']}" for _, r in short.iterrows()
-            )
-            warnings.warn(
-                f"missing cells: {len(short)} cell(s) hold fewer than the {n_all} {groups}s of "
-                f"the table ({desc}); check the synchrony table for dyads without those "
-                "bands / ROIs / lags.",
-                UserWarning,
-                stacklevel=2,
-            )
-        null_mat = np.column_stack(nulls) if n_permutations > 0 else None
-        p_base = res["p_perm"] if n_permutations > 0 else res["p_lrt"]
-        if correction is None:
-            res["p_corrected"] = p_base.to_numpy()
-        elif correction == "maxstat":
-            res["p_corrected"] = maxstat_pvalues(res["stat_perm_obs"].to_numpy(), null_mat)
-        else:
-            res["p_corrected"] = correct_pvalues(p_base.to_numpy(), correction)
-        n_sing = int(res["singular"].sum())
-        if n_sing:
-            warnings.warn(
-                f"singular fit in {n_sing} of {len(res)} cell(s) (random-intercept variance "
-                "~0): see the 'notes' column; the LRT is then that of a fixed-effects model.",
-                UserWarning,
-                stacklevel=2,
-            )
-        params = dict(
-            sync=sync,
-            semantic=semantic,
-            acoustic=acoustic,
-            covariates=covariates,
-            groups=groups,
-            by=by,
-            n_permutations=int(n_permutations),
-            correction=correction,
-            method=method,
-            engine=engine,
-            scheme=scheme,
-            alpha=alpha,
-            random_state=random_state,
-            formula_null=outs[0][3]["f0"] if outs else None,
-            formula_full=outs[0][3]["f1"] if outs else None,
-            n_cells=len(res),
-            n_dyads=int(table[groups].nunique()),
-            elapsed_s=time.perf_counter() - t0,
+
+def _check_test_args(
+    table, sync, semantic, acoustic, covariates, groups, by, n_permutations, correction, method,
+    engine, alpha,
+):  # fmt: skip
+    """Every argument checked before any model is fitted (all errors name the argument)."""
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(
+            f"table must be a pandas DataFrame (build_analysis_table); got {type(table).__name__}"
         )
-        for c in ("metric", "band", "lag", "roi"):
-            if c in table.columns:
-                params[f"{c}s"] = sorted(table[c].dropna().unique().tolist(), key=str)
-        params.update(
-            table.attrs.get("provenance", {})
-            if isinstance(table.attrs.get("provenance"), dict)
-            else {}
+    check_option("correction", correction, CORRECTIONS)
+    check_option("method", method, ("batch", "refit"))
+    check_option("engine", engine, ("fast", "statsmodels"))
+    n_permutations = check_int(n_permutations, "n_permutations", minimum=0)
+    _validate_alpha(alpha)
+    semantic = as_terms(semantic, "semantic")
+    acoustic = as_terms(acoustic, "acoustic")
+    covariates = as_terms(covariates, "covariates")
+    if not semantic:
+        raise ValueError("semantic must name at least one column; got []")
+    check_column(table, sync, "sync")
+    check_column(table, groups, "groups")
+    by = _check_by(table, by)
+    if "metric" in table.columns and table["metric"].nunique() > 1 and "metric" not in by:
+        raise AnalysisTableError(
+            f"the table holds {table['metric'].nunique()} metrics "
+            f"({sorted(table['metric'].unique())}); add 'metric' to by= or filter one."
         )
-        logger.info(
-            "test_semantic_beyond_acoustics: %d cells in %.1f s", len(res), params["elapsed_s"]
+    for c in semantic + acoustic + covariates:
+        for v in formula_variables(c):
+            if v not in table.columns:
+                raise AnalysisTableError(
+                    f"term {c!r} refers to column {v!r}, not in the table; available: "
+                    f"{list(table.columns)}{nearest(v, table.columns)}"
+                )
+    if correction == "maxstat" and n_permutations <= 0:
+        raise ValueError(
+            "correction='maxstat' needs n_permutations > 0; got n_permutations=0. Pass "
+            "n_permutations=1000 or another correction (e.g. correction='holm')."
         )
-        return SemanticTestResult(
-            table=res, params=params, models=models or None, null=null_mat, exclusions=log
+    check_n_groups(int(table[groups].nunique()), groups, where="table")
+    check_column(table, "utterance_id", "the utterance key")
+    key = [groups, "utterance_id", *by]
+    dup = table.duplicated(key, keep=False)
+    if dup.any():
+        ex = table.loc[dup, key].drop_duplicates().head(3).to_dict("records")
+        raise AnalysisTableError(
+            f"the table has {int(dup.sum())} rows with duplicated keys {key}, e.g. {ex}; an "
+            "utterance would count several times in one cell (pseudo-replication). Drop the "
+            "duplicates or add the column that tells them apart to by=."
         )
+    return semantic, acoustic, covariates, by, n_permutations
+
+
+def _run_cells(table, by, spec, plan, keep_models, n_jobs):
+    """Analyse every cell (serially or with joblib); returns the cell keys and outputs."""
+    cells = list(table.groupby(by, sort=True, dropna=False)) if by else [((), table)]
+    keys = [k if isinstance(k, tuple) else (k,) for k, _ in cells]
+    if n_jobs == 1:
+        outs = [
+            _analyse_cell(c, k, spec, plan, keep_models)
+            for k, (_, c) in progress(zip(keys, cells), desc="cells", total=len(cells))
+        ]
+    else:
+        from joblib import Parallel, delayed
+
+        outs = Parallel(n_jobs=n_jobs)(
+            delayed(_analyse_cell)(c, k, spec, plan, keep_models) for k, (_, c) in zip(keys, cells)
+        )
+    return keys, outs
+
+
+def _collect(keys, outs, by, keep_models, log):
+    """Rows of the result table, nulls and models; every cell's exclusions in ``log``."""
+    rows, nulls, models = [], [], {}
+    for k, (row, null, mods, _forms) in zip(keys, outs):
+        rows.append({**dict(zip(by, k)), **row})
+        nulls.append(null)
+        if keep_models:
+            models[k] = mods
+        for col, reason in (
+            ("n_excluded_nan", "missing (NaN) values in model columns"),
+            ("n_excluded_nonfinite", "non-finite (inf) values in model columns"),
+        ):
+            if row[col]:
+                log.add("test_semantic_beyond_acoustics", "row", str(dict(zip(by, k))), reason,
+                        row[col])  # fmt: skip
+    return pd.DataFrame(rows), nulls, models
+
+
+def _warn_missing_cells(res, table, groups, by) -> None:
+    n_all = int(table[groups].nunique())
+    short = res[res["n_dyads"] < n_all]
+    if len(short):
+        desc = "; ".join(
+            f"{dict(zip(by, (r[c] for c in by)))}: {r['n_dyads']}" for _, r in short.iterrows()
+        )
+        warnings.warn(
+            f"missing cells: {len(short)} cell(s) hold fewer than the {n_all} {groups}s of "
+            f"the table ({desc}); check the synchrony table for dyads without those "
+            "bands / ROIs / lags.",
+            UserWarning,
+            stacklevel=5,  # the caller of test_semantic_beyond_acoustics (two decorators)
+        )
+
+
+def _corrected(res, null_mat, correction) -> np.ndarray:
+    """``p_corrected``: from ``p_perm`` (or ``p_lrt`` without permutations)."""
+    p_base = (res["p_perm"] if null_mat is not None else res["p_lrt"]).to_numpy()
+    if correction is None:
+        return p_base
+    if correction == "maxstat":
+        return maxstat_pvalues(res["stat_perm_obs"].to_numpy(), null_mat)
+    return correct_pvalues(p_base, correction)
 
 
 test_semantic_beyond_acoustics.__test__ = False  # not a pytest test

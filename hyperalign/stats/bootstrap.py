@@ -8,7 +8,12 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ..utils import _validate_type, check_option, check_random_state, verbose_context
+from ..utils import (
+    _validate_type,
+    check_option,
+    check_random_state,
+    verbose,
+)
 from ._checks import as_terms, check_column, check_int, keyword_only_after
 from ._results import BootstrapResult, SignFlipResult
 
@@ -33,12 +38,14 @@ def dyad_slopes(
     controls : list of str
         Columns in every per-dyad regression (with an intercept).
     groups : str
+        The dyad column.
 
     Returns
     -------
-    Series indexed by dyad. Rows with NaN or +-inf in ``sync``, ``term`` or ``controls`` are
-    left out (counted in ``series.attrs['n_excluded_rows']``). Dyads with fewer rows than
-    parameters + 1 or a constant ``term`` get NaN (a warning counts them).
+    slopes : Series
+        One slope per dyad. Rows with NaN or +-inf in ``sync``, ``term`` or ``controls`` are
+        left out (counted in ``slopes.attrs['n_excluded_rows']``). Dyads with fewer rows than
+        parameters + 1 or a constant ``term`` get NaN (a warning counts them).
     """
     import warnings
 
@@ -111,7 +118,8 @@ def sign_flip_test(
     alternative : {'two-sided', 'greater', 'less'}
     exact : bool | None
         Enumerate all ``2**n`` flips; ``None`` = exact when ``2**n <= n_permutations``.
-    random_state : None | int | Generator
+    random_state : None | int | numpy.random.Generator
+        Seed of the random sign flips (not used when exact).
 
     Returns
     -------
@@ -178,6 +186,7 @@ def sign_flip_test(
 
 
 @keyword_only_after(3)
+@verbose
 def cluster_bootstrap(
     table: pd.DataFrame,
     statistic: Callable[[pd.DataFrame], float | np.ndarray],
@@ -194,17 +203,22 @@ def cluster_bootstrap(
     Parameters
     ----------
     table : DataFrame
+        The rows of every dyad (e.g. one analysis cell).
     statistic : callable
         ``statistic(df) -> float or 1-D array``. Resampled dyads are relabelled
         (``'<dyad>#<k>'``) so that a dyad drawn twice is two groups for a mixed model.
     groups : str
+        The cluster column (dyad).
     n_boot : int
+        Number of bootstrap resamples (an integer).
     ci : {'percentile', 'bca'}
         BCa (Efron 1987) uses the jackknife over dyads for the acceleration.
     alpha : float
         ``1 - alpha`` interval.
-    random_state : None | int | Generator
+    random_state : None | int | numpy.random.Generator
+        Seed of the resampling.
     verbose : bool | str | int | None
+        Log level for this call.
 
     Returns
     -------
@@ -222,81 +236,77 @@ def cluster_bootstrap(
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie strictly between 0 and 1 (e.g. 0.05); got {alpha!r}")
     check_column(table, groups, "groups")
-    with verbose_context(verbose):
-        rng = check_random_state(random_state)
-        names = np.array(sorted(table[groups].unique(), key=str))
-        parts = {g: sub for g, sub in table.groupby(groups, sort=False)}
-        G = len(names)
-        if G < 3:
-            raise ValueError(f"cluster_bootstrap needs >= 3 {groups} groups; got {G}")
-        est = np.atleast_1d(np.asarray(statistic(table), dtype=float))
-        if not np.isfinite(est).all():
-            raise ValueError(
-                f"statistic(table) returned a non-finite estimate {est.tolist()}; the bootstrap "
-                "needs a finite statistic on the full data (check for NaN/inf in its columns)."
-            )
-        boot = np.empty((n_boot, est.size))
-        for b in range(n_boot):
-            pick = rng.integers(0, G, G)
-            df = pd.concat(
-                [
-                    parts[names[i]].assign(**{groups: f"{names[i]}#{k}"})
-                    for k, i in enumerate(pick)
-                ],
-                ignore_index=True,
-            )
-            boot[b] = np.asarray(statistic(df), dtype=float)
-        bad = ~np.isfinite(boot)
-        n_failed = int(bad.any(axis=1).sum())
-        if n_failed:
-            import warnings
-
-            warnings.warn(
-                f"cluster_bootstrap: the statistic was NaN or infinite in {n_failed} of "
-                f"{n_boot} resample(s); they are left out of the interval (n_failed)",
-                UserWarning,
-                stacklevel=2,
-            )
-            if n_failed == n_boot:
-                raise ValueError(
-                    "cluster_bootstrap: the statistic was NaN or infinite in every resample; "
-                    "check that it can be computed when dyads are drawn twice or left out."
-                )
-            boot = np.where(bad, np.nan, boot)
-        lo_q, hi_q = alpha / 2, 1 - alpha / 2
-        if ci == "percentile":
-            lo = np.nanquantile(boot, lo_q, axis=0)
-            hi = np.nanquantile(boot, hi_q, axis=0)
-        else:
-            prop = np.clip(
-                (boot < est).mean(axis=0) + 0.5 * (boot == est).mean(axis=0), 1e-10, 1 - 1e-10
-            )
-            z0 = sst.norm.ppf(prop)
-            jack = np.array(
-                [np.asarray(statistic(table[table[groups] != g]), dtype=float) for g in names]
-            ).reshape(G, -1)
-            d = jack.mean(axis=0) - jack
-            den = 6.0 * (d**2).sum(axis=0) ** 1.5
-            a = np.where(den > 0, (d**3).sum(axis=0) / np.where(den > 0, den, 1), 0.0)
-            lo, hi = [], []
-            for j in range(est.size):
-                qs = []
-                for q in (lo_q, hi_q):
-                    zq = sst.norm.ppf(q)
-                    adj = sst.norm.cdf(z0[j] + (z0[j] + zq) / (1 - a[j] * (z0[j] + zq)))
-                    qs.append(np.nanquantile(boot[:, j], adj))
-                lo.append(qs[0])
-                hi.append(qs[1])
-            lo, hi = np.array(lo), np.array(hi)
-        squeeze = est.size == 1
-        return BootstrapResult(
-            estimate=est[0] if squeeze else est,
-            ci_low=float(lo[0]) if squeeze else lo,
-            ci_high=float(hi[0]) if squeeze else hi,
-            se=float(np.nanstd(boot[:, 0], ddof=1)) if squeeze else np.nanstd(boot, 0, ddof=1),
-            boot=boot[:, 0] if squeeze else boot,
-            method=ci,
-            n_boot=n_boot,
-            n_failed=n_failed,
-            alpha=float(alpha),
+    rng = check_random_state(random_state)
+    names = np.array(sorted(table[groups].unique(), key=str))
+    parts = {g: sub for g, sub in table.groupby(groups, sort=False)}
+    G = len(names)
+    if G < 3:
+        raise ValueError(f"cluster_bootstrap needs >= 3 {groups} groups; got {G}")
+    est = np.atleast_1d(np.asarray(statistic(table), dtype=float))
+    if not np.isfinite(est).all():
+        raise ValueError(
+            f"statistic(table) returned a non-finite estimate {est.tolist()}; the bootstrap "
+            "needs a finite statistic on the full data (check for NaN/inf in its columns)."
         )
+    boot = np.empty((n_boot, est.size))
+    for b in range(n_boot):
+        pick = rng.integers(0, G, G)
+        df = pd.concat(
+            [parts[names[i]].assign(**{groups: f"{names[i]}#{k}"}) for k, i in enumerate(pick)],
+            ignore_index=True,
+        )
+        boot[b] = np.asarray(statistic(df), dtype=float)
+    bad = ~np.isfinite(boot)
+    n_failed = int(bad.any(axis=1).sum())
+    if n_failed:
+        import warnings
+
+        warnings.warn(
+            f"cluster_bootstrap: the statistic was NaN or infinite in {n_failed} of "
+            f"{n_boot} resample(s); they are left out of the interval (n_failed)",
+            UserWarning,
+            stacklevel=2,
+        )
+        if n_failed == n_boot:
+            raise ValueError(
+                "cluster_bootstrap: the statistic was NaN or infinite in every resample; "
+                "check that it can be computed when dyads are drawn twice or left out."
+            )
+        boot = np.where(bad, np.nan, boot)
+    lo_q, hi_q = alpha / 2, 1 - alpha / 2
+    if ci == "percentile":
+        lo = np.nanquantile(boot, lo_q, axis=0)
+        hi = np.nanquantile(boot, hi_q, axis=0)
+    else:
+        prop = np.clip(
+            (boot < est).mean(axis=0) + 0.5 * (boot == est).mean(axis=0), 1e-10, 1 - 1e-10
+        )
+        z0 = sst.norm.ppf(prop)
+        jack = np.array(
+            [np.asarray(statistic(table[table[groups] != g]), dtype=float) for g in names]
+        ).reshape(G, -1)
+        d = jack.mean(axis=0) - jack
+        den = 6.0 * (d**2).sum(axis=0) ** 1.5
+        a = np.where(den > 0, (d**3).sum(axis=0) / np.where(den > 0, den, 1), 0.0)
+        lo, hi = [], []
+        for j in range(est.size):
+            qs = []
+            for q in (lo_q, hi_q):
+                zq = sst.norm.ppf(q)
+                adj = sst.norm.cdf(z0[j] + (z0[j] + zq) / (1 - a[j] * (z0[j] + zq)))
+                qs.append(np.nanquantile(boot[:, j], adj))
+            lo.append(qs[0])
+            hi.append(qs[1])
+        lo, hi = np.array(lo), np.array(hi)
+    squeeze = est.size == 1
+    return BootstrapResult(
+        estimate=est[0] if squeeze else est,
+        ci_low=float(lo[0]) if squeeze else lo,
+        ci_high=float(hi[0]) if squeeze else hi,
+        se=float(np.nanstd(boot[:, 0], ddof=1)) if squeeze else np.nanstd(boot, 0, ddof=1),
+        boot=boot[:, 0] if squeeze else boot,
+        method=ci,
+        n_boot=n_boot,
+        n_failed=n_failed,
+        alpha=float(alpha),
+    )

@@ -1,7 +1,7 @@
-"""The utterance-level analysis table and linear mixed-effects models (statsmodels MixedLM).
+"""Linear mixed-effects models (statsmodels MixedLM) of the utterance-level analysis table.
 
-``build_analysis_table`` joins synchrony (``summarize_utterances``) with the predictors
-(``compute_predictors``); ``fit_mixed`` fits ``synchrony ~ acoustic + semantic + covariates``
+``build_analysis_table`` (:mod:`hyperalign.stats._table`, importable from here) joins synchrony
+with the predictors; ``fit_mixed`` fits ``synchrony ~ acoustic + semantic + covariates``
 with random intercepts for dyads (optional random slopes and variance components, e.g. for
 listeners); ``r2_nakagawa`` gives marginal and conditional R² (Nakagawa & Schielzeth 2013,
 extended to random slopes by Johnson 2014); ``lrt`` compares nested models fitted by ML.
@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..utils import ExclusionLog, logger, verbose_context
+from ..utils import (
+    logger,
+    verbose,
+)
 from ._checks import (
     AnalysisTableError,
     RowExclusions,
@@ -28,201 +31,15 @@ from ._checks import (
     nearest,
 )
 from ._results import LRTResult, R2Result
-
-KEYS = ("dyad", "utterance_id")
-CELL_COLUMNS = ("metric", "band", "lag", "roi")
-MIN_DYADS_ERROR = 3
-MIN_DYADS_WARN = 6
-
-
-def _require_columns(df: pd.DataFrame, cols, name: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise AnalysisTableError(
-            f"{name} is missing column(s) {missing}; it has {list(df.columns)}. "
-            f"Pass the output of the function named in docs/design.md or rename the columns."
-        )
-
-
-def check_n_groups(n_groups: int, groups: str = "dyad", *, where: str = "") -> None:
-    """Raise below 3 groups and warn below 6 (random-effect variance is then poorly estimated)."""
-    tag = f" ({where})" if where else ""
-    if n_groups < MIN_DYADS_ERROR:
-        raise AnalysisTableError(
-            f"too few {groups} groups{tag}: {n_groups}; a random intercept per {groups} needs at "
-            f"least {MIN_DYADS_ERROR} (>= {MIN_DYADS_WARN} recommended). Add dyads or fit a "
-            f"fixed-effects model."
-        )
-    if n_groups < MIN_DYADS_WARN:
-        warnings.warn(
-            f"only {n_groups} {groups} groups{tag}: the random-intercept variance and the "
-            f"permutation null are poorly estimated with fewer than {MIN_DYADS_WARN}.",
-            UserWarning,
-            stacklevel=3,
-        )
-
-
-def build_analysis_table(
-    sync_table: pd.DataFrame,
-    predictors: pd.DataFrame,
-    *,
-    on: tuple[str, ...] = KEYS,
-    how: str = "inner",
-    verbose=None,
-) -> pd.DataFrame:
-    """Join utterance-level synchrony with the utterance predictors into one tidy table.
-
-    Parameters
-    ----------
-    sync_table : DataFrame
-        From ``hyperalign.coupling.summarize_utterances``: one row per utterance × metric ×
-        band × lag × ROI with at least ``dyad, utterance_id, sync`` (``sync_z`` when
-        surrogates ran).
-    predictors : DataFrame
-        From ``hyperalign.features.compute_predictors``: one row per utterance with ``dyad,
-        utterance_id`` and ``speaker, listener, sem_align*, ac_*, acsim*, duration, n_words``.
-    on : tuple of str
-        Join keys.
-    how : {'inner'}
-        Only synchrony rows with a predictor row are kept; the others are counted, logged and
-        listed in ``table.attrs['exclusions']``.
-    verbose : bool | str | int | None
-        Log level for this call.
-
-    Returns
-    -------
-    table : DataFrame
-        One row per utterance × cell, sorted by ``dyad, utterance_id`` and the cell columns.
-        ``table.attrs['exclusions']`` is an :class:`~hyperalign.utils.ExclusionLog`
-        and ``table.attrs['report']`` a dict with the counts of excluded / NaN rows, constant
-        predictors and dyads. Unique listener and speaker ids (``dyad:participant``) are added
-        as ``listener_uid`` and ``speaker_uid`` for variance components.
-
-    Raises
-    ------
-    AnalysisTableError
-        Missing key columns, duplicated predictor rows, an empty join or fewer than 3 dyads.
-    """
-    with verbose_context(verbose):
-        if how != "inner":
-            raise ValueError(f"how must be 'inner'; got {how!r}")
-        on = list(on)
-        _require_columns(sync_table, on + ["sync"], "sync_table")
-        _require_columns(predictors, on, "predictors")
-        log = ExclusionLog()
-        report: dict = {}
-        pred = predictors.copy()
-        sync = sync_table.copy()
-        for df in (pred, sync):
-            df["dyad"] = df["dyad"].astype(str)
-        dup = pred.duplicated(on, keep=False)
-        if dup.any():
-            ex = pred.loc[dup, on].drop_duplicates().head(3).to_dict("records")
-            raise AnalysisTableError(
-                f"predictors has {int(dup.sum())} rows with duplicated keys {on}, e.g. {ex}; "
-                "it must hold one row per utterance."
-            )
-        overlap = [c for c in pred.columns if c in sync.columns and c not in on]
-        if overlap:
-            logger.info("build_analysis_table: columns %s taken from sync_table", overlap)
-            pred = pred.drop(columns=overlap)
-        merged = sync.merge(pred, on=on, how="left", indicator=True)
-        no_pred = merged["_merge"] == "left_only"
-        if no_pred.any():
-            missing_keys = merged.loc[no_pred, on].drop_duplicates()
-            n_utt = len(missing_keys)
-            log.add(
-                "build_analysis_table",
-                "row",
-                ", ".join(f"{r.dyad}/{r.utterance_id}" for r in missing_keys.head(5).itertuples())
-                + (" …" if n_utt > 5 else ""),
-                f"synchrony rows of {n_utt} utterance(s) without a predictor row",
-                int(no_pred.sum()),
-            )
-        report["n_rows_without_predictors"] = int(no_pred.sum())
-        merged = merged.loc[~no_pred].drop(columns="_merge")
-        key_sync = sync[on].drop_duplicates()
-        key_pred = pred[on].drop_duplicates()
-        not_synced = key_pred.merge(key_sync, on=on, how="left", indicator=True)
-        n_ns = int((not_synced["_merge"] == "left_only").sum())
-        report["n_utterances_without_sync"] = n_ns
-        if n_ns:
-            log.add(
-                "build_analysis_table",
-                "utterance",
-                "predictor rows",
-                "utterances without synchrony (e.g. shorter than min_duration)",
-                n_ns,
-            )
-        if merged.empty:
-            raise AnalysisTableError(
-                f"no synchrony row matched a predictor row on {on}; check that dyad ids and "
-                "utterance ids are the same in both tables (e.g. dtype of utterance_id)."
-            )
-        num = [
-            c for c in merged.columns if c not in on and pd.api.types.is_numeric_dtype(merged[c])
-        ]
-        n_nan = {c: int(merged[c].isna().sum()) for c in num if merged[c].isna().any()}
-        report["nan_counts"] = n_nan
-        empty = [c for c, n in n_nan.items() if n == len(merged)]
-        report["empty_columns"] = empty
-        if empty:
-            logger.info(
-                "build_analysis_table: columns %s hold no values (e.g. no surrogates)", empty
-            )
-        n_inf = {
-            c: int(np.isinf(merged[c].to_numpy(dtype=float, na_value=np.nan)).sum())
-            for c in num
-            if not pd.api.types.is_bool_dtype(merged[c])
-        }
-        n_inf = {c: n for c, n in n_inf.items() if n}
-        report["nonfinite_counts"] = n_inf
-        for c, n in n_inf.items():
-            logger.warning(
-                "build_analysis_table: %d row(s) with infinite %r; they are excluded from "
-                "models that use %r (counted per cell in n_excluded_nonfinite)",
-                n,
-                c,
-                c,
-            )
-        for c, n in n_nan.items():
-            if c in empty:
-                continue
-            logger.warning(
-                "build_analysis_table: %d row(s) with NaN %r; they are excluded from models "
-                "that use %r (counted per cell in n_excluded)",
-                n,
-                c,
-                c,
-            )
-        const = [c for c in num if merged[c].nunique(dropna=True) <= 1]
-        report["constant_columns"] = const
-        for c in const:
-            if c not in CELL_COLUMNS:
-                warnings.warn(
-                    f"column {c!r} is constant in the analysis table; it cannot be a predictor.",
-                    UserWarning,
-                    stacklevel=2,
-                )
-        n_dyads = merged["dyad"].nunique()
-        report["n_dyads"] = int(n_dyads)
-        report["n_rows"] = len(merged)
-        check_n_groups(n_dyads, "dyad", where="analysis table")
-        for role in ("listener", "speaker"):
-            if role in merged.columns:
-                merged[f"{role}_uid"] = merged["dyad"] + ":" + merged[role].astype(str)
-        sort_cols = on + [c for c in CELL_COLUMNS if c in merged.columns]
-        merged = merged.sort_values(sort_cols, kind="mergesort").reset_index(drop=True)
-        merged.attrs["exclusions"] = log
-        merged.attrs["report"] = report
-        logger.info(
-            "analysis table: %d rows, %d dyads, %d excluded synchrony rows",
-            len(merged),
-            n_dyads,
-            report["n_rows_without_predictors"],
-        )
-        return merged
-
+from ._table import (  # noqa: F401 - the analysis table, importable from here as before
+    CELL_COLUMNS,
+    KEYS,
+    MIN_DYADS_ERROR,
+    MIN_DYADS_WARN,
+    _require_columns,
+    build_analysis_table,
+    check_n_groups,
+)
 
 # --------------------------------------------------------------------------- formulas
 
@@ -369,6 +186,7 @@ def r2_nakagawa(result) -> R2Result:
     Parameters
     ----------
     result : statsmodels.regression.mixed_linear_model.MixedLMResults
+        A fitted model (or the fast engine's equivalent).
 
     Returns
     -------
@@ -486,6 +304,7 @@ def robust_fit(model, reml: bool = True, method=None):
 
 
 @keyword_only_after(3)
+@verbose
 def fit_mixed(
     table: pd.DataFrame,
     formula: str,
@@ -533,6 +352,7 @@ def fit_mixed(
         (:mod:`hyperalign.stats._ri`; equal log-likelihoods and estimates to optimizer
         tolerance, GLS standard errors); ``result`` then mimics ``MixedLMResults``.
     verbose : bool | str | int | None
+        Log level for this call.
 
     Returns
     -------
@@ -540,113 +360,112 @@ def fit_mixed(
         ``.result`` is the statsmodels results object (identical to calling
         ``smf.mixedlm(formula, data, groups=...).fit(reml=...)`` on the same rows).
     """
-    with verbose_context(verbose):
-        if engine not in ("statsmodels", "fast"):
-            raise ValueError(f"engine must be 'statsmodels' or 'fast'; got {engine!r}")
-        if engine == "fast" and (re_formula or vc_formula):
-            raise ValueError(
-                "engine='fast' fits a random intercept only; use engine='statsmodels' with "
-                f"re_formula={re_formula!r} / vc_formula={vc_formula!r}"
-            )
-        if not isinstance(table, pd.DataFrame):
-            raise TypeError(f"table must be a pandas DataFrame; got {type(table).__name__}")
-        if not isinstance(formula, str) or "~" not in formula:
-            raise ValueError(f"formula must look like 'sync ~ a + b'; got {formula!r}")
-        cols = formula_variables(formula)
-        if re_formula:
-            cols += formula_variables(re_formula)
-        for v in (vc_formula or {}).values():
-            cols += formula_variables(v)
-        cols = list(dict.fromkeys(cols))
-        data, excl = _check_model_data(table, cols, groups, formula=formula)
-        n_bad = excl.n
-        n_groups = int(data[groups].nunique())
-        if check_groups:
-            check_n_groups(n_groups, groups)
-        elif n_groups < 2:
-            raise AnalysisTableError(f"a mixed model needs >= 2 {groups} groups; got {n_groups}")
-        data = data.reset_index(drop=True)
-        if vc_formula and re_formula is None:
-            # statsmodels drops the group random intercept when vc_formula is given alone
-            re_formula = "1"
-        messages: list[str] = []
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            simple = _simple_terms(formula, data) if engine == "fast" else None
-            if simple is not None:
-                model = _SimpleModel(data, *simple)
-            else:
-                import statsmodels.formula.api as smf
-
-                model = smf.mixedlm(
-                    formula,
-                    data,
-                    groups=data[groups],
-                    re_formula=re_formula,
-                    vc_formula=vc_formula,
-                )
-            try:
-                if engine == "fast":
-                    from ._ri import FastMixedLMResults, RandomInterceptModel
-
-                    codes = pd.factorize(data[groups], sort=True)[0]
-                    ri = RandomInterceptModel(model.endog, model.exog, codes).fit(reml=reml)
-                    res = FastMixedLMResults(ri, model, group_name=groups)
-                else:
-                    res = robust_fit(model, reml=reml, method=method)
-            except np.linalg.LinAlgError as err:
-                raise AnalysisTableError(
-                    f"the mixed model {formula!r} cannot be fitted: its design matrix is "
-                    f"singular ({err}); some predictors (or levels of a categorical term) are "
-                    "collinear. Drop or combine the collinear terms."
-                ) from None
-        from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-        for w in caught:
-            msg = str(w.message)
-            messages.append(msg)
-            if issubclass(w.category, ConvergenceWarning):
-                logger.info("statsmodels: %s", msg)
-        converged = bool(getattr(res, "converged", True))
-        if not converged:
-            warnings.warn(
-                f"mixed model {formula!r} did not converge; estimates may be unreliable "
-                "(try standardizing predictors or a simpler random-effects structure).",
-                UserWarning,
-                stacklevel=2,
-            )
-        scale = float(res.scale)
-        re_var = np.diag(np.atleast_2d(np.asarray(res.cov_re)))
-        vc_var = np.asarray(getattr(res, "vcomp", []), dtype=float)
-        variances = np.concatenate([re_var, vc_var]) if vc_var.size else re_var
-        singular = bool(np.any(variances <= singular_tol * scale))
-        if singular:
-            warnings.warn(
-                f"singular fit for {formula!r}: a random-effect variance is estimated at "
-                f"~0 (variances {np.round(variances, 8).tolist()}, residual {scale:.4g}); "
-                f"the {groups} random intercept is not identified in these data. Results equal "
-                "those of a fixed-effects model; consider dropping the random term.",
-                UserWarning,
-                stacklevel=2,
-            )
-        r2 = r2_nakagawa(res)
-        out = MixedModelResult(
-            result=res,
-            formula=formula,
-            groups=groups,
-            re_formula=re_formula,
-            vc_formula=vc_formula,
-            reml=reml,
-            n_obs=int(res.nobs),
-            n_groups=n_groups,
-            n_excluded=n_bad,
-            r2=r2,
-            singular=singular,
-            converged=converged,
-            messages=messages,
+    if engine not in ("statsmodels", "fast"):
+        raise ValueError(f"engine must be 'statsmodels' or 'fast'; got {engine!r}")
+    if engine == "fast" and (re_formula or vc_formula):
+        raise ValueError(
+            "engine='fast' fits a random intercept only; use engine='statsmodels' with "
+            f"re_formula={re_formula!r} / vc_formula={vc_formula!r}"
         )
-        logger.debug("%r", out)
-        return out
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame; got {type(table).__name__}")
+    if not isinstance(formula, str) or "~" not in formula:
+        raise ValueError(f"formula must look like 'sync ~ a + b'; got {formula!r}")
+    cols = formula_variables(formula)
+    if re_formula:
+        cols += formula_variables(re_formula)
+    for v in (vc_formula or {}).values():
+        cols += formula_variables(v)
+    cols = list(dict.fromkeys(cols))
+    data, excl = _check_model_data(table, cols, groups, formula=formula)
+    n_bad = excl.n
+    n_groups = int(data[groups].nunique())
+    if check_groups:
+        check_n_groups(n_groups, groups)
+    elif n_groups < 2:
+        raise AnalysisTableError(f"a mixed model needs >= 2 {groups} groups; got {n_groups}")
+    data = data.reset_index(drop=True)
+    if vc_formula and re_formula is None:
+        # statsmodels drops the group random intercept when vc_formula is given alone
+        re_formula = "1"
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        simple = _simple_terms(formula, data) if engine == "fast" else None
+        if simple is not None:
+            model = _SimpleModel(data, *simple)
+        else:
+            import statsmodels.formula.api as smf
+
+            model = smf.mixedlm(
+                formula,
+                data,
+                groups=data[groups],
+                re_formula=re_formula,
+                vc_formula=vc_formula,
+            )
+        try:
+            if engine == "fast":
+                from ._ri import FastMixedLMResults, RandomInterceptModel
+
+                codes = pd.factorize(data[groups], sort=True)[0]
+                ri = RandomInterceptModel(model.endog, model.exog, codes).fit(reml=reml)
+                res = FastMixedLMResults(ri, model, group_name=groups)
+            else:
+                res = robust_fit(model, reml=reml, method=method)
+        except np.linalg.LinAlgError as err:
+            raise AnalysisTableError(
+                f"the mixed model {formula!r} cannot be fitted: its design matrix is "
+                f"singular ({err}); some predictors (or levels of a categorical term) are "
+                "collinear. Drop or combine the collinear terms."
+            ) from None
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    for w in caught:
+        msg = str(w.message)
+        messages.append(msg)
+        if issubclass(w.category, ConvergenceWarning):
+            logger.info("statsmodels: %s", msg)
+    converged = bool(getattr(res, "converged", True))
+    if not converged:
+        warnings.warn(
+            f"mixed model {formula!r} did not converge; estimates may be unreliable "
+            "(try standardizing predictors or a simpler random-effects structure).",
+            UserWarning,
+            stacklevel=2,
+        )
+    scale = float(res.scale)
+    re_var = np.diag(np.atleast_2d(np.asarray(res.cov_re)))
+    vc_var = np.asarray(getattr(res, "vcomp", []), dtype=float)
+    variances = np.concatenate([re_var, vc_var]) if vc_var.size else re_var
+    singular = bool(np.any(variances <= singular_tol * scale))
+    if singular:
+        warnings.warn(
+            f"singular fit for {formula!r}: a random-effect variance is estimated at "
+            f"~0 (variances {np.round(variances, 8).tolist()}, residual {scale:.4g}); "
+            f"the {groups} random intercept is not identified in these data. Results equal "
+            "those of a fixed-effects model; consider dropping the random term.",
+            UserWarning,
+            stacklevel=2,
+        )
+    r2 = r2_nakagawa(res)
+    out = MixedModelResult(
+        result=res,
+        formula=formula,
+        groups=groups,
+        re_formula=re_formula,
+        vc_formula=vc_formula,
+        reml=reml,
+        n_obs=int(res.nobs),
+        n_groups=n_groups,
+        n_excluded=n_bad,
+        r2=r2,
+        singular=singular,
+        converged=converged,
+        messages=messages,
+    )
+    logger.debug("%r", out)
+    return out
 
 
 def lrt(full: MixedModelResult, null: MixedModelResult) -> LRTResult:

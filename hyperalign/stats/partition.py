@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..utils import verbose_context
+from ..utils import (
+    verbose,
+)
 from ._checks import keyword_only_after
 from ._results import CommonalityResult, VariancePartitionResult
 
@@ -45,6 +47,7 @@ def _formula(y: str, terms: list[str]) -> str:
 
 
 @keyword_only_after(3)
+@verbose
 def variance_partition(
     table: pd.DataFrame,
     sync: str = "sync",
@@ -71,6 +74,7 @@ def variance_partition(
     reml : bool
         Fit by REML (default).
     verbose : bool | str | int | None
+        Log level for this call.
 
     Returns
     -------
@@ -85,31 +89,30 @@ def variance_partition(
     semantic = as_terms(semantic, "semantic")
     acoustic = as_terms(acoustic, "acoustic")
     covariates = as_terms(covariates, "covariates")
-    with verbose_context(verbose):
-        check_column(table, sync, "sync")
-        cols = [sync] + [v for t in semantic + acoustic + covariates for v in formula_variables(t)]
-        data, excl = _check_model_data(
-            table,
-            list(dict.fromkeys(cols)),
-            groups,
-            formula=_formula(sync, covariates + acoustic + semantic),
-        )
-        fits = {}
-        for name, terms in (
-            ("full", covariates + acoustic + semantic),
-            ("sem", covariates + semantic),
-            ("ac", covariates + acoustic),
-            ("cov", covariates),
-        ):
-            if name == "cov" and not covariates:
-                fits[name] = 0.0
-                continue
-            fits[name] = fit_mixed(data, _formula(sync, terms), groups=groups, reml=reml).r2.R2m
-        part = commonality(fits["full"], fits["sem"], fits["ac"], fits["cov"])
-        return VariancePartitionResult(
-            **{f"R2m_{k}": float(v) for k, v in fits.items()},
-            **part.to_dict(),
-            n_obs=len(data),
-            n_excluded_nan=excl.n_nan,
-            n_excluded_nonfinite=excl.n_nonfinite,
-        )
+    check_column(table, sync, "sync")
+    cols = [sync] + [v for t in semantic + acoustic + covariates for v in formula_variables(t)]
+    data, excl = _check_model_data(
+        table,
+        list(dict.fromkeys(cols)),
+        groups,
+        formula=_formula(sync, covariates + acoustic + semantic),
+    )
+    fits = {}
+    for name, terms in (
+        ("full", covariates + acoustic + semantic),
+        ("sem", covariates + semantic),
+        ("ac", covariates + acoustic),
+        ("cov", covariates),
+    ):
+        if name == "cov" and not covariates:
+            fits[name] = 0.0
+            continue
+        fits[name] = fit_mixed(data, _formula(sync, terms), groups=groups, reml=reml).r2.R2m
+    part = commonality(fits["full"], fits["sem"], fits["ac"], fits["cov"])
+    return VariancePartitionResult(
+        **{f"R2m_{k}": float(v) for k, v in fits.items()},
+        **part.to_dict(),
+        n_obs=len(data),
+        n_excluded_nan=excl.n_nan,
+        n_excluded_nonfinite=excl.n_nonfinite,
+    )

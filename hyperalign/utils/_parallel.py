@@ -29,6 +29,7 @@ def thread_pool(n: int):
     Returns
     -------
     pool : concurrent.futures.ThreadPoolExecutor
+        Shared by every call asking for ``n`` threads.
     """
     pool = _POOLS.get(n)
     if pool is None:
@@ -48,6 +49,7 @@ def available_cores() -> int:
     Returns
     -------
     n : int
+        At least 1.
     """
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -61,10 +63,12 @@ def check_threads(n_threads) -> int:
     Parameters
     ----------
     n_threads : int | None
+        Requested threads.
 
     Returns
     -------
     n : int
+        The number of threads to use.
     """
     if n_threads is None:
         return available_cores()

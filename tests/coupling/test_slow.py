@@ -161,7 +161,7 @@ def test_wavelet_coherence_result_object():
     res = wavelet_coherence(x, y, sf, freqs=(0.05, 0.5))
     df = res.to_data_frame()
     assert list(df.columns) == ["freq", "time", "wtc", "phase", "in_coi"]
-    assert len(df) == res.wtc.size and repr(res).startswith("<WaveletCoherence | ")
+    assert len(df) == res.wtc.size and repr(res).startswith("<WaveletCoherenceResult | ")
     with pytest.warns(DeprecationWarning, match=r"unpacking it as a tuple is deprecated"):
         wtc, freqs, coi = res
     np.testing.assert_array_equal(wtc, res.wtc)

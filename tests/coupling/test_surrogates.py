@@ -84,12 +84,10 @@ def test_phase_randomizing_the_analytic_signal_equals_filtering_the_surrogate(si
 
 def test_circular_shift_keeps_autocorrelation(signals):
     s = circular_shift(signals, min_shift=100, random_state=0)
-    k = np.nonzero(np.all(np.isclose(s, np.roll(signals, 1, axis=-1)), -1))[0]
     shift = next(
         d for d in range(signals.shape[1]) if np.allclose(s, np.roll(signals, d, axis=-1))
     )
     assert 100 <= shift <= signals.shape[1] - 100
-    assert k.size == 0 or shift == 1
     acf = lambda v: np.fft.irfft(np.abs(np.fft.rfft(v)) ** 2, n=v.shape[-1])  # noqa: E731
     np.testing.assert_allclose(acf(s), acf(signals), rtol=1e-10, atol=1e-8)
     # ordinary (non-circular) autocorrelation at short lags is kept up to edge terms

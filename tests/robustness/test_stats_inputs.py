@@ -319,3 +319,54 @@ def test_permutation_plan_n_permutations_type(table):
     units = table[["dyad", "utterance_id"]].drop_duplicates()
     with pytest.raises(TypeError, match=r"n_permutations must be an int; got 2.5"):
         PermutationPlan(units, "dyad", 2.5, "within")
+
+
+# --------------------------------------------------------------- joins and duplicates
+def _split(table):
+    sync = table[["dyad", "utterance_id", "band", "roi", "lag", "metric", "sync"]].copy()
+    pred = table.drop(columns=["band", "roi", "lag", "metric", "sync"]).drop_duplicates(
+        ["dyad", "utterance_id"]
+    )
+    return sync, pred
+
+
+def test_duplicated_sync_rows_refused(table):
+    sync, pred = _split(table)
+    with pytest.raises(AnalysisTableError, match=r"sync_table has 10 rows with duplicated keys"
+                       r".*pseudo-replication"):  # fmt: skip
+        build_analysis_table(pd.concat([sync, sync.iloc[:5]]), pred)
+
+
+def test_duplicated_table_rows_refused(table):
+    with pytest.raises(AnalysisTableError, match=r"the table has 6 rows with duplicated keys "
+                       r"\['dyad', 'utterance_id', 'band', 'roi', 'lag'\]"):  # fmt: skip
+        _run(pd.concat([table, table.iloc[:3]]))
+
+
+def test_key_dtype_mismatch_named(table):
+    sync, pred = _split(table)
+    pred["utterance_id"] = pred["utterance_id"].astype(str)
+    with pytest.raises(AnalysisTableError, match=r"key 'utterance_id' has dtype int64 in "
+                       r"sync_table and .* in predictors.*astype\('int64'\)"):  # fmt: skip
+        build_analysis_table(sync, pred)
+
+
+def test_text_sync_refused_at_join(table):
+    sync, pred = _split(table)
+    sync["sync"] = sync["sync"].astype(str)
+    with pytest.raises(AnalysisTableError, match=r"sync_table\['sync'\] is not numeric"):
+        build_analysis_table(sync, pred)
+
+
+def test_join_inputs_must_be_frames(table):
+    sync, pred = _split(table)
+    with pytest.raises(TypeError, match=r"sync_table must be a pandas DataFrame; got dict"):
+        build_analysis_table(sync.to_dict(), pred)
+
+
+def test_missing_group_rows_counted(table):
+    t = table.copy()
+    t["dyad"] = t["dyad"].astype(object)
+    t.loc[0:3, "dyad"] = None
+    row = _run(t).table.iloc[0]
+    assert row.n_excluded_nan == 4 and row.n_obs == len(t) - 4

@@ -213,6 +213,9 @@ def test_flat_dyad_sync_every_metric(dyad):
     n_ep = v.shape[1]
     pid = str(d.ids[1])
     assert c.attrs["flat_channels"] == {pid: {"Cz": n_ep}} and c.attrs["n_flat"] == n_ep
+    log = d.exclusions.to_data_frame()
+    row = log[log["kind"] == "channel-epoch"].iloc[0]
+    assert row["item"] == f"{pid}: Cz" and row["n"] == n_ep and "flat" in row["reason"]
     for m in range(len(ALL)):
         # Cz of participant 2 is node_in when it speaks and node_out when it listens
         for e in range(n_ep):
@@ -243,6 +246,7 @@ def test_lagged_correlation_flat_is_nan_without_warning():
         warnings.simplefilter("error", RuntimeWarning)
         r = lagged_correlation(x1, x2, 100.0, window=1.0)
     assert np.isnan(r.values[..., 1]).all() and np.isfinite(r.values[..., 0]).all()
+    assert r.attrs["n_flat"] == 4  # 4 windows x 1 lag x 1 constant channel
 
 
 # --------------------------------------------------------------- n_jobs (issue 11)
