@@ -21,8 +21,8 @@ from .utils import set_log_level
 __version__ = "0.1.0.dev0"
 
 _SUBPACKAGES = (
-    "align", "backend", "coupling", "datasets", "features", "io", "pipeline", "report",
-    "simulation", "stats", "transcribe", "utils",
+    "align", "backend", "compat", "coupling", "datasets", "encoding", "features", "io",
+    "pipeline", "report", "simulation", "stats", "transcribe", "utils",
 )  # fmt: skip
 
 #: public functions re-exported lazily: name -> subpackage
@@ -44,6 +44,13 @@ _LAZY = {
     "compute_layer_embeddings": "features",
     "compute_semantic_alignment": "features",
     "compute_acoustic_features": "features",
+    "compute_speech_layer_embeddings": "features",
+    "check_truncation": "io",
+    "fit_word_encoding": "encoding",
+    "fit_trf": "encoding",
+    "fit_fir": "encoding",
+    "EncodingResult": "encoding",
+    "read_encoding": "encoding",
     "compute_sync": "coupling",
     "compute_dyad_sync": "coupling",
     "summarize_utterances": "coupling",
