@@ -267,3 +267,26 @@ def test_nan_in_an_audio_file_names_the_file(tmp_path):
     msg = r"a\.wav \(audio of 'S1'\) holds 1 non-finite sample\(s\) \(NaN/inf\), the first at "
     with pytest.raises(ValueError, match=msg + "index 100"):
         read_dyad([_raw(), _raw(seed=2)], audio=[tmp_path / "a.wav", None])
+
+
+# ------------------------------------------------------------------ shared audio, speakers
+def test_shared_audio_with_more_channels_than_participants(tmp_path):
+    x = 0.1 * np.random.default_rng(0).standard_normal((4, 16000))
+    write_audio(tmp_path / "room.wav", x, 16000)
+    with pytest.raises(ValueError, match=r"room\.wav: 4-channel audio for 2 participants: which "
+                       r"channel is whose microphone\? pass audio_channels="):  # fmt: skip
+        read_dyad([_raw(), _raw(seed=2)], audio=tmp_path / "room.wav")
+    with pytest.raises(ValueError, match=r"audio_channels=\{'S1': 2\} gives no channel for "
+                       r"participant\(s\) \['S2'\]"):  # fmt: skip
+        read_dyad([_raw(), _raw(seed=2)], audio=tmp_path / "room.wav", audio_channels={"S1": 2})
+    d = read_dyad([_raw(), _raw(seed=2)], audio=tmp_path / "room.wav",
+                  audio_channels={"S1": 2, "S2": 3})  # fmt: skip
+    np.testing.assert_allclose(d["S2"].audio, x[3], atol=1e-7)
+
+
+def test_speakers_mapping_that_merges_two_labels(tmp_path):
+    f = tmp_path / "t.tsv"
+    f.write_text("onset\toffset\tword\tspeaker\n1\t1.5\thi\tSPEAKER_00\n2\t2.5\tyo\tSPEAKER_01\n")
+    with pytest.raises(ValueError, match=r"speakers maps the labels \['SPEAKER_00', 'SPEAKER_01'\] "
+                       r"to one participant 'A'"):  # fmt: skip
+        ha.io.read_transcript(f, speakers={"SPEAKER_00": "A", "SPEAKER_01": "A"})
