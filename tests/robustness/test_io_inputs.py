@@ -287,6 +287,6 @@ def test_shared_audio_with_more_channels_than_participants(tmp_path):
 def test_speakers_mapping_that_merges_two_labels(tmp_path):
     f = tmp_path / "t.tsv"
     f.write_text("onset\toffset\tword\tspeaker\n1\t1.5\thi\tSPEAKER_00\n2\t2.5\tyo\tSPEAKER_01\n")
-    with pytest.raises(ValueError, match=r"speakers maps the labels \['SPEAKER_00', 'SPEAKER_01'\] "
-                       r"to one participant 'A'"):  # fmt: skip
+    msg = r"speakers maps the labels \['SPEAKER_00', 'SPEAKER_01'\] to one participant 'A'"
+    with pytest.raises(ValueError, match=msg):
         ha.io.read_transcript(f, speakers={"SPEAKER_00": "A", "SPEAKER_01": "A"})
