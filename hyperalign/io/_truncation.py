@@ -28,7 +28,7 @@ __all__ = ["Truncation", "check_truncation"]
 
 @dataclass(frozen=True)
 class Truncation:
-    """A data file shorter than its header says.
+    """A data file shorter (or, for EDF/BDF, longer) than its header says.
 
     Attributes
     ----------
@@ -55,6 +55,13 @@ class Truncation:
         )
         data = Path(self.file)
         where = f" (data file {data.name})" if data != Path(path) else ""
+        if self.header_s is not None and self.readable_s > self.header_s:
+            return (
+                f"{path}: the file size disagrees with its header{where}: {head} but the file "
+                f"holds {self.readable_s:.3f} s of data ({self.detail}); MNE would read the "
+                "extra bytes as samples: re-export the file, or pass on_truncated='warn' to "
+                "read it as MNE does (reported)"
+            )
         return (
             f"{path}: the recording is truncated{where}: {head} but the file holds only "
             f"{self.readable_s:.3f} s ({self.detail}); copy the complete file again or "
@@ -90,6 +97,15 @@ def _edf(path: Path) -> Truncation | None:
     rec_bytes = sum(n_samps) * bps
     have = path.stat().st_size - header_bytes
     need = n_records * rec_bytes
+    if have >= need + rec_bytes:  # whole extra records: MNE reads them as data
+        extra = have // rec_bytes
+        return Truncation(
+            str(path),
+            n_records * rec_dur,
+            extra * rec_dur,
+            f"{n_records} data records of {rec_dur:g} s in the header, {have} data bytes = "
+            f"{extra} records in the file",
+        )
     if have >= need:
         return None
     whole = max(have, 0) // rec_bytes

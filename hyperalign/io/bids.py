@@ -122,7 +122,7 @@ def _read_neural(root: Path, rel: str, fnirs: str, bids: bool, on_truncated: str
         if trunc is not None:
             if on_truncated == "raise":
                 raise ValueError(trunc.message(path))
-            logger.warning("%s (on_truncated='warn')", trunc.message(path).split("; copy")[0])
+            logger.warning("%s (on_truncated='warn')", trunc.message(path).split("; ")[0])
 
         bp = mne_bids.get_bids_path_from_fname(path)
         bp.update(root=root)

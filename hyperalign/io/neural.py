@@ -96,7 +96,7 @@ def _read_raw(path, fnirs="raw", preload=True, on_truncated="raise", verbose=Non
             if trunc is not None:
                 if on_truncated == "raise":
                     raise ValueError(trunc.message(path))
-                msg = trunc.message(path).split("; copy the")[0]
+                msg = trunc.message(path).split("; ")[0]
                 logger.warning("%s; reading the readable part (on_truncated='warn')", msg)
                 warnings.warn(
                     f"{msg}; reading the readable part (on_truncated='warn')",
