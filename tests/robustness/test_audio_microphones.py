@@ -221,3 +221,11 @@ def test_cli_transcribe_on_silent_audio_says_so(tmp_path, caplog):
         assert main(["transcribe", str(f), "--out", str(out)]) == 2
     assert "the audio of 'mic' (-inf dB re full scale) is silent" in caplog.text
     assert not out.exists()
+
+
+def test_force_align_on_silent_audio_is_refused():
+    from hyperalign.transcribe import force_align
+
+    with pytest.raises(ValueError, match=r"the audio of 'A' is silent \(-inf dB re full scale.*"
+                       r"word times aligned to it would be arbitrary"):  # fmt: skip
+        force_align(np.zeros(16000 * 2), SR, "hello there", speaker="A")
