@@ -290,3 +290,23 @@ def test_speakers_mapping_that_merges_two_labels(tmp_path):
     msg = r"speakers maps the labels \['SPEAKER_00', 'SPEAKER_01'\] to one participant 'A'"
     with pytest.raises(ValueError, match=msg):
         ha.io.read_transcript(f, speakers={"SPEAKER_00": "A", "SPEAKER_01": "A"})
+
+
+def test_bads_kept_through_a_bids_round_trip(tmp_path):
+    from hyperalign.io import write_bids_dyads
+
+    d = read_dyad([_raw(), _raw(seed=2)], participant_ids=["A", "B"], dyad_id="d1")
+    d["B"].raw.info["bads"] = ["Pz"]
+    write_bids_dyads([d], tmp_path / "bids", task="chat")
+    back, rep = read_bids_dyads(tmp_path / "bids")
+    assert rep.empty and back[0]["B"].raw.info["bads"] == ["Pz"]
+    assert back[0]["A"].raw.info["bads"] == []
+
+
+def test_reading_stereo_audio_for_one_participant(tmp_path):
+    root = _folder(tmp_path, HEAD + ["audio_1"], [ROW + ["a1.wav"]])
+    x = 0.1 * np.random.default_rng(0).standard_normal(16000 * 2)
+    write_audio(root / "a1.wav", np.stack([x, x]), 16000)
+    with pytest.raises(ValueError, match=r"a1\.wav: 2-channel audio for participant 'A'; pass "
+                       r"audio_channels=\{'A': <channel index>\}"):  # fmt: skip
+        read_bids_dyads(root, on_error="raise")
