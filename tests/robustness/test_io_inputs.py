@@ -310,3 +310,20 @@ def test_reading_stereo_audio_for_one_participant(tmp_path):
     with pytest.raises(ValueError, match=r"a1\.wav: 2-channel audio for participant 'A'; pass "
                        r"audio_channels=\{'A': <channel index>\}"):  # fmt: skip
         read_bids_dyads(root, on_error="raise")
+
+
+def test_nan_channels_marked_bad_or_named(caplog):
+    a = _raw()
+    a._data[1] = np.nan  # a dead channel: no finite sample
+    a._data[2, 10:20] = np.nan  # a dropout
+    with caplog.at_level("WARNING", logger="hyperalign"):
+        d = read_dyad([a, _raw(seed=2)], participant_ids=["A", "B"])
+    assert d["A"].raw.info["bads"] == ["Cz"] and a.info["bads"] == []  # input untouched
+    ex = d.exclusions.to_data_frame()
+    row = ex[ex["kind"] == "channel"]
+    assert list(row["item"]) == ["A: Cz"] and "no finite sample" in row["reason"].iloc[0]
+    assert "1 channel(s) hold NaN/inf samples: Pz (10 samples)" in caplog.text
+    b = _raw(seed=3)
+    b._data[:] = np.nan
+    with pytest.raises(ValueError, match=r"participant 'B' has no usable channels: all 3"):
+        read_dyad([_raw(), b], participant_ids=["A", "B"])
