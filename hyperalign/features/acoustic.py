@@ -129,6 +129,11 @@ def check_audio_levels(dyad, *, max_diff_db: float = 30.0, participants=None) ->
     -------
     dict
         ``{participant id: level in dB}`` for the participants with audio.
+
+    See Also
+    --------
+    compute_acoustic_features : calls this for the participants who speak.
+    hyperalign.dyad.audio_level_db
     """
     import warnings
 

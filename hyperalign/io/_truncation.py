@@ -19,6 +19,7 @@ says that they are probably truncated.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,10 +235,26 @@ def _eeglab(path: Path) -> Truncation | None:
     )
 
 
-def check_truncation(path) -> Truncation | None:
-    """Return a :class:`Truncation` when ``path``'s data are shorter than its header says.
+def check_truncation(path: str | os.PathLike) -> Truncation | None:
+    """Compare what a recording's header promises with what its data file holds.
 
-    ``None`` when the file is complete or the format cannot tell (see the module notes).
+    Parameters
+    ----------
+    path : path-like
+        An EDF/BDF file, a BrainVision ``.vhdr`` or an EEGLAB ``.set`` (with its ``.fdt``).
+        Other formats give ``None`` (FIF and SNIRF files cut short do not open in MNE).
+
+    Returns
+    -------
+    Truncation | None
+        What was found when the data are shorter than the header says (for EDF/BDF, also
+        whole extra records); ``None`` when the file is complete or the format cannot tell
+        (a BrainVision header without ``DataPoints`` whose data end on a whole sample and
+        whose markers all lie inside the data).
+
+    See Also
+    --------
+    hyperalign.io.read_raw : reads with ``on_truncated='raise'`` (default) or ``'warn'``.
     """
     path = Path(path)
     suf = path.suffix.lower()
