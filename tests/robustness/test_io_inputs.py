@@ -327,3 +327,23 @@ def test_nan_channels_marked_bad_or_named(caplog):
     b._data[:] = np.nan
     with pytest.raises(ValueError, match=r"participant 'B' has no usable channels: all 3"):
         read_dyad([_raw(), b], participant_ids=["A", "B"])
+
+
+def test_validate_reports_silent_audio_and_truncated_recordings(tmp_path):
+    import warnings
+
+    root = _folder(tmp_path, ["dyad_id", "participant_1", "participant_2", "neural_1",
+                              "neural_2", "audio_1", "audio_2"],
+                   [["d1", "A", "B", "s1.edf", "s2_raw.fif", "a1.wav", "a2.wav"]])  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mne.export.export_raw(root / "s1.edf", _raw(), overwrite=True, verbose=False)
+    b = (root / "s1.edf").read_bytes()
+    (root / "s1.edf").write_bytes(b[: len(b) // 2])
+    write_audio(root / "a1.wav", np.zeros(16000), 16000)
+    write_audio(root / "a2.wav", 0.1 * np.random.default_rng(0).standard_normal(16000), 16000)
+    probs = validate_dataset(root)
+    text = " | ".join(str(p) for p in probs)
+    assert any(p.file == "a1.wav" and "the audio is silent" in p.message for p in probs), text
+    assert not any(p.file == "a2.wav" for p in probs), text
+    assert any(p.file == "s1.edf" and "the recording is truncated" in p.message for p in probs)
