@@ -94,10 +94,18 @@ def test_manifest_not_utf8(tmp_path):
         + b"\n"
         + "\t".join(ROW + ["m\xe8re"]).encode("cp1252")
     )
-    with pytest.raises(
-        ValueError, match=r"byte \d+ is not valid UTF-8 .*save dyads\.tsv as UTF-8"
-    ):
+    msg = r"byte \d+ \(line 2, b'\\xe8'\) is not valid utf-8 .*; save dyads\.tsv as UTF-8"
+    with pytest.raises(ValueError, match=msg):
         read_manifest(root)
+
+
+def test_manifest_saved_as_excel_unicode_text(tmp_path):
+    # Excel's "Unicode Text" is tab-separated UTF-16 with a byte-order mark
+    root = _folder(tmp_path, HEAD, [])
+    text = "\t".join(HEAD) + "\r\n" + "\t".join(["d1", "01", "02", "s1_raw.fif", "s2_raw.fif"])
+    (root / "dyads.tsv").write_bytes(text.encode("utf-16"))
+    man = read_manifest(root)
+    assert list(man["participant_1"]) == ["01"] and list(man.columns) == HEAD
 
 
 def test_numeric_looking_ids_stay_strings(tmp_path):
