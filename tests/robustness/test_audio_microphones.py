@@ -229,3 +229,26 @@ def test_force_align_on_silent_audio_is_refused():
     with pytest.raises(ValueError, match=r"the audio of 'A' is silent \(-inf dB re full scale.*"
                        r"word times aligned to it would be arbitrary"):  # fmt: skip
         force_align(np.zeros(16000 * 2), SR, "hello there", speaker="A")
+
+
+def test_audio_assigned_after_construction_uses_the_same_rules(sim):
+    from hyperalign.features.acoustic import AcousticError
+
+    a = sim.ids[0]
+    d = _with_audio(sim, a, np.full(len(sim[a].audio), 128, np.uint8))  # silence in 8-bit PCM
+    with pytest.warns(RuntimeWarning, match=rf"the microphone of participant '{a}' is silent"):
+        ac = compute_acoustic_features(d, "utterance")
+    assert ac[ac["speaker"] == a]["mic_silent"].all()
+    bad = sim[a].audio.copy()
+    bad[5] = np.inf
+    with pytest.raises(AcousticError, match=rf"audio of participant '{a}' holds 1 non-finite"):
+        compute_acoustic_features(_with_audio(sim, a, bad), "utterance")
+
+
+def test_int16_assigned_after_construction_is_not_90_db_louder(sim):
+    a = sim.ids[0]
+    x16 = np.round(np.clip(sim[a].audio, -1, 1 - 2**-15) * 32768).astype(np.int16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        levels = check_audio_levels(_with_audio(sim, a, x16))
+    assert abs(levels[a] - check_audio_levels(sim)[a]) < 0.1
