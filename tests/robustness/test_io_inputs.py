@@ -355,3 +355,11 @@ def test_validate_reports_silent_audio_and_truncated_recordings(tmp_path):
     assert any(p.file == "a1.wav" and "the audio is silent" in p.message for p in probs), text
     assert not any(p.file == "a2.wav" for p in probs), text
     assert any(p.file == "s1.edf" and "the recording is truncated" in p.message for p in probs)
+
+
+def test_dyad_ids_as_one_string_is_one_id(tmp_path):
+    # a string used to be searched as a substring: dyad_ids="d10" selected "d1"
+    root = _folder(tmp_path, HEAD, [ROW])
+    assert [d.dyad_id for d in read_bids_dyads(root, dyad_ids="d1")[0]] == ["d1"]
+    with pytest.raises(ValueError, match=r"dyad_ids \['d10'\] are not in"):
+        read_bids_dyads(root, dyad_ids="d10")
