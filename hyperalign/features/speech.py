@@ -307,12 +307,16 @@ def compute_speech_embeddings(
             raise AcousticError(f"dyad {dyad.dyad_id!r}: no {level} long enough to embed")
         meta = spans[cols].copy()
         meta["n_frames"] = n_frames
-        meta["mic_silent"] = silent
         return SpeechEmbeddings(
             data=data,
             metadata=meta,
             model=name,
             level=level,
             pool=pool,
-            info={"window_s": WINDOW_S, "audio_sfreq": WHISPER_SFREQ, "n_empty": int(empty.sum())},
+            info={
+                "window_s": WINDOW_S,
+                "audio_sfreq": WHISPER_SFREQ,
+                "n_empty": int(empty.sum()),
+                "mic_silent": np.flatnonzero(silent).tolist(),
+            },  # rows of a silent mic
         )
