@@ -199,6 +199,11 @@ class Participant:
                     f"Participant {self.id!r}: audio must be 1-D (one microphone); got shape "
                     f"{audio.shape}"
                 )
+            if audio.size == 0:
+                raise ValueError(
+                    f"Participant {self.id!r}: audio holds no samples; give the microphone "
+                    "samples or audio=None"
+                )
             if (
                 self.audio_sfreq is None
                 or not np.isfinite(self.audio_sfreq)

@@ -131,10 +131,13 @@ def test_int16_audio_matches_float_audio(sim):
      (np.zeros(10, bool), TypeError, "dtype bool; give float samples"),
      (np.zeros(10, complex), TypeError, "dtype complex128; give float samples"),
      (np.array([0.0, np.nan, 1.0, np.inf]), ValueError,
-      r"holds 2 non-finite sample\(s\) \(NaN/inf\), the first at index 1")],
+      r"holds 2 non-finite sample\(s\) \(NaN/inf\), the first at index 1"),
+     (np.zeros(0), ValueError, "holds no samples; give the microphone samples or audio=None")],
 )  # fmt: skip
 def test_unusable_audio_refused(x, err, match):
-    with pytest.raises(err, match=rf"audio of participant 'A' .*{match}"):
+    with pytest.raises(
+        err, match=rf"(audio of participant 'A' |Participant 'A': audio ).*{match}"
+    ):
         ha.Participant("A", _raw(), audio=x, audio_sfreq=SR)
 
 
