@@ -40,6 +40,22 @@ def audio_as_float(audio, what: str = "audio") -> np.ndarray:
     types, booleans, complex numbers and non-finite samples are refused with an error naming
     ``what``; float samples whose peak is far above full scale and that hold only whole
     numbers (integer PCM cast to float without scaling) give a warning.
+
+    Parameters
+    ----------
+    audio : array-like
+        Samples (any shape).
+    what : str
+        How errors and warnings name the samples (e.g. ``"audio of participant 'A'"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 samples.
+
+    See Also
+    --------
+    Participant, hyperalign.io.read_audio
     """
     a = np.asarray(audio)
     if a.dtype == bool or a.dtype.kind not in "iuf":
@@ -88,6 +104,24 @@ def audio_level_db(x: np.ndarray, sfreq: float, *, q: float = 95.0) -> float:
 
     ``-inf`` for digital silence. Used to tell a silent microphone (below
     :data:`SILENCE_DBFS`) and to compare the levels of a dyad's two microphones.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Float samples (1-D).
+    sfreq : float
+        Their rate (Hz).
+    q : float
+        Percentile of the frame RMS (95: the speech level, not the pauses).
+
+    Returns
+    -------
+    float
+        Level in dB re 1.0 (full scale).
+
+    See Also
+    --------
+    hyperalign.features.acoustic.check_audio_levels
     """
     x = np.asarray(x, float)
     n = max(int(round(0.05 * sfreq)), 1)
@@ -164,6 +198,11 @@ class Participant:
                 raise ValueError(
                     f"Participant {self.id!r}: audio must be 1-D (one microphone); got shape "
                     f"{audio.shape}"
+                )
+            if audio.size == 0:
+                raise ValueError(
+                    f"Participant {self.id!r}: audio holds no samples; give the microphone "
+                    "samples or audio=None"
                 )
             if (
                 self.audio_sfreq is None

@@ -39,6 +39,7 @@ _NAMES = {
     # other developer's modules (acoustic / speech)
     "compute_acoustic_features": "acoustic",
     "compute_acoustic_timeseries": "acoustic",
+    "check_audio_levels": "acoustic",
     "compute_acoustic_similarity": ("prosody_alignment", "acoustic"),
     "compute_speech_embeddings": "speech",
 }

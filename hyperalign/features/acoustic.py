@@ -54,18 +54,13 @@ class AcousticError(ValueError):
 
 # ---------------------------------------------------------------------- audio checks
 def _as_float_audio(audio: np.ndarray, pid: str) -> np.ndarray:
-    a = np.asarray(audio)
-    if np.issubdtype(a.dtype, np.integer):
-        a = a.astype(np.float64) / float(np.iinfo(a.dtype).max + 1)
-    else:
-        a = a.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(a)):
-        n_bad = int((~np.isfinite(a)).sum())
-        raise AcousticError(
-            f"audio of participant {pid!r} holds {n_bad} non-finite sample(s) (NaN/inf); "
-            "replace them (e.g. with 0) before computing acoustic features"
-        )
-    return a
+    """Float samples, integer PCM scaled by its dtype (one convention: ``audio_as_float``)."""
+    from ..dyad import audio_as_float
+
+    try:
+        return audio_as_float(audio, f"audio of participant {pid!r}")
+    except (TypeError, ValueError) as err:
+        raise AcousticError(str(err)) from None
 
 
 def _get_audio(dyad, pid: str) -> tuple[np.ndarray, float]:
@@ -129,15 +124,25 @@ def check_audio_levels(dyad, *, max_diff_db: float = 30.0, participants=None) ->
     -------
     dict
         ``{participant id: level in dB}`` for the participants with audio.
+
+    See Also
+    --------
+    compute_acoustic_features : calls this for the participants who speak.
+    hyperalign.dyad.audio_level_db
     """
     import warnings
 
-    from ..dyad import SILENCE_DBFS, audio_level_db
+    from ..dyad import SILENCE_DBFS, audio_as_float, audio_level_db
 
-    levels = {
-        p.id: audio_level_db(p.audio, p.audio_sfreq) for p in dyad.participants
-        if p.audio is not None
-    }  # fmt: skip
+    levels = {}
+    for p in dyad.participants:
+        if p.audio is None:
+            continue
+        try:
+            x = audio_as_float(p.audio, f"audio of participant {p.id!r}")
+        except (TypeError, ValueError):
+            continue  # unusable samples: the feature step names them
+        levels[p.id] = audio_level_db(x, p.audio_sfreq)
     for pid, lev in levels.items():
         if participants is not None and pid not in participants:
             continue

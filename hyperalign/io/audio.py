@@ -147,7 +147,19 @@ def audio_for(audio, ids, audio_channels):
                 f"{audio}: one mono audio file for two participants; give one file per "
                 "participant (audio=[a1, a2]) or a multi-channel file (a channel each)"
             )
+        if audio_channels is None and x.shape[0] > len(ids):
+            raise ValueError(
+                f"{audio}: {x.shape[0]}-channel audio for {len(ids)} participants: which "
+                f"channel is whose microphone? pass audio_channels={{{ids[0]!r}: <index>, "
+                f"{ids[1]!r}: <index>}} (0-based)"
+            )
         chans = audio_channels or {pid: k for k, pid in enumerate(ids)}
+        missing = [pid for pid in ids if pid not in chans]
+        if missing:
+            raise ValueError(
+                f"{audio}: audio_channels={dict(chans)!r} gives no channel for participant(s) "
+                f"{missing}; give one 0-based channel index per participant id {list(ids)}"
+            )
         out = {}
         for pid in ids:
             k = chans[pid]

@@ -57,11 +57,22 @@ def read_manifest(path: str | os.PathLike, *, unique: bool = True) -> pd.DataFra
             "participant_1, participant_2, neural_1, neural_2[, audio_1, audio_2, transcript] "
             "(see data_specs/dyads.md)"
         )
-    if file.stat().st_size == 0:
+    if not file.read_bytes().strip():
         raise ValueError(
             f"{file}: the manifest is empty; it needs a header row and one row per dyad"
         )
-    header = file.read_bytes().split(b"\n", 1)[0].decode("utf-8", "replace")
+    import io as _io
+
+    from .transcripts import _read_text
+
+    try:
+        text = _read_text(file)  # UTF-8 (BOM removed) or UTF-16 with a BOM (Excel "Unicode")
+    except ValueError as err:
+        raise ValueError(
+            f"{err}".split("; the file is in another encoding")[0]
+            + f"; save {MANIFEST_NAME} as UTF-8 (or UTF-16 with a byte-order mark)"
+        ) from None
+    header = text.split("\n", 1)[0]
     if "\t" not in header and ("," in header or ";" in header):
         sep = "," if header.count(",") >= header.count(";") else ";"
         raise ValueError(
@@ -70,12 +81,7 @@ def read_manifest(path: str | os.PathLike, *, unique: bool = True) -> pd.DataFra
             "TSV (tabs between columns)"
         )
     try:
-        df = pd.read_csv(file, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ValueError(
-            f"{file}: byte {err.start} is not valid UTF-8 ({err.reason}); save {MANIFEST_NAME} "
-            "as UTF-8"
-        ) from None
+        df = pd.read_csv(_io.StringIO(text), sep="\t", dtype=str, keep_default_na=False)
     except pd.errors.ParserError as err:
         raise ValueError(
             f"{file}: cannot parse the manifest as a tab-separated table ({err}); every row "
@@ -122,7 +128,7 @@ def _read_neural(root: Path, rel: str, fnirs: str, bids: bool, on_truncated: str
         if trunc is not None:
             if on_truncated == "raise":
                 raise ValueError(trunc.message(path))
-            logger.warning("%s (on_truncated='warn')", trunc.message(path).split("; copy")[0])
+            logger.warning("%s (on_truncated='warn')", trunc.message(path).split("; ")[0])
 
         bp = mne_bids.get_bids_path_from_fname(path)
         bp.update(root=root)

@@ -96,7 +96,7 @@ def _read_raw(path, fnirs="raw", preload=True, on_truncated="raise", verbose=Non
             if trunc is not None:
                 if on_truncated == "raise":
                     raise ValueError(trunc.message(path))
-                msg = trunc.message(path).split("; copy the")[0]
+                msg = trunc.message(path).split("; ")[0]
                 logger.warning("%s; reading the readable part (on_truncated='warn')", msg)
                 warnings.warn(
                     f"{msg}; reading the readable part (on_truncated='warn')",
@@ -438,6 +438,7 @@ def read_dyad(
                 "io", "recording", f"{ids[k]}: last {extra / sf:.3f} s ({extra} samples)",
                 "recording longer than the partner's: outside the dyad's span", 1,
             )  # fmt: skip
+        raws = [_mark_nonfinite(r, ids[k], exclusions) for k, r in enumerate(raws)]
         aud = _audio_for(audio, ids, audio_channels)
         parts = [
             Participant(
@@ -456,6 +457,37 @@ def read_dyad(
             tr = _load_transcript(transcript, transcript_format, speakers, transcript_kwargs)
             _attach_transcript(dyad, tr, on_outside)
     return dyad
+
+
+def _mark_nonfinite(raw, pid: str, exclusions):
+    """Channels with no finite sample are marked bad (counted); partly non-finite ones are
+    named in a warning. A Raw the caller passed in is copied before it is changed."""
+    if not raw.preload:
+        return raw
+    data = raw._data
+    finite = np.isfinite(data)
+    if finite.all():
+        return raw
+    n_bad = (~finite).sum(axis=1)
+    dead = [raw.ch_names[i] for i in np.flatnonzero(n_bad == data.shape[1])]
+    some = np.flatnonzero((n_bad > 0) & (n_bad < data.shape[1]))
+    part = [(raw.ch_names[i], int(n_bad[i])) for i in some]
+    if dead:
+        raw = raw.copy()
+        new = [c for c in dead if c not in raw.info["bads"]]
+        raw.info["bads"] = list(raw.info["bads"]) + new
+        if new:
+            exclusions.add(
+                "io", "channel", f"{pid}: {', '.join(new[:10])}{' ...' if len(new) > 10 else ''}",
+                "no finite sample (all NaN/inf): marked bad", len(new),
+            )  # fmt: skip
+    if part:
+        desc = ", ".join(f"{c} ({n} samples)" for c, n in part[:10])
+        logger.warning(
+            "participant %s: %d channel(s) hold NaN/inf samples: %s; mark them bad "
+            "(raw.info['bads']) or annotate the spans BAD_ and reject them", pid, len(part), desc,
+        )  # fmt: skip
+    return raw
 
 
 def _load_transcript(transcript, fmt, speakers, kwargs) -> Transcript:

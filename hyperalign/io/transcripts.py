@@ -115,6 +115,18 @@ def _apply_speakers(words: pd.DataFrame, speakers, path) -> tuple[pd.DataFrame, 
     if speakers is None:
         return words, None
     if isinstance(speakers, Mapping):
+        present = set(words["speaker"].dropna().astype(str))
+        targets: dict = {}
+        for lab in sorted(present):
+            targets.setdefault(str(speakers.get(lab, lab)), []).append(lab)
+        merged = {t: labs for t, labs in targets.items() if len(labs) > 1}
+        if merged:
+            t, labs = next(iter(merged.items()))
+            raise ValueError(
+                f"{path}: speakers maps the labels {labs} to one participant {t!r}: their "
+                "words would be merged into one speaker; map each label to its own participant "
+                "(check the diarization labels)"
+            )
         words = words.copy()
         words["speaker"] = words["speaker"].map(lambda s: speakers.get(s, s))
         return words, None

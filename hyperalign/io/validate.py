@@ -276,6 +276,24 @@ def _check_transcript(
     return probs
 
 
+def _silent_channels(f: Path, rel: str, key: str) -> list[Problem]:
+    """A Problem per audio channel that is silent (a dead, muted or unplugged microphone)."""
+    import soundfile as sf
+
+    from ..dyad import SILENCE_DBFS, audio_level_db
+
+    x, sr = sf.read(str(f), dtype="float32", always_2d=True)
+    out = []
+    for c in range(x.shape[1]):
+        lev = audio_level_db(x[:, c], sr)
+        if not lev > SILENCE_DBFS:
+            where = f" channel {c}" if x.shape[1] > 1 else ""
+            out.append(Problem(rel, None, key, f"a live microphone (> {SILENCE_DBFS:g} dB)",
+                               f"{lev:.1f} dB", f"the audio{where} is silent: check the "
+                               "microphone, the channel or the file"))  # fmt: skip
+    return out
+
+
 def _neural_info(path: Path) -> tuple[float, float, list[str]]:
     from .neural import read_raw
 
@@ -399,6 +417,7 @@ def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
                                          f"cannot read the audio: {err}"))  # fmt: skip
                     continue
                 adur = info.frames / info.samplerate
+                probs.extend(_silent_channels(f, rel, key))
                 if k is not None and info.channels > 1:
                     who = ids[k] if ids[k] is not None else f"participant_{k + 1}"
                     probs.append(Problem(rel, None, key, "1 channel (one microphone)",

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..dyad import Dyad
+from ..dyad import Dyad, audio_as_float
 from ..utils import check_option, check_positive, logger, verbose_context
 
 __all__ = ["read_xdf_dyad", "read_xdf_raws", "list_xdf_streams"]
@@ -375,7 +375,11 @@ def read_xdf_raws(
                     f"{d_a['n_channels']} channel(s))"
                 )
             ts_a = np.asarray(s_a["time_stamps"], float)
-            x_a = np.asarray(s_a["time_series"], float)[:, [int(ch)]]
+            # integer PCM streams (LSL int16/int32 audio) are scaled by their dtype
+            x_a = audio_as_float(
+                np.asarray(s_a["time_series"])[:, [int(ch)]],
+                f"{path}: audio stream {key!r} (for {pid!r})",
+            )
             sr = d_a["nominal_srate"]
             n_a = int(np.floor((ts_a[-1] - t0) * sr + 1e-9)) + 1
             if n_a < 1:

@@ -154,6 +154,20 @@ def refine_onsets_by_energy(
     return out
 
 
+def _refuse_silent(x16: np.ndarray, speaker) -> None:
+    """Word times found on a silent microphone would be arbitrary: refuse, naming it."""
+    from ..dyad import SILENCE_DBFS, audio_level_db
+
+    level = audio_level_db(x16, WHISPER_SFREQ)
+    if not level > SILENCE_DBFS:
+        who = f" of {speaker!r}" if speaker is not None else ""
+        raise ValueError(
+            f"the audio{who} is silent ({level:.1f} dB re full scale, below {SILENCE_DBFS:g} "
+            "dB): word times aligned to it would be arbitrary; check the microphone (muted, "
+            "unplugged, wrong channel or file)"
+        )
+
+
 def force_align(
     audio,
     sfreq: float,
@@ -213,6 +227,7 @@ def force_align(
     with verbose_context(verbose):
         x = to_whisper_audio(audio, sfreq)
         total = len(x) / WHISPER_SFREQ
+        _refuse_silent(x, speaker)
         wm = load_whisper(model, device=device, compute_type=compute_type)
         tok = Tokenizer(wm.hf_tokenizer, wm.model.is_multilingual, task="transcribe",
                         language=language)  # fmt: skip
