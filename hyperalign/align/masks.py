@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import check_option, logger, verbose_context
+from ..utils import check_option, logger, verbose
 
 SPEECH_DESCRIPTIONS = ("speaking", "listening", "overlap")
 
@@ -59,6 +59,7 @@ def _check_within(dyad, level: str) -> None:
         )
 
 
+@verbose
 def speaking_masks(
     dyad, *, level: str = "utterances", fill_gaps: float = 0.0, verbose=None
 ) -> dict[str, np.ndarray]:
@@ -82,15 +83,14 @@ def speaking_masks(
         ``{pid: bool array (n_times,)}`` with ``n_times`` the participant's raw length.
     """
     check_option("level", level, ("utterances", "words"))
-    with verbose_context(verbose):
-        out = {}
-        for p in dyad.participants:
-            iv = _intervals(dyad, p.id, level, fill_gaps)
-            out[p.id] = _mask_from_intervals(iv, p.sfreq, p.raw.n_times)
-        _check_within(dyad, level)
-        for pid, m in out.items():
-            logger.info("speaking_masks: %s speaks %.1f%% of samples", pid, 100 * m.mean())
-        return out
+    out = {}
+    for p in dyad.participants:
+        iv = _intervals(dyad, p.id, level, fill_gaps)
+        out[p.id] = _mask_from_intervals(iv, p.sfreq, p.raw.n_times)
+    _check_within(dyad, level)
+    for pid, m in out.items():
+        logger.info("speaking_masks: %s speaks %.1f%% of samples", pid, 100 * m.mean())
+    return out
 
 
 def listening_masks(
@@ -138,6 +138,7 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
 
 
+@verbose
 def add_speech_annotations(
     dyad,
     *,
@@ -168,42 +169,41 @@ def add_speech_annotations(
     """
     import mne
 
-    with verbose_context(verbose):
-        sp = speaking_masks(dyad, level=level, fill_gaps=fill_gaps)
-        lis = listening_masks(dyad, level=level, fill_gaps=fill_gaps, exclusive=False)
-        names = [prefix + d for d in SPEECH_DESCRIPTIONS]
-        for p in dyad.participants:
-            sf = p.sfreq
-            labels = {
-                names[0]: sp[p.id] & ~lis[p.id],
-                names[1]: lis[p.id] & ~sp[p.id],
-                names[2]: sp[p.id] & lis[p.id],
-            }
-            on, dur, desc = [], [], []
-            for name, m in labels.items():
-                s, e = _runs(m)
-                on.append(s / sf)
-                dur.append((e - s) / sf)
-                desc += [name] * len(s)
-            raw = p.raw
-            old = raw.annotations
-            keep = ~np.isin(old.description, names)
-            # the dyad clock is raw.times (0 at the first sample); MNE wants onsets relative
-            # to meas_date when there is one, else relative to the first sample
-            shift = raw.first_time if raw.info["meas_date"] is not None else 0.0
-            new = mne.Annotations(
-                np.concatenate(on) + shift,
-                np.concatenate(dur),
-                desc,
-                orig_time=raw.info["meas_date"],
-            )
-            kept = mne.Annotations(
-                old.onset[keep], old.duration[keep], old.description[keep],
-                orig_time=old.orig_time,
-            )  # fmt: skip
-            raw.set_annotations(kept + new if len(kept) else new)
-            logger.info(
-                "add_speech_annotations: %s: %s", p.id,
-                ", ".join(f"{k} {int(v.sum()) / sf:.1f} s" for k, v in labels.items()),
-            )  # fmt: skip
-        return dyad
+    sp = speaking_masks(dyad, level=level, fill_gaps=fill_gaps)
+    lis = listening_masks(dyad, level=level, fill_gaps=fill_gaps, exclusive=False)
+    names = [prefix + d for d in SPEECH_DESCRIPTIONS]
+    for p in dyad.participants:
+        sf = p.sfreq
+        labels = {
+            names[0]: sp[p.id] & ~lis[p.id],
+            names[1]: lis[p.id] & ~sp[p.id],
+            names[2]: sp[p.id] & lis[p.id],
+        }
+        on, dur, desc = [], [], []
+        for name, m in labels.items():
+            s, e = _runs(m)
+            on.append(s / sf)
+            dur.append((e - s) / sf)
+            desc += [name] * len(s)
+        raw = p.raw
+        old = raw.annotations
+        keep = ~np.isin(old.description, names)
+        # the dyad clock is raw.times (0 at the first sample); MNE wants onsets relative
+        # to meas_date when there is one, else relative to the first sample
+        shift = raw.first_time if raw.info["meas_date"] is not None else 0.0
+        new = mne.Annotations(
+            np.concatenate(on) + shift,
+            np.concatenate(dur),
+            desc,
+            orig_time=raw.info["meas_date"],
+        )
+        kept = mne.Annotations(
+            old.onset[keep], old.duration[keep], old.description[keep],
+            orig_time=old.orig_time,
+        )  # fmt: skip
+        raw.set_annotations(kept + new if len(kept) else new)
+        logger.info(
+            "add_speech_annotations: %s: %s", p.id,
+            ", ".join(f"{k} {int(v.sum()) / sf:.1f} s" for k, v in labels.items()),
+        )  # fmt: skip
+    return dyad

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..dyad import SILENCE_DBFS
-from ..utils import check_option, check_positive, logger, verbose_context
+from ..utils import check_option, check_positive, logger, verbose
 
 P_REF = 2e-5  # Pa, reference pressure of dB SPL
 MIN_AUDIO_SFREQ = 8000.0
@@ -553,6 +553,7 @@ def _aggregate(ch: _Channel, onset: np.ndarray, offset: np.ndarray, min_pause: f
 
 
 # ---------------------------------------------------------------------- public API
+@verbose
 def compute_acoustic_features(
     dyad,
     level: str = "utterance",
@@ -659,145 +660,145 @@ def compute_acoustic_features(
         check_positive(name, val)
     if f0_max <= f0_min:
         raise ValueError(f"f0_max must exceed f0_min; got f0_min={f0_min}, f0_max={f0_max}")
-    with verbose_context(verbose):
-        if level == "timeseries":
-            frames = []
-            for pid in dyad.ids:
-                if dyad[pid].audio is None:
-                    logger.warning("acoustic timeseries: participant %r has no audio", pid)
-                    continue
-                raw = compute_acoustic_timeseries(
-                    dyad, pid, features=("envelope", "f0", "intensity"), sfreq=sfreq,
-                    source="own", f0_method=f0_method, f0_min=f0_min, f0_max=f0_max,
-                    envelope=envelope, env_lowpass=env_lowpass, frame_rate=frame_rate,
-                )  # fmt: skip
-                df = pd.DataFrame(raw.get_data().T, columns=["envelope", "f0", "intensity"])
-                df.insert(0, "participant", pid)
-                df.insert(0, "time", raw.times)
-                frames.append(df)
-            if not frames:
-                raise AcousticError(f"dyad {dyad.dyad_id!r}: no participant has audio")
-            return pd.concat(frames, ignore_index=True)
-
-        if dyad.transcript is None:
-            raise AcousticError(
-                f"dyad {dyad.dyad_id!r} has no transcript; attach one (dyad.set_transcript) "
-                "to compute per-utterance or per-word acoustic features"
-            )
-        tr = dyad.transcript
-        if level == "utterance":
-            spans = tr.utterances
-        else:
-            spans = tr.words
-            spans.insert(0, "word_index", np.arange(len(spans)))
-        if not len(spans):
-            raise AcousticError(f"dyad {dyad.dyad_id!r}: the transcript has no {level}s")
-        spans["duration"] = spans["offset"] - spans["onset"]
-        empty = spans["duration"].to_numpy() < min_duration
-        if empty.any() and on_empty == "raise":
-            key = "utterance_id" if level == "utterance" else "word_index"
-            bad = spans.loc[empty, [key, "speaker", "onset", "offset"]]
-            listing = "; ".join(
-                f"{key} {r[0]} ({r[1]}, {r[2]:.3f}-{r[3]:.3f} s)"
-                for r in bad.head(10).itertuples(index=False)
-            )
-            raise AcousticError(
-                f"{int(empty.sum())} empty {level}(s) (shorter than min_duration={min_duration} "
-                f"s, no audio frame to analyse): {listing}"
-                f"{' ...' if len(bad) > 10 else ''}; fix their times or pass on_empty='nan'"
-            )
-        rows = []
-        n_unvoiced = n_silent = 0
-        unvoiced_ids: list[int] = []
-        speaking = set(spans["speaker"].astype(str))
-        check_audio_levels(dyad, max_diff_db=max_level_diff_db, participants=speaking)
+    if level == "timeseries":
+        frames = []
         for pid in dyad.ids:
-            mine = spans[spans["speaker"] == pid]
-            if not len(mine):
+            if dyad[pid].audio is None:
+                logger.warning("acoustic timeseries: participant %r has no audio", pid)
                 continue
-            x, sr = _get_audio(dyad, pid)
-            utt = tr.utterances
-            utt = utt[utt["speaker"] == pid]
-            regions = _speech_regions(utt) if f0_scope == "speech" else None
-            logger.info("acoustic features of %r: %.1f s of audio at %g Hz", pid, len(x) / sr, sr)
-            ch = _channel_features(
-                x, sr, frame_rate=frame_rate, n_mels=n_mels, f0_method=f0_method, f0_min=f0_min,
-                f0_max=f0_max, f0_regions=regions, envelope=envelope, env_lowpass=env_lowpass,
-                silence_db=silence_db, need=("envelope", "f0", "intensity", "spectral"),
+            raw = compute_acoustic_timeseries(
+                dyad, pid, features=("envelope", "f0", "intensity"), sfreq=sfreq,
+                source="own", f0_method=f0_method, f0_min=f0_min, f0_max=f0_max,
+                envelope=envelope, env_lowpass=env_lowpass, frame_rate=frame_rate,
             )  # fmt: skip
-            if log_envelope:
-                ch.envelope = 20 * np.log10(np.maximum(ch.envelope, 1e-12))
-            on = mine["onset"].to_numpy(float)
-            off = mine["offset"].to_numpy(float)
-            feats = _aggregate(ch, on, off, min_pause)
-            df = mine.reset_index(drop=True).copy()
-            for k, v in feats.items():
-                df[k] = v
-            if level == "utterance":
-                df["rate_wps"] = df["n_words"] / df["duration"]
-            else:
-                df["rate_wps"] = 1.0 / df["duration"]
-            emp = (df["duration"].to_numpy() < min_duration) | (df["n_frames"].to_numpy() == 0)
-            feat_cols = [c for c in feats if c not in ("n_frames", "mic_silent")] + ["rate_wps"]
-            df.loc[emp, feat_cols] = np.nan
-            dead = df["mic_silent"].to_numpy(bool) & ~emp
-            if dead.any():  # measured as silence: no level, pitch, rate or spectrum
-                df.loc[dead, [c for c in feat_cols if c != "silence_prop"]] = np.nan
-                df.loc[dead, "silence_prop"] = 1.0
-                dyad.exclusions.add(
-                    "acoustic", level, f"{pid}: {int(dead.sum())} span(s) of a silent microphone",
-                    f"no signal above {SILENCE_DBFS:g} dB re full scale: acoustic features and "
-                    "acoustic similarity NaN", int(dead.sum()),
-                )  # fmt: skip
-                n_silent += int(dead.sum())
-            if emp.any():
-                dyad.exclusions.add(
-                    "acoustic", level, f"{pid}: {int(emp.sum())} empty span(s)",
-                    f"shorter than min_duration={min_duration} s: features NaN", int(emp.sum()),
-                )  # fmt: skip
-            unv = (~emp) & (~dead) & df["f0_mean"].isna().to_numpy()
-            n_unvoiced += int(unv.sum())
-            key = "utterance_id" if level == "utterance" else "word_index"
-            unvoiced_ids.extend(df.loc[unv, key].astype(int).tolist())
-            rows.append(df)
-        out = pd.concat(rows, ignore_index=True)
-        sort_key = "utterance_id" if level == "utterance" else "word_index"
-        out = out.sort_values(sort_key, kind="mergesort").reset_index(drop=True)
-        n_empty = int(empty.sum())
-        if n_unvoiced:
-            logger.warning(
-                "acoustic features: %d %s(s) without a voiced frame (f0_mean NaN, kept)",
-                n_unvoiced, level,
+            df = pd.DataFrame(raw.get_data().T, columns=["envelope", "f0", "intensity"])
+            df.insert(0, "participant", pid)
+            df.insert(0, "time", raw.times)
+            frames.append(df)
+        if not frames:
+            raise AcousticError(f"dyad {dyad.dyad_id!r}: no participant has audio")
+        return pd.concat(frames, ignore_index=True)
+
+    if dyad.transcript is None:
+        raise AcousticError(
+            f"dyad {dyad.dyad_id!r} has no transcript; attach one (dyad.set_transcript) "
+            "to compute per-utterance or per-word acoustic features"
+        )
+    tr = dyad.transcript
+    if level == "utterance":
+        spans = tr.utterances
+    else:
+        spans = tr.words
+        spans.insert(0, "word_index", np.arange(len(spans)))
+    if not len(spans):
+        raise AcousticError(f"dyad {dyad.dyad_id!r}: the transcript has no {level}s")
+    spans["duration"] = spans["offset"] - spans["onset"]
+    empty = spans["duration"].to_numpy() < min_duration
+    if empty.any() and on_empty == "raise":
+        key = "utterance_id" if level == "utterance" else "word_index"
+        bad = spans.loc[empty, [key, "speaker", "onset", "offset"]]
+        listing = "; ".join(
+            f"{key} {r[0]} ({r[1]}, {r[2]:.3f}-{r[3]:.3f} s)"
+            for r in bad.head(10).itertuples(index=False)
+        )
+        raise AcousticError(
+            f"{int(empty.sum())} empty {level}(s) (shorter than min_duration={min_duration} "
+            f"s, no audio frame to analyse): {listing}"
+            f"{' ...' if len(bad) > 10 else ''}; fix their times or pass on_empty='nan'"
+        )
+    rows = []
+    n_unvoiced = n_silent = 0
+    unvoiced_ids: list[int] = []
+    speaking = set(spans["speaker"].astype(str))
+    check_audio_levels(dyad, max_diff_db=max_level_diff_db, participants=speaking)
+    for pid in dyad.ids:
+        mine = spans[spans["speaker"] == pid]
+        if not len(mine):
+            continue
+        x, sr = _get_audio(dyad, pid)
+        utt = tr.utterances
+        utt = utt[utt["speaker"] == pid]
+        regions = _speech_regions(utt) if f0_scope == "speech" else None
+        logger.info("acoustic features of %r: %.1f s of audio at %g Hz", pid, len(x) / sr, sr)
+        ch = _channel_features(
+            x, sr, frame_rate=frame_rate, n_mels=n_mels, f0_method=f0_method, f0_min=f0_min,
+            f0_max=f0_max, f0_regions=regions, envelope=envelope, env_lowpass=env_lowpass,
+            silence_db=silence_db, need=("envelope", "f0", "intensity", "spectral"),
+        )  # fmt: skip
+        if log_envelope:
+            ch.envelope = 20 * np.log10(np.maximum(ch.envelope, 1e-12))
+        on = mine["onset"].to_numpy(float)
+        off = mine["offset"].to_numpy(float)
+        feats = _aggregate(ch, on, off, min_pause)
+        df = mine.reset_index(drop=True).copy()
+        for k, v in feats.items():
+            df[k] = v
+        if level == "utterance":
+            df["rate_wps"] = df["n_words"] / df["duration"]
+        else:
+            df["rate_wps"] = 1.0 / df["duration"]
+        emp = (df["duration"].to_numpy() < min_duration) | (df["n_frames"].to_numpy() == 0)
+        feat_cols = [c for c in feats if c not in ("n_frames", "mic_silent")] + ["rate_wps"]
+        df.loc[emp, feat_cols] = np.nan
+        dead = df["mic_silent"].to_numpy(bool) & ~emp
+        if dead.any():  # measured as silence: no level, pitch, rate or spectrum
+            df.loc[dead, [c for c in feat_cols if c != "silence_prop"]] = np.nan
+            df.loc[dead, "silence_prop"] = 1.0
+            dyad.exclusions.add(
+                "acoustic", level, f"{pid}: {int(dead.sum())} span(s) of a silent microphone",
+                f"no signal above {SILENCE_DBFS:g} dB re full scale: acoustic features and "
+                "acoustic similarity NaN", int(dead.sum()),
             )  # fmt: skip
-        keep = [
-            c for c in ("word_index", "utterance_id", "speaker", "word", "onset", "offset",
-                        "duration", "n_words", "turn", "overlap", "backchannel") if c in out
-        ]  # fmt: skip
-        feat = [
-            "env_mean", "env_sd", "f0_mean", "f0_sd", "f0_mean_st", "f0_sd_st", "voiced_prop",
-            "intensity_db", "n_syllables", "rate_wps", "rate_sps", "n_pauses", "pause_mean",
-            "silence_prop", "spectral_centroid", "spectral_slope",
-        ]  # fmt: skip
-        feat += [f"mfcc{j + 1}" for j in range(N_MFCC)] + ["mic_silent"]
-        out = out[keep + [c for c in feat if c in out]]
-        out.attrs["report"] = {
-            "level": level,
-            "n_rows": len(out),
-            "n_unvoiced": n_unvoiced,
-            "unvoiced": sorted(unvoiced_ids),
-            "n_empty": n_empty,
-            "n_mic_silent": n_silent,
-            "f0_method": f0_method,
-            "f0_range_hz": (f0_min, f0_max),
-            "envelope": envelope,
-            "env_lowpass_hz": env_lowpass,
-            "frame_rate_hz": frame_rate,
-            "silence_db": silence_db,
-            "min_pause_s": min_pause,
-        }
-        return out
+            n_silent += int(dead.sum())
+        if emp.any():
+            dyad.exclusions.add(
+                "acoustic", level, f"{pid}: {int(emp.sum())} empty span(s)",
+                f"shorter than min_duration={min_duration} s: features NaN", int(emp.sum()),
+            )  # fmt: skip
+        unv = (~emp) & (~dead) & df["f0_mean"].isna().to_numpy()
+        n_unvoiced += int(unv.sum())
+        key = "utterance_id" if level == "utterance" else "word_index"
+        unvoiced_ids.extend(df.loc[unv, key].astype(int).tolist())
+        rows.append(df)
+    out = pd.concat(rows, ignore_index=True)
+    sort_key = "utterance_id" if level == "utterance" else "word_index"
+    out = out.sort_values(sort_key, kind="mergesort").reset_index(drop=True)
+    n_empty = int(empty.sum())
+    if n_unvoiced:
+        logger.warning(
+            "acoustic features: %d %s(s) without a voiced frame (f0_mean NaN, kept)",
+            n_unvoiced, level,
+        )  # fmt: skip
+    keep = [
+        c for c in ("word_index", "utterance_id", "speaker", "word", "onset", "offset",
+                    "duration", "n_words", "turn", "overlap", "backchannel") if c in out
+    ]  # fmt: skip
+    feat = [
+        "env_mean", "env_sd", "f0_mean", "f0_sd", "f0_mean_st", "f0_sd_st", "voiced_prop",
+        "intensity_db", "n_syllables", "rate_wps", "rate_sps", "n_pauses", "pause_mean",
+        "silence_prop", "spectral_centroid", "spectral_slope",
+    ]  # fmt: skip
+    feat += [f"mfcc{j + 1}" for j in range(N_MFCC)] + ["mic_silent"]
+    out = out[keep + [c for c in feat if c in out]]
+    out.attrs["report"] = {
+        "level": level,
+        "n_rows": len(out),
+        "n_unvoiced": n_unvoiced,
+        "unvoiced": sorted(unvoiced_ids),
+        "n_empty": n_empty,
+        "n_mic_silent": n_silent,
+        "f0_method": f0_method,
+        "f0_range_hz": (f0_min, f0_max),
+        "envelope": envelope,
+        "env_lowpass_hz": env_lowpass,
+        "frame_rate_hz": frame_rate,
+        "silence_db": silence_db,
+        "min_pause_s": min_pause,
+    }
+    return out
 
 
+@verbose
 def compute_acoustic_timeseries(
     dyad,
     pid: str,
@@ -865,72 +866,71 @@ def compute_acoustic_timeseries(
     n_out = int(round(part.duration * sf_out))
     mics = {"own": [("own", pid)], "heard": [("heard", dyad.other(pid).id)]}
     mics["both"] = mics["own"] + mics["heard"]
-    with verbose_context(verbose):
-        chans, names = [], []
-        for label, mic in mics[source]:
-            x, sr = _get_audio(dyad, mic)
-            need = tuple(f for f in features if f != "intensity") + ("intensity",)
-            ch = _channel_features(
-                x, sr, frame_rate=frame_rate, n_mels=n_mels, f0_method=f0_method,
-                f0_min=f0_min, f0_max=f0_max, f0_regions=None, envelope=envelope,
-                env_lowpass=env_lowpass, need=need,
-            )  # fmt: skip
-            if ch.n_frames and ch.dead.all():
-                import warnings
+    chans, names = [], []
+    for label, mic in mics[source]:
+        x, sr = _get_audio(dyad, mic)
+        need = tuple(f for f in features if f != "intensity") + ("intensity",)
+        ch = _channel_features(
+            x, sr, frame_rate=frame_rate, n_mels=n_mels, f0_method=f0_method,
+            f0_min=f0_min, f0_max=f0_max, f0_regions=None, envelope=envelope,
+            env_lowpass=env_lowpass, need=need,
+        )  # fmt: skip
+        if ch.n_frames and ch.dead.all():
+            import warnings
 
-                msg = (
-                    f"dyad {dyad.dyad_id!r}: the microphone of participant {mic!r} is silent "
-                    f"(every frame below {SILENCE_DBFS:g} dB re full scale): its {label} "
-                    "time series carry no signal (envelope 0, intensity at the numerical "
-                    "floor); check the microphone or leave these predictors out"
-                )
-                logger.warning(msg)
-                warnings.warn(msg, RuntimeWarning, stacklevel=2)
-            for f in features:
-                if f == "envelope":
-                    v = ch.envelope[None]
-                    if log_envelope:
-                        v = 20 * np.log10(np.maximum(v, 1e-12))
-                    nm = [f"{label}_envelope"]
-                elif f == "intensity":
-                    v, nm = ch.intensity[None], [f"{label}_intensity"]
-                elif f == "f0":
-                    f0 = ch.f0.copy()
-                    ok = np.isfinite(f0)
-                    if f0_fill == "interp" and ok.sum() >= 2:
-                        f0 = np.interp(np.arange(len(f0)), np.nonzero(ok)[0], f0[ok])
-                    else:
-                        f0[~ok] = 0.0
-                    v, nm = f0[None], [f"{label}_f0"]
-                else:
-                    v = ch.logmel
-                    nm = [f"{label}_logmel_{i:02d}" for i in range(v.shape[0])]
-                v = _resample(v, frame_rate, sf_out, axis=-1)
-                if v.shape[1] >= n_out:
-                    v = v[:, :n_out]
-                else:
-                    n_pad = n_out - v.shape[1]
-                    logger.info(
-                        "acoustic timeseries: audio of %r ends %.3f s before the neural "
-                        "recording; %d sample(s) padded with the last value", mic,
-                        n_pad / sf_out, n_pad,
-                    )  # fmt: skip
-                    v = np.pad(v, ((0, 0), (0, n_pad)), mode="edge")
-                chans.append(v)
-                names.extend(nm)
-        data = np.concatenate(chans, 0)
-        if output == "xarray":
-            import xarray as xr
-
-            return xr.DataArray(
-                data,
-                dims=("feature", "time"),
-                coords={"feature": names, "time": np.arange(n_out) / sf_out},
-                attrs={"sfreq": sf_out, "participant": pid, "source": source},
-                name="acoustic",
+            msg = (
+                f"dyad {dyad.dyad_id!r}: the microphone of participant {mic!r} is silent "
+                f"(every frame below {SILENCE_DBFS:g} dB re full scale): its {label} "
+                "time series carry no signal (envelope 0, intensity at the numerical "
+                "floor); check the microphone or leave these predictors out"
             )
-        import mne
+            logger.warning(msg)
+            warnings.warn(msg, RuntimeWarning, stacklevel=2)
+        for f in features:
+            if f == "envelope":
+                v = ch.envelope[None]
+                if log_envelope:
+                    v = 20 * np.log10(np.maximum(v, 1e-12))
+                nm = [f"{label}_envelope"]
+            elif f == "intensity":
+                v, nm = ch.intensity[None], [f"{label}_intensity"]
+            elif f == "f0":
+                f0 = ch.f0.copy()
+                ok = np.isfinite(f0)
+                if f0_fill == "interp" and ok.sum() >= 2:
+                    f0 = np.interp(np.arange(len(f0)), np.nonzero(ok)[0], f0[ok])
+                else:
+                    f0[~ok] = 0.0
+                v, nm = f0[None], [f"{label}_f0"]
+            else:
+                v = ch.logmel
+                nm = [f"{label}_logmel_{i:02d}" for i in range(v.shape[0])]
+            v = _resample(v, frame_rate, sf_out, axis=-1)
+            if v.shape[1] >= n_out:
+                v = v[:, :n_out]
+            else:
+                n_pad = n_out - v.shape[1]
+                logger.info(
+                    "acoustic timeseries: audio of %r ends %.3f s before the neural "
+                    "recording; %d sample(s) padded with the last value", mic,
+                    n_pad / sf_out, n_pad,
+                )  # fmt: skip
+                v = np.pad(v, ((0, 0), (0, n_pad)), mode="edge")
+            chans.append(v)
+            names.extend(nm)
+    data = np.concatenate(chans, 0)
+    if output == "xarray":
+        import xarray as xr
 
-        info = mne.create_info(names, sf_out, "misc")
-        raw = mne.io.RawArray(data, info, verbose=False)
-        return raw
+        return xr.DataArray(
+            data,
+            dims=("feature", "time"),
+            coords={"feature": names, "time": np.arange(n_out) / sf_out},
+            attrs={"sfreq": sf_out, "participant": pid, "source": source},
+            name="acoustic",
+        )
+    import mne
+
+    info = mne.create_info(names, sf_out, "misc")
+    raw = mne.io.RawArray(data, info, verbose=False)
+    return raw

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..align.turns import previous_turns
-from ..utils import ExclusionLog, logger, verbose_context
+from ..utils import ExclusionLog, logger, verbose
 from .semantic import DEFAULT_SENTENCE_MODEL, embed_utterances
 
 __all__ = ["compute_semantic_alignment", "compute_alignment", "previous_turns"]
@@ -149,6 +149,7 @@ def _utterance_embeddings(
     return arr, {"model": "user-supplied", "layer": layer, "kind": "array"}
 
 
+@verbose
 def compute_semantic_alignment(
     transcript,
     embeddings=None,
@@ -195,82 +196,81 @@ def compute_semantic_alignment(
         ``df.attrs['provenance']`` names the model, layer and parameters;
         ``df.attrs['report']`` counts utterances without a previous turn.
     """
-    with verbose_context(verbose):
-        if int(k) < 1:
-            raise ValueError(f"k must be an int >= 1; got {k!r}")
-        k = int(k)
-        tr = _transcript_of(transcript)
-        utt = tr.utterances
-        n = len(utt)
-        if n == 0:
-            raise ValueError("transcript has no utterances; nothing to align")
-        emb, prov = _utterance_embeddings(
-            tr,
-            embeddings,
-            model,
-            layer,
-            context_words=context_words,
-            pool=pool,
-            batch_size=batch_size,
-            device=device,
-            cache=cache,
-        )
-        unit = _unit(emb)
-        prev = _previous_ids(utt)
-        window = previous_turns(utt, k)
-        # the helper and the window agree on the most recent partner utterance
-        if not np.array_equal(prev, window[:, 0]):
-            logger.warning("compute_semantic_alignment: previous-turn helpers disagree")
-        has = prev >= 0
-        sem = np.full(n, np.nan)
-        sem[has] = np.einsum("ij,ij->i", unit[has], unit[prev[has]])
-        valid = window >= 0
-        sims = np.full((n, k), np.nan)
-        r, c = np.nonzero(valid)
-        sims[r, c] = np.einsum("ij,ij->i", unit[r], unit[window[r, c]])
-        n_prev = valid.sum(1)
-        with np.errstate(invalid="ignore"):
-            semk = np.where(n_prev > 0, np.nansum(sims, 1) / np.maximum(n_prev, 1), np.nan)
-        ids = utt["utterance_id"].to_numpy()
-        out = pd.DataFrame(
-            {
-                "utterance_id": ids,
-                "speaker": utt["speaker"].to_numpy(),
-                "prev_utterance_id": pd.array(np.where(has, ids[np.maximum(prev, 0)], 0), "Int64"),
-                "sem_align": sem,
-                f"sem_align_k{k}": semk,
-                "n_prev_k": n_prev,
-            }
-        )
-        out.loc[~has, "prev_utterance_id"] = pd.NA
-        n_none = int((~has).sum())
-        n_nan_emb = int((has & np.isnan(sem)).sum())
-        if n_none:
-            item = ",".join(map(str, ids[~has][:20]))
-            reason = "no previous turn: the other speaker had not spoken yet (sem_align NaN)"
-            if exclusions is not None:
-                exclusions.add(STAGE, "utterance", item, reason, n_none)
-            else:
-                logger.info("compute_semantic_alignment: %d utterance(s) with %s", n_none, reason)
-        if n_nan_emb:
-            logger.warning(
-                "compute_semantic_alignment: %d utterance(s) have no embedding (NaN)", n_nan_emb
-            )
-        out.attrs["provenance"] = {
-            **{key: v for key, v in prov.items() if key != "params"},
-            "k": k,
-            "pool": pool,
-            "context_words": context_words if prov["kind"] == "layer-embeddings" else None,
-            "previous_turn": "most recent non-backchannel utterance by the other speaker "
-            "that started before this one",
-            **({"layer_params": prov["params"]} if "params" in prov else {}),
+    if int(k) < 1:
+        raise ValueError(f"k must be an int >= 1; got {k!r}")
+    k = int(k)
+    tr = _transcript_of(transcript)
+    utt = tr.utterances
+    n = len(utt)
+    if n == 0:
+        raise ValueError("transcript has no utterances; nothing to align")
+    emb, prov = _utterance_embeddings(
+        tr,
+        embeddings,
+        model,
+        layer,
+        context_words=context_words,
+        pool=pool,
+        batch_size=batch_size,
+        device=device,
+        cache=cache,
+    )
+    unit = _unit(emb)
+    prev = _previous_ids(utt)
+    window = previous_turns(utt, k)
+    # the helper and the window agree on the most recent partner utterance
+    if not np.array_equal(prev, window[:, 0]):
+        logger.warning("compute_semantic_alignment: previous-turn helpers disagree")
+    has = prev >= 0
+    sem = np.full(n, np.nan)
+    sem[has] = np.einsum("ij,ij->i", unit[has], unit[prev[has]])
+    valid = window >= 0
+    sims = np.full((n, k), np.nan)
+    r, c = np.nonzero(valid)
+    sims[r, c] = np.einsum("ij,ij->i", unit[r], unit[window[r, c]])
+    n_prev = valid.sum(1)
+    with np.errstate(invalid="ignore"):
+        semk = np.where(n_prev > 0, np.nansum(sims, 1) / np.maximum(n_prev, 1), np.nan)
+    ids = utt["utterance_id"].to_numpy()
+    out = pd.DataFrame(
+        {
+            "utterance_id": ids,
+            "speaker": utt["speaker"].to_numpy(),
+            "prev_utterance_id": pd.array(np.where(has, ids[np.maximum(prev, 0)], 0), "Int64"),
+            "sem_align": sem,
+            f"sem_align_k{k}": semk,
+            "n_prev_k": n_prev,
         }
-        out.attrs["report"] = {
-            "n_utterances": n,
-            "n_no_previous_turn": n_none,
-            "n_nan_embedding": n_nan_emb,
-        }
-        return out
+    )
+    out.loc[~has, "prev_utterance_id"] = pd.NA
+    n_none = int((~has).sum())
+    n_nan_emb = int((has & np.isnan(sem)).sum())
+    if n_none:
+        item = ",".join(map(str, ids[~has][:20]))
+        reason = "no previous turn: the other speaker had not spoken yet (sem_align NaN)"
+        if exclusions is not None:
+            exclusions.add(STAGE, "utterance", item, reason, n_none)
+        else:
+            logger.info("compute_semantic_alignment: %d utterance(s) with %s", n_none, reason)
+    if n_nan_emb:
+        logger.warning(
+            "compute_semantic_alignment: %d utterance(s) have no embedding (NaN)", n_nan_emb
+        )
+    out.attrs["provenance"] = {
+        **{key: v for key, v in prov.items() if key != "params"},
+        "k": k,
+        "pool": pool,
+        "context_words": context_words if prov["kind"] == "layer-embeddings" else None,
+        "previous_turn": "most recent non-backchannel utterance by the other speaker "
+        "that started before this one",
+        **({"layer_params": prov["params"]} if "params" in prov else {}),
+    }
+    out.attrs["report"] = {
+        "n_utterances": n,
+        "n_no_previous_turn": n_none,
+        "n_nan_embedding": n_nan_emb,
+    }
+    return out
 
 
 def compute_alignment(dyad, **kwargs) -> pd.DataFrame:

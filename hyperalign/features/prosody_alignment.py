@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, logger, verbose_context
+from ..utils import check_option, logger, verbose
 
 __all__ = ["compute_acoustic_similarity", "previous_utterances"]
 
@@ -109,6 +109,7 @@ def _zscore(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return (x - pool.mean()) / sd if sd > 0 else np.where(np.isfinite(x), 0.0, np.nan)
 
 
+@verbose
 def compute_acoustic_similarity(
     acoustic_table,
     utterances: pd.DataFrame | None = None,
@@ -219,119 +220,118 @@ def compute_acoustic_similarity(
             f"acoustic_table lacks column(s) {lacks}; compute it with "
             "compute_acoustic_features(dyad, level='utterance')"
         )
-    with verbose_context(verbose):
-        utt = utterances.reset_index(drop=True)
-        ids = utt["utterance_id"].to_numpy()
-        if previous is None:
-            prev_map = previous_utterances(utt)
-        else:
-            prev_map = pd.Series(previous) if not isinstance(previous, pd.Series) else previous
-        prev = pd.to_numeric(pd.Series(ids).map(prev_map), errors="coerce")
-        n_unmapped = int(prev.isna().sum()) if previous is not None else 0
-        if n_unmapped:
-            logger.warning(
-                "acoustic similarity: %d utterance(s) absent from `previous`: no previous turn",
-                n_unmapped,
-            )
-        prev = prev.fillna(-1).astype(np.int64).to_numpy()
-
-        tab = acoustic_table.set_index("utterance_id")
-        a = tab.reindex(ids)
-        n_no_features = int((~np.isin(ids, tab.index.to_numpy())).sum())
-        if n_no_features:
-            logger.warning(
-                "acoustic similarity: %d utterance(s) have no row in acoustic_table (NaN)",
-                n_no_features,
-            )
-        if "f0_mean_st" in tab.columns:
-            st = a["f0_mean_st"].to_numpy(float)
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                st = 12 * np.log2(a["f0_mean"].to_numpy(float) / 100.0)
-        levels = {
-            "f0": st,
-            "intensity": a["intensity_db"].to_numpy(float),
-            "rate": a[rate_col].to_numpy(float),
-        }
-        mf_cols = sorted(
-            (c for c in tab.columns if c.startswith("mfcc") and c[4:].isdigit()),
-            key=lambda c: int(c[4:]),
+    utt = utterances.reset_index(drop=True)
+    ids = utt["utterance_id"].to_numpy()
+    if previous is None:
+        prev_map = previous_utterances(utt)
+    else:
+        prev_map = pd.Series(previous) if not isinstance(previous, pd.Series) else previous
+    prev = pd.to_numeric(pd.Series(ids).map(prev_map), errors="coerce")
+    n_unmapped = int(prev.isna().sum()) if previous is not None else 0
+    if n_unmapped:
+        logger.warning(
+            "acoustic similarity: %d utterance(s) absent from `previous`: no previous turn",
+            n_unmapped,
         )
-        pos = {u: i for i, u in enumerate(ids)}
-        has_prev = np.array([p in pos for p in prev])
-        j = np.array([pos.get(p, 0) for p in prev], dtype=int)
+    prev = prev.fillna(-1).astype(np.int64).to_numpy()
 
-        def _prev(v):
-            out = np.full(v.shape, np.nan)
-            out[has_prev] = v[j[has_prev]]
-            return out
+    tab = acoustic_table.set_index("utterance_id")
+    a = tab.reindex(ids)
+    n_no_features = int((~np.isin(ids, tab.index.to_numpy())).sum())
+    if n_no_features:
+        logger.warning(
+            "acoustic similarity: %d utterance(s) have no row in acoustic_table (NaN)",
+            n_no_features,
+        )
+    if "f0_mean_st" in tab.columns:
+        st = a["f0_mean_st"].to_numpy(float)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            st = 12 * np.log2(a["f0_mean"].to_numpy(float) / 100.0)
+    levels = {
+        "f0": st,
+        "intensity": a["intensity_db"].to_numpy(float),
+        "rate": a[rate_col].to_numpy(float),
+    }
+    mf_cols = sorted(
+        (c for c in tab.columns if c.startswith("mfcc") and c[4:].isdigit()),
+        key=lambda c: int(c[4:]),
+    )
+    pos = {u: i for i, u in enumerate(ids)}
+    has_prev = np.array([p in pos for p in prev])
+    j = np.array([pos.get(p, 0) for p in prev], dtype=int)
 
-        out = pd.DataFrame({"utterance_id": ids})
-        if "speaker" in utt.columns:
-            out["speaker"] = utt["speaker"].to_numpy()
-        prev_col = pd.array(np.where(has_prev, prev, 0), dtype="Int64")
-        prev_col[~has_prev] = pd.NA
-        out["prev_utterance_id"] = prev_col
-        for k, v in levels.items():
-            out[f"acsim_{k}"] = -np.abs(v - _prev(v))
-        if mf_cols:
-            m = a[mf_cols].to_numpy(float)
-            mp = np.full(m.shape, np.nan)
-            mp[has_prev] = m[j[has_prev]]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cos = (m * mp).sum(1) / (np.linalg.norm(m, axis=1) * np.linalg.norm(mp, axis=1))
-            out["acsim_spectral"] = cos
-        else:
-            out["acsim_spectral"] = np.nan
-            if "spectral" in components:
-                raise ValueError(
-                    "components include 'spectral' but acoustic_table has no mfcc1.. columns"
-                )
-
-        turn = np.ones(len(ids), bool)
-        if "backchannel" in utt.columns:
-            turn = ~utt["backchannel"].fillna(False).astype(bool).to_numpy()
-        if composite == "levels":
-            terms = []
-            for k in components:
-                z = _zscore(levels[k], turn)
-                terms.append(-np.abs(z - _prev(z)))
-        else:
-            terms = [_zscore(out[f"acsim_{k}"].to_numpy(float), turn) for k in components]
-        terms = np.stack(terms)
-        n_ok = np.isfinite(terms).sum(0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["acsim"] = np.where(n_ok > 0, np.nansum(terms, 0) / np.maximum(n_ok, 1), np.nan)
-        n_mic_silent = 0
-        if "mic_silent" in a.columns:  # a silent microphone is measured as silence: NaN
-            sil = a["mic_silent"].fillna(False).to_numpy(bool)
-            sil_prev = np.zeros(len(ids), bool)
-            sil_prev[has_prev] = sil[j[has_prev]]
-            gone = (sil | sil_prev) & out["acsim"].notna().to_numpy()
-            out.loc[gone, "acsim"] = np.nan
-            n_mic_silent = int((sil | sil_prev).sum())
-            if n_mic_silent:
-                logger.warning(
-                    "acoustic similarity: %d utterance(s) NaN because their own or the previous "
-                    "turn's microphone is silent (mic_silent)", n_mic_silent,
-                )  # fmt: skip
-        n_partial = int(((n_ok > 0) & (n_ok < len(components))).sum())
-        n_no_prev = int((~has_prev).sum())
-        if n_partial:
-            logger.info(
-                "acoustic similarity: %d utterance(s) with a composite over fewer than %d "
-                "components (missing F0/feature)", n_partial, len(components),
-            )  # fmt: skip
-        out.attrs["report"] = {
-            "n_rows": len(out),
-            "n_no_previous": n_no_prev,
-            "n_no_features": n_no_features,
-            "n_unmapped_previous": n_unmapped,
-            "n_partial": n_partial,
-            "n_mic_silent": n_mic_silent,
-            "composite": composite,
-            "components": list(components),
-            "rate": rate_col,
-            "spectral": "cosine of mean " + (f"{mf_cols[0]}..{mf_cols[-1]}" if mf_cols else "-"),
-        }
+    def _prev(v):
+        out = np.full(v.shape, np.nan)
+        out[has_prev] = v[j[has_prev]]
         return out
+
+    out = pd.DataFrame({"utterance_id": ids})
+    if "speaker" in utt.columns:
+        out["speaker"] = utt["speaker"].to_numpy()
+    prev_col = pd.array(np.where(has_prev, prev, 0), dtype="Int64")
+    prev_col[~has_prev] = pd.NA
+    out["prev_utterance_id"] = prev_col
+    for k, v in levels.items():
+        out[f"acsim_{k}"] = -np.abs(v - _prev(v))
+    if mf_cols:
+        m = a[mf_cols].to_numpy(float)
+        mp = np.full(m.shape, np.nan)
+        mp[has_prev] = m[j[has_prev]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cos = (m * mp).sum(1) / (np.linalg.norm(m, axis=1) * np.linalg.norm(mp, axis=1))
+        out["acsim_spectral"] = cos
+    else:
+        out["acsim_spectral"] = np.nan
+        if "spectral" in components:
+            raise ValueError(
+                "components include 'spectral' but acoustic_table has no mfcc1.. columns"
+            )
+
+    turn = np.ones(len(ids), bool)
+    if "backchannel" in utt.columns:
+        turn = ~utt["backchannel"].fillna(False).astype(bool).to_numpy()
+    if composite == "levels":
+        terms = []
+        for k in components:
+            z = _zscore(levels[k], turn)
+            terms.append(-np.abs(z - _prev(z)))
+    else:
+        terms = [_zscore(out[f"acsim_{k}"].to_numpy(float), turn) for k in components]
+    terms = np.stack(terms)
+    n_ok = np.isfinite(terms).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["acsim"] = np.where(n_ok > 0, np.nansum(terms, 0) / np.maximum(n_ok, 1), np.nan)
+    n_mic_silent = 0
+    if "mic_silent" in a.columns:  # a silent microphone is measured as silence: NaN
+        sil = a["mic_silent"].fillna(False).to_numpy(bool)
+        sil_prev = np.zeros(len(ids), bool)
+        sil_prev[has_prev] = sil[j[has_prev]]
+        gone = (sil | sil_prev) & out["acsim"].notna().to_numpy()
+        out.loc[gone, "acsim"] = np.nan
+        n_mic_silent = int((sil | sil_prev).sum())
+        if n_mic_silent:
+            logger.warning(
+                "acoustic similarity: %d utterance(s) NaN because their own or the previous "
+                "turn's microphone is silent (mic_silent)", n_mic_silent,
+            )  # fmt: skip
+    n_partial = int(((n_ok > 0) & (n_ok < len(components))).sum())
+    n_no_prev = int((~has_prev).sum())
+    if n_partial:
+        logger.info(
+            "acoustic similarity: %d utterance(s) with a composite over fewer than %d "
+            "components (missing F0/feature)", n_partial, len(components),
+        )  # fmt: skip
+    out.attrs["report"] = {
+        "n_rows": len(out),
+        "n_no_previous": n_no_prev,
+        "n_no_features": n_no_features,
+        "n_unmapped_previous": n_unmapped,
+        "n_partial": n_partial,
+        "n_mic_silent": n_mic_silent,
+        "composite": composite,
+        "components": list(components),
+        "rate": rate_col,
+        "spectral": "cosine of mean " + (f"{mf_cols[0]}..{mf_cols[-1]}" if mf_cols else "-"),
+    }
+    return out

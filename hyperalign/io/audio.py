@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from ..dyad import audio_as_float
-from ..utils import atomic_path, check_positive, logger, verbose_context
+from ..utils import atomic_path, check_positive, logger, verbose
 
 __all__ = ["read_audio", "write_audio", "AUDIO_SUFFIXES"]
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 
 
+@verbose
 def read_audio(
     path: str | os.PathLike, channel: int | None = None, *, verbose=None
 ) -> tuple[np.ndarray, float]:
@@ -42,38 +43,38 @@ def read_audio(
     import soundfile as sf
 
     path = Path(path)
-    with verbose_context(verbose):
-        if not path.is_file():
-            raise FileNotFoundError(f"audio file not found: {path}")
-        if path.stat().st_size == 0:
-            raise ValueError(f"{path}: the audio file is empty (0 bytes); re-export the audio")
-        try:
-            data, sfreq = sf.read(str(path), dtype="float64", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+    if not path.is_file():
+        raise FileNotFoundError(f"audio file not found: {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the audio file is empty (0 bytes); re-export the audio")
+    try:
+        data, sfreq = sf.read(str(path), dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+        raise ValueError(
+            f"{path}: cannot read the audio ({err}); expected a WAV/FLAC file readable by "
+            "libsndfile (convert it with ffmpeg)"
+        ) from None
+    if data.shape[0] == 0:
+        raise ValueError(f"{path}: the audio file holds no samples; re-export the audio")
+    n_ch = data.shape[1]
+    if channel is not None:
+        if not isinstance(channel, int | np.integer) or not 0 <= channel < n_ch:
             raise ValueError(
-                f"{path}: cannot read the audio ({err}); expected a WAV/FLAC file readable by "
-                "libsndfile (convert it with ffmpeg)"
-            ) from None
-        if data.shape[0] == 0:
-            raise ValueError(f"{path}: the audio file holds no samples; re-export the audio")
-        n_ch = data.shape[1]
-        if channel is not None:
-            if not isinstance(channel, int | np.integer) or not 0 <= channel < n_ch:
-                raise ValueError(
-                    f"{path}: channel must be an int in [0, {n_ch - 1}] (the file has {n_ch} "
-                    f"channel(s)); got {channel!r}"
-                )
-            out = np.ascontiguousarray(data[:, int(channel)])
-        elif n_ch == 1:
-            out = data[:, 0].copy()
-        else:
-            out = np.ascontiguousarray(data.T)
-        logger.info(
-            "%s: %d channel(s), %.3f s at %g Hz", path.name, n_ch, data.shape[0] / sfreq, sfreq
-        )
+                f"{path}: channel must be an int in [0, {n_ch - 1}] (the file has {n_ch} "
+                f"channel(s)); got {channel!r}"
+            )
+        out = np.ascontiguousarray(data[:, int(channel)])
+    elif n_ch == 1:
+        out = data[:, 0].copy()
+    else:
+        out = np.ascontiguousarray(data.T)
+    logger.info(
+        "%s: %d channel(s), %.3f s at %g Hz", path.name, n_ch, data.shape[0] / sfreq, sfreq
+    )
     return out, float(sfreq)
 
 
+@verbose
 def write_audio(
     path: str | os.PathLike,
     samples: np.ndarray,
@@ -124,15 +125,14 @@ def write_audio(
             f"samples exceed [-1, 1] (max |x| = {np.abs(x).max():.3g}); they would clip in "
             f"subtype {subtype!r}: scale them or use subtype='FLOAT' (WAV)"
         )
-    with verbose_context(verbose):
-        tmp, final = atomic_path(path)
-        try:
-            sf.write(str(tmp), x, int(sfreq), subtype=subtype, format=fmt or None)
-            os.replace(tmp, final)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        logger.info("wrote %s (%s, %d samples at %g Hz)", final, subtype, x.shape[0], sfreq)
+    tmp, final = atomic_path(path)
+    try:
+        sf.write(str(tmp), x, int(sfreq), subtype=subtype, format=fmt or None)
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    logger.info("wrote %s (%s, %d samples at %g Hz)", final, subtype, x.shape[0], sfreq)
     return final
 
 

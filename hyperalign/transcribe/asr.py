@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..transcript import Transcript
-from ..utils import atomic_write, check_option, logger, verbose_context
+from ..utils import atomic_write, check_option, logger, verbose
 from ._models import WHISPER_SFREQ, load_whisper, to_whisper_audio
 from .forced import refine_onsets_by_energy
 from .metrics import normalize_word
@@ -263,6 +263,7 @@ def _silent_mics(x16: dict, on_silent: str, dyad) -> set:
     return silent
 
 
+@verbose
 def transcribe_dyad(
     dyad_or_audio,
     model="tiny.en",
@@ -337,84 +338,83 @@ def transcribe_dyad(
     check_option("crosstalk", crosstalk, ("drop", "flag", "keep"))
     check_option("refine", refine, ("energy", None))
     check_option("on_silent", on_silent, ("raise", "warn"))
-    with verbose_context(verbose):
-        mics, dyad = _inputs(dyad_or_audio, audio_sfreq, speakers)
-        x16 = {s: to_whisper_audio(a, sf, f"audio of {s!r}") for s, (a, sf) in mics.items()}
-        silent = _silent_mics(x16, on_silent, dyad)
-        per: dict[str, pd.DataFrame] = {}
-        if backend == "faster-whisper" and len(silent) < len(x16):
-            wm = load_whisper(model, device=device, compute_type=compute_type)
-        for s, x in x16.items():
-            if s in silent:
-                per[s] = pd.DataFrame(columns=["onset", "offset", "word", "confidence", "segment",
-                                               "speaker"])  # fmt: skip
-                if refine == "energy":
-                    per[s]["onset_refined"] = pd.Series(dtype=float)
-                continue
-            if backend == "faster-whisper":
-                rows = _asr_faster_whisper(wm, x, language, vad_filter, beam_size)
-            else:
-                rows = _asr_whisperx(model, x, language, device, compute_type)
-            df = pd.DataFrame(rows, columns=["onset", "offset", "word", "confidence", "segment"])
-            df = df[df["word"].str.strip() != ""].reset_index(drop=True)
-            df["speaker"] = s
+    mics, dyad = _inputs(dyad_or_audio, audio_sfreq, speakers)
+    x16 = {s: to_whisper_audio(a, sf, f"audio of {s!r}") for s, (a, sf) in mics.items()}
+    silent = _silent_mics(x16, on_silent, dyad)
+    per: dict[str, pd.DataFrame] = {}
+    if backend == "faster-whisper" and len(silent) < len(x16):
+        wm = load_whisper(model, device=device, compute_type=compute_type)
+    for s, x in x16.items():
+        if s in silent:
+            per[s] = pd.DataFrame(columns=["onset", "offset", "word", "confidence", "segment",
+                                           "speaker"])  # fmt: skip
             if refine == "energy":
-                df = refine_onsets_by_energy(df, x, WHISPER_SFREQ)
-            per[s] = df
-            logger.info("transcribe: %s: %d words", s, len(df))
-        n_words = {s: len(d) for s, d in per.items()}
-        if not sum(n_words.values()):
-            from ..dyad import audio_level_db
-
-            levels = ", ".join(
-                f"{s}: {audio_level_db(x, WHISPER_SFREQ):.1f} dB" for s, x in x16.items()
-            )
-            raise ValueError(
-                f"transcribe: no word was recognized on any microphone ({levels} re full "
-                f"scale; model {model!r}, language {language!r}): the audio holds no speech "
-                "the model can hear; check the files, the language= and the model, or turn "
-                "vad_filter off for very quiet speech"
-            )
-        ct = detect_crosstalk(per, x16, WHISPER_SFREQ, window=crosstalk_window)
-        ct["action"] = {"drop": "dropped", "flag": "flagged", "keep": "kept"}[crosstalk]
-        for s, df in per.items():
-            hit = np.zeros(len(df), bool)
-            idx = ct.loc[ct["speaker"] == s, "index"].to_numpy(int)
-            hit[idx] = True
-            df["crosstalk"] = hit
-            if crosstalk == "drop":
-                per[s] = df[~hit]
-        if len(ct):
-            logger.warning(
-                "transcribe: %d cross-talk word(s) (%s)", len(ct),
-                ", ".join(f"{s}: {n}" for s, n in ct.groupby("speaker").size().items()),
-            )  # fmt: skip
-            if dyad is not None and crosstalk == "drop":
-                for s, n in ct.groupby("speaker").size().items():
-                    dyad.exclusions.add(
-                        "transcribe", "word", f"{s}: partner speech on {s}'s microphone",
-                        "cross-talk (louder on the partner's microphone)", int(n),
-                    )  # fmt: skip
-        words = pd.concat(list(per.values()), ignore_index=True)
-        words["timing"] = "asr"
-        words = words.drop(columns=["segment"])
-        words["confidence"] = words["confidence"].clip(0, 1)
-        cols = ["onset", "offset", "word", "speaker", "confidence", "timing", "crosstalk"]
+                per[s]["onset_refined"] = pd.Series(dtype=float)
+            continue
+        if backend == "faster-whisper":
+            rows = _asr_faster_whisper(wm, x, language, vad_filter, beam_size)
+        else:
+            rows = _asr_whisperx(model, x, language, device, compute_type)
+        df = pd.DataFrame(rows, columns=["onset", "offset", "word", "confidence", "segment"])
+        df = df[df["word"].str.strip() != ""].reset_index(drop=True)
+        df["speaker"] = s
         if refine == "energy":
-            cols.append("onset_refined")
-        tr = Transcript(
-            words[cols],
-            speakers=list(mics), pause_threshold=pause_threshold, on_overlap="clip",
-            source=f"asr:{backend}",
+            df = refine_onsets_by_energy(df, x, WHISPER_SFREQ)
+        per[s] = df
+        logger.info("transcribe: %s: %d words", s, len(df))
+    n_words = {s: len(d) for s, d in per.items()}
+    if not sum(n_words.values()):
+        from ..dyad import audio_level_db
+
+        levels = ", ".join(
+            f"{s}: {audio_level_db(x, WHISPER_SFREQ):.1f} dB" for s, x in x16.items()
+        )
+        raise ValueError(
+            f"transcribe: no word was recognized on any microphone ({levels} re full "
+            f"scale; model {model!r}, language {language!r}): the audio holds no speech "
+            "the model can hear; check the files, the language= and the model, or turn "
+            "vad_filter off for very quiet speech"
+        )
+    ct = detect_crosstalk(per, x16, WHISPER_SFREQ, window=crosstalk_window)
+    ct["action"] = {"drop": "dropped", "flag": "flagged", "keep": "kept"}[crosstalk]
+    for s, df in per.items():
+        hit = np.zeros(len(df), bool)
+        idx = ct.loc[ct["speaker"] == s, "index"].to_numpy(int)
+        hit[idx] = True
+        df["crosstalk"] = hit
+        if crosstalk == "drop":
+            per[s] = df[~hit]
+    if len(ct):
+        logger.warning(
+            "transcribe: %d cross-talk word(s) (%s)", len(ct),
+            ", ".join(f"{s}: {n}" for s, n in ct.groupby("speaker").size().items()),
         )  # fmt: skip
-        if not return_report:
-            return tr
-        rep = TranscriptionReport(
-            n_words=n_words, crosstalk=ct, model=str(model), backend=backend, language=language,
-            params={"vad_filter": vad_filter, "beam_size": beam_size, "crosstalk": crosstalk,
-                    "crosstalk_window": crosstalk_window, "refine": refine},
-        )  # fmt: skip
-        return tr, rep
+        if dyad is not None and crosstalk == "drop":
+            for s, n in ct.groupby("speaker").size().items():
+                dyad.exclusions.add(
+                    "transcribe", "word", f"{s}: partner speech on {s}'s microphone",
+                    "cross-talk (louder on the partner's microphone)", int(n),
+                )  # fmt: skip
+    words = pd.concat(list(per.values()), ignore_index=True)
+    words["timing"] = "asr"
+    words = words.drop(columns=["segment"])
+    words["confidence"] = words["confidence"].clip(0, 1)
+    cols = ["onset", "offset", "word", "speaker", "confidence", "timing", "crosstalk"]
+    if refine == "energy":
+        cols.append("onset_refined")
+    tr = Transcript(
+        words[cols],
+        speakers=list(mics), pause_threshold=pause_threshold, on_overlap="clip",
+        source=f"asr:{backend}",
+    )  # fmt: skip
+    if not return_report:
+        return tr
+    rep = TranscriptionReport(
+        n_words=n_words, crosstalk=ct, model=str(model), backend=backend, language=language,
+        params={"vad_filter": vad_filter, "beam_size": beam_size, "crosstalk": crosstalk,
+                "crosstalk_window": crosstalk_window, "refine": refine},
+    )  # fmt: skip
+    return tr, rep
 
 
 def to_whisperx_dict(transcript: Transcript, language: str | None = "en") -> dict:
@@ -454,6 +454,7 @@ def write_transcript_json(transcript: Transcript, path) -> Path:
     return Path(path)
 
 
+@verbose
 def transcribe_main(
     audio_paths: Sequence[str | os.PathLike],
     out_path: str | os.PathLike,
@@ -487,37 +488,34 @@ def transcribe_main(
     """
     from ..io import read_audio
 
-    with verbose_context(verbose):
-        try:
-            paths = [Path(p) for p in audio_paths]
-            if not paths:
-                raise ValueError("give at least one audio file")
-            labels = list(speakers) if speakers is not None else [p.stem for p in paths]
-            if len(labels) != len(paths):
-                raise ValueError(
-                    f"--speakers has {len(labels)} label(s) for {len(paths)} audio file(s)"
-                )
-            if len(set(labels)) != len(labels):
-                raise ValueError(f"speaker labels must be unique; got {labels}")
-            mics = {}
-            for lab, p in zip(labels, paths):
-                x, sf = read_audio(p)
-                if x.ndim != 1:
-                    raise ValueError(
-                        f"{p}: {x.shape[0]} channels; give one mono file per microphone"
-                    )
-                mics[lab] = (x, sf)
-            tr, rep = transcribe_dyad(
-                mics, model=model, backend=backend, language=language, crosstalk=crosstalk,
-                return_report=True,
-            )  # fmt: skip
-        except (FileNotFoundError, ValueError, ImportError) as err:
-            logger.error("transcribe: %s", err)
-            return 2
-        out = write_transcript_json(tr, out_path)
-        logger.info(
-            "transcribe: wrote %d words (%s) to %s; %d cross-talk word(s) %s",
-            tr.n_words, ", ".join(f"{k}: {v}" for k, v in rep.n_words.items()), out,
-            len(rep.crosstalk), crosstalk,
+    try:
+        paths = [Path(p) for p in audio_paths]
+        if not paths:
+            raise ValueError("give at least one audio file")
+        labels = list(speakers) if speakers is not None else [p.stem for p in paths]
+        if len(labels) != len(paths):
+            raise ValueError(
+                f"--speakers has {len(labels)} label(s) for {len(paths)} audio file(s)"
+            )
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"speaker labels must be unique; got {labels}")
+        mics = {}
+        for lab, p in zip(labels, paths):
+            x, sf = read_audio(p)
+            if x.ndim != 1:
+                raise ValueError(f"{p}: {x.shape[0]} channels; give one mono file per microphone")
+            mics[lab] = (x, sf)
+        tr, rep = transcribe_dyad(
+            mics, model=model, backend=backend, language=language, crosstalk=crosstalk,
+            return_report=True,
         )  # fmt: skip
-        return 0
+    except (FileNotFoundError, ValueError, ImportError) as err:
+        logger.error("transcribe: %s", err)
+        return 2
+    out = write_transcript_json(tr, out_path)
+    logger.info(
+        "transcribe: wrote %d words (%s) to %s; %d cross-talk word(s) %s",
+        tr.n_words, ", ".join(f"{k}: {v}" for k, v in rep.n_words.items()), out,
+        len(rep.crosstalk), crosstalk,
+    )  # fmt: skip
+    return 0
