@@ -54,19 +54,6 @@ def _transcript_of(obj):
     raise TypeError(f"transcript must be a Transcript or a Dyad; got {type(obj).__name__}")
 
 
-def _previous_ids(utt: pd.DataFrame) -> np.ndarray:
-    """Previous-turn positions, from the align developer's helper when available."""
-    from ..align.turns import previous_turn_utterance
-
-    prev = previous_turn_utterance(utt)
-    pos_of = pd.Series(np.arange(len(utt)), index=utt["utterance_id"].to_numpy())
-    pid = prev["prev_utterance_id"]
-    out = np.full(len(utt), -1, int)
-    has = pid.notna().to_numpy()
-    out[has] = pos_of.loc[pid[has].astype(int).to_numpy()].to_numpy()
-    return out
-
-
 def _unit(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     norm = np.linalg.norm(x, axis=1, keepdims=True)
@@ -216,11 +203,8 @@ def compute_semantic_alignment(
         cache=cache,
     )
     unit = _unit(emb)
-    prev = _previous_ids(utt)
-    window = previous_turns(utt, k)
-    # the helper and the window agree on the most recent partner utterance
-    if not np.array_equal(prev, window[:, 0]):
-        logger.warning("compute_semantic_alignment: previous-turn helpers disagree")
+    window = previous_turns(utt, k)  # the one previous-turn rule (hyperalign.align.turns)
+    prev = window[:, 0]
     has = prev >= 0
     sem = np.full(n, np.nan)
     sem[has] = np.einsum("ij,ij->i", unit[has], unit[prev[has]])

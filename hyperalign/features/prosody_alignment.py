@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..align.turns import previous_turns
 from ..utils import check_option, logger, verbose
 
 __all__ = ["compute_acoustic_similarity", "previous_utterances"]
@@ -60,42 +61,20 @@ def previous_utterances(utterances: pd.DataFrame, *, skip_backchannels: bool = T
         (non-backchannel) utterance of the other speaker that started strictly before this
         one, or -1 when there is none.
     """
-    full = {"utterance_id", "speaker", "onset", "offset", "turn", "backchannel"}
-    if skip_backchannels and full <= set(utterances.columns):
-        try:  # one shared definition with the semantic side (hyperalign.align.turns)
-            from ..align.turns import previous_turn_utterance
-        except ImportError:  # pragma: no cover - align ships with hyperalign
-            previous_turn_utterance = None
-        if previous_turn_utterance is not None:
-            pt = previous_turn_utterance(utterances)
-            vals = pt["prev_utterance_id"].astype("Float64").fillna(-1).astype(np.int64)
-            return pd.Series(
-                vals.to_numpy(),
-                index=pd.Index(pt["utterance_id"].to_numpy(), name="utterance_id"),
-                name="previous_id",
-            )
     missing = [c for c in ("utterance_id", "speaker", "onset") if c not in utterances.columns]
     if missing:
         raise ValueError(
             f"utterances lacks column(s) {missing}; pass Transcript.utterances "
             f"(it has {list(utterances.columns)})"
         )
-    u = utterances.sort_values(["onset", "utterance_id"], kind="mergesort")
+    full = {"utterance_id", "speaker", "onset", "offset", "turn", "backchannel"}
+    u = utterances
+    if not (skip_backchannels and full <= set(utterances.columns)):
+        u = utterances.sort_values(["onset", "utterance_id"], kind="mergesort")
+    # the one previous-turn rule (hyperalign.align.turns.previous_turns)
+    pos = previous_turns(u, 1, skip_backchannels=skip_backchannels)[:, 0]
     ids = u["utterance_id"].to_numpy()
-    on = u["onset"].to_numpy(float)
-    spk = u["speaker"].astype(str).to_numpy()
-    ok = np.ones(len(u), bool)
-    if skip_backchannels and "backchannel" in u.columns:
-        ok = ~u["backchannel"].fillna(False).astype(bool).to_numpy()
-    prev = np.full(len(u), -1, dtype=np.int64)
-    for s in np.unique(spk):
-        cand = np.nonzero((spk != s) & ok)[0]  # other speakers' turns, in onset order
-        mine = np.nonzero(spk == s)[0]
-        if not len(cand):
-            continue
-        k = np.searchsorted(on[cand], on[mine], side="left") - 1
-        has = k >= 0
-        prev[mine[has]] = ids[cand[k[has]]]
+    prev = np.where(pos >= 0, ids[np.maximum(pos, 0)], -1).astype(np.int64)
     return pd.Series(prev, index=pd.Index(ids, name="utterance_id"), name="previous_id")
 
 

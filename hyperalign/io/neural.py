@@ -4,7 +4,6 @@ hyperscanning file holding both participants' channels."""
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -580,6 +579,3 @@ def _numeric_id_hint(unknown, ids) -> str:
         "changed them (leading zeros lost); keep ids as text in every file"
     )
 
-
-def _sanitize(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]", "", str(label))

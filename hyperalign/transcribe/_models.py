@@ -77,11 +77,8 @@ def load_whisper(model="tiny.en", *, device: str = "cpu", compute_type: str = "i
 
 def to_whisper_audio(audio, sfreq: float, name: str = "audio") -> np.ndarray:
     """1-D float32 audio at 16 kHz (polyphase resampling when needed)."""
-    from fractions import Fraction
-
-    from scipy.signal import resample_poly
-
     from ..dyad import audio_as_float
+    from ..utils._signal import resample_poly_to
 
     x = audio_as_float(audio, name)  # integer PCM scaled by its dtype; NaN/inf refused
     if x.ndim != 1:
@@ -91,6 +88,5 @@ def to_whisper_audio(audio, sfreq: float, name: str = "audio") -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains non-finite samples")
     if float(sfreq) != WHISPER_SFREQ:
-        r = Fraction(WHISPER_SFREQ / float(sfreq)).limit_denominator(10000)
-        x = resample_poly(x, r.numerator, r.denominator)
+        x, _ = resample_poly_to(x, sfreq, WHISPER_SFREQ, max_denominator=10000)
     return x.astype(np.float32)

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..io.transcripts.whisperx import to_whisperx_dict as _to_whisperx_dict
+from ..io.transcripts.whisperx import write_whisperx_json
 from ..transcript import Transcript
-from ..utils import atomic_write, check_option, logger, verbose
+from ..utils import check_option, logger, verbose
 from ._models import WHISPER_SFREQ, load_whisper, to_whisper_audio
 from .forced import refine_onsets_by_energy
 from .metrics import normalize_word
@@ -418,40 +420,50 @@ def transcribe_dyad(
 
 
 def to_whisperx_dict(transcript: Transcript, language: str | None = "en") -> dict:
-    """The whisperx JSON structure of ``transcript`` (one segment per utterance)."""
-    w = transcript.words
-    segments, flat = [], []
-    for _, g in w.groupby("utterance_id", sort=True):
-        wl = []
-        for r in g.itertuples(index=False):
-            d = {"word": r.word, "start": float(r.onset), "end": float(r.offset)}
-            if np.isfinite(r.confidence):
-                d["score"] = float(r.confidence)
-            d["speaker"] = r.speaker
-            wl.append(d)
-        flat.extend(wl)
-        segments.append({"start": float(g["onset"].min()), "end": float(g["offset"].max()),
-                         "text": " " + " ".join(g["word"]), "speaker": str(g["speaker"].iloc[0]),
-                         "words": wl})  # fmt: skip
-    out = {"segments": segments, "word_segments": flat}
-    if language:
-        out["language"] = language
-    return out
+    """The whisperx JSON structure of ``transcript`` (one segment per utterance).
+
+    Parameters
+    ----------
+    transcript : Transcript
+        The words.
+    language : str | None
+        Language code stored under ``'language'``; ``None`` leaves it out.
+
+    Returns
+    -------
+    doc : dict
+        As :func:`hyperalign.io.transcripts.to_whisperx_dict` (this only sets a default
+        language).
+
+    See Also
+    --------
+    hyperalign.io.write_whisperx_json : The one whisperx writer.
+    """
+    return _to_whisperx_dict(transcript, language)
 
 
-def write_transcript_json(transcript: Transcript, path) -> Path:
-    """Write whisperx JSON via :func:`hyperalign.io.write_whisperx_json` (own writer if absent)."""
-    try:
-        from ..io import write_whisperx_json
-    except ImportError:
-        write_whisperx_json = None
-    if write_whisperx_json is not None:
-        return Path(write_whisperx_json(transcript, path))
-    import json
+def write_transcript_json(transcript: Transcript, path, *, language: str | None = None) -> Path:
+    """Write whisperx JSON (the one writer, :func:`hyperalign.io.write_whisperx_json`).
 
-    with atomic_write(path, "w", encoding="utf-8") as fh:
-        json.dump(to_whisperx_dict(transcript), fh, indent=2, ensure_ascii=False)
-    return Path(path)
+    Parameters
+    ----------
+    transcript : Transcript
+        The words to write.
+    path : path-like
+        The ``.json`` file.
+    language : str | None
+        Language code stored under ``'language'``; ``None`` leaves it out.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The written file.
+
+    See Also
+    --------
+    hyperalign.io.write_whisperx_json : The writer this calls.
+    """
+    return Path(write_whisperx_json(transcript, path, language=language))
 
 
 @verbose

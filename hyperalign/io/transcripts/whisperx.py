@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ...transcript import Transcript, TranscriptError
-from ...utils import atomic_write, check_option, logger, verbose
+from ...utils import atomic_write, check_option, fill_doc, logger, verbose
 from ._common import _check_transcript, _interpolate_missing, _make_transcript, _read_text
 
 
@@ -199,26 +199,31 @@ def _wx_row(word, on, off, score, speaker, seg, timing) -> dict:
     }
 
 
-@verbose
-def write_whisperx_json(
-    transcript: Transcript, path: str | os.PathLike, *, indent: int | None = 2, verbose=None
-) -> Path:
-    """Write ``transcript`` as whisperx JSON (one segment per utterance).
+def to_whisperx_dict(transcript: Transcript, language: str | None = None) -> dict:
+    """The whisperx JSON structure of ``transcript`` (one segment per utterance).
 
-    Words whose confidence is unknown get no ``score`` key, like whisperx. Times are written
-    at full float precision so that :func:`read_whisperx_json` gives back the same table.
+    Parameters
+    ----------
+    transcript : Transcript
+        The words to write.
+    language : str | None
+        Language code stored under ``'language'`` (as whisperx does); ``None`` leaves it out.
 
     Returns
     -------
-    pathlib.Path
-        The written file.
+    doc : dict
+        ``{'segments': [...], 'word_segments': [...]}`` (and ``'language'``). Words whose
+        confidence is unknown get no ``score`` key, like whisperx.
+
+    See Also
+    --------
+    write_whisperx_json : Write it to a file.
+    read_whisperx_json : The matching reader.
     """
     _check_transcript(transcript)
-    path = Path(path)
-    words = transcript.words
     segments = []
     word_segments = []
-    for _, g in words.groupby("utterance_id", sort=True):
+    for _, g in transcript.words.groupby("utterance_id", sort=True):
         wl = []
         for r in g.itertuples(index=False):
             w = {"word": r.word, "start": float(r.onset), "end": float(r.offset)}
@@ -237,7 +242,54 @@ def write_whisperx_json(
             }
         )
     doc = {"segments": segments, "word_segments": word_segments}
+    if language:
+        doc["language"] = language
+    return doc
+
+
+@fill_doc
+@verbose
+def write_whisperx_json(
+    transcript: Transcript,
+    path: str | os.PathLike,
+    *,
+    indent: int | None = 2,
+    language: str | None = None,
+    verbose=None,
+) -> Path:
+    """Write ``transcript`` as whisperx JSON (one segment per utterance).
+
+    Words whose confidence is unknown get no ``score`` key, like whisperx. Times are written
+    at full float precision so that :func:`read_whisperx_json` gives back the same table.
+
+    Parameters
+    ----------
+    transcript : Transcript
+        The words to write.
+    path : path-like
+        The ``.json`` file (written atomically).
+    indent : int | None
+        JSON indentation (``None``: one line).
+    language : str | None
+        Language code stored under ``'language'``; ``None`` leaves it out.
+    %(verbose)s
+
+    Returns
+    -------
+    path : pathlib.Path
+        The written file.
+
+    See Also
+    --------
+    read_whisperx_json : The matching reader.
+    to_whisperx_dict : The structure written.
+    """
+    _check_transcript(transcript)
+    path = Path(path)
+    doc = to_whisperx_dict(transcript, language)
     with atomic_write(path, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=indent, ensure_ascii=False)
-    logger.info("wrote %d segments, %d words to %s", len(segments), len(words), path)
+    logger.info(
+        "wrote %d segments, %d words to %s", len(doc["segments"]), transcript.n_words, path
+    )
     return path
