@@ -30,10 +30,10 @@ _NAMES = {
     # reduction.py
     "FoldPCA": "reduction",
     "cross_validated_reduction": "reduction",
-    # alignment.py
-    "compute_semantic_alignment": "alignment",
-    "compute_alignment": "alignment",
-    "previous_turns": "alignment",
+    # semantic_alignment.py (formerly alignment.py)
+    "compute_semantic_alignment": "semantic_alignment",
+    "compute_alignment": "semantic_alignment",
+    "previous_turns": "semantic_alignment",
     # table.py
     "compute_predictors": "table",
     # other developer's modules (acoustic / speech)
