@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import check_positive, logger, verbose
+from ..utils import check_positive, fill_doc, logger, verbose
 from ..utils._signal import resample_poly_to
 from ._clock_model import ClockError, LagResult
 
@@ -37,6 +37,7 @@ def envelope(
     Returns
     -------
     env : numpy.ndarray
+        The envelope, shape ``(n_env,)``.
     env_sfreq : float
         The exact rate obtained (a rational approximation of the one asked).
     """
@@ -140,6 +141,7 @@ def _check_not_silent(audio: np.ndarray, audio_sfreq: float, ref: np.ndarray) ->
         )
 
 
+@fill_doc
 @verbose
 def find_audio_lag(
     audio,
@@ -182,13 +184,17 @@ def find_audio_lag(
         Least overlap (s) a lag must leave; default half the shorter signal.
     min_confidence, min_corr : float
         Below either, the result is flagged unreliable and a warning is logged.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
     LagResult
         ``lag_s`` such that an event at audio time ``t`` is at reference time ``t + lag_s``.
+
+    See Also
+    --------
+    estimate_drift_from_signals : Lags in windows, giving offset and drift.
+    align_clocks : Put a whole dyad on one clock.
     """
     check_positive("audio_sfreq", audio_sfreq)
     check_positive("ref_sfreq", ref_sfreq)

@@ -28,7 +28,7 @@ class ClockError(ValueError):
 class LagResult:
     """Lag between an audio signal and a reference channel.
 
-    Attributes
+    Parameters
     ----------
     lag_s : float
         An event at audio time ``t`` is at reference time ``t + lag_s``.
@@ -43,6 +43,10 @@ class LagResult:
         Duration of the overlap of the two envelopes at the peak lag.
     reliable : bool
         ``confidence >= min_confidence`` and ``corr >= min_corr``.
+
+    See Also
+    --------
+    find_audio_lag : Computes it.
     """
 
     lag_s: float
@@ -53,6 +57,13 @@ class LagResult:
     reliable: bool = True
 
     def to_dict(self) -> dict:
+        """The fields as a plain dict (NumPy floats as Python floats).
+
+        Returns
+        -------
+        d : dict
+            ``{field: value}``.
+        """
         return {
             k: (float(v) if isinstance(v, np.floating) else v) for k, v in asdict(self).items()
         }
@@ -62,7 +73,7 @@ class LagResult:
 class ClockModel:
     """Linear map from clock ``b`` to clock ``a``: ``t_a = offset + (1 + drift_ppm*1e-6) t_b``.
 
-    Attributes
+    Parameters
     ----------
     offset : float
         Time (s, clock ``a``) of time zero of clock ``b``.
@@ -76,6 +87,13 @@ class ClockModel:
     method : str
         ``'triggers'``, ``'signal'``, ``'lag'`` (one lag, no drift), ``'identity'`` or
         ``'composed'``.
+    details : dict
+        Diagnostics of the fit (matched indices, windowed lags); not part of
+        :meth:`to_dict`.
+
+    See Also
+    --------
+    estimate_drift, estimate_drift_from_signals, apply_clock
     """
 
     offset: float
@@ -89,18 +107,47 @@ class ClockModel:
 
     @property
     def scale(self) -> float:
+        """The rate ratio ``1 + drift_ppm * 1e-6``."""
         return 1.0 + self.drift_ppm * 1e-6
 
     def to_a(self, t_b):
-        """Map times on clock ``b`` to clock ``a``."""
+        """Map times on clock ``b`` to clock ``a``.
+
+        Parameters
+        ----------
+        t_b : float | array-like of float
+            Times (s) on clock ``b``.
+
+        Returns
+        -------
+        t_a : numpy.ndarray
+            The same instants on clock ``a``.
+        """
         return self.offset + self.scale * np.asarray(t_b, float)
 
     def to_b(self, t_a):
-        """Map times on clock ``a`` to clock ``b``."""
+        """Map times on clock ``a`` to clock ``b``.
+
+        Parameters
+        ----------
+        t_a : float | array-like of float
+            Times (s) on clock ``a``.
+
+        Returns
+        -------
+        t_b : numpy.ndarray
+            The same instants on clock ``b``.
+        """
         return (np.asarray(t_a, float) - self.offset) / self.scale
 
     def inverse(self) -> ClockModel:
-        """The model mapping clock ``a`` onto clock ``b``."""
+        """The model mapping clock ``a`` onto clock ``b``.
+
+        Returns
+        -------
+        model : ClockModel
+            ``t_b = offset' + (1 + drift_ppm' * 1e-6) t_a`` (same fit diagnostics).
+        """
         s = 1.0 / self.scale
         return ClockModel(
             -self.offset * s, (s - 1.0) * 1e6, self.residual_rms_s, self.max_residual_s,
@@ -108,7 +155,18 @@ class ClockModel:
         )  # fmt: skip
 
     def compose(self, inner: ClockModel) -> ClockModel:
-        """``self ∘ inner``: maps ``inner``'s clock b to ``self``'s clock a."""
+        """``self ∘ inner``: maps ``inner``'s clock b to ``self``'s clock a.
+
+        Parameters
+        ----------
+        inner : ClockModel
+            The model applied first (its clock ``a`` is this model's clock ``b``).
+
+        Returns
+        -------
+        model : ClockModel
+            The composed map (``method='composed'``; residuals added).
+        """
         scale = self.scale * inner.scale
         return ClockModel(
             offset=self.offset + self.scale * inner.offset,
@@ -121,6 +179,13 @@ class ClockModel:
         )
 
     def to_dict(self) -> dict:
+        """The fields without ``details``, as a plain dict (NumPy floats as Python floats).
+
+        Returns
+        -------
+        d : dict
+            ``{field: value}``.
+        """
         d = asdict(self)
         d.pop("details")
         return {k: (float(v) if isinstance(v, np.floating) else v) for k, v in d.items()}
@@ -130,7 +195,7 @@ class ClockModel:
 class TriggerMatch:
     """Pairs of matched triggers of two recordings.
 
-    Attributes
+    Parameters
     ----------
     idx_a, idx_b : numpy.ndarray of int
         Indices of matched triggers in ``times_a`` and ``times_b``.
@@ -138,6 +203,10 @@ class TriggerMatch:
         Coarse offset ``t_a - t_b`` (s) found by the matching.
     n_unmatched_a, n_unmatched_b : int
         Triggers of each sequence that found no partner (missing in the other recording).
+
+    See Also
+    --------
+    align_by_triggers : Computes it.
     """
 
     idx_a: np.ndarray

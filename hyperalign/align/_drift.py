@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import check_positive, logger, verbose
+from ..utils import check_positive, fill_doc, logger, verbose
 from ._audio_lag import _xcorr_lag, envelope, find_audio_lag
 from ._clock_model import ClockError, ClockModel, TriggerMatch, _finish_model, _robust_line
 
@@ -92,6 +92,7 @@ def _coarse_clock(
     return off0 - (1 + d) * tb0, 1.0 + d
 
 
+@fill_doc
 @verbose
 def align_by_triggers(
     times_a,
@@ -120,12 +121,16 @@ def align_by_triggers(
         Largest drift searched (ppm).
     min_matches : int
         Fewer matches raise :class:`ClockError`.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
-    TriggerMatch
+    match : TriggerMatch
+        Indices of the matched triggers in each sequence and the unmatched counts.
+
+    See Also
+    --------
+    estimate_drift : The clock model fitted through the matches.
     """
     ta = _check_times("times_a", times_a)
     tb = _check_times("times_b", times_b)
@@ -161,6 +166,7 @@ def align_by_triggers(
     return res
 
 
+@fill_doc
 @verbose
 def estimate_drift(
     times_a,
@@ -191,14 +197,19 @@ def estimate_drift(
     min_match_fraction : float
         Least fraction of the shorter sequence that must match; fewer raise
         :class:`ClockError` (a clock reset, jittered time stamps or different trigger sets).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
     ClockModel
         ``t_a = offset + (1 + drift_ppm*1e-6) t_b``; unmatched triggers and outliers are
         counted in ``n_rejected``; the matched indices are in ``details``.
+
+    See Also
+    --------
+    align_by_triggers : The matching step.
+    apply_clock : Move a recording with the model.
+    align_clocks : Put a whole dyad on one clock.
     """
     m = align_by_triggers(
         times_a, times_b, tolerance=tolerance, max_drift_ppm=max_drift_ppm,
@@ -230,6 +241,7 @@ def estimate_drift(
     return model
 
 
+@fill_doc
 @verbose
 def estimate_drift_from_signals(
     sig,
@@ -278,14 +290,18 @@ def estimate_drift_from_signals(
         Least peak-to-sidelobe ratio for a window to be used.
     max_drift_ppm, max_residual : float
         Trust limits (see :func:`estimate_drift`).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
     ClockModel
         ``t_ref = offset + (1 + drift_ppm*1e-6) t_sig``. With fewer than 3 usable windows the
         drift is set to 0 and ``method='lag'`` (one lag only).
+
+    See Also
+    --------
+    find_audio_lag : One global lag.
+    estimate_drift : The clock model from shared triggers.
     """
     check_positive("window", window)
     step = window / 2 if step is None else step

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, logger, verbose
+from ..utils import _validate_type, check_option, fill_doc, logger, verbose
 
 ROLES = ("speaker", "listener", "both")
 
@@ -20,8 +20,7 @@ ROLES = ("speaker", "listener", "both")
 def _check_dyad(dyad, pid: str):
     from ..dyad import Dyad
 
-    if not isinstance(dyad, Dyad):
-        raise TypeError(f"dyad must be a Dyad; got {type(dyad).__name__}")
+    _validate_type(dyad, Dyad, "dyad", "a Dyad")
     if dyad.transcript is None:
         raise ValueError(
             f"dyad {dyad.dyad_id!r} has no transcript; attach one (dyad.set_transcript) "
@@ -134,6 +133,7 @@ def _epochs_from_table(
     return epochs
 
 
+@fill_doc
 @verbose
 def make_word_epochs(
     dyad,
@@ -160,18 +160,11 @@ def make_word_epochs(
         Window around each word onset (s).
     role : ``'speaker'`` | ``'listener'`` | ``'both'``
         Words ``pid`` says, words ``pid`` hears (said by the partner), or all words.
-    baseline : tuple | None
-        Passed to :class:`mne.Epochs` (default: no baseline correction).
-    picks : str | list | None
-        Channels (MNE ``picks``). ``None``: every channel not marked bad (MNE's rule); the
-        bad channels left out are counted in ``dyad.exclusions`` (kind ``'channel'``), and a
-        participant whose channels are all bad is an error.
-    reject_by_annotation : bool
-        Drop epochs overlapping ``BAD_*`` annotations (counted in ``dyad.exclusions``).
-    decim : int
-        Decimation factor.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(epochs_baseline)s
+    %(epochs_picks)s
+    %(reject_by_annotation)s
+    %(decim)s
+    %(verbose)s
 
     Returns
     -------
@@ -181,6 +174,22 @@ def make_word_epochs(
         ``utterance_id``, ``speaker``, ``listener``, ``role``, ``participant``, ``onset``,
         ``offset``, ``duration``, ``confidence`` and the utterance's ``turn``, ``overlap``,
         ``backchannel``.
+
+    See Also
+    --------
+    make_utterance_epochs : Epochs locked to utterances.
+    make_dyad_epochs : Matched epochs of both participants.
+
+    Examples
+    --------
+    >>> import hyperalign as ha
+    >>> from hyperalign.align import make_word_epochs
+    >>> dyad, _ = ha.simulate_conversation(duration=30, n_channels=4, random_state=0)
+    >>> epochs = make_word_epochs(dyad, dyad.ids[0], -0.2, 0.5, role="speaker")
+    >>> epochs.metadata["role"].unique().tolist()
+    ['speaker']
+    >>> len(epochs) == int((dyad.transcript.words["speaker"] == dyad.ids[0]).sum())
+    True
     """
     check_option("role", role, ROLES)
     p = _check_dyad(dyad, pid)
@@ -201,6 +210,7 @@ def make_word_epochs(
     )  # fmt: skip
 
 
+@fill_doc
 @verbose
 def make_utterance_epochs(
     dyad,
@@ -236,8 +246,11 @@ def make_utterance_epochs(
         Utterances shorter than this (s) are excluded (counted in ``dyad.exclusions``).
     exclude_backchannels : bool
         Exclude backchannel utterances (counted).
-    baseline, picks, reject_by_annotation, decim, verbose
-        As in :func:`make_word_epochs`.
+    %(epochs_baseline)s
+    %(epochs_picks)s
+    %(reject_by_annotation)s
+    %(decim)s
+    %(verbose)s
 
     Returns
     -------
@@ -278,6 +291,7 @@ def make_utterance_epochs(
     )  # fmt: skip
 
 
+@fill_doc
 @verbose
 def make_dyad_epochs(
     dyad,
@@ -297,13 +311,12 @@ def make_dyad_epochs(
 
     Parameters
     ----------
-    dyad : Dyad
+    %(dyad)s
     tmin, tmax : float
         Window (s).
     kind : ``'utterance'`` | ``'word'``
         Lock to utterances or words.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
     **kwargs
         Passed to the epoching function (``role``, ``lock``, ``baseline``, ``picks``…).
 

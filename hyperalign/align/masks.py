@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import check_option, logger, verbose
+from ..utils import check_option, fill_doc, logger, verbose
 
 SPEECH_DESCRIPTIONS = ("speaking", "listening", "overlap")
 
@@ -59,6 +59,7 @@ def _check_within(dyad, level: str) -> None:
         )
 
 
+@fill_doc
 @verbose
 def speaking_masks(
     dyad, *, level: str = "utterances", fill_gaps: float = 0.0, verbose=None
@@ -67,15 +68,10 @@ def speaking_masks(
 
     Parameters
     ----------
-    dyad : Dyad
-        With a transcript on the dyad clock.
-    level : ``'utterances'`` | ``'words'``
-        Speech spans: whole utterances (pauses inside an utterance count as speaking) or
-        individual words.
-    fill_gaps : float
-        Merge spans of one speaker separated by less than this (s).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(dyad)s
+    %(speech_level)s
+    %(fill_gaps)s
+    %(verbose)s
 
     Returns
     -------
@@ -93,6 +89,7 @@ def speaking_masks(
     return out
 
 
+@fill_doc
 def listening_masks(
     dyad,
     *,
@@ -105,12 +102,12 @@ def listening_masks(
 
     Parameters
     ----------
-    dyad : Dyad
-    level, fill_gaps : see :func:`speaking_masks`.
+    %(dyad)s
+    %(speech_level)s
+    %(fill_gaps)s
     exclusive : bool
         If True, samples where the participant also speaks (overlap) are not listening.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -126,8 +123,26 @@ def listening_masks(
     return out
 
 
+@fill_doc
 def overlap_masks(dyad, *, level: str = "utterances", fill_gaps: float = 0.0, verbose=None):
-    """Samples where both participants speak, per participant raw (``{pid: bool array}``)."""
+    """Samples where both participants speak, per participant raw.
+
+    Parameters
+    ----------
+    %(dyad)s
+    %(speech_level)s
+    %(fill_gaps)s
+    %(verbose)s
+
+    Returns
+    -------
+    masks : dict of str to numpy.ndarray of bool
+        ``{pid: bool array (n_times,)}`` with ``n_times`` the participant's raw length.
+
+    See Also
+    --------
+    speaking_masks, listening_masks
+    """
     sp = speaking_masks(dyad, level=level, fill_gaps=fill_gaps, verbose=verbose)
     lis = listening_masks(dyad, level=level, fill_gaps=fill_gaps, exclusive=False)
     return {pid: sp[pid] & lis[pid] for pid in sp}
@@ -138,6 +153,7 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
 
 
+@fill_doc
 @verbose
 def add_speech_annotations(
     dyad,
@@ -155,12 +171,12 @@ def add_speech_annotations(
 
     Parameters
     ----------
-    dyad : Dyad
-    level, fill_gaps : see :func:`speaking_masks`.
+    %(dyad)s
+    %(speech_level)s
+    %(fill_gaps)s
     prefix : str
         Prepended to the descriptions (e.g. ``'speech/'``).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------

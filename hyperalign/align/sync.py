@@ -9,23 +9,9 @@
 - :mod:`hyperalign.align.clocks`: :func:`align_clocks` (formerly :func:`sync_dyad`).
 """
 
-from ._apply_clock import apply_clock
-from ._audio_lag import envelope, find_audio_lag
-from ._clock_model import ClockError, ClockModel, LagResult, TriggerMatch
-from ._drift import align_by_triggers, estimate_drift, estimate_drift_from_signals
-from .clocks import align_clocks, sync_dyad
-
-__all__ = [
-    "ClockError",
-    "ClockModel",
-    "LagResult",
-    "TriggerMatch",
-    "align_by_triggers",
-    "align_clocks",
-    "apply_clock",
-    "envelope",
-    "estimate_drift",
-    "estimate_drift_from_signals",
-    "find_audio_lag",
-    "sync_dyad",
-]
+# re-exports of the old single module
+from ._apply_clock import apply_clock  # noqa: F401
+from ._audio_lag import envelope, find_audio_lag  # noqa: F401
+from ._clock_model import ClockError, ClockModel, LagResult, TriggerMatch  # noqa: F401
+from ._drift import align_by_triggers, estimate_drift, estimate_drift_from_signals  # noqa: F401
+from .clocks import align_clocks, sync_dyad  # noqa: F401

@@ -105,6 +105,11 @@ def turn_table(transcript) -> pd.DataFrame:
 def floor_transfer_stats(turns: pd.DataFrame) -> dict:
     """Summary of floor transfer offsets (s) of a :func:`turn_table`.
 
+    Parameters
+    ----------
+    turns : pandas.DataFrame
+        The output of :func:`turn_table` (column ``fto``, s).
+
     Returns
     -------
     dict

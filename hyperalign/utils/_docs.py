@@ -67,6 +67,59 @@ dyad : hyperalign.Dyad
     one clock."""
 
 
+# ---- readers, clocks, masks and epochs (io, align, transcribe)
+docdict["speech_level"] = """
+level : 'utterances' | 'words'
+    Speech spans: whole utterances (pauses inside an utterance count as speaking) or
+    individual words."""
+
+docdict["fill_gaps"] = """
+fill_gaps : float
+    Merge spans of one speaker separated by less than this (s)."""
+
+docdict["transcript_speakers"] = """
+speakers : mapping | sequence of str | None
+    A mapping renames speaker labels to participant ids (``{'SPEAKER_00': 'A'}``); a
+    sequence lists the allowed ids (any other label is an error naming the row)."""
+
+docdict["transcript_duration"] = """
+duration : float | None
+    Recording length (s); words past it are an error."""
+
+docdict["pause_threshold"] = """
+pause_threshold : float
+    Pause (s) between two words of one speaker that starts a new utterance."""
+
+docdict["on_overlap"] = """
+on_overlap : 'raise' | 'clip'
+    Overlapping words of one speaker: an error, or clipped (logged in
+    ``transcript.fixes``)."""
+
+docdict["encoding"] = """
+encoding : str | None
+    Text encoding of the file (a Python codec name, e.g. ``'cp1252'``). ``None``: strict
+    UTF-8 (a BOM is removed) or UTF-16 with a BOM; a file that does not decode is an error
+    naming the byte offset, never decoded silently as Latin-1."""
+
+docdict["epochs_baseline"] = """
+baseline : tuple | None
+    Passed to :class:`mne.Epochs` (default: no baseline correction)."""
+
+docdict["epochs_picks"] = """
+picks : str | list | None
+    Channels (MNE ``picks``). ``None``: every channel not marked bad (MNE's rule); the bad
+    channels left out are counted in ``dyad.exclusions`` (kind ``'channel'``), and a
+    participant whose channels are all bad is an error."""
+
+docdict["reject_by_annotation"] = """
+reject_by_annotation : bool
+    Drop epochs overlapping ``BAD_*`` annotations (counted in ``dyad.exclusions``)."""
+
+docdict["decim"] = """
+decim : int
+    Decimation factor."""
+
+
 def _indent(text: str, indent: str) -> str:
     lines = text.strip("\n").splitlines()
     return "\n".join((indent + ln) if ln.strip() else "" for ln in lines)
