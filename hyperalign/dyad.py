@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .transcript import Transcript
-from .utils import ExclusionLog, logger
+from .utils import ExclusionLog, _validate_type, logger
 
 SUFFIXES = ("_S1", "_S2")
 
@@ -173,6 +173,12 @@ class Participant:
         scaled by its dtype (see :func:`audio_as_float`); NaN/inf samples are refused.
     audio_sfreq : float | None
         Audio sampling rate in Hz (required with ``audio``).
+    info : dict
+        Free per-participant metadata (e.g. the BIDS subject and source files).
+
+    See Also
+    --------
+    Dyad : Two participants on one clock.
     """
 
     id: str
@@ -252,8 +258,15 @@ class Dyad:
         Identifier of the dyad.
     meta : dict | None
         Free metadata (task, site, clock-alignment reports…).
+    exclusions : ExclusionLog | None
+        The log that counts what later steps leave out (a new, empty one if ``None``).
     check_sfreq : bool
         If True (default) both recordings must share one sampling rate.
+
+    See Also
+    --------
+    Participant : One participant.
+    hyperalign.io.read_dyad : Read a dyad from files.
     """
 
     def __init__(
@@ -312,7 +325,18 @@ class Dyad:
         raise KeyError(f"no participant {key!r} in dyad {self.dyad_id!r}; ids are {self.ids}")
 
     def other(self, pid: str) -> Participant:
-        """The conversational partner of participant ``pid``."""
+        """The conversational partner of participant ``pid``.
+
+        Parameters
+        ----------
+        pid : str
+            A participant id.
+
+        Returns
+        -------
+        partner : Participant
+            The other participant.
+        """
         a, b = self.participants
         if pid == a.id:
             return b
@@ -321,7 +345,18 @@ class Dyad:
         raise KeyError(f"no participant {pid!r} in dyad {self.dyad_id!r}; ids are {self.ids}")
 
     def suffix(self, pid: str) -> str:
-        """HyPyP suffix (``'_S1'`` or ``'_S2'``) of participant ``pid``."""
+        """HyPyP suffix (``'_S1'`` or ``'_S2'``) of participant ``pid``.
+
+        Parameters
+        ----------
+        pid : str
+            A participant id.
+
+        Returns
+        -------
+        suffix : str
+            ``'_S1'`` for the first participant, ``'_S2'`` for the second.
+        """
         return SUFFIXES[self.ids.index(self[pid].id)]
 
     def __repr__(self) -> str:
@@ -342,9 +377,16 @@ class Dyad:
 
     # ------------------------------------------------------------------ editing
     def set_transcript(self, transcript: Transcript, *, check_duration: bool = True) -> None:
-        """Attach ``transcript`` after checking speakers (and times, if ``check_duration``)."""
-        if not isinstance(transcript, Transcript):
-            raise TypeError(f"transcript must be a Transcript; got {type(transcript).__name__}")
+        """Attach ``transcript`` after checking speakers (and times, if ``check_duration``).
+
+        Parameters
+        ----------
+        transcript : Transcript
+            Its speaker labels must be the participant ids.
+        check_duration : bool
+            If True (default), words past the end of the recordings are an error.
+        """
+        _validate_type(transcript, Transcript, "transcript", "a Transcript")
         transcript.validate(duration=self.duration if check_duration else None, speakers=self.ids)
         for p in self.participants:
             if p.audio is not None and transcript.n_words:
@@ -373,6 +415,18 @@ class Dyad:
 
         Times are re-zeroed at ``tmin``. Words not wholly inside the window are removed and
         counted in :attr:`exclusions`.
+
+        Parameters
+        ----------
+        tmin : float
+            Start of the window (s).
+        tmax : float | None
+            End of the window (s); ``None`` is the end of the shorter recording.
+
+        Returns
+        -------
+        dyad : Dyad
+            The same dyad, cropped.
         """
         if tmax is None:
             tmax = self.duration
@@ -404,6 +458,11 @@ class Dyad:
         """One :class:`mne.io.Raw` with both participants' channels, suffixed ``_S1``/``_S2``.
 
         Channels marked bad keep their mark (suffixed) in ``info['bads']``.
+
+        Returns
+        -------
+        raw : mne.io.RawArray
+            Both recordings, cut to the shorter one.
         """
         import mne
 
@@ -430,6 +489,11 @@ class Dyad:
         ----------
         epochs_s1, epochs_s2 : mne.Epochs
             Matched epochs of participant 1 and 2 (or a list of two).
+
+        Returns
+        -------
+        data : numpy.ndarray, shape (2, n_epochs, n_channels, n_times)
+            The two participants' epochs stacked.
         """
         if epochs_s2 is None:
             epochs_s1, epochs_s2 = epochs_s1
@@ -441,7 +505,14 @@ class Dyad:
         return np.stack([a, b])
 
     def summary(self) -> pd.DataFrame:
-        """One row per participant: id, role, suffix, channels, types, sfreq, duration, words."""
+        """One row per participant: id, role, suffix, channels, types, sfreq, duration, words.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Columns ``dyad, participant, role, suffix, n_channels, ch_types, sfreq,
+            duration_s, audio_s, n_words``.
+        """
         rows = []
         for p, suf in zip(self.participants, SUFFIXES):
             nw = 0
@@ -467,7 +538,26 @@ class Dyad:
 def make_participant_raw(
     data: np.ndarray, sfreq: float, ch_names=None, ch_types="eeg", montage=None
 ):
-    """Wrap a ``(n_channels, n_times)`` array (volts for EEG) in an ``mne.io.RawArray``."""
+    """Wrap a ``(n_channels, n_times)`` array (volts for EEG) in an ``mne.io.RawArray``.
+
+    Parameters
+    ----------
+    data : numpy.ndarray, shape (n_channels, n_times)
+        The samples (SI units: volts for EEG).
+    sfreq : float
+        Sampling rate (Hz).
+    ch_names : list of str | None
+        Channel names; default ``ch00, ch01, ...``.
+    ch_types : str | list of str
+        Channel type(s), as in :func:`mne.create_info`.
+    montage : str | mne.channels.DigMontage | None
+        Sensor positions set with :meth:`mne.io.Raw.set_montage` (missing ones ignored).
+
+    Returns
+    -------
+    raw : mne.io.RawArray
+        The recording.
+    """
     import mne
 
     data = np.asarray(data, float)
