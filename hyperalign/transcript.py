@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .utils import logger
+from .utils import _validate_type, logger
 
 WORD_COLUMNS = ["onset", "offset", "word", "speaker", "confidence"]
 UTTERANCE_COLUMNS = [
@@ -105,8 +105,7 @@ class Transcript:
         on_overlap: str = "raise",
         source: str | None = None,
     ):
-        if not isinstance(words, pd.DataFrame):
-            raise TypeError(f"words must be a pandas DataFrame; got {type(words).__name__}")
+        _validate_type(words, pd.DataFrame, "words", "a pandas DataFrame")
         if segmentation not in ("pause", "given"):
             raise ValueError(f"segmentation must be 'pause' or 'given'; got {segmentation!r}")
         if on_overlap not in ("raise", "clip"):

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..align.turns import previous_turns
-from ..utils import ExclusionLog, _validate_type, logger, verbose
+from ..utils import ExclusionLog, _validate_type, fill_doc, logger, verbose
 from .semantic import DEFAULT_SENTENCE_MODEL, embed_utterances
 
 __all__ = ["compute_semantic_alignment", "compute_alignment", "previous_turns"]
@@ -54,7 +54,7 @@ def _transcript_of(obj):
         return obj.transcript
     if isinstance(obj, Transcript):
         return obj
-    raise TypeError(f"transcript must be a Transcript or a Dyad; got {type(obj).__name__}")
+    _validate_type(obj, (Transcript, Dyad), "transcript", "a Transcript or a Dyad")
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -139,6 +139,7 @@ def _utterance_embeddings(
     return arr, {"model": "user-supplied", "layer": layer, "kind": "array"}
 
 
+@fill_doc
 @verbose
 def compute_semantic_alignment(
     transcript,
@@ -175,8 +176,7 @@ def compute_semantic_alignment(
         Passed to the embedding functions (``pool``: how words make an utterance).
     exclusions : ExclusionLog | None
         Where utterances without a previous turn are recorded.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------

@@ -31,7 +31,7 @@ __all__ = ["Truncation", "check_truncation"]
 class Truncation:
     """A data file shorter (or, for EDF/BDF, longer) than its header says.
 
-    Attributes
+    Parameters
     ----------
     file : str
         The file whose size disagrees with the header (the data file for BrainVision/EEGLAB).
@@ -41,6 +41,10 @@ class Truncation:
         Duration of whole samples present in the file (s).
     detail : str
         What was compared (bytes expected and present).
+
+    See Also
+    --------
+    check_truncation : Finds it.
     """
 
     file: str
@@ -254,7 +258,7 @@ def check_truncation(path: str | os.PathLike) -> Truncation | None:
 
     See Also
     --------
-    hyperalign.io.read_raw : reads with ``on_truncated='raise'`` (default) or ``'warn'``.
+    hyperalign.io.read_raw : Reads with ``on_truncated='raise'`` (default) or ``'warn'``.
     """
     path = Path(path)
     suf = path.suffix.lower()

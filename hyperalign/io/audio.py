@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from ..dyad import audio_as_float
-from ..utils import atomic_path, check_positive, logger, verbose
+from ..utils import atomic_path, check_positive, fill_doc, logger, verbose
 
 __all__ = ["read_audio", "write_audio", "AUDIO_SUFFIXES"]
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 
 
+@fill_doc
 @verbose
 def read_audio(
     path: str | os.PathLike, channel: int | None = None, *, verbose=None
@@ -30,8 +31,7 @@ def read_audio(
         Channel to return (0-based) from a multi-channel file (a channel per participant).
         ``None`` returns a 1-D array for a mono file and ``(n_channels, n_samples)`` for a
         multi-channel one.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -74,6 +74,7 @@ def read_audio(
     return out, float(sfreq)
 
 
+@fill_doc
 @verbose
 def write_audio(
     path: str | os.PathLike,
@@ -95,12 +96,18 @@ def write_audio(
     sfreq : float
         Sampling rate in Hz (must be an integer number of Hz: audio containers store ints).
     subtype : str | None
-        libsndfile subtype; default ``'FLOAT'`` for WAV (lossless round trip of float
+        The libsndfile subtype; default ``'FLOAT'`` for WAV (lossless round trip of float
         samples) and ``'PCM_24'`` for FLAC.
+    %(verbose)s
 
     Returns
     -------
-    pathlib.Path
+    path : pathlib.Path
+        The written file.
+
+    See Also
+    --------
+    read_audio : The matching reader.
     """
     import soundfile as sf
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..dyad import Dyad
-from ..utils import atomic_write, check_option, logger, progress, verbose
+from ..utils import atomic_write, check_option, fill_doc, logger, progress, verbose
 from ._truncation import log_truncation as _log_truncation
 from .audio import write_audio
 from .neural import read_dyad
@@ -48,6 +48,22 @@ def read_manifest(path: str | os.PathLike, *, unique: bool = True) -> pd.DataFra
     Every cell stays a string (participant ids such as ``01`` are kept as written). A file
     that is not tab-separated is an error that says so; with ``unique`` (default) repeated
     ``dyad_id`` values are an error naming them and their rows.
+
+    Parameters
+    ----------
+    path : path-like
+        The dataset folder or the ``dyads.tsv`` file.
+    unique : bool
+        If True (default), repeated ``dyad_id`` values are an error.
+
+    Returns
+    -------
+    manifest : pandas.DataFrame
+        One row per dyad, every cell a string or ``None``.
+
+    See Also
+    --------
+    read_bids_dyads : Reads the dyads it lists.
     """
     path = Path(path)
     file = path / MANIFEST_NAME if path.is_dir() else path
@@ -146,6 +162,7 @@ def _read_neural(root: Path, rel: str, fnirs: str, bids: bool, on_truncated: str
     return raw
 
 
+@fill_doc
 @verbose
 def read_bids_dyads(
     root: str | os.PathLike,
@@ -170,11 +187,10 @@ def read_bids_dyads(
     dyad_ids : sequence of str | None
         Keep only these dyads.
     fnirs : ``'raw'`` | ``'od'`` | ``'hbo'``
-        fNIRS conversion (see :func:`hyperalign.io.read_raw`).
+        The conversion of fNIRS intensity data (see :func:`hyperalign.io.read_raw`).
     on_error : ``'report'`` | ``'raise'``
         A dyad that cannot be read: a report row (and the others are read), or an error.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
     **kwargs
         Passed to :func:`hyperalign.io.read_dyad` (``sfreq``, ``on_outside``…).
 
@@ -184,6 +200,32 @@ def read_bids_dyads(
         In manifest order.
     report : pandas.DataFrame
         One row per dyad not read: ``dyad_id, row, stage, file, error``.
+
+    See Also
+    --------
+    write_bids_dyads : Writes a dataset this reads.
+    read_dyad : One dyad.
+    validate_dataset : Check a dataset folder against the specification.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import hyperalign as ha
+    >>> rng = np.random.default_rng(0)
+    >>> words = pd.DataFrame({"onset": [1.0, 1.4, 3.0], "offset": [1.3, 1.8, 3.4],
+    ...                       "word": ["hello", "there", "hi"], "speaker": ["A", "A", "B"]})
+    >>> raws = [ha.make_participant_raw(rng.standard_normal((2, 1000)) * 1e-6, 100.0)
+    ...         for _ in range(2)]
+    >>> dyad = ha.Dyad([ha.Participant("A", raws[0]), ha.Participant("B", raws[1])],
+    ...                ha.Transcript(words), dyad_id="d01")
+    >>> from hyperalign.io import read_bids_dyads, write_bids_dyads
+    >>> root = pathlib.Path(tempfile.mkdtemp()) / "bids"
+    >>> _ = write_bids_dyads([dyad], root)
+    >>> dyads, report = read_bids_dyads(root)
+    >>> [d.dyad_id for d in dyads], dyads[0].transcript.n_words, len(report)
+    (['d01'], 3, 0)
     """
     check_option("on_error", on_error, ("report", "raise"))
     on_trunc = kwargs.get("on_truncated", "raise")
@@ -320,6 +362,7 @@ def _label(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", str(s))
 
 
+@fill_doc
 @verbose
 def write_bids_dyads(
     dyads: Sequence[Dyad],
@@ -349,8 +392,7 @@ def write_bids_dyads(
         WAV sample format: ``'FLOAT'`` (32-bit float, the default: a round trip within
         float32 precision), ``'DOUBLE'`` (exact) or ``'PCM_16'`` (half the size of FLOAT;
         samples must lie in [-1, 1]).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, check_positive, logger, verbose
+from ..utils import check_option, check_positive, fill_doc, logger, verbose
 
 __all__ = ["read_fmri_roi"]
 
@@ -26,6 +26,7 @@ def _is_nifti(x) -> bool:
     return isinstance(x, str | os.PathLike) and str(x).lower().endswith(_NIFTI)
 
 
+@fill_doc
 @verbose
 def read_fmri_roi(
     data_or_path,
@@ -57,9 +58,8 @@ def read_fmri_roi(
     ch_type : str
         MNE channel type, ``'misc'`` (default) or ``'bio'``.
     standardize : bool
-        z-score each time series.
-    verbose : bool | str | int | None
-        Log level for this call.
+        If True, z-score each time series.
+    %(verbose)s
 
     Returns
     -------

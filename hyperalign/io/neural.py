@@ -12,7 +12,7 @@ import numpy as np
 
 from ..dyad import SUFFIXES, Dyad, Participant
 from ..transcript import Transcript, TranscriptError
-from ..utils import ExclusionLog, check_option, logger, verbose
+from ..utils import ExclusionLog, _validate_type, check_option, fill_doc, logger, verbose
 from ._truncation import log_truncation as _log_truncation
 from .audio import audio_for as _audio_for
 
@@ -40,6 +40,7 @@ def _suffix(path: Path) -> str:
     return ".fif.gz" if name.endswith(".fif.gz") else path.suffix.lower()
 
 
+@fill_doc
 def read_raw(
     path: str | os.PathLike,
     *,
@@ -56,7 +57,7 @@ def read_raw(
         Any file ``mne.io.read_raw`` reads (FIF, EDF/BDF, BrainVision ``.vhdr``, EEGLAB
         ``.set``, SNIRF…), or a NIRx folder (with a ``.hdr`` file).
     fnirs : ``'raw'`` | ``'od'`` | ``'hbo'``
-        For fNIRS intensity data: keep it, convert to optical density, or to oxy/deoxy
+        For fNIRS intensity data, keep it, convert to optical density, or to oxy/deoxy
         haemoglobin (optical density then modified Beer-Lambert law, ppf 6).
     preload : bool
         Load the data into memory.
@@ -66,8 +67,7 @@ def read_raw(
         naming the file, the header's duration and the readable duration (default), or a
         warning and the readable part (the truncation is recorded in
         ``raw.info['description']`` and, through :func:`read_dyad`, in ``dyad.exclusions``).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -186,6 +186,7 @@ def _convert_fnirs(raw, fnirs: str, where):
     return raw
 
 
+@fill_doc
 @verbose
 def split_hyperscanning_raw(
     raw,
@@ -207,16 +208,21 @@ def split_hyperscanning_raw(
     shared : ``'drop'`` | ``'both'``
         Channels that belong to neither participant (triggers, audio): leave them out
         (logged, listed in ``raw1.info['description']``) or copy them into both.
+    %(verbose)s
 
     Returns
     -------
     raw1, raw2 : mne.io.BaseRaw
+        The two participants' recordings.
+
+    See Also
+    --------
+    read_dyad : Reads a hyperscanning file through this.
     """
     import mne
 
     check_option("shared", shared, ("drop", "both"))
-    if not isinstance(raw, mne.io.BaseRaw):
-        raise TypeError(f"raw must be an mne.io.Raw; got {type(raw).__name__}")
+    _validate_type(raw, mne.io.BaseRaw, "raw", "an mne.io.Raw")
     names = list(raw.ch_names)
     if isinstance(suffixes, Mapping):
         if len(suffixes) != 2:
@@ -288,9 +294,10 @@ def _as_raw(src, fnirs, what, on_truncated="raise", exclusions=None):
         if trunc is not None and exclusions is not None:
             _log_truncation(exclusions, src, trunc, raw)
         return raw
-    raise TypeError(f"{what} must be a path or an mne.io.Raw; got {type(src).__name__}")
+    _validate_type(src, ("path-like", mne.io.BaseRaw), what, "a path or an mne.io.Raw")
 
 
+@fill_doc
 @verbose
 def read_dyad(
     files_or_raws,
@@ -338,7 +345,7 @@ def read_dyad(
     shared : ``'drop'`` | ``'both'``
         Channels of a hyperscanning file that belong to neither participant.
     fnirs : ``'raw'`` | ``'od'`` | ``'hbo'``
-        fNIRS conversion (see :func:`read_raw`).
+        The conversion of fNIRS intensity data (see :func:`read_raw`).
     sfreq : float | None
         Resample both recordings to this rate (recorded in ``dyad.meta['resampled']``).
         ``None``: the two rates must match (an error names both otherwise).
@@ -357,15 +364,41 @@ def read_dyad(
         ``dyad.exclusions`` (kind ``'recording'``).
     meta : dict | None
         Extra metadata for ``dyad.meta``.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
     **transcript_kwargs
         Passed to :func:`read_transcript` (``pause_threshold``, ``default_speaker``…).
 
     Returns
     -------
-    Dyad
+    dyad : Dyad
         ``dyad.meta['files']`` lists the sources; ``dyad.exclusions`` what was dropped.
+
+    See Also
+    --------
+    read_bids_dyads : Every dyad of a dataset.
+    read_raw : One recording.
+    hyperalign.align.align_clocks : Put the dyad on one clock.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import hyperalign as ha
+    >>> rng = np.random.default_rng(0)
+    >>> words = pd.DataFrame({"onset": [1.0, 1.4, 3.0], "offset": [1.3, 1.8, 3.4],
+    ...                       "word": ["hello", "there", "hi"], "speaker": ["A", "A", "B"]})
+    >>> raws = [ha.make_participant_raw(rng.standard_normal((2, 1000)) * 1e-6, 100.0)
+    ...         for _ in range(2)]
+    >>> dyad = ha.Dyad([ha.Participant("A", raws[0]), ha.Participant("B", raws[1])],
+    ...                ha.Transcript(words), dyad_id="d01")
+    >>> from hyperalign.io import read_dyad
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> files = [folder / f"{pid}_raw.fif" for pid in dyad.ids]
+    >>> for p, f in zip(dyad.participants, files):
+    ...     _ = p.raw.save(f, verbose=False)
+    >>> read_dyad(files, participant_ids=["A", "B"], dyad_id="d01").ids
+    ['A', 'B']
     """
     import mne
 
@@ -497,7 +530,7 @@ def _load_transcript(transcript, fmt, speakers, kwargs) -> Transcript:
         return tr
     if isinstance(transcript, str | os.PathLike):
         return read_transcript(transcript, fmt, speakers=speakers, **kwargs)
-    raise TypeError(f"transcript must be a path or a Transcript; got {type(transcript).__name__}")
+    _validate_type(transcript, ("path-like", Transcript), "transcript", "a path or a Transcript")
 
 
 def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
@@ -578,4 +611,3 @@ def _numeric_id_hint(unknown, ids) -> str:
         f"; the labels equal the ids as numbers ({shown}): a spreadsheet or a numeric column "
         "changed them (leading zeros lost); keep ids as text in every file"
     )
-

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..transcript import TranscriptError
-from ..utils import logger, verbose
+from ..utils import fill_doc, logger, verbose
 from .bids import MANIFEST_NAME, _is_bids, read_manifest
 
 __all__ = ["Problem", "validate_dataset", "validate_main", "load_schema", "SCHEMA_NAMES"]
@@ -35,7 +35,7 @@ _SCHEMA_DIR = Path(__file__).parent / "schemas"
 class Problem:
     """One problem of a dataset.
 
-    Attributes
+    Parameters
     ----------
     file : str
         The file (relative to the dataset root when inside it).
@@ -301,6 +301,7 @@ def _neural_info(path: Path) -> tuple[float, float, list[str]]:
     return float(raw.info["sfreq"]), raw.n_times / float(raw.info["sfreq"]), raw.ch_names
 
 
+@fill_doc
 @verbose
 def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
     """Check a dataset folder (a BIDS root or a plain folder with ``dyads.tsv``).
@@ -309,8 +310,7 @@ def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
     ----------
     path : path-like
         The dataset root (or its ``dyads.tsv``).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -458,6 +458,22 @@ def validate_main(path: str | os.PathLike, *, stream: TextIO | None = None) -> i
 
     This is what ``hyperalign validate PATH`` runs: 0 when the dataset is valid, 1 when a
     problem was found.
+
+    Parameters
+    ----------
+    path : path-like
+        The dataset folder.
+    stream : file-like | None
+        Where the problems are written (default ``sys.stderr``).
+
+    Returns
+    -------
+    code : int
+        0 when valid, 1 when a problem was found.
+
+    See Also
+    --------
+    validate_dataset : The problems as objects.
     """
     stream = stream if stream is not None else sys.stderr
     probs = validate_dataset(path)

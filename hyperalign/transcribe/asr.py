@@ -19,7 +19,7 @@ import pandas as pd
 from ..io.transcripts.whisperx import to_whisperx_dict as _to_whisperx_dict
 from ..io.transcripts.whisperx import write_whisperx_json
 from ..transcript import Transcript
-from ..utils import check_option, logger, verbose
+from ..utils import check_option, fill_doc, logger, verbose
 from ._models import WHISPER_SFREQ, load_whisper, to_whisper_audio
 from .forced import refine_onsets_by_energy
 from .metrics import normalize_word
@@ -265,6 +265,7 @@ def _silent_mics(x16: dict, on_silent: str, dyad) -> set:
     return silent
 
 
+@fill_doc
 @verbose
 def transcribe_dyad(
     dyad_or_audio,
@@ -327,8 +328,7 @@ def transcribe_dyad(
         error, never an empty transcript.
     return_report : bool
         Also return a :class:`TranscriptionReport`.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -466,6 +466,7 @@ def write_transcript_json(transcript: Transcript, path, *, language: str | None 
     return Path(write_whisperx_json(transcript, path, language=language))
 
 
+@fill_doc
 @verbose
 def transcribe_main(
     audio_paths: Sequence[str | os.PathLike],
@@ -490,8 +491,7 @@ def transcribe_main(
         As in :func:`transcribe_dyad`.
     speakers : sequence of str | None
         Labels of the microphones (default: the file stems).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..transcript import Transcript
-from ..utils import check_option, logger, verbose
+from ..utils import check_option, fill_doc, logger, verbose
 from ._models import WHISPER_SFREQ, load_whisper, to_whisper_audio
 
 MAX_WINDOW = 30.0
@@ -168,6 +168,7 @@ def _refuse_silent(x16: np.ndarray, speaker) -> None:
         )
 
 
+@fill_doc
 @verbose
 def force_align(
     audio,
@@ -213,8 +214,7 @@ def force_align(
         faster-whisper model options.
     pause_threshold : float
         Passed to the returned :class:`~hyperalign.Transcript`.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...transcript import Transcript, TranscriptError
+from ...utils import _validate_type
 
 TRANSCRIPT_FORMATS = ("whisperx", "textgrid", "tsv")
 _SUFFIX_FORMAT = {
@@ -201,5 +202,4 @@ def _interpolate_missing(on: np.ndarray, off: np.ndarray, lo: float, hi: float) 
 
 
 def _check_transcript(transcript) -> None:
-    if not isinstance(transcript, Transcript):
-        raise TypeError(f"transcript must be a Transcript; got {type(transcript).__name__}")
+    _validate_type(transcript, Transcript, "transcript", "a Transcript")

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ...transcript import Transcript
-from ...utils import check_option
+from ...utils import check_option, fill_doc
 from ._common import _SUFFIX_FORMAT, TRANSCRIPT_FORMATS
 from .table import read_transcript_tsv, write_transcript_tsv
 from .textgrid import read_textgrid, write_textgrid
@@ -26,6 +26,7 @@ def _detect_format(path: Path) -> str:
     return fmt
 
 
+@fill_doc
 def read_transcript(
     path: str | os.PathLike,
     format: str = "auto",
@@ -44,33 +45,46 @@ def read_transcript(
     Parameters
     ----------
     path : path-like
-        whisperx ``.json``, Praat ``.TextGrid`` or a ``.tsv``/``.csv`` table.
+        A whisperx ``.json``, Praat ``.TextGrid`` or a ``.tsv``/``.csv`` table.
     format : ``'auto'`` | ``'whisperx'`` | ``'textgrid'`` | ``'tsv'``
         ``'auto'`` decides from the suffix.
-    speakers : mapping | sequence of str | None
-        A mapping renames speaker labels to participant ids; a sequence lists the allowed
-        ids (any other label is an error naming the row).
+    %(transcript_speakers)s
     kind : ``'auto'`` | ``'words'`` | ``'utterances'``
         Word rows or utterance rows (TextGrid and TSV; whisperx always has words).
-    duration : float | None
-        Recording length (s); words past it are an error.
-    pause_threshold : float
-        Pause (s) that starts a new utterance.
-    on_overlap : ``'raise'`` | ``'clip'``
-        Overlapping words of one speaker: error, or clip (logged in ``transcript.fixes``).
-    encoding : str | None
-        Text encoding of the file (a Python codec name, e.g. ``'cp1252'``). ``None``: strict
-        UTF-8 (a BOM is removed) or UTF-16 with a BOM; a file that does not decode is an
-        error naming the byte offset, never decoded silently as Latin-1.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(transcript_duration)s
+    %(pause_threshold)s
+    %(on_overlap)s
+    %(encoding)s
+    %(verbose)s
     **kwargs
         Passed to the format's reader (e.g. ``default_speaker`` for whisperx, ``tiers`` for
         TextGrid, ``sep``/``columns`` for TSV).
 
     Returns
     -------
-    Transcript
+    transcript : Transcript
+        Words and utterances, speaker labels being participant ids.
+
+    See Also
+    --------
+    write_transcript : The matching writer.
+    read_whisperx_json, read_textgrid, read_transcript_tsv : The readers of each format.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> import hyperalign as ha
+    >>> from hyperalign.io import read_transcript, write_transcript
+    >>> words = pd.DataFrame({"onset": [0.1, 0.5, 2.0], "offset": [0.4, 0.9, 2.3],
+    ...                       "word": ["hello", "there", "hi"], "speaker": ["A", "A", "B"]})
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> path = write_transcript(ha.Transcript(words), folder / "talk.TextGrid")
+    >>> tr = read_transcript(path, speakers=["A", "B"])
+    >>> tr.words[["word", "speaker"]].values.tolist()
+    [['hello', 'A'], ['there', 'A'], ['hi', 'B']]
+    >>> tr.n_utterances
+    2
     """
     path = Path(path)
     if not path.is_file():
@@ -99,7 +113,28 @@ def read_transcript(
 def write_transcript(
     transcript: Transcript, path: str | os.PathLike, format: str = "auto", **kwargs
 ) -> Path:
-    """Write ``transcript`` in the format given by ``format`` or the suffix of ``path``."""
+    """Write ``transcript`` in the format given by ``format`` or the suffix of ``path``.
+
+    Parameters
+    ----------
+    transcript : Transcript
+        The transcript to write.
+    path : path-like
+        The file; ``.json`` (whisperx), ``.TextGrid`` or ``.tsv``/``.csv``.
+    format : ``'auto'`` | ``'whisperx'`` | ``'textgrid'`` | ``'tsv'``
+        ``'auto'`` decides from the suffix.
+    **kwargs
+        Passed to the format's writer.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The written file.
+
+    See Also
+    --------
+    read_transcript : The matching reader.
+    """
     path = Path(path)
     fmt = _detect_format(path) if format == "auto" else format
     check_option("format", fmt, TRANSCRIPT_FORMATS)

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 
 from ...transcript import Transcript
-from ...utils import atomic_write, check_option, logger, verbose
+from ...utils import atomic_write, check_option, fill_doc, logger, verbose
 from ._common import _ALIASES, _check_transcript, _make_transcript, _read_text
 
 
 # ====================================================================== TSV / CSV
+@fill_doc
 @verbose
 def read_transcript_tsv(
     path: str | os.PathLike,
@@ -37,6 +38,8 @@ def read_transcript_tsv(
 
     Parameters
     ----------
+    path : path-like
+        The ``.tsv``, ``.csv`` or ``.txt`` table.
     kind : ``'auto'`` | ``'words'`` | ``'utterances'``
         ``'auto'``: word rows when there is a ``word`` column, utterance rows when there is a
         ``text`` column.
@@ -44,8 +47,22 @@ def read_transcript_tsv(
         Column separator; default tab for ``.tsv``/``.txt``, comma for ``.csv``.
     columns : mapping | None
         Extra renames ``{name in file: standard name}``.
-    encoding : str | None
-        Text encoding; ``None``: strict UTF-8 (BOM removed) or UTF-16 with a BOM.
+    %(transcript_speakers)s
+    %(transcript_duration)s
+    %(pause_threshold)s
+    %(on_overlap)s
+    %(encoding)s
+    %(verbose)s
+
+    Returns
+    -------
+    transcript : Transcript
+        The words (utterance rows are spread into words, ``timing='interpolated'``).
+
+    See Also
+    --------
+    write_transcript_tsv : The matching writer.
+    read_transcript : Any format, chosen from the suffix.
 
     Notes
     -----
@@ -139,6 +156,7 @@ def read_transcript_tsv(
     )
 
 
+@fill_doc
 @verbose
 def write_transcript_tsv(
     transcript: Transcript,
@@ -152,6 +170,27 @@ def write_transcript_tsv(
 
     Word rows: ``onset, duration, offset, word, speaker, confidence, utterance_id`` (+ any
     extra columns); utterance rows: the utterance table. Times at full float precision.
+
+    Parameters
+    ----------
+    transcript : Transcript
+        The transcript to write.
+    path : path-like
+        The ``.tsv`` or ``.csv`` file (written atomically).
+    kind : ``'words'`` | ``'utterances'``
+        Which table to write.
+    sep : str | None
+        Column separator; default tab, comma for ``.csv``.
+    %(verbose)s
+
+    Returns
+    -------
+    path : pathlib.Path
+        The written file.
+
+    See Also
+    --------
+    read_transcript_tsv : The matching reader.
     """
     _check_transcript(transcript)
     check_option("kind", kind, ("words", "utterances"))

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ...transcript import Transcript
-from ...utils import atomic_write, check_option, logger, verbose
+from ...utils import atomic_write, check_option, fill_doc, logger, verbose
 from ._common import _check_transcript, _make_transcript, _read_text
 
 # ====================================================================== TextGrid
@@ -105,6 +105,7 @@ def _parse_textgrid(text: str, path) -> tuple[float, float, list[dict]]:
     return xmin, xmax, tiers
 
 
+@fill_doc
 @verbose
 def read_textgrid(
     path: str | os.PathLike,
@@ -135,18 +136,26 @@ def read_textgrid(
     kind : ``'auto'`` | ``'words'`` | ``'utterances'``
         Whether intervals hold single words or whole utterances; ``'auto'`` picks
         ``'utterances'`` when some interval holds more than one token.
-    speakers, duration, pause_threshold, on_overlap, verbose
-        See :func:`read_transcript`.
+    %(transcript_speakers)s
+    %(transcript_duration)s
+    %(pause_threshold)s
+    %(on_overlap)s
     silence_labels : sequence of str
         Interval labels that mark silence, like an empty interval (case-insensitive;
         aligners write ``sil``/``sp``/``<eps>``). Counted in the log, not read as words.
     encoding : str | None
         Text encoding; ``None``: UTF-8 or UTF-16 (with or without a BOM, as Praat writes).
+    %(verbose)s
 
     Returns
     -------
-    Transcript
+    transcript : Transcript
         Empty and silence intervals are not words and are skipped.
+
+    See Also
+    --------
+    write_textgrid : The matching writer.
+    read_transcript : Any format, chosen from the suffix.
     """
     check_option("kind", kind, ("auto", "words", "utterances"))
     path = Path(path)
@@ -221,6 +230,7 @@ def _fmt(x: float) -> str:
     return repr(float(x)) if not float(x).is_integer() else str(int(x))
 
 
+@fill_doc
 @verbose
 def write_textgrid(
     transcript: Transcript,
@@ -252,10 +262,16 @@ def write_textgrid(
         End of the TextGrid (s); default the transcript's duration or its last offset.
     encoding : str
         ``'utf-8'`` (default) or ``'utf-16'`` (what Praat writes for non-ASCII text).
+    %(verbose)s
 
     Returns
     -------
-    pathlib.Path
+    path : pathlib.Path
+        The written file.
+
+    See Also
+    --------
+    read_textgrid : The matching reader.
     """
     _check_transcript(transcript)
     check_option("kind", kind, ("words", "utterances"))

@@ -16,6 +16,7 @@ from ...utils import atomic_write, check_option, fill_doc, logger, verbose
 from ._common import _check_transcript, _interpolate_missing, _make_transcript, _read_text
 
 
+@fill_doc
 @verbose
 def read_whisperx_json(
     path: str | os.PathLike,
@@ -34,7 +35,7 @@ def read_whisperx_json(
     Parameters
     ----------
     path : path-like
-        whisperx JSON: ``{"segments": [{"start", "end", "text", "speaker"?, "words":
+        A whisperx JSON: ``{"segments": [{"start", "end", "text", "speaker"?, "words":
         [{"word", "start", "end", "score", "speaker"?}]}], "word_segments": [...]}``.
     speakers : mapping | sequence of str | None
         A mapping renames speaker labels (``{'SPEAKER_00': 'A'}``); a sequence lists the
@@ -54,15 +55,19 @@ def read_whisperx_json(
     encoding : str | None
         Text encoding of the file; ``None``: UTF-8 (a BOM is removed) or UTF-16 with a BOM.
         Undecodable bytes are an error naming their offset (no silent fallback).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
-    Transcript
+    transcript : Transcript
         Words without start/end are interpolated (``timing='interpolated'``, listed in
         ``transcript.fixes``); a segment without ``words`` is spread over its span
         (``timing='segment'``).
+
+    See Also
+    --------
+    write_whisperx_json : The matching writer.
+    read_transcript : Any format, chosen from the suffix.
     """
     check_option("segmentation", segmentation, ("pause", "segment"))
     path = Path(path)
