@@ -101,7 +101,7 @@ def check_audio_levels(dyad, *, max_diff_db: float = 30.0, participants=None) ->
 
     See Also
     --------
-    compute_acoustic_features : calls this for the participants who speak.
+    compute_acoustic_features : Calls this for the participants who speak.
     hyperalign.dyad.audio_level_db
     """
     import warnings

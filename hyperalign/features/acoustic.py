@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..dyad import SILENCE_DBFS
-from ..utils import check_option, check_positive, logger, verbose
+from ..utils import check_option, check_positive, fill_doc, logger, verbose
 from ._acoustic_aggregate import _aggregate
 from ._acoustic_dsp import N_MFCC, P_REF, _resample, mel_filterbank
 from ._acoustic_frames import (
@@ -55,6 +55,7 @@ _REEXPORTED = (MIN_AUDIO_SFREQ, N_MFCC, P_REF, _get_audio, _resample, mel_filter
 
 
 # ---------------------------------------------------------------------- public API
+@fill_doc
 @verbose
 def compute_acoustic_features(
     dyad,
@@ -88,24 +89,17 @@ def compute_acoustic_features(
         participant with the own-microphone envelope, F0 and intensity at the neural rate
         (columns ``time, participant, envelope, f0, intensity``; see
         :func:`compute_acoustic_timeseries`).
-    f0_method : ``'praat'`` | ``'pyin'``
-        Praat's autocorrelation pitch (parselmouth, default) or librosa's pYIN (slower).
-    f0_min, f0_max : float
-        Pitch floor and ceiling (Hz). ``f0_min`` also sets the intensity window.
+    %(f0_method)s
+    %(f0_range)s
     f0_scope : ``'speech'`` | ``'channel'``
         Track F0 only over the speaker's utterances (padded by 0.1 s, default, faster
         when speech is sparse) or over the whole microphone channel.
-    envelope : ``'hilbert'`` | ``'rms'``
-        Hilbert magnitude of the audio (anti-aliased down to the frame rate) or frame RMS
-        (the square root of the Praat-like mean square).
-    env_lowpass : float
-        Low-pass cut-off of the envelope (Hz, 4th-order zero-phase Butterworth).
+    %(envelope_method)s
+    %(env_lowpass)s
     log_envelope : bool
         If True, ``env_mean``/``env_sd`` are of ``20 log10(envelope)`` (dB re 1 audio unit).
-    n_mels : int
-        Number of mel bands of the log-mel spectrogram (used for MFCCs).
-    frame_rate : float
-        Frame rate of the analysis grid (Hz); hop = ``1 / frame_rate``.
+    %(n_mels)s
+    %(frame_rate)s
     silence_db : float
         Frames whose intensity is more than this many dB below the channel's 99th
         percentile are silent (Praat's silence threshold, -25 dB).
@@ -122,8 +116,7 @@ def compute_acoustic_features(
     max_level_diff_db : float
         Warn (naming the microphone) when the two microphones' speech levels differ by more
         than this (dB): a gain or scaling error (see :func:`check_audio_levels`).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -140,6 +133,12 @@ def compute_acoustic_features(
         unvoiced (F0 NaN; ``'unvoiced'`` lists their ids) and empty spans and the
         parameters.
 
+    See Also
+    --------
+    compute_acoustic_timeseries : Acoustic time series at the neural rate.
+    check_audio_levels : The microphone level checks run first.
+    compute_acoustic_similarity : Similarity of each utterance with its previous turn.
+
     Notes
     -----
     Utterances with no voiced frame keep their row with F0 NaN; they are counted in the
@@ -151,6 +150,29 @@ def compute_acoustic_features(
     similarity is NaN too); such spans are counted in ``dyad.exclusions`` and in
     ``attrs['report']['n_mic_silent']``. Frames below that floor are always silent, whatever
     the channel's own reference level.
+
+    Examples
+    --------
+    Participant A hums at 150 Hz, B at 200 Hz; F0 per word:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import hyperalign as ha
+    >>> from hyperalign.features.acoustic import compute_acoustic_features
+    >>> sr, rng = 16000, np.random.default_rng(0)
+    >>> t = np.arange(4 * sr) / sr
+    >>> def hum(f0, t0, t1):
+    ...     return 0.1 * np.sin(2 * np.pi * f0 * t) * ((t > t0) & (t < t1))
+    >>> mics = [hum(150, 1.0, 2.0), hum(200, 2.5, 3.0)]
+    >>> raws = [ha.make_participant_raw(rng.standard_normal((2, 400)) * 1e-6, 100.0)
+    ...         for _ in range(2)]
+    >>> parts = [ha.Participant(pid, raw, audio=x + 1e-3 * rng.standard_normal(len(t)),
+    ...                         audio_sfreq=sr) for pid, raw, x in zip("AB", raws, mics)]
+    >>> words = pd.DataFrame({"onset": [1.0, 1.5, 2.5], "offset": [1.5, 2.0, 3.0],
+    ...                       "word": ["ah", "oh", "eh"], "speaker": ["A", "A", "B"]})
+    >>> df = compute_acoustic_features(ha.Dyad(parts, ha.Transcript(words)), "word")
+    >>> df["f0_mean"].round().tolist()
+    [150.0, 150.0, 200.0]
     """
     check_option("level", level, ("utterance", "word", "timeseries"))
     check_option("f0_method", f0_method, ("praat", "pyin"))
@@ -320,6 +342,7 @@ def _finish_table(rows: list, level: str) -> pd.DataFrame:
     return out[keep + [c for c in feat if c in out]]
 
 
+@fill_doc
 @verbose
 def compute_acoustic_timeseries(
     dyad,
@@ -361,18 +384,27 @@ def compute_acoustic_timeseries(
         An :class:`mne.io.RawArray` (channel type ``misc``, names ``own_envelope``,
         ``heard_logmel_00``...) or an :class:`xarray.DataArray` with dims
         ``('feature', 'time')``.
-    f0_method, f0_min, f0_max : see :func:`compute_acoustic_features`.
+    %(f0_method)s
+    %(f0_range)s
     f0_fill : ``'zero'`` | ``'interp'``
         Value of unvoiced frames before resampling: 0 Hz, or linear interpolation between
         voiced frames (NaN cannot pass the anti-aliasing filter).
-    envelope, env_lowpass, log_envelope, n_mels, frame_rate : see
-        :func:`compute_acoustic_features`.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(envelope_method)s
+    %(env_lowpass)s
+    log_envelope : bool
+        If True, the envelope is ``20 log10(envelope)`` (dB re 1 audio unit).
+    %(n_mels)s
+    %(frame_rate)s
+    %(verbose)s
 
     Returns
     -------
-    mne.io.RawArray | xarray.DataArray
+    series : mne.io.RawArray | xarray.DataArray
+        One channel (row) per feature and microphone, ``n_times`` samples at ``sfreq``.
+
+    See Also
+    --------
+    compute_acoustic_features : Features per utterance or word.
     """
     check_option("source", source, ("own", "heard", "both"))
     check_option("output", output, ("raw", "xarray"))

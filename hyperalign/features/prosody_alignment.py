@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..align.turns import previous_turns
-from ..utils import check_option, logger, verbose
+from ..utils import check_option, fill_doc, logger, verbose
 
 __all__ = ["compute_acoustic_similarity", "previous_utterances"]
 
@@ -88,6 +88,7 @@ def _zscore(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return (x - pool.mean()) / sd if sd > 0 else np.where(np.isfinite(x), 0.0, np.nan)
 
 
+@fill_doc
 @verbose
 def compute_acoustic_similarity(
     acoustic_table,
@@ -130,8 +131,7 @@ def compute_acoustic_similarity(
         ``'levels'`` and all four for ``'components'``.
     acoustic_kws : dict | None
         Arguments of ``compute_acoustic_features`` when ``acoustic_table`` is a Dyad.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------

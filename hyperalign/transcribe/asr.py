@@ -31,7 +31,7 @@ BACKENDS = ("faster-whisper", "whisperx")
 class TranscriptionReport:
     """What :func:`transcribe_dyad` did.
 
-    Attributes
+    Parameters
     ----------
     n_words : dict
         Words recognized per speaker (before cross-talk removal).
@@ -40,6 +40,13 @@ class TranscriptionReport:
         ``source`` (the partner who said it), ``word, onset, offset, rms_db_own,
         rms_db_partner, action`` (``'dropped'`` or ``'flagged'``).
     model, backend, language : str
+        The Whisper model, the engine and the spoken language used.
+    params : dict
+        The decoding and cross-talk options (``vad_filter``, ``beam_size``, ...).
+
+    See Also
+    --------
+    transcribe_dyad : Returns it with ``return_report=True``.
     """
 
     n_words: dict
@@ -298,7 +305,7 @@ def transcribe_dyad(
     model : str | path-like | WhisperModel
         Whisper model name (``'tiny.en'``, ``'base'``…) or CTranslate2 folder.
     backend : ``'faster-whisper'`` | ``'whisperx'``
-        faster-whisper (default; whisperx's engine) or whisperx when installed (its
+        The engine: faster-whisper (default; whisperx's engine) or whisperx when installed (its
         phoneme-level aligner refines word times).
     language : str
         Spoken language.
@@ -306,8 +313,10 @@ def transcribe_dyad(
         Rate of array inputs (Hz).
     speakers : sequence of str | None
         Labels of list inputs.
-    vad_filter, beam_size
-        faster-whisper decoding options (Silero VAD on by default).
+    vad_filter : bool
+        Whether faster-whisper runs the Silero voice-activity filter first (default on).
+    beam_size : int
+        The beam width of faster-whisper's decoding.
     crosstalk : ``'drop'`` | ``'flag'`` | ``'keep'``
         What to do with cross-talk words (see :func:`detect_crosstalk`); dropped words are
         reported in the report and, for a Dyad input, in ``dyad.exclusions``. ``'flag'``
@@ -318,7 +327,7 @@ def transcribe_dyad(
         Snap word onsets to acoustic onsets on the speaker's own microphone with
         :func:`~hyperalign.transcribe.refine_onsets_by_energy` (column ``onset_refined``).
     device, compute_type : str
-        Model options.
+        The faster-whisper model options (``'cpu'``/``'cuda'``; ``'int8'``, ``'float16'``).
     pause_threshold : float
         Passed to the :class:`~hyperalign.Transcript`.
     on_silent : ``'raise'`` | ``'warn'``
@@ -487,10 +496,12 @@ def transcribe_main(
         One WAV/FLAC per microphone (all on one clock).
     out_path : path-like
         The JSON file to write (atomically).
-    model, backend, language, crosstalk
+    model : str | path-like
         As in :func:`transcribe_dyad`.
     speakers : sequence of str | None
         Labels of the microphones (default: the file stems).
+    backend, language, crosstalk : str
+        As in :func:`transcribe_dyad`.
     %(verbose)s
 
     Returns

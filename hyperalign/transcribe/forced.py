@@ -115,6 +115,15 @@ def refine_onsets_by_energy(
         Search window (s) around each onset.
     hop : float
         Energy frame hop (s).
+
+    Returns
+    -------
+    words : pandas.DataFrame
+        A copy with refined ``onset`` (and cut ``offset``) and a boolean ``onset_refined``.
+
+    See Also
+    --------
+    force_align : Word times from a forced aligner.
     """
     x = np.asarray(audio, float)
     n_hop = max(1, int(round(hop * sfreq)))
@@ -211,7 +220,7 @@ def force_align(
     refine : ``'energy'`` | None
         Post-process onsets with :func:`refine_onsets_by_energy`.
     device, compute_type : str
-        faster-whisper model options.
+        The faster-whisper model options (``'cpu'``/``'cuda'``; ``'int8'``, ``'float16'``).
     pause_threshold : float
         Passed to the returned :class:`~hyperalign.Transcript`.
     %(verbose)s

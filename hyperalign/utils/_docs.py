@@ -119,6 +119,32 @@ docdict["decim"] = """
 decim : int
     Decimation factor."""
 
+# ---- acoustic features (features.acoustic)
+docdict["f0_method"] = """
+f0_method : 'praat' | 'pyin'
+    Praat's autocorrelation pitch (parselmouth, default) or librosa's pYIN (slower)."""
+
+docdict["f0_range"] = """
+f0_min, f0_max : float
+    Pitch floor and ceiling (Hz). ``f0_min`` also sets the intensity window."""
+
+docdict["envelope_method"] = """
+envelope : 'hilbert' | 'rms'
+    Hilbert magnitude of the audio (anti-aliased down to the frame rate) or frame RMS
+    (the square root of the Praat-like mean square)."""
+
+docdict["env_lowpass"] = """
+env_lowpass : float
+    Low-pass cut-off of the envelope (Hz, 4th-order zero-phase Butterworth)."""
+
+docdict["n_mels"] = """
+n_mels : int
+    Number of mel bands of the log-mel spectrogram (used for MFCCs)."""
+
+docdict["frame_rate"] = """
+frame_rate : float
+    Frame rate of the analysis grid (Hz); hop = ``1 / frame_rate``."""
+
 
 def _indent(text: str, indent: str) -> str:
     lines = text.strip("\n").splitlines()
