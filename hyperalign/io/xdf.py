@@ -232,6 +232,42 @@ def read_xdf_raws(
         )
     check_positive("max_gap", max_gap)
     loaded = _load(path)
+    chosen = _choose_streams(path, loaded, streams)
+    truncated = _check_footers(path, chosen, on_truncated)
+    sfreq, t0, t1 = _common_span(path, chosen, sfreq, streams)
+    n = int(np.floor((t1 - t0) * sfreq + 1e-9)) + 1
+    grid = t0 + np.arange(n) / sfreq
+    raws, rows = {}, []
+    for pid, (s, d, picks) in chosen.items():
+        raws[pid], row = _stream_to_raw(
+            path, pid, s, d, picks, grid=grid, sfreq=sfreq, span=(t0, t1), max_gap=max_gap,
+            scale=scale,
+        )  # fmt: skip
+        rows.append(row)
+    report = pd.DataFrame(rows)
+    report.attrs["t0"] = t0
+    report.attrs["truncated"] = truncated
+    report.attrs["audio"] = _audio_streams(path, loaded, audio, t0)
+    ann_on, ann_desc, excluded = _markers(path, loaded, markers, t0, t1)
+    if ann_on:
+        ann = mne.Annotations(ann_on, [0.0] * len(ann_on), ann_desc)
+        for raw in raws.values():
+            raw.set_annotations(raw.annotations + ann)
+    report.attrs["n_markers"] = len(ann_on)
+    report.attrs["markers_excluded"] = excluded
+    if excluded:
+        logger.warning(
+            "%s: %d marker(s) fall outside the common span of the streams and are not "
+            "annotations (see report.attrs['markers_excluded'])",
+            path.name,
+            len(excluded),
+        )
+    return raws, report
+
+
+def _choose_streams(path: Path, loaded, streams) -> dict:
+    """``{pid: (stream, description, channel picks)}`` of the participants' streams."""
+    loaded = _load(path)
     chosen = {}
     for pid, key in streams.items():
         picks = None
@@ -250,7 +286,11 @@ def read_xdf_raws(
                 "pass it in markers="
             )
         chosen[str(pid)] = (s, d, picks)
-    truncated = _check_footers(path, chosen, on_truncated)
+    return chosen
+
+
+def _common_span(path: Path, chosen: dict, sfreq, streams) -> tuple[float, float, float]:
+    """The grid rate and the span ``[t0, t1]`` (LSL clock) that every chosen stream covers."""
     rates = [d["nominal_srate"] for _, d, _ in chosen.values()]
     if sfreq is None:
         if max(rates) <= 0:
@@ -267,109 +307,115 @@ def read_xdf_raws(
             f"{path}: the streams {list(streams.values())} do not overlap in time (latest "
             f"start {t0:.3f} s, earliest end {t1:.3f} s on the LSL clock)"
         )
-    n = int(np.floor((t1 - t0) * sfreq + 1e-9)) + 1
-    grid = t0 + np.arange(n) / sfreq
-    raws, rows = {}, []
-    for pid, (s, d, picks) in chosen.items():
-        ts = np.asarray(s["time_stamps"], float)
-        x = np.asarray(s["time_series"], float)
-        labels, units, ctypes = _channels(s)
-        idx = list(range(len(labels)))
-        if picks is not None:
-            unknown = [p for p in picks if (p not in labels) if isinstance(p, str)]
-            unknown += [p for p in picks if not isinstance(p, str)
-                        and not 0 <= int(p) < len(labels)]  # fmt: skip
-            if unknown:
-                raise ValueError(
-                    f"{path}: stream {d['name']!r} (for {pid!r}) has no channel(s) {unknown}; "
-                    f"its {len(labels)} channels are {labels[:20]}"
-                    f"{' ...' if len(labels) > 20 else ''} (give names or 0-based indices)"
-                )
-            idx = [labels.index(p) if isinstance(p, str) else int(p) for p in picks]
-        order = np.argsort(ts, kind="mergesort")
-        if np.any(np.diff(ts) < 0):
-            logger.warning("%s: stream %r timestamps not monotonic; sorted", path, d["name"])
-        ts, x = ts[order], x[order][:, idx]
-        span = ts[-1] - ts[0]
-        eff = (len(ts) - 1) / span if span > 0 else np.nan
-        srate = d["nominal_srate"] if d["nominal_srate"] > 0 else eff
-        gaps = _gaps(ts, srate, max_gap)
-        steps = np.diff(ts)
-        inside = steps <= max_gap / srate
-        if gaps:  # effective rate and steps within the recorded segments
-            eff = inside.sum() / steps[inside].sum() if inside.any() else np.nan
-        anti_alias = None
-        if np.isfinite(srate) and sfreq < 0.99 * srate and len(ts) > 30:
-            # going down in rate: low-pass first, or interpolation aliases
-            import mne
+    return sfreq, t0, t1
 
-            anti_alias = sfreq / 2.5
-            x = mne.filter.filter_data(x.T.copy(), srate, None, anti_alias, verbose=False).T
-        n_bad = int((~np.isfinite(x)).sum())
-        if n_bad:
-            logger.warning(
-                "%s: stream %r holds %d non-finite sample value(s) (NaN/inf: dropped "
-                "samples?); they stay NaN in the recording: mark those channels bad or "
-                "crop the span", path.name, d["name"], n_bad,
-            )  # fmt: skip
-        data = _interp(ts, x, grid).T
-        st = str(d["type"]).lower()
-        ch_type = _TYPE_MAP.get(st, "misc")
-        if scale == "auto":
-            sc = np.array(
-                [_UNIT_SCALE.get(units[i], 1e-6 if ch_type == "eeg" else 1.0) for i in idx]
+
+def _stream_channels(path: Path, pid: str, s, d, picks):
+    """Labels, units and the indices of the channels taken from one stream."""
+    labels, units, ctypes = _channels(s)
+    idx = list(range(len(labels)))
+    if picks is not None:
+        unknown = [p for p in picks if (p not in labels) if isinstance(p, str)]
+        unknown += [p for p in picks if not isinstance(p, str)
+                    and not 0 <= int(p) < len(labels)]  # fmt: skip
+        if unknown:
+            raise ValueError(
+                f"{path}: stream {d['name']!r} (for {pid!r}) has no channel(s) {unknown}; "
+                f"its {len(labels)} channels are {labels[:20]}"
+                f"{' ...' if len(labels) > 20 else ''} (give names or 0-based indices)"
             )
-            if ch_type == "eeg" and not any(units[i] for i in idx):
-                logger.info("%s: EEG stream %r has no units; assuming microvolts",
-                            path.name, d["name"])  # fmt: skip
-        else:
-            sc = np.full(len(idx), float(scale))
-        data = data * sc[:, None]
-        names = [labels[i] for i in idx]
-        if len(set(names)) != len(names):
-            names = [f"{nm}-{k}" for k, nm in enumerate(names)]
-        info = mne.create_info(names, sfreq, ch_type)
-        raw = mne.io.RawArray(data, info, verbose=False)
-        gap_on = [max(a, t0) - t0 for a, b in gaps if b > t0 and a < t1]
-        gap_dur = [min(b, t1) - max(a, t0) for a, b in gaps if b > t0 and a < t1]
-        if gap_on:
-            raw.set_annotations(mne.Annotations(gap_on, gap_dur, ["BAD_xdf_gap"] * len(gap_on)))
-        raws[pid] = raw
-        segs = s["info"].get("clock_segments") or []
-        rows.append(
-            {
-                "participant": pid,
-                "stream_id": d["stream_id"],
-                "stream": d["name"],
-                "type": d["type"],
-                "n_channels": len(idx),
-                "nominal_srate": d["nominal_srate"],
-                "effective_srate": float(eff),
-                "n_samples": len(ts),
-                "first_timestamp": float(ts[0]),
-                "last_timestamp": float(ts[-1]),
-                "n_clock_segments": max(len(segs), 1),
-                "n_gaps": len(gaps),
-                "gap_s": float(sum(b - a for a, b in gaps)),
-                "max_step_samples": float(steps[inside].max() * srate) if inside.any() else np.nan,
-                "trimmed_start_s": t0 - float(ts[0]),
-                "trimmed_end_s": float(ts[-1]) - t1,
-                "grid_sfreq": sfreq,
-                "grid_n_times": n,
-                "method": "linear interpolation onto the common grid",
-                "anti_alias_lowpass_hz": anti_alias,
-            }
-        )
-        logger.info(
-            "%s: stream %r -> %s: %d samples (nominal %g Hz, effective %.3f Hz) "
-            "interpolated onto %d samples at %g Hz; %d gap(s), %d clock segment(s)",
-            path.name, d["name"], pid, len(ts), d["nominal_srate"], eff, n, sfreq,
-            len(gaps), max(len(segs), 1),
+        idx = [labels.index(p) if isinstance(p, str) else int(p) for p in picks]
+    return labels, units, idx
+
+
+def _stream_to_raw(path: Path, pid: str, s, d, picks, *, grid, sfreq, span, max_gap, scale):
+    """One participant's stream interpolated onto the common grid, and its report row."""
+    import mne
+
+    t0, t1 = span
+    n = len(grid)
+    ts = np.asarray(s["time_stamps"], float)
+    x = np.asarray(s["time_series"], float)
+    labels, units, idx = _stream_channels(path, pid, s, d, picks)
+    order = np.argsort(ts, kind="mergesort")
+    if np.any(np.diff(ts) < 0):
+        logger.warning("%s: stream %r timestamps not monotonic; sorted", path, d["name"])
+    ts, x = ts[order], x[order][:, idx]
+    dur = ts[-1] - ts[0]
+    eff = (len(ts) - 1) / dur if dur > 0 else np.nan
+    srate = d["nominal_srate"] if d["nominal_srate"] > 0 else eff
+    gaps = _gaps(ts, srate, max_gap)
+    steps = np.diff(ts)
+    inside = steps <= max_gap / srate
+    if gaps:  # effective rate and steps within the recorded segments
+        eff = inside.sum() / steps[inside].sum() if inside.any() else np.nan
+    anti_alias = None
+    if np.isfinite(srate) and sfreq < 0.99 * srate and len(ts) > 30:
+        # going down in rate: low-pass first, or interpolation aliases
+        anti_alias = sfreq / 2.5
+        x = mne.filter.filter_data(x.T.copy(), srate, None, anti_alias, verbose=False).T
+    n_bad = int((~np.isfinite(x)).sum())
+    if n_bad:
+        logger.warning(
+            "%s: stream %r holds %d non-finite sample value(s) (NaN/inf: dropped "
+            "samples?); they stay NaN in the recording: mark those channels bad or "
+            "crop the span", path.name, d["name"], n_bad,
         )  # fmt: skip
-    report = pd.DataFrame(rows)
-    report.attrs["t0"] = t0
-    report.attrs["truncated"] = truncated
-    report.attrs["audio"] = {}
+    data = _interp(ts, x, grid).T
+    st = str(d["type"]).lower()
+    ch_type = _TYPE_MAP.get(st, "misc")
+    if scale == "auto":
+        sc = np.array([_UNIT_SCALE.get(units[i], 1e-6 if ch_type == "eeg" else 1.0) for i in idx])
+        if ch_type == "eeg" and not any(units[i] for i in idx):
+            logger.info("%s: EEG stream %r has no units; assuming microvolts",
+                        path.name, d["name"])  # fmt: skip
+    else:
+        sc = np.full(len(idx), float(scale))
+    data = data * sc[:, None]
+    names = [labels[i] for i in idx]
+    if len(set(names)) != len(names):
+        names = [f"{nm}-{k}" for k, nm in enumerate(names)]
+    info = mne.create_info(names, sfreq, ch_type)
+    raw = mne.io.RawArray(data, info, verbose=False)
+    gap_on = [max(a, t0) - t0 for a, b in gaps if b > t0 and a < t1]
+    gap_dur = [min(b, t1) - max(a, t0) for a, b in gaps if b > t0 and a < t1]
+    if gap_on:
+        raw.set_annotations(mne.Annotations(gap_on, gap_dur, ["BAD_xdf_gap"] * len(gap_on)))
+    segs = s["info"].get("clock_segments") or []
+    row = {
+        "participant": pid,
+        "stream_id": d["stream_id"],
+        "stream": d["name"],
+        "type": d["type"],
+        "n_channels": len(idx),
+        "nominal_srate": d["nominal_srate"],
+        "effective_srate": float(eff),
+        "n_samples": len(ts),
+        "first_timestamp": float(ts[0]),
+        "last_timestamp": float(ts[-1]),
+        "n_clock_segments": max(len(segs), 1),
+        "n_gaps": len(gaps),
+        "gap_s": float(sum(b - a for a, b in gaps)),
+        "max_step_samples": float(steps[inside].max() * srate) if inside.any() else np.nan,
+        "trimmed_start_s": t0 - float(ts[0]),
+        "trimmed_end_s": float(ts[-1]) - t1,
+        "grid_sfreq": sfreq,
+        "grid_n_times": n,
+        "method": "linear interpolation onto the common grid",
+        "anti_alias_lowpass_hz": anti_alias,
+    }
+    logger.info(
+        "%s: stream %r -> %s: %d samples (nominal %g Hz, effective %.3f Hz) "
+        "interpolated onto %d samples at %g Hz; %d gap(s), %d clock segment(s)",
+        path.name, d["name"], pid, len(ts), d["nominal_srate"], eff, n, sfreq,
+        len(gaps), max(len(segs), 1),
+    )  # fmt: skip
+    return raw, row
+
+
+def _audio_streams(path: Path, loaded, audio, t0: float) -> dict:
+    """Microphone streams on their own nominal rate from ``t0`` (``report.attrs['audio']``)."""
+    out = {}
     for pid, key in (audio or {}).items():
         ch = 0
         if isinstance(key, tuple):
@@ -401,7 +447,7 @@ def read_xdf_raws(
         y = _interp(ts_a, x_a, g)[:, 0]
         pad = g < ts_a[0]
         y[pad] = 0.0
-        report.attrs["audio"][pid] = {
+        out[pid] = {
             "stream": d_a["name"],
             "channel": int(ch),
             "sfreq": sr,
@@ -417,7 +463,11 @@ def read_xdf_raws(
                 d_a["name"],
                 pad.sum() / sr,
             )
-    # markers -> annotations
+    return out
+
+
+def _markers(path: Path, loaded, markers, t0: float, t1: float):
+    """Marker onsets (s from ``t0``), labels, and the markers outside ``[t0, t1]``."""
     ann_on, ann_desc, excluded = [], [], []
     if markers is not None:
         if markers == "auto":
@@ -438,20 +488,7 @@ def read_xdf_raws(
                     ann_desc.append(lab)
                 else:
                     excluded.append({"stream": name, "timestamp": float(t), "marker": lab})
-    if ann_on:
-        ann = mne.Annotations(ann_on, [0.0] * len(ann_on), ann_desc)
-        for raw in raws.values():
-            raw.set_annotations(raw.annotations + ann)
-    report.attrs["n_markers"] = len(ann_on)
-    report.attrs["markers_excluded"] = excluded
-    if excluded:
-        logger.warning(
-            "%s: %d marker(s) fall outside the common span of the streams and are not "
-            "annotations (see report.attrs['markers_excluded'])",
-            path.name,
-            len(excluded),
-        )
-    return raws, report
+    return ann_on, ann_desc, excluded
 
 
 def _check_footers(path: Path, chosen: dict, on_truncated: str) -> list[dict]:
