@@ -253,8 +253,7 @@ class Transcript:
             if not (np.isfinite(on) and np.isfinite(off)) or off < on:
                 problems.append(f"row {i} (onset/offset): need finite onset <= offset")
                 continue
-            w = np.array([len(t) + 1 for t in toks], float)
-            edges = on + (off - on) * np.concatenate([[0], np.cumsum(w)]) / w.sum()
+            edges = _spread_edges(toks, on, off)
             for k, t in enumerate(toks):
                 rows.append(
                     {
@@ -382,6 +381,12 @@ class Transcript:
 
 
 # ---------------------------------------------------------------------- helpers
+def _spread_edges(tokens: Sequence[str], onset: float, offset: float) -> np.ndarray:
+    """Word boundaries spreading ``tokens`` over ``[onset, offset]`` by their length (+1)."""
+    w = np.array([len(t) + 1 for t in tokens], float)
+    return onset + (offset - onset) * np.concatenate([[0], np.cumsum(w)]) / w.sum()
+
+
 def _comma_hint(value) -> str:
     """A time written with a decimal comma (``'1,5'``) is a locale problem: say so."""
     import re

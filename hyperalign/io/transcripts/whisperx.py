@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...transcript import Transcript, TranscriptError
+from ...transcript import Transcript, TranscriptError, _spread_edges
 from ...utils import atomic_write, check_option, fill_doc, logger, verbose
 from ._common import _check_transcript, _interpolate_missing, _make_transcript, _read_text
 
@@ -90,63 +90,7 @@ def read_whisperx_json(
     fixes: list[str] = []
     problems: list[str] = []
     for si, seg in enumerate(doc["segments"]):
-        if not isinstance(seg, dict):
-            problems.append(f"segment {si}: expected an object, got {type(seg).__name__}")
-            continue
-        s_on = _num(seg.get("start"))
-        s_off = _num(seg.get("end"))
-        s_spk = seg.get("speaker", default_speaker)
-        words = seg.get("words")
-        if not words:
-            toks = str(seg.get("text", "")).split()
-            if not toks:
-                fixes.append(f"segment {si}: empty (no text, no words); nothing to read")
-                continue
-            if not (np.isfinite(s_on) and np.isfinite(s_off)):
-                problems.append(
-                    f"segment {si} (start/end): a segment without 'words' needs start and "
-                    f"end times to place its text; got start={seg.get('start')!r}, "
-                    f"end={seg.get('end')!r}"
-                )
-                continue
-            w = np.array([len(t) + 1 for t in toks], float)
-            edges = s_on + (s_off - s_on) * np.concatenate([[0], np.cumsum(w)]) / w.sum()
-            for k, t in enumerate(toks):
-                rows.append(_wx_row(t, edges[k], edges[k + 1], np.nan, s_spk, si, "segment"))
-            fixes.append(
-                f"segment {si}: no word times; {len(toks)} word(s) spread over "
-                f"[{s_on:.3f}, {s_off:.3f}] s in proportion to their length"
-            )
-            continue
-        on = np.array([_num(w.get("start")) for w in words], float)
-        off = np.array([_num(w.get("end")) for w in words], float)
-        lo = s_on if np.isfinite(s_on) else np.nanmin(on, initial=np.nan)
-        hi = s_off if np.isfinite(s_off) else np.nanmax(off, initial=np.nan)
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            problems.append(
-                f"segment {si} (start/end): no word of this segment has a time and the "
-                "segment has no start/end; cannot place its words"
-            )
-            continue
-        interp = _interpolate_missing(on, off, lo, hi)
-        for k, w in enumerate(words):
-            spk = w.get("speaker", s_spk)
-            rows.append(
-                _wx_row(
-                    w.get("word", ""),
-                    on[k],
-                    off[k],
-                    _num(w.get("score")),
-                    spk,
-                    si,
-                    "interpolated" if interp[k] else "aligned",
-                )
-            )
-            if interp[k]:
-                fixes.append(
-                    f"segment {si}, word {k} ({str(w.get('word', '')).strip()!r}): no "
-                    f"start/end in the file; interpolated to [{on[k]:.3f}, {off[k]:.3f}] s"
-                )
+        _segment_rows(si, seg, default_speaker, rows, fixes, problems)
     df = pd.DataFrame(
         rows, columns=["onset", "offset", "word", "speaker", "confidence", "segment", "timing"]
     )
@@ -182,6 +126,66 @@ def read_whisperx_json(
         fixes=fixes,
         segmentation=seg_kw,
     )
+
+
+def _segment_rows(si: int, seg, default_speaker, rows: list, fixes: list, problems: list):
+    """Append the word rows of whisperx segment ``si`` (and its fixes and problems)."""
+    if not isinstance(seg, dict):
+        problems.append(f"segment {si}: expected an object, got {type(seg).__name__}")
+        return
+    s_on = _num(seg.get("start"))
+    s_off = _num(seg.get("end"))
+    s_spk = seg.get("speaker", default_speaker)
+    words = seg.get("words")
+    if not words:
+        toks = str(seg.get("text", "")).split()
+        if not toks:
+            fixes.append(f"segment {si}: empty (no text, no words); nothing to read")
+            return
+        if not (np.isfinite(s_on) and np.isfinite(s_off)):
+            problems.append(
+                f"segment {si} (start/end): a segment without 'words' needs start and "
+                f"end times to place its text; got start={seg.get('start')!r}, "
+                f"end={seg.get('end')!r}"
+            )
+            return
+        edges = _spread_edges(toks, s_on, s_off)
+        for k, t in enumerate(toks):
+            rows.append(_wx_row(t, edges[k], edges[k + 1], np.nan, s_spk, si, "segment"))
+        fixes.append(
+            f"segment {si}: no word times; {len(toks)} word(s) spread over "
+            f"[{s_on:.3f}, {s_off:.3f}] s in proportion to their length"
+        )
+        return
+    on = np.array([_num(w.get("start")) for w in words], float)
+    off = np.array([_num(w.get("end")) for w in words], float)
+    lo = s_on if np.isfinite(s_on) else np.nanmin(on, initial=np.nan)
+    hi = s_off if np.isfinite(s_off) else np.nanmax(off, initial=np.nan)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        problems.append(
+            f"segment {si} (start/end): no word of this segment has a time and the "
+            "segment has no start/end; cannot place its words"
+        )
+        return
+    interp = _interpolate_missing(on, off, lo, hi)
+    for k, w in enumerate(words):
+        spk = w.get("speaker", s_spk)
+        rows.append(
+            _wx_row(
+                w.get("word", ""),
+                on[k],
+                off[k],
+                _num(w.get("score")),
+                spk,
+                si,
+                "interpolated" if interp[k] else "aligned",
+            )
+        )
+        if interp[k]:
+            fixes.append(
+                f"segment {si}, word {k} ({str(w.get('word', '')).strip()!r}): no "
+                f"start/end in the file; interpolated to [{on[k]:.3f}, {off[k]:.3f}] s"
+            )
 
 
 def _num(x) -> float:
