@@ -317,7 +317,6 @@ def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
     list of Problem
         Every problem found, in file order; empty when the dataset is valid.
     """
-    import soundfile as sf
 
     path = Path(path)
     if not path.exists():
@@ -361,95 +360,116 @@ def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
             probs.append(Problem(mfile, i, "participant_2", "an id different from "
                                  "participant_1", repr(ids[1]),
                                  "the two participants share one id"))  # fmt: skip
-        # neural files
-        durations, rates = {}, {}
-        keys = [("neural_1", 0), ("neural_2", 1)] if rd.get("neural_1") or rd.get(
-            "neural_2") else [("neural", None)]  # fmt: skip
-        for key, k in keys:
-            rel = rd.get(key)
-            if rel is None:
-                continue
-            f = root / rel
-            if not f.exists():
-                probs.append(Problem(mfile, i, key, "an existing file", rel,
-                                     f"{key} file not found: {rel}"))  # fmt: skip
-                continue
-            try:
-                sfreq, dur, names = _neural_info(f)
-            except Exception as err:
-                probs.append(Problem(rel, None, None, "a recording MNE reads",
-                                     "unreadable", f"{err}"))  # fmt: skip
-                continue
-            if k is None:  # one hyperscanning file: both suffixes must be there
-                for suf in ("_S1", "_S2"):
-                    if not any(c.endswith(suf) for c in names):
-                        probs.append(Problem(
-                            rel, None, "channel names", f"some ending in {suf!r}",
-                            f"{names[:4]}…" if len(names) > 4 else str(names),
-                            f"no channel of the hyperscanning recording ends in {suf!r}; "
-                            "rename the channels or give neural_1/neural_2"))  # fmt: skip
-            pid = ids[k] if k is not None else f"both ({rel})"
-            durations[pid], rates[pid] = dur, sfreq
-        if len(set(rates.values())) > 1:
-            desc = ", ".join(f"{p}: {r:g} Hz" for p, r in rates.items())
-            probs.append(Problem(mfile, i, "neural_2", "one sampling rate per dyad", desc,
-                                 "the recordings' sampling rates differ; resample one or "
-                                 "read with read_dyad(..., sfreq=<Hz>)"))  # fmt: skip
-        # audio
-        audio_durs = {}
-        for key, k in (("audio_1", 0), ("audio_2", 1), ("audio", None)):
-            rel = rd.get(key)
-            if rel is None:
-                continue
-            f = root / rel
-            if not f.is_file():
-                probs.append(Problem(mfile, i, key, "an existing file", rel,
-                                     f"{key} file not found: {rel}"))  # fmt: skip
-                continue
-            try:
-                if f.stat().st_size == 0:
-                    raise ValueError("the file is empty (0 bytes)")
-                info = sf.info(str(f))
-                if info.frames == 0:
-                    raise ValueError("the file holds no samples")
-            except Exception as err:
-                probs.append(Problem(rel, None, None, "a WAV/FLAC file", "unreadable",
-                                     f"cannot read the audio: {err}"))  # fmt: skip
-                continue
-            adur = info.frames / info.samplerate
-            probs.extend(_silent_channels(f, rel, key))
-            if k is not None and info.channels > 1:
-                who = ids[k] if ids[k] is not None else f"participant_{k + 1}"
-                probs.append(Problem(rel, None, key, "1 channel (one microphone)",
-                                     f"{info.channels} channels",
-                                     f"{key} of {who!r} is {info.channels}-channel audio; "
-                                     "give one mono file per participant, or name a shared "
-                                     "multi-channel file in the 'audio' column (a channel "
-                                     "per participant)"))  # fmt: skip
-            if k is not None and ids[k] is not None:
-                audio_durs[ids[k]] = adur
-            elif k is None:
-                if info.channels < 2:
-                    probs.append(Problem(rel, None, None, "one channel per participant",
-                                         f"{info.channels} channel",
-                                         "a shared audio file needs 2 channels"))  # fmt: skip
-                audio_durs.update({pid: adur for pid in ids if pid})
-        # transcript
-        rel = rd.get("transcript")
-        if rel is not None:
-            f = root / rel
-            if not f.is_file():
-                probs.append(Problem(mfile, i, "transcript", "an existing file", rel,
-                                     f"transcript file not found: {rel}"))  # fmt: skip
-            elif f.stat().st_size == 0:
-                probs.append(Problem(rel, None, None, "a transcript", "an empty file",
-                                     "the transcript file is empty"))  # fmt: skip
-            else:
-                part_ids = [p for p in ids if p]
-                probs.extend(_check_transcript(f, root, part_ids, durations, audio_durs))
+        durations, p_neural = _neural_problems(root, mfile, i, rd, ids)
+        audio_durs, p_audio = _audio_problems(root, mfile, i, rd, ids)
+        probs += p_neural + p_audio
+        probs += _transcript_problems(root, mfile, i, rd, ids, durations, audio_durs)
     for p in probs:
         logger.info("problem: %s", p)
     logger.info("validated %s: %d problem(s)", root, len(probs))
+    return probs
+
+
+def _neural_problems(root: Path, mfile: str, i: int, rd: dict, ids: list):
+    """Problems of a manifest row's neural files, and the recordings' durations."""
+    durations, rates = {}, {}
+    probs: list[Problem] = []
+    keys = [("neural_1", 0), ("neural_2", 1)] if rd.get("neural_1") or rd.get(
+        "neural_2") else [("neural", None)]  # fmt: skip
+    for key, k in keys:
+        rel = rd.get(key)
+        if rel is None:
+            continue
+        f = root / rel
+        if not f.exists():
+            probs.append(Problem(mfile, i, key, "an existing file", rel,
+                                 f"{key} file not found: {rel}"))  # fmt: skip
+            continue
+        try:
+            sfreq, dur, names = _neural_info(f)
+        except Exception as err:
+            probs.append(Problem(rel, None, None, "a recording MNE reads",
+                                 "unreadable", f"{err}"))  # fmt: skip
+            continue
+        if k is None:  # one hyperscanning file: both suffixes must be there
+            for suf in ("_S1", "_S2"):
+                if not any(c.endswith(suf) for c in names):
+                    probs.append(Problem(
+                        rel, None, "channel names", f"some ending in {suf!r}",
+                        f"{names[:4]}…" if len(names) > 4 else str(names),
+                        f"no channel of the hyperscanning recording ends in {suf!r}; "
+                        "rename the channels or give neural_1/neural_2"))  # fmt: skip
+        pid = ids[k] if k is not None else f"both ({rel})"
+        durations[pid], rates[pid] = dur, sfreq
+    if len(set(rates.values())) > 1:
+        desc = ", ".join(f"{p}: {r:g} Hz" for p, r in rates.items())
+        probs.append(Problem(mfile, i, "neural_2", "one sampling rate per dyad", desc,
+                             "the recordings' sampling rates differ; resample one or "
+                             "read with read_dyad(..., sfreq=<Hz>)"))  # fmt: skip
+    return durations, probs
+
+
+def _audio_problems(root: Path, mfile: str, i: int, rd: dict, ids: list):
+    """Problems of a manifest row's audio files, and the microphones' durations."""
+    import soundfile as sf
+
+    audio_durs = {}
+    probs: list[Problem] = []
+    for key, k in (("audio_1", 0), ("audio_2", 1), ("audio", None)):
+        rel = rd.get(key)
+        if rel is None:
+            continue
+        f = root / rel
+        if not f.is_file():
+            probs.append(Problem(mfile, i, key, "an existing file", rel,
+                                 f"{key} file not found: {rel}"))  # fmt: skip
+            continue
+        try:
+            if f.stat().st_size == 0:
+                raise ValueError("the file is empty (0 bytes)")
+            info = sf.info(str(f))
+            if info.frames == 0:
+                raise ValueError("the file holds no samples")
+        except Exception as err:
+            probs.append(Problem(rel, None, None, "a WAV/FLAC file", "unreadable",
+                                 f"cannot read the audio: {err}"))  # fmt: skip
+            continue
+        adur = info.frames / info.samplerate
+        probs.extend(_silent_channels(f, rel, key))
+        if k is not None and info.channels > 1:
+            who = ids[k] if ids[k] is not None else f"participant_{k + 1}"
+            probs.append(Problem(rel, None, key, "1 channel (one microphone)",
+                                 f"{info.channels} channels",
+                                 f"{key} of {who!r} is {info.channels}-channel audio; "
+                                 "give one mono file per participant, or name a shared "
+                                 "multi-channel file in the 'audio' column (a channel "
+                                 "per participant)"))  # fmt: skip
+        if k is not None and ids[k] is not None:
+            audio_durs[ids[k]] = adur
+        elif k is None:
+            if info.channels < 2:
+                probs.append(Problem(rel, None, None, "one channel per participant",
+                                     f"{info.channels} channel",
+                                     "a shared audio file needs 2 channels"))  # fmt: skip
+            audio_durs.update({pid: adur for pid in ids if pid})
+    return audio_durs, probs
+
+
+def _transcript_problems(root: Path, mfile, i, rd, ids, durations, audio_durs) -> list:
+    """Problems of a manifest row's transcript (against the recordings' durations)."""
+    probs: list[Problem] = []
+    rel = rd.get("transcript")
+    if rel is not None:
+        f = root / rel
+        if not f.is_file():
+            probs.append(Problem(mfile, i, "transcript", "an existing file", rel,
+                                 f"transcript file not found: {rel}"))  # fmt: skip
+        elif f.stat().st_size == 0:
+            probs.append(Problem(rel, None, None, "a transcript", "an empty file",
+                                 "the transcript file is empty"))  # fmt: skip
+        else:
+            part_ids = [p for p in ids if p]
+            probs.extend(_check_transcript(f, root, part_ids, durations, audio_durs))
     return probs
 
 
