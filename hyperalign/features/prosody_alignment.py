@@ -153,66 +153,12 @@ def compute_acoustic_similarity(
         raise ValueError(f"components must name at least one of {list(allowed)}")
     for c in components:
         check_option(f"components (composite={composite!r})", c, allowed)
-    from ..dyad import Dyad
-
-    if isinstance(acoustic_table, Dyad):
-        dyad = acoustic_table
-        if dyad.transcript is None:
-            raise ValueError(f"dyad {dyad.dyad_id!r} has no transcript; attach one first")
-        from .acoustic import compute_acoustic_features
-
-        kws = dict(acoustic_kws or {})
-        kws.setdefault("verbose", verbose)
-        acoustic_table = compute_acoustic_features(dyad, level="utterance", **kws)
-        if utterances is None:
-            utterances = dyad.transcript.utterances
-    elif utterances is None:
-        raise ValueError(
-            "utterances is required with an acoustic table: pass dyad.transcript.utterances"
-        )
-    if isinstance(previous, pd.DataFrame):
-        if not {"utterance_id", "prev_utterance_id"} <= set(previous.columns):
-            raise ValueError(
-                "previous as a DataFrame needs columns utterance_id and prev_utterance_id "
-                f"(hyperalign.align.turns.previous_turn_utterance); got {list(previous.columns)}"
-            )
-        previous = pd.Series(
-            previous["prev_utterance_id"].astype("Float64").fillna(-1).to_numpy(float),
-            index=previous["utterance_id"].to_numpy(),
-        )
-    for name, df in (("acoustic_table", acoustic_table), ("utterances", utterances)):
-        if not isinstance(df, pd.DataFrame) or "utterance_id" not in df.columns:
-            raise ValueError(f"{name} must be a DataFrame with an 'utterance_id' column")
-    if acoustic_table["utterance_id"].duplicated().any():
-        dup = acoustic_table.loc[acoustic_table["utterance_id"].duplicated(), "utterance_id"]
-        raise ValueError(
-            f"acoustic_table has duplicated utterance_id(s) {dup.head(5).tolist()}: pass the "
-            "utterance-level table of one dyad (level='utterance')"
-        )
+    acoustic_table, utterances, previous = _resolve_inputs(
+        acoustic_table, utterances, previous, acoustic_kws, verbose
+    )
     rate_col = f"rate_{rate}"
-    need = ["intensity_db", rate_col]
-    lacks = [c for c in need if c not in acoustic_table.columns]
-    if "f0_mean_st" not in acoustic_table.columns and "f0_mean" not in acoustic_table.columns:
-        lacks.append("f0_mean_st (or f0_mean)")
-    if lacks:
-        raise ValueError(
-            f"acoustic_table lacks column(s) {lacks}; compute it with "
-            "compute_acoustic_features(dyad, level='utterance')"
-        )
-    utt = utterances.reset_index(drop=True)
-    ids = utt["utterance_id"].to_numpy()
-    if previous is None:
-        prev_map = previous_utterances(utt)
-    else:
-        prev_map = pd.Series(previous) if not isinstance(previous, pd.Series) else previous
-    prev = pd.to_numeric(pd.Series(ids).map(prev_map), errors="coerce")
-    n_unmapped = int(prev.isna().sum()) if previous is not None else 0
-    if n_unmapped:
-        logger.warning(
-            "acoustic similarity: %d utterance(s) absent from `previous`: no previous turn",
-            n_unmapped,
-        )
-    prev = prev.fillna(-1).astype(np.int64).to_numpy()
+    _check_acoustic_table(acoustic_table, utterances, rate_col)
+    utt, ids, prev, n_unmapped = _previous_ids(utterances, previous)
 
     tab = acoustic_table.set_index("utterance_id")
     a = tab.reindex(ids)
@@ -281,19 +227,7 @@ def compute_acoustic_similarity(
     n_ok = np.isfinite(terms).sum(0)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["acsim"] = np.where(n_ok > 0, np.nansum(terms, 0) / np.maximum(n_ok, 1), np.nan)
-    n_mic_silent = 0
-    if "mic_silent" in a.columns:  # a silent microphone is measured as silence: NaN
-        sil = a["mic_silent"].fillna(False).to_numpy(bool)
-        sil_prev = np.zeros(len(ids), bool)
-        sil_prev[has_prev] = sil[j[has_prev]]
-        gone = (sil | sil_prev) & out["acsim"].notna().to_numpy()
-        out.loc[gone, "acsim"] = np.nan
-        n_mic_silent = int((sil | sil_prev).sum())
-        if n_mic_silent:
-            logger.warning(
-                "acoustic similarity: %d utterance(s) NaN because their own or the previous "
-                "turn's microphone is silent (mic_silent)", n_mic_silent,
-            )  # fmt: skip
+    n_mic_silent = _silent_mics_nan(out, a, has_prev, j)
     n_partial = int(((n_ok > 0) & (n_ok < len(components))).sum())
     n_no_prev = int((~has_prev).sum())
     if n_partial:
@@ -314,3 +248,94 @@ def compute_acoustic_similarity(
         "spectral": "cosine of mean " + (f"{mf_cols[0]}..{mf_cols[-1]}" if mf_cols else "-"),
     }
     return out
+
+
+def _resolve_inputs(acoustic_table, utterances, previous, acoustic_kws, verbose):
+    """The acoustic table (computed from a Dyad when given one), utterances and previous."""
+    from ..dyad import Dyad
+
+    if isinstance(acoustic_table, Dyad):
+        dyad = acoustic_table
+        if dyad.transcript is None:
+            raise ValueError(f"dyad {dyad.dyad_id!r} has no transcript; attach one first")
+        from .acoustic import compute_acoustic_features
+
+        kws = dict(acoustic_kws or {})
+        kws.setdefault("verbose", verbose)
+        acoustic_table = compute_acoustic_features(dyad, level="utterance", **kws)
+        if utterances is None:
+            utterances = dyad.transcript.utterances
+    elif utterances is None:
+        raise ValueError(
+            "utterances is required with an acoustic table: pass dyad.transcript.utterances"
+        )
+    if isinstance(previous, pd.DataFrame):
+        if not {"utterance_id", "prev_utterance_id"} <= set(previous.columns):
+            raise ValueError(
+                "previous as a DataFrame needs columns utterance_id and prev_utterance_id "
+                f"(hyperalign.align.turns.previous_turn_utterance); got {list(previous.columns)}"
+            )
+        previous = pd.Series(
+            previous["prev_utterance_id"].astype("Float64").fillna(-1).to_numpy(float),
+            index=previous["utterance_id"].to_numpy(),
+        )
+    return acoustic_table, utterances, previous
+
+
+def _check_acoustic_table(acoustic_table, utterances, rate_col: str) -> None:
+    """Both tables keyed by utterance id; the acoustic table has the level columns."""
+    for name, df in (("acoustic_table", acoustic_table), ("utterances", utterances)):
+        if not isinstance(df, pd.DataFrame) or "utterance_id" not in df.columns:
+            raise ValueError(f"{name} must be a DataFrame with an 'utterance_id' column")
+    if acoustic_table["utterance_id"].duplicated().any():
+        dup = acoustic_table.loc[acoustic_table["utterance_id"].duplicated(), "utterance_id"]
+        raise ValueError(
+            f"acoustic_table has duplicated utterance_id(s) {dup.head(5).tolist()}: pass the "
+            "utterance-level table of one dyad (level='utterance')"
+        )
+    need = ["intensity_db", rate_col]
+    lacks = [c for c in need if c not in acoustic_table.columns]
+    if "f0_mean_st" not in acoustic_table.columns and "f0_mean" not in acoustic_table.columns:
+        lacks.append("f0_mean_st (or f0_mean)")
+    if lacks:
+        raise ValueError(
+            f"acoustic_table lacks column(s) {lacks}; compute it with "
+            "compute_acoustic_features(dyad, level='utterance')"
+        )
+
+
+def _previous_ids(utterances, previous):
+    """Utterances, their ids, the previous turn's id of each (-1: none) and the unmapped."""
+    utt = utterances.reset_index(drop=True)
+    ids = utt["utterance_id"].to_numpy()
+    if previous is None:
+        prev_map = previous_utterances(utt)
+    else:
+        prev_map = pd.Series(previous) if not isinstance(previous, pd.Series) else previous
+    prev = pd.to_numeric(pd.Series(ids).map(prev_map), errors="coerce")
+    n_unmapped = int(prev.isna().sum()) if previous is not None else 0
+    if n_unmapped:
+        logger.warning(
+            "acoustic similarity: %d utterance(s) absent from `previous`: no previous turn",
+            n_unmapped,
+        )
+    prev = prev.fillna(-1).astype(np.int64).to_numpy()
+    return utt, ids, prev, n_unmapped
+
+
+def _silent_mics_nan(out, a, has_prev, pos) -> int:
+    """A silent microphone is measured as silence: NaN ``acsim`` on its turns and replies."""
+    n_mic_silent = 0
+    if "mic_silent" in a.columns:  # a silent microphone is measured as silence: NaN
+        sil = a["mic_silent"].fillna(False).to_numpy(bool)
+        sil_prev = np.zeros(len(out), bool)
+        sil_prev[has_prev] = sil[pos[has_prev]]
+        gone = (sil | sil_prev) & out["acsim"].notna().to_numpy()
+        out.loc[gone, "acsim"] = np.nan
+        n_mic_silent = int((sil | sil_prev).sum())
+        if n_mic_silent:
+            logger.warning(
+                "acoustic similarity: %d utterance(s) NaN because their own or the previous "
+                "turn's microphone is silent (mic_silent)", n_mic_silent,
+            )  # fmt: skip
+    return n_mic_silent
