@@ -34,7 +34,7 @@ def _mel_to_hz(m):
     return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
 
 
-def mel_filterbank(sr: float, n_fft: int, n_mels: int = 80, fmin: float = 0.0, fmax=None):
+def mel_filterbank(sr: float, n_fft: int, n_mels: int = 80, *, fmin: float = 0.0, fmax=None):
     """Triangular Slaney-normalized mel filters ``(n_mels, n_fft // 2 + 1)``.
 
     Identical to ``librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin,

@@ -144,10 +144,10 @@ def _utterance_embeddings(
 def compute_semantic_alignment(
     transcript,
     embeddings=None,
+    *,
     model: str | os.PathLike = DEFAULT_SENTENCE_MODEL,
     layer: int | str | None = None,
     k: int = 3,
-    *,
     context_words: int = 32,
     pool: str = "mean",
     batch_size: int = 64,

@@ -31,9 +31,9 @@ def _is_nifti(x) -> bool:
 def read_fmri_roi(
     data_or_path,
     tr: float | None = None,
+    *,
     roi_names: Sequence[str] | None = None,
     masker=None,
-    *,
     ch_type: str = "misc",
     standardize: bool = False,
     verbose=None,

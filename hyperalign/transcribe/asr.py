@@ -277,9 +277,9 @@ def _silent_mics(x16: dict, on_silent: str, dyad) -> set:
 def transcribe_dyad(
     dyad_or_audio,
     model="tiny.en",
+    *,
     backend: str = "faster-whisper",
     language: str = "en",
-    *,
     audio_sfreq: float | None = None,
     speakers: Sequence[str] | None = None,
     vad_filter: bool = True,
