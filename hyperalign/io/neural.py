@@ -383,16 +383,7 @@ def read_dyad(
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> import numpy as np
-    >>> import pandas as pd
-    >>> import hyperalign as ha
-    >>> rng = np.random.default_rng(0)
-    >>> words = pd.DataFrame({"onset": [1.0, 1.4, 3.0], "offset": [1.3, 1.8, 3.4],
-    ...                       "word": ["hello", "there", "hi"], "speaker": ["A", "A", "B"]})
-    >>> raws = [ha.make_participant_raw(rng.standard_normal((2, 1000)) * 1e-6, 100.0)
-    ...         for _ in range(2)]
-    >>> dyad = ha.Dyad([ha.Participant("A", raws[0]), ha.Participant("B", raws[1])],
-    ...                ha.Transcript(words), dyad_id="d01")
+    %(example_dyad)s
     >>> from hyperalign.io import read_dyad
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> files = [folder / f"{pid}_raw.fif" for pid in dyad.ids]
