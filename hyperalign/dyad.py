@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .transcript import Transcript
-from .utils import ExclusionLog, logger
+from .utils import ExclusionLog, _validate_type, logger
 
 SUFFIXES = ("_S1", "_S2")
 
@@ -40,6 +40,22 @@ def audio_as_float(audio, what: str = "audio") -> np.ndarray:
     types, booleans, complex numbers and non-finite samples are refused with an error naming
     ``what``; float samples whose peak is far above full scale and that hold only whole
     numbers (integer PCM cast to float without scaling) give a warning.
+
+    Parameters
+    ----------
+    audio : array-like
+        Samples (any shape).
+    what : str
+        How errors and warnings name the samples (e.g. ``"audio of participant 'A'"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 samples.
+
+    See Also
+    --------
+    Participant, hyperalign.io.read_audio
     """
     a = np.asarray(audio)
     if a.dtype == bool or a.dtype.kind not in "iuf":
@@ -88,6 +104,24 @@ def audio_level_db(x: np.ndarray, sfreq: float, *, q: float = 95.0) -> float:
 
     ``-inf`` for digital silence. Used to tell a silent microphone (below
     :data:`SILENCE_DBFS`) and to compare the levels of a dyad's two microphones.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Float samples (1-D).
+    sfreq : float
+        Their rate (Hz).
+    q : float
+        Percentile of the frame RMS (95: the speech level, not the pauses).
+
+    Returns
+    -------
+    float
+        Level in dB re 1.0 (full scale).
+
+    See Also
+    --------
+    hyperalign.features.acoustic.check_audio_levels
     """
     x = np.asarray(x, float)
     n = max(int(round(0.05 * sfreq)), 1)
@@ -139,6 +173,12 @@ class Participant:
         scaled by its dtype (see :func:`audio_as_float`); NaN/inf samples are refused.
     audio_sfreq : float | None
         Audio sampling rate in Hz (required with ``audio``).
+    info : dict
+        Free per-participant metadata (e.g. the BIDS subject and source files).
+
+    See Also
+    --------
+    Dyad : Two participants on one clock.
     """
 
     id: str
@@ -164,6 +204,11 @@ class Participant:
                 raise ValueError(
                     f"Participant {self.id!r}: audio must be 1-D (one microphone); got shape "
                     f"{audio.shape}"
+                )
+            if audio.size == 0:
+                raise ValueError(
+                    f"Participant {self.id!r}: audio holds no samples; give the microphone "
+                    "samples or audio=None"
                 )
             if (
                 self.audio_sfreq is None
@@ -213,8 +258,15 @@ class Dyad:
         Identifier of the dyad.
     meta : dict | None
         Free metadata (task, site, clock-alignment reports…).
+    exclusions : ExclusionLog | None
+        The log that counts what later steps leave out (a new, empty one if ``None``).
     check_sfreq : bool
         If True (default) both recordings must share one sampling rate.
+
+    See Also
+    --------
+    Participant : One participant.
+    hyperalign.io.read_dyad : Read a dyad from files.
     """
 
     def __init__(
@@ -273,7 +325,18 @@ class Dyad:
         raise KeyError(f"no participant {key!r} in dyad {self.dyad_id!r}; ids are {self.ids}")
 
     def other(self, pid: str) -> Participant:
-        """The conversational partner of participant ``pid``."""
+        """The conversational partner of participant ``pid``.
+
+        Parameters
+        ----------
+        pid : str
+            A participant id.
+
+        Returns
+        -------
+        partner : Participant
+            The other participant.
+        """
         a, b = self.participants
         if pid == a.id:
             return b
@@ -282,7 +345,18 @@ class Dyad:
         raise KeyError(f"no participant {pid!r} in dyad {self.dyad_id!r}; ids are {self.ids}")
 
     def suffix(self, pid: str) -> str:
-        """HyPyP suffix (``'_S1'`` or ``'_S2'``) of participant ``pid``."""
+        """HyPyP suffix (``'_S1'`` or ``'_S2'``) of participant ``pid``.
+
+        Parameters
+        ----------
+        pid : str
+            A participant id.
+
+        Returns
+        -------
+        suffix : str
+            ``'_S1'`` for the first participant, ``'_S2'`` for the second.
+        """
         return SUFFIXES[self.ids.index(self[pid].id)]
 
     def __repr__(self) -> str:
@@ -303,9 +377,16 @@ class Dyad:
 
     # ------------------------------------------------------------------ editing
     def set_transcript(self, transcript: Transcript, *, check_duration: bool = True) -> None:
-        """Attach ``transcript`` after checking speakers (and times, if ``check_duration``)."""
-        if not isinstance(transcript, Transcript):
-            raise TypeError(f"transcript must be a Transcript; got {type(transcript).__name__}")
+        """Attach ``transcript`` after checking speakers (and times, if ``check_duration``).
+
+        Parameters
+        ----------
+        transcript : Transcript
+            Its speaker labels must be the participant ids.
+        check_duration : bool
+            If True (default), words past the end of the recordings are an error.
+        """
+        _validate_type(transcript, Transcript, "transcript", "a Transcript")
         transcript.validate(duration=self.duration if check_duration else None, speakers=self.ids)
         for p in self.participants:
             if p.audio is not None and transcript.n_words:
@@ -334,6 +415,18 @@ class Dyad:
 
         Times are re-zeroed at ``tmin``. Words not wholly inside the window are removed and
         counted in :attr:`exclusions`.
+
+        Parameters
+        ----------
+        tmin : float
+            Start of the window (s).
+        tmax : float | None
+            End of the window (s); ``None`` is the end of the shorter recording.
+
+        Returns
+        -------
+        dyad : Dyad
+            The same dyad, cropped.
         """
         if tmax is None:
             tmax = self.duration
@@ -365,6 +458,11 @@ class Dyad:
         """One :class:`mne.io.Raw` with both participants' channels, suffixed ``_S1``/``_S2``.
 
         Channels marked bad keep their mark (suffixed) in ``info['bads']``.
+
+        Returns
+        -------
+        raw : mne.io.RawArray
+            Both recordings, cut to the shorter one.
         """
         import mne
 
@@ -391,6 +489,11 @@ class Dyad:
         ----------
         epochs_s1, epochs_s2 : mne.Epochs
             Matched epochs of participant 1 and 2 (or a list of two).
+
+        Returns
+        -------
+        data : numpy.ndarray, shape (2, n_epochs, n_channels, n_times)
+            The two participants' epochs stacked.
         """
         if epochs_s2 is None:
             epochs_s1, epochs_s2 = epochs_s1
@@ -402,7 +505,14 @@ class Dyad:
         return np.stack([a, b])
 
     def summary(self) -> pd.DataFrame:
-        """One row per participant: id, role, suffix, channels, types, sfreq, duration, words."""
+        """One row per participant: id, role, suffix, channels, types, sfreq, duration, words.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Columns ``dyad, participant, role, suffix, n_channels, ch_types, sfreq,
+            duration_s, audio_s, n_words``.
+        """
         rows = []
         for p, suf in zip(self.participants, SUFFIXES):
             nw = 0
@@ -428,7 +538,26 @@ class Dyad:
 def make_participant_raw(
     data: np.ndarray, sfreq: float, ch_names=None, ch_types="eeg", montage=None
 ):
-    """Wrap a ``(n_channels, n_times)`` array (volts for EEG) in an ``mne.io.RawArray``."""
+    """Wrap a ``(n_channels, n_times)`` array (volts for EEG) in an ``mne.io.RawArray``.
+
+    Parameters
+    ----------
+    data : numpy.ndarray, shape (n_channels, n_times)
+        The samples (SI units: volts for EEG).
+    sfreq : float
+        Sampling rate (Hz).
+    ch_names : list of str | None
+        Channel names; default ``ch00, ch01, ...``.
+    ch_types : str | list of str
+        Channel type(s), as in :func:`mne.create_info`.
+    montage : str | mne.channels.DigMontage | None
+        Sensor positions set with :meth:`mne.io.Raw.set_montage` (missing ones ignored).
+
+    Returns
+    -------
+    raw : mne.io.RawArray
+        The recording.
+    """
     import mne
 
     data = np.asarray(data, float)

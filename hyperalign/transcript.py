@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .utils import logger
+from .utils import _validate_type, logger
 
 WORD_COLUMNS = ["onset", "offset", "word", "speaker", "confidence"]
 UTTERANCE_COLUMNS = [
@@ -46,7 +46,15 @@ _PUNCT = re.compile(r"^[^\w'-]+|[^\w'-]+$")
 
 
 class TranscriptError(ValueError):
-    """A transcript failed validation; ``problems`` lists every problem found."""
+    """A transcript failed validation; ``problems`` lists every problem found.
+
+    Parameters
+    ----------
+    problems : sequence of str
+        One line per problem (row, field, expected, received).
+    source : str | None
+        The file or object the transcript came from, named in the message.
+    """
 
     def __init__(self, problems: Sequence[str], source: str | None = None):
         self.problems = list(problems)
@@ -97,8 +105,7 @@ class Transcript:
         on_overlap: str = "raise",
         source: str | None = None,
     ):
-        if not isinstance(words, pd.DataFrame):
-            raise TypeError(f"words must be a pandas DataFrame; got {type(words).__name__}")
+        _validate_type(words, pd.DataFrame, "words", "a pandas DataFrame")
         if segmentation not in ("pause", "given"):
             raise ValueError(f"segmentation must be 'pause' or 'given'; got {segmentation!r}")
         if on_overlap not in ("raise", "clip"):
@@ -198,7 +205,18 @@ class Transcript:
 
     # ------------------------------------------------------------------ conversion
     def to_data_frame(self, kind: str = "words") -> pd.DataFrame:
-        """Return the ``'words'`` or ``'utterances'`` table as a tidy DataFrame."""
+        """Return the ``'words'`` or ``'utterances'`` table as a tidy DataFrame.
+
+        Parameters
+        ----------
+        kind : ``'words'`` | ``'utterances'``
+            Which table.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            A copy of the table.
+        """
         if kind == "words":
             return self.words
         if kind == "utterances":
@@ -235,8 +253,7 @@ class Transcript:
             if not (np.isfinite(on) and np.isfinite(off)) or off < on:
                 problems.append(f"row {i} (onset/offset): need finite onset <= offset")
                 continue
-            w = np.array([len(t) + 1 for t in toks], float)
-            edges = on + (off - on) * np.concatenate([[0], np.cumsum(w)]) / w.sum()
+            edges = _spread_edges(toks, on, off)
             for k, t in enumerate(toks):
                 rows.append(
                     {
@@ -277,14 +294,38 @@ class Transcript:
         )
 
     def shift(self, delta: float) -> Transcript:
-        """Return a transcript with every time shifted by ``delta`` seconds."""
+        """Return a transcript with every time shifted by ``delta`` seconds.
+
+        Parameters
+        ----------
+        delta : float
+            Shift (s); positive moves every word later.
+
+        Returns
+        -------
+        transcript : Transcript
+            A new transcript (this one is unchanged).
+        """
         w = self._words.copy()
         w["onset"] += delta
         w["offset"] += delta
         return self._rebuild(w, None if self.duration is None else self.duration + delta)
 
     def crop(self, tmin: float = 0.0, tmax: float | None = None) -> Transcript:
-        """Keep words wholly inside ``[tmin, tmax]`` and re-zero times at ``tmin``."""
+        """Keep words wholly inside ``[tmin, tmax]`` and re-zero times at ``tmin``.
+
+        Parameters
+        ----------
+        tmin : float
+            Start of the window (s).
+        tmax : float | None
+            End of the window (s); ``None`` keeps every word after ``tmin``.
+
+        Returns
+        -------
+        transcript : Transcript
+            A new transcript (this one is unchanged).
+        """
         w = self._words
         keep = w["onset"] >= tmin
         if tmax is not None:
@@ -299,7 +340,18 @@ class Transcript:
         return self._rebuild(w.reset_index(drop=True), dur)
 
     def rename_speakers(self, mapping: dict[str, str]) -> Transcript:
-        """Return a transcript with speaker labels renamed by ``mapping``."""
+        """Return a transcript with speaker labels renamed by ``mapping``.
+
+        Parameters
+        ----------
+        mapping : dict of str to str
+            ``{old label: new label}``; labels not in it are kept.
+
+        Returns
+        -------
+        transcript : Transcript
+            A new transcript (this one is unchanged).
+        """
         w = self._words.copy()
         w["speaker"] = w["speaker"].map(lambda s: mapping.get(s, s))
         return self._rebuild(w, self.duration, [mapping.get(s, s) for s in self.speakers])
@@ -308,6 +360,13 @@ class Transcript:
         self, *, duration: float | None = None, speakers: Iterable[str] | None = None
     ) -> None:
         """Check the words against a recording ``duration`` and a set of ``speakers``.
+
+        Parameters
+        ----------
+        duration : float | None
+            Recording length (s); words past it are problems.
+        speakers : iterable of str | None
+            The allowed speaker labels (participant ids).
 
         Raises
         ------
@@ -322,6 +381,12 @@ class Transcript:
 
 
 # ---------------------------------------------------------------------- helpers
+def _spread_edges(tokens: Sequence[str], onset: float, offset: float) -> np.ndarray:
+    """Word boundaries spreading ``tokens`` over ``[onset, offset]`` by their length (+1)."""
+    w = np.array([len(t) + 1 for t in tokens], float)
+    return onset + (offset - onset) * np.concatenate([[0], np.cumsum(w)]) / w.sum()
+
+
 def _comma_hint(value) -> str:
     """A time written with a decimal comma (``'1,5'``) is a locale problem: say so."""
     import re

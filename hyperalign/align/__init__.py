@@ -1,28 +1,21 @@
 """Put a dyad on one clock and cut it into speech-locked pieces.
 
-- :mod:`~hyperalign.align.sync`: audio↔amplifier lags, trigger matching, clock drift,
-  resampling onto one clock (:func:`sync_dyad`).
+- :mod:`~hyperalign.align.clocks`: clock synchronisation of a dyad (:func:`align_clocks`,
+  formerly ``sync_dyad``) from audio↔amplifier lags, trigger matching and clock drift, and
+  resampling onto one clock (not inter-brain synchrony: that is :mod:`hyperalign.coupling`).
 - :mod:`~hyperalign.align.turns`: turn tables, floor transfer offsets, the utterance each
   utterance responds to.
 - :mod:`~hyperalign.align.masks`: speaking / listening / overlap masks and annotations.
 - :mod:`~hyperalign.align.epochs`: word- and utterance-locked :class:`mne.Epochs`.
 """
 
+from ._apply_clock import apply_clock
+from ._audio_lag import envelope, find_audio_lag
+from ._clock_model import ClockError, ClockModel, LagResult, TriggerMatch
+from ._drift import align_by_triggers, estimate_drift, estimate_drift_from_signals
+from .clocks import align_clocks, sync_dyad
 from .epochs import make_dyad_epochs, make_utterance_epochs, make_word_epochs
 from .masks import add_speech_annotations, listening_masks, overlap_masks, speaking_masks
-from .sync import (
-    ClockError,
-    ClockModel,
-    LagResult,
-    TriggerMatch,
-    align_by_triggers,
-    apply_clock,
-    envelope,
-    estimate_drift,
-    estimate_drift_from_signals,
-    find_audio_lag,
-    sync_dyad,
-)
 from .turns import floor_transfer_stats, previous_turn_utterance, previous_turns, turn_table
 
 __all__ = [
@@ -32,6 +25,7 @@ __all__ = [
     "TriggerMatch",
     "add_speech_annotations",
     "align_by_triggers",
+    "align_clocks",
     "apply_clock",
     "envelope",
     "estimate_drift",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, logger, verbose_context
+from ..utils import _validate_type, check_option, fill_doc, logger, verbose
 
 ROLES = ("speaker", "listener", "both")
 
@@ -20,8 +20,7 @@ ROLES = ("speaker", "listener", "both")
 def _check_dyad(dyad, pid: str):
     from ..dyad import Dyad
 
-    if not isinstance(dyad, Dyad):
-        raise TypeError(f"dyad must be a Dyad; got {type(dyad).__name__}")
+    _validate_type(dyad, Dyad, "dyad", "a Dyad")
     if dyad.transcript is None:
         raise ValueError(
             f"dyad {dyad.dyad_id!r} has no transcript; attach one (dyad.set_transcript) "
@@ -134,6 +133,8 @@ def _epochs_from_table(
     return epochs
 
 
+@fill_doc
+@verbose
 def make_word_epochs(
     dyad,
     pid: str,
@@ -159,18 +160,11 @@ def make_word_epochs(
         Window around each word onset (s).
     role : ``'speaker'`` | ``'listener'`` | ``'both'``
         Words ``pid`` says, words ``pid`` hears (said by the partner), or all words.
-    baseline : tuple | None
-        Passed to :class:`mne.Epochs` (default: no baseline correction).
-    picks : str | list | None
-        Channels (MNE ``picks``). ``None``: every channel not marked bad (MNE's rule); the
-        bad channels left out are counted in ``dyad.exclusions`` (kind ``'channel'``), and a
-        participant whose channels are all bad is an error.
-    reject_by_annotation : bool
-        Drop epochs overlapping ``BAD_*`` annotations (counted in ``dyad.exclusions``).
-    decim : int
-        Decimation factor.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(epochs_baseline)s
+    %(epochs_picks)s
+    %(reject_by_annotation)s
+    %(decim)s
+    %(verbose)s
 
     Returns
     -------
@@ -180,27 +174,41 @@ def make_word_epochs(
         ``utterance_id``, ``speaker``, ``listener``, ``role``, ``participant``, ``onset``,
         ``offset``, ``duration``, ``confidence`` and the utterance's ``turn``, ``overlap``,
         ``backchannel``.
+
+    See Also
+    --------
+    make_utterance_epochs : Epochs locked to utterances.
+    make_dyad_epochs : Matched epochs of both participants.
+
+    Examples
+    --------
+    %(example_dyad)s
+    >>> from hyperalign.align import make_word_epochs
+    >>> epochs = make_word_epochs(dyad, "A", -0.2, 0.5, role="speaker")
+    >>> epochs.metadata[["word", "role"]].values.tolist()
+    [['hello', 'speaker'], ['there', 'speaker']]
     """
     check_option("role", role, ROLES)
-    with verbose_context(verbose):
-        p = _check_dyad(dyad, pid)
-        tr = dyad.transcript
-        w = tr.words.reset_index(names="word_index")
-        u = tr.utterances[["utterance_id", "turn", "overlap", "backchannel"]]
-        w = w.merge(u, on="utterance_id", how="left")
-        w["duration"] = w["offset"] - w["onset"]
-        w = _select_role(w, p.id, dyad.other(p.id).id, role)
-        w = w.sort_values("onset", kind="mergesort")
-        front = ["word_index", "word", "utterance_id", "speaker", "listener", "role",
-                 "participant", "onset", "offset", "duration"]  # fmt: skip
-        w = w[front + [c for c in w.columns if c not in front]]
-        return _epochs_from_table(
-            dyad, p.id, w, w["onset"].to_numpy(float), tmin, tmax, kind="word",
-            baseline=baseline, picks=picks, reject_by_annotation=reject_by_annotation,
-            decim=decim, stage="make_word_epochs",
-        )  # fmt: skip
+    p = _check_dyad(dyad, pid)
+    tr = dyad.transcript
+    w = tr.words.reset_index(names="word_index")
+    u = tr.utterances[["utterance_id", "turn", "overlap", "backchannel"]]
+    w = w.merge(u, on="utterance_id", how="left")
+    w["duration"] = w["offset"] - w["onset"]
+    w = _select_role(w, p.id, dyad.other(p.id).id, role)
+    w = w.sort_values("onset", kind="mergesort")
+    front = ["word_index", "word", "utterance_id", "speaker", "listener", "role",
+             "participant", "onset", "offset", "duration"]  # fmt: skip
+    w = w[front + [c for c in w.columns if c not in front]]
+    return _epochs_from_table(
+        dyad, p.id, w, w["onset"].to_numpy(float), tmin, tmax, kind="word",
+        baseline=baseline, picks=picks, reject_by_annotation=reject_by_annotation,
+        decim=decim, stage="make_word_epochs",
+    )  # fmt: skip
 
 
+@fill_doc
+@verbose
 def make_utterance_epochs(
     dyad,
     pid: str,
@@ -235,8 +243,11 @@ def make_utterance_epochs(
         Utterances shorter than this (s) are excluded (counted in ``dyad.exclusions``).
     exclude_backchannels : bool
         Exclude backchannel utterances (counted).
-    baseline, picks, reject_by_annotation, decim, verbose
-        As in :func:`make_word_epochs`.
+    %(epochs_baseline)s
+    %(epochs_picks)s
+    %(reject_by_annotation)s
+    %(decim)s
+    %(verbose)s
 
     Returns
     -------
@@ -247,37 +258,38 @@ def make_utterance_epochs(
     """
     check_option("role", role, ROLES)
     check_option("lock", lock, ("onset", "offset"))
-    with verbose_context(verbose):
-        p = _check_dyad(dyad, pid)
-        u = dyad.transcript.utterances
-        u["duration"] = u["offset"] - u["onset"]
-        u = _select_role(u, p.id, dyad.other(p.id).id, role)
-        short = u["duration"] < min_duration
-        if short.any():
-            dyad.exclusions.add(
-                "make_utterance_epochs", "utterance", f"{pid}: shorter than {min_duration} s",
-                "min_duration", int(short.sum()),
-            )  # fmt: skip
-        u = u[~short]
-        if exclude_backchannels:
-            bc = u["backchannel"].astype(bool)
-            if bc.any():
-                dyad.exclusions.add(
-                    "make_utterance_epochs", "utterance", f"{pid}: backchannels",
-                    "exclude_backchannels=True", int(bc.sum()),
-                )  # fmt: skip
-            u = u[~bc]
-        u = u.sort_values(lock, kind="mergesort")
-        front = ["utterance_id", "speaker", "listener", "role", "participant", "onset",
-                 "offset", "duration"]  # fmt: skip
-        u = u[front + [c for c in u.columns if c not in front]]
-        return _epochs_from_table(
-            dyad, p.id, u, u[lock].to_numpy(float), tmin, tmax, kind="utterance",
-            baseline=baseline, picks=picks, reject_by_annotation=reject_by_annotation,
-            decim=decim, stage="make_utterance_epochs",
+    p = _check_dyad(dyad, pid)
+    u = dyad.transcript.utterances
+    u["duration"] = u["offset"] - u["onset"]
+    u = _select_role(u, p.id, dyad.other(p.id).id, role)
+    short = u["duration"] < min_duration
+    if short.any():
+        dyad.exclusions.add(
+            "make_utterance_epochs", "utterance", f"{pid}: shorter than {min_duration} s",
+            "min_duration", int(short.sum()),
         )  # fmt: skip
+    u = u[~short]
+    if exclude_backchannels:
+        bc = u["backchannel"].astype(bool)
+        if bc.any():
+            dyad.exclusions.add(
+                "make_utterance_epochs", "utterance", f"{pid}: backchannels",
+                "exclude_backchannels=True", int(bc.sum()),
+            )  # fmt: skip
+        u = u[~bc]
+    u = u.sort_values(lock, kind="mergesort")
+    front = ["utterance_id", "speaker", "listener", "role", "participant", "onset",
+             "offset", "duration"]  # fmt: skip
+    u = u[front + [c for c in u.columns if c not in front]]
+    return _epochs_from_table(
+        dyad, p.id, u, u[lock].to_numpy(float), tmin, tmax, kind="utterance",
+        baseline=baseline, picks=picks, reject_by_annotation=reject_by_annotation,
+        decim=decim, stage="make_utterance_epochs",
+    )  # fmt: skip
 
 
+@fill_doc
+@verbose
 def make_dyad_epochs(
     dyad,
     tmin: float = -0.5,
@@ -296,13 +308,12 @@ def make_dyad_epochs(
 
     Parameters
     ----------
-    dyad : Dyad
+    %(dyad)s
     tmin, tmax : float
         Window (s).
     kind : ``'utterance'`` | ``'word'``
         Lock to utterances or words.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
     **kwargs
         Passed to the epoching function (``role``, ``lock``, ``baseline``, ``picks``…).
 
@@ -317,20 +328,19 @@ def make_dyad_epochs(
     kwargs.setdefault("role", "both")
     fn = make_utterance_epochs if kind == "utterance" else make_word_epochs
     key = "utterance_id" if kind == "utterance" else "word_index"
-    with verbose_context(verbose):
-        eps = [fn(dyad, pid, tmin, tmax, **kwargs) for pid in dyad.ids]
-        common = set(eps[0].metadata[key]) & set(eps[1].metadata[key])
-        out = []
-        for pid, ep in zip(dyad.ids, eps):
-            keep = ep.metadata[key].isin(common).to_numpy()
-            n_drop = int((~keep).sum())
-            if n_drop:
-                dyad.exclusions.add(
-                    "make_dyad_epochs", kind, f"{pid}: no matching epoch in the partner",
-                    "kept in one participant only", n_drop,
-                )  # fmt: skip
-                ep = ep[np.nonzero(keep)[0]]
-            out.append(ep)
-        if not np.array_equal(out[0].metadata[key].to_numpy(), out[1].metadata[key].to_numpy()):
-            raise RuntimeError("internal error: matched epochs are not in the same order")
-        return out
+    eps = [fn(dyad, pid, tmin, tmax, **kwargs) for pid in dyad.ids]
+    common = set(eps[0].metadata[key]) & set(eps[1].metadata[key])
+    out = []
+    for pid, ep in zip(dyad.ids, eps):
+        keep = ep.metadata[key].isin(common).to_numpy()
+        n_drop = int((~keep).sum())
+        if n_drop:
+            dyad.exclusions.add(
+                "make_dyad_epochs", kind, f"{pid}: no matching epoch in the partner",
+                "kept in one participant only", n_drop,
+            )  # fmt: skip
+            ep = ep[np.nonzero(keep)[0]]
+        out.append(ep)
+    if not np.array_equal(out[0].metadata[key].to_numpy(), out[1].metadata[key].to_numpy()):
+        raise RuntimeError("internal error: matched epochs are not in the same order")
+    return out

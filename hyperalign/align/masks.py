@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import check_option, logger, verbose_context
+from ..utils import check_option, fill_doc, logger, verbose
 
 SPEECH_DESCRIPTIONS = ("speaking", "listening", "overlap")
 
@@ -59,6 +59,8 @@ def _check_within(dyad, level: str) -> None:
         )
 
 
+@fill_doc
+@verbose
 def speaking_masks(
     dyad, *, level: str = "utterances", fill_gaps: float = 0.0, verbose=None
 ) -> dict[str, np.ndarray]:
@@ -66,15 +68,10 @@ def speaking_masks(
 
     Parameters
     ----------
-    dyad : Dyad
-        With a transcript on the dyad clock.
-    level : ``'utterances'`` | ``'words'``
-        Speech spans: whole utterances (pauses inside an utterance count as speaking) or
-        individual words.
-    fill_gaps : float
-        Merge spans of one speaker separated by less than this (s).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(dyad)s
+    %(speech_level)s
+    %(fill_gaps)s
+    %(verbose)s
 
     Returns
     -------
@@ -82,17 +79,17 @@ def speaking_masks(
         ``{pid: bool array (n_times,)}`` with ``n_times`` the participant's raw length.
     """
     check_option("level", level, ("utterances", "words"))
-    with verbose_context(verbose):
-        out = {}
-        for p in dyad.participants:
-            iv = _intervals(dyad, p.id, level, fill_gaps)
-            out[p.id] = _mask_from_intervals(iv, p.sfreq, p.raw.n_times)
-        _check_within(dyad, level)
-        for pid, m in out.items():
-            logger.info("speaking_masks: %s speaks %.1f%% of samples", pid, 100 * m.mean())
-        return out
+    out = {}
+    for p in dyad.participants:
+        iv = _intervals(dyad, p.id, level, fill_gaps)
+        out[p.id] = _mask_from_intervals(iv, p.sfreq, p.raw.n_times)
+    _check_within(dyad, level)
+    for pid, m in out.items():
+        logger.info("speaking_masks: %s speaks %.1f%% of samples", pid, 100 * m.mean())
+    return out
 
 
+@fill_doc
 def listening_masks(
     dyad,
     *,
@@ -105,12 +102,12 @@ def listening_masks(
 
     Parameters
     ----------
-    dyad : Dyad
-    level, fill_gaps : see :func:`speaking_masks`.
+    %(dyad)s
+    %(speech_level)s
+    %(fill_gaps)s
     exclusive : bool
         If True, samples where the participant also speaks (overlap) are not listening.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -126,8 +123,26 @@ def listening_masks(
     return out
 
 
+@fill_doc
 def overlap_masks(dyad, *, level: str = "utterances", fill_gaps: float = 0.0, verbose=None):
-    """Samples where both participants speak, per participant raw (``{pid: bool array}``)."""
+    """Samples where both participants speak, per participant raw.
+
+    Parameters
+    ----------
+    %(dyad)s
+    %(speech_level)s
+    %(fill_gaps)s
+    %(verbose)s
+
+    Returns
+    -------
+    masks : dict of str to numpy.ndarray of bool
+        ``{pid: bool array (n_times,)}`` with ``n_times`` the participant's raw length.
+
+    See Also
+    --------
+    speaking_masks, listening_masks
+    """
     sp = speaking_masks(dyad, level=level, fill_gaps=fill_gaps, verbose=verbose)
     lis = listening_masks(dyad, level=level, fill_gaps=fill_gaps, exclusive=False)
     return {pid: sp[pid] & lis[pid] for pid in sp}
@@ -138,6 +153,8 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
 
 
+@fill_doc
+@verbose
 def add_speech_annotations(
     dyad,
     *,
@@ -154,12 +171,12 @@ def add_speech_annotations(
 
     Parameters
     ----------
-    dyad : Dyad
-    level, fill_gaps : see :func:`speaking_masks`.
+    %(dyad)s
+    %(speech_level)s
+    %(fill_gaps)s
     prefix : str
         Prepended to the descriptions (e.g. ``'speech/'``).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -168,42 +185,41 @@ def add_speech_annotations(
     """
     import mne
 
-    with verbose_context(verbose):
-        sp = speaking_masks(dyad, level=level, fill_gaps=fill_gaps)
-        lis = listening_masks(dyad, level=level, fill_gaps=fill_gaps, exclusive=False)
-        names = [prefix + d for d in SPEECH_DESCRIPTIONS]
-        for p in dyad.participants:
-            sf = p.sfreq
-            labels = {
-                names[0]: sp[p.id] & ~lis[p.id],
-                names[1]: lis[p.id] & ~sp[p.id],
-                names[2]: sp[p.id] & lis[p.id],
-            }
-            on, dur, desc = [], [], []
-            for name, m in labels.items():
-                s, e = _runs(m)
-                on.append(s / sf)
-                dur.append((e - s) / sf)
-                desc += [name] * len(s)
-            raw = p.raw
-            old = raw.annotations
-            keep = ~np.isin(old.description, names)
-            # the dyad clock is raw.times (0 at the first sample); MNE wants onsets relative
-            # to meas_date when there is one, else relative to the first sample
-            shift = raw.first_time if raw.info["meas_date"] is not None else 0.0
-            new = mne.Annotations(
-                np.concatenate(on) + shift,
-                np.concatenate(dur),
-                desc,
-                orig_time=raw.info["meas_date"],
-            )
-            kept = mne.Annotations(
-                old.onset[keep], old.duration[keep], old.description[keep],
-                orig_time=old.orig_time,
-            )  # fmt: skip
-            raw.set_annotations(kept + new if len(kept) else new)
-            logger.info(
-                "add_speech_annotations: %s: %s", p.id,
-                ", ".join(f"{k} {int(v.sum()) / sf:.1f} s" for k, v in labels.items()),
-            )  # fmt: skip
-        return dyad
+    sp = speaking_masks(dyad, level=level, fill_gaps=fill_gaps)
+    lis = listening_masks(dyad, level=level, fill_gaps=fill_gaps, exclusive=False)
+    names = [prefix + d for d in SPEECH_DESCRIPTIONS]
+    for p in dyad.participants:
+        sf = p.sfreq
+        labels = {
+            names[0]: sp[p.id] & ~lis[p.id],
+            names[1]: lis[p.id] & ~sp[p.id],
+            names[2]: sp[p.id] & lis[p.id],
+        }
+        on, dur, desc = [], [], []
+        for name, m in labels.items():
+            s, e = _runs(m)
+            on.append(s / sf)
+            dur.append((e - s) / sf)
+            desc += [name] * len(s)
+        raw = p.raw
+        old = raw.annotations
+        keep = ~np.isin(old.description, names)
+        # the dyad clock is raw.times (0 at the first sample); MNE wants onsets relative
+        # to meas_date when there is one, else relative to the first sample
+        shift = raw.first_time if raw.info["meas_date"] is not None else 0.0
+        new = mne.Annotations(
+            np.concatenate(on) + shift,
+            np.concatenate(dur),
+            desc,
+            orig_time=raw.info["meas_date"],
+        )
+        kept = mne.Annotations(
+            old.onset[keep], old.duration[keep], old.description[keep],
+            orig_time=old.orig_time,
+        )  # fmt: skip
+        raw.set_annotations(kept + new if len(kept) else new)
+        logger.info(
+            "add_speech_annotations: %s: %s", p.id,
+            ", ".join(f"{k} {int(v.sum()) / sf:.1f} s" for k, v in labels.items()),
+        )  # fmt: skip
+    return dyad

@@ -105,6 +105,11 @@ def turn_table(transcript) -> pd.DataFrame:
 def floor_transfer_stats(turns: pd.DataFrame) -> dict:
     """Summary of floor transfer offsets (s) of a :func:`turn_table`.
 
+    Parameters
+    ----------
+    turns : pandas.DataFrame
+        The output of :func:`turn_table` (column ``fto``, s).
+
     Returns
     -------
     dict
@@ -128,25 +133,35 @@ def floor_transfer_stats(turns: pd.DataFrame) -> dict:
     }
 
 
-def previous_turns(utterances: pd.DataFrame, k: int = 1) -> np.ndarray:
+def previous_turns(
+    utterances: pd.DataFrame, k: int = 1, *, skip_backchannels: bool = True
+) -> np.ndarray:
     """Positions of the ``k`` most recent partner utterances before each utterance.
 
-    The rule of :func:`previous_turn_utterance` over a window: for utterance ``u`` by
-    speaker ``s``, the non-backchannel utterances of the other speaker that started before
-    ``u``, most recent first.
+    The one previous-turn rule of the package (semantic and acoustic alignment,
+    :func:`previous_turn_utterance`): for utterance ``u`` by speaker ``s``, the
+    non-backchannel utterances of the other speaker that started strictly before ``u``, most
+    recent first.
 
     Parameters
     ----------
     utterances : pandas.DataFrame
-        ``Transcript.utterances`` (``speaker``, ``onset``, ``backchannel``).
+        ``Transcript.utterances`` (``speaker``, ``onset`` and, when backchannels are
+        skipped, ``backchannel``; a table without that column has none).
     k : int
         Window length.
+    skip_backchannels : bool
+        If True (default), the partner's backchannels are never previous turns.
 
     Returns
     -------
     positions : ndarray of int, shape (n_utterances, k)
         Row positions (not ids) into ``utterances``, most recent first; -1 where fewer than
         ``k`` exist. Column 0 is the previous turn.
+
+    See Also
+    --------
+    previous_turn_utterance : The previous turn's id, speaker and latency as a table.
     """
     if int(k) < 1:
         raise ValueError(f"k must be >= 1; got {k!r}")
@@ -155,7 +170,9 @@ def previous_turns(utterances: pd.DataFrame, k: int = 1) -> np.ndarray:
     out = np.full((n, k), -1, int)
     onset = utterances["onset"].to_numpy(float)
     spk = utterances["speaker"].astype(str).to_numpy()
-    bc = utterances["backchannel"].astype(bool).to_numpy()
+    bc = np.zeros(n, bool)
+    if skip_backchannels and "backchannel" in utterances.columns:
+        bc = utterances["backchannel"].fillna(False).astype(bool).to_numpy()
     pos = np.arange(n)
     for s in np.unique(spk):
         cand = pos[(spk != s) & ~bc]

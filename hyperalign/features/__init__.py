@@ -30,15 +30,16 @@ _NAMES = {
     # reduction.py
     "FoldPCA": "reduction",
     "cross_validated_reduction": "reduction",
-    # alignment.py
-    "compute_semantic_alignment": "alignment",
-    "compute_alignment": "alignment",
-    "previous_turns": "alignment",
+    # semantic_alignment.py (formerly alignment.py)
+    "compute_semantic_alignment": "semantic_alignment",
+    "compute_alignment": "semantic_alignment",
+    "previous_turns": "semantic_alignment",
     # table.py
     "compute_predictors": "table",
     # other developer's modules (acoustic / speech)
     "compute_acoustic_features": "acoustic",
     "compute_acoustic_timeseries": "acoustic",
+    "check_audio_levels": "acoustic",
     "compute_acoustic_similarity": ("prosody_alignment", "acoustic"),
     "compute_speech_embeddings": "speech",
 }

@@ -36,7 +36,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, logger, verbose_context
+from ..align.turns import previous_turns
+from ..utils import check_option, fill_doc, logger, verbose
 
 __all__ = ["compute_acoustic_similarity", "previous_utterances"]
 
@@ -60,42 +61,20 @@ def previous_utterances(utterances: pd.DataFrame, *, skip_backchannels: bool = T
         (non-backchannel) utterance of the other speaker that started strictly before this
         one, or -1 when there is none.
     """
-    full = {"utterance_id", "speaker", "onset", "offset", "turn", "backchannel"}
-    if skip_backchannels and full <= set(utterances.columns):
-        try:  # one shared definition with the semantic side (hyperalign.align.turns)
-            from ..align.turns import previous_turn_utterance
-        except ImportError:  # pragma: no cover - align ships with hyperalign
-            previous_turn_utterance = None
-        if previous_turn_utterance is not None:
-            pt = previous_turn_utterance(utterances)
-            vals = pt["prev_utterance_id"].astype("Float64").fillna(-1).astype(np.int64)
-            return pd.Series(
-                vals.to_numpy(),
-                index=pd.Index(pt["utterance_id"].to_numpy(), name="utterance_id"),
-                name="previous_id",
-            )
     missing = [c for c in ("utterance_id", "speaker", "onset") if c not in utterances.columns]
     if missing:
         raise ValueError(
             f"utterances lacks column(s) {missing}; pass Transcript.utterances "
             f"(it has {list(utterances.columns)})"
         )
-    u = utterances.sort_values(["onset", "utterance_id"], kind="mergesort")
+    full = {"utterance_id", "speaker", "onset", "offset", "turn", "backchannel"}
+    u = utterances
+    if not (skip_backchannels and full <= set(utterances.columns)):
+        u = utterances.sort_values(["onset", "utterance_id"], kind="mergesort")
+    # the one previous-turn rule (hyperalign.align.turns.previous_turns)
+    pos = previous_turns(u, 1, skip_backchannels=skip_backchannels)[:, 0]
     ids = u["utterance_id"].to_numpy()
-    on = u["onset"].to_numpy(float)
-    spk = u["speaker"].astype(str).to_numpy()
-    ok = np.ones(len(u), bool)
-    if skip_backchannels and "backchannel" in u.columns:
-        ok = ~u["backchannel"].fillna(False).astype(bool).to_numpy()
-    prev = np.full(len(u), -1, dtype=np.int64)
-    for s in np.unique(spk):
-        cand = np.nonzero((spk != s) & ok)[0]  # other speakers' turns, in onset order
-        mine = np.nonzero(spk == s)[0]
-        if not len(cand):
-            continue
-        k = np.searchsorted(on[cand], on[mine], side="left") - 1
-        has = k >= 0
-        prev[mine[has]] = ids[cand[k[has]]]
+    prev = np.where(pos >= 0, ids[np.maximum(pos, 0)], -1).astype(np.int64)
     return pd.Series(prev, index=pd.Index(ids, name="utterance_id"), name="previous_id")
 
 
@@ -109,6 +88,8 @@ def _zscore(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return (x - pool.mean()) / sd if sd > 0 else np.where(np.isfinite(x), 0.0, np.nan)
 
 
+@fill_doc
+@verbose
 def compute_acoustic_similarity(
     acoustic_table,
     utterances: pd.DataFrame | None = None,
@@ -150,8 +131,7 @@ def compute_acoustic_similarity(
         ``'levels'`` and all four for ``'components'``.
     acoustic_kws : dict | None
         Arguments of ``compute_acoustic_features`` when ``acoustic_table`` is a Dyad.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -173,6 +153,105 @@ def compute_acoustic_similarity(
         raise ValueError(f"components must name at least one of {list(allowed)}")
     for c in components:
         check_option(f"components (composite={composite!r})", c, allowed)
+    acoustic_table, utterances, previous = _resolve_inputs(
+        acoustic_table, utterances, previous, acoustic_kws, verbose
+    )
+    rate_col = f"rate_{rate}"
+    _check_acoustic_table(acoustic_table, utterances, rate_col)
+    utt, ids, prev, n_unmapped = _previous_ids(utterances, previous)
+
+    tab = acoustic_table.set_index("utterance_id")
+    a = tab.reindex(ids)
+    n_no_features = int((~np.isin(ids, tab.index.to_numpy())).sum())
+    if n_no_features:
+        logger.warning(
+            "acoustic similarity: %d utterance(s) have no row in acoustic_table (NaN)",
+            n_no_features,
+        )
+    if "f0_mean_st" in tab.columns:
+        st = a["f0_mean_st"].to_numpy(float)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            st = 12 * np.log2(a["f0_mean"].to_numpy(float) / 100.0)
+    levels = {
+        "f0": st,
+        "intensity": a["intensity_db"].to_numpy(float),
+        "rate": a[rate_col].to_numpy(float),
+    }
+    mf_cols = sorted(
+        (c for c in tab.columns if c.startswith("mfcc") and c[4:].isdigit()),
+        key=lambda c: int(c[4:]),
+    )
+    pos = {u: i for i, u in enumerate(ids)}
+    has_prev = np.array([p in pos for p in prev])
+    j = np.array([pos.get(p, 0) for p in prev], dtype=int)
+
+    def _prev(v):
+        out = np.full(v.shape, np.nan)
+        out[has_prev] = v[j[has_prev]]
+        return out
+
+    out = pd.DataFrame({"utterance_id": ids})
+    if "speaker" in utt.columns:
+        out["speaker"] = utt["speaker"].to_numpy()
+    prev_col = pd.array(np.where(has_prev, prev, 0), dtype="Int64")
+    prev_col[~has_prev] = pd.NA
+    out["prev_utterance_id"] = prev_col
+    for k, v in levels.items():
+        out[f"acsim_{k}"] = -np.abs(v - _prev(v))
+    if mf_cols:
+        m = a[mf_cols].to_numpy(float)
+        mp = np.full(m.shape, np.nan)
+        mp[has_prev] = m[j[has_prev]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cos = (m * mp).sum(1) / (np.linalg.norm(m, axis=1) * np.linalg.norm(mp, axis=1))
+        out["acsim_spectral"] = cos
+    else:
+        out["acsim_spectral"] = np.nan
+        if "spectral" in components:
+            raise ValueError(
+                "components include 'spectral' but acoustic_table has no mfcc1.. columns"
+            )
+
+    turn = np.ones(len(ids), bool)
+    if "backchannel" in utt.columns:
+        turn = ~utt["backchannel"].fillna(False).astype(bool).to_numpy()
+    if composite == "levels":
+        terms = []
+        for k in components:
+            z = _zscore(levels[k], turn)
+            terms.append(-np.abs(z - _prev(z)))
+    else:
+        terms = [_zscore(out[f"acsim_{k}"].to_numpy(float), turn) for k in components]
+    terms = np.stack(terms)
+    n_ok = np.isfinite(terms).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["acsim"] = np.where(n_ok > 0, np.nansum(terms, 0) / np.maximum(n_ok, 1), np.nan)
+    n_mic_silent = _silent_mics_nan(out, a, has_prev, j)
+    n_partial = int(((n_ok > 0) & (n_ok < len(components))).sum())
+    n_no_prev = int((~has_prev).sum())
+    if n_partial:
+        logger.info(
+            "acoustic similarity: %d utterance(s) with a composite over fewer than %d "
+            "components (missing F0/feature)", n_partial, len(components),
+        )  # fmt: skip
+    out.attrs["report"] = {
+        "n_rows": len(out),
+        "n_no_previous": n_no_prev,
+        "n_no_features": n_no_features,
+        "n_unmapped_previous": n_unmapped,
+        "n_partial": n_partial,
+        "n_mic_silent": n_mic_silent,
+        "composite": composite,
+        "components": list(components),
+        "rate": rate_col,
+        "spectral": "cosine of mean " + (f"{mf_cols[0]}..{mf_cols[-1]}" if mf_cols else "-"),
+    }
+    return out
+
+
+def _resolve_inputs(acoustic_table, utterances, previous, acoustic_kws, verbose):
+    """The acoustic table (computed from a Dyad when given one), utterances and previous."""
     from ..dyad import Dyad
 
     if isinstance(acoustic_table, Dyad):
@@ -200,6 +279,11 @@ def compute_acoustic_similarity(
             previous["prev_utterance_id"].astype("Float64").fillna(-1).to_numpy(float),
             index=previous["utterance_id"].to_numpy(),
         )
+    return acoustic_table, utterances, previous
+
+
+def _check_acoustic_table(acoustic_table, utterances, rate_col: str) -> None:
+    """Both tables keyed by utterance id; the acoustic table has the level columns."""
     for name, df in (("acoustic_table", acoustic_table), ("utterances", utterances)):
         if not isinstance(df, pd.DataFrame) or "utterance_id" not in df.columns:
             raise ValueError(f"{name} must be a DataFrame with an 'utterance_id' column")
@@ -209,7 +293,6 @@ def compute_acoustic_similarity(
             f"acoustic_table has duplicated utterance_id(s) {dup.head(5).tolist()}: pass the "
             "utterance-level table of one dyad (level='utterance')"
         )
-    rate_col = f"rate_{rate}"
     need = ["intensity_db", rate_col]
     lacks = [c for c in need if c not in acoustic_table.columns]
     if "f0_mean_st" not in acoustic_table.columns and "f0_mean" not in acoustic_table.columns:
@@ -219,119 +302,40 @@ def compute_acoustic_similarity(
             f"acoustic_table lacks column(s) {lacks}; compute it with "
             "compute_acoustic_features(dyad, level='utterance')"
         )
-    with verbose_context(verbose):
-        utt = utterances.reset_index(drop=True)
-        ids = utt["utterance_id"].to_numpy()
-        if previous is None:
-            prev_map = previous_utterances(utt)
-        else:
-            prev_map = pd.Series(previous) if not isinstance(previous, pd.Series) else previous
-        prev = pd.to_numeric(pd.Series(ids).map(prev_map), errors="coerce")
-        n_unmapped = int(prev.isna().sum()) if previous is not None else 0
-        if n_unmapped:
-            logger.warning(
-                "acoustic similarity: %d utterance(s) absent from `previous`: no previous turn",
-                n_unmapped,
-            )
-        prev = prev.fillna(-1).astype(np.int64).to_numpy()
 
-        tab = acoustic_table.set_index("utterance_id")
-        a = tab.reindex(ids)
-        n_no_features = int((~np.isin(ids, tab.index.to_numpy())).sum())
-        if n_no_features:
-            logger.warning(
-                "acoustic similarity: %d utterance(s) have no row in acoustic_table (NaN)",
-                n_no_features,
-            )
-        if "f0_mean_st" in tab.columns:
-            st = a["f0_mean_st"].to_numpy(float)
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                st = 12 * np.log2(a["f0_mean"].to_numpy(float) / 100.0)
-        levels = {
-            "f0": st,
-            "intensity": a["intensity_db"].to_numpy(float),
-            "rate": a[rate_col].to_numpy(float),
-        }
-        mf_cols = sorted(
-            (c for c in tab.columns if c.startswith("mfcc") and c[4:].isdigit()),
-            key=lambda c: int(c[4:]),
+
+def _previous_ids(utterances, previous):
+    """Utterances, their ids, the previous turn's id of each (-1: none) and the unmapped."""
+    utt = utterances.reset_index(drop=True)
+    ids = utt["utterance_id"].to_numpy()
+    if previous is None:
+        prev_map = previous_utterances(utt)
+    else:
+        prev_map = pd.Series(previous) if not isinstance(previous, pd.Series) else previous
+    prev = pd.to_numeric(pd.Series(ids).map(prev_map), errors="coerce")
+    n_unmapped = int(prev.isna().sum()) if previous is not None else 0
+    if n_unmapped:
+        logger.warning(
+            "acoustic similarity: %d utterance(s) absent from `previous`: no previous turn",
+            n_unmapped,
         )
-        pos = {u: i for i, u in enumerate(ids)}
-        has_prev = np.array([p in pos for p in prev])
-        j = np.array([pos.get(p, 0) for p in prev], dtype=int)
+    prev = prev.fillna(-1).astype(np.int64).to_numpy()
+    return utt, ids, prev, n_unmapped
 
-        def _prev(v):
-            out = np.full(v.shape, np.nan)
-            out[has_prev] = v[j[has_prev]]
-            return out
 
-        out = pd.DataFrame({"utterance_id": ids})
-        if "speaker" in utt.columns:
-            out["speaker"] = utt["speaker"].to_numpy()
-        prev_col = pd.array(np.where(has_prev, prev, 0), dtype="Int64")
-        prev_col[~has_prev] = pd.NA
-        out["prev_utterance_id"] = prev_col
-        for k, v in levels.items():
-            out[f"acsim_{k}"] = -np.abs(v - _prev(v))
-        if mf_cols:
-            m = a[mf_cols].to_numpy(float)
-            mp = np.full(m.shape, np.nan)
-            mp[has_prev] = m[j[has_prev]]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cos = (m * mp).sum(1) / (np.linalg.norm(m, axis=1) * np.linalg.norm(mp, axis=1))
-            out["acsim_spectral"] = cos
-        else:
-            out["acsim_spectral"] = np.nan
-            if "spectral" in components:
-                raise ValueError(
-                    "components include 'spectral' but acoustic_table has no mfcc1.. columns"
-                )
-
-        turn = np.ones(len(ids), bool)
-        if "backchannel" in utt.columns:
-            turn = ~utt["backchannel"].fillna(False).astype(bool).to_numpy()
-        if composite == "levels":
-            terms = []
-            for k in components:
-                z = _zscore(levels[k], turn)
-                terms.append(-np.abs(z - _prev(z)))
-        else:
-            terms = [_zscore(out[f"acsim_{k}"].to_numpy(float), turn) for k in components]
-        terms = np.stack(terms)
-        n_ok = np.isfinite(terms).sum(0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["acsim"] = np.where(n_ok > 0, np.nansum(terms, 0) / np.maximum(n_ok, 1), np.nan)
-        n_mic_silent = 0
-        if "mic_silent" in a.columns:  # a silent microphone is measured as silence: NaN
-            sil = a["mic_silent"].fillna(False).to_numpy(bool)
-            sil_prev = np.zeros(len(ids), bool)
-            sil_prev[has_prev] = sil[j[has_prev]]
-            gone = (sil | sil_prev) & out["acsim"].notna().to_numpy()
-            out.loc[gone, "acsim"] = np.nan
-            n_mic_silent = int((sil | sil_prev).sum())
-            if n_mic_silent:
-                logger.warning(
-                    "acoustic similarity: %d utterance(s) NaN because their own or the previous "
-                    "turn's microphone is silent (mic_silent)", n_mic_silent,
-                )  # fmt: skip
-        n_partial = int(((n_ok > 0) & (n_ok < len(components))).sum())
-        n_no_prev = int((~has_prev).sum())
-        if n_partial:
-            logger.info(
-                "acoustic similarity: %d utterance(s) with a composite over fewer than %d "
-                "components (missing F0/feature)", n_partial, len(components),
+def _silent_mics_nan(out, a, has_prev, pos) -> int:
+    """A silent microphone is measured as silence: NaN ``acsim`` on its turns and replies."""
+    n_mic_silent = 0
+    if "mic_silent" in a.columns:  # a silent microphone is measured as silence: NaN
+        sil = a["mic_silent"].fillna(False).to_numpy(bool)
+        sil_prev = np.zeros(len(out), bool)
+        sil_prev[has_prev] = sil[pos[has_prev]]
+        gone = (sil | sil_prev) & out["acsim"].notna().to_numpy()
+        out.loc[gone, "acsim"] = np.nan
+        n_mic_silent = int((sil | sil_prev).sum())
+        if n_mic_silent:
+            logger.warning(
+                "acoustic similarity: %d utterance(s) NaN because their own or the previous "
+                "turn's microphone is silent (mic_silent)", n_mic_silent,
             )  # fmt: skip
-        out.attrs["report"] = {
-            "n_rows": len(out),
-            "n_no_previous": n_no_prev,
-            "n_no_features": n_no_features,
-            "n_unmapped_previous": n_unmapped,
-            "n_partial": n_partial,
-            "n_mic_silent": n_mic_silent,
-            "composite": composite,
-            "components": list(components),
-            "rate": rate_col,
-            "spectral": "cosine of mean " + (f"{mf_cols[0]}..{mf_cols[-1]}" if mf_cols else "-"),
-        }
-        return out
+    return n_mic_silent

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..dyad import SILENCE_DBFS
 from ..utils import check_option, logger, progress, verbose_context
 from ._registry import _REGISTRY
 from .acoustic import AcousticError, _get_audio, _resample
@@ -143,6 +144,17 @@ def _encode_windows(wm, audio16: np.ndarray, windows: np.ndarray, batch_size: in
     return np.concatenate(out, 0)
 
 
+def _silent_spans(x16: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Spans whose RMS is below SILENCE_DBFS (digital silence: a dead microphone)."""
+    cs = np.concatenate([[0.0], np.cumsum(x16.astype(np.float64) ** 2)])
+    n = len(x16)
+    s0 = np.clip(np.round(on * WHISPER_SFREQ).astype(int), 0, n)
+    s1 = np.clip(np.round(off * WHISPER_SFREQ).astype(int), 0, n)
+    ms = (cs[np.maximum(s1, s0)] - cs[s0]) / np.maximum(s1 - s0, 1)
+    with np.errstate(divide="ignore"):
+        return 10 * np.log10(np.maximum(ms, 0.0)) < SILENCE_DBFS
+
+
 def compute_speech_embeddings(
     dyad,
     pid: str | None = None,
@@ -233,6 +245,7 @@ def compute_speech_embeddings(
         wm, name = load_speech_model(model)
         data = None
         n_frames = np.zeros(len(spans), int)
+        silent = np.zeros(len(spans), bool)
         for p in pids:
             rows = np.nonzero((spans["speaker"] == p).to_numpy() & ~empty)[0]
             if not len(rows):
@@ -241,6 +254,7 @@ def compute_speech_embeddings(
             audio16 = _resample(x, sr, WHISPER_SFREQ).astype(np.float32)
             on = spans["onset"].to_numpy(float)[rows]
             off = spans["offset"].to_numpy(float)[rows]
+            silent[rows] = _silent_spans(audio16, on, off)
             w0 = np.floor(on / WINDOW_S).astype(int)
             w1 = np.floor(np.maximum(off - 1e-9, on) / WINDOW_S).astype(int)
             windows = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in zip(w0, w1)]))
@@ -275,6 +289,15 @@ def compute_speech_embeddings(
                     data[r] = fr.max(0)
                 else:
                     data[r] = fr[-1]
+        if silent.any() and data is not None:  # measured as silence: no embedding
+            data[silent] = np.nan
+            for p in pids:
+                k = int((silent & (spans["speaker"] == p).to_numpy()).sum())
+                if k:
+                    dyad.exclusions.add(
+                        "speech_embeddings", level, f"{p}: {k} span(s) of a silent microphone",
+                        f"no signal above {SILENCE_DBFS:g} dB re full scale: embeddings NaN", k,
+                    )  # fmt: skip
         if empty.any():
             dyad.exclusions.add(
                 "speech_embeddings", level, f"{int(empty.sum())} span(s)",
@@ -290,5 +313,10 @@ def compute_speech_embeddings(
             model=name,
             level=level,
             pool=pool,
-            info={"window_s": WINDOW_S, "audio_sfreq": WHISPER_SFREQ, "n_empty": int(empty.sum())},
+            info={
+                "window_s": WINDOW_S,
+                "audio_sfreq": WHISPER_SFREQ,
+                "n_empty": int(empty.sum()),
+                "mic_silent": np.flatnonzero(silent).tolist(),
+            },  # rows of a silent mic
         )

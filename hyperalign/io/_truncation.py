@@ -19,6 +19,7 @@ says that they are probably truncated.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +29,9 @@ __all__ = ["Truncation", "check_truncation"]
 
 @dataclass(frozen=True)
 class Truncation:
-    """A data file shorter than its header says.
+    """A data file shorter (or, for EDF/BDF, longer) than its header says.
 
-    Attributes
+    Parameters
     ----------
     file : str
         The file whose size disagrees with the header (the data file for BrainVision/EEGLAB).
@@ -40,6 +41,10 @@ class Truncation:
         Duration of whole samples present in the file (s).
     detail : str
         What was compared (bytes expected and present).
+
+    See Also
+    --------
+    check_truncation : Finds it.
     """
 
     file: str
@@ -55,6 +60,13 @@ class Truncation:
         )
         data = Path(self.file)
         where = f" (data file {data.name})" if data != Path(path) else ""
+        if self.header_s is not None and self.readable_s > self.header_s:
+            return (
+                f"{path}: the file size disagrees with its header{where}: {head} but the file "
+                f"holds {self.readable_s:.3f} s of data ({self.detail}); MNE would read the "
+                "extra bytes as samples: re-export the file, or pass on_truncated='warn' to "
+                "read it as MNE does (reported)"
+            )
         return (
             f"{path}: the recording is truncated{where}: {head} but the file holds only "
             f"{self.readable_s:.3f} s ({self.detail}); copy the complete file again or "
@@ -90,6 +102,15 @@ def _edf(path: Path) -> Truncation | None:
     rec_bytes = sum(n_samps) * bps
     have = path.stat().st_size - header_bytes
     need = n_records * rec_bytes
+    if have >= need + rec_bytes:  # whole extra records: MNE reads them as data
+        extra = have // rec_bytes
+        return Truncation(
+            str(path),
+            n_records * rec_dur,
+            extra * rec_dur,
+            f"{n_records} data records of {rec_dur:g} s in the header, {have} data bytes = "
+            f"{extra} records in the file",
+        )
     if have >= need:
         return None
     whole = max(have, 0) // rec_bytes
@@ -218,10 +239,26 @@ def _eeglab(path: Path) -> Truncation | None:
     )
 
 
-def check_truncation(path) -> Truncation | None:
-    """Return a :class:`Truncation` when ``path``'s data are shorter than its header says.
+def check_truncation(path: str | os.PathLike) -> Truncation | None:
+    """Compare what a recording's header promises with what its data file holds.
 
-    ``None`` when the file is complete or the format cannot tell (see the module notes).
+    Parameters
+    ----------
+    path : path-like
+        An EDF/BDF file, a BrainVision ``.vhdr`` or an EEGLAB ``.set`` (with its ``.fdt``).
+        Other formats give ``None`` (FIF and SNIRF files cut short do not open in MNE).
+
+    Returns
+    -------
+    Truncation | None
+        What was found when the data are shorter than the header says (for EDF/BDF, also
+        whole extra records); ``None`` when the file is complete or the format cannot tell
+        (a BrainVision header without ``DataPoints`` whose data end on a whole sample and
+        whose markers all lie inside the data).
+
+    See Also
+    --------
+    hyperalign.io.read_raw : Reads with ``on_truncated='raise'`` (default) or ``'warn'``.
     """
     path = Path(path)
     suf = path.suffix.lower()

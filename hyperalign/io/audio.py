@@ -9,13 +9,15 @@ from pathlib import Path
 import numpy as np
 
 from ..dyad import audio_as_float
-from ..utils import atomic_path, check_positive, logger, verbose_context
+from ..utils import atomic_path, check_positive, fill_doc, logger, verbose
 
 __all__ = ["read_audio", "write_audio", "AUDIO_SUFFIXES"]
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 
 
+@fill_doc
+@verbose
 def read_audio(
     path: str | os.PathLike, channel: int | None = None, *, verbose=None
 ) -> tuple[np.ndarray, float]:
@@ -29,8 +31,7 @@ def read_audio(
         Channel to return (0-based) from a multi-channel file (a channel per participant).
         ``None`` returns a 1-D array for a mono file and ``(n_channels, n_samples)`` for a
         multi-channel one.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -42,38 +43,39 @@ def read_audio(
     import soundfile as sf
 
     path = Path(path)
-    with verbose_context(verbose):
-        if not path.is_file():
-            raise FileNotFoundError(f"audio file not found: {path}")
-        if path.stat().st_size == 0:
-            raise ValueError(f"{path}: the audio file is empty (0 bytes); re-export the audio")
-        try:
-            data, sfreq = sf.read(str(path), dtype="float64", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+    if not path.is_file():
+        raise FileNotFoundError(f"audio file not found: {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the audio file is empty (0 bytes); re-export the audio")
+    try:
+        data, sfreq = sf.read(str(path), dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+        raise ValueError(
+            f"{path}: cannot read the audio ({err}); expected a WAV/FLAC file readable by "
+            "libsndfile (convert it with ffmpeg)"
+        ) from None
+    if data.shape[0] == 0:
+        raise ValueError(f"{path}: the audio file holds no samples; re-export the audio")
+    n_ch = data.shape[1]
+    if channel is not None:
+        if not isinstance(channel, int | np.integer) or not 0 <= channel < n_ch:
             raise ValueError(
-                f"{path}: cannot read the audio ({err}); expected a WAV/FLAC file readable by "
-                "libsndfile (convert it with ffmpeg)"
-            ) from None
-        if data.shape[0] == 0:
-            raise ValueError(f"{path}: the audio file holds no samples; re-export the audio")
-        n_ch = data.shape[1]
-        if channel is not None:
-            if not isinstance(channel, int | np.integer) or not 0 <= channel < n_ch:
-                raise ValueError(
-                    f"{path}: channel must be an int in [0, {n_ch - 1}] (the file has {n_ch} "
-                    f"channel(s)); got {channel!r}"
-                )
-            out = np.ascontiguousarray(data[:, int(channel)])
-        elif n_ch == 1:
-            out = data[:, 0].copy()
-        else:
-            out = np.ascontiguousarray(data.T)
-        logger.info(
-            "%s: %d channel(s), %.3f s at %g Hz", path.name, n_ch, data.shape[0] / sfreq, sfreq
-        )
+                f"{path}: channel must be an int in [0, {n_ch - 1}] (the file has {n_ch} "
+                f"channel(s)); got {channel!r}"
+            )
+        out = np.ascontiguousarray(data[:, int(channel)])
+    elif n_ch == 1:
+        out = data[:, 0].copy()
+    else:
+        out = np.ascontiguousarray(data.T)
+    logger.info(
+        "%s: %d channel(s), %.3f s at %g Hz", path.name, n_ch, data.shape[0] / sfreq, sfreq
+    )
     return out, float(sfreq)
 
 
+@fill_doc
+@verbose
 def write_audio(
     path: str | os.PathLike,
     samples: np.ndarray,
@@ -94,12 +96,18 @@ def write_audio(
     sfreq : float
         Sampling rate in Hz (must be an integer number of Hz: audio containers store ints).
     subtype : str | None
-        libsndfile subtype; default ``'FLOAT'`` for WAV (lossless round trip of float
+        The libsndfile subtype; default ``'FLOAT'`` for WAV (lossless round trip of float
         samples) and ``'PCM_24'`` for FLAC.
+    %(verbose)s
 
     Returns
     -------
-    pathlib.Path
+    path : pathlib.Path
+        The written file.
+
+    See Also
+    --------
+    read_audio : The matching reader.
     """
     import soundfile as sf
 
@@ -124,15 +132,14 @@ def write_audio(
             f"samples exceed [-1, 1] (max |x| = {np.abs(x).max():.3g}); they would clip in "
             f"subtype {subtype!r}: scale them or use subtype='FLOAT' (WAV)"
         )
-    with verbose_context(verbose):
-        tmp, final = atomic_path(path)
-        try:
-            sf.write(str(tmp), x, int(sfreq), subtype=subtype, format=fmt or None)
-            os.replace(tmp, final)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        logger.info("wrote %s (%s, %d samples at %g Hz)", final, subtype, x.shape[0], sfreq)
+    tmp, final = atomic_path(path)
+    try:
+        sf.write(str(tmp), x, int(sfreq), subtype=subtype, format=fmt or None)
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    logger.info("wrote %s (%s, %d samples at %g Hz)", final, subtype, x.shape[0], sfreq)
     return final
 
 
@@ -147,7 +154,19 @@ def audio_for(audio, ids, audio_channels):
                 f"{audio}: one mono audio file for two participants; give one file per "
                 "participant (audio=[a1, a2]) or a multi-channel file (a channel each)"
             )
+        if audio_channels is None and x.shape[0] > len(ids):
+            raise ValueError(
+                f"{audio}: {x.shape[0]}-channel audio for {len(ids)} participants: which "
+                f"channel is whose microphone? pass audio_channels={{{ids[0]!r}: <index>, "
+                f"{ids[1]!r}: <index>}} (0-based)"
+            )
         chans = audio_channels or {pid: k for k, pid in enumerate(ids)}
+        missing = [pid for pid in ids if pid not in chans]
+        if missing:
+            raise ValueError(
+                f"{audio}: audio_channels={dict(chans)!r} gives no channel for participant(s) "
+                f"{missing}; give one 0-based channel index per participant id {list(ids)}"
+            )
         out = {}
         for pid in ids:
             k = chans[pid]

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..dyad import Dyad
-from ..utils import atomic_write, check_option, logger, progress, verbose_context
+from ..utils import atomic_write, check_option, fill_doc, logger, progress, verbose
 from ._truncation import log_truncation as _log_truncation
 from .audio import write_audio
 from .neural import read_dyad
@@ -48,6 +48,22 @@ def read_manifest(path: str | os.PathLike, *, unique: bool = True) -> pd.DataFra
     Every cell stays a string (participant ids such as ``01`` are kept as written). A file
     that is not tab-separated is an error that says so; with ``unique`` (default) repeated
     ``dyad_id`` values are an error naming them and their rows.
+
+    Parameters
+    ----------
+    path : path-like
+        The dataset folder or the ``dyads.tsv`` file.
+    unique : bool
+        If True (default), repeated ``dyad_id`` values are an error.
+
+    Returns
+    -------
+    manifest : pandas.DataFrame
+        One row per dyad, every cell a string or ``None``.
+
+    See Also
+    --------
+    read_bids_dyads : Reads the dyads it lists.
     """
     path = Path(path)
     file = path / MANIFEST_NAME if path.is_dir() else path
@@ -57,11 +73,22 @@ def read_manifest(path: str | os.PathLike, *, unique: bool = True) -> pd.DataFra
             "participant_1, participant_2, neural_1, neural_2[, audio_1, audio_2, transcript] "
             "(see data_specs/dyads.md)"
         )
-    if file.stat().st_size == 0:
+    if not file.read_bytes().strip():
         raise ValueError(
             f"{file}: the manifest is empty; it needs a header row and one row per dyad"
         )
-    header = file.read_bytes().split(b"\n", 1)[0].decode("utf-8", "replace")
+    import io as _io
+
+    from .transcripts import _read_text
+
+    try:
+        text = _read_text(file)  # UTF-8 (BOM removed) or UTF-16 with a BOM (Excel "Unicode")
+    except ValueError as err:
+        raise ValueError(
+            f"{err}".split("; the file is in another encoding")[0]
+            + f"; save {MANIFEST_NAME} as UTF-8 (or UTF-16 with a byte-order mark)"
+        ) from None
+    header = text.split("\n", 1)[0]
     if "\t" not in header and ("," in header or ";" in header):
         sep = "," if header.count(",") >= header.count(";") else ";"
         raise ValueError(
@@ -70,12 +97,7 @@ def read_manifest(path: str | os.PathLike, *, unique: bool = True) -> pd.DataFra
             "TSV (tabs between columns)"
         )
     try:
-        df = pd.read_csv(file, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ValueError(
-            f"{file}: byte {err.start} is not valid UTF-8 ({err.reason}); save {MANIFEST_NAME} "
-            "as UTF-8"
-        ) from None
+        df = pd.read_csv(_io.StringIO(text), sep="\t", dtype=str, keep_default_na=False)
     except pd.errors.ParserError as err:
         raise ValueError(
             f"{file}: cannot parse the manifest as a tab-separated table ({err}); every row "
@@ -122,7 +144,7 @@ def _read_neural(root: Path, rel: str, fnirs: str, bids: bool, on_truncated: str
         if trunc is not None:
             if on_truncated == "raise":
                 raise ValueError(trunc.message(path))
-            logger.warning("%s (on_truncated='warn')", trunc.message(path).split("; copy")[0])
+            logger.warning("%s (on_truncated='warn')", trunc.message(path).split("; ")[0])
 
         bp = mne_bids.get_bids_path_from_fname(path)
         bp.update(root=root)
@@ -140,6 +162,8 @@ def _read_neural(root: Path, rel: str, fnirs: str, bids: bool, on_truncated: str
     return raw
 
 
+@fill_doc
+@verbose
 def read_bids_dyads(
     root: str | os.PathLike,
     task: str | None = None,
@@ -163,11 +187,10 @@ def read_bids_dyads(
     dyad_ids : sequence of str | None
         Keep only these dyads.
     fnirs : ``'raw'`` | ``'od'`` | ``'hbo'``
-        fNIRS conversion (see :func:`hyperalign.io.read_raw`).
+        The conversion of fNIRS intensity data (see :func:`hyperalign.io.read_raw`).
     on_error : ``'report'`` | ``'raise'``
         A dyad that cannot be read: a report row (and the others are read), or an error.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
     **kwargs
         Passed to :func:`hyperalign.io.read_dyad` (``sfreq``, ``on_outside``…).
 
@@ -177,93 +200,109 @@ def read_bids_dyads(
         In manifest order.
     report : pandas.DataFrame
         One row per dyad not read: ``dyad_id, row, stage, file, error``.
+
+    See Also
+    --------
+    write_bids_dyads : Writes a dataset this reads.
+    read_dyad : One dyad.
+    validate_dataset : Check a dataset folder against the specification.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    %(example_dyad)s
+    >>> from hyperalign.io import read_bids_dyads, write_bids_dyads
+    >>> root = pathlib.Path(tempfile.mkdtemp()) / "bids"
+    >>> _ = write_bids_dyads([dyad], root)
+    >>> dyads, report = read_bids_dyads(root)
+    >>> [d.dyad_id for d in dyads], dyads[0].transcript.n_words, len(report)
+    (['d01'], 3, 0)
     """
     check_option("on_error", on_error, ("report", "raise"))
     on_trunc = kwargs.get("on_truncated", "raise")
     check_option("on_truncated", on_trunc, ("raise", "warn"))
     root = Path(root)
-    with verbose_context(verbose):
-        man = read_manifest(root)
-        root = Path(man.attrs["root"])
-        bids = _is_bids(root)
-        missing = [c for c in ("dyad_id", "participant_1", "participant_2") if c not in man]
-        if missing:
-            raise ValueError(
-                f"{man.attrs['file']}: the manifest lacks column(s) {missing}; it has "
-                f"{list(man.columns)}"
+    man = read_manifest(root)
+    root = Path(man.attrs["root"])
+    bids = _is_bids(root)
+    missing = [c for c in ("dyad_id", "participant_1", "participant_2") if c not in man]
+    if missing:
+        raise ValueError(
+            f"{man.attrs['file']}: the manifest lacks column(s) {missing}; it has "
+            f"{list(man.columns)}"
+        )
+    rows = _select_rows(man, task, dyad_ids)
+    n_filtered = len(man) - len(rows)
+    dyads: list[Dyad] = []
+    report: list[dict] = []
+    for i, row in progress(rows, desc="dyads"):
+        did = _cell(row, "dyad_id") or f"row{i}"
+        files = [_cell(row, k) for k in ("neural_1", "neural_2", "neural")]
+        stage, file = "neural", None  # the stage reached when an error is raised
+        try:
+            ids = [_cell(row, "participant_1"), _cell(row, "participant_2")]
+            empty = [f"participant_{k + 1}" for k, v in enumerate(ids) if not v]
+            if empty:
+                raise ValueError(
+                    f"{man.attrs['file']}: row {i} (dyad {did!r}) has no {' or '.join(empty)} "
+                    "(empty or n/a cell); every dyad needs both participant ids (the "
+                    "transcript's speaker labels): fill in the cell"
+                )
+            roles = [_cell(row, "role_1") or "", _cell(row, "role_2") or ""]
+            found: list = []
+            if files[0] and files[1]:
+                file = f"{files[0]}, {files[1]}"
+                srcs = [_read_neural(root, f, fnirs, bids, on_trunc, found) for f in files[:2]]
+            elif files[2]:
+                file = files[2]
+                srcs = _read_neural(root, files[2], fnirs, bids, on_trunc, found)
+            else:
+                raise ValueError("no neural_1/neural_2 (or neural) file named in the row")
+            stage = "dyad"  # audio, transcript and their consistency, in read_dyad
+            audio = None
+            a1, a2, a = (_cell(row, k) for k in ("audio_1", "audio_2", "audio"))
+            if a1 or a2:
+                file = f"{a1}, {a2}"
+                audio = [root / a1 if a1 else None, root / a2 if a2 else None]
+                audio = {pid: p for pid, p in zip(ids, audio) if p is not None}
+            elif a:
+                file = a
+                audio = root / a
+            tr = _cell(row, "transcript")
+            if tr:
+                file = tr
+            dyad = read_dyad(
+                srcs,
+                audio=audio,
+                transcript=root / tr if tr else None,
+                participant_ids=ids,
+                roles=roles,
+                dyad_id=did,
+                fnirs="raw",  # already converted
+                **kwargs,
             )
-        rows = _select_rows(man, task, dyad_ids)
-        n_filtered = len(man) - len(rows)
-        dyads: list[Dyad] = []
-        report: list[dict] = []
-        for i, row in progress(rows, desc="dyads"):
-            did = _cell(row, "dyad_id") or f"row{i}"
-            files = [_cell(row, k) for k in ("neural_1", "neural_2", "neural")]
-            stage, file = "neural", None  # the stage reached when an error is raised
-            try:
-                ids = [_cell(row, "participant_1"), _cell(row, "participant_2")]
-                empty = [f"participant_{k + 1}" for k, v in enumerate(ids) if not v]
-                if empty:
-                    raise ValueError(
-                        f"{man.attrs['file']}: row {i} (dyad {did!r}) has no {' or '.join(empty)} "
-                        "(empty or n/a cell); every dyad needs both participant ids (the "
-                        "transcript's speaker labels): fill in the cell"
-                    )
-                roles = [_cell(row, "role_1") or "", _cell(row, "role_2") or ""]
-                found: list = []
-                if files[0] and files[1]:
-                    file = f"{files[0]}, {files[1]}"
-                    srcs = [_read_neural(root, f, fnirs, bids, on_trunc, found) for f in files[:2]]
-                elif files[2]:
-                    file = files[2]
-                    srcs = _read_neural(root, files[2], fnirs, bids, on_trunc, found)
-                else:
-                    raise ValueError("no neural_1/neural_2 (or neural) file named in the row")
-                stage = "dyad"  # audio, transcript and their consistency, in read_dyad
-                audio = None
-                a1, a2, a = (_cell(row, k) for k in ("audio_1", "audio_2", "audio"))
-                if a1 or a2:
-                    file = f"{a1}, {a2}"
-                    audio = [root / a1 if a1 else None, root / a2 if a2 else None]
-                    audio = {pid: p for pid, p in zip(ids, audio) if p is not None}
-                elif a:
-                    file = a
-                    audio = root / a
-                tr = _cell(row, "transcript")
-                if tr:
-                    file = tr
-                dyad = read_dyad(
-                    srcs,
-                    audio=audio,
-                    transcript=root / tr if tr else None,
-                    participant_ids=ids,
-                    roles=roles,
-                    dyad_id=did,
-                    fnirs="raw",  # already converted
-                    **kwargs,
-                )
-                for path, trunc, raw in found:
-                    _log_truncation(dyad.exclusions, path, trunc, raw)
-                dyad.meta["manifest_row"] = {k: _cell(row, k) for k in man.columns}
-                dyad.meta["root"] = str(root)
-                dyads.append(dyad)
-            except Exception as err:
-                if on_error == "raise":
-                    raise
-                msg = f"{type(err).__name__}: {err}"
-                cells = [_cell(row, k) for k in _FILE_COLUMNS]
-                named = [c for c in cells if c and c in str(err)]
-                file = named[0] if named else ", ".join(c for c in cells if c)
-                report.append(
-                    {"dyad_id": did, "row": int(i), "stage": stage, "file": file, "error": msg}
-                )
-                logger.warning("dyad %s (row %d) not read: %s", did, i, msg)
-        rep = pd.DataFrame(report, columns=["dyad_id", "row", "stage", "file", "error"])
-        logger.info(
-            "read %d dyad(s) from %s; %d not read (see the report); %d not selected "
-            "(task=%r, dyad_ids=%r)",
-            len(dyads), root, len(rep), n_filtered, task, dyad_ids,
-        )  # fmt: skip
+            for path, trunc, raw in found:
+                _log_truncation(dyad.exclusions, path, trunc, raw)
+            dyad.meta["manifest_row"] = {k: _cell(row, k) for k in man.columns}
+            dyad.meta["root"] = str(root)
+            dyads.append(dyad)
+        except Exception as err:
+            if on_error == "raise":
+                raise
+            msg = f"{type(err).__name__}: {err}"
+            cells = [_cell(row, k) for k in _FILE_COLUMNS]
+            named = [c for c in cells if c and c in str(err)]
+            file = named[0] if named else ", ".join(c for c in cells if c)
+            report.append(
+                {"dyad_id": did, "row": int(i), "stage": stage, "file": file, "error": msg}
+            )
+            logger.warning("dyad %s (row %d) not read: %s", did, i, msg)
+    rep = pd.DataFrame(report, columns=["dyad_id", "row", "stage", "file", "error"])
+    logger.info(
+        "read %d dyad(s) from %s; %d not read (see the report); %d not selected "
+        "(task=%r, dyad_ids=%r)",
+        len(dyads), root, len(rep), n_filtered, task, dyad_ids,
+    )  # fmt: skip
     return dyads, rep
 
 
@@ -314,6 +353,8 @@ def _label(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", str(s))
 
 
+@fill_doc
+@verbose
 def write_bids_dyads(
     dyads: Sequence[Dyad],
     root: str | os.PathLike,
@@ -342,8 +383,7 @@ def write_bids_dyads(
         WAV sample format: ``'FLOAT'`` (32-bit float, the default: a round trip within
         float32 precision), ``'DOUBLE'`` (exact) or ``'PCM_16'`` (half the size of FLOAT;
         samples must lie in [-1, 1]).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -360,85 +400,84 @@ def write_bids_dyads(
     dyads = list(dyads)
     if not dyads or not all(isinstance(d, Dyad) for d in dyads):
         raise TypeError("dyads must be a non-empty sequence of Dyad")
-    with verbose_context(verbose):
-        man = root / MANIFEST_NAME
-        if man.exists() and not overwrite:
-            raise FileExistsError(f"{man} exists; pass overwrite=True to replace the dataset")
-        ids = [d.dyad_id for d in dyads]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"dyad ids must be unique; got {ids}")
-        labels: dict[str, tuple] = {}
-        rows = []
-        for d in progress(dyads, desc="write dyads"):
-            row = {"dyad_id": d.dyad_id, "task": task}
-            for k, p in enumerate(d.participants, 1):
-                lab = _label(f"{d.dyad_id}{p.id}")
-                if not lab or lab in labels:
-                    raise ValueError(
-                        f"subject label {lab!r} of {d.dyad_id}/{p.id} is empty or already used "
-                        f"by {labels.get(lab)}; use ids that differ in letters or digits"
-                    )
-                labels[lab] = (d.dyad_id, p.id)
-                types = set(p.raw.get_channel_types())
-                dts = {_DATATYPES.get(t) for t in types} - {None}
-                if len(dts) != 1:
-                    raise ValueError(
-                        f"dyad {d.dyad_id!r}, participant {p.id!r}: channel types {sorted(types)} "
-                        "have no single BIDS datatype (EEG, MEG or iEEG); for fNIRS/fMRI use a "
-                        "plain folder with dyads.tsv"
-                    )
-                dt = dts.pop()
-                fmt = format if format != "auto" else ("FIF" if dt == "meg" else "BrainVision")
-                bp = mne_bids.BIDSPath(subject=lab, task=task, datatype=dt, root=root)
-                raw = p.raw.copy()
-                if raw.info["line_freq"] is None:
-                    raw.info["line_freq"] = 50.0
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message="No events found or provided")
-                    warnings.filterwarnings("ignore", message="Converting data files to")
-                    mne_bids.write_raw_bids(
-                        raw,
-                        bp,
-                        format=fmt,
-                        allow_preload=True,
-                        overwrite=overwrite,
-                        verbose=False,
-                    )
-                written = bp.copy().update(
-                    suffix=dt,
-                    extension={"BrainVision": ".vhdr", "EDF": ".edf", "FIF": ".fif"}[fmt],
+    man = root / MANIFEST_NAME
+    if man.exists() and not overwrite:
+        raise FileExistsError(f"{man} exists; pass overwrite=True to replace the dataset")
+    ids = [d.dyad_id for d in dyads]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"dyad ids must be unique; got {ids}")
+    labels: dict[str, tuple] = {}
+    rows = []
+    for d in progress(dyads, desc="write dyads"):
+        row = {"dyad_id": d.dyad_id, "task": task}
+        for k, p in enumerate(d.participants, 1):
+            lab = _label(f"{d.dyad_id}{p.id}")
+            if not lab or lab in labels:
+                raise ValueError(
+                    f"subject label {lab!r} of {d.dyad_id}/{p.id} is empty or already used "
+                    f"by {labels.get(lab)}; use ids that differ in letters or digits"
                 )
-                row[f"participant_{k}"] = p.id
-                row[f"role_{k}"] = p.role or "n/a"
-                row[f"neural_{k}"] = written.fpath.relative_to(root).as_posix()
-                if p.audio is not None:
-                    rel = f"sub-{lab}/beh/sub-{lab}_task-{task}_audio.wav"
-                    write_audio(root / rel, p.audio, p.audio_sfreq, subtype=audio_subtype)
-                    row[f"audio_{k}"] = rel
-                else:
-                    row[f"audio_{k}"] = "n/a"
-            if d.transcript is not None:
-                rel = f"transcripts/dyad-{_label(d.dyad_id)}_task-{task}_transcript.tsv"
-                write_transcript_tsv(d.transcript, root / rel)
-                row["transcript"] = rel
+            labels[lab] = (d.dyad_id, p.id)
+            types = set(p.raw.get_channel_types())
+            dts = {_DATATYPES.get(t) for t in types} - {None}
+            if len(dts) != 1:
+                raise ValueError(
+                    f"dyad {d.dyad_id!r}, participant {p.id!r}: channel types {sorted(types)} "
+                    "have no single BIDS datatype (EEG, MEG or iEEG); for fNIRS/fMRI use a "
+                    "plain folder with dyads.tsv"
+                )
+            dt = dts.pop()
+            fmt = format if format != "auto" else ("FIF" if dt == "meg" else "BrainVision")
+            bp = mne_bids.BIDSPath(subject=lab, task=task, datatype=dt, root=root)
+            raw = p.raw.copy()
+            if raw.info["line_freq"] is None:
+                raw.info["line_freq"] = 50.0
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="No events found or provided")
+                warnings.filterwarnings("ignore", message="Converting data files to")
+                mne_bids.write_raw_bids(
+                    raw,
+                    bp,
+                    format=fmt,
+                    allow_preload=True,
+                    overwrite=overwrite,
+                    verbose=False,
+                )
+            written = bp.copy().update(
+                suffix=dt,
+                extension={"BrainVision": ".vhdr", "EDF": ".edf", "FIF": ".fif"}[fmt],
+            )
+            row[f"participant_{k}"] = p.id
+            row[f"role_{k}"] = p.role or "n/a"
+            row[f"neural_{k}"] = written.fpath.relative_to(root).as_posix()
+            if p.audio is not None:
+                rel = f"sub-{lab}/beh/sub-{lab}_task-{task}_audio.wav"
+                write_audio(root / rel, p.audio, p.audio_sfreq, subtype=audio_subtype)
+                row[f"audio_{k}"] = rel
             else:
-                row["transcript"] = "n/a"
-            rows.append(row)
-        cols = ["dyad_id", "participant_1", "participant_2", "role_1", "role_2", "neural_1",
-                "neural_2", "audio_1", "audio_2", "transcript", "task"]  # fmt: skip
-        df = pd.DataFrame(rows)[cols]
-        with atomic_write(man, "w", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, sep="\t", index=False)
-        with atomic_write(root / "dyads.json", "w", encoding="utf-8") as fh:
-            json.dump(_MANIFEST_SIDECAR, fh, indent=2)
-        ignore = root / ".bidsignore"
-        lines = ignore.read_text().splitlines() if ignore.exists() else []
-        for pat in ("dyads.tsv", "dyads.json", "transcripts/", "*_audio.wav"):
-            if pat not in lines:
-                lines.append(pat)
-        with atomic_write(ignore, "w") as fh:
-            fh.write("\n".join(lines) + "\n")
-        logger.info("wrote %d dyad(s) to %s", len(dyads), root)
+                row[f"audio_{k}"] = "n/a"
+        if d.transcript is not None:
+            rel = f"transcripts/dyad-{_label(d.dyad_id)}_task-{task}_transcript.tsv"
+            write_transcript_tsv(d.transcript, root / rel)
+            row["transcript"] = rel
+        else:
+            row["transcript"] = "n/a"
+        rows.append(row)
+    cols = ["dyad_id", "participant_1", "participant_2", "role_1", "role_2", "neural_1",
+            "neural_2", "audio_1", "audio_2", "transcript", "task"]  # fmt: skip
+    df = pd.DataFrame(rows)[cols]
+    with atomic_write(man, "w", encoding="utf-8", newline="") as fh:
+        df.to_csv(fh, sep="\t", index=False)
+    with atomic_write(root / "dyads.json", "w", encoding="utf-8") as fh:
+        json.dump(_MANIFEST_SIDECAR, fh, indent=2)
+    ignore = root / ".bidsignore"
+    lines = ignore.read_text().splitlines() if ignore.exists() else []
+    for pat in ("dyads.tsv", "dyads.json", "transcripts/", "*_audio.wav"):
+        if pat not in lines:
+            lines.append(pat)
+    with atomic_write(ignore, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    logger.info("wrote %d dyad(s) to %s", len(dyads), root)
     return man
 
 

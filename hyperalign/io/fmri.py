@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, check_positive, logger, verbose_context
+from ..utils import check_option, check_positive, fill_doc, logger, verbose
 
 __all__ = ["read_fmri_roi"]
 
@@ -26,12 +26,14 @@ def _is_nifti(x) -> bool:
     return isinstance(x, str | os.PathLike) and str(x).lower().endswith(_NIFTI)
 
 
+@fill_doc
+@verbose
 def read_fmri_roi(
     data_or_path,
     tr: float | None = None,
+    *,
     roi_names: Sequence[str] | None = None,
     masker=None,
-    *,
     ch_type: str = "misc",
     standardize: bool = False,
     verbose=None,
@@ -56,9 +58,8 @@ def read_fmri_roi(
     ch_type : str
         MNE channel type, ``'misc'`` (default) or ``'bio'``.
     standardize : bool
-        z-score each time series.
-    verbose : bool | str | int | None
-        Log level for this call.
+        If True, z-score each time series.
+    %(verbose)s
 
     Returns
     -------
@@ -68,80 +69,77 @@ def read_fmri_roi(
     import mne
 
     check_option("ch_type", ch_type, ("misc", "bio"))
-    with verbose_context(verbose):
-        source = "array"
-        if isinstance(data_or_path, str | os.PathLike) and not Path(data_or_path).exists():
-            raise FileNotFoundError(f"fMRI data not found: {data_or_path}")
-        if _is_nifti(data_or_path) or type(data_or_path).__name__.startswith("Nifti"):
-            data, names, tr_hdr = _from_nifti(data_or_path, masker)
-            source = str(data_or_path) if _is_nifti(data_or_path) else "NIfTI image"
-            if tr is None:
-                tr = tr_hdr
-                logger.info("fMRI: TR %.3f s from the NIfTI header", tr)
-        elif isinstance(data_or_path, str | os.PathLike):
-            path = Path(data_or_path)
-            source = str(path)
-            if path.stat().st_size == 0:
-                raise ValueError(f"{path}: the file is empty")
-            if path.suffix.lower() == ".npy":
-                data, names = np.load(path), None
-            elif path.suffix.lower() in (".tsv", ".csv", ".txt"):
-                df = _read_roi_table(path)
-                bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-                if bad:
-                    raise ValueError(
-                        f"{path}: column(s) {bad} are not numeric; an ROI table has one numeric "
-                        "column per ROI and one row per volume"
-                    )
-                data, names = df.to_numpy(float), [str(c) for c in df.columns]
-            else:
-                raise ValueError(
-                    f"{path}: unsupported suffix {path.suffix!r}; give .nii/.nii.gz, .npy, "
-                    ".tsv or .csv"
-                )
-        else:
-            data, names = np.asarray(data_or_path, dtype=float), None
+    source = "array"
+    if isinstance(data_or_path, str | os.PathLike) and not Path(data_or_path).exists():
+        raise FileNotFoundError(f"fMRI data not found: {data_or_path}")
+    if _is_nifti(data_or_path) or type(data_or_path).__name__.startswith("Nifti"):
+        data, names, tr_hdr = _from_nifti(data_or_path, masker)
+        source = str(data_or_path) if _is_nifti(data_or_path) else "NIfTI image"
         if tr is None:
-            raise ValueError(f"tr (repetition time, s) is required for {source}; got None")
-        check_positive("tr", tr)
-        data = np.asarray(data, dtype=float)
-        if data.ndim == 1:
-            data = data[:, None]
-        if data.ndim != 2 or data.shape[0] < 2:
+            tr = tr_hdr
+            logger.info("fMRI: TR %.3f s from the NIfTI header", tr)
+    elif isinstance(data_or_path, str | os.PathLike):
+        path = Path(data_or_path)
+        source = str(path)
+        if path.stat().st_size == 0:
+            raise ValueError(f"{path}: the file is empty")
+        if path.suffix.lower() == ".npy":
+            data, names = np.load(path), None
+        elif path.suffix.lower() in (".tsv", ".csv", ".txt"):
+            df = _read_roi_table(path)
+            bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+            if bad:
+                raise ValueError(
+                    f"{path}: column(s) {bad} are not numeric; an ROI table has one numeric "
+                    "column per ROI and one row per volume"
+                )
+            data, names = df.to_numpy(float), [str(c) for c in df.columns]
+        else:
             raise ValueError(
-                f"{source}: expected a (n_volumes, n_rois) array with >= 2 volumes; got shape "
-                f"{data.shape}"
+                f"{path}: unsupported suffix {path.suffix!r}; give .nii/.nii.gz, .npy, "
+                ".tsv or .csv"
             )
-        bad = ~np.isfinite(data)
-        if bad.any():
-            cols = np.flatnonzero(bad.any(0)).tolist()
-            raise ValueError(
-                f"{source}: {int(bad.sum())} NaN/inf value(s) in ROI column(s) {cols[:10]}; "
-                "interpolate or drop those ROIs first"
-            )
-        if roi_names is not None:
-            names = [str(n) for n in roi_names]
-        if names is None:
-            names = [f"roi{k:03d}" for k in range(data.shape[1])]
-        if len(names) != data.shape[1]:
-            raise ValueError(
-                f"roi_names has {len(names)} names but {source} has {data.shape[1]} ROIs"
-            )
-        flat = np.flatnonzero(np.ptp(data, axis=0) == 0)
-        if len(flat):
-            logger.warning(
-                "fMRI: %d ROI(s) are constant over all volumes (no signal): %s; mark them bad "
-                "(raw.info['bads']) or drop them",
-                len(flat), [names[k] if names else int(k) for k in flat[:10]],
-            )  # fmt: skip
-        if standardize:
-            sd = data.std(0)
-            sd[sd == 0] = 1.0
-            data = (data - data.mean(0)) / sd
-        info = mne.create_info(names, 1.0 / float(tr), ch_type)
-        raw = mne.io.RawArray(data.T, info, verbose=False)
-        raw.info["description"] = f"fMRI ROI time series from {source}, TR {float(tr):g} s"
-        logger.info("fMRI: %d volumes x %d ROIs at TR %g s from %s", *data.shape, tr, source)
+    else:
+        data, names = np.asarray(data_or_path, dtype=float), None
+    if tr is None:
+        raise ValueError(f"tr (repetition time, s) is required for {source}; got None")
+    check_positive("tr", tr)
+    data = np.asarray(data, dtype=float)
+    if data.ndim == 1:
+        data = data[:, None]
+    if data.ndim != 2 or data.shape[0] < 2:
+        raise ValueError(
+            f"{source}: expected a (n_volumes, n_rois) array with >= 2 volumes; got shape "
+            f"{data.shape}"
+        )
+    bad = ~np.isfinite(data)
+    if bad.any():
+        cols = np.flatnonzero(bad.any(0)).tolist()
+        raise ValueError(
+            f"{source}: {int(bad.sum())} NaN/inf value(s) in ROI column(s) {cols[:10]}; "
+            "interpolate or drop those ROIs first"
+        )
+    if roi_names is not None:
+        names = [str(n) for n in roi_names]
+    if names is None:
+        names = [f"roi{k:03d}" for k in range(data.shape[1])]
+    if len(names) != data.shape[1]:
+        raise ValueError(f"roi_names has {len(names)} names but {source} has {data.shape[1]} ROIs")
+    flat = np.flatnonzero(np.ptp(data, axis=0) == 0)
+    if len(flat):
+        logger.warning(
+            "fMRI: %d ROI(s) are constant over all volumes (no signal): %s; mark them bad "
+            "(raw.info['bads']) or drop them",
+            len(flat), [names[k] if names else int(k) for k in flat[:10]],
+        )  # fmt: skip
+    if standardize:
+        sd = data.std(0)
+        sd[sd == 0] = 1.0
+        data = (data - data.mean(0)) / sd
+    info = mne.create_info(names, 1.0 / float(tr), ch_type)
+    raw = mne.io.RawArray(data.T, info, verbose=False)
+    raw.info["description"] = f"fMRI ROI time series from {source}, TR {float(tr):g} s"
+    logger.info("fMRI: %d volumes x %d ROIs at TR %g s from %s", *data.shape, tr, source)
     return raw
 
 

@@ -4,7 +4,6 @@ hyperscanning file holding both participants' channels."""
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -12,8 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from ..dyad import SUFFIXES, Dyad, Participant
-from ..transcript import Transcript, TranscriptError
-from ..utils import ExclusionLog, check_option, logger, verbose_context
+from ..transcript import Transcript
+from ..utils import ExclusionLog, _validate_type, check_option, fill_doc, logger, verbose
+from ._dyad_transcript import _attach_transcript, _load_transcript
 from ._truncation import log_truncation as _log_truncation
 from .audio import audio_for as _audio_for
 
@@ -41,6 +41,7 @@ def _suffix(path: Path) -> str:
     return ".fif.gz" if name.endswith(".fif.gz") else path.suffix.lower()
 
 
+@fill_doc
 def read_raw(
     path: str | os.PathLike,
     *,
@@ -57,7 +58,7 @@ def read_raw(
         Any file ``mne.io.read_raw`` reads (FIF, EDF/BDF, BrainVision ``.vhdr``, EEGLAB
         ``.set``, SNIRF…), or a NIRx folder (with a ``.hdr`` file).
     fnirs : ``'raw'`` | ``'od'`` | ``'hbo'``
-        For fNIRS intensity data: keep it, convert to optical density, or to oxy/deoxy
+        For fNIRS intensity data, keep it, convert to optical density, or to oxy/deoxy
         haemoglobin (optical density then modified Beer-Lambert law, ppf 6).
     preload : bool
         Load the data into memory.
@@ -67,8 +68,7 @@ def read_raw(
         naming the file, the header's duration and the readable duration (default), or a
         warning and the readable part (the truncation is recorded in
         ``raw.info['description']`` and, through :func:`read_dyad`, in ``dyad.exclusions``).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -78,6 +78,7 @@ def read_raw(
     return _read_raw(path, fnirs, preload, on_truncated, verbose)[0]
 
 
+@verbose
 def _read_raw(path, fnirs="raw", preload=True, on_truncated="raise", verbose=None):
     """:func:`read_raw` returning ``(raw, Truncation | None)``."""
     import mne
@@ -88,68 +89,67 @@ def _read_raw(path, fnirs="raw", preload=True, on_truncated="raise", verbose=Non
     check_option("on_truncated", on_truncated, ("raise", "warn"))
     path = Path(path)
     trunc = None
-    with verbose_context(verbose):
-        if not path.exists():
-            raise FileNotFoundError(f"neural recording not found: {path}")
-        if path.is_file():
-            trunc = check_truncation(path)
-            if trunc is not None:
-                if on_truncated == "raise":
-                    raise ValueError(trunc.message(path))
-                msg = trunc.message(path).split("; copy the")[0]
-                logger.warning("%s; reading the readable part (on_truncated='warn')", msg)
-                warnings.warn(
-                    f"{msg}; reading the readable part (on_truncated='warn')",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
-        try:
-            if path.is_dir():
-                if any(path.glob("*.hdr")):
-                    raw = mne.io.read_raw_nirx(path, preload=preload, verbose=False)
-                else:
-                    raise ValueError(
-                        f"{path}: a folder is read only as a NIRx recording (with a .hdr "
-                        "file); give the recording file itself"
-                    )
-            else:
-                if path.stat().st_size == 0:
-                    raise ValueError(f"{path}: the file is empty (0 bytes)")
-                if _suffix(path) == ".xdf":
-                    raise ValueError(
-                        f"{path}: XDF files hold several streams; read them with "
-                        "hyperalign.io.read_xdf_dyad(path, streams={...})"
-                    )
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message="Invalid measurement date")
-                    warnings.filterwarnings("ignore", message="This filename .* does not conform")
-                    if trunc is not None:  # already reported above
-                        warnings.filterwarnings("ignore", message="Number of records from")
-                    raw = mne.io.read_raw(
-                        path, preload=preload, verbose="error" if trunc is not None else False
-                    )
-        except ValueError as err:
-            if str(path) in str(err):
-                raise
-            raise ValueError(
-                f"{path}: the recording is corrupt or unreadable by MNE ({err}){_hint(path)}; "
-                f"supported: {', '.join(NEURAL_SUFFIXES)} files and NIRx folders"
-            ) from None
-        except Exception as err:  # corrupt files raise many kinds of error inside MNE
-            raise ValueError(
-                f"{path}: the recording is corrupt or unreadable ({type(err).__name__}: {err})"
-                f"{_hint(path)}; check the file (re-export it from the acquisition software)"
-            ) from None
+    if not path.exists():
+        raise FileNotFoundError(f"neural recording not found: {path}")
+    if path.is_file():
+        trunc = check_truncation(path)
         if trunc is not None:
-            note = (
-                f"truncated: header {trunc.header_s} s, read {raw.n_times / raw.info['sfreq']:.3f}"
-                f" s ({trunc.detail})"
+            if on_truncated == "raise":
+                raise ValueError(trunc.message(path))
+            msg = trunc.message(path).split("; ")[0]
+            logger.warning("%s; reading the readable part (on_truncated='warn')", msg)
+            warnings.warn(
+                f"{msg}; reading the readable part (on_truncated='warn')",
+                RuntimeWarning,
+                stacklevel=3,
             )
-            desc = raw.info["description"]
-            raw.info["description"] = f"{desc}; {note}" if desc else note
-        raw = _convert_fnirs(raw, fnirs, path)
-        logger.info("read %s: %d channels, %.1f s at %g Hz", path.name, len(raw.ch_names),
-                    raw.times[-1] if raw.n_times else 0.0, raw.info["sfreq"])  # fmt: skip
+    try:
+        if path.is_dir():
+            if any(path.glob("*.hdr")):
+                raw = mne.io.read_raw_nirx(path, preload=preload, verbose=False)
+            else:
+                raise ValueError(
+                    f"{path}: a folder is read only as a NIRx recording (with a .hdr "
+                    "file); give the recording file itself"
+                )
+        else:
+            if path.stat().st_size == 0:
+                raise ValueError(f"{path}: the file is empty (0 bytes)")
+            if _suffix(path) == ".xdf":
+                raise ValueError(
+                    f"{path}: XDF files hold several streams; read them with "
+                    "hyperalign.io.read_xdf_dyad(path, streams={...})"
+                )
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Invalid measurement date")
+                warnings.filterwarnings("ignore", message="This filename .* does not conform")
+                if trunc is not None:  # already reported above
+                    warnings.filterwarnings("ignore", message="Number of records from")
+                raw = mne.io.read_raw(
+                    path, preload=preload, verbose="error" if trunc is not None else False
+                )
+    except ValueError as err:
+        if str(path) in str(err):
+            raise
+        raise ValueError(
+            f"{path}: the recording is corrupt or unreadable by MNE ({err}){_hint(path)}; "
+            f"supported: {', '.join(NEURAL_SUFFIXES)} files and NIRx folders"
+        ) from None
+    except Exception as err:  # corrupt files raise many kinds of error inside MNE
+        raise ValueError(
+            f"{path}: the recording is corrupt or unreadable ({type(err).__name__}: {err})"
+            f"{_hint(path)}; check the file (re-export it from the acquisition software)"
+        ) from None
+    if trunc is not None:
+        note = (
+            f"truncated: header {trunc.header_s} s, read {raw.n_times / raw.info['sfreq']:.3f}"
+            f" s ({trunc.detail})"
+        )
+        desc = raw.info["description"]
+        raw.info["description"] = f"{desc}; {note}" if desc else note
+    raw = _convert_fnirs(raw, fnirs, path)
+    logger.info("read %s: %d channels, %.1f s at %g Hz", path.name, len(raw.ch_names),
+                raw.times[-1] if raw.n_times else 0.0, raw.info["sfreq"])  # fmt: skip
     return raw, trunc
 
 
@@ -187,6 +187,8 @@ def _convert_fnirs(raw, fnirs: str, where):
     return raw
 
 
+@fill_doc
+@verbose
 def split_hyperscanning_raw(
     raw,
     suffixes: Sequence[str] | Mapping[str, Sequence[str]] = SUFFIXES,
@@ -207,76 +209,79 @@ def split_hyperscanning_raw(
     shared : ``'drop'`` | ``'both'``
         Channels that belong to neither participant (triggers, audio): leave them out
         (logged, listed in ``raw1.info['description']``) or copy them into both.
+    %(verbose)s
 
     Returns
     -------
     raw1, raw2 : mne.io.BaseRaw
+        The two participants' recordings.
+
+    See Also
+    --------
+    read_dyad : Reads a hyperscanning file through this.
     """
     import mne
 
     check_option("shared", shared, ("drop", "both"))
-    if not isinstance(raw, mne.io.BaseRaw):
-        raise TypeError(f"raw must be an mne.io.Raw; got {type(raw).__name__}")
+    _validate_type(raw, mne.io.BaseRaw, "raw", "an mne.io.Raw")
     names = list(raw.ch_names)
-    with verbose_context(verbose):
-        if isinstance(suffixes, Mapping):
-            if len(suffixes) != 2:
-                raise ValueError(
-                    f"suffixes as a mapping needs exactly 2 participants; got {list(suffixes)}"
-                )
-            groups = [list(v) for v in suffixes.values()]
-            for key, g in zip(suffixes, groups):
-                bad = [c for c in g if c not in names]
-                if bad:
-                    raise ValueError(
-                        f"suffixes[{key!r}] names channel(s) {bad} that are not in the "
-                        f"recording; its channels are {names}"
-                    )
-                if not g:
-                    raise ValueError(f"suffixes[{key!r}] is empty: give its channel names")
-            both = set(groups[0]) & set(groups[1])
-            if both:
-                raise ValueError(f"channels {sorted(both)} are given to both participants")
-            renames = [{}, {}]
-        else:
-            if isinstance(suffixes, str) or len(suffixes) != 2 or suffixes[0] == suffixes[1]:
-                raise ValueError(
-                    f"suffixes must be two different strings like ('_S1', '_S2') or a mapping; "
-                    f"got {suffixes!r}"
-                )
-            groups = [[c for c in names if c.endswith(s)] for s in suffixes]
-            for s, g in zip(suffixes, groups):
-                if not g:
-                    raise ValueError(
-                        f"no channel name ends with {s!r}; channels are {names[:10]}"
-                        f"{'…' if len(names) > 10 else ''}; pass suffixes=(…) or a mapping "
-                        "{participant: [channel names]}"
-                    )
-            renames = [{c: c[: -len(s)] for c in g} for s, g in zip(suffixes, groups)]
-        rest = [c for c in names if c not in set(groups[0]) | set(groups[1])]
-        out = []
-        for g, ren in zip(groups, renames):
-            picks = g + (rest if shared == "both" else [])
-            r = raw.copy().pick(picks)
-            r.reorder_channels(picks)
-            if ren:
-                r.rename_channels(ren)
-            out.append(r)
-        if rest:
-            how = "copied into both" if shared == "both" else "left out (shared='drop')"
-            logger.warning(
-                "split_hyperscanning_raw: %d channel(s) belong to neither participant and are "
-                "%s: %s",
-                len(rest),
-                how,
-                rest,
+    if isinstance(suffixes, Mapping):
+        if len(suffixes) != 2:
+            raise ValueError(
+                f"suffixes as a mapping needs exactly 2 participants; got {list(suffixes)}"
             )
-        for r in out:
-            r.info["description"] = (
-                f"split from a hyperscanning recording; unassigned channels {how}: {rest}"
-                if rest
-                else "split from a hyperscanning recording"
+        groups = [list(v) for v in suffixes.values()]
+        for key, g in zip(suffixes, groups):
+            bad = [c for c in g if c not in names]
+            if bad:
+                raise ValueError(
+                    f"suffixes[{key!r}] names channel(s) {bad} that are not in the "
+                    f"recording; its channels are {names}"
+                )
+            if not g:
+                raise ValueError(f"suffixes[{key!r}] is empty: give its channel names")
+        both = set(groups[0]) & set(groups[1])
+        if both:
+            raise ValueError(f"channels {sorted(both)} are given to both participants")
+        renames = [{}, {}]
+    else:
+        if isinstance(suffixes, str) or len(suffixes) != 2 or suffixes[0] == suffixes[1]:
+            raise ValueError(
+                f"suffixes must be two different strings like ('_S1', '_S2') or a mapping; "
+                f"got {suffixes!r}"
             )
+        groups = [[c for c in names if c.endswith(s)] for s in suffixes]
+        for s, g in zip(suffixes, groups):
+            if not g:
+                raise ValueError(
+                    f"no channel name ends with {s!r}; channels are {names[:10]}"
+                    f"{'…' if len(names) > 10 else ''}; pass suffixes=(…) or a mapping "
+                    "{participant: [channel names]}"
+                )
+        renames = [{c: c[: -len(s)] for c in g} for s, g in zip(suffixes, groups)]
+    rest = [c for c in names if c not in set(groups[0]) | set(groups[1])]
+    out = []
+    for g, ren in zip(groups, renames):
+        picks = g + (rest if shared == "both" else [])
+        r = raw.copy().pick(picks)
+        r.reorder_channels(picks)
+        if ren:
+            r.rename_channels(ren)
+        out.append(r)
+    if rest:
+        how = "copied into both" if shared == "both" else "left out (shared='drop')"
+        logger.warning(
+            "split_hyperscanning_raw: %d channel(s) belong to neither participant and are %s: %s",
+            len(rest),
+            how,
+            rest,
+        )
+    for r in out:
+        r.info["description"] = (
+            f"split from a hyperscanning recording; unassigned channels {how}: {rest}"
+            if rest
+            else "split from a hyperscanning recording"
+        )
     return out[0], out[1]
 
 
@@ -290,9 +295,11 @@ def _as_raw(src, fnirs, what, on_truncated="raise", exclusions=None):
         if trunc is not None and exclusions is not None:
             _log_truncation(exclusions, src, trunc, raw)
         return raw
-    raise TypeError(f"{what} must be a path or an mne.io.Raw; got {type(src).__name__}")
+    _validate_type(src, ("path-like", mne.io.BaseRaw), what, "a path or an mne.io.Raw")
 
 
+@fill_doc
+@verbose
 def read_dyad(
     files_or_raws,
     audio=None,
@@ -339,7 +346,7 @@ def read_dyad(
     shared : ``'drop'`` | ``'both'``
         Channels of a hyperscanning file that belong to neither participant.
     fnirs : ``'raw'`` | ``'od'`` | ``'hbo'``
-        fNIRS conversion (see :func:`read_raw`).
+        The conversion of fNIRS intensity data (see :func:`read_raw`).
     sfreq : float | None
         Resample both recordings to this rate (recorded in ``dyad.meta['resampled']``).
         ``None``: the two rates must match (an error names both otherwise).
@@ -358,198 +365,148 @@ def read_dyad(
         ``dyad.exclusions`` (kind ``'recording'``).
     meta : dict | None
         Extra metadata for ``dyad.meta``.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
     **transcript_kwargs
         Passed to :func:`read_transcript` (``pause_threshold``, ``default_speaker``…).
 
     Returns
     -------
-    Dyad
+    dyad : Dyad
         ``dyad.meta['files']`` lists the sources; ``dyad.exclusions`` what was dropped.
+
+    See Also
+    --------
+    read_bids_dyads : Every dyad of a dataset.
+    read_raw : One recording.
+    hyperalign.align.align_clocks : Put the dyad on one clock.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    %(example_dyad)s
+    >>> from hyperalign.io import read_dyad
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> files = [folder / f"{pid}_raw.fif" for pid in dyad.ids]
+    >>> for p, f in zip(dyad.participants, files):
+    ...     _ = p.raw.save(f, verbose=False)
+    >>> read_dyad(files, participant_ids=["A", "B"], dyad_id="d01").ids
+    ['A', 'B']
     """
     import mne
 
     check_option("on_outside", on_outside, ("raise", "drop"))
     check_option("on_truncated", on_truncated, ("raise", "warn"))
-    with verbose_context(verbose):
-        ids = [str(i) for i in (participant_ids or ("S1", "S2"))]
-        if len(ids) != 2 or ids[0] == ids[1]:
-            raise ValueError(f"participant_ids must be 2 different ids; got {participant_ids!r}")
-        roles = list(roles) if roles is not None else ["", ""]
-        if len(roles) != 2:
-            raise ValueError(f"roles must list 2 roles; got {roles!r}")
-        exclusions = ExclusionLog()
-        info: dict = dict(meta or {})
-        if isinstance(files_or_raws, str | os.PathLike | mne.io.BaseRaw):
-            raw = _as_raw(files_or_raws, fnirs, "files_or_raws", on_truncated, exclusions)
-            raws = list(split_hyperscanning_raw(raw, suffixes, shared=shared))
-            sources = [str(files_or_raws)] * 2
-            if shared == "drop":
-                n_all = len(raw.ch_names)
-                n_left = n_all - len(raws[0].ch_names) - len(raws[1].ch_names)
-                if n_left:
-                    exclusions.add("io", "channel", "unassigned", "in neither participant",
-                                   n_left)  # fmt: skip
-        else:
-            srcs = list(files_or_raws)
-            if len(srcs) != 2:
-                raise ValueError(
-                    f"files_or_raws must be one hyperscanning file or 2 recordings; got "
-                    f"{len(srcs)}"
-                )
-            raws = [
-                _as_raw(s, fnirs, f"files_or_raws[{k}]", on_truncated, exclusions)
-                for k, s in enumerate(srcs)
-            ]
-            sources = [
-                str(s) if not isinstance(s, mne.io.BaseRaw) else f"<Raw {k}>"
-                for k, s in enumerate(srcs)
-            ]
-        rates = [float(r.info["sfreq"]) for r in raws]
-        if sfreq is not None:
-            info["resampled"] = []
-            for k, r in enumerate(raws):
-                if rates[k] != float(sfreq):
-                    # a copy: never change a Raw the caller passed in
-                    raws[k] = r.copy().load_data().resample(float(sfreq), verbose=False)
-                    info["resampled"].append(
-                        {"participant": ids[k], "from_hz": rates[k], "to_hz": float(sfreq)}
-                    )
-                    logger.info("resampled %s from %g to %g Hz", ids[k], rates[k], sfreq)
-        elif rates[0] != rates[1]:
+    ids = [str(i) for i in (participant_ids or ("S1", "S2"))]
+    if len(ids) != 2 or ids[0] == ids[1]:
+        raise ValueError(f"participant_ids must be 2 different ids; got {participant_ids!r}")
+    roles = list(roles) if roles is not None else ["", ""]
+    if len(roles) != 2:
+        raise ValueError(f"roles must list 2 roles; got {roles!r}")
+    exclusions = ExclusionLog()
+    info: dict = dict(meta or {})
+    if isinstance(files_or_raws, str | os.PathLike | mne.io.BaseRaw):
+        raw = _as_raw(files_or_raws, fnirs, "files_or_raws", on_truncated, exclusions)
+        raws = list(split_hyperscanning_raw(raw, suffixes, shared=shared))
+        sources = [str(files_or_raws)] * 2
+        if shared == "drop":
+            n_all = len(raw.ch_names)
+            n_left = n_all - len(raws[0].ch_names) - len(raws[1].ch_names)
+            if n_left:
+                exclusions.add("io", "channel", "unassigned", "in neither participant",
+                               n_left)  # fmt: skip
+    else:
+        srcs = list(files_or_raws)
+        if len(srcs) != 2:
             raise ValueError(
-                f"dyad {dyad_id!r}: sampling rates differ: {sources[0]} ({ids[0]}) is at "
-                f"{rates[0]:g} Hz, {sources[1]} ({ids[1]}) at {rates[1]:g} Hz; pass sfreq=<Hz> "
-                "to resample both"
+                f"files_or_raws must be one hyperscanning file or 2 recordings; got {len(srcs)}"
             )
-        n = [r.n_times for r in raws]
-        if n[0] != n[1]:
-            k = int(np.argmax(n))
-            extra = n[k] - n[1 - k]
-            sf = float(raws[k].info["sfreq"])
-            msg = (
-                f"dyad {dyad_id}: the recording of {ids[k]!r} is {extra / sf:.3f} s longer than "
-                f"that of {ids[1 - k]!r} ({n[k]} vs {n[1 - k]} samples); the dyad spans the "
-                "shorter one"
-            )
-            (logger.warning if extra / sf > 1.0 else logger.info)(msg)
-            exclusions.add(
-                "io", "recording", f"{ids[k]}: last {extra / sf:.3f} s ({extra} samples)",
-                "recording longer than the partner's: outside the dyad's span", 1,
-            )  # fmt: skip
-        aud = _audio_for(audio, ids, audio_channels)
-        parts = [
-            Participant(
-                ids[k],
-                raws[k],
-                role=str(roles[k]),
-                audio=aud.get(ids[k], (None, None, None))[0],
-                audio_sfreq=aud.get(ids[k], (None, None, None))[1],
-                info={"source": sources[k], "audio_source": aud.get(ids[k], (None,) * 3)[2]},
-            )
-            for k in range(2)
+        raws = [
+            _as_raw(s, fnirs, f"files_or_raws[{k}]", on_truncated, exclusions)
+            for k, s in enumerate(srcs)
         ]
-        info["files"] = {ids[k]: sources[k] for k in range(2)}
-        dyad = Dyad(parts, None, dyad_id=dyad_id, meta=info, exclusions=exclusions)
-        if transcript is not None:
-            tr = _load_transcript(transcript, transcript_format, speakers, transcript_kwargs)
-            _attach_transcript(dyad, tr, on_outside)
+        sources = [
+            str(s) if not isinstance(s, mne.io.BaseRaw) else f"<Raw {k}>"
+            for k, s in enumerate(srcs)
+        ]
+    rates = [float(r.info["sfreq"]) for r in raws]
+    if sfreq is not None:
+        info["resampled"] = []
+        for k, r in enumerate(raws):
+            if rates[k] != float(sfreq):
+                # a copy: never change a Raw the caller passed in
+                raws[k] = r.copy().load_data().resample(float(sfreq), verbose=False)
+                info["resampled"].append(
+                    {"participant": ids[k], "from_hz": rates[k], "to_hz": float(sfreq)}
+                )
+                logger.info("resampled %s from %g to %g Hz", ids[k], rates[k], sfreq)
+    elif rates[0] != rates[1]:
+        raise ValueError(
+            f"dyad {dyad_id!r}: sampling rates differ: {sources[0]} ({ids[0]}) is at "
+            f"{rates[0]:g} Hz, {sources[1]} ({ids[1]}) at {rates[1]:g} Hz; pass sfreq=<Hz> "
+            "to resample both"
+        )
+    n = [r.n_times for r in raws]
+    if n[0] != n[1]:
+        k = int(np.argmax(n))
+        extra = n[k] - n[1 - k]
+        sf = float(raws[k].info["sfreq"])
+        msg = (
+            f"dyad {dyad_id}: the recording of {ids[k]!r} is {extra / sf:.3f} s longer than "
+            f"that of {ids[1 - k]!r} ({n[k]} vs {n[1 - k]} samples); the dyad spans the "
+            "shorter one"
+        )
+        (logger.warning if extra / sf > 1.0 else logger.info)(msg)
+        exclusions.add(
+            "io", "recording", f"{ids[k]}: last {extra / sf:.3f} s ({extra} samples)",
+            "recording longer than the partner's: outside the dyad's span", 1,
+        )  # fmt: skip
+    raws = [_mark_nonfinite(r, ids[k], exclusions) for k, r in enumerate(raws)]
+    aud = _audio_for(audio, ids, audio_channels)
+    parts = [
+        Participant(
+            ids[k],
+            raws[k],
+            role=str(roles[k]),
+            audio=aud.get(ids[k], (None, None, None))[0],
+            audio_sfreq=aud.get(ids[k], (None, None, None))[1],
+            info={"source": sources[k], "audio_source": aud.get(ids[k], (None,) * 3)[2]},
+        )
+        for k in range(2)
+    ]
+    info["files"] = {ids[k]: sources[k] for k in range(2)}
+    dyad = Dyad(parts, None, dyad_id=dyad_id, meta=info, exclusions=exclusions)
+    if transcript is not None:
+        tr = _load_transcript(transcript, transcript_format, speakers, transcript_kwargs)
+        _attach_transcript(dyad, tr, on_outside)
     return dyad
 
 
-def _load_transcript(transcript, fmt, speakers, kwargs) -> Transcript:
-    from .transcripts import read_transcript
-
-    if isinstance(transcript, Transcript):
-        tr = transcript
-        if speakers:
-            tr = tr.rename_speakers(dict(speakers))
-        return tr
-    if isinstance(transcript, str | os.PathLike):
-        return read_transcript(transcript, fmt, speakers=speakers, **kwargs)
-    raise TypeError(f"transcript must be a path or a Transcript; got {type(transcript).__name__}")
-
-
-def _attach_transcript(dyad: Dyad, tr: Transcript, on_outside: str) -> None:
-    src = tr.source or "the transcript"
-    labels = set(tr.words["speaker"])
-    unknown = sorted(labels - set(dyad.ids))
-    if unknown:
-        counts = tr.words["speaker"].value_counts()
-        rows = tr.words.index[tr.words["speaker"].isin(unknown)].tolist()
-        hint = _numeric_id_hint(unknown, dyad.ids)
-        raise TranscriptError(
-            [
-                f"speaker(s) {unknown} ({', '.join(f'{u}: {counts[u]} words' for u in unknown)}; "
-                f"first rows {rows[:5]}) match no participant of dyad {dyad.dyad_id!r} "
-                f"(ids {dyad.ids}){hint}; pass speakers={{{unknown[0]!r}: {dyad.ids[0]!r}, ...}} "
-                "or fix participant_ids"
-            ],
-            src,
-        )
-    if tr.fixes:
-        dyad.meta.setdefault("transcript_fixes", []).extend(tr.fixes)
-    dur = dyad.duration
-    if tr.n_words and tr.end > dur + 1e-9:
-        past = tr.words["offset"] > dur + 1e-9
-        if on_outside == "raise":
-            first = int(np.flatnonzero(past.to_numpy())[0])
-            ms = tr.end / 1000.0 <= dur + 1e-9 and tr.end > 10 * dur
-            unit = (
-                f"; the times look like milliseconds (the last word ends at {tr.end:g}, "
-                f"{tr.end / 1000:.3f} s if in ms): convert them to seconds"
-                if ms
-                else ""
-            )
-            raise TranscriptError(
-                [
-                    f"{int(past.sum())} word(s) run past the end of the recordings "
-                    f"({dur:.3f} s), the first at row {first} ({tr.words['word'].iloc[first]!r}, "
-                    f"offset {tr.words['offset'].iloc[first]:.3f} s){unit}; check the clock "
-                    "alignment, or pass on_outside='drop' to remove them (counted in "
-                    "dyad.exclusions)"
-                ],
-                src,
-            )
-        n0 = tr.n_words
-        tr = tr.crop(0.0, dur)
-        dyad.exclusions.add(
-            "io", "word", f"{src}: offset > {dur:.3f} s", "past the end of the recordings",
-            n0 - tr.n_words,
+def _mark_nonfinite(raw, pid: str, exclusions):
+    """Channels with no finite sample are marked bad (counted); partly non-finite ones are
+    named in a warning. A Raw the caller passed in is copied before it is changed."""
+    if not raw.preload:
+        return raw
+    data = raw._data
+    finite = np.isfinite(data)
+    if finite.all():
+        return raw
+    n_bad = (~finite).sum(axis=1)
+    dead = [raw.ch_names[i] for i in np.flatnonzero(n_bad == data.shape[1])]
+    some = np.flatnonzero((n_bad > 0) & (n_bad < data.shape[1]))
+    part = [(raw.ch_names[i], int(n_bad[i])) for i in some]
+    if dead:
+        raw = raw.copy()
+        new = [c for c in dead if c not in raw.info["bads"]]
+        raw.info["bads"] = list(raw.info["bads"]) + new
+        if new:
+            exclusions.add(
+                "io", "channel", f"{pid}: {', '.join(new[:10])}{' ...' if len(new) > 10 else ''}",
+                "no finite sample (all NaN/inf): marked bad", len(new),
+            )  # fmt: skip
+    if part:
+        desc = ", ".join(f"{c} ({n} samples)" for c, n in part[:10])
+        logger.warning(
+            "participant %s: %d channel(s) hold NaN/inf samples: %s; mark them bad "
+            "(raw.info['bads']) or annotate the spans BAD_ and reject them", pid, len(part), desc,
         )  # fmt: skip
-    for p in dyad.participants:
-        if p.audio is not None and tr.n_words:
-            spoken = tr.words[tr.words["speaker"] == p.id]
-            if len(spoken) and spoken["offset"].max() > p.audio_duration + 1e-6:
-                row = int(spoken["offset"].idxmax())
-                raise ValueError(
-                    f"{src}: row {row}: a word of {p.id!r} ends at "
-                    f"{spoken['offset'].max():.3f} s but the audio of {p.id!r} "
-                    f"({p.info.get('audio_source') or 'given audio'}) lasts only "
-                    f"{p.audio_duration:.3f} s; give the full audio or crop the transcript"
-                )
-    dyad.set_transcript(tr)
-
-
-def _numeric_id_hint(unknown, ids) -> str:
-    """Say so when labels differ from the ids only as numbers ('1' vs '01', '1.0' vs '1')."""
-
-    def num(x):
-        try:
-            return float(x)
-        except (TypeError, ValueError):
-            return None
-
-    pairs = [(u, i) for u in unknown for i in ids if num(u) is not None and num(u) == num(i)]
-    if not pairs:
-        return ""
-    shown = ", ".join(f"{u!r} vs {i!r}" for u, i in pairs[:4])
-    return (
-        f"; the labels equal the ids as numbers ({shown}): a spreadsheet or a numeric column "
-        "changed them (leading zeros lost); keep ids as text in every file"
-    )
-
-
-def _sanitize(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]", "", str(label))
+    return raw

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..transcript import TranscriptError
-from ..utils import logger, verbose_context
+from ..utils import fill_doc, logger, verbose
 from .bids import MANIFEST_NAME, _is_bids, read_manifest
 
 __all__ = ["Problem", "validate_dataset", "validate_main", "load_schema", "SCHEMA_NAMES"]
@@ -35,7 +35,7 @@ _SCHEMA_DIR = Path(__file__).parent / "schemas"
 class Problem:
     """One problem of a dataset.
 
-    Attributes
+    Parameters
     ----------
     file : str
         The file (relative to the dataset root when inside it).
@@ -276,6 +276,24 @@ def _check_transcript(
     return probs
 
 
+def _silent_channels(f: Path, rel: str, key: str) -> list[Problem]:
+    """A Problem per audio channel that is silent (a dead, muted or unplugged microphone)."""
+    import soundfile as sf
+
+    from ..dyad import SILENCE_DBFS, audio_level_db
+
+    x, sr = sf.read(str(f), dtype="float32", always_2d=True)
+    out = []
+    for c in range(x.shape[1]):
+        lev = audio_level_db(x[:, c], sr)
+        if not lev > SILENCE_DBFS:
+            where = f" channel {c}" if x.shape[1] > 1 else ""
+            out.append(Problem(rel, None, key, f"a live microphone (> {SILENCE_DBFS:g} dB)",
+                               f"{lev:.1f} dB", f"the audio{where} is silent: check the "
+                               "microphone, the channel or the file"))  # fmt: skip
+    return out
+
+
 def _neural_info(path: Path) -> tuple[float, float, list[str]]:
     from .neural import read_raw
 
@@ -283,6 +301,8 @@ def _neural_info(path: Path) -> tuple[float, float, list[str]]:
     return float(raw.info["sfreq"]), raw.n_times / float(raw.info["sfreq"]), raw.ch_names
 
 
+@fill_doc
+@verbose
 def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
     """Check a dataset folder (a BIDS root or a plain folder with ``dyads.tsv``).
 
@@ -290,147 +310,166 @@ def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
     ----------
     path : path-like
         The dataset root (or its ``dyads.tsv``).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
     list of Problem
         Every problem found, in file order; empty when the dataset is valid.
     """
-    import soundfile as sf
 
     path = Path(path)
-    with verbose_context(verbose):
-        if not path.exists():
-            return [Problem(str(path), None, None, "a dataset folder", "nothing",
-                            "the path does not exist")]  # fmt: skip
-        root = path if path.is_dir() else path.parent
+    if not path.exists():
+        return [Problem(str(path), None, None, "a dataset folder", "nothing",
+                        "the path does not exist")]  # fmt: skip
+    root = path if path.is_dir() else path.parent
+    try:
+        man = read_manifest(path, unique=False)  # repeated ids: one problem per row below
+    except (FileNotFoundError, ValueError) as err:
+        return [Problem(_rel(root / MANIFEST_NAME, root), None, None,
+                        "a dyads.tsv manifest", "missing or empty", str(err))]  # fmt: skip
+    mfile = MANIFEST_NAME
+    probs: list[Problem] = []
+    if _is_bids(root):
         try:
-            man = read_manifest(path, unique=False)  # repeated ids: one problem per row below
-        except (FileNotFoundError, ValueError) as err:
-            return [Problem(_rel(root / MANIFEST_NAME, root), None, None,
-                            "a dyads.tsv manifest", "missing or empty", str(err))]  # fmt: skip
-        mfile = MANIFEST_NAME
-        probs: list[Problem] = []
-        if _is_bids(root):
-            try:
-                desc = json.loads((root / "dataset_description.json").read_text())
-                for key in ("Name", "BIDSVersion"):
-                    if key not in desc:
-                        probs.append(Problem("dataset_description.json", None, key, "a value",
-                                             "nothing", f"BIDS requires {key}"))  # fmt: skip
-            except json.JSONDecodeError as err:
-                probs.append(Problem("dataset_description.json", None, None, "JSON",
-                                     "invalid JSON", str(err)))  # fmt: skip
-        v = _validator("dyads")
-        seen: dict[str, int] = {}
-        if len(man) == 0:
-            probs.append(Problem(mfile, None, None, "one row per dyad", "no rows",
-                                 "the manifest lists no dyad"))  # fmt: skip
-        for i, row in man.iterrows():
-            i = int(i)
-            rd = _row_dict(row)
-            probs.extend(_schema_problems(v, rd, mfile, i))
-            did = rd.get("dyad_id")
-            if did is not None:
-                if did in seen:
-                    probs.append(Problem(mfile, i, "dyad_id", "a unique id", repr(did),
-                                         f"dyad_id {did!r} repeats row {seen[did]}"))  # fmt: skip
-                seen.setdefault(did, i)
-            ids = [rd.get("participant_1"), rd.get("participant_2")]
-            if ids[0] is not None and ids[0] == ids[1]:
-                probs.append(Problem(mfile, i, "participant_2", "an id different from "
-                                     "participant_1", repr(ids[1]),
-                                     "the two participants share one id"))  # fmt: skip
-            # neural files
-            durations, rates = {}, {}
-            keys = [("neural_1", 0), ("neural_2", 1)] if rd.get("neural_1") or rd.get(
-                "neural_2") else [("neural", None)]  # fmt: skip
-            for key, k in keys:
-                rel = rd.get(key)
-                if rel is None:
-                    continue
-                f = root / rel
-                if not f.exists():
-                    probs.append(Problem(mfile, i, key, "an existing file", rel,
-                                         f"{key} file not found: {rel}"))  # fmt: skip
-                    continue
-                try:
-                    sfreq, dur, names = _neural_info(f)
-                except Exception as err:
-                    probs.append(Problem(rel, None, None, "a recording MNE reads",
-                                         "unreadable", f"{err}"))  # fmt: skip
-                    continue
-                if k is None:  # one hyperscanning file: both suffixes must be there
-                    for suf in ("_S1", "_S2"):
-                        if not any(c.endswith(suf) for c in names):
-                            probs.append(Problem(
-                                rel, None, "channel names", f"some ending in {suf!r}",
-                                f"{names[:4]}…" if len(names) > 4 else str(names),
-                                f"no channel of the hyperscanning recording ends in {suf!r}; "
-                                "rename the channels or give neural_1/neural_2"))  # fmt: skip
-                pid = ids[k] if k is not None else f"both ({rel})"
-                durations[pid], rates[pid] = dur, sfreq
-            if len(set(rates.values())) > 1:
-                desc = ", ".join(f"{p}: {r:g} Hz" for p, r in rates.items())
-                probs.append(Problem(mfile, i, "neural_2", "one sampling rate per dyad", desc,
-                                     "the recordings' sampling rates differ; resample one or "
-                                     "read with read_dyad(..., sfreq=<Hz>)"))  # fmt: skip
-            # audio
-            audio_durs = {}
-            for key, k in (("audio_1", 0), ("audio_2", 1), ("audio", None)):
-                rel = rd.get(key)
-                if rel is None:
-                    continue
-                f = root / rel
-                if not f.is_file():
-                    probs.append(Problem(mfile, i, key, "an existing file", rel,
-                                         f"{key} file not found: {rel}"))  # fmt: skip
-                    continue
-                try:
-                    if f.stat().st_size == 0:
-                        raise ValueError("the file is empty (0 bytes)")
-                    info = sf.info(str(f))
-                    if info.frames == 0:
-                        raise ValueError("the file holds no samples")
-                except Exception as err:
-                    probs.append(Problem(rel, None, None, "a WAV/FLAC file", "unreadable",
-                                         f"cannot read the audio: {err}"))  # fmt: skip
-                    continue
-                adur = info.frames / info.samplerate
-                if k is not None and info.channels > 1:
-                    who = ids[k] if ids[k] is not None else f"participant_{k + 1}"
-                    probs.append(Problem(rel, None, key, "1 channel (one microphone)",
-                                         f"{info.channels} channels",
-                                         f"{key} of {who!r} is {info.channels}-channel audio; "
-                                         "give one mono file per participant, or name a shared "
-                                         "multi-channel file in the 'audio' column (a channel "
-                                         "per participant)"))  # fmt: skip
-                if k is not None and ids[k] is not None:
-                    audio_durs[ids[k]] = adur
-                elif k is None:
-                    if info.channels < 2:
-                        probs.append(Problem(rel, None, None, "one channel per participant",
-                                             f"{info.channels} channel",
-                                             "a shared audio file needs 2 channels"))  # fmt: skip
-                    audio_durs.update({pid: adur for pid in ids if pid})
-            # transcript
-            rel = rd.get("transcript")
-            if rel is not None:
-                f = root / rel
-                if not f.is_file():
-                    probs.append(Problem(mfile, i, "transcript", "an existing file", rel,
-                                         f"transcript file not found: {rel}"))  # fmt: skip
-                elif f.stat().st_size == 0:
-                    probs.append(Problem(rel, None, None, "a transcript", "an empty file",
-                                         "the transcript file is empty"))  # fmt: skip
-                else:
-                    part_ids = [p for p in ids if p]
-                    probs.extend(_check_transcript(f, root, part_ids, durations, audio_durs))
-        for p in probs:
-            logger.info("problem: %s", p)
-        logger.info("validated %s: %d problem(s)", root, len(probs))
+            desc = json.loads((root / "dataset_description.json").read_text())
+            for key in ("Name", "BIDSVersion"):
+                if key not in desc:
+                    probs.append(Problem("dataset_description.json", None, key, "a value",
+                                         "nothing", f"BIDS requires {key}"))  # fmt: skip
+        except json.JSONDecodeError as err:
+            probs.append(Problem("dataset_description.json", None, None, "JSON",
+                                 "invalid JSON", str(err)))  # fmt: skip
+    v = _validator("dyads")
+    seen: dict[str, int] = {}
+    if len(man) == 0:
+        probs.append(Problem(mfile, None, None, "one row per dyad", "no rows",
+                             "the manifest lists no dyad"))  # fmt: skip
+    for i, row in man.iterrows():
+        i = int(i)
+        rd = _row_dict(row)
+        probs.extend(_schema_problems(v, rd, mfile, i))
+        did = rd.get("dyad_id")
+        if did is not None:
+            if did in seen:
+                probs.append(Problem(mfile, i, "dyad_id", "a unique id", repr(did),
+                                     f"dyad_id {did!r} repeats row {seen[did]}"))  # fmt: skip
+            seen.setdefault(did, i)
+        ids = [rd.get("participant_1"), rd.get("participant_2")]
+        if ids[0] is not None and ids[0] == ids[1]:
+            probs.append(Problem(mfile, i, "participant_2", "an id different from "
+                                 "participant_1", repr(ids[1]),
+                                 "the two participants share one id"))  # fmt: skip
+        durations, p_neural = _neural_problems(root, mfile, i, rd, ids)
+        audio_durs, p_audio = _audio_problems(root, mfile, i, rd, ids)
+        probs += p_neural + p_audio
+        probs += _transcript_problems(root, mfile, i, rd, ids, durations, audio_durs)
+    for p in probs:
+        logger.info("problem: %s", p)
+    logger.info("validated %s: %d problem(s)", root, len(probs))
+    return probs
+
+
+def _neural_problems(root: Path, mfile: str, i: int, rd: dict, ids: list):
+    """Problems of a manifest row's neural files, and the recordings' durations."""
+    durations, rates = {}, {}
+    probs: list[Problem] = []
+    keys = [("neural_1", 0), ("neural_2", 1)] if rd.get("neural_1") or rd.get(
+        "neural_2") else [("neural", None)]  # fmt: skip
+    for key, k in keys:
+        rel = rd.get(key)
+        if rel is None:
+            continue
+        f = root / rel
+        if not f.exists():
+            probs.append(Problem(mfile, i, key, "an existing file", rel,
+                                 f"{key} file not found: {rel}"))  # fmt: skip
+            continue
+        try:
+            sfreq, dur, names = _neural_info(f)
+        except Exception as err:
+            probs.append(Problem(rel, None, None, "a recording MNE reads",
+                                 "unreadable", f"{err}"))  # fmt: skip
+            continue
+        if k is None:  # one hyperscanning file: both suffixes must be there
+            for suf in ("_S1", "_S2"):
+                if not any(c.endswith(suf) for c in names):
+                    probs.append(Problem(
+                        rel, None, "channel names", f"some ending in {suf!r}",
+                        f"{names[:4]}…" if len(names) > 4 else str(names),
+                        f"no channel of the hyperscanning recording ends in {suf!r}; "
+                        "rename the channels or give neural_1/neural_2"))  # fmt: skip
+        pid = ids[k] if k is not None else f"both ({rel})"
+        durations[pid], rates[pid] = dur, sfreq
+    if len(set(rates.values())) > 1:
+        desc = ", ".join(f"{p}: {r:g} Hz" for p, r in rates.items())
+        probs.append(Problem(mfile, i, "neural_2", "one sampling rate per dyad", desc,
+                             "the recordings' sampling rates differ; resample one or "
+                             "read with read_dyad(..., sfreq=<Hz>)"))  # fmt: skip
+    return durations, probs
+
+
+def _audio_problems(root: Path, mfile: str, i: int, rd: dict, ids: list):
+    """Problems of a manifest row's audio files, and the microphones' durations."""
+    import soundfile as sf
+
+    audio_durs = {}
+    probs: list[Problem] = []
+    for key, k in (("audio_1", 0), ("audio_2", 1), ("audio", None)):
+        rel = rd.get(key)
+        if rel is None:
+            continue
+        f = root / rel
+        if not f.is_file():
+            probs.append(Problem(mfile, i, key, "an existing file", rel,
+                                 f"{key} file not found: {rel}"))  # fmt: skip
+            continue
+        try:
+            if f.stat().st_size == 0:
+                raise ValueError("the file is empty (0 bytes)")
+            info = sf.info(str(f))
+            if info.frames == 0:
+                raise ValueError("the file holds no samples")
+        except Exception as err:
+            probs.append(Problem(rel, None, None, "a WAV/FLAC file", "unreadable",
+                                 f"cannot read the audio: {err}"))  # fmt: skip
+            continue
+        adur = info.frames / info.samplerate
+        probs.extend(_silent_channels(f, rel, key))
+        if k is not None and info.channels > 1:
+            who = ids[k] if ids[k] is not None else f"participant_{k + 1}"
+            probs.append(Problem(rel, None, key, "1 channel (one microphone)",
+                                 f"{info.channels} channels",
+                                 f"{key} of {who!r} is {info.channels}-channel audio; "
+                                 "give one mono file per participant, or name a shared "
+                                 "multi-channel file in the 'audio' column (a channel "
+                                 "per participant)"))  # fmt: skip
+        if k is not None and ids[k] is not None:
+            audio_durs[ids[k]] = adur
+        elif k is None:
+            if info.channels < 2:
+                probs.append(Problem(rel, None, None, "one channel per participant",
+                                     f"{info.channels} channel",
+                                     "a shared audio file needs 2 channels"))  # fmt: skip
+            audio_durs.update({pid: adur for pid in ids if pid})
+    return audio_durs, probs
+
+
+def _transcript_problems(root: Path, mfile, i, rd, ids, durations, audio_durs) -> list:
+    """Problems of a manifest row's transcript (against the recordings' durations)."""
+    probs: list[Problem] = []
+    rel = rd.get("transcript")
+    if rel is not None:
+        f = root / rel
+        if not f.is_file():
+            probs.append(Problem(mfile, i, "transcript", "an existing file", rel,
+                                 f"transcript file not found: {rel}"))  # fmt: skip
+        elif f.stat().st_size == 0:
+            probs.append(Problem(rel, None, None, "a transcript", "an empty file",
+                                 "the transcript file is empty"))  # fmt: skip
+        else:
+            part_ids = [p for p in ids if p]
+            probs.extend(_check_transcript(f, root, part_ids, durations, audio_durs))
     return probs
 
 
@@ -439,6 +478,22 @@ def validate_main(path: str | os.PathLike, *, stream: TextIO | None = None) -> i
 
     This is what ``hyperalign validate PATH`` runs: 0 when the dataset is valid, 1 when a
     problem was found.
+
+    Parameters
+    ----------
+    path : path-like
+        The dataset folder.
+    stream : file-like | None
+        Where the problems are written (default ``sys.stderr``).
+
+    Returns
+    -------
+    code : int
+        0 when valid, 1 when a problem was found.
+
+    See Also
+    --------
+    validate_dataset : The problems as objects.
     """
     stream = stream if stream is not None else sys.stderr
     probs = validate_dataset(path)

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..dyad import Dyad
-from ..utils import check_option, check_positive, logger, verbose_context
+from ..dyad import Dyad, audio_as_float
+from ..utils import check_option, check_positive, fill_doc, logger, verbose
 
 __all__ = ["read_xdf_dyad", "read_xdf_raws", "list_xdf_streams"]
 
@@ -88,10 +88,27 @@ def _describe(stream: dict) -> dict:
     }
 
 
+@fill_doc
+@verbose
 def list_xdf_streams(path: str | os.PathLike, *, verbose=None) -> pd.DataFrame:
-    """One row per stream of an XDF file: id, name, type, channels, rates, sample count."""
-    with verbose_context(verbose):
-        return pd.DataFrame([_describe(s) for s in _load(Path(path))])
+    """One row per stream of an XDF file: id, name, type, channels, rates, sample count.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.xdf`` file.
+    %(verbose)s
+
+    Returns
+    -------
+    streams : pandas.DataFrame
+        One row per stream, to choose the ``streams=`` of :func:`read_xdf_dyad`.
+
+    See Also
+    --------
+    read_xdf_dyad, read_xdf_raws
+    """
+    return pd.DataFrame([_describe(s) for s in _load(Path(path))])
 
 
 def _find(streams, key, path) -> dict:
@@ -148,6 +165,8 @@ def _interp(ts: np.ndarray, x: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return x[i] * (1 - w) + x[i + 1] * w
 
 
+@fill_doc
+@verbose
 def read_xdf_raws(
     path: str | os.PathLike,
     streams: Mapping[str, int | str | tuple],
@@ -191,8 +210,7 @@ def read_xdf_raws(
         it: a truncated copy or a crashed recording) or counts more samples than the file
         holds: an error naming the stream and both counts (default), or a warning, the
         samples that are there, and ``report.attrs['truncated']``.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -213,228 +231,264 @@ def read_xdf_raws(
             f"streams must be a mapping {{participant id: stream name or id}}; got {streams!r}"
         )
     check_positive("max_gap", max_gap)
-    with verbose_context(verbose):
-        loaded = _load(path)
-        chosen = {}
-        for pid, key in streams.items():
-            picks = None
-            if isinstance(key, tuple):
-                key, picks = key
-            s = _find(loaded, key, path)
-            d = _describe(s)
-            if d["n_samples"] < 2:
-                raise ValueError(
-                    f"{path}: stream {key!r} (for {pid!r}) has {d['n_samples']} sample(s); "
-                    "it cannot be a participant's signal"
-                )
-            if d["channel_format"] == "string":
-                raise ValueError(
-                    f"{path}: stream {key!r} (for {pid!r}) holds strings (a marker stream); "
-                    "pass it in markers="
-                )
-            chosen[str(pid)] = (s, d, picks)
-        truncated = _check_footers(path, chosen, on_truncated)
-        rates = [d["nominal_srate"] for _, d, _ in chosen.values()]
-        if sfreq is None:
-            if max(rates) <= 0:
-                raise ValueError(
-                    f"{path}: the chosen streams are irregular (nominal rate 0); pass sfreq="
-                )
-            sfreq = max(rates)
-        check_positive("sfreq", sfreq)
-        sfreq = float(sfreq)
-        t0 = max(float(s["time_stamps"][0]) for s, _, _ in chosen.values())
-        t1 = min(float(s["time_stamps"][-1]) for s, _, _ in chosen.values())
-        if t1 <= t0:
-            raise ValueError(
-                f"{path}: the streams {list(streams.values())} do not overlap in time (latest "
-                f"start {t0:.3f} s, earliest end {t1:.3f} s on the LSL clock)"
-            )
-        n = int(np.floor((t1 - t0) * sfreq + 1e-9)) + 1
-        grid = t0 + np.arange(n) / sfreq
-        raws, rows = {}, []
-        for pid, (s, d, picks) in chosen.items():
-            ts = np.asarray(s["time_stamps"], float)
-            x = np.asarray(s["time_series"], float)
-            labels, units, ctypes = _channels(s)
-            idx = list(range(len(labels)))
-            if picks is not None:
-                unknown = [p for p in picks if (p not in labels) if isinstance(p, str)]
-                unknown += [p for p in picks if not isinstance(p, str)
-                            and not 0 <= int(p) < len(labels)]  # fmt: skip
-                if unknown:
-                    raise ValueError(
-                        f"{path}: stream {d['name']!r} (for {pid!r}) has no channel(s) {unknown}; "
-                        f"its {len(labels)} channels are {labels[:20]}"
-                        f"{' ...' if len(labels) > 20 else ''} (give names or 0-based indices)"
-                    )
-                idx = [labels.index(p) if isinstance(p, str) else int(p) for p in picks]
-            order = np.argsort(ts, kind="mergesort")
-            if np.any(np.diff(ts) < 0):
-                logger.warning("%s: stream %r timestamps not monotonic; sorted", path, d["name"])
-            ts, x = ts[order], x[order][:, idx]
-            span = ts[-1] - ts[0]
-            eff = (len(ts) - 1) / span if span > 0 else np.nan
-            srate = d["nominal_srate"] if d["nominal_srate"] > 0 else eff
-            gaps = _gaps(ts, srate, max_gap)
-            steps = np.diff(ts)
-            inside = steps <= max_gap / srate
-            if gaps:  # effective rate and steps within the recorded segments
-                eff = inside.sum() / steps[inside].sum() if inside.any() else np.nan
-            anti_alias = None
-            if np.isfinite(srate) and sfreq < 0.99 * srate and len(ts) > 30:
-                # going down in rate: low-pass first, or interpolation aliases
-                import mne
-
-                anti_alias = sfreq / 2.5
-                x = mne.filter.filter_data(x.T.copy(), srate, None, anti_alias, verbose=False).T
-            n_bad = int((~np.isfinite(x)).sum())
-            if n_bad:
-                logger.warning(
-                    "%s: stream %r holds %d non-finite sample value(s) (NaN/inf: dropped "
-                    "samples?); they stay NaN in the recording: mark those channels bad or "
-                    "crop the span", path.name, d["name"], n_bad,
-                )  # fmt: skip
-            data = _interp(ts, x, grid).T
-            st = str(d["type"]).lower()
-            ch_type = _TYPE_MAP.get(st, "misc")
-            if scale == "auto":
-                sc = np.array(
-                    [_UNIT_SCALE.get(units[i], 1e-6 if ch_type == "eeg" else 1.0) for i in idx]
-                )
-                if ch_type == "eeg" and not any(units[i] for i in idx):
-                    logger.info("%s: EEG stream %r has no units; assuming microvolts",
-                                path.name, d["name"])  # fmt: skip
-            else:
-                sc = np.full(len(idx), float(scale))
-            data = data * sc[:, None]
-            names = [labels[i] for i in idx]
-            if len(set(names)) != len(names):
-                names = [f"{nm}-{k}" for k, nm in enumerate(names)]
-            info = mne.create_info(names, sfreq, ch_type)
-            raw = mne.io.RawArray(data, info, verbose=False)
-            gap_on = [max(a, t0) - t0 for a, b in gaps if b > t0 and a < t1]
-            gap_dur = [min(b, t1) - max(a, t0) for a, b in gaps if b > t0 and a < t1]
-            if gap_on:
-                raw.set_annotations(
-                    mne.Annotations(gap_on, gap_dur, ["BAD_xdf_gap"] * len(gap_on))
-                )
-            raws[pid] = raw
-            segs = s["info"].get("clock_segments") or []
-            rows.append(
-                {
-                    "participant": pid,
-                    "stream_id": d["stream_id"],
-                    "stream": d["name"],
-                    "type": d["type"],
-                    "n_channels": len(idx),
-                    "nominal_srate": d["nominal_srate"],
-                    "effective_srate": float(eff),
-                    "n_samples": len(ts),
-                    "first_timestamp": float(ts[0]),
-                    "last_timestamp": float(ts[-1]),
-                    "n_clock_segments": max(len(segs), 1),
-                    "n_gaps": len(gaps),
-                    "gap_s": float(sum(b - a for a, b in gaps)),
-                    "max_step_samples": float(steps[inside].max() * srate)
-                    if inside.any()
-                    else np.nan,
-                    "trimmed_start_s": t0 - float(ts[0]),
-                    "trimmed_end_s": float(ts[-1]) - t1,
-                    "grid_sfreq": sfreq,
-                    "grid_n_times": n,
-                    "method": "linear interpolation onto the common grid",
-                    "anti_alias_lowpass_hz": anti_alias,
-                }
-            )
-            logger.info(
-                "%s: stream %r -> %s: %d samples (nominal %g Hz, effective %.3f Hz) "
-                "interpolated onto %d samples at %g Hz; %d gap(s), %d clock segment(s)",
-                path.name, d["name"], pid, len(ts), d["nominal_srate"], eff, n, sfreq,
-                len(gaps), max(len(segs), 1),
-            )  # fmt: skip
-        report = pd.DataFrame(rows)
-        report.attrs["t0"] = t0
-        report.attrs["truncated"] = truncated
-        report.attrs["audio"] = {}
-        for pid, key in (audio or {}).items():
-            ch = 0
-            if isinstance(key, tuple):
-                key, ch = key
-            s_a = _find(loaded, key, path)
-            d_a = _describe(s_a)
-            if d_a["nominal_srate"] <= 0 or d_a["channel_format"] == "string":
-                raise ValueError(
-                    f"{path}: audio stream {key!r} (for {pid!r}) needs a regular numeric "
-                    f"stream; it has nominal rate {d_a['nominal_srate']} and format "
-                    f"{d_a['channel_format']!r}"
-                )
-            if not 0 <= int(ch) < d_a["n_channels"]:
-                raise ValueError(
-                    f"{path}: audio channel {ch} of stream {key!r} does not exist (it has "
-                    f"{d_a['n_channels']} channel(s))"
-                )
-            ts_a = np.asarray(s_a["time_stamps"], float)
-            x_a = np.asarray(s_a["time_series"], float)[:, [int(ch)]]
-            sr = d_a["nominal_srate"]
-            n_a = int(np.floor((ts_a[-1] - t0) * sr + 1e-9)) + 1
-            if n_a < 1:
-                raise ValueError(f"{path}: audio stream {key!r} ends before the common start")
-            g = t0 + np.arange(n_a) / sr
-            y = _interp(ts_a, x_a, g)[:, 0]
-            pad = g < ts_a[0]
-            y[pad] = 0.0
-            report.attrs["audio"][pid] = {
-                "stream": d_a["name"],
-                "channel": int(ch),
-                "sfreq": sr,
-                "n_samples": n_a,
-                "padded_start_s": float(pad.sum() / sr),
-                "trimmed_start_s": float(max(t0 - ts_a[0], 0.0)),
-                "samples": y,
-            }
-            if pad.any():
-                logger.warning(
-                    "%s: audio stream %r starts %.3f s after the common start; padded with zeros",
-                    path.name,
-                    d_a["name"],
-                    pad.sum() / sr,
-                )
-        # markers -> annotations
-        ann_on, ann_desc, excluded = [], [], []
-        if markers is not None:
-            if markers == "auto":
-                mstreams = [
-                    s
-                    for s in loaded
-                    if _describe(s)["channel_format"] == "string"
-                    and _describe(s)["nominal_srate"] == 0
-                ]
-            else:
-                mstreams = [_find(loaded, m, path) for m in markers]
-            for s in mstreams:
-                name = _describe(s)["name"]
-                for t, v in zip(s["time_stamps"], s["time_series"]):
-                    lab = str(v[0] if isinstance(v, list | np.ndarray) and len(v) else v)
-                    if t0 <= t <= t1:
-                        ann_on.append(float(t) - t0)
-                        ann_desc.append(lab)
-                    else:
-                        excluded.append({"stream": name, "timestamp": float(t), "marker": lab})
-        if ann_on:
-            ann = mne.Annotations(ann_on, [0.0] * len(ann_on), ann_desc)
-            for raw in raws.values():
-                raw.set_annotations(raw.annotations + ann)
-        report.attrs["n_markers"] = len(ann_on)
-        report.attrs["markers_excluded"] = excluded
-        if excluded:
-            logger.warning(
-                "%s: %d marker(s) fall outside the common span of the streams and are not "
-                "annotations (see report.attrs['markers_excluded'])",
-                path.name,
-                len(excluded),
-            )
+    loaded = _load(path)
+    chosen = _choose_streams(path, loaded, streams)
+    truncated = _check_footers(path, chosen, on_truncated)
+    sfreq, t0, t1 = _common_span(path, chosen, sfreq, streams)
+    n = int(np.floor((t1 - t0) * sfreq + 1e-9)) + 1
+    grid = t0 + np.arange(n) / sfreq
+    raws, rows = {}, []
+    for pid, (s, d, picks) in chosen.items():
+        raws[pid], row = _stream_to_raw(
+            path, pid, s, d, picks, grid=grid, sfreq=sfreq, span=(t0, t1), max_gap=max_gap,
+            scale=scale,
+        )  # fmt: skip
+        rows.append(row)
+    report = pd.DataFrame(rows)
+    report.attrs["t0"] = t0
+    report.attrs["truncated"] = truncated
+    report.attrs["audio"] = _audio_streams(path, loaded, audio, t0)
+    ann_on, ann_desc, excluded = _markers(path, loaded, markers, t0, t1)
+    if ann_on:
+        ann = mne.Annotations(ann_on, [0.0] * len(ann_on), ann_desc)
+        for raw in raws.values():
+            raw.set_annotations(raw.annotations + ann)
+    report.attrs["n_markers"] = len(ann_on)
+    report.attrs["markers_excluded"] = excluded
+    if excluded:
+        logger.warning(
+            "%s: %d marker(s) fall outside the common span of the streams and are not "
+            "annotations (see report.attrs['markers_excluded'])",
+            path.name,
+            len(excluded),
+        )
     return raws, report
+
+
+def _choose_streams(path: Path, loaded, streams) -> dict:
+    """``{pid: (stream, description, channel picks)}`` of the participants' streams."""
+    loaded = _load(path)
+    chosen = {}
+    for pid, key in streams.items():
+        picks = None
+        if isinstance(key, tuple):
+            key, picks = key
+        s = _find(loaded, key, path)
+        d = _describe(s)
+        if d["n_samples"] < 2:
+            raise ValueError(
+                f"{path}: stream {key!r} (for {pid!r}) has {d['n_samples']} sample(s); "
+                "it cannot be a participant's signal"
+            )
+        if d["channel_format"] == "string":
+            raise ValueError(
+                f"{path}: stream {key!r} (for {pid!r}) holds strings (a marker stream); "
+                "pass it in markers="
+            )
+        chosen[str(pid)] = (s, d, picks)
+    return chosen
+
+
+def _common_span(path: Path, chosen: dict, sfreq, streams) -> tuple[float, float, float]:
+    """The grid rate and the span ``[t0, t1]`` (LSL clock) that every chosen stream covers."""
+    rates = [d["nominal_srate"] for _, d, _ in chosen.values()]
+    if sfreq is None:
+        if max(rates) <= 0:
+            raise ValueError(
+                f"{path}: the chosen streams are irregular (nominal rate 0); pass sfreq="
+            )
+        sfreq = max(rates)
+    check_positive("sfreq", sfreq)
+    sfreq = float(sfreq)
+    t0 = max(float(s["time_stamps"][0]) for s, _, _ in chosen.values())
+    t1 = min(float(s["time_stamps"][-1]) for s, _, _ in chosen.values())
+    if t1 <= t0:
+        raise ValueError(
+            f"{path}: the streams {list(streams.values())} do not overlap in time (latest "
+            f"start {t0:.3f} s, earliest end {t1:.3f} s on the LSL clock)"
+        )
+    return sfreq, t0, t1
+
+
+def _stream_channels(path: Path, pid: str, s, d, picks):
+    """Labels, units and the indices of the channels taken from one stream."""
+    labels, units, ctypes = _channels(s)
+    idx = list(range(len(labels)))
+    if picks is not None:
+        unknown = [p for p in picks if (p not in labels) if isinstance(p, str)]
+        unknown += [p for p in picks if not isinstance(p, str)
+                    and not 0 <= int(p) < len(labels)]  # fmt: skip
+        if unknown:
+            raise ValueError(
+                f"{path}: stream {d['name']!r} (for {pid!r}) has no channel(s) {unknown}; "
+                f"its {len(labels)} channels are {labels[:20]}"
+                f"{' ...' if len(labels) > 20 else ''} (give names or 0-based indices)"
+            )
+        idx = [labels.index(p) if isinstance(p, str) else int(p) for p in picks]
+    return labels, units, idx
+
+
+def _stream_to_raw(path: Path, pid: str, s, d, picks, *, grid, sfreq, span, max_gap, scale):
+    """One participant's stream interpolated onto the common grid, and its report row."""
+    import mne
+
+    t0, t1 = span
+    n = len(grid)
+    ts = np.asarray(s["time_stamps"], float)
+    x = np.asarray(s["time_series"], float)
+    labels, units, idx = _stream_channels(path, pid, s, d, picks)
+    order = np.argsort(ts, kind="mergesort")
+    if np.any(np.diff(ts) < 0):
+        logger.warning("%s: stream %r timestamps not monotonic; sorted", path, d["name"])
+    ts, x = ts[order], x[order][:, idx]
+    dur = ts[-1] - ts[0]
+    eff = (len(ts) - 1) / dur if dur > 0 else np.nan
+    srate = d["nominal_srate"] if d["nominal_srate"] > 0 else eff
+    gaps = _gaps(ts, srate, max_gap)
+    steps = np.diff(ts)
+    inside = steps <= max_gap / srate
+    if gaps:  # effective rate and steps within the recorded segments
+        eff = inside.sum() / steps[inside].sum() if inside.any() else np.nan
+    anti_alias = None
+    if np.isfinite(srate) and sfreq < 0.99 * srate and len(ts) > 30:
+        # going down in rate: low-pass first, or interpolation aliases
+        anti_alias = sfreq / 2.5
+        x = mne.filter.filter_data(x.T.copy(), srate, None, anti_alias, verbose=False).T
+    n_bad = int((~np.isfinite(x)).sum())
+    if n_bad:
+        logger.warning(
+            "%s: stream %r holds %d non-finite sample value(s) (NaN/inf: dropped "
+            "samples?); they stay NaN in the recording: mark those channels bad or "
+            "crop the span", path.name, d["name"], n_bad,
+        )  # fmt: skip
+    data = _interp(ts, x, grid).T
+    st = str(d["type"]).lower()
+    ch_type = _TYPE_MAP.get(st, "misc")
+    if scale == "auto":
+        sc = np.array([_UNIT_SCALE.get(units[i], 1e-6 if ch_type == "eeg" else 1.0) for i in idx])
+        if ch_type == "eeg" and not any(units[i] for i in idx):
+            logger.info("%s: EEG stream %r has no units; assuming microvolts",
+                        path.name, d["name"])  # fmt: skip
+    else:
+        sc = np.full(len(idx), float(scale))
+    data = data * sc[:, None]
+    names = [labels[i] for i in idx]
+    if len(set(names)) != len(names):
+        names = [f"{nm}-{k}" for k, nm in enumerate(names)]
+    info = mne.create_info(names, sfreq, ch_type)
+    raw = mne.io.RawArray(data, info, verbose=False)
+    gap_on = [max(a, t0) - t0 for a, b in gaps if b > t0 and a < t1]
+    gap_dur = [min(b, t1) - max(a, t0) for a, b in gaps if b > t0 and a < t1]
+    if gap_on:
+        raw.set_annotations(mne.Annotations(gap_on, gap_dur, ["BAD_xdf_gap"] * len(gap_on)))
+    segs = s["info"].get("clock_segments") or []
+    row = {
+        "participant": pid,
+        "stream_id": d["stream_id"],
+        "stream": d["name"],
+        "type": d["type"],
+        "n_channels": len(idx),
+        "nominal_srate": d["nominal_srate"],
+        "effective_srate": float(eff),
+        "n_samples": len(ts),
+        "first_timestamp": float(ts[0]),
+        "last_timestamp": float(ts[-1]),
+        "n_clock_segments": max(len(segs), 1),
+        "n_gaps": len(gaps),
+        "gap_s": float(sum(b - a for a, b in gaps)),
+        "max_step_samples": float(steps[inside].max() * srate) if inside.any() else np.nan,
+        "trimmed_start_s": t0 - float(ts[0]),
+        "trimmed_end_s": float(ts[-1]) - t1,
+        "grid_sfreq": sfreq,
+        "grid_n_times": n,
+        "method": "linear interpolation onto the common grid",
+        "anti_alias_lowpass_hz": anti_alias,
+    }
+    logger.info(
+        "%s: stream %r -> %s: %d samples (nominal %g Hz, effective %.3f Hz) "
+        "interpolated onto %d samples at %g Hz; %d gap(s), %d clock segment(s)",
+        path.name, d["name"], pid, len(ts), d["nominal_srate"], eff, n, sfreq,
+        len(gaps), max(len(segs), 1),
+    )  # fmt: skip
+    return raw, row
+
+
+def _audio_streams(path: Path, loaded, audio, t0: float) -> dict:
+    """Microphone streams on their own nominal rate from ``t0`` (``report.attrs['audio']``)."""
+    out = {}
+    for pid, key in (audio or {}).items():
+        ch = 0
+        if isinstance(key, tuple):
+            key, ch = key
+        s_a = _find(loaded, key, path)
+        d_a = _describe(s_a)
+        if d_a["nominal_srate"] <= 0 or d_a["channel_format"] == "string":
+            raise ValueError(
+                f"{path}: audio stream {key!r} (for {pid!r}) needs a regular numeric "
+                f"stream; it has nominal rate {d_a['nominal_srate']} and format "
+                f"{d_a['channel_format']!r}"
+            )
+        if not 0 <= int(ch) < d_a["n_channels"]:
+            raise ValueError(
+                f"{path}: audio channel {ch} of stream {key!r} does not exist (it has "
+                f"{d_a['n_channels']} channel(s))"
+            )
+        ts_a = np.asarray(s_a["time_stamps"], float)
+        # integer PCM streams (LSL int16/int32 audio) are scaled by their dtype
+        x_a = audio_as_float(
+            np.asarray(s_a["time_series"])[:, [int(ch)]],
+            f"{path}: audio stream {key!r} (for {pid!r})",
+        )
+        sr = d_a["nominal_srate"]
+        n_a = int(np.floor((ts_a[-1] - t0) * sr + 1e-9)) + 1
+        if n_a < 1:
+            raise ValueError(f"{path}: audio stream {key!r} ends before the common start")
+        g = t0 + np.arange(n_a) / sr
+        y = _interp(ts_a, x_a, g)[:, 0]
+        pad = g < ts_a[0]
+        y[pad] = 0.0
+        out[pid] = {
+            "stream": d_a["name"],
+            "channel": int(ch),
+            "sfreq": sr,
+            "n_samples": n_a,
+            "padded_start_s": float(pad.sum() / sr),
+            "trimmed_start_s": float(max(t0 - ts_a[0], 0.0)),
+            "samples": y,
+        }
+        if pad.any():
+            logger.warning(
+                "%s: audio stream %r starts %.3f s after the common start; padded with zeros",
+                path.name,
+                d_a["name"],
+                pad.sum() / sr,
+            )
+    return out
+
+
+def _markers(path: Path, loaded, markers, t0: float, t1: float):
+    """Marker onsets (s from ``t0``), labels, and the markers outside ``[t0, t1]``."""
+    ann_on, ann_desc, excluded = [], [], []
+    if markers is not None:
+        if markers == "auto":
+            mstreams = [
+                s
+                for s in loaded
+                if _describe(s)["channel_format"] == "string"
+                and _describe(s)["nominal_srate"] == 0
+            ]
+        else:
+            mstreams = [_find(loaded, m, path) for m in markers]
+        for s in mstreams:
+            name = _describe(s)["name"]
+            for t, v in zip(s["time_stamps"], s["time_series"]):
+                lab = str(v[0] if isinstance(v, list | np.ndarray) and len(v) else v)
+                if t0 <= t <= t1:
+                    ann_on.append(float(t) - t0)
+                    ann_desc.append(lab)
+                else:
+                    excluded.append({"stream": name, "timestamp": float(t), "marker": lab})
+    return ann_on, ann_desc, excluded
 
 
 def _check_footers(path: Path, chosen: dict, on_truncated: str) -> list[dict]:
@@ -469,6 +523,7 @@ def _check_footers(path: Path, chosen: dict, on_truncated: str) -> list[dict]:
     return out
 
 
+@verbose
 def read_xdf_dyad(
     path: str | os.PathLike,
     streams: Mapping[str, int | str | tuple],
@@ -517,36 +572,35 @@ def read_xdf_dyad(
 
     if not isinstance(streams, Mapping) or len(streams) != 2:
         raise ValueError(f"streams must map exactly 2 participant ids to streams; got {streams!r}")
-    with verbose_context(verbose):
-        raws, report = read_xdf_raws(
-            path, streams, sfreq=sfreq, markers=markers, scale=scale, max_gap=max_gap,
-            audio=audio, on_truncated=on_truncated,
+    raws, report = read_xdf_raws(
+        path, streams, sfreq=sfreq, markers=markers, scale=scale, max_gap=max_gap,
+        audio=audio, on_truncated=on_truncated,
+    )  # fmt: skip
+    ids = list(raws)
+    auds = report.attrs.pop("audio")
+    if auds:
+        unknown = [k for k in auds if k not in ids]
+        if unknown:
+            raise ValueError(f"audio names {unknown}, which are not in streams {ids}")
+        kwargs["audio"] = {k: (v.pop("samples"), v["sfreq"]) for k, v in auds.items()}
+        report.attrs["audio"] = auds
+    ex = report.attrs["markers_excluded"]
+    dyad = read_dyad(
+        [raws[i] for i in ids],
+        transcript=transcript,
+        participant_ids=ids,
+        roles=roles,
+        dyad_id=dyad_id,
+        meta={"xdf": report, "xdf_t0": report.attrs["t0"], "xdf_file": str(path)},
+        **kwargs,
+    )
+    if ex:
+        dyad.exclusions.add("io", "marker", str(path), "outside the common span", len(ex))
+    for t in report.attrs.get("truncated", []):
+        dyad.exclusions.add(
+            "io", "recording", f"{path} stream {t['stream']!r}",
+            f"truncated XDF stream: {t['reason']} (on_truncated='warn')", 1,
         )  # fmt: skip
-        ids = list(raws)
-        auds = report.attrs.pop("audio")
-        if auds:
-            unknown = [k for k in auds if k not in ids]
-            if unknown:
-                raise ValueError(f"audio names {unknown}, which are not in streams {ids}")
-            kwargs["audio"] = {k: (v.pop("samples"), v["sfreq"]) for k, v in auds.items()}
-            report.attrs["audio"] = auds
-        ex = report.attrs["markers_excluded"]
-        dyad = read_dyad(
-            [raws[i] for i in ids],
-            transcript=transcript,
-            participant_ids=ids,
-            roles=roles,
-            dyad_id=dyad_id,
-            meta={"xdf": report, "xdf_t0": report.attrs["t0"], "xdf_file": str(path)},
-            **kwargs,
-        )
-        if ex:
-            dyad.exclusions.add("io", "marker", str(path), "outside the common span", len(ex))
-        for t in report.attrs.get("truncated", []):
-            dyad.exclusions.add(
-                "io", "recording", f"{path} stream {t['stream']!r}",
-                f"truncated XDF stream: {t['reason']} (on_truncated='warn')", 1,
-            )  # fmt: skip
-        for p in dyad.participants:
-            p.info["source"] = f"{path} stream {streams[p.id]!r}"
+    for p in dyad.participants:
+        p.info["source"] = f"{path} stream {streams[p.id]!r}"
     return dyad

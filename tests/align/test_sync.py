@@ -11,11 +11,11 @@ from hyperalign.align import (
     ClockError,
     ClockModel,
     align_by_triggers,
+    align_clocks,
     apply_clock,
     estimate_drift,
     estimate_drift_from_signals,
     find_audio_lag,
-    sync_dyad,
 )
 
 AUDIO_SF = 8000.0
@@ -169,7 +169,7 @@ def test_apply_clock_and_sync_dyad_triggers():
     ta = np.sort(rng.uniform(1, 59, 30))
     tb = (ta - off) / (1 + drift * 1e-6)
     dy = ha.Dyad([ha.Participant("A", raw_a), ha.Participant("B", raw_b)], dyad_id="clk")
-    out = sync_dyad(dy, "triggers", triggers={"A": ta, "B": tb})
+    out = align_clocks(dy, "triggers", triggers={"A": ta, "B": tb})
     rep = out.meta["clock"]["B->A"]
     assert abs(rep["offset"] - off) < 1e-4 and abs(rep["drift_ppm"] - drift) < 1
     # after the correction, B's data equal A's on A's clock (where B recorded)
@@ -192,17 +192,17 @@ def test_sync_dyad_errors():
     raws = [ha.make_participant_raw(rng.standard_normal((1, 1000)), 100.0) for _ in range(2)]
     dy = ha.Dyad([ha.Participant("A", raws[0]), ha.Participant("B", raws[1])])
     with pytest.raises(ValueError, match="missing"):
-        sync_dyad(dy, "triggers", triggers={"A": [1.0, 2.0, 3.0]})
+        align_clocks(dy, "triggers", triggers={"A": [1.0, 2.0, 3.0]})
     with pytest.raises(ValueError, match="stim_channel"):
-        sync_dyad(dy, "triggers")
+        align_clocks(dy, "triggers")
     with pytest.raises(ValueError, match="method must be one of"):
-        sync_dyad(dy, "magic")
+        align_clocks(dy, "magic")
     with pytest.raises(ValueError, match="audio_channel"):
-        sync_dyad(dy, "audio")
+        align_clocks(dy, "audio")
     r3 = ha.make_participant_raw(rng.standard_normal((1, 500)), 50.0)
     dy2 = ha.Dyad([ha.Participant("A", raws[0]), ha.Participant("B", r3)], check_sfreq=False)
     with pytest.raises(ValueError, match="sampling rates differ"):
-        sync_dyad(dy2, "triggers", triggers={"A": [1.0], "B": [1.0]})
+        align_clocks(dy2, "triggers", triggers={"A": [1.0], "B": [1.0]})
 
 
 def test_sync_dyad_audio_moves_transcript_and_raw():
@@ -231,7 +231,7 @@ def test_sync_dyad_audio_moves_transcript_and_raw():
          ha.Participant("B", mk(ch_b), audio=audio_b, audio_sfreq=AUDIO_SF)],
         ha.Transcript(words, speakers=["A", "B"]),
     )  # fmt: skip
-    out = sync_dyad(dy, "audio", audio_channel="AUDIO", window=10)
+    out = align_clocks(dy, "audio", audio_channel="AUDIO", window=10)
     rep = out.meta["clock"]
     assert abs(rep["mic->A"]["offset"] - m_a[0]) < 1 / NEURAL_SF
     assert abs(rep["mic->B"]["drift_ppm"] - m_b[1]) < 10
@@ -305,7 +305,7 @@ def test_sync_dyad_shared_channel():
         ch_names=["c1", "SND"], ch_types=["eeg", "misc"],
     )  # fmt: skip
     dy = ha.Dyad([ha.Participant("A", mk(ch_a)), ha.Participant("B", mk(ch_b))])
-    out = sync_dyad(dy, "channel", audio_channel="SND", window=10)
+    out = align_clocks(dy, "channel", audio_channel="SND", window=10)
     rep = out.meta["clock"]["B->A"]
     t = np.linspace(0, dur, 30)
     model = ClockModel(rep["offset"], rep["drift_ppm"])
@@ -316,4 +316,29 @@ def test_sync_dyad_shared_channel():
     ok = slice(int(5 * NEURAL_SF), int((dur - 5) * NEURAL_SF))
     assert np.corrcoef(a[ok], b[ok])[0, 1] > 0.95
     with pytest.raises(ValueError, match="not in the raw"):
-        sync_dyad(dy, "channel", audio_channel="NOPE")
+        align_clocks(dy, "channel", audio_channel="NOPE")
+
+
+def test_sync_dyad_is_a_deprecated_alias_of_align_clocks():
+    """The old names keep working for one release and name the new ones."""
+    from hyperalign.align.sync import sync_dyad
+
+    rng = np.random.default_rng(6)
+    raw_a, raw_b = _dyad_with_clock(0.25, 50.0)
+    ta = np.sort(rng.uniform(1, 59, 30))
+    tb = (ta - 0.25) / (1 + 50e-6)
+    dy = ha.Dyad([ha.Participant("A", raw_a), ha.Participant("B", raw_b)], dyad_id="clk")
+    new = align_clocks(dy, "triggers", triggers={"A": ta, "B": tb}, interpolation="linear")
+    with pytest.warns(FutureWarning, match="sync_dyad is deprecated.*align_clocks"):
+        old = sync_dyad(dy, "triggers", triggers={"A": ta, "B": tb}, kind="linear")
+    assert old.meta["clock"] == new.meta["clock"]
+    np.testing.assert_array_equal(old["B"].raw.get_data(), new["B"].raw.get_data())
+    model = ClockModel(0.25, 50.0)
+    with pytest.warns(FutureWarning, match=r"apply_clock\(kind=\) is deprecated"):
+        b_old = apply_clock(raw_b, model, kind="linear")
+    b_new = apply_clock(raw_b, model, interpolation="linear")
+    np.testing.assert_array_equal(b_old.get_data(), b_new.get_data())
+    with pytest.raises(TypeError, match="inst must be an mne.io.Raw or a Dyad; got 'x'"):
+        apply_clock("x", model)
+    with pytest.raises(TypeError, match="dyad must be a Dyad; got 'x'"):
+        align_clocks("x")

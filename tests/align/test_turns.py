@@ -71,3 +71,31 @@ def test_previous_turn_utterance(conv):
         .loc[prev.loc[k, "prev_utterance_id"], "text"]
         .endswith("happened")
     )
+
+
+def test_one_previous_turn_rule_serves_every_caller(conv):
+    """Semantic and acoustic alignment use align.turns.previous_turns, with or without
+    backchannels and with or without the full utterance table."""
+    from hyperalign.align import previous_turns
+    from hyperalign.features.prosody_alignment import previous_utterances
+
+    utt = conv.utterances
+    pos = previous_turns(utt, 1)[:, 0]
+    ids = utt["utterance_id"].to_numpy()
+    expected = np.where(pos >= 0, ids[np.maximum(pos, 0)], -1)
+    np.testing.assert_array_equal(previous_utterances(utt).to_numpy(), expected)
+    pt = previous_turn_utterance(utt)
+    np.testing.assert_array_equal(pt["prev_utterance_id"].fillna(-1).to_numpy(int), expected)
+    # a table without backchannel/turn columns: onset order, no backchannel skipped
+    thin = utt[["utterance_id", "speaker", "onset"]].iloc[::-1]
+    got = previous_utterances(thin)
+    srt = thin.sort_values(["onset", "utterance_id"], kind="mergesort")
+    pos2 = previous_turns(srt, 1, skip_backchannels=False)[:, 0]
+    ids2 = srt["utterance_id"].to_numpy()
+    np.testing.assert_array_equal(got.to_numpy(), np.where(pos2 >= 0, ids2[pos2], -1))
+    assert list(got.index) == list(ids2)
+    # keeping backchannels as previous turns can only make the previous turn more recent
+    keep_bc = previous_turns(utt, 1, skip_backchannels=False)[:, 0]
+    on = utt["onset"].to_numpy()
+    both = (keep_bc >= 0) & (pos >= 0)
+    assert np.all(on[keep_bc[both]] >= on[pos[both]])

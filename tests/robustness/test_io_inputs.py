@@ -94,10 +94,18 @@ def test_manifest_not_utf8(tmp_path):
         + b"\n"
         + "\t".join(ROW + ["m\xe8re"]).encode("cp1252")
     )
-    with pytest.raises(
-        ValueError, match=r"byte \d+ is not valid UTF-8 .*save dyads\.tsv as UTF-8"
-    ):
+    msg = r"byte \d+ \(line 2, b'\\xe8'\) is not valid utf-8 .*; save dyads\.tsv as UTF-8"
+    with pytest.raises(ValueError, match=msg):
         read_manifest(root)
+
+
+def test_manifest_saved_as_excel_unicode_text(tmp_path):
+    # Excel's "Unicode Text" is tab-separated UTF-16 with a byte-order mark
+    root = _folder(tmp_path, HEAD, [])
+    text = "\t".join(HEAD) + "\r\n" + "\t".join(["d1", "01", "02", "s1_raw.fif", "s2_raw.fif"])
+    (root / "dyads.tsv").write_bytes(text.encode("utf-16"))
+    man = read_manifest(root)
+    assert list(man["participant_1"]) == ["01"] and list(man.columns) == HEAD
 
 
 def test_numeric_looking_ids_stay_strings(tmp_path):
@@ -267,3 +275,91 @@ def test_nan_in_an_audio_file_names_the_file(tmp_path):
     msg = r"a\.wav \(audio of 'S1'\) holds 1 non-finite sample\(s\) \(NaN/inf\), the first at "
     with pytest.raises(ValueError, match=msg + "index 100"):
         read_dyad([_raw(), _raw(seed=2)], audio=[tmp_path / "a.wav", None])
+
+
+# ------------------------------------------------------------------ shared audio, speakers
+def test_shared_audio_with_more_channels_than_participants(tmp_path):
+    x = 0.1 * np.random.default_rng(0).standard_normal((4, 16000))
+    write_audio(tmp_path / "room.wav", x, 16000)
+    with pytest.raises(ValueError, match=r"room\.wav: 4-channel audio for 2 participants: which "
+                       r"channel is whose microphone\? pass audio_channels="):  # fmt: skip
+        read_dyad([_raw(), _raw(seed=2)], audio=tmp_path / "room.wav")
+    with pytest.raises(ValueError, match=r"audio_channels=\{'S1': 2\} gives no channel for "
+                       r"participant\(s\) \['S2'\]"):  # fmt: skip
+        read_dyad([_raw(), _raw(seed=2)], audio=tmp_path / "room.wav", audio_channels={"S1": 2})
+    d = read_dyad([_raw(), _raw(seed=2)], audio=tmp_path / "room.wav",
+                  audio_channels={"S1": 2, "S2": 3})  # fmt: skip
+    np.testing.assert_allclose(d["S2"].audio, x[3], atol=1e-7)
+
+
+def test_speakers_mapping_that_merges_two_labels(tmp_path):
+    f = tmp_path / "t.tsv"
+    f.write_text("onset\toffset\tword\tspeaker\n1\t1.5\thi\tSPEAKER_00\n2\t2.5\tyo\tSPEAKER_01\n")
+    msg = r"speakers maps the labels \['SPEAKER_00', 'SPEAKER_01'\] to one participant 'A'"
+    with pytest.raises(ValueError, match=msg):
+        ha.io.read_transcript(f, speakers={"SPEAKER_00": "A", "SPEAKER_01": "A"})
+
+
+def test_bads_kept_through_a_bids_round_trip(tmp_path):
+    from hyperalign.io import write_bids_dyads
+
+    d = read_dyad([_raw(), _raw(seed=2)], participant_ids=["A", "B"], dyad_id="d1")
+    d["B"].raw.info["bads"] = ["Pz"]
+    write_bids_dyads([d], tmp_path / "bids", task="chat")
+    back, rep = read_bids_dyads(tmp_path / "bids")
+    assert rep.empty and back[0]["B"].raw.info["bads"] == ["Pz"]
+    assert back[0]["A"].raw.info["bads"] == []
+
+
+def test_reading_stereo_audio_for_one_participant(tmp_path):
+    root = _folder(tmp_path, HEAD + ["audio_1"], [ROW + ["a1.wav"]])
+    x = 0.1 * np.random.default_rng(0).standard_normal(16000 * 2)
+    write_audio(root / "a1.wav", np.stack([x, x]), 16000)
+    with pytest.raises(ValueError, match=r"a1\.wav: 2-channel audio for participant 'A'; pass "
+                       r"audio_channels=\{'A': <channel index>\}"):  # fmt: skip
+        read_bids_dyads(root, on_error="raise")
+
+
+def test_nan_channels_marked_bad_or_named(caplog):
+    a = _raw()
+    a._data[1] = np.nan  # a dead channel: no finite sample
+    a._data[2, 10:20] = np.nan  # a dropout
+    with caplog.at_level("WARNING", logger="hyperalign"):
+        d = read_dyad([a, _raw(seed=2)], participant_ids=["A", "B"])
+    assert d["A"].raw.info["bads"] == ["Cz"] and a.info["bads"] == []  # input untouched
+    ex = d.exclusions.to_data_frame()
+    row = ex[ex["kind"] == "channel"]
+    assert list(row["item"]) == ["A: Cz"] and "no finite sample" in row["reason"].iloc[0]
+    assert "1 channel(s) hold NaN/inf samples: Pz (10 samples)" in caplog.text
+    b = _raw(seed=3)
+    b._data[:] = np.nan
+    with pytest.raises(ValueError, match=r"participant 'B' has no usable channels: all 3"):
+        read_dyad([_raw(), b], participant_ids=["A", "B"])
+
+
+def test_validate_reports_silent_audio_and_truncated_recordings(tmp_path):
+    import warnings
+
+    root = _folder(tmp_path, ["dyad_id", "participant_1", "participant_2", "neural_1",
+                              "neural_2", "audio_1", "audio_2"],
+                   [["d1", "A", "B", "s1.edf", "s2_raw.fif", "a1.wav", "a2.wav"]])  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mne.export.export_raw(root / "s1.edf", _raw(), overwrite=True, verbose=False)
+    b = (root / "s1.edf").read_bytes()
+    (root / "s1.edf").write_bytes(b[: len(b) // 2])
+    write_audio(root / "a1.wav", np.zeros(16000), 16000)
+    write_audio(root / "a2.wav", 0.1 * np.random.default_rng(0).standard_normal(16000), 16000)
+    probs = validate_dataset(root)
+    text = " | ".join(str(p) for p in probs)
+    assert any(p.file == "a1.wav" and "the audio is silent" in p.message for p in probs), text
+    assert not any(p.file == "a2.wav" for p in probs), text
+    assert any(p.file == "s1.edf" and "the recording is truncated" in p.message for p in probs)
+
+
+def test_dyad_ids_as_one_string_is_one_id(tmp_path):
+    # a string used to be searched as a substring: dyad_ids="d10" selected "d1"
+    root = _folder(tmp_path, HEAD, [ROW])
+    assert [d.dyad_id for d in read_bids_dyads(root, dyad_ids="d1")[0]] == ["d1"]
+    with pytest.raises(ValueError, match=r"dyad_ids \['d10'\] are not in"):
+        read_bids_dyads(root, dyad_ids="d10")

@@ -160,3 +160,17 @@ def test_bids_reader_refuses_truncated(tmp_path):
         dyads, rep = read_bids_dyads(tmp_path, on_truncated="warn")
     assert len(dyads) == 1 and dyads[0].exclusions.total("recording") == 2  # + the tail
     shutil.rmtree(tmp_path)
+
+
+def test_edf_with_extra_records_is_an_error(tmp_path):
+    # MNE infers the record count from the file size: trailing bytes would be read as data
+    f = _export(tmp_path / "long.edf", "edf")
+    b = f.read_bytes()
+    header = 256 * (int(b[252:256]) + 1)  # the fixed header + 256 bytes per signal
+    rec = (len(b) - header) // DUR
+    f.write_bytes(b + b[header : header + 10 * rec])
+    msg = r"long\.edf: the file size disagrees with its header: its header describes 30\.000 s "
+    with pytest.raises(ValueError, match=msg + r"but the file holds 40\.000 s of data"):
+        read_raw(f)
+    with pytest.warns(RuntimeWarning, match="file size disagrees"):
+        assert abs(read_raw(f, on_truncated="warn").n_times / SFREQ - 40.0) < 1e-9
