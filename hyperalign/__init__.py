@@ -33,6 +33,7 @@ _LAZY = {
     "read_bids_dyads": "io",
     "write_bids_dyads": "io",
     "validate_dataset": "io",
+    "align_clocks": "align",
     "sync_dyad": "align",
     "make_word_epochs": "align",
     "make_utterance_epochs": "align",

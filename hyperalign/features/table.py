@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils import logger, verbose_context
-from .alignment import _listener, compute_semantic_alignment
+from .semantic_alignment import _listener, compute_semantic_alignment
 from .semantic import DEFAULT_SENTENCE_MODEL, resolve_model
 
 __all__ = ["compute_predictors"]
