@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from ..utils import logger, verbose_context
-from .semantic_alignment import _listener, compute_semantic_alignment
 from .semantic import DEFAULT_SENTENCE_MODEL, resolve_model
+from .semantic_alignment import _listener, compute_semantic_alignment
 
 __all__ = ["compute_predictors"]
 
