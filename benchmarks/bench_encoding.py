@@ -54,6 +54,11 @@ def _data(n_targets: int, seed: int = 0):
     return X, Y
 
 
+def _say(lines: list, line: str) -> None:
+    lines.append(line)
+    print(line, flush=True)
+
+
 def _best_of(fn, repeat: int):
     best, out = np.inf, None
     for _ in range(repeat):
@@ -71,7 +76,10 @@ def _himalaya_nested(X, Y):
     preds = np.zeros_like(Y)
     for train, test in KFold(10).split(X):
         model = RidgeCV(
-            alphas=ALPHAS, cv=KFold(5), solver_params={"score_func": correlation_score}
+            alphas=ALPHAS,
+            cv=KFold(5),
+            fit_intercept=True,
+            solver_params={"score_func": correlation_score},
         )
         model.fit(X[train], Y[train])
         preds[test] = model.predict(X[test])
@@ -85,7 +93,7 @@ def ridge_part(subsets=(96, 192), repeat: int = 2) -> list[str]:
     n_targets = N_CH * N_LAGS
     X, Y = _data(n_targets)
 
-    def ours(Ysub):
+    def ours(Ysub, dtype="float64"):
         return nested_ridge_cv(
             X,
             Ysub,
@@ -95,13 +103,16 @@ def ridge_part(subsets=(96, 192), repeat: int = 2) -> list[str]:
             score="r",
             edge_warning=None,
             n_jobs=N_JOBS[0],
+            dtype=dtype,
         )
 
-    lines = [
+    lines = []
+    _say(
+        lines,
         f"ridge: {N_WORDS} words x {N_FEAT} features x {n_targets} targets "
         f"({N_CH} ch x {N_LAGS} lags), 10 outer x 5 inner contiguous folds, {len(ALPHAS)} "
-        "penalties, nested CV"
-    ]
+        "penalties, nested CV",
+    )
     rows = []
     for T in subsets:
         t_h, p_h = _best_of(lambda T=T: _himalaya_nested(X, Y[:, :T]), 1)
@@ -110,10 +121,11 @@ def ridge_part(subsets=(96, 192), repeat: int = 2) -> list[str]:
         r_h = correlation_score(Y[:, :T], p_h)
         r_o = correlation_score(Y[:, :T], fit.predictions_)
         rows.append((T, t_h, t_o))
-        lines.append(
+        _say(
+            lines,
             f"  {T:5d} targets: himalaya {t_h:8.2f} s | hyperalign {t_o:6.2f} s | "
             f"ratio {t_h / t_o:6.1f}x | max rel diff of predictions {dp:.1e}, of "
-            f"out-of-fold r {np.abs(r_h - r_o).max():.1e}"
+            f"out-of-fold r {np.abs(r_h - r_o).max():.1e}",
         )
     (T1, h1, _), (T2, h2, _) = rows[0], rows[-1]
     b = (h2 - h1) / (T2 - T1)
@@ -123,17 +135,27 @@ def ridge_part(subsets=(96, 192), repeat: int = 2) -> list[str]:
     t_o_full, fit = _best_of(lambda: ours(Y), repeat)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    lines.append(
+    _say(
+        lines,
         f"  {n_targets:5d} targets: himalaya ~{t_h_full:7.0f} s (a + b*T from the subsets: "
         f"a = {a:.1f} s, b = {b * 1000:.1f} ms/target) | hyperalign {t_o_full:6.2f} s | "
-        f"ratio ~{t_h_full / t_o_full:5.0f}x"
+        f"ratio ~{t_h_full / t_o_full:5.0f}x",
+    )
+    t32, fit32 = _best_of(lambda: ours(Y, dtype="float32"), repeat)
+    r64 = correlation_score(Y, fit.predictions_)
+    r32 = correlation_score(Y, fit32.predictions_)
+    _say(
+        lines,
+        f"  hyperalign float32: {t32:6.2f} s (ratio ~{t_h_full / t32:5.0f}x), max |r32 - r64| "
+        f"{np.abs(r32 - r64).max():.1e}",
     )
     data_mb = (X.nbytes + Y.nbytes + fit.predictions_.nbytes) / 2**20
-    lines.append(
+    _say(
+        lines,
         f"  peak memory of the hyperalign run: {peak / 2**20:.0f} MB traced (NumPy), of which "
-        f"{data_mb:.0f} MB are X, Y and the predictions; process VmHWM {_vmhwm_mb():.0f} MB"
+        f"{data_mb:.0f} MB are X, Y and the predictions; process VmHWM {_vmhwm_mb():.0f} MB",
     )
-    lines.append(f"  mean out-of-fold r over targets: {np.mean(fit.fold_scores_):.4f}")
+    _say(lines, f"  mean out-of-fold r over targets: {np.mean(fit.fold_scores_):.4f}")
     return lines
 
 
@@ -206,9 +228,7 @@ def main(argv=None) -> list[str]:
             lines += banded_part(args.repeat)
             print("\n".join(lines), flush=True)
         if not args.skip_ridge:
-            new = ridge_part(tuple(args.subsets), args.repeat)
-            print("\n".join(new), flush=True)
-            lines += new
+            lines += ridge_part(tuple(args.subsets), args.repeat)
     return lines
 
 

@@ -7,11 +7,13 @@ folds on the clock shared by roles, brains and layers (:func:`make_folds`), resu
 """
 
 from ._wordfit import DEFAULT_ALPHAS, fit_word_arrays, fit_word_encoding
+from .banded import BandedRidgeFit, NestedBandedFit, banded_ridge_cv, nested_banded_ridge_cv
 from .delays import delay_samples, make_delayed
 from .fir import average_resample, event_features, fit_fir, lanczos_resample
 from .plot import plot_lag_curves, plot_partition, plot_score_topomap
 from .result import EncodingResult, concat_results, read_encoding
-from .ridge import NestedRidgeFit, RidgeCVFit, nested_ridge_cv, ridge_cv
+from .ridge import SOLVERS, NestedRidgeFit, RidgeCVFit, nested_ridge_cv, ridge_cv
+from .scores import correlation_score, r2_score, r2_score_split, variance_partition
 from .significance import (
     bootstrap_ci,
     group_test,
@@ -28,8 +30,15 @@ from .splitters import (
     make_group_folds,
     shuffled_folds,
 )
-from .trf import DEFAULT_TRF_ALPHAS, fit_trf
-from .wordlevel import LAG_PRESETS, WordLags, resolve_lags, word_features, word_windows
+from .trf import DEFAULT_TRF_ALPHAS, fit_trf, word_impulses
+from .wordlevel import (
+    LAG_PRESETS,
+    WordLags,
+    make_word_folds,
+    resolve_lags,
+    word_features,
+    word_windows,
+)
 
 __all__ = [
     "DEFAULT_ALPHAS",
@@ -44,6 +53,7 @@ __all__ = [
     "concat_results",
     "fit_word_encoding",
     "fit_trf",
+    "word_impulses",
     "plot_lag_curves",
     "plot_partition",
     "plot_score_topomap",
@@ -62,11 +72,21 @@ __all__ = [
     "pvalues",
     "partition_variance",
     "make_folds",
+    "make_word_folds",
     "make_group_folds",
     "nested_ridge_cv",
     "read_encoding",
     "resolve_lags",
     "ridge_cv",
+    "SOLVERS",
+    "BandedRidgeFit",
+    "NestedBandedFit",
+    "banded_ridge_cv",
+    "nested_banded_ridge_cv",
+    "correlation_score",
+    "r2_score",
+    "r2_score_split",
+    "variance_partition",
     "shuffled_folds",
     "word_features",
     "word_windows",

@@ -146,6 +146,8 @@ def _fold_scores(bk, f: _Fold, X, Yb, S_pool, sy_pool, alphas, score, fit_interc
 
 
 def _pool_sums(bk, p: _Pool, X, Yb, S_all, sy_all):
+    if p.dec.U is not None:  # dual: no cross-products needed, only the target sums
+        return None, (sy_all if p.out is None else Yb[p.idx].sum(0))
     if p.out is None:
         return S_all, sy_all
     if p.n_out < p.n and S_all is not None:
@@ -238,7 +240,7 @@ def run_tasks(
     ]
     k = max([pl.dec.k for pl in pools] + [f.dec.k for fs in folds for f in fs])
     batch = n_batch or batch_size(n_targets, n, p, k, bk.dtype.itemsize)
-    need_all = any(pl.out is None or pl.n_out < pl.n for pl in pools)
+    need_all = any(pl.dec.U is None and (pl.out is None or pl.n_out < pl.n) for pl in pools)
     results = []
     for t in tasks:
         results.append(

@@ -43,10 +43,16 @@ def check_matrix(a, name: str, *, n_rows: int | None = None) -> np.ndarray:
         )
     if a.shape[0] == 0 or a.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {a.shape}); it needs rows and columns")
-    bad = ~np.isfinite(a)
-    if bad.any():
-        rows = np.flatnonzero(bad.any(1))
-        cols = np.flatnonzero(bad.any(0))
+    # in column blocks: a full boolean mask of 100,000 targets would cost gigabytes
+    bad_rows = np.zeros(a.shape[0], dtype=bool)
+    bad_cols = np.zeros(a.shape[1], dtype=bool)
+    for start in range(0, a.shape[1], 2048):
+        bad = ~np.isfinite(a[:, start : start + 2048])
+        bad_rows |= bad.any(1)
+        bad_cols[start : start + 2048] = bad.any(0)
+    if bad_rows.any():
+        rows = np.flatnonzero(bad_rows)
+        cols = np.flatnonzero(bad_cols)
         raise ValueError(
             f"{name} has NaN or inf in {rows.size} row(s) (first: {_first(rows)}) and "
             f"{cols.size} column(s) (first: {_first(cols)}). The solvers never impute: drop "

@@ -203,19 +203,16 @@ class Decomposition:
 
 
 def _keep(ev, bk: Backend, scale: int):
-    """Indices of eigenvalues above numerical zero (their directions carry no signal)."""
+    """Values above numerical zero, ``max * eps * scale`` (their directions carry no signal)."""
     top = float(ev.max()) if ev.shape[0] else 0.0
-    tol = top * bk.eps * max(scale, 1) * 10
-    keep = ev > tol
-    return keep
+    return ev > top * bk.eps * max(scale, 1)
 
 
 def solve_svd(Xtr_c, bk: Backend) -> Decomposition:
     """Primal decomposition from the SVD of the centred training features."""
     _, s, Vt = bk.svd(Xtr_c)
-    ev = s**2
-    keep = _keep(ev, bk, max(Xtr_c.shape))
-    return Decomposition(W=Vt[keep].T, ev=ev[keep], U=None, method="svd")
+    keep = _keep(s, bk, max(Xtr_c.shape))  # singular values: numpy's matrix_rank tolerance
+    return Decomposition(W=Vt[keep].T, ev=s[keep] ** 2, U=None, method="svd")
 
 
 def solve_eigh_dual(Xtr_c, bk: Backend) -> Decomposition:

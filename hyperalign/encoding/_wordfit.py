@@ -15,7 +15,6 @@ from .wordlevel import (
     nuisance_spaces,
     prepare_word_data,
     purged_inner_cv,
-    regress_out,
     resolve_folds,
     resolve_lags,
 )
@@ -65,6 +64,46 @@ def fit_spaces(spaces: dict, Y2: np.ndarray, folds, inner, alphas, **kw) -> dict
     }
 
 
+def fit_spaces_regressed(spaces, Y2, folds, times, n_inner, gap, alphas, N, **kw) -> dict:
+    """Nested CV with the nuisance ``N`` regressed out of targets and features inside each
+    fold (OLS fitted on the fold's training rows; Frisch-Waugh: the nuisance acts as
+    unpenalised regressors). Returns the solver outputs and ``Yref``, the residualised
+    targets the out-of-fold predictions are scored against."""
+    A = np.column_stack([np.ones(len(N)), N])
+    pred = np.full(Y2.shape, np.nan)
+    yref = np.full(Y2.shape, np.nan)
+    fold_r, alpha, split, coefs = [], [], [], []
+    for tr, te in folds:
+        pinv = np.linalg.pinv(A[tr])
+        Yr = Y2 - A @ (pinv @ Y2[tr])
+        sp = {k: v - A @ (pinv @ v[tr]) for k, v in spaces.items()}
+        rows = np.concatenate([tr, te])
+        loc = [(np.arange(len(tr)), np.arange(len(tr), len(rows)))]
+        inner = purged_inner_cv(times[rows], n_inner, gap)
+        out = fit_spaces({k: v[rows] for k, v in sp.items()}, Yr[rows], loc, inner, alphas, **kw)
+        pred[te] = out["pred"][len(tr) :]
+        yref[te] = Yr[te]
+        fold_r.append(out["fold_r"][0])
+        alpha.append(out["alpha"][0])
+        if out["split"] is not None:
+            split.append((te, out["split"][:, len(tr) :]))
+        if out["coefs"] is not None:
+            coefs.append(out["coefs"][0])
+    sp_all = None
+    if split:
+        sp_all = np.full((split[0][1].shape[0], *Y2.shape), np.nan)
+        for te, s_ in split:
+            sp_all[:, te] = s_
+    return {
+        "pred": pred,
+        "fold_r": np.stack(fold_r),
+        "alpha": np.stack(alpha),
+        "coefs": np.stack(coefs) if coefs else None,
+        "split": sp_all,
+        "Yref": yref,
+    }
+
+
 def fit_word_arrays(
     spaces: dict,
     Y2: np.ndarray,
@@ -80,13 +119,15 @@ def fit_word_arrays(
     null: str = "circular",
     random_state=None,
     groups=None,
+    regress=None,
     **solver_kw,
 ) -> dict:
     """The word-level pipeline on arrays: folds, nested (banded) ridge, scores, nulls.
 
     ``spaces`` maps space names to (n, d) features, ``Y2`` is (n, n_targets), ``times`` the
     sample times (s), ``groups`` the run/conversation of each sample (samples in different
-    groups never leak). Returns ``out`` (solver outputs), ``r``, ``r2``, ``folds``,
+    groups never leak), ``regress`` an optional (n, k) nuisance regressed out inside each
+    fold. Returns ``out`` (solver outputs), ``r``, ``r2``, ``folds``,
     ``folds_obj`` and, with ``n_permutations``, ``p``, ``p_fwer``, ``p_fdr``, ``r_null``.
     """
     alphas = DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, dtype=float)
@@ -96,9 +137,19 @@ def fit_word_arrays(
         cv, times, all_times=all_times, span=span, purge=purge, groups=groups
     )
     check_fold_sizes(folds, sum(v.shape[1] for v in spaces.values()))
-    inner = purged_inner_cv(times, int(inner_cv), span if purge else 0.0)
-    out = fit_spaces(spaces, Y2, folds, inner, alphas, **solver_kw)
-    r, r2 = column_scores(Y2, out["pred"])
+    gap = span if purge else 0.0
+    inner = purged_inner_cv(times, int(inner_cv), gap)
+
+    def pipeline(Y, kw):
+        if regress is None:
+            out = fit_spaces(spaces, Y, folds, inner, alphas, **kw)
+            out["Yref"] = Y
+            return out
+        return fit_spaces_regressed(spaces, Y, folds, times, int(inner_cv), gap, alphas,
+                                    np.asarray(regress, float), **kw)  # fmt: skip
+
+    out = pipeline(Y2, solver_kw)
+    r, r2 = column_scores(out["Yref"], out["pred"])
     res = {"out": out, "r": r, "r2": r2, "folds": folds, "folds_obj": fobj}
     if n_permutations:
         from .significance import null_scores, pvalues
@@ -106,7 +157,8 @@ def fit_word_arrays(
         kw = {**solver_kw, "edge_warning": None, "return_coefs": False}
 
         def refit(Yn):
-            return fit_spaces(spaces, Yn, folds, inner, alphas, **kw)["pred"]
+            o = pipeline(Yn, kw)
+            return o["pred"], o["Yref"]
 
         rn = null_scores(
             refit, Y2, n_permutations=int(n_permutations), method=null, random_state=random_state
@@ -142,6 +194,7 @@ def fit_word_encoding(
     backend: str = "numpy",
     device: str | None = None,
     dtype: str = "float64",
+    n_jobs: int | None = None,
     verbose=None,
 ) -> EncodingResult:
     """Word-level lagged encoding: word features predict the brain at every lag, out of fold.
@@ -181,7 +234,8 @@ def fit_word_encoding(
         per transcript word).
     nuisance_mode : 'band' | 'regress'
         Fit the nuisance as extra bands (banded ridge; its split score is reported), or
-        regress it out of targets and features (OLS over the words used) first.
+        regress it out of targets and features inside each fold (OLS on the training
+        words; scores are then of the residualised targets).
     purge : bool
         Purge integer-``cv`` folds by the lag window span.
     return_coefs : bool
@@ -200,6 +254,8 @@ def fit_word_encoding(
     %(device)s
     dtype : 'float64' | 'float32'
         Precision.
+    %(n_jobs)s
+        Passed to the solvers as BLAS threads (``None``: one).
     %(verbose)s
 
     Returns
@@ -237,8 +293,9 @@ def fit_word_encoding(
     n, n_ch, n_lag = Y.shape
     Y2 = Y.reshape(n, n_ch * n_lag)
     nuis = {k: v[d["row_index"]] for k, v in nuisance_spaces(nuisance, dyad, participant).items()}
+    regress = None
     if nuis and nuisance_mode == "regress":
-        Y2, spaces = regress_out(Y2, spaces, np.column_stack(list(nuis.values())))
+        regress = np.column_stack(list(nuis.values()))
         nuis = {}
     spaces = {**spaces, **nuis}
     from .wordlevel import _check_design
@@ -250,10 +307,10 @@ def fit_word_encoding(
         spaces, Y2, times, all_times=d["all_onsets"], span=wl.span, cv=cv, inner_cv=inner_cv,
         alphas=alphas, purge=purge, n_permutations=n_permutations, null=null,
         random_state=random_state, return_coefs=return_coefs, edge_warning=edge_warning,
-        backend=backend, device=device, dtype=dtype,
+        backend=backend, device=device, dtype=dtype, n_jobs=n_jobs, regress=regress,
     )  # fmt: skip
     folds, fobj = fa["folds"], fa["folds_obj"]
-    ds = _word_dataset(d, fa["out"], fa["r"], fa["r2"], folds, list(spaces), Y2)
+    ds = _word_dataset(d, fa["out"], fa["r"], fa["r2"], folds, list(spaces), fa["out"]["Yref"])
     for k in ("p", "p_fwer", "p_fdr"):
         if k in fa:
             ds[k] = (("target", "lag"), fa[k].reshape(n_ch, n_lag))

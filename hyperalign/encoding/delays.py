@@ -14,6 +14,7 @@ matrix, its cross-products with the targets and its column sums over any range o
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = ["delay_samples", "make_delayed", "split_segments", "lagged_stats"]
 
@@ -82,25 +83,6 @@ def make_delayed(X: np.ndarray, delays, *, segments=None) -> np.ndarray:
     return out.reshape(n, F * d.size)
 
 
-def _xcorr_delays(xp: np.ndarray, yb: np.ndarray, d: np.ndarray, a: int, m: int):
-    """``XY[(f, i), c] = sum_{t<m} xp[a + t - d_i, f] * yb[t, c]`` by FFT (feature-major)."""
-    from scipy import fft
-
-    F, C, L = xp.shape[1], yb.shape[1], d.size
-    lo = a - d[-1]  # xp rows lo .. lo + m + L - 1 cover every delay
-    seg = xp[lo : lo + m + L - 1]
-    nfft = fft.next_fast_len(m + L - 1 + m, real=True)
-    fx = fft.rfft(seg, n=nfft, axis=0)
-    fy = fft.rfft(yb, n=nfft, axis=0)
-    out = np.empty((F, L, C))
-    # sum_t seg[t + s] y[t] for s = d[-1] - d_i: correlation = irfft(conj(fy) * fx)
-    shifts = d[-1] - d
-    for f in range(F):
-        cc = fft.irfft(fx[:, f, None] * np.conj(fy), n=nfft, axis=0)
-        out[f] = cc[shifts]
-    return out.reshape(F * L, C)
-
-
 def lagged_stats(x: np.ndarray, y: np.ndarray | None, delays, a: int, b: int) -> dict:
     """Gram, cross-products and sums of rows ``[a, b)`` of one segment's delayed design.
 
@@ -135,7 +117,19 @@ def lagged_stats(x: np.ndarray, y: np.ndarray | None, delays, a: int, b: int) ->
         return xp[a - k + P : b - k + P]
 
     x0 = rows(d[0])
-    R0 = np.stack([x0.T @ rows(k) for k in d])  # R0[j] = G(0, j): (L, F, F)
+    R0 = np.empty((L, F, F))  # R0[j] = G(0, j)
+    # one product per feature against [x(t - d0) | y(t)] (tall-skinny products with a wide
+    # right-hand side run far faster in OpenBLAS than F-row ones)
+    Z = np.ascontiguousarray(x0 if y is None else np.hstack([x0, y[a:b]]))
+    XY = None if y is None else np.empty((F, L, y.shape[1]))
+    for f in range(F):
+        # Wf[t, j] = x_f(a + t - d_j): a sliding window over the padded column (one copy)
+        col = xp[a - d[-1] + P : b - d[0] + P, f]
+        Wf = np.ascontiguousarray(sliding_window_view(col, L)[:, ::-1])
+        prod = Wf.T @ Z
+        R0[:, :, f] = prod[:, :F]
+        if y is not None:
+            XY[f] = prod[:, F:]
     p = np.arange(2 * L)
     A = xp[a - 1 - d[0] - p + P]  # alpha(p) = x(a - 1 - d0 - p): (2L, F)
     B = xp[b - 1 - d[0] - p + P]
@@ -158,7 +152,7 @@ def lagged_stats(x: np.ndarray, y: np.ndarray | None, delays, a: int, b: int) ->
     out = {"G": G, "S": S, "n": m}
     if y is not None:
         yb = y[a:b]
-        out["XY"] = _xcorr_delays(xp, yb, d, a + P, m)
+        out["XY"] = XY.reshape(F * L, -1)
         out["ysum"] = yb.sum(0)
         out["yy"] = (yb**2).sum(0)
     return out

@@ -84,7 +84,8 @@ def null_scores(
     Parameters
     ----------
     fit : callable
-        ``fit(Y) -> predictions`` (n, T'): the same nested CV as the observed model.
+        ``fit(Y) -> predictions`` (n, T'), or ``(predictions, reference targets)`` when the
+        pipeline transforms the targets: the same nested CV as the observed model.
     Y : ndarray, shape (n_samples, n_targets)
         Observed targets.
     n_permutations : int
@@ -110,7 +111,10 @@ def null_scores(
         k = min(batch, n_permutations - done)
         Yn = np.concatenate([next(gen) for _ in range(k)], axis=1)
         P = fit(Yn)
-        out[done : done + k] = correlation_score(Yn, P).reshape(k, T)
+        ref = Yn
+        if isinstance(P, tuple):  # (predictions, the targets they are scored against)
+            P, ref = P
+        out[done : done + k] = correlation_score(ref, P).reshape(k, T)
         done += k
         logger.info("null_scores: %d/%d nulls", done, n_permutations)
     return out

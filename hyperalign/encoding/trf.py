@@ -26,7 +26,7 @@ from ..utils import check_option, fill_doc, logger, verbose
 from .delays import delay_samples, lagged_stats, split_segments
 from .result import EncodingResult
 
-__all__ = ["fit_trf", "DEFAULT_TRF_ALPHAS"]
+__all__ = ["fit_trf", "word_impulses", "DEFAULT_TRF_ALPHAS"]
 
 DEFAULT_TRF_ALPHAS = np.logspace(-2, 6, 9)
 _KEYS = ("G", "XY", "S", "ysum", "yy", "n")
@@ -59,7 +59,7 @@ def _centred(st: dict, intercept: str):
 def _fold_scores(train: dict, test: dict, alphas, intercept: str):
     """r and R² of every penalty on one test block: (n_alphas, C) each."""
     Gc, XYc, xb, yb = _centred(train, intercept)
-    lam, V = np.linalg.eigh(Gc)
+    lam, V = _eigh(Gc)
     lam = np.clip(lam, 0, None)
     Bv = V.T @ XYc
     nt, ys, yy = test["n"], test["ysum"], test["yy"]
@@ -92,10 +92,28 @@ def _fold_scores(train: dict, test: dict, alphas, intercept: str):
     return r, r2
 
 
+def _eigh(G):
+    from scipy import linalg
+
+    return linalg.eigh(G, driver="evd", check_finite=False)
+
+
 def _solve(st: dict, alpha_per_target: np.ndarray, intercept: str):
+    """Coefficients at each target's penalty: a Cholesky solve per distinct penalty when
+    there are at most two (cheaper than one eigendecomposition), else one eigh."""
+    from scipy import linalg
+
     Gc, XYc, xb, yb = _centred(st, intercept)
-    lam, V = np.linalg.eigh(Gc)
-    W = V @ ((V.T @ XYc) / (np.clip(lam, 0, None)[:, None] + alpha_per_target[None, :]))
+    uniq = np.unique(alpha_per_target)
+    if uniq.size <= 2:
+        W = np.empty_like(XYc)
+        eye = np.eye(Gc.shape[0])
+        for al in uniq:
+            m = alpha_per_target == al
+            W[:, m] = linalg.solve(Gc + al * eye, XYc[:, m], assume_a="pos", check_finite=False)
+    else:
+        lam, V = _eigh(Gc)
+        W = V @ ((V.T @ XYc) / (np.clip(lam, 0, None)[:, None] + alpha_per_target[None, :]))
     return W, yb - xb @ W, Gc
 
 
@@ -147,6 +165,7 @@ def fit_trf(
     feature_names=None,
     target_names=None,
     patterns: bool = False,
+    n_jobs: int | None = None,
     verbose=None,
 ) -> EncodingResult:
     """Temporal response function by ridge, penalty chosen per target by cross-validation.
@@ -166,8 +185,10 @@ def fit_trf(
         the decoder uses the neural data at ``t + tmin .. t + tmax``.
     alphas : array-like of float | None
         Penalty grid (default ``logspace(-2, 6, 9)``); one value and ``cv=None`` fits once.
-    cv : int | None
-        Contiguous blocks; ``None`` skips cross-validation (one penalty required).
+    cv : int | list of (int, int) | None
+        Contiguous blocks (an int), the ``(start, stop)`` sample ranges of the test blocks
+        (the other samples train; e.g. ``[(int(0.8 * n), n)]`` for one split), or ``None``
+        to skip cross-validation (one penalty required).
     nested : bool
         Choose each fold's penalty by an inner leave-one-block-out search on the other
         blocks (``r`` is then unbiased); ``False`` scores every penalty on the outer folds
@@ -183,6 +204,9 @@ def fit_trf(
     patterns : bool
         Haufe patterns of a backward model (``cov(X_delayed) @ coef @ pinv(cov(y))``, as
         MNE's ``ReceptiveField(patterns=True)``).
+    n_jobs : int | None
+        BLAS threads, joblib's meaning (``None``: one thread - on a shared machine one
+        thread per process is often faster than oversubscribed cores).
     %(verbose)s
 
     Returns
@@ -195,6 +219,15 @@ def fit_trf(
     """
     check_option("direction", direction, ("forward", "backward"))
     check_option("intercept", intercept, ("design", "inputs"))
+    from ._solvers_backend import blas_threads
+
+    with blas_threads(n_jobs):
+        return _fit_trf(X, Y, sfreq, tmin, tmax, alphas, cv, nested, direction, intercept,
+                        segments, feature_names, target_names, patterns)  # fmt: skip
+
+
+def _fit_trf(X, Y, sfreq, tmin, tmax, alphas, cv, nested, direction, intercept, segments,
+             feature_names, target_names, patterns) -> EncodingResult:  # fmt: skip
     X, Y, segments, raw_names = _as_arrays(X, Y, segments)
     if direction == "backward":
         X, Y = Y, X
@@ -215,16 +248,17 @@ def fit_trf(
     segs = split_segments(n, segments)
     data, coords = {}, {}
     if cv is not None:
-        best, fold_stuff = _cross_validate(X, Y, delays, segs, alphas, int(cv), nested, intercept)
+        best, fold_stuff, total = _cross_validate(X, Y, delays, segs, alphas, cv, nested,
+                                                  intercept)  # fmt: skip
         data.update(fold_stuff)
-        coords["fold"] = np.arange(int(cv))
+        coords["fold"] = np.arange(fold_stuff["fold_r"][1].shape[0])
         coords["penalty"] = alphas
     else:
         if alphas.size != 1:
             raise ValueError(f"cv=None fits one penalty; got {alphas.size} alphas")
         best = np.full(Y.shape[1], alphas[0])
         data["r"] = (("target",), np.full(Y.shape[1], np.nan))
-    total = _range_stats(X, Y, delays, segs, 0, n)
+        total = _range_stats(X, Y, delays, segs, 0, n)
     W, b0, Gc = _solve(total, best, intercept)
     L = delays.size
     data["coef"] = (("feature", "lag", "target"), W.reshape(F, L, -1))
@@ -242,24 +276,48 @@ def fit_trf(
     ds.attrs.update({
         "kind": "trf", "direction": direction, "sfreq": float(sfreq), "tmin": float(tmin),
         "tmax": float(tmax), "intercept": intercept, "nested": bool(nested),
-        "cv": "none" if cv is None else f"{int(cv)} contiguous blocks",
+        "cv": "none" if cv is None else str(cv if np.ndim(cv) == 0 else np.asarray(cv).tolist()),
         "alphas": alphas.tolist(), "n_times": int(n), "n_segments": len(segs),
     })  # fmt: skip
     return EncodingResult(ds)
 
 
-def _cross_validate(X, Y, delays, segs, alphas, k: int, nested: bool, intercept: str):
+def _test_ranges(cv, n: int, span: int) -> list[tuple[int, int]]:
+    if isinstance(cv, int | np.integer) and not isinstance(cv, bool):
+        k = int(cv)
+        if k < 2 or n // k <= 2 * span:
+            raise ValueError(
+                f"cv must be >= 2 blocks each longer than twice the delay span ({span} "
+                f"samples); got cv={k} for {n} samples (use fewer folds)"
+            )
+        edges = np.linspace(0, n, k + 1).round().astype(int)
+        return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    try:
+        rng = sorted((int(a), int(b)) for a, b in cv)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"cv must be an int (contiguous blocks), None, or (start, stop) sample ranges of "
+            f"the test blocks; got {cv!r}"
+        ) from None
+    for (a, b), nxt in zip(rng, rng[1:] + [(n, n)]):
+        if not 0 <= a < b <= nxt[0] <= n:
+            raise ValueError(f"cv test ranges must be disjoint, within [0, {n}]; got {rng}")
+    return rng
+
+
+def _cross_validate(X, Y, delays, segs, alphas, cv, nested: bool, intercept: str):
     n = X.shape[0]
-    if k < 2 or n // k <= 2 * delays.size:
-        raise ValueError(
-            f"cv must be >= 2 blocks each longer than twice the delay span ({delays.size} "
-            f"samples); got cv={k} for {n} samples (use fewer folds)"
-        )
-    edges = np.linspace(0, n, k + 1).round().astype(int)
-    blocks = [_range_stats(X, Y, delays, segs, a, b) for a, b in zip(edges[:-1], edges[1:])]
+    ranges = _test_ranges(cv, n, delays.size)
+    k = len(ranges)
+    if nested and k < 3:
+        raise ValueError(f"nested=True needs >= 3 test blocks; got {k} (or pass nested=False)")
+    blocks = [_range_stats(X, Y, delays, segs, a, b) for a, b in ranges]
+    covered = sum(b - a for a, b in ranges) == n
     total = blocks[0]
     for bl in blocks[1:]:
         total = _add(total, bl)
+    if not covered:
+        total = _range_stats(X, Y, delays, segs, 0, n)
     C = Y.shape[1]
     r_all = np.empty((k, len(alphas), C))
     r2_all = np.empty_like(r_all)
@@ -291,5 +349,55 @@ def _cross_validate(X, Y, delays, segs, alphas, k: int, nested: bool, intercept:
         "fold_r": (("fold", "target"), fold_r),
         "alpha": (("fold", "target"), fold_alpha),
         "cv_r": (("penalty", "target"), cv_r),
+        "cv_r2": (("penalty", "target"), r2_all.mean(0)),
     }
-    return best, out
+    return best, out, total
+
+
+def word_impulses(
+    dyad,
+    values=None,
+    *,
+    participant: str,
+    role: str = "comprehension",
+) -> np.ndarray:
+    """Impulses at word onsets on the participant's neural clock (TRF features).
+
+    Parameters
+    ----------
+    dyad : hyperalign.Dyad
+        The conversation.
+    values : ndarray (n_words, d) | None
+        Height of each word's impulse (e.g. surprisal, one row per transcript word); ``None``
+        gives unit impulses (word onsets).
+    participant : str
+        Whose clock (sampling rate and length) is used.
+    role : 'production' | 'comprehension' | 'all'
+        The participant's own words, the partner's, or every word.
+
+    Returns
+    -------
+    X : ndarray, shape (n_times, d)
+    """
+    check_option("role", role, ("production", "comprehension", "all"))
+    words = dyad.transcript.words
+    raw = dyad[participant].raw
+    sf, n = float(raw.info["sfreq"]), raw.n_times
+    v = np.ones((len(words), 1)) if values is None else np.asarray(values, dtype=float)
+    v = v[:, None] if v.ndim == 1 else v
+    if v.shape[0] != len(words):
+        raise ValueError(
+            f"values has {v.shape[0]} rows but the transcript has {len(words)} words; pass one "
+            "row per word of dyad.transcript.words"
+        )
+    spk = words["speaker"].astype(str).to_numpy()
+    keep = np.ones(len(words), bool)
+    if role == "production":
+        keep = spk == participant
+    elif role == "comprehension":
+        keep = spk != participant
+    idx = np.round(words["onset"].to_numpy(float) * sf).astype(int)
+    keep &= (idx >= 0) & (idx < n) & np.isfinite(v).all(1)
+    X = np.zeros((n, v.shape[1]))
+    np.add.at(X, idx[keep], v[keep])
+    return X

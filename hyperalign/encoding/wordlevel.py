@@ -19,7 +19,14 @@ import pandas as pd
 from ..utils import ExclusionLog, _validate_type, check_option, fill_doc, logger, verbose
 from .splitters import Folds, as_index_folds, check_leakage, make_folds
 
-__all__ = ["LAG_PRESETS", "WordLags", "resolve_lags", "word_windows", "word_features"]
+__all__ = [
+    "LAG_PRESETS",
+    "WordLags",
+    "resolve_lags",
+    "word_windows",
+    "word_features",
+    "make_word_folds",
+]
 
 LAG_PRESETS = {
     "zada2024": {"tmin": -4.0, "tmax": 4.0, "step": 0.0625, "window": 0.25},
@@ -503,9 +510,36 @@ def nuisance_spaces(nuisance, dyad, participant: str) -> dict[str, np.ndarray]:
     return out
 
 
-def regress_out(Y: np.ndarray, spaces: dict[str, np.ndarray], N: np.ndarray):
-    """Remove the nuisance ``N`` (with an intercept) from targets and features by OLS."""
-    A = np.column_stack([np.ones(len(N)), N])
-    pinv = np.linalg.pinv(A)
-    res = {k: v - A @ (pinv @ v) for k, v in spaces.items()}
-    return Y - A @ (pinv @ Y), res
+def make_word_folds(
+    dyad, n_splits: int = 5, *, lags="zada2024", window: float | None = None, by: str = "blocks"
+) -> Folds:
+    """Folds over every word of a conversation, purged by the lag window: share them.
+
+    Pass the result as ``cv=`` to every model of the dyad (both roles, both brains, every
+    layer) so that held-out words match exactly.
+
+    Parameters
+    ----------
+    dyad : hyperalign.Dyad
+        The conversation.
+    n_splits : int
+        Number of folds.
+    lags : str | array-like | WordLags
+        The lag grid of the models (sets the purge gap to its span).
+    window : float | None
+        Averaging window (s).
+    by : 'blocks' | 'turns'
+        Equal-count blocks of words, or blocks whose edges snap to turn onsets.
+
+    Returns
+    -------
+    folds : Folds
+    """
+    check_option("by", by, ("blocks", "turns"))
+    wl = lags if isinstance(lags, WordLags) else resolve_lags(lags, window)
+    words = dyad.transcript.words
+    bnd = None
+    if by == "turns":
+        bnd = dyad.transcript.utterances["onset"].to_numpy(float)
+    return make_folds(words["onset"].to_numpy(float), n_splits, gap=wl.span, boundaries=bnd,
+                      duration=float(dyad.duration))  # fmt: skip

@@ -51,7 +51,9 @@ def test_equals_himalaya_group_ridge_random_search(score, fit_intercept):
     Xs, Y = _spaces()
     gammas = dirichlet_candidates(8, 3, random_state=0)
     func = {"r": correlation_score, "neg_mse": l2_neg_loss}[score]
-    with warnings.catch_warnings():
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore")
         deltas, w, cvs, *icpt = solve_group_ridge_random_search(
             Xs,
@@ -166,3 +168,23 @@ def test_bad_input_messages():
     fit = banded_ridge_cv(Xs, Y, alphas=ALPHAS, cv=3, n_iter=2, random_state=0)
     with pytest.raises(ValueError, match="Xs must be a list of 3 feature arrays"):
         fit.predict(Xs[:2])
+
+
+def test_equals_himalaya_banded_ridge_cv_estimator():
+    from himalaya.ridge import BandedRidgeCV
+    from himalaya.scoring import r2_score
+    from sklearn.model_selection import KFold
+    from threadpoolctl import threadpool_limits
+
+    Xs, Y = _spaces(t=6)
+    gammas = dirichlet_candidates(6, 3, random_state=2)
+    params = dict(n_iter=gammas, alphas=ALPHAS, score_func=r2_score, progress_bar=False)
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore")
+        ref = BandedRidgeCV(
+            groups="input", solver_params=params, cv=KFold(4), fit_intercept=True
+        ).fit(Xs, Y)
+    fit = banded_ridge_cv(Xs, Y, alphas=ALPHAS, cv=4, n_iter=gammas, score="r2")
+    np.testing.assert_allclose(fit.space_alphas_, np.exp(-ref.deltas_), rtol=1e-6)
+    np.testing.assert_allclose(fit.best_alphas_, ref.best_alphas_, rtol=1e-6)
+    np.testing.assert_allclose(fit.predict(Xs), ref.predict(Xs), rtol=1e-6, atol=1e-10)

@@ -31,7 +31,9 @@ def _himalaya(X, Y, score, fit_intercept, cv=5):
 
     funcs = {"r": correlation_score, "r2": r2_score, "neg_mse": None}
     params = {} if funcs[score] is None else {"score_func": funcs[score]}
-    with warnings.catch_warnings():
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings(), threadpool_limits(1):  # one BLAS thread: shared machine
         warnings.simplefilter("ignore")
         return RidgeCV(
             alphas=ALPHAS, cv=KFold(cv), fit_intercept=fit_intercept, solver_params=params
@@ -112,7 +114,7 @@ def test_torch_equals_numpy(device, shape):
         device=device,
         edge_warning=None,
     )
-    d = nested_ridge_cv(X, Y, alphas=ALPHAS, outer_cv=4, inner_cv=3)
+    d = nested_ridge_cv(X, Y, alphas=ALPHAS, outer_cv=4, inner_cv=3, edge_warning=None)
     np.testing.assert_allclose(c.predictions_, d.predictions_, rtol=1e-7, atol=1e-9)
 
 
@@ -165,11 +167,11 @@ def test_nested_inner_callable_and_splitter():
         half = train_idx.size // 2
         return [(train_idx[:half], train_idx[half:]), (train_idx[half:], train_idx[:half])]
 
-    a = nested_ridge_cv(X, Y, alphas=ALPHAS, outer_cv=KFold(3), inner_cv=inner)
+    a = nested_ridge_cv(X, Y, alphas=ALPHAS, outer_cv=KFold(3), inner_cv=inner, edge_warning=None)
     assert len(seen) == 3 and all(
         np.intersect1d(s, te).size == 0 for s, (_, te) in zip(seen, a.folds_)
     )
-    b = nested_ridge_cv(X, Y, alphas=ALPHAS, outer_cv=3, inner_cv=KFold(2))
+    b = nested_ridge_cv(X, Y, alphas=ALPHAS, outer_cv=3, inner_cv=KFold(2), edge_warning=None)
     np.testing.assert_allclose(a.predictions_, b.predictions_, rtol=1e-10)
 
     def bad(train_idx):
@@ -291,3 +293,51 @@ def test_float32_with_large_offsets():
     b = ridge_cv(X + 100, Y, alphas=ALPHAS, cv=5, dtype="float32", edge_warning=None, n_jobs=-1)
     np.testing.assert_allclose(b.cv_scores_, a.cv_scores_, atol=1e-3)
     np.testing.assert_allclose(b.predict(X + 100), a.predict(X + 100), rtol=1e-5)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message when no GPU is visible")
+def test_torch_cuda_without_gpu_names_the_fix():
+    X, Y = _data(n=40, t=2)
+    with pytest.raises(RuntimeError, match="torch sees no CUDA GPU.*pass device='cpu'"):
+        ridge_cv(X, Y, alphas=ALPHAS, cv=5, backend="torch_cuda")
+
+
+def test_ill_conditioned_features_equal_himalaya():
+    """Near-collinear features and tiny penalties: small singular directions are kept."""
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((300, 5))
+    mix = base[:, :3] @ rng.standard_normal((3, 4)) + 1e-5 * rng.standard_normal((300, 4))
+    X = np.column_stack([base, mix])
+    Y = X @ rng.standard_normal((9, 5)) + rng.standard_normal((300, 5))
+    alphas = np.logspace(-6, 2, 9)
+    from himalaya.ridge import RidgeCV
+    from sklearn.model_selection import KFold
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = RidgeCV(alphas=alphas, cv=KFold(5), fit_intercept=True).fit(X, Y)
+    fit = ridge_cv(X, Y, alphas=alphas, cv=5, score="neg_mse", edge_warning=None)
+    np.testing.assert_allclose(fit.best_alphas_, ref.best_alphas_)
+    np.testing.assert_allclose(
+        fit.coef_, ref.coef_, rtol=1e-6, atol=1e-8 * np.abs(ref.coef_).max()
+    )
+
+
+def test_memory_bounded_by_target_batches():
+    """Working memory beyond the inputs and outputs does not grow with the number of targets."""
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 10))
+
+    def extra(n_targets):
+        Y = rng.standard_normal((300, n_targets))
+        tracemalloc.start()
+        fit = ridge_cv(X, Y, alphas=ALPHAS, cv=4, n_targets_batch=200, edge_warning=None)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        outputs = fit.cv_scores_.nbytes + fit.coef_.nbytes + 8 * fit.best_alphas_.nbytes
+        return peak - outputs
+
+    small, large = extra(800), extra(3200)
+    assert large < 1.3 * small + 2**20, (small, large)

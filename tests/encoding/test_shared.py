@@ -62,3 +62,17 @@ def test_variance_partition(sim_dyad):
     df = partition_variance(joint, {"sem": sem, "noise": nz})
     u = df[(df["component"] == "unique:sem") & (df["target"] == "Pz") & (df["lag"] == -0.2)]
     assert float(u["r2"].iloc[0]) > 0.05
+
+
+def test_make_word_folds(sim_dyad):
+    from hyperalign.encoding import make_word_folds, resolve_lags
+
+    dyad, _, W = sim_dyad
+    f = make_word_folds(dyad, 4, lags="goldstein2022")
+    assert f.gap == resolve_lags("goldstein2022").span and f.n_splits == 4
+    ft = make_word_folds(dyad, 4, lags="goldstein2022", by="turns")
+    onsets = set(dyad.transcript.utterances["onset"].round(9))
+    assert all(round(a, 9) in onsets for a, _ in ft.intervals[1:])
+    res = fit_word_encoding(dyad, W, participant=dyad.ids[1], lags=LAGS, window=0.2, cv=ft,
+                            inner_cv=3)  # fmt: skip
+    assert res.attrs["cv"]["kind"] == "turns"

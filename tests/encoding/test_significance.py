@@ -100,3 +100,48 @@ def test_bootstrap_ci_and_group(sim_dyad):
     assert (b["ci_low"] <= b["ci_high"]).all()
     with pytest.raises(ValueError, match="weights must be"):
         group_test(res, weights="n_channels")
+
+
+def _fake_result(r, n_words):
+    import xarray as xr
+
+    from hyperalign.encoding import EncodingResult
+
+    ds = xr.Dataset(
+        {"r": (("target", "lag"), r)},
+        coords={"target": [f"c{i}" for i in range(r.shape[0])], "lag": np.arange(r.shape[1])},
+        attrs={"n_words": n_words},
+    )
+    return EncodingResult(ds)
+
+
+def test_group_sign_flip_null_rate():
+    """Word-weighted sign-flip with max-stat holds its nominal family-wise rate."""
+    rng = np.random.default_rng(0)
+    hits = 0
+    for _ in range(200):
+        res = [
+            _fake_result(0.05 * rng.standard_normal((6, 4)), int(rng.integers(100, 400)))
+            for _ in range(8)
+        ]
+        g = group_test(res, n_permutations=199, random_state=rng)
+        hits += bool((g["p_fwer"] <= 0.05).any())
+    assert hits / 200 <= 0.09, hits
+
+
+def test_group_detects_planted_effect_over_participants():
+    from hyperalign.simulation import simulate_study, word_vector
+
+    dyads, _ = simulate_study(n_dyads=3, duration=150, n_channels=16, sfreq=100, audio=False,
+                              random_state=1)  # fmt: skip
+    lags = np.array([-0.6, -0.2, 0.3, 0.7])
+    res = []
+    for d in dyads:
+        W = np.stack([word_vector(w) for w in d.transcript.words["word"]])
+        for pid in d.ids:
+            res.append(fit_word_encoding(d, W, participant=pid, lags=lags, window=0.2, cv=4,
+                                         inner_cv=3))  # fmt: skip
+    g = group_test(res, n_permutations=500, random_state=0)
+    roi = ["Pz", "CP1", "CP2"]
+    assert float(g["p_fwer"].sel(target=roi, lag=-0.2).min()) <= 0.05
+    assert float(g["mean"].sel(target=roi).mean("target").idxmax("lag")) == -0.2

@@ -156,3 +156,33 @@ def test_bad_inputs(xy):
         fit_trf(X, Y, SF, 0.3, 0.1)
     with pytest.raises(ValueError, match="cv=None fits one penalty"):
         fit_trf(X, Y, SF, 0, 0.1, cv=None)
+
+
+def test_trf_on_dyad_recovers_word_locked_responses(sim_dyad):
+    from hyperalign.encoding import word_impulses
+
+    dyad, truth, _ = sim_dyad
+    pid = dyad.ids[1]
+    raw = dyad[pid].raw
+    sf = raw.info["sfreq"]
+    roi = ["Pz", "CP1", "CP2"]
+    Y = raw.get_data(picks=roi).T * 1e6
+    for role, planted in (("comprehension", 0.3), ("production", -0.2)):
+        X = word_impulses(dyad, participant=pid, role=role)
+        res = fit_trf(X, Y, sf, -0.5, 0.6, alphas=np.logspace(-1, 4, 6), cv=4,
+                      target_names=roi)  # fmt: skip
+        prof = res.dataset["coef"].sel(feature="x0").mean("target")
+        assert abs(float(prof.idxmax("lag")) - planted) <= 0.02, role
+        assert float(res.dataset["r"].mean()) > 0.05
+    with pytest.raises(ValueError, match="one row per word"):
+        word_impulses(dyad, np.ones(3), participant=pid)
+
+
+def test_explicit_test_ranges(xy):
+    X, Y = xy
+    one = fit_trf(X, Y, SF, 0, 0.2, alphas=[1.0, 100.0], cv=[(1200, 1500)], nested=False)
+    assert one.dataset.sizes["fold"] == 1
+    with pytest.raises(ValueError, match="nested=True needs >= 3 test blocks"):
+        fit_trf(X, Y, SF, 0, 0.2, alphas=[1.0, 100.0], cv=[(1200, 1500)])
+    with pytest.raises(ValueError, match="disjoint"):
+        fit_trf(X, Y, SF, 0, 0.2, cv=[(0, 700), (600, 900)], nested=False)

@@ -139,3 +139,76 @@ def test_nan_features_excluded_and_counted(sim_dyad):
     )
     reasons = {r["reason"]: r["n"] for r in res.attrs["exclusions"]}
     assert reasons["NaN or inf features"] == 7
+
+
+def test_regress_nuisance_inside_folds():
+    """A confound that drives the targets and correlates with the features is removed."""
+    from hyperalign.encoding import fit_word_arrays
+
+    rng = np.random.default_rng(0)
+    n = 300
+    t = np.cumsum(rng.uniform(0.2, 0.6, n))
+    X = rng.standard_normal((n, 5))
+    N = X[:, :1] + 0.5 * rng.standard_normal((n, 1))
+    Y = 3 * N + rng.standard_normal((n, 4))
+    kw = dict(span=1.0, cv=4, inner_cv=3, alphas=np.logspace(-1, 4, 6))
+    plain = fit_word_arrays({"x": X}, Y, t, **kw)
+    reg = fit_word_arrays({"x": X}, Y, t, regress=N, n_permutations=19, random_state=0, **kw)
+    assert plain["r"].min() > 0.5
+    assert np.abs(reg["r"]).max() < 0.2
+    assert reg["p_fwer"].min() > 0.05
+    # the residualised reference targets are those of each fold's training OLS
+    tr, te = reg["folds"][0]
+    A = np.column_stack([np.ones(n), N])
+    beta = np.linalg.lstsq(A[tr], Y[tr], rcond=None)[0]
+    np.testing.assert_allclose(reg["out"]["Yref"][te], Y[te] - A[te] @ beta, rtol=1e-8)
+
+
+def test_words_across_a_recording_boundary_excluded(sim_dyad):
+    import mne
+
+    dyad, _, W = sim_dyad
+    d2 = dyad.copy()
+    pid = d2.ids[0]
+    raw = d2[pid].raw
+    raw.set_annotations(mne.Annotations([120.0], [0.0], ["BAD boundary"]))
+    res = fit_word_encoding(d2, W, participant=pid, lags=LAGS[::8], window=0.2, cv=3,
+                            inner_cv=3)  # fmt: skip
+    reasons = {r["reason"]: r["n"] for r in res.attrs["exclusions"]}
+    assert reasons["a lag window straddles a recording boundary"] >= 1
+
+
+@pytest.mark.parametrize("preset", ["zada2024", "goldstein2022"])
+def test_presets_recover_planted_peaks(sim_dyad, preset):
+    dyad, _, W = sim_dyad
+    step = resolve_lags(preset).lags[1] - resolve_lags(preset).lags[0]
+    roi = ["Pz", "CP1", "CP2"]
+    for role, planted in (("production", -0.2), ("comprehension", 0.3)):
+        res = fit_word_encoding(dyad, W, participant=dyad.ids[0], role=role, lags=preset)
+        assert abs(res.peak_lag(target=roi) - planted) <= step + 1e-9, (preset, role)
+
+
+def test_dataframe_features_match_array(sim_dyad):
+    dyad, _, W = sim_dyad
+    words = dyad.transcript.words
+    df = pd.DataFrame(W, columns=[f"f{i}" for i in range(W.shape[1])])
+    df.insert(0, "onset", words["onset"].to_numpy())
+    df.insert(0, "word", words["word"].to_numpy())
+    kw = dict(participant=dyad.ids[0], lags=LAGS[::8], window=0.2, cv=3, inner_cv=3)
+    a = fit_word_encoding(dyad, W, **kw)
+    b = fit_word_encoding(dyad, df, **kw)
+    np.testing.assert_allclose(a.dataset["r"].values, b.dataset["r"].values)
+
+
+def test_picks_and_forced_shuffled_folds(sim_dyad):
+    from hyperalign.encoding import shuffled_folds
+
+    dyad, _, W = sim_dyad
+    pid = dyad.ids[0]
+    kw = dict(participant=pid, lags=LAGS[::8], window=0.2, inner_cv=3)
+    res = fit_word_encoding(dyad, W, picks=["Pz", "Cz"], cv=3, **kw)
+    assert res.targets == ["Pz", "Cz"]
+    prep = fit_word_encoding(dyad, W, cv=3, **kw)  # how many words survive the edges
+    sh = shuffled_folds(prep.attrs["n_words"], 3, allow_shuffled="testing", random_state=0)
+    forced = fit_word_encoding(dyad, W, cv=sh, **kw)
+    assert forced.attrs["cv"]["reason"] == "testing" and forced.attrs["cv"]["kind"] == "shuffled"
