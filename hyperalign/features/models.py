@@ -130,7 +130,12 @@ def _build_lock(folder: Path, timeout: float = 900.0):
         yield
         return
     lock_dir = folder.parent.parent / ".locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a read-only cache: no copy will be written either
+        logger.warning("model copy: cannot create %s (%s); building without a lock", lock_dir, err)
+        yield
+        return
     with FileLock(str(lock_dir / f"{folder.name}.lock"), timeout=timeout):
         yield
 

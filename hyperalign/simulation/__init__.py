@@ -52,6 +52,17 @@ noise, plus the planted effects:
 (d) *word-locked responses*: a Gaussian bump (SD 50 ms) per word, peaking at -0.2 s from
     word onset in the speaker and +0.3 s in the listener, with per-channel gain
     ``word_response * (1 + W @ word_vector(word))`` on centro-parietal channels.
+(e) *layer hierarchy and model-based coupling* (off unless ``layer_hierarchy`` or
+    ``model_coupling`` is given): named ROIs respond, word by word, linearly to a named
+    layer of a model or a named feature space (``size * u_c . z_w`` at ``onset + lag``), and
+    a shared projection of a layer appears in the speaker's ROI at a speaker lag and in the
+    listener's ROI at a listener lag. The layer vectors are derived deterministically
+    (:func:`derived_layer_features`) or passed in (``layer_features``: a
+    ``LayerEmbeddings``, arrays, or a callable of the transcript). Rows are in
+    ``truth.effects`` (``effect`` ``'layer_response'`` / ``'model_coupling'``, ``roi``,
+    ``layer``, ``lag_s``, ``speaker_lag_s``, ``listener_lag_s``, ``size``, ``null``), the
+    features and weights in ``truth.layers`` (see :mod:`hyperalign.simulation._layers`).
+    These effects draw from their own generator: the rest of the dyad is unchanged.
 
 Default sizes (background SD units): ``coupling_base=0.5``, ``semantic_coupling=0.08``,
 ``acoustic_coupling=0.1``, ``confound=0.5``, ``acoustic_entrainment=0.4``,

@@ -133,7 +133,7 @@ def derived_layer_features(
     layer_names : list of str
         ``['embeddings', 'layer_1', ...]``.
     """
-    from ._simulate import word_vector
+    from ._truth import word_vector
     from .corpus import load_corpus_embeddings
 
     n = len(words)

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import time
-from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
-from ..dyad import Dyad, Participant, make_participant_raw
+from ..dyad import Dyad
 from ..transcript import Transcript
-from ..utils import check_option, check_positive, check_random_state, logger, verbose_context
-from . import _signals as sig
+from ..utils import (
+    check_option,
+    check_positive,
+    check_random_state,
+    logger,
+    verbose,
+    verbose_context,
+)
 from ._dialogue import _zscore, make_dialogue
+from ._neural import HIGH_GAMMA, _add_audio, _channel_layout, _neural_signals
+from ._truth import GroundTruth, StudyTruth, _token_vector, word_vector
+
+__all__ = [
+    "DEFAULTS",
+    "GroundTruth",
+    "StudyTruth",
+    "simulate_conversation",
+    "simulate_study",
+    "word_vector",
+    "_token_vector",
+]
 
 #: default effect sizes, in units of the background's per-channel standard deviation
 DEFAULTS = {
@@ -25,121 +42,6 @@ DEFAULTS = {
     "word_response": 0.6,
     "confound": 0.5,
 }
-#: physical unit of one background standard deviation per channel type
-UNITS = {"eeg": 20e-6, "mag": 2e-13, "seeg": 50e-6}
-HIGH_GAMMA = (70.0, 150.0)
-
-
-@dataclass
-class GroundTruth:
-    """Everything planted in one simulated dyad.
-
-    Attributes
-    ----------
-    dyad_id : str
-        The dyad's id.
-    utterances : pandas.DataFrame
-        One row per ``utterance_id`` of the dyad transcript: ``utterance_id, speaker,
-        listener, speaker_role, kind ('turn'|'backchannel'), backchannel,
-        transcript_backchannel, topic, topic_switch, sentence_id, text, onset, offset,
-        n_words, semantic_alignment`` (cosine of the MiniLM embeddings of this turn and the
-        previous turn; NaN for the first turn and for backchannels),
-        ``acoustic_similarity`` (``-mean_k |z_k(u) - z_k(u-1)|`` over F0 in semitones,
-        intensity in dB and rate in words/s, each z-scored over the dyad's turns),
-        ``f0_mean`` (Hz, geometric mean of the contour), ``intensity_db`` (dB re 2e-5 of the
-        audio RMS over the utterance), ``rate_wps`` (words / (offset - onset)),
-        ``sem_z``, ``acsim_z`` and ``coupling_amplitude``
-        (``max(0, base + semantic_coupling * sem_z + acoustic_coupling * acsim_z)``).
-    words : pandas.DataFrame
-        The transcript's word table with ``utterance_id`` and ``n_syllables`` (the word
-        response latencies are in ``effects``; word vectors come from :func:`word_vector`).
-    effects : pandas.DataFrame
-        One row per planted effect: ``dyad, effect, size, fmin, fmax, band, channels, lag_s,
-        role, description``.
-    params : dict
-        The arguments of :func:`simulate_conversation`.
-    lag : float
-        Listener lag of the shared component (s).
-    channels : dict
-        Channel names of each planted effect (``'coupling'``, ``'entrainment'``, ``'word'``).
-    word_weights : dict
-        Participant id -> ``(n_word_channels, word_dim)`` matrix ``W`` of the word response.
-    layers : dict | None
-        When ``layer_hierarchy`` or ``model_coupling`` was given: ``model``, ``source``
-        (``'derived'`` | ``'given'``), ``layer_names``, ``layer_data`` (``(n_words,
-        n_layers, d)`` float32 in the order of :attr:`words`, or ``None`` when the spaces
-        differ in dimension), ``spaces`` (name -> ``(n_words, d)``), ``rois``, ``weights``
-        (``(kind, row, participant)`` -> unit projections ``(n_roi_channels, d)`` or channel
-        gains) and ``coupling_vectors``. ``None`` otherwise.
-    """
-
-    dyad_id: str
-    utterances: pd.DataFrame
-    words: pd.DataFrame
-    effects: pd.DataFrame
-    params: dict
-    lag: float
-    channels: dict
-    word_weights: dict = field(default_factory=dict)
-    layers: dict | None = None
-
-    def __repr__(self) -> str:
-        n_t = int((self.utterances["kind"] == "turn").sum())
-        return (
-            f"<GroundTruth {self.dyad_id!r} | {len(self.utterances)} utterances ({n_t} turns), "
-            f"{len(self.effects)} planted effects, lag {self.lag:.3f} s>"
-        )
-
-
-@dataclass
-class StudyTruth:
-    """Ground truth of a simulated study: one :class:`GroundTruth` per dyad."""
-
-    truths: list[GroundTruth]
-    params: dict
-
-    @property
-    def utterances(self) -> pd.DataFrame:
-        """All dyads' utterance truth, with a leading ``dyad`` column."""
-        return pd.concat(
-            [t.utterances.assign(dyad=t.dyad_id) for t in self.truths], ignore_index=True
-        )[["dyad", *self.truths[0].utterances.columns]]
-
-    @property
-    def effects(self) -> pd.DataFrame:
-        """All dyads' planted effects."""
-        return pd.concat([t.effects for t in self.truths], ignore_index=True)
-
-    def __getitem__(self, key: int | str) -> GroundTruth:
-        if isinstance(key, int | np.integer):
-            return self.truths[int(key)]
-        for t in self.truths:
-            if t.dyad_id == key:
-                return t
-        raise KeyError(f"no dyad {key!r}; dyads are {[t.dyad_id for t in self.truths]}")
-
-    def __len__(self) -> int:
-        return len(self.truths)
-
-    def __repr__(self) -> str:
-        return f"<StudyTruth | {len(self.truths)} dyads>"
-
-
-def word_vector(word: str, dim: int = 16) -> np.ndarray:
-    """Deterministic random vector of a word type (hash-seeded, ``N(0, 1/dim)`` entries).
-
-    The token is lower-cased and stripped of punctuation, so ``'Pasta,'`` and ``'pasta'``
-    share a vector. Used by the planted word-locked response (linear in this vector).
-    """
-    from ..transcript import _normalize_token
-
-    return _token_vector(_normalize_token(word), int(dim)).copy()
-
-
-@functools.lru_cache(maxsize=20000)
-def _token_vector(tok: str, dim: int) -> np.ndarray:
-    seed = int.from_bytes(hashlib.md5(tok.encode("utf-8")).digest()[:8], "little")
-    return np.random.default_rng(seed).standard_normal(dim) / np.sqrt(dim)
 
 
 def _check_band(name: str, band, sfreq: float) -> tuple[float, float]:
@@ -155,32 +57,7 @@ def _check_band(name: str, band, sfreq: float) -> tuple[float, float]:
     return lo, hi
 
 
-def _resolve_channels(name, spec, roi_key, ch_names, pos, taken) -> list[str]:
-    if spec is not None:
-        spec = [spec] if isinstance(spec, str) else list(spec)
-        bad = [c for c in spec if c not in ch_names]
-        if bad or not spec:
-            raise ValueError(
-                f"{name}: channel(s) {bad or spec} are not among the simulated channels {ch_names}"
-            )
-        return spec
-    n = len(ch_names)
-    if pos is None:  # MEG-like / iEEG-like: fixed index blocks
-        k = max(1, n // 5)
-        start = {"coupling": 0, "entrainment": k, "word": 2 * k}[roi_key]
-        idx = [i % n for i in range(start, start + k)]
-        return [ch_names[i] for i in idx]
-    roi = [c for c in sig.EEG_ROIS[roi_key] if c in ch_names]
-    if roi:
-        return roi
-    # fall back to the free channel nearest to the ROI's centroid
-    mont = sig.standard_montage().get_positions()["ch_pos"]
-    centroid = np.mean([mont[c] for c in sig.EEG_ROIS[roi_key] if c in mont], axis=0)
-    order = np.argsort(np.linalg.norm(pos - centroid, axis=1))
-    free = [ch_names[i] for i in order if ch_names[i] not in taken]
-    return [free[0] if free else ch_names[order[0]]]
-
-
+@verbose
 def simulate_conversation(
     duration: float = 300.0,
     sfreq: float | None = None,
@@ -344,430 +221,286 @@ def simulate_conversation(
     truth : GroundTruth
         Every planted utterance, word and effect.
     """
-    with verbose_context(verbose):
-        t0 = time.perf_counter()
-        args = dict(locals())
-        args.pop("t0")
-        args["random_state"] = (
-            random_state if isinstance(random_state, int | type(None)) else "Generator"
-        )
-        for k in ("layer_hierarchy", "model_coupling", "layer_features", "rois"):
-            if args[k] is None:
-                del args[k]  # off: the parameters stored are those of earlier versions
-        if "layer_features" in args:
-            args["layer_features"] = type(layer_features).__name__
-        if layer_hierarchy is None and model_coupling is None:
-            args.pop("layer_response")
-        check_option("ch_type", ch_type, ("eeg", "mag", "seeg"))
-        check_option("background", background, ("1/f", "spkit"))
-        check_positive("duration", duration)
-        if duration < 10:
-            raise ValueError(f"duration must be >= 10 s (a few turns); got {duration!r}")
-        if sfreq is None:
-            sfreq = 512.0 if ch_type == "seeg" else 256.0
-        check_positive("sfreq", sfreq)
-        check_positive("audio_sfreq", audio_sfreq)
-        if int(n_channels) != n_channels or n_channels < 1:
-            raise ValueError(f"n_channels must be a positive integer; got {n_channels!r}")
-        n_channels = int(n_channels)
-        for name in (
-            "acoustic_coupling",
-            "coupling_base",
-            "acoustic_entrainment",
-            "word_response",
-            "alpha_amplitude",
-            "sensor_noise",
-            "bleed",
-            "dyad_heterogeneity",
-        ):
-            check_positive(name, args[name], strict=False)
-        if not -1 < confound < 1:
-            raise ValueError(f"confound must be a correlation in (-1, 1); got {confound!r}")
-        for name in ("topic_stay", "overlap_prob", "backchannel_prob"):
-            if not 0 <= args[name] <= 1:
-                raise ValueError(f"{name} must be a probability in [0, 1]; got {args[name]!r}")
-        if coupling_band is None:
-            coupling_band = HIGH_GAMMA if ch_type == "seeg" else (4.0, 8.0)
-        coupling_band = _check_band("coupling_band", coupling_band, sfreq)
-        entrainment_band = _check_band("entrainment_band", entrainment_band, sfreq)
-        if ch_type == "seeg":
-            _check_band("sfreq for the 70-150 Hz response (seeg)", HIGH_GAMMA, sfreq)
-        if null:
-            semantic_coupling = 0.0
-        rng = check_random_state(random_state)
-        # the planted layers draw from their own generator, seeded by this one's state
-        layer_seed = hashlib.sha256(repr(rng.bit_generator.state).encode()).hexdigest()
+    t0 = time.perf_counter()
+    args = dict(locals())
+    args.pop("t0")
+    c = _validated(args)
+    rng = check_random_state(random_state)
+    # the planted layers draw from their own generator, seeded by this one's state
+    layer_seed = hashlib.sha256(repr(rng.bit_generator.state).encode()).hexdigest()
 
-        # ---------------------------------------------------------------- dialogue
-        dlg = make_dialogue(
-            rng,
-            float(duration),
+    # ---------------------------------------------------------------- dialogue
+    dlg = make_dialogue(
+        rng,
+        float(duration),
+        {
+            "speaker_f0_spread": speaker_f0_spread,
+            "topic_stay": topic_stay,
+            "confound": confound,
+            "prosody_step": prosody_step,
+            "overlap_prob": overlap_prob,
+            "backchannel_prob": backchannel_prob,
+            "wpm": wpm,
+        },
+    )
+    turns, bcs, words = dlg["turns"], dlg["backchannels"], dlg["words"]
+    ids = [f"{dyad_id}-P1", f"{dyad_id}-P2"]
+    base_d, sc_d, lag = _dyad_effects(rng, c, turns)
+    tr, key_to_uid = _make_transcript(words, bcs, ids, duration)
+    ut = _utterance_truth(turns, bcs, key_to_uid, ids, tr)
+
+    # ---------------------------------------------------------------- neural signals
+    names, pos, chans = _channel_layout(c)
+    planted = None
+    if layer_hierarchy is not None or model_coupling is not None:
+        planted = _plant_layers(
+            layer_hierarchy, model_coupling, layer_features, rois, tr, turns, ids, names,
+            c.ch_type, c.sfreq, int(round(duration * c.sfreq)), layer_seed, layer_response,
+            word_latency,
+        )  # fmt: skip
+    participants, word_weights = _neural_signals(
+        rng, c, ids, tr.words, ut, names, pos, chans, lag, planted
+    )
+    if audio:
+        _add_audio(rng, c, participants, ut, tr.words, ids)
+
+    # ---------------------------------------------------------------- truth
+    effects = _effects_table(c, ut, chans, base_d, sc_d, lag, dyad_id, planted)
+    meta = {
+        "simulation": {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in _stored_params(args).items()
+            if k != "verbose"
+        },
+        "simulated": True,
+        "lag": lag,
+        "wpm_target": dlg["wpm"],
+    }
+    dyad = Dyad(participants, tr, dyad_id=dyad_id, meta=meta)
+    truth = GroundTruth(
+        dyad_id=dyad_id,
+        utterances=ut,
+        words=tr.words.copy(),
+        effects=effects,
+        params=meta["simulation"],
+        lag=lag,
+        channels=chans,
+        word_weights=word_weights,
+        layers=None if planted is None else planted.truth(),
+    )
+    logger.info(
+        "simulated %s: %d turns, %d backchannels, %.1f s in %.2f s",
+        dyad_id,
+        len(turns),
+        len(bcs),
+        duration,
+        time.perf_counter() - t0,
+    )
+    return dyad, truth
+
+
+def _stored_params(args: dict) -> dict:
+    """The parameters kept in ``dyad.meta['simulation']`` (new knobs only when used)."""
+    out = dict(args)
+    rs = out["random_state"]
+    out["random_state"] = rs if isinstance(rs, int | type(None)) else "Generator"
+    for k in ("layer_hierarchy", "model_coupling", "layer_features", "rois"):
+        if out[k] is None:
+            del out[k]  # off: the parameters stored are those of earlier versions
+    if "layer_features" in out:
+        out["layer_features"] = type(args["layer_features"]).__name__
+    if args["layer_hierarchy"] is None and args["model_coupling"] is None:
+        out.pop("layer_response")
+    return out
+
+
+def _validated(args: dict) -> SimpleNamespace:
+    """Check the arguments; return them (with sfreq and the bands resolved) as attributes."""
+    c = SimpleNamespace(**args)
+    check_option("ch_type", c.ch_type, ("eeg", "mag", "seeg"))
+    check_option("background", c.background, ("1/f", "spkit"))
+    check_positive("duration", c.duration)
+    if c.duration < 10:
+        raise ValueError(f"duration must be >= 10 s (a few turns); got {c.duration!r}")
+    if c.sfreq is None:
+        c.sfreq = 512.0 if c.ch_type == "seeg" else 256.0
+    check_positive("sfreq", c.sfreq)
+    check_positive("audio_sfreq", c.audio_sfreq)
+    if int(c.n_channels) != c.n_channels or c.n_channels < 1:
+        raise ValueError(f"n_channels must be a positive integer; got {c.n_channels!r}")
+    c.n_channels = int(c.n_channels)
+    for name in (
+        "acoustic_coupling",
+        "coupling_base",
+        "acoustic_entrainment",
+        "word_response",
+        "alpha_amplitude",
+        "sensor_noise",
+        "bleed",
+        "dyad_heterogeneity",
+    ):
+        check_positive(name, args[name], strict=False)
+    if not -1 < c.confound < 1:
+        raise ValueError(f"confound must be a correlation in (-1, 1); got {c.confound!r}")
+    for name in ("topic_stay", "overlap_prob", "backchannel_prob"):
+        if not 0 <= args[name] <= 1:
+            raise ValueError(f"{name} must be a probability in [0, 1]; got {args[name]!r}")
+    if c.coupling_band is None:
+        c.coupling_band = HIGH_GAMMA if c.ch_type == "seeg" else (4.0, 8.0)
+    c.coupling_band = _check_band("coupling_band", c.coupling_band, c.sfreq)
+    c.entrainment_band = _check_band("entrainment_band", c.entrainment_band, c.sfreq)
+    if c.ch_type == "seeg":
+        _check_band("sfreq for the 70-150 Hz response (seeg)", HIGH_GAMMA, c.sfreq)
+    if c.null:
+        c.semantic_coupling = 0.0
+    c.n_times = int(round(c.duration * c.sfreq))
+    return c
+
+
+def _dyad_effects(rng, c, turns: pd.DataFrame) -> tuple[float, float, float]:
+    """Dyad-level sizes and lag; the turns' coupling amplitudes (added to ``turns``)."""
+    het = float(c.dyad_heterogeneity)
+    base_d = c.coupling_base * float(np.exp(rng.normal(0, het))) if het else c.coupling_base
+    sc_d = c.semantic_coupling * (1 + float(rng.normal(0, het))) if het else c.semantic_coupling
+    if np.ndim(c.coupling_lag):
+        lag = float(rng.uniform(*c.coupling_lag))
+    else:
+        lag = float(c.coupling_lag)
+    sem_z = np.nan_to_num(_zscore(turns["semantic_alignment"].to_numpy()))
+    ac_z = np.nan_to_num(_zscore(turns["acoustic_similarity"].to_numpy()))
+    amp = np.maximum(base_d + sc_d * sem_z + c.acoustic_coupling * ac_z, 0.0)
+    turns["sem_z"], turns["acsim_z"], turns["coupling_amplitude"] = sem_z, ac_z, amp
+    turns.loc[turns.index[0], ["sem_z", "acsim_z"]] = np.nan
+    return base_d, sc_d, lag
+
+
+def _make_transcript(words, bcs, ids, duration):
+    """The transcript of the planted turns and backchannels; sim key -> utterance id."""
+    wt = words.assign(sim_key="t" + words["sim_utt"].astype(str))
+    bw = bcs.assign(word=bcs["text"], sim_key="b" + pd.Series(range(len(bcs)), dtype=str))
+    allw = pd.concat(
+        [
+            wt[["onset", "offset", "word", "speaker", "sim_key", "n_syllables"]],
+            bw[["onset", "offset", "word", "speaker", "sim_key"]].assign(n_syllables=1),
+        ],
+        ignore_index=True,
+    )
+    allw["speaker"] = np.asarray(ids)[allw["speaker"].to_numpy(int)]
+    allw["confidence"] = 1.0
+    allw = allw.sort_values("onset", kind="mergesort").reset_index(drop=True)
+    tr = Transcript(allw, speakers=ids, duration=float(duration))
+    tw = tr.words
+    pairs = tw.groupby("utterance_id")["sim_key"].agg(lambda s: set(s))
+    bad = pairs[pairs.map(len) != 1]
+    key_to_uid = tw.groupby("sim_key")["utterance_id"].agg(lambda s: set(s))
+    bad2 = key_to_uid[key_to_uid.map(len) != 1]
+    if len(bad) or len(bad2):  # pragma: no cover - guarded by construction
+        raise RuntimeError(
+            f"simulated utterances were not reproduced by the transcript segmentation "
+            f"({len(bad)} merged, {len(bad2)} split); please report this seed"
+        )
+    key_to_uid = key_to_uid.map(lambda s: next(iter(s)))
+
+    return tr, key_to_uid
+
+
+def _utterance_truth(turns, bcs, key_to_uid, ids, tr) -> pd.DataFrame:
+    """One row per utterance of the transcript with everything planted in it."""
+    roles = ["A", "B"]
+    tt = turns.assign(
+        key="t" + pd.Series(range(len(turns)), index=turns.index, dtype=str),
+        kind="turn",
+        prev_key=["", *("t" + pd.Series(range(len(turns) - 1), dtype=str))],
+    )
+    bb = bcs.assign(
+        key="b" + pd.Series(range(len(bcs)), dtype=str),
+        kind="backchannel",
+        topic="backchannel",
+        topic_switch=False,
+        sentence_id="",
+        semantic_alignment=np.nan,
+        acoustic_similarity=np.nan,
+        sem_z=np.nan,
+        acsim_z=np.nan,
+        coupling_amplitude=0.0,
+        prev_key="",
+    )
+    cols = [
+        "key", "kind", "speaker", "topic", "topic_switch", "sentence_id", "text", "onset",
+        "offset", "n_words", "semantic_alignment", "acoustic_similarity", "f0_mean",
+        "intensity_db", "rate_wps", "sem_z", "acsim_z", "coupling_amplitude", "prev_key",
+    ]  # fmt: skip
+    ut = pd.concat([tt[cols], bb[cols]], ignore_index=True)
+    spk_idx = ut["speaker"].to_numpy(int)
+    ut["utterance_id"] = ut["key"].map(key_to_uid).astype(int)
+    ut["previous_utterance_id"] = ut["prev_key"].map(key_to_uid).astype("Float64").astype("Int64")
+    ut["speaker"] = np.asarray(ids)[spk_idx]
+    ut["listener"] = np.asarray(ids)[1 - spk_idx]
+    ut["speaker_role"] = np.asarray(roles)[spk_idx]
+    ut["backchannel"] = ut["kind"] == "backchannel"
+    tu = tr.utterances.set_index("utterance_id")
+    ut["transcript_backchannel"] = tu.loc[ut["utterance_id"], "backchannel"].to_numpy()
+    ut = ut.sort_values("utterance_id").reset_index(drop=True)
+    n_mis = int((ut["backchannel"] != ut["transcript_backchannel"]).sum())
+    if n_mis:
+        logger.info("%d planted backchannel flags differ from the transcript's", n_mis)
+    ut = ut[
+        [
+            "utterance_id", "speaker", "listener", "speaker_role", "kind", "backchannel",
+            "transcript_backchannel", "topic", "topic_switch", "sentence_id", "text",
+            "onset", "offset", "n_words", "semantic_alignment", "acoustic_similarity",
+            "f0_mean", "intensity_db", "rate_wps", "sem_z", "acsim_z",
+            "coupling_amplitude", "previous_utterance_id",
+        ]
+    ]  # fmt: skip
+
+    return ut
+
+
+def _effects_table(c, ut, chans, base_d, sc_d, lag, dyad_id, planted) -> pd.DataFrame:
+    """One row per planted effect (see :class:`GroundTruth`)."""
+    realized = float(
+        pd.Series(ut["semantic_alignment"]).corr(pd.Series(ut["acoustic_similarity"]))
+    )
+    eff = [
+        ("acoustic_entrainment", c.acoustic_entrainment, c.entrainment_band,
+         chans["entrainment"], c.entrainment_lag, "speaker+listener",
+         "brain tracks the envelope of all speech heard or produced"
+         + (" (70-150 Hz amplitude)" if c.ch_type == "seeg" else "")),
+        ("coupling_base", base_d, c.coupling_band, chans["coupling"], lag, "listener lags",
+         "shared band-limited component during every turn"),
+        ("semantic_coupling", sc_d, c.coupling_band, chans["coupling"], lag, "listener lags",
+         "slope of the shared amplitude on z(semantic_alignment)"),
+        ("acoustic_coupling", c.acoustic_coupling, c.coupling_band, chans["coupling"], lag,
+         "listener lags", "slope of the shared amplitude on z(acoustic_similarity)"),
+        ("confound", c.confound, (np.nan, np.nan), [], np.nan, "turn",
+         f"target corr(acoustic_similarity, semantic_alignment); realized {realized:.3f}"),
+        ("word_response_speaker", c.word_response, (np.nan, np.nan), chans["word"],
+         c.word_latency[0], "speaker", "word-locked response, linear in word_vector"),
+        ("word_response_listener", c.word_response, (np.nan, np.nan), chans["word"],
+         c.word_latency[1], "listener", "word-locked response, linear in word_vector"),
+    ]  # fmt: skip
+    effects = pd.DataFrame(
+        [
             {
-                "speaker_f0_spread": speaker_f0_spread,
-                "topic_stay": topic_stay,
-                "confound": confound,
-                "prosody_step": prosody_step,
-                "overlap_prob": overlap_prob,
-                "backchannel_prob": backchannel_prob,
-                "wpm": wpm,
-            },
-        )
-        turns, bcs, words = dlg["turns"], dlg["backchannels"], dlg["words"]
-        ids = [f"{dyad_id}-P1", f"{dyad_id}-P2"]
-        roles = ["A", "B"]
-
-        # dyad-level effect sizes and lag
-        het = float(dyad_heterogeneity)
-        base_d = coupling_base * float(np.exp(rng.normal(0, het))) if het else coupling_base
-        sc_d = semantic_coupling * (1 + float(rng.normal(0, het))) if het else semantic_coupling
-        if np.ndim(coupling_lag):
-            lag = float(rng.uniform(*coupling_lag))
-        else:
-            lag = float(coupling_lag)
-        sem_z = np.nan_to_num(_zscore(turns["semantic_alignment"].to_numpy()))
-        ac_z = np.nan_to_num(_zscore(turns["acoustic_similarity"].to_numpy()))
-        amp = np.maximum(base_d + sc_d * sem_z + acoustic_coupling * ac_z, 0.0)
-        turns["sem_z"], turns["acsim_z"], turns["coupling_amplitude"] = sem_z, ac_z, amp
-        turns.loc[turns.index[0], ["sem_z", "acsim_z"]] = np.nan
-
-        # ---------------------------------------------------------------- transcript
-        wt = words.assign(sim_key="t" + words["sim_utt"].astype(str))
-        bw = bcs.assign(word=bcs["text"], sim_key="b" + pd.Series(range(len(bcs)), dtype=str))
-        allw = pd.concat(
-            [
-                wt[["onset", "offset", "word", "speaker", "sim_key", "n_syllables"]],
-                bw[["onset", "offset", "word", "speaker", "sim_key"]].assign(n_syllables=1),
-            ],
-            ignore_index=True,
-        )
-        allw["speaker"] = np.asarray(ids)[allw["speaker"].to_numpy(int)]
-        allw["confidence"] = 1.0
-        allw = allw.sort_values("onset", kind="mergesort").reset_index(drop=True)
-        tr = Transcript(allw, speakers=ids, duration=float(duration))
-        tw = tr.words
-        pairs = tw.groupby("utterance_id")["sim_key"].agg(lambda s: set(s))
-        bad = pairs[pairs.map(len) != 1]
-        key_to_uid = tw.groupby("sim_key")["utterance_id"].agg(lambda s: set(s))
-        bad2 = key_to_uid[key_to_uid.map(len) != 1]
-        if len(bad) or len(bad2):  # pragma: no cover - guarded by construction
-            raise RuntimeError(
-                f"simulated utterances were not reproduced by the transcript segmentation "
-                f"({len(bad)} merged, {len(bad2)} split); please report this seed"
-            )
-        key_to_uid = key_to_uid.map(lambda s: next(iter(s)))
-
-        # ---------------------------------------------------------------- truth table
-        tt = turns.assign(
-            key="t" + pd.Series(range(len(turns)), index=turns.index, dtype=str),
-            kind="turn",
-            prev_key=["", *("t" + pd.Series(range(len(turns) - 1), dtype=str))],
-        )
-        bb = bcs.assign(
-            key="b" + pd.Series(range(len(bcs)), dtype=str),
-            kind="backchannel",
-            topic="backchannel",
-            topic_switch=False,
-            sentence_id="",
-            semantic_alignment=np.nan,
-            acoustic_similarity=np.nan,
-            sem_z=np.nan,
-            acsim_z=np.nan,
-            coupling_amplitude=0.0,
-            prev_key="",
-        )
-        cols = [
-            "key", "kind", "speaker", "topic", "topic_switch", "sentence_id", "text", "onset",
-            "offset", "n_words", "semantic_alignment", "acoustic_similarity", "f0_mean",
-            "intensity_db", "rate_wps", "sem_z", "acsim_z", "coupling_amplitude", "prev_key",
-        ]  # fmt: skip
-        ut = pd.concat([tt[cols], bb[cols]], ignore_index=True)
-        spk_idx = ut["speaker"].to_numpy(int)
-        ut["utterance_id"] = ut["key"].map(key_to_uid).astype(int)
-        ut["previous_utterance_id"] = (
-            ut["prev_key"].map(key_to_uid).astype("Float64").astype("Int64")
-        )
-        ut["speaker"] = np.asarray(ids)[spk_idx]
-        ut["listener"] = np.asarray(ids)[1 - spk_idx]
-        ut["speaker_role"] = np.asarray(roles)[spk_idx]
-        ut["backchannel"] = ut["kind"] == "backchannel"
-        tu = tr.utterances.set_index("utterance_id")
-        ut["transcript_backchannel"] = tu.loc[ut["utterance_id"], "backchannel"].to_numpy()
-        ut = ut.sort_values("utterance_id").reset_index(drop=True)
-        n_mis = int((ut["backchannel"] != ut["transcript_backchannel"]).sum())
-        if n_mis:
-            logger.info("%d planted backchannel flags differ from the transcript's", n_mis)
-        ut = ut[
-            [
-                "utterance_id", "speaker", "listener", "speaker_role", "kind", "backchannel",
-                "transcript_backchannel", "topic", "topic_switch", "sentence_id", "text",
-                "onset", "offset", "n_words", "semantic_alignment", "acoustic_similarity",
-                "f0_mean", "intensity_db", "rate_wps", "sem_z", "acsim_z",
-                "coupling_amplitude", "previous_utterance_id",
-            ]
-        ]  # fmt: skip
-
-        # ---------------------------------------------------------------- neural signals
-        n_times = int(round(duration * sfreq))
-        if ch_type == "eeg":
-            names = sig.eeg_channel_names(n_channels)
-            mpos = sig.standard_montage().get_positions()["ch_pos"]
-            pos = np.array([mpos[c] for c in names])
-        else:
-            prefix = {"mag": "MAG", "seeg": "SEEG"}[ch_type]
-            names = [f"{prefix}{i + 1:03d}" for i in range(n_channels)]
-            pos = None
-        taken: set[str] = set()
-        chans = {}
-        for key, spec in (
-            ("coupling", coupling_channels),
-            ("entrainment", entrainment_channels),
-            ("word", word_channels),
-        ):
-            chans[key] = _resolve_channels(f"{key}_channels", spec, key, names, pos, taken)
-            taken.update(chans[key])
-        roi_idx = {k: np.array([names.index(c) for c in v]) for k, v in chans.items()}
-        planted = None
-        if layer_hierarchy is not None or model_coupling is not None:
-            planted = _plant_layers(
-                layer_hierarchy, model_coupling, layer_features, rois, tr, turns, ids, names,
-                ch_type, sfreq, int(round(duration * sfreq)), layer_seed, layer_response,
-                word_latency,
-            )  # fmt: skip
-
-        # speech envelopes at the neural rate (linear amplitude re 65 dB)
-        uamp = {
-            k: 10 ** ((db - 65.0) / 20.0) for k, db in zip(ut["utterance_id"], ut["intensity_db"])
-        }
-        tw_amp = tw["utterance_id"].map(uamp).to_numpy()
-        env = []
-        for pid in ids:
-            m = (tw["speaker"] == pid).to_numpy()
-            env.append(
-                sig.syllable_envelope(
-                    n_times,
-                    sfreq,
-                    zip(
-                        tw["onset"].to_numpy()[m],
-                        tw["offset"].to_numpy()[m],
-                        tw["n_syllables"].to_numpy()[m],
-                        tw_amp[m],
-                    ),
-                )
-            )
-        heard = env[0] + env[1]
-        ent = sig.fft_bandpass(heard, sfreq, entrainment_band)
-        ent = sig.shift(ent / (ent.std() or 1.0), int(round(entrainment_lag * sfreq)))
-        hg_am = sig.shift(
-            sig.fft_bandpass(heard, sfreq, (0.1, min(8.0, sfreq / 2 - 1))),
-            int(round(entrainment_lag * sfreq)),
-        )
-        hg_am = np.maximum(hg_am, 0) / (hg_am.std() or 1.0)
-
-        shared = sig.band_noise(rng, 1, n_times, sfreq, coupling_band)[0]
-        lag_n = int(round(lag * sfreq))
-        turn_rows = ut[ut["kind"] == "turn"]
-
-        # word-locked responses
-        kern_t = np.arange(-int(0.25 * sfreq), int(0.25 * sfreq) + 1) / sfreq
-        kernel = np.exp(-0.5 * (kern_t / 0.05) ** 2)
-        word_vecs = np.stack([word_vector(w, word_dim) for w in tw["word"]])
-        word_on = tw["onset"].to_numpy()
-        word_spk = tw["speaker"].to_numpy()
-
-        participants = []
-        word_weights = {}
-        unit = UNITS[ch_type]
-        sum_eff = {}
-        for pi, pid in enumerate(ids):
-            if background == "spkit":
-                bg = sig.spkit_background(rng, n_channels, n_times, sfreq)
-            else:
-                bg = sig.fft_noise(
-                    rng, n_channels, n_times, sfreq, lambda f: 1.0 / (f**2 + 1.0) ** 0.75
-                )
-            if pos is not None:
-                d2 = ((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1)
-                mix = np.exp(-d2 / (2 * 0.03**2))
-                cen = mpos["Oz"]
-                apat = np.exp(-((pos - cen) ** 2).sum(-1) / (2 * 0.06**2))
-            else:
-                ii = np.arange(n_channels)
-                mix = np.exp(-((ii[:, None] - ii[None, :]) ** 2) / (2 * 1.5**2))
-                apat = np.exp(-((ii - 0.8 * n_channels) ** 2) / (2 * (0.15 * n_channels) ** 2))
-            mix /= np.linalg.norm(mix, axis=1, keepdims=True)
-            x = mix @ bg
-            fa = rng.uniform(9.0, 11.0)
-            alpha = sig.band_noise(rng, 1, n_times, sfreq, (fa - 1.0, fa + 1.0))[0]
-            slow = sig.fft_noise(rng, 1, n_times, sfreq, lambda f: (f < 0.3).astype(float))[0]
-            alpha *= np.exp(0.5 * slow)
-            x = x / x.std(axis=1, keepdims=True) + alpha_amplitude * apat[:, None] * alpha
-            x /= x.std(axis=1, keepdims=True)
-            x += sensor_noise * rng.standard_normal(x.shape)
-
-            # (a) acoustic entrainment
-            ri = roi_idx["entrainment"]
-            if acoustic_entrainment:
-                if ch_type == "seeg":
-                    car = sig.band_noise(rng, len(ri), n_times, sfreq, HIGH_GAMMA)
-                    x[ri] += acoustic_entrainment * car * hg_am
-                else:
-                    x[ri] += acoustic_entrainment * ent
-            # (b) shared component: own turns unlagged, partner's turns lagged
-            own = turn_rows["speaker"].to_numpy() == pid
-            g_spk = sig.tukey_gain(
-                n_times,
-                sfreq,
-                turn_rows["onset"].to_numpy()[own],
-                turn_rows["offset"].to_numpy()[own],
-                turn_rows["coupling_amplitude"].to_numpy()[own],
-            )
-            g_lst = sig.tukey_gain(
-                n_times,
-                sfreq,
-                turn_rows["onset"].to_numpy()[~own],
-                turn_rows["offset"].to_numpy()[~own],
-                turn_rows["coupling_amplitude"].to_numpy()[~own],
-            )
-            comp = g_spk * shared + sig.shift(g_lst * shared, lag_n)
-            x[roi_idx["coupling"]] += comp
-            sum_eff[pid] = comp
-            # (d) word-locked responses, linear in the word vectors
-            ri = roi_idx["word"]
-            W = rng.standard_normal((len(ri), word_dim))
-            word_weights[pid] = W
-            if word_response:
-                gains = word_response * (1.0 + word_vecs @ W.T)  # (n_words, n_roi)
-                lat = np.where(word_spk == pid, word_latency[0], word_latency[1])
-                idx = np.round((word_on + lat) * sfreq).astype(int)
-                ok = (idx >= 0) & (idx < n_times)
-                imp = np.zeros((len(ri), n_times))
-                for j in range(len(ri)):
-                    imp[j] = np.bincount(idx[ok], weights=gains[ok, j], minlength=n_times)
-                from scipy.signal import fftconvolve
-
-                resp = fftconvolve(imp, kernel[None, :], mode="same", axes=1)
-                if ch_type == "seeg":
-                    resp = resp * sig.band_noise(rng, len(ri), n_times, sfreq, HIGH_GAMMA)
-                x[ri] += resp
-            if planted is not None:
-                x += planted.signal(pid)
-            raw = make_participant_raw(
-                x * unit,
-                sfreq,
-                names,
-                ch_type,
-                montage=sig.standard_montage() if ch_type == "eeg" else None,
-            )
-            participants.append(Participant(pid, raw, role=roles[pi], info={"simulated": True}))
-
-        # ---------------------------------------------------------------- audio
-        if audio:
-            n_audio = int(round(duration * audio_sfreq))
-            by_utt = {
-                uid: list(zip(g["onset"], g["offset"], g["n_syllables"]))
-                for uid, g in tw.groupby("utterance_id")
+                "dyad": dyad_id,
+                "effect": e[0],
+                "size": float(e[1]),
+                "fmin": e[2][0],
+                "fmax": e[2][1],
+                "band": tuple(e[2]),
+                "channels": list(e[3]),
+                "lag_s": float(e[4]),
+                "role": e[5],
+                "description": e[6],
             }
-            clean = []
-            for pid in ids:
-                rows = ut[ut["speaker"] == pid]
-                f0 = rows["f0_mean"].to_numpy()
-                clean.append(
-                    sig.harmonic_speech(
-                        rng,
-                        n_audio,
-                        audio_sfreq,
-                        zip(
-                            rows["onset"],
-                            rows["offset"],
-                            f0,
-                            rows["intensity_db"],
-                            rows["utterance_id"],
-                        ),
-                        by_utt,
-                    )
-                )
-            noise_rms = 2e-5 * 10 ** (audio_noise_db / 20.0)
-            for pi, p in enumerate(participants):
-                y = clean[pi] + bleed * clean[1 - pi]
-                y += noise_rms * rng.standard_normal(n_audio)
-                p.audio = y.astype(np.float32)
-                p.audio_sfreq = float(audio_sfreq)
-
-        # ---------------------------------------------------------------- effects table
-        realized = float(
-            pd.Series(ut["semantic_alignment"]).corr(pd.Series(ut["acoustic_similarity"]))
-        )
-        eff = [
-            ("acoustic_entrainment", acoustic_entrainment, entrainment_band,
-             chans["entrainment"], entrainment_lag, "speaker+listener",
-             "brain tracks the envelope of all speech heard or produced"
-             + (" (70-150 Hz amplitude)" if ch_type == "seeg" else "")),
-            ("coupling_base", base_d, coupling_band, chans["coupling"], lag, "listener lags",
-             "shared band-limited component during every turn"),
-            ("semantic_coupling", sc_d, coupling_band, chans["coupling"], lag, "listener lags",
-             "slope of the shared amplitude on z(semantic_alignment)"),
-            ("acoustic_coupling", acoustic_coupling, coupling_band, chans["coupling"], lag,
-             "listener lags", "slope of the shared amplitude on z(acoustic_similarity)"),
-            ("confound", confound, (np.nan, np.nan), [], np.nan, "turn",
-             f"target corr(acoustic_similarity, semantic_alignment); realized {realized:.3f}"),
-            ("word_response_speaker", word_response, (np.nan, np.nan), chans["word"],
-             word_latency[0], "speaker", "word-locked response, linear in word_vector"),
-            ("word_response_listener", word_response, (np.nan, np.nan), chans["word"],
-             word_latency[1], "listener", "word-locked response, linear in word_vector"),
-        ]  # fmt: skip
-        effects = pd.DataFrame(
-            [
-                {
-                    "dyad": dyad_id,
-                    "effect": e[0],
-                    "size": float(e[1]),
-                    "fmin": e[2][0],
-                    "fmax": e[2][1],
-                    "band": tuple(e[2]),
-                    "channels": list(e[3]),
-                    "lag_s": float(e[4]),
-                    "role": e[5],
-                    "description": e[6],
-                }
-                for e in eff
-            ]
-        )
-        if planted is not None:
-            effects = pd.concat([effects, planted.effects(dyad_id)], ignore_index=True)
-        effects.attrs["confound_realized"] = realized
-
-        words_truth = tw.copy()
-        meta = {
-            "simulation": {
-                k: (list(v) if isinstance(v, tuple) else v)
-                for k, v in args.items()
-                if k != "verbose"
-            },
-            "simulated": True,
-            "lag": lag,
-            "wpm_target": dlg["wpm"],
-        }
-        dyad = Dyad(participants, tr, dyad_id=dyad_id, meta=meta)
-        truth = GroundTruth(
-            dyad_id=dyad_id,
-            utterances=ut,
-            words=words_truth,
-            effects=effects,
-            params=meta["simulation"],
-            lag=lag,
-            channels=chans,
-            word_weights=word_weights,
-            layers=None if planted is None else planted.truth(),
-        )
-        logger.info(
-            "simulated %s: %d turns, %d backchannels, %.1f s in %.2f s",
-            dyad_id,
-            len(turns),
-            len(bcs),
-            duration,
-            time.perf_counter() - t0,
-        )
-        return dyad, truth
+            for e in eff
+        ]
+    )
+    if planted is not None:
+        effects = pd.concat([effects, planted.effects(dyad_id)], ignore_index=True)
+    effects.attrs["confound_realized"] = realized
+    return effects
 
 
 def _plant_layers(hierarchy, coupling, source, rois, tr, turns, ids, names, ch_type, sfreq,

@@ -364,3 +364,23 @@ def test_gguf_copy_made_once_by_concurrent_processes(tmp_path):
     (folder,) = [f for f in (tmp_path / "models").iterdir()]
     assert copy_is_valid(folder)
     assert not [f for f in (tmp_path / "models").iterdir() if f.name.startswith(".")]
+
+
+def test_gguf_copy_unwritable_cache_still_loads(tmp_path, monkeypatch):
+    """A cache folder that cannot be created: the model loads, no copy, a warning."""
+    from hyperalign.features import models
+
+    class Fake:
+        config = type("C", (), {})()
+
+        def save_pretrained(self, folder):
+            raise AssertionError("nothing may be written")
+
+    monkeypatch.setattr(models, "_from_pretrained", lambda src, gguf, causal: (Fake(), Fake(), 1))
+    gguf = tmp_path / "tiny.gguf"
+    gguf.write_bytes(b"GGUF")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    spec = {"path": str(tmp_path), "gguf_file": gguf.name}
+    out = models._load_gguf(spec, None, blocker / "models")
+    assert out[-1] == "gguf" and not (blocker.is_dir())
