@@ -39,7 +39,7 @@ import xarray as xr
 from ..utils import ExclusionLog, check_option, fill_doc, logger, verbose
 from .result import EncodingResult
 
-__all__ = ["sweep_layers", "LayerSweep", "SweepLayer"]
+__all__ = ["sweep_layers", "sweep_arrays", "LayerSweep", "SweepLayer"]
 
 _ROLES = ("production", "comprehension")
 
@@ -309,8 +309,6 @@ def _targets(dyad, participant, role, wl, picks, rois, clock):
 
 def _sweep_one(dyad, layers, participant, role, wl, cfg, clock) -> EncodingResult:
     """Every layer of one participant and role of one dyad, on shared folds and words."""
-    from .wordlevel import check_fold_sizes, column_scores, purged_inner_cv, resolve_folds
-
     d = _targets(dyad, participant, role, wl, cfg["picks"], cfg["rois"], clock)
     rows = d["row_index"]
     excl: ExclusionLog = d["exclusions"]
@@ -321,25 +319,27 @@ def _sweep_one(dyad, layers, participant, role, wl, cfg, clock) -> EncodingResul
         excl.add("sweep", "word", f"{int(bad.sum())} words", "no vector in some layer (NaN)",
                  int(bad.sum()))  # fmt: skip
         rows = rows[~bad]
-    Y = d["Y"][~bad]
+    times = dyad.transcript.words["onset"].to_numpy(float)[rows]
+    who = f"dyad {getattr(dyad, 'dyad_id', '')!r} ({participant}, {role})"
+    arrays, folds, fobj = _sweep_core([lay.data[rows] for lay in layers], d["Y"][~bad], times,
+                                      d["all_onsets"], wl.span, cfg, clock, who)  # fmt: skip
+    return _dataset(d, layers, folds, fobj, arrays, participant, role, dyad, excl, cfg)
+
+
+def _sweep_core(Xs, Y, times, all_times, span, cfg, clock, who):
+    """Every layer ``Xs`` against targets ``Y`` (n, n_targets, n_lags) on one set of folds."""
+    from .wordlevel import check_fold_sizes, column_scores, purged_inner_cv, resolve_folds
+
     n, n_ch, n_lag = Y.shape
     Y2 = Y.reshape(n, n_ch * n_lag)
-    times = dyad.transcript.words["onset"].to_numpy(float)[rows]
-    folds, fobj = resolve_folds(cfg["cv"], times, all_times=d["all_onsets"], span=wl.span,
-                                purge=True)  # fmt: skip
+    folds, fobj = resolve_folds(cfg["cv"], times, all_times=all_times, span=span, purge=True)
     try:
         check_fold_sizes(folds, 1)
     except ValueError as err:
-        raise ValueError(
-            f"dyad {getattr(dyad, 'dyad_id', '')!r} ({participant}, {role}) is too short for "
-            f"the folds: {err}"
-        ) from None
-    inner = purged_inner_cv(times, int(cfg["inner_cv"]), wl.span)
+        raise ValueError(f"{who} is too short for the folds: {err}") from None
+    inner = purged_inner_cv(times, int(cfg["inner_cv"]), span)
     r, r2, fr, al = [], [], [], []
-    for lay in layers:
-        t0 = time.perf_counter()
-        X = lay.data[rows]
-        clock["features"] += time.perf_counter() - t0
+    for X in Xs:
         pred, fold_r, best = _fit_layer(X, Y2, folds, inner, cfg["alphas"],
                                         cfg["n_components"], cfg["solver_kw"], clock)  # fmt: skip
         t0 = time.perf_counter()
@@ -349,8 +349,7 @@ def _sweep_one(dyad, layers, participant, role, wl, cfg, clock) -> EncodingResul
         fr.append(fold_r.reshape(len(folds), n_ch, n_lag))
         al.append(best.reshape(len(folds), n_ch, n_lag))
         clock["scores"] += time.perf_counter() - t0
-        logger.info("sweep %s %s %s: max r %.3f", participant, role, lay.label, rr.max())
-    return _dataset(d, layers, folds, fobj, (r, r2, fr, al), participant, role, dyad, excl, cfg)
+    return (r, r2, fr, al), folds, fobj
 
 
 def _dataset(d, layers, folds, fobj, arrays, participant, role, dyad, excl, cfg):
@@ -541,3 +540,80 @@ def _with_ceiling(res: EncodingResult, ceiling) -> EncodingResult:
     ds["r_norm"] = ds["r"] / c
     ds.attrs["noise_ceiling"] = str(getattr(ceiling, "attrs", {}).get("method", "given"))
     return res
+
+
+def sweep_arrays(
+    layers: dict,
+    Y,
+    times,
+    *,
+    span: float = 0.0,
+    cv=5,
+    inner_cv: int = 5,
+    alphas=None,
+    n_components: int | None = None,
+    target_names: Sequence[str] | None = None,
+    lags=None,
+    dtype: str = "float64",
+    n_jobs: int | None = None,
+) -> EncodingResult:
+    """The layer sweep on arrays: every layer against the same targets on the same folds.
+
+    Parameters
+    ----------
+    layers : dict of str to ndarray
+        Layer label -> features ``(n_samples, d)``, in depth order.
+    Y : ndarray, shape (n_samples, n_targets) or (n_samples, n_targets, n_lags)
+        Targets (word-level: one row per word).
+    times : array-like of float
+        Sample times (s); folds are contiguous blocks on this clock.
+    span : float
+        Purge gap (s) between training and test blocks (the lag window's span).
+    cv, inner_cv, alphas, n_components
+        As in :func:`sweep_layers`.
+    target_names : list of str | None
+        Names of the targets (default ``'t0'``, ...).
+    lags : array-like of float | None
+        Lags (s) of the third axis of ``Y`` (default ``[0.0]`` for 2-D targets).
+    dtype : 'float64' | 'float32'
+        Precision.
+    n_jobs : int | None
+        BLAS threads (``None``: one).
+
+    Returns
+    -------
+    result : EncodingResult
+        ``r``, ``r2`` (layer x target x lag), ``fold_r``, ``alpha``; ``depth`` coordinate
+        ``0..1`` in the order of ``layers``.
+
+    See Also
+    --------
+    sweep_layers
+    """
+    from ._solvers_backend import blas_threads
+    from ._wordfit import DEFAULT_ALPHAS
+
+    Y = np.asarray(Y, float)
+    Y = Y[:, :, None] if Y.ndim == 2 else Y
+    times = np.asarray(times, float)
+    names = (
+        list(target_names) if target_names is not None else [f"t{i}" for i in range(Y.shape[1])]
+    )
+    lag = np.zeros(1) if lags is None else np.asarray(lags, float)
+    cfg = {
+        "cv": cv, "inner_cv": inner_cv, "n_components": n_components,
+        "alphas": DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, float),
+        "solver_kw": {"dtype": dtype, "n_jobs": n_jobs, "edge_warning": None, "verbose": False},
+        "rois": None,
+    }  # fmt: skip
+    clock = dict.fromkeys(("targets", "features", "pca", "solver", "scores"), 0.0)
+    Xs = [np.asarray(v, float) for v in layers.values()]
+    with blas_threads(n_jobs):
+        arrays, folds, fobj = _sweep_core(Xs, Y, times, times, float(span), cfg, clock, "Y")
+    k = len(layers)
+    lays = [SweepLayer(str(nm), "arrays", "given", str(nm), i, i / (k - 1) if k > 1 else 0.0,
+                       Xs[i]) for i, nm in enumerate(layers)]  # fmt: skip
+    from .wordlevel import WordLags
+
+    d = {"channels": names, "lags": WordLags(lag, 1.0)}
+    return _dataset(d, lays, folds, fobj, arrays, "", "", None, ExclusionLog(), cfg)
