@@ -1,0 +1,152 @@
+"""Layer sweeps: planted layers recovered, shared folds, PCA inside folds, controls, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hyperalign.encoding.sweep import LayerSweep, sweep_layers
+
+LAGS = np.array([-0.2, 0.1, 0.3, 0.5])
+
+
+@pytest.fixture(scope="module")
+def planted():
+    from hyperalign.features.layers import LayerEmbeddings
+    from hyperalign.simulation import simulate_conversation
+
+    dyad, truth = simulate_conversation(
+        duration=300, n_channels=16, sfreq=50, audio=False, random_state=0,
+        layer_hierarchy=[{"roi": "temporal", "layer": 1}, {"roi": "frontal", "layer": 5}],
+        layer_response=1.0,
+    )  # fmt: skip
+    return dyad, truth, LayerEmbeddings.from_truth(truth)
+
+
+@pytest.fixture(scope="module")
+def sweep(planted):
+    dyad, truth, emb = planted
+    return sweep_layers(dyad, emb, lags=LAGS, window=0.2, participants=[dyad.ids[0]],
+                        roles=["comprehension"], rois=truth.layers["rois"])  # fmt: skip
+
+
+def test_planted_layer_is_best_in_its_roi(planted, sweep):
+    from hyperalign.encoding.hierarchy import best_layer
+
+    tab = best_layer(sweep, roles=["comprehension"], n_boot=50).set_index("roi")
+    assert abs(tab.loc["temporal", "layer_index"] - 1) <= 1
+    assert abs(tab.loc["frontal", "layer_index"] - 5) <= 1
+    res = sweep.get(planted[0].dyad_id, planted[0].ids[0], "comprehension")
+    ds = res.dataset
+    assert ds["r"].dims == ("layer", "target", "lag")
+    assert list(ds["modality"].values) == ["text"] * 7
+    assert ds["depth"].values[0] == 0 and ds["depth"].values[-1] == 1
+    assert "no repetitions" in ds.attrs["noise_ceiling"]
+    assert set(sweep.timings) == {"targets", "features", "pca", "solver", "scores"}
+    df = sweep.to_data_frame()
+    assert {"dyad", "participant", "role", "layer", "model", "modality", "depth", "r"} <= set(
+        df.columns
+    )
+    assert len(df) == 7 * 5 * LAGS.size
+
+
+def test_sweep_layer_equals_fit_word_encoding(planted, sweep):
+    """Every layer of the sweep is the single-layer model on the same folds (exactly)."""
+    from hyperalign.encoding import fit_word_encoding
+
+    dyad, truth, emb = planted
+    one = sweep_layers(dyad, emb, layers=[3], lags=LAGS, window=0.2,
+                       participants=[dyad.ids[0]], roles=["comprehension"])  # fmt: skip
+    ref = fit_word_encoding(dyad, emb, participant=dyad.ids[0], role="comprehension",
+                            lags=LAGS, window=0.2, layer=3)  # fmt: skip
+    got = next(iter(one.results.values())).dataset
+    np.testing.assert_allclose(got["r"].values[0], ref.dataset["r"].values, rtol=1e-10)
+    np.testing.assert_array_equal(got["n_test"].values, ref.dataset["n_test"].values)
+
+
+def test_pca_is_fitted_on_training_words_only(planted, monkeypatch):
+    from hyperalign.features import reduction
+
+    dyad, truth, emb = planted
+    seen = []
+    orig = reduction.FoldPCA.fit
+
+    def spy(self, X, y=None):
+        seen.append(X.copy())
+        return orig(self, X, y)
+
+    monkeypatch.setattr(reduction.FoldPCA, "fit", spy)
+    sw = sweep_layers(dyad, emb, layers=["layer_1"], lags=LAGS, window=0.2, n_components=8,
+                      participants=[dyad.ids[0]], roles=["comprehension"])  # fmt: skip
+    res = next(iter(sw.results.values()))
+    n_test = res.dataset["n_test"].values
+    n_words = res.attrs["n_words"]
+    assert len(seen) == len(n_test)
+    for X, nt in zip(seen, n_test):
+        assert X.shape[1] == emb.dim and X.shape[0] <= n_words - nt  # never the test words
+    assert res.attrs["n_components"] == 8
+    assert sw.timings["pca"] > 0
+
+
+def test_controls_side_by_side(planted):
+    from hyperalign.features import random_word_embeddings, shuffle_word_embeddings
+
+    dyad, truth, emb = planted
+    feats = {
+        "sim": emb,
+        "random": random_word_embeddings(dyad.transcript, dim=16),
+        "shuffled": shuffle_word_embeddings(emb),
+        "word_rate": np.arange(len(dyad.transcript.words), dtype=float)[:, None] % 7,
+    }
+    sw = sweep_layers(dyad, feats, layers={"sim": [1], "shuffled": ["layer_1"]}, lags=LAGS,
+                      window=0.2, participants=[dyad.ids[0]], roles=["comprehension"],
+                      rois={"temporal": ["T7", "T8"]})  # fmt: skip
+    lay = sw.layers.set_index("layer")
+    assert list(lay.index) == ["sim:layer_1", "random:random", "shuffled:layer_1", "word_rate"]
+    assert list(lay["modality"]) == ["text", "control", "control", "control"]
+    r = next(iter(sw.results.values())).dataset["r"].sel(target="temporal").max("lag")
+    assert float(r.sel(layer="sim:layer_1")) > float(r.sel(layer="shuffled:layer_1")) + 0.2
+
+
+def test_noise_ceiling_normalises(planted):
+    dyad, truth, emb = planted
+    ceil = np.full((1, LAGS.size), 0.5)
+    sw = sweep_layers(dyad, emb, layers=[1], lags=LAGS, window=0.2, participants=[dyad.ids[0]],
+                      roles=["comprehension"], rois={"temporal": ["T7", "T8"]},
+                      noise_ceiling=ceil)  # fmt: skip
+    ds = next(iter(sw.results.values())).dataset
+    np.testing.assert_allclose(ds["r_norm"].values, ds["r"].values / 0.5)
+    assert "r_norm" in sw.to_data_frame().columns
+
+
+def test_sweep_errors(planted):
+    dyad, truth, emb = planted
+    kw = dict(lags=LAGS, window=0.2, participants=[dyad.ids[0]], roles=["comprehension"])
+    with pytest.raises(ValueError, match=r"layers: layer 40 was asked but .* has only 7 layers"):
+        sweep_layers(dyad, emb, layers=[0, 40], **kw)
+    with pytest.raises(ValueError, match="layers: 'layer_99' is not a layer"):
+        sweep_layers(dyad, emb, layers=["layer_99"], **kw)
+    other = emb.words.copy()
+    other.loc[3, "word"] = "zzzz"
+    from hyperalign.features.layers import LayerEmbeddings
+
+    bad = LayerEmbeddings(other, emb.data, emb.layer_names, model="sim")
+    with pytest.raises(ValueError, match=r"features\['sim'\] of dyad .* does not match"):
+        sweep_layers(dyad, {"sim": bad}, layers=[0], **kw)
+    with pytest.raises(ValueError, match="too short for the folds"):
+        sweep_layers(dyad, emb, layers=[0], cv=150, **kw)
+    with pytest.raises(ValueError, match="rois names channels that are not among"):
+        sweep_layers(dyad, emb, layers=[0], rois={"x": ["NOPE"]}, **kw)
+    with pytest.raises(ValueError, match="features: give a list with one entry per dyad"):
+        sweep_layers([dyad, dyad], emb, layers=[0], **kw)
+    with pytest.raises(ValueError, match="roles must be one of"):
+        sweep_layers(dyad, emb, roles=["joint"], lags=LAGS, window=0.2)
+
+
+def test_layer_sweep_container(sweep):
+    assert isinstance(sweep, LayerSweep)
+    da = sweep.scores("r")
+    assert da.dims == ("dyad", "participant", "role", "layer", "target", "lag")
+    assert "LayerSweep" in repr(sweep)
+    with pytest.raises(KeyError, match="no result for"):
+        sweep.get("nope", "x", "comprehension")
