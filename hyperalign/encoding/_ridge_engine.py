@@ -285,3 +285,111 @@ def run_tasks(
                 P = Xg[_rows(bk, t.test)] @ coef + icpt
                 res.predictions[:, cols] = bk.to_numpy(P) + ybar[cols]
     return results
+
+
+@dataclass
+class _Geom:
+    tr: object
+    te: object
+    gap: object | None
+    n_tr: int
+    n_te: int
+    use_sub: bool
+    mx: object
+    sx_te: object
+    Xte: object
+
+
+def _geometry(bk, Xg, train, test, n, fit_intercept) -> _Geom:
+    gap = np.setdiff1d(np.arange(n), np.union1d(train, test), assume_unique=True)
+    tr, te = _rows(bk, train), _rows(bk, test)
+    Xte = Xg[te]
+    return _Geom(
+        tr=tr,
+        te=te,
+        gap=_rows(bk, gap) if gap.size else None,
+        n_tr=len(train),
+        n_te=len(test),
+        use_sub=(len(test) + gap.size) < len(train),
+        mx=Xg[tr].mean(0) if fit_intercept else bk.zeros((Xg.shape[1],)),
+        sx_te=Xte.sum(0),
+        Xte=Xte,
+    )
+
+
+def _fold_products(bk, g: _Geom, Xg, Yb, S_all, sy_all, fit_intercept):
+    """Unscaled centred cross-products of one fold: ``(F_c, H, Yte, my)``."""
+    Yte = Yb[g.te]
+    sy_te = Yte.sum(0)
+    XtY_te = g.Xte.T @ Yte
+    if g.use_sub:
+        F, sy = S_all - XtY_te, sy_all - sy_te
+        if g.gap is not None:
+            Yg = Yb[g.gap]
+            F, sy = F - Xg[g.gap].T @ Yg, sy - Yg.sum(0)
+    else:
+        Ytr = Yb[g.tr]
+        F, sy = Xg[g.tr].T @ Ytr, Ytr.sum(0)
+    my = sy / g.n_tr if fit_intercept else sy * 0
+    if fit_intercept:
+        F = F - (g.n_tr * g.mx)[:, None] * my[None, :]
+    H = XtY_te - g.sx_te[:, None] * (sy_te / g.n_te)[None, :]
+    return F, H, Yte, my
+
+
+def scaled_search(
+    bk: Backend,
+    X,
+    Y,
+    folds,
+    alphas,
+    scales,
+    update,
+    *,
+    fit_intercept: bool,
+    score: str,
+    n_batch: int | None,
+    cache_budget: int = 2**29,
+) -> None:
+    """Penalty scores of ridge on ``X * s`` for many column scalings ``s`` (banded search).
+
+    The cross-products of each fold are computed once per target batch on the unscaled
+    features and rescaled per candidate (``(X s)^T Y = s * X^T Y``), so a candidate costs
+    only its decompositions and the reduced-basis scoring. Primal (SVD) solver only.
+    ``update(i, cols, mean_scores)`` receives the fold-averaged scores ``(n_alphas, T)`` of
+    candidate ``i`` for the targets ``cols``, candidates in order within each batch.
+    """
+    n, p = X.shape
+    n_targets = Y.shape[1]
+    xbar = X.mean(0) if fit_intercept else np.zeros(p)
+    ybar = Y.mean(0) if fit_intercept else np.zeros(n_targets)
+    Xg = bk.asarray(X - xbar if fit_intercept else X)
+    geoms = [_geometry(bk, Xg, tr, te, n, fit_intercept) for tr, te in folds]
+    per_target = bk.dtype.itemsize * (2 * n + p + len(folds) * 2 * p + 8 * p + 16)
+    batch = n_batch or int(max(1, min(n_targets, 256 * 2**20 // per_target)))
+    n_batches = -(-n_targets // batch)
+    cache_bytes = len(scales) * sum(p * p + g.n_te * p + p * p for g in geoms) * 8
+    cache = {} if n_batches > 1 and cache_bytes < cache_budget else None
+    for start in range(0, n_targets, batch):
+        cols = slice(start, min(start + batch, n_targets))
+        Yb = bk.asarray(Y[:, cols] - ybar[cols] if fit_intercept else Y[:, cols])
+        S_all = Xg.T @ Yb if any(g.use_sub for g in geoms) else None
+        sy_all = Yb.sum(0)
+        prods = [_fold_products(bk, g, Xg, Yb, S_all, sy_all, fit_intercept) for g in geoms]
+        for ii, s in enumerate(scales):
+            sb = bk.asarray(s)
+            total = None
+            for j, (g, (F, H, Yte, my)) in enumerate(zip(geoms, prods)):
+                key = (ii, j)
+                if cache is not None and key in cache:
+                    dec, scorer = cache[key]
+                else:
+                    dec = decompose((Xg[g.tr] - g.mx) * sb, bk, "svd")
+                    scorer = FoldScorer(dec, (g.Xte - g.mx) * sb, bk)
+                    if cache is not None:
+                        cache[key] = (dec, scorer)
+                B = dec.W.T @ (sb[:, None] * F)
+                C = dec.W.T @ (sb[:, None] * H)
+                sc = scorer.score(B, C, Yte, my, alphas, score)
+                total = sc if total is None else total + sc
+            update(ii, cols, bk.to_numpy(total).astype(np.float64) / len(geoms))

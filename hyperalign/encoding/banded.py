@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..utils import _validate_type, check_option, check_random_state, fill_doc, logger, verbose
-from ._ridge_engine import Task, run_tasks
+from ._ridge_engine import Task, run_tasks, scaled_search
 from ._solver_checks import check_features, check_matrix, inner_folds, make_folds
-from ._solvers_backend import blas_threads, pick_solver
+from ._solvers_backend import blas_threads, pick_solver, select_alphas
 from .ridge import _np_score, _prepare_y
 
 __all__ = [
@@ -186,6 +186,10 @@ def dirichlet_candidates(
     -------
     gammas : ndarray, shape (n_iter, n_spaces)
         Rows on the simplex; the first is ``1 / n_spaces`` everywhere.
+
+    See Also
+    --------
+    banded_ridge_cv : Uses these candidates when ``n_iter`` is an int.
     """
     rng = check_random_state(random_state)
     conc = np.atleast_1d(np.asarray(concentration, dtype=float))
@@ -262,31 +266,39 @@ def _search(bk, Xcat, Y, slices, gammas, alphas, folds, *, fit_intercept, score,
     best_g = np.zeros(n_targets, dtype=int)
     best_a = np.ones(n_targets)
     cand = np.zeros((len(gammas), n_targets))
-    task = Task(pool=np.arange(Xcat.shape[0]), folds=folds)
-    for ii, g in enumerate(gammas):
-        (res,) = run_tasks(
-            bk,
-            Xcat * _scale(slices, g),
-            Y,
-            [task],
-            alphas,
-            fit_intercept=fit_intercept,
-            score=score,
-            solver=solver,
-            n_batch=n_batch,
-            keep_scores=True,
-            keep_coef=False,
-        )
-        idx = res.best_idx
-        cand[ii] = res.mean_scores[idx, np.arange(n_targets)]
-        tilted = cand[ii] + np.log(alphas[idx]) * 1e-10  # himalaya's comparison
-        mask = tilted > cur + bk.eps
-        cur[mask] = tilted[mask]
-        best_g[mask] = ii
-        best_a[mask] = alphas[idx[mask]]
-        logger.debug(
-            "banded: candidate %d/%d, %d targets improved", ii + 1, len(gammas), mask.sum()
-        )
+
+    def update(ii, cols, mean):
+        idx, _ = select_alphas(mean, alphas)
+        c = mean[idx, np.arange(mean.shape[1])]
+        cand[ii, cols] = c
+        tilted = c + np.log(alphas[idx]) * 1e-10  # himalaya's comparison
+        mask = tilted > cur[cols] + bk.eps
+        where = np.arange(n_targets)[cols][mask]
+        cur[where] = tilted[mask]
+        best_g[where] = ii
+        best_a[where] = alphas[idx[mask]]
+
+    if solver == "svd":
+        scales = [_scale(slices, g) for g in gammas]
+        kw = dict(fit_intercept=fit_intercept, score=score, n_batch=n_batch)
+        scaled_search(bk, Xcat, Y, folds, alphas, scales, update, **kw)
+    else:  # dual: one ridge search per candidate
+        task = Task(pool=np.arange(Xcat.shape[0]), folds=folds)
+        for ii, g in enumerate(gammas):
+            (res,) = run_tasks(
+                bk,
+                Xcat * _scale(slices, g),
+                Y,
+                [task],
+                alphas,
+                fit_intercept=fit_intercept,
+                score=score,
+                solver=solver,
+                n_batch=n_batch,
+                keep_scores=True,
+                keep_coef=False,
+            )
+            update(ii, slice(0, n_targets), res.mean_scores)
     best_scores = cand[best_g, np.arange(n_targets)]
     return best_g, best_a, best_scores, cand
 

@@ -188,3 +188,19 @@ def test_equals_himalaya_banded_ridge_cv_estimator():
     np.testing.assert_allclose(fit.space_alphas_, np.exp(-ref.deltas_), rtol=1e-6)
     np.testing.assert_allclose(fit.best_alphas_, ref.best_alphas_, rtol=1e-6)
     np.testing.assert_allclose(fit.predict(Xs), ref.predict(Xs), rtol=1e-6, atol=1e-10)
+
+
+def test_target_batches_and_dual_path_equal():
+    """Batches (decompositions cached across them) and the dual path give the same search."""
+    Xs, Y = _spaces(n=120, t=7)
+    a = banded_ridge_cv(Xs, Y, alphas=ALPHAS, cv=4, n_iter=5, random_state=0)
+    b = banded_ridge_cv(Xs, Y, alphas=ALPHAS, cv=4, n_iter=5, random_state=0, n_targets_batch=3)
+    np.testing.assert_allclose(b.candidate_scores_, a.candidate_scores_, rtol=1e-12)
+    np.testing.assert_allclose(b.space_alphas_, a.space_alphas_)
+    wide = [np.repeat(X, 12, axis=1) + 0.01 * np.arange(X.shape[1] * 12) for X in Xs]
+    c = banded_ridge_cv(wide, Y, alphas=ALPHAS, cv=4, n_iter=3, random_state=0)  # dual
+    d = banded_ridge_cv(
+        [X[:, ::1] for X in wide], Y, alphas=ALPHAS, cv=4, n_iter=3, random_state=0,
+        n_targets_batch=2,
+    )  # fmt: skip
+    np.testing.assert_allclose(d.candidate_scores_, c.candidate_scores_, rtol=1e-8)
