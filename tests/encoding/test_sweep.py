@@ -64,18 +64,33 @@ def test_sweep_layer_equals_fit_word_encoding(planted, sweep):
     np.testing.assert_array_equal(got["n_test"].values, ref.dataset["n_test"].values)
 
 
+def test_fold_pca_spans_foldpca():
+    from hyperalign.encoding.sweep import fold_pca
+    from hyperalign.features import FoldPCA
+
+    rng = np.random.default_rng(0)
+    for n, p in ((40, 60), (80, 10)):
+        X = rng.standard_normal((n, p)) @ rng.standard_normal((p, p))
+        tr = np.arange(n - 10)
+        Z = fold_pca(X, tr, 5)
+        ref = FoldPCA(5).fit(X[tr]).transform(X)
+        coef, *_ = np.linalg.lstsq(ref, Z, rcond=None)
+        np.testing.assert_allclose(ref @ coef, Z, atol=1e-8)  # same subspace
+        np.testing.assert_allclose(coef @ coef.T, np.eye(5), atol=1e-8)  # a rotation
+
+
 def test_pca_is_fitted_on_training_words_only(planted, monkeypatch):
-    from hyperalign.features import reduction
+    from hyperalign.encoding import sweep as sweep_mod
 
     dyad, truth, emb = planted
     seen = []
-    orig = reduction.FoldPCA.fit
+    orig = sweep_mod.fold_pca
 
-    def spy(self, X, y=None):
-        seen.append(X.copy())
-        return orig(self, X, y)
+    def spy(X, train, k):
+        seen.append(X[train].copy())
+        return orig(X, train, k)
 
-    monkeypatch.setattr(reduction.FoldPCA, "fit", spy)
+    monkeypatch.setattr(sweep_mod, "fold_pca", spy)
     sw = sweep_layers(dyad, emb, layers=["layer_1"], lags=LAGS, window=0.2, n_components=8,
                       participants=[dyad.ids[0]], roles=["comprehension"])  # fmt: skip
     res = next(iter(sw.results.values()))
