@@ -464,8 +464,9 @@ def fit_b2b_coupling(
             )
         names = nm
         if (keep & ~k).any():
-            excl.add("b2b", "word", f"{int((keep & ~k).sum())} words",
-                     f"a lag window of {pid} falls outside the recording", (keep & ~k).sum())  # fmt: skip
+            n_out = int((keep & ~k).sum())
+            why = f"a lag window of {pid} falls outside the recording"
+            excl.add("b2b", "word", f"{n_out} words", why, n_out)
         keep &= k
     N = None
     if nuisance is not None:
@@ -480,8 +481,9 @@ def fit_b2b_coupling(
             raise ValueError("null='pseudo' needs pseudo_dyads= (other conversations)")
         pseudo, kp = _pseudo_tables(dyad, pseudo_dyads, slots, on, wl, rois, picks, names)
         if (keep & ~kp).any():
-            excl.add("b2b", "word", f"{int((keep & ~kp).sum())} words",
-                     "past the end of a pseudo-listener's recording", (keep & ~kp).sum())  # fmt: skip
+            n_out = int((keep & ~kp).sum())
+            why = "past the end of a pseudo-listener's recording"
+            excl.add("b2b", "word", f"{n_out} words", why, n_out)
         keep &= kp
         pseudo = [tab[keep] for tab in pseudo]
     if not keep.any():

@@ -27,7 +27,7 @@ def planted_b2b(
     ac = rng.standard_normal(n_types)
     types = rng.integers(0, n_types, n_words)
     times = np.cumsum(rng.uniform(0.3, 0.5, n_words))
-    turn = np.cumsum(rng.random(n_words) < 0.1)
+    turn = np.repeat(np.arange(n_words), rng.integers(3, 9, n_words))[:n_words]
     speakers = np.where(turn % 2 == 0, "A", "B")
     X = np.column_stack([sem[types], ac[types]])
     drive = {"semantic": sem[types] @ rng.standard_normal(d) / np.sqrt(d),

@@ -1,0 +1,168 @@
+"""Model-based brain-to-brain coupling: planted lag pair, residual vs direct, nulls, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hyperalign.encoding._b2b_group import b2b_group_test, plot_b2b_map, transfer_latency
+from hyperalign.encoding._b2b_result import read_b2b
+from hyperalign.encoding.b2b import b2b_arrays
+
+from ._b2b_planted import LAGS, planted_b2b
+
+ALPHAS = np.logspace(-1, 4, 6)
+KW = {"speaker_lags": LAGS, "cv": 5, "span": 1.2, "alphas": ALPHAS, "inner_cv": 3}
+
+
+def _fit(d, **kw):
+    return b2b_arrays(d["X"], d["Y_speaker"], d["Y_listener"], d["times"],
+                      speakers=d["speakers"], **{**KW, **kw})  # fmt: skip
+
+
+def _peak(res, kind, direction, pair=("s0", "l1")):
+    r = res.dataset["r"].sel(kind=kind, direction=direction, roi_speaker=pair[0],
+                             roi_listener=pair[1]).values  # fmt: skip
+    i, j = np.unravel_index(int(np.argmax(r)), r.shape)
+    return LAGS[i], LAGS[j], r[i, j]
+
+
+def test_peak_at_planted_lag_pair_every_direction():
+    hits = 0
+    for seed in range(4):
+        res = _fit(planted_b2b(effect="semantic", seed=seed), directions="both")
+        for direction in ("s2l", "l2s", "sym"):
+            ls, ll, _ = _peak(res, "raw", direction)
+            hits += abs(ls + 0.2) <= 0.1 + 1e-9 and abs(ll - 0.3) <= 0.1 + 1e-9
+        # the pair map's maximum over all ROI pairs is the planted pair
+        r = res.dataset["r"].sel(kind="raw", direction="sym")
+        best = r.max(("speaker_lag", "listener_lag")).values
+        assert np.unravel_index(int(np.argmax(best)), best.shape) == (0, 1)
+    assert hits == 12
+
+
+def test_s2l_equals_manual_nested_ridge_on_shared_folds():
+    from hyperalign.encoding import make_folds, nested_ridge_cv
+    from hyperalign.encoding.wordlevel import purged_inner_cv
+
+    d = planted_b2b(n_words=300, seed=3)
+    one = np.full(300, "A")
+    res = b2b_arrays(d["X"], d["Y_speaker"], d["Y_listener"], d["times"], speakers=one,
+                     directions="s2l", **KW)  # fmt: skip
+    folds = make_folds(d["times"], 5, gap=1.2).split(d["times"])
+    fit = nested_ridge_cv(d["X"], d["Y_speaker"].reshape(300, -1), alphas=ALPHAS,
+                          outer_cv=folds, inner_cv=purged_inner_cv(d["times"], 3, 1.2),
+                          edge_warning=None)  # fmt: skip
+    P = fit.predictions_
+    ok = np.isfinite(P[:, 0])
+    c = np.corrcoef(P[ok].T, d["Y_listener"].reshape(300, -1)[ok].T)[:22, 22:]
+    want = c.reshape(2, 11, 2, 11).transpose(0, 2, 1, 3)
+    got = res.dataset["r"].sel(kind="raw", direction="s2l").values
+    np.testing.assert_allclose(got, want, atol=1e-10)
+    assert res.attrs["n_words"] == ok.sum()
+
+
+def test_residual_removes_acoustic_coupling_keeps_semantic():
+    out = {}
+    for eff in ("acoustic", "semantic"):
+        d = planted_b2b(effect=eff, seed=5)
+        out[eff] = _fit(d, nuisance=d["acoustic"], n_permutations=19, random_state=0)
+    ac, se = out["acoustic"].dataset, out["semantic"].dataset
+    pair = {"roi_speaker": "s0", "roi_listener": "l1", "speaker_lag": -0.2, "listener_lag": 0.3}
+    for direction in ("s2l", "l2s", "sym"):
+        sel = {**pair, "direction": direction}
+        # acoustic: raw and direct maps show it, the residual map does not
+        assert ac["r"].sel(kind="raw", **sel) > 0.3 and ac["p_fwer"].sel(kind="raw", **sel) <= 0.05
+        assert ac["r"].sel(kind="direct", **sel) > 0.2
+        assert abs(float(ac["r"].sel(kind="residual", **sel))) < 0.1
+        assert float(ac["p_fwer"].sel(kind="residual", direction=direction).min()) > 0.05
+        # semantic: the residual map keeps it, at the planted pair
+        assert se["r"].sel(kind="residual", **sel) > 0.3
+        assert se["p_fwer"].sel(kind="residual", **sel) <= 0.05
+        ls, ll, _ = _peak(out["semantic"], "residual", direction)
+        assert (ls, ll) == (-0.2, 0.3)
+
+
+def _null_rate(null, n_studies, n_perm=19):
+    hits = 0
+    for s in range(n_studies):
+        d = planted_b2b(n_words=200, effect="none", seed=1000 + s)
+        pseudo = None
+        if null == "pseudo":  # listeners of other conversations at these words
+            pseudo = [planted_b2b(n_words=200, effect="none", seed=5000 + 50 * s + k)
+                      ["Y_listener"] for k in range(n_perm)]  # fmt: skip
+        res = _fit(d, directions="s2l", n_permutations=n_perm, null=null, turns=d["turns"],
+                   pseudo_listeners=pseudo, random_state=s)  # fmt: skip
+        hits += float(res.dataset["p_fwer"].sel(kind="raw").min()) <= 0.05
+    return hits / n_studies
+
+
+def test_null_rate_quick():
+    assert _null_rate("circular", 10) <= 0.3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("null", ["circular", "phase", "shuffle_turns", "pseudo"])
+def test_null_rate_over_100_studies(null):
+    rate = _null_rate(null, 100)
+    print(f"b2b null={null}: family-wise rate {rate:.3f} over 100 studies")
+    assert rate <= 0.11  # nominal 0.05; binomial 99% upper bound for 100 studies
+
+
+def test_group_map_and_transfer_latency():
+    res = [_fit(planted_b2b(n_words=250 + 30 * i, seed=20 + i), directions="s2l")
+           for i in range(6)]  # fmt: skip
+    g = b2b_group_test(res, direction="s2l", n_permutations=999, random_state=0)
+    at = {"roi_speaker": "s0", "roi_listener": "l1", "speaker_lag": -0.2, "listener_lag": 0.3}
+    assert g["p_fwer"].sel(**at) <= 0.05 and g["mean"].sel(**at) > 0.3
+    w = np.array([r.attrs["n_words"] for r in res], float)
+    want = sum(wi * r.dataset["r"].sel(kind="raw", direction="s2l", **at) for wi, r in
+               zip(w / w.sum(), res))  # fmt: skip
+    np.testing.assert_allclose(g["mean"].sel(**at), want)
+    lat = transfer_latency(res, direction="s2l", roi_speaker="s0", roi_listener="l1",
+                           n_boot=200, random_state=0)  # fmt: skip
+    assert lat.latency == pytest.approx(0.5) and lat.ci_low <= 0.5 <= lat.ci_high
+    assert list(lat.to_data_frame().columns)[:3] == ["latency", "ci_low", "ci_high"]
+    assert len(lat.per_dyad) == 6
+    fig = plot_b2b_map(g)
+    assert len(fig.axes) >= 1
+    with pytest.raises(ValueError, match="fit every dyad with the same rois"):
+        b2b_group_test([res[0], res[1].sel(roi_listener=["l0"])], direction="s2l")
+
+
+def test_container_save_read_plot(tmp_path):
+    d = planted_b2b(n_words=250, seed=2)
+    res = _fit(d, nuisance=d["acoustic"], n_permutations=9, random_state=0)
+    df = res.to_data_frame()
+    assert list(df.columns) == ["dyad", "kind", "direction", "roi_speaker", "roi_listener",
+                                "speaker_lag", "listener_lag", "r", "p", "p_fwer"]  # fmt: skip
+    assert len(df) == 3 * 3 * 2 * 2 * 11 * 11
+    path = res.save(tmp_path / "b2b.nc")
+    back = read_b2b(path)
+    assert back == res or back.dataset.equals(res.dataset)
+    assert back.attrs["n_permutations"] == 9
+    pk = res.peak("raw", "sym", roi_speaker="s0", roi_listener="l1")
+    assert pk["latency"] == pytest.approx(pk["listener_lag"] - pk["speaker_lag"])
+    fig = plot_b2b_map(res, roi_speaker="s0", roi_listener="l1")
+    assert len([a for a in fig.axes if a.get_title()]) == 3
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        res.save(path)
+
+
+def test_errors():
+    d = planted_b2b(n_words=200, seed=4)
+    with pytest.raises(ValueError, match=r"Y_listener must be \(n_words, n_rois, n_lags\)"):
+        b2b_arrays(d["X"], d["Y_speaker"], d["Y_listener"][:-1], d["times"], **KW)
+    with pytest.raises(ValueError, match="too few words for the folds"):
+        b2b_arrays(d["X"][:20], d["Y_speaker"][:20], d["Y_listener"][:20], d["times"][:20],
+                   **{**KW, "cv": 10})  # fmt: skip
+    spk = np.where(np.arange(200) < 30, "B", "A")  # B speaks only at the start
+    msg = r"holds out 30 words of speaker 'B' \(and trains on 0\).*fewer folds"
+    with pytest.raises(ValueError, match=msg):
+        b2b_arrays(d["X"], d["Y_speaker"], d["Y_listener"], d["times"], speakers=spk, **KW)
+    with pytest.raises(ValueError, match="null='shuffle_turns' needs turns="):
+        _fit(d, n_permutations=2, null="shuffle_turns")
+    with pytest.raises(ValueError, match="null='pseudo' needs pseudo_listeners="):
+        _fit(d, null="pseudo")
+    with pytest.raises(ValueError, match="directions"):
+        _fit(d, directions="up")
