@@ -257,29 +257,41 @@ def _per_dyad(obj, n: int, what: str) -> list:
 
 
 # --------------------------------------------------------------------------- fitting
-def _fit_layer(X, Y2, folds, inner, alphas, n_components, kw, clock):
-    """Out-of-fold predictions, fold scores and chosen penalties of one layer."""
-    from .ridge import nested_ridge_cv
+def _fit_layer(X, Y2, folds, inner_abs, alphas, n_components, bk, clock):
+    """Out-of-fold predictions and chosen penalties of one layer (nested CV).
 
+    Calls the ridge engine directly (the checks of :func:`nested_ridge_cv` ran once for
+    the targets and the folds, shared by every layer); the result equals
+    :func:`nested_ridge_cv` with the same folds (tested).
+    """
+    from ._ridge_engine import Task, run_tasks
+    from ._solvers_backend import pick_solver
+
+    kw = {"fit_intercept": True, "score": "r", "n_batch": None, "keep_coef": False}
+    pred = np.full(Y2.shape, np.nan)
+    best = []
     if n_components is None:
         t0 = time.process_time()
-        fit = nested_ridge_cv(X, Y2, alphas=alphas, outer_cv=folds, inner_cv=inner, **kw)
+        n_min = min(len(a) for inn in inner_abs for a, _ in inn)
+        tasks = [Task(pool=tr, folds=inn, test=te) for (tr, te), inn in zip(folds, inner_abs)]
+        res = run_tasks(bk, X, Y2, tasks, alphas, solver=pick_solver(n_min, X.shape[1]), **kw)
+        for (_, te), r_ in zip(folds, res):
+            pred[te] = r_.predictions
+            best.append(r_.best_alphas)
         clock["solver"] += time.process_time() - t0
-        return fit.predictions_, fit.fold_scores_, fit.best_alphas_
-    pred = np.full(Y2.shape, np.nan)
-    fold_r, best = [], []
-    for tr, te in folds:
+        return pred, np.stack(best)
+    for (tr, te), inn in zip(folds, inner_abs):
         t0 = time.process_time()
         k = min(int(n_components), len(tr) - 1, X.shape[1])
         Z = fold_pca(X, tr, k)  # fitted on the outer training words only
         t1 = time.process_time()
-        fit = nested_ridge_cv(Z, Y2, alphas=alphas, outer_cv=[(tr, te)], inner_cv=inner, **kw)
+        (r_,) = run_tasks(bk, Z, Y2, [Task(pool=tr, folds=inn, test=te)], alphas,
+                          solver="svd", **kw)  # fmt: skip
         clock["pca"] += t1 - t0
         clock["solver"] += time.process_time() - t1
-        pred[te] = fit.predictions_[te]
-        fold_r.append(fit.fold_scores_[0])
-        best.append(fit.best_alphas_[0])
-    return pred, np.stack(fold_r), np.stack(best)
+        pred[te] = r_.predictions
+        best.append(r_.best_alphas)
+    return pred, np.stack(best)
 
 
 def fold_pca(X: np.ndarray, train: np.ndarray, k: int) -> np.ndarray:
@@ -349,7 +361,9 @@ def _sweep_one(dyad, layers, participant, role, wl, cfg, clock) -> EncodingResul
 
 def _sweep_core(Xs, Y, times, all_times, span, cfg, clock, who):
     """Every layer ``Xs`` against targets ``Y`` (n, n_targets, n_lags) on one set of folds."""
-    from .wordlevel import check_fold_sizes, column_scores, purged_inner_cv, resolve_folds
+    from ._solver_checks import check_alphas
+    from ._solvers_backend import Backend
+    from .wordlevel import check_fold_sizes, purged_inner_cv, resolve_folds
 
     n, n_ch, n_lag = Y.shape
     Y2 = Y.reshape(n, n_ch * n_lag)
@@ -359,18 +373,67 @@ def _sweep_core(Xs, Y, times, all_times, span, cfg, clock, who):
     except ValueError as err:
         raise ValueError(f"{who} is too short for the folds: {err}") from None
     inner = purged_inner_cv(times, int(cfg["inner_cv"]), span)
+    inner_abs = [inner(tr) for tr, _ in folds]  # shared by every layer
+    if not np.all(np.isfinite(Y2)):
+        raise ValueError(f"{who}: the targets hold NaN or inf; drop those samples first")
+    kw = cfg["solver_kw"]
+    bk = Backend(kw["backend"], kw["device"], kw["dtype"])
+    alphas = check_alphas(cfg["alphas"])
+    scorer = _FoldScores(Y2, folds)  # target-side sums once, shared by every layer
     r, r2, fr, al = [], [], [], []
     for X in Xs:
-        pred, fold_r, best = _fit_layer(X, Y2, folds, inner, cfg["alphas"],
-                                        cfg["n_components"], cfg["solver_kw"], clock)  # fmt: skip
+        pred, best = _fit_layer(X, Y2, folds, inner_abs, alphas, cfg["n_components"], bk, clock)
         t0 = time.process_time()
-        rr, rr2 = column_scores(Y2, pred)
+        fold_r, rr, rr2 = scorer(pred)
         r.append(rr.reshape(n_ch, n_lag))
         r2.append(rr2.reshape(n_ch, n_lag))
         fr.append(fold_r.reshape(len(folds), n_ch, n_lag))
         al.append(best.reshape(len(folds), n_ch, n_lag))
         clock["scores"] += time.process_time() - t0
     return (r, r2, fr, al), folds, fobj
+
+
+class _FoldScores:
+    """Out-of-fold r per fold, and r / R² over every tested row.
+
+    The target side (centred test targets and their sums of squares, per fold and overall)
+    is computed once and shared by every layer; a layer then costs two passes over its
+    predictions. Conventions of :func:`~hyperalign.encoding.correlation_score` and
+    :func:`~hyperalign.encoding.wordlevel.column_scores` (zero-variance columns score 0).
+    """
+
+    def __init__(self, Y: np.ndarray, folds):
+        self.folds = [np.asarray(te) for _, te in folds]
+        self.fold_y = [self._ysums(Y[te]) for te in self.folds]
+        self.rows = np.unique(np.concatenate(self.folds))
+        self.all_y = self._ysums(Y[self.rows])
+
+    @staticmethod
+    def _ysums(Y):
+        my = Y.mean(0)
+        Yc = Y - my
+        return Yc, my, np.einsum("ij,ij->j", Yc, Yc)
+
+    @staticmethod
+    def _r(Yc, my, syy, P):
+        mp = P.mean(0)
+        Pc = P - mp
+        spp = np.einsum("ij,ij->j", Pc, Pc)
+        syp = np.einsum("ij,ij->j", Yc, Pc)
+        den = np.sqrt(syy * spp)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.where(den > 0, syp / den, 0.0)
+        return r, mp, spp, syp
+
+    def __call__(self, pred: np.ndarray):
+        fold_r = np.stack([self._r(*fy, pred[te])[0]
+                           for fy, te in zip(self.fold_y, self.folds)])  # fmt: skip
+        Yc, my, syy = self.all_y
+        r, mp, spp, syp = self._r(Yc, my, syy, pred[self.rows])
+        sse = syy - 2 * syp + spp + len(self.rows) * (my - mp) ** 2  # sum (y - p)^2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r2 = np.where(syy > 0, 1.0 - sse / syy, 0.0)
+        return fold_r, r, r2
 
 
 def _dataset(d, layers, folds, fobj, arrays, participant, role, dyad, excl, cfg):
@@ -511,8 +574,7 @@ def sweep_layers(
         "picks": picks, "rois": rois, "cv": cv, "inner_cv": inner_cv,
         "alphas": DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, float),
         "n_components": n_components, "noise_ceiling": noise_ceiling,
-        "solver_kw": {"backend": backend, "device": device, "dtype": dtype, "n_jobs": n_jobs,
-                      "edge_warning": None, "verbose": False},
+        "solver_kw": {"backend": backend, "device": device, "dtype": dtype},
     }  # fmt: skip
     clock = dict.fromkeys(("targets", "features", "pca", "solver", "scores"), 0.0)
     from ._solvers_backend import blas_threads
@@ -624,7 +686,7 @@ def sweep_arrays(
     cfg = {
         "cv": cv, "inner_cv": inner_cv, "n_components": n_components,
         "alphas": DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, float),
-        "solver_kw": {"dtype": dtype, "n_jobs": n_jobs, "edge_warning": None, "verbose": False},
+        "solver_kw": {"dtype": dtype, "backend": "numpy", "device": None},
         "rois": None,
     }  # fmt: skip
     clock = dict.fromkeys(("targets", "features", "pca", "solver", "scores"), 0.0)

@@ -61,6 +61,10 @@ def test_sweep_layer_equals_fit_word_encoding(planted, sweep):
                             lags=LAGS, window=0.2, layer=3)  # fmt: skip
     got = next(iter(one.results.values())).dataset
     np.testing.assert_allclose(got["r"].values[0], ref.dataset["r"].values, rtol=1e-10)
+    np.testing.assert_allclose(got["r2"].values[0], ref.dataset["r2"].values, rtol=1e-8)
+    np.testing.assert_allclose(got["fold_r"].values[0], ref.dataset["fold_r"].values,
+                               rtol=1e-8, atol=1e-12)  # fmt: skip
+    np.testing.assert_array_equal(got["alpha"].values[0], ref.dataset["alpha"].values)
     np.testing.assert_array_equal(got["n_test"].values, ref.dataset["n_test"].values)
 
 
