@@ -84,25 +84,28 @@ def test_fold_pca_spans_foldpca():
 
 
 def test_pca_is_fitted_on_training_words_only(planted, monkeypatch):
-    from hyperalign.encoding import sweep as sweep_mod
+    """Axes fitted once per layer and fold on both speakers' training words, never a test
+    word (nor one in the purge gap), and shared by both roles."""
+    from hyperalign.encoding import _sweep_fit
 
     dyad, truth, emb = planted
     seen = []
-    orig = sweep_mod.fold_pca
+    orig = _sweep_fit._pca_axes
 
     def spy(X, train, k):
-        seen.append(X[train].copy())
+        seen.append(np.asarray(train).copy())
         return orig(X, train, k)
 
-    monkeypatch.setattr(sweep_mod, "fold_pca", spy)
+    monkeypatch.setattr(_sweep_fit, "_pca_axes", spy)
     sw = sweep_layers(dyad, emb, layers=["layer_1"], lags=LAGS, window=0.2, n_components=8,
-                      participants=[dyad.ids[0]], roles=["comprehension"])  # fmt: skip
-    res = next(iter(sw.results.values()))
-    n_test = res.dataset["n_test"].values
-    n_words = res.attrs["n_words"]
-    assert len(seen) == len(n_test)
-    for X, nt in zip(seen, n_test):
-        assert X.shape[1] == emb.dim and X.shape[0] <= n_words - nt  # never the test words
+                      participants=[dyad.ids[0]])  # fmt: skip
+    res = sw.get(dyad.dyad_id, dyad.ids[0], "comprehension")
+    cv = res.attrs["cv"]
+    assert len(seen) == len(cv["intervals"])  # once per fold, for both roles
+    on = dyad.transcript.words["onset"].to_numpy(float)
+    for train, (a, b) in zip(seen, cv["intervals"]):
+        t = on[train]
+        assert not np.any((t >= a - cv["gap"]) & (t < b + cv["gap"]))
     assert res.attrs["n_components"] == 8
     assert sw.timings["pca"] > 0
 
