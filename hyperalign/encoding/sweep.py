@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..utils import ExclusionLog, check_option, fill_doc, logger, verbose
+from ..utils import ExclusionLog, check_n_jobs, check_option, fill_doc, logger, verbose
 from ._sweep_fit import _shared_pca, _sweep_core, fold_pca
 from .result import EncodingResult
 
@@ -410,7 +410,9 @@ def sweep_layers(
     %(device)s
     dtype : 'float64' | 'float32'
         Precision of the solver.
-    %(n_jobs)s
+    n_jobs : int | None
+        Dyads swept in parallel by this many worker processes (joblib's meaning: ``None``
+        or ``1`` serial, ``-1`` every core), each with one BLAS thread.
     %(verbose)s
 
     Returns
@@ -433,6 +435,9 @@ def sweep_layers(
         check_option("roles", r, _ROLES)
     dyads = list(dyads) if isinstance(dyads, list | tuple) else [dyads]
     feats = _per_dyad(features, len(dyads), "features")
+    ids = [getattr(d, "dyad_id", "") for d in dyads]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"dyads: dyad ids repeat ({ids}); give each dyad its own dyad_id")
     wl = lags if isinstance(lags, WordLags) else resolve_lags(lags, window)
     if n_components is not None and int(n_components) < 1:
         raise ValueError(f"n_components must be None or an int >= 1; got {n_components!r}")
@@ -443,14 +448,34 @@ def sweep_layers(
         "solver_kw": {"backend": backend, "device": device, "dtype": dtype},
     }  # fmt: skip
     clock = dict.fromkeys(("targets", "features", "pca", "solver", "scores"), 0.0)
-    from ._solvers_backend import blas_threads
+    args = (layers, participants, roles, wl, cfg)
+    n_workers = min(check_n_jobs(n_jobs), len(dyads))
+    if n_workers > 1:
+        from joblib import Parallel, delayed
 
+        outs = Parallel(n_jobs=n_workers)(
+            delayed(_dyad_job)(dyad, feat, *args) for dyad, feat in zip(dyads, feats)
+        )
+    else:
+        outs = [_dyad_job(dyad, feat, *args) for dyad, feat in zip(dyads, feats)]
     results = {}
-    with blas_threads(n_jobs):
-        for dyad, feat in zip(dyads, feats):
-            _sweep_dyad(dyad, feat, layers, participants, roles, wl, cfg, clock, results)
+    for res, clk in outs:
+        results.update(res)
+        for k, v in clk.items():
+            clock[k] += v
     logger.info("sweep_layers: %s", {k: round(v, 2) for k, v in clock.items()})
     return LayerSweep(results, clock)
+
+
+def _dyad_job(dyad, feat, layers, participants, roles, wl, cfg):
+    """One dyad with one BLAS thread (a worker of the parallel sweep): (results, clock)."""
+    from ._solvers_backend import blas_threads
+
+    clock = dict.fromkeys(("targets", "features", "pca", "solver", "scores"), 0.0)
+    results: dict = {}
+    with blas_threads(1):
+        _sweep_dyad(dyad, feat, layers, participants, roles, wl, cfg, clock, results)
+    return results, clock
 
 
 def _sweep_dyad(dyad, feat, layers, participants, roles, wl, cfg, clock, results) -> None:

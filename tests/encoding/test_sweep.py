@@ -172,3 +172,22 @@ def test_layer_sweep_container(sweep):
     assert "LayerSweep" in repr(sweep)
     with pytest.raises(KeyError, match="no result for"):
         sweep.get("nope", "x", "comprehension")
+
+
+def test_parallel_dyads_equal_serial(planted):
+    dyad, truth, emb = planted
+    kw = dict(layers=[1], lags=LAGS, window=0.2, participants=[dyad.ids[0]],
+              roles=["comprehension"], rois={"temporal": ["T7", "T8"]})  # fmt: skip
+    import copy
+
+    other = copy.deepcopy(dyad)
+    other.dyad_id = "sim-02"
+    with pytest.raises(ValueError, match="dyads: dyad ids repeat"):
+        sweep_layers([dyad, dyad], [emb, emb], **kw)
+    ser = sweep_layers([dyad, other], [emb, emb], **kw)
+    par = sweep_layers([dyad, other], [emb, emb], n_jobs=2, **kw)
+    assert len(par.results) == 2 and par.dyads == ["sim-01", "sim-02"]
+    for key, res in ser.results.items():
+        np.testing.assert_array_equal(
+            res.dataset["r"].values, par.results[key].dataset["r"].values
+        )
