@@ -7,7 +7,7 @@ import pytest
 
 from hyperalign.encoding._b2b_group import b2b_group_test, plot_b2b_map, transfer_latency
 from hyperalign.encoding._b2b_result import read_b2b
-from hyperalign.encoding.b2b import b2b_arrays
+from hyperalign.encoding.b2b import b2b_arrays, fit_b2b_coupling
 
 from ._b2b_planted import LAGS, planted_b2b
 
@@ -166,3 +166,78 @@ def test_errors():
         _fit(d, null="pseudo")
     with pytest.raises(ValueError, match="directions"):
         _fit(d, directions="up")
+
+
+QUIET = {"word_response": 0.0, "acoustic_entrainment": 0.0, "coupling_base": 0.0,
+         "semantic_coupling": 0.0, "acoustic_coupling": 0.0, "audio": False}  # fmt: skip
+ROW = {"speaker_roi": "frontal", "listener_roi": "parietal", "layer": "layer_3",
+       "speaker_lag": -0.2, "listener_lag": 0.3, "size": 1.0}  # fmt: skip
+DLAGS = np.round(np.arange(-0.5, 0.61, 0.1), 3)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    from hyperalign.simulation import simulate_conversation
+
+    return simulate_conversation(duration=120, n_channels=16, random_state=11,
+                                 model_coupling=ROW, **QUIET)  # fmt: skip
+
+
+def test_dyad_simulated_model_coupling_peak_and_shared_rows(sim):
+    from hyperalign.encoding import make_word_folds
+    from hyperalign.encoding.wordlevel import resolve_lags, word_windows
+
+    d, t = sim
+    X, rois = t.layers["spaces"]["layer_3"], t.layers["rois"]
+    folds = make_word_folds(d, 5, lags=DLAGS, window=0.1)
+    res = fit_b2b_coupling(d, X, lags=DLAGS, window=0.1, rois=rois, cv=folds,
+                           alphas=np.logspace(0, 5, 6))  # fmt: skip
+    for direction in ("s2l", "l2s", "sym"):
+        pk = res.peak("raw", direction, roi_speaker="frontal", roi_listener="parietal")
+        assert (pk["speaker_lag"], pk["listener_lag"]) == (-0.2, 0.3), (direction, pk)
+    best = res.dataset["r"].sel(kind="raw", direction="sym").max(("speaker_lag", "listener_lag"))
+    i, j = np.unravel_index(int(np.argmax(best.values)), best.shape)
+    assert (best["roi_speaker"].values[i], best["roi_listener"].values[j]) == (
+        "frontal", "parietal")  # fmt: skip
+    assert res.attrs["n_folds"] == 5 and res.attrs["n_words"] == len(d.transcript.words)
+    # the direct (model-free) map: the speaker's and the listener's windows at the same words
+    w = d.transcript.words
+    wl = resolve_lags(DLAGS, 0.1)
+    on = w["onset"].to_numpy()
+    raw = {p: d[p].raw for p in d.ids}
+    ch = rois["frontal"]
+    a = {p: word_windows(raw[p].get_data(picks=ch), d.sfreq, on, wl)[0].mean(1) for p in d.ids}
+    chl = rois["parietal"]
+    b = {p: word_windows(raw[p].get_data(picks=chl), d.sfreq, on, wl)[0].mean(1) for p in d.ids}
+    spk = w["speaker"].astype(str).to_numpy()
+    ys = np.where((spk == d.ids[0])[:, None], a[d.ids[0]], a[d.ids[1]])
+    yl = np.where((spk == d.ids[0])[:, None], b[d.ids[1]], b[d.ids[0]])
+    want = np.corrcoef(ys.T, yl.T)[:12, 12:]
+    got = res.dataset["r"].sel(kind="direct", direction="sym", roi_speaker="frontal",
+                               roi_listener="parietal").values  # fmt: skip
+    np.testing.assert_allclose(got, want, atol=1e-10)
+
+
+def test_dyad_pseudo_listeners_matched_on_length_and_errors(sim):
+    from hyperalign.simulation import simulate_conversation
+
+    d, t = sim
+    X, rois = t.layers["spaces"]["layer_3"], t.layers["rois"]
+    other, _ = simulate_conversation(duration=100, n_channels=16, random_state=12, **QUIET)
+    res = fit_b2b_coupling(d, X, lags=DLAGS, window=0.1, rois=rois, null="pseudo",
+                           pseudo_dyads=[other], directions="s2l",
+                           alphas=np.logspace(0, 5, 6))  # fmt: skip
+    assert res.attrs["null"] == "pseudo" and res.attrs["n_permutations"] == 1
+    n_late = int((d.transcript.words["onset"] > 100 - 0.61).sum())
+    assert res.attrs["n_words"] <= len(d.transcript.words) - n_late + 1
+    assert any("pseudo-listener" in e["reason"] for e in res.attrs["exclusions"])
+    with pytest.raises(ValueError, match="has 302 rows but the transcript has 303 words"):
+        fit_b2b_coupling(d, X[:-1], lags=DLAGS, window=0.1, rois=rois)
+    with pytest.raises(ValueError, match=r"rois\['x'\] names channels \['Q9'\]"):
+        fit_b2b_coupling(d, X, lags=DLAGS, window=0.1, rois={"x": ["Q9"]})
+    with pytest.raises(ValueError, match="too few words for the folds"):
+        short = d.copy().crop(0, 12)  # a dyad too short for 10 folds
+        fit_b2b_coupling(short, X[: len(short.transcript.words)], lags=DLAGS, window=0.1,
+                         rois=rois, cv=10)  # fmt: skip
+    with pytest.raises(ValueError, match="null='pseudo' needs pseudo_dyads="):
+        fit_b2b_coupling(d, X, lags=DLAGS, window=0.1, rois=rois, null="pseudo")
