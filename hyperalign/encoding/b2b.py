@@ -26,6 +26,7 @@ import numpy as np
 import xarray as xr
 
 from ..utils import _validate_type, check_option, check_random_state, fill_doc, logger, verbose
+from ._b2b_group import TransferLatency, b2b_group_test, plot_b2b_map, transfer_latency
 from ._b2b_maps import (
     KINDS,
     group_folds,
@@ -34,11 +35,20 @@ from ._b2b_maps import (
     residualize,
     zscore_rows,
 )
-from ._b2b_result import B2BCoupling
+from ._b2b_result import B2BCoupling, read_b2b
 from ._wordfit import DEFAULT_ALPHAS
 from .wordlevel import check_fold_sizes, resolve_folds
 
-__all__ = ["b2b_arrays", "fit_b2b_coupling"]
+__all__ = [
+    "B2BCoupling",
+    "TransferLatency",
+    "b2b_arrays",
+    "b2b_group_test",
+    "fit_b2b_coupling",
+    "plot_b2b_map",
+    "read_b2b",
+    "transfer_latency",
+]
 
 
 def _check_arrays(X, Ys, Yl, times, speakers, nuisance):
