@@ -7,6 +7,16 @@ folds on the clock shared by roles, brains and layers (:func:`make_folds`), resu
 """
 
 from ._wordfit import DEFAULT_ALPHAS, fit_word_arrays, fit_word_encoding
+from .b2b import (
+    B2BCoupling,
+    TransferLatency,
+    b2b_arrays,
+    b2b_group_test,
+    fit_b2b_coupling,
+    plot_b2b_map,
+    read_b2b,
+    transfer_latency,
+)
 from .banded import BandedRidgeFit, NestedBandedFit, banded_ridge_cv, nested_banded_ridge_cv
 from .controls import acoustic_word_features, noise_ceiling, self_predictability
 from .delays import delay_samples, make_delayed
@@ -112,4 +122,12 @@ __all__ = [
     "acoustic_word_features",
     "noise_ceiling",
     "self_predictability",
+    "B2BCoupling",
+    "TransferLatency",
+    "b2b_arrays",
+    "b2b_group_test",
+    "fit_b2b_coupling",
+    "plot_b2b_map",
+    "read_b2b",
+    "transfer_latency",
 ]
