@@ -99,21 +99,42 @@ class _Maps:
 
     def maps(self, Yl2) -> dict:
         """{(kind, direction): (Cs, Cl, Ls, Ll)} for a listener table (n, Cl*Ll)."""
-        c, out = self.cfg, {}
+        return self.maps_batch([Yl2])[0]
+
+    def maps_batch(self, tables: list) -> list[dict]:
+        """Maps of several listener tables; the listener models of ``l2s`` are refitted for
+        all of them in one solver call (the tables ride along as extra targets)."""
+        c, T = self.cfg, tables[0].shape[1]
+        outs = [{} for _ in tables]
         kinds = ["raw"] + (["residual"] if self.N is not None else [])
         for kind in kinds:
-            if c["s2l"]:
-                ref = Yl2 if kind == "raw" else residualize(Yl2, self.N, self.gfolds)
-                out[kind, "s2l"] = self._corr(self.zps, ref)
             if c["l2s"]:
-                P = self._fit(Yl2, None if kind == "raw" else self.N)
-                out[kind, "l2s"] = self._corr(self.zs, P)
-            if c["s2l"] and c["l2s"]:
-                out[kind, "sym"] = 0.5 * (out[kind, "s2l"] + out[kind, "l2s"])
-        direct = self._corr(self.zs, Yl2)
-        for d in c["directions"]:
-            out["direct", d] = direct
-        return out
+                P = self._fit(np.concatenate(tables, 1), None if kind == "raw" else self.N)
+            for b, (Yl2, out) in enumerate(zip(tables, outs)):
+                if c["s2l"]:
+                    ref = Yl2 if kind == "raw" else residualize(Yl2, self.N, self.gfolds)
+                    out[kind, "s2l"] = self._corr(self.zps, ref)
+                if c["l2s"]:
+                    out[kind, "l2s"] = self._corr(self.zs, P[:, b * T : (b + 1) * T])
+                if c["s2l"] and c["l2s"]:
+                    out[kind, "sym"] = 0.5 * (out[kind, "s2l"] + out[kind, "l2s"])
+        for Yl2, out in zip(tables, outs):
+            direct = self._corr(self.zs, Yl2)
+            for d in c["directions"]:
+                out["direct", d] = direct
+        return outs
+
+
+def _batched(engine, gen, batch: int):
+    """Null map dicts from a generator of listener tables, ``batch`` tables per refit."""
+    buf = []
+    for y in gen:
+        buf.append(y)
+        if len(buf) == batch:
+            yield from engine.maps_batch(buf)
+            buf = []
+    if buf:
+        yield from engine.maps_batch(buf)
 
 
 def _significance(obs, nulls, tail, alpha):
@@ -311,7 +332,8 @@ def b2b_arrays(
             pseudo = [np.asarray(a, float).reshape(n, -1) for a in pseudo_listeners]
         trn = None if turns is None else np.asarray(turns)
         gen = null_listeners(Yl2, null, n_permutations, spk, trn, rng, pseudo)
-        p, pf, thr, n_perm = _significance(obs, (engine.maps(y) for y in gen), tail, alpha)
+        batch = max(1, 50_000 // max(Yl2.shape[1], 1))  # listener targets per refit
+        p, pf, thr, n_perm = _significance(obs, _batched(engine, gen, batch), tail, alpha)
     attrs = {"dyad_id": dyad_id, "n_words": int(rows.size), "n_features": int(X.shape[1]),
              "null": null if n_perm else "none", "n_permutations": int(n_perm),
              "tail": tail, "alpha": float(alpha), "span": float(span),

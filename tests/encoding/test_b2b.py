@@ -241,3 +241,29 @@ def test_dyad_pseudo_listeners_matched_on_length_and_errors(sim):
                          rois=rois, cv=10)  # fmt: skip
     with pytest.raises(ValueError, match="null='pseudo' needs pseudo_dyads="):
         fit_b2b_coupling(d, X, lags=DLAGS, window=0.1, rois=rois, null="pseudo")
+
+
+def test_null_refits_batched_equal_one_by_one():
+    from hyperalign.encoding import b2b as mod
+
+    d = planted_b2b(n_words=200, seed=8)
+    seen = {}
+    orig = mod._Maps.maps_batch
+
+    def spy(self, tables):
+        out = orig(self, tables)
+        seen.setdefault("engine", self)
+        seen.setdefault("batches", []).append((tables, out))
+        return out
+
+    mod._Maps.maps_batch = spy
+    try:
+        _fit(d, nuisance=d["acoustic"], n_permutations=3, random_state=0)
+    finally:
+        mod._Maps.maps_batch = orig
+    tables, outs = seen["batches"][-1]
+    assert len(tables) == 3
+    for y, o in zip(tables, outs):
+        single = seen["engine"].maps(y)
+        for k in o:
+            np.testing.assert_allclose(o[k], single[k], atol=1e-10)
