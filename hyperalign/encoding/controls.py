@@ -93,6 +93,7 @@ def self_predictability(
     cv=5,
     alphas=None,
     picks=None,
+    rois: dict | None = None,
 ):
     """The target's own past as a baseline, scored on the same folds as the sweep.
 
@@ -115,6 +116,8 @@ def self_predictability(
         block-out within the outer training words).
     picks : str | list | None
         Channels.
+    rois : dict of str to list of str | None
+        Average channels into named ROIs first (as the sweep's ``rois``).
 
     Returns
     -------
@@ -129,9 +132,17 @@ def self_predictability(
                           picks=picks, verbose=False)  # fmt: skip
     raw = dyad[participant].raw
     data = raw.get_data(picks=d["channels"])
+    Y, names = d["Y"], list(d["channels"])
+    if rois is not None:
+        idx = {c: i for i, c in enumerate(names)}
+        missing = [c for v in rois.values() for c in v if c not in idx]
+        if missing:
+            raise ValueError(f"rois names channels that are not among {names}: {missing}")
+        data = np.stack([data[[idx[c] for c in v]].mean(0) for v in rois.values()])
+        Y = np.stack([Y[:, [idx[c] for c in v]].mean(1) for v in rois.values()], axis=1)
+        names = list(rois)
     on = d["words"]["onset"].to_numpy(float)
     Xp = _past_windows(data, raw.info["sfreq"], on, wl.lags, wl.window, int(n_past))
-    Y = d["Y"]
     folds, _ = resolve_folds(cv, on, all_times=d["all_onsets"], span=wl.span)
     alphas = np.logspace(-2, 4, 7) if alphas is None else np.asarray(alphas, float)
     P = np.full(Y.shape, np.nan)
@@ -141,7 +152,7 @@ def self_predictability(
     n_w, n_ch, n_lag = Y.shape
     r, _ = column_scores(Y.reshape(n_w, -1), P.reshape(n_w, -1))
     return xr.DataArray(r.reshape(n_ch, n_lag), dims=("target", "lag"),
-                        coords={"target": d["channels"], "lag": wl.lags},
+                        coords={"target": names, "lag": wl.lags},
                         attrs={"baseline": "self", "n_past": int(n_past)})  # fmt: skip
 
 

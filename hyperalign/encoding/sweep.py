@@ -106,7 +106,7 @@ class LayerSweep:
         """
         if variables is None:
             ds0 = next(iter(self.results.values())).dataset
-            variables = [v for v in ("r", "r2", "r_norm") if v in ds0.data_vars]
+            variables = [v for v in ("r", "r2", "r_norm", "r_self") if v in ds0.data_vars]
         frames = [res.to_data_frame(variables) for res in self.results.values()]
         out = pd.concat(frames, ignore_index=True)
         meta = self.layers
@@ -358,6 +358,7 @@ def sweep_layers(
     picks=None,
     rois: dict | None = None,
     noise_ceiling=None,
+    self_baseline: bool = False,
     backend: str = "numpy",
     device: str | None = None,
     dtype: str = "float64",
@@ -406,6 +407,9 @@ def sweep_layers(
         Ceiling on ``r`` per target and lag (e.g. from
         :func:`~hyperalign.encoding.controls.noise_ceiling`): adds ``r_norm = r / ceiling``.
         ``None``: ``attrs['noise_ceiling']`` says that none was available.
+    self_baseline : bool
+        Also score the target's own past (:func:`~hyperalign.encoding.self_predictability`,
+        on the same folds) as ``r_self`` (target x lag), next to the layers.
     %(backend)s
     %(device)s
     dtype : 'float64' | 'float32'
@@ -445,6 +449,7 @@ def sweep_layers(
         "picks": picks, "rois": rois, "cv": cv, "inner_cv": inner_cv,
         "alphas": DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, float),
         "n_components": n_components, "noise_ceiling": noise_ceiling,
+        "self_baseline": bool(self_baseline),
         "solver_kw": {"backend": backend, "device": device, "dtype": dtype},
     }  # fmt: skip
     clock = dict.fromkeys(("targets", "features", "pca", "solver", "scores"), 0.0)
@@ -487,6 +492,13 @@ def _sweep_dyad(dyad, feat, layers, participants, roles, wl, cfg, clock, results
     for pid in dyad.ids if participants is None else _pids(dyad, participants):
         for role in roles:
             res = _sweep_one(dyad, lays, pid, role, wl, cfg, clock, projs)
+            if cfg["self_baseline"]:
+                from .controls import self_predictability
+
+                rs = self_predictability(dyad, participant=pid, role=role, lags=wl.lags,
+                                         window=wl.window, cv=cfg["cv"], picks=cfg["picks"],
+                                         rois=cfg["rois"])  # fmt: skip
+                res.dataset["r_self"] = rs.assign_coords(lag=res.dataset["lag"].values)
             results[(did, pid, role)] = _with_ceiling(res, cfg["noise_ceiling"])
 
 

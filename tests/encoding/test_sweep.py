@@ -130,6 +130,17 @@ def test_controls_side_by_side(planted):
     assert float(r.sel(layer="sim:layer_1")) > float(r.sel(layer="shuffled:layer_1")) + 0.2
 
 
+def test_self_baseline_next_to_layers(planted):
+    dyad, truth, emb = planted
+    sw = sweep_layers(dyad, emb, layers=[1], lags=LAGS, window=0.2, participants=[dyad.ids[0]],
+                      roles=["comprehension"], rois={"temporal": ["T7", "T8"]},
+                      self_baseline=True)  # fmt: skip
+    ds = next(iter(sw.results.values())).dataset
+    assert ds["r_self"].dims == ("target", "lag")
+    assert np.isfinite(ds["r_self"].values).all()
+    assert "r_self" in sw.to_data_frame().columns
+
+
 def test_noise_ceiling_normalises(planted):
     dyad, truth, emb = planted
     ceil = np.full((1, LAGS.size), 0.5)
