@@ -39,6 +39,7 @@ __all__ = [
     "depth_lag_correlation",
     "hierarchy_test",
     "HierarchyTest",
+    "plot_layer_profiles",
 ]
 
 
@@ -413,3 +414,66 @@ def hierarchy_test(
         for i in range(len(dy)) for j, r in enumerate(order)
     ])  # fmt: skip
     return HierarchyTest(order, stat, float(p), null, pref_df, role)
+
+
+def plot_layer_profiles(
+    sweep, *, rois=None, role: str = "comprehension", metric: str = "r", lag_range=None,
+    ax=None,
+):  # fmt: skip
+    """Text-model, speech-model and control layers side by side: score vs depth per ROI.
+
+    One panel per ROI; one line per model (x: relative depth 0-1, y: the dyad-mean score at
+    the best lag, with the range over dyads shaded); single-space controls are horizontal
+    dashed lines; ``r_self`` (when the sweep has it) a dotted line.
+
+    Parameters
+    ----------
+    sweep : LayerSweep
+        The sweep.
+    rois : dict | None
+        ROI name -> channels.
+    role : str
+        The role.
+    metric : str
+        Score variable.
+    lag_range : (float, float) | None
+        Lags considered.
+    ax : list of matplotlib.axes.Axes | None
+        One axis per ROI (``None``: a new figure).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    prof = layer_profiles(sweep, rois=rois, role=role, metric=metric, lag_range=lag_range)
+    s = prof["score"]
+    roi_names = [str(r) for r in s["roi"].values]
+    if ax is None:
+        fig, ax = plt.subplots(1, len(roi_names), figsize=(3.2 * len(roi_names), 3),
+                               sharey=True, squeeze=False)  # fmt: skip
+        ax = ax[0]
+    fig = ax[0].figure
+    models = list(dict.fromkeys(str(m) for m in s["model"].values))
+    mods = np.asarray(s["modality"].values).astype(str)
+    styles = {"text": "-", "speech": "--", "control": ":"}
+    for j, roi in enumerate(roi_names):
+        a = ax[j]
+        for k, m in enumerate(models):
+            sel = np.flatnonzero(s["model"].values == m)
+            vals = s.values[:, j, sel]
+            mean = np.nanmean(vals, axis=0)
+            if sel.size == 1:
+                a.axhline(mean[0], ls="--", lw=1, color=f"C{k}", label=f"{m} (control)")
+                continue
+            d = np.asarray(s["depth"].values[sel], float)
+            a.plot(d, mean, styles.get(mods[sel[0]], "-"), color=f"C{k}",
+                   label=f"{m} ({mods[sel[0]]})")  # fmt: skip
+            a.fill_between(d, np.nanmin(vals, 0), np.nanmax(vals, 0), color=f"C{k}", alpha=0.15)
+        a.set_title(roi)
+        a.set_xlabel("relative layer depth")
+    ax[0].set_ylabel(f"{metric} ({role})")
+    ax[0].legend(fontsize="small")
+    fig.tight_layout()
+    return fig

@@ -139,6 +139,19 @@ def test_best_layer_recovers_planted_with_ci(array_sweep):
     assert ht.statistic > 0.5
 
 
+def test_plot_layer_profiles(array_sweep):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hyperalign.encoding.hierarchy import plot_layer_profiles
+
+    fig = plot_layer_profiles(array_sweep)
+    assert len(fig.axes) == 2 and fig.axes[0].get_title() == "A"
+    plt.close(fig)
+
+
 def test_summaries_errors(array_sweep):
     with pytest.raises(ValueError, match=r"rois\['x'\] names targets that were not fitted"):
         best_layer(array_sweep, rois={"x": ["nope"]}, roles=["comprehension"])
