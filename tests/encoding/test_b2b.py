@@ -267,3 +267,27 @@ def test_null_refits_batched_equal_one_by_one():
         single = seen["engine"].maps(y)
         for k in o:
             np.testing.assert_allclose(o[k], single[k], atol=1e-10)
+
+
+@pytest.mark.slow
+def test_null_rate_refitted_directions_over_100_studies():
+    hits = {"s2l": 0, "l2s": 0, "sym": 0}
+    for s in range(100):
+        d = planted_b2b(n_words=200, effect="none", seed=2000 + s)
+        res = _fit(d, n_permutations=19, random_state=s)
+        for k in hits:
+            hits[k] += float(res.dataset["p_fwer"].sel(kind="raw", direction=k).min()) <= 0.05
+    print(f"b2b circular null, family-wise rates over 100 studies: {hits} (/100)")
+    assert max(hits.values()) <= 11
+
+
+@pytest.mark.slow
+def test_group_sign_flip_null_rate_over_100_studies():
+    hits = 0
+    for s in range(100):
+        res = [_fit(planted_b2b(n_words=150, effect="none", seed=10_000 + 10 * s + i),
+                    directions="s2l") for i in range(6)]  # fmt: skip
+        g = b2b_group_test(res, direction="s2l", n_permutations=199, random_state=s)
+        hits += float(g["p_fwer"].min()) <= 0.05
+    print(f"b2b group sign-flip null: family-wise rate {hits / 100:.3f} over 100 groups")
+    assert hits <= 11
