@@ -416,6 +416,19 @@ def hierarchy_test(
     return HierarchyTest(order, stat, float(p), null, pref_df, role)
 
 
+def _self_scores(sweep, rois, role, lag_range, roi_names):
+    """Dyad-mean best-lag ``r_self`` per ROI, or None when the sweep has none."""
+    ds0 = next(iter(sweep.results.values())).dataset if hasattr(sweep, "results") else None
+    if ds0 is None or "r_self" not in ds0.data_vars:
+        return None
+    da = sweep.scores("r_self").sel(role=role).mean("participant")
+    rr = _check_rois(rois, [str(t) for t in da["target"].values])
+    da = xr.concat([da.sel(target=v).mean("target") for v in rr.values()], dim="roi")
+    if lag_range is not None:
+        da = da.sel(lag=(da["lag"] >= lag_range[0]) & (da["lag"] <= lag_range[1]))
+    return da.max("lag").mean("dyad").values[: len(roi_names)]
+
+
 def plot_layer_profiles(
     sweep, *, rois=None, role: str = "comprehension", metric: str = "r", lag_range=None,
     ax=None,
@@ -458,6 +471,7 @@ def plot_layer_profiles(
     models = list(dict.fromkeys(str(m) for m in s["model"].values))
     mods = np.asarray(s["modality"].values).astype(str)
     styles = {"text": "-", "speech": "--", "control": ":"}
+    self_r = _self_scores(sweep, rois, role, lag_range, roi_names)
     for j, roi in enumerate(roi_names):
         a = ax[j]
         for k, m in enumerate(models):
@@ -471,6 +485,8 @@ def plot_layer_profiles(
             a.plot(d, mean, styles.get(mods[sel[0]], "-"), color=f"C{k}",
                    label=f"{m} ({mods[sel[0]]})")  # fmt: skip
             a.fill_between(d, np.nanmin(vals, 0), np.nanmax(vals, 0), color=f"C{k}", alpha=0.15)
+        if self_r is not None:
+            a.axhline(self_r[j], ls=":", lw=1.5, color="k", label="own past (r_self)")
         a.set_title(roi)
         a.set_xlabel("relative layer depth")
     ax[0].set_ylabel(f"{metric} ({role})")
