@@ -130,6 +130,22 @@ def test_controls_side_by_side(planted):
     assert float(r.sel(layer="sim:layer_1")) > float(r.sel(layer="shuffled:layer_1")) + 0.2
 
 
+def test_text_and_speech_layers_side_by_side(planted):
+    from hyperalign.features.layers import LayerEmbeddings
+
+    dyad, truth, emb = planted
+    speech = LayerEmbeddings(emb.words, emb.data[:, :4], [f"encoder_{i}" for i in range(4)],
+                             model="whisper-tiny.en")  # fmt: skip
+    sw = sweep_layers(dyad, {"text": emb, "speech": speech}, layers={"text": [0, 6]},
+                      lags=LAGS, window=0.2, participants=[dyad.ids[0]],
+                      roles=["comprehension"], rois={"temporal": ["T7", "T8"]})  # fmt: skip
+    lay = sw.layers
+    assert list(lay["modality"]) == ["text"] * 2 + ["speech"] * 4
+    np.testing.assert_allclose(lay["depth"], [0, 1, 0, 1 / 3, 2 / 3, 1])
+    df = sw.to_data_frame()
+    assert set(df["modality"]) == {"text", "speech"} and len(df) == 6 * LAGS.size
+
+
 def test_self_baseline_next_to_layers(planted):
     dyad, truth, emb = planted
     sw = sweep_layers(dyad, emb, layers=[1], lags=LAGS, window=0.2, participants=[dyad.ids[0]],
