@@ -313,6 +313,15 @@ def b2b_arrays(
            "alphas": DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, float),
            "kw": {"edge_warning": None, "n_jobs": n_jobs}}  # fmt: skip
     shapes = (Ys.shape[1:], Yl.shape[1:])
+    n_maps = (len(dirs) + 1) * (2 if N is None else 3)
+    cells = Ys.shape[1] * Ys.shape[2] * Yl.shape[1] * Yl.shape[2]
+    if cells * n_maps > 60_000_000:
+        raise ValueError(
+            f"the maps would hold {cells * n_maps:,} values ({Ys.shape[1]} x {Yl.shape[1]} "
+            f"ROI/channel pairs x {Ys.shape[2]} x {Yl.shape[2]} lags x {n_maps} maps, about "
+            f"{cells * n_maps * 16 / 1e9:.1f} GB with nulls); give rois= (channel groups), "
+            "fewer picks or a coarser lag grid"
+        )
     engine = _Maps(X, Ys.reshape(n, -1), shapes, gf, rows, t, N, cfg)
     Yl2 = Yl.reshape(n, -1)
     obs = engine.maps(Yl2)
@@ -502,6 +511,15 @@ def fit_b2b_coupling(
         keep &= k
     N = None
     if nuisance is not None:
+        as_list = {str: lambda x: [x], list: list, tuple: list, dict: lambda x: list(x.values())}
+        given = as_list.get(type(nuisance), lambda x: [])(nuisance)
+        rel = [x for x in given if isinstance(x, str) and x in ("speaking", "listening")]
+        if rel:
+            raise ValueError(
+                f"nuisance {rel} is relative to one participant, but every word here has a "
+                "speaker and a listener; give 'word_rate' or arrays/DataFrames with one row "
+                "per word (e.g. acoustic_word_features)"
+            )
         N = np.column_stack(list(nuisance_spaces(nuisance, dyad, dyad.ids[0]).values()))
         bad = keep & ~np.isfinite(N).all(1)
         if bad.any():

@@ -291,3 +291,18 @@ def test_group_sign_flip_null_rate_over_100_studies():
         hits += float(g["p_fwer"].min()) <= 0.05
     print(f"b2b group sign-flip null: family-wise rate {hits / 100:.3f} over 100 groups")
     assert hits <= 11
+
+
+def test_dyad_nuisance_residual_and_guards(sim):
+    d, t = sim
+    X, rois = t.layers["spaces"]["layer_3"], t.layers["rois"]
+    kw = {"lags": DLAGS, "window": 0.1, "rois": rois, "alphas": np.logspace(0, 5, 6)}
+    res = fit_b2b_coupling(d, X, nuisance=["word_rate"], directions="s2l", **kw)
+    assert list(res.dataset["kind"].values) == ["raw", "residual", "direct"]
+    pk = res.peak("residual", "s2l", roi_speaker="frontal", roi_listener="parietal")
+    assert (pk["speaker_lag"], pk["listener_lag"]) == (-0.2, 0.3)
+    with pytest.raises(ValueError, match=r"nuisance \['speaking'\] is relative to one"):
+        fit_b2b_coupling(d, X, nuisance="speaking", **kw)
+    big = np.zeros((40, 100, 50))
+    with pytest.raises(ValueError, match="give rois= .channel groups., fewer picks"):
+        b2b_arrays(np.ones((40, 2)), big, big, np.arange(40.0), speaker_lags=np.arange(50.0))
