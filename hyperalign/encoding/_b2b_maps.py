@@ -70,6 +70,16 @@ def oof_predictions(X, Y2, gfolds, times, n_inner, gap, alphas, N=None, **kw) ->
     from ._wordfit import fit_spaces, fit_spaces_regressed
 
     P = np.full(Y2.shape, np.nan)
+    if N is not None:  # features that are nuisance columns vanish once it is regressed out
+        A = np.column_stack([np.ones(len(N)), N])
+        res = X - A @ (np.linalg.pinv(A) @ X)
+        X = X[:, np.linalg.norm(res, axis=0) > 1e-8 * np.linalg.norm(X, axis=0)]
+        if X.shape[1] == 0:
+            raise ValueError(
+                "every feature column is a combination of the nuisance columns, so nothing "
+                "is left once the nuisance is regressed out; give features that differ from "
+                "nuisance"
+            )
     for rows, fg in gfolds.values():
         t = times[rows]
         if N is None:
