@@ -286,6 +286,13 @@ def b2b_arrays(
     check_option("directions", directions, ("both", "s2l", "l2s"))
     check_option("null", null, ("circular", "phase", "shuffle_turns", "pseudo"))
     check_option("tail", tail, ("two-sided", "greater"))
+    if null == "shuffle_turns" and n_permutations and turns is None:
+        raise ValueError("null='shuffle_turns' needs turns= (a turn label per word)")
+    if null == "pseudo" and not pseudo_listeners:
+        raise ValueError(
+            "null='pseudo' needs pseudo_listeners= (listener tables from other "
+            "conversations at these words' times); fit_b2b_coupling makes them"
+        )
     X, Ys, Yl, t, spk, N = _check_arrays(X, Y_speaker, Y_listener, times, speakers, nuisance)
     n = X.shape[0]
     lgs = np.atleast_1d(np.asarray(speaker_lags, float))
@@ -329,15 +336,8 @@ def b2b_arrays(
     n_perm = 0
     if n_permutations or null == "pseudo":
         rng = check_random_state(random_state)
-        if null == "shuffle_turns" and turns is None:
-            raise ValueError("null='shuffle_turns' needs turns= (a turn label per word)")
         pseudo = None
         if null == "pseudo":
-            if not pseudo_listeners:
-                raise ValueError(
-                    "null='pseudo' needs pseudo_listeners= (listener tables from other "
-                    "conversations at these words' times); fit_b2b_coupling makes them"
-                )
             pseudo = [np.asarray(a, float).reshape(n, -1) for a in pseudo_listeners]
         trn = None if turns is None else np.asarray(turns)
         gen = null_listeners(Yl2, null, n_permutations, spk, trn, rng, pseudo)
