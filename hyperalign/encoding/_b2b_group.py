@@ -192,6 +192,12 @@ def transfer_latency(
     return TransferLatency(ll - ls, float(lo), float(hi), ls, ll, per, float(ci))
 
 
+def _edges(lags: np.ndarray) -> tuple[float, float]:
+    """Image edges half a step beyond the first and last lag (pixels centred on lags)."""
+    h = 0.5 * float(np.diff(lags).mean()) if lags.size > 1 else 0.5
+    return float(lags[0]) - h, float(lags[-1]) + h
+
+
 def plot_b2b_map(
     coupling: B2BCoupling | xr.Dataset,
     *,
@@ -252,10 +258,9 @@ def plot_b2b_map(
         red = [d for d in ("roi_speaker", "roi_listener") if d in r.dims]
         m = r.mean(red) if red else r
         lim = float(np.nanmax(np.abs(m.values))) or 1.0
-        ext = [m["listener_lag"][0], m["listener_lag"][-1], m["speaker_lag"][0],
-               m["speaker_lag"][-1]]  # fmt: skip
+        ext = [*_edges(m["listener_lag"].values), *_edges(m["speaker_lag"].values)]
         im = ax.imshow(m.values, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim,
-                       vmax=lim, extent=[float(e) for e in ext])  # fmt: skip
+                       vmax=lim, extent=ext)  # fmt: skip
         if p is not None:
             p = p.sel(**sel)
             sig = (p <= alpha_level).any(red) if red else p <= alpha_level

@@ -347,6 +347,8 @@ def b2b_arrays(
              "null": null if n_perm else "none", "n_permutations": int(n_perm),
              "tail": tail, "alpha": float(alpha), "span": float(span),
              "n_folds": len(folds), "fold_kind": getattr(fobj, "kind", "indices"),
+             "fold_intervals": [[float(a), float(b)] for a, b in getattr(fobj, "intervals",
+                                                                          None) or []],
              "speakers": [str(s) for s in dict.fromkeys(spk.tolist())],
              "alphas": [float(a) for a in cfg["alphas"]], "inner_cv": int(inner_cv)}  # fmt: skip
     logger.info("b2b %s: %d words, maps %s", dyad_id, rows.size, sorted({k for k, _ in obs}))

@@ -125,6 +125,9 @@ def test_group_map_and_transfer_latency():
     assert list(lat.to_data_frame().columns)[:3] == ["latency", "ci_low", "ci_high"]
     assert len(lat.per_dyad) == 6
     fig = plot_b2b_map(g)
+    bt = b2b_group_test(res, direction="s2l", method="bootstrap", n_permutations=500,
+                        random_state=0)  # fmt: skip
+    assert bt["ci_low"].sel(**at) > 0.2 and bt["p"].sel(**at) < 0.01
     assert len(fig.axes) >= 1
     with pytest.raises(ValueError, match="fit every dyad with the same rois"):
         b2b_group_test([res[0], res[1].sel(roi_listener=["l0"])], direction="s2l")
@@ -200,6 +203,8 @@ def test_dyad_simulated_model_coupling_peak_and_shared_rows(sim):
     assert (best["roi_speaker"].values[i], best["roi_listener"].values[j]) == (
         "frontal", "parietal")  # fmt: skip
     assert res.attrs["n_folds"] == 5 and res.attrs["n_words"] == len(d.transcript.words)
+    # both brains are split by the same test intervals on the clock
+    assert res.attrs["fold_intervals"] == [[float(a), float(b)] for a, b in folds.intervals]
     # the direct (model-free) map: the speaker's and the listener's windows at the same words
     w = d.transcript.words
     wl = resolve_lags(DLAGS, 0.1)
