@@ -311,3 +311,17 @@ def test_dyad_nuisance_residual_and_guards(sim):
     big = np.zeros((40, 100, 50))
     with pytest.raises(ValueError, match="give rois= .channel groups., fewer picks"):
         b2b_arrays(np.ones((40, 2)), big, big, np.arange(40.0), speaker_lags=np.arange(50.0))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("size", "least"), [(0.4, 70), (0.6, 95)])
+def test_peak_recovery_rate_over_100_studies(size, least):
+    hits = {"s2l": 0, "l2s": 0, "sym": 0}
+    for s in range(100):
+        d = planted_b2b(n_words=300, effect="semantic", size=size, seed=3000 + s)
+        res = _fit(d)
+        for k in hits:
+            ls, ll, _ = _peak(res, "raw", k)
+            hits[k] += int(abs(ls + 0.2) <= 0.1 + 1e-9 and abs(ll - 0.3) <= 0.1 + 1e-9)
+    print(f"b2b peak within one step of the planted pair, 100 studies (size {size}): {hits}")
+    assert min(hits.values()) >= least
