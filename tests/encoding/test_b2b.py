@@ -223,7 +223,7 @@ def test_dyad_simulated_model_coupling_peak_and_shared_rows(sim):
     np.testing.assert_allclose(got, want, atol=1e-10)
 
 
-def test_dyad_pseudo_listeners_matched_on_length_and_errors(sim):
+def test_dyad_pseudo_listeners_matched_on_length_and_errors(sim, tmp_path):
     from hyperalign.simulation import simulate_conversation
 
     d, t = sim
@@ -236,6 +236,10 @@ def test_dyad_pseudo_listeners_matched_on_length_and_errors(sim):
     n_late = int((d.transcript.words["onset"] > 100 - 0.61).sum())
     assert res.attrs["n_words"] <= len(d.transcript.words) - n_late + 1
     assert any("pseudo-listener" in e["reason"] for e in res.attrs["exclusions"])
+    back = read_b2b(res.save(tmp_path / "pseudo.nc"))
+    assert back.attrs["exclusions"] == res.attrs["exclusions"]
+    assert back.attrs["rois"] == {k: list(v) for k, v in rois.items()}
+    np.testing.assert_array_equal(back.dataset["r"].values, res.dataset["r"].values)
     with pytest.raises(ValueError, match="has 302 rows but the transcript has 303 words"):
         fit_b2b_coupling(d, X[:-1], lags=DLAGS, window=0.1, rois=rois)
     with pytest.raises(ValueError, match=r"rois\['x'\] names channels \['Q9'\]"):
