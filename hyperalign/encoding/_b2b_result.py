@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..coupling.results import _decode_attr, _encode_attr
 from ..utils import atomic_path, logger
+from .result import _decode_attr, _encode_attr  # JSON attrs, as EncodingResult
 
 __all__ = ["B2BCoupling", "read_b2b"]
 
