@@ -6,11 +6,13 @@ for held-out words, are correlated with the listener's actual held-out activity 
 listener lag: a lag-by-lag map per ROI (or channel) pair, ``s2l``. The mirror map ``l2s``
 correlates the listener's *comprehension* model predictions with the speaker's actual
 activity; ``sym`` is their average. Both brains use one set of folds made on the clock over
-every word of the dyad, so the held-out words match exactly.
+every word of the dyad, so the held-out words match exactly. Correlations are taken over
+all held-out words, pooled across folds (each word is held out once).
 
 Kinds of map: ``raw``; ``residual`` (what acoustic and other nuisance spaces predict is
-removed from the listener's activity out of fold: held-out residuals for ``s2l``, the
-nuisance regressed out inside each fold for the listener's model in ``l2s``), so the map
+removed from the listener's activity out of fold: held-out residuals of an OLS fitted on
+each fold's training words for ``s2l``, the nuisance regressed out of targets and features
+inside each fold for the listener's model in ``l2s``), so the map
 shows what language adds beyond acoustics; ``direct`` (model-free: speaker activity against
 listener activity at the same words).
 
