@@ -7,9 +7,28 @@ folds on the clock shared by roles, brains and layers (:func:`make_folds`), resu
 """
 
 from ._wordfit import DEFAULT_ALPHAS, fit_word_arrays, fit_word_encoding
+from .b2b import (
+    B2BCoupling,
+    TransferLatency,
+    b2b_arrays,
+    b2b_group_test,
+    fit_b2b_coupling,
+    plot_b2b_map,
+    read_b2b,
+    transfer_latency,
+)
 from .banded import BandedRidgeFit, NestedBandedFit, banded_ridge_cv, nested_banded_ridge_cv
+from .controls import acoustic_word_features, noise_ceiling, self_predictability
 from .delays import delay_samples, make_delayed
 from .fir import average_resample, event_features, fit_fir, lanczos_resample
+from .hierarchy import (
+    HierarchyTest,
+    best_layer,
+    depth_lag_correlation,
+    hierarchy_test,
+    layer_profile,
+    layer_profiles,
+)
 from .plot import plot_lag_curves, plot_partition, plot_score_topomap
 from .result import EncodingResult, concat_results, read_encoding
 from .ridge import SOLVERS, NestedRidgeFit, RidgeCVFit, nested_ridge_cv, ridge_cv
@@ -30,6 +49,7 @@ from .splitters import (
     make_group_folds,
     shuffled_folds,
 )
+from .sweep import LayerSweep, sweep_arrays, sweep_layers
 from .trf import DEFAULT_TRF_ALPHAS, fit_trf, word_impulses
 from .wordlevel import (
     LAG_PRESETS,
@@ -90,4 +110,24 @@ __all__ = [
     "shuffled_folds",
     "word_features",
     "word_windows",
+    "LayerSweep",
+    "sweep_layers",
+    "sweep_arrays",
+    "HierarchyTest",
+    "best_layer",
+    "depth_lag_correlation",
+    "hierarchy_test",
+    "layer_profile",
+    "layer_profiles",
+    "acoustic_word_features",
+    "noise_ceiling",
+    "self_predictability",
+    "B2BCoupling",
+    "TransferLatency",
+    "b2b_arrays",
+    "b2b_group_test",
+    "fit_b2b_coupling",
+    "plot_b2b_map",
+    "read_b2b",
+    "transfer_latency",
 ]

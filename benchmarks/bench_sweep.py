@@ -1,0 +1,121 @@
+"""Layer sweep speed: every hidden state of SmolLM2 on the demo study, both roles.
+
+Usage::
+
+    python benchmarks/bench_sweep.py [--n-dyads 8] [--duration 300] [--n-layers 31]
+        [--dim 576] [--n-components 20] [--dtype float32] [--real] [--max-dyads N]
+        [--max-layers N] [--out benchmarks/results/bench_sweep.txt]
+
+The problem (issue 13): the demo study (``simulate_study(8, 300 s, random_state=42)``, 32 EEG
+channels), the Zada et al. (2024) lag grid (129 lags, 250 ms windows) so 32 x 129 = 4,128
+targets, both roles and both participants of every dyad (32 fits), every layer of
+SmolLM2-135M (31 hidden states, 576-d), 5 outer x 5 inner contiguous folds purged by the lag
+span, 17 penalties, one set of folds for all layers.
+
+Layer vectors: with ``--real`` the SmolLM2 hidden states (``compute_layer_embeddings``,
+cached on disk under ``~/.cache/hyperalign/bench_sweep``); otherwise seeded Gaussian vectors
+of the same shape (the sweep's cost does not depend on the values). ``--max-dyads`` /
+``--max-layers`` time a subset and extrapolate linearly (per fit and per layer).
+
+Prints the time per layer, per fit (participant x role x layer) and the share of each stage
+(``targets``: word windows; ``features``: gathering layer vectors; ``pca``: FoldPCA inside the
+outer folds; ``solver``: nested ridge; ``scores``: out-of-fold r/R^2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _features(dyads, n_layers, dim, real):
+    from hyperalign.features.layers import LayerEmbeddings
+
+    out = []
+    for k, d in enumerate(dyads):
+        if real:
+            from hyperalign.features import compute_layer_embeddings
+
+            cache = Path.home() / ".cache" / "hyperalign" / "bench_sweep"
+            cache.mkdir(parents=True, exist_ok=True)
+            le = compute_layer_embeddings(d.transcript, "SmolLM2-135M", context_words=32,
+                                          layers="all", stride=16, cache=str(cache))  # fmt: skip
+            out.append(le.__class__(le.words, le.data[:, :n_layers], le.layer_names[:n_layers],
+                                    model="SmolLM2-135M", params=le.params))  # fmt: skip
+            continue
+        words = d.transcript.words.reset_index(drop=True)
+        rng = np.random.default_rng(k)
+        data = rng.standard_normal((len(words), n_layers, dim)).astype(np.float32)
+        names = ["embeddings"] + [f"layer_{i}" for i in range(1, n_layers)]
+        out.append(LayerEmbeddings(words, data, names, model="SmolLM2-135M (shape only)"))
+    return out
+
+
+def main(argv=None) -> str:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n-dyads", type=int, default=8)
+    p.add_argument("--duration", type=float, default=300.0)
+    p.add_argument("--n-channels", type=int, default=32)
+    p.add_argument("--n-layers", type=int, default=31)
+    p.add_argument("--dim", type=int, default=576)
+    p.add_argument("--n-components", type=int, default=20)
+    p.add_argument("--dtype", default="float32")
+    p.add_argument("--real", action="store_true")
+    p.add_argument("--max-dyads", type=int, default=None)
+    p.add_argument("--max-layers", type=int, default=None)
+    p.add_argument("--out", default=None)
+    a = p.parse_args(argv)
+
+    from hyperalign.encoding import sweep_layers
+    from hyperalign.simulation import simulate_study
+
+    t0 = time.perf_counter()
+    dyads, _ = simulate_study(a.n_dyads, a.duration, random_state=42, audio=False,
+                              n_channels=a.n_channels, dyad_prefix="demo")  # fmt: skip
+    t_sim = time.perf_counter() - t0
+    nd = a.max_dyads or a.n_dyads
+    nl = a.max_layers or a.n_layers
+    t0 = time.perf_counter()
+    feats = _features(dyads[:nd], nl, a.dim, a.real)
+    t_feat = time.perf_counter() - t0
+    nc = None if a.n_components <= 0 else a.n_components
+    t0, c0 = time.perf_counter(), time.process_time()
+    sw = sweep_layers(dyads[:nd], feats, lags="zada2024", n_components=nc, dtype=a.dtype)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    n_fits = len(sw.results) * nl
+    scale = (a.n_dyads / nd) * (a.n_layers / nl)
+    total = sum(sw.timings.values())
+    lines = [
+        "bench_sweep: layer sweep of the demo study (issue 13)",
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f}; numpy {np.__version__}; one BLAS thread",
+        f"problem: {nd} of {a.n_dyads} dyads x {a.duration:g} s, {a.n_channels} channels x "
+        f"129 lags (zada2024) = {a.n_channels * 129} targets, both roles and participants, "
+        f"{nl} of {a.n_layers} layers x {a.dim}-d "
+        f"({'SmolLM2-135M hidden states' if a.real else 'Gaussian vectors of that shape'}), "
+        f"n_components={nc}, dtype={a.dtype}, 5 outer x 5 inner folds, 17 penalties",
+        f"simulation {t_sim:.1f} s; layer vectors {t_feat:.1f} s (not in the sweep time)",
+        f"sweep: {cpu:.1f} s CPU ({wall:.1f} s wall on the shared machine) for {n_fits} fits: "
+        f"{cpu / n_fits:.3f} s CPU per fit, {cpu / nl:.2f} s CPU per layer (all dyads, roles, "
+        "participants)",
+        f"extrapolated full sweep ({a.n_dyads} dyads x {a.n_layers} layers): "
+        f"{cpu * scale:.0f} s CPU ({cpu * scale / 60:.1f} min) on one core",
+        "stage shares (CPU): "
+        + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in sw.timings.items()),
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if a.out:
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        with open(a.out, "a") as fh:
+            fh.write(text + "\n\n")
+    return text
+
+
+if __name__ == "__main__":
+    main()

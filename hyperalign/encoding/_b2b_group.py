@@ -1,0 +1,274 @@
+"""Group maps of model-based coupling over dyads, the transfer latency, and the map figure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..utils import check_option, check_random_state, fill_doc
+from ._b2b_result import B2BCoupling
+
+__all__ = ["b2b_group_test", "transfer_latency", "TransferLatency", "plot_b2b_map"]
+
+
+def _maps(results, kind, direction, roi_speaker=None, roi_listener=None):
+    for i, r in enumerate(results):
+        if not isinstance(r, B2BCoupling):
+            raise TypeError(f"results[{i}] must be a B2BCoupling; got {type(r).__name__}")
+    out = []
+    for r in results:
+        da = r.dataset["r"].sel(kind=kind, direction=direction)
+        if roi_speaker is not None:
+            da = da.sel(roi_speaker=np.atleast_1d(roi_speaker).tolist())
+        if roi_listener is not None:
+            da = da.sel(roi_listener=np.atleast_1d(roi_listener).tolist())
+        out.append(da)
+    shape = out[0].shape
+    for i, a in enumerate(out[1:], 1):
+        if a.shape != shape:
+            raise ValueError(
+                f"results[{i}] has a map of shape {a.shape} but results[0] {shape}; fit every "
+                "dyad with the same rois= and lags"
+            )
+    return out
+
+
+@fill_doc
+def b2b_group_test(
+    results: Sequence[B2BCoupling],
+    *,
+    kind: str = "raw",
+    direction: str = "sym",
+    method: str = "sign_flip",
+    n_permutations: int = 5000,
+    weights: str | None = "n_words",
+    ci: float = 0.95,
+    random_state=None,
+) -> xr.Dataset:
+    """Group coupling map over dyads, weighted by word count, with its inference.
+
+    Parameters
+    ----------
+    results : list of B2BCoupling
+        One per dyad (same ROIs and lags).
+    kind : 'raw' | 'residual' | 'direct'
+        Which map.
+    direction : 's2l' | 'l2s' | 'sym'
+        Which direction.
+    method : 'sign_flip' | 'bootstrap'
+        Sign-flip randomisation over dyads (max-statistic over ROI pairs and both lag axes
+        gives ``p_fwer``) or a bootstrap over dyads (percentile CI).
+    n_permutations : int
+        Sign flips or bootstrap draws.
+    weights : 'n_words' | None
+        Weight each dyad by its number of held-out words, or equally.
+    ci : float
+        CI coverage (bootstrap).
+    %(random_state)s
+
+    Returns
+    -------
+    stats : xarray.Dataset
+        ``mean``, ``p``, ``p_fwer`` (sign flip) or ``ci_low``, ``ci_high``, ``p``
+        (bootstrap), over ``roi_speaker, roi_listener, speaker_lag, listener_lag``.
+
+    See Also
+    --------
+    hyperalign.encoding.group_test : The same for encoding scores.
+    """
+    from .significance import group_test
+
+    check_option("kind", kind, ("raw", "residual", "direct"))
+    check_option("direction", direction, ("s2l", "l2s", "sym"))
+    maps = _maps(results, kind, direction)
+
+    class _View:  # what group_test reads: get_scores and attrs
+        def __init__(self, da, n):
+            self.da, self.attrs = da, {"n_words": n}
+
+        def get_scores(self, metric):
+            return self.da
+
+    views = [_View(m, r.attrs.get("n_words", 1)) for m, r in zip(maps, results)]
+    ds = group_test(views, method=method, n_permutations=n_permutations, weights=weights,
+                    ci=ci, random_state=random_state)  # fmt: skip
+    ds.attrs.update({"kind": kind, "direction": direction})
+    return ds
+
+
+@dataclass
+class TransferLatency:
+    """Speaker-to-listener transfer latency: listener peak lag minus speaker peak lag."""
+
+    latency: float
+    ci_low: float
+    ci_high: float
+    speaker_lag: float
+    listener_lag: float
+    per_dyad: pd.DataFrame
+    ci: float
+
+    def to_data_frame(self) -> pd.DataFrame:
+        """One row: ``latency, ci_low, ci_high, speaker_lag, listener_lag, ci``.
+
+        Returns
+        -------
+        df : pandas.DataFrame
+        """
+        return pd.DataFrame([{k: getattr(self, k) for k in
+                              ("latency", "ci_low", "ci_high", "speaker_lag", "listener_lag",
+                               "ci")}])  # fmt: skip
+
+
+def _peak(m: np.ndarray, lgs, lgl) -> tuple[float, float]:
+    i, j = np.unravel_index(int(np.nanargmax(m)), m.shape)
+    return float(lgs[i]), float(lgl[j])
+
+
+@fill_doc
+def transfer_latency(
+    results: Sequence[B2BCoupling],
+    *,
+    kind: str = "raw",
+    direction: str = "sym",
+    roi_speaker=None,
+    roi_listener=None,
+    n_boot: int = 2000,
+    ci: float = 0.95,
+    random_state=None,
+) -> TransferLatency:
+    """Offset between the speaker's and the listener's peak lags, with a CI over dyads.
+
+    The word-weighted group map (ROI pairs averaged) peaks at a speaker lag and a listener
+    lag; the latency is their difference (listener minus speaker, s). Dyads are resampled
+    with replacement and the peak found again in each draw (percentile CI).
+
+    Parameters
+    ----------
+    results : list of B2BCoupling
+        One per dyad.
+    kind, direction : str
+        Which map.
+    roi_speaker, roi_listener : str | list of str | None
+        ROIs averaged (default: all).
+    n_boot : int
+        Bootstrap draws.
+    ci : float
+        Coverage.
+    %(random_state)s
+
+    Returns
+    -------
+    latency : TransferLatency
+
+    See Also
+    --------
+    b2b_group_test : The group map and its inference.
+    """
+    maps = _maps(results, kind, direction, roi_speaker, roi_listener)
+    M = np.stack([m.mean(("roi_speaker", "roi_listener")).values for m in maps])
+    w = np.array([float(r.attrs.get("n_words", 1)) for r in results])
+    lgs, lgl = maps[0]["speaker_lag"].values, maps[0]["listener_lag"].values
+    ls, ll = _peak(np.einsum("d,dij->ij", w / w.sum(), M), lgs, lgl)
+    rng = check_random_state(random_state)
+    boots = np.empty(int(n_boot))
+    for b in range(int(n_boot)):
+        idx = rng.integers(0, len(M), len(M))
+        a, c = _peak(np.einsum("d,dij->ij", w[idx] / w[idx].sum(), M[idx]), lgs, lgl)
+        boots[b] = c - a
+    lo, hi = np.quantile(boots, [(1 - ci) / 2, 1 - (1 - ci) / 2])
+    per = pd.DataFrame(
+        [
+            {"dyad": r.attrs.get("dyad_id", i), "n_words": w[i],
+             **dict(zip(("speaker_lag", "listener_lag"), _peak(M[i], lgs, lgl)))}
+            for i, r in enumerate(results)
+        ]
+    )  # fmt: skip
+    per["latency"] = per["listener_lag"] - per["speaker_lag"]
+    return TransferLatency(ll - ls, float(lo), float(hi), ls, ll, per, float(ci))
+
+
+def _edges(lags: np.ndarray) -> tuple[float, float]:
+    """Image edges half a step beyond the first and last lag (pixels centred on lags)."""
+    h = 0.5 * float(np.diff(lags).mean()) if lags.size > 1 else 0.5
+    return float(lags[0]) - h, float(lags[-1]) + h
+
+
+def plot_b2b_map(
+    coupling: B2BCoupling | xr.Dataset,
+    *,
+    kinds: Sequence[str] | None = None,
+    direction: str = "sym",
+    roi_speaker: str | None = None,
+    roi_listener: str | None = None,
+    alpha_level: float = 0.05,
+    axes=None,
+):
+    """Lag-by-lag coupling maps (speaker lag x listener lag), one panel per kind, with
+    significance contours (``p_fwer <= alpha_level``).
+
+    Parameters
+    ----------
+    coupling : B2BCoupling | xarray.Dataset
+        A dyad's maps, or a group map from :func:`b2b_group_test` (its ``mean`` and
+        ``p_fwer`` or ``p``; ``kinds`` then ignored).
+    kinds : list of str | None
+        Panels (default: every kind present).
+    direction : str
+        Which direction.
+    roi_speaker, roi_listener : str | None
+        One ROI pair (default: the mean over pairs; contours then where any pair is
+        significant).
+    alpha_level : float
+        Contour level.
+    axes : array of Axes | None
+        One per panel.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(coupling, B2BCoupling):
+        ds = coupling.dataset.sel(direction=direction)
+        kinds = list(ds["kind"].values) if kinds is None else list(kinds)
+        pf = ds["p_fwer"] if "p_fwer" in ds else None
+        panels = [(k, ds["r"].sel(kind=k), None if pf is None else pf.sel(kind=k)) for k in kinds]
+    else:
+        pv = "p_fwer" if "p_fwer" in coupling else ("p" if "p" in coupling else None)
+        title = f"group {coupling.attrs.get('kind', '')}"
+        panels = [(title, coupling["mean"], coupling[pv] if pv else None)]
+    if axes is None:
+        fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2),
+                                 layout="constrained", squeeze=False)  # fmt: skip
+        axes = axes[0]
+    fig = np.atleast_1d(axes)[0].figure
+    for ax, (title, r, p) in zip(np.atleast_1d(axes), panels):
+        sel = {}
+        if roi_speaker is not None:
+            sel["roi_speaker"] = roi_speaker
+        if roi_listener is not None:
+            sel["roi_listener"] = roi_listener
+        r = r.sel(**sel)
+        red = [d for d in ("roi_speaker", "roi_listener") if d in r.dims]
+        m = r.mean(red) if red else r
+        lim = float(np.nanmax(np.abs(m.values))) or 1.0
+        ext = [*_edges(m["listener_lag"].values), *_edges(m["speaker_lag"].values)]
+        im = ax.imshow(m.values, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim,
+                       vmax=lim, extent=ext)  # fmt: skip
+        if p is not None:
+            p = p.sel(**sel)
+            sig = (p <= alpha_level).any(red) if red else p <= alpha_level
+            if sig.values.any():
+                ax.contour(m["listener_lag"], m["speaker_lag"], sig.values.astype(float),
+                           levels=[0.5], colors="k", linewidths=1)  # fmt: skip
+        ax.axvline(0, color="k", lw=0.5)
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set(title=str(title), xlabel="listener lag (s)", ylabel="speaker lag (s)")
+        fig.colorbar(im, ax=ax, shrink=0.8, label="r")
+    return fig

@@ -1,0 +1,606 @@
+"""Layer sweeps: the encoding score of every layer of one or several models, lag by lag.
+
+:func:`sweep_layers` fits the word-level lagged encoding model (see
+:mod:`hyperalign.encoding.wordlevel`) of every layer of every model given (text-model layers,
+speech-model layers, control feature spaces) for every channel or ROI, every lag, both roles
+(production: the participant's own words; comprehension: the partner's) and every
+participant of every dyad. What makes layers comparable, and the sweep fast:
+
+- **one set of folds** per dyad, made on the clock over every word of the conversation
+  (:func:`~hyperalign.encoding.make_word_folds`): every layer, both roles and both brains
+  hold out exactly the same words, and the same inner (penalty-search) blocks;
+- **one set of words**: a word without a vector in any layer (NaN) is dropped from every
+  layer, counted in the exclusions;
+- **the target side once**: the word-window means (every channel and lag), their reshaping
+  and the ROI averages are computed once per participant and role and shared by all layers;
+- optional **PCA inside the folds** (``n_components``): each layer is reduced to a set
+  number of components by a PCA fitted on the outer training words only
+  (:func:`fold_pca`, the span of :class:`~hyperalign.features.FoldPCA`), so test words
+  never shape the components; the
+  ridge then runs in the primal form on ``n_components`` columns, which is what makes a
+  31-layer sweep cheap.
+
+Results: a :class:`LayerSweep`, one :class:`~hyperalign.encoding.EncodingResult` per dyad,
+participant and role with a ``layer`` dim whose coordinates carry ``model``, ``modality``
+(``'text'``, ``'speech'``, ``'control'``), ``layer_name``, ``layer_index`` and ``depth``
+(0 for a model's first layer, 1 for its last), so text and speech layers sit side by side in
+one table (:meth:`LayerSweep.to_data_frame`) and one figure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..utils import ExclusionLog, check_n_jobs, check_option, fill_doc, logger, verbose
+from ._sweep_fit import _shared_pca, _sweep_core, fold_pca
+from .result import EncodingResult
+
+__all__ = ["sweep_layers", "sweep_arrays", "fold_pca", "LayerSweep", "SweepLayer"]
+
+_ROLES = ("production", "comprehension")
+
+
+@dataclass
+class SweepLayer:
+    """One layer (or control feature space) of a sweep, for one dyad."""
+
+    label: str
+    model: str
+    modality: str
+    layer_name: str
+    layer_index: int
+    depth: float
+    data: np.ndarray = field(repr=False)  # (n_words, dim), rows = transcript words
+
+
+@dataclass
+class LayerSweep:
+    """The results of :func:`sweep_layers`: one EncodingResult per dyad, participant, role.
+
+    Attributes
+    ----------
+    results : dict
+        ``(dyad_id, participant, role) -> EncodingResult`` with dims ``layer``, ``target``,
+        ``lag`` (and ``fold``).
+    timings : dict
+        CPU seconds (this process) spent in each stage (``targets``, ``features``, ``pca``,
+        ``solver``, ``scores``) over the whole sweep.
+    """
+
+    results: dict
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def layers(self) -> pd.DataFrame:
+        """The layers swept: label, model, modality, layer_name, layer_index, depth."""
+        ds = next(iter(self.results.values())).dataset
+        cols = ["model", "modality", "layer_name", "layer_index", "depth"]
+        df = pd.DataFrame({c: ds[c].values for c in cols})
+        df.insert(0, "layer", [str(v) for v in ds["layer"].values])
+        return df
+
+    @property
+    def dyads(self) -> list[str]:
+        """Dyad ids, in sweep order."""
+        return list(dict.fromkeys(k[0] for k in self.results))
+
+    def get(self, dyad: str, participant: str, role: str) -> EncodingResult:
+        """The result of one dyad, participant and role."""
+        key = (dyad, participant, role)
+        if key not in self.results:
+            raise KeyError(f"no result for {key}; available: {list(self.results)}")
+        return self.results[key]
+
+    def to_data_frame(self, variables: Sequence[str] | None = None) -> pd.DataFrame:
+        """Tidy table: one row per dyad, participant, role, layer, target and lag.
+
+        Columns ``dyad, participant, role, layer, model, modality, layer_name, layer_index,
+        depth, target, lag`` and one per score variable (``r``, ``r2``, and ``r_norm`` when a
+        noise ceiling was given).
+        """
+        if variables is None:
+            ds0 = next(iter(self.results.values())).dataset
+            variables = [v for v in ("r", "r2", "r_norm", "r_self") if v in ds0.data_vars]
+        frames = [res.to_data_frame(variables) for res in self.results.values()]
+        out = pd.concat(frames, ignore_index=True)
+        meta = self.layers
+        out["layer"] = out["layer"].astype(str)
+        return out.merge(meta, on="layer", how="left")
+
+    def scores(self, metric: str = "r", *, rois: dict | None = None) -> xr.DataArray:
+        """Scores stacked over dyads, participants and roles.
+
+        Parameters
+        ----------
+        metric : str
+            Score variable (``'r'``, ``'r2'``, ``'r_norm'``).
+        rois : dict of str to list of str | None
+            Average targets into named ROIs (``None``: keep the targets).
+
+        Returns
+        -------
+        scores : xarray.DataArray
+            Dims ``(dyad, participant, role, layer, target, lag)``; ``participant`` is the
+            position in the dyad (``0``, ``1``) so that dyads stack; missing cells are NaN.
+        """
+        keys = list(self.results)
+        dyads = self.dyads
+        roles = list(dict.fromkeys(k[2] for k in keys))
+        per: dict = {}
+        for d, p, _ in keys:
+            lst = per.setdefault(d, [])
+            if p not in lst:
+                lst.append(p)
+        n_p = max(len(v) for v in per.values())
+        first = self.results[keys[0]].get_scores(metric)
+        if rois is not None:
+            first = _roi_mean(first, rois)
+        arr = np.full((len(dyads), n_p, len(roles), *first.shape), np.nan)
+        for (d, p, r), res in self.results.items():
+            da = res.get_scores(metric)
+            if rois is not None:
+                da = _roi_mean(da, rois)
+            da = da.transpose(*first.dims)
+            arr[dyads.index(d), per[d].index(p), roles.index(r)] = da.values
+        coords = {k: first.coords[k] for k in first.dims}
+        coords.update({"dyad": dyads, "participant": np.arange(n_p), "role": roles})
+        for c in ("model", "modality", "depth", "layer_index", "layer_name"):
+            if c in first.coords:
+                coords[c] = ("layer", first.coords[c].values)
+        return xr.DataArray(arr, dims=("dyad", "participant", "role", *first.dims),
+                            coords=coords, name=metric)  # fmt: skip
+
+    def __repr__(self) -> str:
+        lay = self.layers
+        return (
+            f"<LayerSweep | {len(self.dyads)} dyad(s) | {len(self.results)} fits | "
+            f"{len(lay)} layers of {lay['model'].nunique()} model(s)>"
+        )
+
+
+def _roi_mean(da: xr.DataArray, rois: dict) -> xr.DataArray:
+    """Average ``target`` into named ROIs (error naming unknown channels)."""
+    targets = [str(t) for t in da["target"].values]
+    parts = []
+    for name, chans in rois.items():
+        missing = [c for c in chans if c not in targets]
+        if missing or not chans:
+            raise ValueError(
+                f"rois[{name!r}] names channels not among the targets: {missing[:5]} (targets "
+                f"{targets[:8]}...); give channels that were fitted"
+            )
+        parts.append(da.sel(target=list(chans)).mean("target"))
+    return xr.concat(parts, dim="target").assign_coords(target=list(rois))
+
+
+# --------------------------------------------------------------------------- inputs
+def _modality(emb) -> str:
+    params = getattr(emb, "params", {}) or {}
+    if params.get("control"):
+        return "control"
+    if "speech" in str(params.get("kind", "")) or any(
+        str(n).startswith("encoder") for n in emb.layer_names
+    ):
+        return "speech"
+    return "text"
+
+
+def _select(names: list[str], layers, model: str) -> list[int]:
+    if layers is None:
+        return list(range(len(names)))
+    out = []
+    for lay in [layers] if isinstance(layers, int | str) else list(layers):
+        if isinstance(lay, str):
+            if lay not in names:
+                raise ValueError(
+                    f"layers: {lay!r} is not a layer of {model!r}; its layers are {names}"
+                )
+            out.append(names.index(lay))
+        else:
+            li = int(lay)
+            if not -len(names) <= li < len(names):
+                raise ValueError(
+                    f"layers: layer {li} was asked but {model!r} has only {len(names)} layers "
+                    f"(indices 0..{len(names) - 1}); ask for fewer layers or another model"
+                )
+            out.append(li % len(names))
+    return out
+
+
+def _layers_of(features, words: pd.DataFrame, layers, dyad_id: str) -> list[SweepLayer]:
+    """Normalise one dyad's features to a list of :class:`SweepLayer` (words validated)."""
+    from ..features.layers import LayerEmbeddings
+    from .wordlevel import _check_words_match, _space_array
+
+    if not isinstance(features, dict):
+        features = {getattr(features, "model", "") or "features": features}
+    out = []
+    for name, obj in features.items():
+        if isinstance(obj, LayerEmbeddings):
+            _check_words_match(obj.words, words, f"features[{name!r}] of dyad {dyad_id!r}")
+            sel = _layers_for(layers, name, obj.layer_names)
+            n_l = obj.n_layers
+            mod = _modality(obj)
+            for i in sel:
+                depth = i / (n_l - 1) if n_l > 1 else 0.0
+                out.append(SweepLayer(f"{name}:{obj.layer_names[i]}", str(name), mod,
+                                      obj.layer_names[i], i, depth,
+                                      np.asarray(obj.data[:, i], np.float64)))  # fmt: skip
+        else:
+            arr, _ = _space_array(obj, words, f"features[{name!r}] of dyad {dyad_id!r}", None)
+            out.append(SweepLayer(str(name), str(name), "control", str(name), 0, 0.0, arr))
+    labels = [s.label for s in out]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"features: layer labels repeat ({labels}); give unique model names")
+    return out
+
+
+def _layers_for(layers, name, names):
+    if isinstance(layers, dict):
+        return _select(names, layers.get(name), name)
+    return _select(names, layers, name)
+
+
+def _per_dyad(obj, n: int, what: str) -> list:
+    if isinstance(obj, list | tuple):
+        if len(obj) != n:
+            raise ValueError(f"{what}: {len(obj)} entries for {n} dyads; give one per dyad")
+        return list(obj)
+    if n != 1:
+        raise ValueError(f"{what}: give a list with one entry per dyad ({n} dyads)")
+    return [obj]
+
+
+# --------------------------------------------------------------------------- fitting
+def _targets(dyad, participant, role, wl, picks, rois, clock):
+    from .wordlevel import prepare_word_data
+
+    t0 = time.process_time()
+    n = len(dyad.transcript.words)
+    d = prepare_word_data(dyad, np.zeros((n, 1)), participant=participant, role=role,
+                          lags=wl, picks=picks, verbose=False)  # fmt: skip
+    Y, chans = d["Y"], d["channels"]
+    if rois is not None:
+        idx = {c: i for i, c in enumerate(chans)}
+        bad = {k: [c for c in v if c not in idx] for k, v in rois.items()}
+        bad = {k: v for k, v in bad.items() if v or not rois[k]}
+        if bad:
+            raise ValueError(
+                f"rois names channels that are not among the fitted channels: {bad}; the "
+                f"channels are {chans}"
+            )
+        Y = np.stack([Y[:, [idx[c] for c in v]].mean(1) for v in rois.values()], axis=1)
+        chans = list(rois)
+    d["Y"], d["channels"] = Y, chans
+    clock["targets"] += time.process_time() - t0
+    return d
+
+
+def _sweep_one(dyad, layers, participant, role, wl, cfg, clock, projs=None) -> EncodingResult:
+    """Every layer of one participant and role of one dyad, on shared folds and words."""
+    d = _targets(dyad, participant, role, wl, cfg["picks"], cfg["rois"], clock)
+    rows = d["row_index"]
+    excl: ExclusionLog = d["exclusions"]
+    bad = np.zeros(rows.size, bool)
+    for lay in layers:
+        bad |= ~np.isfinite(lay.data[rows]).all(axis=1)
+    if bad.any():
+        excl.add("sweep", "word", f"{int(bad.sum())} words", "no vector in some layer (NaN)",
+                 int(bad.sum()))  # fmt: skip
+        rows = rows[~bad]
+    times = dyad.transcript.words["onset"].to_numpy(float)[rows]
+    who = f"dyad {getattr(dyad, 'dyad_id', '')!r} ({participant}, {role})"
+    pj = None if projs is None else [projs[lay.label] for lay in layers]
+    arrays, folds, fobj = _sweep_core([lay.data[rows] for lay in layers], d["Y"][~bad], times,
+                                      d["all_onsets"], wl.span, cfg, clock, who, pj)  # fmt: skip
+    return _dataset(d, layers, folds, fobj, arrays, participant, role, dyad, excl, cfg)
+
+
+def _dataset(d, layers, folds, fobj, arrays, participant, role, dyad, excl, cfg):
+    r, r2, fr, al = (np.stack(a) for a in arrays)
+    coords = {
+        "layer": [lay.label for lay in layers],
+        "target": d["channels"],
+        "lag": d["lags"].lags,
+        "fold": np.arange(len(folds)),
+        "model": ("layer", [lay.model for lay in layers]),
+        "modality": ("layer", [lay.modality for lay in layers]),
+        "layer_name": ("layer", [lay.layer_name for lay in layers]),
+        "layer_index": ("layer", np.array([lay.layer_index for lay in layers])),
+        "depth": ("layer", np.array([lay.depth for lay in layers])),
+    }
+    ds = xr.Dataset(
+        {
+            "r": (("layer", "target", "lag"), r),
+            "r2": (("layer", "target", "lag"), r2),
+            "fold_r": (("layer", "fold", "target", "lag"), fr),
+            "alpha": (("layer", "fold", "target", "lag"), al),
+            "n_test": (("fold",), np.array([len(te) for _, te in folds])),
+        },
+        coords=coords,
+    )
+    ds.attrs.update({
+        "kind": "word_sweep", "role": role, "participant": participant,
+        "dyad_id": getattr(dyad, "dyad_id", ""), **d["lags"].to_dict(),
+        "alphas": np.asarray(cfg["alphas"]).tolist(), "inner_cv": int(cfg["inner_cv"]),
+        "cv": fobj.to_dict() if fobj is not None else "index folds",
+        "n_words": int(sum(len(te) for _, te in folds)),
+        "n_components": -1 if cfg["n_components"] is None else int(cfg["n_components"]),
+        "pca": "none" if cfg["n_components"] is None else
+        "PCA fitted on each outer fold's training words",
+        "rois": "" if cfg["rois"] is None else {k: list(v) for k, v in cfg["rois"].items()},
+        "exclusions": excl.rows, "dtype": cfg["solver_kw"]["dtype"],
+    })  # fmt: skip
+    return EncodingResult(ds)
+
+
+@fill_doc
+@verbose
+def sweep_layers(
+    dyads,
+    features,
+    *,
+    layers=None,
+    participants: Sequence[str] | None = None,
+    roles: Sequence[str] = _ROLES,
+    lags="zada2024",
+    window: float | None = None,
+    cv=5,
+    inner_cv: int = 5,
+    alphas=None,
+    n_components: int | None = None,
+    picks=None,
+    rois: dict | None = None,
+    noise_ceiling=None,
+    self_baseline: bool = False,
+    backend: str = "numpy",
+    device: str | None = None,
+    dtype: str = "float64",
+    n_jobs: int | None = None,
+    verbose=None,
+) -> LayerSweep:
+    """Encoding score of every layer of one or several models, per target, lag and role.
+
+    Parameters
+    ----------
+    dyads : Dyad | list of Dyad
+        The conversations.
+    features : LayerEmbeddings | dict | list of those
+        Per dyad (a list with one entry per dyad when several): a
+        :class:`~hyperalign.features.LayerEmbeddings` (text model, speech model or a control
+        from :func:`~hyperalign.features.random_word_embeddings` and friends), or a dict
+        ``{model name: LayerEmbeddings | DataFrame | array}`` to sweep several models and
+        controls side by side (arrays and DataFrames, one row per transcript word, are
+        single control spaces: acoustic or phonetic baselines). Words are validated against
+        each dyad's transcript.
+    layers : None | int | str | list | dict
+        Layers to sweep (``None``: all), by index or name, for every model or per model
+        (``{model: [...]}``). Asking for a layer a model does not have is an error.
+    participants : list of str | None
+        Participants whose brains are modelled (``None``: both of each dyad).
+    roles : list of str
+        ``'production'`` and/or ``'comprehension'``.
+    lags : 'zada2024' | 'goldstein2022' | array-like of float
+        Lag grid (:func:`~hyperalign.encoding.resolve_lags`).
+    window : float | None
+        Averaging window (s); ``None`` takes the preset's.
+    cv : int | Folds
+        Outer folds, shared by every layer, role and participant of a dyad (an int makes
+        contiguous blocks over every word of the conversation, purged by the lag span).
+    inner_cv : int
+        Inner blocks for the penalty search (on the outer training words only).
+    alphas : array-like of float | None
+        Penalty grid (default ``logspace(-1, 7, 17)``).
+    n_components : int | None
+        Reduce each layer to this many principal components, fitted on each outer fold's
+        training words only (``None``: the full layer).
+    %(picks)s
+    rois : dict of str to list of str | None
+        Average channels into named ROIs before fitting (the targets become the ROIs).
+    noise_ceiling : xarray.DataArray | ndarray | None
+        Ceiling on ``r`` per target and lag (e.g. from
+        :func:`~hyperalign.encoding.controls.noise_ceiling`): adds ``r_norm = r / ceiling``.
+        ``None``: ``attrs['noise_ceiling']`` says that none was available.
+    self_baseline : bool
+        Also score the target's own past (:func:`~hyperalign.encoding.self_predictability`,
+        on the same folds) as ``r_self`` (target x lag), next to the layers.
+    %(backend)s
+    %(device)s
+    dtype : 'float64' | 'float32'
+        Precision of the solver.
+    n_jobs : int | None
+        Dyads swept in parallel by this many worker processes (joblib's meaning: ``None``
+        or ``1`` serial, ``-1`` every core), each with one BLAS thread.
+    %(verbose)s
+
+    Returns
+    -------
+    sweep : LayerSweep
+        One :class:`~hyperalign.encoding.EncodingResult` per dyad, participant and role, with
+        dims ``layer, target, lag`` (``r``, ``r2``; ``fold_r`` and ``alpha`` per fold) and
+        per-layer coordinates ``model, modality, layer_name, layer_index, depth``;
+        ``timings`` (seconds per stage).
+
+    See Also
+    --------
+    hyperalign.encoding.fit_word_encoding, hyperalign.encoding.hierarchy.best_layer,
+    hyperalign.encoding.hierarchy.hierarchy_test
+    """
+    from ._wordfit import DEFAULT_ALPHAS
+    from .wordlevel import WordLags, resolve_lags
+
+    for r in roles:
+        check_option("roles", r, _ROLES)
+    dyads = list(dyads) if isinstance(dyads, list | tuple) else [dyads]
+    feats = _per_dyad(features, len(dyads), "features")
+    ids = [getattr(d, "dyad_id", "") for d in dyads]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"dyads: dyad ids repeat ({ids}); give each dyad its own dyad_id")
+    wl = lags if isinstance(lags, WordLags) else resolve_lags(lags, window)
+    if n_components is not None and int(n_components) < 1:
+        raise ValueError(f"n_components must be None or an int >= 1; got {n_components!r}")
+    cfg = {
+        "picks": picks, "rois": rois, "cv": cv, "inner_cv": inner_cv,
+        "alphas": DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, float),
+        "n_components": n_components, "noise_ceiling": noise_ceiling,
+        "self_baseline": bool(self_baseline),
+        "solver_kw": {"backend": backend, "device": device, "dtype": dtype},
+    }  # fmt: skip
+    clock = dict.fromkeys(("targets", "features", "pca", "solver", "scores"), 0.0)
+    args = (layers, participants, roles, wl, cfg)
+    n_workers = min(check_n_jobs(n_jobs), len(dyads))
+    if n_workers > 1:
+        from joblib import Parallel, delayed
+
+        outs = Parallel(n_jobs=n_workers)(
+            delayed(_dyad_job)(dyad, feat, *args) for dyad, feat in zip(dyads, feats)
+        )
+    else:
+        outs = [_dyad_job(dyad, feat, *args) for dyad, feat in zip(dyads, feats)]
+    results = {}
+    for res, clk in outs:
+        results.update(res)
+        for k, v in clk.items():
+            clock[k] += v
+    logger.info("sweep_layers: %s", {k: round(v, 2) for k, v in clock.items()})
+    return LayerSweep(results, clock)
+
+
+def _dyad_job(dyad, feat, layers, participants, roles, wl, cfg):
+    """One dyad with one BLAS thread (a worker of the parallel sweep): (results, clock)."""
+    from ._solvers_backend import blas_threads
+
+    clock = dict.fromkeys(("targets", "features", "pca", "solver", "scores"), 0.0)
+    results: dict = {}
+    with blas_threads(1):
+        _sweep_dyad(dyad, feat, layers, participants, roles, wl, cfg, clock, results)
+    return results, clock
+
+
+def _sweep_dyad(dyad, feat, layers, participants, roles, wl, cfg, clock, results) -> None:
+    did = getattr(dyad, "dyad_id", "")
+    t0 = time.process_time()
+    lays = _layers_of(feat, dyad.transcript.words.reset_index(drop=True), layers, did)
+    clock["features"] += time.process_time() - t0
+    projs = _shared_pca(dyad, lays, wl, cfg, clock)
+    for pid in dyad.ids if participants is None else _pids(dyad, participants):
+        for role in roles:
+            res = _sweep_one(dyad, lays, pid, role, wl, cfg, clock, projs)
+            if cfg["self_baseline"]:
+                from .controls import self_predictability
+
+                rs = self_predictability(dyad, participant=pid, role=role, lags=wl.lags,
+                                         window=wl.window, cv=cfg["cv"], picks=cfg["picks"],
+                                         rois=cfg["rois"])  # fmt: skip
+                res.dataset["r_self"] = rs.assign_coords(lag=res.dataset["lag"].values)
+            results[(did, pid, role)] = _with_ceiling(res, cfg["noise_ceiling"])
+
+
+def _pids(dyad, participants) -> list[str]:
+    out = [p for p in participants if p in dyad.ids]
+    if not out:
+        raise ValueError(
+            f"participants: none of {list(participants)} is in dyad "
+            f"{getattr(dyad, 'dyad_id', '')!r} (participants {dyad.ids})"
+        )
+    return out
+
+
+def _with_ceiling(res: EncodingResult, ceiling) -> EncodingResult:
+    ds = res.dataset
+    if ceiling is None:
+        ds.attrs["noise_ceiling"] = (
+            "none: no repetitions or second listener were given, so scores are not normalised"
+        )
+        return res
+    c = ceiling if isinstance(ceiling, xr.DataArray) else xr.DataArray(
+        np.asarray(ceiling, float), dims=("target", "lag"),
+        coords={"target": ds["target"], "lag": ds["lag"]})  # fmt: skip
+    c = c.where(c > 0)
+    ds["noise_ceiling"] = c
+    ds["r_norm"] = ds["r"] / c
+    ds.attrs["noise_ceiling"] = str(getattr(ceiling, "attrs", {}).get("method", "given"))
+    return res
+
+
+def sweep_arrays(
+    layers: dict,
+    Y,
+    times,
+    *,
+    span: float = 0.0,
+    cv=5,
+    inner_cv: int = 5,
+    alphas=None,
+    n_components: int | None = None,
+    target_names: Sequence[str] | None = None,
+    lags=None,
+    dtype: str = "float64",
+    n_jobs: int | None = None,
+) -> EncodingResult:
+    """The layer sweep on arrays: every layer against the same targets on the same folds.
+
+    Parameters
+    ----------
+    layers : dict of str to ndarray
+        Layer label -> features ``(n_samples, d)``, in depth order.
+    Y : ndarray, shape (n_samples, n_targets) or (n_samples, n_targets, n_lags)
+        Targets (word-level: one row per word).
+    times : array-like of float
+        Sample times (s); folds are contiguous blocks on this clock.
+    span : float
+        Purge gap (s) between training and test blocks (the lag window's span).
+    cv, inner_cv, alphas, n_components
+        As in :func:`sweep_layers`.
+    target_names : list of str | None
+        Names of the targets (default ``'t0'``, ...).
+    lags : array-like of float | None
+        Lags (s) of the third axis of ``Y`` (default ``[0.0]`` for 2-D targets).
+    dtype : 'float64' | 'float32'
+        Precision.
+    n_jobs : int | None
+        BLAS threads (``None``: one).
+
+    Returns
+    -------
+    result : EncodingResult
+        ``r``, ``r2`` (layer x target x lag), ``fold_r``, ``alpha``; ``depth`` coordinate
+        ``0..1`` in the order of ``layers``.
+
+    See Also
+    --------
+    sweep_layers
+    """
+    from ._solvers_backend import blas_threads
+    from ._wordfit import DEFAULT_ALPHAS
+
+    Y = np.asarray(Y, float)
+    Y = Y[:, :, None] if Y.ndim == 2 else Y
+    times = np.asarray(times, float)
+    names = (
+        list(target_names) if target_names is not None else [f"t{i}" for i in range(Y.shape[1])]
+    )
+    lag = np.zeros(1) if lags is None else np.asarray(lags, float)
+    cfg = {
+        "cv": cv, "inner_cv": inner_cv, "n_components": n_components,
+        "alphas": DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, float),
+        "solver_kw": {"dtype": dtype, "backend": "numpy", "device": None},
+        "rois": None,
+    }  # fmt: skip
+    clock = dict.fromkeys(("targets", "features", "pca", "solver", "scores"), 0.0)
+    Xs = [np.asarray(v, float) for v in layers.values()]
+    with blas_threads(n_jobs):
+        arrays, folds, fobj = _sweep_core(Xs, Y, times, times, float(span), cfg, clock, "Y")
+    k = len(layers)
+    lays = [SweepLayer(str(nm), "arrays", "given", str(nm), i, i / (k - 1) if k > 1 else 0.0,
+                       Xs[i]) for i, nm in enumerate(layers)]  # fmt: skip
+    from .wordlevel import WordLags
+
+    d = {"channels": names, "lags": WordLags(lag, 1.0)}
+    return _dataset(d, lays, folds, fobj, arrays, "", "", None, ExclusionLog(), cfg)
