@@ -37,6 +37,17 @@ def _rows(bk: Backend, idx: np.ndarray):
     return bk.index(idx)
 
 
+def _centre_globally(bk, X, Y, fit_intercept):
+    """Global means of ``X`` and ``Y`` (zeros without intercept) and ``X`` centred on the backend.
+
+    Ridge with an intercept is unchanged by it; it keeps the subtracted sums well
+    conditioned in float32.
+    """
+    xbar = X.mean(0) if fit_intercept else np.zeros(X.shape[1])
+    ybar = Y.mean(0) if fit_intercept else np.zeros(Y.shape[1])
+    return xbar, ybar, bk.asarray(X - xbar if fit_intercept else X)
+
+
 @dataclass
 class Task:
     """A pool of rows with its folds (absolute rows), and what to do after the search."""
@@ -249,9 +260,7 @@ def run_tasks(
             for t in tasks
         ]
     n_targets = Y.shape[1]
-    xbar = X.mean(0) if fit_intercept else np.zeros(p)
-    ybar = Y.mean(0) if fit_intercept else np.zeros(n_targets)
-    Xg = bk.asarray(X - xbar if fit_intercept else X)
+    xbar, ybar, Xg = _centre_globally(bk, X, Y, fit_intercept)
     pools = [_prep_pool(bk, Xg, t.pool, fit_intercept, solver) for t in tasks]
     folds = [
         [_prep_fold(bk, Xg, t.pool, tr, te, fit_intercept, solver) for tr, te in t.folds]
@@ -332,9 +341,7 @@ def scaled_search(
     """
     n, p = X.shape
     n_targets = Y.shape[1]
-    xbar = X.mean(0) if fit_intercept else np.zeros(p)
-    ybar = Y.mean(0) if fit_intercept else np.zeros(n_targets)
-    Xg = bk.asarray(X - xbar if fit_intercept else X)
+    xbar, ybar, Xg = _centre_globally(bk, X, Y, fit_intercept)
     geoms = [_geometry(bk, Xg, np.arange(n), tr, te, fit_intercept) for tr, te in folds]
     per_target = bk.dtype.itemsize * (2 * n + p + len(folds) * 2 * p + 8 * p + 16)
     batch = n_batch or int(max(1, min(n_targets, 256 * 2**20 // per_target)))
