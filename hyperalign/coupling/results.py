@@ -8,7 +8,6 @@ Files are netCDF (h5netcdf engine), written atomically; a round trip is exact.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,37 +16,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..utils import atomic_path, logger
+from ..utils._netcdf import _read_netcdf, _write_netcdf
 
 __all__ = ["Coupling", "read_coupling"]
 
 DIMS = ("metric", "epochs", "freqs", "lags", "node_in", "node_out")
-_JSON_PREFIX = "json:"
 _FORMAT = "hyperalign.Coupling/1"
-
-
-def _encode_attr(v):
-    if isinstance(v, str | int | float | np.integer | np.floating) and not isinstance(v, bool):
-        return v
-    return _JSON_PREFIX + json.dumps(v, default=_json_default)
-
-
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
-
-
-def _decode_attr(v):
-    if isinstance(v, str) and v.startswith(_JSON_PREFIX):
-        return json.loads(v[len(_JSON_PREFIX) :])
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
 
 
 class Coupling:
@@ -313,22 +287,7 @@ class Coupling:
         -------
         path : Path
         """
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        da = self._da.copy()
-        da.attrs = {k: _encode_attr(v) for k, v in da.attrs.items()}
-        da.attrs["hyperalign_format"] = _FORMAT
-        tmp, final = atomic_path(path)
-        try:
-            da.to_netcdf(tmp, engine="h5netcdf")
-            os.replace(tmp, final)
-        except BaseException:
-            if tmp.exists():
-                tmp.unlink()
-            raise
-        logger.info("Coupling written to %s", final)
-        return final
+        return _write_netcdf(self._da, path, fmt=_FORMAT, what="Coupling", overwrite=overwrite)
 
     # repr --------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -361,15 +320,7 @@ def read_coupling(path: str | os.PathLike) -> Coupling:
     -------
     coupling : Coupling
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no Coupling file at {path}")
-    with xr.open_dataarray(path, engine="h5netcdf") as da:
-        da = da.load()
-    fmt = da.attrs.pop("hyperalign_format", None)
-    if fmt != _FORMAT:
-        raise ValueError(f"{path} is not a hyperalign Coupling file (format={fmt!r})")
-    da.attrs = {k: _decode_attr(v) for k, v in da.attrs.items()}
+    da = _read_netcdf(path, fmt=_FORMAT, what="Coupling", dataset=False)
     for c in list(da.coords):
         if da[c].dtype.kind in "US":
             da = da.assign_coords({c: (da[c].dims, da[c].values.astype(object))})

@@ -37,6 +37,17 @@ def _rows(bk: Backend, idx: np.ndarray):
     return bk.index(idx)
 
 
+def _centre_globally(bk, X, Y, fit_intercept):
+    """Global means of ``X`` and ``Y`` (zeros without intercept) and ``X`` centred on the backend.
+
+    Ridge with an intercept is unchanged by it; it keeps the subtracted sums well
+    conditioned in float32.
+    """
+    xbar = X.mean(0) if fit_intercept else np.zeros(X.shape[1])
+    ybar = Y.mean(0) if fit_intercept else np.zeros(Y.shape[1])
+    return xbar, ybar, bk.asarray(X - xbar if fit_intercept else X)
+
+
 @dataclass
 class Task:
     """A pool of rows with its folds (absolute rows), and what to do after the search."""
@@ -48,15 +59,59 @@ class Task:
 
 
 @dataclass
-class _Fold:
+class _Geom:
     tr: object
     te: object
     gap: object | None
     n_tr: int
     n_te: int
+    use_sub: bool
     mx: object
     sx_te: object
     Xte: object
+
+
+def _geometry(bk, Xg, pool, train, test, fit_intercept) -> _Geom:
+    """Rows of one fold: train, test, and the rows of ``pool`` in neither (purge gaps)."""
+    gap = np.setdiff1d(pool, np.union1d(train, test), assume_unique=True)
+    tr, te = _rows(bk, train), _rows(bk, test)
+    Xte = Xg[te]
+    return _Geom(
+        tr=tr,
+        te=te,
+        gap=_rows(bk, gap) if gap.size else None,
+        n_tr=len(train),
+        n_te=len(test),
+        use_sub=(len(test) + gap.size) < len(train),
+        mx=Xg[tr].mean(0) if fit_intercept else bk.zeros((Xg.shape[1],)),
+        sx_te=Xte.sum(0),
+        Xte=Xte,
+    )
+
+
+def _fold_products(bk, g: _Geom, Xg, Yb, S_all, sy_all, fit_intercept):
+    """Unscaled centred cross-products of one fold: ``(F_c, H, Yte, my)``."""
+    Yte = Yb[g.te]
+    sy_te = Yte.sum(0)
+    XtY_te = g.Xte.T @ Yte
+    if g.use_sub:
+        F, sy = S_all - XtY_te, sy_all - sy_te
+        if g.gap is not None:
+            Yg = Yb[g.gap]
+            F, sy = F - Xg[g.gap].T @ Yg, sy - Yg.sum(0)
+    else:
+        Ytr = Yb[g.tr]
+        F, sy = Xg[g.tr].T @ Ytr, Ytr.sum(0)
+    my = sy / g.n_tr if fit_intercept else sy * 0
+    if fit_intercept:
+        F = F - (g.n_tr * g.mx)[:, None] * my[None, :]
+    H = XtY_te - g.sx_te[:, None] * (sy_te / g.n_te)[None, :]
+    return F, H, Yte, my
+
+
+@dataclass
+class _Fold:
+    g: _Geom
     dec: Decomposition
     scorer: FoldScorer
     use_sub: bool
@@ -75,25 +130,14 @@ class _Pool:
 
 
 def _prep_fold(bk, X, pool, train, test, fit_intercept, solver) -> _Fold:
-    tr, te = _rows(bk, train), _rows(bk, test)
-    Xtr = X[tr]
-    mx = Xtr.mean(0) if fit_intercept else bk.zeros((X.shape[1],))
-    Xtr_c = Xtr - mx if fit_intercept else Xtr
+    g = _geometry(bk, X, pool, train, test, fit_intercept)
+    Xtr_c = X[g.tr] - g.mx if fit_intercept else X[g.tr]
     dec = decompose(Xtr_c, bk, solver)
-    Xte = X[te]
-    gap = np.setdiff1d(pool, np.union1d(train, test), assume_unique=True)
-    use_sub = dec.U is None and (len(test) + gap.size) < len(train)
+    use_sub = dec.U is None and g.use_sub
     return _Fold(
-        tr=tr,
-        te=te,
-        gap=_rows(bk, gap) if gap.size else None,
-        n_tr=len(train),
-        n_te=len(test),
-        mx=mx,
-        sx_te=Xte.sum(0),
-        Xte=Xte,
+        g=g,
         dec=dec,
-        scorer=FoldScorer(dec, Xte - mx, bk),
+        scorer=FoldScorer(dec, g.Xte - g.mx, bk),
         use_sub=use_sub,
         Xtr_c=None if use_sub else Xtr_c,
     )
@@ -118,30 +162,18 @@ def _prep_pool(bk, X, pool, fit_intercept, solver) -> _Pool:
 
 
 def _fold_scores(bk, f: _Fold, X, Yb, S_pool, sy_pool, alphas, score, fit_intercept):
-    Yte = Yb[f.te]
-    sy_te = Yte.sum(0)
-    dec = f.dec
-    if f.use_sub:
-        XtY_te = f.Xte.T @ Yte
-        F = S_pool - XtY_te
-        sy = sy_pool - sy_te
-        if f.gap is not None:
-            Yg = Yb[f.gap]
-            F = F - X[f.gap].T @ Yg
-            sy = sy - Yg.sum(0)
-        if fit_intercept:
-            my = sy / f.n_tr
-            F = F - (f.n_tr * f.mx)[:, None] * my[None, :]
-        else:
-            my = sy * 0
+    dec, g = f.dec, f.g
+    if f.use_sub:  # dec.U is None and g.use_sub: the cross-products by subtraction
+        F, H, Yte, my = _fold_products(bk, g, X, Yb, S_pool, sy_pool, fit_intercept)
         B = dec.W.T @ F
-        H = XtY_te - f.sx_te[:, None] * (sy_te / f.n_te)[None, :]
         C = dec.W.T @ H
     else:
-        Ytr = Yb[f.tr]
+        Yte = Yb[g.te]
+        sy_te = Yte.sum(0)
+        Ytr = Yb[g.tr]
         my = Ytr.mean(0) if fit_intercept else Ytr.mean(0) * 0
         B = dec.project(Ytr - my if fit_intercept else Ytr, f.Xtr_c)
-        C = f.scorer.Ac.T @ (Yte - sy_te / f.n_te)
+        C = f.scorer.Ac.T @ (Yte - sy_te / g.n_te)
     return f.scorer.score(B, C, Yte, my, alphas, score)
 
 
@@ -228,9 +260,7 @@ def run_tasks(
             for t in tasks
         ]
     n_targets = Y.shape[1]
-    xbar = X.mean(0) if fit_intercept else np.zeros(p)
-    ybar = Y.mean(0) if fit_intercept else np.zeros(n_targets)
-    Xg = bk.asarray(X - xbar if fit_intercept else X)
+    xbar, ybar, Xg = _centre_globally(bk, X, Y, fit_intercept)
     pools = [_prep_pool(bk, Xg, t.pool, fit_intercept, solver) for t in tasks]
     folds = [
         [_prep_fold(bk, Xg, t.pool, tr, te, fit_intercept, solver) for tr, te in t.folds]
@@ -287,56 +317,6 @@ def run_tasks(
     return results
 
 
-@dataclass
-class _Geom:
-    tr: object
-    te: object
-    gap: object | None
-    n_tr: int
-    n_te: int
-    use_sub: bool
-    mx: object
-    sx_te: object
-    Xte: object
-
-
-def _geometry(bk, Xg, train, test, n, fit_intercept) -> _Geom:
-    gap = np.setdiff1d(np.arange(n), np.union1d(train, test), assume_unique=True)
-    tr, te = _rows(bk, train), _rows(bk, test)
-    Xte = Xg[te]
-    return _Geom(
-        tr=tr,
-        te=te,
-        gap=_rows(bk, gap) if gap.size else None,
-        n_tr=len(train),
-        n_te=len(test),
-        use_sub=(len(test) + gap.size) < len(train),
-        mx=Xg[tr].mean(0) if fit_intercept else bk.zeros((Xg.shape[1],)),
-        sx_te=Xte.sum(0),
-        Xte=Xte,
-    )
-
-
-def _fold_products(bk, g: _Geom, Xg, Yb, S_all, sy_all, fit_intercept):
-    """Unscaled centred cross-products of one fold: ``(F_c, H, Yte, my)``."""
-    Yte = Yb[g.te]
-    sy_te = Yte.sum(0)
-    XtY_te = g.Xte.T @ Yte
-    if g.use_sub:
-        F, sy = S_all - XtY_te, sy_all - sy_te
-        if g.gap is not None:
-            Yg = Yb[g.gap]
-            F, sy = F - Xg[g.gap].T @ Yg, sy - Yg.sum(0)
-    else:
-        Ytr = Yb[g.tr]
-        F, sy = Xg[g.tr].T @ Ytr, Ytr.sum(0)
-    my = sy / g.n_tr if fit_intercept else sy * 0
-    if fit_intercept:
-        F = F - (g.n_tr * g.mx)[:, None] * my[None, :]
-    H = XtY_te - g.sx_te[:, None] * (sy_te / g.n_te)[None, :]
-    return F, H, Yte, my
-
-
 def scaled_search(
     bk: Backend,
     X,
@@ -361,10 +341,8 @@ def scaled_search(
     """
     n, p = X.shape
     n_targets = Y.shape[1]
-    xbar = X.mean(0) if fit_intercept else np.zeros(p)
-    ybar = Y.mean(0) if fit_intercept else np.zeros(n_targets)
-    Xg = bk.asarray(X - xbar if fit_intercept else X)
-    geoms = [_geometry(bk, Xg, tr, te, n, fit_intercept) for tr, te in folds]
+    xbar, ybar, Xg = _centre_globally(bk, X, Y, fit_intercept)
+    geoms = [_geometry(bk, Xg, np.arange(n), tr, te, fit_intercept) for tr, te in folds]
     per_target = bk.dtype.itemsize * (2 * n + p + len(folds) * 2 * p + 8 * p + 16)
     batch = n_batch or int(max(1, min(n_targets, 256 * 2**20 // per_target)))
     n_batches = -(-n_targets // batch)

@@ -31,14 +31,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils import check_n_jobs, check_option
+from ..utils import blas_limits, check_n_jobs, check_option
 
 _BACKENDS = ("numpy", "torch", "torch_cuda")
 _DTYPES = ("float64", "float32")
 SCORES = ("r", "r2", "neg_mse")
-
-
-_CONTROLLER = []
 
 
 def _small_lapack(a):
@@ -46,14 +43,8 @@ def _small_lapack(a):
     thread makes a 100 x 100 ``eigh`` over ten times slower)."""
     if min(a.shape) > 256:
         return contextlib.nullcontext()
-    try:
-        if not _CONTROLLER:
-            from threadpoolctl import ThreadpoolController
-
-            _CONTROLLER.append(ThreadpoolController())
-        return _CONTROLLER[0].limit(limits=1, user_api="blas")
-    except Exception:  # threadpoolctl missing or unusable: run as is
-        return contextlib.nullcontext()
+    limiter = blas_limits(1)
+    return contextlib.nullcontext() if limiter is None else limiter  # None: no threadpoolctl
 
 
 @contextlib.contextmanager
@@ -65,14 +56,9 @@ def blas_threads(n_jobs, bk: Backend | None = None):
     """
     n = check_n_jobs(n_jobs)
     with contextlib.ExitStack() as stack:
-        try:
-            if not _CONTROLLER:
-                from threadpoolctl import ThreadpoolController
-
-                _CONTROLLER.append(ThreadpoolController())
-            stack.enter_context(_CONTROLLER[0].limit(limits=n, user_api="blas"))
-        except Exception:  # threadpoolctl missing: leave BLAS as is
-            pass
+        limiter = blas_limits(n)
+        if limiter is not None:  # threadpoolctl missing: leave BLAS as is
+            stack.enter_context(limiter)
         if bk is not None and bk.is_torch and bk.device == "cpu":
             from ..backend import torch_threads
 

@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..coupling.results import _decode_attr, _encode_attr
-from ..utils import atomic_path, logger
+from ..utils._netcdf import _read_netcdf, _write_netcdf
 
 __all__ = ["EncodingResult", "read_encoding", "concat_results"]
 
@@ -170,25 +169,11 @@ class EncodingResult:
         -------
         path : Path
         """
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
         ds = self._ds.copy()
-        ds.attrs = {k: _encode_attr(v) for k, v in ds.attrs.items()}
-        ds.attrs["hyperalign_format"] = _FORMAT
         for name in list(ds.variables):
             if ds[name].dtype == object:
                 ds[name] = ds[name].astype(str)
-        tmp, final = atomic_path(path)
-        try:
-            ds.to_netcdf(tmp, engine="h5netcdf")
-            os.replace(tmp, final)
-        except BaseException:
-            if tmp.exists():
-                tmp.unlink()
-            raise
-        logger.info("EncodingResult written to %s", final)
-        return final
+        return _write_netcdf(ds, path, fmt=_FORMAT, what="EncodingResult", overwrite=overwrite)
 
     def copy(self) -> EncodingResult:
         """Deep copy."""
@@ -222,15 +207,7 @@ def read_encoding(path: str | os.PathLike) -> EncodingResult:
     -------
     result : EncodingResult
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no EncodingResult file at {path}")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        ds = ds.load()
-    fmt = ds.attrs.pop("hyperalign_format", None)
-    if fmt != _FORMAT:
-        raise ValueError(f"{path} is not a hyperalign EncodingResult file (format={fmt!r})")
-    ds.attrs = {k: _decode_attr(v) for k, v in ds.attrs.items()}
+    ds = _read_netcdf(path, fmt=_FORMAT, what="EncodingResult", dataset=True)
     for c in list(ds.variables):
         if ds[c].dtype.kind in "US":
             ds[c] = ds[c].astype(object)

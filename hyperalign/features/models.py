@@ -242,29 +242,82 @@ def _try_copy(folder: Path, spec: dict, causal):
         return None
 
 
+def _load_or_build_copy(
+    folder: Path,
+    source: dict,
+    load: Callable[[], tuple | None],
+    build: Callable[[], tuple[tuple, Callable[[Path], None]]],
+    *,
+    who: str,
+    kind: str,
+    rebuild_from: str | None = None,
+) -> tuple:
+    """Load the per-machine copy in ``folder``, or build it once (under a file lock) and keep it.
+
+    A valid copy is loaded without a lock; otherwise the lock is taken, the copy is checked
+    again (another process may have made it meanwhile) and, still missing or broken, it is
+    built from the source and written atomically (:func:`write_model_copy`). A cache that
+    cannot be written never stops the load: a warning, and the built result is returned.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The copy's folder.
+    source : dict
+        Fingerprint of the source the copy must be made from (:func:`copy_is_valid`).
+    load : callable
+        Loads the copy; returns ``None`` (after logging why) when it is broken.
+    build : callable
+        Builds from the source; returns ``(result, save)`` with ``save(tmp)`` writing the
+        copy's files into the folder it is given.
+    who : str
+        Prefix of the log messages (``'load_language_model'``).
+    kind : str
+        What the copy is, in the log (``'safetensors'``).
+    rebuild_from : str | None
+        The source's name: a warning names it when a folder exists but is incomplete or
+        stale (``None``: no warning).
+
+    Returns
+    -------
+    result : tuple
+        What ``load`` or ``build`` returned.
+    """
+    broken = False
+    if copy_is_valid(folder, source):
+        out = load()
+        if out is not None:
+            return out
+        broken = True
+    with _build_lock(folder):
+        if not broken and copy_is_valid(folder, source):  # another process made it meanwhile
+            out = load()
+            if out is not None:
+                return out
+        elif rebuild_from is not None and folder.exists() and not broken:
+            logger.warning(
+                "%s: the cached copy %s is incomplete or does not match its manifest; "
+                "rebuilding it from %s",
+                who,
+                folder,
+                rebuild_from,
+            )
+        out, save = build()
+        try:
+            write_model_copy(folder, save, source)
+            logger.info("%s: cached a %s copy in %s", who, kind, folder)
+        except OSError as err:
+            logger.warning("%s: could not cache %s (%s)", who, folder, err)
+        return out
+
+
 def _load_gguf(spec: dict, causal, copies: Path | None):
     """Load a GGUF model through its per-machine safetensors copy (made once)."""
     if copies is None:
         return (*_from_pretrained(spec["path"], spec["gguf_file"], causal), "gguf")
     folder, fp = _gguf_folder(spec, copies)
-    broken = False
-    if copy_is_valid(folder, fp):
-        out = _try_copy(folder, spec, causal)
-        if out is not None:
-            return out
-        broken = True
-    with _build_lock(folder):
-        if not broken and copy_is_valid(folder, fp):  # another process made it meanwhile
-            out = _try_copy(folder, spec, causal)
-            if out is not None:
-                return out
-        elif folder.exists() and not broken:
-            logger.warning(
-                "load_language_model: the cached copy %s is incomplete or does not match its "
-                "manifest; rebuilding it from %s",
-                folder,
-                spec["gguf_file"],
-            )
+
+    def _build():
         tok, mdl, is_causal = _from_pretrained(spec["path"], spec["gguf_file"], causal)
         # dequantised once: keep a plain safetensors copy for fast reloads
         mdl.hf_quantizer = None
@@ -275,12 +328,17 @@ def _load_gguf(spec: dict, causal, copies: Path | None):
             mdl.save_pretrained(tmp)
             tok.save_pretrained(tmp)
 
-        try:
-            write_model_copy(folder, _save, fp)
-            logger.info("load_language_model: cached a safetensors copy in %s", folder)
-        except OSError as err:
-            logger.warning("load_language_model: could not cache %s (%s)", folder, err)
-        return tok, mdl, is_causal, "gguf"
+        return (tok, mdl, is_causal, "gguf"), _save
+
+    return _load_or_build_copy(
+        folder,
+        fp,
+        lambda: _try_copy(folder, spec, causal),
+        _build,
+        who="load_language_model",
+        kind="safetensors",
+        rebuild_from=spec["gguf_file"],
+    )
 
 
 @fill_doc

@@ -43,7 +43,7 @@ import numpy as np
 
 from ..utils import logger
 from ._registry import _REGISTRY
-from .models import _build_lock, _fingerprint, copy_is_valid, model_cache_dir, write_model_copy
+from .models import _fingerprint, _load_or_build_copy, model_cache_dir
 
 __all__ = [
     "read_ctranslate2_model",
@@ -262,17 +262,7 @@ def _converted_copy(ct2_path: Path, copies: Path | None):
             logger.warning("whisper encoder copy %s is broken (%s); rebuilding it", folder, err)
             return None
 
-    broken = False
-    if copy_is_valid(folder, fp):
-        out = _load_copy()
-        if out is not None:
-            return out
-        broken = True
-    with _build_lock(folder):
-        if not broken and copy_is_valid(folder, fp):  # another process made it meanwhile
-            out = _load_copy()
-            if out is not None:
-                return out
+    def _build():
         sd, cfg = whisper_encoder_state_dict(read_ctranslate2_model(ct2_path, prefix="encoder/"))
 
         def _save(tmp: Path) -> None:
@@ -280,12 +270,11 @@ def _converted_copy(ct2_path: Path, copies: Path | None):
             os.replace(tmp / "enc.part", tmp / "encoder.safetensors")
             (tmp / "encoder_config.json").write_text(json.dumps(cfg, indent=1))
 
-        try:
-            write_model_copy(folder, _save, fp)
-            logger.info("whisper encoder: cached a transformers copy in %s", folder)
-        except OSError as err:
-            logger.warning("whisper encoder: could not cache %s (%s)", folder, err)
-        return cfg, sd, "ctranslate2"
+        return (cfg, sd, "ctranslate2"), _save
+
+    return _load_or_build_copy(
+        folder, fp, _load_copy, _build, who="whisper encoder", kind="transformers"
+    )
 
 
 def load_whisper_encoder(path, *, device: str | None = None, cache=None):

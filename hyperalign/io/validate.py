@@ -370,21 +370,31 @@ def validate_dataset(path: str | os.PathLike, *, verbose=None) -> list[Problem]:
     return probs
 
 
+def _row_files(root: Path, mfile: str, i: int, rd: dict, keys, probs: list, *, folders=False):
+    """Yield ``(key, k, rel, path)`` for each file a manifest row names that exists.
+
+    A named file that does not exist (or, unless ``folders``, is not a file) is a
+    ``'... file not found'`` problem appended to ``probs``; an unnamed one is skipped.
+    """
+    for key, k in keys:
+        rel = rd.get(key)
+        if rel is None:
+            continue
+        f = root / rel
+        if not (f.exists() if folders else f.is_file()):
+            probs.append(Problem(mfile, i, key, "an existing file", rel,
+                                 f"{key} file not found: {rel}"))  # fmt: skip
+            continue
+        yield key, k, rel, f
+
+
 def _neural_problems(root: Path, mfile: str, i: int, rd: dict, ids: list):
     """Problems of a manifest row's neural files, and the recordings' durations."""
     durations, rates = {}, {}
     probs: list[Problem] = []
     keys = [("neural_1", 0), ("neural_2", 1)] if rd.get("neural_1") or rd.get(
         "neural_2") else [("neural", None)]  # fmt: skip
-    for key, k in keys:
-        rel = rd.get(key)
-        if rel is None:
-            continue
-        f = root / rel
-        if not f.exists():
-            probs.append(Problem(mfile, i, key, "an existing file", rel,
-                                 f"{key} file not found: {rel}"))  # fmt: skip
-            continue
+    for _key, k, rel, f in _row_files(root, mfile, i, rd, keys, probs, folders=True):
         try:
             sfreq, dur, names = _neural_info(f)
         except Exception as err:
@@ -415,15 +425,8 @@ def _audio_problems(root: Path, mfile: str, i: int, rd: dict, ids: list):
 
     audio_durs = {}
     probs: list[Problem] = []
-    for key, k in (("audio_1", 0), ("audio_2", 1), ("audio", None)):
-        rel = rd.get(key)
-        if rel is None:
-            continue
-        f = root / rel
-        if not f.is_file():
-            probs.append(Problem(mfile, i, key, "an existing file", rel,
-                                 f"{key} file not found: {rel}"))  # fmt: skip
-            continue
+    keys = (("audio_1", 0), ("audio_2", 1), ("audio", None))
+    for key, k, rel, f in _row_files(root, mfile, i, rd, keys, probs):
         try:
             if f.stat().st_size == 0:
                 raise ValueError("the file is empty (0 bytes)")
@@ -458,13 +461,8 @@ def _audio_problems(root: Path, mfile: str, i: int, rd: dict, ids: list):
 def _transcript_problems(root: Path, mfile, i, rd, ids, durations, audio_durs) -> list:
     """Problems of a manifest row's transcript (against the recordings' durations)."""
     probs: list[Problem] = []
-    rel = rd.get("transcript")
-    if rel is not None:
-        f = root / rel
-        if not f.is_file():
-            probs.append(Problem(mfile, i, "transcript", "an existing file", rel,
-                                 f"transcript file not found: {rel}"))  # fmt: skip
-        elif f.stat().st_size == 0:
+    for _, _, rel, f in _row_files(root, mfile, i, rd, [("transcript", None)], probs):
+        if f.stat().st_size == 0:
             probs.append(Problem(rel, None, None, "a transcript", "an empty file",
                                  "the transcript file is empty"))  # fmt: skip
         else:

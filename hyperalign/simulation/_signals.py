@@ -187,15 +187,12 @@ def spkit_background(rng, n_series: int, n_times: int, sfreq: float) -> np.ndarr
             "background='spkit' needs the spkit package (pip install spkit); or use "
             "background='1/f'"
         ) from err
-    from scipy.signal import resample_poly
+    from ..utils._signal import resample_poly_to
 
     data, fs, _ = spkit.data.eeg_sample_14ch()
     data = np.asarray(data, float).T  # (14, n)
     data = fft_bandpass(data - data.mean(axis=1, keepdims=True), fs, (0.5, min(45.0, fs / 2 - 1)))
-    from fractions import Fraction
-
-    fr = Fraction(float(sfreq) / float(fs)).limit_denominator(1000)
-    data = resample_poly(data, fr.numerator, fr.denominator, axis=1)
+    data, _ = resample_poly_to(data, fs, sfreq, axis=1, max_denominator=1000)
     seg = int(round(2.0 * sfreq))
     fade = max(int(round(0.25 * sfreq)), 1)
     hop = seg - fade

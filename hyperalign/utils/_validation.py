@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._parallel import available_cores
+
 
 def check_random_state(seed) -> np.random.Generator:
     """Return a :class:`numpy.random.Generator` from ``None``, an int or a Generator."""
@@ -178,10 +180,7 @@ def check_n_jobs(n_jobs) -> int:
     if n_jobs is None:
         return 1
     _validate_type(n_jobs, "int-like", "n_jobs")
-    try:
-        n_cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        n_cores = os.cpu_count() or 1
+    n_cores = available_cores()
     if n_jobs == 0:
         raise ValueError("n_jobs must be a nonzero int (None or 1 serial, -1 all cores); got 0")
     n = n_jobs if n_jobs > 0 else max(1, n_cores + 1 + n_jobs)
