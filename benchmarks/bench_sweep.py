@@ -13,7 +13,8 @@ SmolLM2-135M (31 hidden states, 576-d), 5 outer x 5 inner contiguous folds purge
 span, 17 penalties, one set of folds for all layers.
 
 Layer vectors: with ``--real`` the SmolLM2 hidden states (``compute_layer_embeddings``,
-cached on disk under ``~/.cache/hyperalign/bench_sweep``); otherwise seeded Gaussian vectors
+context 32 words, stride 16; pickled under ``~/.cache/hyperalign/bench_sweep`` so later runs
+load them); otherwise seeded Gaussian vectors
 of the same shape (the sweep's cost does not depend on the values). ``--max-dyads`` /
 ``--max-layers`` time a subset and extrapolate linearly (per fit and per layer).
 
@@ -39,12 +40,19 @@ def _features(dyads, n_layers, dim, real):
     out = []
     for k, d in enumerate(dyads):
         if real:
+            import pickle
+
             from hyperalign.features import compute_layer_embeddings
 
             cache = Path.home() / ".cache" / "hyperalign" / "bench_sweep"
             cache.mkdir(parents=True, exist_ok=True)
-            le = compute_layer_embeddings(d.transcript, "SmolLM2-135M", context_words=32,
-                                          layers="all", stride=16, cache=str(cache))  # fmt: skip
+            f = cache / f"{d.dyad_id}-{len(d.transcript.words)}.pkl"
+            if f.exists():
+                le = pickle.loads(f.read_bytes())
+            else:
+                le = compute_layer_embeddings(d.transcript, "SmolLM2-135M", context_words=32,
+                                              layers="all", stride=16)  # fmt: skip
+                f.write_bytes(pickle.dumps(le))
             out.append(le.__class__(le.words, le.data[:, :n_layers], le.layer_names[:n_layers],
                                     model="SmolLM2-135M", params=le.params))  # fmt: skip
             continue
