@@ -170,8 +170,11 @@ def _shared_pca(dyad, lays, wl, cfg, clock):
     from .wordlevel import resolve_folds
 
     cv = cfg["cv"]
-    if cfg["n_components"] is None or not (isinstance(cv, int | Folds) and cv is not True):
-        return None
+    on_clock = (isinstance(cv, int) and cv is not True) or (
+        isinstance(cv, Folds) and cv.kind in ("blocks", "turns")
+    )
+    if cfg["n_components"] is None or not on_clock:
+        return None  # index, group or shuffled folds: axes fitted per role in _fit_layer
     t0 = time.process_time()
     on = dyad.transcript.words["onset"].to_numpy(float)
     folds, _ = resolve_folds(cv, on, all_times=on, span=wl.span, purge=True)
