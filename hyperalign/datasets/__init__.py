@@ -39,6 +39,22 @@ def load_demo(
         32-channel EEG at 256 Hz, 16 kHz microphone audio and word-level transcripts.
     truth : hyperalign.simulation.StudyTruth
         The planted utterance-level values and effects.
+
+    See Also
+    --------
+    hyperalign.simulation.simulate_study : The simulator behind the demo.
+    hyperalign.simulation.simulate_conversation : The effect parameters.
+
+    Examples
+    --------
+    Two short dyads with few channels (the default is 8 dyads of 5 minutes, 32 channels):
+
+    >>> from hyperalign import load_demo
+    >>> dyads, truth = load_demo(n_dyads=2, duration=20, n_channels=4, audio=False)
+    >>> [d.dyad_id for d in dyads]
+    ['demo-01', 'demo-02']
+    >>> len(truth)
+    2
     """
     from ..simulation import simulate_study
 

@@ -124,11 +124,49 @@ def fit_word_arrays(
 ) -> dict:
     """The word-level pipeline on arrays: folds, nested (banded) ridge, scores, nulls.
 
-    ``spaces`` maps space names to (n, d) features, ``Y2`` is (n, n_targets), ``times`` the
-    sample times (s), ``groups`` the run/conversation of each sample (samples in different
-    groups never leak), ``regress`` an optional (n, k) nuisance regressed out inside each
-    fold. Returns ``out`` (solver outputs), ``r``, ``r2``, ``folds``,
-    ``folds_obj`` and, with ``n_permutations``, ``p``, ``p_fwer``, ``p_fdr``, ``r_null``.
+    Parameters
+    ----------
+    spaces : dict of str to ndarray, shape (n, d)
+        Feature spaces (one is plain ridge, several banded ridge).
+    Y2 : ndarray, shape (n, n_targets)
+        Targets (e.g. channel x lag flattened).
+    times : ndarray, shape (n,)
+        Time of each sample (s).
+    all_times : ndarray | None
+        Times that define integer folds (every word of the conversation, so that roles and
+        brains share them); default ``times``.
+    span : float
+        Lag window span (s): the purge gap, and the leakage check of given folds.
+    cv : int | Folds | iterable of (train, test)
+        Outer folds (see :func:`fit_word_encoding`).
+    inner_cv : int
+        Inner (penalty search) blocks within each outer training set.
+    alphas : array-like of float | None
+        Penalty grid (default ``logspace(-1, 7, 17)``).
+    purge : bool
+        Purge integer folds and inner blocks by ``span``.
+    n_permutations : int
+        Nulls refitted through the same nested CV (0: none).
+    null : 'circular' | 'phase'
+        How the null targets are made.
+    random_state : None | int | numpy.random.Generator
+        Seed of the nulls.
+    groups : array-like | None
+        Run or conversation of each sample: samples in different groups never leak.
+    regress : ndarray, shape (n, k) | None
+        Nuisance regressed out of features and targets inside each fold.
+    **solver_kw
+        Passed to the solvers (``backend``, ``return_coefs``, ``edge_warning``, ...).
+
+    Returns
+    -------
+    res : dict
+        ``out`` (solver outputs), ``r``, ``r2``, ``folds``, ``folds_obj`` and, with
+        ``n_permutations``, ``p``, ``p_fwer``, ``p_fdr``, ``r_null``.
+
+    See Also
+    --------
+    fit_word_encoding : The same on a Dyad, with a labelled result.
     """
     alphas = DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, dtype=float)
     solver_kw.setdefault("edge_warning", None)

@@ -32,6 +32,7 @@ def delay_samples(tmin: float, tmax: float, sfreq: float) -> np.ndarray:
     Returns
     -------
     delays : ndarray of int
+        Delays in samples, from ``round(tmin * sfreq)`` to ``round(tmax * sfreq)``.
     """
     if not np.isfinite(tmin) or not np.isfinite(tmax) or tmin > tmax:
         raise ValueError(f"tmin must be <= tmax (seconds); got tmin={tmin}, tmax={tmax}")
@@ -67,6 +68,8 @@ def make_delayed(X: np.ndarray, delays, *, segments=None) -> np.ndarray:
     Returns
     -------
     D : ndarray, shape (n_times, n_features * n_delays)
+        Delayed copies of the features: column ``f * n_delays + i`` is feature ``f`` at
+        ``delays[i]``.
     """
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:

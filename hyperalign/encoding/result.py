@@ -75,7 +75,19 @@ class EncodingResult:
         return self._ds["lag"].values if "lag" in self._ds.coords else np.zeros(0)
 
     def get_scores(self, metric: str = "r") -> xr.DataArray:
-        """One score variable (``'r'``, ``'r2'``, ``'split_r2'``, ``'p_fwer'``, ...)."""
+        """One score variable (``'r'``, ``'r2'``, ``'split_r2'``, ``'p_fwer'``, ...).
+
+        Parameters
+        ----------
+        metric : str
+            Name of a data variable of the result.
+
+        Returns
+        -------
+        scores : xarray.DataArray
+            The variable with its labelled dims (``target``, and ``lag``, ``layer``,
+            ``space`` where present).
+        """
         if metric not in self._ds.data_vars:
             raise ValueError(
                 f"metric must be one of {[v for v in self._ds.data_vars]}; got {metric!r}"
@@ -95,6 +107,8 @@ class EncodingResult:
         Returns
         -------
         lag : float | pandas.Series
+            The peak lag (s) for one target or a set; a Series over targets (or the other
+            dims) otherwise.
         """
         da = self.get_scores(metric)
         if "lag" not in da.dims:
@@ -109,7 +123,18 @@ class EncodingResult:
         return float(curve["lag"].values[int(np.nanargmax(curve.values))])
 
     def sel(self, **indexers) -> EncodingResult:
-        """Select by coordinate labels (``xarray.Dataset.sel``)."""
+        """Select by coordinate labels (``xarray.Dataset.sel``).
+
+        Parameters
+        ----------
+        **indexers
+            Dim name to label(s), e.g. ``target='Cz'`` or ``lag=slice(0, 0.5)``.
+
+        Returns
+        -------
+        result : EncodingResult
+            A new result over the selection.
+        """
         return EncodingResult(self._ds.sel(**indexers))
 
     # tidy export -------------------------------------------------------------------------
@@ -169,6 +194,7 @@ class EncodingResult:
         Returns
         -------
         path : Path
+            The file written.
         """
         path = Path(path)
         if path.exists() and not overwrite:
@@ -191,7 +217,13 @@ class EncodingResult:
         return final
 
     def copy(self) -> EncodingResult:
-        """Deep copy."""
+        """Deep copy.
+
+        Returns
+        -------
+        result : EncodingResult
+            An independent copy.
+        """
         return EncodingResult(self._ds.copy(deep=True))
 
     def __repr__(self) -> str:
@@ -221,6 +253,7 @@ def read_encoding(path: str | os.PathLike) -> EncodingResult:
     Returns
     -------
     result : EncodingResult
+        The result, as saved.
     """
     path = Path(path)
     if not path.is_file():
@@ -254,7 +287,8 @@ def concat_results(
     Returns
     -------
     result : EncodingResult
-        attrs of the first result; ``attrs[dim + 's']`` lists the labels.
+        The stacked result, with the attrs of the first result; ``attrs[dim + 's']`` lists
+        the labels.
     """
     if not results:
         raise ValueError("results is empty")

@@ -99,6 +99,7 @@ def null_scores(
     Returns
     -------
     r_null : ndarray, shape (n_permutations, n_targets)
+        Out-of-fold correlation of each null model, per target.
     """
     from .scores import correlation_score
 
@@ -145,7 +146,9 @@ def pvalues(observed: np.ndarray, null: np.ndarray) -> dict[str, np.ndarray]:
     Parameters
     ----------
     observed : ndarray, shape (n_targets,)
+        Observed score of each target.
     null : ndarray, shape (n_permutations, n_targets)
+        Scores of the null models (e.g. from :func:`null_scores`).
 
     Returns
     -------

@@ -378,6 +378,7 @@ def word_impulses(
     Returns
     -------
     X : ndarray, shape (n_times, d)
+        Impulses at word onsets on the neural clock.
     """
     check_option("role", role, ("production", "comprehension", "all"))
     words = dyad.transcript.words

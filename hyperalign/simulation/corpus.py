@@ -104,5 +104,11 @@ def _read_backchannels() -> tuple[str, ...]:
 
 
 def load_backchannels() -> list[str]:
-    """Return the single-token listener backchannels (``'mhm'``, ``'yeah'``, …)."""
+    """Return the single-token listener backchannels (``'mhm'``, ``'yeah'``, …).
+
+    Returns
+    -------
+    backchannels : list of str
+        The backchannel tokens, in the order of the shipped list.
+    """
     return list(_read_backchannels())

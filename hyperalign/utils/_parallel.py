@@ -29,6 +29,7 @@ def thread_pool(n: int):
     Returns
     -------
     pool : concurrent.futures.ThreadPoolExecutor
+        The shared pool (one per size and process).
     """
     pool = _POOLS.get(n)
     if pool is None:
@@ -48,6 +49,7 @@ def available_cores() -> int:
     Returns
     -------
     n : int
+        Number of cores, at least 1.
     """
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -61,10 +63,12 @@ def check_threads(n_threads) -> int:
     Parameters
     ----------
     n_threads : int | None
+        Requested number of threads; ``None`` means every available core.
 
     Returns
     -------
     n : int
+        Number of threads, at least 1.
     """
     if n_threads is None:
         return available_cores()
