@@ -306,6 +306,29 @@ def fit_word_encoding(
     See Also
     --------
     hyperalign.encoding.make_folds, hyperalign.encoding.permutation_test
+    fit_trf : Continuous temporal response functions.
+
+    Examples
+    --------
+    A simulated dyad whose speaker responds at Pz 200 ms before each word onset, linearly in
+    the word's vector (:func:`hyperalign.simulation.word_vector`):
+
+    >>> import numpy as np
+    >>> from hyperalign import simulate_conversation
+    >>> from hyperalign.encoding import fit_word_encoding
+    >>> from hyperalign.simulation import word_vector
+    >>> dyad, truth = simulate_conversation(
+    ...     duration=120, n_channels=8, audio=False, word_response=3.0, random_state=0
+    ... )
+    >>> X = np.stack([word_vector(w) for w in dyad.transcript.words["word"]])
+    >>> res = fit_word_encoding(
+    ...     dyad, X, participant="sim-01-P1", role="production",
+    ...     lags=np.array([-0.2, 0.0, 0.2]), window=0.1, cv=3, inner_cv=3,
+    ... )
+    >>> res.get_scores("r").sel(target="Pz").values.round(2)
+    array([ 0.92, -0.09, -0.11])
+    >>> res.peak_lag(target="Pz")
+    -0.2
     """
     check_option("nuisance_mode", nuisance_mode, ("band", "regress"))
     wl = lags if isinstance(lags, WordLags) else resolve_lags(lags, window)

@@ -256,6 +256,19 @@ def ridge_cv(
     --------
     nested_ridge_cv : Out-of-fold predictions with the penalty chosen inside each fold.
     hyperalign.encoding.banded.banded_ridge_cv : One penalty per feature space.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperalign.encoding import ridge_cv
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> Y = X @ rng.standard_normal((5, 3)) + 0.5 * rng.standard_normal((200, 3))
+    >>> fit = ridge_cv(X, Y, alphas=np.logspace(-2, 4, 7), cv=5)
+    >>> fit.best_alphas_
+    array([10., 10., 10.])
+    >>> fit.best_scores_.round(2)
+    array([0.94, 0.94, 0.94])
     """
     X, Y, alphas, bk = _prepare(X, Y, alphas, score, backend, device, dtype)
     check_edge_warning(edge_warning)

@@ -174,6 +174,7 @@ def embed_utterances(
     Returns
     -------
     embeddings : numpy.ndarray, shape (n_texts, dim), float32
+        One row per text, L2-normalised when the model normalises (as the default MiniLM does).
     """
     with verbose_context(verbose):
         if isinstance(texts, str):
