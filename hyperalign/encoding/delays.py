@@ -40,7 +40,20 @@ def delay_samples(tmin: float, tmax: float, sfreq: float) -> np.ndarray:
 
 
 def split_segments(n_times: int, segments=None) -> list[tuple[int, int]]:
-    """Segment ``[start, stop)`` sample ranges from boundary samples (runs, trials)."""
+    """Segment ``[start, stop)`` sample ranges from boundary samples (runs, trials).
+
+    Parameters
+    ----------
+    n_times : int
+        Number of samples.
+    segments : array-like of int | None
+        Samples where a new run or trial starts; ``None`` is one segment.
+
+    Returns
+    -------
+    ranges : list of (int, int)
+        The non-empty ``[start, stop)`` ranges, in order.
+    """
     if segments is None:
         return [(0, int(n_times))]
     b = np.unique(np.asarray(segments, dtype=int))

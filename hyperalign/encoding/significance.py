@@ -125,7 +125,18 @@ fill_doc(null_scores)
 
 
 def fdr_bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (NaN kept)."""
+    """Benjamini-Hochberg adjusted p-values (NaN kept).
+
+    Parameters
+    ----------
+    p : array-like of float
+        P-values, any shape; NaN entries are left out of the correction.
+
+    Returns
+    -------
+    p_adj : ndarray of float
+        Adjusted p-values (capped at 1), same shape, NaN where ``p`` is NaN.
+    """
     p = np.asarray(p, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
@@ -171,6 +182,20 @@ def split_r2(Y: np.ndarray, split: np.ndarray, folds) -> np.ndarray:
     Within each test fold, targets and per-space predictions are centred on the fold's
     means, then :func:`~hyperalign.encoding.scores.r2_score_split` is applied to all tested
     rows (the parts sum to the joint R² of the centred predictions).
+
+    Parameters
+    ----------
+    Y : ndarray, shape (n_samples, n_targets)
+        Targets.
+    split : ndarray, shape (n_spaces, n_samples, n_targets)
+        Out-of-fold prediction of each space.
+    folds : list of (ndarray, ndarray)
+        The ``(train, test)`` rows of the folds that made ``split``.
+
+    Returns
+    -------
+    r2 : ndarray, shape (n_spaces, n_targets)
+        Each space's share of the joint R².
     """
     from .scores import r2_score_split
 

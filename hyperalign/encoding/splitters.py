@@ -351,6 +351,20 @@ def as_index_folds(cv, times, groups=None) -> list[tuple[np.ndarray, np.ndarray]
     """Turn ``cv`` (Folds, int, scikit-learn splitter or (train, test) pairs) into index pairs.
 
     An int makes contiguous blocks (:func:`make_folds`) on ``times`` without purge.
+
+    Parameters
+    ----------
+    cv : Folds | int | scikit-learn splitter | iterable of (train, test)
+        The folds.
+    times : array-like of float
+        Time of each sample (s).
+    groups : array-like | None
+        Group label per sample (for group folds and group splitters).
+
+    Returns
+    -------
+    folds : list of (ndarray, ndarray)
+        ``(train, test)`` row indices of each fold.
     """
     t = np.asarray(times, dtype=float)
     if isinstance(cv, Folds):

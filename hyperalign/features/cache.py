@@ -267,6 +267,16 @@ def get_cache(cache) -> FeatureCache | None:
 
     ``False`` → no cache; ``None`` or ``True`` → the default folder; a path → that folder;
     a :class:`FeatureCache` → itself.
+
+    Parameters
+    ----------
+    cache : None | bool | path-like | FeatureCache
+        The ``cache=`` argument of a feature function.
+
+    Returns
+    -------
+    cache : FeatureCache | None
+        The cache to use, or ``None`` for no cache.
     """
     if cache is False:
         return None

@@ -37,7 +37,7 @@ __all__ = ["compute_speech_embeddings", "SpeechEmbeddings", "load_speech_model"]
 class SpeechEmbeddings:
     """Pooled speech-model states, one row per word or utterance.
 
-    Attributes
+    Parameters
     ----------
     data : numpy.ndarray
         ``(n_items, n_dims)`` float32 embeddings.
@@ -48,10 +48,15 @@ class SpeechEmbeddings:
         The model path or name.
     layer : str
         ``'encoder_final'`` (the only layer CTranslate2 exposes).
-    level, pool : str
-        As passed to :func:`compute_speech_embeddings`.
+    level : str
+        ``'utterance'`` or ``'word'``, as passed to :func:`compute_speech_embeddings`.
+    pool : str
+        How frames were pooled, as passed to :func:`compute_speech_embeddings`.
     frame_s : float
         Frame step of the encoder (0.02 s).
+    info : dict
+        Extraction details: window_s (analysis window), audio_sfreq and n_empty
+        (items with no frame).
     """
 
     data: np.ndarray
@@ -77,7 +82,18 @@ class SpeechEmbeddings:
         )
 
     def to_data_frame(self, prefix: str = "semb_") -> pd.DataFrame:
-        """Metadata plus one column per dimension (``semb_000`` …)."""
+        """Metadata plus one column per dimension (``semb_000`` …).
+
+        Parameters
+        ----------
+        prefix : str
+            Prefix of the embedding columns.
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            One row per item: the metadata columns, then one column per dimension.
+        """
         emb = pd.DataFrame(self.data, columns=[f"{prefix}{i:03d}" for i in range(self.n_dims)])
         return pd.concat([self.metadata.reset_index(drop=True), emb], axis=1)
 
@@ -97,7 +113,9 @@ def load_speech_model(model=None, *, device: str = "cpu", compute_type: str = "i
     Returns
     -------
     model : faster_whisper.WhisperModel
+        The loaded model (shared between calls).
     name : str
+        The model's path or name, for provenance.
     """
     from faster_whisper import WhisperModel
 

@@ -89,7 +89,13 @@ def _similarity() -> np.ndarray:
 
 
 def corpus_similarity() -> np.ndarray:
-    """Cosine similarity between every pair of corpus sentences, ``(n, n)`` float64."""
+    """Cosine similarity between every pair of corpus sentences, ``(n, n)`` float64.
+
+    Returns
+    -------
+    sim : ndarray, shape (n_sentences, n_sentences)
+        Cosine similarity of the sentences' MiniLM embeddings (a copy).
+    """
     return _similarity().copy()
 
 
