@@ -6,9 +6,12 @@ Nothing is downloaded: the demo is generated from the corpus and embeddings ship
 
 from __future__ import annotations
 
+from ..utils import fill_doc
+
 __all__ = ["load_demo"]
 
 
+@fill_doc
 def load_demo(
     n_dyads: int = 8,
     duration: float = 300.0,
@@ -27,8 +30,7 @@ def load_demo(
         Length of each conversation in seconds (default 300).
     random_state : int | None
         Seed (default 42: the same demo every time).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
     **kwargs
         Passed to :func:`hyperalign.simulation.simulate_conversation` (e.g. ``n_channels``,
         ``sfreq``, ``audio``, ``null``, effect sizes).

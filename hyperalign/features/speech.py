@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, logger, progress, verbose_context
+from ..utils import check_option, fill_doc, logger, progress, verbose_context
 from ._registry import _REGISTRY
 from .acoustic import AcousticError, _get_audio, _resample
 
@@ -161,6 +161,7 @@ def _encode_windows(wm, audio16: np.ndarray, windows: np.ndarray, batch_size: in
     return np.concatenate(out, 0)
 
 
+@fill_doc
 def compute_speech_embeddings(
     dyad,
     pid: str | None = None,
@@ -196,8 +197,7 @@ def compute_speech_embeddings(
         ``dyad.exclusions``.
     min_duration : float
         Shortest span (s) accepted.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------

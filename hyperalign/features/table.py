@@ -27,7 +27,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..utils import logger, verbose_context
+from ..utils import fill_doc, logger, verbose_context
 from .alignment import _listener, compute_semantic_alignment
 from .semantic import DEFAULT_SENTENCE_MODEL, resolve_model
 
@@ -130,6 +130,7 @@ def _acoustic_columns(dyad, acoustic_kws, similarity_kws, previous, prov):
     return ac_tab, sim_tab
 
 
+@fill_doc
 def compute_predictors(
     dyad,
     semantic_model: str | os.PathLike = DEFAULT_SENTENCE_MODEL,
@@ -181,8 +182,7 @@ def compute_predictors(
         Words of preceding context for the layer embeddings.
     batch_size : int
         Batch size of the embedding models.
-    device : str | None
-        Torch device of the embedding models (``None``: CUDA when available, else CPU).
+    %(device)s
     acoustic_kws : dict | None
         Extra arguments for ``compute_acoustic_features``.
     similarity_kws : dict | None
@@ -190,8 +190,7 @@ def compute_predictors(
     layer_kws : dict | None
         Extra arguments for :func:`~hyperalign.features.compute_layer_embeddings`
         (e.g. ``stride=16`` to share one forward pass between 16 words).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------

@@ -15,6 +15,7 @@ from ..utils import (
     check_option,
     check_positive,
     check_random_state,
+    fill_doc,
     logger,
     verbose,
     verbose_context,
@@ -57,6 +58,7 @@ def _check_band(name: str, band, sfreq: float) -> tuple[float, float]:
     return lo, hi
 
 
+@fill_doc
 @verbose
 def simulate_conversation(
     duration: float = 300.0,
@@ -216,8 +218,7 @@ def simulate_conversation(
         Seed; a given seed gives identical output.
     dyad_id : str
         Dyad id; participants are ``f"{dyad_id}-P1"`` (role ``'A'``) and ``"-P2"`` (``'B'``).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -560,6 +561,7 @@ def _plant_layers(hierarchy, coupling, source, rois, tr, turns, ids, names, ch_t
     )  # fmt: skip
 
 
+@fill_doc
 def simulate_study(
     n_dyads: int = 8,
     duration: float = 300.0,
@@ -581,8 +583,7 @@ def simulate_study(
         Seed of the study; dyad ``i`` gets an independent child seed.
     dyad_prefix : str
         Dyad ids are ``f"{dyad_prefix}-{i:02d}"`` (from 1).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
     **kwargs
         Passed to :func:`simulate_conversation` (effect sizes, ``null``, ``audio``…).
 
