@@ -305,7 +305,7 @@ def fit_word_encoding(
 
     See Also
     --------
-    hyperalign.encoding.make_folds, hyperalign.encoding.permutation_test
+    hyperalign.encoding.make_folds, hyperalign.encoding.null_scores
     fit_trf : Continuous temporal response functions.
 
     Examples

@@ -205,6 +205,11 @@ def fit_fir(
     result : EncodingResult
         ``r``, ``r2`` (target), ``fold_r``, ``alpha``, ``split_r2`` (several spaces),
         ``coef`` (feature x lag x target, one space).
+
+    See Also
+    --------
+    event_features : Speaking and listening features at the acquisition rate.
+    fit_trf : The same for fast signals (EEG, MEG).
     """
     from ._wordfit import fit_word_arrays
     from .splitters import make_folds, make_group_folds

@@ -254,6 +254,10 @@ def read_encoding(path: str | os.PathLike) -> EncodingResult:
     -------
     result : EncodingResult
         The result, as saved.
+
+    See Also
+    --------
+    EncodingResult.save
     """
     path = Path(path)
     if not path.is_file():

@@ -53,6 +53,10 @@ def null_targets(
     Yields
     ------
     Y_null : ndarray, shape (n_samples, n_targets)
+
+    See Also
+    --------
+    null_scores : Refit the model on these targets.
     """
     check_option("method", method, ("circular", "phase"))
     rng = check_random_state(random_state)
@@ -232,6 +236,10 @@ def bootstrap_ci(
     -------
     result : EncodingResult
         A copy with ``r_ci_low`` and ``r_ci_high`` (dims of ``r``).
+
+    See Also
+    --------
+    group_test : Tests across dyads or participants.
     """
     ds = result.dataset
     fr = ds["fold_r"]
@@ -287,6 +295,10 @@ def group_test(
     stats : xarray.Dataset
         ``mean`` (weighted mean score), ``p``, ``p_fwer`` (sign flip) or ``ci_low``,
         ``ci_high``, ``p`` (bootstrap); dims of the score.
+
+    See Also
+    --------
+    bootstrap_ci : Confidence intervals of one result.
     """
     check_option("method", method, ("sign_flip", "bootstrap"))
     if len(results) < 2:
@@ -342,6 +354,10 @@ def partition_variance(joint: EncodingResult, reduced: dict) -> pd.DataFrame:
     df : pandas.DataFrame
         :func:`~hyperalign.encoding.scores.variance_partition`'s table with ``target`` (and
         ``lag``) labels.
+
+    See Also
+    --------
+    hyperalign.stats.variance_partition : The same for the mixed-model analysis table.
     """
     from .scores import variance_partition
 
