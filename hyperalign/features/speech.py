@@ -201,8 +201,13 @@ def compute_speech_embeddings(
 
     Returns
     -------
-    SpeechEmbeddings
+    embeddings : SpeechEmbeddings
         ``data`` ``(n, d)`` in transcript order (utterance id or word row), ``metadata``.
+
+    See Also
+    --------
+    load_speech_model : The speech model.
+    hyperalign.features.compute_layer_embeddings : Text-model embeddings by layer.
 
     Notes
     -----
@@ -210,11 +215,6 @@ def compute_speech_embeddings(
     language-model side there is no layer sweep. Encoding is deterministic (the same audio
     gives the same states). Each 30 s window is encoded independently: a span that crosses
     a window edge pools frames computed with different context.
-
-    See Also
-    --------
-    load_speech_model : The speech model.
-    hyperalign.features.compute_layer_embeddings : Text-model embeddings by layer.
     """
     check_option("level", level, ("utterance", "word"))
     check_option("pool", pool, ("mean", "max", "last"))
