@@ -76,6 +76,16 @@ def torch_threads(n_threads: int | None) -> Iterator[None]:
 
     ``None`` leaves torch's setting alone. On a machine shared by several processes, one
     thread per process is often several times faster than oversubscribed cores.
+
+    Parameters
+    ----------
+    n_threads : int | None
+        Number of torch intra-op threads inside the block; ``None`` changes nothing.
+
+    Yields
+    ------
+    None
+        Control returns to the ``with`` block; the old setting is restored on exit.
     """
     if n_threads is None:
         yield

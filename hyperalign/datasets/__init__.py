@@ -6,9 +6,12 @@ Nothing is downloaded: the demo is generated from the corpus and embeddings ship
 
 from __future__ import annotations
 
+from ..utils import fill_doc
+
 __all__ = ["load_demo"]
 
 
+@fill_doc
 def load_demo(
     n_dyads: int = 8,
     duration: float = 300.0,
@@ -27,8 +30,7 @@ def load_demo(
         Length of each conversation in seconds (default 300).
     random_state : int | None
         Seed (default 42: the same demo every time).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
     **kwargs
         Passed to :func:`hyperalign.simulation.simulate_conversation` (e.g. ``n_channels``,
         ``sfreq``, ``audio``, ``null``, effect sizes).
@@ -39,6 +41,22 @@ def load_demo(
         32-channel EEG at 256 Hz, 16 kHz microphone audio and word-level transcripts.
     truth : hyperalign.simulation.StudyTruth
         The planted utterance-level values and effects.
+
+    See Also
+    --------
+    hyperalign.simulation.simulate_study : The simulator behind the demo.
+    hyperalign.simulation.simulate_conversation : The effect parameters.
+
+    Examples
+    --------
+    Two short dyads with few channels (the default is 8 dyads of 5 minutes, 32 channels):
+
+    >>> from hyperalign import load_demo
+    >>> dyads, truth = load_demo(n_dyads=2, duration=20, n_channels=4, audio=False)
+    >>> [d.dyad_id for d in dyads]
+    ['demo-01', 'demo-02']
+    >>> len(truth)
+    2
     """
     from ..simulation import simulate_study
 

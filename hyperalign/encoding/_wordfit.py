@@ -124,11 +124,49 @@ def fit_word_arrays(
 ) -> dict:
     """The word-level pipeline on arrays: folds, nested (banded) ridge, scores, nulls.
 
-    ``spaces`` maps space names to (n, d) features, ``Y2`` is (n, n_targets), ``times`` the
-    sample times (s), ``groups`` the run/conversation of each sample (samples in different
-    groups never leak), ``regress`` an optional (n, k) nuisance regressed out inside each
-    fold. Returns ``out`` (solver outputs), ``r``, ``r2``, ``folds``,
-    ``folds_obj`` and, with ``n_permutations``, ``p``, ``p_fwer``, ``p_fdr``, ``r_null``.
+    Parameters
+    ----------
+    spaces : dict of str to ndarray, shape (n, d)
+        Feature spaces (one is plain ridge, several banded ridge).
+    Y2 : ndarray, shape (n, n_targets)
+        Targets (e.g. channel x lag flattened).
+    times : ndarray, shape (n,)
+        Time of each sample (s).
+    all_times : ndarray | None
+        Times that define integer folds (every word of the conversation, so that roles and
+        brains share them); default ``times``.
+    span : float
+        Lag window span (s): the purge gap, and the leakage check of given folds.
+    cv : int | Folds | iterable of (train, test)
+        Outer folds (see :func:`fit_word_encoding`).
+    inner_cv : int
+        Inner (penalty search) blocks within each outer training set.
+    alphas : array-like of float | None
+        Penalty grid (default ``logspace(-1, 7, 17)``).
+    purge : bool
+        Purge integer folds and inner blocks by ``span``.
+    n_permutations : int
+        Nulls refitted through the same nested CV (0: none).
+    null : 'circular' | 'phase'
+        How the null targets are made.
+    random_state : None | int | numpy.random.Generator
+        Seed of the nulls.
+    groups : array-like | None
+        Run or conversation of each sample: samples in different groups never leak.
+    regress : ndarray, shape (n, k) | None
+        Nuisance regressed out of features and targets inside each fold.
+    **solver_kw
+        Passed to the solvers (``backend``, ``return_coefs``, ``edge_warning``, ...).
+
+    Returns
+    -------
+    res : dict
+        ``out`` (solver outputs), ``r``, ``r2``, ``folds``, ``folds_obj`` and, with
+        ``n_permutations``, ``p``, ``p_fwer``, ``p_fdr``, ``r_null``.
+
+    See Also
+    --------
+    fit_word_encoding : The same on a Dyad, with a labelled result.
     """
     alphas = DEFAULT_ALPHAS if alphas is None else np.asarray(alphas, dtype=float)
     solver_kw.setdefault("edge_warning", None)
@@ -267,7 +305,30 @@ def fit_word_encoding(
 
     See Also
     --------
-    hyperalign.encoding.make_folds, hyperalign.encoding.permutation_test
+    hyperalign.encoding.make_folds, hyperalign.encoding.null_scores
+    fit_trf : Continuous temporal response functions.
+
+    Examples
+    --------
+    A simulated dyad whose speaker responds at Pz 200 ms before each word onset, linearly in
+    the word's vector (:func:`hyperalign.simulation.word_vector`):
+
+    >>> import numpy as np
+    >>> from hyperalign import simulate_conversation
+    >>> from hyperalign.encoding import fit_word_encoding
+    >>> from hyperalign.simulation import word_vector
+    >>> dyad, truth = simulate_conversation(
+    ...     duration=120, n_channels=8, audio=False, word_response=3.0, random_state=0
+    ... )
+    >>> X = np.stack([word_vector(w) for w in dyad.transcript.words["word"]])
+    >>> res = fit_word_encoding(
+    ...     dyad, X, participant="sim-01-P1", role="production",
+    ...     lags=np.array([-0.2, 0.0, 0.2]), window=0.1, cv=3, inner_cv=3,
+    ... )
+    >>> res.get_scores("r").sel(target="Pz").values.round(2)
+    array([ 0.92, -0.09, -0.11])
+    >>> res.peak_lag(target="Pz")
+    -0.2
     """
     check_option("nuisance_mode", nuisance_mode, ("band", "regress"))
     wl = lags if isinstance(lags, WordLags) else resolve_lags(lags, window)

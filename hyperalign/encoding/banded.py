@@ -36,7 +36,7 @@ __all__ = [
 class BandedRidgeFit:
     """A banded ridge model: one penalty per feature space and target.
 
-    Attributes
+    Parameters
     ----------
     space_names : list of str
         Names of the feature spaces.
@@ -94,7 +94,18 @@ class BandedRidgeFit:
         return out
 
     def predict(self, Xs) -> np.ndarray:
-        """Joint predictions ``(n_samples, n_targets)``."""
+        """Joint predictions ``(n_samples, n_targets)``.
+
+        Parameters
+        ----------
+        Xs : list of ndarray, shape (n_samples, n_features_i)
+            One feature matrix per space, in the order of ``space_names``.
+
+        Returns
+        -------
+        y_pred : ndarray, shape (n_samples, n_targets)
+            The sum of the spaces' contributions plus the intercept.
+        """
         Xs = self._check_xs(Xs)
         return sum(X @ c for X, c in zip(Xs, self.coef_)) + self.intercept_
 
@@ -103,12 +114,28 @@ class BandedRidgeFit:
 
         Space ``i`` contributes ``(X_i - x_means_[i]) @ coef_[i]``; the parts sum to
         :meth:`predict` minus ``y_offset_`` (the training mean of the targets).
+
+        Parameters
+        ----------
+        Xs : list of ndarray, shape (n_samples, n_features_i)
+            One feature matrix per space, in the order of ``space_names``.
+
+        Returns
+        -------
+        y_split : ndarray, shape (n_spaces, n_samples, n_targets)
+            Each space's contribution.
         """
         Xs = self._check_xs(Xs)
         return np.stack([(X - m) @ c for X, m, c in zip(Xs, self.x_means_, self.coef_)])
 
     def to_data_frame(self) -> pd.DataFrame:
-        """One row per target and space: the space's penalty and the joint CV score."""
+        """One row per target and space: the space's penalty and the joint CV score.
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            Long table, one row per target and space.
+        """
         n_spaces, n_targets = self.space_alphas_.shape
         return pd.DataFrame(
             {
@@ -125,7 +152,7 @@ class BandedRidgeFit:
 class NestedBandedFit:
     """Out-of-fold predictions of nested banded ridge.
 
-    Attributes
+    Parameters
     ----------
     predictions_ : ndarray, shape (n_samples, n_targets)
         Joint out-of-fold predictions (NaN on rows in no test fold).
@@ -153,7 +180,13 @@ class NestedBandedFit:
     score: str = "r"
 
     def to_data_frame(self) -> pd.DataFrame:
-        """One row per outer fold and target: joint score and the per-space penalties."""
+        """One row per outer fold and target: joint score and the per-space penalties.
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            Long table, one row per outer fold and target.
+        """
         n_folds, n_targets = self.fold_scores_.shape
         df = pd.DataFrame(
             {

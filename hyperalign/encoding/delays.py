@@ -32,6 +32,7 @@ def delay_samples(tmin: float, tmax: float, sfreq: float) -> np.ndarray:
     Returns
     -------
     delays : ndarray of int
+        Delays in samples, from ``round(tmin * sfreq)`` to ``round(tmax * sfreq)``.
     """
     if not np.isfinite(tmin) or not np.isfinite(tmax) or tmin > tmax:
         raise ValueError(f"tmin must be <= tmax (seconds); got tmin={tmin}, tmax={tmax}")
@@ -39,7 +40,20 @@ def delay_samples(tmin: float, tmax: float, sfreq: float) -> np.ndarray:
 
 
 def split_segments(n_times: int, segments=None) -> list[tuple[int, int]]:
-    """Segment ``[start, stop)`` sample ranges from boundary samples (runs, trials)."""
+    """Segment ``[start, stop)`` sample ranges from boundary samples (runs, trials).
+
+    Parameters
+    ----------
+    n_times : int
+        Number of samples.
+    segments : array-like of int | None
+        Samples where a new run or trial starts; ``None`` is one segment.
+
+    Returns
+    -------
+    ranges : list of (int, int)
+        The non-empty ``[start, stop)`` ranges, in order.
+    """
     if segments is None:
         return [(0, int(n_times))]
     b = np.unique(np.asarray(segments, dtype=int))
@@ -67,6 +81,8 @@ def make_delayed(X: np.ndarray, delays, *, segments=None) -> np.ndarray:
     Returns
     -------
     D : ndarray, shape (n_times, n_features * n_delays)
+        Delayed copies of the features: column ``f * n_delays + i`` is feature ``f`` at
+        ``delays[i]``.
     """
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:

@@ -43,6 +43,7 @@ def lanczos_resample(values, times, new_times, *, window: int = 3, cutoff_mult: 
     Returns
     -------
     out : ndarray, shape (m, d)
+        The interpolated samples.
     """
     v = np.asarray(values, dtype=float)
     v = v[:, None] if v.ndim == 1 else v
@@ -57,7 +58,25 @@ def lanczos_resample(values, times, new_times, *, window: int = 3, cutoff_mult: 
 
 
 def average_resample(values, times, n_acq: int, sfreq: float):
-    """Mean of the samples in each acquisition ``[k / sfreq, (k + 1) / sfreq)`` (0 if none)."""
+    """Mean of the samples in each acquisition ``[k / sfreq, (k + 1) / sfreq)`` (0 if none).
+
+    Parameters
+    ----------
+    values : ndarray, shape (n,) | (n, d)
+        Samples (e.g. one row per word).
+    times : ndarray, shape (n,)
+        Their times (s).
+    n_acq : int
+        Number of acquisitions.
+    sfreq : float
+        Acquisition rate (Hz; ``1 / TR``).
+
+    Returns
+    -------
+    out : ndarray, shape (n_acq, d)
+        Mean of the samples in each acquisition; 0 where there is none (samples outside the
+        acquisitions are ignored).
+    """
     v = np.asarray(values, dtype=float)
     v = v[:, None] if v.ndim == 1 else v
     k = np.floor(np.asarray(times, dtype=float) * sfreq).astype(int)
@@ -105,6 +124,7 @@ def event_features(
     Returns
     -------
     spaces : dict of str to ndarray (n_acq, d)
+        ``speak_<name>`` and ``listen_<name>`` feature spaces.
     """
     check_option("method", method, ("lanczos", "average"))
     v = np.asarray(values, dtype=float)
@@ -154,7 +174,7 @@ def fit_fir(
     Parameters
     ----------
     Y : ndarray (n_acq, n_targets) | mne.io.Raw
-        fMRI ROI series or fNIRS HbO and HbR channels (all fitted jointly as targets).
+        The fMRI ROI series or fNIRS HbO and HbR channels (all fitted jointly as targets).
     features : dict of str to ndarray (n_acq, d)
         Feature spaces at the acquisition rate (e.g. from :func:`event_features`: speaking
         and listening copies); several spaces are fitted by banded ridge.
@@ -185,6 +205,11 @@ def fit_fir(
     result : EncodingResult
         ``r``, ``r2`` (target), ``fold_r``, ``alpha``, ``split_r2`` (several spaces),
         ``coef`` (feature x lag x target, one space).
+
+    See Also
+    --------
+    event_features : Speaking and listening features at the acquisition rate.
+    fit_trf : The same for fast signals (EEG, MEG).
     """
     from ._wordfit import fit_word_arrays
     from .splitters import make_folds, make_group_folds

@@ -49,6 +49,7 @@ def plot_lag_curves(
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure.
     """
     if isinstance(results, EncodingResult):
         results = [results]
@@ -105,6 +106,7 @@ def plot_score_topomap(
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure.
     """
     import mne
 
@@ -139,6 +141,7 @@ def plot_partition(result: EncodingResult, *, targets=None, lag: float | str = "
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure.
     """
     ds = result.dataset
     if "split_r2" not in ds:

@@ -74,7 +74,19 @@ class EncodingResult:
         return self._ds["lag"].values if "lag" in self._ds.coords else np.zeros(0)
 
     def get_scores(self, metric: str = "r") -> xr.DataArray:
-        """One score variable (``'r'``, ``'r2'``, ``'split_r2'``, ``'p_fwer'``, ...)."""
+        """One score variable (``'r'``, ``'r2'``, ``'split_r2'``, ``'p_fwer'``, ...).
+
+        Parameters
+        ----------
+        metric : str
+            Name of a data variable of the result.
+
+        Returns
+        -------
+        scores : xarray.DataArray
+            The variable with its labelled dims (``target``, and ``lag``, ``layer``,
+            ``space`` where present).
+        """
         if metric not in self._ds.data_vars:
             raise ValueError(
                 f"metric must be one of {[v for v in self._ds.data_vars]}; got {metric!r}"
@@ -94,6 +106,8 @@ class EncodingResult:
         Returns
         -------
         lag : float | pandas.Series
+            The peak lag (s) for one target or a set; a Series over targets (or the other
+            dims) otherwise.
         """
         da = self.get_scores(metric)
         if "lag" not in da.dims:
@@ -108,7 +122,18 @@ class EncodingResult:
         return float(curve["lag"].values[int(np.nanargmax(curve.values))])
 
     def sel(self, **indexers) -> EncodingResult:
-        """Select by coordinate labels (``xarray.Dataset.sel``)."""
+        """Select by coordinate labels (``xarray.Dataset.sel``).
+
+        Parameters
+        ----------
+        **indexers
+            Dim name to label(s), e.g. ``target='Cz'`` or ``lag=slice(0, 0.5)``.
+
+        Returns
+        -------
+        result : EncodingResult
+            A new result over the selection.
+        """
         return EncodingResult(self._ds.sel(**indexers))
 
     # tidy export -------------------------------------------------------------------------
@@ -168,6 +193,7 @@ class EncodingResult:
         Returns
         -------
         path : Path
+            The file written.
         """
         ds = self._ds.copy()
         for name in list(ds.variables):
@@ -176,7 +202,13 @@ class EncodingResult:
         return _write_netcdf(ds, path, fmt=_FORMAT, what="EncodingResult", overwrite=overwrite)
 
     def copy(self) -> EncodingResult:
-        """Deep copy."""
+        """Deep copy.
+
+        Returns
+        -------
+        result : EncodingResult
+            An independent copy.
+        """
         return EncodingResult(self._ds.copy(deep=True))
 
     def __repr__(self) -> str:
@@ -206,6 +238,11 @@ def read_encoding(path: str | os.PathLike) -> EncodingResult:
     Returns
     -------
     result : EncodingResult
+        The result, as saved.
+
+    See Also
+    --------
+    EncodingResult.save
     """
     ds = _read_netcdf(path, fmt=_FORMAT, what="EncodingResult", dataset=True)
     for c in list(ds.variables):
@@ -231,7 +268,8 @@ def concat_results(
     Returns
     -------
     result : EncodingResult
-        attrs of the first result; ``attrs[dim + 's']`` lists the labels.
+        The stacked result, with the attrs of the first result; ``attrs[dim + 's']`` lists
+        the labels.
     """
     if not results:
         raise ValueError("results is empty")

@@ -34,7 +34,7 @@ __all__ = ["RidgeCVFit", "NestedRidgeFit", "ridge_cv", "nested_ridge_cv", "SOLVE
 class RidgeCVFit:
     """A ridge model whose penalty was chosen per target by cross-validation.
 
-    Attributes
+    Parameters
     ----------
     alphas : ndarray, shape (n_alphas,)
         The penalty grid.
@@ -71,7 +71,18 @@ class RidgeCVFit:
         return self.cv_scores_[order[idx], np.arange(self.cv_scores_.shape[1])]
 
     def predict(self, X) -> np.ndarray:
-        """Predictions ``(n_samples, n_targets)`` for new rows of features."""
+        """Predictions ``(n_samples, n_targets)`` for new rows of features.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_samples, n_features)
+            Features, in the columns the model was fitted on.
+
+        Returns
+        -------
+        y_pred : ndarray, shape (n_samples, n_targets)
+            ``X @ coef_ + intercept_``.
+        """
         X = check_matrix(X, "X")
         if X.shape[1] != self.coef_.shape[0]:
             raise ValueError(
@@ -81,7 +92,13 @@ class RidgeCVFit:
         return X @ self.coef_ + self.intercept_
 
     def to_data_frame(self) -> pd.DataFrame:
-        """One row per target: chosen penalty and its cross-validated score."""
+        """One row per target: chosen penalty and its cross-validated score.
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            One row per target.
+        """
         return pd.DataFrame(
             {
                 "target": np.arange(self.best_alphas_.size),
@@ -96,7 +113,7 @@ class RidgeCVFit:
 class NestedRidgeFit:
     """Out-of-fold predictions and scores of nested cross-validated ridge.
 
-    Attributes
+    Parameters
     ----------
     predictions_ : ndarray, shape (n_samples, n_targets)
         Out-of-fold predictions (NaN on rows in no test fold).
@@ -126,7 +143,13 @@ class NestedRidgeFit:
     score: str = "r"
 
     def to_data_frame(self) -> pd.DataFrame:
-        """Long table: one row per outer fold and target with its score and penalty."""
+        """Long table: one row per outer fold and target with its score and penalty.
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            One row per outer fold and target.
+        """
         n_folds, n_targets = self.fold_scores_.shape
         return pd.DataFrame(
             {
@@ -233,6 +256,19 @@ def ridge_cv(
     --------
     nested_ridge_cv : Out-of-fold predictions with the penalty chosen inside each fold.
     hyperalign.encoding.banded.banded_ridge_cv : One penalty per feature space.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperalign.encoding import ridge_cv
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> Y = X @ rng.standard_normal((5, 3)) + 0.5 * rng.standard_normal((200, 3))
+    >>> fit = ridge_cv(X, Y, alphas=np.logspace(-2, 4, 7), cv=5)
+    >>> fit.best_alphas_
+    array([10., 10., 10.])
+    >>> fit.best_scores_.round(2)
+    array([0.94, 0.94, 0.94])
     """
     X, Y, alphas, bk = _prepare(X, Y, alphas, score, backend, device, dtype)
     check_edge_warning(edge_warning)

@@ -53,6 +53,10 @@ def null_targets(
     Yields
     ------
     Y_null : ndarray, shape (n_samples, n_targets)
+
+    See Also
+    --------
+    null_scores : Refit the model on these targets.
     """
     check_option("method", method, ("circular", "phase"))
     rng = check_random_state(random_state)
@@ -99,6 +103,7 @@ def null_scores(
     Returns
     -------
     r_null : ndarray, shape (n_permutations, n_targets)
+        Out-of-fold correlation of each null model, per target.
     """
     from .scores import correlation_score
 
@@ -124,7 +129,18 @@ fill_doc(null_scores)
 
 
 def fdr_bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (NaN kept)."""
+    """Benjamini-Hochberg adjusted p-values (NaN kept).
+
+    Parameters
+    ----------
+    p : array-like of float
+        P-values, any shape; NaN entries are left out of the correction.
+
+    Returns
+    -------
+    p_adj : ndarray of float
+        Adjusted p-values (capped at 1), same shape, NaN where ``p`` is NaN.
+    """
     p = np.asarray(p, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
@@ -145,7 +161,9 @@ def pvalues(observed: np.ndarray, null: np.ndarray) -> dict[str, np.ndarray]:
     Parameters
     ----------
     observed : ndarray, shape (n_targets,)
+        Observed score of each target.
     null : ndarray, shape (n_permutations, n_targets)
+        Scores of the null models (e.g. from :func:`null_scores`).
 
     Returns
     -------
@@ -168,6 +186,20 @@ def split_r2(Y: np.ndarray, split: np.ndarray, folds) -> np.ndarray:
     Within each test fold, targets and per-space predictions are centred on the fold's
     means, then :func:`~hyperalign.encoding.scores.r2_score_split` is applied to all tested
     rows (the parts sum to the joint R² of the centred predictions).
+
+    Parameters
+    ----------
+    Y : ndarray, shape (n_samples, n_targets)
+        Targets.
+    split : ndarray, shape (n_spaces, n_samples, n_targets)
+        Out-of-fold prediction of each space.
+    folds : list of (ndarray, ndarray)
+        The ``(train, test)`` rows of the folds that made ``split``.
+
+    Returns
+    -------
+    r2 : ndarray, shape (n_spaces, n_targets)
+        Each space's share of the joint R².
     """
     from .scores import r2_score_split
 
@@ -204,6 +236,10 @@ def bootstrap_ci(
     -------
     result : EncodingResult
         A copy with ``r_ci_low`` and ``r_ci_high`` (dims of ``r``).
+
+    See Also
+    --------
+    group_test : Tests across dyads or participants.
     """
     ds = result.dataset
     fr = ds["fold_r"]
@@ -259,6 +295,10 @@ def group_test(
     stats : xarray.Dataset
         ``mean`` (weighted mean score), ``p``, ``p_fwer`` (sign flip) or ``ci_low``,
         ``ci_high``, ``p`` (bootstrap); dims of the score.
+
+    See Also
+    --------
+    bootstrap_ci : Confidence intervals of one result.
     """
     check_option("method", method, ("sign_flip", "bootstrap"))
     if len(results) < 2:
@@ -314,6 +354,10 @@ def partition_variance(joint: EncodingResult, reduced: dict) -> pd.DataFrame:
     df : pandas.DataFrame
         :func:`~hyperalign.encoding.scores.variance_partition`'s table with ``target`` (and
         ``lag``) labels.
+
+    See Also
+    --------
+    hyperalign.stats.variance_partition : The same for the mixed-model analysis table.
     """
     from .scores import variance_partition
 

@@ -54,6 +54,8 @@ class Folds:
         For group folds: the test group labels of each fold (then intervals are unused).
     reason : str | None
         For shuffled folds: why the user forced them.
+    assignment : ndarray of int | None
+        For shuffled folds: the fold of each sample (then intervals are unused).
     """
 
     intervals: list[tuple[float, float]]
@@ -73,7 +75,18 @@ class Folds:
         return len(self.intervals)
 
     def get_n_splits(self, *args, **kwargs) -> int:  # scikit-learn protocol
-        """Number of folds (scikit-learn protocol)."""
+        """Number of folds (scikit-learn protocol).
+
+        Parameters
+        ----------
+        *args, **kwargs
+            Ignored (scikit-learn passes ``X``, ``y``, ``groups``).
+
+        Returns
+        -------
+        n_splits : int
+            Number of folds.
+        """
         return self.n_splits
 
     def test_masks(self, times, groups=None) -> np.ndarray:
@@ -89,6 +102,7 @@ class Folds:
         Returns
         -------
         masks : ndarray of bool, shape (n_folds, n_samples)
+            ``masks[k, i]`` is True when sample ``i`` is in fold ``k``'s test set.
         """
         t = np.asarray(times, dtype=float)
         if self.groups is not None:
@@ -120,6 +134,7 @@ class Folds:
         Returns
         -------
         folds : list of (ndarray, ndarray)
+            ``(train, test)`` row indices of each fold, purged training rows removed.
         """
         t = np.asarray(times, dtype=float)
         masks = self.test_masks(t, groups)
@@ -133,7 +148,13 @@ class Folds:
         return out
 
     def to_data_frame(self) -> pd.DataFrame:
-        """One row per fold: ``fold, start, stop, gap, kind`` (and ``groups``)."""
+        """One row per fold: ``fold, start, stop, gap, kind`` (and ``groups``).
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            One row per fold.
+        """
         rows = []
         for k in range(self.n_splits):
             a, b = self.intervals[k] if self.intervals else (np.nan, np.nan)
@@ -144,7 +165,13 @@ class Folds:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict:
-        """JSON-able description (stored in results' attrs)."""
+        """JSON-able description (stored in results' attrs).
+
+        Returns
+        -------
+        spec : dict
+            ``kind``, ``gap``, ``intervals``, ``groups`` and ``reason``.
+        """
         return {
             "kind": self.kind,
             "gap": float(self.gap),
@@ -196,6 +223,7 @@ def make_folds(
     Returns
     -------
     folds : Folds
+        Contiguous test blocks on the clock.
 
     See Also
     --------
@@ -254,6 +282,7 @@ def make_group_folds(groups, n_splits: int | None = None) -> Folds:
     Returns
     -------
     folds : Folds
+        One test group (or set of groups) per fold.
     """
     g = np.asarray(groups)
     labels = list(pd.unique(g))
@@ -300,6 +329,7 @@ def shuffled_folds(
     Returns
     -------
     folds : Folds
+        Randomly assigned folds, with ``reason`` recorded.
     """
     if not allow_shuffled or not isinstance(allow_shuffled, str) or not allow_shuffled.strip():
         raise ValueError(
@@ -321,6 +351,20 @@ def as_index_folds(cv, times, groups=None) -> list[tuple[np.ndarray, np.ndarray]
     """Turn ``cv`` (Folds, int, scikit-learn splitter or (train, test) pairs) into index pairs.
 
     An int makes contiguous blocks (:func:`make_folds`) on ``times`` without purge.
+
+    Parameters
+    ----------
+    cv : Folds | int | scikit-learn splitter | iterable of (train, test)
+        The folds.
+    times : array-like of float
+        Time of each sample (s).
+    groups : array-like | None
+        Group label per sample (for group folds and group splitters).
+
+    Returns
+    -------
+    folds : list of (ndarray, ndarray)
+        ``(train, test)`` row indices of each fold.
     """
     t = np.asarray(times, dtype=float)
     if isinstance(cv, Folds):

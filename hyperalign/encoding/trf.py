@@ -216,6 +216,27 @@ def fit_trf(
         target) when cross-validated; ``coef`` (feature x lag x target) refitted on all
         samples at each target's penalty (the median over folds when nested),
         ``intercept`` and ``patterns``.
+
+    See Also
+    --------
+    fit_word_encoding : Word-level lagged encoding on a Dyad.
+    hyperalign.encoding.ridge_cv : The solver.
+
+    Examples
+    --------
+    A response 50 ms after the feature, half as large 10 ms later:
+
+    >>> import numpy as np
+    >>> from hyperalign.encoding import fit_trf
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((2000, 1))
+    >>> y = np.convolve(x[:, 0], [0, 0, 0, 0, 0, 1.0, 0.5])[:2000, None]
+    >>> y += 0.5 * rng.standard_normal(y.shape)
+    >>> res = fit_trf(x, y, 100.0, 0.0, 0.1)
+    >>> res.get_scores("r").values.round(2)
+    array([0.91])
+    >>> np.abs(res.dataset["coef"].values[0, :, 0]).round(1)  # lags 0 to 100 ms
+    array([0. , 0. , 0. , 0. , 0. , 1. , 0.5, 0. , 0. , 0. , 0. ])
     """
     check_option("direction", direction, ("forward", "backward"))
     check_option("intercept", intercept, ("design", "inputs"))
@@ -378,6 +399,7 @@ def word_impulses(
     Returns
     -------
     X : ndarray, shape (n_times, d)
+        Impulses at word onsets on the neural clock.
     """
     check_option("role", role, ("production", "comprehension", "all"))
     words = dyad.transcript.words

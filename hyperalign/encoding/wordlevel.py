@@ -50,7 +50,17 @@ _META_COLUMNS = {
 
 @dataclass(frozen=True)
 class WordLags:
-    """A lag grid (s) and the averaging window (s) of a word-level model."""
+    """A lag grid (s) and the averaging window (s) of a word-level model.
+
+    Parameters
+    ----------
+    lags : ndarray of float, shape (n_lags,)
+        Lags (s) from word onset, increasing.
+    window : float
+        Length (s) of the window the neural signal is averaged over at each lag.
+    name : str
+        The preset's name (``'zada2024'``, ``'goldstein2022'``) or ``'custom'``.
+    """
 
     lags: np.ndarray
     window: float
@@ -86,6 +96,7 @@ def resolve_lags(lags="zada2024", window: float | None = None) -> WordLags:
     Returns
     -------
     lags : WordLags
+        The lag grid and its averaging window.
     """
     if isinstance(lags, str):
         check_option("lags", lags, LAG_PRESETS)
@@ -250,6 +261,7 @@ def word_features(features, words: pd.DataFrame, *, layer=None) -> dict[str, np.
     Returns
     -------
     spaces : dict of str to ndarray
+        Feature space name to its ``(n_words, n_features)`` matrix.
     """
     if not isinstance(features, dict):
         features = {"features": features}
@@ -534,6 +546,7 @@ def make_word_folds(
     Returns
     -------
     folds : Folds
+        Folds on the clock shared by both participants' words.
     """
     check_option("by", by, ("blocks", "turns"))
     wl = lags if isinstance(lags, WordLags) else resolve_lags(lags, window)

@@ -66,14 +66,26 @@ class ModelRegistry:
             return value
 
     def clear(self) -> int:
-        """Drop every model; return how many were stored."""
+        """Drop every model; return how many were stored.
+
+        Returns
+        -------
+        n : int
+            Number of models dropped.
+        """
         with self._lock:
             n = len(self._items)
             self._items.clear()
             return n
 
     def keys(self) -> list:
-        """Keys stored, least recently used first."""
+        """Keys stored, least recently used first.
+
+        Returns
+        -------
+        keys : list
+            The keys of the stored models.
+        """
         with self._lock:
             return list(self._items)
 

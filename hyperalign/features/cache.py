@@ -34,6 +34,20 @@ def get_cache_dir(cache: str | os.PathLike | None = None) -> Path:
     """Return the cache folder.
 
     ``cache`` if given, else ``$HYPERALIGN_CACHE``, else ``~/.cache/hyperalign``.
+
+    Parameters
+    ----------
+    cache : path-like | None
+        An explicit folder (``~`` is expanded), or ``None`` for the default.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The folder (not created here).
+
+    See Also
+    --------
+    FeatureCache
     """
     if cache is not None:
         return Path(cache).expanduser()
@@ -63,7 +77,25 @@ def _canonical(obj):
 
 
 def cache_key(**spec) -> str:
-    """SHA-256 hex digest of the canonical JSON of ``spec`` (sorted keys, no whitespace)."""
+    """SHA-256 hex digest of the canonical JSON of ``spec`` (sorted keys, no whitespace).
+
+    Parameters
+    ----------
+    **spec
+        What identifies the entry (model, layer, input hash, parameters ...); arrays and
+        paths are canonicalised first. The cache format version is always included.
+
+    Returns
+    -------
+    key : str
+        64 hexadecimal characters.
+
+    Examples
+    --------
+    >>> from hyperalign.features.cache import cache_key
+    >>> cache_key(model="m", layer=3) == cache_key(layer=3, model="m")
+    True
+    """
     payload = json.dumps(
         {"version": CACHE_VERSION, **_canonical(spec)},
         sort_keys=True,
@@ -112,7 +144,20 @@ class FeatureCache:
         )
 
     def file(self, key: str, kind: str = "features") -> Path:
-        """Path of the entry for ``key`` (in a sub-folder per ``kind``)."""
+        """Path of the entry for ``key`` (in a sub-folder per ``kind``).
+
+        Parameters
+        ----------
+        key : str
+            The entry's :func:`cache_key`.
+        kind : str
+            Sub-folder of the entry (``'features'``, ``'llm'``, ...).
+
+        Returns
+        -------
+        path : pathlib.Path
+            The ``.npz`` file (it may not exist).
+        """
         return self.path / kind / key[:2] / f"{key}.npz"
 
     def load(self, key: str, kind: str = "features") -> dict[str, np.ndarray] | None:
@@ -120,6 +165,18 @@ class FeatureCache:
 
         A corrupt entry (unreadable ``.npz``, truncated file, checksum mismatch) is logged,
         deleted and counted in :attr:`corrupt`; the caller then recomputes it.
+
+        Parameters
+        ----------
+        key : str
+            The entry's :func:`cache_key`.
+        kind : str
+            Sub-folder of the entry (``'features'``, ``'llm'``, ...).
+
+        Returns
+        -------
+        arrays : dict of str to ndarray | None
+            The stored arrays, or ``None`` on a miss.
         """
         fname = self.file(key, kind)
         if not fname.is_file():
@@ -152,7 +209,24 @@ class FeatureCache:
     def save(
         self, key: str, arrays: dict[str, np.ndarray], kind: str = "features", meta=None
     ) -> Path:
-        """Store ``arrays`` under ``key`` atomically, with a checksum and a JSON ``meta``."""
+        """Store ``arrays`` under ``key`` atomically, with a checksum and a JSON ``meta``.
+
+        Parameters
+        ----------
+        key : str
+            The entry's :func:`cache_key`.
+        arrays : dict of str to array-like
+            Arrays to store (no object dtype).
+        kind : str
+            Sub-folder of the entry (``'features'``, ``'llm'``, ...).
+        meta : dict | None
+            JSON-able description stored beside the arrays.
+
+        Returns
+        -------
+        path : pathlib.Path
+            The ``.npz`` file written.
+        """
         arrays = {k: np.asarray(v) for k, v in arrays.items()}
         bad = [k for k, v in arrays.items() if v.dtype == object]
         if bad:
@@ -167,7 +241,18 @@ class FeatureCache:
         return fname
 
     def clear(self, kind: str | None = None) -> int:
-        """Delete every entry (of one ``kind``); return how many files were removed."""
+        """Delete every entry (of one ``kind``); return how many files were removed.
+
+        Parameters
+        ----------
+        kind : str | None
+            Only this sub-folder; ``None`` clears every kind.
+
+        Returns
+        -------
+        n : int
+            Number of files removed.
+        """
         root = self.path if kind is None else self.path / kind
         n = 0
         if root.is_dir():
@@ -182,6 +267,16 @@ def get_cache(cache) -> FeatureCache | None:
 
     ``False`` → no cache; ``None`` or ``True`` → the default folder; a path → that folder;
     a :class:`FeatureCache` → itself.
+
+    Parameters
+    ----------
+    cache : None | bool | path-like | FeatureCache
+        The ``cache=`` argument of a feature function.
+
+    Returns
+    -------
+    cache : FeatureCache | None
+        The cache to use, or ``None`` for no cache.
     """
     if cache is False:
         return None

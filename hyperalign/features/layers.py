@@ -142,7 +142,18 @@ class LayerEmbeddings:
         return li % self.n_layers
 
     def get_layer(self, layer: int | str) -> np.ndarray:
-        """Return the (n_words, dim) array of one layer (by position or name)."""
+        """Return the (n_words, dim) array of one layer (by position or name).
+
+        Parameters
+        ----------
+        layer : int | str
+            Position in :attr:`layer_names` (negative counts from the end) or a layer name.
+
+        Returns
+        -------
+        data : ndarray, shape (n_words, dim)
+            The layer's word vectors.
+        """
         return self.data[:, self._layer_index(layer)]
 
     @property
@@ -199,6 +210,11 @@ class LayerEmbeddings:
 
         Word coordinates carry the word table (and surprisal / entropy when present);
         ``attrs`` carry the model and parameters.
+
+        Returns
+        -------
+        da : xarray.DataArray
+            The embeddings, dims ``(word, layer, feature)``.
         """
         import json
 

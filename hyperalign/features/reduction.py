@@ -59,7 +59,20 @@ class FoldPCA(TransformerMixin, BaseEstimator):
         self.standardize = standardize
 
     def fit(self, X, y=None):
-        """Fit the components on ``X`` (the training rows)."""
+        """Fit the components on ``X`` (the training rows).
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+            The training rows.
+        y : None
+            Ignored (scikit-learn protocol).
+
+        Returns
+        -------
+        self : FoldPCA
+            The fitted estimator.
+        """
         X = check_array(X, dtype=np.float64)
         n, p = X.shape
         if n < 2:
@@ -102,7 +115,19 @@ class FoldPCA(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Project ``X`` on the components fitted on the training rows."""
+        """Project ``X`` on the components fitted on the training rows.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+            Rows to project (standardised with the training statistics when
+            ``standardize=True``).
+
+        Returns
+        -------
+        X_new : ndarray, shape (n_samples, n_components)
+            The projected rows.
+        """
         check_is_fitted(self, "components_")
         X = check_array(X, dtype=np.float64)
         if X.shape[1] != self.n_features_in_:
@@ -138,14 +163,21 @@ def cross_validated_reduction(
     cv : int | scikit-learn splitter | iterable of (train, test) index arrays
         An int means ``KFold(cv)`` (unshuffled); with ``groups`` use a group splitter
         (e.g. ``GroupKFold``) so that one dyad never spans train and test.
-    n_components, whiten, standardize
+    n_components : int | float
         Passed to :class:`FoldPCA`.
-    y, groups : array-like | None
+    y : array-like | None
         Passed to ``cv.split``.
+    groups : array-like | None
+        Passed to ``cv.split`` (e.g. the dyad of each row).
+    whiten : bool
+        Passed to :class:`FoldPCA`.
+    standardize : bool
+        Passed to :class:`FoldPCA`.
 
     Yields
     ------
     train_idx, test_idx : ndarray of int
+        Row indices of the fold's training and test sets.
     X_train_reduced : ndarray, shape (n_train, n_components)
     X_test_reduced : ndarray, shape (n_test, n_components)
         Test rows projected on components that never saw them.

@@ -174,6 +174,12 @@ def embed_utterances(
     Returns
     -------
     embeddings : numpy.ndarray, shape (n_texts, dim), float32
+        One row per text, L2-normalised when the model normalises (as the default MiniLM does).
+
+    See Also
+    --------
+    hyperalign.features.compute_semantic_alignment : Alignment of each turn with the previous.
+    hyperalign.features.compute_layer_embeddings : Contextual word embeddings by layer.
     """
     with verbose_context(verbose):
         if isinstance(texts, str):

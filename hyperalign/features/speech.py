@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..dyad import SILENCE_DBFS
-from ..utils import check_option, logger, progress, verbose_context
+from ..utils import check_option, fill_doc, logger, progress, verbose_context
 from ._registry import _REGISTRY
 from .acoustic import AcousticError, _get_audio, _resample
 
@@ -38,7 +38,7 @@ __all__ = ["compute_speech_embeddings", "SpeechEmbeddings", "load_speech_model"]
 class SpeechEmbeddings:
     """Pooled speech-model states, one row per word or utterance.
 
-    Attributes
+    Parameters
     ----------
     data : numpy.ndarray
         ``(n_items, n_dims)`` float32 embeddings.
@@ -49,10 +49,15 @@ class SpeechEmbeddings:
         The model path or name.
     layer : str
         ``'encoder_final'`` (the only layer CTranslate2 exposes).
-    level, pool : str
-        As passed to :func:`compute_speech_embeddings`.
+    level : str
+        ``'utterance'`` or ``'word'``, as passed to :func:`compute_speech_embeddings`.
+    pool : str
+        How frames were pooled, as passed to :func:`compute_speech_embeddings`.
     frame_s : float
         Frame step of the encoder (0.02 s).
+    info : dict
+        Extraction details: window_s (analysis window), audio_sfreq and n_empty
+        (items with no frame).
     """
 
     data: np.ndarray
@@ -78,7 +83,18 @@ class SpeechEmbeddings:
         )
 
     def to_data_frame(self, prefix: str = "semb_") -> pd.DataFrame:
-        """Metadata plus one column per dimension (``semb_000`` …)."""
+        """Metadata plus one column per dimension (``semb_000`` …).
+
+        Parameters
+        ----------
+        prefix : str
+            Prefix of the embedding columns.
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            One row per item: the metadata columns, then one column per dimension.
+        """
         emb = pd.DataFrame(self.data, columns=[f"{prefix}{i:03d}" for i in range(self.n_dims)])
         return pd.concat([self.metadata.reset_index(drop=True), emb], axis=1)
 
@@ -98,7 +114,9 @@ def load_speech_model(model=None, *, device: str = "cpu", compute_type: str = "i
     Returns
     -------
     model : faster_whisper.WhisperModel
+        The loaded model (shared between calls).
     name : str
+        The model's path or name, for provenance.
     """
     from faster_whisper import WhisperModel
 
@@ -155,6 +173,7 @@ def _silent_spans(x16: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarra
         return 10 * np.log10(np.maximum(ms, 0.0)) < SILENCE_DBFS
 
 
+@fill_doc
 def compute_speech_embeddings(
     dyad,
     pid: str | None = None,
@@ -190,13 +209,17 @@ def compute_speech_embeddings(
         ``dyad.exclusions``.
     min_duration : float
         Shortest span (s) accepted.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
-    SpeechEmbeddings
+    embeddings : SpeechEmbeddings
         ``data`` ``(n, d)`` in transcript order (utterance id or word row), ``metadata``.
+
+    See Also
+    --------
+    load_speech_model : The speech model.
+    hyperalign.features.compute_layer_embeddings : Text-model embeddings by layer.
 
     Notes
     -----

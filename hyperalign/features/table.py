@@ -27,7 +27,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..utils import logger, verbose_context
+from ..utils import fill_doc, logger, verbose_context
 from .semantic import DEFAULT_SENTENCE_MODEL, resolve_model
 from .semantic_alignment import _listener, compute_semantic_alignment
 
@@ -130,6 +130,7 @@ def _acoustic_columns(dyad, acoustic_kws, similarity_kws, previous, prov):
     return ac_tab, sim_tab
 
 
+@fill_doc
 def compute_predictors(
     dyad,
     semantic_model: str | os.PathLike = DEFAULT_SENTENCE_MODEL,
@@ -169,8 +170,6 @@ def compute_predictors(
         Window of partner utterances for ``sem_align_k{k}``.
     layer_model : str | path-like | None
         ``transformers`` model for ``layers`` (default: ``semantic_model``).
-    context_words, batch_size, device
-        Passed to the embedding functions.
     controls : sequence of ``'static'`` | ``'random'`` | ``'shuffled'``
         Control alignments (columns ``sem_align_<control>``): utterances as the mean of
         their words' static input embeddings of ``layer_model`` (``'static'``), of seeded
@@ -179,19 +178,45 @@ def compute_predictors(
         transcript (``'shuffled'``).
     random_state : int | Generator | None
         Seed of the random and shuffled controls.
-    acoustic_kws, similarity_kws : dict | None
-        Extra arguments for the acoustic functions.
+    context_words : int
+        Words of preceding context for the layer embeddings.
+    batch_size : int
+        Batch size of the embedding models.
+    %(device)s
+    acoustic_kws : dict | None
+        Extra arguments for ``compute_acoustic_features``.
+    similarity_kws : dict | None
+        Extra arguments for ``compute_acoustic_similarity``.
     layer_kws : dict | None
         Extra arguments for :func:`~hyperalign.features.compute_layer_embeddings`
         (e.g. ``stride=16`` to share one forward pass between 16 words).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
-    pandas.DataFrame
+    df : pandas.DataFrame
         Sorted by ``utterance_id``; ``df.attrs['provenance']`` (dict) and the
         ``provenance`` column (JSON) describe every predictor.
+
+    See Also
+    --------
+    hyperalign.features.compute_semantic_alignment : The ``sem_align`` columns.
+    hyperalign.features.compute_layer_embeddings : The layer-wise columns.
+    hyperalign.features.compute_acoustic_features : The ``ac_*`` columns.
+
+    Examples
+    --------
+    Semantic alignment with the shipped MiniLM model (offline; no audio, so no acoustic
+    columns):
+
+    >>> from hyperalign import compute_predictors, simulate_conversation
+    >>> dyad, _ = simulate_conversation(duration=30, n_channels=4, audio=False, random_state=0)
+    >>> df = compute_predictors(dyad, acoustic=False, cache=False)
+    >>> df[["utterance_id", "sem_align"]].round(2).head(3)
+       utterance_id  sem_align
+    0             0        NaN
+    1             1       0.24
+    2             2       0.01
     """
     from .. import __version__
     from ..dyad import Dyad

@@ -26,7 +26,13 @@ def plot_sync_overview(sync: pd.DataFrame, value: str = "sync_z", metric: str | 
 
     Returns
     -------
-    matplotlib.figure.Figure
+    fig : matplotlib.figure.Figure
+        The figure.
+
+    See Also
+    --------
+    plot_lag_summary
+    hyperalign.report.plot_sync_topomaps
     """
     import matplotlib.pyplot as plt
 
@@ -72,7 +78,27 @@ def plot_sync_overview(sync: pd.DataFrame, value: str = "sync_z", metric: str | 
 
 
 def plot_lag_summary(sync: pd.DataFrame, value: str = "sync_z", metric: str | None = None):
-    """Synchrony against listener lag, one line per band (mean +- SEM over utterances)."""
+    """Synchrony against listener lag, one line per band (mean +- SEM over utterances).
+
+    Parameters
+    ----------
+    sync : pandas.DataFrame
+        The utterance summary table (``summarize_utterances``): ``band, lag, dyad,
+        utterance_id, metric`` and the ``value`` column.
+    value : str
+        Column to average (``'sync'`` raw or ``'sync_z'`` surrogate-corrected).
+    metric : str | None
+        Keep only this metric.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure.
+
+    See Also
+    --------
+    plot_sync_overview
+    """
     import matplotlib.pyplot as plt
 
     df = sync if metric is None else sync[sync["metric"] == metric]
@@ -90,7 +116,22 @@ def plot_lag_summary(sync: pd.DataFrame, value: str = "sync_z", metric: str | No
 
 
 def plot_cell_effects(results: pd.DataFrame, alpha: float = 0.05):
-    """Semantic coefficient (with CI) in every band x ROI x lag cell; significant cells filled."""
+    """Semantic coefficient (with CI) in every band x ROI x lag cell; significant cells filled.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        One row per cell, with ``beta_sem``, ``ci_low``, ``ci_high``, ``p_corrected`` (or
+        ``p_lrt``) and the cell's ``band``, ``roi`` and ``lag`` where present
+        (:func:`hyperalign.stats.test_semantic_beyond_acoustics`).
+    alpha : float
+        Significance level: cells with a p-value below it are drawn filled.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure.
+    """
     import matplotlib.pyplot as plt
 
     df = results.reset_index(drop=True)
@@ -136,7 +177,26 @@ def _best_cell_rows(table: pd.DataFrame, res: pd.DataFrame | None) -> tuple[pd.D
 
 
 def make_figures(result: Any, folder: str | Path) -> dict[str, Path]:
-    """Draw every figure of a pipeline result into ``folder`` (PNG); returns name -> path."""
+    """Draw every figure of a pipeline result into ``folder`` (PNG); returns name -> path.
+
+    Parameters
+    ----------
+    result : hyperalign.pipeline.PipelineResult
+        A finished pipeline run (its ``config``, ``tables`` and, when present, ``rois`` and
+        ``recovery``).
+    folder : str | pathlib.Path
+        Output folder (created if needed); files are written atomically.
+
+    Returns
+    -------
+    paths : dict of str to pathlib.Path
+        Figure name (``'sync_overview'``, ``'lag_profile'``, ``'cell_effects'``, ...) to the
+        PNG written. A figure whose input table is missing or empty is not drawn.
+
+    See Also
+    --------
+    write_html_report : The HTML report that embeds these figures.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -196,7 +256,19 @@ def make_figures(result: Any, folder: str | Path) -> dict[str, Path]:
 
 
 def plot_layer_alignment(layer: pd.DataFrame):
-    """Layer-wise semantic alignment (mean +- SEM over utterances) for each model."""
+    """Layer-wise semantic alignment (mean +- SEM over utterances) for each model.
+
+    Parameters
+    ----------
+    layer : pandas.DataFrame
+        Long table with ``model``, ``layer``, ``value`` and optionally ``measure`` (its first
+        value labels the y axis).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure.
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4.5, 3.2))

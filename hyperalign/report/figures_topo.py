@@ -60,7 +60,8 @@ def plot_sync_topomaps(
 
     Returns
     -------
-    matplotlib.figure.Figure
+    fig : matplotlib.figure.Figure
+        The figure.
 
     See Also
     --------

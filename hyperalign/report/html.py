@@ -390,11 +390,24 @@ def write_html_report(result: Any, path: str | Path, *, methods: str = "") -> Pa
 
     Returns
     -------
-    path : Path
+    path : pathlib.Path
+        The HTML file written.
 
     See Also
     --------
     hyperalign.report.make_figures, hyperalign.report.recovery.compute_recovery
+    hyperalign.pipeline.run_pipeline : Writes this report at the end of a run.
+
+    Examples
+    --------
+    A pipeline run writes the report itself (``report.html`` in its output folder); to write
+    it again from a finished result (not run here: a pipeline run takes minutes):
+
+    >>> from hyperalign import run_pipeline  # doctest: +SKIP
+    >>> from hyperalign.report import write_html_report  # doctest: +SKIP
+    >>> result = run_pipeline("pipelines/semantic_vs_acoustic.yaml")  # doctest: +SKIP
+    >>> write_html_report(result, "report.html")  # doctest: +SKIP
+    PosixPath('report.html')
     """
     cfg = result.config
     t = result.tables

@@ -23,7 +23,7 @@ _HALF_MAX_SINC = 0.6034
 class RecoveryResult:
     """Found vs planted, one row per band x ROI pair x lag cell (``table``).
 
-    Attributes
+    Parameters
     ----------
     table : DataFrame
         ``band, roi, lag, planted, n_dyads_planted, planted_size, found, outcome, beta_sem,
@@ -61,7 +61,13 @@ class RecoveryResult:
         return c["false_alarms"] == 0 and c["hits"] > 0
 
     def summary(self) -> str:
-        """One line: hits, misses and false alarms against the planted truth."""
+        """One line: hits, misses and false alarms against the planted truth.
+
+        Returns
+        -------
+        text : str
+            The summary line.
+        """
         c = self.counts
         t = self.truth
         band = t.get("band")
@@ -81,7 +87,13 @@ class RecoveryResult:
         )
 
     def to_data_frame(self) -> pd.DataFrame:
-        """The per-cell table (a copy)."""
+        """The per-cell table (a copy).
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            One row per band x ROI pair x lag cell.
+        """
         return self.table.copy()
 
 
@@ -155,6 +167,7 @@ def compute_recovery(
     Returns
     -------
     recovery : RecoveryResult
+        The per-cell outcomes (hit, miss, false alarm, correct rejection) and their counts.
 
     See Also
     --------

@@ -16,7 +16,18 @@ PROSODY_NAMES = ("f0_st", "intensity_db", "rate_wps")
 
 
 def count_syllables(word: str) -> int:
-    """Rough syllable count of an English word (vowel groups, silent final e)."""
+    """Rough syllable count of an English word (vowel groups, silent final e).
+
+    Parameters
+    ----------
+    word : str
+        The word.
+
+    Returns
+    -------
+    n : int
+        Number of syllables, at least 1.
+    """
     w = re.sub(r"[^a-z]", "", str(word).lower())
     n = len(_VOWELS.findall(w))
     if n > 1 and w.endswith("e") and not w.endswith(("le", "ee")):
@@ -42,6 +53,20 @@ def acoustic_similarity(f0_st: np.ndarray, intensity_db: np.ndarray, rate: np.nd
 
     ``acsim_u = -mean_k |z_k(u) - z_k(u-1)|`` over k in (F0 in semitones, intensity in dB,
     speech rate in words/s), each z-scored across the dyad's turns.
+
+    Parameters
+    ----------
+    f0_st : ndarray, shape (n_turns,)
+        Mean F0 of each turn in semitones.
+    intensity_db : ndarray, shape (n_turns,)
+        Intensity of each turn in dB.
+    rate : ndarray, shape (n_turns,)
+        Speech rate of each turn in words per second.
+
+    Returns
+    -------
+    acsim : ndarray, shape (n_turns,)
+        Similarity of each turn with the previous one (NaN for the first).
     """
     z = np.stack([_zscore(f0_st), _zscore(intensity_db), _zscore(rate)])
     out = np.full(z.shape[1], np.nan)

@@ -15,6 +15,7 @@ from ..utils import (
     check_option,
     check_positive,
     check_random_state,
+    fill_doc,
     logger,
     verbose,
     verbose_context,
@@ -57,6 +58,7 @@ def _check_band(name: str, band, sfreq: float) -> tuple[float, float]:
     return lo, hi
 
 
+@fill_doc
 @verbose
 def simulate_conversation(
     duration: float = 300.0,
@@ -134,9 +136,9 @@ def simulate_conversation(
         Band of the shared component (default theta 4–8 Hz; 70–150 Hz for ``'seeg'``).
     coupling_lag : float | (float, float)
         Listener lag (s), or a range to draw it from once per dyad.
-    coupling_channels, entrainment_channels, word_channels : list of str | None
-        Channels of each effect (default frontal-central, temporal/central and
-        centro-parietal EEG sites; index blocks for ``'mag'``/``'seeg'``).
+    coupling_channels : list of str | None
+        Channels of the shared component (default frontal-central EEG sites; an index block
+        for ``'mag'``/``'seeg'``).
     acoustic_entrainment : float
         Size of the envelope-tracking response (filtered in ``entrainment_band``, lagged by
         ``entrainment_lag`` s) to the speech each participant hears or produces.
@@ -144,6 +146,9 @@ def simulate_conversation(
         Band (Hz) of the envelope that the brain tracks.
     entrainment_lag : float
         Lag (s) of the envelope-tracking response.
+    entrainment_channels : list of str | None
+        Channels of the envelope-tracking response (default temporal/central EEG sites; an
+        index block for ``'mag'``/``'seeg'``).
     confound : float
         Target correlation between a turn's acoustic similarity with the previous turn and
         its semantic alignment (realized value reported in ``effects``).
@@ -154,6 +159,9 @@ def simulate_conversation(
     word_latency : (float, float)
         Peak latency (s from word onset) of the word response in the speaker and in the
         listener.
+    word_channels : list of str | None
+        Channels of the word-locked response (default centro-parietal EEG sites; an index
+        block for ``'mag'``/``'seeg'``).
     word_dim : int
         Dimension of the word vectors.
     null : bool
@@ -210,8 +218,7 @@ def simulate_conversation(
         Seed; a given seed gives identical output.
     dyad_id : str
         Dyad id; participants are ``f"{dyad_id}-P1"`` (role ``'A'``) and ``"-P2"`` (``'B'``).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -220,6 +227,26 @@ def simulate_conversation(
         ``meta['simulation']`` (the parameters).
     truth : GroundTruth
         Every planted utterance, word and effect.
+
+    See Also
+    --------
+    simulate_study : Several independent dyads with the same planted effects.
+    hyperalign.datasets.load_demo : The embedded default dataset.
+    hyperalign.report.compute_recovery : Compare estimates with the planted truth.
+
+    Examples
+    --------
+    A short, small conversation (real studies use minutes and 32 or more channels):
+
+    >>> from hyperalign import simulate_conversation
+    >>> dyad, truth = simulate_conversation(
+    ...     duration=30, n_channels=4, audio=False, random_state=0
+    ... )
+    >>> dyad  # doctest: +ELLIPSIS
+    <Dyad 'sim-01' | 30.0 s at 256 Hz | sim-01-P1_S1 (A): 4 ch eeg; ...>
+    >>> truth.effects["effect"].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['acoustic_entrainment', 'coupling_base', 'semantic_coupling', 'acoustic_coupling',
+     'confound', 'word_response_speaker', 'word_response_listener']
     """
     t0 = time.perf_counter()
     args = dict(locals())
@@ -534,6 +561,7 @@ def _plant_layers(hierarchy, coupling, source, rois, tr, turns, ids, names, ch_t
     )  # fmt: skip
 
 
+@fill_doc
 def simulate_study(
     n_dyads: int = 8,
     duration: float = 300.0,
@@ -555,15 +583,32 @@ def simulate_study(
         Seed of the study; dyad ``i`` gets an independent child seed.
     dyad_prefix : str
         Dyad ids are ``f"{dyad_prefix}-{i:02d}"`` (from 1).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
     **kwargs
         Passed to :func:`simulate_conversation` (effect sizes, ``null``, ``audio``…).
 
     Returns
     -------
     dyads : list of Dyad
+        The simulated conversations, ids ``f"{dyad_prefix}-01"`` onwards.
     truth : StudyTruth
+        The planted truth of every dyad.
+
+    See Also
+    --------
+    simulate_conversation : One dyad, and the meaning of every effect parameter.
+    hyperalign.report.compute_recovery : Compare estimates with the planted truth.
+
+    Examples
+    --------
+    >>> from hyperalign import simulate_study
+    >>> dyads, truth = simulate_study(
+    ...     n_dyads=2, duration=20, n_channels=4, audio=False, random_state=0
+    ... )
+    >>> [d.dyad_id for d in dyads]
+    ['sim-01', 'sim-02']
+    >>> truth
+    <StudyTruth | 2 dyads>
     """
     from ..utils import progress
 

@@ -16,7 +16,7 @@ __all__ = ["GroundTruth", "StudyTruth", "word_vector"]
 class GroundTruth:
     """Everything planted in one simulated dyad.
 
-    Attributes
+    Parameters
     ----------
     dyad_id : str
         The dyad's id.
@@ -75,7 +75,15 @@ class GroundTruth:
 
 @dataclass
 class StudyTruth:
-    """Ground truth of a simulated study: one :class:`GroundTruth` per dyad."""
+    """Ground truth of a simulated study: one :class:`GroundTruth` per dyad.
+
+    Parameters
+    ----------
+    truths : list of GroundTruth
+        One entry per dyad, in the order of the study.
+    params : dict
+        The arguments of :func:`simulate_study`.
+    """
 
     truths: list[GroundTruth]
     params: dict
@@ -112,6 +120,18 @@ def word_vector(word: str, dim: int = 16) -> np.ndarray:
 
     The token is lower-cased and stripped of punctuation, so ``'Pasta,'`` and ``'pasta'``
     share a vector. Used by the planted word-locked response (linear in this vector).
+
+    Parameters
+    ----------
+    word : str
+        The word token.
+    dim : int
+        Length of the vector.
+
+    Returns
+    -------
+    vec : ndarray, shape (dim,)
+        The word type's vector (a copy; the same on every call and machine).
     """
     from ..transcript import _normalize_token
 

@@ -89,7 +89,13 @@ def _similarity() -> np.ndarray:
 
 
 def corpus_similarity() -> np.ndarray:
-    """Cosine similarity between every pair of corpus sentences, ``(n, n)`` float64."""
+    """Cosine similarity between every pair of corpus sentences, ``(n, n)`` float64.
+
+    Returns
+    -------
+    sim : ndarray, shape (n_sentences, n_sentences)
+        Cosine similarity of the sentences' MiniLM embeddings (a copy).
+    """
     return _similarity().copy()
 
 
@@ -104,5 +110,11 @@ def _read_backchannels() -> tuple[str, ...]:
 
 
 def load_backchannels() -> list[str]:
-    """Return the single-token listener backchannels (``'mhm'``, ``'yeah'``, …)."""
+    """Return the single-token listener backchannels (``'mhm'``, ``'yeah'``, …).
+
+    Returns
+    -------
+    backchannels : list of str
+        The backchannel tokens, in the order of the shipped list.
+    """
     return list(_read_backchannels())

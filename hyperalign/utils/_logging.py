@@ -39,7 +39,18 @@ def _to_level(verbose: bool | str | int | None) -> int | None:
 
 
 def set_log_level(verbose: bool | str | int | None = "info") -> None:
-    """Set the package log level (``True`` = INFO, ``False`` = WARNING, or a level name)."""
+    """Set the package log level (``True`` = INFO, ``False`` = WARNING, or a level name).
+
+    Parameters
+    ----------
+    verbose : bool | str | int | None
+        ``True`` is ``'INFO'``, ``False`` is ``'WARNING'``; a level name (``'DEBUG'``,
+        ``'INFO'``, ...) or an int is used as is; ``None`` leaves the level unchanged.
+
+    See Also
+    --------
+    verbose_context
+    """
     level = _to_level(verbose)
     if level is not None:
         logger.setLevel(level)
@@ -47,7 +58,22 @@ def set_log_level(verbose: bool | str | int | None = "info") -> None:
 
 @contextlib.contextmanager
 def verbose_context(verbose: bool | str | int | None) -> Iterator[None]:
-    """Temporarily set the log level for the duration of a call (``None`` keeps it)."""
+    """Temporarily set the log level for the duration of a call (``None`` keeps it).
+
+    Parameters
+    ----------
+    verbose : bool | str | int | None
+        The level for the block, as in :func:`set_log_level`; ``None`` keeps the current one.
+
+    Yields
+    ------
+    None
+        Control returns to the ``with`` block; the old level is restored on exit.
+
+    See Also
+    --------
+    set_log_level
+    """
     level = _to_level(verbose)
     if level is None:
         yield

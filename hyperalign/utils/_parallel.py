@@ -29,7 +29,7 @@ def thread_pool(n: int):
     Returns
     -------
     pool : concurrent.futures.ThreadPoolExecutor
-        Shared by every call asking for ``n`` threads.
+        The shared pool (one per size and process).
     """
     pool = _POOLS.get(n)
     if pool is None:
@@ -49,7 +49,7 @@ def available_cores() -> int:
     Returns
     -------
     n : int
-        At least 1.
+        Number of cores, at least 1.
     """
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -63,12 +63,12 @@ def check_threads(n_threads) -> int:
     Parameters
     ----------
     n_threads : int | None
-        Requested threads.
+        Requested number of threads; ``None`` means every available core.
 
     Returns
     -------
     n : int
-        The number of threads to use.
+        Number of threads, at least 1.
     """
     if n_threads is None:
         return available_cores()

@@ -12,7 +12,24 @@ T = TypeVar("T")
 
 
 def progress(iterable: Iterable[T], *, desc: str = "", total: int | None = None, verbose=None):
-    """Wrap ``iterable`` in a tqdm bar when logging at INFO or lower (or ``verbose=True``)."""
+    """Wrap ``iterable`` in a tqdm bar when logging at INFO or lower (or ``verbose=True``).
+
+    Parameters
+    ----------
+    iterable : iterable
+        The items to iterate over.
+    desc : str
+        Label shown before the bar.
+    total : int | None
+        Number of items, when ``iterable`` has no length.
+    verbose : bool | None
+        ``True`` always shows the bar, ``False`` never; ``None`` follows the logger level.
+
+    Returns
+    -------
+    iterable : iterable
+        ``iterable`` itself, or a tqdm bar that yields its items.
+    """
     show = bool(verbose) if verbose is not None else logger.getEffectiveLevel() <= logging.INFO
     if not show:
         return iterable

@@ -14,7 +14,26 @@ from ._parallel import available_cores
 
 
 def check_random_state(seed) -> np.random.Generator:
-    """Return a :class:`numpy.random.Generator` from ``None``, an int or a Generator."""
+    """Return a :class:`numpy.random.Generator` from ``None``, an int or a Generator.
+
+    Parameters
+    ----------
+    seed : None | int | numpy.random.Generator | numpy.random.RandomState
+        ``None`` draws fresh entropy, an int seeds a new generator, a generator is returned
+        as is, a legacy ``RandomState`` seeds a new generator from one of its draws.
+
+    Returns
+    -------
+    rng : numpy.random.Generator
+        The generator.
+
+    Examples
+    --------
+    >>> from hyperalign.utils import check_random_state
+    >>> rng = check_random_state(0)
+    >>> check_random_state(rng) is rng
+    True
+    """
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or isinstance(seed, int | np.integer):
@@ -25,7 +44,28 @@ def check_random_state(seed) -> np.random.Generator:
 
 
 def check_option(name: str, value, allowed: Iterable):
-    """Raise ``ValueError`` unless ``value`` is one of ``allowed``."""
+    """Raise ``ValueError`` unless ``value`` is one of ``allowed``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, used in the message.
+    value : object
+        The value to check.
+    allowed : iterable
+        The allowed values.
+
+    Returns
+    -------
+    value : object
+        The value, unchanged.
+
+    Examples
+    --------
+    >>> from hyperalign.utils import check_option
+    >>> check_option("method", "plv", ["plv", "ccorr"])
+    'plv'
+    """
     allowed = list(allowed)
     if value not in allowed:
         raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
@@ -33,7 +73,24 @@ def check_option(name: str, value, allowed: Iterable):
 
 
 def check_positive(name: str, value, *, strict: bool = True, allow_none: bool = False):
-    """Raise ``ValueError`` unless ``value`` is a finite (strictly) positive number."""
+    """Raise ``ValueError`` unless ``value`` is a finite (strictly) positive number.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, used in the message.
+    value : float
+        The value to check.
+    strict : bool
+        If ``True`` zero is rejected, else allowed.
+    allow_none : bool
+        If ``True``, ``None`` passes unchecked.
+
+    Returns
+    -------
+    value : float | None
+        The value, unchanged.
+    """
     if value is None and allow_none:
         return value
     try:
@@ -74,6 +131,15 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator
         ``open`` mode: ``'w'`` (text) or ``'wb'`` (bytes).
     **kwargs
         Passed to :func:`open` (``encoding``, ``newline``...).
+
+    Yields
+    ------
+    fh : file object
+        The open temporary file.
+
+    See Also
+    --------
+    atomic_path
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +166,22 @@ def atomic_path(path: str | os.PathLike) -> tuple[Path, Path]:
 
     ``tmp`` is unique to this call (process id and a random token), hidden, marked ``.part``
     and keeps the suffix of ``path``; the writer creates it, so it gets the umask's mode.
+
+    Parameters
+    ----------
+    path : path-like
+        Final file name (parent folders are created).
+
+    Returns
+    -------
+    tmp : pathlib.Path
+        The temporary name to write.
+    final : pathlib.Path
+        The final name, to pass to :func:`os.replace` once ``tmp`` is complete.
+
+    See Also
+    --------
+    atomic_write
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
