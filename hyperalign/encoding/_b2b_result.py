@@ -10,7 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from ..utils import atomic_path, logger
-from .result import _decode_attr, _encode_attr  # JSON attrs, as EncodingResult
+from ..utils._netcdf import _decode_attr, _encode_attr  # JSON attrs, as EncodingResult
 
 __all__ = ["B2BCoupling", "read_b2b"]
 
