@@ -22,6 +22,7 @@ cluster too.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import socket
 import time
@@ -44,6 +45,22 @@ JOBQUEUE = {
     "moab": "MoabCluster",
 }
 _SESSION_KEYS = ("cluster", "jobs", "timeout", "wait_workers")
+_CLIENT: contextvars.ContextVar = contextvars.ContextVar("hyperalign_dask_client", default=None)
+
+
+@contextlib.contextmanager
+def use_client(client) -> Iterator[Any]:
+    """Make ``client`` the Dask client of :func:`~.executors.map_items` inside the block."""
+    tok = _CLIENT.set(client)
+    try:
+        yield client
+    finally:
+        _CLIENT.reset(tok)
+
+
+def active_client():
+    """The client set by :func:`use_client` (a run's :func:`dask_session`), or None."""
+    return _CLIENT.get()
 
 
 class SchedulerError(ConnectionError):
@@ -103,31 +120,31 @@ def _worker_name() -> str:
         return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def resolve_item(func, step: str):
+def resolve_item(func, step: str, key_func=None):
     """Wrap a per-dyad step so that a :class:`DyadRef` in its item is read on the worker.
 
     The dyad read is hashed again and its cache key compared with the client's: a worker that
     reads another copy of the data (or data changed during the run) is an error, never a wrong
     cache entry.
     """
-    return _Resolved(func, step)
+    return _Resolved(func, step, key_func)
 
 
 @dataclass(frozen=True)
 class _Resolved:
     func: Any
     step: str
+    key_func: Any = None
 
     def __call__(self, item):
         ref = item[0]
         if not isinstance(ref, DyadRef):
             return self.func(item)
         from .hashing import hash_dyad
-        from .run import step_keys
 
         dyad = ref.read()
         cfg, key = item[1], item[4]
-        got = step_keys(cfg, hash_dyad(dyad))[self.step]
+        got = self.key_func(cfg, hash_dyad(dyad))[self.step] if self.key_func else key
         if got != key:
             raise ValueError(
                 f"worker {_worker_name()}: dyad {ref.dyad_id!r} read from {ref.root} differs "
@@ -219,6 +236,7 @@ def _local_cluster(n_workers: int, processes: bool):
         threads_per_worker=1,
         processes=processes,
         host="127.0.0.1",
+        protocol="tcp",
         dashboard_address=None,
     )
 
@@ -318,8 +336,6 @@ def dask_session(
         Also the active client of :func:`hyperalign.pipeline.executors.map_items` and the
         joblib backend inside the block.
     """
-    from . import executors
-
     _check_spec(scheduler)
     from distributed import Client
 
@@ -353,7 +369,7 @@ def dask_session(
         )
         from joblib import parallel_config
 
-        with executors.use_client(client), parallel_config(backend="dask"):
+        with use_client(client), parallel_config(backend="dask"):
             yield client
     finally:
         client.close()

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..utils import logger, progress
 
-_CLIENT: contextvars.ContextVar = contextvars.ContextVar("hyperalign_dask_client", default=None)
 
-
-@contextlib.contextmanager
-def use_client(client) -> Iterator[Any]:
-    """Make ``client`` the Dask client of :func:`map_items` inside the block."""
-    tok = _CLIENT.set(client)
-    try:
-        yield client
-    finally:
-        _CLIENT.reset(tok)
-
-
-def active_client():
-    """The client set by :func:`use_client` (a run's :func:`~.dask.dask_session`), or None."""
-    return _CLIENT.get()
-
-
-def _as_refs(items: list, data_root, task, step: str, func):
+def _as_refs(items: list, data_root, task, step: str, func, key_func):
     """Replace the dyad of each item by a :class:`~.dask.DyadRef` the worker resolves."""
     from .dask import DyadRef, resolve_item
 
@@ -41,7 +22,7 @@ def _as_refs(items: list, data_root, task, step: str, func):
         return items, func
     root = str(Path(data_root).resolve())
     refs = [(DyadRef(root, str(it[0].dyad_id), task), *it[1:]) for it in items]
-    return refs, resolve_item(func, step)
+    return refs, resolve_item(func, step, key_func)
 
 
 def _dask_map(func, items, client, n_jobs, desc):
@@ -75,6 +56,7 @@ def map_items(
     data_root=None,
     task: str | None = None,
     step: str = "",
+    key_func: Callable | None = None,
 ) -> list[Any]:
     """Apply ``func`` to every item, in order, serially or in parallel.
 
@@ -87,8 +69,8 @@ def map_items(
     n_jobs : int
         joblib workers (``executor='joblib'``) or LocalCluster workers when no client is set.
     executor : ``'joblib'`` | ``'dask'``
-        ``'dask'`` uses ``client``, else the run's client (:func:`use_client`), else starts a
-        ``LocalCluster`` for this call.
+        ``'dask'`` uses ``client``, else the run's client (:func:`~.dask.use_client`), else a
+        ``LocalCluster`` started for this call.
     desc : str
         Progress label.
     client : distributed.Client | None
@@ -99,6 +81,9 @@ def map_items(
         ``data.task`` the dyads were read with.
     step : str
         Step name of the items' cache keys (``'features'``, ``'sync'``).
+    key_func : callable | None
+        ``key_func(cfg, hash_dyad(dyad))[step]`` is the item's cache key: the worker checks
+        that the dyad it read is the one the client hashed.
 
     Returns
     -------
@@ -107,8 +92,10 @@ def map_items(
     """
     items = list(items)
     if executor == "dask":
+        from .dask import active_client
+
         if step:
-            items, func = _as_refs(items, data_root, task, step, func)
+            items, func = _as_refs(items, data_root, task, step, func, key_func)
         return _dask_map(func, items, client or active_client(), n_jobs, desc)
     if executor != "joblib":
         raise ValueError(f"executor must be 'joblib' or 'dask'; got {executor!r}")

@@ -325,7 +325,7 @@ def _run_step(step, func, dyads, keys, cfg, cache_root, n_jobs, executor, data_r
     desc = {"features": "features", "sync": "synchrony"}[step]
     outs: list[StepOutput] = map_items(
         func, items, n_jobs=n_jobs, executor=executor, desc=desc, data_root=data_root,
-        task=cfg["data"].get("task"), step=step,
+        task=cfg["data"].get("task"), step=step, key_func=step_keys,
     )  # fmt: skip
     return outs
 
