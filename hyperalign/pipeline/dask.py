@@ -183,6 +183,8 @@ def _probe(address: str, timeout: float) -> None:
 
     try:
         scheme, loc = parse_address(address)
+        if scheme in ("tcp", "tls"):
+            host, port = parse_host_port(loc, 8786)
     except ValueError as err:
         raise SchedulerError(
             f"execution.scheduler={address!r} is not a Dask address ({err}); give "
@@ -190,7 +192,6 @@ def _probe(address: str, timeout: float) -> None:
         ) from None
     if scheme not in ("tcp", "tls"):
         return  # inproc:// and others: leave it to distributed
-    host, port = parse_host_port(loc, 8786)
     try:
         with socket.create_connection((host, port), timeout=timeout):
             pass
