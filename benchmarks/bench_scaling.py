@@ -1,0 +1,147 @@
+"""Benchmark: Dask scale-out of the per-dyad synchrony step, against dyads and workers.
+
+Workload: the pipeline's synchrony step (``hyperalign.pipeline.run.step_coupling``: PLV and
+ccorr in theta and alpha per utterance epoch, homologous ROI summaries, 2 circular-shift
+surrogates) on simulated dyads of ``--duration`` s, ``--n-channels`` EEG channels at 128 Hz,
+written once as a BIDS dataset. As on a cluster, each task carries only a reference (dataset
+root, dyad id, cache key): the worker reads its dyad from the dataset, checks its hash and
+computes; the cache is off so every run computes. The cluster is a ``LocalCluster`` of worker
+processes (one thread each), started once per worker count and warmed up (imports) before
+timing; each cell is the best of ``--repeats`` runs (the machine is shared, so the minimum is
+the least disturbed).
+
+Efficiency of the added worker at n dyads: ``E = T(n, 1) / (2 * T(n, 2))`` (1 = perfect).
+
+Projection to 100 dyads on 32 workers (method): a least-squares line through the 1-worker
+times, ``T(n, 1) = t0 + n * t_dyad`` (``t0``: fixed cost per run, ``t_dyad``: per-dyad cost
+including the read on the worker); with ``w`` workers each runs ``ceil(n / w)`` dyads, and the
+measured 2-worker efficiency at the largest n stands for the loss per worker (scheduler,
+memory bandwidth), applied once: ``T(100, 32) = t0 + ceil(100 / 32) * t_dyad / E``. This
+assumes dyads of equal size, a worker per core and a shared filesystem fast enough to read a
+dyad in a small part of its compute time; real dyads (1 h of 64 channels) scale ``t_dyad`` by
+about ``(3600 / duration) * (64 / n_channels) ** 2`` for the all-pairs metrics.
+
+Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_scaling.py`` (about 2-4 minutes here);
+the output is also written to ``benchmarks/results/bench_scaling.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+DYADS = (1, 2, 4, 8, 16)
+WORKERS = (1, 2)
+OVERRIDES = {
+    "coupling.surrogates.n": 2,
+    "coupling.lags": [0.0],
+    "execution.cache": False,
+}
+
+
+def _make_dataset(root: Path, n: int, duration: float, n_channels: int):
+    from hyperalign import io as hio
+    from hyperalign.datasets import load_demo
+
+    dyads, _ = load_demo(n_dyads=n, duration=duration, n_channels=n_channels, sfreq=128.0,
+                         random_state=1, verbose="error")  # fmt: skip
+    hio.write_bids_dyads(dyads, root, overwrite=True)
+    dyads, report = hio.read_bids_dyads(root, verbose="error")
+    assert not len(report), report
+    return dyads
+
+
+def _time_step(dyads, cfg, keys, cache, root, executor: str) -> float:
+    from hyperalign.pipeline.run import step_coupling
+
+    t = time.perf_counter()
+    outs = step_coupling(dyads, cfg, cache, keys, n_jobs=1, executor=executor, data_root=root)
+    dt = time.perf_counter() - t
+    assert [o.item for o in outs] == [d.dyad_id for d in dyads]
+    return dt
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument("--n-channels", type=int, default=16)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_scaling.txt"))
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    from hyperalign import set_log_level
+    from hyperalign.pipeline import load_config
+    from hyperalign.pipeline.dask import dask_session
+    from hyperalign.pipeline.hashing import hash_dyad
+    from hyperalign.pipeline.run import step_keys
+
+    set_log_level("error")
+    lines: list[str] = []
+
+    def say(s=""):
+        print(s, flush=True)
+        lines.append(s)
+
+    cfg = load_config("pipelines/semantic_vs_acoustic.yaml", OVERRIDES)
+    tmp = Path(tempfile.mkdtemp(prefix="bench_scaling_"))
+    root, cache = tmp / "bids", tmp / "cache"
+    t = time.perf_counter()
+    dyads = _make_dataset(root, max(DYADS), args.duration, args.n_channels)
+    keys = {d.dyad_id: step_keys(cfg, hash_dyad(d)) for d in dyads}
+    say(f"dataset: {len(dyads)} simulated dyads x {args.duration:g} s x {args.n_channels} EEG "
+        f"channels @128 Hz as BIDS ({time.perf_counter() - t:.1f} s to build)")  # fmt: skip
+    say(f"step: synchrony (plv, ccorr; theta, alpha; 2 surrogates); best of {args.repeats}")
+
+    best = {}
+    serial = {}
+    for n in DYADS:
+        serial[n] = min(
+            _time_step(dyads[:n], cfg, keys, cache, root, "joblib") for _ in range(args.repeats)
+        )
+    for w in WORKERS:
+        with dask_session(None, n_workers=w, paths=[tmp]) as client:
+            client.run(__import__, "hyperalign.coupling")
+            _time_step(dyads[:w], cfg, keys, cache, root, "dask")  # warm-up
+            for n in DYADS:
+                best[n, w] = min(
+                    _time_step(dyads[:n], cfg, keys, cache, root, "dask")
+                    for _ in range(args.repeats)
+                )
+    say()
+    say("wall time (s)")
+    say(f"{'dyads':>6} {'serial':>8} {'1 worker':>9} {'2 workers':>10} {'speed-up':>9} "
+        f"{'E(+1 worker)':>13}")  # fmt: skip
+    eff = {}
+    for n in DYADS:
+        t1, t2 = best[n, 1], best[n, 2]
+        eff[n] = t1 / (2 * t2)
+        say(f"{n:>6} {serial[n]:>8.2f} {t1:>9.2f} {t2:>10.2f} {t1 / t2:>9.2f} {eff[n]:>13.2f}")
+    n_arr = np.array(DYADS, float)
+    t_dyad, t0 = np.polyfit(n_arr, [best[n, 1] for n in DYADS], 1)
+    e = min(1.0, eff[max(DYADS)])
+    proj = t0 + math.ceil(100 / 32) * t_dyad / e
+    serial_100 = t0 + 100 * t_dyad
+    say()
+    say(f"1-worker fit: T(n) = {t0:.2f} s + n x {t_dyad:.3f} s/dyad")
+    say(f"Dask overhead vs in-process at 16 dyads: {best[16, 1] / serial[16]:.2f}x")
+    say(f"projection, 100 dyads on 32 workers: t0 + ceil(100/32) x t_dyad / E({max(DYADS)}) = "
+        f"{t0:.2f} + 4 x {t_dyad:.3f} / {e:.2f} = {proj:.1f} s "
+        f"(1 worker: {serial_100:.1f} s; speed-up {serial_100 / proj:.1f}x)")  # fmt: skip
+    scale = (3600 / args.duration) * (64 / args.n_channels) ** 2
+    say(f"for 1 h x 64-channel dyads (t_dyad x {scale:.0f}): "
+        f"{(t0 + 4 * t_dyad * scale / e) / 60:.1f} min on 32 workers vs "
+        f"{(t0 + 100 * t_dyad * scale) / 3600:.1f} h on one")  # fmt: skip
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    return {"best": best, "serial": serial, "efficiency": eff, "projection_s": proj}
+
+
+if __name__ == "__main__":
+    main()
