@@ -12,17 +12,17 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("distributed")
-from distributed import LocalCluster  # noqa: E402
+from distributed import LocalCluster
 
-from hyperalign.pipeline import run_pipeline  # noqa: E402
-from hyperalign.pipeline.dask import (  # noqa: E402
+from hyperalign.pipeline import run_pipeline
+from hyperalign.pipeline.dask import (
     DyadRef,
     SchedulerError,
     SharedFilesystemError,
     check_shared_filesystem,
     dask_session,
 )
-from hyperalign.utils._parallel import block_slices, map_blocks, spawn_seeds  # noqa: E402
+from hyperalign.utils._parallel import block_slices, map_blocks, spawn_seeds
 
 CONFIG = "pipelines/semantic_vs_acoustic.yaml"
 SMALL = {
