@@ -206,7 +206,31 @@ def _probe(address: str, timeout: float) -> None:
         ) from None
 
 
-def _start_jobqueue(spec: dict):
+def jobqueue_script(spec: dict) -> str:
+    """The batch script a dask-jobqueue ``execution.scheduler`` mapping would submit (dry run).
+
+    Parameters
+    ----------
+    spec : dict
+        ``execution.scheduler`` (``{cluster: slurm, cores: 8, memory: 32GB, ...}``).
+
+    Returns
+    -------
+    script : str
+        The job script (``#SBATCH`` / ``#PBS`` lines and the worker command); nothing is
+        submitted.
+    """
+    _check_spec(spec)
+    if not isinstance(spec, dict):
+        raise TypeError("jobqueue_script needs a dask-jobqueue mapping ({cluster: slurm, ...})")
+    cluster = _jobqueue_cluster(spec)
+    try:
+        return cluster.job_script()
+    finally:
+        cluster.close()
+
+
+def _jobqueue_cluster(spec: dict):
     try:
         import dask_jobqueue
     except ImportError:
@@ -224,6 +248,11 @@ def _start_jobqueue(spec: dict):
             f"{kwargs} ({type(err).__name__}: {err}); fix the arguments (see the dask-jobqueue "
             f"documentation of {JOBQUEUE[spec['cluster']]})"
         ) from err
+    return cluster
+
+
+def _start_jobqueue(spec: dict):
+    cluster = _jobqueue_cluster(spec)
     cluster.scale(jobs=int(spec.get("jobs", 1)))
     logger.info("dask: %s started, %s job(s) requested", type(cluster).__name__, spec.get("jobs"))
     return cluster

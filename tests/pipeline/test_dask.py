@@ -93,6 +93,17 @@ def test_jobqueue_bad_arguments_are_named():
             pass
 
 
+def test_jobqueue_script_from_the_config_mapping():
+    pytest.importorskip("dask_jobqueue")
+    from hyperalign.pipeline.dask import jobqueue_script
+
+    spec = {"cluster": "slurm", "jobs": 4, "cores": 8, "processes": 8, "memory": "32GB",
+            "walltime": "02:00:00", "account": "my_lab"}  # fmt: skip
+    script = jobqueue_script(spec)
+    assert "#SBATCH -A my_lab" in script and "#SBATCH -t 02:00:00" in script
+    assert "--nworkers 8" in script and "distributed.cli.dask_worker" in script
+
+
 class _FakeClient:
     def __init__(self, seen):
         self.seen = seen
