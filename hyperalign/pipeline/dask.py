@@ -271,8 +271,18 @@ def _local_cluster(n_workers: int, processes: bool):
     )
 
 
-def _see_token(paths: list[str], token: str) -> dict:
-    """On a worker: which of ``paths`` hold the client's token (the same folder)."""
+def _file_digest(path: str) -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _see_token(paths: list[str], token: str, files: dict | None = None) -> dict:
+    """On a worker: which of ``paths`` hold the client's token (the same folder, writable) and
+    which of ``files`` have the client's content (read only)."""
     out = {}
     for p in paths:
         f = Path(p) / ".hyperalign-fs-check"
@@ -281,32 +291,38 @@ def _see_token(paths: list[str], token: str) -> dict:
         except OSError:
             ok = False
         out[p] = ok
+    for f, digest in (files or {}).items():
+        out[f] = _file_digest(f) == digest
     return out
 
 
-def check_shared_filesystem(client, paths) -> None:
+def check_shared_filesystem(client, paths, *, read_files=()) -> None:
     """Every worker must see ``paths`` (the same folders, writable) or a clear error is raised.
 
-    The client writes a random token in each folder; each worker reads it back.
+    The client writes a random token in each folder and each worker reads it back; files of
+    ``read_files`` (a dataset's ``dyads.tsv``, which may be read-only) are compared by SHA-256.
 
     Parameters
     ----------
     client : distributed.Client
     paths : list of path-like
-        Folders the workers read or write (cache, staging, dataset).
+        Folders the workers write (cache, staging).
+    read_files : list of path-like
+        Files the workers only read.
 
     Raises
     ------
     SharedFilesystemError
-        Naming each worker and the folders it does not see.
+        Naming each worker and the folders or files it does not see.
     """
     paths = [str(Path(p).resolve()) for p in paths]
+    files = {str(Path(f).resolve()): _file_digest(str(Path(f).resolve())) for f in read_files}
     token = uuid.uuid4().hex
     for p in paths:
         Path(p).mkdir(parents=True, exist_ok=True)
         (Path(p) / ".hyperalign-fs-check").write_text(token)
     try:
-        seen = client.run(_see_token, paths, token)
+        seen = client.run(_see_token, paths, token, files)
     finally:
         for p in paths:
             (Path(p) / ".hyperalign-fs-check").unlink(missing_ok=True)
@@ -342,6 +358,7 @@ def dask_session(
     *,
     n_workers: int = 2,
     paths=(),
+    read_files=(),
     timeout: float = 10.0,
     processes: bool = True,
 ) -> Iterator[Any]:
@@ -354,7 +371,9 @@ def dask_session(
     n_workers : int
         Workers of the LocalCluster (``scheduler=None``).
     paths : list of path-like
-        Folders every worker must see (:func:`check_shared_filesystem`).
+        Folders every worker must see and write (:func:`check_shared_filesystem`).
+    read_files : list of path-like
+        Files every worker must read with the client's content (the dataset's ``dyads.tsv``).
     timeout : float
         Seconds to reach the scheduler (and, with dask-jobqueue, for the first worker).
     processes : bool
@@ -390,7 +409,7 @@ def dask_session(
         client = Client(cluster)
     t0 = time.perf_counter()
     try:
-        check_shared_filesystem(client, paths)
+        check_shared_filesystem(client, paths, read_files=read_files)
         logger.info(
             "dask: %d worker(s) at %s (checked in %.1f s)",
             len(client.nthreads()),

@@ -580,8 +580,9 @@ def _executor_session(cfg: dict, folder, n_jobs: int):
     from .dask import dask_session
 
     root = cfg["data"].get("root") if cfg["data"]["source"] != "demo" else None
-    paths = [folder.cache, folder.staging] + ([root] if root else [])
-    return dask_session(ex.get("scheduler"), n_workers=n_jobs, paths=paths)
+    read = [Path(root) / "dyads.tsv"] if root and (Path(root) / "dyads.tsv").is_file() else []
+    return dask_session(ex.get("scheduler"), n_workers=n_jobs, paths=[folder.cache,
+                        folder.staging], read_files=read)  # fmt: skip
 
 
 def _count_cached(state: dict, enabled: bool) -> tuple[int, int]:

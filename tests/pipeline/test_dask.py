@@ -108,8 +108,8 @@ class _FakeClient:
     def __init__(self, seen):
         self.seen = seen
 
-    def run(self, func, paths, token):
-        return {w: {p: ok for p in paths} for w, ok in self.seen.items()}
+    def run(self, func, paths, token, files):
+        return {w: {p: ok for p in [*paths, *files]} for w, ok in self.seen.items()}
 
 
 def test_shared_filesystem_check_names_the_worker(tmp_path):
@@ -118,6 +118,15 @@ def test_shared_filesystem_check_names_the_worker(tmp_path):
         check_shared_filesystem(client, [tmp_path])
     check_shared_filesystem(_FakeClient({"tcp://10.0.0.1:1": True}), [tmp_path])
     assert not (tmp_path / ".hyperalign-fs-check").exists()
+    # read-only files (the dataset) are compared by content, on the worker side
+    from hyperalign.pipeline.dask import _see_token
+
+    (tmp_path / "dyads.tsv").write_text("dyad_id\n")
+    f = str(tmp_path / "dyads.tsv")
+    good = _see_token([], "", {f: __import__("hashlib").sha256(b"dyad_id\n").hexdigest()})
+    assert good == {f: True}
+    assert _see_token([], "", {f: "0" * 64}) == {f: False}
+    assert _see_token([str(tmp_path)], "token", {}) == {str(tmp_path): False}
 
 
 def test_worker_without_the_dataset_is_a_clear_error(tmp_path):
@@ -150,6 +159,21 @@ def test_cache_written_by_workers_is_reused_by_another_executor(runs):
     again = run_pipeline(CONFIG, out=dask.out, overrides=SMALL, verbose="error")  # joblib, 1 job
     assert (again.cache["status"] == "hit").all() and len(again.cache) == 6
     pd.testing.assert_frame_equal(again.tables["synchrony"], dask.tables["synchrony"])
+
+
+def test_bids_dataset_on_a_cluster_reuses_a_copied_cache(runs, tmp_path):
+    """A BIDS study read by the workers, resumed from a cache made by another (serial) run."""
+    import shutil
+
+    serial, _ = runs
+    shutil.copytree(serial.out / "cache", tmp_path / "out" / "cache")
+    over = {**SMALL, "data.source": "bids", "data.root": str(serial.out / "bids"),
+            "execution.executor": "dask"}  # fmt: skip
+    with _cluster(2) as lc:
+        over["execution.scheduler"] = lc.scheduler_address
+        res = run_pipeline(CONFIG, out=tmp_path / "out", overrides=over, verbose="error")
+    assert (res.cache["status"] == "hit").all() and len(res.cache) == 6
+    pd.testing.assert_frame_equal(res.tables["synchrony"], serial.tables["synchrony"])
 
 
 def test_worker_closed_midway_loses_and_duplicates_no_dyad(runs, tmp_path, monkeypatch):
