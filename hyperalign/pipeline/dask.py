@@ -388,27 +388,27 @@ def dask_session(
     _check_spec(scheduler)
     from distributed import Client
 
-    cluster = None
-    if isinstance(scheduler, dict):
-        timeout = float(scheduler.get("timeout", max(timeout, 600.0)))
-        cluster = _start_jobqueue(scheduler)
-        client = Client(cluster, timeout=timeout)
-        _wait_for_workers(client, int(scheduler.get("wait_workers", 1)), timeout)
-    elif isinstance(scheduler, str):
-        _probe(scheduler, timeout)
-        try:
-            client = Client(scheduler, timeout=timeout)
-        except OSError as err:
-            raise SchedulerError(
-                f"execution.scheduler: connected to {scheduler} but the Dask handshake failed "
-                f"({err}); is it a Dask scheduler of a compatible version?"
-            ) from None
-        _wait_for_workers(client, 1, timeout)
-    else:
-        cluster = _local_cluster(max(1, int(n_workers)), processes)
-        client = Client(cluster)
-    t0 = time.perf_counter()
+    cluster = client = None
     try:
+        if isinstance(scheduler, dict):
+            timeout = float(scheduler.get("timeout", max(timeout, 600.0)))
+            cluster = _start_jobqueue(scheduler)  # cancelled below if anything fails
+            client = Client(cluster, timeout=timeout)
+            _wait_for_workers(client, int(scheduler.get("wait_workers", 1)), timeout)
+        elif isinstance(scheduler, str):
+            _probe(scheduler, timeout)
+            try:
+                client = Client(scheduler, timeout=timeout)
+            except OSError as err:
+                raise SchedulerError(
+                    f"execution.scheduler: connected to {scheduler} but the Dask handshake "
+                    f"failed ({err}); is it a Dask scheduler of a compatible version?"
+                ) from None
+            _wait_for_workers(client, 1, timeout)
+        else:
+            cluster = _local_cluster(max(1, int(n_workers)), processes)
+            client = Client(cluster)
+        t0 = time.perf_counter()
         check_shared_filesystem(client, paths, read_files=read_files)
         logger.info(
             "dask: %d worker(s) at %s (checked in %.1f s)",
@@ -421,6 +421,7 @@ def dask_session(
         with use_client(client), parallel_config(backend="dask"):
             yield client
     finally:
-        client.close()
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()
