@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import tempfile
 import time
 import warnings
@@ -155,6 +156,7 @@ def main(argv=None) -> dict:
         say(f"1 h x 64-channel dyads, t_dyad x {scale:.0f} ({what}): "
             f"{(t0 + 4 * t_dyad * scale / e) / 60:.1f} min on 32 workers vs "
             f"{(t0 + 100 * t_dyad * scale) / 3600:.1f} h on one")  # fmt: skip
+    shutil.rmtree(tmp, ignore_errors=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
