@@ -130,6 +130,7 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "n_jobs": {"type": "integer"},
                 "executor": {"enum": ["joblib", "dask"]},
+                "scheduler": {"type": ["string", "object", "null"]},
                 "cache": {"type": "boolean"},
             },
         },

@@ -1,11 +1,48 @@
-"""Fan out over dyads: joblib locally or a Dask cluster."""
+"""Fan out over dyads: joblib locally or a Dask cluster (see :mod:`hyperalign.pipeline.dask`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..utils import logger, progress
+
+
+def _as_refs(items: list, data_root, task, step: str, func, key_func):
+    """Replace the dyad of each item by a :class:`~.dask.DyadRef` the worker resolves."""
+    from .dask import DyadRef, resolve_item
+
+    if data_root is None:
+        logger.warning(
+            "dask: the dyads have no dataset folder on disk (demo without bids_roundtrip), so "
+            "each whole recording is sent from this process to the workers; set "
+            "data.bids_roundtrip: true (or read a BIDS dataset) to let workers read their own"
+        )
+        return items, func
+    root = str(Path(data_root).resolve())
+    refs = [(DyadRef(root, str(it[0].dyad_id), task), *it[1:]) for it in items]
+    return refs, resolve_item(func, step, key_func)
+
+
+def _dask_map(func, items, client, n_jobs, desc):
+    own = client is None
+    if own:
+        from .dask import _local_cluster
+
+        logger.info("dask: no run session; starting a LocalCluster for %s", desc or "this call")
+        cluster = _local_cluster(max(1, n_jobs if n_jobs > 0 else 2), True)
+        from distributed import Client
+
+        client = Client(cluster)
+    try:
+        # pure=False: a dyad resubmitted after a lost worker is one task, never two results
+        futures = client.map(func, items, pure=False)
+        return client.gather(futures)
+    finally:
+        if own:
+            client.close()
+            cluster.close()
 
 
 def map_items(
@@ -16,36 +53,50 @@ def map_items(
     executor: str = "joblib",
     desc: str = "",
     client=None,
+    data_root=None,
+    task: str | None = None,
+    step: str = "",
+    key_func: Callable | None = None,
 ) -> list[Any]:
     """Apply ``func`` to every item, in order, serially or in parallel.
 
     Parameters
     ----------
+    func : callable
+        Takes one item.
+    items : sequence
+        With ``data_root``, each item is a tuple ``(dyad, cfg, cache_root, enabled, key)``.
+    n_jobs : int
+        joblib workers (``executor='joblib'``) or LocalCluster workers when no client is set.
     executor : ``'joblib'`` | ``'dask'``
-        ``'dask'`` uses ``client`` (a ``distributed.Client``) or starts a ``LocalCluster``
-        on 127.0.0.1 with ``n_jobs`` workers for this call.
+        ``'dask'`` uses ``client``, else the run's client (:func:`~.dask.use_client`), else a
+        ``LocalCluster`` started for this call.
+    desc : str
+        Progress label.
+    client : distributed.Client | None
+    data_root : path-like | None
+        Dask only: the dataset folder the dyads were read from; each worker then reads its own
+        dyad from it (:class:`~.dask.DyadRef`) instead of receiving the recording.
+    task : str | None
+        ``data.task`` the dyads were read with.
+    step : str
+        Step name of the items' cache keys (``'features'``, ``'sync'``).
+    key_func : callable | None
+        ``key_func(cfg, hash_dyad(dyad))[step]`` is the item's cache key: the worker checks
+        that the dyad it read is the one the client hashed.
+
+    Returns
+    -------
+    results : list
+        One per item, in order.
     """
     items = list(items)
     if executor == "dask":
-        from dask.distributed import Client, LocalCluster
+        from .dask import active_client
 
-        own = client is None
-        if own:
-            cluster = LocalCluster(
-                n_workers=max(1, n_jobs if n_jobs > 0 else 2),
-                threads_per_worker=1,
-                host="127.0.0.1",
-                dashboard_address=None,
-                processes=True,
-            )
-            client = Client(cluster)
-        try:
-            futures = client.map(func, items, pure=False)
-            return client.gather(futures)
-        finally:
-            if own:
-                client.close()
-                cluster.close()
+        if step:
+            items, func = _as_refs(items, data_root, task, step, func, key_func)
+        return _dask_map(func, items, client or active_client(), n_jobs, desc)
     if executor != "joblib":
         raise ValueError(f"executor must be 'joblib' or 'dask'; got {executor!r}")
     if n_jobs == 1 or len(items) <= 1:

@@ -197,22 +197,35 @@ def step_keys(cfg: dict, hashes) -> dict[str, str]:
     }  # fmt: skip
 
 
-def _run_step(step, func, dyads, keys, cfg, cache_root, n_jobs, executor):
+def _run_step(step, func, dyads, keys, cfg, cache_root, n_jobs, executor, data_root=None):
     enabled = cfg["execution"]["cache"]
     items = [(dy, cfg, cache_root, enabled, keys[dy.dyad_id][step]) for dy in dyads]
     desc = {"features": "features", "sync": "synchrony"}[step]
-    outs: list[StepOutput] = map_items(func, items, n_jobs=n_jobs, executor=executor, desc=desc)
+    outs: list[StepOutput] = map_items(
+        func, items, n_jobs=n_jobs, executor=executor, desc=desc, data_root=data_root,
+        task=cfg["data"].get("task"), step=step, key_func=step_keys,
+    )  # fmt: skip
     return outs
 
 
-def step_features(dyads, cfg, cache_root, keys, n_jobs=1, executor="joblib"):
+def data_root(cfg: dict, staging: Path) -> Path | None:
+    """The folder the run's dyads are read from (Dask workers read their own dyad there)."""
+    d = cfg["data"]
+    if d["source"] == "demo":
+        return staging / "bids" if d.get("bids_roundtrip", True) else None
+    return Path(d["root"]) if d.get("root") else None
+
+
+def step_features(dyads, cfg, cache_root, keys, n_jobs=1, executor="joblib", data_root=None):
     """Predictors of every dyad (cached per dyad): a list of :class:`StepOutput`."""
-    return _run_step("features", _features_one, dyads, keys, cfg, cache_root, n_jobs, executor)
+    return _run_step("features", _features_one, dyads, keys, cfg, cache_root, n_jobs, executor,
+                     data_root)  # fmt: skip
 
 
-def step_coupling(dyads, cfg, cache_root, keys, n_jobs=1, executor="joblib"):
+def step_coupling(dyads, cfg, cache_root, keys, n_jobs=1, executor="joblib", data_root=None):
     """Synchrony of every dyad (cached per dyad): a list of :class:`StepOutput`."""
-    return _run_step("sync", _coupling_one, dyads, keys, cfg, cache_root, n_jobs, executor)
+    return _run_step("sync", _coupling_one, dyads, keys, cfg, cache_root, n_jobs, executor,
+                     data_root)  # fmt: skip
 
 
 def step_stats(sync: pd.DataFrame, preds: pd.DataFrame, cfg: dict, out: Path):
@@ -360,7 +373,8 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
 
     events: list[dict] = []
     t = time.perf_counter()
-    outs = step_features(dyads, cfg, folder.cache, keys, n_jobs, ex["executor"])
+    root = data_root(cfg, st)
+    outs = step_features(dyads, cfg, folder.cache, keys, n_jobs, ex["executor"], root)
     preds = _collect(outs, log, events)
     res.tables["predictors"] = preds
     res.tables["layer_alignment"] = layer_alignment_table(
@@ -369,7 +383,7 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     res.timings["features"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    outs = step_coupling(dyads, cfg, folder.cache, keys, n_jobs, ex["executor"])
+    outs = step_coupling(dyads, cfg, folder.cache, keys, n_jobs, ex["executor"], root)
     sync = _collect(outs, log, events)
     res.tables["synchrony"] = sync
     res.timings["coupling"] = time.perf_counter() - t
@@ -453,6 +467,21 @@ def _check_root_outside(cfg: dict, out: Path) -> None:
             )
 
 
+def _executor_session(cfg: dict, folder, n_jobs: int):
+    """The run's Dask cluster (one per run, checked before computing), or nothing."""
+    import contextlib
+
+    ex = cfg["execution"]
+    if ex["executor"] != "dask":
+        return contextlib.nullcontext()
+    from .dask import dask_session
+
+    root = cfg["data"].get("root") if cfg["data"]["source"] != "demo" else None
+    read = [Path(root) / "dyads.tsv"] if root and (Path(root) / "dyads.tsv").is_file() else []
+    return dask_session(ex.get("scheduler"), n_workers=n_jobs, paths=[folder.cache,
+                        folder.staging], read_files=read)  # fmt: skip
+
+
 def _count_cached(state: dict, enabled: bool) -> tuple[int, int]:
     keys, root = state.get("keys") or {}, state.get("cache")
     if not keys or root is None or not enabled:
@@ -522,7 +551,8 @@ def run_pipeline(
     with handle_signals():
         folder.open()
         try:
-            res = _run(cfg, folder, n_jobs, state)
+            with _executor_session(cfg, folder, n_jobs):
+                res = _run(cfg, folder, n_jobs, state)
         except KeyboardInterrupt as err:
             folder.close(failed=True)
             intr = err if isinstance(err, RunInterrupted) else RunInterrupted()

@@ -126,3 +126,140 @@ def single_thread_blas(enabled: bool = True) -> Iterator[None]:
     finally:
         if limiter is not None:
             limiter.restore_original_limits()
+
+
+# ------------------------------------------------------------------ blocks with their own seeds
+def spawn_seeds(random_state, n: int) -> list:
+    """``n`` independent child seeds of ``random_state`` (:meth:`numpy.random.SeedSequence.spawn`).
+
+    Child ``i`` depends only on ``random_state`` and ``i``: work split into blocks, each drawing
+    from its own child, gives the same numbers whichever worker runs which block and however
+    many workers there are.
+
+    Parameters
+    ----------
+    random_state : None | int | numpy.random.SeedSequence | numpy.random.Generator
+        Root seed. ``None`` draws fresh entropy (not reproducible); a Generator contributes one
+        draw from its stream (so it advances).
+    n : int
+        Number of children.
+
+    Returns
+    -------
+    seeds : list of numpy.random.SeedSequence
+        Pass one to :func:`numpy.random.default_rng`.
+    """
+    import numpy as np
+
+    if isinstance(n, bool) or int(n) != n or int(n) < 0:
+        raise ValueError(f"n must be a non-negative integer; got {n!r}")
+    if isinstance(random_state, np.random.SeedSequence):
+        root = random_state
+    elif isinstance(random_state, np.random.Generator):
+        root = np.random.SeedSequence(int(random_state.integers(2**63)))
+    elif random_state is None or isinstance(random_state, int | np.integer):
+        if random_state is not None and int(random_state) < 0:
+            raise ValueError(f"random_state must be a non-negative int; got {random_state!r}")
+        root = np.random.SeedSequence(None if random_state is None else int(random_state))
+    else:
+        raise TypeError(
+            "random_state must be None, a non-negative int, a numpy SeedSequence or a numpy "
+            f"Generator; got {type(random_state).__name__}"
+        )
+    return root.spawn(int(n))
+
+
+def block_slices(n_items: int, block_size: int) -> list[slice]:
+    """Consecutive blocks of ``block_size`` items (the last one shorter), independent of workers.
+
+    Parameters
+    ----------
+    n_items : int
+        Items to split (permutations, simulated studies...).
+    block_size : int
+        Items per block.
+
+    Returns
+    -------
+    blocks : list of slice
+    """
+    for name, v, lo in (("n_items", n_items, 0), ("block_size", block_size, 1)):
+        if isinstance(v, bool) or int(v) != v or int(v) < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}; got {v!r}")
+    n_items, block_size = int(n_items), int(block_size)
+    return [slice(a, min(a + block_size, n_items)) for a in range(0, n_items, block_size)]
+
+
+def _run_block(func, block: slice, seed, kwargs):
+    import numpy as np
+
+    return func(block, np.random.default_rng(seed), **kwargs)
+
+
+def map_blocks(
+    func,
+    n_items: int,
+    *,
+    block_size: int = 100,
+    random_state=None,
+    n_jobs: int | None = 1,
+    **kwargs,
+) -> list:
+    """Run ``func(block, rng, **kwargs)`` on fixed blocks of items, each with its own seed.
+
+    The blocks (:func:`block_slices`) and their seeds (:func:`spawn_seeds`) depend only on
+    ``n_items``, ``block_size`` and ``random_state``, never on ``n_jobs`` or on the workers, so
+    the results equal a serial run's. Blocks go through joblib: inside
+    :func:`hyperalign.pipeline.dask.dask_session` (a joblib Dask backend) they run on the Dask
+    cluster.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(block: slice, rng: numpy.random.Generator, **kwargs)``; picklable (a module-level
+        function) for process and cluster workers.
+    n_items : int
+        Number of items (e.g. permutations or simulated studies).
+    block_size : int
+        Items per block (the unit of work sent to a worker).
+    random_state : None | int | numpy.random.SeedSequence | numpy.random.Generator
+        Root seed of the blocks.
+    n_jobs : int | None
+        Blocks run in parallel (joblib semantics; ``1``: serially in this process).
+    **kwargs
+        Passed to every call of ``func``.
+
+    Returns
+    -------
+    results : list
+        One result per block, in block order.
+
+    See Also
+    --------
+    spawn_seeds, block_slices
+    """
+    blocks = block_slices(n_items, block_size)
+    seeds = spawn_seeds(random_state, len(blocks))
+    if len(blocks) > 1 and (n_jobs not in (None, 1) or _cluster_backend_active()):
+        from joblib import Parallel, delayed
+
+        if n_jobs in (None, 1):
+            n_jobs = -1  # a cluster backend: as many blocks at once as it has workers
+        calls = (delayed(_run_block)(func, b, s, kwargs) for b, s in zip(blocks, seeds))
+        return list(Parallel(n_jobs=n_jobs)(calls))
+    return [_run_block(func, b, s, kwargs) for b, s in zip(blocks, seeds)]
+
+
+def _cluster_backend_active() -> bool:
+    """Whether a joblib backend other than the local ones (e.g. ``'dask'``) is active."""
+    try:
+        from joblib.parallel import get_active_backend
+    except ImportError:  # pragma: no cover - joblib ships with scikit-learn
+        return False
+    backend, _ = get_active_backend()
+    return type(backend).__name__ not in (
+        "LokyBackend",
+        "MultiprocessingBackend",
+        "ThreadingBackend",
+        "SequentialBackend",
+    )
