@@ -21,6 +21,7 @@ nothing when no console is active (a library call of ``run_pipeline``).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -279,6 +280,7 @@ class RunConsole:
                 )
                 + "\n"
             )
+            text += "# stages-json: " + json.dumps(self.stages) + "\n"
         tmp.unlink()
         if self.out is not None and self.out.is_dir():
             with atomic_write(self.out / "run.log") as fh:
