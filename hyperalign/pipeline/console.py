@@ -48,6 +48,14 @@ __all__ = [
 
 MODES = ("quiet", "normal", "verbose")
 _NUM = re.compile(r"(?<![\w.-])-?\d+(?:\.\d+)?(?![\w.]*[A-Za-z_])")
+#: what varies between warnings of one kind: {dicts}, [lists], 'quoted names', numbers
+_TOK = re.compile(r"(\{[^{}]*\}|\[[^\[\]]*\]|'[^']*'|" + _NUM.pattern + ")")
+
+
+def _kind(tok: str) -> str:
+    return tok[0] + tok[-1] if tok[0] in "{['" else "#"
+
+
 _CURRENT: RunConsole | None = None
 
 
@@ -67,7 +75,7 @@ class _Group:
     first: str
     count: int = 0
     items: set = field(default_factory=set)
-    numbers: list = field(default_factory=list)  # per occurrence: the numbers in order
+    numbers: list = field(default_factory=list)  # per occurrence: the varying tokens
     level: int = logging.WARNING
 
 
@@ -84,15 +92,16 @@ class WarningDigest:
 
     def add(self, message: str, item: str | None = None, level: int = logging.WARNING) -> None:
         message = str(message).strip()
-        nums = _NUM.findall(message)
-        template = _NUM.sub("#", message)
+        parts = _TOK.split(message)
+        toks = parts[1::2]
+        template = "".join(p if i % 2 == 0 else _kind(p) for i, p in enumerate(parts))
         g = self.groups.get(template)
         if g is None:
             g = self.groups[template] = _Group(template, message, level=level)
         g.count += 1
         if item is not None:
             g.items.add(str(item))
-        g.numbers.append(nums)
+        g.numbers.append(toks)
         g.level = max(g.level, level)
 
     def __len__(self) -> int:
@@ -100,22 +109,27 @@ class WarningDigest:
 
     @staticmethod
     def _merge(g: _Group) -> str:
-        rows = [r for r in g.numbers if len(r) == len(g.numbers[0])]
-        if len(rows) != len(g.numbers) or not rows or not rows[0]:
-            return g.first
-        parts = _NUM.split(g.first)
+        """The first message with what varies summarised: number ranges, names listed."""
+        rows = g.numbers
+        parts = _TOK.split(g.first)
         out = [parts[0]]
         for k in range(len(rows[0])):
-            vals = sorted({float(r[k]) for r in rows})
-            text = rows[0][k]
-            if len(vals) > 1:
-                fmt = "{:g}"
-                text = f"{fmt.format(vals[0])}-{fmt.format(vals[-1])}"
-            out.append(text)
-            out.append(parts[k + 1])
+            vals = list(dict.fromkeys(r[k] for r in rows))
+            if len(vals) == 1:
+                text = vals[0]
+            elif _kind(vals[0]) == "#":
+                nums = sorted(float(v) for v in vals)
+                text = f"{nums[0]:g}-{nums[-1]:g}"
+            elif _kind(vals[0]) == "{}":
+                text = f"{{… {len(vals)} different}}"
+            elif len(vals) <= 3:
+                text = ", ".join(vals)
+            else:
+                text = f"{vals[0]}, {vals[1]}, … ({len(vals)} different)"
+            out += [text, parts[2 * k + 2]]
         return "".join(out)
 
-    def lines(self, n_items: int | None = None, *, width: int = 160) -> list[str]:
+    def lines(self, n_items: int | None = None, *, width: int = 150) -> list[str]:
         """One line per kind of warning, most frequent first."""
         out = []
         for g in sorted(self.groups.values(), key=lambda g: (-g.count, g.template)):

@@ -179,3 +179,19 @@ def test_run_summary_lines(tmp_path):
     assert "in 1 of 2 cells (corrected p < 0.05): theta frontal 0.1" in lines[1]
     assert any(ln.strip().startswith("time:") and "data" in ln for ln in lines)
     assert any("run.log" in ln and "exclusions.csv" in ln for ln in lines)
+
+
+def test_digest_groups_cells_and_names():
+    d = WarningDigest()
+    for band in ("theta", "alpha"):
+        for lag in (0.0, 0.1):
+            d.add(f"excluded 3 row(s) ({{'band': '{band}', 'lag': {lag}}}): missing values")
+    for col in ("acsim", "acsim_f0", "sem_align", "x"):
+        d.add(f"72 row(s) with NaN '{col}'")
+    d.add("column 'a' is constant")
+    d.add("column 'b' is constant")
+    assert d.lines() == [
+        "excluded 3 row(s) ({… 4 different}): missing values  [4 times]",
+        "72 row(s) with NaN 'acsim', 'acsim_f0', … (4 different)  [4 times]",
+        "column 'a', 'b' is constant  [2 times]",
+    ]
