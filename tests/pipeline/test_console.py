@@ -191,7 +191,7 @@ def test_digest_groups_cells_and_names():
     d.add("column 'a' is constant")
     d.add("column 'b' is constant")
     assert d.lines() == [
-        "excluded 3 row(s) ({… 4 different}): missing values  [4 times]",
         "72 row(s) with NaN 'acsim', 'acsim_f0', … (4 different)  [4 times]",
+        "excluded 3 row(s) ({… 4 different}): missing values  [4 times]",
         "column 'a', 'b' is constant  [2 times]",
     ]
