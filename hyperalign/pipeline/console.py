@@ -141,7 +141,8 @@ class WarningDigest:
                 where.append(f"{g.count} times")
             if g.items:
                 of = f" of {n_items}" if n_items else ""
-                where.append(f"in {len(g.items)}{of} dyad{'s' if len(g.items) != 1 else ''}")
+                plural = "s" if (n_items or len(g.items)) != 1 else ""
+                where.append(f"in {len(g.items)}{of} dyad{plural}")
             out.append(text + (f"  [{', '.join(where)}]" if where else ""))
         return out
 

@@ -195,3 +195,10 @@ def test_digest_groups_cells_and_names():
         "excluded 3 row(s) ({… 4 different}): missing values  [4 times]",
         "column 'a', 'b' is constant  [2 times]",
     ]
+
+
+def test_digest_one_of_several_dyads():
+    d = WarningDigest()
+    d.add("band 'theta': 1 epoch(s) hold fewer than 1 cycle", item="d1")
+    assert d.lines(4) == ["band 'theta': 1 epoch(s) hold fewer than 1 cycle  [in 1 of 4 dyads]"]
+    assert d.lines() == ["band 'theta': 1 epoch(s) hold fewer than 1 cycle  [in 1 dyad]"]
