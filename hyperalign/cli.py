@@ -10,8 +10,6 @@ from .utils import set_log_level
 
 
 def _cmd_demo(args) -> int:
-    from .pipeline import run_pipeline
-
     config = args.config or _bundled_pipeline("semantic_vs_acoustic.yaml")
     overrides = {}
     if args.quick:
@@ -25,23 +23,32 @@ def _cmd_demo(args) -> int:
     if args.n_jobs is not None:
         overrides["execution.n_jobs"] = args.n_jobs
     overrides.update(_parse_set(args.set))
-    result = run_pipeline(config, out=args.out, overrides=overrides, verbose=_level(args))
-    print(f"hyperalign demo: outputs written to {Path(result.out).resolve()}")
-    print(f"  report: {Path(result.report).resolve()}" if result.report else "")
-    print(f"  {result.n_dyads_analysed} of {result.n_dyads_listed} dyads analysed")
-    if getattr(result, "recovery", None) is not None:
-        print(f"  {result.recovery.summary()}")
+    return _run_with_console("demo", config, args.out, overrides, args)
+
+
+def _run_with_console(command, config, out, overrides, args) -> int:
+    """Run a pipeline with a progress display and counted warnings (pipeline.console)."""
+    from .pipeline import load_config, run_pipeline
+    from .pipeline.console import RunConsole, run_summary
+
+    mode = _console_mode(args)
+    if out is None:
+        out = load_config(config, overrides).get("out") or "hyperalign_output"
+    with RunConsole(out, mode=mode) as con:
+        result = run_pipeline(config, out=out, overrides=overrides, verbose=_level(args))
+    print("\n".join(run_summary(result, con, command=command)))
     return 0
 
 
 def _cmd_run(args) -> int:
-    from .pipeline import run_pipeline
-
     overrides = _parse_set(args.set)
-    result = run_pipeline(args.config, out=args.out, overrides=overrides, verbose=_level(args))
-    print(f"hyperalign run: outputs written to {Path(result.out).resolve()}")
-    print(f"  {result.n_dyads_analysed} of {result.n_dyads_listed} dyads analysed")
-    return 0
+    return _run_with_console("run", args.config, args.out, overrides, args)
+
+
+def _console_mode(args) -> str:
+    if args.verbose or args.debug:
+        return "verbose"
+    return "quiet" if getattr(args, "quiet", False) else "normal"
 
 
 def _level(args) -> str | None:
@@ -126,7 +133,10 @@ def _bundled_pipeline(name: str) -> Path:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hyperalign`` command."""
     p = argparse.ArgumentParser(prog="hyperalign", description=__doc__)
-    p.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO)")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="log everything as it comes (INFO)"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the result and errors")
     p.add_argument(
         "--debug", action="store_true", help="log everything and show tracebacks of errors"
     )

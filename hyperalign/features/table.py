@@ -307,7 +307,10 @@ def compute_predictors(
             lm = semantic_model if layer_model is None else layer_model
             static = None
             if "static" in controls or "shuffled" in controls:
-                static = compute_static_embeddings(tr, lm, device=device, cache=cache)
+                # cache= of compute_static_embeddings is the *model* copy's folder: None = the
+                # machine's (shared with the layer model: loaded once per process, dequantised
+                # once per machine), not this call's feature cache
+                static = compute_static_embeddings(tr, lm, device=device, cache=None)
             ctrl = {
                 "static": static,
                 "random": random_word_embeddings(tr, dim=384, random_state=random_state)

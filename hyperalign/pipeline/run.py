@@ -14,6 +14,7 @@ import pandas as pd
 from ..utils import ExclusionLog, atomic_write, check_n_jobs, fill_doc, logger, verbose
 from .cache import StepCache, StepOutput
 from .config import ConfigError, config_hash, load_config
+from .console import mark, track
 from .data import step_data
 from .executors import map_items
 from .interrupt import RunInterrupted, checkpoint, handle_signals
@@ -201,6 +202,9 @@ def _run_step(step, func, dyads, keys, cfg, cache_root, n_jobs, executor, data_r
     enabled = cfg["execution"]["cache"]
     items = [(dy, cfg, cache_root, enabled, keys[dy.dyad_id][step]) for dy in dyads]
     desc = {"features": "features", "sync": "synchrony"}[step]
+    mark(desc, len(items))  # progress display (pipeline.console); no-op in library calls
+    if executor != "dask":  # dask workers load their own dyads: no dyad object to name
+        func = track(func, lambda it: it[0].dyad_id)
     outs: list[StepOutput] = map_items(
         func, items, n_jobs=n_jobs, executor=executor, desc=desc, data_root=data_root,
         task=cfg["data"].get("task"), step=step, key_func=step_keys,
@@ -347,6 +351,7 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     res = PipelineResult(out=folder.out, config=cfg)
     log = ExclusionLog()
     t0 = time.perf_counter()
+    mark("data")
     dyads, truth, n_listed = step_data(cfg, st, log)
     res.n_dyads_listed = n_listed
     state["n_total"] = len(dyads)
@@ -390,6 +395,7 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     res.cache = pd.DataFrame(events, columns=["step", "dyad", "status"])
 
     t = time.perf_counter()
+    mark("stats")
     table, stats = step_stats(sync, preds, cfg, st)
     res.tables["analysis"] = table
     res.tables["semantic_beyond_acoustics"] = stats.table
@@ -419,6 +425,7 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     methods = _write_outputs(res, st, stats, cfg)
 
     t = time.perf_counter()
+    mark("report")
     res.out = st  # the report and figures are made in the staging folder
     res.summary = _summary(res, cfg)
     if cfg["report"].get("figures", True):

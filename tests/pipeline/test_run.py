@@ -16,6 +16,7 @@ TINY = {
     "data.sfreq": 128.0,
     "features.layers.model": "all-MiniLM-L6-v2",
     "features.layers.stride": 16,
+    "features.speech_embeddings": True,  # off in the demo; tested here
     "coupling.surrogates.n": 4,
     "coupling.lags": [0.0, 0.15],
     "stats.n_permutations": 50,
