@@ -72,7 +72,7 @@ GROUPS = sorted({_subpackage(n) for n in OBJECTS})
 KNOWN_INCOMPLETE: dict[str, int] = {
     "coupling": 41,
     "encoding": 17,  # the layer-sweep and brain-to-brain modules, written last
-    "pipeline": 14,
+    "pipeline": 20,  # includes the console and Dask modules, written last
     "stats": 15,
 }
 

@@ -33,6 +33,7 @@ USER_MAPPINGS = {
     "coupling.bands": {"theta": [4.0, 8.0]},
     "coupling.rois": {"front": ["Fz"]},
     "coupling.filter_kwargs": {"l_trans_bandwidth": 1.0},
+    "execution.scheduler": {"cluster": "slurm", "jobs": 2},
     "coupling.surrogates": {"method": "phase_randomization", "n": 3},
 }
 
