@@ -42,12 +42,24 @@ def small_overrides(**extra) -> dict:
 
 
 def output_files(out: Path) -> dict[str, bytes]:
-    """Every output file of a run (not the cache or the manifest), timings removed."""
+    """Every output file of a run (not the cache, the manifest or run.log), timings removed.
+
+    ``run.log`` is the console's log of the last invocation (an interrupted one too): it holds
+    wall-clock times and is not a result.
+    """
     out = Path(out)
     files = {}
     for f in sorted(out.rglob("*")):
         rel = f.relative_to(out).as_posix()
-        if not f.is_file() or rel.startswith(("cache/", "previous/")) or rel == "manifest.json":
+        if (
+            not f.is_file()
+            or rel.startswith(("cache/", "previous/"))
+            or rel
+            in (
+                "manifest.json",
+                "run.log",
+            )
+        ):
             continue
         data = f.read_bytes()
         if rel == "summary.json":
