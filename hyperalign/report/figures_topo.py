@@ -10,17 +10,13 @@ import pandas as pd
 
 def _positions(ch_names: Sequence[str], montage: str | None) -> tuple[list[str], object]:
     """MNE Info of the channels the montage knows (others are left out)."""
-    import warnings
 
     import mne
 
-    if montage is None:  # the simulation's cap: standard_1020 (colin27_1020 in newer MNE)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            try:
-                mont = mne.channels.make_standard_montage("standard_1020")
-            except ValueError:  # pragma: no cover - future MNE
-                mont = mne.channels.make_standard_montage("colin27_1020")
+    if montage is None:  # the simulation's cap (colin27_1020, formerly standard_1020)
+        from ..simulation._signals import standard_montage
+
+        mont = standard_montage()
     else:
         mont = mne.channels.make_standard_montage(montage)
     known = [c for c in ch_names if c in mont.ch_names]

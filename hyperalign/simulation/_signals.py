@@ -25,15 +25,18 @@ EEG_ROIS = {
 
 
 def standard_montage():
-    """MNE's ``standard_1020`` montage (``colin27_1020`` where the old name is gone)."""
+    """MNE's 10-20 montage: ``colin27_1020`` (MNE >= 1.13), else ``standard_1020``.
+
+    The two are the same positions under two names; the old name is deprecated in MNE 1.13
+    (MNE then prints a deprecation note on stdout) and removed in 1.14.
+    """
     import mne
 
+    if "colin27_1020" in mne.channels.get_builtin_montages():
+        return mne.channels.make_standard_montage("colin27_1020")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        try:
-            return mne.channels.make_standard_montage("standard_1020")
-        except ValueError:  # pragma: no cover - future MNE
-            return mne.channels.make_standard_montage("colin27_1020")
+        return mne.channels.make_standard_montage("standard_1020")
 
 
 def eeg_channel_names(n_channels: int) -> list[str]:
