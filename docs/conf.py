@@ -65,6 +65,8 @@ API_PACKAGES = {
 
 def _public_names(mod) -> list[str]:
     names = list(getattr(mod, "__all__", []))
+    # the top level re-exports stage functions lazily: they are documented in their stage
+    names = [n for n in names if n not in getattr(mod, "_LAZY", {})]
     out = []
     for n in names:
         if n.startswith("_") or n.isupper():
