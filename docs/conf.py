@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -81,6 +82,9 @@ def _public_names(mod) -> list[str]:
 def _write_api_pages() -> list[str]:
     api = HERE / "api"
     api.mkdir(exist_ok=True)
+    # autosummary never deletes a stub: remove them so a name that left an API page (or moved
+    # to another) cannot linger as a duplicate description
+    shutil.rmtree(api / "generated", ignore_errors=True)
     written = []
     for modname, title in API_PACKAGES.items():
         try:
@@ -121,8 +125,6 @@ _write_api_pages()
 
 def _copy_notebooks() -> None:
     """Copy ``notebooks/*.ipynb`` into the source tree (rendered, not executed)."""
-    import shutil
-
     dest = HERE / "notebooks"
     dest.mkdir(exist_ok=True)
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
