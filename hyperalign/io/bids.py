@@ -150,7 +150,8 @@ def _read_neural(root: Path, rel: str, fnirs: str, bids: bool, on_truncated: str
         bp.update(root=root)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Did not find any events.tsv")
-            raw = mne_bids.read_raw_bids(bp, verbose=False)
+            # "error": MNE also logs its (filtered) warnings on stdout at the warning level
+            raw = mne_bids.read_raw_bids(bp, verbose="error")
         raw.load_data(verbose=False)
         from .neural import _convert_fnirs
 
@@ -441,7 +442,7 @@ def write_bids_dyads(
                     format=fmt,
                     allow_preload=True,
                     overwrite=overwrite,
-                    verbose=False,
+                    verbose="error",  # MNE logs its filtered warnings at the warning level
                 )
             written = bp.copy().update(
                 suffix=dt,
