@@ -29,7 +29,26 @@ _EXT = {"table": "parquet", "coupling": "nc", "json": "json"}
 
 @dataclass
 class StepOutput:
-    """What :meth:`StepCache.run` returns: the value, the exclusions and how it was obtained."""
+    """What :meth:`StepCache.run` returns: the value, the exclusions and how it was obtained.
+
+    Parameters
+    ----------
+    value : object
+        The step's output (a DataFrame, a Coupling or a JSON-able object).
+    exclusions : list of dict
+        The exclusion rows the step recorded for this item (also on a cache hit).
+    status : 'hit' | 'miss' | 'invalid' | 'off'
+        How the value was obtained: read from the cache, computed (no entry), computed
+        because the entry failed its checksum, or computed with the cache disabled.
+    step : str
+        Step name.
+    item : str
+        Item (dyad id).
+
+    See Also
+    --------
+    StepCache.run
+    """
 
     value: Any
     exclusions: list[dict] = field(default_factory=list)
@@ -81,12 +100,48 @@ class StepCache:
         self.events: list[dict] = []
 
     def paths(self, step: str, item: str, key: str, kind: str = "table") -> tuple[Path, Path]:
-        """``(entry, sidecar)`` paths of one entry."""
+        """``(entry, sidecar)`` paths of one entry.
+
+        Parameters
+        ----------
+        step : str
+            Step name.
+        item : str
+            Item (dyad id); made file-name safe.
+        key : str
+            Content key of the entry.
+        kind : 'table' | 'coupling' | 'json'
+            How the value is stored (sets the file extension).
+
+        Returns
+        -------
+        entry : pathlib.Path
+            The entry file.
+        sidecar : pathlib.Path
+            Its JSON sidecar (key, checksum, exclusions).
+        """
         f = self.root / step / safe_item(item) / f"{key}.{_EXT[kind]}"
         return f, f.with_name(f.name + ".json")
 
     def has(self, step: str, item: str, key: str, kind: str = "table") -> bool:
-        """Whether an entry and its sidecar exist (not verified)."""
+        """Whether an entry and its sidecar exist (not verified).
+
+        Parameters
+        ----------
+        step : str
+            Step name.
+        item : str
+            Item (dyad id).
+        key : str
+            Content key of the entry.
+        kind : 'table' | 'coupling' | 'json'
+            How the value is stored.
+
+        Returns
+        -------
+        exists : bool
+            ``True`` if both files exist; their checksum is verified only when read.
+        """
         f, side = self.paths(step, item, key, kind)
         return f.is_file() and side.is_file()
 
@@ -188,11 +243,35 @@ class StepCache:
         """Return the cached output of ``step`` for ``item`` if ``key`` matches, else compute.
 
         The value only (see :meth:`run` for the exclusions and the status).
+
+        Parameters
+        ----------
+        step : str
+            Step name.
+        item : str
+            Item (dyad id).
+        key : str
+            Content key of the entry.
+        compute : callable
+            Computes the value when the entry is missing or invalid.
+        kind : 'table' | 'coupling' | 'json'
+            How the value is stored.
+
+        Returns
+        -------
+        value : object
+            The cached or computed value.
         """
         return self.run(step, item, key, compute, kind=kind).value
 
     def events_frame(self) -> pd.DataFrame:
-        """The lookups as a table: ``step, item, status``."""
+        """The lookups as a table: ``step, item, status``.
+
+        Returns
+        -------
+        events : pandas.DataFrame
+            One row per lookup, in order.
+        """
         return pd.DataFrame(self.events, columns=["step", "item", "status"])
 
 

@@ -145,7 +145,19 @@ EXTRA_DEFAULTS: dict[str, dict[str, Any]] = {"data": {"on_error": "exclude"}}
 
 
 class ConfigError(ValueError):
-    """An invalid pipeline configuration; ``problems`` lists every problem found."""
+    """An invalid pipeline configuration; ``problems`` lists every problem found.
+
+    Parameters
+    ----------
+    problems : list of str
+        Every problem found, each naming the key, what is wrong and the fix.
+    what : str
+        What was invalid (the head of the message).
+
+    See Also
+    --------
+    validate_config, load_config
+    """
 
     def __init__(self, problems: list[str], *, what: str = "invalid pipeline config"):
         self.problems = list(problems)
@@ -244,6 +256,20 @@ def apply_overrides(config: dict, overrides: dict[str, Any] | None) -> dict:
 
     A dotted path to a key inside a mapping (``coupling.bands.theta``) sets that entry only; a
     whole mapping (``coupling.bands={theta: [4, 8]}``) replaces the mapping.
+
+    Parameters
+    ----------
+    config : dict
+        The configuration (not modified).
+    overrides : dict | None
+        ``{'section.key': value}``; a string value is parsed as YAML into the type the key
+        expects (``'[4, 8]'`` becomes a list).
+
+    Returns
+    -------
+    config : dict
+        A copy of ``config`` with the overrides applied (not validated; see
+        :func:`validate_config`).
 
     Raises
     ------
@@ -347,6 +373,29 @@ def load_config(path: str | Path | dict, overrides: dict | None = None) -> dict:
     ConfigError
         (a ``ValueError``) listing every problem: YAML syntax, unknown keys, wrong types and
         values, and inconsistent settings (see :func:`hyperalign.pipeline.checks.check_config`).
+
+    See Also
+    --------
+    run_pipeline, apply_overrides, validate_config
+
+    Examples
+    --------
+    The bundled pipeline with two settings changed:
+
+    >>> from hyperalign.pipeline import load_config
+    >>> cfg = load_config({"data": {"n_dyads": 4}}, overrides={"stats.n_permutations": "200"})
+    >>> cfg["data"]["n_dyads"], cfg["stats"]["n_permutations"], cfg["stats"]["correction"]
+    (4, 200, 'maxstat')
+
+    Every problem is reported at once:
+
+    >>> load_config({"stats": {"n_permutations": -1, "corection": "fdr"}})
+    Traceback (most recent call last):
+        ...
+    hyperalign.pipeline.config.ConfigError: invalid pipeline config (3 problems; ...):
+      - stats: unknown key 'corection'; did you mean 'correction'? ...
+      - stats.n_permutations: -1 is less than the minimum of 0
+      - stats.n_permutations: -1, but correction 'maxstat' needs permutations; ...
     """
     base = yaml.safe_load(DEFAULT_CONFIG.read_text())
     merge_sections(base, copy.deepcopy(EXTRA_DEFAULTS))
@@ -424,6 +473,12 @@ def _schema_problem(e) -> str:
 def validate_config(config: dict) -> None:
     """Validate ``config``: the schema and the consistency checks, every problem at once.
 
+    Parameters
+    ----------
+    config : dict
+        A full configuration (defaults merged in, as :func:`load_config` does). Aliases and
+        shorthands are normalised in place.
+
     Raises
     ------
     ConfigError
@@ -444,6 +499,18 @@ def validate_config(config: dict) -> None:
 
 
 def config_hash(*parts: Any) -> str:
-    """A stable short hash of JSON-serialisable parts (cache keys)."""
+    """A stable short hash of JSON-serialisable parts (cache keys).
+
+    Parameters
+    ----------
+    *parts : object
+        JSON-serialisable values (mappings are hashed with sorted keys; other objects by
+        their ``str``).
+
+    Returns
+    -------
+    digest : str
+        The first 16 hexadecimal digits of the SHA-256 of the parts.
+    """
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
