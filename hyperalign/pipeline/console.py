@@ -60,7 +60,18 @@ _CURRENT: RunConsole | None = None
 
 
 def format_seconds(s: float) -> str:
-    """``'42 s'``, ``'3 min 05 s'``: a duration a person reads at a glance."""
+    """``'42 s'``, ``'3 min 05 s'``: a duration a person reads at a glance.
+
+    Parameters
+    ----------
+    s : float
+        Duration in seconds (negative values are shown as 0).
+
+    Returns
+    -------
+    text : str
+        One decimal below 10 s, whole seconds below a minute, else minutes and seconds.
+    """
     s = max(0.0, float(s))
     if s < 60:
         return f"{s:.1f} s" if s < 10 else f"{s:.0f} s"
@@ -130,7 +141,21 @@ class WarningDigest:
         return "".join(out)
 
     def lines(self, n_items: int | None = None, *, width: int = 150) -> list[str]:
-        """One line per kind of warning, most frequent first."""
+        """One line per kind of warning, most frequent first.
+
+        Parameters
+        ----------
+        n_items : int | None
+            Number of items (dyads) in the run, shown as "in k of n dyads"; ``None`` shows
+            "in k dyads".
+        width : int
+            Longest message (characters) before it is cut with an ellipsis.
+
+        Returns
+        -------
+        lines : list of str
+            The merged message of each group, with how often and in how many items.
+        """
         out = []
         for g in sorted(self.groups.values(), key=lambda g: (-g.count, g.template)):
             text = self._merge(g)
@@ -373,6 +398,17 @@ def mark(name: str, total: int | None = None) -> None:
     """Start stage ``name`` on the active console (ending the previous one); no-op without one.
 
     The last stage ends when the console closes.
+
+    Parameters
+    ----------
+    name : str
+        Stage name as printed (``'features'``, ``'synchrony'``, ...).
+    total : int | None
+        Number of items the stage will process (a counter is shown), or ``None``.
+
+    See Also
+    --------
+    stage, track
     """
     if _CURRENT is not None:
         _CURRENT.start_stage(name, total)
@@ -380,7 +416,25 @@ def mark(name: str, total: int | None = None) -> None:
 
 @contextlib.contextmanager
 def stage(name: str, total: int | None = None) -> Iterator[None]:
-    """Report a pipeline stage to the active console (nothing happens without one)."""
+    """Report a pipeline stage to the active console (nothing happens without one).
+
+    Parameters
+    ----------
+    name : str
+        Stage name as printed.
+    total : int | None
+        Number of items the stage will process (a counter is shown), or ``None``.
+
+    Yields
+    ------
+    None
+        The stage is open while the ``with`` block runs; it is marked failed if the block
+        raises.
+
+    See Also
+    --------
+    mark, track
+    """
     con = _CURRENT
     if con is None:
         yield
@@ -395,8 +449,21 @@ def stage(name: str, total: int | None = None) -> Iterator[None]:
 
 
 class track:
-    """Wrap a per-item function: the console knows which dyad a warning came from and counts
-    finished items. Picklable (a joblib worker has no console: the wrapper does nothing there).
+    """Wrap a per-item function so the console attributes warnings to items and counts them.
+
+    The console then knows which dyad a warning came from and counts finished items.
+    Picklable (a joblib worker has no console: the wrapper does nothing there).
+
+    Parameters
+    ----------
+    func : callable
+        The per-item function, called with one argument.
+    name_of : callable | None
+        Gives the item's name (a dyad id) from the argument; ``None`` leaves it unnamed.
+
+    See Also
+    --------
+    stage, mark
     """
 
     def __init__(self, func: Callable, name_of: Callable[[Any], Any] | None = None):
@@ -417,7 +484,22 @@ class track:
 
 
 def run_summary(res, console: RunConsole | None = None, *, command: str = "demo") -> list[str]:
-    """Closing lines of a run: what was found, where the outputs are, time per stage."""
+    """Closing lines of a run: what was found, where the outputs are, time per stage.
+
+    Parameters
+    ----------
+    res : PipelineResult
+        The run's result (any object with its attributes; missing ones are skipped).
+    console : RunConsole | None
+        The run's console, for the time per stage; ``None`` uses ``res.timings``.
+    command : str
+        The command named in the first line (``'demo'``, ``'run'``).
+
+    Returns
+    -------
+    lines : list of str
+        The lines to print.
+    """
     lines = []
     stats = getattr(res, "stats", None)
     table = getattr(stats, "table", None)

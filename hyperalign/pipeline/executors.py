@@ -67,13 +67,15 @@ def map_items(
     items : sequence
         With ``data_root``, each item is a tuple ``(dyad, cfg, cache_root, enabled, key)``.
     n_jobs : int
-        joblib workers (``executor='joblib'``) or LocalCluster workers when no client is set.
+        Number of joblib workers (``executor='joblib'``; ``1`` runs serially, ``-1`` uses every
+        core) or of LocalCluster workers when no client is set.
     executor : ``'joblib'`` | ``'dask'``
         ``'dask'`` uses ``client``, else the run's client (:func:`~.dask.use_client`), else a
         ``LocalCluster`` started for this call.
     desc : str
         Progress label.
     client : distributed.Client | None
+        Dask client to submit to (``executor='dask'``); ``None`` uses the run's client.
     data_root : path-like | None
         Dask only: the dataset folder the dyads were read from; each worker then reads its own
         dyad from it (:class:`~.dask.DyadRef`) instead of receiving the recording.
@@ -89,6 +91,10 @@ def map_items(
     -------
     results : list
         One per item, in order.
+
+    See Also
+    --------
+    hyperalign.pipeline.dask.use_client
     """
     items = list(items)
     if executor == "dask":

@@ -27,12 +27,18 @@ EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 class RunInterrupted(KeyboardInterrupt):
     """A run stopped by SIGINT (Ctrl-C) or SIGTERM; its finished steps are in the cache.
 
-    Attributes
+    Parameters
     ----------
     signum : int
         The signal.
-    n_cached, n_total : int
-        Dyads whose every per-dyad step is cached, and dyads in the run.
+    n_cached : int
+        Dyads whose every per-dyad step is cached.
+    n_total : int
+        Dyads in the run.
+
+    See Also
+    --------
+    run_pipeline
     """
 
     def __init__(self, signum: int = signal.SIGINT, n_cached: int = 0, n_total: int = 0):

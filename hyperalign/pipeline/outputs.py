@@ -128,7 +128,22 @@ class RunLock:
 
 
 def read_manifest(out: str | os.PathLike) -> dict | None:
-    """The manifest of an output folder, or ``None`` if there is none (or it is unreadable)."""
+    """The manifest of an output folder, or ``None`` if there is none (or it is unreadable).
+
+    Parameters
+    ----------
+    out : path-like
+        Output folder of a run.
+
+    Returns
+    -------
+    manifest : dict | None
+        The contents of its ``manifest.json`` (status, config hash, checksum of every output).
+
+    See Also
+    --------
+    verify_outputs
+    """
     f = Path(out) / MANIFEST
     try:
         return json.loads(f.read_text())

@@ -18,6 +18,16 @@ def auto_rois(ch_names: list[str]) -> dict[str, list[str]]:
 
     The longest matching prefix wins (``FC3`` is central, ``F3`` frontal, ``TP7`` temporal);
     channels that match no prefix are left out of every ROI (and listed in the log).
+
+    Parameters
+    ----------
+    ch_names : list of str
+        Channel names (10-20 names; midline ``z`` suffixes are recognised).
+
+    Returns
+    -------
+    rois : dict of str to list of str
+        ``{roi: channel names}`` in the order given, without empty ROIs.
     """
     out: dict[str, list[str]] = {k: [] for k in AUTO_ROIS}
     pref = sorted(

@@ -25,10 +25,28 @@ from .rois import AUTO_ROIS, auto_rois  # noqa: F401 (public here too)
 class PipelineResult:
     """What a pipeline run produced (paths, in-memory tables and counts).
 
-    Attributes
+    Parameters
     ----------
-    n_dyads_listed, n_dyads_analysed : int
-        Dyads listed in the study (read or not) and dyads that went into the analysis.
+    out : pathlib.Path
+        Output folder.
+    config : dict
+        The validated configuration the run used.
+    tables : dict of str to pandas.DataFrame
+        The tables written to ``tables/`` (predictors, synchrony, statistics, ...), by name.
+    figures : dict of str to pathlib.Path
+        The figures written, by name.
+    report : pathlib.Path | None
+        The HTML report, if one was written.
+    timings : dict of str to float
+        Wall time per stage (s) and ``'total'``.
+    exclusions : pandas.DataFrame | None
+        Everything left out of the analysis, one row per exclusion (``exclusions.csv``).
+    stats : SemanticTestResult | None
+        The result of :func:`~hyperalign.stats.test_semantic_beyond_acoustics`.
+    n_dyads_listed : int
+        Dyads listed in the study (read or not).
+    n_dyads_analysed : int
+        Dyads that went into the analysis.
     summary : dict
         The contents of ``summary.json`` (also given to the report).
     cache : pandas.DataFrame | None
@@ -36,6 +54,14 @@ class PipelineResult:
         ``invalid`` = an entry that failed its checksum, ``off``).
     manifest : dict | None
         The manifest written last (status ``'complete'``, checksums of every output).
+    recovery : object | None
+        On simulated data, how well the planted effects were recovered (has ``summary()``).
+    rois : dict | None
+        The regions of interest used, ``{roi: channel names}``.
+
+    See Also
+    --------
+    run_pipeline
     """
 
     out: Path
@@ -537,6 +563,20 @@ def run_pipeline(
     See Also
     --------
     hyperalign.pipeline.load_config, hyperalign.pipeline.verify_outputs
+
+    Examples
+    --------
+    The bundled demo pipeline on a small simulated study (about half a minute on a laptop, so
+    not run as a doctest; ``hyperalign demo`` runs the full-size one):
+
+    >>> from hyperalign.pipeline import run_pipeline
+    >>> res = run_pipeline(  # doctest: +SKIP
+    ...     "pipelines/semantic_vs_acoustic.yaml",
+    ...     out="demo_output",
+    ...     overrides={"data.n_dyads": 3, "data.duration": 60.0, "stats.n_permutations": 100},
+    ... )
+    >>> res.stats.table[["band", "roi", "lag", "p_corrected"]]  # doctest: +SKIP
+    >>> sorted(p.name for p in (res.out / "tables").iterdir())  # doctest: +SKIP
     """
     from .outputs import RunFolder
 
