@@ -158,3 +158,22 @@ def test_top_level_import_loads_no_subpackage():
     assert res.returncode == 0, res.stderr
     loaded = ast.literal_eval(res.stdout.strip())
     assert set(loaded) <= {"hyperalign.utils", "hyperalign.utils._lazy"}, loaded
+
+
+def test_cli_entry_points_are_importable_but_not_public():
+    import hyperalign.cli
+    import hyperalign.io
+    import hyperalign.io.validate
+    import hyperalign.transcribe
+
+    entry = {
+        hyperalign.cli: ("main", "build_parser"),
+        hyperalign.io: ("validate_main",),
+        hyperalign.io.validate: ("validate_main",),
+        hyperalign.transcribe: ("transcribe_main",),
+    }
+    for mod, names in entry.items():
+        for name in names:
+            assert callable(getattr(mod, name)), (mod.__name__, name)
+            assert name not in mod.__all__, (mod.__name__, name)
+    assert hyperalign.cli.__all__ == []

@@ -6,7 +6,6 @@ __all__ = [
     "Problem",
     "load_schema",
     "validate_dataset",
-    "validate_main",
     "MANIFEST_NAME",
     "read_bids_dyads",
     "read_manifest",

@@ -2,7 +2,8 @@
 
 - :func:`transcribe_dyad`: Whisper (faster-whisper, or whisperx when installed) on each
   participant's own microphone; the microphone labels the speaker; cross-talk removed and
-  reported. :func:`transcribe_main` backs the ``hyperalign transcribe`` command.
+  reported. ``transcribe_main`` backs the ``hyperalign transcribe`` command (not in
+  ``__all__``: a command-line entry point, not library API).
 - :func:`force_align`: word times for a transcript the user already has.
 - :func:`word_error_rate`, :func:`onset_errors`: quality against a reference.
 

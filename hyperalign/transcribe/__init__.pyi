@@ -8,7 +8,6 @@ __all__ = [
     "refine_onsets_by_energy",
     "to_whisperx_dict",
     "transcribe_dyad",
-    "transcribe_main",
     "word_error_rate",
     "write_transcript_json",
 ]
