@@ -8,6 +8,10 @@ from pathlib import Path
 
 from .utils import set_log_level
 
+#: the console script ``hyperalign`` runs :func:`main`; the command functions are importable
+#: (``hyperalign.cli.main``) but are not library API
+__all__: list[str] = []
+
 
 def _cmd_demo(args) -> int:
     config = args.config or _bundled_pipeline("semantic_vs_acoustic.yaml")

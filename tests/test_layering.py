@@ -27,6 +27,12 @@ layer  packages / modules                          why there
 
 ``hyperalign/__init__.py`` (the public API) re-exports from every layer and is not checked
 against the layers; it is part of the cycle check.
+
+Packages attach their names lazily (``lazy_loader``) from the stub ``__init__.pyi`` beside
+their ``__init__.py``: importing the package runs only its ``__init__.py``, and a name from
+the stub imports its module on first use. So ``from hyperalign.coupling import compute_sync``
+is an import of the module the stub names for ``compute_sync`` (``hyperalign.coupling.metrics``),
+and that module keeps its layer and cycle checks.
 """
 
 from __future__ import annotations
@@ -89,8 +95,25 @@ def _resolve(importer: str, is_pkg: bool, level: int, module: str | None) -> str
     return ".".join(base + ([module] if module else []))
 
 
+def _stub_names(mods: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """``{package: {name: module}}`` for the names a package attaches from its stub."""
+    out: dict[str, dict[str, str]] = {}
+    for name, path in mods.items():
+        stub = path.with_suffix(".pyi")
+        if path.name != "__init__.py" or not stub.is_file():
+            continue
+        names = out[name] = {}
+        for node in ast.parse(stub.read_text(encoding="utf-8"), filename=str(stub)).body:
+            if isinstance(node, ast.ImportFrom):
+                base = _resolve(name, True, node.level, node.module)
+                for a in node.names:
+                    names[a.name] = f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base
+    return out
+
+
 def _edges(mods: dict[str, Path]) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {m: set() for m in mods}
+    stubs = _stub_names(mods)
     for name, path in mods.items():
         is_pkg = path.name == "__init__.py"
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -101,9 +124,11 @@ def _edges(mods: dict[str, Path]) -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom):
                 base = _resolve(name, is_pkg, node.level, node.module)
                 subs = [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in mods]
+                # a name the package attaches lazily imports the module its stub names
+                lazy = [stubs[base][a.name] for a in node.names if a.name in stubs.get(base, {})]
                 # ``from pkg import submodule`` imports the submodule (pkg itself is already
                 # being initialised as its parent); any other name is an attribute of base
-                targets = subs + ([base] if len(subs) < len(node.names) else [])
+                targets = subs + lazy + ([base] if len(subs) + len(lazy) < len(node.names) else [])
             for t in targets:
                 if not t.startswith("hyperalign"):
                     continue
@@ -180,6 +205,17 @@ def test_every_subpackage_has_a_layer():
 def test_graph_sees_function_level_imports(graph):
     # dyad_sync imports results inside a function; the graph must see it
     assert "hyperalign.coupling.results" in graph["hyperalign.coupling.dyad_sync"]
+
+
+def test_graph_resolves_lazily_attached_names(graph):
+    # hyperalign.coupling attaches compute_sync from metrics (coupling/__init__.pyi); a module
+    # importing it from the package imports metrics, not the package's other modules
+    assert (ROOT / "coupling" / "__init__.pyi").is_file()
+    stubs = _stub_names(_modules())
+    assert stubs["hyperalign.coupling"]["compute_sync"] == "hyperalign.coupling.metrics"
+    assert stubs["hyperalign.compat"]["hypyp"] == "hyperalign.compat.hypyp"
+    # pipeline.run imports compute_dyad_sync from hyperalign.coupling inside a function
+    assert "hyperalign.coupling.dyad_sync" in graph["hyperalign.pipeline.run"]
 
 
 def test_no_import_cycles(graph):

@@ -10,6 +10,6 @@
 Nothing here imports HyPyP: it is only the reference the tests compare against.
 """
 
-from . import hypyp
+from ..utils._lazy import attach_stub as _attach_stub
 
-__all__ = ["hypyp"]
+__getattr__, __dir__, __all__ = _attach_stub(__name__, __file__)

@@ -25,7 +25,8 @@ from ..transcript import TranscriptError
 from ..utils import fill_doc, logger, verbose
 from .bids import MANIFEST_NAME, _is_bids, read_manifest
 
-__all__ = ["Problem", "validate_dataset", "validate_main", "load_schema", "SCHEMA_NAMES"]
+#: ``validate_main`` backs the ``hyperalign validate`` command: importable, not library API
+__all__ = ["Problem", "validate_dataset", "load_schema", "SCHEMA_NAMES"]
 
 SCHEMA_NAMES = ("dyads", "words", "utterances", "whisperx")
 _SCHEMA_DIR = Path(__file__).parent / "schemas"

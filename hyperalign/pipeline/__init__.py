@@ -1,36 +1,5 @@
 """Pipelines: schema-validated YAML configs, content-keyed per-dyad step cache, executors."""
 
-from .cache import StepCache, StepOutput
-from .config import (
-    SCHEMA,
-    ConfigError,
-    apply_overrides,
-    config_hash,
-    load_config,
-    merge_sections,
-    validate_config,
-)
-from .executors import map_items
-from .interrupt import RunInterrupted
-from .outputs import RunLockedError, read_manifest, verify_outputs
-from .run import PipelineResult, auto_rois, run_pipeline
+from ..utils._lazy import attach_stub as _attach_stub
 
-__all__ = [
-    "SCHEMA",
-    "ConfigError",
-    "PipelineResult",
-    "RunInterrupted",
-    "RunLockedError",
-    "StepCache",
-    "StepOutput",
-    "apply_overrides",
-    "auto_rois",
-    "config_hash",
-    "load_config",
-    "map_items",
-    "merge_sections",
-    "read_manifest",
-    "run_pipeline",
-    "validate_config",
-    "verify_outputs",
-]
+__getattr__, __dir__, __all__ = _attach_stub(__name__, __file__)

@@ -82,30 +82,6 @@ log duration): PLV t = 7.6 and CCorr t = 6.6 for one study at the defaults, t = 
 ``semantic_coupling`` scales these t values about linearly.
 """
 
-from ._dialogue import acoustic_similarity, count_syllables
-from ._layers import default_rois, derived_layer_features
-from ._simulate import (
-    DEFAULTS,
-    GroundTruth,
-    StudyTruth,
-    simulate_conversation,
-    simulate_study,
-    word_vector,
-)
-from .corpus import load_backchannels, load_corpus, load_corpus_embeddings
+from ..utils._lazy import attach_stub as _attach_stub
 
-__all__ = [
-    "DEFAULTS",
-    "GroundTruth",
-    "StudyTruth",
-    "simulate_conversation",
-    "simulate_study",
-    "word_vector",
-    "acoustic_similarity",
-    "count_syllables",
-    "load_corpus",
-    "load_corpus_embeddings",
-    "load_backchannels",
-    "default_rois",
-    "derived_layer_features",
-]
+__getattr__, __dir__, __all__ = _attach_stub(__name__, __file__)

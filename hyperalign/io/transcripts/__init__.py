@@ -13,21 +13,6 @@ Words that a forced aligner left without times (whisperx leaves some numerals un
 the word table marks them ``timing='interpolated'`` and the transcript's ``fixes`` lists them.
 """
 
-from ._common import TRANSCRIPT_FORMATS, _read_text  # noqa: F401 (io.validate, io.bids)
-from ._dispatch import read_transcript, write_transcript
-from .table import read_transcript_tsv, write_transcript_tsv
-from .textgrid import read_textgrid, write_textgrid
-from .whisperx import read_whisperx_json, to_whisperx_dict, write_whisperx_json
+from ...utils._lazy import attach_stub as _attach_stub
 
-__all__ = [
-    "read_transcript",
-    "read_whisperx_json",
-    "write_whisperx_json",
-    "read_textgrid",
-    "write_textgrid",
-    "read_transcript_tsv",
-    "write_transcript_tsv",
-    "write_transcript",
-    "TRANSCRIPT_FORMATS",
-    "to_whisperx_dict",
-]
+__getattr__, __dir__, __all__ = _attach_stub(__name__, __file__)

@@ -1,0 +1,5 @@
+__all__ = [
+    "hypyp",
+]
+
+from . import hypyp

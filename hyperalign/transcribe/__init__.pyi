@@ -1,0 +1,24 @@
+__all__ = [
+    "TranscriptionReport",
+    "detect_crosstalk",
+    "force_align",
+    "force_align_dyad",
+    "normalize_word",
+    "onset_errors",
+    "refine_onsets_by_energy",
+    "to_whisperx_dict",
+    "transcribe_dyad",
+    "word_error_rate",
+    "write_transcript_json",
+]
+
+from .asr import (
+    TranscriptionReport,
+    detect_crosstalk,
+    to_whisperx_dict,
+    transcribe_dyad,
+    transcribe_main,
+    write_transcript_json,
+)
+from .forced import force_align, force_align_dyad, refine_onsets_by_energy
+from .metrics import normalize_word, onset_errors, word_error_rate
