@@ -40,18 +40,21 @@ def roi_windows(dyad, pid, onsets, wl, rois, picks):
 
 
 def _pseudo_tables(dyad, others, slots, on, wl, rois, picks, names):
-    """Listener tables from other conversations at this dyad's words (matched on length:
-    words past the shorter recording are dropped)."""
+    """Listener tables from other conversations at this dyad's words: for the words of slot
+    ``j``, the listener is the participant in slot ``1 - j`` of the pseudo-dyad
+    (:func:`~hyperalign.align.pseudo.pseudo_dyad`: matched on length, so words past the
+    shorter recording are dropped)."""
+    from ..align.pseudo import pseudo_dyad
+
     tables, keep = [], np.ones(len(on), bool)
     for d2 in others:
-        if d2.sfreq != dyad.sfreq:
-            raise ValueError(
-                f"pseudo_dyads: dyad {d2.dyad_id!r} is sampled at {d2.sfreq} Hz, this one at "
-                f"{dyad.sfreq} Hz; resample them to one rate"
-            )
         tab = np.full((len(on), len(names), wl.lags.size), np.nan)
         for j in (0, 1):
-            Y, nm, k = roi_windows(d2, d2.ids[1 - j], on, wl, rois, picks)
+            try:
+                pd_ = pseudo_dyad(dyad, d2, slot=1 - j)
+            except ValueError as err:
+                raise ValueError(f"pseudo_dyads: {err}") from None
+            Y, nm, k = roi_windows(pd_, pd_.ids[1 - j], on, wl, rois, picks)
             if nm != names:
                 raise ValueError(
                     f"pseudo_dyads: dyad {d2.dyad_id!r} has ROIs/channels {nm[:5]}... but this "
