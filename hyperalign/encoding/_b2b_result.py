@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..utils._netcdf import _read_netcdf, _write_netcdf
+from .result import _read_dataset, _save_dataset
 
 __all__ = ["B2BCoupling", "read_b2b"]
 
@@ -178,11 +178,7 @@ class B2BCoupling:
         --------
         read_b2b
         """
-        ds = self._ds.copy()
-        for name in list(ds.variables):
-            if ds[name].dtype == object:
-                ds[name] = ds[name].astype(str)
-        return _write_netcdf(ds, path, fmt=_FORMAT, what="B2BCoupling", overwrite=overwrite)
+        return _save_dataset(self._ds, path, _FORMAT, "B2BCoupling", overwrite)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k} {v}" for k, v in self._ds.sizes.items())
@@ -211,8 +207,4 @@ def read_b2b(path: str | os.PathLike) -> B2BCoupling:
     --------
     B2BCoupling.save
     """
-    ds = _read_netcdf(path, fmt=_FORMAT, what="B2BCoupling", dataset=True)
-    for c in list(ds.variables):
-        if ds[c].dtype.kind in "US":
-            ds[c] = ds[c].astype(object)
-    return B2BCoupling(ds)
+    return B2BCoupling(_read_dataset(path, _FORMAT, "B2BCoupling"))
