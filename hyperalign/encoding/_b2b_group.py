@@ -15,7 +15,7 @@ from ._b2b_result import B2BCoupling
 __all__ = ["b2b_group_test", "transfer_latency", "TransferLatency", "plot_b2b_map"]
 
 
-def _maps(results, kind, direction, roi_speaker=None, roi_listener=None):
+def _maps(results, kind, direction, roi_speaker=None, roi_listener=None, layer=None):
     for i, r in enumerate(results):
         if not isinstance(r, B2BCoupling):
             raise TypeError(f"results[{i}] must be a B2BCoupling; got {type(r).__name__}")
@@ -26,15 +26,31 @@ def _maps(results, kind, direction, roi_speaker=None, roi_listener=None):
             da = da.sel(roi_speaker=np.atleast_1d(roi_speaker).tolist())
         if roi_listener is not None:
             da = da.sel(roi_listener=np.atleast_1d(roi_listener).tolist())
+        if layer is not None:
+            da = _one_layer(da, layer, "layer")
         out.append(da)
     shape = out[0].shape
     for i, a in enumerate(out[1:], 1):
         if a.shape != shape:
             raise ValueError(
                 f"results[{i}] has a map of shape {a.shape} but results[0] {shape}; fit every "
-                "dyad with the same rois= and lags"
+                "dyad with the same rois=, layers and lags"
             )
     return out
+
+
+def _one_layer(da, layer, name: str):
+    """The map of one layer of a layer sweep (error naming the layers when absent)."""
+    if "layer" not in da.dims:
+        if layer is None:
+            return da
+        raise ValueError(f"{name}={layer!r} was given but the maps have no layer dim")
+    labels = [str(v) for v in da["layer"].values]
+    if layer is None or str(layer) not in labels:
+        raise ValueError(
+            f"{name}: the maps have a layer dim; give {name}= one of {labels} (got {layer!r})"
+        )
+    return da.sel(layer=str(layer))
 
 
 @fill_doc
@@ -63,7 +79,9 @@ def b2b_group_test(
         Sign-flip randomisation over dyads (max-statistic over ROI pairs and both lag axes
         gives ``p_fwer``) or a bootstrap over dyads (percentile CI).
     n_permutations : int
-        Sign flips or bootstrap draws.
+        Sign flips or bootstrap draws. With a ``layer`` dim (maps from
+        :func:`~hyperalign.encoding.sweep_b2b`) the max-statistic runs over layers too, so
+        ``p_fwer`` controls the family-wise error over every layer's map.
     weights : 'n_words' | None
         Weight each dyad by its number of held-out words, or equally.
     ci : float
@@ -74,7 +92,8 @@ def b2b_group_test(
     -------
     stats : xarray.Dataset
         ``mean``, ``p``, ``p_fwer`` (sign flip) or ``ci_low``, ``ci_high``, ``p``
-        (bootstrap), over ``roi_speaker, roi_listener, speaker_lag, listener_lag``.
+        (bootstrap), over ``roi_speaker, roi_listener, speaker_lag, listener_lag`` (and
+        ``layer`` with its coordinates, for layer sweeps).
 
     See Also
     --------
@@ -96,6 +115,9 @@ def b2b_group_test(
     views = [_View(m, r.attrs.get("n_words", 1)) for m, r in zip(maps, results)]
     ds = group_test(views, method=method, n_permutations=n_permutations, weights=weights,
                     ci=ci, random_state=random_state)  # fmt: skip
+    if "layer" in maps[0].dims:  # keep the layer coordinates (model, modality, depth, ...)
+        extra = {c: maps[0][c] for c in maps[0].coords if maps[0][c].dims == ("layer",)}
+        ds = ds.assign_coords({c: v for c, v in extra.items() if c != "layer"})
     ds.attrs.update({"kind": kind, "direction": direction})
     return ds
 
@@ -137,6 +159,7 @@ def transfer_latency(
     direction: str = "sym",
     roi_speaker=None,
     roi_listener=None,
+    layer=None,
     n_boot: int = 2000,
     ci: float = 0.95,
     random_state=None,
@@ -155,6 +178,8 @@ def transfer_latency(
         Which map.
     roi_speaker, roi_listener : str | list of str | None
         ROIs averaged (default: all).
+    layer : str | None
+        The layer, for maps with a ``layer`` dim (required there).
     n_boot : int
         Bootstrap draws.
     ci : float
@@ -170,6 +195,7 @@ def transfer_latency(
     b2b_group_test : The group map and its inference.
     """
     maps = _maps(results, kind, direction, roi_speaker, roi_listener)
+    maps = [_one_layer(m, layer, "layer") for m in maps]
     M = np.stack([m.mean(("roi_speaker", "roi_listener")).values for m in maps])
     w = np.array([float(r.attrs.get("n_words", 1)) for r in results])
     lgs, lgl = maps[0]["speaker_lag"].values, maps[0]["listener_lag"].values
@@ -205,6 +231,7 @@ def plot_b2b_map(
     direction: str = "sym",
     roi_speaker: str | None = None,
     roi_listener: str | None = None,
+    layer: str | None = None,
     alpha_level: float = 0.05,
     axes=None,
 ):
@@ -223,6 +250,8 @@ def plot_b2b_map(
     roi_speaker, roi_listener : str | None
         One ROI pair (default: the mean over pairs; contours then where any pair is
         significant).
+    layer : str | None
+        The layer, for maps with a ``layer`` dim (required there).
     alpha_level : float
         Contour level.
     axes : array of Axes | None
@@ -254,7 +283,7 @@ def plot_b2b_map(
             sel["roi_speaker"] = roi_speaker
         if roi_listener is not None:
             sel["roi_listener"] = roi_listener
-        r = r.sel(**sel)
+        r = _one_layer(r.sel(**sel), layer, "layer")
         red = [d for d in ("roi_speaker", "roi_listener") if d in r.dims]
         m = r.mean(red) if red else r
         lim = float(np.nanmax(np.abs(m.values))) or 1.0
@@ -262,7 +291,7 @@ def plot_b2b_map(
         im = ax.imshow(m.values, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim,
                        vmax=lim, extent=ext)  # fmt: skip
         if p is not None:
-            p = p.sel(**sel)
+            p = _one_layer(p.sel(**sel), layer, "layer")
             sig = (p <= alpha_level).any(red) if red else p <= alpha_level
             if sig.values.any():
                 ax.contour(m["listener_lag"], m["speaker_lag"], sig.values.astype(float),

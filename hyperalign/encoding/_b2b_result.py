@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..utils import atomic_path, logger
-from ..utils._netcdf import _decode_attr, _encode_attr  # JSON attrs, as EncodingResult
+from .result import _read_dataset, _save_dataset
 
 __all__ = ["B2BCoupling", "read_b2b"]
 
 _FORMAT = "hyperalign.B2BCoupling/1"
 _DIMS = ("kind", "direction", "roi_speaker", "roi_listener", "speaker_lag", "listener_lag")
+_LAYER_COORDS = ("model", "modality", "layer_name", "layer_index", "depth")
 
 
 class B2BCoupling:
@@ -29,7 +29,9 @@ class B2BCoupling:
         ``listener_lag`` (seconds); with nulls also ``p`` and ``p_fwer`` (max-statistic over
         ROI pairs and both lag axes, per kind and direction) and ``threshold`` (the
         ``1 - alpha`` quantile of the null maximum). ``attrs`` hold every parameter and
-        ``n_words``.
+        ``n_words``. A layer sweep (:func:`~hyperalign.encoding.sweep_b2b`) adds a leading
+        ``layer`` dim with the coordinates ``model``, ``modality``, ``layer_name``,
+        ``layer_index`` and ``depth``.
 
     Attributes
     ----------
@@ -52,20 +54,55 @@ class B2BCoupling:
         """Parameters: dyad_id, n_words, lags, window, folds, null, ..."""
         return self._ds.attrs
 
+    @property
+    def layers(self) -> list[str]:
+        """Layer labels of a layer sweep (empty without a ``layer`` dim)."""
+        if "layer" not in self._ds.dims:
+            return []
+        return [str(v) for v in self._ds["layer"].values]
+
     def get_scores(self, metric: str = "r") -> xr.DataArray:
-        """One variable (``'r'``, ``'p'``, ``'p_fwer'``)."""
+        """One variable.
+
+        Parameters
+        ----------
+        metric : 'r' | 'p' | 'p_fwer' | 'threshold'
+            The variable.
+
+        Returns
+        -------
+        scores : xarray.DataArray
+            Its values over the maps' dims.
+        """
         if metric not in self._ds.data_vars:
             raise ValueError(f"metric must be one of {list(self._ds.data_vars)}; got {metric!r}")
         return self._ds[metric]
 
     def sel(self, **indexers) -> B2BCoupling:
-        """Select by coordinate labels (``xarray.Dataset.sel``)."""
+        """Select by coordinate labels (``xarray.Dataset.sel``).
+
+        Parameters
+        ----------
+        **indexers
+            Dim name to label(s), e.g. ``kind='raw'`` or ``layer=['m:layer_1']``.
+
+        Returns
+        -------
+        coupling : B2BCoupling
+            The selection.
+        """
         return B2BCoupling(self._ds.sel(**indexers))
 
     def peak(
-        self, kind: str = "raw", direction: str = "sym", *, roi_speaker=None, roi_listener=None
+        self,
+        kind: str = "raw",
+        direction: str = "sym",
+        *,
+        roi_speaker=None,
+        roi_listener=None,
+        layer=None,
     ) -> dict:
-        """Speaker lag, listener lag and r of the map's maximum (ROI pairs averaged first).
+        """Speaker lag, listener lag (and layer) of the map's maximum, ROI pairs averaged first.
 
         Parameters
         ----------
@@ -73,34 +110,50 @@ class B2BCoupling:
             Which map.
         roi_speaker, roi_listener : str | list of str | None
             ROIs averaged (default: all).
+        layer : str | list of str | None
+            With a ``layer`` dim: the layer(s) searched (default: every layer, so the peak
+            also says through which layer the brains are most coupled).
 
         Returns
         -------
         peak : dict
-            ``speaker_lag``, ``listener_lag``, ``r``, ``latency`` (listener minus speaker).
+            ``speaker_lag``, ``listener_lag``, ``r``, ``latency`` (listener minus speaker)
+            and, with a ``layer`` dim, ``layer``.
         """
         da = self._ds["r"].sel(kind=kind, direction=direction)
         if roi_speaker is not None:
             da = da.sel(roi_speaker=np.atleast_1d(roi_speaker).tolist())
         if roi_listener is not None:
             da = da.sel(roi_listener=np.atleast_1d(roi_listener).tolist())
-        m = da.mean(("roi_speaker", "roi_listener")).values
-        i, j = np.unravel_index(int(np.nanargmax(m)), m.shape)
+        if "layer" not in da.dims:
+            da = da.expand_dims(layer=[""])
+        elif layer is not None:
+            da = da.sel(layer=np.atleast_1d(layer).tolist())
+        m = da.mean(("roi_speaker", "roi_listener")).transpose("layer", ...).values
+        k, i, j = np.unravel_index(int(np.nanargmax(m)), m.shape)
         ls, ll = float(da["speaker_lag"][i]), float(da["listener_lag"][j])
-        return {"speaker_lag": ls, "listener_lag": ll, "r": float(m[i, j]), "latency": ll - ls}
+        out = {"speaker_lag": ls, "listener_lag": ll, "r": float(m[k, i, j]), "latency": ll - ls}
+        if "layer" in self._ds.dims:
+            out["layer"] = str(da["layer"].values[k])
+        return out
 
     def to_data_frame(self) -> pd.DataFrame:
-        """Tidy table: one row per kind x direction x ROI pair x speaker lag x listener lag.
+        """Tidy table: one row per (layer x) kind x direction x ROI pair x lag pair.
 
         Returns
         -------
         df : pandas.DataFrame
             Columns ``dyad, kind, direction, roi_speaker, roi_listener, speaker_lag,
-            listener_lag, r`` and ``p``, ``p_fwer`` when nulls were run.
+            listener_lag, r`` and ``p``, ``p_fwer`` when nulls were run; a layer sweep adds
+            ``layer, model, modality, layer_name, layer_index, depth`` after ``dyad``.
         """
         vs = [v for v in ("r", "p", "p_fwer") if v in self._ds.data_vars]
         df = self._ds[vs].to_dataframe().reset_index()
-        df = df[[*_DIMS, *vs]]
+        lay = []
+        if "layer" in self._ds.dims:
+            lay = ["layer", *[c for c in _LAYER_COORDS if c in df.columns]]
+            df["layer"] = df["layer"].astype(str)
+        df = df[[*lay, *_DIMS, *vs]]
         df.insert(0, "dyad", str(self.attrs.get("dyad_id", "")))
         for c in ("kind", "direction", "roi_speaker", "roi_listener"):
             df[c] = df[c].astype(str)
@@ -119,26 +172,13 @@ class B2BCoupling:
         Returns
         -------
         path : Path
+            The file written.
+
+        See Also
+        --------
+        read_b2b
         """
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        ds = self._ds.copy()
-        ds.attrs = {k: _encode_attr(v) for k, v in ds.attrs.items()}
-        ds.attrs["hyperalign_format"] = _FORMAT
-        for name in list(ds.variables):
-            if ds[name].dtype == object:
-                ds[name] = ds[name].astype(str)
-        tmp, final = atomic_path(path)
-        try:
-            ds.to_netcdf(tmp, engine="h5netcdf")
-            os.replace(tmp, final)
-        except BaseException:
-            if tmp.exists():
-                tmp.unlink()
-            raise
-        logger.info("B2BCoupling written to %s", final)
-        return final
+        return _save_dataset(self._ds, path, _FORMAT, "B2BCoupling", overwrite)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k} {v}" for k, v in self._ds.sizes.items())
@@ -161,17 +201,10 @@ def read_b2b(path: str | os.PathLike) -> B2BCoupling:
     Returns
     -------
     result : B2BCoupling
+        The maps, as saved.
+
+    See Also
+    --------
+    B2BCoupling.save
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no B2BCoupling file at {path}")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        ds = ds.load()
-    fmt = ds.attrs.pop("hyperalign_format", None)
-    if fmt != _FORMAT:
-        raise ValueError(f"{path} is not a hyperalign B2BCoupling file (format={fmt!r})")
-    ds.attrs = {k: _decode_attr(v) for k, v in ds.attrs.items()}
-    for c in list(ds.variables):
-        if ds[c].dtype.kind in "US":
-            ds[c] = ds[c].astype(object)
-    return B2BCoupling(ds)
+    return B2BCoupling(_read_dataset(path, _FORMAT, "B2BCoupling"))

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..utils import _validate_type, check_option, logger
 from ._solvers_backend import SCORES
+from .splitters import _check_n_splits
 
 
 def warn(msg: str) -> None:
@@ -109,17 +110,16 @@ def contiguous_folds(n: int, k: int, name: str = "cv"):
     return [(np.concatenate([idx[:a], idx[b:]]), idx[a:b]) for a, b in zip(starts, stops)]
 
 
-def make_folds(cv, n: int, X=None, name: str = "cv") -> list[tuple[np.ndarray, np.ndarray]]:
-    """Folds as a list of ``(train, test)`` integer arrays over ``n`` rows, checked."""
+def check_folds(cv, n: int, X=None, name: str = "cv") -> list[tuple[np.ndarray, np.ndarray]]:
+    """Folds over ``n`` rows as a checked list of ``(train, test)`` integer arrays.
+
+    The solvers' fold normaliser: an int is contiguous KFold over the rows (scikit-learn's
+    unshuffled ``KFold``; folds on the clock are :func:`~hyperalign.encoding.make_folds`,
+    passed here as index pairs), a scikit-learn splitter is split on ``X``, an iterable is
+    taken as ``(train, test)`` pairs; every fold is checked (integers, in range, no overlap).
+    """
     if isinstance(cv, int | np.integer) and not isinstance(cv, bool):
-        if cv < 2:
-            raise ValueError(f"{name} must be >= 2 folds; got {cv}")
-        if n < 2 * cv:
-            raise ValueError(
-                f"too few samples for the folds: {name}={cv} contiguous folds need at least "
-                f"{2 * cv} rows (2 per test block); got {n}. Use fewer folds or more data"
-            )
-        folds = contiguous_folds(n, int(cv), name)
+        folds = contiguous_folds(n, _check_n_splits(cv, n, "samples", name), name)
     elif hasattr(cv, "split"):
         folds = list(cv.split(np.zeros((n, 1)) if X is None else X))
     elif isinstance(cv, Callable):
@@ -136,6 +136,9 @@ def make_folds(cv, n: int, X=None, name: str = "cv") -> list[tuple[np.ndarray, n
                 f"(train, test) index pairs; got {type(cv).__name__}"
             ) from None
     return [_check_fold(f, i, n, name) for i, f in enumerate(folds)] or _no_folds(name)
+
+
+make_folds = check_folds  # the solvers' historical name (ridge.py, banded.py import it)
 
 
 def _no_folds(name):
@@ -178,7 +181,7 @@ def inner_folds(inner_cv, train: np.ndarray, X_train=None, name="inner_cv"):
     """Inner folds relative to the outer training rows ``train``.
 
     A callable receives the absolute training rows and returns folds of absolute rows (all
-    inside ``train``); anything else is applied to the training subset as in :func:`make_folds`.
+    inside ``train``); anything else is applied to the training subset as in :func:`check_folds`.
     """
     if callable(inner_cv) and not hasattr(inner_cv, "split"):
         folds = list(inner_cv(train))
@@ -195,7 +198,7 @@ def inner_folds(inner_cv, train: np.ndarray, X_train=None, name="inner_cv"):
                     "training rows; the callable must return absolute rows inside train_idx"
                 ) from None
         return [_check_fold(f, i, train.size, name) for i, f in enumerate(rel)]
-    return make_folds(inner_cv, train.size, X_train, name)
+    return check_folds(inner_cv, train.size, X_train, name)
 
 
 def edge_share(best_idx: np.ndarray, n_alphas: int, edge_warning: float | None) -> None:

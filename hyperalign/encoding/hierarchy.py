@@ -70,6 +70,44 @@ def _select_model(da: xr.DataArray, model: str | None) -> xr.DataArray:
     return da.isel(layer=np.flatnonzero(da["model"].values == model))
 
 
+def _roi_scores(sweep, metric: str, role: str, rois: dict | None) -> xr.DataArray:
+    """Scores of one role, participants averaged, targets averaged into ROIs: dims
+    ``(dyad, roi, layer, lag)`` (the start of every summary here)."""
+    da = sweep.scores(metric)
+    check_option("role", role, [str(r) for r in da["role"].values])
+    da = da.sel(role=role).mean("participant")
+    rr = _check_rois(rois, [str(t) for t in da["target"].values])
+    da = xr.concat([da.sel(target=v).mean("target") for v in rr.values()], dim="roi")
+    return da.assign_coords(roi=list(rr))
+
+
+def _in_lags(da: xr.DataArray, lag_range) -> xr.DataArray:
+    """The lags within ``lag_range`` (all for ``None``; an error when none is left)."""
+    if lag_range is None:
+        return da
+    lo, hi = lag_range
+    da = da.sel(lag=(da["lag"] >= lo) & (da["lag"] <= hi))
+    if da.sizes["lag"] == 0:
+        raise ValueError(
+            f"lag_range {tuple(lag_range)} holds no lag of the sweep; give a range that "
+            "overlaps the lag grid"
+        )
+    return da
+
+
+def _boot_summary(obs_fn, vals: np.ndarray, n_boot: int, ci: float, rng):
+    """``obs_fn`` of the dyad-mean and of ``n_boot`` dyad resamples, with percentiles.
+
+    ``vals`` has dyads first; ``obs_fn`` maps a mean over dyads (``...``) or a stack of them
+    (``n_boot, ...``) to the statistic. Returns ``(observed, boot, q)`` with ``q`` the two
+    percentiles of the ``ci`` interval.
+    """
+    idx = rng.integers(0, vals.shape[0], size=(int(n_boot), vals.shape[0]))
+    obs = obs_fn(np.nanmean(vals, axis=0))
+    boot = obs_fn(np.nanmean(vals[idx], axis=1))
+    return obs, boot, [(1 - ci) / 2 * 100, (1 + ci) / 2 * 100]
+
+
 @fill_doc
 def layer_profiles(
     sweep,
@@ -117,20 +155,8 @@ def layer_profiles(
             da = _select_model(da, model).transpose("dyad", "roi", "layer")
             return xr.Dataset({"score": da})
     else:
-        da = sweep.scores(metric)
-        roles = [str(r) for r in da["role"].values]
-        check_option("role", role, roles)
-        da = da.sel(role=role).mean("participant")
-        targets = [str(t) for t in da["target"].values]
-        rr = _check_rois(rois, targets)
-        da = xr.concat([da.sel(target=v).mean("target") for v in rr.values()], dim="roi")
-        da = da.assign_coords(roi=list(rr))
-    da = _select_model(da, model)
-    if lag_range is not None:
-        lo, hi = lag_range
-        da = da.sel(lag=(da["lag"] >= lo) & (da["lag"] <= hi))
-        if da.sizes["lag"] == 0:
-            raise ValueError(f"lag_range {lag_range} holds no lag of the sweep")
+        da = _roi_scores(sweep, metric, role, rois)
+    da = _in_lags(_select_model(da, model), lag_range)
     score = da.max("lag") if reduce == "max" else da.mean("lag")
     filled = da.fillna(-np.inf)
     peak = da["lag"].values[filled.argmax("lag").values]
@@ -144,10 +170,6 @@ def _depths(score: xr.DataArray) -> np.ndarray:
         return np.asarray(score["depth"].values, float)
     k = score.sizes["layer"]
     return np.arange(k) / max(k - 1, 1)
-
-
-def _boot_idx(n: int, n_boot: int, rng) -> np.ndarray:
-    return rng.integers(0, n, size=(int(n_boot), n))
 
 
 @fill_doc
@@ -194,13 +216,14 @@ def best_layer(
         vals = s.values  # (dyad, roi, layer)
         n_d = vals.shape[0]
         depth = _depths(s)
-        idx = _boot_idx(n_d, n_boot, rng)
-        boot = np.nanmean(vals[idx], axis=1)  # (n_boot, roi, layer)
-        best_b = np.nanargmax(np.nan_to_num(boot, nan=-np.inf), axis=-1)
-        mean = np.nanmean(vals, axis=0)
-        q = [(1 - ci) / 2 * 100, (1 + ci) / 2 * 100]
+        mean = np.nanmean(vals, axis=0)  # (roi, layer)
+
+        def argbest(m):
+            return np.nanargmax(np.nan_to_num(m, nan=-np.inf), axis=-1)
+
+        best, best_b, q = _boot_summary(argbest, vals, n_boot, ci, rng)
         for j, roi in enumerate(s["roi"].values):
-            b = int(np.nanargmax(mean[j]))
+            b = int(best[j])
             lo, hi = np.percentile(best_b[:, j], q, method="nearest")
             dlo, dhi = np.percentile(depth[best_b[:, j]], q)
             rows.append({
@@ -290,22 +313,17 @@ def depth_lag_correlation(
     """
     metric = profile_kw.pop("metric", "r")
     model = profile_kw.pop("model", None)
-    lag_range = profile_kw.pop("lag_range", None)
-    da = sweep.scores(metric).sel(role=role).mean("participant")
-    targets = [str(t) for t in da["target"].values]
-    rr = _check_rois(rois, targets)
-    da = xr.concat([da.sel(target=v).mean("target") for v in rr.values()], dim="roi")
-    da = _select_model(da, model)
-    if lag_range is not None:
-        da = da.sel(lag=(da["lag"] >= lag_range[0]) & (da["lag"] <= lag_range[1]))
+    da = _roi_scores(sweep, metric, role, rois)
+    da = _in_lags(_select_model(da, model), profile_kw.pop("lag_range", None))
     vals = da.transpose("dyad", "roi", "layer", "lag").values
     lags = da["lag"].values
     depth = _depths(da)
-    rng = check_random_state(random_state)
-    idx = _boot_idx(vals.shape[0], n_boot, rng)
-    obs = _spearman_rows(depth, lags[np.nanargmax(np.nanmean(vals, 0), axis=-1)])
-    boot = _spearman_rows(depth, lags[np.nanargmax(np.nanmean(vals[idx], 1), axis=-1)])
-    q = [(1 - ci) / 2 * 100, (1 + ci) / 2 * 100]
+
+    def rho(m):  # Spearman(depth, peak lag of each layer) per ROI
+        return _spearman_rows(depth, lags[np.nanargmax(m, axis=-1)])
+
+    obs, boot, q = _boot_summary(rho, vals, n_boot, ci, check_random_state(random_state))
+    rr = [str(r) for r in da["roi"].values]
     rows = []
     for j, roi in enumerate(rr):
         lo, hi = np.percentile(boot[:, j], q)
@@ -421,11 +439,7 @@ def _self_scores(sweep, rois, role, lag_range, roi_names):
     ds0 = next(iter(sweep.results.values())).dataset if hasattr(sweep, "results") else None
     if ds0 is None or "r_self" not in ds0.data_vars:
         return None
-    da = sweep.scores("r_self").sel(role=role).mean("participant")
-    rr = _check_rois(rois, [str(t) for t in da["target"].values])
-    da = xr.concat([da.sel(target=v).mean("target") for v in rr.values()], dim="roi")
-    if lag_range is not None:
-        da = da.sel(lag=(da["lag"] >= lag_range[0]) & (da["lag"] <= lag_range[1]))
+    da = _in_lags(_roi_scores(sweep, "r_self", role, rois), lag_range)
     return da.max("lag").mean("dyad").values[: len(roi_names)]
 
 

@@ -195,11 +195,7 @@ class EncodingResult:
         path : Path
             The file written.
         """
-        ds = self._ds.copy()
-        for name in list(ds.variables):
-            if ds[name].dtype == object:
-                ds[name] = ds[name].astype(str)
-        return _write_netcdf(ds, path, fmt=_FORMAT, what="EncodingResult", overwrite=overwrite)
+        return _save_dataset(self._ds, path, _FORMAT, "EncodingResult", overwrite)
 
     def copy(self) -> EncodingResult:
         """Deep copy.
@@ -244,11 +240,25 @@ def read_encoding(path: str | os.PathLike) -> EncodingResult:
     --------
     EncodingResult.save
     """
-    ds = _read_netcdf(path, fmt=_FORMAT, what="EncodingResult", dataset=True)
+    return EncodingResult(_read_dataset(path, _FORMAT, "EncodingResult"))
+
+
+def _save_dataset(ds: xr.Dataset, path, fmt: str, what: str, overwrite: bool) -> Path:
+    """An encoding dataset to netCDF: object (string) coordinates as fixed strings."""
+    ds = ds.copy()
+    for name in list(ds.variables):
+        if ds[name].dtype == object:
+            ds[name] = ds[name].astype(str)
+    return _write_netcdf(ds, path, fmt=fmt, what=what, overwrite=overwrite)
+
+
+def _read_dataset(path, fmt: str, what: str) -> xr.Dataset:
+    """The dataset written by :func:`_save_dataset`, string coordinates as objects again."""
+    ds = _read_netcdf(path, fmt=fmt, what=what, dataset=True)
     for c in list(ds.variables):
         if ds[c].dtype.kind in "US":
             ds[c] = ds[c].astype(object)
-    return EncodingResult(ds)
+    return ds
 
 
 def concat_results(

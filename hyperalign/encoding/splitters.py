@@ -181,14 +181,17 @@ class Folds:
         }
 
 
-def _check_n_splits(n_splits, n_samples: int, what: str = "samples") -> int:
-    _validate_type(n_splits, "int-like", "n_splits")
+def _check_n_splits(n_splits, n_samples: int, what: str = "samples", name: str = "n_splits"):
+    """``n_splits`` as an int >= 2 with at least 2 samples per test block (else an error
+    naming ``name``, its value and the fix); shared by every fold maker of the package."""
+    _validate_type(n_splits, "int-like", name)
     if n_splits < 2:
-        raise ValueError(f"n_splits must be >= 2; got {n_splits}")
+        raise ValueError(f"{name} must be >= 2 folds; got {n_splits}")
     if n_samples < 2 * n_splits:
         raise ValueError(
-            f"too few {what} for the folds: {n_samples} {what} for n_splits={n_splits} "
-            f"(need at least {2 * n_splits}); use fewer folds or a longer recording"
+            f"too few {what} for the folds: {name}={n_splits} contiguous folds need at least "
+            f"{2 * n_splits} {what} (2 per test block); got {n_samples}. Use fewer folds or "
+            "a longer recording"
         )
     return int(n_splits)
 
