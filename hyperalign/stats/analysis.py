@@ -124,13 +124,13 @@ def _fit_quiet(data, formula, groups, reml, messages, engine="fast"):
     return res
 
 
-def _analyse_cell(cell, key, spec, plan, keep_models):
+def _analyse_cell(cell, key, spec, keep_models):
     # these matrices are small: one BLAS thread (threads thrash on busy cores)
     with single_thread_blas():
-        return _analyse_cell_impl(cell, key, spec, plan, keep_models)
+        return _analyse_cell_impl(cell, key, spec, keep_models)
 
 
-def _analyse_cell_impl(cell, key, spec, plan, keep_models):
+def _analyse_cell_impl(cell, key, spec, keep_models):
     sync, semantic, acoustic, covariates, groups = (
         spec["sync"],
         spec["semantic"],
@@ -213,19 +213,15 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
     tau2 = float(np.asarray(null_ml.result.cov_re)[0, 0])
     lrt_fixed, _ = batch_lrt(y, X0, S, codes, sigma2, tau2, None)
     row["lrt_fixed"] = lrt_fixed
-    null = np.empty(0)
+    # the permutation null is computed afterwards, in blocks of permutations over all cells
+    # (_permutation_nulls); this cell hands over what a block needs
+    job = None
+    row["stat_perm_obs"] = np.nan
+    row["p_perm"] = np.nan
     if spec["n_permutations"] > 0:
-        perm = plan.indices(data)
-        if spec["method"] == "batch":
-            obs, null = batch_lrt(y, X0, S, codes, sigma2, tau2, perm)
-        else:
-            obs = test.lrt
-            null = _refit_permutations(y, X0, S, codes, perm, null_ml.llf)
-        row["stat_perm_obs"] = obs
-        row["p_perm"] = float(permutation_pvalues(obs, null[:, None])[0])
-    else:
-        row["stat_perm_obs"] = np.nan
-        row["p_perm"] = np.nan
+        row["stat_perm_obs"] = lrt_fixed if spec["method"] == "batch" else test.lrt
+        job = dict(y=y, X0=X0, S=S, codes=codes, sigma2=sigma2, tau2=tau2, llf0=null_ml.llf,
+                   units=data[[groups, "utterance_id"]])  # fmt: skip
     singular = null_ml.singular or full_ml.singular or null_re.singular or full_re.singular
     row["singular"] = bool(singular)
     row["notes"] = "; ".join(dict.fromkeys(messages))
@@ -238,7 +234,7 @@ def _analyse_cell_impl(cell, key, spec, plan, keep_models):
             )
         models = {"null_ml": null_ml, "full_ml": full_ml, "null_reml": null_re,
                   "full_reml": full_re}  # fmt: skip
-    return row, null, models, {"f0": f0, "f1": f1}
+    return row, job, models, {"f0": f0, "f1": f1}
 
 
 _CELL_DEFAULTS = ("metric", "band", "roi", "lag")
@@ -268,6 +264,68 @@ def _validate_alpha(alpha) -> None:
     _validate_type(alpha, "numeric", "alpha")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie strictly between 0 and 1 (e.g. 0.05); got {alpha!r}")
+
+
+def _null_block(block, rng, *, cells, plan, method) -> list[np.ndarray]:
+    """The null of every cell for one block of permutations (the unit of work of a worker).
+
+    ``plan`` holds the block's rows of the analysis's permutation plan: the permutations are
+    drawn once, so the null does not depend on the blocks (``rng`` is not used).
+    """
+    out = []
+    with single_thread_blas():
+        for c in cells:
+            if c is None:
+                out.append(np.empty(0))
+                continue
+            perm = plan.indices(c["units"])
+            if method == "batch":
+                _, null = batch_lrt(c["y"], c["X0"], c["S"], c["codes"], c["sigma2"], c["tau2"],
+                                    perm)  # fmt: skip
+            else:
+                null = _refit_permutations(c["y"], c["X0"], c["S"], c["codes"], perm, c["llf0"])
+            out.append(null)
+    return out
+
+
+def _permutation_nulls(outs, plan, spec, block_size, n_jobs) -> list[np.ndarray]:
+    """Permutation null of every cell, in blocks of ``block_size`` permutations.
+
+    The blocks go through :func:`~hyperalign.utils._parallel.map_blocks`: serially, on joblib
+    workers (``n_jobs``) or on the Dask cluster of a pipeline run (joblib's Dask backend).
+    Every block carries its own rows of the one permutation plan, and its size is a multiple
+    of the batch engine's chunk, so the null equals the serial one bit for bit whatever the
+    blocks and workers.
+    """
+    from ..utils._parallel import map_blocks
+
+    cells = [o[1] for o in outs]
+    if spec["n_permutations"] == 0 or not outs:
+        return [np.empty(0) for _ in outs]
+    blocks = map_blocks(
+        _null_block, plan.n_permutations, block_size=block_size, random_state=0, n_jobs=n_jobs,
+        block_kwargs=lambda b: {"plan": plan.subset(b)}, cells=cells, method=spec["method"],
+    )  # fmt: skip
+    nulls = [np.concatenate([b[i] for b in blocks]) for i in range(len(cells))]
+    for (row, *_), null in zip(outs, nulls):
+        row["p_perm"] = float(permutation_pvalues(row["stat_perm_obs"], null[:, None])[0])
+    return nulls
+
+
+def _check_block_size(block_size) -> int:
+    from .permutation import CHUNK
+
+    if isinstance(block_size, bool) or not isinstance(block_size, int | np.integer):
+        raise TypeError(
+            f"block_size must be an int (a multiple of {CHUNK} permutations); got "
+            f"{type(block_size).__name__} {block_size!r}"
+        )
+    if block_size < CHUNK or block_size % CHUNK:
+        raise ValueError(
+            f"block_size must be a positive multiple of {CHUNK} permutations (so that blocks give "
+            f"the serial null bit for bit); got {block_size}. Use e.g. block_size={CHUNK}."
+        )
+    return int(block_size)
 
 
 def _refit_permutations(y, X0, S, codes, perm, llf0) -> np.ndarray:
@@ -308,6 +366,7 @@ def test_semantic_beyond_acoustics(
     engine: str = "fast",
     random_state=None,
     n_jobs: int | None = None,
+    block_size: int = 256,
     verbose=None,
 ) -> SemanticTestResult:
     """Test whether semantic alignment explains synchrony beyond acoustic predictors.
@@ -366,7 +425,13 @@ def test_semantic_beyond_acoustics(
         statsmodels'), ~100x faster; ``'statsmodels'`` calls ``MixedLM.fit``.
     %(random_state)s
     %(n_jobs)s
-        Cells are analysed in parallel (joblib processes).
+        Cells are analysed in parallel (joblib processes), then the blocks of permutations.
+        Inside a Dask session (a pipeline run with ``execution.executor: dask``) the blocks
+        of permutations run on the cluster.
+    block_size : int
+        Permutations per block of the null (the unit of work sent to a worker), a multiple
+        of 256. The permutations are drawn once from ``random_state``: the result is the
+        same, bit for bit, whatever ``block_size``, ``n_jobs`` and the workers.
     %(verbose)s
 
     Returns
@@ -388,6 +453,7 @@ def test_semantic_beyond_acoustics(
         method, engine, alpha,
     )  # fmt: skip
     n_jobs = check_n_jobs(n_jobs)
+    block_size = _check_block_size(block_size)
     log = table.attrs.get("exclusions")
     log = log.copy() if isinstance(log, ExclusionLog) else ExclusionLog()
     t0 = time.perf_counter()
@@ -399,8 +465,9 @@ def test_semantic_beyond_acoustics(
                 groups=groups, by=by, alpha=alpha, partition=partition,
                 n_permutations=n_permutations, method=method, engine=engine,
                 n_groups_table=int(table[groups].nunique()))  # fmt: skip
-    keys, outs = _run_cells(table, by, spec, plan, keep_models, n_jobs)
-    res, nulls, models = _collect(keys, outs, by, keep_models, log)
+    keys, outs = _run_cells(table, by, spec, keep_models, n_jobs)
+    nulls = _permutation_nulls(outs, plan, spec, block_size, n_jobs)
+    res, models = _collect(keys, outs, by, keep_models, log)
     _warn_missing_cells(res, table, groups, by)
     null_mat = np.column_stack(nulls) if n_permutations > 0 else None
     res["p_corrected"] = _corrected(res, null_mat, correction)
@@ -484,30 +551,30 @@ def _check_test_args(
     return semantic, acoustic, covariates, by, n_permutations
 
 
-def _run_cells(table, by, spec, plan, keep_models, n_jobs):
-    """Analyse every cell (serially or with joblib); returns the cell keys and outputs."""
+def _run_cells(table, by, spec, keep_models, n_jobs):
+    """Analyse every cell (serially or with joblib); returns the cell keys and outputs (the
+    permutation nulls come after, from :func:`_permutation_nulls`)."""
     cells = list(table.groupby(by, sort=True, dropna=False)) if by else [((), table)]
     keys = [k if isinstance(k, tuple) else (k,) for k, _ in cells]
     if n_jobs == 1:
         outs = [
-            _analyse_cell(c, k, spec, plan, keep_models)
+            _analyse_cell(c, k, spec, keep_models)
             for k, (_, c) in progress(zip(keys, cells), desc="cells", total=len(cells))
         ]
     else:
         from joblib import Parallel, delayed
 
         outs = Parallel(n_jobs=n_jobs)(
-            delayed(_analyse_cell)(c, k, spec, plan, keep_models) for k, (_, c) in zip(keys, cells)
+            delayed(_analyse_cell)(c, k, spec, keep_models) for k, (_, c) in zip(keys, cells)
         )
     return keys, outs
 
 
 def _collect(keys, outs, by, keep_models, log):
-    """Rows of the result table, nulls and models; every cell's exclusions in ``log``."""
-    rows, nulls, models = [], [], {}
-    for k, (row, null, mods, _forms) in zip(keys, outs):
+    """Rows of the result table and models; every cell's exclusions in ``log``."""
+    rows, models = [], {}
+    for k, (row, _job, mods, _forms) in zip(keys, outs):
         rows.append({**dict(zip(by, k)), **row})
-        nulls.append(null)
         if keep_models:
             models[k] = mods
         for col, reason in (
@@ -517,7 +584,7 @@ def _collect(keys, outs, by, keep_models, log):
             if row[col]:
                 log.add("test_semantic_beyond_acoustics", "row", str(dict(zip(by, k))), reason,
                         row[col])  # fmt: skip
-    return pd.DataFrame(rows), nulls, models
+    return pd.DataFrame(rows), models
 
 
 def _warn_missing_cells(res, table, groups, by) -> None:

@@ -25,6 +25,9 @@ import pandas as pd
 from ..utils import check_option, check_random_state
 
 SCHEMES = ("within", "circular", "pseudo")
+#: Permutations per matrix block of :func:`batch_lrt`; blocks of permutations sent to workers
+#: are multiples of it, so that every permutation meets the same floating-point operations.
+CHUNK = 256
 
 
 class PermutationPlan:
@@ -72,6 +75,32 @@ class PermutationPlan:
                 raise ValueError("scheme='pseudo' needs at least 2 dyads")
             self.derangements = _derangements(g, self.n_permutations, rng)
         self._cache: dict = {}
+
+    def subset(self, block: slice) -> PermutationPlan:
+        """The permutations ``block`` of this plan as a plan of their own (the same draws).
+
+        A block of permutations sent to a worker carries only its own rows of the plan; the
+        permutations are those of the whole plan, so a null computed in blocks equals the
+        serial one whatever the blocks.
+
+        Parameters
+        ----------
+        block : slice
+            Permutations (rows of the plan), e.g. ``slice(256, 512)``.
+
+        Returns
+        -------
+        plan : PermutationPlan
+        """
+        new = object.__new__(PermutationPlan)
+        new.groups, new.scheme = self.groups, self.scheme
+        new.unit_index, new.group_names = self.unit_index, self.group_names
+        for name in ("keys", "shifts", "derangements"):
+            if hasattr(self, name):
+                setattr(new, name, getattr(self, name)[block])
+        new.n_permutations = len(range(*block.indices(self.n_permutations)))
+        new._cache = {}
+        return new
 
     def indices(self, cell: pd.DataFrame) -> np.ndarray:
         """Permutation indices ``(n_permutations, n_rows)`` into the rows of ``cell``.
@@ -160,7 +189,7 @@ def batch_lrt(
     tau2: float,
     perm: np.ndarray | None = None,
     *,
-    chunk: int = 256,
+    chunk: int = CHUNK,
 ) -> tuple[float, np.ndarray]:
     """Fixed-variance LRT of semantic columns ``S`` for the observed data and permutations.
 

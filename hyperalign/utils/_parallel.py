@@ -203,6 +203,7 @@ def map_blocks(
     block_size: int = 100,
     random_state=None,
     n_jobs: int | None = 1,
+    block_kwargs=None,
     **kwargs,
 ) -> list:
     """Run ``func(block, rng, **kwargs)`` on fixed blocks of items, each with its own seed.
@@ -226,6 +227,10 @@ def map_blocks(
         Root seed of the blocks.
     n_jobs : int | None
         Blocks run in parallel (joblib semantics; ``1``: serially in this process).
+    block_kwargs : callable | None
+        ``block_kwargs(block) -> dict``: keyword arguments of one block only, made in this
+        process (e.g. the block's rows of a permutation plan, so that a worker receives its
+        own rows and not the whole plan).
     **kwargs
         Passed to every call of ``func``.
 
@@ -240,14 +245,18 @@ def map_blocks(
     """
     blocks = block_slices(n_items, block_size)
     seeds = spawn_seeds(random_state, len(blocks))
+
+    def kw(b: slice) -> dict:
+        return {**kwargs, **block_kwargs(b)} if block_kwargs is not None else kwargs
+
     if len(blocks) > 1 and (n_jobs not in (None, 1) or _cluster_backend_active()):
         from joblib import Parallel, delayed
 
         if n_jobs in (None, 1):
             n_jobs = -1  # a cluster backend: as many blocks at once as it has workers
-        calls = (delayed(_run_block)(func, b, s, kwargs) for b, s in zip(blocks, seeds))
+        calls = (delayed(_run_block)(func, b, s, kw(b)) for b, s in zip(blocks, seeds))
         return list(Parallel(n_jobs=n_jobs)(calls))
-    return [_run_block(func, b, s, kwargs) for b, s in zip(blocks, seeds)]
+    return [_run_block(func, b, s, kw(b)) for b, s in zip(blocks, seeds)]
 
 
 def _cluster_backend_active() -> bool:
