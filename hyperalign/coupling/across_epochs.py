@@ -69,6 +69,7 @@ def epoch_spectra(
     coefs : complex ndarray, shape (n_epochs, n_channels, n_freqs[, n_times])
         ``n_times`` only for ``'cwt_morlet'``.
     freqs : ndarray, shape (n_freqs,)
+        Frequencies (Hz) of the coefficients.
     """
     check_option("mode", mode, ("fourier", "cwt_morlet"))
     data = np.asarray(data, dtype=float)

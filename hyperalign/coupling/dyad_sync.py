@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..utils import check_n_jobs, check_option, logger, verbose_context
+from ..utils import check_n_jobs, check_option, fill_doc, logger, verbose_context
 from ._channels import pick_good_channels, record_excluded_channels
 from ._engine import (  # noqa: F401 - the engine, importable from here as before
     _apply_rois,
@@ -346,6 +346,7 @@ def _sync_mne(prep: _Prepared, verbose=None):
 
 
 # --------------------------------------------------------------------------- public
+@fill_doc
 def compute_dyad_sync(
     dyad,
     metrics=("plv", "ccorr"),
@@ -371,8 +372,9 @@ def compute_dyad_sync(
 
     Parameters
     ----------
-    dyad : Dyad | None
-        The conversation (``None`` allowed only with ``epochs`` given as ``mne.Epochs``).
+    dyad : hyperalign.Dyad | None
+        The conversation: two participants' recordings and the transcript on one clock
+        (``None`` allowed only with ``epochs`` given as ``mne.Epochs``).
     metrics : str | sequence of str
         Names from :data:`~hyperalign.coupling.metrics.METRICS` (``'plv'``, ``'ccorr'``,
         ``'coh'``, ``'imcoh'``, ``'wpli'``, ``'envelope_corr'``...).
@@ -426,8 +428,7 @@ def compute_dyad_sync(
         Threads computing the windows, with joblib's meaning: ``None`` or ``1`` serial (the
         default), ``-1`` every core this process may use, ``-2`` all but one. Each thread
         runs a single-threaded BLAS.
-    verbose : bool | str | int | None
-        Log level.
+    %(verbose)s
 
     Returns
     -------
@@ -439,6 +440,24 @@ def compute_dyad_sync(
         in ``attrs['n_lag_out']``). A channel flat (zero variance) in an epoch's window gives
         NaN for every pair involving it, for every metric (``attrs['n_flat']``,
         ``attrs['flat_channels']``: ``{participant: {channel: n_epochs}}``).
+
+    See Also
+    --------
+    compute_sync, compute_surrogate_sync, summarize_utterances, Coupling
+
+    Examples
+    --------
+    %(example_dyad)s
+    >>> from hyperalign.coupling import compute_dyad_sync
+    >>> con = compute_dyad_sync(dyad, metrics=["plv"], bands={"alpha": (8, 12)},
+    ...                         epochs="fixed", window=2.0)
+    >>> con
+    <Coupling | dyad d01 | 5 epochs x 2 x 2 pairs (inter) | metrics: plv | ...>
+    >>> con.epochs_metadata[["speaker", "onset", "offset"]].head(2)
+          speaker  onset  offset
+    epoch
+    0           A    0.0     2.0
+    1           B    2.0     4.0
     """
     with verbose_context(verbose):
         if strict_bands:  # before any filtering; the warning comes from analytic_signal

@@ -38,6 +38,26 @@ class Coupling:
     xarray : xarray.DataArray
         The underlying array (attrs: ``sfreq``, ``mode``, ``filter``, ``dyad_id``,
         ``participant_ids``, ``units``, ...).
+
+    See Also
+    --------
+    compute_sync, compute_dyad_sync, read_coupling
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperalign.coupling import Coupling
+    >>> con = Coupling.from_array(
+    ...     np.full((1, 3, 1, 1, 2, 2), 0.5), metrics=["plv"], bands={"alpha": (8, 13)},
+    ...     lags=[0.0], node_in=["Fz", "Cz"], node_out=["Fz", "Cz"], attrs={"dyad_id": "d01"})
+    >>> con.bands
+    {'alpha': (8.0, 13.0)}
+    >>> con.mean("epochs").get_data().shape
+    (1, 1, 1, 1, 2, 2)
+    >>> con.to_data_frame().head(2)
+      dyad  epoch metric   band  lag node_in node_out  value
+    0  d01      0    plv  alpha  0.0      Fz       Fz    0.5
+    1  d01      0    plv  alpha  0.0      Fz       Cz    0.5
     """
 
     def __init__(self, data: xr.DataArray):
@@ -175,6 +195,7 @@ class Coupling:
         Returns
         -------
         values : ndarray
+            The values (possibly a view of the stored array: copy before modifying).
         """
         if metric is None:
             return self._da.values
@@ -187,6 +208,17 @@ class Coupling:
 
     def sel(self, **indexers) -> Coupling:
         """Select by coordinate labels (dims are kept: scalars become length-1 lists).
+
+        Parameters
+        ----------
+        **indexers
+            ``dim=label`` or ``dim=[labels]`` for dims among ``metric``, ``epochs``,
+            ``freqs``, ``lags``, ``node_in``, ``node_out`` (xarray's ``sel``).
+
+        Returns
+        -------
+        coupling : Coupling
+            The selection, with every dim kept.
 
         Examples
         --------
@@ -217,6 +249,7 @@ class Coupling:
         Returns
         -------
         coupling : Coupling
+            The average, each averaged dim kept with length 1.
         """
         if not isinstance(skipna, bool | np.bool_):
             raise TypeError(f"skipna must be True or False; got {skipna!r}")
@@ -249,12 +282,13 @@ class Coupling:
 
     # tidy export -------------------------------------------------------------------------
     def to_data_frame(self) -> pd.DataFrame:
-        """One row per value: dyad, epoch, utterance_id (if present), metric, band, lag,
-        node_in, node_out, value.
+        """One row per value, in a tidy table.
 
         Returns
         -------
         df : pandas.DataFrame
+            Columns ``dyad, epoch, utterance_id`` (when the epochs carry it), ``metric, band,
+            lag, node_in, node_out, value``.
         """
         da = self._da
         shape = da.shape
@@ -286,6 +320,7 @@ class Coupling:
         Returns
         -------
         path : Path
+            The file written.
         """
         return _write_netcdf(self._da, path, fmt=_FORMAT, what="Coupling", overwrite=overwrite)
 
@@ -319,6 +354,7 @@ def read_coupling(path: str | os.PathLike) -> Coupling:
     Returns
     -------
     coupling : Coupling
+        The values, coordinates and attributes as saved.
     """
     da = _read_netcdf(path, fmt=_FORMAT, what="Coupling", dataset=False)
     for c in list(da.coords):

@@ -23,6 +23,7 @@ import pandas as pd
 from ..utils import (
     check_option,
     check_positive,
+    fill_doc,
     logger,
     verbose,
 )
@@ -230,7 +231,8 @@ class WaveletCoherenceResult:
 
         Returns
         -------
-        DataFrame
+        df : pandas.DataFrame
+            Columns ``freq, time, wtc, phase, in_coi``.
         """
         nf, nt = self.wtc.shape
         return pd.DataFrame(
@@ -373,6 +375,7 @@ def _smooth(
     return convolve(T, win.reshape(shape), mode="same")
 
 
+@fill_doc
 @verbose
 def wavelet_coherence(
     x,
@@ -416,8 +419,7 @@ def wavelet_coherence(
         kernel spans ``round(1.2 / dj)`` scales, about 1.1 octaves).
     return_phase : bool
         Also return the phase of the smoothed cross-spectrum (radians; positive: ``x`` leads).
-    verbose : bool | str | int | None
-        Log level.
+    %(verbose)s
 
     Returns
     -------
@@ -429,6 +431,28 @@ def wavelet_coherence(
         by the edges); ``.phase`` (n_freqs, n_times) always; ``.to_data_frame()`` a long
         table. Unpacking it as the old tuple (``wtc, freqs, coi = ...``, plus ``phase`` with
         ``return_phase=True``) still works, with a ``DeprecationWarning``.
+
+    See Also
+    --------
+    cwt_morlet, lagged_correlation, hyperalign.coupling.fnirs_study.wavelet_coherence_hypyp
+
+    Examples
+    --------
+    Two noisy 0.1 Hz oscillations, ``x`` leading ``y`` by 1 radian, 5 min at 4 Hz:
+
+    >>> import numpy as np
+    >>> from hyperalign.coupling import wavelet_coherence
+    >>> t = np.arange(1200) / 4.0
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.sin(2 * np.pi * 0.1 * t) + 0.5 * rng.standard_normal(t.size)
+    >>> y = np.sin(2 * np.pi * 0.1 * t - 1.0) + 0.5 * rng.standard_normal(t.size)
+    >>> res = wavelet_coherence(x, y, 4.0, periods=(5, 50))
+    >>> res.wtc.shape  # (n_freqs, n_times)
+    (40, 1200)
+    >>> i = np.argmin(np.abs(res.freqs - 0.1))
+    >>> ok = res.in_coi[i]  # free of edge effects
+    >>> print(f"{res.wtc[i, ok].mean():.2f} {np.median(res.phase[i, ok]):.1f}")
+    0.99 1.0
     """
     check_positive("sfreq", sfreq)
     sfreq = float(sfreq)

@@ -52,6 +52,7 @@ def fir_length(sfreq: float, fmin: float, fmax: float, **filter_kwargs) -> int:
     Returns
     -------
     n_taps : int
+        The filter length in samples.
     """
     import mne
 

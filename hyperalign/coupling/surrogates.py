@@ -378,7 +378,8 @@ def null_values(null, n_epochs: int | None = None) -> np.ndarray:
 
     Returns
     -------
-    values : ndarray
+    values : ndarray, shape (n_surrogates, n_metrics, n_epochs, n_freqs, n_lags, n_in, n_out)
+        The null values, one block per surrogate, epochs in the observed order.
     """
     da = null.xarray if hasattr(null, "xarray") else null
     if "surrogate" not in da.coords or "source_epoch" not in da.coords:
