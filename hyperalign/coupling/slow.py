@@ -49,6 +49,7 @@ def _as_2d(x, name: str) -> np.ndarray:
     return x
 
 
+@fill_doc
 @verbose
 def lagged_correlation(
     x1,
@@ -82,8 +83,7 @@ def lagged_correlation(
     kind : 'isfc' | 'isc'
         ``'isfc'``: every channel pair (node_in = participant 1's channels, node_out =
         participant 2's); ``'isc'``: matched channels only (needs equal channel counts).
-    verbose : bool | str | int | None
-        Log level.
+    %(verbose)s
 
     Returns
     -------

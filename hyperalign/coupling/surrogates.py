@@ -42,6 +42,7 @@ from ..utils import (
     check_n_jobs,
     check_option,
     check_random_state,
+    fill_doc,
     logger,
     progress,
     verbose,
@@ -75,6 +76,7 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- pseudo-dyads
+@fill_doc
 @verbose
 def make_pseudo_dyads(
     dyads: Sequence,
@@ -105,8 +107,7 @@ def make_pseudo_dyads(
         Which participant is swapped in (default 1, the second).
     random_state : None | int | numpy.random.Generator
         Seed (for ``n`` not None).
-    verbose : bool | str | int | None
-        Log level.
+    %(verbose)s
 
     Returns
     -------
@@ -204,6 +205,7 @@ def make_pseudo_dyads(
 
 
 # --------------------------------------------------------------------------- dyad-level null
+@fill_doc
 @verbose
 def compute_surrogate_sync(
     dyad,
@@ -246,8 +248,7 @@ def compute_surrogate_sync(
         Same random phases across participant 2's channels (``'phase_randomization'``).
     random_state : None | int | numpy.random.Generator
         Seed.
-    verbose : bool | str | int | None
-        Log level.
+    %(verbose)s
     **sync_kwargs
         Passed to :func:`~hyperalign.coupling.dyad_sync.compute_dyad_sync` (``metrics``,
         ``bands``, ``epochs``, ``window``, ``lags``, ``min_duration``, ``picks``,
@@ -404,6 +405,7 @@ def null_values(null, n_epochs: int | None = None) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- z-scores
+@fill_doc
 @verbose
 def surrogate_zscore(observed, null, *, level: str = "epoch", verbose=None):
     """Express observed synchrony relative to its surrogate distribution.
@@ -418,8 +420,7 @@ def surrogate_zscore(observed, null, *, level: str = "epoch", verbose=None):
         ``'epoch'``: each epoch against the null of the same epoch, band, pair and lag.
         ``'dyad'``: the mean over (non-NaN) epochs against the distribution of the surrogates'
         epoch means (the dyad-level test).
-    verbose : bool | str | int | None
-        Log level.
+    %(verbose)s
 
     Returns
     -------
