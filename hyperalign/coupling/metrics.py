@@ -550,10 +550,11 @@ _check_threads = check_threads
 _blas_limits = blas_limits
 
 
-def _channel_names(ch_names, n_ch) -> tuple[list[str], list[str]]:
+def _channel_names(ch_names, n_ch, n_ch2: int | None = None) -> tuple[list[str], list[str]]:
+    """S1 and S2 channel names (``ch1..chN`` by default), ``_S1``/``_S2`` when they clash."""
+    n_ch2 = n_ch if n_ch2 is None else n_ch2
     if ch_names is None:
-        base = [f"ch{i + 1}" for i in range(n_ch)]
-        return [f"{c}_S1" for c in base], [f"{c}_S2" for c in base]
+        return [f"ch{i + 1}_S1" for i in range(n_ch)], [f"ch{i + 1}_S2" for i in range(n_ch2)]
     if (
         isinstance(ch_names, list | tuple)
         and len(ch_names) == 2
@@ -562,9 +563,10 @@ def _channel_names(ch_names, n_ch) -> tuple[list[str], list[str]]:
         c1, c2 = [str(c) for c in ch_names[0]], [str(c) for c in ch_names[1]]
     else:
         c1 = c2 = [str(c) for c in ch_names]
-    if len(c1) != n_ch or len(c2) != n_ch:
+    if len(c1) != n_ch or len(c2) != n_ch2:
+        want = f"{n_ch}" if n_ch == n_ch2 else f"{n_ch} and {n_ch2}"
         raise ValueError(
-            f"ch_names must list {n_ch} channels per participant; got {len(c1)} and {len(c2)}"
+            f"ch_names must list {want} channels per participant; got {len(c1)} and {len(c2)}"
         )
     if set(c1) & set(c2):
         c1, c2 = [f"{c}_S1" for c in c1], [f"{c}_S2" for c in c2]
