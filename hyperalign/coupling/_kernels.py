@@ -189,7 +189,29 @@ def _pow_corr(p: _Pair):
 
 @dataclass(frozen=True)
 class MetricInfo:
-    """One registered synchrony metric."""
+    """One registered synchrony metric (an entry of :data:`METRICS`).
+
+    Parameters
+    ----------
+    name : str
+        Canonical name (lower case), the key in :data:`METRICS`.
+    func : callable
+        The kernel: takes the shared intermediates of one pair of analytic signals and
+        returns one value per epoch and channel pair, ``(n_epochs, C1, C2)``.
+    aliases : tuple of str
+        Other names that :func:`resolve_metric` maps to ``name``.
+    hypyp : str | None
+        The HyPyP mode (``hypyp.analyses.compute_sync``) that gives the same values, or
+        ``None`` when HyPyP has no such metric.
+    signed : bool
+        Whether values can be negative.
+    description : str
+        One line, for listings.
+
+    See Also
+    --------
+    resolve_metric, compute_sync
+    """
 
     name: str
     func: Callable
@@ -230,7 +252,23 @@ _ALIASES = {a: m.name for m in METRICS.values() for a in m.aliases}
 
 
 def resolve_metric(name: str) -> str:
-    """Return the canonical metric name for ``name`` (case-insensitive, aliases accepted)."""
+    """Return the canonical metric name for ``name`` (case-insensitive, aliases accepted).
+
+    Parameters
+    ----------
+    name : str
+        A metric name or alias from :data:`METRICS` (``'PLV'``, ``'msc'``, ``'envcorr'``...).
+
+    Returns
+    -------
+    name : str
+        The canonical name, a key of :data:`METRICS`. An unknown name is an error listing
+        the allowed names (and the closest one).
+
+    See Also
+    --------
+    MetricInfo, compute_sync
+    """
     if not isinstance(name, str):
         raise TypeError(f"metric names must be strings; got {name!r}")
     key = name.lower()

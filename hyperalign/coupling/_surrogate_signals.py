@@ -124,6 +124,7 @@ def circular_shift(
     Returns
     -------
     surrogate : ndarray, same shape as ``data``
+        ``data`` rotated by the shift along the last axis.
     """
     data = _check_signal(data)
     if shift is None:
@@ -164,6 +165,7 @@ def segment_shuffle(
     Returns
     -------
     surrogate : ndarray, same shape as ``data``
+        The segments of ``data`` in a random (non-identity) order.
     """
     data = _check_signal(data)
     idx = _segment_permutation(data.shape[-1], int(n_segments), check_random_state(random_state))
@@ -209,6 +211,7 @@ def make_surrogates(
     Returns
     -------
     surrogates : ndarray, shape (n_surrogates, ..., n_times)
+        One transformed copy of ``data`` per surrogate, independent draws.
     """
     check_option("method", method, SURROGATE_METHODS[:3])
     _check_n_surrogates(n_surrogates)

@@ -18,10 +18,12 @@ zero-mean Morlet wavelets convolved in ``'same'`` mode).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from ..utils import check_option
-from .metrics import resolve_metric, sync_from_analytic
+from ..utils import check_option, fill_doc
+from .metrics import _channel_names, resolve_metric, sync_from_analytic
 
 __all__ = ["epoch_spectra", "sync_across_epochs"]
 
@@ -69,6 +71,7 @@ def epoch_spectra(
     coefs : complex ndarray, shape (n_epochs, n_channels, n_freqs[, n_times])
         ``n_times`` only for ``'cwt_morlet'``.
     freqs : ndarray, shape (n_freqs,)
+        Frequencies (Hz) of the coefficients.
     """
     check_option("mode", mode, ("fourier", "cwt_morlet"))
     data = np.asarray(data, dtype=float)
@@ -112,28 +115,103 @@ def epoch_spectra(
     return coefs, freqs
 
 
-def sync_across_epochs(z1, z2, metric: str, *, backend: str = "numpy", device=None) -> np.ndarray:
+@fill_doc
+def sync_across_epochs(
+    z1,
+    z2,
+    metric: str,
+    *,
+    freqs=None,
+    times=None,
+    ch_names=None,
+    backend: str = "numpy",
+    device=None,
+    return_type: str = "coupling",
+):
     """One synchrony value per frequency (and time), the epochs being the samples.
 
     Parameters
     ----------
-    z1 : complex array, shape (n_epochs, C1, ...)
+    z1 : complex array, shape (n_epochs, C1[, n_freqs[, n_times]])
         Coefficients of S1 (e.g. from :func:`epoch_spectra`): epochs first, channels second,
-        any trailing axes (frequencies, times).
-    z2 : complex array, shape (n_epochs, C2, ...)
+        then frequencies and (Morlet wavelets) times.
+    z2 : complex array, shape (n_epochs, C2[, n_freqs[, n_times]])
         Coefficients of S2, same epochs and trailing axes.
     metric : str
         A metric name or alias (``plv``, ``coh``, ``imcoh_signed``, ``pli``, ``wpli``, ...) or
         an mne-connectivity method name prefixed ``'mne:'`` (``'mne:imcoh'`` is the signed
         imaginary coherence).
-    backend, device
-        As in :func:`compute_sync`.
+    freqs : array of float | None
+        Frequencies (Hz) of the ``n_freqs`` axis (the second output of
+        :func:`epoch_spectra`): the labels of the ``freqs`` dim and its ``fmin``/``fmax``
+        coordinates. ``None``: the labels are the indices ``0, 1, ...`` and ``fmin``/``fmax``
+        are NaN.
+    times : array of float | None
+        Times (s) of the ``n_times`` axis (e.g. ``epochs.times``); ``None``: sample indices.
+    ch_names : list of str | pair of lists | None
+        Channel names (one list when both participants have the same channels, or one per
+        participant); default ``ch1..chN`` with the suffixes ``_S1``/``_S2``.
+    backend : 'numpy' | 'torch'
+        Array library for the metric kernels; results come back as NumPy.
+    %(device)s
+    return_type : 'coupling' | 'array'
+        ``'coupling'`` (default): a :class:`~hyperalign.coupling.results.Coupling`.
+        ``'array'`` is deprecated (removed in the next release): the bare array of earlier
+        releases, shaped ``(*trailing axes of z1, C1, C2)``, with a ``FutureWarning``.
 
     Returns
     -------
-    con : ndarray, shape (..., C1, C2)
-        The trailing axes of ``z1`` first, then the channel pairs.
+    coupling : Coupling
+        Dims ``(metric, epochs, freqs, lags, node_in, node_out)``, plus ``times`` with
+        Morlet coefficients: one metric, one ``epochs`` entry labelled ``-1`` (the epochs
+        are averaged; their number is ``attrs['n_epochs_averaged']``), one lag (0 s),
+        ``node_in`` = S1 channels, ``node_out`` = S2 channels.
+        ``coupling.get_data()[0, 0, :, 0]`` is ``(n_freqs, C1, C2[, n_times])``.
+
+    See Also
+    --------
+    epoch_spectra, compute_sync, Coupling
     """
+    check_option("return_type", return_type, ("coupling", "array"))
+    name = _metric_name(metric)
+    z1, z2 = _check_coefficients(z1, z2)
+    rest = z1.shape[2:]
+    if return_type == "coupling" and len(rest) > 2:
+        raise ValueError(
+            f"z1 and z2 have {len(rest)} trailing axes {rest}; a Coupling holds frequencies "
+            "and times (at most 2); reshape them, or pass return_type='array' (deprecated)"
+        )
+    n_rest = int(np.prod(rest)) if rest else 1
+
+    def batch(z):  # (E, C, *rest) -> (n_rest, C, E): epochs on the averaged axis
+        return np.moveaxis(z.reshape(z.shape[0], z.shape[1], n_rest), 0, -1).transpose(1, 0, 2)
+
+    out = sync_from_analytic(batch(z1), batch(z2), name, backend=backend, device=device)
+    out = out.reshape(*rest, z1.shape[1], z2.shape[1])
+    if return_type == "array":
+        warnings.warn(
+            "sync_across_epochs(return_type='array') is deprecated and will be removed in the "
+            "next release; use the Coupling it returns by default (.get_data()[0, 0, :, 0] is "
+            "(n_freqs, C1, C2[, n_times]))",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return out
+    attrs = {
+        "mode": "inter",
+        "method": str(metric),
+        "definition": "across epochs, as mne_connectivity.spectral_connectivity_epochs",
+        "n_epochs_averaged": int(z1.shape[0]),
+        "backend": backend,
+        "dyad_id": "",
+        "participant_ids": ["S1", "S2"],
+        "units": "unitless",
+    }
+    return _across_coupling(out, name, freqs=freqs, times=times, ch_names=ch_names, attrs=attrs)
+
+
+def _metric_name(metric) -> str:
+    """Canonical metric name; ``'mne:<method>'`` names mne-connectivity's definition."""
     if isinstance(metric, str) and metric.lower().startswith("mne:"):
         key = metric[4:].lower()
         if key not in MNE_CONNECTIVITY_METHODS:
@@ -142,7 +220,10 @@ def sync_across_epochs(z1, z2, metric: str, *, backend: str = "numpy", device=No
                 f"{sorted(MNE_CONNECTIVITY_METHODS)}"
             )
         metric = MNE_CONNECTIVITY_METHODS[key]
-    name = resolve_metric(metric)
+    return resolve_metric(metric)
+
+
+def _check_coefficients(z1, z2) -> tuple[np.ndarray, np.ndarray]:
     z1, z2 = np.asarray(z1), np.asarray(z2)
     if z1.ndim < 2 or z2.ndim < 2:
         raise ValueError(
@@ -155,11 +236,49 @@ def sync_across_epochs(z1, z2, metric: str, *, backend: str = "numpy", device=No
         )
     if z1.shape[0] < 2:
         raise ValueError(f"synchrony across epochs needs at least 2 epochs; got {z1.shape[0]}")
-    rest = z1.shape[2:]
-    n_rest = int(np.prod(rest)) if rest else 1
+    return z1, z2
 
-    def batch(z):  # (E, C, *rest) -> (n_rest, C, E): epochs on the averaged axis
-        return np.moveaxis(z.reshape(z.shape[0], z.shape[1], n_rest), 0, -1).transpose(1, 0, 2)
 
-    out = sync_from_analytic(batch(z1), batch(z2), name, backend=backend, device=device)
-    return out.reshape(*rest, z1.shape[1], z2.shape[1])
+def _freq_labels(freqs, n_freqs: int) -> dict:
+    """``{label: (fmin, fmax)}`` of the frequency axis: Hz when known, else indices."""
+    if freqs is None:
+        return {i: (np.nan, np.nan) for i in range(n_freqs)}
+    f = np.atleast_1d(np.asarray(freqs, dtype=float))
+    if f.ndim != 1 or f.size != n_freqs:
+        raise ValueError(
+            f"freqs must hold one frequency (Hz) per coefficient; got {f.size} for {n_freqs} "
+            "(pass the freqs that epoch_spectra returned)"
+        )
+    if np.unique(f).size != f.size or not np.isfinite(f).all():
+        raise ValueError(f"freqs must be finite and unique; got {f.tolist()}")
+    return {float(v): (float(v), float(v)) for v in f}
+
+
+def _across_coupling(out, name, *, freqs, times, ch_names, attrs):
+    """Wrap ``out`` (n_freqs[, n_times], C1, C2) (or (C1, C2)) in a Coupling."""
+    from .results import Coupling
+
+    c1, c2 = out.shape[-2:]
+    if out.ndim == 2:
+        out = out[None]
+    has_times = out.ndim == 4
+    if times is not None and not has_times:
+        raise ValueError("times applies to time-resolved coefficients (mode='cwt_morlet')")
+    if has_times:
+        n_t = out.shape[1]
+        times = np.arange(n_t, dtype=float) if times is None else np.asarray(times, float)
+        if times.shape != (n_t,):
+            raise ValueError(f"times must hold {n_t} values (one per sample); got {times.shape}")
+        out = np.moveaxis(out, 1, -1)  # (F, C1, C2, T)
+    node_in, node_out = _channel_names(ch_names, c1, c2)
+    con = Coupling.from_array(
+        out[None, None, :, None],
+        metrics=[name],
+        bands=_freq_labels(freqs, out.shape[0]),
+        lags=[0.0],
+        node_in=node_in,
+        node_out=node_out,
+        attrs=attrs,
+        times=times if has_times else None,
+    )
+    return Coupling(con.xarray.assign_coords(epochs=[-1]))

@@ -25,7 +25,21 @@ _BLOCK_ELEMENTS = 1 << 22
 
 
 class NumpyOps:
-    """NumPy implementation of the kernel operations."""
+    """NumPy implementation of the kernel operations.
+
+    Parameters
+    ----------
+    use_numba : bool | None
+        Use the compiled numba loops (pli/wpli sums, centred sines, envelopes); ``None``:
+        when numba is importable.
+    parallel : bool
+        Compiled loops use numba's thread pool (``True``) or run on the calling thread
+        without the GIL (``False``: for callers that split epochs over their own threads).
+
+    See Also
+    --------
+    get_backend, TorchOps
+    """
 
     name = "numpy"
 
@@ -36,7 +50,13 @@ class NumpyOps:
         self.parallel = bool(parallel)
 
     def serial(self) -> NumpyOps:
-        """The same operations with single-threaded, GIL-free compiled loops."""
+        """The same operations with single-threaded, GIL-free compiled loops.
+
+        Returns
+        -------
+        ops : NumpyOps
+            A new instance with ``parallel=False`` and the same ``use_numba``.
+        """
         return NumpyOps(use_numba=self.use_numba, parallel=False)
 
     def _kern(self, name):
@@ -118,7 +138,18 @@ class NumpyOps:
         """``sin(phase - circular mean phase)`` per channel, from analytic signals ``x``.
 
         One fused compiled pass when numba is available (no phasor array), else NumPy.
-        ``n_valid`` (per epoch): samples from there on are zero padding and give 0.
+
+        Parameters
+        ----------
+        x : complex ndarray, shape (n_epochs, n_channels, n_times)
+            Analytic signals.
+        n_valid : array of int, shape (n_epochs,) | None
+            Ragged epochs: samples from ``n_valid[e]`` on are zero padding and give 0.
+
+        Returns
+        -------
+        s : ndarray, shape (n_epochs, n_channels, n_times)
+            The centred sines (real).
         """
         if self.use_numba:
             xv = _interleaved(x)
@@ -131,7 +162,21 @@ class NumpyOps:
         """Rows of ``|x|`` (``|x|**2`` with ``power``), centred and scaled to unit norm.
 
         The Pearson correlation of two such rows is their dot product. One fused compiled
-        pass when numba is available, else NumPy. ``n_valid``: as :meth:`centered_sin`.
+        pass when numba is available, else NumPy.
+
+        Parameters
+        ----------
+        x : complex ndarray, shape (n_epochs, n_channels, n_times)
+            Analytic signals.
+        power : bool
+            Use the instantaneous power ``|x|**2`` instead of the envelope ``|x|``.
+        n_valid : array of int, shape (n_epochs,) | None
+            Ragged epochs, as in :meth:`centered_sin`.
+
+        Returns
+        -------
+        rows : ndarray, shape (n_epochs, n_channels, n_times)
+            Centred rows of unit norm (0 on the padding).
         """
         if self.use_numba:
             xv = _interleaved(x)
@@ -142,7 +187,22 @@ class NumpyOps:
 
     # the non-BLAS part of pli / wpli -----------------------------------------------------
     def im_sums(self, x, y, kind: str):
-        """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``; (E, C1, C2)."""
+        """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``.
+
+        Parameters
+        ----------
+        x : complex ndarray, shape (n_epochs, C1, n_times)
+            Analytic signals of S1.
+        y : complex ndarray, shape (n_epochs, C2, n_times)
+            Analytic signals of S2 (``y is x`` computes one triangle and mirrors it).
+        kind : 'sign' | 'abs'
+            The function ``f`` summed over the samples (pli: ``'sign'``, wpli: ``'abs'``).
+
+        Returns
+        -------
+        sums : ndarray, shape (n_epochs, C1, C2)
+            One sum per epoch and channel pair.
+        """
         if self.use_numba:
             if kind == "abs":  # the one-pass loop also sums Im; the signed sum is dropped
                 return self.im_abs_and_sum(x, y)[0]
@@ -160,8 +220,21 @@ class NumpyOps:
         return _im_sums_blocked(c1, s1, c2, s2, kind)
 
     def im_abs_and_sum(self, x, y):
-        """``(sum_t |Im(x_i conj y_k)|, sum_t Im(x_i conj y_k))`` in one compiled pass, or
-        ``None`` without numba (the caller then uses a matrix product for the second)."""
+        """Both sums behind wPLI in one compiled pass.
+
+        Parameters
+        ----------
+        x : complex ndarray, shape (n_epochs, C1, n_times)
+            Analytic signals of S1.
+        y : complex ndarray, shape (n_epochs, C2, n_times)
+            Analytic signals of S2.
+
+        Returns
+        -------
+        sums : tuple of ndarray, shape (n_epochs, C1, C2) | None
+            ``(sum_t |Im(x_i conj y_k)|, sum_t Im(x_i conj y_k))``, or ``None`` without
+            numba (the caller then uses a matrix product for the second).
+        """
         if not self.use_numba:
             return None
         xv = _interleaved(x)
@@ -269,7 +342,18 @@ def _numba_kernels(parallel: bool = True) -> dict:
 
 
 class TorchOps:
-    """torch implementation of the kernel operations (CPU or CUDA)."""
+    """PyTorch implementation of the kernel operations (CPU or CUDA).
+
+    Parameters
+    ----------
+    device : str | torch.device | None
+        Torch device; ``None`` picks CUDA when available, else the CPU. ``'cuda'`` without a
+        CUDA device is an error.
+
+    See Also
+    --------
+    get_backend, NumpyOps
+    """
 
     name = "torch"
 
@@ -387,7 +471,7 @@ def get_backend(backend: str = "numpy", device=None, use_numba: bool | None = No
     backend : 'numpy' | 'torch'
         Array library that runs the kernels.
     device : None | 'cpu' | 'cuda' | torch.device
-        torch device (``None``: CUDA when available, else CPU). Must be ``None`` or ``'cpu'``
+        Torch device (``None``: CUDA when available, else CPU). Must be ``None`` or ``'cpu'``
         with ``backend='numpy'``.
     use_numba : bool | None
         NumPy backend only: use the compiled numba loop for pli/wpli when numba is importable
@@ -396,6 +480,11 @@ def get_backend(backend: str = "numpy", device=None, use_numba: bool | None = No
     Returns
     -------
     ops : NumpyOps | TorchOps
+        The operation set the metric kernels are written against.
+
+    See Also
+    --------
+    NumpyOps, TorchOps, sync_from_analytic
     """
     if backend == "numpy":
         if device not in (None, "cpu"):

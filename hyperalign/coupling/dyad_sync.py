@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..utils import check_n_jobs, check_option, logger, verbose_context
+from ..utils import check_n_jobs, check_option, fill_doc, logger, verbose
 from ._channels import pick_good_channels, record_excluded_channels
 from ._engine import (  # noqa: F401 - the engine, importable from here as before
     _apply_rois,
@@ -346,6 +346,8 @@ def _sync_mne(prep: _Prepared, verbose=None):
 
 
 # --------------------------------------------------------------------------- public
+@fill_doc
+@verbose
 def compute_dyad_sync(
     dyad,
     metrics=("plv", "ccorr"),
@@ -371,8 +373,9 @@ def compute_dyad_sync(
 
     Parameters
     ----------
-    dyad : Dyad | None
-        The conversation (``None`` allowed only with ``epochs`` given as ``mne.Epochs``).
+    dyad : hyperalign.Dyad | None
+        The conversation: two participants' recordings and the transcript on one clock
+        (``None`` allowed only with ``epochs`` given as ``mne.Epochs``).
     metrics : str | sequence of str
         Names from :data:`~hyperalign.coupling.metrics.METRICS` (``'plv'``, ``'ccorr'``,
         ``'coh'``, ``'imcoh'``, ``'wpli'``, ``'envelope_corr'``...).
@@ -426,8 +429,7 @@ def compute_dyad_sync(
         Threads computing the windows, with joblib's meaning: ``None`` or ``1`` serial (the
         default), ``-1`` every core this process may use, ``-2`` all but one. Each thread
         runs a single-threaded BLAS.
-    verbose : bool | str | int | None
-        Log level.
+    %(verbose)s
 
     Returns
     -------
@@ -439,44 +441,61 @@ def compute_dyad_sync(
         in ``attrs['n_lag_out']``). A channel flat (zero variance) in an epoch's window gives
         NaN for every pair involving it, for every metric (``attrs['n_flat']``,
         ``attrs['flat_channels']``: ``{participant: {channel: n_epochs}}``).
-    """
-    with verbose_context(verbose):
-        if strict_bands:  # before any filtering; the warning comes from analytic_signal
-            from .bands import check_band_overlap
 
-            ep = epochs if isinstance(epochs, tuple | list) else None
-            sf = ep[0].info["sfreq"] if ep else getattr(dyad, "sfreq", None)
-            if sf is not None:
-                check_band_overlap(bands, sf, method=filter, filter_kwargs=filter_kwargs,
-                                   strict=True)  # fmt: skip
-        prep = _prepare(
-            dyad, metrics=metrics, bands=bands, epochs=epochs, window=window, lags=lags,
-            min_duration=min_duration, picks=picks, rois=rois, speaker_first=speaker_first,
-            backend=backend, filter=filter, filter_kwargs=filter_kwargs, min_cycles=min_cycles,
-            dtype=dtype,
-        )  # fmt: skip
-        prep.extra["n_jobs"] = check_n_jobs(n_jobs)
-        if prep.kind == "mne":
-            prep.extra["min_duration"] = float(min_duration)
-            if dyad is not None:
-                prep.extra["dyad_id"] = dyad.dyad_id
-            ep1, ep2 = prep.extra["epochs"]
-            (i1, i2), _, excluded = pick_good_channels(
-                [ep1.info, ep2.info], picks, prep.dyad_ids, where="compute_dyad_sync"
-            )
-            if dyad is not None:
-                bads = {str(i): list(e.info["bads"]) for i, e in zip(prep.dyad_ids, (ep1, ep2))}
-                record_excluded_channels(dyad.exclusions, excluded, "compute_dyad_sync", bads)
-            if picks is not None or excluded:
-                prep.extra["epochs"] = (ep1.copy().pick(i1), ep2.copy().pick(i2))
-            res = _sync_mne(prep, verbose=verbose)
-            res.xarray.attrs["excluded_channels"] = excluded
-            res.xarray.attrs["n_excluded_channels"] = sum(len(v) for v in excluded.values())
-            return res
-        logger.info(
-            "compute_dyad_sync: dyad %r, %d %s epoch(s), %d channel(s), bands %s, metrics %s, "
-            "lags %s s",
-            prep.attrs["dyad_id"], len(prep.starts), epochs, len(prep.ch_names),
-            list(prep.bands), prep.metrics, prep.lags.tolist(),
-        )  # fmt: skip
-        return _sync_from_prepared(prep)
+    See Also
+    --------
+    compute_sync, compute_surrogate_sync, summarize_utterances, Coupling
+
+    Examples
+    --------
+    %(example_dyad)s
+    >>> from hyperalign.coupling import compute_dyad_sync
+    >>> con = compute_dyad_sync(dyad, metrics=["plv"], bands={"alpha": (8, 12)},
+    ...                         epochs="fixed", window=2.0)
+    >>> con
+    <Coupling | dyad d01 | 5 epochs x 2 x 2 pairs (inter) | metrics: plv | ...>
+    >>> con.epochs_metadata[["speaker", "onset", "offset"]].head(2)
+          speaker  onset  offset
+    epoch
+    0           A    0.0     2.0
+    1           B    2.0     4.0
+    """
+    if strict_bands:  # before any filtering; the warning comes from analytic_signal
+        from .bands import check_band_overlap
+
+        ep = epochs if isinstance(epochs, tuple | list) else None
+        sf = ep[0].info["sfreq"] if ep else getattr(dyad, "sfreq", None)
+        if sf is not None:
+            check_band_overlap(bands, sf, method=filter, filter_kwargs=filter_kwargs,
+                               strict=True)  # fmt: skip
+    prep = _prepare(
+        dyad, metrics=metrics, bands=bands, epochs=epochs, window=window, lags=lags,
+        min_duration=min_duration, picks=picks, rois=rois, speaker_first=speaker_first,
+        backend=backend, filter=filter, filter_kwargs=filter_kwargs, min_cycles=min_cycles,
+        dtype=dtype,
+    )  # fmt: skip
+    prep.extra["n_jobs"] = check_n_jobs(n_jobs)
+    if prep.kind == "mne":
+        prep.extra["min_duration"] = float(min_duration)
+        if dyad is not None:
+            prep.extra["dyad_id"] = dyad.dyad_id
+        ep1, ep2 = prep.extra["epochs"]
+        (i1, i2), _, excluded = pick_good_channels(
+            [ep1.info, ep2.info], picks, prep.dyad_ids, where="compute_dyad_sync"
+        )
+        if dyad is not None:
+            bads = {str(i): list(e.info["bads"]) for i, e in zip(prep.dyad_ids, (ep1, ep2))}
+            record_excluded_channels(dyad.exclusions, excluded, "compute_dyad_sync", bads)
+        if picks is not None or excluded:
+            prep.extra["epochs"] = (ep1.copy().pick(i1), ep2.copy().pick(i2))
+        res = _sync_mne(prep, verbose=verbose)
+        res.xarray.attrs["excluded_channels"] = excluded
+        res.xarray.attrs["n_excluded_channels"] = sum(len(v) for v in excluded.values())
+        return res
+    logger.info(
+        "compute_dyad_sync: dyad %r, %d %s epoch(s), %d channel(s), bands %s, metrics %s, "
+        "lags %s s",
+        prep.attrs["dyad_id"], len(prep.starts), epochs, len(prep.ch_names),
+        list(prep.bands), prep.metrics, prep.lags.tolist(),
+    )  # fmt: skip
+    return _sync_from_prepared(prep)

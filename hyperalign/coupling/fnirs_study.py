@@ -149,7 +149,21 @@ class FnirsDyad:
     tasks: dict | None = None
 
     def segments(self, sfreq: float, n_times: int) -> list[tuple[str, int, slice]]:
-        """``(task, epoch, samples)`` of every task window (HyPyP's epochs per task)."""
+        """``(task, epoch, samples)`` of every task window (HyPyP's epochs per task).
+
+        Parameters
+        ----------
+        sfreq : float
+            Sampling rate of the recordings (Hz).
+        n_times : int
+            Number of samples of the recordings; a window outside them is an error.
+
+        Returns
+        -------
+        segments : list of (str, int, slice)
+            Task name, epoch index within the task and the samples of each window; one
+            ``('whole_record', 0, slice(0, n_times))`` when ``tasks`` is ``None``.
+        """
         if self.tasks is None:
             return [("whole_record", 0, slice(0, n_times))]
         out = []
@@ -166,7 +180,18 @@ class FnirsDyad:
         return out
 
     def roi_of(self, ch_name: str) -> str:
-        """The ROI of a channel (``''`` when none)."""
+        """The ROI of a channel.
+
+        Parameters
+        ----------
+        ch_name : str
+            A channel name.
+
+        Returns
+        -------
+        roi : str
+            The first ROI of ``rois`` that lists the channel, ``''`` when none does (HyPyP).
+        """
         for roi, chans in (self.rois or {}).items():
             if ch_name in chans:
                 return roi
@@ -191,12 +216,21 @@ class FnirsStudy:
     ----------
     dyads : list of FnirsDyad
         The dyads.
+
+    Attributes
+    ----------
+    wtcs : list of WaveletCoherence
+        The coherence maps kept by :meth:`compute_wtcs` (``keep_wtcs=True``).
+
+    See Also
+    --------
+    FnirsDyad, wavelet_coherence_hypyp, plot_coherence_matrix
     """
 
     dyads: list
-    wtcs: list = field(default_factory=list, repr=False)
-    _rows: list = field(default_factory=list, repr=False)
-    _period_cuts: list | None = field(default=None, repr=False)
+    wtcs: list = field(default_factory=list, repr=False, init=False)
+    _rows: list = field(default_factory=list, repr=False, init=False)
+    _period_cuts: list | None = field(default=None, repr=False, init=False)
 
     @fill_doc
     @verbose
@@ -247,6 +281,8 @@ class FnirsStudy:
         Returns
         -------
         self : FnirsStudy
+            The study, with its coherence rows (:meth:`to_data_frame`) and, with
+            ``keep_wtcs``, the maps in ``self.wtcs``.
         """
         self.wtcs, self._rows, self._period_cuts = [], [], period_cuts
         dyads = list(self.dyads)
@@ -381,6 +417,7 @@ class FnirsStudy:
         Returns
         -------
         path : pathlib.Path
+            The file written.
         """
         from pathlib import Path
 
@@ -411,8 +448,10 @@ class FnirsStudy:
         period_cuts=None,
         window_size: int = 10,
     ):
-        """Coherence over time of one pair (one row per period bin; masked outside the cone
-        of influence). Needs ``keep_wtcs=True``.
+        """Coherence over time of one pair, one row per period bin.
+
+        Values outside the cone of influence are masked. Needs ``keep_wtcs=True`` in
+        :meth:`compute_wtcs`.
 
         Parameters
         ----------
@@ -433,8 +472,10 @@ class FnirsStudy:
 
         Returns
         -------
-        times : ndarray (n_times,)
+        times : ndarray, shape (n_times,)
+            Sample times (s).
         series : numpy.ma.MaskedArray, shape (n_period_bins, n_times)
+            Moving-average coherence per period bin, masked outside the cone of influence.
         """
         check_option("kind", kind, ("inter", "intra1", "intra2"))
         intra_of = {"inter": None, "intra1": 1, "intra2": 2}[kind]
@@ -496,6 +537,7 @@ def plot_coherence_matrix(matrix: pd.DataFrame, *, ax=None, vmin=0.0, vmax=1.0, 
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure drawn on.
     """
     import matplotlib.pyplot as plt
 
@@ -528,6 +570,7 @@ def plot_coherence_time_series(times, series, *, labels=None, ax=None):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure drawn on.
     """
     import matplotlib.pyplot as plt
 
@@ -553,6 +596,7 @@ def plot_wtc(wtc: WaveletCoherence, *, ax=None):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure drawn on.
     """
     import matplotlib.pyplot as plt
 

@@ -94,7 +94,27 @@ def _boxcar(size, dj):
 
 @dataclass
 class WaveletCoherence:
-    """Wavelet transform coherence of one signal pair (HyPyP's ``WTC``)."""
+    """Wavelet transform coherence of one signal pair (HyPyP's ``WTC``).
+
+    Parameters
+    ----------
+    wtc : ndarray, shape (n_periods, n_times)
+        Coherence in [0, 1].
+    periods : ndarray, shape (n_periods,)
+        Fourier periods (s), ascending.
+    times : ndarray, shape (n_times,)
+        Sample times (s).
+    coi : ndarray, shape (n_times,)
+        Cone of influence as a Fourier period (s) at each time.
+    scales : ndarray, shape (n_periods,)
+        Wavelet scales of the periods.
+    label : dict
+        What the pair is (dyad, channels, task, ...; HyPyP's label fields).
+
+    See Also
+    --------
+    wavelet_coherence_hypyp, plot_wtc
+    """
 
     wtc: np.ndarray  #: (n_periods, n_times) in [0, 1]
     periods: np.ndarray  #: Fourier periods (s), ascending
@@ -114,7 +134,18 @@ class WaveletCoherence:
         return self.periods[:, None] > self.coi[None, :]
 
     def period_ranges(self, period_cuts=None) -> list[tuple[int, int]]:
-        """Index ranges of the period bins (HyPyP's ``p_ranges``)."""
+        """Index ranges of the period bins (HyPyP's ``p_ranges``).
+
+        Parameters
+        ----------
+        period_cuts : list of float | None
+            Period bin edges in seconds (``None``: one bin).
+
+        Returns
+        -------
+        ranges : list of (int, int)
+            ``(start, stop)`` indices into :attr:`periods` of each bin.
+        """
         n = len(self.periods)
         if period_cuts is None:
             return [(0, n)]
@@ -138,7 +169,18 @@ class WaveletCoherence:
     def bins(self, *, bin_seconds=None, period_cuts=None) -> list[tuple]:
         """Mean coherence inside the cone per time bin x period bin (HyPyP's order).
 
-        Returns a list of ``(coherence, fraction_masked, time_range, period_range)``.
+        Parameters
+        ----------
+        bin_seconds : float | None
+            Time bin length in seconds (``None``: one bin).
+        period_cuts : list of float | None
+            Period bin edges in seconds (``None``: one bin).
+
+        Returns
+        -------
+        bins : list of tuple
+            ``(coherence, fraction_masked, time_range, period_range)`` per bin; the
+            coherence is NaN when more than ``MASK_THRESHOLD`` of the bin is outside the cone.
         """
         dt = self.times[1] - self.times[0]
         n_t = len(self.times)
@@ -166,8 +208,20 @@ class WaveletCoherence:
         return out
 
     def time_series(self, *, period_cuts=None, window_size: int = 10) -> np.ndarray:
-        """Coherence over time per period bin, moving-averaged (HyPyP's
-        ``get_as_time_series``); masked (``numpy.ma``) outside the cone of influence."""
+        """Coherence over time per period bin, moving-averaged (HyPyP's ``get_as_time_series``).
+
+        Parameters
+        ----------
+        period_cuts : list of float | None
+            Period bin edges in seconds (``None``: one bin).
+        window_size : int
+            Moving-average width in samples.
+
+        Returns
+        -------
+        series : numpy.ma.MaskedArray, shape (n_period_bins, n_times)
+            Masked outside the cone of influence.
+        """
         wm = np.ma.masked_array(self.wtc, self.mask)
         ranges = self.period_ranges(period_cuts)
         data = np.ma.zeros((len(ranges), wm.shape[1]))
@@ -220,6 +274,7 @@ def wavelet_coherence_hypyp(
     Returns
     -------
     wtc : WaveletCoherence
+        The coherence map, its periods, times and cone of influence.
 
     See Also
     --------

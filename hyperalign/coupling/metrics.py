@@ -46,6 +46,7 @@ from ..utils import (
     blas_limits,
     check_option,
     check_threads,
+    fill_doc,
     logger,
     single_thread_blas,
     thread_pool,
@@ -75,6 +76,7 @@ from ._kernels import (  # noqa: F401 - the registry, re-exported
 )
 
 
+@fill_doc
 def sync_from_analytic(
     z1,
     z2,
@@ -97,8 +99,7 @@ def sync_from_analytic(
         A name (or alias) from :data:`METRICS`.
     backend : 'numpy' | 'torch'
         Array library; results come back as NumPy.
-    device : None | 'cpu' | 'cuda'
-        torch device.
+    %(device)s
     use_numba : bool | None
         Use the compiled numba loop for pli/wpli when available (NumPy backend).
     n_valid : array of int, shape (n_epochs,) | None
@@ -111,6 +112,10 @@ def sync_from_analytic(
     con : ndarray, shape (n_epochs, C1, C2) (or (C1, C2) for 2-D inputs)
         NaN for every pair involving a flat channel (all samples of the epoch equal, e.g.
         all zero), for every metric.
+
+    See Also
+    --------
+    compute_sync, analytic_signal, METRICS
     """
     name = resolve_metric(metric)
     z1, z2 = np.asarray(z1), np.asarray(z2)
@@ -240,6 +245,7 @@ def _auto_chunk(n_epochs, n_ch, n_bands, n_times, itemsize) -> int:
     return int(max(1, min(n_epochs, (256 * 2**20) // max(per_epoch, 1))))
 
 
+@fill_doc
 @verbose
 def compute_sync(
     data,
@@ -290,8 +296,7 @@ def compute_sync(
         Extra :func:`mne.filter.filter_data` arguments (``filter='hypyp'``).
     backend : 'numpy' | 'torch'
         Array library for the metric kernels; results come back as NumPy.
-    device : None | 'cpu' | 'cuda'
-        torch device (``backend='torch'``).
+    %(device)s
     dtype : 'float64' | 'float32'
         Computation and output precision.
     chunk_size : int | None
@@ -321,8 +326,7 @@ def compute_sync(
         Stored in the attributes.
     participant_ids : pair of str
         Stored in the attributes.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -332,6 +336,25 @@ def compute_sync(
         them in that epoch, for every metric (pli and wpli included); ``attrs['n_flat']``
         counts the flat (epoch, channel) rows and ``attrs['flat_channels']`` gives
         ``{participant: {channel: n_epochs}}``.
+
+    See Also
+    --------
+    compute_sync_epochs, compute_dyad_sync, sync_from_analytic, Coupling
+
+    Examples
+    --------
+    Two participants, 4 epochs of 3 channels and 2 s at 256 Hz (HyPyP's layout):
+
+    >>> import numpy as np
+    >>> from hyperalign.coupling import compute_sync
+    >>> data = np.random.default_rng(0).standard_normal((2, 4, 3, 512))
+    >>> con = compute_sync(data, 256.0, {"alpha": (8, 13)}, ["plv", "ccorr"], n_threads=1)
+    >>> con.get_data().shape  # metric, epochs, freqs, lags, node_in, node_out
+    (2, 4, 1, 1, 3, 3)
+    >>> con.node_in
+    ['ch1_S1', 'ch2_S1', 'ch3_S1']
+    >>> bool(((con.get_data() >= 0) & (con.get_data() <= 1)).all())
+    True
     """
     from .results import Coupling
 
@@ -527,10 +550,11 @@ _check_threads = check_threads
 _blas_limits = blas_limits
 
 
-def _channel_names(ch_names, n_ch) -> tuple[list[str], list[str]]:
+def _channel_names(ch_names, n_ch, n_ch2: int | None = None) -> tuple[list[str], list[str]]:
+    """S1 and S2 channel names (``ch1..chN`` by default), ``_S1``/``_S2`` when they clash."""
+    n_ch2 = n_ch if n_ch2 is None else n_ch2
     if ch_names is None:
-        base = [f"ch{i + 1}" for i in range(n_ch)]
-        return [f"{c}_S1" for c in base], [f"{c}_S2" for c in base]
+        return [f"ch{i + 1}_S1" for i in range(n_ch)], [f"ch{i + 1}_S2" for i in range(n_ch2)]
     if (
         isinstance(ch_names, list | tuple)
         and len(ch_names) == 2
@@ -539,9 +563,10 @@ def _channel_names(ch_names, n_ch) -> tuple[list[str], list[str]]:
         c1, c2 = [str(c) for c in ch_names[0]], [str(c) for c in ch_names[1]]
     else:
         c1 = c2 = [str(c) for c in ch_names]
-    if len(c1) != n_ch or len(c2) != n_ch:
+    if len(c1) != n_ch or len(c2) != n_ch2:
+        want = f"{n_ch}" if n_ch == n_ch2 else f"{n_ch} and {n_ch2}"
         raise ValueError(
-            f"ch_names must list {n_ch} channels per participant; got {len(c1)} and {len(c2)}"
+            f"ch_names must list {want} channels per participant; got {len(c1)} and {len(c2)}"
         )
     if set(c1) & set(c2):
         c1, c2 = [f"{c}_S1" for c in c1], [f"{c}_S2" for c in c2]

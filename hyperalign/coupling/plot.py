@@ -123,6 +123,7 @@ def plot_coupling_matrix(
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure drawn on.
     """
     import matplotlib.pyplot as plt
 
@@ -229,6 +230,7 @@ def plot_lag_profile(
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure drawn on.
     """
     import matplotlib.pyplot as plt
     from scipy import stats

@@ -23,6 +23,7 @@ import pandas as pd
 from ..utils import (
     check_option,
     check_positive,
+    fill_doc,
     logger,
     verbose,
 )
@@ -48,6 +49,7 @@ def _as_2d(x, name: str) -> np.ndarray:
     return x
 
 
+@fill_doc
 @verbose
 def lagged_correlation(
     x1,
@@ -57,7 +59,10 @@ def lagged_correlation(
     window: float | None = None,
     *,
     step: float | None = None,
-    kind: str = "isfc",
+    metric: str = "isfc",
+    ch_names=None,
+    return_type: str = "coupling",
+    kind: str | None = None,
     verbose=None,
 ):
     """Lagged Pearson correlation between two participants: ISC or ISFC, per window.
@@ -78,24 +83,69 @@ def lagged_correlation(
         Step between window onsets in seconds (default: ``window``, non-overlapping). Windows
         are placed on participant 1's clock; a window whose lagged partner falls outside the
         recording is NaN (counted in a warning).
-    kind : 'isfc' | 'isc'
+    metric : 'isfc' | 'isc'
         ``'isfc'``: every channel pair (node_in = participant 1's channels, node_out =
-        participant 2's); ``'isc'``: matched channels only (needs equal channel counts).
-    verbose : bool | str | int | None
-        Log level.
+        participant 2's); ``'isc'``: matched channels only (needs equal channel counts;
+        node_out is the single label ``'matched'`` and the ``partner`` coordinate of node_in
+        names participant 2's channel).
+    ch_names : list of str | pair of lists | None
+        Channel names (one list for both participants, or one per participant); default
+        ``ch1..chN`` with the suffixes ``_S1``/``_S2``.
+    return_type : 'coupling' | 'xarray'
+        ``'coupling'`` (default): a :class:`~hyperalign.coupling.results.Coupling`.
+        ``'xarray'`` is deprecated (removed in the next release): the
+        :class:`xarray.DataArray` of earlier releases, with a ``FutureWarning``.
+    kind : 'isfc' | 'isc' | None
+        Deprecated alias of ``metric`` (removed in the next release).
+    %(verbose)s
 
     Returns
     -------
-    r : xarray.DataArray
-        Dims ``('windows', 'lags', 'node_in', 'node_out')`` for ISFC or
-        ``('windows', 'lags', 'channels')`` for ISC; coordinates ``onset`` (s) of each window
-        and ``lags`` (s).
-    """
-    import xarray as xr
+    coupling : Coupling
+        Dims ``(metric, epochs, freqs, lags, node_in, node_out)``: one metric (``'isfc'`` or
+        ``'isc'``), one epoch per window (coordinates ``onset``, ``offset``, ``duration`` in
+        s), one band ``'broadband'`` (0 Hz to Nyquist), the lags (s). ``attrs['n_flat']``
+        counts the constant (window, lag, channel) signals (their correlations are NaN) and
+        ``attrs['n_lag_out']`` the window x lag combinations outside the recording (NaN).
 
-    check_option("kind", kind, ("isfc", "isc"))
-    check_positive("sfreq", sfreq)
-    sfreq = float(sfreq)
+    See Also
+    --------
+    wavelet_coherence, compute_sync, Coupling
+    """
+    if kind is not None:
+        warnings.warn(
+            "lagged_correlation(kind=...) is deprecated and will be removed in the next "
+            "release; use metric= (the same values: 'isfc' or 'isc')",
+            FutureWarning,
+            stacklevel=3,
+        )
+        metric = kind
+    check_option("metric", metric, ("isfc", "isc"))
+    check_option("return_type", return_type, ("coupling", "xarray"))
+    sfreq = float(check_positive("sfreq", sfreq))
+    x1, x2 = _check_pair(x1, x2, metric)
+    n = x1.shape[1]
+    lags = np.atleast_1d(np.asarray(lags, dtype=float))
+    shifts = np.round(lags * sfreq).astype(int)
+    w, onsets = _window_onsets(n, sfreq, window, step)
+    _check_lag_span(lags, shifts, n, w, sfreq)
+    out, n_out, n_flat = _lagged_r(x1, x2, shifts, onsets, w, metric)
+    attrs = {"sfreq": sfreq, "window_s": np.nan if w is None else w / sfreq,
+             "lag_convention": "x2(t + lag) vs x1(t)", "n_lag_out": n_out,
+             "n_flat": n_flat}  # fmt: skip
+    if return_type == "xarray":
+        warnings.warn(
+            "lagged_correlation(return_type='xarray') is deprecated and will be removed in "
+            "the next release; use the Coupling it returns by default",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return _lagged_xarray(out, onsets, lags, metric, sfreq, attrs)
+    span = n if w is None else w
+    return _lagged_coupling(out, onsets, span, lags, metric, sfreq, ch_names, attrs)
+
+
+def _check_pair(x1, x2, metric: str) -> tuple[np.ndarray, np.ndarray]:
     x1 = _as_2d(x1, "x1")
     x2 = _as_2d(x2, "x2")
     if x1.shape[1] != x2.shape[1]:
@@ -103,29 +153,31 @@ def lagged_correlation(
             f"x1 and x2 must have the same number of samples; got {x1.shape[1]} and "
             f"{x2.shape[1]}; crop both to the shared span"
         )
-    if kind == "isc" and x1.shape[0] != x2.shape[0]:
+    if metric == "isc" and x1.shape[0] != x2.shape[0]:
         raise ValueError(
-            f"kind='isc' correlates matched channels but x1 has {x1.shape[0]} channel(s) and "
-            f"x2 has {x2.shape[0]}; pick matched channels or use kind='isfc'"
+            f"metric='isc' correlates matched channels but x1 has {x1.shape[0]} channel(s) and "
+            f"x2 has {x2.shape[0]}; pick matched channels or use metric='isfc'"
         )
-    n = x1.shape[1]
-    lags = np.atleast_1d(np.asarray(lags, dtype=float))
-    shifts = np.round(lags * sfreq).astype(int)
+    return x1, x2
+
+
+def _window_onsets(n: int, sfreq: float, window, step) -> tuple[int | None, np.ndarray]:
+    """Window length in samples (``None``: the whole recording) and the onsets (samples)."""
     if window is None:
-        w = None
-        onsets = np.array([0])
-    else:
-        check_positive("window", window)
-        w = int(round(float(window) * sfreq))
-        if w < 3:
-            raise ValueError(f"window={window} s is shorter than 3 samples at {sfreq:g} Hz")
-        if w > n:
-            raise ValueError(
-                f"window={window} s ({w} samples) is longer than the recording ({n / sfreq:.3g} s)"
-            )
-        st = w if step is None else int(round(check_positive("step", step) * sfreq))
-        st = max(st, 1)
-        onsets = np.arange(0, n - w + 1, st)
+        return None, np.array([0])
+    check_positive("window", window)
+    w = int(round(float(window) * sfreq))
+    if w < 3:
+        raise ValueError(f"window={window} s is shorter than 3 samples at {sfreq:g} Hz")
+    if w > n:
+        raise ValueError(
+            f"window={window} s ({w} samples) is longer than the recording ({n / sfreq:.3g} s)"
+        )
+    st = w if step is None else int(round(check_positive("step", step) * sfreq))
+    return w, np.arange(0, n - w + 1, max(st, 1))
+
+
+def _check_lag_span(lags, shifts, n: int, w: int | None, sfreq: float) -> None:
     too_long = np.abs(shifts) >= (n if w is None else w)
     if too_long.any():
         span = n / sfreq if w is None else w / sfreq
@@ -134,11 +186,16 @@ def lagged_correlation(
             f"{'recording' if w is None else 'window'} ({span:.3g} s); use shorter lags or "
             "longer windows"
         )
+
+
+def _lagged_r(x1, x2, shifts, onsets, w, metric: str) -> tuple[np.ndarray, int, int]:
+    """Correlations ``(windows, lags, C1, C2)`` (``(windows, lags, C)`` for ISC), with the
+    numbers of window x lag combinations outside the recording and of constant signals."""
+    n = x1.shape[1]
     c1, c2 = x1.shape[0], x2.shape[0]
-    shape = (len(onsets), len(lags), c1, c2) if kind == "isfc" else (len(onsets), len(lags), c1)
+    shape = (len(onsets), len(shifts), c1) + ((c2,) if metric == "isfc" else ())
     out = np.full(shape, np.nan)
-    n_out = 0
-    n_flat = 0
+    n_out = n_flat = 0
     for li, k in enumerate(shifts):
         if w is None:
             a = x1[:, max(0, -k) : n - max(0, k)][np.newaxis]
@@ -156,7 +213,7 @@ def lagged_correlation(
         nb = np.sqrt((b * b).sum(-1))
         n_flat += int((na == 0).sum() + (nb == 0).sum())
         with np.errstate(invalid="ignore", divide="ignore"):
-            if kind == "isfc":
+            if metric == "isfc":
                 r = np.einsum("wit,wjt->wij", a, b) / (na[:, :, None] * nb[:, None, :])
             else:
                 r = (a * b).sum(-1) / (na * nb)
@@ -173,18 +230,51 @@ def lagged_correlation(
             "variance): their correlations are NaN (attrs['n_flat'])",
             n_flat,
         )
+    return out, n_out, n_flat
+
+
+def _lagged_coupling(out, onsets, span, lags, metric, sfreq, ch_names, attrs):
+    """The correlations as a Coupling (ISC: node_out ``'matched'``, node_in ``partner``)."""
+    from .metrics import _channel_names
+    from .results import Coupling
+
+    c1 = out.shape[2]
+    c2 = out.shape[3] if metric == "isfc" else c1
+    ch1, ch2 = _channel_names(ch_names, c1, c2)
+    values = out if metric == "isfc" else out[..., None]
+    md = pd.DataFrame({"onset": onsets / sfreq, "offset": (onsets + span) / sfreq,
+                       "duration": np.full(len(onsets), span / sfreq)})  # fmt: skip
+    attrs = {**attrs, "mode": "inter" if metric == "isfc" else "matched", "dyad_id": "",
+             "participant_ids": ["S1", "S2"], "units": "Pearson r"}  # fmt: skip
+    con = Coupling.from_array(
+        values[None, :, None],  # (metric, windows, band, lags, C1, C2)
+        metrics=[metric],
+        bands={"broadband": (0.0, sfreq / 2.0)},
+        lags=lags,
+        node_in=ch1,
+        node_out=ch2 if metric == "isfc" else ["matched"],
+        attrs=attrs,
+        epochs_metadata=md,
+    )
+    if metric == "isc":
+        con = Coupling(con.xarray.assign_coords(partner=("node_in", ch2)))
+    return con
+
+
+def _lagged_xarray(out, onsets, lags, metric, sfreq, attrs):
+    """The DataArray of earlier releases (``return_type='xarray'``, deprecated)."""
+    import xarray as xr
+
     coords = {"windows": np.arange(len(onsets)), "onset": ("windows", onsets / sfreq),
               "lags": lags}  # fmt: skip
-    if kind == "isfc":
+    if metric == "isfc":
         dims = ("windows", "lags", "node_in", "node_out")
-        coords.update(node_in=np.arange(c1), node_out=np.arange(c2))
+        coords.update(node_in=np.arange(out.shape[2]), node_out=np.arange(out.shape[3]))
     else:
         dims = ("windows", "lags", "channels")
-        coords.update(channels=np.arange(c1))
-    da = xr.DataArray(out, dims=dims, coords=coords, name=kind)
-    da.attrs = {"sfreq": sfreq, "window_s": np.nan if w is None else w / sfreq,
-                "lag_convention": "x2(t + lag) vs x1(t)", "n_lag_out": n_out,
-                "n_flat": n_flat}  # fmt: skip
+        coords.update(channels=np.arange(out.shape[2]))
+    da = xr.DataArray(out, dims=dims, coords=coords, name=metric)
+    da.attrs = attrs
     return da
 
 
@@ -230,7 +320,8 @@ class WaveletCoherenceResult:
 
         Returns
         -------
-        DataFrame
+        df : pandas.DataFrame
+            Columns ``freq, time, wtc, phase, in_coi``.
         """
         nf, nt = self.wtc.shape
         return pd.DataFrame(
@@ -373,6 +464,7 @@ def _smooth(
     return convolve(T, win.reshape(shape), mode="same")
 
 
+@fill_doc
 @verbose
 def wavelet_coherence(
     x,
@@ -416,8 +508,7 @@ def wavelet_coherence(
         kernel spans ``round(1.2 / dj)`` scales, about 1.1 octaves).
     return_phase : bool
         Also return the phase of the smoothed cross-spectrum (radians; positive: ``x`` leads).
-    verbose : bool | str | int | None
-        Log level.
+    %(verbose)s
 
     Returns
     -------
@@ -429,6 +520,28 @@ def wavelet_coherence(
         by the edges); ``.phase`` (n_freqs, n_times) always; ``.to_data_frame()`` a long
         table. Unpacking it as the old tuple (``wtc, freqs, coi = ...``, plus ``phase`` with
         ``return_phase=True``) still works, with a ``DeprecationWarning``.
+
+    See Also
+    --------
+    cwt_morlet, lagged_correlation, hyperalign.coupling.fnirs_study.wavelet_coherence_hypyp
+
+    Examples
+    --------
+    Two noisy 0.1 Hz oscillations, ``x`` leading ``y`` by 1 radian, 5 min at 4 Hz:
+
+    >>> import numpy as np
+    >>> from hyperalign.coupling import wavelet_coherence
+    >>> t = np.arange(1200) / 4.0
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.sin(2 * np.pi * 0.1 * t) + 0.5 * rng.standard_normal(t.size)
+    >>> y = np.sin(2 * np.pi * 0.1 * t - 1.0) + 0.5 * rng.standard_normal(t.size)
+    >>> res = wavelet_coherence(x, y, 4.0, periods=(5, 50))
+    >>> res.wtc.shape  # (n_freqs, n_times)
+    (40, 1200)
+    >>> i = np.argmin(np.abs(res.freqs - 0.1))
+    >>> ok = res.in_coi[i]  # free of edge effects
+    >>> print(f"{res.wtc[i, ok].mean():.2f} {np.median(res.phase[i, ok]):.1f}")
+    0.99 1.0
     """
     check_positive("sfreq", sfreq)
     sfreq = float(sfreq)

@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from ..utils import check_option, logger, verbose_context
+from ..utils import check_option, fill_doc, logger, verbose
 from ._bandspec import DEFAULT_BANDS, FILTERS, check_bands
 
 __all__ = ["DEFAULT_BANDS", "analytic_signal", "check_bands", "fir_length"]
@@ -52,6 +52,7 @@ def fir_length(sfreq: float, fmin: float, fmax: float, **filter_kwargs) -> int:
     Returns
     -------
     n_taps : int
+        The filter length in samples.
     """
     import mne
 
@@ -262,6 +263,8 @@ def _fft_masks(
     return masks
 
 
+@fill_doc
+@verbose
 def analytic_signal(
     data,
     sfreq: float,
@@ -303,30 +306,28 @@ def analytic_signal(
         with ``filter='hypyp'``, shorter than the FIR filter).
     n_threads : int | None
         FFT worker threads (``None``: every core this process may use).
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
     z : ndarray of complex, shape (..., n_bands, n_times)
         Analytic signals, bands in the order of ``bands``.
     """
-    with verbose_context(verbose):
-        from ..utils import check_threads as _check_threads
+    from ..utils import check_threads as _check_threads
 
-        n_threads = _check_threads(n_threads)
-        z = _analytic_bands(
-            data,
-            sfreq,
-            bands,
-            filter=filter,
-            filter_kwargs=filter_kwargs,
-            dtype=dtype,
-            min_cycles=min_cycles,
-            on_short=on_short,
-            n_threads=n_threads,
-        )
-        return np.moveaxis(z, 0, -2)
+    n_threads = _check_threads(n_threads)
+    z = _analytic_bands(
+        data,
+        sfreq,
+        bands,
+        filter=filter,
+        filter_kwargs=filter_kwargs,
+        dtype=dtype,
+        min_cycles=min_cycles,
+        on_short=on_short,
+        n_threads=n_threads,
+    )
+    return np.moveaxis(z, 0, -2)
 
 
 def _analytic_bands(

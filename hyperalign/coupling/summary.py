@@ -12,10 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..utils import (
-    logger,
-    verbose,
-)
+from ..utils import fill_doc, logger, verbose
 from ._rois import _reduce_nodes, _roi_average, _roi_weights, _strip, roi_average  # noqa: F401
 
 __all__ = ["summarize_utterances", "roi_average"]
@@ -39,6 +36,7 @@ SUMMARY_COLUMNS = [
 ]
 
 
+@fill_doc
 @verbose
 def summarize_utterances(
     coupling,
@@ -62,8 +60,7 @@ def summarize_utterances(
         same settings. The surrogates are averaged into the same ROIs and ``sync_z`` /
         ``sync_pct`` are the observed ROI average's z-score and percentile (0-100) in that
         null; without it both are NaN.
-    verbose : bool | str | int | None
-        Log level.
+    %(verbose)s
 
     Returns
     -------

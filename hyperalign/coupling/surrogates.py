@@ -43,6 +43,7 @@ from ..utils import (
     check_n_jobs,
     check_option,
     check_random_state,
+    fill_doc,
     logger,
     progress,
     verbose,
@@ -76,6 +77,7 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- dyad-level null
+@fill_doc
 @verbose
 def compute_surrogate_sync(
     dyad,
@@ -118,8 +120,7 @@ def compute_surrogate_sync(
         Same random phases across participant 2's channels (``'phase_randomization'``).
     random_state : None | int | numpy.random.Generator
         Seed.
-    verbose : bool | str | int | None
-        Log level.
+    %(verbose)s
     **sync_kwargs
         Passed to :func:`~hyperalign.coupling.dyad_sync.compute_dyad_sync` (``metrics``,
         ``bands``, ``epochs``, ``window``, ``lags``, ``min_duration``, ``picks``,
@@ -250,7 +251,8 @@ def null_values(null, n_epochs: int | None = None) -> np.ndarray:
 
     Returns
     -------
-    values : ndarray
+    values : ndarray, shape (n_surrogates, n_metrics, n_epochs, n_freqs, n_lags, n_in, n_out)
+        The null values, one block per surrogate, epochs in the observed order.
     """
     da = null.xarray if hasattr(null, "xarray") else null
     if "surrogate" not in da.coords or "source_epoch" not in da.coords:
@@ -275,6 +277,7 @@ def null_values(null, n_epochs: int | None = None) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- z-scores
+@fill_doc
 @verbose
 def surrogate_zscore(observed, null, *, level: str = "epoch", verbose=None):
     """Express observed synchrony relative to its surrogate distribution.
@@ -289,8 +292,7 @@ def surrogate_zscore(observed, null, *, level: str = "epoch", verbose=None):
         ``'epoch'``: each epoch against the null of the same epoch, band, pair and lag.
         ``'dyad'``: the mean over (non-NaN) epochs against the distribution of the surrogates'
         epoch means (the dyad-level test).
-    verbose : bool | str | int | None
-        Log level.
+    %(verbose)s
 
     Returns
     -------

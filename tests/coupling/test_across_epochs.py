@@ -39,7 +39,8 @@ def test_fourier_matches_spectral_connectivity_epochs(epochs, method):
     ref = con.get_data()  # (pairs, freqs)
     coefs, freqs = epoch_spectra(d, sfreq, mode="fourier", fmin=4.0, fmax=30.0)
     np.testing.assert_allclose(freqs, con.freqs)
-    ours = sync_across_epochs(coefs[:, :n_ch], coefs[:, n_ch:], f"mne:{method}")  # (F, C, C)
+    con = sync_across_epochs(coefs[:, :n_ch], coefs[:, n_ch:], f"mne:{method}", freqs=freqs)
+    ours = con.get_data()[0, 0, :, 0]  # (F, C, C)
     ours = ours.reshape(len(freqs), -1).T
     np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-12)
 
@@ -54,7 +55,8 @@ def test_morlet_matches_spectral_connectivity_epochs(epochs, method):
     )  # fmt: skip
     ref = con.get_data()  # (pairs, freqs, times)
     coefs, _ = epoch_spectra(d, sfreq, mode="cwt_morlet", freqs=freqs, n_cycles=4)
-    ours = sync_across_epochs(coefs[:, :n_ch], coefs[:, n_ch:], f"mne:{method}")  # (F, T, C, C)
+    con = sync_across_epochs(coefs[:, :n_ch], coefs[:, n_ch:], f"mne:{method}", freqs=freqs)
+    ours = np.moveaxis(con.get_data()[0, 0, :, 0], -1, 1)  # (F, T, C, C)
     ours = np.moveaxis(ours.reshape(*ours.shape[:2], -1), -1, 0)
     np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-12)
 
@@ -62,7 +64,8 @@ def test_morlet_matches_spectral_connectivity_epochs(epochs, method):
 def test_planted_phase_locking_found_at_its_frequency(epochs):
     d, n_ch, sfreq = epochs
     coefs, freqs = epoch_spectra(d, sfreq, fmin=4.0, fmax=30.0)
-    plv = sync_across_epochs(coefs[:, :n_ch], coefs[:, n_ch:], "plv").mean(axis=(1, 2))
+    con = sync_across_epochs(coefs[:, :n_ch], coefs[:, n_ch:], "plv", freqs=freqs)
+    plv = con.mean(["node_in", "node_out"]).get_data()[0, 0, :, 0, 0, 0]
     assert freqs[np.argmax(plv)] == pytest.approx(10.0)
     assert plv[freqs == 10.0][0] > 0.8 and np.median(plv) < 0.5
 
@@ -84,3 +87,63 @@ def test_errors(epochs):
         sync_across_epochs(coefs[:, :n_ch], coefs[:-1, n_ch:], "plv")
     with pytest.raises(ValueError, match="unknown mne-connectivity method"):
         sync_across_epochs(coefs[:, :n_ch], coefs[:, n_ch:], "mne:ppc")
+
+
+def test_coupling_labels_and_time_resolved(epochs):
+    d, n_ch, sfreq = epochs
+    coefs, freqs = epoch_spectra(d, sfreq, fmin=8.0, fmax=12.0)
+    con = sync_across_epochs(coefs[:, :n_ch], coefs[:, n_ch:], "mne:imcoh", freqs=freqs)
+    assert con.xarray.dims == ("metric", "epochs", "freqs", "lags", "node_in", "node_out")
+    assert con.metrics == ["imcoh_signed"] and con.attrs["method"] == "mne:imcoh"
+    assert con.xarray["epochs"].values.tolist() == [-1]
+    assert con.attrs["n_epochs_averaged"] == 12
+    np.testing.assert_array_equal(con.xarray["freqs"].values, freqs)
+    np.testing.assert_array_equal(con.xarray["fmin"].values, freqs)
+    assert con.node_in == ["ch1_S1", "ch2_S1", "ch3_S1"] and con.node_out[2] == "ch3_S2"
+    assert con.sel(freqs=10.0).get_data().shape == (1, 1, 1, 1, n_ch, n_ch)
+    df = con.to_data_frame()
+    assert len(df) == len(freqs) * n_ch * n_ch and "time" not in df
+    # Morlet: a times dim, labelled by the epochs' times
+    wf = np.array([8.0, 10.0])
+    cw, _ = epoch_spectra(d, sfreq, mode="cwt_morlet", freqs=wf, n_cycles=4)
+    times = np.arange(d.shape[-1]) / sfreq
+    tc = sync_across_epochs(cw[:, :n_ch], cw[:, n_ch:], "plv", freqs=wf, times=times,
+                            ch_names=["Fz", "Cz", "Pz"])  # fmt: skip
+    assert tc.xarray.dims[-1] == "times" and tc.node_in[0] == "Fz_S1"
+    np.testing.assert_array_equal(tc.times, times)
+    assert tc.get_data().shape == (1, 1, 2, 1, n_ch, n_ch, d.shape[-1])
+    assert tc.mean("times").get_data().shape[-1] == 1
+    assert "time" in tc.to_data_frame() and "x 200 times" in repr(tc)
+
+
+def test_coupling_save_read_time_resolved(epochs, tmp_path):
+    from hyperalign.coupling import read_coupling
+
+    d, n_ch, sfreq = epochs
+    cw, wf = epoch_spectra(d, sfreq, mode="cwt_morlet", freqs=[10.0], n_cycles=4)
+    tc = sync_across_epochs(cw[:, :n_ch], cw[:, n_ch:], "wpli", freqs=wf)
+    assert read_coupling(tc.save(tmp_path / "tc.nc")) == tc
+
+
+def test_deprecated_array_return(epochs):
+    d, n_ch, sfreq = epochs
+    cw, wf = epoch_spectra(d, sfreq, mode="cwt_morlet", freqs=[8.0, 10.0], n_cycles=4)
+    con = sync_across_epochs(cw[:, :n_ch], cw[:, n_ch:], "plv", freqs=wf)
+    with pytest.warns(FutureWarning, match="return_type='array'.*deprecated"):
+        arr = sync_across_epochs(cw[:, :n_ch], cw[:, n_ch:], "plv", return_type="array")
+    assert arr.shape == (2, d.shape[-1], n_ch, n_ch)  # (F, T, C1, C2) as before
+    np.testing.assert_array_equal(np.moveaxis(arr, 1, -1), con.get_data()[0, 0, :, 0])
+
+
+def test_coupling_errors(epochs):
+    d, n_ch, sfreq = epochs
+    coefs, freqs = epoch_spectra(d, sfreq, fmin=8.0, fmax=12.0)
+    with pytest.raises(ValueError, match="one frequency .* per coefficient"):
+        sync_across_epochs(coefs[:, :n_ch], coefs[:, n_ch:], "plv", freqs=freqs[:-1])
+    with pytest.raises(ValueError, match="times applies to time-resolved"):
+        sync_across_epochs(coefs[:, :n_ch], coefs[:, n_ch:], "plv", times=[0.0])
+    extra = coefs[..., None, None]  # (E, C, F, 1, 1): three trailing axes
+    with pytest.raises(ValueError, match="at most 2.*return_type='array'"):
+        sync_across_epochs(extra[:, :n_ch], extra[:, n_ch:], "plv")
+    with pytest.raises(ValueError, match="return_type"):
+        sync_across_epochs(coefs[:, :n_ch], coefs[:, n_ch:], "plv", return_type="xarray")

@@ -23,38 +23,46 @@ def slow_pair():
 def test_lagged_correlation_finds_the_lag(slow_pair):
     x1, x2, sf = slow_pair
     lags = (-2.0, 0.0, 2.0, 4.0)
-    r = lagged_correlation(x1, x2, sf, lags)
-    assert r.dims == ("windows", "lags", "node_in", "node_out")
-    r00 = r.values[0, :, 0, 0]
+    con = lagged_correlation(x1, x2, sf, lags)
+    assert con.xarray.dims == ("metric", "epochs", "freqs", "lags", "node_in", "node_out")
+    assert con.metrics == ["isfc"] and con.n_epochs == 1
+    r = con.get_data("isfc")[:, 0]  # (windows, lags, node_in, node_out)
+    r00 = r[0, :, 0, 0]
     assert np.argmax(r00) == 2 and r00[2] > 0.8
     # equals np.corrcoef on the overlapping samples
     k = 4
     ref = np.corrcoef(x1[0, :-k], x2[0, k:])[0, 1]
-    assert r.values[0, 2, 0, 0] == pytest.approx(ref, abs=1e-12)
+    assert r[0, 2, 0, 0] == pytest.approx(ref, abs=1e-12)
     ref_neg = np.corrcoef(x1[1, k:], x2[2, :-k])[0, 1]
-    assert r.values[0, 0, 1, 2] == pytest.approx(ref_neg, abs=1e-12)
-    assert np.abs(r.values[0, 2, 1:, 1:]).max() < 0.2
-    isc = lagged_correlation(x1, x2, sf, lags, kind="isc")
-    np.testing.assert_allclose(isc.values[0], np.diagonal(r.values[0], axis1=-2, axis2=-1))
+    assert r[0, 0, 1, 2] == pytest.approx(ref_neg, abs=1e-12)
+    assert np.abs(r[0, 2, 1:, 1:]).max() < 0.2
+    isc = lagged_correlation(x1, x2, sf, lags, metric="isc")
+    assert isc.node_out == ["matched"] and isc.metrics == ["isc"]
+    np.testing.assert_allclose(
+        isc.get_data()[0, 0, 0, :, :, 0], np.diagonal(r[0], axis1=-2, axis2=-1)
+    )
 
 
 def test_lagged_correlation_windows(slow_pair, caplog):
     x1, x2, sf = slow_pair
-    r = lagged_correlation(x1, x2, sf, (0.0, 2.0), window=60.0, step=30.0)
-    assert r.sizes["windows"] == (600 - 120) // 60 + 1
-    np.testing.assert_allclose(r["onset"].values, np.arange(r.sizes["windows"]) * 30.0)
+    con = lagged_correlation(x1, x2, sf, (0.0, 2.0), window=60.0, step=30.0)
+    assert con.n_epochs == (600 - 120) // 60 + 1
+    np.testing.assert_allclose(con.epochs_metadata["onset"], np.arange(con.n_epochs) * 30.0)
+    np.testing.assert_allclose(con.epochs_metadata["duration"], 60.0)
+    r = con.get_data("isfc")[:, 0]  # (windows, lags, node_in, node_out)
     w = 120
     ref = np.corrcoef(x1[0, 60 : 60 + w], x2[0, 64 : 64 + w])[0, 1]
-    assert r.values[1, 1, 0, 0] == pytest.approx(ref, abs=1e-12)
+    assert r[1, 1, 0, 0] == pytest.approx(ref, abs=1e-12)
     # the last window's lagged partner runs past the end: NaN, counted in a warning
-    assert np.isnan(r.values[-1, 1]).all() and np.isfinite(r.values[-1, 0]).all()
+    assert np.isnan(r[-1, 1]).all() and np.isfinite(r[-1, 0]).all()
+    assert con.attrs["n_lag_out"] == 1
     assert "outside the recording" in caplog.text
 
 
 def test_lagged_correlation_errors(slow_pair):
     x1, x2, sf = slow_pair
-    with pytest.raises(ValueError, match="kind='isc' correlates matched channels"):
-        lagged_correlation(x1, x2[:2], sf, kind="isc")
+    with pytest.raises(ValueError, match="metric='isc' correlates matched channels"):
+        lagged_correlation(x1, x2[:2], sf, metric="isc")
     with pytest.raises(ValueError, match="same number of samples"):
         lagged_correlation(x1, x2[:, :-1], sf)
     bad = x1.copy()
@@ -65,6 +73,38 @@ def test_lagged_correlation_errors(slow_pair):
         lagged_correlation(x1, x2, sf, (0.0, 30.0), window=30.0)
     with pytest.raises(ValueError, match="longer than the recording"):
         lagged_correlation(x1, x2, sf, window=1000.0)
+
+
+def test_lagged_correlation_coupling_labels(slow_pair):
+    x1, x2, sf = slow_pair
+    names = ["Fz", "Cz", "Pz"]
+    con = lagged_correlation(x1, x2, sf, (0.0, 2.0), window=60.0, ch_names=names)
+    assert con.node_in == ["Fz_S1", "Cz_S1", "Pz_S1"] and con.node_out[0] == "Fz_S2"
+    assert con.bands == {"broadband": (0.0, sf / 2)}
+    np.testing.assert_array_equal(con.lags, [0.0, 2.0])
+    md = con.epochs_metadata
+    np.testing.assert_allclose(md["offset"] - md["onset"], 60.0)
+    df = con.to_data_frame()
+    assert len(df) == con.n_epochs * 2 * 3 * 3 and set(df["metric"]) == {"isfc"}
+    isc = lagged_correlation(x1, x2, sf, metric="isc", ch_names=[names, ["a", "b", "c"]])
+    assert isc.node_in == names and list(isc.xarray["partner"].values) == ["a", "b", "c"]
+    assert isc.attrs["mode"] == "matched"
+
+
+def test_lagged_correlation_deprecated_kind_and_xarray(slow_pair):
+    x1, x2, sf = slow_pair
+    con = lagged_correlation(x1, x2, sf, (0.0, 2.0), window=60.0, metric="isc")
+    with pytest.warns(FutureWarning, match="kind=.*deprecated.*use metric="):
+        old = lagged_correlation(x1, x2, sf, (0.0, 2.0), window=60.0, kind="isc")
+    np.testing.assert_array_equal(old.get_data(), con.get_data())
+    with pytest.warns(FutureWarning, match="return_type='xarray'.*deprecated"):
+        da = lagged_correlation(x1, x2, sf, (0.0, 2.0), window=60.0, metric="isc",
+                                return_type="xarray")  # fmt: skip
+    assert da.dims == ("windows", "lags", "channels") and da.name == "isc"
+    np.testing.assert_array_equal(da.values, con.get_data()[0, :, 0, :, :, 0])
+    np.testing.assert_allclose(da["onset"].values, con.epochs_metadata["onset"])
+    with pytest.raises(ValueError, match="return_type"):
+        lagged_correlation(x1, x2, sf, return_type="array")
 
 
 def _sine_pair(sf=4.0, n=1600, seed=0):
@@ -146,10 +186,11 @@ def test_fnirs_parent_child_real_pair(shared_data):
     x1, x2 = (r.get_data()[:, :n] for r in raws)
     sf = raws[0].info["sfreq"]
     r = lagged_correlation(x1, x2, sf, (0.0, 2.0, 5.0), window=60.0)
-    assert r.sizes["node_in"] == x1.shape[0] == 20
-    assert np.isfinite(r.values).all() and np.abs(r.values).max() <= 1 + 1e-12
-    isc = lagged_correlation(x1, x2, sf, (0.0,), kind="isc")
-    assert np.isfinite(isc.values).all()
+    assert len(r.node_in) == x1.shape[0] == 20
+    v = r.get_data()
+    assert np.isfinite(v).all() and np.abs(v).max() <= 1 + 1e-12
+    isc = lagged_correlation(x1, x2, sf, (0.0,), metric="isc")
+    assert np.isfinite(isc.get_data()).all()
     res = wavelet_coherence(x1[0], x2[0], sf, freqs=(0.01, 0.5))
     wtc, coi = res.wtc, res.coi
     assert np.isfinite(wtc).all() and wtc.min() >= 0 and wtc.max() <= 1
