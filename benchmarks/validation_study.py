@@ -18,7 +18,10 @@ Each simulated study runs the real pipeline:
 Conditions: ``power`` (default semantic coupling) and ``null`` (``null=True``: semantic
 coupling 0, acoustic similarity correlated with semantic alignment and driving synchrony).
 Results are appended to a CSV as studies finish (``--out``), so a run can be stopped and
-summarized at any time with ``--summarize``.
+summarized at any time with ``--summarize``. One study is
+``hyperalign.stats._simstudy.run_validation_study`` (shared with the reduced
+``tests/stats/test_validation.py``); the warnings a study raised are in its row
+(``n_warnings``, ``warnings``).
 
 Run: ``.venv/bin/python benchmarks/validation_study.py --condition null --n-studies 200``
 """
@@ -121,7 +124,7 @@ def main(argv=None) -> None:
         return
     from joblib import Parallel, delayed
 
-    from hyperalign.stats.validation import run_validation_study_safe
+    from hyperalign.stats._simstudy import run_validation_study_safe
     from hyperalign.utils import atomic_write
 
     label = args.condition

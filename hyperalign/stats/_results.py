@@ -52,7 +52,8 @@ class _Labelled:
 
         Returns
         -------
-        dict
+        fields : dict
+            ``{field name: value}``.
         """
         return {k: getattr(self, k) for k in self._names()}
 
@@ -61,7 +62,8 @@ class _Labelled:
 
         Returns
         -------
-        DataFrame
+        df : pandas.DataFrame
+            One row, one column per scalar field.
         """
         row = {
             k: v
@@ -80,7 +82,7 @@ class SignFlipResult(_Labelled):
     stat : float
         Observed statistic (t or mean).
     p : float
-        p-value (exact: share of the ``2**n`` sign assignments at least as extreme; random:
+        The p-value (exact: share of the ``2**n`` sign assignments at least as extreme; random:
         ``(1 + #) / (1 + n_permutations)``).
     n : int
         Finite effects used.
@@ -150,7 +152,8 @@ class BootstrapResult(_Labelled):
 
         Returns
         -------
-        DataFrame
+        df : pandas.DataFrame
+            One row per statistic, with ``method, n_boot, n_failed, alpha`` repeated.
         """
         est = np.atleast_1d(self.estimate)
         df = pd.DataFrame(

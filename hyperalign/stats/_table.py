@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..utils import (
     ExclusionLog,
+    fill_doc,
     logger,
     verbose,
 )
@@ -90,6 +91,7 @@ def _check_duplicates(merged: pd.DataFrame, on: list[str]) -> None:
         )
 
 
+@fill_doc
 @verbose
 def build_analysis_table(
     sync_table: pd.DataFrame,
@@ -115,8 +117,7 @@ def build_analysis_table(
     how : {'inner'}
         Only synchrony rows with a predictor row are kept; the others are counted, logged and
         listed in ``table.attrs['exclusions']``.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -132,6 +133,32 @@ def build_analysis_table(
     AnalysisTableError
         Missing key columns, duplicated predictor or synchrony rows, key columns of different
         dtypes, non-numeric synchrony, an empty join or fewer than 3 dyads.
+
+    See Also
+    --------
+    hyperalign.coupling.summarize_utterances, hyperalign.features.compute_predictors
+    test_semantic_beyond_acoustics, fit_mixed
+
+    Examples
+    --------
+    Synchrony in two bands of 6 dyads × 40 utterances, joined with the predictors; the first
+    utterance has no predictor row, so its two synchrony rows are left out and counted:
+
+    >>> from hyperalign.stats import build_analysis_table, simulate_analysis_table
+    >>> sim = simulate_analysis_table(6, 40, bands=("theta", "alpha"), random_state=0)
+    >>> sync = sim[["dyad", "utterance_id", "metric", "band", "roi", "lag", "sync"]]
+    >>> predictors = sim[sim["band"] == "theta"][
+    ...     ["dyad", "utterance_id", "speaker", "listener", "sem_align", "acsim", "duration"]
+    ... ]
+    >>> table = build_analysis_table(sync, predictors.iloc[1:], verbose="error")
+    >>> len(sync), len(table), table["dyad"].nunique()
+    (480, 478, 6)
+    >>> log = table.attrs["exclusions"]
+    >>> log.total("row"), log.rows[0]["reason"]
+    (2, 'synchrony rows of 1 utterance(s) without a predictor row')
+    >>> list(table.columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['dyad', 'utterance_id', 'metric', 'band', 'roi', 'lag', 'sync', 'speaker', 'listener',
+     'sem_align', 'acsim', 'duration', 'listener_uid', 'speaker_uid']
     """
     if how != "inner":
         raise ValueError(f"how must be 'inner'; got {how!r}")

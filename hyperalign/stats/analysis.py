@@ -53,7 +53,7 @@ def _formula(y: str, terms: list[str]) -> str:
 class SemanticTestResult:
     """Result of :func:`test_semantic_beyond_acoustics`.
 
-    Attributes
+    Parameters
     ----------
     table : DataFrame
         One row per cell: cell keys, ``n_obs, n_dyads, n_excluded`` (rows left out of the
@@ -71,6 +71,12 @@ class SemanticTestResult:
     null : ndarray (n_permutations, n_cells) | None
         Permutation null of the statistic in every cell (same permutations across cells).
     exclusions : ExclusionLog
+        Rows left out: those the analysis table had already dropped and, per cell, rows with
+        a missing or non-finite value in a model column.
+
+    See Also
+    --------
+    test_semantic_beyond_acoustics
     """
 
     table: pd.DataFrame
@@ -80,12 +86,32 @@ class SemanticTestResult:
     exclusions: ExclusionLog = field(default_factory=ExclusionLog)
 
     def to_csv(self, path) -> None:
-        """Write :attr:`table` as CSV (atomically)."""
+        """Write :attr:`table` as CSV (atomically).
+
+        Parameters
+        ----------
+        path : path-like
+            Output file (written through a temporary file, then renamed).
+        """
         with atomic_write(path, "w", newline="") as fh:
             self.table.to_csv(fh, index=False)
 
     def to_markdown(self, columns=None, digits: int = 3) -> str:
-        """A Markdown table of the per-cell results (no extra dependency)."""
+        """A Markdown table of the per-cell results (no extra dependency).
+
+        Parameters
+        ----------
+        columns : list of str | None
+            Columns of :attr:`table` to show; ``None`` shows the cell keys and the main
+            results (estimate, CI, p-values, R² change).
+        digits : int
+            Decimals of floats (very small or large values in scientific notation).
+
+        Returns
+        -------
+        text : str
+            A GitHub-flavoured Markdown table.
+        """
         from ._format import results_table, to_markdown
 
         return to_markdown(results_table(self, columns=columns), digits=digits)
@@ -93,7 +119,26 @@ class SemanticTestResult:
     def to_latex(
         self, columns=None, digits: int = 3, caption: str | None = None, label: str | None = None
     ) -> str:
-        """A LaTeX ``tabular`` (booktabs) of the per-cell results."""
+        """A LaTeX ``tabular`` (booktabs) of the per-cell results.
+
+        Parameters
+        ----------
+        columns : list of str | None
+            Columns of :attr:`table` to show; ``None`` shows the cell keys and the main
+            results.
+        digits : int
+            Decimals of floats (very small or large values in scientific notation).
+        caption : str | None
+            Table caption; with a caption or a label the ``tabular`` is wrapped in a
+            ``table`` environment.
+        label : str | None
+            LaTeX label of the table.
+
+        Returns
+        -------
+        text : str
+            The LaTeX source (needs ``\\usepackage{booktabs}``).
+        """
         from ._format import results_table, to_latex
 
         return to_latex(
@@ -101,7 +146,19 @@ class SemanticTestResult:
         )
 
     def methods_text(self, **params) -> str:
-        """Methods paragraph from the parameters actually used (override/add with ``params``)."""
+        """Methods paragraph from the parameters actually used (override/add with ``params``).
+
+        Parameters
+        ----------
+        **params : dict
+            Entries that replace or add to :attr:`params` (e.g. ``software='hyperalign 0.3'``).
+
+        Returns
+        -------
+        text : str
+            A paragraph for a paper's methods section: models, test, permutations,
+            correction and the numbers of dyads and cells.
+        """
         from ._methods import methods_paragraph
 
         return methods_paragraph({**self.params, **params})
@@ -440,6 +497,10 @@ def test_semantic_beyond_acoustics(
         The per-cell table (``result.table``), the parameters used, the permutation null and
         the exclusions.
 
+    See Also
+    --------
+    build_analysis_table, fit_mixed, lrt, commonality, maxstat_pvalues
+
     Notes
     -----
     Rows with a missing (NaN) or non-finite (``+-inf``) value in a column a cell's models use
@@ -447,6 +508,27 @@ def test_semantic_beyond_acoustics(
     ``n_excluded_nonfinite``) and recorded in ``result.exclusions``. A column without any
     finite value, a text or constant column and collinear predictors are errors naming the
     columns and the cell.
+
+    Examples
+    --------
+    A simulated analysis table (8 dyads × 60 utterances) with a semantic effect in theta only;
+    the max-statistic correction across the two bands finds it there and not in alpha:
+
+    >>> from hyperalign.stats import simulate_analysis_table, test_semantic_beyond_acoustics
+    >>> table = simulate_analysis_table(
+    ...     8, 60, bands=("theta", "alpha"), semantic_effect=0.3,
+    ...     effect_cells=[("theta", "all", 0.0)], random_state=0,
+    ... )
+    >>> res = test_semantic_beyond_acoustics(
+    ...     table, "sync", "sem_align", acoustic=["acsim"], by=["band"], n_permutations=200,
+    ...     random_state=0,
+    ... )
+    >>> res
+    <SemanticTestResult | 2 cell(s) | 200 permutations (batch) | ... | 1 significant>
+    >>> res.table[["band", "beta_sem", "p_lrt", "p_perm", "p_corrected"]].round(3)
+        band  beta_sem  p_lrt  p_perm  p_corrected
+    0  alpha    -0.027  0.651   0.647        0.866
+    1  theta     0.220  0.000   0.005        0.005
     """
     semantic, acoustic, covariates, by, n_permutations = _check_test_args(
         table, sync, semantic, acoustic, covariates, groups, by, n_permutations, correction,

@@ -114,8 +114,11 @@ def permutation_pvalues(observed, null, *, tail: str = "greater") -> np.ndarray:
     Parameters
     ----------
     observed : array-like, shape (n_tests,)
+        Observed statistic of each test.
     null : array-like, shape (n_permutations, n_tests)
+        The statistic under each permutation (a 1-D array is one test).
     tail : {'greater', 'abs'}
+        Count null values at least as large as the observed one, or compare absolute values.
 
     Returns
     -------

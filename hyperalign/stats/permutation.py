@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, check_random_state
+from ..utils import check_option, check_random_state, fill_doc
 
 SCHEMES = ("within", "circular", "pseudo")
 #: Permutations per matrix block of :func:`batch_lrt`; blocks of permutations sent to workers
@@ -30,6 +30,7 @@ SCHEMES = ("within", "circular", "pseudo")
 CHUNK = 256
 
 
+@fill_doc
 class PermutationPlan:
     """Shared random permutations over the utterances of an analysis table.
 
@@ -40,14 +41,19 @@ class PermutationPlan:
     groups : str
         Grouping column (dyad).
     n_permutations : int
-    scheme : {'within', 'pseudo'}
+        Number of permutations (0: none).
+    scheme : {'within', 'circular', 'pseudo'}
         ``'within'`` shuffles semantic alignment among the utterances of the same dyad;
         ``'circular'`` rotates each dyad's sequence of semantic alignment by a random offset
         (keeps its serial correlation, e.g. topic runs; ``n_d - 1`` distinct rotations per
         dyad);
         ``'pseudo'`` takes it from another dyad (a random derangement of dyads per
         permutation), matched by utterance position (cycled when the other dyad is shorter).
-    random_state : None | int | Generator
+    %(random_state)s
+
+    See Also
+    --------
+    batch_lrt, test_semantic_beyond_acoustics
     """
 
     def __init__(
@@ -106,6 +112,19 @@ class PermutationPlan:
         """Permutation indices ``(n_permutations, n_rows)`` into the rows of ``cell``.
 
         ``cell`` must be sorted by group (dyad) and, within dyad, by utterance order.
+
+        Parameters
+        ----------
+        cell : pandas.DataFrame
+            Rows of one cell with the ``groups`` and ``utterance_id`` columns; its utterances
+            must belong to the plan's units (a cell may lack some of them).
+
+        Returns
+        -------
+        perm : ndarray of int, shape (n_permutations, n_rows)
+            Row ``i`` gives, for each row of ``cell``, the row whose semantic values it takes
+            under permutation ``i``. The same utterances get the same permutation in every
+            cell (results are cached per set of rows).
         """
         g = cell[self.groups].astype(str).to_numpy()
         codes = np.searchsorted(self.group_names, g)
@@ -213,7 +232,13 @@ def batch_lrt(
     Returns
     -------
     observed : float
+        The statistic on the observed data.
     null : ndarray (n_permutations,)
+        The statistic under each permutation (empty without ``perm``).
+
+    See Also
+    --------
+    PermutationPlan
     """
     S = np.asarray(S, dtype=float).reshape(len(y), -1)
     k = S.shape[1]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..utils import check_random_state
+from ..utils import check_random_state, fill_doc
 
 
+@fill_doc
 def simulate_analysis_table(
     n_dyads: int = 8,
     n_utterances: int = 300,
@@ -37,7 +38,10 @@ def simulate_analysis_table(
 
     Parameters
     ----------
-    n_dyads, n_utterances : int
+    n_dyads : int
+        Number of dyads.
+    n_utterances : int
+        Utterances per dyad.
     semantic_effect, acoustic_effect : float
         Slopes (in SD of the noise).
     confound : float in [-1, 1]
@@ -48,13 +52,17 @@ def simulate_analysis_table(
         Cells (every cell gets its own noise).
     effect_cells : tuple | None
         ``(band, roi, lag)`` cells with the semantic effect; ``None`` = all cells.
-    random_state : None | int | Generator
+    %(random_state)s
 
     Returns
     -------
     table : pandas.DataFrame
         Columns ``dyad, utterance_id, speaker, listener, listener_uid, band, roi, lag,
         metric, sync, sem_align, acsim, ac_f0_mean, duration, n_words``.
+
+    See Also
+    --------
+    test_semantic_beyond_acoustics, hyperalign.simulation.simulate_study
     """
     if not -1 <= confound <= 1:
         raise ValueError(f"confound must be in [-1, 1]; got {confound}")

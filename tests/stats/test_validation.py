@@ -34,7 +34,7 @@ def test_pipeline_power_and_false_positives():
     """Real pipeline (simulate_study -> coupling -> stats) on a few short studies."""
     importlib.import_module("hyperalign.simulation")
     importlib.import_module("hyperalign.coupling.dyad_sync")
-    from hyperalign.stats.validation import run_validation_study_safe
+    from hyperalign.stats._simstudy import run_validation_study_safe
 
     kw = dict(n_dyads=8, duration=150.0, n_permutations=0)
     null = [run_validation_study_safe(s, "null", **kw) for s in range(1, 13)]
