@@ -95,3 +95,42 @@ def conversation():
 
 def test_simulate_conversation_is_unchanged(conversation):
     assert _conversation_hashes(*conversation) == CONVERSATION
+
+
+def test_config_gives_the_same_conversation(conversation):
+    import inspect
+
+    from hyperalign.simulation import ConversationConfig
+
+    cfg = ConversationConfig(duration=20, n_channels=4, audio_sfreq=4000)
+    dyad, truth = simulate_conversation(config=cfg, random_state=11, verbose="error")
+    assert _conversation_hashes(dyad, truth) == CONVERSATION
+    assert dyad.meta == conversation[0].meta
+    # the config's defaults are the function's
+    sig = inspect.signature(simulate_conversation).parameters
+    for name, value in ConversationConfig().to_dict().items():
+        assert sig[name].default == value, name
+    assert set(sig) - set(ConversationConfig().to_dict()) == {
+        "config",
+        "random_state",
+        "dyad_id",
+        "verbose",
+    }
+
+
+def test_config_keywords_override_and_errors():
+    from hyperalign.simulation import ConversationConfig
+
+    cfg = ConversationConfig(duration=12, n_channels=2, audio=False, semantic_coupling=0.3)
+    dyad, _ = simulate_conversation(config=cfg, n_channels=3, random_state=0, verbose="error")
+    sim = dyad.meta["simulation"]
+    assert (sim["duration"], sim["n_channels"], sim["semantic_coupling"]) == (12, 3, 0.3)
+    assert cfg.replace(null=True).null and not cfg.null
+    with pytest.raises(TypeError, match=r"unknown parameter\(s\) \['seed'\]"):
+        cfg.replace(seed=1)
+    with pytest.raises(TypeError, match="config must be"):
+        simulate_conversation(config={"duration": 20})
+    # one documentation for both
+    for obj in (ConversationConfig, simulate_conversation):
+        assert "semantic_coupling : float\n" in obj.__doc__
+        assert "%(" not in obj.__doc__
