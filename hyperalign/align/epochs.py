@@ -9,6 +9,8 @@ transcript and the recording are then not on one clock).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -67,7 +69,7 @@ def _good_picks(dyad, pid: str, raw, picks, stage: str):
 
 def _epochs_from_table(
     dyad, pid: str, table: pd.DataFrame, lock_times: np.ndarray, tmin: float, tmax: float,
-    *, kind: str, baseline, picks, reject_by_annotation: bool, decim: int, stage: str,
+    *, unit: str, baseline, picks, reject_by_annotation: bool, decim: int, stage: str,
 ):  # fmt: skip
     import mne
 
@@ -81,7 +83,7 @@ def _epochs_from_table(
     if past.any():
         i = int(np.argmax(past))
         raise ValueError(
-            f"dyad {dyad.dyad_id!r}: {int(past.sum())} {kind}(s) start past the end of "
+            f"dyad {dyad.dyad_id!r}: {int(past.sum())} {unit}(s) start past the end of "
             f"{pid!r}'s recording ({dur:.3f} s), the first at {lock_times[i]:.3f} s; the "
             "transcript is not on the recording's clock: run sync_dyad or crop the transcript"
         )
@@ -92,7 +94,7 @@ def _epochs_from_table(
     n_edge = int((~fits).sum())
     if n_edge:
         dyad.exclusions.add(
-            stage, kind, f"{pid}: window [{tmin}, {tmax}] s past the recording edges",
+            stage, unit, f"{pid}: window [{tmin}, {tmax}] s past the recording edges",
             "epoch does not fit in the recording", n_edge,
         )  # fmt: skip
     table = table[fits]
@@ -102,21 +104,21 @@ def _epochs_from_table(
     n_dup = int(dup.sum())
     if n_dup:
         dyad.exclusions.add(
-            stage, kind, f"{pid}: same onset sample as the previous {kind}",
+            stage, unit, f"{pid}: same onset sample as the previous {unit}",
             "MNE allows one event per sample", n_dup,
         )  # fmt: skip
     table = table[~dup].reset_index(drop=True)
     samp = samp[~dup]
     if not len(samp):
         raise ValueError(
-            f"no {kind} epochs left for {pid!r} in dyad {dyad.dyad_id!r} (edge exclusions: "
+            f"no {unit} epochs left for {pid!r} in dyad {dyad.dyad_id!r} (edge exclusions: "
             f"{n_edge}, same-sample: {n_dup}); shorten tmin/tmax or check role="
         )
     picks = _good_picks(dyad, pid, raw, picks, stage)
     codes = {"speaker": 1, "listener": 2}
     ev_code = table["role"].map(codes).to_numpy()
     events = np.column_stack([samp + raw.first_samp, np.zeros(len(samp), int), ev_code])
-    event_id = {f"{kind}/{r}": c for r, c in codes.items() if (ev_code == c).any()}
+    event_id = {f"{unit}/{r}": c for r, c in codes.items() if (ev_code == c).any()}
     epochs = mne.Epochs(
         raw, events, event_id=event_id, tmin=tmin, tmax=tmax, baseline=baseline, picks=picks,
         metadata=table, preload=True, reject_by_annotation=reject_by_annotation, decim=decim,
@@ -126,10 +128,10 @@ def _epochs_from_table(
     if n_ann:
         reasons = sorted({r for d in epochs.drop_log for r in d})
         dyad.exclusions.add(
-            stage, kind, f"{pid}: overlapping annotations {reasons}",
+            stage, unit, f"{pid}: overlapping annotations {reasons}",
             "rejected by annotation", n_ann,
         )  # fmt: skip
-    logger.info("%s: %d %s epochs for %s", stage, len(epochs), kind, pid)
+    logger.info("%s: %d %s epochs for %s", stage, len(epochs), unit, pid)
     return epochs
 
 
@@ -201,7 +203,7 @@ def make_word_epochs(
              "participant", "onset", "offset", "duration"]  # fmt: skip
     w = w[front + [c for c in w.columns if c not in front]]
     return _epochs_from_table(
-        dyad, p.id, w, w["onset"].to_numpy(float), tmin, tmax, kind="word",
+        dyad, p.id, w, w["onset"].to_numpy(float), tmin, tmax, unit="word",
         baseline=baseline, picks=picks, reject_by_annotation=reject_by_annotation,
         decim=decim, stage="make_word_epochs",
     )  # fmt: skip
@@ -282,10 +284,14 @@ def make_utterance_epochs(
              "offset", "duration"]  # fmt: skip
     u = u[front + [c for c in u.columns if c not in front]]
     return _epochs_from_table(
-        dyad, p.id, u, u[lock].to_numpy(float), tmin, tmax, kind="utterance",
+        dyad, p.id, u, u[lock].to_numpy(float), tmin, tmax, unit="utterance",
         baseline=baseline, picks=picks, reject_by_annotation=reject_by_annotation,
         decim=decim, stage="make_utterance_epochs",
     )  # fmt: skip
+
+
+#: the deprecated singular spellings of ``make_dyad_epochs(kind=)``
+_SINGULAR = {"utterance": "utterances", "word": "words"}
 
 
 @fill_doc
@@ -295,7 +301,7 @@ def make_dyad_epochs(
     tmin: float = -0.5,
     tmax: float = 2.0,
     *,
-    kind: str = "utterance",
+    kind: str = "utterances",
     verbose=None,
     **kwargs,
 ) -> list:
@@ -311,8 +317,11 @@ def make_dyad_epochs(
     %(dyad)s
     tmin, tmax : float
         Window (s).
-    kind : ``'utterance'`` | ``'word'``
-        Lock to utterances or words.
+    kind : ``'utterances'`` | ``'words'``
+        Lock to utterances or words (the spelling of :func:`~hyperalign.io.read_transcript`
+        and :meth:`~hyperalign.Transcript.to_data_frame`; the singular ``'utterance'`` /
+        ``'word'`` is deprecated and still accepted, with a ``FutureWarning``, for one
+        release).
     %(verbose)s
     **kwargs
         Passed to the epoching function (``role``, ``lock``, ``baseline``, ``picks``…).
@@ -324,10 +333,20 @@ def make_dyad_epochs(
         ``participant`` columns describe each participant), ready for
         :meth:`Dyad.to_hypyp`.
     """
-    check_option("kind", kind, ("utterance", "word"))
+    if kind in _SINGULAR:
+        warnings.warn(
+            f"make_dyad_epochs(kind={kind!r}) is deprecated; use kind={_SINGULAR[kind]!r} (the "
+            "spelling of read_transcript and Transcript.to_data_frame); the singular goes in "
+            "the next release",
+            FutureWarning,
+            stacklevel=3,
+        )
+        kind = _SINGULAR[kind]
+    check_option("kind", kind, ("utterances", "words"))
     kwargs.setdefault("role", "both")
-    fn = make_utterance_epochs if kind == "utterance" else make_word_epochs
-    key = "utterance_id" if kind == "utterance" else "word_index"
+    unit = kind[:-1]  # the item type of the exclusion log: 'utterance' | 'word'
+    fn = make_utterance_epochs if kind == "utterances" else make_word_epochs
+    key = "utterance_id" if kind == "utterances" else "word_index"
     eps = [fn(dyad, pid, tmin, tmax, **kwargs) for pid in dyad.ids]
     common = set(eps[0].metadata[key]) & set(eps[1].metadata[key])
     out = []
@@ -336,7 +355,7 @@ def make_dyad_epochs(
         n_drop = int((~keep).sum())
         if n_drop:
             dyad.exclusions.add(
-                "make_dyad_epochs", kind, f"{pid}: no matching epoch in the partner",
+                "make_dyad_epochs", unit, f"{pid}: no matching epoch in the partner",
                 "kept in one participant only", n_drop,
             )  # fmt: skip
             ep = ep[np.nonzero(keep)[0]]

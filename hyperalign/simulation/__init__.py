@@ -64,6 +64,9 @@ noise, plus the planted effects:
     features and weights in ``truth.layers`` (see :mod:`hyperalign.simulation._layers`).
     These effects draw from their own generator: the rest of the dyad is unchanged.
 
+All the parameters of the model can be held in one :class:`ConversationConfig`
+(``simulate_conversation(config=...)``; keywords still work and override it).
+
 Default sizes (background SD units): ``coupling_base=0.5``, ``semantic_coupling=0.08``,
 ``acoustic_coupling=0.1``, ``confound=0.5``, ``acoustic_entrainment=0.4``,
 ``word_response=0.6``. Measured on 5 simulated studies of 8 dyads x 300 s (8 EEG channels,

@@ -1,5 +1,6 @@
 __all__ = [
     "DEFAULTS",
+    "ConversationConfig",
     "GroundTruth",
     "StudyTruth",
     "simulate_conversation",
@@ -14,10 +15,10 @@ __all__ = [
     "derived_layer_features",
 ]
 
+from ._config import DEFAULTS, ConversationConfig
 from ._dialogue import acoustic_similarity, count_syllables
 from ._layers import default_rois, derived_layer_features
 from ._simulate import (
-    DEFAULTS,
     GroundTruth,
     StudyTruth,
     simulate_conversation,

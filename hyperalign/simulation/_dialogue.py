@@ -77,31 +77,73 @@ def acoustic_similarity(f0_st: np.ndarray, intensity_db: np.ndarray, rate: np.nd
 def make_dialogue(rng: np.random.Generator, duration: float, p: dict) -> dict:
     """Generate the planted dialogue.
 
-    Returns a dict with ``turns`` (DataFrame, one row per turn utterance in time order),
-    ``backchannels`` (DataFrame) and ``words`` (DataFrame with ``sim_utt`` index).
+    The stages draw from ``rng`` in this order (a fixed seed gives identical output):
+    speakers' baselines, topics and sentences, prosody, timing of words and backchannels,
+    the target speech rate, backchannel prosody.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The random generator.
+    duration : float
+        Length of the recording (s); turns that end later are dropped.
+    p : dict
+        ``speaker_f0_spread``, ``topic_stay``, ``confound``, ``prosody_step``,
+        ``overlap_prob``, ``backchannel_prob`` and ``wpm`` (see ``simulate_conversation``).
+
+    Returns
+    -------
+    dialogue : dict
+        ``turns`` (DataFrame, one row per turn utterance in time order), ``backchannels``
+        (DataFrame), ``words`` (DataFrame with the ``sim_utt`` index of its turn),
+        ``baselines`` (the speakers' F0 st / dB / words-per-s baselines, shape (2, 3)) and
+        ``wpm`` (the target words per minute).
     """
     corpus = load_corpus()
-    sim = corpus_similarity()
-    topics = np.array(sorted(corpus["topic"].unique()))
-    by_topic = {t: corpus.index[corpus["topic"] == t].to_numpy() for t in topics}
-    texts = corpus["text"].to_numpy()
-    ntok = corpus["n_words"].to_numpy()
+    base = _speaker_baselines(rng, p["speaker_f0_spread"])
+    n_max = int(duration / 2.0) + 12  # enough turns for the duration
+    topic_seq, sent = _topic_sequence(rng, corpus, n_max, p["topic_stay"])
+    sem = np.full(n_max, np.nan)
+    sem[1:] = corpus_similarity()[sent[1:], sent[:-1]]
+    pros, spk = _prosody(rng, sem, base, p["confound"], p["prosody_step"])
+    timing = _word_timing(rng, corpus["text"].to_numpy()[sent], pros[:, 2], spk, p)
+    turns, bc, words = _tables(corpus, topic_seq, sent, sem, pros, spk, timing)
+    target = rng.uniform(*p["wpm"])
+    turns, bc, words = _stretch_to_rate(turns, bc, words, duration, target)
+    turns["rate_wps"] = turns["n_words"] / (turns["offset"] - turns["onset"])
+    turns["f0_mean"] = 100.0 * 2 ** (turns["f0_st"] / 12.0)
+    turns["acoustic_similarity"] = acoustic_similarity(
+        turns["f0_st"].to_numpy(), turns["intensity_db"].to_numpy(), turns["rate_wps"].to_numpy()
+    )
+    _backchannel_prosody(rng, bc, base)
+    return {"turns": turns, "backchannels": bc, "words": words, "baselines": base, "wpm": target}
 
-    # ---- speakers' baselines (a same-sex-like dyad: F0 baselines within ~1 semitone)
+
+def _speaker_baselines(rng: np.random.Generator, f0_spread: float) -> np.ndarray:
+    """Baselines (F0 st, intensity dB, rate words/s) of the two speakers, shape (2, 3).
+
+    A same-sex-like dyad: the F0 baselines are within about ``f0_spread`` semitones.
+    """
     f0_dyad = rng.choice([115.0, 205.0]) * np.exp(rng.normal(0, 0.08))
     base = np.empty((2, 3))
-    base[:, 0] = 12 * np.log2(f0_dyad / 100.0) + rng.normal(0, p["speaker_f0_spread"], 2)
+    base[:, 0] = 12 * np.log2(f0_dyad / 100.0) + rng.normal(0, f0_spread, 2)
     base[:, 1] = rng.normal(65.0, 1.5) + rng.normal(0, 1.0, 2)
     base[:, 2] = rng.normal(3.0, 0.12) + rng.normal(0, 0.1, 2)
+    return base
 
-    # ---- topic Markov chain and sentences (enough turns for the duration)
-    n_max = int(duration / 2.0) + 12
+
+def _topic_sequence(
+    rng: np.random.Generator, corpus: pd.DataFrame, n_max: int, topic_stay: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Topics (a Markov chain) and corpus sentences (unused ones first) of ``n_max`` turns."""
+    topics = np.array(sorted(corpus["topic"].unique()))
+    by_topic = {t: corpus.index[corpus["topic"] == t].to_numpy() for t in topics}
     topic_seq = np.empty(n_max, dtype=object)
     sent = np.empty(n_max, int)
     used: set[int] = set()
     t = rng.choice(topics)
     for u in range(n_max):
-        if u > 0 and rng.random() >= p["topic_stay"]:
+        if u > 0 and rng.random() >= topic_stay:
             t = rng.choice(topics[topics != t])
         pool = [i for i in by_topic[t] if i not in used]
         if not pool:
@@ -109,14 +151,22 @@ def make_dialogue(rng: np.random.Generator, duration: float, p: dict) -> dict:
         s = int(rng.choice(pool))
         used.add(s)
         topic_seq[u], sent[u] = t, s
-    sem = np.full(n_max, np.nan)
-    sem[1:] = sim[sent[1:], sent[:-1]]
+    return topic_seq, sent
 
-    # ---- prosody with the confound: steps towards the previous turn shrink with alignment
-    rho = float(np.clip(p["confound"], -0.99, 0.99))
+
+def _prosody(
+    rng: np.random.Generator, sem: np.ndarray, base: np.ndarray, confound: float, step_size: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each turn's prosody (F0 st, dB, words/s) and speaker, with the planted confound.
+
+    The step from the previous turn's prosody shrinks with the turn's semantic alignment
+    (correlation ``confound``); its sign is pulled towards the speaker's baseline.
+    """
+    n_max = len(sem)
+    rho = float(np.clip(confound, -0.99, 0.99))
     zs = _zscore(sem)
     a = rho * np.nan_to_num(zs) + np.sqrt(1 - rho**2) * rng.standard_normal(n_max)
-    step = p["prosody_step"] * np.exp(-0.45 * a)
+    step = step_size * np.exp(-0.45 * a)
     pros = np.empty((n_max, 3))
     spk = np.arange(n_max) % 2
     if rng.random() < 0.5:
@@ -133,9 +183,19 @@ def make_dialogue(rng: np.random.Generator, duration: float, p: dict) -> dict:
         sign = np.where(rng.random(3) < toward, 1.0, -1.0)
         pros[u] = np.clip(prev + sign * step[u] * PROSODY_SCALE, lo[s, 0], hi[s, 0])
     pros[:, 2] = np.maximum(pros[:, 2], 1.8)
+    return pros, spk
 
-    # ---- timing of words within each turn
+
+def _word_timing(
+    rng: np.random.Generator, texts: np.ndarray, rate: np.ndarray, spk: np.ndarray, p: dict
+) -> dict:
+    """Times of every word of every turn, and the listener's backchannels.
+
+    Returns ``words`` (rows ``(onset, offset, word, speaker, turn, n_syllables)``),
+    ``turn_on``, ``turn_off`` and ``backchannels`` (dicts).
+    """
     bcs = load_backchannels()
+    n_max = len(texts)
     word_rows: list[tuple] = []
     turn_on = np.empty(n_max)
     turn_off = np.empty(n_max)
@@ -144,22 +204,16 @@ def make_dialogue(rng: np.random.Generator, duration: float, p: dict) -> dict:
     last_word = (0.0, 0.0)  # (onset, offset) of the previous turn's last word
     listener_free = np.zeros(2)  # time after which each participant may backchannel
     for u in range(n_max):
-        toks = texts[sent[u]].split()
+        toks = texts[u].split()
         n = len(toks)
-        dur = n / pros[u, 2]
-        syl = np.array([count_syllables(w) for w in toks], float)
-        gaps = rng.uniform(0.02, 0.08, n - 1)
-        pause = rng.random(n - 1) < 0.1
-        gaps[pause] = rng.uniform(0.12, 0.3, pause.sum())
-        wtime = max(dur - gaps.sum(), 0.6 * dur)
-        wd = wtime * (syl + 0.6) / (syl + 0.6).sum()
+        on, wd, syl = _turn_words(rng, toks, rate[u])
         if u > 0:
             if rng.random() < p["overlap_prob"]:
                 lw_on, lw_off = last_word
                 t_now = lw_on + rng.uniform(0.3, 0.85) * (lw_off - lw_on)
             else:
                 t_now = turn_off[u - 1] + 0.05 + rng.gamma(2.0, 0.13)
-        on = t_now + np.concatenate([[0.0], np.cumsum(wd[:-1] + gaps)])
+        on = t_now + on
         off = on + wd
         turn_on[u], turn_off[u] = on[0], off[-1]
         for k in range(n):
@@ -180,8 +234,34 @@ def make_dialogue(rng: np.random.Generator, duration: float, p: dict) -> dict:
                     {"onset": b_on, "offset": b_off, "text": tok, "speaker": lst, "parent": u}
                 )
         listener_free[spk[u]] = off[-1]
+    return {"words": word_rows, "turn_on": turn_on, "turn_off": turn_off, "backchannels": bc_rows}
+
+
+def _turn_words(
+    rng: np.random.Generator, toks: list[str], rate: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Onsets (from the turn's start), durations and syllable counts of a turn's words.
+
+    Word durations are syllable-proportional; gaps are short (a pause of 0.12-0.3 s for one
+    gap in ten); the turn lasts ``len(toks) / rate`` seconds.
+    """
+    n = len(toks)
+    dur = n / rate
+    syl = np.array([count_syllables(w) for w in toks], float)
+    gaps = rng.uniform(0.02, 0.08, n - 1)
+    pause = rng.random(n - 1) < 0.1
+    gaps[pause] = rng.uniform(0.12, 0.3, pause.sum())
+    wtime = max(dur - gaps.sum(), 0.6 * dur)
+    wd = wtime * (syl + 0.6) / (syl + 0.6).sum()
+    on = np.concatenate([[0.0], np.cumsum(wd[:-1] + gaps)])
+    return on, wd, syl
+
+
+def _tables(corpus, topic_seq, sent, sem, pros, spk, timing) -> tuple:
+    """The turn, backchannel and word tables of the generated dialogue (before stretching)."""
+    texts = corpus["text"].to_numpy()
     words = pd.DataFrame(
-        word_rows, columns=["onset", "offset", "word", "speaker", "sim_utt", "n_syllables"]
+        timing["words"], columns=["onset", "offset", "word", "speaker", "sim_utt", "n_syllables"]
     )
     turns = pd.DataFrame(
         {
@@ -190,19 +270,28 @@ def make_dialogue(rng: np.random.Generator, duration: float, p: dict) -> dict:
             "sentence_id": corpus["sentence_id"].to_numpy()[sent],
             "topic": topic_seq.astype(str),
             "text": texts[sent],
-            "n_words": ntok[sent],
-            "onset": turn_on,
-            "offset": turn_off,
+            "n_words": corpus["n_words"].to_numpy()[sent],
+            "onset": timing["turn_on"],
+            "offset": timing["turn_off"],
             "semantic_alignment": sem,
             "f0_st": pros[:, 0],
             "intensity_db": pros[:, 1],
         }
     )
     turns["topic_switch"] = np.r_[False, turns["topic"].to_numpy()[1:] != topic_seq[:-1]]
-    bc = pd.DataFrame(bc_rows, columns=["onset", "offset", "text", "speaker", "parent"])
+    bc = pd.DataFrame(
+        timing["backchannels"], columns=["onset", "offset", "text", "speaker", "parent"]
+    )
+    return turns, bc, words
 
-    # ---- stretch the time axis so that the conversation runs at the target words/minute
-    target = rng.uniform(*p["wpm"])
+
+def _stretch_to_rate(turns, bc, words, duration: float, target: float) -> tuple:
+    """Scale the time axis so the kept turns run at ``target`` words per minute.
+
+    Turns that end after ``duration - 0.1`` s are dropped (with their words and
+    backchannels); the last kept turn is dropped too when stretching would push it past the
+    end of the recording.
+    """
     for _ in range(3):
         keep_t = turns["offset"].to_numpy() <= duration - 0.1
         keep_b = bc["parent"].isin(np.nonzero(keep_t)[0]).to_numpy()
@@ -219,8 +308,7 @@ def make_dialogue(rng: np.random.Generator, duration: float, p: dict) -> dict:
             f"duration={duration!r} s is too short for one conversational turn; use >= 10 s"
         )
     n_keep = int(np.nonzero(keep_t)[0].max()) + 1  # turns are in time order
-    # final exact scaling on the kept turns; drop the last turn when stretching would
-    # push it past the end of the recording
+    # final exact scaling on the kept turns
     while True:
         sel = turns.iloc[:n_keep]
         nw = sel["n_words"].sum() + int((bc["parent"] < n_keep).sum())
@@ -234,16 +322,14 @@ def make_dialogue(rng: np.random.Generator, duration: float, p: dict) -> dict:
     turns = turns.iloc[:n_keep].copy()
     words = words[words["sim_utt"] < n_keep].reset_index(drop=True)
     bc = bc[bc["parent"] < n_keep].reset_index(drop=True)
-    turns["rate_wps"] = turns["n_words"] / (turns["offset"] - turns["onset"])
-    turns["f0_mean"] = 100.0 * 2 ** (turns["f0_st"] / 12.0)
-    turns["acoustic_similarity"] = acoustic_similarity(
-        turns["f0_st"].to_numpy(), turns["intensity_db"].to_numpy(), turns["rate_wps"].to_numpy()
-    )
-    # backchannel prosody: the listener's baseline, a little softer
+    return turns, bc, words
+
+
+def _backchannel_prosody(rng: np.random.Generator, bc: pd.DataFrame, base: np.ndarray) -> None:
+    """Prosody columns of the backchannels (in place): the listener's baseline, softer."""
     bsp = bc["speaker"].to_numpy(int)
     bc["f0_st"] = base[bsp, 0] + rng.normal(0, 0.5, len(bc))
     bc["f0_mean"] = 100.0 * 2 ** (bc["f0_st"] / 12.0)
     bc["intensity_db"] = base[bsp, 1] - 4.0 + rng.normal(0, 1.0, len(bc))
     bc["rate_wps"] = 1.0 / (bc["offset"] - bc["onset"])
     bc["n_words"] = 1
-    return {"turns": turns, "backchannels": bc, "words": words, "baselines": base, "wpm": target}

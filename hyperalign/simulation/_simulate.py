@@ -20,11 +20,13 @@ from ..utils import (
     verbose,
     verbose_context,
 )
+from ._config import DEFAULTS, ConversationConfig, fill_parameters, merge_config
 from ._dialogue import _zscore, make_dialogue
 from ._neural import HIGH_GAMMA, _add_audio, _channel_layout, _neural_signals
 from ._truth import GroundTruth, StudyTruth, _token_vector, word_vector
 
 __all__ = [
+    "ConversationConfig",
     "DEFAULTS",
     "GroundTruth",
     "StudyTruth",
@@ -33,16 +35,6 @@ __all__ = [
     "word_vector",
     "_token_vector",
 ]
-
-#: default effect sizes, in units of the background's per-channel standard deviation
-DEFAULTS = {
-    "coupling_base": 0.5,
-    "semantic_coupling": 0.08,
-    "acoustic_coupling": 0.1,
-    "acoustic_entrainment": 0.4,
-    "word_response": 0.6,
-    "confound": 0.5,
-}
 
 
 def _check_band(name: str, band, sfreq: float) -> tuple[float, float]:
@@ -60,6 +52,7 @@ def _check_band(name: str, band, sfreq: float) -> tuple[float, float]:
 
 @fill_doc
 @verbose
+@fill_parameters
 def simulate_conversation(
     duration: float = 300.0,
     sfreq: float | None = None,
@@ -101,6 +94,7 @@ def simulate_conversation(
     layer_features=None,
     rois: dict | None = None,
     layer_response: float = 0.5,
+    config: ConversationConfig | None = None,
     random_state=None,
     dyad_id: str = "sim-01",
     verbose=None,
@@ -112,108 +106,10 @@ def simulate_conversation(
 
     Parameters
     ----------
-    duration : float
-        Length of the recordings (s).
-    sfreq : float | None
-        Neural sampling rate (Hz); ``None`` gives 256 (512 for ``ch_type='seeg'``).
-    n_channels : int
-        Channels per participant.
-    ch_type : ``'eeg'`` | ``'mag'`` | ``'seeg'``
-        EEG over the ``standard_1020`` montage (volts, ~20 µV per channel), MEG-like
-        magnetometers (tesla, ~200 fT) or high-gamma iEEG-like contacts (volts; the effects
-        modulate 70–150 Hz activity).
-    audio : bool
-        Synthesize microphone audio (prosody is planted and in the ground truth either way).
-    audio_sfreq : float
-        Audio sampling rate (Hz).
-    semantic_coupling : float
-        Slope of the shared component's amplitude on the z-scored semantic alignment.
-    acoustic_coupling : float
-        Slope of that amplitude on the z-scored acoustic similarity with the previous turn.
-    coupling_base : float
-        Amplitude of the shared component at average alignment.
-    coupling_band : (float, float) | None
-        Band of the shared component (default theta 4–8 Hz; 70–150 Hz for ``'seeg'``).
-    coupling_lag : float | (float, float)
-        Listener lag (s), or a range to draw it from once per dyad.
-    coupling_channels : list of str | None
-        Channels of the shared component (default frontal-central EEG sites; an index block
-        for ``'mag'``/``'seeg'``).
-    acoustic_entrainment : float
-        Size of the envelope-tracking response (filtered in ``entrainment_band``, lagged by
-        ``entrainment_lag`` s) to the speech each participant hears or produces.
-    entrainment_band : (float, float)
-        Band (Hz) of the envelope that the brain tracks.
-    entrainment_lag : float
-        Lag (s) of the envelope-tracking response.
-    entrainment_channels : list of str | None
-        Channels of the envelope-tracking response (default temporal/central EEG sites; an
-        index block for ``'mag'``/``'seeg'``).
-    confound : float
-        Target correlation between a turn's acoustic similarity with the previous turn and
-        its semantic alignment (realized value reported in ``effects``).
-    word_response : float
-        Peak size of the word-locked response (linear in :func:`word_vector`), at
-        ``word_latency[0]`` s from word onset in the speaker and ``word_latency[1]`` s in the
-        listener.
-    word_latency : (float, float)
-        Peak latency (s from word onset) of the word response in the speaker and in the
-        listener.
-    word_channels : list of str | None
-        Channels of the word-locked response (default centro-parietal EEG sites; an index
-        block for ``'mag'``/``'seeg'``).
-    word_dim : int
-        Dimension of the word vectors.
-    null : bool
-        Set ``semantic_coupling`` to 0 (the confound and acoustic coupling stay).
-    dyad_heterogeneity : float
-        SD of the dyad's random deviations of ``coupling_base`` (log scale) and of
-        ``semantic_coupling`` (relative).
-    topic_stay : float
-        Probability that the next turn stays on the current topic.
-    overlap_prob, backchannel_prob : float
-        Probability that a turn starts inside the previous turn's last word, and that a
-        turn of >= 6 words receives a one-word backchannel of the listener.
-    wpm : (float, float)
-        Range of the conversation's speech rate (words per minute across both talkers).
-    speaker_f0_spread : float
-        SD (semitones) of the two speakers' F0 baselines around the dyad's.
-    prosody_step : float
-        Typical prosodic change between turns (in units of 1.5 st, 2 dB, 0.3 words/s).
-    background : ``'1/f'`` | ``'spkit'``
-        Neural background: spatially mixed 1/f noise, or tiled segments of real EEG from
-        ``spkit``; an alpha rhythm and white sensor noise are added to both.
-    alpha_amplitude, sensor_noise : float
-        Alpha rhythm and white noise sizes relative to the background.
-    bleed : float
-        Amplitude of the partner's speech in each microphone (cross-talk).
-    audio_noise_db : float
-        Microphone noise level (dB re 2e-5).
-    layer_hierarchy : dict | list of dict | None
-        Word-level responses linear in a layer's vectors (see
-        :mod:`hyperalign.simulation._layers`): ``{roi: layer}`` or rows ``{'roi', 'layer',
-        'role' ('listener' | 'speaker' | 'both'), 'lag' (s from word onset; default
-        ``word_latency`` of the role), 'size' (default ``layer_response``), 'null'}``.
-        Planted rows are in ``truth.effects`` (``effect='layer_response'``, ``roi``,
-        ``layer``, ``lag_s``, ``size``) and the features in ``truth.layers``.
-    model_coupling : dict | list of dict | None
-        Model-based speaker -> listener coupling: rows ``{'speaker_roi', 'listener_roi',
-        'layer', 'speaker_lag' (default ``word_latency[0]``), 'listener_lag' (default
-        ``word_latency[1]``), 'size', 'null'}`` (``effect='model_coupling'`` in
-        ``truth.effects``).
-    layer_features : None | LayerEmbeddings | array | dict | callable
-        Source of the planted layer vectors: ``None`` derives deterministic layer-like
-        features (7 layers x 64 dims, growing context mixing; see
-        :func:`~hyperalign.simulation.derived_layer_features`); a ``LayerEmbeddings`` of
-        this transcript, an array ``(n_words, n_layers, d)``, a dict of named
-        ``(n_words, d)`` feature spaces, or a callable of the simulated transcript
-        returning one of these.
-    rois : dict of str to list of str | None
-        Named ROIs for ``layer_hierarchy`` and ``model_coupling``; ``None`` uses
-        :func:`~hyperalign.simulation.default_rois` (frontal, central, temporal, parietal,
-        occipital).
-    layer_response : float
-        Default ``size`` of the planted layer responses and coupling (background SD units).
+    %(conversation_parameters)s
+    config : ConversationConfig | None
+        The parameters above as one object (:class:`ConversationConfig`); a keyword passed
+        with a value other than its default overrides the config's value.
     random_state : None | int | numpy.random.Generator
         Seed; a given seed gives identical output.
     dyad_id : str
@@ -251,6 +147,9 @@ def simulate_conversation(
     t0 = time.perf_counter()
     args = dict(locals())
     args.pop("t0")
+    config = args.pop("config")
+    if config is not None:
+        args = merge_config(config, args)
     c = _validated(args)
     rng = check_random_state(random_state)
     # the planted layers draw from their own generator, seeded by this one's state
@@ -259,36 +158,36 @@ def simulate_conversation(
     # ---------------------------------------------------------------- dialogue
     dlg = make_dialogue(
         rng,
-        float(duration),
+        float(c.duration),
         {
-            "speaker_f0_spread": speaker_f0_spread,
-            "topic_stay": topic_stay,
-            "confound": confound,
-            "prosody_step": prosody_step,
-            "overlap_prob": overlap_prob,
-            "backchannel_prob": backchannel_prob,
-            "wpm": wpm,
+            "speaker_f0_spread": c.speaker_f0_spread,
+            "topic_stay": c.topic_stay,
+            "confound": c.confound,
+            "prosody_step": c.prosody_step,
+            "overlap_prob": c.overlap_prob,
+            "backchannel_prob": c.backchannel_prob,
+            "wpm": c.wpm,
         },
     )
     turns, bcs, words = dlg["turns"], dlg["backchannels"], dlg["words"]
     ids = [f"{dyad_id}-P1", f"{dyad_id}-P2"]
     base_d, sc_d, lag = _dyad_effects(rng, c, turns)
-    tr, key_to_uid = _make_transcript(words, bcs, ids, duration)
+    tr, key_to_uid = _make_transcript(words, bcs, ids, c.duration)
     ut = _utterance_truth(turns, bcs, key_to_uid, ids, tr)
 
     # ---------------------------------------------------------------- neural signals
     names, pos, chans = _channel_layout(c)
     planted = None
-    if layer_hierarchy is not None or model_coupling is not None:
+    if c.layer_hierarchy is not None or c.model_coupling is not None:
         planted = _plant_layers(
-            layer_hierarchy, model_coupling, layer_features, rois, tr, turns, ids, names,
-            c.ch_type, c.sfreq, int(round(duration * c.sfreq)), layer_seed, layer_response,
-            word_latency,
+            c.layer_hierarchy, c.model_coupling, c.layer_features, c.rois, tr, turns, ids, names,
+            c.ch_type, c.sfreq, int(round(c.duration * c.sfreq)), layer_seed, c.layer_response,
+            c.word_latency,
         )  # fmt: skip
     participants, word_weights = _neural_signals(
         rng, c, ids, tr.words, ut, names, pos, chans, lag, planted
     )
-    if audio:
+    if c.audio:
         _add_audio(rng, c, participants, ut, tr.words, ids)
 
     # ---------------------------------------------------------------- truth
@@ -320,7 +219,7 @@ def simulate_conversation(
         dyad_id,
         len(turns),
         len(bcs),
-        duration,
+        c.duration,
         time.perf_counter() - t0,
     )
     return dyad, truth

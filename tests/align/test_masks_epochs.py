@@ -147,7 +147,7 @@ def test_make_dyad_epochs_are_matched(small_words):
     raws = [ha.make_participant_raw(rng.standard_normal((3, n)), 100.0) for n in (1000, 420)]
     dy = ha.Dyad([ha.Participant("A", raws[0]), ha.Participant("B", raws[1])])
     dy.set_transcript(ha.Transcript(small_words.iloc[:7], speakers=["A", "B"]))
-    e1, e2 = make_dyad_epochs(dy, -0.2, 0.5, kind="word")
+    e1, e2 = make_dyad_epochs(dy, -0.2, 0.5, kind="words")
     assert len(e1) == len(e2) > 0
     assert e1.metadata["word_index"].tolist() == e2.metadata["word_index"].tolist()
     assert (e1.metadata["participant"] == "A").all() and (e2.metadata["participant"] == "B").all()
@@ -155,3 +155,13 @@ def test_make_dyad_epochs_are_matched(small_words):
     assert dy.exclusions.total("word") > 0
     u1, u2 = make_dyad_epochs(dy, -0.2, 0.5)
     assert u1.metadata["utterance_id"].tolist() == u2.metadata["utterance_id"].tolist()
+    # the singular spelling is deprecated (one release), with the same epochs
+    with pytest.warns(FutureWarning, match=r"kind='word'\) is deprecated; use kind='words'") as w:
+        d1, _ = make_dyad_epochs(dy, -0.2, 0.5, kind="word")
+    assert w[0].filename == __file__  # the warning points at the caller
+    np.testing.assert_array_equal(d1.get_data(), e1.get_data())
+    with pytest.warns(FutureWarning, match="kind='utterances'"):
+        d1, _ = make_dyad_epochs(dy, -0.2, 0.5, kind="utterance")
+    assert d1.metadata["utterance_id"].tolist() == u1.metadata["utterance_id"].tolist()
+    with pytest.raises(ValueError, match="kind"):
+        make_dyad_epochs(dy, -0.2, 0.5, kind="turns")
