@@ -127,6 +127,7 @@ class _Pool:
     mx: object
     dec: Decomposition
     Xc: object | None
+    Ate: object | None = None  # (Xte - mx) W of the task's test rows, made on first use
 
 
 def _prep_fold(bk, X, pool, train, test, fit_intercept, solver) -> _Fold:
@@ -189,18 +190,45 @@ def _pool_sums(bk, p: _Pool, X, Yb, S_all, sy_all):
     return X[p.idx].T @ Yp, Yp.sum(0)
 
 
-def _refit(bk, p: _Pool, Yb, S_pool, sy_pool, alphas_t, fit_intercept):
-    """Coefficients ``(p, T)`` and the intercept in centred units (backend arrays)."""
+def _pool_B(bk, p: _Pool, Yb, S_pool, sy_pool, fit_intercept):
+    """Projected pool targets ``B`` (k x T) and the pool's target means ``my``."""
     dec = p.dec
     my = sy_pool / p.n if fit_intercept else sy_pool * 0
     if dec.U is None:
         F = S_pool - (p.n * p.mx)[:, None] * my[None, :] if fit_intercept else S_pool
-        B = dec.W.T @ F
-    else:
-        Yp = Yb[p.idx]
-        B = dec.U.T @ (Yp - my if fit_intercept else Yp)
-    coef = dec.W @ (B / (dec.ev[:, None] + alphas_t[None, :]))
-    return coef, my - p.mx @ coef
+        return dec.W.T @ F, my
+    Yp = Yb[p.idx]
+    return dec.U.T @ (Yp - my if fit_intercept else Yp), my
+
+
+def gcv_scores(bk, p: _Pool, Yb, B, my, alphas, fit_intercept) -> np.ndarray:
+    """Minus the generalised cross-validation error of every penalty, per target, relative
+    to the target's pool variance: ``(n_alphas, T)`` NumPy float64 (higher is better).
+
+    GCV (Golub, Heath & Wahba 1979) in the eigenbasis of the pool: with ``c = u^T y`` the
+    targets on the left singular vectors, the residual sum of squares is
+    ``||y_out||^2 + sum_l (alpha d_l c_l)^2`` and the degrees of freedom
+    ``n0 + sum_l ev_l d_l`` (``d = 1 / (ev + alpha)``, ``n0 = 1`` with an intercept), so a
+    penalty costs ``k * T``. Both are written without differences of large numbers (the
+    denominator as ``n - n0 - k + sum_l alpha d_l``), which keeps the interpolating regime
+    (``k = n - n0``) exact.
+    """
+    dec = p.dec
+    Yp = Yb[p.idx]
+    Yc = Yp - my if fit_intercept else Yp
+    ysq = (Yc * Yc).sum(0)
+    c2 = B * B if dec.U is not None else (B * B) / dec.ev[:, None]
+    n0 = 1 if fit_intercept else 0
+    a = bk.asarray(np.asarray(alphas, dtype=float))
+    S = a[:, None] / (dec.ev[None, :] + a[:, None])  # alpha * d, (n_alphas, k)
+    full = p.n - n0 - dec.k <= 0
+    out = 0.0 * ysq if full else bk.where(ysq > c2.sum(0), ysq - c2.sum(0), 0.0)
+    rss = out[None, :] + (S * S) @ c2
+    den = (p.n - n0 - dec.k + S.sum(1)) / p.n  # 1 - df / n, (n_alphas,)
+    gcv = bk.to_numpy(rss).astype(np.float64) / p.n / (bk.to_numpy(den)[:, None] ** 2)
+    scale = bk.to_numpy(ysq).astype(np.float64) / p.n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(scale > 0, -gcv / np.where(scale > 0, scale, 1.0), 0.0)
 
 
 @dataclass
@@ -246,15 +274,22 @@ def run_tasks(
     keep_scores: bool = False,
     keep_coef: bool = True,
     prep_budget: int = 2**30,
+    search: str = "cv",
+    share: tuple | None = None,
 ) -> list[TaskResult]:
     """Run every task over batches of targets; ``X``/``Y`` are NumPy, results NumPy.
 
     The per-fold decompositions of all tasks are kept for all batches; when they would
     exceed ``prep_budget`` bytes (wide features, dual solver), tasks run one at a time.
+    ``search='gcv'`` chooses each target's penalty by :func:`gcv_scores` on the task's pool
+    instead of its folds (which are then not used). ``share=(groups, cols)`` chooses one
+    penalty per group of targets (``groups``: group id of every target) from the fold-mean
+    scores of the targets ``cols`` only, averaged within each group (:func:`_shared_search`).
     """
     n, p = X.shape
     if len(tasks) > 1 and _prep_bytes(tasks, n, p, bk.dtype.itemsize) > prep_budget:
-        kw = dict(fit_intercept=fit_intercept, score=score, solver=solver, n_batch=n_batch)
+        kw = dict(fit_intercept=fit_intercept, score=score, solver=solver, n_batch=n_batch,
+                  search=search, share=share)  # fmt: skip
         return [
             run_tasks(bk, X, Y, [t], alphas, keep_scores=keep_scores, keep_coef=keep_coef, **kw)[0]
             for t in tasks
@@ -264,7 +299,7 @@ def run_tasks(
     pools = [_prep_pool(bk, Xg, t.pool, fit_intercept, solver) for t in tasks]
     folds = [
         [_prep_fold(bk, Xg, t.pool, tr, te, fit_intercept, solver) for tr, te in t.folds]
-        if t.fixed_alphas is None
+        if t.fixed_alphas is None and search == "cv"
         else []
         for t in tasks
     ]
@@ -283,38 +318,97 @@ def run_tasks(
                 predictions=None if t.test is None else np.zeros((len(t.test), n_targets)),
             )
         )
+    cf = {"fit_intercept": fit_intercept, "score": score, "search": search,
+          "keep_scores": keep_scores, "keep_coef": keep_coef}  # fmt: skip
+    if share is not None:
+        tasks = _shared_search(bk, tasks, pools, folds, Xg, Y, ybar, alphas, share, need_all,
+                               batch, cf)  # fmt: skip
     for start in range(0, n_targets, batch):
         cols = slice(start, min(start + batch, n_targets))
         Yb = bk.asarray(Y[:, cols] - ybar[cols] if fit_intercept else Y[:, cols])
         S_all = Xg.T @ Yb if need_all else None
         sy_all = Yb.sum(0)
         for t, pl, fs, res in zip(tasks, pools, folds, results):
-            S_pool, sy_pool = _pool_sums(bk, pl, Xg, Yb, S_all, sy_all)
-            if t.fixed_alphas is None:
-                total = None
-                for f in fs:
-                    s = _fold_scores(bk, f, Xg, Yb, S_pool, sy_pool, alphas, score, fit_intercept)
-                    total = s if total is None else total + s
-                mean = bk.to_numpy(total).astype(np.float64) / len(fs)
-                idx, _ = select_alphas(mean, alphas)
-                if keep_scores:
-                    res.mean_scores[:, cols] = mean
-                res.best_idx[cols] = idx
-                res.best_alphas[cols] = alphas[idx]
-            else:
-                res.best_alphas[cols] = t.fixed_alphas[cols]
-            if not keep_coef and t.test is None:
-                continue
-            a = bk.asarray(res.best_alphas[cols])
-            coef, icpt = _refit(bk, pl, Yb, S_pool, sy_pool, a, fit_intercept)
-            icpt_np = bk.to_numpy(icpt) + ybar[cols] - xbar @ bk.to_numpy(coef)
-            if keep_coef:
-                res.coef[:, cols] = bk.to_numpy(coef)
-                res.intercept[cols] = icpt_np
-            if t.test is not None:
-                P = Xg[_rows(bk, t.test)] @ coef + icpt
-                res.predictions[:, cols] = bk.to_numpy(P) + ybar[cols]
+            _task_batch(bk, t, pl, fs, res, Xg, Yb, S_all, sy_all, cols, alphas, xbar, ybar, cf)
     return results
+
+
+def _shared_search(bk, tasks, pools, folds, Xg, Y, ybar, alphas, share, need_all, batch, cf):
+    """Tasks with ``fixed_alphas``: one penalty per group, chosen on the targets ``cols``.
+
+    Every searched target's fold-mean scores are averaged within its group, and the group's
+    best penalty (ties to the larger, :func:`select_alphas`) is given to all its targets.
+    """
+    from dataclasses import replace
+
+    groups, cols_s = np.asarray(share[0]), np.asarray(share[1])
+    uniq, inv = np.unique(groups, return_inverse=True)
+    g_s = inv[cols_s]
+    sums = [np.zeros((len(alphas), uniq.size)) for _ in tasks]
+    for start in range(0, cols_s.size, batch):
+        cs = cols_s[start : start + batch]
+        Yb = bk.asarray(Y[:, cs] - ybar[cs] if cf["fit_intercept"] else Y[:, cs])
+        S_all = Xg.T @ Yb if need_all else None
+        sy_all = Yb.sum(0)
+        for i, (pl, fs) in enumerate(zip(pools, folds)):
+            S_pool, sy_pool = _pool_sums(bk, pl, Xg, Yb, S_all, sy_all)
+            total = None
+            for f in fs:
+                sc = _fold_scores(bk, f, Xg, Yb, S_pool, sy_pool, alphas, cf["score"],
+                                  cf["fit_intercept"])  # fmt: skip
+                total = sc if total is None else total + sc
+            mean = bk.to_numpy(total).astype(np.float64) / len(fs)
+            np.add.at(sums[i].T, g_s[start : start + batch], mean.T)
+    counts = np.bincount(g_s, minlength=uniq.size)
+    out = []
+    for t, sm in zip(tasks, sums):
+        with np.errstate(invalid="ignore"):
+            idx, _ = select_alphas(np.where(counts > 0, sm / np.maximum(counts, 1), 0.0), alphas)
+        out.append(replace(t, fixed_alphas=alphas[idx][inv], folds=[]))
+    return out
+
+
+def _task_batch(bk, t, pl, fs, res, Xg, Yb, S_all, sy_all, cols, alphas, xbar, ybar, cf):
+    """One task on one batch of targets: penalty search, then coefficients/predictions."""
+    fit_intercept = cf["fit_intercept"]
+    S_pool, sy_pool = _pool_sums(bk, pl, Xg, Yb, S_all, sy_all)
+    base = None  # (B, my) of the pool, shared by the GCV search and the refit
+    if t.fixed_alphas is not None:
+        res.best_alphas[cols] = t.fixed_alphas[cols]
+    else:
+        if cf["search"] == "gcv":
+            base = _pool_B(bk, pl, Yb, S_pool, sy_pool, fit_intercept)
+            mean = gcv_scores(bk, pl, Yb, *base, alphas, fit_intercept)
+        else:
+            total = None
+            for f in fs:
+                s = _fold_scores(bk, f, Xg, Yb, S_pool, sy_pool, alphas, cf["score"],
+                                 fit_intercept)  # fmt: skip
+                total = s if total is None else total + s
+            mean = bk.to_numpy(total).astype(np.float64) / len(fs)
+        idx, _ = select_alphas(mean, alphas)
+        if cf["keep_scores"]:
+            res.mean_scores[:, cols] = mean
+        res.best_idx[cols] = idx
+        res.best_alphas[cols] = alphas[idx]
+    if not cf["keep_coef"] and t.test is None:
+        return
+    a = bk.asarray(res.best_alphas[cols])
+    B, my = base if base is not None else _pool_B(bk, pl, Yb, S_pool, sy_pool, fit_intercept)
+    Bd = B / (pl.dec.ev[:, None] + a[None, :])
+    if not cf["keep_coef"]:  # predictions only (the sweeps): never form the coefficients,
+        # (Xte - mx) W (B / (ev + alpha_t)): n_te k T instead of (p + n_te) p T
+        if pl.Ate is None:
+            pl.Ate = (Xg[_rows(bk, t.test)] - pl.mx) @ pl.dec.W
+        res.predictions[:, cols] = bk.to_numpy(pl.Ate @ Bd + my) + ybar[cols]
+        return
+    coef = pl.dec.W @ Bd
+    icpt = my - pl.mx @ coef
+    res.coef[:, cols] = bk.to_numpy(coef)
+    res.intercept[cols] = bk.to_numpy(icpt) + ybar[cols] - xbar @ bk.to_numpy(coef)
+    if t.test is not None:
+        P = Xg[_rows(bk, t.test)] @ coef + icpt
+        res.predictions[:, cols] = bk.to_numpy(P) + ybar[cols]
 
 
 def scaled_search(

@@ -247,37 +247,61 @@ class FoldScorer:
 
         ``B`` (k x T) projected training targets, ``C = Ac^T Yc`` (k x T), ``Yte`` the test
         targets, ``ytr_mean`` the training mean of the targets (same units as ``Yte``).
+        Every penalty at once: ``D`` (n_alphas x k) holds ``1 / (ev + alpha)``, so the
+        cross-products are one product ``D @ (C * B)`` and the prediction norms one product
+        of the stacked ``(d * Ac)`` rows with ``B`` (or the Gram form per penalty).
         """
         bk = self.bk
         yte_mean = Yte.mean(0)
         Yc = Yte - yte_mean
         y2 = (Yc * Yc).sum(0)  # not ** 2: torch's float64 pow is several times slower
         y2 = bk.where(bk.ptp_zero(Yte), 0.0 * y2, y2)
-        CB = C * B
-        ev = self.dec.ev
-        out = bk.zeros((len(alphas), B.shape[1]))
-        for i, alpha in enumerate(alphas):
-            d = 1.0 / (ev + float(alpha))
-            Z = d[:, None] * B
-            yp = d @ CB
-            if self.use_gram:
-                p2 = (Z * (self.G @ Z)).sum(0)
-            else:
-                AZ = self.Ac @ Z
-                p2 = (AZ * AZ).sum(0)
-            if score == "r":
-                den = bk.sqrt(y2 * p2)
-                ok = den > 0
-                out[i] = bk.where(ok, yp / bk.where(ok, den, 1.0), 0.0)
-                continue
-            mp = (d * self.a_mean) @ B
-            err = y2 - 2 * yp + p2 + self.n_te * (yte_mean - ytr_mean - mp) ** 2
-            if score == "r2":
-                ok = y2 > 0
-                out[i] = bk.where(ok, 1.0 - err / bk.where(ok, y2, 1.0), 0.0)
-            else:
-                out[i] = -err / self.n_te
-        return out
+        a = bk.asarray(np.asarray(alphas, dtype=float))
+        D = 1.0 / (self.dec.ev[None, :] + a[:, None])  # (n_alphas, k)
+        yp = D @ (C * B)
+        p2 = self._norms(D, B)
+        if score == "r":
+            den = bk.sqrt(y2[None, :] * p2)
+            ok = den > 0
+            return bk.where(ok, yp / bk.where(ok, den, 1.0), 0.0)
+        mp = (D * self.a_mean[None, :]) @ B
+        err = y2[None, :] - 2 * yp + p2 + self.n_te * (yte_mean - ytr_mean - mp) ** 2
+        if score == "r2":
+            ok = y2 > 0
+            return bk.where(ok[None, :], 1.0 - err / bk.where(ok, y2, 1.0)[None, :], 0.0)
+        return -err / self.n_te
+
+    def _norms(self, D, B):
+        """Sum of squares of the centred test predictions, every penalty ``(n_alphas, T)``."""
+        n_a, k = D.shape
+        if self.use_gram:  # k <= n_te: z^T G z per penalty
+            rows = []
+            for i in range(n_a):
+                Z = D[i][:, None] * B
+                rows.append((Z * (self.G @ Z)).sum(0))
+            return _stack(rows, self.bk)
+        # n_te < k: the predictions of a chunk of penalties in one product, never per penalty
+        step = max(1, _STACK_ROWS // self.n_te)
+        rows = []
+        for s in range(0, n_a, step):
+            Ds = D[s : s + step]
+            A = (Ds[:, None, :] * self.Ac[None, :, :]).reshape(-1, k)
+            P = A @ B
+            P = P * P
+            rows.append(P.reshape(Ds.shape[0], self.n_te, -1).sum(1))
+        return rows[0] if len(rows) == 1 else _cat(rows, self.bk)
+
+
+#: Rows (penalties x test rows) of the stacked prediction product (memory: rows x targets).
+_STACK_ROWS = 1024
+
+
+def _stack(rows, bk):
+    return np.stack(rows) if bk.torch is None else bk.torch.stack(rows)
+
+
+def _cat(rows, bk):
+    return np.concatenate(rows) if bk.torch is None else bk.torch.cat(rows)
 
 
 def select_alphas(mean_scores: np.ndarray, alphas: np.ndarray):

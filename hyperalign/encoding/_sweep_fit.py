@@ -11,26 +11,44 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import xarray as xr
+
+from .result import EncodingResult
 
 __all__ = ["fold_pca"]
 
 
-def _fit_layer(X, Y2, folds, inner_abs, alphas, n_components, bk, clock, proj=None):
+def _fit_layer(X, Y2, folds, inner_abs, alphas, n_components, bk, clock, proj=None,
+               cfg_search="inner_cv", share=None):  # fmt: skip
     """Out-of-fold predictions and chosen penalties of one layer (nested CV).
 
     Calls the ridge engine directly (the checks of :func:`nested_ridge_cv` ran once for
     the targets and the folds, shared by every layer); the result equals
-    :func:`nested_ridge_cv` with the same folds (tested).
+    :func:`nested_ridge_cv` with the same folds (tested). ``cfg_search='gcv'`` chooses the
+    penalties by generalised cross-validation on each outer training pool instead of the
+    inner folds; ``'inner_cv_shared'`` one penalty per channel from the inner folds of the
+    lags in ``share`` (:func:`_lag_share`).
     """
     from ._ridge_engine import Task, run_tasks
     from ._solvers_backend import pick_solver
 
-    kw = {"fit_intercept": True, "score": "r", "n_batch": None, "keep_coef": False}
+    search = "gcv" if cfg_search == "gcv" else "cv"
+    kw = {
+        "fit_intercept": True,
+        "score": "r",
+        "n_batch": None,
+        "keep_coef": False,
+        "search": search,
+        "share": share if cfg_search == "inner_cv_shared" else None,
+    }
     pred = np.full(Y2.shape, np.nan)
     best = []
     if n_components is None:
         t0 = time.process_time()
-        n_min = min(len(a) for inn in inner_abs for a, _ in inn)
+        if search == "gcv":  # the outer training pools are decomposed
+            n_min = min(len(tr) for tr, _ in folds)
+        else:
+            n_min = min(len(a) for inn in inner_abs for a, _ in inn)
         tasks = [Task(pool=tr, folds=inn, test=te) for (tr, te), inn in zip(folds, inner_abs)]
         res = run_tasks(bk, X, Y2, tasks, alphas, solver=pick_solver(n_min, X.shape[1]), **kw)
         for (_, te), r_ in zip(folds, res):
@@ -106,9 +124,11 @@ def _sweep_core(Xs, Y, times, all_times, span, cfg, clock, who, projs=None):
     r, r2, fr, al = [], [], [], []
     if projs is not None and any(len(p) != len(folds) for p in projs):
         projs = None  # (never with clock folds: the same intervals hold for every word set)
+    share = _lag_share(n_ch, n_lag)
     for i, X in enumerate(Xs):
         pred, best = _fit_layer(X, Y2, folds, inner_abs, alphas, cfg["n_components"], bk,
-                                clock, None if projs is None else projs[i])  # fmt: skip
+                                clock, None if projs is None else projs[i],
+                                cfg.get("alpha_search", "inner_cv"), share)  # fmt: skip
         t0 = time.process_time()
         fold_r, rr, rr2 = scorer(pred)
         r.append(rr.reshape(n_ch, n_lag))
@@ -117,6 +137,20 @@ def _sweep_core(Xs, Y, times, all_times, span, cfg, clock, who, projs=None):
         al.append(best.reshape(len(folds), n_ch, n_lag))
         clock["scores"] += time.process_time() - t0
     return (r, r2, fr, al), folds, fobj
+
+
+#: Lags per channel searched by ``alpha_search='inner_cv_shared'`` (evenly spaced, at most).
+SHARED_SEARCH_LAGS = 16
+
+
+def _lag_share(n_ch: int, n_lag: int):
+    """``(groups, cols)`` for one penalty per channel: the channel of every column of the
+    ``(n_ch * n_lag)`` targets, and the columns searched (at most
+    :data:`SHARED_SEARCH_LAGS` evenly spaced lags per channel, the first and last included)."""
+    lags = np.unique(np.round(np.linspace(0, n_lag - 1, min(n_lag, SHARED_SEARCH_LAGS))))
+    groups = np.repeat(np.arange(n_ch), n_lag)
+    cols = (np.arange(n_ch)[:, None] * n_lag + lags.astype(int)[None, :]).ravel()
+    return groups, cols
 
 
 class _FoldScores:
@@ -189,3 +223,113 @@ def _shared_pca(dyad, lays, wl, cfg, clock):
         projs[lay.label] = axes
     clock["pca"] += time.process_time() - t0
     return projs
+
+
+def _targets(dyad, participant, role, wl, picks, rois, clock):
+    from .wordlevel import prepare_word_data
+
+    t0 = time.process_time()
+    n = len(dyad.transcript.words)
+    d = prepare_word_data(dyad, np.zeros((n, 1)), participant=participant, role=role,
+                          lags=wl, picks=picks, verbose=False)  # fmt: skip
+    Y, chans = d["Y"], d["channels"]
+    if rois is not None:
+        idx = {c: i for i, c in enumerate(chans)}
+        bad = {k: [c for c in v if c not in idx] for k, v in rois.items()}
+        bad = {k: v for k, v in bad.items() if v or not rois[k]}
+        if bad:
+            raise ValueError(
+                f"rois names channels that are not among the fitted channels: {bad}; the "
+                f"channels are {chans}"
+            )
+        Y = np.stack([Y[:, [idx[c] for c in v]].mean(1) for v in rois.values()], axis=1)
+        chans = list(rois)
+    d["Y"], d["channels"] = Y, chans
+    clock["targets"] += time.process_time() - t0
+    return d
+
+
+def _prepare(dyad, layers, participant, role, wl, cfg, clock) -> dict:
+    """Targets of one participant and role, with the words no layer can use dropped."""
+    d = _targets(dyad, participant, role, wl, cfg["picks"], cfg["rois"], clock)
+    rows = d["row_index"]
+    bad = np.zeros(rows.size, bool)
+    for lay in layers:
+        bad |= ~np.isfinite(lay.data[rows]).all(axis=1)
+    if bad.any():
+        d["exclusions"].add("sweep", "word", f"{int(bad.sum())} words",
+                            "no vector in some layer (NaN)", int(bad.sum()))  # fmt: skip
+    d["rows"], d["Y"] = rows[~bad], d["Y"][~bad]
+    return d
+
+
+def sweep_fits(dyad, layers, keys, wl, cfg, clock, projs=None) -> dict:
+    """Every layer for every ``(participant, role)`` of ``keys``: ``{key: EncodingResult}``.
+
+    Fits whose words are the same (a speaker's production and the partner's comprehension
+    of the same words, with the same words left after exclusions) share one fit: their
+    targets are stacked, so every fold decomposition of a layer is made once for both
+    brains. Targets are independent columns, so this changes no number.
+    """
+    preps = {k: _prepare(dyad, layers, *k, wl, cfg, clock) for k in keys}
+    groups: dict = {}
+    for k, d in preps.items():
+        sig = (d["rows"].tobytes(), np.asarray(d["all_onsets"]).tobytes(), d["Y"].shape[2])
+        groups.setdefault(sig, []).append(k)
+    did = getattr(dyad, "dyad_id", "")
+    pj = None if projs is None else [projs[lay.label] for lay in layers]
+    out = {}
+    for members in groups.values():
+        d0 = preps[members[0]]
+        rows = d0["rows"]
+        times = dyad.transcript.words["onset"].to_numpy(float)[rows]
+        who = f"dyad {did!r} (" + "; ".join(f"{p}, {r}" for p, r in members) + ")"
+        Y = np.concatenate([preps[k]["Y"] for k in members], axis=1)
+        Xs = [lay.data[rows] for lay in layers]
+        arrays, folds, fobj = _sweep_core(Xs, Y, times, d0["all_onsets"], wl.span, cfg, clock,
+                                          who, pj)  # fmt: skip
+        edges = np.cumsum([0] + [preps[k]["Y"].shape[1] for k in members])
+        for j, k in enumerate(members):
+            part = tuple([a[..., edges[j] : edges[j + 1], :] for a in arr] for arr in arrays)
+            d = preps[k]
+            out[k] = _dataset(d, layers, folds, fobj, part, *k, dyad, d["exclusions"], cfg)
+    return out
+
+
+def _dataset(d, layers, folds, fobj, arrays, participant, role, dyad, excl, cfg):
+    r, r2, fr, al = (np.stack(a) for a in arrays)
+    coords = {
+        "layer": [lay.label for lay in layers],
+        "target": d["channels"],
+        "lag": d["lags"].lags,
+        "fold": np.arange(len(folds)),
+        "model": ("layer", [lay.model for lay in layers]),
+        "modality": ("layer", [lay.modality for lay in layers]),
+        "layer_name": ("layer", [lay.layer_name for lay in layers]),
+        "layer_index": ("layer", np.array([lay.layer_index for lay in layers])),
+        "depth": ("layer", np.array([lay.depth for lay in layers])),
+    }
+    ds = xr.Dataset(
+        {
+            "r": (("layer", "target", "lag"), r),
+            "r2": (("layer", "target", "lag"), r2),
+            "fold_r": (("layer", "fold", "target", "lag"), fr),
+            "alpha": (("layer", "fold", "target", "lag"), al),
+            "n_test": (("fold",), np.array([len(te) for _, te in folds])),
+        },
+        coords=coords,
+    )
+    ds.attrs.update({
+        "kind": "word_sweep", "role": role, "participant": participant,
+        "dyad_id": getattr(dyad, "dyad_id", ""), **d["lags"].to_dict(),
+        "alphas": np.asarray(cfg["alphas"]).tolist(), "inner_cv": int(cfg["inner_cv"]),
+        "cv": fobj.to_dict() if fobj is not None else "index folds",
+        "n_words": int(sum(len(te) for _, te in folds)),
+        "n_components": -1 if cfg["n_components"] is None else int(cfg["n_components"]),
+        "pca": "none" if cfg["n_components"] is None else
+        "PCA fitted on each outer fold's training words",
+        "rois": "" if cfg["rois"] is None else {k: list(v) for k, v in cfg["rois"].items()},
+        "exclusions": excl.rows, "dtype": cfg["solver_kw"]["dtype"],
+        "alpha_search": cfg.get("alpha_search", "inner_cv"),
+    })  # fmt: skip
+    return EncodingResult(ds)
