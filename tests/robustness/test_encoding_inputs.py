@@ -76,8 +76,10 @@ def test_layer_words_not_matching_the_transcript(sim):
 def test_roi_ordering_naming_unknown_rois(sim):
     d, emb, rois = sim
     sw = sweep_layers(d, emb, roles=["comprehension"], rois=rois, cv=3, verbose=False, **LAGS)
-    msg = (r"order must name at least 2 distinct ROIs among \['frontal', .*\]; got "
-           r"\['temporal', 'Broca'\] \(unknown: \['Broca'\]\); define ROIs with rois=")  # fmt: skip
+    msg = (
+        r"order must name at least 2 distinct ROIs among \['frontal', .*\]; got "
+        r"\['temporal', 'Broca'\] \(unknown: \['Broca'\]\); define ROIs with rois="
+    )
     with pytest.raises(ValueError, match=msg):
         hierarchy_test(sw, ["temporal", "Broca"], n_permutations=10)
     with pytest.raises(ValueError, match=r"rois\['x'\] names targets that were not fitted"):
