@@ -124,7 +124,21 @@ def b2b_group_test(
 
 @dataclass
 class TransferLatency:
-    """Speaker-to-listener transfer latency: listener peak lag minus speaker peak lag."""
+    """Speaker-to-listener transfer latency: listener peak lag minus speaker peak lag.
+
+    Parameters
+    ----------
+    latency : float
+        Listener peak lag minus speaker peak lag (s) of the word-weighted group map.
+    ci_low, ci_high : float
+        Percentile bootstrap interval of the latency over dyads (s).
+    speaker_lag, listener_lag : float
+        The group map's peak lags (s).
+    per_dyad : pandas.DataFrame
+        One row per dyad: ``dyad, n_words, speaker_lag, listener_lag, latency``.
+    ci : float
+        Coverage of the interval.
+    """
 
     latency: float
     ci_low: float
@@ -140,6 +154,7 @@ class TransferLatency:
         Returns
         -------
         df : pandas.DataFrame
+            The latency, its interval and the peak lags.
         """
         return pd.DataFrame([{k: getattr(self, k) for k in
                               ("latency", "ci_low", "ci_high", "speaker_lag", "listener_lag",
@@ -189,6 +204,7 @@ def transfer_latency(
     Returns
     -------
     latency : TransferLatency
+        The latency, its bootstrap interval and the per-dyad peaks.
 
     See Also
     --------
@@ -235,8 +251,10 @@ def plot_b2b_map(
     alpha_level: float = 0.05,
     axes=None,
 ):
-    """Lag-by-lag coupling maps (speaker lag x listener lag), one panel per kind, with
-    significance contours (``p_fwer <= alpha_level``).
+    """Lag-by-lag coupling maps (speaker lag x listener lag), one panel per kind.
+
+    Cells where the family-wise p-value (``p_fwer``) is at most ``alpha_level`` are outlined
+    by a contour.
 
     Parameters
     ----------
@@ -260,6 +278,11 @@ def plot_b2b_map(
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure (speaker lag on the y axis, listener lag on the x axis).
+
+    See Also
+    --------
+    b2b_group_test : The group map drawn when a Dataset is given.
     """
     import matplotlib.pyplot as plt
 

@@ -79,6 +79,24 @@ def fold_pca(X: np.ndarray, train: np.ndarray, k: int) -> np.ndarray:
     top ``k`` pairs are computed), so the cost is that of one ``n_train x n_train`` product;
     ridge predictions depend only on the subspace, so this equals
     :class:`~hyperalign.features.FoldPCA` for the sweep (same span, any orthonormal basis).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_samples, n_features)
+        The layer's features, every row.
+    train : ndarray of int
+        The rows the axes are fitted on (an outer fold's training words).
+    k : int
+        Number of components kept.
+
+    Returns
+    -------
+    Z : ndarray, shape (n_samples, k)
+        Every row centred on the training mean and projected on the training axes.
+
+    See Also
+    --------
+    hyperalign.encoding.sweep_layers : Uses it with ``n_components=``.
     """
     mx, V = _pca_axes(X, train, k)
     return (X - mx) @ V

@@ -116,6 +116,26 @@ def fit_b2b_coupling(
     See Also
     --------
     b2b_arrays, b2b_group_test, transfer_latency, plot_b2b_map
+    sweep_b2b : The same through every layer of a model (a ``layer`` dim).
+
+    Examples
+    --------
+    A simulated coupling through ``layer_3`` (frontal speaker at 0 s, parietal listener at
+    0.2 s):
+
+    >>> from hyperalign.features import LayerEmbeddings
+    >>> from hyperalign.simulation import simulate_conversation
+    >>> row = {"speaker_roi": "frontal", "listener_roi": "parietal", "layer": "layer_3",
+    ...        "speaker_lag": 0.0, "listener_lag": 0.2, "size": 1.0}
+    >>> dyad, truth = simulate_conversation(duration=60, n_channels=8, audio=False,
+    ...                                     model_coupling=row, random_state=0)
+    >>> emb = LayerEmbeddings.from_truth(truth)
+    >>> res = fit_b2b_coupling(dyad, emb, layer="layer_3", lags=[0.0, 0.2], window=0.1,
+    ...                        rois=truth.layers["rois"], cv=3, directions="s2l",
+    ...                        verbose=False)
+    >>> pk = res.peak("raw", "s2l", roi_speaker="frontal", roi_listener="parietal")
+    >>> pk["speaker_lag"], pk["listener_lag"]
+    (0.0, 0.2)
     """
     from .wordlevel import WordLags, resolve_lags, word_features
 

@@ -336,7 +336,7 @@ def depth_lag_correlation(
 class HierarchyTest:
     """Result of :func:`hierarchy_test`.
 
-    Attributes
+    Parameters
     ----------
     order : list of str
         The ROI ordering tested.
@@ -348,6 +348,8 @@ class HierarchyTest:
         The permutation distribution.
     preferred : pandas.DataFrame
         Per dyad and ROI: the preferred layer (label, index, depth).
+    role : str
+        The role tested.
     """
 
     order: list
@@ -358,7 +360,13 @@ class HierarchyTest:
     role: str = ""
 
     def to_data_frame(self) -> pd.DataFrame:
-        """One row: order, role, statistic, p_value, n_permutations, n_dyads."""
+        """One row: order, role, statistic, p_value, n_permutations, n_dyads.
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            The test in one row (the ordering joined by ``' -> '``).
+        """
         return pd.DataFrame([{
             "order": " -> ".join(self.order), "role": self.role, "statistic": self.statistic,
             "p_value": self.p_value, "n_permutations": len(self.null),
@@ -399,6 +407,30 @@ def hierarchy_test(
     Returns
     -------
     test : HierarchyTest
+        The statistic, its one-sided p-value, the null and each dyad's preferred layers.
+
+    See Also
+    --------
+    best_layer : The best layer per ROI with a CI over dyads.
+    layer_profiles : The profiles the test starts from.
+
+    Examples
+    --------
+    Profiles of 8 dyads in which temporal prefers layer 1, parietal layer 3 and frontal
+    layer 5:
+
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> rng = np.random.default_rng(0)
+    >>> prof = 0.01 * rng.standard_normal((8, 3, 6))
+    >>> prof[:, 0, 1] += 1
+    >>> prof[:, 1, 3] += 1
+    >>> prof[:, 2, 5] += 1
+    >>> da = xr.DataArray(prof, dims=("dyad", "roi", "layer"),
+    ...                   coords={"roi": ["temporal", "parietal", "frontal"]})
+    >>> res = hierarchy_test(da, ["temporal", "parietal", "frontal"], n_permutations=200)
+    >>> float(res.statistic), bool(res.p_value < 0.01)
+    (1.0, True)
     """
     order = [order] if isinstance(order, str) else list(order)
     score = layer_profiles(sweep, rois=rois, role=role, **profile_kw)["score"]
@@ -471,6 +503,11 @@ def plot_layer_profiles(
     Returns
     -------
     fig : matplotlib.figure.Figure
+        One panel per ROI.
+
+    See Also
+    --------
+    layer_profiles, hyperalign.encoding.sweep_layers
     """
     import matplotlib.pyplot as plt
 

@@ -49,7 +49,25 @@ _SEARCHES = ("inner_cv", "inner_cv_shared", "gcv")
 
 @dataclass
 class SweepLayer:
-    """One layer (or control feature space) of a sweep, for one dyad."""
+    """One layer (or control feature space) of a sweep, for one dyad.
+
+    Parameters
+    ----------
+    label : str
+        Unique label in the sweep (``'<model>:<layer name>'``, or the control's name).
+    model : str
+        The model (or control) the layer belongs to.
+    modality : 'text' | 'speech' | 'control' | str
+        Kind of model.
+    layer_name : str
+        The layer's name in its model.
+    layer_index : int
+        Its index in its model.
+    depth : float
+        Relative depth, 0 for the model's first layer and 1 for its last.
+    data : ndarray, shape (n_words, dim)
+        Its vectors, one row per transcript word.
+    """
 
     label: str
     model: str
@@ -64,7 +82,7 @@ class SweepLayer:
 class LayerSweep:
     """The results of :func:`sweep_layers`: one EncodingResult per dyad, participant, role.
 
-    Attributes
+    Parameters
     ----------
     results : dict
         ``(dyad_id, participant, role) -> EncodingResult`` with dims ``layer``, ``target``,
@@ -92,7 +110,22 @@ class LayerSweep:
         return list(dict.fromkeys(k[0] for k in self.results))
 
     def get(self, dyad: str, participant: str, role: str) -> EncodingResult:
-        """The result of one dyad, participant and role."""
+        """The result of one dyad, participant and role.
+
+        Parameters
+        ----------
+        dyad : str
+            Dyad id.
+        participant : str
+            Participant id (the modelled brain).
+        role : 'production' | 'comprehension'
+            The role.
+
+        Returns
+        -------
+        result : EncodingResult
+            Dims ``layer, target, lag`` (and ``fold``).
+        """
         key = (dyad, participant, role)
         if key not in self.results:
             raise KeyError(f"no result for {key}; available: {list(self.results)}")
@@ -101,9 +134,17 @@ class LayerSweep:
     def to_data_frame(self, variables: Sequence[str] | None = None) -> pd.DataFrame:
         """Tidy table: one row per dyad, participant, role, layer, target and lag.
 
-        Columns ``dyad, participant, role, layer, model, modality, layer_name, layer_index,
-        depth, target, lag`` and one per score variable (``r``, ``r2``, and ``r_norm`` when a
-        noise ceiling was given).
+        Parameters
+        ----------
+        variables : list of str | None
+            Score variables (default: ``r``, ``r2`` and, when present, ``r_norm`` and
+            ``r_self``).
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            Columns ``dyad, participant, role, layer, model, modality, layer_name,
+            layer_index, depth, target, lag`` and one per score variable.
         """
         if variables is None:
             ds0 = next(iter(self.results.values())).dataset
@@ -359,6 +400,24 @@ def sweep_layers(
     --------
     hyperalign.encoding.fit_word_encoding, hyperalign.encoding.hierarchy.best_layer,
     hyperalign.encoding.hierarchy.hierarchy_test
+
+    Examples
+    --------
+    The simulator's layer-like features, with the temporal ROI of each listener responding
+    to ``layer_2``:
+
+    >>> from hyperalign.features import LayerEmbeddings
+    >>> from hyperalign.simulation import simulate_conversation
+    >>> dyad, truth = simulate_conversation(duration=60, n_channels=8, audio=False,
+    ...                                     layer_hierarchy={"temporal": "layer_2"},
+    ...                                     random_state=0)
+    >>> emb = LayerEmbeddings.from_truth(truth)
+    >>> sweep = sweep_layers(dyad, emb, roles=["comprehension"], lags=[0.2, 0.4],
+    ...                      window=0.1, cv=3, rois=truth.layers["rois"], verbose=False)
+    >>> sweep
+    <LayerSweep | 1 dyad(s) | 2 fits | 7 layers of 1 model(s)>
+    >>> sweep.to_data_frame().columns[:6].tolist()
+    ['dyad', 'participant', 'role', 'layer', 'target', 'lag']
     """
     from ._wordfit import DEFAULT_ALPHAS
     from .wordlevel import WordLags, resolve_lags

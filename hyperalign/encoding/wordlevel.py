@@ -210,6 +210,25 @@ def _check_words_match(table: pd.DataFrame, words: pd.DataFrame, name: str) -> N
             )
 
 
+def _check_layer(emb, layer, name: str) -> None:
+    """``layer`` names a layer ``emb`` has (else: which model, how many layers, the fix)."""
+    names, n = list(emb.layer_names), emb.n_layers
+    if isinstance(layer, str):
+        if layer not in names:
+            raise ValueError(
+                f"layer={layer!r} is not a layer of {name} (model {emb.model!r}); its layers "
+                f"are {names}; pass one of them"
+            )
+        return
+    li = int(layer)
+    if not -n <= li < n:
+        raise ValueError(
+            f"layer={li} was asked but {name} (model {emb.model!r}) has only {n} layers "
+            f"(indices 0..{n - 1}, or -{n}..-1 from the end); ask for one of them, or compute "
+            "the embeddings of a deeper model"
+        )
+
+
 def _space_array(obj, words: pd.DataFrame, name: str, layer) -> tuple[np.ndarray, list[str]]:
     """One feature space as (n_words, d) float64 and its column names."""
     from ..features.llm import LayerEmbeddings
@@ -223,6 +242,7 @@ def _space_array(obj, words: pd.DataFrame, name: str, layer) -> tuple[np.ndarray
                     "use a layer sweep"
                 )
             layer = 0
+        _check_layer(obj, layer, name)
         arr = np.asarray(obj.get_layer(layer), dtype=np.float64)
         return arr, [f"{name}_{i}" for i in range(arr.shape[1])]
     if isinstance(obj, pd.DataFrame):
@@ -477,10 +497,17 @@ def check_fold_sizes(folds, n_features: int, name: str = "cv") -> None:
     """Too few samples in a fold -> error naming the fix."""
     for k, (tr, te) in enumerate(folds):
         if len(te) < 3 or len(tr) < 5:
+            why = ""
+            if len(te) == 0:
+                why = (
+                    " - none of the modelled words (the participant's own words for "
+                    "production, the partner's for comprehension) falls in that fold's test "
+                    "block, so nothing is held out there;"
+                )
             raise ValueError(
                 f"too few words for the folds: fold {k} of {name} has {len(tr)} training and "
-                f"{len(te)} test words (after purging the lag window); use fewer folds, a "
-                "shorter lag grid or a longer recording"
+                f"{len(te)} test words (after purging the lag window){why} use fewer folds, "
+                "a shorter lag grid or a longer recording"
             )
 
 
