@@ -27,20 +27,65 @@ def _cmd_demo(args) -> int:
     if args.n_jobs is not None:
         overrides["execution.n_jobs"] = args.n_jobs
     overrides.update(_parse_set(args.set))
-    return _run_with_console("demo", config, args.out, overrides, args)
+    if args.layerwise:  # its report is linked from the main report
+        overrides["report.links"] = [
+            {
+                "title": "Layer-wise encoding and model-based brain-to-brain coupling",
+                "href": "layerwise/report.html",
+            }
+        ]
+    rc = _run_with_console("demo", config, args.out, overrides, args)
+    if rc or not args.layerwise:
+        return rc
+    return _demo_layerwise(args, config, overrides)
+
+
+def _demo_layerwise(args, config, overrides) -> int:
+    """The layer-wise pipeline of the demo, into ``<out>/layerwise`` (after the main one).
+
+    It simulates the same conversations (same seed, size and duration) with a planted layer
+    hierarchy and model-based coupling, and reads the text model's layers from the main run's
+    embedding cache.
+    """
+    from .pipeline import load_config
+
+    main = load_config(config, overrides)
+    out = Path(args.out) if args.out else Path(main.get("out") or "demo_output")
+    ov: dict = {"features.embedding_cache": str(out / "cache" / "embeddings")}
+    for k in ("random_state", "n_channels", "sfreq", "duration"):
+        ov[f"data.{k}"] = main["data"][k]
+    if args.quick:
+        ov["data.n_dyads"] = min(4, int(main["data"]["n_dyads"]))
+        ov["coupling.n_permutations"] = 10
+    if args.n_jobs is not None:
+        ov["execution.n_jobs"] = args.n_jobs
+    lw = _bundled_pipeline("layerwise_encoding.yaml")
+    return _run_with_console("demo", lw, out / "layerwise", ov, args)
 
 
 def _run_with_console(command, config, out, overrides, args) -> int:
     """Run a pipeline with a progress display and counted warnings (pipeline.console)."""
     from .pipeline import load_config, run_pipeline
     from .pipeline.console import RunConsole, run_summary
+    from .pipeline.layerwise import (
+        is_layerwise_config,
+        layerwise_summary,
+        load_layerwise_config,
+        run_layerwise_pipeline,
+    )
 
     mode = _console_mode(args)
+    layerwise = is_layerwise_config(config)
+    load, run = (load_layerwise_config, run_layerwise_pipeline) if layerwise else (
+        load_config, run_pipeline)  # fmt: skip
     if out is None:
-        out = load_config(config, overrides).get("out") or "hyperalign_output"
+        out = load(config, overrides).get("out") or "hyperalign_output"
     with RunConsole(out, mode=mode) as con:
-        result = run_pipeline(config, out=out, overrides=overrides, verbose=_level(args))
-    print("\n".join(run_summary(result, con, command=command)))
+        result = run(config, out=out, overrides=overrides, verbose=_level(args))
+    lines = run_summary(result, con, command=command)
+    if layerwise:
+        lines[1:1] = layerwise_summary(result)
+    print("\n".join(lines))
     return 0
 
 
@@ -158,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--quick", action="store_true", help="a smaller study (4 dyads x 2 min)")
     d.add_argument("--n-jobs", type=int, default=None, dest="n_jobs")
     d.add_argument("--set", action="append", help="override a config key: section.key=value")
+    d.add_argument("--no-layerwise", action="store_false", dest="layerwise",
+                   help="skip the layer-wise encoding pipeline (run after the main one into "
+                   "<out>/layerwise)")  # fmt: skip
     d.set_defaults(func=_cmd_demo)
 
     r = sub.add_parser("run", parents=[common], help="run a pipeline YAML (see pipelines/)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ._layerwise_steps import TableSweep, b2b_from_table
@@ -126,17 +125,3 @@ def coupling_stats(maps: pd.DataFrame, cfg: dict) -> dict:
         "n_dyads": len(results),
         "n_words": int(sum(r.attrs.get("n_words", 0) for r in results)),
     }
-
-
-def peak_of(group, roi_speaker=None, roi_listener=None) -> dict:
-    """Speaker lag, listener lag and mean r at the maximum of a group map."""
-    m = group["mean"]
-    if roi_speaker is not None:
-        m = m.sel(roi_speaker=roi_speaker)
-    if roi_listener is not None:
-        m = m.sel(roi_listener=roi_listener)
-    red = [d for d in ("roi_speaker", "roi_listener") if d in m.dims]
-    mm = m.mean(red) if red else m
-    i, j = np.unravel_index(int(np.nanargmax(mm.values)), mm.shape)
-    return {"speaker_lag": float(mm["speaker_lag"][i]), "listener_lag": float(mm["listener_lag"][j]),
-            "r": float(mm.values[i, j])}  # fmt: skip

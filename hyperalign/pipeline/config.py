@@ -122,7 +122,19 @@ SCHEMA: dict[str, Any] = {
         "report": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"html": {"type": "boolean"}, "figures": {"type": "boolean"}},
+            "properties": {
+                "html": {"type": "boolean"},
+                "figures": {"type": "boolean"},
+                "links": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["title", "href"],
+                        "properties": {"title": {"type": "string"}, "href": {"type": "string"}},
+                    },
+                },
+            },
         },
         "execution": {
             "type": "object",

@@ -42,7 +42,7 @@ from .interrupt import RunInterrupted, checkpoint, handle_signals
 from .layerwise_config import is_layerwise_config, load_layerwise_config
 
 __all__ = ["LayerwiseResult", "run_layerwise_pipeline", "is_layerwise_config",
-           "load_layerwise_config"]  # fmt: skip
+           "load_layerwise_config", "layerwise_summary"]  # fmt: skip
 
 STEPS = ("sweep", "b2b")
 
@@ -230,6 +230,8 @@ def _run(cfg: dict, folder, state: dict) -> LayerwiseResult:
     res.timings["data"] = time.perf_counter() - t0
     hashes = {str(dy.dyad_id): hash_dyad(dy) for dy in dyads}
     keys = {did: _keys(cfg, h) for did, h in hashes.items()}
+    if not cfg["coupling"]["enabled"]:
+        keys = {did: {"sweep": k["sweep"]} for did, k in keys.items()}
     state["keys"] = keys
     run_key = hash_json(_results_hash(cfg), __version__, n_listed, log.rows,
                         [h.all() for h in hashes.values()])  # fmt: skip
@@ -331,6 +333,33 @@ def _summary(res: LayerwiseResult) -> dict:
         "timings_s": res.timings,
         "config": res.config,
     }  # fmt: skip
+
+
+def layerwise_summary(res: LayerwiseResult) -> list[str]:
+    """What a layer-wise run found, in a few console lines (after ``run_summary``'s first)."""
+    t, cfg = res.tables, res.config
+    text = str(cfg["features"]["text_model"]["name"])
+    role = cfg["hierarchy"]["role"]
+    lines = []
+    best = t.get("best_layer")
+    if best is not None and len(best):
+        b = best[(best["model"] == text) & (best["role"] == role)]
+        items = ", ".join(f"{r.roi} {str(r.best_layer).split(':')[-1]}" for r in b.itertuples())
+        lines.append(f"  best {text} layer ({role}): {items}")
+    ht = t.get("hierarchy_test")
+    if ht is not None and len(ht):
+        r = ht.iloc[0]
+        lines.append(f"  hierarchy {r['order']}: statistic {r['statistic']:.2f}, "
+                     f"p = {r['p_value']:.3g}")  # fmt: skip
+    lat = t.get("transfer_latency")
+    if lat is not None and len(lat):
+        r = lat[lat["kind"] == "raw"].iloc[0]
+        lines.append(
+            f"  coupling peak: speaker {r['speaker_lag']:+.3f} s, listener "
+            f"{r['listener_lag']:+.3f} s; transfer latency {r['latency'] * 1000:+.0f} ms "
+            f"(95% CI {r['ci_low'] * 1000:+.0f} to {r['ci_high'] * 1000:+.0f} ms)"
+        )
+    return lines
 
 
 def _count_cached(state: dict, enabled: bool) -> tuple[int, int]:

@@ -319,6 +319,12 @@ def _check(cfg: dict) -> list[str]:
     if f["text_model"]["name"] == "simulated" and d["source"] != "demo":
         out.append("features.text_model.name: 'simulated' exists only for data.source: demo; "
                    "give a language model (e.g. smollm2)")  # fmt: skip
+    sim = cfg.get("simulation") or {}
+    if f["text_model"]["name"] == "simulated" and not (
+        sim.get("layer_hierarchy") or sim.get("model_coupling")
+    ):
+        out.append("features.text_model.name: 'simulated' needs planted layers; give "
+                   "simulation.layer_hierarchy or simulation.model_coupling")  # fmt: skip
     rois = e["rois"]
     if isinstance(rois, str) and rois != "auto":
         out.append(f"encoding.rois: got {rois!r}; give 'auto' or {{name: [channels]}}")

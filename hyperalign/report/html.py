@@ -422,6 +422,8 @@ def write_html_report(result: Any, path: str | Path, *, methods: str = "") -> Pa
         f"<h1>hyperalign: {_E(cfg['name'])}</h1>",
         _answer(result, stats, alpha),
     ]
+    for link in cfg.get("report", {}).get("links") or []:  # related reports of the same run
+        parts.append(f"<p>See also: <a href='{_E(link['href'])}'>{_E(link['title'])}</a></p>")
     rec = getattr(result, "recovery", None)
     if rec is not None:
         parts.append(_recovery_section(rec))

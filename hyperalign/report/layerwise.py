@@ -233,9 +233,10 @@ def layerwise_methods(res) -> str:
             f"pair ({co['n_words']} held-out words in all). The residual map removes what "
             f"{nu} predict from the listener's activity out of fold; the direct map correlates "
             f"the two brains' activity at the same words. Each dyad's maps were compared with "
-            f"{c['n_permutations']} {c['null_method']} null maps; group maps were weighted by word "
-            f"count and tested with {c['group_permutations']} {c['group_method'].replace('_', '-')}"
-            " permutations over dyads (max-statistic over ROI pairs and both lag axes). The "
+            f"{c['n_permutations']} {c['null_method']} null maps; group maps were weighted by "
+            f"word count and tested with {c['group_permutations']} "
+            f"{c['group_method'].replace('_', '-')} permutations over dyads (max-statistic "
+            "over ROI pairs and both lag axes). The "
             f"transfer latency is the listener's minus the speaker's peak lag, with a CI from "
             f"{c['n_boot']} bootstrap resamples of dyads."
         )
