@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ import pandas as pd
 
 from ..utils import ExclusionLog, atomic_path, atomic_write, logger
 
-_EXT = {"table": "parquet", "coupling": "nc", "json": "json"}
+_EXT = {"table": "parquet", "coupling": "nc", "json": "json", "pickle": "pkl"}
 
 
 @dataclass
@@ -193,8 +194,9 @@ class StepCache:
             Step name, item (dyad id) and content key.
         compute : callable
             Computes the value; it may record exclusions in ``exclusions``.
-        kind : ``'table'`` | ``'coupling'`` | ``'json'``
-            How the value is stored.
+        kind : ``'table'`` | ``'coupling'`` | ``'json'`` | ``'pickle'``
+            How the value is stored (``'pickle'``: any picklable object, e.g. the dyads of
+            the data step or a statistics result; read back only after its checksum matched).
         exclusions : ExclusionLog | None
             The log ``compute`` writes into: the rows it adds are stored with the entry and
             returned (also on a hit, where ``compute`` does not run).
@@ -286,6 +288,9 @@ def _save(obj: Any, path: Path, kind: str) -> None:
             raise
     elif kind == "coupling":
         obj.save(path, overwrite=True)
+    elif kind == "pickle":
+        with atomic_write(path, "wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
     else:
         with atomic_write(path) as fh:
             json.dump(obj, fh, default=str)
@@ -298,4 +303,6 @@ def _load(blob: bytes, path: Path, kind: str) -> Any:
         from ..coupling import read_coupling
 
         return read_coupling(path)
+    if kind == "pickle":  # only after the checksum in the sidecar matched (see _read)
+        return pickle.loads(blob)
     return json.loads(blob.decode())

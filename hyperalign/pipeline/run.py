@@ -52,6 +52,9 @@ class PipelineResult:
     cache : pandas.DataFrame | None
         One row per dyad and cached step: ``step, dyad, status`` (``hit``, ``miss``,
         ``invalid`` = an entry that failed its checksum, ``off``).
+    stage_cache : dict
+        Status of the whole-study cached stages: ``{'data': ..., 'stats': ...}`` (same values;
+        ``data`` only for the simulated demo study).
     manifest : dict | None
         The manifest written last (status ``'complete'``, checksums of every output).
     recovery : object | None
@@ -79,6 +82,7 @@ class PipelineResult:
     manifest: dict | None = None
     recovery: Any = None
     rois: dict | None = None
+    stage_cache: dict[str, str] = field(default_factory=dict)
 
 
 def _write_table(df: pd.DataFrame, path: Path) -> Path:
@@ -258,9 +262,22 @@ def step_coupling(dyads, cfg, cache_root, keys, n_jobs=1, executor="joblib", dat
                      data_root)  # fmt: skip
 
 
-def step_stats(sync: pd.DataFrame, preds: pd.DataFrame, cfg: dict, out: Path):
+def stats_key(table: pd.DataFrame, cfg: dict) -> str:
+    """Cache key of the statistics: the analysis table's content, the ``stats`` config section
+    and hyperalign's version."""
+    from .. import __version__
+    from .hashing import hash_frame, hash_json
+
+    return hash_json("stats", __version__, cfg["stats"], hash_frame(table))[:32]
+
+
+def step_stats(
+    sync: pd.DataFrame, preds: pd.DataFrame, cfg: dict, out: Path, cache_root=None, status=None
+):
+    """The analysis table and the semantic-beyond-acoustics test (cached with ``cache_root``;
+    ``status['stats']`` then receives the cache status)."""
     from ..coupling.metrics import resolve_metric
-    from ..stats import build_analysis_table, test_semantic_beyond_acoustics
+    from ..stats import build_analysis_table
 
     s = cfg["stats"]
     if "metric" in sync.columns:
@@ -280,22 +297,35 @@ def step_stats(sync: pd.DataFrame, preds: pd.DataFrame, cfg: dict, out: Path):
             + [f"columns available: {sorted(map(str, table.columns))}"],
             what="the statistics name columns the predictors do not have",
         )
-    acoustic = list(s["acoustic"])
-    result = test_semantic_beyond_acoustics(
-        table,
-        sync=s["sync"],
-        semantic=s["semantic"],
-        acoustic=acoustic,
-        covariates=s.get("covariates") or [],
-        groups=s["groups"],
-        by=tuple(s["by"]),
-        n_permutations=s["n_permutations"],
-        correction=s["correction"],
-        scheme=s.get("scheme", "within"),
-        alpha=s.get("alpha", 0.05),
-        random_state=s["random_state"],
-    )
-    return table, result
+
+    def compute():
+        from ..stats import test_semantic_beyond_acoustics
+
+        return test_semantic_beyond_acoustics(
+            table,
+            sync=s["sync"],
+            semantic=s["semantic"],
+            acoustic=list(s["acoustic"]),
+            covariates=s.get("covariates") or [],
+            groups=s["groups"],
+            by=tuple(s["by"]),
+            n_permutations=s["n_permutations"],
+            correction=s["correction"],
+            scheme=s.get("scheme", "within"),
+            alpha=s.get("alpha", 0.05),
+            random_state=s["random_state"],
+        )
+
+    enabled = cache_root is not None and cfg.get("execution", {}).get("cache", True)
+    if not enabled:
+        return table, compute()
+    got = StepCache(cache_root).run("stats", "study", stats_key(table, cfg), compute,
+                                    kind="pickle")  # fmt: skip
+    if status is not None:
+        status["stats"] = got.status
+    if got.status == "hit":
+        logger.info("stats: loaded from the cache (same analysis table and stats settings)")
+    return table, got.value
 
 
 # ---------------------------------------------------------------------------- driver
@@ -378,7 +408,7 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     log = ExclusionLog()
     t0 = time.perf_counter()
     mark("data")
-    dyads, truth, n_listed = step_data(cfg, st, log)
+    dyads, truth, n_listed = step_data(cfg, st, log, folder.cache, res.stage_cache)
     res.n_dyads_listed = n_listed
     state["n_total"] = len(dyads)
     res.timings["data"] = time.perf_counter() - t0
@@ -422,7 +452,7 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
 
     t = time.perf_counter()
     mark("stats")
-    table, stats = step_stats(sync, preds, cfg, st)
+    table, stats = step_stats(sync, preds, cfg, st, folder.cache, res.stage_cache)
     res.tables["analysis"] = table
     res.tables["semantic_beyond_acoustics"] = stats.table
     res.stats = stats
@@ -473,6 +503,7 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     extra = {
         "timings_s": res.timings,
         "cache": {f"{a}:{b}": int(n) for (a, b), n in cache_counts.items()},
+        "stage_cache": dict(res.stage_cache),
     }
     res.manifest = folder.commit(run_key, extra)
     out = res.out = folder.out
