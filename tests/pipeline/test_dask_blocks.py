@@ -104,3 +104,32 @@ def test_plan_subset_is_the_plans_rows():
         parts = [plan.subset(b).indices(units) for b in (slice(0, 3), slice(3, 10))]
         np.testing.assert_array_equal(np.vstack(parts), full)
         assert plan.subset(slice(8, 20)).n_permutations == 2
+
+
+# ------------------------------------------------------------------ simulation studies
+def _study(**kw):
+    from hyperalign.simulation import simulate_study
+
+    return simulate_study(
+        n_dyads=3, duration=12.0, n_channels=4, sfreq=64.0, audio=False, random_state=5, **kw
+    )
+
+
+def _same_study(a, b):
+    (da, ta), (db, tb) = a, b
+    assert [d.dyad_id for d in da] == [d.dyad_id for d in db] == ["sim-01", "sim-02", "sim-03"]
+    for x, y in zip(da, db):
+        for p, q in zip(x.participants, y.participants):
+            np.testing.assert_array_equal(p.raw.get_data(), q.raw.get_data())
+        pd.testing.assert_frame_equal(x.transcript.words, y.transcript.words)
+    pd.testing.assert_frame_equal(ta.utterances, tb.utterances)
+
+
+def test_simulate_study_blocks_identical_whatever_the_workers(cluster):
+    serial = _study()
+    _same_study(serial, _study(block_size=2))
+    with dask_session(cluster.scheduler_address):
+        _same_study(serial, _study(block_size=1))
+    # the dyads differ from one another (each has its own seed)
+    a, b = (d.participants[0].raw.get_data() for d in serial[0][:2])
+    assert not np.array_equal(a, b)
