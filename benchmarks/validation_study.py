@@ -110,6 +110,12 @@ def main(argv=None) -> None:
         help="power condition: override the simulator's default semantic_coupling",
     )
     ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument(
+        "--scheduler",
+        default=None,
+        help="run the studies on a Dask cluster: 'local' (a LocalCluster of --n-jobs workers) "
+        "or a scheduler address (tcp://host:8786); results equal a serial run's",
+    )
     ap.add_argument("--out", default="benchmarks/results/validation_{condition}.csv")
     ap.add_argument("--summarize", nargs="*", help="CSV files to summarize (no simulation)")
     ap.add_argument("--plot", default=None, help="with --summarize: write a PNG figure here")
@@ -122,10 +128,10 @@ def main(argv=None) -> None:
         if args.plot:
             plot_summary(summ, args.plot)
         return
-    from joblib import Parallel, delayed
+    import contextlib
 
     from hyperalign.stats._simstudy import run_validation_study_safe
-    from hyperalign.utils import atomic_write
+    from hyperalign.utils._parallel import map_seeds
 
     label = args.condition
     if args.semantic_coupling is not None:
@@ -140,8 +146,25 @@ def main(argv=None) -> None:
     rows = done.to_dict("records")
     kw = dict(n_dyads=args.n_dyads, duration=args.duration, lag=args.lag,
               n_permutations=args.n_permutations, sim_kwargs=kw_sim)  # fmt: skip
-    jobs = (delayed(run_validation_study_safe)(s, args.condition, **kw) for s in seeds)
-    for row in Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(jobs):
+    # one study per seed, in blocks (map_seeds): serially, on joblib workers or on a Dask
+    # cluster; a study's numbers depend only on its seed, never on the workers
+    session = contextlib.nullcontext()
+    if args.scheduler:
+        from hyperalign.pipeline.dask import dask_session
+
+        addr = None if args.scheduler == "local" else args.scheduler
+        session = dask_session(addr, n_workers=args.n_jobs)
+    with session:
+        studies = map_seeds(run_validation_study_safe, seeds, n_jobs=args.n_jobs,
+                            as_completed=True, condition=args.condition, **kw)  # fmt: skip
+        _save_as_completed(studies, rows, label, out, args)
+    print(summarize(pd.DataFrame(rows)).to_string(index=False))
+
+
+def _save_as_completed(studies, rows, label, out, args) -> None:
+    from hyperalign.utils import atomic_write
+
+    for _, row in studies:
         row["condition"] = label
         rows.append(row)
         with atomic_write(out, "w", newline="") as fh:
@@ -154,7 +177,6 @@ def main(argv=None) -> None:
         print(f"[{len(df)}/{args.n_studies}] seed {row['seed']}: p_lrt={row['p_lrt']:.3g} "
               f"p_perm={row['p_perm']:.3g} naive={row['naive_p_lrt']:.3g} "
               f"({row['t_total']:.0f} s) | rejection rate {r:.3f}", flush=True)  # fmt: skip
-    print(summarize(pd.DataFrame(rows)).to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -467,6 +467,8 @@ def simulate_study(
     *,
     random_state=None,
     dyad_prefix: str = "sim",
+    n_jobs: int | None = 1,
+    block_size: int = 1,
     verbose=None,
     **kwargs,
 ) -> tuple[list[Dyad], StudyTruth]:
@@ -482,6 +484,13 @@ def simulate_study(
         Seed of the study; dyad ``i`` gets an independent child seed.
     dyad_prefix : str
         Dyad ids are ``f"{dyad_prefix}-{i:02d}"`` (from 1).
+    %(n_jobs)s
+        Blocks of dyads are simulated in parallel; inside a Dask session
+        (:func:`hyperalign.pipeline.dask.dask_session`) they run on the cluster. The dyads
+        are the same whatever ``n_jobs``, ``block_size`` and the workers: each dyad's seed is
+        drawn from ``random_state`` before any block starts.
+    block_size : int
+        Dyads per block (the unit of work sent to a worker).
     %(verbose)s
     **kwargs
         Passed to :func:`simulate_conversation` (effect sizes, ``null``, ``audio``…).
@@ -509,25 +518,36 @@ def simulate_study(
     >>> truth
     <StudyTruth | 2 dyads>
     """
-    from ..utils import progress
+    from ..utils import check_n_jobs
+    from ..utils._parallel import map_blocks
 
     if int(n_dyads) != n_dyads or n_dyads < 1:
         raise ValueError(f"n_dyads must be a positive integer; got {n_dyads!r}")
     if "dyad_id" in kwargs:
         raise TypeError("simulate_study sets dyad ids itself; use dyad_prefix= instead")
+    n_jobs = check_n_jobs(n_jobs)
     with verbose_context(verbose):
         rng = check_random_state(random_state)
+        # every dyad's seed first: a block's dyads do not depend on the blocks or the workers
         seeds = rng.integers(0, 2**63 - 1, size=int(n_dyads))
-        dyads, truths = [], []
-        for i in progress(range(int(n_dyads)), desc="simulating dyads"):
-            d, t = simulate_conversation(
-                duration,
-                random_state=int(seeds[i]),
-                dyad_id=f"{dyad_prefix}-{i + 1:02d}",
-                **kwargs,
-            )
-            dyads.append(d)
-            truths.append(t)
+        logger.info("simulating %d dyads", int(n_dyads))
+        blocks = map_blocks(
+            _simulate_block, int(n_dyads), block_size=block_size, random_state=0, n_jobs=n_jobs,
+            block_kwargs=lambda b: {"seeds": [int(x) for x in seeds[b]]}, duration=duration,
+            dyad_prefix=dyad_prefix, kwargs=kwargs,
+        )  # fmt: skip
+        dyads = [d for blk in blocks for d, _ in blk]
+        truths = [t for blk in blocks for _, t in blk]
         params = {"n_dyads": int(n_dyads), "duration": duration, **kwargs}
         params["random_state"] = random_state if isinstance(random_state, int) else None
         return dyads, StudyTruth(truths, params)
+
+
+def _simulate_block(block, rng, *, seeds, duration, dyad_prefix, kwargs) -> list:
+    """Dyads ``block`` of a study, from their own seeds (``rng`` is not used)."""
+    return [
+        simulate_conversation(
+            duration, random_state=seed, dyad_id=f"{dyad_prefix}-{i + 1:02d}", **kwargs
+        )
+        for i, seed in zip(range(block.start, block.stop), seeds)
+    ]

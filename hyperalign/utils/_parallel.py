@@ -204,8 +204,9 @@ def map_blocks(
     random_state=None,
     n_jobs: int | None = 1,
     block_kwargs=None,
+    as_completed: bool = False,
     **kwargs,
-) -> list:
+):
     """Run ``func(block, rng, **kwargs)`` on fixed blocks of items, each with its own seed.
 
     The blocks (:func:`block_slices`) and their seeds (:func:`spawn_seeds`) depend only on
@@ -231,13 +232,17 @@ def map_blocks(
         ``block_kwargs(block) -> dict``: keyword arguments of one block only, made in this
         process (e.g. the block's rows of a permutation plan, so that a worker receives its
         own rows and not the whole plan).
+    as_completed : bool
+        Return an iterator of ``(block_index, result)`` pairs in the order the blocks finish
+        instead of the list of results.
     **kwargs
         Passed to every call of ``func``.
 
     Returns
     -------
-    results : list
-        One result per block, in block order.
+    results : list | iterator
+        One result per block, in block order; or ``(block_index, result)`` pairs
+        (``as_completed``).
 
     See Also
     --------
@@ -254,9 +259,75 @@ def map_blocks(
 
         if n_jobs in (None, 1):
             n_jobs = -1  # a cluster backend: as many blocks at once as it has workers
-        calls = (delayed(_run_block)(func, b, s, kw(b)) for b, s in zip(blocks, seeds))
-        return list(Parallel(n_jobs=n_jobs)(calls))
-    return [_run_block(func, b, s, kw(b)) for b, s in zip(blocks, seeds)]
+        calls = (
+            delayed(_run_indexed)(i, func, b, s, kw(b))
+            for i, (b, s) in enumerate(zip(blocks, seeds))
+        )
+        if as_completed:
+            return Parallel(n_jobs=n_jobs, return_as="generator_unordered")(calls)
+        return [r for _, r in Parallel(n_jobs=n_jobs)(calls)]
+    serial = (_run_indexed(i, func, b, s, kw(b)) for i, (b, s) in enumerate(zip(blocks, seeds)))
+    return serial if as_completed else [r for _, r in serial]
+
+
+def _run_indexed(i: int, func, block: slice, seed, kwargs) -> tuple:
+    return i, _run_block(func, block, seed, kwargs)
+
+
+def _seeds_block(block, rng, *, call, seeds, kwargs) -> list:
+    return [call(seed, **kwargs) for seed in seeds]
+
+
+def map_seeds(
+    func,
+    seeds,
+    *,
+    block_size: int = 1,
+    n_jobs: int | None = 1,
+    as_completed: bool = False,
+    **kwargs,
+):
+    """Run ``func(seed, **kwargs)`` for every seed (e.g. one simulated study each), in blocks.
+
+    Each call's randomness comes from its own seed, so the results equal a serial run's
+    whatever ``block_size``, ``n_jobs`` and the workers (a Dask cluster inside
+    :func:`hyperalign.pipeline.dask.dask_session`).
+
+    Parameters
+    ----------
+    func : callable
+        ``func(seed, **kwargs)``; picklable for process and cluster workers.
+    seeds : sequence of int
+        One per call.
+    block_size : int
+        Calls per block (the unit of work sent to a worker).
+    n_jobs : int | None
+        Blocks run in parallel (joblib semantics).
+    as_completed : bool
+        Return an iterator of ``(index, result)`` pairs in the order the blocks finish (to
+        save results as they come) instead of the list of results in seed order.
+    **kwargs
+        Passed to every call of ``func``.
+
+    Returns
+    -------
+    results : list | iterator
+        One result per seed, in order; or ``(index, result)`` pairs (``as_completed``).
+
+    See Also
+    --------
+    map_blocks
+    """
+    seeds = list(seeds)
+    out = map_blocks(
+        _seeds_block, len(seeds), block_size=block_size, random_state=0, n_jobs=n_jobs,
+        as_completed=as_completed, block_kwargs=lambda b: {"seeds": seeds[b]}, call=func,
+        kwargs=kwargs,
+    )  # fmt: skip
+    if not as_completed:
+        return [r for blk in out for r in blk]
+    slices = block_slices(len(seeds), block_size) if seeds else []
+    return ((slices[i].start + j, r) for i, blk in out for j, r in enumerate(blk))
 
 
 def _cluster_backend_active() -> bool:

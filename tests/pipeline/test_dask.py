@@ -311,3 +311,56 @@ def test_seeds_and_blocks():
         block_slices(5, 0)
     with pytest.raises(TypeError, match="random_state must be None"):
         spawn_seeds("seed", 2)
+
+
+@pytest.mark.slow
+def test_worker_killed_by_sigkill_midway_loses_and_duplicates_no_dyad(runs, tmp_path):
+    """A worker process is killed (SIGKILL) while it computes a dyad of the synchrony step; the
+    scheduler sends the dyad to another worker (the nanny restarts the dead one) and the step
+    gives the serial table, with one cache entry per dyad."""
+    import os
+    import signal
+
+    from hyperalign import io as hio
+    from hyperalign.pipeline import run as run_mod
+    from hyperalign.pipeline.hashing import hash_dyad
+
+    serial, dask = runs
+    cfg, root = dask.config, dask.out / "bids"
+    dyads, _ = hio.read_bids_dyads(root)
+    keys = {dy.dyad_id: run_mod.step_keys(cfg, hash_dyad(dy)) for dy in dyads}
+    killed: list = []
+    stop = threading.Event()
+
+    def killer(client, pids):
+        while not stop.is_set() and not killed:
+            for addr, tasks in client.processing().items():
+                if tasks and addr in pids:
+                    os.kill(pids[addr], signal.SIGKILL)
+                    killed.append((addr, sorted(tasks)))
+                    return
+            time.sleep(0.01)
+
+    lc = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    with lc, dask_session(lc.scheduler_address, paths=[tmp_path]) as client:
+        watch = threading.Thread(target=killer, args=(client, client.run(os.getpid)))
+        watch.start()
+        try:
+            outs = run_mod.step_coupling(
+                dyads, cfg, tmp_path / "cache", keys, executor="dask", data_root=root
+            )
+        finally:
+            stop.set()
+            watch.join(5)
+    assert killed, "no worker was killed: the step finished before the watcher saw a task"
+    assert [o.item for o in outs] == [dy.dyad_id for dy in dyads]
+    got = pd.concat([o.value for o in outs], ignore_index=True)
+    pd.testing.assert_frame_equal(got, serial.tables["synchrony"])
+    assert len(list((tmp_path / "cache" / "sync").rglob("*.parquet"))) == len(dyads)

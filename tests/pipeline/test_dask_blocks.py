@@ -104,3 +104,67 @@ def test_plan_subset_is_the_plans_rows():
         parts = [plan.subset(b).indices(units) for b in (slice(0, 3), slice(3, 10))]
         np.testing.assert_array_equal(np.vstack(parts), full)
         assert plan.subset(slice(8, 20)).n_permutations == 2
+
+
+# ------------------------------------------------------------------ simulation studies
+def _study(**kw):
+    from hyperalign.simulation import simulate_study
+
+    return simulate_study(
+        n_dyads=3, duration=12.0, n_channels=4, sfreq=64.0, audio=False, random_state=5, **kw
+    )
+
+
+def _same_study(a, b):
+    (da, ta), (db, tb) = a, b
+    assert [d.dyad_id for d in da] == [d.dyad_id for d in db] == ["sim-01", "sim-02", "sim-03"]
+    for x, y in zip(da, db):
+        for p, q in zip(x.participants, y.participants):
+            np.testing.assert_array_equal(p.raw.get_data(), q.raw.get_data())
+        pd.testing.assert_frame_equal(x.transcript.words, y.transcript.words)
+    pd.testing.assert_frame_equal(ta.utterances, tb.utterances)
+
+
+def test_simulate_study_blocks_identical_whatever_the_workers(cluster):
+    serial = _study()
+    _same_study(serial, _study(block_size=2))
+    with dask_session(cluster.scheduler_address):
+        _same_study(serial, _study(block_size=1))
+    # the dyads differ from one another (each has its own seed)
+    a, b = (d.participants[0].raw.get_data() for d in serial[0][:2])
+    assert not np.array_equal(a, b)
+
+
+def _without_timings(rows):
+    return [{k: v for k, v in r.items() if not k.startswith("t_")} for r in rows]
+
+
+def test_map_seeds_equal_serial_whatever_the_blocks(cluster):
+    from hyperalign.utils._parallel import map_seeds
+
+    def draws(gens):
+        return [g.random(3).tolist() for g in gens]
+
+    serial = draws(map_seeds(np.random.default_rng, range(5)))
+    assert draws(map_seeds(np.random.default_rng, range(5), block_size=2)) == serial
+    with dask_session(cluster.scheduler_address):
+        done = dict(map_seeds(np.random.default_rng, range(5), block_size=2, as_completed=True))
+    assert sorted(done) == list(range(5)) and draws(done[i] for i in range(5)) == serial
+    assert len({tuple(d) for d in serial}) == 5
+
+
+@pytest.mark.slow
+def test_validation_studies_in_blocks_equal_serial(cluster):
+    """The validation runner's studies (one seed each) on 2 workers equal the serial ones."""
+    from hyperalign.stats._simstudy import run_validation_study_safe
+    from hyperalign.utils import verbose_context
+    from hyperalign.utils._parallel import map_seeds
+
+    kw = dict(condition="power", n_dyads=4, duration=30.0, n_permutations=10)
+    with verbose_context("warning"), warnings.catch_warnings():  # the study silences both
+        serial = map_seeds(run_validation_study_safe, [3, 4], **kw)
+        with dask_session(cluster.scheduler_address):
+            done = dict(map_seeds(run_validation_study_safe, [3, 4], as_completed=True, **kw))
+    assert sorted(done) == [0, 1] and all(not r["error"] for r in serial)
+    assert _without_timings(serial) == _without_timings([done[0], done[1]])
+    assert serial[0]["p_lrt"] != serial[1]["p_lrt"]
