@@ -426,14 +426,14 @@ def cwt_morlet(
     return W[..., :n]
 
 
-def _scale_kernel(dj: float, kind: str) -> np.ndarray:
+def _scale_kernel(dj: float, smoothing: str) -> np.ndarray:
     """Boxcar in scale of 0.6 octave (Morlet decorrelation length).
 
     ``'grinsted'``: the MATLAB ``smoothwavelet`` kernel of Grinsted et al. (2004): width exactly
     ``0.6 / dj`` scales, fractional end weights. ``'pycwt'``: pycwt's ``rect(round(2*0.6/dj))``
     (about twice as wide, ends weighted 0.5).
     """
-    if kind == "grinsted":
+    if smoothing == "grinsted":
         steps = _DELTAJ0 / (dj * 2.0)
         frac = steps % 1.0
         k = np.concatenate([[frac], np.ones(2 * int(np.floor(steps + 0.5)) - 1), [frac]])
@@ -446,7 +446,7 @@ def _scale_kernel(dj: float, kind: str) -> np.ndarray:
 
 
 def _smooth(
-    W: np.ndarray, dt: float, dj: float, scales: np.ndarray, kind: str = "grinsted"
+    W: np.ndarray, dt: float, dj: float, scales: np.ndarray, smoothing: str = "grinsted"
 ) -> np.ndarray:
     """Grinsted et al. (2004) smoothing: Gaussian in time (per scale), boxcar 0.6 in scale."""
     from scipy.signal import convolve
@@ -458,7 +458,7 @@ def _smooth(
     T = np.fft.ifft(F * np.fft.fft(W, n=nfft, axis=-1), axis=-1)[..., :n]
     if np.isrealobj(W):
         T = T.real
-    win = _scale_kernel(dj, kind)
+    win = _scale_kernel(dj, smoothing)
     shape = [1] * T.ndim
     shape[-2] = win.size
     return convolve(T, win.reshape(shape), mode="same")
