@@ -227,7 +227,21 @@ def _prepare(
         node_in, node_out = [f"{c}_S1" for c in ch1], [f"{c}_S2" for c in ch2]
         orient = "participants"
     prep.extra["node_in"], prep.extra["node_out"] = node_in, node_out
-    prep.attrs = {
+    prep.attrs = _continuous_attrs(
+        dyad, prep, orient, epochs, dtype, min_duration, (n_short, n_lag_short), excluded,
+        n_times,
+    )  # fmt: skip
+    return prep
+
+
+def _continuous_attrs(
+    dyad, prep, orient, epochs, dtype, min_duration, n_short_lag, excluded, n_times
+) -> dict:
+    """The attributes of a :func:`compute_dyad_sync` result on the continuous recordings."""
+    sfreq, filter, filter_kwargs, lag_n = prep.sfreq, prep.filter, prep.filter_kwargs, prep.lag_n
+    backend, speaker_first = prep.backend, prep.speaker_first
+    n_short, n_lag_short = n_short_lag
+    return {
         "sfreq": sfreq,
         "mode": "inter",
         "filter": filter,
@@ -253,7 +267,6 @@ def _prepare(
         "excluded_channels": excluded,
         "n_excluded_channels": int(sum(len(v) for v in excluded.values())),
     }
-    return prep
 
 
 def _sync_mne(prep: _Prepared, verbose=None):
@@ -461,13 +474,7 @@ def compute_dyad_sync(
     1           B    2.0     4.0
     """
     if strict_bands:  # before any filtering; the warning comes from analytic_signal
-        from .bands import check_band_overlap
-
-        ep = epochs if isinstance(epochs, tuple | list) else None
-        sf = ep[0].info["sfreq"] if ep else getattr(dyad, "sfreq", None)
-        if sf is not None:
-            check_band_overlap(bands, sf, method=filter, filter_kwargs=filter_kwargs,
-                               strict=True)  # fmt: skip
+        _check_strict_bands(dyad, epochs, bands, filter, filter_kwargs)
     prep = _prepare(
         dyad, metrics=metrics, bands=bands, epochs=epochs, window=window, lags=lags,
         min_duration=min_duration, picks=picks, rois=rois, speaker_first=speaker_first,
@@ -476,22 +483,7 @@ def compute_dyad_sync(
     )  # fmt: skip
     prep.extra["n_jobs"] = check_n_jobs(n_jobs)
     if prep.kind == "mne":
-        prep.extra["min_duration"] = float(min_duration)
-        if dyad is not None:
-            prep.extra["dyad_id"] = dyad.dyad_id
-        ep1, ep2 = prep.extra["epochs"]
-        (i1, i2), _, excluded = pick_good_channels(
-            [ep1.info, ep2.info], picks, prep.dyad_ids, where="compute_dyad_sync"
-        )
-        if dyad is not None:
-            bads = {str(i): list(e.info["bads"]) for i, e in zip(prep.dyad_ids, (ep1, ep2))}
-            record_excluded_channels(dyad.exclusions, excluded, "compute_dyad_sync", bads)
-        if picks is not None or excluded:
-            prep.extra["epochs"] = (ep1.copy().pick(i1), ep2.copy().pick(i2))
-        res = _sync_mne(prep, verbose=verbose)
-        res.xarray.attrs["excluded_channels"] = excluded
-        res.xarray.attrs["n_excluded_channels"] = sum(len(v) for v in excluded.values())
-        return res
+        return _dyad_sync_mne(dyad, prep, picks, min_duration, verbose)
     logger.info(
         "compute_dyad_sync: dyad %r, %d %s epoch(s), %d channel(s), bands %s, metrics %s, "
         "lags %s s",
@@ -499,3 +491,34 @@ def compute_dyad_sync(
         list(prep.bands), prep.metrics, prep.lags.tolist(),
     )  # fmt: skip
     return _sync_from_prepared(prep)
+
+
+def _check_strict_bands(dyad, epochs, bands, filter, filter_kwargs) -> None:
+    """``strict_bands=True``: overlapping band filters are an error (before any filtering)."""
+    from .bands import check_band_overlap
+
+    ep = epochs if isinstance(epochs, tuple | list) else None
+    sf = ep[0].info["sfreq"] if ep else getattr(dyad, "sfreq", None)
+    if sf is not None:
+        check_band_overlap(bands, sf, method=filter, filter_kwargs=filter_kwargs, strict=True)
+
+
+def _dyad_sync_mne(dyad, prep: _Prepared, picks, min_duration, verbose):
+    """:func:`compute_dyad_sync` on a pair of mne.Epochs: bad channels left out (and counted
+    in the dyad's exclusions), then :func:`_sync_mne`."""
+    prep.extra["min_duration"] = float(min_duration)
+    if dyad is not None:
+        prep.extra["dyad_id"] = dyad.dyad_id
+    ep1, ep2 = prep.extra["epochs"]
+    (i1, i2), _, excluded = pick_good_channels(
+        [ep1.info, ep2.info], picks, prep.dyad_ids, where="compute_dyad_sync"
+    )
+    if dyad is not None:
+        bads = {str(i): list(e.info["bads"]) for i, e in zip(prep.dyad_ids, (ep1, ep2))}
+        record_excluded_channels(dyad.exclusions, excluded, "compute_dyad_sync", bads)
+    if picks is not None or excluded:
+        prep.extra["epochs"] = (ep1.copy().pick(i1), ep2.copy().pick(i2))
+    res = _sync_mne(prep, verbose=verbose)
+    res.xarray.attrs["excluded_channels"] = excluded
+    res.xarray.attrs["n_excluded_channels"] = sum(len(v) for v in excluded.values())
+    return res

@@ -367,13 +367,19 @@ class FnirsStudy:
         return pd.DataFrame(self._rows, columns=COHERENCE_COLUMNS)
 
     def coherence_matrix(
-        self, kind: str = "inter", *, by: str = "channel", pseudo: bool = False, query=None
+        self,
+        pairs: str = "inter",
+        *,
+        by: str = "channel",
+        pseudo: bool = False,
+        query=None,
+        kind: str | None = None,
     ):
         """Mean coherence per channel (or ROI) pair over dyads, bins and sections.
 
         Parameters
         ----------
-        kind : 'inter' | 'intra1' | 'intra2'
+        pairs : 'inter' | 'intra1' | 'intra2'
             Inter-brain (S1 rows x S2 columns) or one participant's intra-brain matrix.
         by : 'channel' | 'roi'
             Rows/columns per channel or per ROI.
@@ -381,23 +387,25 @@ class FnirsStudy:
             Average the pseudo-dyads' rows (``with_pseudo``) instead of the real dyads'.
         query : str | None
             :meth:`pandas.DataFrame.query` filter on :meth:`to_data_frame` first.
+        kind : 'inter' | 'intra1' | 'intra2' | None
+            Deprecated alias of ``pairs`` (removed in the next release).
 
         Returns
         -------
         matrix : pandas.DataFrame
             Rows ``field1`` values, columns ``field2`` values, in first-seen order.
         """
-        check_option("kind", kind, ("inter", "intra1", "intra2"))
+        pairs = _pairs_alias(pairs, kind, "coherence_matrix")
         check_option("by", by, ("channel", "roi"))
         df = self.to_data_frame()
         if query is not None:
             df = df.query(query)
         sel = {"inter": df["is_intra_of"].isna(), "intra1": df["is_intra_of"] == 1,
-               "intra2": df["is_intra_of"] == 2}[kind]  # fmt: skip
+               "intra2": df["is_intra_of"] == 2}[pairs]  # fmt: skip
         df = df[sel & (df["is_pseudo"] == bool(pseudo))]
         if df.empty:
             raise ValueError(
-                f"no {'pseudo-dyad ' if pseudo else ''}rows for kind={kind!r}; compute them "
+                f"no {'pseudo-dyad ' if pseudo else ''}rows for pairs={pairs!r}; compute them "
                 "first (with_intra=True for intra matrices, with_pseudo=True for pseudo-dyads)"
             )
         f1, f2 = ("channel1", "channel2") if by == "channel" else ("roi1", "roi2")
@@ -441,12 +449,13 @@ class FnirsStudy:
         channel1: str,
         channel2: str,
         *,
-        kind: str = "inter",
+        pairs: str = "inter",
         dyad=None,
         task=None,
         epoch: int = 0,
         period_cuts=None,
         window_size: int = 10,
+        kind: str | None = None,
     ):
         """Coherence over time of one pair, one row per period bin.
 
@@ -457,7 +466,7 @@ class FnirsStudy:
         ----------
         channel1, channel2 : str
             The pair's channels (S1's, S2's; both of one participant for intra pairs).
-        kind : 'inter' | 'intra1' | 'intra2'
+        pairs : 'inter' | 'intra1' | 'intra2'
             Inter-brain pair or one participant's intra-brain pair.
         dyad : str | None
             Dyad label (``None``: the first dyad that has the pair).
@@ -469,6 +478,8 @@ class FnirsStudy:
             Period bin edges in seconds (``None``: those of :meth:`compute_wtcs`).
         window_size : int
             Moving-average width in samples.
+        kind : 'inter' | 'intra1' | 'intra2' | None
+            Deprecated alias of ``pairs`` (removed in the next release).
 
         Returns
         -------
@@ -477,8 +488,8 @@ class FnirsStudy:
         series : numpy.ma.MaskedArray, shape (n_period_bins, n_times)
             Moving-average coherence per period bin, masked outside the cone of influence.
         """
-        check_option("kind", kind, ("inter", "intra1", "intra2"))
-        intra_of = {"inter": None, "intra1": 1, "intra2": 2}[kind]
+        pairs = _pairs_alias(pairs, kind, "time_series")
+        intra_of = {"inter": None, "intra1": 1, "intra2": 2}[pairs]
         for w in self.wtcs:
             lab = w.label
             if (lab["channel1"], lab["channel2"], lab["is_intra_of"]) == (
@@ -489,9 +500,25 @@ class FnirsStudy:
                 cuts = self._period_cuts if period_cuts is None else period_cuts
                 return w.times, w.time_series(period_cuts=cuts, window_size=window_size)
         raise KeyError(
-            f"no coherence map for ({channel1!r}, {channel2!r}, kind={kind!r}); check the names "
+            f"no coherence map for ({channel1!r}, {channel2!r}, pairs={pairs!r}); check the names "
             "and that compute_wtcs ran with keep_wtcs=True"
         )
+
+
+def _pairs_alias(pairs: str, kind: str | None, where: str) -> str:
+    """``pairs``, or the deprecated ``kind=`` given in its place (with a FutureWarning)."""
+    if kind is not None:
+        import warnings
+
+        warnings.warn(
+            f"FnirsStudy.{where}(kind=...) is deprecated and will be removed in the next "
+            "release; use pairs= (the same values: 'inter', 'intra1' or 'intra2')",
+            FutureWarning,
+            stacklevel=3,
+        )
+        pairs = kind
+    check_option("pairs", pairs, ("inter", "intra1", "intra2"))
+    return pairs
 
 
 def _cached(cache, key, use, y, dt, kw):

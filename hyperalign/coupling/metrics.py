@@ -376,32 +376,56 @@ def compute_sync(
         raise ValueError(
             f"epochs_metadata has {len(epochs_metadata)} rows but data has {n_ep} epochs"
         )
+    chunk_size = _check_chunk_size(chunk_size, data.shape, len(bands), dtype)
     rdtype = np.float64 if dtype == "float64" else np.float32
-    ctype = np.complex128 if dtype == "float64" else np.complex64
-    if chunk_size is None:
-        chunk_size = _auto_chunk(n_ep, n_ch, len(bands), n_t, np.dtype(ctype).itemsize)
-    elif int(chunk_size) < 1:
-        raise ValueError(f"chunk_size must be a positive integer or None; got {chunk_size!r}")
-    chunk_size = int(chunk_size)
-    n_nodes = len(node_in)
-    out = np.empty(
-        (len(names), n_ep, len(bands), len(lag_n), n_nodes, len(node_out)), dtype=rdtype
-    )
+    shape = (len(names), n_ep, len(bands), len(lag_n), len(node_in), len(node_out))
+    out = np.empty(shape, dtype=rdtype)
     logger.info(
         "compute_sync: %d epochs x %d channels x %d samples, bands=%s, metrics=%s, "
         "lags=%s s, mode=%s, backend=%s, chunks of %d epochs",
-        n_ep,
-        n_ch,
-        n_t,
-        list(bands),
-        names,
-        lag_s.tolist(),
-        mode,
-        ops.name,
-        chunk_size,
-    )
+        n_ep, n_ch, n_t, list(bands), names, lag_s.tolist(), mode, ops.name, chunk_size,
+    )  # fmt: skip
     flat = np.stack([flat_mask(data[0]), flat_mask(data[1])])  # (2, E, C)
-    n_threads = _check_threads(n_threads)
+    _sync_chunks(
+        data, out, ops, names, sfreq, bands, lag_n, mode=mode, filter=filter,
+        filter_kwargs=filter_kwargs, dtype=dtype, chunk_size=chunk_size, min_cycles=min_cycles,
+        on_short=on_short, n_threads=_check_threads(n_threads),
+    )  # fmt: skip
+    attrs = {
+        **_mask_flat(out, flat, mode, (ch1, ch2), participant_ids),
+        **_sync_attrs(sfreq, mode, filter, filter_kwargs, ops.name, dtype, dyad_id,
+                      participant_ids, n_t, lag_n),
+    }  # fmt: skip
+    return Coupling.from_array(
+        out,
+        metrics=names,
+        bands=bands,
+        lags=lag_s,
+        node_in=node_in,
+        node_out=node_out,
+        attrs=attrs,
+        epochs_metadata=epochs_metadata,
+    )
+
+
+def _check_chunk_size(chunk_size, shape, n_bands: int, dtype: str) -> int:
+    """Epochs per chunk: given (>= 1), or about 256 MiB of analytic signals (``None``)."""
+    if chunk_size is None:
+        ctype = np.complex128 if dtype == "float64" else np.complex64
+        _, n_ep, n_ch, n_t = shape
+        return _auto_chunk(n_ep, n_ch, n_bands, n_t, np.dtype(ctype).itemsize)
+    if int(chunk_size) < 1:
+        raise ValueError(f"chunk_size must be a positive integer or None; got {chunk_size!r}")
+    return int(chunk_size)
+
+
+def _sync_chunks(
+    data, out, ops, names, sfreq, bands, lag_n, *, mode, filter, filter_kwargs, dtype,
+    chunk_size, min_cycles, on_short, n_threads,
+) -> None:  # fmt: skip
+    """The execution plan of :func:`compute_sync`: filter a chunk of epochs (all bands), then
+    the kernels per band and lag into ``out`` (M, E, B, L, N_in, N_out)."""
+    n_ep = data.shape[1]
     limits = _blas_limits(1)  # epochs are split over threads, one BLAS thread each
     try:
         for e0 in range(0, n_ep, chunk_size):
@@ -426,14 +450,18 @@ def compute_sync(
     finally:
         if limits is not None:
             limits.restore_original_limits()
-    flat_info = _mask_flat(out, flat, mode, (ch1, ch2), participant_ids)
-    attrs = {
-        **flat_info,
+
+
+def _sync_attrs(
+    sfreq, mode, filter, filter_kwargs, backend, dtype, dyad_id, participant_ids, n_t, lag_n
+) -> dict:
+    """The attributes :func:`compute_sync` stores with its result."""
+    return {
         "sfreq": sfreq,
         "mode": mode,
         "filter": filter,
         "filter_kwargs": dict(filter_kwargs or {}),
-        "backend": ops.name,
+        "backend": backend,
         "dtype": dtype,
         "dyad_id": "" if dyad_id is None else str(dyad_id),
         "participant_ids": [str(p) for p in participant_ids],
@@ -442,16 +470,6 @@ def compute_sync(
         "lag_convention": "positive lag = S2 lags S1 (S1 sample t paired with S2 t + lag)",
         "units": "unitless",
     }
-    return Coupling.from_array(
-        out,
-        metrics=names,
-        bands=bands,
-        lags=lag_s,
-        node_in=node_in,
-        node_out=node_out,
-        attrs=attrs,
-        epochs_metadata=epochs_metadata,
-    )
 
 
 def _mask_flat(out, flat, mode, ch, participant_ids) -> dict:

@@ -426,14 +426,14 @@ def cwt_morlet(
     return W[..., :n]
 
 
-def _scale_kernel(dj: float, kind: str) -> np.ndarray:
+def _scale_kernel(dj: float, smoothing: str) -> np.ndarray:
     """Boxcar in scale of 0.6 octave (Morlet decorrelation length).
 
     ``'grinsted'``: the MATLAB ``smoothwavelet`` kernel of Grinsted et al. (2004): width exactly
     ``0.6 / dj`` scales, fractional end weights. ``'pycwt'``: pycwt's ``rect(round(2*0.6/dj))``
     (about twice as wide, ends weighted 0.5).
     """
-    if kind == "grinsted":
+    if smoothing == "grinsted":
         steps = _DELTAJ0 / (dj * 2.0)
         frac = steps % 1.0
         k = np.concatenate([[frac], np.ones(2 * int(np.floor(steps + 0.5)) - 1), [frac]])
@@ -446,7 +446,7 @@ def _scale_kernel(dj: float, kind: str) -> np.ndarray:
 
 
 def _smooth(
-    W: np.ndarray, dt: float, dj: float, scales: np.ndarray, kind: str = "grinsted"
+    W: np.ndarray, dt: float, dj: float, scales: np.ndarray, smoothing: str = "grinsted"
 ) -> np.ndarray:
     """Grinsted et al. (2004) smoothing: Gaussian in time (per scale), boxcar 0.6 in scale."""
     from scipy.signal import convolve
@@ -458,7 +458,7 @@ def _smooth(
     T = np.fft.ifft(F * np.fft.fft(W, n=nfft, axis=-1), axis=-1)[..., :n]
     if np.isrealobj(W):
         T = T.real
-    win = _scale_kernel(dj, kind)
+    win = _scale_kernel(dj, smoothing)
     shape = [1] * T.ndim
     shape[-2] = win.size
     return convolve(T, win.reshape(shape), mode="same")
@@ -543,8 +543,32 @@ def wavelet_coherence(
     >>> print(f"{res.wtc[i, ok].mean():.2f} {np.median(res.phase[i, ok]):.1f}")
     0.99 1.0
     """
-    check_positive("sfreq", sfreq)
-    sfreq = float(sfreq)
+    sfreq = float(check_positive("sfreq", sfreq))
+    x, y = _check_wtc_signals(x, y)
+    check_positive("dj", dj)
+    freqs = _periods_to_freqs(freqs, periods)
+    check_option("scale_smoothing", scale_smoothing, ("grinsted", "pycwt"))
+    dt = 1.0 / sfreq
+    n = x.size
+    if n < 8:
+        raise ValueError(f"x and y need at least 8 samples; got {n}")
+    scales = _scales(n, dt, float(dj), freqs, float(w0))
+    if normalize:
+        x = (x - x.mean()) / x.std()
+        y = (y - y.mean()) / y.std()
+    wtc, phase = _wtc(x, y, sfreq, scales, dj=dj, w0=w0, scale_smoothing=scale_smoothing)
+    fl = _flambda(float(w0))
+    f = 1.0 / (fl * scales)
+    idx = np.arange(n)
+    coi = fl / np.sqrt(2.0) * dt * (n / 2.0 - np.abs(idx - (n - 1) / 2.0))
+    logger.info("wavelet_coherence: %d samples, %d scales (%.3g-%.3g Hz)", n, scales.size,
+                f.min(), f.max())  # fmt: skip
+    res = WaveletCoherenceResult(wtc=wtc, freqs=f, coi=coi, phase=phase, sfreq=sfreq)
+    res._n_unpack = 4 if return_phase else 3
+    return res
+
+
+def _check_wtc_signals(x, y) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if x.ndim != 1 or y.ndim != 1:
@@ -564,26 +588,26 @@ def wavelet_coherence(
             )
         if np.ptp(v) == 0:
             raise ValueError(f"{name} is constant: coherence is undefined")
-    check_positive("dj", dj)
-    if periods is not None:
-        if freqs is not None:
-            raise ValueError("give freqs or periods, not both")
-        p = np.asarray(periods, dtype=float)
-        if p.shape != (2,) or not (0 < p[0] < p[1]):
-            raise ValueError(
-                f"periods must be a (pmin, pmax) pair in seconds with 0 < pmin < pmax; got "
-                f"{periods!r}"
-            )
-        freqs = (1.0 / p[1], 1.0 / p[0])
-    check_option("scale_smoothing", scale_smoothing, ("grinsted", "pycwt"))
+    return x, y
+
+
+def _periods_to_freqs(freqs, periods):
+    """The frequency range (Hz) from ``freqs`` or from Fourier ``periods`` (s)."""
+    if periods is None:
+        return freqs
+    if freqs is not None:
+        raise ValueError("give freqs or periods, not both")
+    p = np.asarray(periods, dtype=float)
+    if p.shape != (2,) or not (0 < p[0] < p[1]):
+        raise ValueError(
+            f"periods must be a (pmin, pmax) pair in seconds with 0 < pmin < pmax; got {periods!r}"
+        )
+    return (1.0 / p[1], 1.0 / p[0])
+
+
+def _wtc(x, y, sfreq, scales, *, dj, w0, scale_smoothing) -> tuple[np.ndarray, np.ndarray]:
+    """Coherence in [0, 1] and phase of the smoothed cross-spectrum (Grinsted et al. 2004)."""
     dt = 1.0 / sfreq
-    n = x.size
-    if n < 8:
-        raise ValueError(f"x and y need at least 8 samples; got {n}")
-    scales = _scales(n, dt, float(dj), freqs, float(w0))
-    if normalize:
-        x = (x - x.mean()) / x.std()
-        y = (y - y.mean()) / y.std()
     W = cwt_morlet(np.stack([x, y]), sfreq, scales, w0=w0)
     W1, W2 = W[0], W[1]
     sc = scales[:, None]
@@ -592,13 +616,4 @@ def wavelet_coherence(
     S12 = _smooth(W1 * W2.conj() / sc, dt, dj, scales, scale_smoothing)
     with np.errstate(invalid="ignore", divide="ignore"):
         wtc = np.abs(S12) ** 2 / (S1 * S2)
-    wtc = np.clip(wtc, 0.0, 1.0)
-    fl = _flambda(float(w0))
-    f = 1.0 / (fl * scales)
-    idx = np.arange(n)
-    coi = fl / np.sqrt(2.0) * dt * (n / 2.0 - np.abs(idx - (n - 1) / 2.0))
-    logger.info("wavelet_coherence: %d samples, %d scales (%.3g-%.3g Hz)", n, scales.size,
-                f.min(), f.max())  # fmt: skip
-    res = WaveletCoherenceResult(wtc=wtc, freqs=f, coi=coi, phase=np.angle(S12), sfreq=sfreq)
-    res._n_unpack = 4 if return_phase else 3
-    return res
+    return np.clip(wtc, 0.0, 1.0), np.angle(S12)

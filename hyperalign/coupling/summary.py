@@ -69,39 +69,61 @@ def summarize_utterances(
         roi_out, sync, sync_z, sync_pct, duration, short`` plus ``onset, offset`` and
         ``n_surrogates``; ``df.attrs`` holds the coupling's attributes.
     """
-    from .surrogates import _z_pct, null_values
-
     da = coupling.xarray if hasattr(coupling, "xarray") else coupling
     md = coupling.epochs_metadata if hasattr(coupling, "epochs_metadata") else None
     if md is None:
         raise TypeError(f"coupling must be a Coupling; got {type(coupling).__name__}")
-    n_ep = da.sizes["epochs"]
     nodes_in = [str(v) for v in da["node_in"].values]
     nodes_out = [str(v) for v in da["node_out"].values]
     v, roi, r_in, r_out = _reduce_nodes(da.values, nodes_in, nodes_out, rois)
     # v: (M, E, B, L, R)
-    n_s = 0
-    if surrogate is not None:
-        s = null_values(surrogate, n_ep)  # (S, M, E, B, L, Cin, Cout)
-        sda = surrogate.xarray if hasattr(surrogate, "xarray") else surrogate
-        if [str(x) for x in sda["node_in"].values] != nodes_in or [
-            str(x) for x in sda["node_out"].values
-        ] != nodes_out:
-            raise ValueError(
-                "surrogate has different channels (node_in/node_out) than coupling; compute "
-                "both with the same picks and rois"
-            )
-        if s.shape[1:] != da.shape:
-            raise ValueError(
-                f"surrogate values per surrogate have shape {s.shape[1:]} but coupling has "
-                f"{da.shape}; compute both with the same metrics, bands, lags and epochs"
-            )
-        sv, *_ = _reduce_nodes(s, nodes_in, nodes_out, rois)
-        z, pct, _p, _mu, _sd = _z_pct(v, sv)
-        n_s = s.shape[0]
-    else:
-        z = np.full(v.shape, np.nan)
-        pct = np.full(v.shape, np.nan)
+    z, pct, n_s = _null_scores(v, da, surrogate, nodes_in, nodes_out, rois)
+    df = _summary_frame(da, md, v, z, pct, (roi, r_in, r_out), n_s)
+    n_nan = int(df["sync"].isna().sum())
+    if n_nan:
+        logger.warning(
+            "summarize_utterances: %d of %d row(s) have NaN synchrony (a listener window "
+            "outside the recording, attrs['n_lag_out'], or a flat channel in the ROI, "
+            "attrs['n_flat']); they are kept as NaN and the statistics count them",
+            n_nan,
+            len(df),
+        )
+    df = df.sort_values(["utterance_id", "metric", "band", "lag", "roi"], kind="mergesort")
+    df = df.reset_index(drop=True)
+    df.attrs = {k: v for k, v in da.attrs.items()}
+    df.attrs["rois"] = rois if isinstance(rois, str | type(None)) else dict(rois)
+    return df
+
+
+def _null_scores(v, da, surrogate, nodes_in, nodes_out, rois):
+    """z-scores and percentiles of the ROI averages ``v`` in the surrogates' ROI averages
+    (NaN without surrogates), and the number of surrogates."""
+    from .surrogates import _z_pct, null_values
+
+    if surrogate is None:
+        return np.full(v.shape, np.nan), np.full(v.shape, np.nan), 0
+    s = null_values(surrogate, da.sizes["epochs"])  # (S, M, E, B, L, Cin, Cout)
+    sda = surrogate.xarray if hasattr(surrogate, "xarray") else surrogate
+    if [str(x) for x in sda["node_in"].values] != nodes_in or [
+        str(x) for x in sda["node_out"].values
+    ] != nodes_out:
+        raise ValueError(
+            "surrogate has different channels (node_in/node_out) than coupling; compute "
+            "both with the same picks and rois"
+        )
+    if s.shape[1:] != da.shape:
+        raise ValueError(
+            f"surrogate values per surrogate have shape {s.shape[1:]} but coupling has "
+            f"{da.shape}; compute both with the same metrics, bands, lags and epochs"
+        )
+    sv, *_ = _reduce_nodes(s, nodes_in, nodes_out, rois)
+    z, pct, _p, _mu, _sd = _z_pct(v, sv)
+    return z, pct, s.shape[0]
+
+
+def _summary_frame(da, md, v, z, pct, roi_labels, n_s) -> pd.DataFrame:
+    """One row per value of ``v`` (M, E, B, L, R), with the epochs' metadata."""
+    roi, r_in, r_out = roi_labels
     metrics = [str(m) for m in da["metric"].values]
     bands = [str(b) for b in da["freqs"].values]
     lags = da["lags"].values.astype(float)
@@ -138,17 +160,4 @@ def summarize_utterances(
     )
     if "window_id" in md.columns:
         df["window_id"] = md["window_id"].to_numpy()[e_i]
-    n_nan = int(df["sync"].isna().sum())
-    if n_nan:
-        logger.warning(
-            "summarize_utterances: %d of %d row(s) have NaN synchrony (a listener window "
-            "outside the recording, attrs['n_lag_out'], or a flat channel in the ROI, "
-            "attrs['n_flat']); they are kept as NaN and the statistics count them",
-            n_nan,
-            len(df),
-        )
-    df = df.sort_values(["utterance_id", "metric", "band", "lag", "roi"], kind="mergesort")
-    df = df.reset_index(drop=True)
-    df.attrs = {k: v for k, v in da.attrs.items()}
-    df.attrs["rois"] = rois if isinstance(rois, str | type(None)) else dict(rois)
     return df

@@ -154,7 +154,7 @@ def test_matrices_time_series_and_plots(study_and_hypyp):
     assert series.shape == (3, times.size) and np.ma.isMaskedArray(series)
     with pytest.raises(KeyError, match="no coherence map"):
         study.time_series("nope", chs[1])
-    with pytest.raises(ValueError, match="kind"):
+    with pytest.raises(ValueError, match="pairs"):
         study.coherence_matrix("intra3")
     figs = [
         plot_coherence_matrix(inter, title="inter"),
@@ -212,7 +212,7 @@ def test_pseudo_dyads_and_save(tmp_path):
     real = study.coherence_matrix("inter").to_numpy()
     null = study.coherence_matrix("inter", pseudo=True).to_numpy()
     assert real.shape == null.shape == (2, 2)
-    with pytest.raises(ValueError, match="no rows for kind='intra1'"):
+    with pytest.raises(ValueError, match="no rows for pairs='intra1'"):
         study.coherence_matrix("intra1")
     out = study.save(tmp_path / "coh.csv")
     back = pd.read_csv(out)
