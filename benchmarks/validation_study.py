@@ -124,7 +124,7 @@ def main(argv=None) -> None:
         return
     from joblib import Parallel, delayed
 
-    from hyperalign.stats._simstudy import run_validation_study_safe
+    from hyperalign.stats.validation import run_validation_study_safe
     from hyperalign.utils import atomic_write
 
     label = args.condition
