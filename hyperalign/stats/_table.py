@@ -36,11 +36,12 @@ def _require_columns(df: pd.DataFrame, cols, name: str) -> None:
 
 
 def check_n_groups(
-    n_groups: int, groups: str = "dyad", *, where: str = "", warn: bool = True
+    n_groups: int, groups: str = "dyad", *, where: str = "", warn: bool = True, stacklevel: int = 3
 ) -> None:
     """Raise below 3 groups and warn below 6 (random-effect variance is then poorly estimated).
 
     ``warn=False``: raise only (the caller already warned, e.g. once for the whole table).
+    ``stacklevel`` is that of the warning, counted from this function.
     """
     tag = f" ({where})" if where else ""
     if n_groups < MIN_DYADS_ERROR:
@@ -54,7 +55,7 @@ def check_n_groups(
             f"only {n_groups} {groups} groups{tag}: the random-intercept variance and the "
             f"permutation null are poorly estimated with fewer than {MIN_DYADS_WARN}.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -160,6 +161,33 @@ def build_analysis_table(
     ['dyad', 'utterance_id', 'metric', 'band', 'roi', 'lag', 'sync', 'speaker', 'listener',
      'sem_align', 'acsim', 'duration', 'listener_uid', 'speaker_uid']
     """
+    on = _check_table_inputs(sync_table, predictors, on, how)
+    log = ExclusionLog()
+    report: dict = {}
+    merged = _join(sync_table, predictors, on, log, report)
+    _report_values(merged, on, report)
+    n_dyads = merged["dyad"].nunique()
+    report["n_dyads"] = int(n_dyads)
+    report["n_rows"] = len(merged)
+    check_n_groups(n_dyads, "dyad", where="analysis table", stacklevel=4)
+    for role in ("listener", "speaker"):
+        if role in merged.columns:
+            merged[f"{role}_uid"] = merged["dyad"] + ":" + merged[role].astype(str)
+    sort_cols = on + [c for c in CELL_COLUMNS if c in merged.columns]
+    merged = merged.sort_values(sort_cols, kind="mergesort").reset_index(drop=True)
+    merged.attrs["exclusions"] = log
+    merged.attrs["report"] = report
+    logger.info(
+        "analysis table: %d rows, %d dyads, %d excluded synchrony rows",
+        len(merged),
+        n_dyads,
+        report["n_rows_without_predictors"],
+    )
+    return merged
+
+
+def _check_table_inputs(sync_table, predictors, on, how) -> list[str]:
+    """Types, key and ``sync`` columns, key dtypes; returns the join keys as a list."""
     if how != "inner":
         raise ValueError(f"how must be 'inner'; got {how!r}")
     on = list(on)
@@ -169,8 +197,13 @@ def build_analysis_table(
     _require_columns(sync_table, on + ["sync"], "sync_table")
     _require_columns(predictors, on, "predictors")
     _check_join_inputs(sync_table, predictors, on)
-    log = ExclusionLog()
-    report: dict = {}
+    return on
+
+
+def _join(
+    sync_table: pd.DataFrame, predictors: pd.DataFrame, on: list[str], log, report: dict
+) -> pd.DataFrame:
+    """Synchrony rows with their predictor row; rows that cannot be joined counted in ``log``."""
     pred = predictors.copy()
     sync = sync_table.copy()
     for df in (pred, sync):
@@ -220,6 +253,11 @@ def build_analysis_table(
             f"no synchrony row matched a predictor row on {on}; check that dyad ids and "
             "utterance ids are the same in both tables (e.g. dtype of utterance_id)."
         )
+    return merged
+
+
+def _report_values(merged: pd.DataFrame, on: list[str], report: dict) -> None:
+    """Count (and log) NaN, infinite, empty and constant numeric columns into ``report``."""
     num = [c for c in merged.columns if c not in on and pd.api.types.is_numeric_dtype(merged[c])]
     n_nan = {c: int(merged[c].isna().sum()) for c in num if merged[c].isna().any()}
     report["nan_counts"] = n_nan
@@ -259,23 +297,5 @@ def build_analysis_table(
             warnings.warn(
                 f"column {c!r} is constant in the analysis table; it cannot be a predictor.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=4,  # the caller of build_analysis_table (through @verbose)
             )
-    n_dyads = merged["dyad"].nunique()
-    report["n_dyads"] = int(n_dyads)
-    report["n_rows"] = len(merged)
-    check_n_groups(n_dyads, "dyad", where="analysis table")
-    for role in ("listener", "speaker"):
-        if role in merged.columns:
-            merged[f"{role}_uid"] = merged["dyad"] + ":" + merged[role].astype(str)
-    sort_cols = on + [c for c in CELL_COLUMNS if c in merged.columns]
-    merged = merged.sort_values(sort_cols, kind="mergesort").reset_index(drop=True)
-    merged.attrs["exclusions"] = log
-    merged.attrs["report"] = report
-    logger.info(
-        "analysis table: %d rows, %d dyads, %d excluded synchrony rows",
-        len(merged),
-        n_dyads,
-        report["n_rows_without_predictors"],
-    )
-    return merged

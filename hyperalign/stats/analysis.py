@@ -28,25 +28,14 @@ from ..utils import (
     single_thread_blas,
     verbose,
 )
+from ._cell import _analyse_cell, _refit_permutations
 from ._checks import as_terms, check_column, check_int, keyword_only_after, nearest
 from .correction import correct_pvalues, maxstat_pvalues, permutation_pvalues
-from .mixed import (
-    AnalysisTableError,
-    _check_model_data,
-    check_n_groups,
-    fit_mixed,
-    formula_variables,
-    lrt,
-)
-from .partition import commonality
+from .mixed import AnalysisTableError, check_n_groups, formula_variables
 from .permutation import PermutationPlan, batch_lrt
 
 CORRECTIONS = ("maxstat", "fdr", "fdr_bh", "fdr_by", "holm", "bonferroni", None)
 DEFAULT_ACOUSTIC = ("acsim",)
-
-
-def _formula(y: str, terms: list[str]) -> str:
-    return f"{y} ~ " + (" + ".join(terms) if terms else "1")
 
 
 @dataclass
@@ -172,128 +161,6 @@ class SemanticTestResult:
         )
 
 
-def _fit_quiet(data, formula, groups, reml, messages, engine="fast"):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = fit_mixed(data, formula, groups=groups, reml=reml, check_groups=False, engine=engine)
-    for w in caught:
-        messages.append(str(w.message))
-    return res
-
-
-def _analyse_cell(cell, key, spec, keep_models):
-    # these matrices are small: one BLAS thread (threads thrash on busy cores)
-    with single_thread_blas():
-        return _analyse_cell_impl(cell, key, spec, keep_models)
-
-
-def _analyse_cell_impl(cell, key, spec, keep_models):
-    sync, semantic, acoustic, covariates, groups = (
-        spec["sync"],
-        spec["semantic"],
-        spec["acoustic"],
-        spec["covariates"],
-        spec["groups"],
-    )
-    messages: list[str] = []
-    eng = spec["engine"]
-    cols = list(
-        dict.fromkeys(
-            [sync] + [v for t in semantic + acoustic + covariates for v in formula_variables(t)]
-        )
-    )
-    where = f"cell {dict(zip(spec['by'], key))}" if spec["by"] else "the table"
-    f0 = _formula(sync, covariates + acoustic)
-    f1 = _formula(sync, covariates + acoustic + semantic)
-    data, excl = _check_model_data(cell, cols, groups, formula=f1, where=where)
-    order = np.lexsort((data["utterance_id"].to_numpy(), data[groups].astype(str).to_numpy()))
-    data = data.iloc[order].reset_index(drop=True)
-    n_dyads = int(data[groups].nunique())
-    # the table-level check warned once already; a cell warns only when it lost dyads
-    check_n_groups(n_dyads, groups, where=where, warn=n_dyads < spec["n_groups_table"])
-    null_ml = _fit_quiet(data, f0, groups, False, messages, eng)
-    full_ml = _fit_quiet(data, f1, groups, False, messages, eng)
-    test = lrt(full_ml, null_ml)
-    null_re = _fit_quiet(data, f0, groups, True, messages, eng)
-    full_re = _fit_quiet(data, f1, groups, True, messages, eng)
-    row = {
-        "n_obs": full_ml.n_obs,
-        "n_dyads": n_dyads,
-        "n_excluded": excl.n + int(spec.get("n_excluded_table", 0)),
-        "n_excluded_nan": excl.n_nan,
-        "n_excluded_nonfinite": excl.n_nonfinite,
-        "lrt": test.lrt,
-        "df": test.df,
-        "p_lrt": test.p,
-    }
-    null_names = list(null_ml.result.model.exog_names)
-    full_names = list(full_ml.result.model.exog_names)
-    sem_names = [n for n in full_names if n not in null_names]
-    ct = full_re.coef_table(alpha=spec["alpha"]).set_index("term")
-    for _i, term in enumerate(sem_names):
-        sfx = "" if len(sem_names) == 1 else f"_{term}"
-        r = ct.loc[term]
-        row[f"beta_sem{sfx}"] = r["estimate"]
-        row[f"se{sfx}"] = r["se"]
-        row[f"z{sfx}"] = r["z"]
-        row[f"p_wald{sfx}"] = r["p"]
-        row[f"ci_low{sfx}"] = r["ci_low"]
-        row[f"ci_high{sfx}"] = r["ci_high"]
-    row["ci_method"] = f"Wald {int(round(100 * (1 - spec['alpha'])))}% CI, REML fit"
-    row.update(
-        R2m_null=null_re.r2.R2m,
-        R2c_null=null_re.r2.R2c,
-        R2m_full=full_re.r2.R2m,
-        R2c_full=full_re.r2.R2c,
-    )
-    row["dR2m"] = row["R2m_full"] - row["R2m_null"]
-    row["dR2c"] = row["R2c_full"] - row["R2c_null"]
-    if spec["partition"]:
-        sem_only = _fit_quiet(
-            data, _formula(sync, covariates + semantic), groups, True, messages, eng
-        )
-        r2_cov = (
-            _fit_quiet(data, _formula(sync, covariates), groups, True, messages, eng).r2.R2m
-            if covariates
-            else 0.0
-        )
-        part = commonality(full_re.r2.R2m, sem_only.r2.R2m, null_re.r2.R2m, r2_cov)
-        row.update(unique_sem=part.unique_sem, unique_ac=part.unique_ac, shared=part.shared)
-    # permutation statistic
-    y = np.asarray(null_ml.result.model.endog, dtype=float)
-    X0 = np.asarray(null_ml.result.model.exog, dtype=float)
-    S = np.asarray(full_ml.result.model.exog, dtype=float)[
-        :, [full_names.index(n) for n in sem_names]
-    ]
-    codes = pd.factorize(data[groups].astype(str), sort=True)[0]
-    sigma2 = float(null_ml.result.scale)
-    tau2 = float(np.asarray(null_ml.result.cov_re)[0, 0])
-    lrt_fixed, _ = batch_lrt(y, X0, S, codes, sigma2, tau2, None)
-    row["lrt_fixed"] = lrt_fixed
-    # the permutation null is computed afterwards, in blocks of permutations over all cells
-    # (_permutation_nulls); this cell hands over what a block needs
-    job = None
-    row["stat_perm_obs"] = np.nan
-    row["p_perm"] = np.nan
-    if spec["n_permutations"] > 0:
-        row["stat_perm_obs"] = lrt_fixed if spec["method"] == "batch" else test.lrt
-        job = dict(y=y, X0=X0, S=S, codes=codes, sigma2=sigma2, tau2=tau2, llf0=null_ml.llf,
-                   units=data[[groups, "utterance_id"]])  # fmt: skip
-    singular = null_ml.singular or full_ml.singular or null_re.singular or full_re.singular
-    row["singular"] = bool(singular)
-    row["notes"] = "; ".join(dict.fromkeys(messages))
-    models = None
-    if keep_models:
-        if eng == "fast":  # keep statsmodels results objects
-            null_ml, full_ml, null_re, full_re = (
-                _fit_quiet(data, f, groups, r, [], "statsmodels")
-                for f, r in ((f0, False), (f1, False), (f0, True), (f1, True))
-            )
-        models = {"null_ml": null_ml, "full_ml": full_ml, "null_reml": null_re,
-                  "full_reml": full_re}  # fmt: skip
-    return row, job, models, {"f0": f0, "f1": f1}
-
-
 _CELL_DEFAULTS = ("metric", "band", "roi", "lag")
 
 
@@ -383,22 +250,6 @@ def _check_block_size(block_size) -> int:
             f"the serial null bit for bit); got {block_size}. Use e.g. block_size={CHUNK}."
         )
     return int(block_size)
-
-
-def _refit_permutations(y, X0, S, codes, perm, llf0) -> np.ndarray:
-    """LRT of the full model refitted by ML for every permutation (statsmodels)."""
-    from statsmodels.regression.mixed_linear_model import MixedLM
-
-    from .mixed import robust_fit
-
-    out = np.empty(len(perm))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for i, idx in enumerate(perm):
-            X1 = np.column_stack([X0, S[idx]])
-            res = robust_fit(MixedLM(y, X1, groups=codes), reml=False)
-            out[i] = max(0.0, 2.0 * (res.llf - llf0))
-    return out
 
 
 @keyword_only_after(3)

@@ -31,6 +31,7 @@ from ._checks import (
     keyword_only_after,
     nearest,
 )
+from ._fit import _fit_model, robust_fit  # noqa: F401 - robust_fit importable from here
 from ._results import LRTResult, R2Result
 from ._table import (  # noqa: F401 - the analysis table, importable from here as before
     CELL_COLUMNS,
@@ -272,85 +273,6 @@ def r2_nakagawa(result) -> R2Result:
     )
 
 
-class _SimpleModel:
-    """Design of ``y ~ a + b + ...`` with plain numeric columns (no formula parsing needed)."""
-
-    def __init__(self, data: pd.DataFrame, y: str, terms: list[str]):
-        self.endog = data[y].to_numpy(dtype=float)
-        n = len(data)
-        cols = [np.ones(n)] + [data[t].to_numpy(dtype=float) for t in terms]
-        self.exog = np.column_stack(cols)
-        self.exog_names = ["Intercept", *terms]
-        self.exog_re = np.ones((n, 1))
-        self.exog_vc = None
-
-
-def _simple_terms(formula: str, data: pd.DataFrame) -> tuple[str, list[str]] | None:
-    lhs, rhs = (x.strip() for x in formula.split("~", 1))
-    terms = [t.strip() for t in rhs.split("+")]
-    if rhs == "1":
-        terms = []
-    names = [lhs, *terms]
-    if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", t) for t in names):
-        return None
-    if len(set(terms)) != len(terms):
-        return None
-    if not all(pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])
-               for c in names):  # fmt: skip
-        return None
-    return lhs, terms
-
-
-_FAIL_WORDS = ("failed", "did not converge", "not positive definite", "boundary")
-
-
-def robust_fit(model, reml: bool = True, method=None):
-    """Fit a statsmodels ``MixedLM``, falling back to derivative-free optimizers.
-
-    statsmodels' gradient optimizers (bfgs/lbfgs/cg) sometimes stop early or raise a
-    ``LinAlgError`` on well-posed random-intercept models. The default optimizers run first;
-    when they raise, do not converge or warn that optimization failed, Powell and then
-    Nelder–Mead are tried and the fit with the highest (restricted) log-likelihood is kept.
-    When the default optimizer succeeds the result is identical to ``model.fit(reml=reml)``.
-    """
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-    fits = []
-    attempts = [method] if method is not None else [None]
-    attempts += ["powell", "nm"]
-    for i, meth in enumerate(attempts):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                kw = {} if meth is None else {"method": meth}
-                if meth == "nm":
-                    kw["maxiter"] = 5000
-                res = model.fit(reml=reml, **kw)
-            except (np.linalg.LinAlgError, ValueError) as err:
-                logger.debug("MixedLM fit with %s failed: %s", meth or "default", err)
-                continue
-        bad = (not getattr(res, "converged", True)) or any(
-            issubclass(w.category, ConvergenceWarning)
-            and any(k in str(w.message) for k in _FAIL_WORDS[:3])
-            for w in caught
-        )
-        if np.isfinite(res.llf):
-            fits.append((not bad, res.llf, res, caught))
-        if not bad and i == 0:
-            break
-        if not bad and len(fits) > 1:
-            break
-    if not fits:
-        raise AnalysisTableError(
-            f"MixedLM could not be fitted with any optimizer ({attempts}); check the predictors "
-            "for collinearity or rescale them."
-        )
-    ok, _, res, caught = max(fits, key=lambda f: (f[0], f[1]))
-    for w in caught:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return res
-
-
 @keyword_only_after(3)
 @fill_doc
 @verbose
@@ -437,6 +359,63 @@ def fit_mixed(
     >>> lrt(full, null)
     <LRTResult | chi2(1) = 30.35, p = 3.61e-08>
     """
+    out, notes = _fit_mixed(
+        table, formula, groups, re_formula=re_formula, vc_formula=vc_formula, reml=reml,
+        method=method, singular_tol=singular_tol, check_groups=check_groups, engine=engine,
+        stacklevel=7,  # check_n_groups <- _model_rows <- _fit_mixed <- here <- 2 decorators
+    )  # fmt: skip
+    for msg in notes:
+        # fit_mixed <- @verbose <- @keyword_only_after <- the caller
+        warnings.warn(msg, UserWarning, stacklevel=4)
+    logger.debug("%r", out)
+    return out
+
+
+def _fit_mixed(
+    table: pd.DataFrame,
+    formula: str,
+    groups: str,
+    *,
+    re_formula: str | None = None,
+    vc_formula: dict | None = None,
+    reml: bool = True,
+    method: str | list | None = None,
+    singular_tol: float = 1e-6,
+    check_groups: bool = True,
+    engine: str = "statsmodels",
+    stacklevel: int = 5,
+) -> tuple[MixedModelResult, list[str]]:
+    """:func:`fit_mixed` without its own warnings: returns them as notes instead.
+
+    The notes (a fit that did not converge, a singular fit) come from the fit itself, not from
+    the warnings machinery, so they are the same in threads, processes and repeated calls.
+    ``stacklevel`` is that of the "only N groups" warning (counted from ``check_n_groups``).
+    """
+    data, n_bad, n_groups, re_formula = _model_rows(
+        table, formula, groups, re_formula, vc_formula, engine, check_groups, stacklevel
+    )
+    res, messages = _fit_model(data, formula, groups, re_formula, vc_formula, reml, method, engine)
+    converged, singular, notes = _diagnose(res, formula, groups, singular_tol)
+    out = MixedModelResult(
+        result=res,
+        formula=formula,
+        groups=groups,
+        re_formula=re_formula,
+        vc_formula=vc_formula,
+        reml=reml,
+        n_obs=int(res.nobs),
+        n_groups=n_groups,
+        n_excluded=n_bad,
+        r2=r2_nakagawa(res),
+        singular=singular,
+        converged=converged,
+        messages=messages,
+    )
+    return out, notes
+
+
+def _model_rows(table, formula, groups, re_formula, vc_formula, engine, check_groups, stacklevel):
+    """Check the arguments; the usable rows, rows dropped, groups and the RE formula used."""
     if engine not in ("statsmodels", "fast"):
         raise ValueError(f"engine must be 'statsmodels' or 'fast'; got {engine!r}")
     if engine == "fast" and (re_formula or vc_formula):
@@ -455,61 +434,26 @@ def fit_mixed(
         cols += formula_variables(v)
     cols = list(dict.fromkeys(cols))
     data, excl = _check_model_data(table, cols, groups, formula=formula)
-    n_bad = excl.n
     n_groups = int(data[groups].nunique())
     if check_groups:
-        check_n_groups(n_groups, groups)
+        check_n_groups(n_groups, groups, stacklevel=stacklevel)
     elif n_groups < 2:
         raise AnalysisTableError(f"a mixed model needs >= 2 {groups} groups; got {n_groups}")
     data = data.reset_index(drop=True)
     if vc_formula and re_formula is None:
         # statsmodels drops the group random intercept when vc_formula is given alone
         re_formula = "1"
-    messages: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        simple = _simple_terms(formula, data) if engine == "fast" else None
-        if simple is not None:
-            model = _SimpleModel(data, *simple)
-        else:
-            import statsmodels.formula.api as smf
+    return data, excl.n, n_groups, re_formula
 
-            model = smf.mixedlm(
-                formula,
-                data,
-                groups=data[groups],
-                re_formula=re_formula,
-                vc_formula=vc_formula,
-            )
-        try:
-            if engine == "fast":
-                from ._ri import FastMixedLMResults, RandomInterceptModel
 
-                codes = pd.factorize(data[groups], sort=True)[0]
-                ri = RandomInterceptModel(model.endog, model.exog, codes).fit(reml=reml)
-                res = FastMixedLMResults(ri, model, group_name=groups)
-            else:
-                res = robust_fit(model, reml=reml, method=method)
-        except np.linalg.LinAlgError as err:
-            raise AnalysisTableError(
-                f"the mixed model {formula!r} cannot be fitted: its design matrix is "
-                f"singular ({err}); some predictors (or levels of a categorical term) are "
-                "collinear. Drop or combine the collinear terms."
-            ) from None
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-    for w in caught:
-        msg = str(w.message)
-        messages.append(msg)
-        if issubclass(w.category, ConvergenceWarning):
-            logger.info("statsmodels: %s", msg)
+def _diagnose(res, formula: str, groups: str, singular_tol: float) -> tuple[bool, bool, list]:
+    """``converged``, ``singular`` and a note for each problem (what :func:`fit_mixed` warns)."""
+    notes = []
     converged = bool(getattr(res, "converged", True))
     if not converged:
-        warnings.warn(
+        notes.append(
             f"mixed model {formula!r} did not converge; estimates may be unreliable "
-            "(try standardizing predictors or a simpler random-effects structure).",
-            UserWarning,
-            stacklevel=2,
+            "(try standardizing predictors or a simpler random-effects structure)."
         )
     scale = float(res.scale)
     re_var = np.diag(np.atleast_2d(np.asarray(res.cov_re)))
@@ -517,32 +461,13 @@ def fit_mixed(
     variances = np.concatenate([re_var, vc_var]) if vc_var.size else re_var
     singular = bool(np.any(variances <= singular_tol * scale))
     if singular:
-        warnings.warn(
+        notes.append(
             f"singular fit for {formula!r}: a random-effect variance is estimated at "
             f"~0 (variances {np.round(variances, 8).tolist()}, residual {scale:.4g}); "
             f"the {groups} random intercept is not identified in these data. Results equal "
-            "those of a fixed-effects model; consider dropping the random term.",
-            UserWarning,
-            stacklevel=2,
+            "those of a fixed-effects model; consider dropping the random term."
         )
-    r2 = r2_nakagawa(res)
-    out = MixedModelResult(
-        result=res,
-        formula=formula,
-        groups=groups,
-        re_formula=re_formula,
-        vc_formula=vc_formula,
-        reml=reml,
-        n_obs=int(res.nobs),
-        n_groups=n_groups,
-        n_excluded=n_bad,
-        r2=r2,
-        singular=singular,
-        converged=converged,
-        messages=messages,
-    )
-    logger.debug("%r", out)
-    return out
+    return converged, singular, notes
 
 
 def lrt(full: MixedModelResult, null: MixedModelResult) -> LRTResult:
