@@ -177,3 +177,12 @@ def test_cli_entry_points_are_importable_but_not_public():
             assert callable(getattr(mod, name)), (mod.__name__, name)
             assert name not in mod.__all__, (mod.__name__, name)
     assert hyperalign.cli.__all__ == []
+
+
+def test_stub_without_all_is_an_error(tmp_path):
+    init = tmp_path / "__init__.py"
+    init.write_text("")
+    init.with_suffix(".pyi").write_text("from .mod import a\n")
+    with pytest.raises(ValueError, match=r"has no __all__ list; add one at the top of the stub"):
+        stub_all(str(init))
+    assert stub_attributes(str(init)) == {"a": "mod"}

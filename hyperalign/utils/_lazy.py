@@ -19,11 +19,8 @@ def stub_all(filename: str) -> list[str]:
     stub = Path(filename).with_suffix(".pyi")
     tree = ast.parse(stub.read_text(encoding="utf-8"), filename=str(stub))
     for node in tree.body:
-        if (
-            isinstance(node, ast.Assign | ast.AnnAssign)
-            and getattr(node.targets[0] if isinstance(node, ast.Assign) else node.target, "id", "")
-            == "__all__"
-        ):
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
             return [str(v) for v in ast.literal_eval(node.value)]
     raise ValueError(f"{stub} has no __all__ list; add one at the top of the stub")
 
