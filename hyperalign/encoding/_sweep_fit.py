@@ -139,17 +139,24 @@ def _sweep_core(Xs, Y, times, all_times, span, cfg, clock, who, projs=None):
     return (r, r2, fr, al), folds, fobj
 
 
-#: Lags per channel searched by ``alpha_search='inner_cv_shared'`` (evenly spaced, at most).
-SHARED_SEARCH_LAGS = 16
+#: ``alpha_search='inner_cv_shared'``: at most this many searched lags per channel.
+SHARED_SEARCH_LAGS = 32
 
 
 def _lag_share(n_ch: int, n_lag: int):
-    """``(groups, cols)`` for one penalty per channel: the channel of every column of the
-    ``(n_ch * n_lag)`` targets, and the columns searched (at most
-    :data:`SHARED_SEARCH_LAGS` evenly spaced lags per channel, the first and last included)."""
-    lags = np.unique(np.round(np.linspace(0, n_lag - 1, min(n_lag, SHARED_SEARCH_LAGS))))
-    groups = np.repeat(np.arange(n_ch), n_lag)
-    cols = (np.arange(n_ch)[:, None] * n_lag + lags.astype(int)[None, :]).ravel()
+    """``(groups, cols)`` for one penalty per run of neighbouring lags of a channel.
+
+    The lags of each channel are cut into runs of ``ceil(n_lag / SHARED_SEARCH_LAGS)``
+    consecutive lags; the middle lag of each run is searched (``cols``) and its penalty is
+    given to the whole run (``groups``: run id of every column of the ``(n_ch * n_lag)``
+    targets). With at most :data:`SHARED_SEARCH_LAGS` lags every lag is its own run (exact).
+    """
+    step = -(-n_lag // SHARED_SEARCH_LAGS)
+    run = np.arange(n_lag) // step
+    n_run = int(run[-1]) + 1
+    mid = np.array([int(np.flatnonzero(run == g).mean().round()) for g in range(n_run)])
+    groups = (np.arange(n_ch)[:, None] * n_run + run[None, :]).ravel()
+    cols = (np.arange(n_ch)[:, None] * n_lag + mid[None, :]).ravel()
     return groups, cols
 
 
