@@ -55,6 +55,8 @@ def test_alpha_search_gcv_and_errors():
     assert np.isin(g["alpha"].values, a.attrs["alphas"]).all()
     assert np.argmax(g["r"].values.mean((1, 2))) == 1  # the planted layer
     np.testing.assert_allclose(g["r"].values[1].mean(), a["r"].values[1].mean(), atol=0.05)
+    pc = sweep_arrays(layers, Y, t, span=1.0, **lg, alpha_search="gcv", n_components=5).dataset
+    assert np.isfinite(pc["r"].values).all() and pc.attrs["n_components"] == 5
     with pytest.raises(ValueError, match=r"alpha_search must be one of .*; got 'loo'"):
         sweep_arrays(layers, Y, t, alpha_search="loo", **lg)
 
