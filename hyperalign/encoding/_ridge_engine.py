@@ -275,21 +275,18 @@ def run_tasks(
     keep_coef: bool = True,
     prep_budget: int = 2**30,
     search: str = "cv",
-    share: tuple | None = None,
 ) -> list[TaskResult]:
     """Run every task over batches of targets; ``X``/``Y`` are NumPy, results NumPy.
 
     The per-fold decompositions of all tasks are kept for all batches; when they would
     exceed ``prep_budget`` bytes (wide features, dual solver), tasks run one at a time.
     ``search='gcv'`` chooses each target's penalty by :func:`gcv_scores` on the task's pool
-    instead of its folds (which are then not used). ``share=(groups, cols)`` chooses one
-    penalty per group of targets (``groups``: group id of every target) from the fold-mean
-    scores of the targets ``cols`` only, averaged within each group (:func:`_shared_search`).
+    instead of its folds (which are then not used).
     """
     n, p = X.shape
     if len(tasks) > 1 and _prep_bytes(tasks, n, p, bk.dtype.itemsize) > prep_budget:
         kw = dict(fit_intercept=fit_intercept, score=score, solver=solver, n_batch=n_batch,
-                  search=search, share=share)  # fmt: skip
+                  search=search)  # fmt: skip
         return [
             run_tasks(bk, X, Y, [t], alphas, keep_scores=keep_scores, keep_coef=keep_coef, **kw)[0]
             for t in tasks
@@ -320,9 +317,6 @@ def run_tasks(
         )
     cf = {"fit_intercept": fit_intercept, "score": score, "search": search,
           "keep_scores": keep_scores, "keep_coef": keep_coef}  # fmt: skip
-    if share is not None:
-        tasks = _shared_search(bk, tasks, pools, folds, Xg, Y, ybar, alphas, share, need_all,
-                               batch, cf)  # fmt: skip
     for start in range(0, n_targets, batch):
         cols = slice(start, min(start + batch, n_targets))
         Yb = bk.asarray(Y[:, cols] - ybar[cols] if fit_intercept else Y[:, cols])
@@ -331,41 +325,6 @@ def run_tasks(
         for t, pl, fs, res in zip(tasks, pools, folds, results):
             _task_batch(bk, t, pl, fs, res, Xg, Yb, S_all, sy_all, cols, alphas, xbar, ybar, cf)
     return results
-
-
-def _shared_search(bk, tasks, pools, folds, Xg, Y, ybar, alphas, share, need_all, batch, cf):
-    """Tasks with ``fixed_alphas``: one penalty per group, chosen on the targets ``cols``.
-
-    Every searched target's fold-mean scores are averaged within its group, and the group's
-    best penalty (ties to the larger, :func:`select_alphas`) is given to all its targets.
-    """
-    from dataclasses import replace
-
-    groups, cols_s = np.asarray(share[0]), np.asarray(share[1])
-    uniq, inv = np.unique(groups, return_inverse=True)
-    g_s = inv[cols_s]
-    sums = [np.zeros((len(alphas), uniq.size)) for _ in tasks]
-    for start in range(0, cols_s.size, batch):
-        cs = cols_s[start : start + batch]
-        Yb = bk.asarray(Y[:, cs] - ybar[cs] if cf["fit_intercept"] else Y[:, cs])
-        S_all = Xg.T @ Yb if need_all else None
-        sy_all = Yb.sum(0)
-        for i, (pl, fs) in enumerate(zip(pools, folds)):
-            S_pool, sy_pool = _pool_sums(bk, pl, Xg, Yb, S_all, sy_all)
-            total = None
-            for f in fs:
-                sc = _fold_scores(bk, f, Xg, Yb, S_pool, sy_pool, alphas, cf["score"],
-                                  cf["fit_intercept"])  # fmt: skip
-                total = sc if total is None else total + sc
-            mean = bk.to_numpy(total).astype(np.float64) / len(fs)
-            np.add.at(sums[i].T, g_s[start : start + batch], mean.T)
-    counts = np.bincount(g_s, minlength=uniq.size)
-    out = []
-    for t, sm in zip(tasks, sums):
-        with np.errstate(invalid="ignore"):
-            idx, _ = select_alphas(np.where(counts > 0, sm / np.maximum(counts, 1), 0.0), alphas)
-        out.append(replace(t, fixed_alphas=alphas[idx][inv], folds=[]))
-    return out
 
 
 def _task_batch(bk, t, pl, fs, res, Xg, Yb, S_all, sy_all, cols, alphas, xbar, ybar, cf):

@@ -19,15 +19,14 @@ __all__ = ["fold_pca"]
 
 
 def _fit_layer(X, Y2, folds, inner_abs, alphas, n_components, bk, clock, proj=None,
-               cfg_search="inner_cv", share=None):  # fmt: skip
+               cfg_search="inner_cv"):  # fmt: skip
     """Out-of-fold predictions and chosen penalties of one layer (nested CV).
 
     Calls the ridge engine directly (the checks of :func:`nested_ridge_cv` ran once for
     the targets and the folds, shared by every layer); the result equals
     :func:`nested_ridge_cv` with the same folds (tested). ``cfg_search='gcv'`` chooses the
     penalties by generalised cross-validation on each outer training pool instead of the
-    inner folds; ``'inner_cv_shared'`` one penalty per channel from the inner folds of the
-    lags in ``share`` (:func:`_lag_share`).
+    inner folds.
     """
     from ._ridge_engine import Task, run_tasks
     from ._solvers_backend import pick_solver
@@ -39,7 +38,6 @@ def _fit_layer(X, Y2, folds, inner_abs, alphas, n_components, bk, clock, proj=No
         "n_batch": None,
         "keep_coef": False,
         "search": search,
-        "share": share if cfg_search == "inner_cv_shared" else None,
     }
     pred = np.full(Y2.shape, np.nan)
     best = []
@@ -142,11 +140,10 @@ def _sweep_core(Xs, Y, times, all_times, span, cfg, clock, who, projs=None):
     r, r2, fr, al = [], [], [], []
     if projs is not None and any(len(p) != len(folds) for p in projs):
         projs = None  # (never with clock folds: the same intervals hold for every word set)
-    share = _lag_share(n_ch, n_lag)
     for i, X in enumerate(Xs):
         pred, best = _fit_layer(X, Y2, folds, inner_abs, alphas, cfg["n_components"], bk,
                                 clock, None if projs is None else projs[i],
-                                cfg.get("alpha_search", "inner_cv"), share)  # fmt: skip
+                                cfg.get("alpha_search", "inner_cv"))  # fmt: skip
         t0 = time.process_time()
         fold_r, rr, rr2 = scorer(pred)
         r.append(rr.reshape(n_ch, n_lag))
@@ -155,20 +152,6 @@ def _sweep_core(Xs, Y, times, all_times, span, cfg, clock, who, projs=None):
         al.append(best.reshape(len(folds), n_ch, n_lag))
         clock["scores"] += time.process_time() - t0
     return (r, r2, fr, al), folds, fobj
-
-
-#: Lags per channel searched by ``alpha_search='inner_cv_shared'`` (evenly spaced, at most).
-SHARED_SEARCH_LAGS = 16
-
-
-def _lag_share(n_ch: int, n_lag: int):
-    """``(groups, cols)`` for one penalty per channel: the channel of every column of the
-    ``(n_ch * n_lag)`` targets, and the columns searched (at most
-    :data:`SHARED_SEARCH_LAGS` evenly spaced lags per channel, the first and last included)."""
-    lags = np.unique(np.round(np.linspace(0, n_lag - 1, min(n_lag, SHARED_SEARCH_LAGS))))
-    groups = np.repeat(np.arange(n_ch), n_lag)
-    cols = (np.arange(n_ch)[:, None] * n_lag + lags.astype(int)[None, :]).ravel()
-    return groups, cols
 
 
 class _FoldScores:
