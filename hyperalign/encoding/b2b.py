@@ -28,7 +28,13 @@ import numpy as np
 
 from ..utils import _validate_type, fill_doc, verbose
 from ._b2b_arrays import _Maps, b2b_arrays  # noqa: F401 - _Maps: the engine, for tests
-from ._b2b_group import TransferLatency, b2b_group_test, plot_b2b_map, transfer_latency
+from ._b2b_group import (
+    TransferLatency,
+    b2b_group_test,
+    plot_b2b_layers,
+    plot_b2b_map,
+    transfer_latency,
+)
 from ._b2b_inputs import dyad_inputs, fit_inputs, with_meta
 from ._b2b_result import B2BCoupling, read_b2b
 from ._b2b_sweep import sweep_b2b
@@ -39,6 +45,7 @@ __all__ = [
     "b2b_arrays",
     "b2b_group_test",
     "fit_b2b_coupling",
+    "plot_b2b_layers",
     "plot_b2b_map",
     "read_b2b",
     "sweep_b2b",
