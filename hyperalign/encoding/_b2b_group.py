@@ -12,7 +12,13 @@ import xarray as xr
 from ..utils import check_option, check_random_state, fill_doc
 from ._b2b_result import B2BCoupling
 
-__all__ = ["b2b_group_test", "transfer_latency", "TransferLatency", "plot_b2b_map"]
+__all__ = [
+    "b2b_group_test",
+    "transfer_latency",
+    "TransferLatency",
+    "plot_b2b_map",
+    "plot_b2b_layers",
+]
 
 
 def _maps(results, kind, direction, roi_speaker=None, roi_listener=None, layer=None):
@@ -321,6 +327,77 @@ def plot_b2b_map(
                            levels=[0.5], colors="k", linewidths=1)  # fmt: skip
         ax.axvline(0, color="k", lw=0.5)
         ax.axhline(0, color="k", lw=0.5)
-        ax.set(title=str(title), xlabel="listener lag (s)", ylabel="speaker lag (s)")
+        title = str(title) if layer is None else f"{title} | {layer}"
+        ax.set(title=title, xlabel="listener lag (s)", ylabel="speaker lag (s)")
         fig.colorbar(im, ax=ax, shrink=0.8, label="r")
     return fig
+
+
+def plot_b2b_layers(
+    coupling: B2BCoupling | xr.Dataset,
+    *,
+    kind: str = "raw",
+    direction: str = "sym",
+    roi_speaker: str | None = None,
+    roi_listener: str | None = None,
+    ax=None,
+):
+    """Coupling through each layer: the peak of each layer's lag-by-lag map against depth.
+
+    One line per model (x: relative depth 0-1; y: the largest ``r`` over both lag axes,
+    ROI pairs averaged first), so a lab sees through which depth of which model the two
+    brains are most coupled.
+
+    Parameters
+    ----------
+    coupling : B2BCoupling | xarray.Dataset
+        Maps with a ``layer`` dim (:func:`~hyperalign.encoding.sweep_b2b`), or their group
+        map from :func:`b2b_group_test` (its ``mean``).
+    kind : 'raw' | 'residual' | 'direct'
+        Which map (ignored for a group map).
+    direction : 's2l' | 'l2s' | 'sym'
+        Which direction (ignored for a group map).
+    roi_speaker, roi_listener : str | None
+        One ROI pair (default: the mean over pairs).
+    ax : matplotlib.axes.Axes | None
+        Where to draw (``None``: a new figure).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure.
+
+    See Also
+    --------
+    plot_b2b_map : The lag-by-lag map of one layer.
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(coupling, B2BCoupling):
+        check_option("kind", kind, list(coupling.dataset["kind"].values))
+        check_option("direction", direction, list(coupling.dataset["direction"].values))
+        r = coupling.dataset["r"].sel(kind=kind, direction=direction)
+        label = f"{kind}, {direction}"
+    else:
+        r, label = coupling["mean"], f"group {coupling.attrs.get('kind', '')}"
+    if "layer" not in r.dims:
+        raise ValueError(
+            "coupling has no layer dim; plot_b2b_layers needs maps from sweep_b2b (use "
+            "plot_b2b_map for one layer)"
+        )
+    sel = {k: v for k, v in (("roi_speaker", roi_speaker), ("roi_listener", roi_listener))
+           if v is not None}  # fmt: skip
+    r = r.sel(**sel)
+    red = [d for d in ("roi_speaker", "roi_listener") if d in r.dims]
+    peak = (r.mean(red) if red else r).max(("speaker_lag", "listener_lag"))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 3.2), layout="constrained")
+    models = list(dict.fromkeys(str(m) for m in peak["model"].values))
+    for k, m in enumerate(models):
+        i = np.flatnonzero(peak["model"].values == m)
+        mod = str(peak["modality"].values[i[0]])
+        ax.plot(peak["depth"].values[i], peak.values[i], "o-", color=f"C{k}",
+                label=f"{m} ({mod})")  # fmt: skip
+    ax.set(xlabel="relative layer depth", ylabel="peak r over lag pairs", title=label)
+    ax.legend(fontsize="small")
+    return ax.figure

@@ -9,6 +9,7 @@ import numpy as np
 from ..utils import ExclusionLog
 from ._b2b_arrays import b2b_arrays
 from ._b2b_result import B2BCoupling
+from ._solver_checks import check_rois
 
 __all__ = ["dyad_inputs", "fit_inputs", "roi_windows", "with_meta"]
 
@@ -27,15 +28,10 @@ def roi_windows(dyad, pid, onsets, wl, rois, picks):
     full[keep] = Y
     if rois is None:
         return full, names, keep
-    out = []
-    for roi, chans in rois.items():
-        miss = [c for c in chans if c not in names]
-        if miss or not chans:
-            raise ValueError(
-                f"rois[{roi!r}] names channels {miss} that participant {pid!r} lacks (or are "
-                f"marked bad); use channels among {names[:8]}..."
-            )
-        out.append(full[:, [names.index(c) for c in chans]].mean(1))
+    rois = check_rois(rois, names, what="channels",
+                      tail=f" that participant {pid!r} lacks (or are marked bad)",
+                      fix=f"use channels among {names[:8]}...")  # fmt: skip
+    out = [full[:, [names.index(c) for c in chans]].mean(1) for chans in rois.values()]
     return np.stack(out, 1), list(rois), keep
 
 

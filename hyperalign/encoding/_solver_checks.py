@@ -222,3 +222,20 @@ def check_edge_warning(edge_warning):
         if not 0 <= edge_warning <= 1:
             raise ValueError(f"edge_warning must be in [0, 1] or None; got {edge_warning}")
     return edge_warning
+
+
+def check_rois(rois: dict, available, *, what: str, tail: str = "", fix: str) -> dict:
+    """``rois`` (name -> channel or list of channels) whose members are all ``available``.
+
+    An empty ROI or a member not available is an error naming the ROI, the members missing
+    (``what`` says what they are, ``tail`` why) and ``fix``. Returns the ROIs with every
+    value a list.
+    """
+    out = {}
+    for name, members in rois.items():
+        members = [members] if isinstance(members, str) else list(members)
+        missing = [c for c in members if c not in available]
+        if missing or not members:
+            raise ValueError(f"rois[{name!r}] names {what} {missing[:5]}{tail}; {fix}")
+        out[name] = members
+    return out

@@ -19,7 +19,18 @@ listener activity at the same words).
 Nulls rebuild the maps from null listeners: circular shifts of the word sequence within the
 conversation, phase randomisation, words shuffled within turns (each refitted through the
 same pipeline), or pseudo-listeners from other conversations; the maximum over ROI pairs and
-both lag axes gives family-wise p-values.
+both lag axes gives family-wise p-values. Each null draw gives all three directions from one
+null listener, so the null of ``sym`` is the average of the ``s2l`` and ``l2s`` maps of the
+same draw.
+
+Through the layers of a model: :func:`sweep_b2b` (same words, folds and null draws for every
+layer; a ``layer`` dim with ``model``, ``modality`` and ``depth`` coordinates), drawn by
+:func:`plot_b2b_layers`.
+
+Modules: the array core in ``_b2b_arrays`` and ``_b2b_maps``, the dyad inputs (both brains
+windowed at every word, pseudo-listeners from :mod:`hyperalign.align.pseudo`) in
+``_b2b_inputs``, the layer sweep in ``_b2b_sweep``, the container in ``_b2b_result`` and the
+group statistics and figures in ``_b2b_group``.
 """
 
 from __future__ import annotations
@@ -28,7 +39,13 @@ import numpy as np
 
 from ..utils import _validate_type, fill_doc, verbose
 from ._b2b_arrays import _Maps, b2b_arrays  # noqa: F401 - _Maps: the engine, for tests
-from ._b2b_group import TransferLatency, b2b_group_test, plot_b2b_map, transfer_latency
+from ._b2b_group import (
+    TransferLatency,
+    b2b_group_test,
+    plot_b2b_layers,
+    plot_b2b_map,
+    transfer_latency,
+)
 from ._b2b_inputs import dyad_inputs, fit_inputs, with_meta
 from ._b2b_result import B2BCoupling, read_b2b
 from ._b2b_sweep import sweep_b2b
@@ -39,6 +56,7 @@ __all__ = [
     "b2b_arrays",
     "b2b_group_test",
     "fit_b2b_coupling",
+    "plot_b2b_layers",
     "plot_b2b_map",
     "read_b2b",
     "sweep_b2b",

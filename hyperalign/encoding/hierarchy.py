@@ -31,6 +31,7 @@ import pandas as pd
 import xarray as xr
 
 from ..utils import check_option, check_random_state, fill_doc
+from ._solver_checks import check_rois
 
 __all__ = [
     "layer_profiles",
@@ -48,15 +49,9 @@ def _check_rois(rois: dict | None, available: list[str]) -> dict:
         return {t: [t] for t in available}
     if not isinstance(rois, dict) or not rois:
         raise ValueError(f"rois must be a non-empty dict {{name: [channels]}}; got {rois!r}")
-    for name, chans in rois.items():
-        chans = [chans] if isinstance(chans, str) else list(chans)
-        missing = [c for c in chans if c not in available]
-        if missing or not chans:
-            raise ValueError(
-                f"rois[{name!r}] names targets that were not fitted: {missing[:5]}; the "
-                f"targets are {available[:12]}{'...' if len(available) > 12 else ''}"
-            )
-    return {k: ([v] if isinstance(v, str) else list(v)) for k, v in rois.items()}
+    more = "..." if len(available) > 12 else ""
+    return check_rois(rois, available, what="targets that were not fitted:",
+                      fix=f"the targets are {available[:12]}{more}")  # fmt: skip
 
 
 def _select_model(da: xr.DataArray, model: str | None) -> xr.DataArray:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hyperalign.encoding._b2b_group import b2b_group_test, plot_b2b_map, transfer_latency
+from hyperalign.encoding._b2b_group import (
+    b2b_group_test,
+    plot_b2b_layers,
+    plot_b2b_map,
+    transfer_latency,
+)
 from hyperalign.encoding._b2b_result import read_b2b
 from hyperalign.encoding.b2b import fit_b2b_coupling, sweep_b2b
 
@@ -69,8 +74,15 @@ def test_layer_dim_table_netcdf_plot_latency(swept, tmp_path):
     lay = f"{emb.model}:layer_3"
     fig = plot_b2b_map(res, direction="s2l", layer=lay)
     assert len([a for a in fig.axes if a.get_title()]) == 2  # raw, direct
+    assert fig.axes[0].get_title() == f"raw | {lay}"
     with pytest.raises(ValueError, match=r"give layer= one of \['"):
         plot_b2b_map(res, direction="s2l")
+    fig = plot_b2b_layers(res, direction="s2l", roi_speaker="frontal", roi_listener="parietal")
+    (line,) = fig.axes[0].get_lines()
+    np.testing.assert_allclose(line.get_xdata(), res.dataset["depth"].values)
+    assert int(np.argmax(line.get_ydata())) == emb.layer_names.index("layer_3")
+    with pytest.raises(ValueError, match="no layer dim; plot_b2b_layers needs maps from"):
+        plot_b2b_layers(res.sel(layer=lay), direction="s2l")
     lat = transfer_latency([res, res], direction="s2l", layer=lay, roi_speaker="frontal",
                            roi_listener="parietal", n_boot=20, random_state=0)  # fmt: skip
     assert lat.latency == pytest.approx(0.4)
@@ -84,6 +96,7 @@ def test_group_test_keeps_layer_dim_and_coords(swept):
     assert g["mean"].dims[0] == "layer" and list(g["depth"].values) == list(
         res.dataset["depth"].values)  # fmt: skip
     assert g["p_fwer"].shape == g["mean"].shape
+    assert len(plot_b2b_layers(g).axes[0].get_lines()) == 1
     short = res2.sel(layer=res2.layers[:3])
     with pytest.raises(ValueError, match="same rois=, layers and lags"):
         b2b_group_test([res, short], direction="s2l")
