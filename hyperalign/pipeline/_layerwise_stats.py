@@ -111,13 +111,17 @@ def coupling_stats(maps: pd.DataFrame, cfg: dict) -> dict:
             df.insert(0, "direction", direction)
             df.insert(0, "kind", kind)
             rows.append(df)
+    pair = strongest_pair(groups[("raw", "s2l")])
     lat = {}
     for kind in kinds:
         lat[kind] = transfer_latency(results, kind=kind, direction="s2l", n_boot=c["n_boot"],
+                                     roi_speaker=pair[0], roi_listener=pair[1],
                                      random_state=c.get("random_state"))  # fmt: skip
-    lat_tab = pd.concat([v.to_data_frame().assign(kind=k, direction="s2l")
+    lat_tab = pd.concat([v.to_data_frame().assign(kind=k, direction="s2l",
+                                                  roi_speaker=pair[0], roi_listener=pair[1])
                          for k, v in lat.items()], ignore_index=True)  # fmt: skip
     return {
+        "pair": pair,
         "groups": groups,
         "group_table": pd.concat(rows, ignore_index=True),
         "latency": lat,
@@ -125,3 +129,13 @@ def coupling_stats(maps: pd.DataFrame, cfg: dict) -> dict:
         "n_dyads": len(results),
         "n_words": int(sum(r.attrs.get("n_words", 0) for r in results)),
     }
+
+
+def strongest_pair(group) -> tuple[str, str]:
+    """The (speaker ROI, listener ROI) whose group map reaches the largest mean r."""
+    import numpy as np
+
+    m = group["mean"].transpose("roi_speaker", "roi_listener", "speaker_lag", "listener_lag")
+    i, j = np.unravel_index(int(np.nanargmax(m.max(("speaker_lag", "listener_lag")).values)),
+                            m.shape[:2])  # fmt: skip
+    return str(m["roi_speaker"].values[i]), str(m["roi_listener"].values[j])

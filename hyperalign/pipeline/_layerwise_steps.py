@@ -178,8 +178,8 @@ def dyad_features(dyad, cfg: dict, emb_cache: Path | None, truth=None) -> dict:
                 f"features.speech_model: dyad {dyad.dyad_id!r} has no audio for every "
                 "participant; set speech_model: null or give the microphone recordings"
             )
-        sp = compute_speech_layer_embeddings(dyad, model=sm["name"], cache=cache,
-                                             verbose="error")  # fmt: skip
+        # verbose left at None: the features' progress bar reads a string level as "show"
+        sp = compute_speech_layer_embeddings(dyad, model=sm["name"], cache=cache)
         out[str(sm["name"])] = _subset(
             sp, _select_names(sp, sm.get("layers", "all"), "features.speech_model.layers")
         )
@@ -287,16 +287,14 @@ def b2b_table(dyad, feats: dict, cfg: dict, rois: dict, text_name: str) -> pd.Da
             f"coupling.layer: {c['layer']!r} is not among the swept layers of {text_name!r} "
             f"{le.layer_names}; choose one of them"
         )
-    nuisance = []
+    nuisance: dict = {}
     for n in c.get("nuisance") or []:
-        if n == "acoustic" and "acoustic" in feats:
-            nuisance.append(feats["acoustic"])
-        elif n == "acoustic":
-            ac = _acoustic(dyad)
+        if n == "acoustic":
+            ac = feats["acoustic"] if "acoustic" in feats else _acoustic(dyad)
             if ac is not None:
-                nuisance.append(ac)
+                nuisance["acoustic"] = ac
         elif n == "word_rate":
-            nuisance.append("word_rate")
+            nuisance["word_rate"] = "word_rate"
     lags, window = lag_grid(c["lags"], c.get("window"))
     res = fit_b2b_coupling(
         dyad, le, layer=layer, lags=lags, window=window, rois=rois, cv=int(cfg["encoding"]["cv"]),

@@ -83,31 +83,29 @@ def _coupling_answer(res) -> str:
         return "<p><b>Coupling.</b> Not run (coupling.enabled: false).</p>"
     g = co["groups"][("raw", "s2l")]
     pv = "p_fwer" if "p_fwer" in g else "p"
-    m = g["mean"].mean(("roi_speaker", "roi_listener"))
+    rs, rl = co["pair"]
+    m = g["mean"].sel(roi_speaker=rs, roi_listener=rl)
     i, j = np.unravel_index(int(np.nanargmax(m.values)), m.shape)
     sig = g[pv] < 0.05
-    n_sig = int(sig.sum())
-    n_all = int(np.prod(sig.shape))
-    pairs = sig.any(("speaker_lag", "listener_lag"))
-    where = [f"{a}&rarr;{b}" for a in pairs["roi_speaker"].values
-             for b in pairs["roi_listener"].values
-             if bool(pairs.sel(roi_speaker=a, roi_listener=b))]  # fmt: skip
+    n_sig, n_all = int(sig.sum()), int(np.prod(sig.shape))
     lat = co["latency"].get("raw")
     lat_txt = ""
     if lat is not None:
-        lat_txt = (f" Transfer latency (listener minus speaker peak lag): "
+        lat_txt = (f" Transfer latency there (listener minus speaker peak lag): "
                    f"<b>{lat.latency * 1000:+.0f} ms</b> (95% CI {lat.ci_low * 1000:+.0f} to "
                    f"{lat.ci_high * 1000:+.0f} ms).")  # fmt: skip
     res_g = co["groups"].get(("residual", "s2l"))
     resid = ""
     if res_g is not None:
+        rm = res_g["mean"].sel(roi_speaker=rs, roi_listener=rl).values[i, j]
         n_r = int((res_g[pv] < 0.05).sum())
-        resid = f" After removing acoustics from the listener: {n_r} significant cells."
+        resid = (f" Beyond acoustics (residual map): r = {_f(float(rm))} at that cell, "
+                 f"{n_r} significant cells.")  # fmt: skip
     return (
         f"<p><b>Coupling.</b> The speaker's production model predicts the listener's held-out "
-        f"activity in <b>{n_sig} of {n_all}</b> (ROI pair x speaker lag x listener lag) cells "
-        f"({pv} &lt; 0.05{'; pairs: ' + ', '.join(where[:6]) if where else ''}); the group map "
-        f"peaks at speaker lag {float(m['speaker_lag'][i]):+.3f} s, listener lag "
+        f"activity in <b>{n_sig} of {n_all}</b> cells (ROI pair x speaker lag x listener lag; "
+        f"{pv} &lt; 0.05, {co['n_dyads']} dyads). Strongest ROI pair {_E(rs)} &rarr; {_E(rl)}: "
+        f"peak at speaker lag {float(m['speaker_lag'][i]):+.3f} s, listener lag "
         f"{float(m['listener_lag'][j]):+.3f} s (r = {_f(float(m.values[i, j]))}).{resid}"
         f"{lat_txt}</p>"
     )
@@ -237,8 +235,9 @@ def layerwise_methods(res) -> str:
             f"word count and tested with {c['group_permutations']} "
             f"{c['group_method'].replace('_', '-')} permutations over dyads (max-statistic "
             "over ROI pairs and both lag axes). The "
-            f"transfer latency is the listener's minus the speaker's peak lag, with a CI from "
-            f"{c['n_boot']} bootstrap resamples of dyads."
+            f"transfer latency is the listener's minus the speaker's peak lag in the ROI pair "
+            f"with the strongest group map ({co['pair'][0]} -> {co['pair'][1]}, chosen from "
+            f"the data), with a CI from {c['n_boot']} bootstrap resamples of dyads."
         )
     return txt
 
@@ -278,9 +277,9 @@ def write_layerwise_report(result: Any, path: str | Path) -> Path:
     if rec is not None:
         cls = {"hit": "hit", "near": "hit", "miss": "miss"}
         parts.append("<h2 id='recovery'>Recovery of the planted truth</h2>")
-        parts.append(_table(rec.table, left=("item", "where", "planted", "found", "outcome"),
-                            wrap=("detail",), row_class=[cls.get(o, "") for o in
-                                                         rec.table["outcome"]]))  # fmt: skip
+        rt = rec.table[["item", "where", "planted", "found", "outcome", "detail"]]
+        parts.append(_table(rt, left=tuple(rt.columns),
+                            row_class=[cls.get(o, "") for o in rt["outcome"]]))  # fmt: skip
         parts.append("<p class='note'>near: the neighbouring swept layer (within one layer). "
                      "A lag pair is found when the group peak is within one lag step of the "
                      "planted pair on both axes.</p>")  # fmt: skip
@@ -301,7 +300,7 @@ def write_layerwise_report(result: Any, path: str | Path) -> Path:
             )
         )
     if "planted_effects" in t and len(t["planted_effects"]):
-        parts.append(_planted_section(t["planted_effects"]))
+        parts.append(_planted_section(_short_planted(t["planted_effects"])))
     parts.append("<h2 id='methods'>Methods</h2>")
     parts.append(f"<div class='methods'>{_E(result.methods or layerwise_methods(result))}</div>")
     parts.append("<h2 id='exclusions'>Excluded items</h2>")
@@ -319,6 +318,23 @@ def write_layerwise_report(result: Any, path: str | Path) -> Path:
     with atomic_write(path, encoding="utf-8") as fh:
         fh.write("\n".join(parts))
     return path
+
+
+def _short_planted(eff: pd.DataFrame) -> pd.DataFrame:
+    """Planted effects with short descriptions of the layer rows (one line in the table)."""
+    eff = eff.copy()
+    if "layer" not in eff:
+        return eff
+    lay = eff["effect"] == "layer_response"
+    eff.loc[lay, "description"] = [f"{r} responds to {la}" for r, la in
+                                   zip(eff.loc[lay, "roi"], eff.loc[lay, "layer"])]  # fmt: skip
+    cp = eff["effect"] == "model_coupling"
+    eff.loc[cp, "description"] = [
+        f"{r.replace('->', ' -> ')} share {la} at {s:+.2f} / {li:+.2f} s"
+        for r, la, s, li in zip(eff.loc[cp, "roi"], eff.loc[cp, "layer"],
+                                eff.loc[cp, "speaker_lag_s"], eff.loc[cp, "listener_lag_s"])
+    ]  # fmt: skip
+    return eff
 
 
 def _tables_section(res) -> str:

@@ -16,6 +16,7 @@ For a simulated study (``simulate_conversation(layer_hierarchy=..., model_coupli
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,7 +35,7 @@ class LayerwiseRecovery:
     @property
     def counts(self) -> dict[str, int]:
         """``hits, misses, false_alarms, n_planted, n_cells`` (as the semantic recovery)."""
-        o = self.table["outcome"]
+        o = self.table.loc[self.table["outcome"] != "not scored", "outcome"]
         hits = int(o.isin(["hit", "near"]).sum())
         return {"hits": hits, "misses": int((o == "miss").sum()), "false_alarms": 0,
                 "n_planted": len(o), "n_cells": len(o)}  # fmt: skip
@@ -42,7 +43,7 @@ class LayerwiseRecovery:
     @property
     def ok(self) -> bool:
         """Every planted item recovered."""
-        return bool(len(self.table)) and self.counts["misses"] == 0
+        return self.counts["n_planted"] > 0 and self.counts["misses"] == 0
 
     def summary(self) -> str:
         """One line: what was found of what was planted."""
@@ -53,7 +54,7 @@ class LayerwiseRecovery:
             ("lag pair", "planted lag pairs"),
             ("hierarchy", "hierarchy"),
         ):
-            s = t[t["item"] == what]
+            s = t[(t["item"] == what) & (t["outcome"] != "not scored")]
             if len(s):
                 n = int(s["outcome"].isin(["hit", "near"]).sum())
                 parts.append(f"{n} of {len(s)} {label}")
@@ -141,6 +142,12 @@ def _hierarchy_row(eff, res, alpha) -> list[dict]:
                  "detail": "the configured order is not the planted one: not scored",
                  "outcome": "not scored"}]  # fmt: skip
     p = float(row["p_value"])
+    k, n = len(planted), int(row["n_dyads"])
+    if (1.0 / math.factorial(k)) ** n >= alpha:  # even a perfect order in every dyad
+        return [{"item": "hierarchy", "where": order, "planted": "preferred depth increases",
+                 "found": f"p = {p:.3g}", "detail": f"untestable: {k} ROIs x {n} dyads cannot "
+                 f"reach p < {alpha:g} (smallest possible p {(1 / math.factorial(k)) ** n:.3g})",
+                 "outcome": "not scored"}]  # fmt: skip
     return [{"item": "hierarchy", "where": order, "planted": "preferred depth increases",
              "found": f"statistic {row['statistic']:.2f}, p = {p:.3g}",
              "detail": f"{int(row['n_permutations'])} ROI-label permutations",
@@ -180,6 +187,4 @@ def layerwise_recovery(result, *, alpha: float = 0.05) -> LayerwiseRecovery | No
         return None
     table = pd.DataFrame(rows, columns=["item", "where", "planted", "found", "detail",
                                         "outcome"])  # fmt: skip
-    scored = table[table["outcome"] != "not scored"]
-    return LayerwiseRecovery(scored.reset_index(drop=True), {"alpha": alpha, "model": text,
-                                                             "layers": layers})  # fmt: skip
+    return LayerwiseRecovery(table, {"alpha": alpha, "model": text, "layers": layers})
