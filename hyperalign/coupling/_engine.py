@@ -3,6 +3,12 @@
 Windows of similar length are gathered from the continuous analytic signals (zero padded to a
 common length, each metric then using each window's own samples), split over ``n_jobs``
 threads, and sent to the all-pairs kernels; flat (zero-variance) channel windows are NaN.
+
+Phase-only metrics (PLV) take a shorter path with the same numbers: the unit phasors
+``z / |z|`` are computed once per continuous signal (an elementwise operation, so a window of
+them equals the unit phasors of the window), instead of once per window, lag and surrogate.
+Windows are copied from a strided view of the signal extended circularly, so a circularly
+shifted surrogate of participant 2 is an offset into the same array, not a rolled copy.
 """
 
 from __future__ import annotations
@@ -10,10 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..utils import logger, single_thread_blas, thread_pool
+from ._kernels import METRICS, _Pair
 from .backend import get_backend
 from .metrics import pairs_into
 
 _CHUNK_ELEMENTS = 1 << 22  # complex samples gathered per kernel call (64 MiB)
+#: metrics computed from the unit phasors alone (the shorter path above)
+_UNIT_METRICS = frozenset({"plv"})
 
 
 def _kernel_chunk(out, prep, spk, lis, sel, ti, li_idx, li, n_valid, finite: bool) -> int:
@@ -65,6 +74,68 @@ def _kernel_chunk(out, prep, spk, lis, sel, ti, li_idx, li, n_valid, finite: boo
     return sum(f.result() for f in futures)
 
 
+def _unit_path(prep, *signals) -> bool:
+    """Whether the unit-phasor path applies: NumPy backend, phase-only metrics, finite data."""
+    return (
+        get_backend(prep.backend).name == "numpy"
+        and set(prep.metrics) <= _UNIT_METRICS
+        and all(bool(np.isfinite(z).all()) for z in signals)
+    )
+
+
+def _unit_extended(prep, z: np.ndarray) -> np.ndarray:
+    """Unit phasors of continuous signals ``z`` (B, C, T), extended circularly at the end by
+    the longest window plus the largest lag (windows are then contiguous slices)."""
+    ops = get_backend(prep.backend).serial()
+    extra = int(prep.lengths.max()) + int(np.abs(prep.lag_n).max()) + 1
+    return np.pad(ops.unit(z), [(0, 0), (0, 0), (0, extra)], mode="wrap")
+
+
+def _windows_of(ext: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+    """``ext[..., s:s + length]`` for every start ``s``: a new (e, B, C, length) array."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    view = sliding_window_view(ext, length, axis=-1)  # (B, C, T_ext - length + 1, length)
+    return np.moveaxis(view, 2, 0)[starts]
+
+
+def _unit_chunk(out, prep, spk, lis, sel, s0, l0, length, li, n_valid) -> int:
+    """:func:`_kernel_chunk` for unit phasors: ``spk`` and ``lis`` are the extended unit
+    phasors of the speaker and the conjugated ones of the listener, ``s0`` / ``l0`` the first
+    sample of each window in them."""
+    n_b, n_c = spk.shape[0], spk.shape[1]
+    ops = get_backend(prep.backend)
+
+    def part(r0: int, r1: int) -> int:
+        s_sel, nv = sel[r0:r1], n_valid[r0:r1]
+        a = _windows_of(spk, s0[r0:r1], length)  # (e, B, C, L)
+        b = _windows_of(lis, l0[r0:r1], length)
+        pad = np.arange(length)[None, :] >= nv[:, None]  # (e, L)
+        if pad.any():
+            np.copyto(a, 0, where=pad[:, None, None, :])
+            np.copyto(b, 0, where=pad[:, None, None, :])
+        a = a.reshape(-1, n_c, length)  # (e*B, C, L), as _kernel_chunk orders them
+        b = b.reshape(-1, n_c, length)  # conjugated already: b = conj(v)
+        nvb = None if (nv == length).all() else np.repeat(nv, n_b)
+        pair = _Pair(ops.serial(), a, b, nvb)
+        pair._memo["u"] = a  # already unit phasors; the product plv reads, made as there:
+        pair._memo["cross_unit"] = pair.ops.matmul(a, pair.ops.mT(b))  # u @ conj(v).T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for mi, name in enumerate(prep.metrics):
+                val = ops.to_numpy(METRICS[name].func(pair))
+                out[mi, s_sel, :, li] = val.reshape(s_sel.size, n_b, n_c, n_c)
+        return 0
+
+    n_jobs = prep.extra.get("n_jobs", 1)
+    n_parts = min(n_jobs, sel.size)
+    if n_parts <= 1:
+        return part(0, sel.size)
+    edges = np.linspace(0, sel.size, n_parts + 1).round().astype(int).tolist()
+    pool = thread_pool(n_parts)
+    futures = [pool.submit(part, r0, r1) for r0, r1 in zip(edges[:-1], edges[1:])]
+    return sum(f.result() for f in futures)
+
+
 #: epochs whose lengths are within this ratio are zero-padded to a common length and computed
 #: in one batch (every metric then uses each epoch's own samples: ``n_valid``)
 _BUCKET_RATIO = 1.25
@@ -82,16 +153,19 @@ def _length_buckets(lengths: np.ndarray, ratio: float = _BUCKET_RATIO) -> list[n
     return groups
 
 
-def _fill_windows(out, prep, z1, z2) -> int:
+def _fill_windows(out, prep, z1, z2, shift: int = 0, unit=None) -> int:
     """Loop over length groups, lags and orientations; returns the number of NaN windows.
 
     Windows of similar length are batched with zero padding (``_length_buckets``); the
     kernels use each window's own samples, so values equal a window-by-window computation.
+    ``unit``: the extended unit phasors of the unit-phasor path, ``((u1, conj(u1)), (u2,
+    conj(u2)))``; participant 2 is then read circularly shifted by ``shift`` samples (as
+    ``np.roll(z2, shift)``).
     """
     n_t = z1.shape[-1]
     n_b, n_c = z1.shape[0], z1.shape[1]
     n_out = 0
-    finite = bool(np.isfinite(z1).all() and np.isfinite(z2).all())
+    finite = unit is not None or bool(np.isfinite(z1).all() and np.isfinite(z2).all())
     for eps in _length_buckets(prep.lengths):
         lens = prep.lengths[eps]
         length = int(lens.max())
@@ -111,8 +185,18 @@ def _fill_windows(out, prep, z1, z2) -> int:
                 if not ok.any():
                     continue
                 sel, ti, li_idx, nv = sel[ok], ti[ok], li_idx[ok], lens[m][ok]
-                spk, lis = (z2, z1) if swap else (z1, z2)
                 step = max(1, _CHUNK_ELEMENTS // (n_b * n_c * length))
+                if unit is not None:  # participant 2 (speaker if swap) read shifted
+                    (u_spk, _), (_, c_lis) = (unit[1], unit[0]) if swap else unit
+                    spk, lis = u_spk, c_lis
+                    s0 = (ti[:, 0] - (shift if swap else 0)) % n_t
+                    l0 = (li_idx[:, 0] - (0 if swap else shift)) % n_t
+                    for c0 in range(0, sel.size, step):
+                        cs = slice(c0, c0 + step)
+                        _unit_chunk(out, prep, spk, lis, sel[cs], s0[cs], l0[cs], length, li,
+                                    nv[cs])  # fmt: skip
+                    continue
+                spk, lis = (z2, z1) if swap else (z1, z2)
                 for c0 in range(0, sel.size, step):
                     cs = slice(c0, c0 + step)
                     n_out += _kernel_chunk(
@@ -121,8 +205,23 @@ def _fill_windows(out, prep, z1, z2) -> int:
     return n_out
 
 
-def _sync_from_prepared(prep, z2_override: np.ndarray | None = None):
-    """Compute the Coupling of prepared windows (optionally with participant 2 replaced)."""
+def _prepared_units(prep):
+    """The extended unit phasors of both participants (made once per prepared dyad)."""
+    if "unit_ext" not in prep.extra:
+        prep.extra["unit_ext"] = _unit_pair(prep, _unit_extended(prep, prep.z[0]))
+    if "unit_ext_2" not in prep.extra:
+        prep.extra["unit_ext_2"] = _unit_pair(prep, _unit_extended(prep, prep.z[1]))
+    return prep.extra["unit_ext"], prep.extra["unit_ext_2"]
+
+
+def _unit_pair(prep, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(u, conj(u))``: a participant's phasors as speaker and as listener."""
+    return u, np.conj(u)
+
+
+def _sync_from_prepared(prep, z2_override: np.ndarray | None = None, shift: int | None = None):
+    """Compute the Coupling of prepared windows (optionally with participant 2 replaced by
+    ``z2_override``, or circularly shifted by ``shift`` samples as ``np.roll(z2, shift)``)."""
     from .results import Coupling
 
     z1 = prep.z[0]
@@ -132,12 +231,20 @@ def _sync_from_prepared(prep, z2_override: np.ndarray | None = None):
     out = np.full(
         (len(prep.metrics), n_ep, n_b, len(prep.lag_n), n_c, n_c), np.nan, dtype=np.float64
     )
+    unit = None
+    if n_ep and _unit_path(prep, z1) and (z2_override is None or _unit_path(prep, z2)):
+        unit = _prepared_units(prep)
+        if z2_override is not None:
+            unit = (unit[0], _unit_pair(prep, _unit_extended(prep, z2)))
+    elif shift is not None:  # the general path needs the shifted copy
+        z2 = np.roll(z2, int(shift), axis=-1)
     n_out = 0
     # one BLAS thread for the many small per-window products (10-20x faster than threads
     # on a loaded machine)
     with single_thread_blas(prep.backend == "numpy"):
-        n_out = _fill_windows(out, prep, z1, z2)
-    flat_info = _mask_flat_windows(out, prep) if z2_override is None else {}
+        n_out = _fill_windows(out, prep, z1, z2, int(shift or 0), unit)
+    surrogate = z2_override is not None or shift is not None
+    flat_info = _mask_flat_windows(out, prep) if not surrogate else {}
     if n_out:
         logger.warning(
             "compute_dyad_sync: %d epoch x lag combination(s) have a listener window outside "

@@ -165,8 +165,11 @@ def compute_surrogate_sync(
     results = []
     n_short = 0
     for k in progress(range(n_surrogates), desc=f"surrogates ({method})"):
-        if method == "circular_shift":
-            zs = circular_shift(z2, min_shift=min_shift_s, random_state=rng)
+        if method == "circular_shift":  # the shift circular_shift() draws, without the copy
+            if k == 0:
+                _check_signal(z2)
+            results.append(_sync_from_prepared(prep, shift=_draw_shift(n_times, min_shift_s, rng)))
+            continue
         elif method == "segment_shuffle":
             zs = segment_shuffle(z2, n_segments, random_state=rng)
         elif method == "phase_randomization":
