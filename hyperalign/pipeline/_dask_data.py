@@ -73,7 +73,7 @@ def _read_with_report(ref: DyadRef):
     return ref.read(), None  # the error naming the dyad and the worker
 
 
-def work_dyad(ref: DyadRef, cfg: dict, cache_root, enabled: bool) -> DyadWork:
+def work_dyad(ref: DyadRef, cfg: dict, cache_root, enabled: bool, steps) -> DyadWork:
     """On a worker: read one dyad, hash it, check it, then compute or load its steps.
 
     The cache keys are those of a serial run (:func:`~.run.step_keys` of
@@ -92,6 +92,9 @@ def work_dyad(ref: DyadRef, cfg: dict, cache_root, enabled: bool) -> DyadWork:
         The run's cache folder (shared filesystem).
     enabled : bool
         ``execution.cache``.
+    steps : tuple
+        ``(features_one, coupling_one, step_keys)`` of :mod:`hyperalign.pipeline.run` (given
+        by the caller: this module does not import the run module, which imports it).
 
     Returns
     -------
@@ -101,7 +104,8 @@ def work_dyad(ref: DyadRef, cfg: dict, cache_root, enabled: bool) -> DyadWork:
 
     from .checks import MIN_DYADS, check_study
     from .hashing import hash_dyad
-    from .run import _coupling_one, _features_one, step_keys
+
+    _features_one, _coupling_one, step_keys = steps
 
     dyad, report = _read_with_report(ref)
     if dyad is None:
@@ -138,7 +142,7 @@ class WorkersRead:
     problems: list
 
 
-def read_on_workers(cfg: dict, staging, cache_root, log, client=None) -> WorkersRead:
+def read_on_workers(cfg: dict, staging, cache_root, log, steps, client=None) -> WorkersRead:
     """The per-dyad part of a run on the cluster, with no recording read by this process.
 
     This process lists the dyads of ``data.root/dyads.tsv`` and sends each worker a
@@ -158,6 +162,8 @@ def read_on_workers(cfg: dict, staging, cache_root, log, client=None) -> Workers
         The run's cache folder.
     log : hyperalign.utils.ExclusionLog
         The run's exclusions (read failures and each dyad's own, in a serial run's order).
+    steps : tuple
+        ``(features_one, coupling_one, step_keys)``, see :func:`work_dyad`.
     client : distributed.Client | None
         Default: the run's client (:func:`active_client`).
 
@@ -192,7 +198,7 @@ def read_on_workers(cfg: dict, staging, cache_root, log, client=None) -> Workers
     logger.info("dask: %d dyads read, hashed and computed on the workers", len(refs))
     # pure=False: a dyad resubmitted after a lost worker is one task, never two results
     futures = client.map(work_dyad, refs, cfg=cfg, cache_root=cache_root, enabled=enabled,
-                         pure=False)  # fmt: skip
+                         steps=steps, pure=False)  # fmt: skip
     works: list[DyadWork] = client.gather(futures)
     report = pd.DataFrame(
         [w.report for w in works if w.report is not None],

@@ -356,7 +356,7 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     if on_workers:
         from ._dask_data import read_on_workers
 
-        work = read_on_workers(cfg, st, folder.cache, log)
+        work = read_on_workers(cfg, st, folder.cache, log, WORKER_STEPS)
         dyads, truth, n_listed = work.dyads, None, work.n_listed
     else:
         dyads, truth, n_listed = step_data(cfg, st, log)
@@ -468,6 +468,10 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     res.figures = {k: out / "figures" / Path(p).name for k, p in res.figures.items()}
     res.report = out / "report.html" if res.report is not None else None
     return res
+
+
+#: what a Dask worker runs for one dyad (:func:`~._dask_data.work_dyad`)
+WORKER_STEPS = (_features_one, _coupling_one, step_keys)
 
 
 def _read_on_workers(cfg: dict) -> bool:

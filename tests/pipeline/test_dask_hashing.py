@@ -23,7 +23,7 @@ SMALL = {
     "features.controls": [],
     "coupling.surrogates.n": 2,
     "coupling.lags": [0.0],
-    "stats.n_permutations": 20,
+    "stats.n_permutations": 600,  # 3 blocks of 256: the null fans out over the workers
     "report.html": False,
     "report.figures": False,
 }
@@ -92,6 +92,8 @@ def test_cache_shared_both_ways_and_each_dyad_read_once_by_a_worker(
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
                       host="127.0.0.1", dashboard_address=None) as lc:  # fmt: skip
         res = _dask_run(bids, tmp_path / "dask", lc)
+        # the statistics step sent its blocks of permutations to the workers
+        assert any("_run_block" in k for k in lc.scheduler.task_prefixes)
     _same_tables(serial, res)
     assert res.manifest["run_key"] == serial.manifest["run_key"]  # same inputs, same exclusions
     status = res.cache.set_index(["step", "dyad"])["status"]
@@ -118,13 +120,13 @@ def test_worker_keys_are_the_serial_keys_and_a_failed_check_computes_nothing(bid
     from hyperalign.pipeline._dask_data import work_dyad
     from hyperalign.pipeline.dask import DyadRef
     from hyperalign.pipeline.hashing import hash_dyad
-    from hyperalign.pipeline.run import step_keys
+    from hyperalign.pipeline.run import WORKER_STEPS, step_keys
 
     cfg = load_config(CONFIG, {**SMALL, "data.root": str(bids),
                                "coupling.rois": {"front": ["NoSuchChannel"]}})  # fmt: skip
     dyads, _ = hio.read_bids_dyads(bids)
     ref = DyadRef(str(bids.resolve()), dyads[0].dyad_id)
-    work = work_dyad(ref, cfg, tmp_path / "cache", True)
+    work = work_dyad(ref, cfg, tmp_path / "cache", True, WORKER_STEPS)
     assert work.hashes == hash_dyad(dyads[0])
     assert work.keys == step_keys(cfg, hash_dyad(dyads[0]))
     assert work.features is None and work.sync is None and not (tmp_path / "cache").exists()
