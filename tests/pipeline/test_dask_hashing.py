@@ -93,7 +93,7 @@ def test_cache_shared_both_ways_and_each_dyad_read_once_by_a_worker(
                       host="127.0.0.1", dashboard_address=None) as lc:  # fmt: skip
         res = _dask_run(bids, tmp_path / "dask", lc)
         # the statistics step sent its blocks of permutations to the workers
-        assert any("_run_block" in k for k in lc.scheduler.task_prefixes)
+        assert any("_run_indexed" in k for k in lc.scheduler.task_prefixes)
     _same_tables(serial, res)
     assert res.manifest["run_key"] == serial.manifest["run_key"]  # same inputs, same exclusions
     status = res.cache.set_index(["step", "dyad"])["status"]
