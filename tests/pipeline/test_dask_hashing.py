@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 
 import pandas as pd
 import pytest
@@ -133,3 +134,41 @@ def test_worker_keys_are_the_serial_keys_and_a_failed_check_computes_nothing(bid
     assert len(work.problems) == 1 and "NoSuchChannel" in work.problems[0]
     assert work.info.dyad_id == dyads[0].dyad_id and work.info.sfreq == dyads[0].sfreq
     pd.testing.assert_frame_equal(work.info.summary(), dyads[0].summary())
+
+
+@pytest.mark.slow
+def test_worker_killed_while_reading_and_computing_loses_no_dyad(serial, bids, tmp_path):
+    """SIGKILL of a worker process while it reads, hashes and computes a dyad of a BIDS study:
+    the dyad is done again elsewhere and the run gives the serial tables, one entry each."""
+    import os
+    import signal
+
+    killed: list = []
+    stop = threading.Event()
+
+    def killer(client, pids):
+        while not stop.is_set() and not killed:
+            for addr, tasks in client.processing().items():
+                if any("work_dyad" in str(t) for t in tasks) and addr in pids:
+                    os.kill(pids[addr], signal.SIGKILL)
+                    killed.append(addr)
+                    return
+            time.sleep(0.01)
+
+    from distributed import Client
+
+    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, protocol="tcp",
+                      host="127.0.0.1", dashboard_address=None)  # fmt: skip
+    with lc, Client(lc) as client:
+        watch = threading.Thread(target=killer, args=(client, client.run(os.getpid)))
+        watch.start()
+        try:
+            res = _dask_run(bids, tmp_path / "out", lc)
+        finally:
+            stop.set()
+            watch.join(5)
+    assert killed, "no worker was killed: the run finished before the watcher saw a dyad"
+    _same_tables(serial, res)
+    assert (res.cache["status"] == "miss").all() and len(res.cache) == 6
+    for step in ("features", "sync"):
+        assert len(list((tmp_path / "out" / "cache" / step).rglob("*.parquet"))) == 3
