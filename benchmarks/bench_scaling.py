@@ -23,8 +23,19 @@ dyad in a small part of its compute time. Real dyads (1 h of 64 channels) scale 
 ``3600 / duration`` times between ``64 / n_channels`` (reading, filtering) and
 ``(64 / n_channels) ** 2`` (the all-pairs metrics); both bounds are printed.
 
-Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_scaling.py`` (about 2-4 minutes here);
-the output is also written to ``benchmarks/results/bench_scaling.txt``.
+Permutation blocks (the statistics step on a cluster): ``test_semantic_beyond_acoustics`` on a
+simulated analysis table (``--perm-dyads`` dyads x 100 utterances, 2 bands x 2 ROIs x 3 lags =
+12 cells) with ``--n-permutations`` permutations in blocks of ``--perm-block`` (1024), serially
+and on 1 and 2 workers (the blocks go to the workers through joblib's Dask backend; the cells
+are fitted on the client).
+The null's time is the call's time less that of the same call without permutations; the
+efficiency of the added worker is ``null(1) / (2 null(2))``; the p-values of every run are
+checked to be identical.
+
+Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_scaling.py`` (about 2-4 minutes here;
+``--only permutations`` for the permutation line alone, written to
+``bench_scaling_permutations.txt``); the output is also written to
+``benchmarks/results/bench_scaling.txt``.
 """
 
 from __future__ import annotations
@@ -74,11 +85,57 @@ def _time_step(dyads, cfg, keys, cache, root, executor: str, read: bool = False)
     return dt
 
 
+def _perm_call(table, n_permutations: int, block_size: int = 1024):
+    from hyperalign.stats import test_semantic_beyond_acoustics
+
+    t = time.perf_counter()
+    res = test_semantic_beyond_acoustics(
+        table, acoustic=["acsim"], n_permutations=n_permutations, correction="holm",
+        block_size=block_size, partition=False, random_state=0, verbose="error",
+    )  # fmt: skip
+    return time.perf_counter() - t, res.table["p_perm"].to_numpy()
+
+
+def permutation_scaling(n_dyads: int, n_permutations: int, block: int, repeats: int, say) -> dict:
+    """The permutation null in blocks: serial, 1 and 2 LocalCluster workers."""
+    from hyperalign.pipeline.dask import dask_session
+    from hyperalign.stats import simulate_analysis_table
+
+    table = simulate_analysis_table(
+        n_dyads=n_dyads, n_utterances=100, semantic_effect=0.2, bands=("theta", "alpha"),
+        rois=("front", "back"), lags=(0.0, 0.5, 1.0), random_state=0,
+    )  # fmt: skip
+    base = min(_perm_call(table, 0, block)[0] for _ in range(repeats))
+    runs = {"serial": [_perm_call(table, n_permutations, block) for _ in range(repeats)]}
+    for w in WORKERS:
+        with dask_session(None, n_workers=w) as client:
+            client.run(__import__, "hyperalign.stats")
+            _perm_call(table, block * w, block)  # warm-up
+            runs[w] = [_perm_call(table, n_permutations, block) for _ in range(repeats)]
+    null = {k: max(1e-9, min(t for t, _ in v) - base) for k, v in runs.items()}
+    same = all(np.array_equal(p, runs["serial"][0][1], equal_nan=True)
+               for v in runs.values() for _, p in v)  # fmt: skip
+    n_blocks = math.ceil(n_permutations / block)
+    say()
+    say(f"permutation null in blocks: {n_dyads} dyads x 100 utterances, 12 cells, "
+        f"{n_permutations} permutations in {n_blocks} blocks of {block} (best of {repeats}; "
+        f"cell fits without permutations {base:.2f} s, subtracted)")  # fmt: skip
+    say(f"  null (s): serial {null['serial']:.2f} | 1 worker {null[1]:.2f} | 2 workers "
+        f"{null[2]:.2f} | speed-up 1 -> 2 workers {null[1] / null[2]:.2f}x, "
+        f"E(+1 worker) = {null[1] / (2 * null[2]):.2f} | p-values identical in every run: "
+        f"{'yes' if same else 'NO'}")  # fmt: skip
+    return {"null_s": null, "identical": same}
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--n-channels", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--n-permutations", type=int, default=8192)
+    ap.add_argument("--perm-block", type=int, default=1024)
+    ap.add_argument("--perm-dyads", type=int, default=16)
+    ap.add_argument("--only", choices=["dyads", "permutations"], default=None)
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_scaling.txt"))
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
@@ -95,6 +152,15 @@ def main(argv=None) -> dict:
         print(s, flush=True)
         lines.append(s)
 
+    if args.only == "permutations":
+        perm = permutation_scaling(
+            args.perm_dyads, args.n_permutations, args.perm_block, args.repeats, say
+        )
+        out = Path(args.out)  # the dyad figures of a full run stay in bench_scaling.txt
+        out = out.with_name(out.stem + "_permutations.txt")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines) + "\n")
+        return {"permutations": perm}
     cfg = load_config("pipelines/semantic_vs_acoustic.yaml", OVERRIDES)
     tmp = Path(tempfile.mkdtemp(prefix="bench_scaling_"))
     root, cache = tmp / "bids", tmp / "cache"
@@ -157,11 +223,16 @@ def main(argv=None) -> dict:
             f"{(t0 + 4 * t_dyad * scale / e) / 60:.1f} min on 32 workers vs "
             f"{(t0 + 100 * t_dyad * scale) / 3600:.1f} h on one")  # fmt: skip
     shutil.rmtree(tmp, ignore_errors=True)
+    perm = None
+    if args.only != "dyads":
+        perm = permutation_scaling(
+            args.perm_dyads, args.n_permutations, args.perm_block, args.repeats, say
+        )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     return {"best": best, "serial": serial, "serial_read": serial_read, "efficiency": eff,
-            "projection_s": proj}  # fmt: skip
+            "projection_s": proj, "permutations": perm}  # fmt: skip
 
 
 if __name__ == "__main__":

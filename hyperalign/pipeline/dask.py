@@ -3,11 +3,13 @@
 One cluster per run (:func:`dask_session`), opened before any computation: a scheduler that
 cannot be reached, or workers that do not see the run's folders (the shared filesystem), are
 errors before the first dyad is read. Per-dyad work is sent as a :class:`DyadRef` (dataset
-root and dyad id): the worker reads its own dyad from the shared filesystem, checks that it is
-the dyad the client hashed, computes, writes the cache entry and sends back a table. Inside the
-session joblib's Dask backend is active, so ``n_jobs`` loops (statistics cells,
-:func:`hyperalign.utils._parallel.map_blocks` permutation or simulation blocks) run on the
-cluster too.
+root and dyad id): the worker reads its own dyad from the shared filesystem, hashes it, checks
+the cache, computes, writes the cache entry and sends back a table and the cache keys (a BIDS
+study: :mod:`~hyperalign.pipeline._dask_data`; for the demo, whose dyads the client simulated,
+the worker checks that it read the dyad the client hashed). Inside the session joblib's Dask
+backend is active, so ``n_jobs`` loops (statistics cells, the blocks of permutations of
+``test_semantic_beyond_acoustics``, :func:`hyperalign.utils._parallel.map_blocks` and
+``map_seeds`` permutation or simulation blocks) run on the cluster too.
 
 ``execution.scheduler`` in a pipeline config:
 

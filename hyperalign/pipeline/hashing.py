@@ -1,9 +1,12 @@
 """Content hashes of a dyad's inputs: the cache keys of every step are built from them.
 
-Each input is hashed once per run (in the main process, right after the data are read) and the
-digests travel with the work items, so workers never rehash. A step's key combines the digests
-of the inputs it reads, its own config section and hyperalign's version; a changed word, sample
-or microphone sample changes the keys of exactly the steps that read it.
+Each input is hashed once per run where it is read: in the main process right after the data
+are read (serial and joblib runs, the demo on Dask), or on the Dask worker that reads the dyad
+(a BIDS study on Dask, :mod:`hyperalign.pipeline._dask_data`: the main process then reads no
+recording). The functions are the same, so the keys are the same wherever they are computed.
+A step's key combines the digests of the inputs it reads, its own config section and
+hyperalign's version; a changed word, sample or microphone sample changes the keys of exactly
+the steps that read it.
 """
 
 from __future__ import annotations

@@ -408,7 +408,14 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     log = ExclusionLog()
     t0 = time.perf_counter()
     mark("data")
-    dyads, truth, n_listed = step_data(cfg, st, log, folder.cache, res.stage_cache)
+    on_workers = _read_on_workers(cfg)  # dask + BIDS: workers read, hash and compute
+    if on_workers:
+        from ._dask_data import read_on_workers
+
+        work = read_on_workers(cfg, st, folder.cache, log, WORKER_STEPS)
+        dyads, truth, n_listed = work.dyads, None, work.n_listed
+    else:
+        dyads, truth, n_listed = step_data(cfg, st, log, folder.cache, res.stage_cache)
     res.n_dyads_listed = n_listed
     state["n_total"] = len(dyads)
     res.timings["data"] = time.perf_counter() - t0
@@ -417,7 +424,7 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     if problems:
         raise ConfigError(problems, what="the data do not fit the pipeline config")
     t = time.perf_counter()
-    hashes = {dy.dyad_id: hash_dyad(dy) for dy in dyads}
+    hashes = work.hashes if on_workers else {dy.dyad_id: hash_dyad(dy) for dy in dyads}
     res.timings["hash"] = time.perf_counter() - t
     keys = {did: step_keys(cfg, h) for did, h in hashes.items()}
     state["keys"] = keys
@@ -435,7 +442,11 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     events: list[dict] = []
     t = time.perf_counter()
     root = data_root(cfg, st)
-    outs = step_features(dyads, cfg, folder.cache, keys, n_jobs, ex["executor"], root)
+    outs = (
+        work.features
+        if on_workers
+        else step_features(dyads, cfg, folder.cache, keys, n_jobs, ex["executor"], root)
+    )
     preds = _collect(outs, log, events)
     res.tables["predictors"] = preds
     res.tables["layer_alignment"] = layer_alignment_table(
@@ -444,7 +455,11 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     res.timings["features"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    outs = step_coupling(dyads, cfg, folder.cache, keys, n_jobs, ex["executor"], root)
+    outs = (
+        work.sync
+        if on_workers
+        else step_coupling(dyads, cfg, folder.cache, keys, n_jobs, ex["executor"], root)
+    )
     sync = _collect(outs, log, events)
     res.tables["synchrony"] = sync
     res.timings["coupling"] = time.perf_counter() - t
@@ -510,6 +525,21 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     res.figures = {k: out / "figures" / Path(p).name for k, p in res.figures.items()}
     res.report = out / "report.html" if res.report is not None else None
     return res
+
+
+#: what a Dask worker runs for one dyad (:func:`~._dask_data.work_dyad`)
+WORKER_STEPS = (_features_one, _coupling_one, step_keys)
+
+
+def _read_on_workers(cfg: dict) -> bool:
+    """Dask run of a BIDS study: the dyads are read, hashed and computed on the workers."""
+    from .dask import active_client
+
+    return (
+        cfg["execution"]["executor"] == "dask"
+        and cfg["data"]["source"] == "bids"
+        and active_client() is not None
+    )
 
 
 def _check_root_outside(cfg: dict, out: Path) -> None:

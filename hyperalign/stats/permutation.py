@@ -97,6 +97,7 @@ class PermutationPlan:
         Returns
         -------
         plan : PermutationPlan
+            The rows ``block`` of the plan's random draws, with the plan's units and groups.
         """
         new = object.__new__(PermutationPlan)
         new.groups, new.scheme = self.groups, self.scheme

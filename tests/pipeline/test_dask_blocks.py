@@ -68,7 +68,7 @@ def test_permutation_blocks_1_vs_3_vs_cluster_identical(table, cluster, scheme):
         on_cluster = _test(table, scheme=scheme, block_size=256)
         # the blocks ran on the workers (joblib's Dask backend), not in this process
         done = client.run_on_scheduler(
-            lambda dask_scheduler: [k for k in dask_scheduler.task_prefixes if "_run_block" in k]
+            lambda dask_scheduler: [k for k in dask_scheduler.task_prefixes if "_run_indexed" in k]
         )
     assert done
     _same(one, on_cluster)
