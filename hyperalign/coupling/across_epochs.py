@@ -23,7 +23,8 @@ import warnings
 import numpy as np
 
 from ..utils import check_option, fill_doc
-from .metrics import _channel_names, resolve_metric, sync_from_analytic
+from ._sync_inputs import _channel_names
+from .metrics import resolve_metric, sync_from_analytic
 
 __all__ = ["epoch_spectra", "sync_across_epochs"]
 
