@@ -114,9 +114,17 @@ def make_pseudo_dyads(
     pseudo : list of Dyad
         ``dyad_id`` is ``'pseudo:<id_i>+<id_j>'``.
     """
+    dyads = list(dyads)
+    _check_pseudo_inputs(dyads, slot)
+    pairs = _pseudo_pairs(len(dyads), n, random_state)
+    out = [_pseudo_dyad(dyads[i], dyads[j], slot) for i, j in pairs]
+    logger.info("make_pseudo_dyads: %d pseudo-dyads from %d dyads", len(out), len(dyads))
+    return out
+
+
+def _check_pseudo_inputs(dyads: list, slot: int) -> None:
     from ..dyad import Dyad
 
-    dyads = list(dyads)
     if len(dyads) < 2:
         raise ValueError(
             f"make_pseudo_dyads needs at least 2 dyads to pair strangers; got {len(dyads)}"
@@ -140,68 +148,74 @@ def make_pseudo_dyads(
                 f"{dyads[0].dyad_id!r} has {ref[:5]}... ({len(ref)}); pick the same channels "
                 "in every dyad"
             )
-    pairs = [(i, j) for i in range(len(dyads)) for j in range(len(dyads)) if i != j]
-    if n is not None:
-        n = int(n)
-        if not 1 <= n <= len(pairs):
-            raise ValueError(
-                f"n must be between 1 and {len(pairs)} (all ordered pairs of {len(dyads)} "
-                f"dyads); got {n}"
-            )
-        rng = check_random_state(random_state)
-        pick = rng.choice(len(pairs), size=n, replace=False)
-        pairs = [pairs[k] for k in sorted(pick)]
-    out = []
-    for i, j in pairs:
-        host, donor = dyads[i], dyads[j]
-        dur = min(host.duration, donor.duration)
-        keep = host[1 - slot].copy()
-        stranger = donor[slot].copy()
-        replaced_id = host[slot].id
-        stranger.info = dict(stranger.info)
-        stranger.info["source"] = {"dyad": donor.dyad_id, "participant": stranger.id}
-        stranger.id = replaced_id
-        stranger.role = host[slot].role
-        parts = [keep, stranger] if slot == 1 else [stranger, keep]
-        pseudo = Dyad(
-            parts,
-            None,
-            dyad_id=f"pseudo:{host.dyad_id}+{donor.dyad_id}",
-            meta={
-                **host.meta,
-                "pseudo": {
-                    "host": host.dyad_id,
-                    "donor": donor.dyad_id,
-                    "slot": slot,
-                    "donor_participant": donor[slot].id,
-                    "duration": dur,
-                },
-            },
-            exclusions=host.exclusions.copy(),
+
+
+def _pseudo_pairs(n_dyads: int, n, random_state) -> list[tuple[int, int]]:
+    """Ordered (host, donor) pairs: all of them, or ``n`` drawn without replacement."""
+    pairs = [(i, j) for i in range(n_dyads) for j in range(n_dyads) if i != j]
+    if n is None:
+        return pairs
+    n = int(n)
+    if not 1 <= n <= len(pairs):
+        raise ValueError(
+            f"n must be between 1 and {len(pairs)} (all ordered pairs of {n_dyads} dyads); got {n}"
         )
-        for p in pseudo.participants:
-            last = (p.raw.n_times - 1) / p.sfreq
-            if last > dur:
-                p.raw.crop(0, dur, include_tmax=False)
-            if p.audio is not None:
-                p.audio = p.audio[: int(round(dur * p.audio_sfreq))]
-        if host.transcript is not None:
-            tr = host.transcript
-            n0 = tr.n_words
-            if tr.end > pseudo.duration:
-                tr = tr.crop(0, pseudo.duration)
-            if tr.n_words < n0:
-                pseudo.exclusions.add(
-                    "make_pseudo_dyads",
-                    "word",
-                    f"{pseudo.dyad_id}: after {pseudo.duration:.2f} s",
-                    "beyond the shorter recording of the pseudo-dyad",
-                    n0 - tr.n_words,
-                )
-            pseudo.set_transcript(tr)
-        out.append(pseudo)
-    logger.info("make_pseudo_dyads: %d pseudo-dyads from %d dyads", len(out), len(dyads))
-    return out
+    rng = check_random_state(random_state)
+    pick = rng.choice(len(pairs), size=n, replace=False)
+    return [pairs[k] for k in sorted(pick)]
+
+
+def _pseudo_dyad(host, donor, slot: int):
+    """``host`` with its participant ``slot`` replaced by ``donor``'s, both cropped to the
+    shorter recording (words past it counted in the exclusions)."""
+    from ..dyad import Dyad
+
+    dur = min(host.duration, donor.duration)
+    keep = host[1 - slot].copy()
+    stranger = donor[slot].copy()
+    replaced_id = host[slot].id
+    stranger.info = dict(stranger.info)
+    stranger.info["source"] = {"dyad": donor.dyad_id, "participant": stranger.id}
+    stranger.id = replaced_id
+    stranger.role = host[slot].role
+    parts = [keep, stranger] if slot == 1 else [stranger, keep]
+    pseudo = Dyad(
+        parts,
+        None,
+        dyad_id=f"pseudo:{host.dyad_id}+{donor.dyad_id}",
+        meta={
+            **host.meta,
+            "pseudo": {
+                "host": host.dyad_id,
+                "donor": donor.dyad_id,
+                "slot": slot,
+                "donor_participant": donor[slot].id,
+                "duration": dur,
+            },
+        },
+        exclusions=host.exclusions.copy(),
+    )
+    for p in pseudo.participants:
+        last = (p.raw.n_times - 1) / p.sfreq
+        if last > dur:
+            p.raw.crop(0, dur, include_tmax=False)
+        if p.audio is not None:
+            p.audio = p.audio[: int(round(dur * p.audio_sfreq))]
+    if host.transcript is not None:
+        tr = host.transcript
+        n0 = tr.n_words
+        if tr.end > pseudo.duration:
+            tr = tr.crop(0, pseudo.duration)
+        if tr.n_words < n0:
+            pseudo.exclusions.add(
+                "make_pseudo_dyads",
+                "word",
+                f"{pseudo.dyad_id}: after {pseudo.duration:.2f} s",
+                "beyond the shorter recording of the pseudo-dyad",
+                n0 - tr.n_words,
+            )
+        pseudo.set_transcript(tr)
+    return pseudo
 
 
 # --------------------------------------------------------------------------- dyad-level null
