@@ -122,6 +122,23 @@ def lagged_correlation(
     See Also
     --------
     wavelet_coherence, compute_sync, Coupling
+
+    Examples
+    --------
+    Participant 2's first channel follows participant 1's by 2 s (4 samples at 2 Hz):
+
+    >>> import numpy as np
+    >>> from hyperalign.coupling import lagged_correlation
+    >>> rng = np.random.default_rng(0)
+    >>> src = rng.standard_normal(1010)
+    >>> x1 = np.stack([src, rng.standard_normal(1010)])
+    >>> x2 = np.stack([np.roll(src, 4), rng.standard_normal(1010)])
+    >>> con = lagged_correlation(x1, x2, 2.0, lags=(0.0, 2.0), window=100.0, metric="isc")
+    >>> con.get_data().shape  # metric, windows, band, lags, channels, 'matched'
+    (1, 5, 1, 2, 2, 1)
+    >>> r = con.mean("epochs").get_data("isc")[0, 0, :, :, 0]  # (lags, channels)
+    >>> float(con.lags[np.argmax(r[:, 0])]), bool(r[1, 0] > 0.8)
+    (2.0, True)
     """
     if kind is not None:
         warnings.warn(
