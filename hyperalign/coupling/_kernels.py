@@ -90,8 +90,8 @@ class _Pair:
 
         return self._get("power_norm", f)
 
-    def im_sums(self, kind):
-        return self._get(f"im_{kind}", lambda: self.ops.im_sums(self.x, self.y, kind))
+    def im_sums(self, op):  # sum_t sign / abs of Im(x conj y)
+        return self._get(f"im_{op}", lambda: self.ops.im_sums(self.x, self.y, op))
 
 
 def _plv(p: _Pair):

@@ -186,7 +186,7 @@ class NumpyOps:
         return unit_rows(self, self.abs(x) ** 2 if power else self.abs(x), n_valid)
 
     # the non-BLAS part of pli / wpli -----------------------------------------------------
-    def im_sums(self, x, y, kind: str):
+    def im_sums(self, x, y, op: str | None = None, *, kind: str | None = None):
         """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``.
 
         Parameters
@@ -195,29 +195,32 @@ class NumpyOps:
             Analytic signals of S1.
         y : complex ndarray, shape (n_epochs, C2, n_times)
             Analytic signals of S2 (``y is x`` computes one triangle and mirrors it).
-        kind : 'sign' | 'abs'
+        op : 'sign' | 'abs'
             The function ``f`` summed over the samples (pli: ``'sign'``, wpli: ``'abs'``).
+        kind : 'sign' | 'abs' | None
+            Deprecated alias of ``op`` (removed in the next release).
 
         Returns
         -------
         sums : ndarray, shape (n_epochs, C1, C2)
             One sum per epoch and channel pair.
         """
+        op = _op_alias(op, kind)
         if self.use_numba:
-            if kind == "abs":  # the one-pass loop also sums Im; the signed sum is dropped
+            if op == "abs":  # the one-pass loop also sums Im; the signed sum is dropped
                 return self.im_abs_and_sum(x, y)[0]
             xv = _interleaved(x)
             yv = xv if y is x else _interleaved(y)
             out = np.empty((x.shape[0], x.shape[1], y.shape[1]), dtype=xv.dtype)
             # same signals (mode='all'): compute one triangle and mirror it
-            self._kern(kind)(xv, yv, out, y is x)
+            self._kern(op)(xv, yv, out, y is x)
             return out
         c1, s1 = np.ascontiguousarray(x.real), np.ascontiguousarray(x.imag)
         if y is x:
             c2, s2 = c1, s1
         else:
             c2, s2 = np.ascontiguousarray(y.real), np.ascontiguousarray(y.imag)
-        return _im_sums_blocked(c1, s1, c2, s2, kind)
+        return _im_sums_blocked(c1, s1, c2, s2, op)
 
     def im_abs_and_sum(self, x, y):
         """Both sums behind wPLI in one compiled pass.
@@ -265,7 +268,24 @@ def _blocks(n_ep: int, n1: int, n2: int, n_t: int, block: int):
             yield slice(e0, e0 + ce), slice(i0, i0 + ci)
 
 
-def _im_sums_blocked(c1, s1, c2, s2, kind):
+def _op_alias(op: str | None, kind: str | None) -> str:
+    """``op`` of :meth:`NumpyOps.im_sums`, or the deprecated ``kind=`` given in its place."""
+    if kind is not None:
+        import warnings
+
+        warnings.warn(
+            "im_sums(kind=...) is deprecated and will be removed in the next release; use "
+            "op= (the same values: 'sign' or 'abs')",
+            FutureWarning,
+            stacklevel=3,
+        )
+        op = kind
+    if op not in ("sign", "abs"):
+        raise ValueError(f"op must be 'sign' or 'abs'; got {op!r}")
+    return op
+
+
+def _im_sums_blocked(c1, s1, c2, s2, op):
     n_ep, n1, n_t = c1.shape
     n2 = c2.shape[1]
     out = np.empty((n_ep, n1, n2), dtype=c1.dtype)
@@ -273,7 +293,7 @@ def _im_sums_blocked(c1, s1, c2, s2, kind):
         # Im(x conj y) = s1 c2 - c1 s2 (same operations, same rounding as HyPyP)
         v = s1[e, i, None, :] * c2[e, None, :, :]
         v -= c1[e, i, None, :] * s2[e, None, :, :]
-        if kind == "sign":
+        if op == "sign":
             np.sign(v, out=v)
         else:
             np.abs(v, out=v)
@@ -447,7 +467,8 @@ class TorchOps:
     def im_abs_and_sum(x, y):
         return None
 
-    def im_sums(self, x, y, kind: str):
+    def im_sums(self, x, y, op: str | None = None, *, kind: str | None = None):
+        op = _op_alias(op, kind)  # as NumpyOps.im_sums, in blocks on the device
         torch = self.torch
         c1, s1 = x.real.contiguous(), x.imag.contiguous()
         c2, s2 = y.real.contiguous(), y.imag.contiguous()
@@ -458,7 +479,7 @@ class TorchOps:
         for e, i in _blocks(n_ep, n1, n2, n_t, block):
             v = s1[e, i, None, :] * c2[e, None, :, :]
             v -= c1[e, i, None, :] * s2[e, None, :, :]
-            v = torch.sign(v) if kind == "sign" else torch.abs(v)
+            v = torch.sign(v) if op == "sign" else torch.abs(v)
             out[e, i] = v.sum(dim=-1)
         return out
 

@@ -323,18 +323,7 @@ def _sync_mne(prep: _Prepared, verbose=None):
         neg = [int(np.nonzero(np.isclose(all_lags, -lg))[0][0]) for lg in lags]
         out = out.copy()
         out[:, swap] = np.swapaxes(v[:, swap][:, :, :, neg], -1, -2)
-    if md is None:
-        md = pd.DataFrame(index=range(len(ep1)))
-    if "utterance_id" not in md.columns:
-        md["utterance_id"] = np.arange(len(ep1))
-    if "speaker" not in md.columns:
-        md["speaker"] = ""
-    if "listener" not in md.columns:
-        md["listener"] = [
-            "" if s == "" else (ids[1] if s == ids[0] else ids[0]) for s in md["speaker"]
-        ]
-    md["duration"] = dur
-    md["short"] = dur < prep.extra.get("min_duration", 2.0)
+    md = _complete_metadata(md, len(ep1), ids, dur, prep.extra.get("min_duration", 2.0))
     same = list(ep1.ch_names) == list(ep2.ch_names)
     if prep.speaker_first and can_orient and same:
         node_in = node_out = list(ep1.ch_names)
@@ -356,6 +345,23 @@ def _sync_mne(prep: _Prepared, verbose=None):
                               node_in=node_in, node_out=node_out, attrs=attrs,
                               epochs_metadata=md)  # fmt: skip
     return Coupling(_apply_rois(res.xarray, prep.rois))
+
+
+def _complete_metadata(md, n_epochs: int, ids, dur: float, min_duration: float):
+    """The epochs' metadata with ``utterance_id, speaker, listener, duration, short``."""
+    if md is None:
+        md = pd.DataFrame(index=range(n_epochs))
+    if "utterance_id" not in md.columns:
+        md["utterance_id"] = np.arange(n_epochs)
+    if "speaker" not in md.columns:
+        md["speaker"] = ""
+    if "listener" not in md.columns:
+        md["listener"] = [
+            "" if s == "" else (ids[1] if s == ids[0] else ids[0]) for s in md["speaker"]
+        ]
+    md["duration"] = dur
+    md["short"] = dur < min_duration
+    return md
 
 
 # --------------------------------------------------------------------------- public

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..utils import check_option, fill_doc, logger, verbose
 from .fnirs_wavelet import WaveletCoherence, _coherence, _transform, wavelet_coherence_hypyp
+from .plot import plot_coherence_matrix, plot_coherence_time_series, plot_wtc
 
 __all__ = [
     "COHERENCE_COLUMNS",
@@ -542,94 +543,3 @@ def _pick(raw, picks) -> list[str]:
     if missing:
         raise ValueError(f"picks names channels absent from the recording: {missing}")
     return list(picks)
-
-
-# ------------------------------------------------------------------------------------------
-# plots
-# ------------------------------------------------------------------------------------------
-def plot_coherence_matrix(matrix: pd.DataFrame, *, ax=None, vmin=0.0, vmax=1.0, title=None):
-    """Heat map of a coherence matrix (:meth:`FnirsStudy.coherence_matrix`).
-
-    Parameters
-    ----------
-    matrix : pandas.DataFrame
-        Rows and columns labelled.
-    ax : matplotlib Axes | None
-        Where to draw (``None``: a new figure).
-    vmin, vmax : float
-        Colour limits.
-    title : str | None
-        Axes title.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-        The figure drawn on.
-    """
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 5)) if ax is None else (ax.figure, ax)
-    im = ax.imshow(matrix.to_numpy(dtype=float), vmin=vmin, vmax=vmax, cmap="viridis")
-    ax.set_xticks(
-        range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=90, fontsize=6
-    )
-    ax.set_yticks(range(matrix.shape[0]), [str(c) for c in matrix.index], fontsize=6)
-    fig.colorbar(im, ax=ax, label="wavelet coherence")
-    if title:
-        ax.set_title(title)
-    return fig
-
-
-def plot_coherence_time_series(times, series, *, labels=None, ax=None):
-    """Coherence over time per period bin (:meth:`FnirsStudy.time_series`).
-
-    Parameters
-    ----------
-    times : array (n_times,)
-        Seconds.
-    series : array (n_bins, n_times)
-        Coherence (masked values are not drawn).
-    labels : list of str | None
-        Legend entries.
-    ax : matplotlib Axes | None
-        Where to draw.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-        The figure drawn on.
-    """
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3)) if ax is None else (ax.figure, ax)
-    for i, row in enumerate(np.ma.atleast_2d(series)):
-        ax.plot(times, row, label=None if labels is None else labels[i])
-    ax.set(xlabel="time (s)", ylabel="wavelet coherence", ylim=(0, 1))
-    if labels is not None:
-        ax.legend(fontsize=7)
-    return fig
-
-
-def plot_wtc(wtc: WaveletCoherence, *, ax=None):
-    """Time x period map of one wavelet coherence with its cone of influence.
-
-    Parameters
-    ----------
-    wtc : WaveletCoherence
-        A coherence map.
-    ax : matplotlib Axes | None
-        Where to draw.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-        The figure drawn on.
-    """
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3)) if ax is None else (ax.figure, ax)
-    mesh = ax.pcolormesh(wtc.times, wtc.periods, wtc.wtc, vmin=0, vmax=1, shading="auto")
-    ax.plot(wtc.times, np.minimum(wtc.coi, wtc.periods[-1]), "w--", lw=1)
-    ax.set(yscale="log", xlabel="time (s)", ylabel="period (s)")
-    fig.colorbar(mesh, ax=ax, label="coherence")
-    return fig

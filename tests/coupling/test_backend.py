@@ -179,3 +179,20 @@ def test_thread_pool_survives_fork(data):
 
 def _sync_in_child(data):
     return compute_sync(data, 128.0, BANDS, "plv", n_threads=2).get_data()
+
+
+def test_im_sums_op_and_deprecated_kind():
+    """``op=`` names the summed function; ``kind=`` is a deprecated alias (issue 11)."""
+    from hyperalign.coupling.backend import NumpyOps
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 50)) + 1j * rng.standard_normal((2, 3, 50))
+    y = rng.standard_normal((2, 2, 50)) + 1j * rng.standard_normal((2, 2, 50))
+    for ops in (NumpyOps(use_numba=False), NumpyOps()):
+        ref = ops.im_sums(x, y, "sign")
+        np.testing.assert_array_equal(ops.im_sums(x, y, op="sign"), ref)
+        with pytest.warns(FutureWarning, match=r"im_sums\(kind=.*use op="):
+            old = ops.im_sums(x, y, kind="sign")
+        np.testing.assert_array_equal(old, ref)
+        with pytest.raises(ValueError, match="op must be 'sign' or 'abs'; got 'max'"):
+            ops.im_sums(x, y, "max")
