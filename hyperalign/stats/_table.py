@@ -22,6 +22,9 @@ from ._checks import AnalysisTableError
 
 KEYS = ("dyad", "utterance_id")
 CELL_COLUMNS = ("metric", "band", "lag", "roi")
+#: Bookkeeping columns of the synchrony table (``summarize_utterances``), never predictors: a
+#: constant one (the same number of surrogates for every utterance) is not worth a warning.
+SYNC_BOOKKEEPING = ("n_surrogates", "short")
 MIN_DYADS_ERROR = 3
 MIN_DYADS_WARN = 6
 
@@ -292,8 +295,10 @@ def _report_values(merged: pd.DataFrame, on: list[str], report: dict) -> None:
         )
     const = [c for c in num if merged[c].nunique(dropna=True) <= 1]
     report["constant_columns"] = const
+    # cell keys, bookkeeping and columns without any value (reported above) are not predictors
+    quiet = {*CELL_COLUMNS, *SYNC_BOOKKEEPING, *empty}
     for c in const:
-        if c not in CELL_COLUMNS:
+        if c not in quiet:
             warnings.warn(
                 f"column {c!r} is constant in the analysis table; it cannot be a predictor.",
                 UserWarning,
