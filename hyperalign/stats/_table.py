@@ -18,7 +18,7 @@ from ..utils import (
     logger,
     verbose,
 )
-from ._checks import AnalysisTableError
+from ._checks import AnalysisTableError, refuse_duplicates
 
 KEYS = ("dyad", "utterance_id")
 CELL_COLUMNS = ("metric", "band", "lag", "roi")
@@ -85,14 +85,11 @@ def _check_join_inputs(sync: pd.DataFrame, pred: pd.DataFrame, on: list[str]) ->
 def _check_duplicates(merged: pd.DataFrame, on: list[str]) -> None:
     """Joined synchrony rows must be unique per utterance and cell (no pseudo-replication)."""
     cell = on + [c for c in (*CELL_COLUMNS, "roi_in", "roi_out", "window_id") if c in merged]
-    dup = merged.duplicated(cell, keep=False)
-    if dup.any():
-        ex = merged.loc[dup, cell].drop_duplicates().head(3).to_dict("records")
-        raise AnalysisTableError(
-            f"sync_table has {int(dup.sum())} rows with duplicated keys {cell}, e.g. {ex}; one "
-            "utterance would count several times in the same cell (pseudo-replication). Drop "
-            "the duplicates (sync_table.drop_duplicates(...)) or concatenate each dyad once."
-        )
+    refuse_duplicates(
+        merged, cell, "sync_table",
+        "one utterance would count several times in the same cell (pseudo-replication). Drop "
+        "the duplicates (sync_table.drop_duplicates(...)) or concatenate each dyad once.",
+    )  # fmt: skip
 
 
 @fill_doc
@@ -211,13 +208,7 @@ def _join(
     sync = sync_table.copy()
     for df in (pred, sync):
         df["dyad"] = df["dyad"].astype(str)
-    dup = pred.duplicated(on, keep=False)
-    if dup.any():
-        ex = pred.loc[dup, on].drop_duplicates().head(3).to_dict("records")
-        raise AnalysisTableError(
-            f"predictors has {int(dup.sum())} rows with duplicated keys {on}, e.g. {ex}; "
-            "it must hold one row per utterance."
-        )
+    refuse_duplicates(pred, on, "predictors", "it must hold one row per utterance.")
     overlap = [c for c in pred.columns if c in sync.columns and c not in on]
     if overlap:
         logger.info("build_analysis_table: columns %s taken from sync_table", overlap)

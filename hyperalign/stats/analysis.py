@@ -28,7 +28,14 @@ from ..utils import (
     verbose,
 )
 from ._cell import _analyse_cell, _refit_permutations  # noqa: F401 (benchmarks/bench_stats.py)
-from ._checks import as_terms, check_column, check_int, keyword_only_after, nearest
+from ._checks import (
+    as_terms,
+    check_column,
+    check_int,
+    keyword_only_after,
+    nearest,
+    refuse_duplicates,
+)
 from .correction import correct_pvalues, maxstat_pvalues
 from .mixed import AnalysisTableError, check_n_groups, formula_variables
 from .permutation import PermutationPlan
@@ -400,15 +407,11 @@ def _check_test_args(
         )
     check_n_groups(int(table[groups].nunique()), groups, where="table")
     check_column(table, "utterance_id", "the utterance key")
-    key = [groups, "utterance_id", *by]
-    dup = table.duplicated(key, keep=False)
-    if dup.any():
-        ex = table.loc[dup, key].drop_duplicates().head(3).to_dict("records")
-        raise AnalysisTableError(
-            f"the table has {int(dup.sum())} rows with duplicated keys {key}, e.g. {ex}; an "
-            "utterance would count several times in one cell (pseudo-replication). Drop the "
-            "duplicates or add the column that tells them apart to by=."
-        )
+    refuse_duplicates(
+        table, [groups, "utterance_id", *by], "the table",
+        "an utterance would count several times in one cell (pseudo-replication). Drop the "
+        "duplicates or add the column that tells them apart to by=.",
+    )  # fmt: skip
     return semantic, acoustic, covariates, by, n_permutations
 
 
