@@ -67,6 +67,24 @@ dyad : hyperalign.Dyad
     one clock."""
 
 
+# ---- pipeline: the per-dyad step cache (pipeline.cache.StepCache)
+docdict["cache_step"] = """
+step : str
+    Step name (``'features'``, ``'sync'``, ...)."""
+
+docdict["cache_item"] = """
+item : str
+    Item (dyad id); made file-name safe."""
+
+docdict["cache_key"] = """
+key : str
+    Content key of the entry."""
+
+docdict["cache_kind"] = """
+kind : 'table' | 'coupling' | 'json'
+    How the value is stored (parquet, netCDF or JSON)."""
+
+
 # ---- readers, clocks, masks and epochs (io, align, transcribe)
 docdict["speech_level"] = """
 level : 'utterances' | 'words'
