@@ -286,10 +286,12 @@ def _report_values(merged: pd.DataFrame, on: list[str], report: dict) -> None:
         )
     const = [c for c in num if merged[c].nunique(dropna=True) <= 1]
     report["constant_columns"] = const
-    # cell keys, bookkeeping and columns without any value (reported above) are not predictors
+    # cell keys, bookkeeping, flags (a constant True/False such as 'ac_mic_silent') and columns
+    # without any value (reported above) are not predictors; a model that uses one of them
+    # still refuses it as constant
     quiet = {*CELL_COLUMNS, *SYNC_BOOKKEEPING, *empty}
     for c in const:
-        if c not in quiet:
+        if c not in quiet and not pd.api.types.is_bool_dtype(merged[c]):
             warnings.warn(
                 f"column {c!r} is constant in the analysis table; it cannot be a predictor.",
                 UserWarning,

@@ -71,12 +71,12 @@ def test_build_analysis_table_errors():
 
 
 def test_bookkeeping_columns_do_not_warn():
-    """Constant synchrony bookkeeping and empty columns are reported, not warned about."""
+    """Constant synchrony bookkeeping, flags and empty columns are reported, not warned about."""
     sync, pred = _sync_and_predictors()
     sync = sync.assign(n_surrogates=20, short=False, sync_z=np.nan)
-    tab = build_analysis_table(sync, pred)  # -W error: no warning
+    tab = build_analysis_table(sync, pred.assign(ac_mic_silent=False))  # -W error: no warning
     rep = tab.attrs["report"]
-    assert {"n_surrogates", "short", "sync_z"} <= set(rep["constant_columns"])
+    assert {"n_surrogates", "short", "sync_z", "ac_mic_silent"} <= set(rep["constant_columns"])
     assert rep["empty_columns"] == ["sync_z"]
     with pytest.warns(UserWarning, match="column 'duration' is constant"):
         build_analysis_table(sync, pred.assign(duration=2.0))
