@@ -57,6 +57,14 @@ def refuse_duplicates(df: pd.DataFrame, keys: list[str], name: str, why: str) ->
         )
 
 
+def check_alpha(alpha) -> float:
+    """``alpha`` as a float strictly between 0 and 1 (a level or ``1 - coverage``)."""
+    _validate_type(alpha, "numeric", "alpha")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie strictly between 0 and 1 (e.g. 0.05); got {alpha!r}")
+    return float(alpha)
+
+
 def as_terms(value, name: str) -> list[str]:
     """A list of formula terms from a string or a sequence of strings (a string is one term)."""
     if value is None:

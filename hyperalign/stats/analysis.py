@@ -30,6 +30,7 @@ from ..utils import (
 from ._cell import _analyse_cell, _refit_permutations  # noqa: F401 (benchmarks/bench_stats.py)
 from ._checks import (
     as_terms,
+    check_alpha,
     check_column,
     check_int,
     keyword_only_after,
@@ -186,14 +187,6 @@ def _check_by(table: pd.DataFrame, by) -> list[str]:
                 "cells would be merged; fix the name or leave it out."
             )
     return [c for c in by if c in table.columns]
-
-
-def _validate_alpha(alpha) -> None:
-    from ..utils import _validate_type
-
-    _validate_type(alpha, "numeric", "alpha")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie strictly between 0 and 1 (e.g. 0.05); got {alpha!r}")
 
 
 @keyword_only_after(3)
@@ -379,7 +372,7 @@ def _check_test_args(
     check_option("method", method, ("batch", "refit"))
     check_option("engine", engine, ("fast", "statsmodels"))
     n_permutations = check_int(n_permutations, "n_permutations", minimum=0)
-    _validate_alpha(alpha)
+    check_alpha(alpha)
     semantic = as_terms(semantic, "semantic")
     acoustic = as_terms(acoustic, "acoustic")
     covariates = as_terms(covariates, "covariates")
