@@ -398,7 +398,8 @@ def _check_test_args(
             "correction='maxstat' needs n_permutations > 0; got n_permutations=0. Pass "
             "n_permutations=1000 or another correction (e.g. correction='holm')."
         )
-    check_n_groups(int(table[groups].nunique()), groups, where="table")
+    # the caller of test_semantic_beyond_acoustics: <- here <- the function <- 2 decorators
+    check_n_groups(int(table[groups].nunique()), groups, where="table", stacklevel=6)
     check_column(table, "utterance_id", "the utterance key")
     refuse_duplicates(
         table, [groups, "utterance_id", *by], "the table",
