@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..utils import ExclusionLog, atomic_path, atomic_write, logger
+from ..utils import ExclusionLog, atomic_path, atomic_write, fill_doc, logger
 
 _EXT = {"table": "parquet", "coupling": "nc", "json": "json", "pickle": "pkl"}
 
@@ -100,19 +100,16 @@ class StepCache:
         self.misses = 0
         self.events: list[dict] = []
 
+    @fill_doc
     def paths(self, step: str, item: str, key: str, kind: str = "table") -> tuple[Path, Path]:
         """``(entry, sidecar)`` paths of one entry.
 
         Parameters
         ----------
-        step : str
-            Step name.
-        item : str
-            Item (dyad id); made file-name safe.
-        key : str
-            Content key of the entry.
-        kind : 'table' | 'coupling' | 'json'
-            How the value is stored (sets the file extension).
+        %(cache_step)s
+        %(cache_item)s
+        %(cache_key)s
+        %(cache_kind)s
 
         Returns
         -------
@@ -124,19 +121,16 @@ class StepCache:
         f = self.root / step / safe_item(item) / f"{key}.{_EXT[kind]}"
         return f, f.with_name(f.name + ".json")
 
+    @fill_doc
     def has(self, step: str, item: str, key: str, kind: str = "table") -> bool:
         """Whether an entry and its sidecar exist (not verified).
 
         Parameters
         ----------
-        step : str
-            Step name.
-        item : str
-            Item (dyad id).
-        key : str
-            Content key of the entry.
-        kind : 'table' | 'coupling' | 'json'
-            How the value is stored.
+        %(cache_step)s
+        %(cache_item)s
+        %(cache_key)s
+        %(cache_kind)s
 
         Returns
         -------
@@ -176,6 +170,7 @@ class StepCache:
             return StepOutput(None, status="invalid")
         return StepOutput(value, list(rows), "hit")
 
+    @fill_doc
     def run(
         self,
         step: str,
@@ -190,13 +185,12 @@ class StepCache:
 
         Parameters
         ----------
-        step, item, key : str
-            Step name, item (dyad id) and content key.
+        %(cache_step)s
+        %(cache_item)s
+        %(cache_key)s
         compute : callable
             Computes the value; it may record exclusions in ``exclusions``.
-        kind : ``'table'`` | ``'coupling'`` | ``'json'`` | ``'pickle'``
-            How the value is stored (``'pickle'``: any picklable object, e.g. the dyads of
-            the data step or a statistics result; read back only after its checksum matched).
+        %(cache_kind)s
         exclusions : ExclusionLog | None
             The log ``compute`` writes into: the rows it adds are stored with the entry and
             returned (also on a hit, where ``compute`` does not run).
@@ -239,6 +233,7 @@ class StepCache:
         with atomic_write(side) as fh:
             json.dump(meta, fh, indent=1, default=str)
 
+    @fill_doc
     def get_or_compute(
         self, step: str, item: str, key: str, compute: Callable[[], Any], kind: str = "table"
     ) -> Any:
@@ -248,16 +243,12 @@ class StepCache:
 
         Parameters
         ----------
-        step : str
-            Step name.
-        item : str
-            Item (dyad id).
-        key : str
-            Content key of the entry.
+        %(cache_step)s
+        %(cache_item)s
+        %(cache_key)s
         compute : callable
             Computes the value when the entry is missing or invalid.
-        kind : 'table' | 'coupling' | 'json'
-            How the value is stored.
+        %(cache_kind)s
 
         Returns
         -------

@@ -270,6 +270,9 @@ def _local_cluster(n_workers: int, processes: bool):
         host="127.0.0.1",
         protocol="tcp",
         dashboard_address=None,
+        # no dashboard, and the scheduler's HTTP routes on a free local port: the default 8787
+        # may be taken (another cluster), which warns and leaks a socket (ResourceWarning)
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     )
 
 

@@ -43,6 +43,28 @@ def check_column(table: pd.DataFrame, column: str, name: str, *, where: str = ""
     return column
 
 
+def refuse_duplicates(df: pd.DataFrame, keys: list[str], name: str, why: str) -> None:
+    """Raise :class:`AnalysisTableError` if rows of ``df`` (called ``name``) repeat ``keys``.
+
+    The message counts the rows, shows up to three duplicated keys and ends with ``why``
+    (what the duplicates would do and the fix).
+    """
+    dup = df.duplicated(keys, keep=False)
+    if dup.any():
+        ex = df.loc[dup, keys].drop_duplicates().head(3).to_dict("records")
+        raise AnalysisTableError(
+            f"{name} has {int(dup.sum())} rows with duplicated keys {keys}, e.g. {ex}; {why}"
+        )
+
+
+def check_alpha(alpha) -> float:
+    """``alpha`` as a float strictly between 0 and 1 (a level or ``1 - coverage``)."""
+    _validate_type(alpha, "numeric", "alpha")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie strictly between 0 and 1 (e.g. 0.05); got {alpha!r}")
+    return float(alpha)
+
+
 def as_terms(value, name: str) -> list[str]:
     """A list of formula terms from a string or a sequence of strings (a string is one term)."""
     if value is None:

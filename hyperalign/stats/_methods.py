@@ -61,6 +61,14 @@ def methods_paragraph(params: dict) -> str:
         One paragraph; every number in it comes from ``params``.
     """
     p = dict(params)
+    parts = _synchrony_sentences(p) + _model_sentences(p) + _test_sentences(p)
+    if p.get("n_dyads"):
+        parts.append(f"The analysis included {p['n_dyads']} dyads.")
+    return " ".join(parts)
+
+
+def _synchrony_sentences(p: dict) -> list[str]:
+    """What synchrony was measured (metric, bands, lags, ROIs) and its surrogate correction."""
     parts = []
     metrics = p.get("metrics") or p.get("metric")
     if metrics:
@@ -95,31 +103,41 @@ def methods_paragraph(params: dict) -> str:
         )
     elif p.get("sync") == "sync_z":
         parts.append("Synchrony was z-scored against surrogate data.")
+    return parts
+
+
+def _model_sentences(p: dict) -> list[str]:
+    """The two mixed models and the likelihood-ratio test between them."""
     groups = p.get("groups", "dyad")
     f0, f1 = p.get("formula_null"), p.get("formula_full")
-    if f1:
-        parts.append(
-            f"For each cell ({_list(p.get('by') or ['all data'])}), we fitted linear "
-            f"mixed-effects models with a random intercept per {groups} (statsmodels MixedLM): "
-            f"the full model "
-            f"`{f1}` and the acoustics-only model `{f0}`"
-            + (
-                f", with acoustic control term(s) {_list(p.get('acoustic'))}"
-                if p.get("acoustic")
-                else ", without acoustic control terms"
-            )
-            + (f" and covariates {_list(p.get('covariates'))}" if p.get("covariates") else "")
-            + "."
+    if not f1:
+        return []
+    return [
+        f"For each cell ({_list(p.get('by') or ['all data'])}), we fitted linear "
+        f"mixed-effects models with a random intercept per {groups} (statsmodels MixedLM): "
+        f"the full model "
+        f"`{f1}` and the acoustics-only model `{f0}`"
+        + (
+            f", with acoustic control term(s) {_list(p.get('acoustic'))}"
+            if p.get("acoustic")
+            else ", without acoustic control terms"
         )
-        parts.append(
-            "The contribution of semantic alignment "
-            f"({_list(p.get('semantic', ['sem_align']))}) beyond acoustics was tested with a "
-            "likelihood-ratio test of the two models, both fitted by maximum likelihood; the "
-            f"semantic coefficient and its Wald {100 * (1 - p.get('alpha', 0.05)):g}% confidence "
-            "interval are from the REML fit, and marginal and conditional R² follow Nakagawa & "
-            "Schielzeth (2013) and Johnson (2014), with unique and shared variance from a "
-            "commonality analysis of marginal R²."
-        )
+        + (f" and covariates {_list(p.get('covariates'))}" if p.get("covariates") else "")
+        + ".",
+        "The contribution of semantic alignment "
+        f"({_list(p.get('semantic', ['sem_align']))}) beyond acoustics was tested with a "
+        "likelihood-ratio test of the two models, both fitted by maximum likelihood; the "
+        f"semantic coefficient and its Wald {100 * (1 - p.get('alpha', 0.05)):g}% confidence "
+        "interval are from the REML fit, and marginal and conditional R² follow Nakagawa & "
+        "Schielzeth (2013) and Johnson (2014), with unique and shared variance from a "
+        "commonality analysis of marginal R².",
+    ]
+
+
+def _test_sentences(p: dict) -> list[str]:
+    """The permutation test and the correction across cells."""
+    parts = []
+    groups = p.get("groups", "dyad")
     n_perm = p.get("n_permutations", 0)
     if n_perm:
         scheme = {
@@ -148,6 +166,4 @@ def methods_paragraph(params: dict) -> str:
         )
     elif p.get("n_cells", 1) > 1:
         parts.append("P-values are not corrected for multiple comparisons.")
-    if p.get("n_dyads"):
-        parts.append(f"The analysis included {p['n_dyads']} dyads.")
-    return " ".join(parts)
+    return parts

@@ -18,10 +18,13 @@ from ..utils import (
     logger,
     verbose,
 )
-from ._checks import AnalysisTableError
+from ._checks import AnalysisTableError, refuse_duplicates
 
 KEYS = ("dyad", "utterance_id")
 CELL_COLUMNS = ("metric", "band", "lag", "roi")
+#: Bookkeeping columns of the synchrony table (``summarize_utterances``), never predictors: a
+#: constant one (the same number of surrogates for every utterance) is not worth a warning.
+SYNC_BOOKKEEPING = ("n_surrogates", "short")
 MIN_DYADS_ERROR = 3
 MIN_DYADS_WARN = 6
 
@@ -82,14 +85,11 @@ def _check_join_inputs(sync: pd.DataFrame, pred: pd.DataFrame, on: list[str]) ->
 def _check_duplicates(merged: pd.DataFrame, on: list[str]) -> None:
     """Joined synchrony rows must be unique per utterance and cell (no pseudo-replication)."""
     cell = on + [c for c in (*CELL_COLUMNS, "roi_in", "roi_out", "window_id") if c in merged]
-    dup = merged.duplicated(cell, keep=False)
-    if dup.any():
-        ex = merged.loc[dup, cell].drop_duplicates().head(3).to_dict("records")
-        raise AnalysisTableError(
-            f"sync_table has {int(dup.sum())} rows with duplicated keys {cell}, e.g. {ex}; one "
-            "utterance would count several times in the same cell (pseudo-replication). Drop "
-            "the duplicates (sync_table.drop_duplicates(...)) or concatenate each dyad once."
-        )
+    refuse_duplicates(
+        merged, cell, "sync_table",
+        "one utterance would count several times in the same cell (pseudo-replication). Drop "
+        "the duplicates (sync_table.drop_duplicates(...)) or concatenate each dyad once.",
+    )  # fmt: skip
 
 
 @fill_doc
@@ -208,13 +208,7 @@ def _join(
     sync = sync_table.copy()
     for df in (pred, sync):
         df["dyad"] = df["dyad"].astype(str)
-    dup = pred.duplicated(on, keep=False)
-    if dup.any():
-        ex = pred.loc[dup, on].drop_duplicates().head(3).to_dict("records")
-        raise AnalysisTableError(
-            f"predictors has {int(dup.sum())} rows with duplicated keys {on}, e.g. {ex}; "
-            "it must hold one row per utterance."
-        )
+    refuse_duplicates(pred, on, "predictors", "it must hold one row per utterance.")
     overlap = [c for c in pred.columns if c in sync.columns and c not in on]
     if overlap:
         logger.info("build_analysis_table: columns %s taken from sync_table", overlap)
@@ -292,8 +286,12 @@ def _report_values(merged: pd.DataFrame, on: list[str], report: dict) -> None:
         )
     const = [c for c in num if merged[c].nunique(dropna=True) <= 1]
     report["constant_columns"] = const
+    # cell keys, bookkeeping, flags (a constant True/False such as 'ac_mic_silent') and columns
+    # without any value (reported above) are not predictors; a model that uses one of them
+    # still refuses it as constant
+    quiet = {*CELL_COLUMNS, *SYNC_BOOKKEEPING, *empty}
     for c in const:
-        if c not in CELL_COLUMNS:
+        if c not in quiet and not pd.api.types.is_bool_dtype(merged[c]):
             warnings.warn(
                 f"column {c!r} is constant in the analysis table; it cannot be a predictor.",
                 UserWarning,

@@ -29,7 +29,15 @@ from ..utils import (
     verbose,
 )
 from ._cell import _analyse_cell, _refit_permutations
-from ._checks import as_terms, check_column, check_int, keyword_only_after, nearest
+from ._checks import (
+    as_terms,
+    check_alpha,
+    check_column,
+    check_int,
+    keyword_only_after,
+    nearest,
+    refuse_duplicates,
+)
 from .correction import correct_pvalues, maxstat_pvalues, permutation_pvalues
 from .mixed import AnalysisTableError, check_n_groups, formula_variables
 from .permutation import PermutationPlan, batch_lrt
@@ -180,14 +188,6 @@ def _check_by(table: pd.DataFrame, by) -> list[str]:
                 "cells would be merged; fix the name or leave it out."
             )
     return [c for c in by if c in table.columns]
-
-
-def _validate_alpha(alpha) -> None:
-    from ..utils import _validate_type
-
-    _validate_type(alpha, "numeric", "alpha")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie strictly between 0 and 1 (e.g. 0.05); got {alpha!r}")
 
 
 def _null_block(block, rng, *, cells, plan, method) -> list[np.ndarray]:
@@ -444,7 +444,7 @@ def _check_test_args(
     check_option("method", method, ("batch", "refit"))
     check_option("engine", engine, ("fast", "statsmodels"))
     n_permutations = check_int(n_permutations, "n_permutations", minimum=0)
-    _validate_alpha(alpha)
+    check_alpha(alpha)
     semantic = as_terms(semantic, "semantic")
     acoustic = as_terms(acoustic, "acoustic")
     covariates = as_terms(covariates, "covariates")
@@ -470,17 +470,14 @@ def _check_test_args(
             "correction='maxstat' needs n_permutations > 0; got n_permutations=0. Pass "
             "n_permutations=1000 or another correction (e.g. correction='holm')."
         )
-    check_n_groups(int(table[groups].nunique()), groups, where="table")
+    # the caller of test_semantic_beyond_acoustics: <- here <- the function <- 2 decorators
+    check_n_groups(int(table[groups].nunique()), groups, where="table", stacklevel=6)
     check_column(table, "utterance_id", "the utterance key")
-    key = [groups, "utterance_id", *by]
-    dup = table.duplicated(key, keep=False)
-    if dup.any():
-        ex = table.loc[dup, key].drop_duplicates().head(3).to_dict("records")
-        raise AnalysisTableError(
-            f"the table has {int(dup.sum())} rows with duplicated keys {key}, e.g. {ex}; an "
-            "utterance would count several times in one cell (pseudo-replication). Drop the "
-            "duplicates or add the column that tells them apart to by=."
-        )
+    refuse_duplicates(
+        table, [groups, "utterance_id", *by], "the table",
+        "an utterance would count several times in one cell (pseudo-replication). Drop the "
+        "duplicates or add the column that tells them apart to by=.",
+    )  # fmt: skip
     return semantic, acoustic, covariates, by, n_permutations
 
 

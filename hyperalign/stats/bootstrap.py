@@ -12,9 +12,10 @@ from ..utils import (
     _validate_type,
     check_option,
     check_random_state,
+    fill_doc,
     verbose,
 )
-from ._checks import as_terms, check_column, check_int, keyword_only_after
+from ._checks import as_terms, check_alpha, check_column, check_int, keyword_only_after
 from ._results import BootstrapResult, SignFlipResult
 
 
@@ -186,6 +187,7 @@ def sign_flip_test(
 
 
 @keyword_only_after(3)
+@fill_doc
 @verbose
 def cluster_bootstrap(
     table: pd.DataFrame,
@@ -217,8 +219,7 @@ def cluster_bootstrap(
         ``1 - alpha`` interval.
     random_state : None | int | numpy.random.Generator
         Seed of the resampling.
-    verbose : bool | str | int | None
-        Log level for this call.
+    %(verbose)s
 
     Returns
     -------
@@ -227,18 +228,13 @@ def cluster_bootstrap(
         (resamples where the statistic was NaN or infinite: left out, with a warning);
         ``.to_data_frame()`` gives one row per statistic.
     """
-    from scipy import stats as sst
-
     check_option("ci", ci, ("percentile", "bca"))
     _validate_type(statistic, "callable", "statistic")
     n_boot = check_int(n_boot, "n_boot", minimum=1)
-    _validate_type(alpha, "numeric", "alpha")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie strictly between 0 and 1 (e.g. 0.05); got {alpha!r}")
+    check_alpha(alpha)
     check_column(table, groups, "groups")
     rng = check_random_state(random_state)
     names = np.array(sorted(table[groups].unique(), key=str))
-    parts = {g: sub for g, sub in table.groupby(groups, sort=False)}
     G = len(names)
     if G < 3:
         raise ValueError(f"cluster_bootstrap needs >= 3 {groups} groups; got {G}")
@@ -248,7 +244,32 @@ def cluster_bootstrap(
             f"statistic(table) returned a non-finite estimate {est.tolist()}; the bootstrap "
             "needs a finite statistic on the full data (check for NaN/inf in its columns)."
         )
-    boot = np.empty((n_boot, est.size))
+    boot, n_failed = _resample(table, statistic, groups, names, n_boot, est.size, rng)
+    lo_q, hi_q = alpha / 2, 1 - alpha / 2
+    if ci == "percentile":
+        lo = np.nanquantile(boot, lo_q, axis=0)
+        hi = np.nanquantile(boot, hi_q, axis=0)
+    else:
+        lo, hi = _bca_interval(boot, est, table, statistic, groups, names, (lo_q, hi_q))
+    squeeze = est.size == 1
+    return BootstrapResult(
+        estimate=est[0] if squeeze else est,
+        ci_low=float(lo[0]) if squeeze else lo,
+        ci_high=float(hi[0]) if squeeze else hi,
+        se=float(np.nanstd(boot[:, 0], ddof=1)) if squeeze else np.nanstd(boot, 0, ddof=1),
+        boot=boot[:, 0] if squeeze else boot,
+        method=ci,
+        n_boot=n_boot,
+        n_failed=n_failed,
+        alpha=float(alpha),
+    )
+
+
+def _resample(table, statistic, groups, names, n_boot, size, rng) -> tuple[np.ndarray, int]:
+    """The statistic on ``n_boot`` resamples of whole groups; non-finite draws set to NaN."""
+    parts = {g: sub for g, sub in table.groupby(groups, sort=False)}
+    G = len(names)
+    boot = np.empty((n_boot, size))
     for b in range(n_boot):
         pick = rng.integers(0, G, G)
         df = pd.concat(
@@ -265,7 +286,7 @@ def cluster_bootstrap(
             f"cluster_bootstrap: the statistic was NaN or infinite in {n_failed} of "
             f"{n_boot} resample(s); they are left out of the interval (n_failed)",
             UserWarning,
-            stacklevel=2,
+            stacklevel=5,  # the caller of cluster_bootstrap (through two decorators)
         )
         if n_failed == n_boot:
             raise ValueError(
@@ -273,40 +294,28 @@ def cluster_bootstrap(
                 "check that it can be computed when dyads are drawn twice or left out."
             )
         boot = np.where(bad, np.nan, boot)
-    lo_q, hi_q = alpha / 2, 1 - alpha / 2
-    if ci == "percentile":
-        lo = np.nanquantile(boot, lo_q, axis=0)
-        hi = np.nanquantile(boot, hi_q, axis=0)
-    else:
-        prop = np.clip(
-            (boot < est).mean(axis=0) + 0.5 * (boot == est).mean(axis=0), 1e-10, 1 - 1e-10
-        )
-        z0 = sst.norm.ppf(prop)
-        jack = np.array(
-            [np.asarray(statistic(table[table[groups] != g]), dtype=float) for g in names]
-        ).reshape(G, -1)
-        d = jack.mean(axis=0) - jack
-        den = 6.0 * (d**2).sum(axis=0) ** 1.5
-        a = np.where(den > 0, (d**3).sum(axis=0) / np.where(den > 0, den, 1), 0.0)
-        lo, hi = [], []
-        for j in range(est.size):
-            qs = []
-            for q in (lo_q, hi_q):
-                zq = sst.norm.ppf(q)
-                adj = sst.norm.cdf(z0[j] + (z0[j] + zq) / (1 - a[j] * (z0[j] + zq)))
-                qs.append(np.nanquantile(boot[:, j], adj))
-            lo.append(qs[0])
-            hi.append(qs[1])
-        lo, hi = np.array(lo), np.array(hi)
-    squeeze = est.size == 1
-    return BootstrapResult(
-        estimate=est[0] if squeeze else est,
-        ci_low=float(lo[0]) if squeeze else lo,
-        ci_high=float(hi[0]) if squeeze else hi,
-        se=float(np.nanstd(boot[:, 0], ddof=1)) if squeeze else np.nanstd(boot, 0, ddof=1),
-        boot=boot[:, 0] if squeeze else boot,
-        method=ci,
-        n_boot=n_boot,
-        n_failed=n_failed,
-        alpha=float(alpha),
-    )
+    return boot, n_failed
+
+
+def _bca_interval(boot, est, table, statistic, groups, names, quantiles):
+    """BCa bounds (Efron 1987): bias from the draws, acceleration from the group jackknife."""
+    from scipy import stats as sst
+
+    prop = np.clip((boot < est).mean(axis=0) + 0.5 * (boot == est).mean(axis=0), 1e-10, 1 - 1e-10)
+    z0 = sst.norm.ppf(prop)
+    jack = np.array(
+        [np.asarray(statistic(table[table[groups] != g]), dtype=float) for g in names]
+    ).reshape(len(names), -1)
+    d = jack.mean(axis=0) - jack
+    den = 6.0 * (d**2).sum(axis=0) ** 1.5
+    a = np.where(den > 0, (d**3).sum(axis=0) / np.where(den > 0, den, 1), 0.0)
+    lo, hi = [], []
+    for j in range(est.size):
+        qs = []
+        for q in quantiles:
+            zq = sst.norm.ppf(q)
+            adj = sst.norm.cdf(z0[j] + (z0[j] + zq) / (1 - a[j] * (z0[j] + zq)))
+            qs.append(np.nanquantile(boot[:, j], adj))
+        lo.append(qs[0])
+        hi.append(qs[1])
+    return np.array(lo), np.array(hi)

@@ -67,6 +67,26 @@ dyad : hyperalign.Dyad
     one clock."""
 
 
+# ---- pipeline: the per-dyad step cache (pipeline.cache.StepCache)
+docdict["cache_step"] = """
+step : str
+    Step name (``'features'``, ``'sync'``, ...)."""
+
+docdict["cache_item"] = """
+item : str
+    Item (dyad id); made file-name safe."""
+
+docdict["cache_key"] = """
+key : str
+    Content key of the entry."""
+
+docdict["cache_kind"] = """
+kind : 'table' | 'coupling' | 'json' | 'pickle'
+    How the value is stored (parquet, netCDF, JSON, or ``'pickle'`` for any picklable object,
+    e.g. the dyads of the data step or a statistics result; a pickle is read back only after
+    its checksum matched)."""
+
+
 # ---- readers, clocks, masks and epochs (io, align, transcribe)
 docdict["speech_level"] = """
 level : 'utterances' | 'words'

@@ -101,6 +101,9 @@ def test_console_restores_logging(tmp_path, sink):
     assert "after the run" in sink.getvalue()
 
 
+# the console shows the run's Python warnings in its digest (the behaviour tested here), so
+# under the suite's filterwarnings = error they must be shown, not raised
+@pytest.mark.filterwarnings("default::UserWarning")
 def test_python_warnings_without_source_lines(tmp_path, sink):
     err = io.StringIO()
     with RunConsole(tmp_path, stream=err):

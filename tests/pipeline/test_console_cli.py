@@ -28,6 +28,9 @@ def _demo(tmp_path, *flags):
 
 
 @pytest.mark.slow
+# the console collects the run's warnings into its digest (tested here), so under the suite's
+# filterwarnings = error they must be shown to it, not raised
+@pytest.mark.filterwarnings("default::UserWarning")
 def test_demo_console(tmp_path, capfd):
     assert _demo(tmp_path) == 0
     out, err = capfd.readouterr()

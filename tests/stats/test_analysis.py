@@ -22,12 +22,10 @@ def table():
 
 @pytest.fixture(scope="module")
 def result(table):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return test_semantic_beyond_acoustics(
-            table, acoustic=["acsim", "ac_f0_mean"], covariates=["duration"],
-            n_permutations=200, random_state=0, keep_models=True,
-        )  # fmt: skip
+    return test_semantic_beyond_acoustics(
+        table, acoustic=["acsim", "ac_f0_mean"], covariates=["duration"],
+        n_permutations=200, random_state=0, keep_models=True,
+    )  # fmt: skip
 
 
 def test_result_table_columns(result):
@@ -74,11 +72,9 @@ def _r2_cov(sub):
 
 def test_corrections(table, result):
     kw = dict(n_permutations=200, random_state=0, partition=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fdr = test_semantic_beyond_acoustics(table, correction="fdr", **kw)
-        holm = test_semantic_beyond_acoustics(table, correction="holm", **kw)
-        none = test_semantic_beyond_acoustics(table, correction=None, n_permutations=0)
+    fdr = test_semantic_beyond_acoustics(table, correction="fdr", **kw)
+    holm = test_semantic_beyond_acoustics(table, correction="holm", **kw)
+    none = test_semantic_beyond_acoustics(table, correction=None, n_permutations=0)
     np.testing.assert_allclose(fdr.table.p_corrected, correct_pvalues(fdr.table.p_perm, "fdr_bh"))
     np.testing.assert_allclose(holm.table.p_corrected, correct_pvalues(holm.table.p_perm, "holm"))
     np.testing.assert_allclose(none.table.p_corrected, none.table.p_lrt)
@@ -120,26 +116,20 @@ def test_errors(table):
 def test_missing_values_counted(table):
     t = table.copy()
     t.loc[t.index[:5], "sem_align"] = np.nan  # first rows: theta? (any cell)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r = test_semantic_beyond_acoustics(t, n_permutations=0, correction=None, partition=False)
+    r = test_semantic_beyond_acoustics(t, n_permutations=0, correction=None, partition=False)
     assert r.table.n_excluded.sum() == 5
     assert r.exclusions.total() == 5
 
 
 def test_naive_model_without_acoustics(table):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r = test_semantic_beyond_acoustics(table, acoustic=[], n_permutations=0, correction=None)
+    r = test_semantic_beyond_acoustics(table, acoustic=[], n_permutations=0, correction=None)
     assert r.params["formula_null"] == "sync ~ 1"
 
 
 def test_parallel_cells_identical(table):
     kw = dict(n_permutations=50, random_state=0, partition=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        a = test_semantic_beyond_acoustics(table, n_jobs=1, **kw)
-        b = test_semantic_beyond_acoustics(table, n_jobs=2, **kw)
+    a = test_semantic_beyond_acoustics(table, n_jobs=1, **kw)
+    b = test_semantic_beyond_acoustics(table, n_jobs=2, **kw)
     cols = ["lrt", "p_perm", "p_corrected", "beta_sem"]
     np.testing.assert_allclose(a.table[cols].to_numpy(float), b.table[cols].to_numpy(float))
 
@@ -148,3 +138,25 @@ def test_missing_cells_warn(table):
     t = table[~((table.band == "alpha") & (table.roi == "back") & (table.dyad == "d07"))]
     with pytest.warns(UserWarning, match=r"missing cells: 1 cell\(s\) hold fewer than the 8"):
         test_semantic_beyond_acoustics(t, n_permutations=0, correction=None, partition=False)
+
+
+def test_notes_deterministic():
+    """The notes of a cell come from its fits: the same in repeated and concurrent runs."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    t = simulate_analysis_table(n_dyads=6, n_utterances=40, dyad_sd=0.0, bands=("theta", "alpha"),
+                                random_state=3)  # fmt: skip
+    kw = dict(acoustic=["acsim"], by=["band"], n_permutations=0, correction=None, partition=False)
+    with pytest.warns(UserWarning, match=r"singular fit in \d of 2 cell"):
+        a = test_semantic_beyond_acoustics(t, **kw)
+    assert a.table["singular"].any()
+    notes = a.table["notes"].tolist()
+    assert all(n.startswith("singular fit for 'sync ~ acsim") for n, s in
+               zip(notes, a.table["singular"]) if s)  # fmt: skip
+    with pytest.warns(UserWarning, match="singular fit in"):  # shown before: notes unchanged
+        assert test_semantic_beyond_acoustics(t, **kw).table["notes"].tolist() == notes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the summary warning, from 4 threads
+        with ThreadPoolExecutor(4) as ex:
+            runs = list(ex.map(lambda _: test_semantic_beyond_acoustics(t, **kw), range(4)))
+    assert all(r.table["notes"].tolist() == notes for r in runs)

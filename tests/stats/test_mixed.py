@@ -1,5 +1,3 @@
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -45,9 +43,7 @@ def test_build_analysis_table_join_and_report():
     pred.loc[3, "sem_align"] = np.nan
     extra = sync.iloc[:2].assign(utterance_id=999)  # synchrony without predictors
     pred_short = pred[pred.utterance_id != 9]  # sync rows of utterance 9 lose their predictors
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        tab = build_analysis_table(pd.concat([sync, extra]), pred_short)
+    tab = build_analysis_table(pd.concat([sync, extra]), pred_short)
     rep = tab.attrs["report"]
     assert rep["n_rows_without_predictors"] == 2 + 6 * 2
     assert rep["nan_counts"]["sem_align"] == 2  # one utterance x 2 bands
@@ -72,6 +68,18 @@ def test_build_analysis_table_errors():
         build_analysis_table(s4, p4)
     with pytest.warns(UserWarning, match="'acsim' is constant"):
         build_analysis_table(sync, pred.assign(acsim=1.0))
+
+
+def test_bookkeeping_columns_do_not_warn():
+    """Constant synchrony bookkeeping, flags and empty columns are reported, not warned about."""
+    sync, pred = _sync_and_predictors()
+    sync = sync.assign(n_surrogates=20, short=False, sync_z=np.nan)
+    tab = build_analysis_table(sync, pred.assign(ac_mic_silent=False))  # -W error: no warning
+    rep = tab.attrs["report"]
+    assert {"n_surrogates", "short", "sync_z", "ac_mic_silent"} <= set(rep["constant_columns"])
+    assert rep["empty_columns"] == ["sync_z"]
+    with pytest.warns(UserWarning, match="column 'duration' is constant"):
+        build_analysis_table(sync, pred.assign(duration=2.0))
 
 
 def test_fit_mixed_matches_statsmodels(table):

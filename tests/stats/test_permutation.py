@@ -81,7 +81,9 @@ def test_permutation_p_uniform_under_null():
             n_dyads=6, n_utterances=30, semantic_effect=0.0, confound=0.6, random_state=5000 + seed
         )
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            # about 1 table in 10 has a dyad variance estimated at 0 (6 dyads, no dyad effect
+            # beyond the simulated one): the test still holds its level, which is checked here
+            warnings.filterwarnings("ignore", "singular fit in 1 of 1 cell", UserWarning)
             r = test_semantic_beyond_acoustics(
                 t, n_permutations=99, random_state=seed, correction=None, partition=False
             )

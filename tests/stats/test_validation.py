@@ -23,7 +23,8 @@ def test_batch_pvalues_agree_with_full_refits():
                                     confound=0.5, random_state=seed)  # fmt: skip
         kw = dict(n_permutations=n_perm, random_state=seed, correction=None, partition=False)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            # a few of these small tables have a dyad variance estimated at 0 (singular fit)
+            warnings.filterwarnings("ignore", "singular fit in 1 of 1 cell", UserWarning)
             pb = test_semantic_beyond_acoustics(t, method="batch", **kw).table.p_perm[0]
             pf = test_semantic_beyond_acoustics(t, method="refit", **kw).table.p_perm[0]
         p = max(min((pb + pf) / 2, 1 - 1 / n_perm), 1 / n_perm)
