@@ -172,3 +172,23 @@ def test_worker_killed_while_reading_and_computing_loses_no_dyad(serial, bids, t
     assert (res.cache["status"] == "miss").all() and len(res.cache) == 6
     for step in ("features", "sync"):
         assert len(list((tmp_path / "out" / "cache" / step).rglob("*.parquet"))) == 3
+
+
+def test_unreadable_dyad_comes_back_as_its_read_report_row(bids, tmp_path):
+    from hyperalign import io as hio
+    from hyperalign.pipeline import load_config
+    from hyperalign.pipeline._dask_data import work_dyad
+    from hyperalign.pipeline.dask import DyadRef
+    from hyperalign.pipeline.run import WORKER_STEPS
+
+    root = tmp_path / "bids"
+    shutil.copytree(bids, root)
+    man = hio.read_manifest(root)
+    row = man.iloc[0]
+    (root / row["neural_1"]).write_bytes(b"not a recording")
+    cfg = load_config(CONFIG, {**SMALL, "data.root": str(root)})
+    work = work_dyad(DyadRef(str(root), str(row["dyad_id"])), cfg, tmp_path / "c", True,
+                     WORKER_STEPS)  # fmt: skip
+    assert work.info is None and work.features is None and work.hashes is None
+    assert work.report["dyad_id"] == str(row["dyad_id"]) and work.report["row"] == 0
+    assert work.report["stage"] == "neural" and work.report["error"]
