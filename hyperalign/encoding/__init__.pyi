@@ -65,8 +65,10 @@ __all__ = [
     "b2b_arrays",
     "b2b_group_test",
     "fit_b2b_coupling",
+    "plot_b2b_layers",
     "plot_b2b_map",
     "read_b2b",
+    "sweep_b2b",
     "transfer_latency",
 ]
 
@@ -77,8 +79,10 @@ from .b2b import (
     b2b_arrays,
     b2b_group_test,
     fit_b2b_coupling,
+    plot_b2b_layers,
     plot_b2b_map,
     read_b2b,
+    sweep_b2b,
     transfer_latency,
 )
 from .banded import BandedRidgeFit, NestedBandedFit, banded_ridge_cv, nested_banded_ridge_cv
