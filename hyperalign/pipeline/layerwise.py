@@ -122,12 +122,12 @@ def _emb_cache(cfg: dict, folder) -> Path | None:
 
 
 class _DyadJob:
-    """One dyad's cached steps (features computed only when a step misses)."""
+    """One dyad's cached steps (features computed only when a step misses); picklable, so
+    that dyads can run in worker processes (``execution.n_jobs``)."""
 
-    def __init__(self, cfg, folder, keys, rois, truth, emb_cache):
-        self.cfg, self.folder, self.keys, self.rois = cfg, folder, keys, rois
+    def __init__(self, cfg, cache_root, keys, rois, truth, emb_cache):
+        self.cfg, self.cache_root, self.keys, self.rois = cfg, cache_root, keys, rois
         self.truth, self.emb_cache = truth, emb_cache
-        self.timings: dict[str, float] = {}
 
     def _truth(self, dyad):
         if self.truth is None:
@@ -141,16 +141,19 @@ class _DyadJob:
         from ._layerwise_steps import b2b_table, dyad_features, sweep_table
 
         cfg = self.cfg
-        cache = StepCache(self.folder.cache, cfg["execution"]["cache"])
+        did = str(dyad.dyad_id)
+        keys = self.keys[did]
+        cache = StepCache(self.cache_root, cfg["execution"]["cache"])
         feats: dict = {}
-        text = "simulated" if cfg["features"]["text_model"]["name"] == "simulated" else str(
-            cfg["features"]["text_model"]["name"])  # fmt: skip
+        timings: dict[str, float] = {}
+        tm = cfg["features"]["text_model"]["name"]
+        text = "simulated" if tm == "simulated" else str(tm)
 
         def features():
             if not feats:
                 t0 = time.perf_counter()
                 feats.update(dyad_features(dyad, cfg, self.emb_cache, self._truth(dyad)))
-                self.timings["layers"] = self.timings.get("layers", 0) + time.perf_counter() - t0
+                timings["layers"] = time.perf_counter() - t0
             return feats
 
         def log_rows(log, rows):
@@ -167,9 +170,8 @@ class _DyadJob:
             return df
 
         t0 = time.perf_counter()
-        did = str(dyad.dyad_id)
-        out["sweep"] = cache.run("lw_sweep", did, self.keys["sweep"], sweep, exclusions=log)
-        self.timings["sweep"] = time.perf_counter() - t0
+        out["sweep"] = cache.run("lw_sweep", did, keys["sweep"], sweep, exclusions=log)
+        timings["sweep"] = time.perf_counter() - t0 - timings.get("layers", 0.0)
         checkpoint(f"lw_sweep:{did}")
         if cfg["coupling"]["enabled"]:
             log2 = ExclusionLog()
@@ -180,35 +182,53 @@ class _DyadJob:
                 return df
 
             t0 = time.perf_counter()
-            out["b2b"] = cache.run("lw_b2b", did, self.keys["b2b"], b2b, exclusions=log2)
-            self.timings["coupling"] = time.perf_counter() - t0
+            out["b2b"] = cache.run("lw_b2b", did, keys["b2b"], b2b, exclusions=log2)
+            timings["coupling"] = time.perf_counter() - t0
             checkpoint(f"lw_b2b:{did}")
-        return out
+        return out, timings
 
 
 def _per_dyad(dyads, cfg, folder, keys, rois, truth, emb_cache, res, log):
     """Run every dyad's steps (one progress stage) and collect tables and cache events."""
+    from ..utils import check_n_jobs
+
     mark("layers+fit", len(dyads))
-    job = _DyadJob(cfg, folder, None, rois, truth, emb_cache)
+    job = _DyadJob(cfg, folder.cache, keys, rois, truth, emb_cache)
+    n_jobs = min(check_n_jobs(cfg["execution"]["n_jobs"]), len(dyads))
+    if n_jobs > 1:  # dyads in worker processes, each with one BLAS thread
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=n_jobs)(delayed(_one_thread)(job, dy) for dy in dyads)
+    else:
+        run = track(job, lambda dy: dy.dyad_id)
+        results = [run(dy) for dy in dyads]
     sweeps, maps, events = [], [], []
-    run = track(lambda dy: _with_keys(job, keys, dy), lambda dy: dy.dyad_id)
-    for dy in dyads:
-        outs = run(dy)
+    for dy, (outs, timings) in zip(dyads, results):
         for step, o in outs.items():
             events.append({"step": step, "dyad": str(dy.dyad_id), "status": o.status})
             log.rows.extend(dict(r) for r in o.exclusions)
             (sweeps if step == "sweep" else maps).append(o.value.assign(dyad=str(dy.dyad_id)))
-    for k, v in job.timings.items():
-        res.timings[k] = res.timings.get(k, 0.0) + v
+        for k, v in timings.items():
+            res.timings[k] = res.timings.get(k, 0.0) + v
     res.cache = pd.DataFrame(events, columns=["step", "dyad", "status"])
     scores = pd.concat(sweeps, ignore_index=True)
     b2b = pd.concat(maps, ignore_index=True) if maps else None
     return scores, b2b
 
 
-def _with_keys(job, keys, dy):
-    job.keys = keys[str(dy.dyad_id)]
-    return job(dy)
+def _one_thread(job, dyad):
+    """Run ``job(dyad)`` in a worker with one BLAS thread and one torch thread."""
+    import torch
+
+    from ..utils import blas_limits
+
+    torch.set_num_threads(1)
+    lim = blas_limits(1)
+    try:
+        return job(dyad)
+    finally:
+        if lim is not None:
+            lim.restore_original_limits()
 
 
 def _run(cfg: dict, folder, state: dict) -> LayerwiseResult:

@@ -256,3 +256,13 @@ def test_bad_input_errors(tmp_path):
     cfg["coupling"]["enabled"] = False
     with pytest.raises(ValueError, match=r"layer 9 was asked but .* has 7 hidden states"):
         run_layerwise_pipeline(cfg, out=tmp_path / "b", verbose="error")
+
+
+@pytest.mark.slow
+def test_parallel_dyads_equal_serial(small_run, tmp_path):
+    """execution.n_jobs=2 runs dyads in two worker processes; the tables are the serial ones."""
+    cfg = json.loads(json.dumps(SMALL))
+    cfg["execution"] = {"n_jobs": 2, "cache": False}
+    res = run_layerwise_pipeline(cfg, out=tmp_path / "par", verbose="error")
+    pd.testing.assert_frame_equal(res.tables["sweep_scores"], small_run.tables["sweep_scores"])
+    pd.testing.assert_frame_equal(res.tables["coupling_maps"], small_run.tables["coupling_maps"])
