@@ -89,6 +89,7 @@ def compute_surrogate_sync(
     n_segments: int = 10,
     multivariate: bool = True,
     random_state=None,
+    return_observed: bool = False,
     verbose=None,
     **sync_kwargs,
 ):
@@ -120,6 +121,9 @@ def compute_surrogate_sync(
         Same random phases across participant 2's channels (``'phase_randomization'``).
     random_state : None | int | numpy.random.Generator
         Seed.
+    return_observed : bool
+        Also return the observed coupling (``compute_dyad_sync(dyad, **sync_kwargs)``),
+        computed from the same band-passed signals: ``(observed, null)``.
     %(verbose)s
     **sync_kwargs
         Passed to :func:`~hyperalign.coupling.dyad_sync.compute_dyad_sync` (``metrics``,
@@ -192,7 +196,8 @@ def compute_surrogate_sync(
         dyad.dyad_id,
         n_times,
     )
-    return _stack_surrogates(results, method)
+    null = _stack_surrogates(results, method)
+    return (_sync_from_prepared(prep), null) if return_observed else null
 
 
 def _phase_randomize_analytic(z: np.ndarray, multivariate: bool, rng) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -117,8 +118,10 @@ def speech_alignment(dyad, prev_utterance_id, **kwargs) -> pd.DataFrame:
     return pd.DataFrame({"utterance_id": ids, "acsim_speech": out})
 
 
-def _features_one(args) -> StepOutput:
+def _features_one(args, n_threads: int | None = None) -> StepOutput:
+    """Predictors of one dyad (cached); ``n_threads``: torch threads (``None``: torch's)."""
     dyad, cfg, cache_root, enabled, key = args
+    from ..backend import torch_threads
     from ..features import compute_predictors
 
     f = cfg["features"]
@@ -150,7 +153,8 @@ def _features_one(args) -> StepOutput:
             pred["provenance"] = pred["provenance"].astype(str)
         return pred
 
-    out = cache.run("features", dyad.dyad_id, key, compute, exclusions=dyad.exclusions)
+    with torch_threads(n_threads):
+        out = cache.run("features", dyad.dyad_id, key, compute, exclusions=dyad.exclusions)
     checkpoint(f"features:{dyad.dyad_id}")
     return out
 
@@ -176,7 +180,8 @@ def layer_alignment_table(preds: pd.DataFrame, model: str = "language model") ->
     return long.dropna(subset=["layer"])
 
 
-def _coupling_one(args) -> StepOutput:
+def _coupling_one(args, n_threads: int = 1) -> StepOutput:
+    """Synchrony of one dyad (cached); ``n_threads`` threads share its windows."""
     dyad, cfg, cache_root, enabled, key = args
     from ..coupling import compute_dyad_sync, summarize_utterances
 
@@ -199,15 +204,21 @@ def _coupling_one(args) -> StepOutput:
         )
         if c["epochs"] == "fixed" and c.get("window") is not None:
             kw["window"] = c["window"]
-        coup = compute_dyad_sync(dyad, **kw)
-        null = None
+        kw["n_jobs"] = n_threads  # the same numbers for any number of threads
         s = c.get("surrogates")
-        if s:
-            from ..coupling.surrogates import compute_surrogate_sync
+        if not s:
+            return summarize_utterances(compute_dyad_sync(dyad, **kw), rois=rois)
+        from ..coupling.surrogates import compute_surrogate_sync
 
-            null = compute_surrogate_sync(
-                dyad, method=s["method"], n_surrogates=s["n"], random_state=0, **kw
-            )
+        # observed and surrogates from one band-pass of the dyad
+        coup, null = compute_surrogate_sync(
+            dyad,
+            method=s["method"],
+            n_surrogates=s["n"],
+            random_state=0,
+            return_observed=True,
+            **kw,
+        )
         return summarize_utterances(coup, rois=rois, surrogate=null)
 
     out = cache.run("sync", dyad.dyad_id, key, compute, exclusions=dyad.exclusions)
@@ -233,13 +244,38 @@ def _run_step(step, func, dyads, keys, cfg, cache_root, n_jobs, executor, data_r
     items = [(dy, cfg, cache_root, enabled, keys[dy.dyad_id][step]) for dy in dyads]
     desc = {"features": "features", "sync": "synchrony"}[step]
     mark(desc, len(items))  # progress display (pipeline.console); no-op in library calls
+    if executor != "joblib" or n_jobs <= 1:
+        return _map(step, func, items, cfg, n_jobs, executor, desc, data_root)
+    if step == "sync":
+        # synchrony: one dyad after another, each on n_jobs threads (the same numbers for any
+        # number of threads; no worker start-up, no copy of the recordings)
+        return _map(step, functools.partial(func, n_threads=n_jobs), items, cfg, 1, executor,
+                    desc)  # fmt: skip
+    # features: cached dyads are read here; the others go to worker processes (no worker is
+    # started for a cached rerun), the cores shared out between the workers' torch threads
+    cache = StepCache(cache_root, enabled)
+    todo = [i for i, it in enumerate(items) if not (enabled and cache.has(step, it[0].dyad_id,
+                                                                          it[4]))]  # fmt: skip
+    n_workers = min(n_jobs, len(todo))
+    outs: list = [None] * len(items)
+    done = [i for i in range(len(items)) if i not in set(todo)]
+    for i, o in zip(done, _map(step, func, [items[i] for i in done], cfg, 1, executor, desc)):
+        outs[i] = o
+    if n_workers > 1:
+        func = functools.partial(func, n_threads=max(1, check_n_jobs(-1) // n_workers))
+    got = _map(step, func, [items[i] for i in todo], cfg, n_workers, executor, desc)
+    for i, o in zip(todo, got):
+        outs[i] = o
+    return outs
+
+
+def _map(step, func, items, cfg, n_jobs, executor, desc, data_root=None) -> list[StepOutput]:
     if executor != "dask":  # dask workers load their own dyads: no dyad object to name
         func = track(func, lambda it: it[0].dyad_id)
-    outs: list[StepOutput] = map_items(
+    return map_items(
         func, items, n_jobs=n_jobs, executor=executor, desc=desc, data_root=data_root,
         task=cfg["data"].get("task"), step=step, key_func=step_keys,
     )  # fmt: skip
-    return outs
 
 
 def data_root(cfg: dict, staging: Path) -> Path | None:
