@@ -456,9 +456,7 @@ def compute_dyad_sync(
         Threads computing the windows, with joblib's meaning: ``None`` or ``1`` serial (the
         default), ``-1`` every core this process may use, ``-2`` all but one. Each thread
         runs a single-threaded BLAS.
-    filter : 'hypyp' | 'fft' | None
-        Deprecated alias of ``filter_method`` (``filter`` shadows the Python builtin; removed
-        in the next release).
+    %(filter_deprecated)s
     %(verbose)s
 
     Returns

@@ -267,9 +267,7 @@ def compute_sync(
         Stored in the attributes.
     participant_ids : pair of str
         Stored in the attributes.
-    filter : 'hypyp' | 'fft' | None
-        Deprecated alias of ``filter_method`` (``filter`` shadows the Python builtin; removed
-        in the next release).
+    %(filter_deprecated)s
     %(verbose)s
 
     Returns

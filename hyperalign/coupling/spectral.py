@@ -309,9 +309,7 @@ def analytic_signal(
         with ``filter_method='hypyp'``, shorter than the FIR filter).
     n_threads : int | None
         FFT worker threads (``None``: every core this process may use).
-    filter : 'hypyp' | 'fft' | None
-        Deprecated alias of ``filter_method`` (``filter`` shadows the Python builtin; removed
-        in the next release).
+    %(filter_deprecated)s
     %(verbose)s
 
     Returns
