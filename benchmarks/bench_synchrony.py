@@ -216,7 +216,7 @@ def part_hypyp(n_ep, n_ch, n_t, sfreq, metrics, numba_ok):
     t_o, zo = best_of(
         lambda: analytic_signal(data, sfreq, BANDS3, on_short="warn", verbose="error")
     )
-    t_f, _ = best_of(lambda: analytic_signal(data, sfreq, BANDS3, filter="fft"))
+    t_f, _ = best_of(lambda: analytic_signal(data, sfreq, BANDS3, filter_method="fft"))
     err = np.max(np.abs(zo - zr)) / np.max(np.abs(zr))
     print(
         f"   filter stage (best of 3): HyPyP {t_h:.3f} s | hyperalign 'hypyp' {t_o:.3f} s "
@@ -366,12 +366,14 @@ def part_hour(quick):
         blk = rng.standard_normal((2, min(100, n_ep - e0), n_ch, n_t), dtype=np.float32)
         data[:, e0 : e0 + 100] = blk
     compute_sync(
-        data[:, :2], sfreq, BANDS5, metrics, filter="fft", dtype="float32", min_cycles=2
+        data[:, :2], sfreq, BANDS5, metrics, filter_method="fft", dtype="float32", min_cycles=2
     )  # warm-up (numba compile)
     _reset_peak()
     base = _rss_bytes()
     t0 = time.perf_counter()
-    con = compute_sync(data, sfreq, BANDS5, metrics, filter="fft", dtype="float32", min_cycles=2)
+    con = compute_sync(
+        data, sfreq, BANDS5, metrics, filter_method="fft", dtype="float32", min_cycles=2
+    )
     elapsed = time.perf_counter() - t0
     peak_total = _maxrss_bytes()
     n_pairs = n_ch * n_ch

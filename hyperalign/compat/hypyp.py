@@ -151,7 +151,7 @@ def compute_freq_bands(
         data,
         sampling_rate,
         bands,
-        filter="hypyp",
+        filter_method="hypyp",
         filter_kwargs=filter_options,
         min_cycles=0,
         on_short="warn",

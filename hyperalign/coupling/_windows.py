@@ -185,7 +185,7 @@ def _participant_analytic(p, prep: _Prepared, n_times: int | None = None) -> np.
         x,
         prep.sfreq,
         prep.bands,
-        filter=prep.filter,
+        filter_method=prep.filter,
         filter_kwargs=prep.filter_kwargs or None,
         min_cycles=0,
         dtype=prep.attrs.get("dtype", "float64"),

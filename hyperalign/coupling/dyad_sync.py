@@ -49,7 +49,7 @@ from ._windows import (  # noqa: F401 - windows and prepared inputs, importable 
     make_windows,
 )
 from .metrics import _resolve_metrics, compute_sync
-from .spectral import analytic_signal, check_bands
+from .spectral import _filter_alias, analytic_signal, check_bands
 
 __all__ = ["compute_dyad_sync", "make_windows"]
 
@@ -135,7 +135,7 @@ def _continuous_signals(prep, dyad, idx, n_times, filter_kwargs, dtype) -> None:
         np.stack([x1, x2]),
         prep.sfreq,
         prep.bands,
-        filter=prep.filter,
+        filter_method=prep.filter,
         filter_kwargs=filter_kwargs,
         min_cycles=0,
         dtype=dtype,
@@ -162,12 +162,16 @@ def _prepare(
     rois=None,
     speaker_first: bool = True,
     backend: str = "numpy",
-    filter: str = "hypyp",
+    filter_method: str = "hypyp",
     filter_kwargs: dict | None = None,
     min_cycles: float = 1.0,
     dtype: str = "float64",
+    filter: str | None = None,
 ) -> _Prepared:
     from ..dyad import Dyad
+
+    # compute_surrogate_sync forwards its **sync_kwargs here (filter= is the deprecated name)
+    filter_method = _filter_alias(filter_method, filter, "compute_surrogate_sync", stacklevel=5)
 
     names = _resolve_metrics(metrics)
     check_option("dtype", dtype, ("float64", "float32"))
@@ -178,8 +182,9 @@ def _prepare(
         bands_ = check_bands(bands, sfreq)
         lags_, lag_n = _check_lags(lags, sfreq)
         prep = _Prepared("mne", sfreq, bands_, names, lags_, lag_n, speaker_first=speaker_first,
-                         backend=backend, filter=filter, filter_kwargs=dict(filter_kwargs or {}),
-                         min_cycles=min_cycles, rois=rois)  # fmt: skip
+                         backend=backend, filter=filter_method,
+                         filter_kwargs=dict(filter_kwargs or {}), min_cycles=min_cycles,
+                         rois=rois)  # fmt: skip
         prep.extra["epochs"] = epochs
         prep.extra["dtype"] = dtype
         prep.dyad_ids = list(dyad.ids) if dyad is not None else ["S1", "S2"]
@@ -207,8 +212,9 @@ def _prepare(
         dyad, win, sfreq, n_times, lags_, bands_, min_cycles, min_duration
     )
     prep = _Prepared("continuous", sfreq, bands_, names, lags_, lag_n, speaker_first=speaker_first,
-                     backend=backend, filter=filter, filter_kwargs=dict(filter_kwargs or {}),
-                     min_cycles=min_cycles, rois=rois)  # fmt: skip
+                     backend=backend, filter=filter_method,
+                     filter_kwargs=dict(filter_kwargs or {}), min_cycles=min_cycles,
+                     rois=rois)  # fmt: skip
     prep.ch_names = ch1
     prep.extra["part_ch_names"] = [ch1, ch2]
     prep.extra["exclusions"] = dyad.exclusions
@@ -238,13 +244,13 @@ def _continuous_attrs(
     dyad, prep, orient, epochs, dtype, min_duration, n_short_lag, excluded, n_times
 ) -> dict:
     """The attributes of a :func:`compute_dyad_sync` result on the continuous recordings."""
-    sfreq, filter, filter_kwargs, lag_n = prep.sfreq, prep.filter, prep.filter_kwargs, prep.lag_n
+    sfreq, method, filter_kwargs, lag_n = prep.sfreq, prep.filter, prep.filter_kwargs, prep.lag_n
     backend, speaker_first = prep.backend, prep.speaker_first
     n_short, n_lag_short = n_short_lag
     return {
         "sfreq": sfreq,
         "mode": "inter",
-        "filter": filter,
+        "filter": method,
         "filter_kwargs": dict(filter_kwargs or {}),
         "backend": backend,
         "dtype": dtype,
@@ -307,7 +313,7 @@ def _sync_mne(prep: _Prepared, verbose=None):
         prep.bands,
         prep.metrics,
         lags=all_lags,
-        filter=prep.filter,
+        filter_method=prep.filter,
         filter_kwargs=prep.filter_kwargs or None,
         backend=prep.backend,
         dtype=prep.extra.get("dtype", "float64"),
@@ -380,12 +386,13 @@ def compute_dyad_sync(
     speaker_first: bool = True,
     backend: str = "numpy",
     *,
-    filter: str = "hypyp",
+    filter_method: str = "hypyp",
     filter_kwargs: dict | None = None,
     strict_bands: bool = False,
     min_cycles: float = 1.0,
     dtype: str = "float64",
     n_jobs: int | None = None,
+    filter: str | None = None,
     verbose=None,
 ):
     """Inter-brain synchrony of a dyad per epoch, band, channel pair and lag.
@@ -426,12 +433,13 @@ def compute_dyad_sync(
         channel names in both participants.
     backend : 'numpy' | 'torch'
         Array backend of the metric kernels.
-    filter : 'hypyp' | 'fft'
+    filter_method : 'hypyp' | 'fft'
         Band-pass used on the continuous recordings (see
         :func:`~hyperalign.coupling.spectral.analytic_signal`).
     filter_kwargs : dict | None
-        Extra :func:`mne.filter.filter_data` arguments (``filter='hypyp'``); with
-        ``filter='fft'`` only ``l_trans_bandwidth`` / ``h_trans_bandwidth`` (Hz or ``'auto'``).
+        Extra :func:`mne.filter.filter_data` arguments (``filter_method='hypyp'``); with
+        ``filter_method='fft'`` only ``l_trans_bandwidth`` / ``h_trans_bandwidth`` (Hz or
+        ``'auto'``).
     strict_bands : bool
         Bands whose filters overlap (pass-bands or transition regions; see
         :func:`~hyperalign.coupling.bands.check_band_overlap`) raise an error instead of a
@@ -448,6 +456,7 @@ def compute_dyad_sync(
         Threads computing the windows, with joblib's meaning: ``None`` or ``1`` serial (the
         default), ``-1`` every core this process may use, ``-2`` all but one. Each thread
         runs a single-threaded BLAS.
+    %(filter_deprecated)s
     %(verbose)s
 
     Returns
@@ -479,12 +488,14 @@ def compute_dyad_sync(
     0           A    0.0     2.0
     1           B    2.0     4.0
     """
+    filter_method = _filter_alias(filter_method, filter, "compute_dyad_sync", stacklevel=4)
     if strict_bands:  # before any filtering; the warning comes from analytic_signal
-        _check_strict_bands(dyad, epochs, bands, filter, filter_kwargs)
+        _check_strict_bands(dyad, epochs, bands, filter_method, filter_kwargs)
     prep = _prepare(
         dyad, metrics=metrics, bands=bands, epochs=epochs, window=window, lags=lags,
         min_duration=min_duration, picks=picks, rois=rois, speaker_first=speaker_first,
-        backend=backend, filter=filter, filter_kwargs=filter_kwargs, min_cycles=min_cycles,
+        backend=backend, filter_method=filter_method, filter_kwargs=filter_kwargs,
+        min_cycles=min_cycles,
         dtype=dtype,
     )  # fmt: skip
     prep.extra["n_jobs"] = check_n_jobs(n_jobs)
@@ -499,14 +510,16 @@ def compute_dyad_sync(
     return _sync_from_prepared(prep)
 
 
-def _check_strict_bands(dyad, epochs, bands, filter, filter_kwargs) -> None:
+def _check_strict_bands(dyad, epochs, bands, filter_method, filter_kwargs) -> None:
     """``strict_bands=True``: overlapping band filters are an error (before any filtering)."""
     from .bands import check_band_overlap
 
     ep = epochs if isinstance(epochs, tuple | list) else None
     sf = ep[0].info["sfreq"] if ep else getattr(dyad, "sfreq", None)
     if sf is not None:
-        check_band_overlap(bands, sf, method=filter, filter_kwargs=filter_kwargs, strict=True)
+        check_band_overlap(
+            bands, sf, method=filter_method, filter_kwargs=filter_kwargs, strict=True
+        )
 
 
 def _dyad_sync_mne(dyad, prep: _Prepared, picks, min_duration, verbose):

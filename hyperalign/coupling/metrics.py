@@ -61,7 +61,7 @@ from ._sync_inputs import (  # noqa: F401 - importable from here as before
     _lag_samples,
 )
 from .backend import get_backend
-from .spectral import _analytic_bands, check_bands
+from .spectral import _analytic_bands, _filter_alias, check_bands
 
 __all__ = [
     "METRICS",
@@ -195,7 +195,7 @@ def compute_sync(
     *,
     lags=(0.0,),
     mode: str = "inter",
-    filter: str = "hypyp",
+    filter_method: str = "hypyp",
     filter_kwargs: dict | None = None,
     backend: str = "numpy",
     device=None,
@@ -209,6 +209,7 @@ def compute_sync(
     ch_names=None,
     dyad_id: str | None = None,
     participant_ids: Sequence[str] = ("S1", "S2"),
+    filter: str | None = None,
     verbose=None,
 ):
     """Inter-brain synchrony per epoch, band, channel pair and lag.
@@ -230,10 +231,10 @@ def compute_sync(
         ``'inter'``: S1 x S2 pairs (node_in = S1 channels, node_out = S2 channels). ``'all'``:
         the full 2C x 2C matrix like HyPyP (S1 channels then S2 channels; intra-brain blocks at
         a lag use the same overlapping samples, unshifted).
-    filter : 'hypyp' | 'fft'
+    filter_method : 'hypyp' | 'fft'
         Band-pass + analytic signal (see :func:`analytic_signal`).
     filter_kwargs : dict | None
-        Extra :func:`mne.filter.filter_data` arguments (``filter='hypyp'``).
+        Extra :func:`mne.filter.filter_data` arguments (``filter_method='hypyp'``).
     backend : 'numpy' | 'torch'
         Array library for the metric kernels; results come back as NumPy.
     %(device)s
@@ -266,6 +267,7 @@ def compute_sync(
         Stored in the attributes.
     participant_ids : pair of str
         Stored in the attributes.
+    %(filter_deprecated)s
     %(verbose)s
 
     Returns
@@ -300,7 +302,8 @@ def compute_sync(
 
     check_option("mode", mode, ("inter", "all"))
     check_option("dtype", dtype, ("float64", "float32"))
-    check_option("filter", filter, ("hypyp", "fft"))
+    filter_method = _filter_alias(filter_method, filter, "compute_sync", stacklevel=4)
+    check_option("filter_method", filter_method, ("hypyp", "fft"))
     names = _resolve_metrics(metrics)
     data = _check_data(data)
     sfreq = float(sfreq)
@@ -327,13 +330,13 @@ def compute_sync(
     )  # fmt: skip
     flat = np.stack([flat_mask(data[0]), flat_mask(data[1])])  # (2, E, C)
     _sync_chunks(
-        data, out, ops, names, sfreq, bands, lag_n, mode=mode, filter=filter,
+        data, out, ops, names, sfreq, bands, lag_n, mode=mode, filter_method=filter_method,
         filter_kwargs=filter_kwargs, dtype=dtype, chunk_size=chunk_size, min_cycles=min_cycles,
         on_short=on_short, n_threads=_check_threads(n_threads),
     )  # fmt: skip
     attrs = {
         **_mask_flat(out, flat, mode, (ch1, ch2), participant_ids),
-        **_sync_attrs(sfreq, mode, filter, filter_kwargs, ops.name, dtype, dyad_id,
+        **_sync_attrs(sfreq, mode, filter_method, filter_kwargs, ops.name, dtype, dyad_id,
                       participant_ids, n_t, lag_n),
     }  # fmt: skip
     return Coupling.from_array(
@@ -349,7 +352,7 @@ def compute_sync(
 
 
 def _sync_chunks(
-    data, out, ops, names, sfreq, bands, lag_n, *, mode, filter, filter_kwargs, dtype,
+    data, out, ops, names, sfreq, bands, lag_n, *, mode, filter_method, filter_kwargs, dtype,
     chunk_size, min_cycles, on_short, n_threads,
 ) -> None:  # fmt: skip
     """The execution plan of :func:`compute_sync`: filter a chunk of epochs (all bands), then
@@ -363,7 +366,7 @@ def _sync_chunks(
                 np.swapaxes(data[:, sl], 0, 1),  # (e, 2, C, T): S1 and S2 rows adjacent
                 sfreq,
                 bands,
-                filter=filter,
+                filter_method=filter_method,
                 filter_kwargs=filter_kwargs,
                 dtype=dtype,
                 min_cycles=min_cycles if e0 == 0 else None,  # check the first chunk only
@@ -382,13 +385,22 @@ def _sync_chunks(
 
 
 def _sync_attrs(
-    sfreq, mode, filter, filter_kwargs, backend, dtype, dyad_id, participant_ids, n_t, lag_n
+    sfreq,
+    mode,
+    filter_method,
+    filter_kwargs,
+    backend,
+    dtype,
+    dyad_id,
+    participant_ids,
+    n_t,
+    lag_n,
 ) -> dict:
     """The attributes :func:`compute_sync` stores with its result."""
     return {
         "sfreq": sfreq,
         "mode": mode,
-        "filter": filter,
+        "filter": filter_method,
         "filter_kwargs": dict(filter_kwargs or {}),
         "backend": backend,
         "dtype": dtype,

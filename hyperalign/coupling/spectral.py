@@ -2,7 +2,7 @@
 
 Two filters give the complex analytic signal of every band:
 
-``filter='hypyp'``
+``filter_method='hypyp'``
     The HyPyP-compatible path (default, used for equivalence): for each band, a zero-phase FIR
     band-pass by :func:`mne.filter.filter_data` with MNE's defaults (``filter_length='auto'``,
     ``l_trans_bandwidth='auto'``, ``h_trans_bandwidth='auto'``, hamming window, firwin design,
@@ -10,7 +10,7 @@ Two filters give the complex analytic signal of every band:
     ``hypyp.analyses.compute_freq_bands`` does. MNE filters row by row with overlap-add FFTs;
     here MNE's overlap-add runs on all rows of a band at once with batched FFTs (the same
     operations, so the same values; settings outside MNE's default FIR method call MNE itself).
-``filter='fft'``
+``filter_method='fft'``
     A fast analytic band-pass in the frequency domain: one real FFT per signal, multiplication
     by one spectral mask per band (gain 1 in ``[fmin, fmax]``, raised-cosine transitions down to
     0 at ``fmin - l_trans`` and ``fmax + h_trans`` with MNE's automatic transition widths unless
@@ -77,8 +77,9 @@ def _check_lengths(n_times, sfreq, bands, filt, min_cycles, filter_kwargs, on_sh
             if n_taps > n_times:
                 problems.append(
                     f"band {name!r} ({lo:g}-{hi:g} Hz): the FIR filter has {n_taps} taps but "
-                    f"epochs have only {n_times} samples; use longer epochs, filter='fft', a "
-                    "shorter filter_length in filter_kwargs, or on_short='warn' to filter "
+                    f"epochs have only {n_times} samples; use longer epochs, "
+                    "filter_method='fft', a shorter filter_length in filter_kwargs, or "
+                    "on_short='warn' to filter "
                     "anyway like HyPyP does (edge distortion likely)"
                 )
     if problems:
@@ -270,12 +271,13 @@ def analytic_signal(
     sfreq: float,
     bands=None,
     *,
-    filter: str = "hypyp",
+    filter_method: str = "hypyp",
     filter_kwargs: dict | None = None,
     dtype: str = "float64",
     min_cycles: float = 3.0,
     on_short: str = "raise",
     n_threads: int | None = None,
+    filter: str | None = None,
     verbose=None,
 ) -> np.ndarray:
     """Band-pass every signal in every band and return its complex analytic signal.
@@ -288,24 +290,26 @@ def analytic_signal(
         Sampling frequency in Hz.
     bands : dict | list of (fmin, fmax) | None
         Frequency bands; ``None`` for :data:`DEFAULT_BANDS`.
-    filter : 'hypyp' | 'fft'
+    filter_method : 'hypyp' | 'fft'
         ``'hypyp'``: MNE FIR band-pass + Hilbert, identical to
         ``hypyp.analyses.compute_freq_bands``. ``'fft'``: one FFT per signal, one spectral mask per
         band, one inverse FFT per band (see the module docstring).
     filter_kwargs : dict | None
-        Extra arguments for :func:`mne.filter.filter_data` (``filter='hypyp'``), e.g.
+        Extra arguments for :func:`mne.filter.filter_data` (``filter_method='hypyp'``), e.g.
         ``{'filter_length': '1s', 'l_trans_bandwidth': 1}``, as HyPyP's ``**filter_options``;
-        ``filter='fft'`` takes ``l_trans_bandwidth`` / ``h_trans_bandwidth`` only. Bands whose
-        filters overlap are reported once (:func:`~hyperalign.coupling.bands.check_band_overlap`).
+        ``filter_method='fft'`` takes ``l_trans_bandwidth`` / ``h_trans_bandwidth`` only. Bands
+        whose filters overlap are reported once
+        (:func:`~hyperalign.coupling.bands.check_band_overlap`).
     dtype : 'float64' | 'float32'
         Precision of the output (complex128 or complex64).
     min_cycles : float
         Minimum number of cycles of each band's ``fmin`` an epoch must hold (0 disables).
     on_short : 'raise' | 'warn'
         What to do when epochs are too short for a band (fewer than ``min_cycles`` cycles, or,
-        with ``filter='hypyp'``, shorter than the FIR filter).
+        with ``filter_method='hypyp'``, shorter than the FIR filter).
     n_threads : int | None
         FFT worker threads (``None``: every core this process may use).
+    %(filter_deprecated)s
     %(verbose)s
 
     Returns
@@ -320,7 +324,7 @@ def analytic_signal(
         data,
         sfreq,
         bands,
-        filter=filter,
+        filter_method=_filter_alias(filter_method, filter, "analytic_signal", stacklevel=4),
         filter_kwargs=filter_kwargs,
         dtype=dtype,
         min_cycles=min_cycles,
@@ -330,21 +334,35 @@ def analytic_signal(
     return np.moveaxis(z, 0, -2)
 
 
+def _filter_alias(filter_method: str, filter: str | None, where: str, *, stacklevel: int) -> str:
+    """``filter_method``, or the deprecated ``filter=`` given in its place (FutureWarning)."""
+    if filter is not None:
+        warnings.warn(
+            f"{where}(filter=...) is deprecated and will be removed in the next release; use "
+            "filter_method= (the same values, 'hypyp' or 'fft'; filter shadows the builtin)",
+            FutureWarning,
+            stacklevel=stacklevel,
+        )
+        filter_method = filter
+    return filter_method
+
+
 def _analytic_bands(
-    data, sfreq, bands, *, filter, filter_kwargs, dtype, min_cycles, on_short, n_threads=None
-) -> np.ndarray:
+    data, sfreq, bands, *, filter_method, filter_kwargs, dtype, min_cycles, on_short,
+    n_threads=None,
+) -> np.ndarray:  # fmt: skip
     """Analytic signals band-major: (n_bands, ..., n_times), each band contiguous."""
-    check_option("filter", filter, FILTERS)
+    check_option("filter_method", filter_method, FILTERS)
     check_option("dtype", dtype, ("float64", "float32"))
     check_option("on_short", on_short, ("raise", "warn"))
     filter_kwargs = dict(filter_kwargs or {})
-    if filter_kwargs and filter != "hypyp":
+    if filter_kwargs and filter_method != "hypyp":
         from .bands import FFT_KWARGS
 
         if set(filter_kwargs) - set(FFT_KWARGS):
             raise ValueError(
-                f"filter_kwargs apply to filter='hypyp' only (filter='fft' takes only "
-                f"{list(FFT_KWARGS)}); got filter={filter!r} with "
+                f"filter_kwargs apply to filter_method='hypyp' only (filter_method='fft' takes "
+                f"only {list(FFT_KWARGS)}); got filter_method={filter_method!r} with "
                 f"filter_kwargs={sorted(filter_kwargs)}"
             )
     data = np.asarray(data)
@@ -360,20 +378,20 @@ def _analytic_bands(
     if min_cycles is not None:  # None: already checked by the caller (later chunks)
         from .bands import _check_overlap_once
 
-        _check_overlap_once(bands, sfreq, filter, filter_kwargs)
-        _check_lengths(n_times, sfreq, bands, filter, min_cycles, filter_kwargs, on_short)
+        _check_overlap_once(bands, sfreq, filter_method, filter_kwargs)
+        _check_lengths(n_times, sfreq, bands, filter_method, min_cycles, filter_kwargs, on_short)
     ctype = np.complex128 if dtype == "float64" else np.complex64
     lead = data.shape[:-1]
     flat = data.reshape(-1, n_times)
     out = np.empty((len(bands), flat.shape[0], n_times), dtype=ctype)
     logger.info(
-        "analytic_signal: %d signals x %d samples, %d band(s), filter=%r",
+        "analytic_signal: %d signals x %d samples, %d band(s), filter_method=%r",
         flat.shape[0],
         n_times,
         len(bands),
-        filter,
+        filter_method,
     )
-    if filter == "hypyp":
+    if filter_method == "hypyp":
         x = np.ascontiguousarray(flat, dtype=np.float64)
         workers = int(n_threads) if n_threads else 1
         _mne_bands_analytic(x, sfreq, bands, filter_kwargs, workers, out)

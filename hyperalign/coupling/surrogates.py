@@ -128,7 +128,7 @@ def compute_surrogate_sync(
     **sync_kwargs
         Passed to :func:`~hyperalign.coupling.dyad_sync.compute_dyad_sync` (``metrics``,
         ``bands``, ``epochs``, ``window``, ``lags``, ``min_duration``, ``picks``,
-        ``speaker_first``, ``filter``, ``n_jobs``...). ``epochs`` given as ``mne.Epochs`` is
+        ``speaker_first``, ``filter_method``, ``n_jobs``...). ``epochs`` given as ``mne.Epochs`` is
         not supported here (surrogates need the continuous recordings).
 
     Returns

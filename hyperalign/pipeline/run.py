@@ -199,7 +199,7 @@ def _coupling_one(args, n_threads: int = 1) -> StepOutput:
             epochs=c["epochs"],
             lags=tuple(c["lags"]),
             min_duration=c["min_duration"],
-            filter=c.get("filter", "hypyp"),
+            filter_method=c.get("filter", "hypyp"),
             filter_kwargs=c.get("filter_kwargs") or None,
         )
         if c["epochs"] == "fixed" and c.get("window") is not None:

@@ -35,9 +35,16 @@ def test_torch_equals_numpy_float64(data, device):
 @pytest.mark.parametrize("device", DEVICES)
 def test_torch_float32(data, device):
     names = [n for n in METRICS if n != "pli"]  # pli: sign() of near-zero values may flip
-    a = compute_sync(data, 128.0, BANDS, names, filter="fft")
+    a = compute_sync(data, 128.0, BANDS, names, filter_method="fft")
     b = compute_sync(
-        data, 128.0, BANDS, names, filter="fft", backend="torch", device=device, dtype="float32"
+        data,
+        128.0,
+        BANDS,
+        names,
+        filter_method="fft",
+        backend="torch",
+        device=device,
+        dtype="float32",
     )
     assert b.get_data().dtype == np.float32
     np.testing.assert_allclose(b.get_data(), a.get_data(), atol=2e-4)
@@ -117,7 +124,7 @@ def test_serial_and_parallel_kernels_agree_on_strided_inputs():
 @pytest.mark.parametrize("mode", ["inter", "all"])
 def test_epoch_threads_give_identical_values(data, mode):
     names = list(METRICS)
-    kw = dict(lags=(0.0, 0.05), mode=mode, filter="fft")
+    kw = dict(lags=(0.0, 0.05), mode=mode, filter_method="fft")
     one = compute_sync(data, 128.0, BANDS, names, n_threads=1, **kw).get_data()
     for n in (2, 3, 8):  # more threads than epochs is fine
         many = compute_sync(data, 128.0, BANDS, names, n_threads=n, **kw).get_data()

@@ -73,12 +73,18 @@ def test_fft_transition_widths_used_by_the_engine():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 256 * 20))
     kw = {"l_trans_bandwidth": 0.5, "h_trans_bandwidth": 0.5}
-    z = analytic_signal(x, 256.0, {"alpha": (9.0, 13.0)}, filter="fft", filter_kwargs=kw)[0, 0]
+    z = analytic_signal(x, 256.0, {"alpha": (9.0, 13.0)}, filter_method="fft", filter_kwargs=kw)[
+        0, 0
+    ]
     spec = np.abs(np.fft.rfft(z.real))
     f = np.fft.rfftfreq(z.size, 1 / 256.0)
     assert spec[(f < 8.5) | (f > 13.5)].max() < 1e-8 * spec.max()
-    with pytest.raises(ValueError, match=r"filter='fft' takes only.*got filter='fft'"):
-        analytic_signal(x, 256.0, {"a": (9.0, 13.0)}, filter="fft", filter_kwargs={"pad": "x"})
+    with pytest.raises(
+        ValueError, match=r"filter_method='fft' takes only.*got filter_method='fft'"
+    ):
+        analytic_signal(
+            x, 256.0, {"a": (9.0, 13.0)}, filter_method="fft", filter_kwargs={"pad": "x"}
+        )
     with pytest.raises(ValueError, match=r"l_trans_bandwidth'\] must be 'auto' or a width"):
         hb.fft_transitions(9.0, 13.0, 256.0, {"l_trans_bandwidth": -1})
 
@@ -88,7 +94,9 @@ def test_compute_dyad_sync_strict_bands():
 
     dy, _ = simulate_conversation(duration=30, n_channels=4, audio=False, random_state=0)
     with pytest.raises(ValueError, match="band overlap with filter='fft'"):
-        compute_dyad_sync(dy, metrics="plv", bands=ADJACENT, filter="fft", strict_bands=True)
+        compute_dyad_sync(
+            dy, metrics="plv", bands=ADJACENT, filter_method="fft", strict_bands=True
+        )
 
 
 def _planted_excess(bands, filter_kwargs):
@@ -103,7 +111,7 @@ def _planted_excess(bands, filter_kwargs):
         )
         ch = truth.channels["coupling"]
         c = compute_dyad_sync(
-            dy, metrics="plv", bands=bands, lags=(round(truth.lag, 3),), filter="fft",
+            dy, metrics="plv", bands=bands, lags=(round(truth.lag, 3),), filter_method="fft",
             filter_kwargs=filter_kwargs, picks=ch,
         )  # fmt: skip
         v = c.xarray.sel(metric="plv").mean("epochs")

@@ -222,11 +222,11 @@ def test_utterances_of_every_length_match_one_by_one():
     dyad, _ = simulate_conversation(duration=60, n_channels=4, random_state=1)
     metrics = ("plv", "ccorr", "accorr", "coh", "imcoh", "pli", "wpli", "envelope_corr")
     lags = (0.0, 0.15, -0.1)
-    con = compute_dyad_sync(dyad, metrics=metrics, bands=THETA, lags=lags, filter="fft",
+    con = compute_dyad_sync(dyad, metrics=metrics, bands=THETA, lags=lags, filter_method="fft",
                             speaker_first=False, min_cycles=0, verbose="error")  # fmt: skip
     sf = dyad.sfreq
     x = np.stack([p.raw.get_data() for p in dyad.participants])
-    z = analytic_signal(x, sf, THETA, filter="fft")[:, :, 0]
+    z = analytic_signal(x, sf, THETA, filter_method="fft")[:, :, 0]
     n_t = z.shape[-1]
     starts = np.rint(con.xarray.coords["onset"].values * sf).astype(int)
     stops = np.minimum(np.rint(con.xarray.coords["offset"].values * sf).astype(int), n_t)
@@ -247,3 +247,17 @@ def test_utterances_of_every_length_match_one_by_one():
                 )
             checked += 1
     assert checked > 30
+
+
+def test_dyad_sync_deprecated_filter_alias(dyad):
+    """``filter=`` still works for one release (FutureWarning), in compute_dyad_sync and in
+    the sync_kwargs of compute_surrogate_sync."""
+    from hyperalign.coupling import compute_surrogate_sync
+
+    kw = dict(metrics=("plv",), bands=THETA)
+    new = compute_dyad_sync(dyad, filter_method="fft", **kw)
+    with pytest.warns(FutureWarning, match=r"compute_dyad_sync\(filter=.*use filter_method="):
+        old = compute_dyad_sync(dyad, filter="fft", **kw)
+    np.testing.assert_array_equal(old.get_data(), new.get_data())
+    with pytest.warns(FutureWarning, match=r"compute_surrogate_sync\(filter="):
+        compute_surrogate_sync(dyad, n_surrogates=1, random_state=0, filter="fft", **kw)

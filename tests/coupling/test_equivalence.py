@@ -65,8 +65,8 @@ def test_compute_sync_inter_block(sim, metric):
 @pytest.mark.parametrize("metric", ["plv", "coh", "wpli", "accorr"])
 def test_fft_filter_float32_and_numpy_fallback(sim, metric):
     data, sfreq = sim
-    a = compute_sync(data, sfreq, BANDS, metric, filter="fft").get_data(metric)
-    b = compute_sync(data, sfreq, BANDS, metric, filter="fft", dtype="float32")
+    a = compute_sync(data, sfreq, BANDS, metric, filter_method="fft").get_data(metric)
+    b = compute_sync(data, sfreq, BANDS, metric, filter_method="fft", dtype="float32")
     np.testing.assert_allclose(b.get_data(metric), a, atol=1e-4)
     c = compute_sync(data, sfreq, BANDS, metric, use_numba=False).get_data(metric)
     d = compute_sync(data, sfreq, BANDS, metric, use_numba=True).get_data(metric)

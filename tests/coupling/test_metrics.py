@@ -106,7 +106,7 @@ def test_fft_filter_close_to_fir_inside_epoch():
     data = _lagged_pair(n_t=1000)
     bands = {"alpha": (8, 12)}
     za = analytic_signal(data, SF, bands)[..., 0, 200:-200]
-    zb = analytic_signal(data, SF, bands, filter="fft")[..., 0, 200:-200]
+    zb = analytic_signal(data, SF, bands, filter_method="fft")[..., 0, 200:-200]
     corr = np.abs(np.vdot(za, zb)) / np.sqrt(np.vdot(za, za).real * np.vdot(zb, zb).real)
     assert corr > 0.97
 
@@ -128,7 +128,7 @@ def test_error_messages():
     with pytest.raises(ValueError, match="unknown metric 'plvv'"):
         compute_sync(good, SF, {"a": (8, 12)}, ["plv", "plvv"])
     with pytest.raises(ValueError, match="fewer than min_cycles=3"):
-        compute_sync(good, SF, {"delta": (0.5, 4)}, "plv", filter="fft")
+        compute_sync(good, SF, {"delta": (0.5, 4)}, "plv", filter_method="fft")
     with pytest.raises(ValueError, match="FIR filter has 165 taps but epochs have only 150"):
         compute_sync(good[..., :150], SF, {"theta": (4, 8)}, "plv")
     with pytest.raises(ValueError, match="lags .* as long as the epochs"):
@@ -166,3 +166,24 @@ def test_on_short_warn_goes_on_like_hypyp():
         logger.removeHandler(handler)
     assert np.isfinite(con.get_data()).all()
     assert any("165 taps" in r.getMessage() for r in records)
+
+
+def test_filter_method_and_deprecated_filter_alias():
+    """``filter_method=`` names the band-pass; ``filter=`` (the builtin's name) is a deprecated
+    alias with the same values (issue 11)."""
+    from hyperalign.coupling import analytic_signal
+
+    rng = np.random.default_rng(7)
+    data = rng.standard_normal((2, 3, 2, 512))
+    bands = {"alpha": (8.0, 12.0)}
+    new = compute_sync(data, 256.0, bands, "plv", filter_method="fft", n_threads=1)
+    with pytest.warns(FutureWarning, match=r"compute_sync\(filter=.*use filter_method="):
+        old = compute_sync(data, 256.0, bands, "plv", filter="fft", n_threads=1)
+    np.testing.assert_array_equal(old.get_data(), new.get_data())
+    assert new.attrs["filter"] == old.attrs["filter"] == "fft"
+    z = analytic_signal(data[0], 256.0, bands, filter_method="fft")
+    with pytest.warns(FutureWarning, match=r"analytic_signal\(filter="):
+        z_old = analytic_signal(data[0], 256.0, bands, filter="fft")
+    np.testing.assert_array_equal(z_old, z)
+    with pytest.raises(ValueError, match="filter_method"):
+        compute_sync(data, 256.0, bands, "plv", filter_method="iir")

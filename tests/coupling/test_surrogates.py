@@ -74,11 +74,11 @@ def test_multivariate_phase_randomization_keeps_cross_spectra(signals):
 def test_phase_randomizing_the_analytic_signal_equals_filtering_the_surrogate(signals):
     sf = 100.0
     bands = {"theta": (4.0, 8.0), "alpha": (8.0, 13.0)}
-    z = analytic_signal(signals, sf, bands, filter="fft")  # (C, B, T)
+    z = analytic_signal(signals, sf, bands, filter_method="fft")  # (C, B, T)
     zb = np.swapaxes(z, 0, 1)
     zs = _phase_randomize_analytic(zb, True, np.random.default_rng(5))
     xs = phase_randomize(signals, multivariate=True, random_state=5)
-    ref = np.swapaxes(analytic_signal(xs, sf, bands, filter="fft"), 0, 1)
+    ref = np.swapaxes(analytic_signal(xs, sf, bands, filter_method="fft"), 0, 1)
     np.testing.assert_allclose(zs, ref, atol=1e-10)
 
 
