@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._layerwise_steps import TableSweep, b2b_from_table
+from ..report.layerwise_data import TableSweep
+from ._layerwise_steps import b2b_from_table
 
 __all__ = ["layer_stats", "coupling_stats"]
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..report.layerwise_data import TableSweep, lag_grid
 from ..utils import ExclusionLog, logger
 
 __all__ = ["lag_grid", "resolve_rois", "TextLayers", "layerwise_data", "dyad_features",
@@ -21,16 +22,6 @@ __all__ = ["lag_grid", "resolve_rois", "TextLayers", "layerwise_data", "dyad_fea
 
 
 # ----------------------------------------------------------------------------- settings
-def lag_grid(grid, window):
-    """``(lags, window)`` for :func:`hyperalign.encoding.resolve_lags` from a config grid."""
-    if isinstance(grid, str):
-        return grid, window
-    if isinstance(grid, dict):
-        n = int(np.floor((grid["stop"] - grid["start"]) / grid["step"] + 1e-9)) + 1
-        return np.round(grid["start"] + grid["step"] * np.arange(n), 10), window
-    return np.asarray(grid, float), window
-
-
 def resolve_rois(cfg: dict, ch_names: list[str]) -> dict[str, list[str]]:
     """The ROIs of the config (``'auto'``: the 10-20 groups of the simulator)."""
     rois = cfg["encoding"]["rois"]
@@ -240,35 +231,6 @@ def sweep_table(dyad, feats: dict, cfg: dict, rois: dict) -> pd.DataFrame:
     for k in ("layer", "model", "modality", "layer_name", "roi", "role", "participant"):
         df[k] = df[k].astype(str)
     return df, excl, sw.timings
-
-
-class TableSweep:
-    """A layer sweep rebuilt from its tidy table: what the hierarchy summaries read.
-
-    :func:`hyperalign.encoding.best_layer`, :func:`~hyperalign.encoding.hierarchy_test`,
-    :func:`~hyperalign.encoding.depth_lag_correlation` and
-    :func:`~hyperalign.encoding.hierarchy.plot_layer_profiles` need ``scores(metric)``: the
-    scores stacked ``(dyad, participant, role, layer, target, lag)`` with the layer
-    coordinates; the cached per-dyad tables hold exactly that.
-    """
-
-    def __init__(self, table: pd.DataFrame):
-        self.table = table
-
-    def scores(self, metric: str = "r"):
-        import xarray as xr
-
-        t = self.table
-        layers = list(dict.fromkeys(t["layer"]))
-        meta = t.drop_duplicates("layer").set_index("layer").loc[layers]
-        idx = ["dyad", "participant_index", "role", "layer", "roi", "lag"]
-        s = t.set_index(idx)[metric]
-        da = xr.DataArray.from_series(s).rename(participant_index="participant", roi="target")
-        da = da.reindex(layer=layers, dyad=list(dict.fromkeys(t["dyad"])),
-                        target=list(dict.fromkeys(t["roi"])))  # fmt: skip
-        for c in ("model", "modality", "layer_name", "layer_index", "depth"):
-            da = da.assign_coords({c: ("layer", meta[c].to_numpy())})
-        return da.transpose("dyad", "participant", "role", "layer", "target", "lag")
 
 
 # ----------------------------------------------------------------------------- coupling

@@ -171,7 +171,7 @@ def _answer(res) -> str:
 
 def layerwise_methods(res) -> str:
     """The methods paragraph of a layer-wise run, numbers filled from the run."""
-    from ..pipeline._layerwise_steps import lag_grid
+    from .layerwise_data import lag_grid
 
     cfg, t = res.config, res.tables
     e, c, h, f = cfg["encoding"], cfg["coupling"], cfg["hierarchy"], cfg["features"]

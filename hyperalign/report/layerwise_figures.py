@@ -282,7 +282,7 @@ def make_layerwise_figures(result, folder) -> dict[str, Path]:
 
     from ..encoding import layer_profile
     from ..encoding.hierarchy import plot_layer_profiles
-    from ..pipeline._layerwise_steps import TableSweep
+    from .layerwise_data import TableSweep
 
     matplotlib.use("Agg", force=False)
     folder = Path(folder)
