@@ -82,6 +82,7 @@ def main(argv=None) -> int:
     p.add_argument("--cold-models", action="store_true", help="also a fresh $HYPERALIGN_CACHE")
     p.add_argument("--n-jobs", type=int, default=None)
     p.add_argument("--json", default=None, help="also write the numbers to this JSON file")
+    p.add_argument("--out", default=None, help="output folder (kept; default: a temporary one)")
     args = p.parse_args(argv)
     extra = ["--quick"] if args.quick else []
     if args.n_jobs is not None:
@@ -90,7 +91,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench_demo_") as tmp:
         if args.cold_models:
             env["HYPERALIGN_CACHE"] = str(Path(tmp) / "cache")
-        out = Path(tmp) / "demo_output"
+        out = Path(args.out) if args.out else Path(tmp) / "demo_output"
+        if out.exists() and any(out.iterdir()):
+            raise SystemExit(f"--out {out} is not empty: a cold run needs a new folder")
         print(f"hyperalign demo {' '.join(extra)} on {os.cpu_count()} CPU(s)")
         cold = run_once(out, extra, env)
         _print("cold (new output folder" + (", new model cache)" if args.cold_models else ")"),
