@@ -10,8 +10,9 @@ Each run is the command a user types (``python -m hyperalign.cli demo --out DIR`
 process, so the time includes Python start-up and imports. Printed per stage (from the run's
 ``run.log``): wall time and CPU time of the main process (the machine may be shared: wall time
 under load is longer than CPU time; CPU time is what the run costs). The whole command's wall and
-CPU time (children included) and the 1-minute load average are printed next to them. With
-``--json PATH`` the numbers are also written as JSON.
+CPU time (children included: joblib workers too) and the 1-minute load average are printed
+next to them. With ``--json PATH`` the numbers are also written as JSON; ``--before PATH``
+prints them side by side with an earlier JSON of this script (e.g. of the previous commit).
 
 "Cold" means a new output folder (no step cache) and, with ``--cold-models``, a new
 ``$HYPERALIGN_CACHE`` (no dequantised language-model copy, no embedding cache); the Hugging Face
@@ -76,12 +77,34 @@ def _print(name: str, r: dict) -> None:
     print(f"  {'(start-up)':<12s} {rest:8.1f}        -   python start, imports, config")
 
 
+def _compare(before: dict, after: dict) -> None:
+    """Per stage, before -> after, wall and CPU, for the cold run and the rerun."""
+    for run in ("cold", "rerun"):
+        b, a = before.get(run) or {}, after.get(run) or {}
+        if not a:
+            continue
+        print(f"\n{run}: before -> after (wall s | CPU s; stages: main process CPU)")
+        names = list(dict.fromkeys([*(b.get("stages") or {}), *(a.get("stages") or {})]))
+        for k in names:
+            sb, sa = (b.get("stages") or {}).get(k, {}), (a.get("stages") or {}).get(k, {})
+            print(f"  {k:<12s} {_n(sb, 'wall_s'):>7s} -> {_n(sa, 'wall_s'):>7s} | "
+                  f"{_n(sb, 'cpu_s'):>7s} -> {_n(sa, 'cpu_s'):>7s}")  # fmt: skip
+        print(f"  {'command':<12s} {_n(b, 'wall_s'):>7s} -> {_n(a, 'wall_s'):>7s} | "
+              f"{_n(b, 'cpu_s'):>7s} -> {_n(a, 'cpu_s'):>7s}   (CPU with children)")  # fmt: skip
+
+
+def _n(d: dict, k: str) -> str:
+    return f"{d[k]:.1f}" if d.get(k) is not None else "-"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="hyperalign demo --quick")
     p.add_argument("--cold-models", action="store_true", help="also a fresh $HYPERALIGN_CACHE")
     p.add_argument("--n-jobs", type=int, default=None)
     p.add_argument("--json", default=None, help="also write the numbers to this JSON file")
+    p.add_argument("--out", default=None, help="output folder (kept; default: a temporary one)")
+    p.add_argument("--before", default=None, help="an earlier --json file to compare with")
     args = p.parse_args(argv)
     extra = ["--quick"] if args.quick else []
     if args.n_jobs is not None:
@@ -90,7 +113,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench_demo_") as tmp:
         if args.cold_models:
             env["HYPERALIGN_CACHE"] = str(Path(tmp) / "cache")
-        out = Path(tmp) / "demo_output"
+        out = Path(args.out) if args.out else Path(tmp) / "demo_output"
+        if out.exists() and any(out.iterdir()):
+            raise SystemExit(f"--out {out} is not empty: a cold run needs a new folder")
         print(f"hyperalign demo {' '.join(extra)} on {os.cpu_count()} CPU(s)")
         cold = run_once(out, extra, env)
         _print("cold (new output folder" + (", new model cache)" if args.cold_models else ")"),
@@ -99,9 +124,12 @@ def main(argv=None) -> int:
         _print("rerun (step cache)", warm)
         print("\nconsole output of the cold run (stdout, then stderr):")
         print(cold["stdout"] + cold["stderr"])
+    result = {"args": vars(args), "cold": cold, "rerun": warm}
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"args": vars(args), "cold": cold, "rerun": warm}, fh, indent=1)
+            json.dump(result, fh, indent=1)
+    if args.before:
+        _compare(json.loads(Path(args.before).read_text()), result)
     return 0
 
 
