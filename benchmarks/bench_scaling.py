@@ -24,13 +24,13 @@ dyad in a small part of its compute time. Real dyads (1 h of 64 channels) scale 
 ``(64 / n_channels) ** 2`` (the all-pairs metrics); both bounds are printed.
 
 Permutation blocks (the statistics step on a cluster): ``test_semantic_beyond_acoustics`` on a
-simulated analysis table (``--perm-dyads`` dyads x 100 utterances, 2 bands x 2 ROIs x 3 lags =
-12 cells) with ``--n-permutations`` permutations in blocks of ``--perm-block`` (1024), serially
-and on 1 and 2 workers (the blocks go to the workers through joblib's Dask backend; the cells
-are fitted on the client).
-The null's time is the call's time less that of the same call without permutations; the
-efficiency of the added worker is ``null(1) / (2 null(2))``; the p-values of every run are
-checked to be identical.
+simulated analysis table (``--perm-dyads`` dyads x 100 utterances), serially and on 1 and 2
+workers (the blocks go to the workers through joblib's Dask backend; the cells are fitted on
+the client), with the batch engine (2 bands x 2 ROIs x 3 lags = 12 cells,
+``--n-permutations`` permutations in blocks of ``--perm-block``) and the refit engine (one
+cell, 512 permutations in blocks of 256). The time is that of the null alone
+(``result.params['elapsed_null_s']``); the efficiency of the added worker is
+``null(1) / (2 null(2))``; the p-values of every run are checked to be identical.
 
 Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_scaling.py`` (about 2-4 minutes here;
 ``--only permutations`` for the permutation line alone, written to
@@ -85,19 +85,18 @@ def _time_step(dyads, cfg, keys, cache, root, executor: str, read: bool = False)
     return dt
 
 
-def _perm_call(table, n_permutations: int, block_size: int = 1024):
+def _perm_call(table, n_permutations: int, block_size: int, method: str):
     from hyperalign.stats import test_semantic_beyond_acoustics
 
-    t = time.perf_counter()
     res = test_semantic_beyond_acoustics(
         table, acoustic=["acsim"], n_permutations=n_permutations, correction="holm",
-        block_size=block_size, partition=False, random_state=0, verbose="error",
+        block_size=block_size, method=method, partition=False, random_state=0, verbose="error",
     )  # fmt: skip
-    return time.perf_counter() - t, res.table["p_perm"].to_numpy()
+    return res.params["elapsed_null_s"], res.table["p_perm"].to_numpy()
 
 
 def permutation_scaling(n_dyads: int, n_permutations: int, block: int, repeats: int, say) -> dict:
-    """The permutation null in blocks: serial, 1 and 2 LocalCluster workers."""
+    """The permutation null in blocks: serial, 1 and 2 LocalCluster workers, both engines."""
     from hyperalign.pipeline.dask import dask_session
     from hyperalign.stats import simulate_analysis_table
 
@@ -105,26 +104,36 @@ def permutation_scaling(n_dyads: int, n_permutations: int, block: int, repeats: 
         n_dyads=n_dyads, n_utterances=100, semantic_effect=0.2, bands=("theta", "alpha"),
         rois=("front", "back"), lags=(0.0, 0.5, 1.0), random_state=0,
     )  # fmt: skip
-    base = min(_perm_call(table, 0, block)[0] for _ in range(repeats))
-    runs = {"serial": [_perm_call(table, n_permutations, block) for _ in range(repeats)]}
+    one_cell = table[(table["band"] == "theta") & (table["roi"] == "front") & (table["lag"] == 0)]
+    cases = {  # name: (table, permutations, block, method, repeats)
+        "batch": (table, n_permutations, block, "batch", repeats),
+        "refit": (one_cell, 512, 256, "refit", 1),
+    }
+    runs: dict = {c: {} for c in cases}
+    for c, (t, n, b, m, r) in cases.items():
+        runs[c]["serial"] = [_perm_call(t, n, b, m) for _ in range(r)]
     for w in WORKERS:
         with dask_session(None, n_workers=w) as client:
             client.run(__import__, "hyperalign.stats")
-            _perm_call(table, block * w, block)  # warm-up
-            runs[w] = [_perm_call(table, n_permutations, block) for _ in range(repeats)]
-    null = {k: max(1e-9, min(t for t, _ in v) - base) for k, v in runs.items()}
-    same = all(np.array_equal(p, runs["serial"][0][1], equal_nan=True)
-               for v in runs.values() for _, p in v)  # fmt: skip
-    n_blocks = math.ceil(n_permutations / block)
+            _perm_call(table, block * w, block, "batch")  # warm-up
+            for c, (t, n, b, m, r) in cases.items():
+                runs[c][w] = [_perm_call(t, n, b, m) for _ in range(r)]
+    out = {}
     say()
-    say(f"permutation null in blocks: {n_dyads} dyads x 100 utterances, 12 cells, "
-        f"{n_permutations} permutations in {n_blocks} blocks of {block} (best of {repeats}; "
-        f"cell fits without permutations {base:.2f} s, subtracted)")  # fmt: skip
-    say(f"  null (s): serial {null['serial']:.2f} | 1 worker {null[1]:.2f} | 2 workers "
-        f"{null[2]:.2f} | speed-up 1 -> 2 workers {null[1] / null[2]:.2f}x, "
-        f"E(+1 worker) = {null[1] / (2 * null[2]):.2f} | p-values identical in every run: "
-        f"{'yes' if same else 'NO'}")  # fmt: skip
-    return {"null_s": null, "identical": same}
+    say("permutation null in blocks (time of the null alone, best of the repeats; the cells are "
+        "fitted on the client; p-values compared with the serial run's)")  # fmt: skip
+    for c, (t, n, b, m, _r) in cases.items():
+        null = {k: min(x for x, _ in v) for k, v in runs[c].items()}
+        ref = runs[c]["serial"][0][1]
+        same = all(np.array_equal(p, ref, equal_nan=True) for v in runs[c].values() for _, p in v)
+        n_cells = t.groupby(["band", "roi", "lag"]).ngroups
+        say(f"  {m}: {n_dyads} dyads x 100 utterances, {n_cells} cell(s), {n} permutations in "
+            f"{math.ceil(n / b)} blocks of {b}: serial {null['serial']:.2f} s | 1 worker "
+            f"{null[1]:.2f} s | 2 workers {null[2]:.2f} s | speed-up 1 -> 2 workers "
+            f"{null[1] / null[2]:.2f}x, E(+1 worker) = {null[1] / (2 * null[2]):.2f} | "
+            f"identical p-values: {'yes' if same else 'NO'}")  # fmt: skip
+        out[c] = {"null_s": null, "identical": same}
+    return out
 
 
 def main(argv=None) -> dict:

@@ -399,7 +399,9 @@ def test_semantic_beyond_acoustics(
                 n_permutations=n_permutations, method=method, engine=engine,
                 n_groups_table=int(table[groups].nunique()))  # fmt: skip
     keys, outs = _run_cells(table, by, spec, keep_models, n_jobs)
+    t_null = time.perf_counter()
     nulls = _permutation_nulls(outs, plan, spec, block_size, n_jobs)
+    t_null = time.perf_counter() - t_null
     res, models = _collect(keys, outs, by, keep_models, log)
     _warn_missing_cells(res, table, groups, by)
     null_mat = np.column_stack(nulls) if n_permutations > 0 else None
@@ -416,7 +418,7 @@ def test_semantic_beyond_acoustics(
                   formula_null=outs[0][3]["f0"] if outs else None,
                   formula_full=outs[0][3]["f1"] if outs else None, n_cells=len(res),
                   n_dyads=int(table[groups].nunique()),
-                  elapsed_s=time.perf_counter() - t0)  # fmt: skip
+                  elapsed_s=time.perf_counter() - t0, elapsed_null_s=t_null)  # fmt: skip
     del params["partition"], params["n_groups_table"]
     for c in ("metric", "band", "lag", "roi"):
         if c in table.columns:
