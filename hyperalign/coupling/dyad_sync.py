@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils import check_n_jobs, check_option, fill_doc, logger, verbose
+from ..utils._validation import keyword_only_after
 from ._channels import pick_good_channels, record_excluded_channels
 from ._engine import (  # noqa: F401 - the engine, importable from here as before
     _apply_rois,
@@ -371,6 +372,7 @@ def _complete_metadata(md, n_epochs: int, ids, dur: float, min_duration: float):
 
 
 # --------------------------------------------------------------------------- public
+@keyword_only_after(4)
 @fill_doc
 @verbose
 def compute_dyad_sync(
@@ -378,6 +380,7 @@ def compute_dyad_sync(
     metrics=("plv", "ccorr"),
     bands=None,
     epochs="utterances",
+    *,
     window: float | None = None,
     lags=(0.0,),
     min_duration: float = 2.0,
@@ -385,7 +388,6 @@ def compute_dyad_sync(
     rois=None,
     speaker_first: bool = True,
     backend: str = "numpy",
-    *,
     filter_method: str = "hypyp",
     filter_kwargs: dict | None = None,
     strict_bands: bool = False,

@@ -8,16 +8,13 @@ counted separately (``n_nan``, ``n_nonfinite``); nothing is dropped without a co
 from __future__ import annotations
 
 import difflib
-import functools
-import inspect
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..utils import _validate_type
+from ..utils._validation import keyword_only_after  # noqa: F401 - used across stats
 
 
 class AnalysisTableError(ValueError):
@@ -211,41 +208,3 @@ def check_design(
     )
 
 
-def keyword_only_after(n: int) -> Callable:
-    """Deprecate passing parameters after the first ``n`` positionally (they become keyword-only).
-
-    Positional calls keep working for one release with a ``DeprecationWarning`` naming the
-    parameters to pass by keyword.
-    """
-
-    def deco(func: Callable) -> Callable:
-        sig = inspect.signature(func)
-        params = list(sig.parameters.values())
-        names = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
-
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            if len(args) > n:
-                extra = args[n:]
-                if len(extra) > len(names):
-                    raise TypeError(
-                        f"{func.__name__}() takes {n} positional argument(s) and at most "
-                        f"{len(names)} deprecated positional one(s); got {len(args)}"
-                    )
-                moved = names[: len(extra)]
-                dup = [m for m in moved if m in kwargs]
-                if dup:
-                    raise TypeError(f"{func.__name__}() got multiple values for {dup}")
-                warnings.warn(
-                    f"{func.__name__}: passing {moved} positionally is deprecated; pass them "
-                    f"by keyword ({', '.join(f'{m}=...' for m in moved)}).",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                kwargs.update(zip(moved, extra))
-                args = args[:n]
-            return func(*args, **kwargs)
-
-        return wrapper
-
-    return deco

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import os
 import secrets
-from collections.abc import Iterable, Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -267,3 +270,43 @@ def check_n_jobs(n_jobs) -> int:
         raise ValueError("n_jobs must be a nonzero int (None or 1 serial, -1 all cores); got 0")
     n = n_jobs if n_jobs > 0 else max(1, n_cores + 1 + n_jobs)
     return int(max(1, min(n, n_cores)))
+
+
+def keyword_only_after(n: int) -> Callable:
+    """Deprecate passing parameters after the first ``n`` positionally (they become keyword-only).
+
+    Positional calls keep working for one release with a ``DeprecationWarning`` naming the
+    parameters to pass by keyword.
+    """
+
+    def deco(func: Callable) -> Callable:
+        sig = inspect.signature(func)
+        params = list(sig.parameters.values())
+        names = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            if len(args) > n:
+                extra = args[n:]
+                if len(extra) > len(names):
+                    raise TypeError(
+                        f"{func.__name__}() takes {n} positional argument(s) and at most "
+                        f"{len(names)} deprecated positional one(s); got {len(args)}"
+                    )
+                moved = names[: len(extra)]
+                dup = [m for m in moved if m in kwargs]
+                if dup:
+                    raise TypeError(f"{func.__name__}() got multiple values for {dup}")
+                warnings.warn(
+                    f"{func.__name__}: passing {moved} positionally is deprecated; pass them "
+                    f"by keyword ({', '.join(f'{m}=...' for m in moved)}).",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                kwargs.update(zip(moved, extra))
+                args = args[:n]
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return deco

@@ -261,3 +261,20 @@ def test_dyad_sync_deprecated_filter_alias(dyad):
     np.testing.assert_array_equal(old.get_data(), new.get_data())
     with pytest.warns(FutureWarning, match=r"compute_surrogate_sync\(filter="):
         compute_surrogate_sync(dyad, n_surrogates=1, random_state=0, filter="fft", **kw)
+
+
+def test_positional_after_epochs_is_deprecated():
+    """``window`` and later parameters are keyword-only; positional calls warn for one release."""
+    import warnings
+
+    from hyperalign.coupling import compute_dyad_sync
+    from hyperalign.simulation import simulate_conversation
+
+    d, _ = simulate_conversation(duration=30, n_channels=4, random_state=0)
+    bands = {"theta": (4.0, 8.0)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ref = compute_dyad_sync(d, ["plv"], bands, "fixed", window=2.0)
+    with pytest.warns(DeprecationWarning, match=r"passing \['window'\] positionally"):
+        old = compute_dyad_sync(d, ["plv"], bands, "fixed", 2.0)
+    np.testing.assert_array_equal(old.get_data(), ref.get_data())
