@@ -51,6 +51,13 @@ STEPS = ("sweep", "b2b")
 class LayerwiseResult:
     """What a layer-wise pipeline run produced.
 
+    Parameters
+    ----------
+    out, config, tables, figures, report, timings, stats, recovery, exclusions : object
+        See Attributes.
+    n_dyads_listed, n_dyads_analysed, summary, cache, manifest, rois, methods : object
+        See Attributes.
+
     Attributes
     ----------
     out : pathlib.Path
@@ -75,6 +82,16 @@ class LayerwiseResult:
         One row per dyad and cached step: ``step, dyad, status``.
     manifest : dict | None
         The manifest written last.
+    exclusions : pandas.DataFrame | None
+        Every excluded item (``stage, kind, item, reason, n``).
+    n_dyads_listed, n_dyads_analysed : int
+        Dyads listed in the study and dyads analysed.
+    summary : dict
+        The contents of ``summary.json``.
+    rois : dict | None
+        The ROIs (name -> channels).
+    methods : str
+        The generated methods paragraph.
     """
 
     out: Path
@@ -356,7 +373,18 @@ def _summary(res: LayerwiseResult) -> dict:
 
 
 def layerwise_summary(res: LayerwiseResult) -> list[str]:
-    """What a layer-wise run found, in a few console lines (after ``run_summary``'s first)."""
+    """What a layer-wise run found, in a few console lines (after ``run_summary``'s first).
+
+    Parameters
+    ----------
+    res : LayerwiseResult
+        The run.
+
+    Returns
+    -------
+    lines : list of str
+        Best layer per ROI, the hierarchy test and the coupling peak with the latency.
+    """
     t, cfg = res.tables, res.config
     text = str(cfg["features"]["text_model"]["name"])
     role = cfg["hierarchy"]["role"]

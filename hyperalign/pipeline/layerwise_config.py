@@ -179,8 +179,16 @@ LAYERWISE_SCHEMA: dict[str, Any] = {
 def is_layerwise_config(config: str | Path | dict) -> bool:
     """Whether a pipeline file (or mapping) is a layer-wise encoding pipeline.
 
-    It is when its top level has ``analysis: layerwise_encoding``; an unreadable file is not
-    (the semantic pipeline's loader then reports what is wrong with it).
+    Parameters
+    ----------
+    config : path-like | dict
+        A pipeline YAML or a parsed mapping.
+
+    Returns
+    -------
+    layerwise : bool
+        ``True`` when its top level has ``analysis: layerwise_encoding``; an unreadable file
+        is not (the semantic pipeline's loader then reports what is wrong with it).
     """
     if isinstance(config, dict):
         return config.get("analysis") == ANALYSIS

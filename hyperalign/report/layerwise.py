@@ -170,7 +170,18 @@ def _answer(res) -> str:
 
 
 def layerwise_methods(res) -> str:
-    """The methods paragraph of a layer-wise run, numbers filled from the run."""
+    """The methods paragraph of a layer-wise run, numbers filled from the run.
+
+    Parameters
+    ----------
+    res : LayerwiseResult
+        The run (config, tables, statistics).
+
+    Returns
+    -------
+    text : str
+        One paragraph (layer sweep, summaries, hierarchy test, coupling when run).
+    """
     from .layerwise_data import lag_grid
 
     cfg, t = res.config, res.tables

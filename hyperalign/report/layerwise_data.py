@@ -10,7 +10,23 @@ __all__ = ["lag_grid", "TableSweep"]
 
 
 def lag_grid(grid, window):
-    """``(lags, window)`` for :func:`hyperalign.encoding.resolve_lags` from a config grid."""
+    """The ``(lags, window)`` arguments of the encoding functions from a config lag grid.
+
+    Parameters
+    ----------
+    grid : str | list of float | dict
+        A preset name (``'zada2024'``, ``'goldstein2022'``), a list of lags (s), or
+        ``{start, stop, step}`` (both ends included when on the grid).
+    window : float | None
+        The averaging window (s); ``None`` takes the preset's.
+
+    Returns
+    -------
+    lags : str | numpy.ndarray
+        The preset name or the lags (s).
+    window : float | None
+        ``window`` unchanged.
+    """
     if isinstance(grid, str):
         return grid, window
     if isinstance(grid, dict):
@@ -27,6 +43,12 @@ class TableSweep:
     :func:`~hyperalign.encoding.hierarchy.plot_layer_profiles` need ``scores(metric)``: the
     scores stacked ``(dyad, participant, role, layer, target, lag)`` with the layer
     coordinates; the cached per-dyad tables hold exactly that.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The pipeline's ``sweep_scores``: ``dyad, participant_index, role, layer, model,
+        modality, layer_name, layer_index, depth, roi, lag`` and the score columns.
     """
 
     def __init__(self, table: pd.DataFrame):

@@ -48,6 +48,7 @@ def plot_role_lag_curves(curves: pd.DataFrame, model: str):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure.
     """
     import matplotlib.pyplot as plt
 
@@ -86,6 +87,7 @@ def plot_layer_lag_maps(curves: pd.DataFrame, model: str):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure.
     """
     import matplotlib.pyplot as plt
 
@@ -144,6 +146,7 @@ def plot_hierarchy_map(profile: pd.DataFrame, best: pd.DataFrame, *, order=None)
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure.
     """
     import matplotlib.pyplot as plt
 
@@ -186,6 +189,7 @@ def plot_controls(comparison: pd.DataFrame, role: str):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure.
     """
     import matplotlib.pyplot as plt
 
@@ -230,6 +234,7 @@ def plot_coupling_maps(groups: dict, *, direction: str = "s2l", roi_pair=None, p
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure.
     """
     import matplotlib.pyplot as plt
 
@@ -277,6 +282,7 @@ def make_layerwise_figures(result, folder) -> dict[str, Path]:
     Returns
     -------
     figures : dict of str to pathlib.Path
+        Figure name -> PNG file.
     """
     import matplotlib
 

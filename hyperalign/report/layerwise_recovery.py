@@ -27,7 +27,16 @@ __all__ = ["LayerwiseRecovery", "layerwise_recovery"]
 
 @dataclass
 class LayerwiseRecovery:
-    """Found vs planted for the layer-wise pipeline, one row per planted item (``table``)."""
+    """Found vs planted for the layer-wise pipeline, one row per planted item.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``item`` (``'best layer'``, ``'lag pair'``, ``'hierarchy'``), ``where``, ``planted``,
+        ``found``, ``detail``, ``outcome`` (``'hit'``, ``'near'``, ``'miss'``, ``'not scored'``).
+    params : dict
+        ``alpha``, the text ``model`` and its swept ``layers``.
+    """
 
     table: pd.DataFrame
     params: dict = field(default_factory=dict)
@@ -46,7 +55,13 @@ class LayerwiseRecovery:
         return self.counts["n_planted"] > 0 and self.counts["misses"] == 0
 
     def summary(self) -> str:
-        """One line: what was found of what was planted."""
+        """One line: what was found of what was planted.
+
+        Returns
+        -------
+        line : str
+            For example ``'recovery (layer-wise): 3 of 3 planted best layers, ... found'``.
+        """
         t = self.table
         parts = []
         for what, label in (
@@ -62,7 +77,13 @@ class LayerwiseRecovery:
         return f"recovery (layer-wise): {', '.join(parts)} found: {verdict}"
 
     def to_data_frame(self) -> pd.DataFrame:
-        """The found-vs-planted table."""
+        """The found-vs-planted table.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            A copy of :attr:`table`.
+        """
         return self.table.copy()
 
 
