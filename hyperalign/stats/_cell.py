@@ -7,8 +7,6 @@ the permutation statistic under the analysis's shared permutation plan.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
@@ -173,19 +171,3 @@ def _permutation_columns(data, spec, null_ml, full_ml, sem_names, test) -> dict:
         row["_job"] = dict(y=y, X0=X0, S=S, codes=codes, sigma2=sigma2, tau2=tau2,
                            llf0=null_ml.llf, units=units)  # fmt: skip
     return row
-
-
-def _refit_permutations(y, X0, S, codes, perm, llf0) -> np.ndarray:
-    """LRT of the full model refitted by ML for every permutation (statsmodels)."""
-    from statsmodels.regression.mixed_linear_model import MixedLM
-
-    from ._fit import robust_fit
-
-    out = np.empty(len(perm))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for i, idx in enumerate(perm):
-            X1 = np.column_stack([X0, S[idx]])
-            res = robust_fit(MixedLM(y, X1, groups=codes), reml=False)
-            out[i] = max(0.0, 2.0 * (res.llf - llf0))
-    return out

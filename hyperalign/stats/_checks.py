@@ -206,5 +206,3 @@ def check_design(
         f"{X.shape[1]}): the model cannot separate their effects. Drop one of {involved} or "
         "combine them into one predictor."
     )
-
-

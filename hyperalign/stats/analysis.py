@@ -25,10 +25,9 @@ from ..utils import (
     fill_doc,
     logger,
     progress,
-    single_thread_blas,
     verbose,
 )
-from ._cell import _analyse_cell, _refit_permutations
+from ._cell import _analyse_cell
 from ._checks import (
     as_terms,
     check_alpha,
@@ -38,9 +37,14 @@ from ._checks import (
     nearest,
     refuse_duplicates,
 )
-from .correction import correct_pvalues, maxstat_pvalues, permutation_pvalues
+from .correction import correct_pvalues, maxstat_pvalues
 from .mixed import AnalysisTableError, check_n_groups, formula_variables
-from .permutation import PermutationPlan, batch_lrt
+from .permutation import (  # noqa: F401 - _refit_permutations: importable here as before
+    PermutationPlan,
+    _check_block_size,
+    _permutation_nulls,
+    _refit_permutations,
+)
 
 CORRECTIONS = ("maxstat", "fdr", "fdr_bh", "fdr_by", "holm", "bonferroni", None)
 DEFAULT_ACOUSTIC = ("acsim",)
@@ -188,68 +192,6 @@ def _check_by(table: pd.DataFrame, by) -> list[str]:
                 "cells would be merged; fix the name or leave it out."
             )
     return [c for c in by if c in table.columns]
-
-
-def _null_block(block, rng, *, cells, plan, method) -> list[np.ndarray]:
-    """The null of every cell for one block of permutations (the unit of work of a worker).
-
-    ``plan`` holds the block's rows of the analysis's permutation plan: the permutations are
-    drawn once, so the null does not depend on the blocks (``rng`` is not used).
-    """
-    out = []
-    with single_thread_blas():
-        for c in cells:
-            if c is None:
-                out.append(np.empty(0))
-                continue
-            perm = plan.indices(c["units"])
-            if method == "batch":
-                _, null = batch_lrt(c["y"], c["X0"], c["S"], c["codes"], c["sigma2"], c["tau2"],
-                                    perm)  # fmt: skip
-            else:
-                null = _refit_permutations(c["y"], c["X0"], c["S"], c["codes"], perm, c["llf0"])
-            out.append(null)
-    return out
-
-
-def _permutation_nulls(outs, plan, spec, block_size, n_jobs) -> list[np.ndarray]:
-    """Permutation null of every cell, in blocks of ``block_size`` permutations.
-
-    The blocks go through :func:`~hyperalign.utils._parallel.map_blocks`: serially, on joblib
-    workers (``n_jobs``) or on the Dask cluster of a pipeline run (joblib's Dask backend).
-    Every block carries its own rows of the one permutation plan, and its size is a multiple
-    of the batch engine's chunk, so the null equals the serial one bit for bit whatever the
-    blocks and workers.
-    """
-    from ..utils._parallel import map_blocks
-
-    cells = [o[1] for o in outs]
-    if spec["n_permutations"] == 0 or not outs:
-        return [np.empty(0) for _ in outs]
-    blocks = map_blocks(
-        _null_block, plan.n_permutations, block_size=block_size, random_state=0, n_jobs=n_jobs,
-        block_kwargs=lambda b: {"plan": plan.subset(b)}, cells=cells, method=spec["method"],
-    )  # fmt: skip
-    nulls = [np.concatenate([b[i] for b in blocks]) for i in range(len(cells))]
-    for (row, *_), null in zip(outs, nulls):
-        row["p_perm"] = float(permutation_pvalues(row["stat_perm_obs"], null[:, None])[0])
-    return nulls
-
-
-def _check_block_size(block_size) -> int:
-    from .permutation import CHUNK
-
-    if isinstance(block_size, bool) or not isinstance(block_size, int | np.integer):
-        raise TypeError(
-            f"block_size must be an int (a multiple of {CHUNK} permutations); got "
-            f"{type(block_size).__name__} {block_size!r}"
-        )
-    if block_size < CHUNK or block_size % CHUNK:
-        raise ValueError(
-            f"block_size must be a positive multiple of {CHUNK} permutations (so that blocks give "
-            f"the serial null bit for bit); got {block_size}. Use e.g. block_size={CHUNK}."
-        )
-    return int(block_size)
 
 
 @keyword_only_after(3)
