@@ -24,6 +24,13 @@ from hyperalign.pipeline.dask import (
 )
 from hyperalign.utils._parallel import block_slices, map_blocks, spawn_seeds
 
+# The studies here are tiny on purpose (3 dyads, seconds each): their small-study warnings are
+# expected and are tested where they are the behaviour (tests/pipeline/test_run.py).
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:only 3 dyad groups:UserWarning"),
+    pytest.mark.filterwarnings(r"ignore:singular fit in \d+ of:UserWarning"),
+]
+
 CONFIG = "pipelines/semantic_vs_acoustic.yaml"
 SMALL = {
     "data.n_dyads": 3,
@@ -50,6 +57,9 @@ def _cluster(n_workers: int) -> LocalCluster:
         protocol="tcp",
         host="127.0.0.1",
         dashboard_address=None,
+        # the scheduler's HTTP routes on a free port (8787 may be taken: a warning and a
+        # leaked socket), as hyperalign's own LocalCluster does
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     )
 
 
@@ -86,6 +96,10 @@ def test_scheduler_spec_errors(spec, err, match):
         pass
 
 
+# dask-jobqueue's SLURMCluster is half built when its constructor raises; its __del__ then
+# warns that the cluster was not closed (nothing of ours to close: the object never reached us)
+@pytest.mark.filterwarnings("ignore:unclosed cluster:ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_jobqueue_bad_arguments_are_named():
     pytest.importorskip("dask_jobqueue")
     with pytest.raises(SchedulerError, match="could not start the slurm cluster"):

@@ -16,6 +16,13 @@ from hyperalign.pipeline.dask import dask_session
 from hyperalign.stats import simulate_analysis_table, test_semantic_beyond_acoustics
 from hyperalign.stats.permutation import PermutationPlan
 
+# The studies here are tiny on purpose (3 dyads, seconds each): their small-study warnings are
+# expected and are tested where they are the behaviour (tests/pipeline/test_run.py).
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:only 3 dyad groups:UserWarning"),
+    pytest.mark.filterwarnings(r"ignore:singular fit in \d+ of:UserWarning"),
+]
+
 
 @pytest.fixture(scope="module")
 def cluster():

@@ -16,6 +16,13 @@ from distributed import LocalCluster
 
 from hyperalign.pipeline import run_pipeline
 
+# The studies here are tiny on purpose (3 dyads, seconds each): their small-study warnings are
+# expected and are tested where they are the behaviour (tests/pipeline/test_run.py).
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:only 3 dyad groups:UserWarning"),
+    pytest.mark.filterwarnings(r"ignore:singular fit in \d+ of:UserWarning"),
+]
+
 CONFIG = "pipelines/semantic_vs_acoustic.yaml"
 SMALL = {
     "data.source": "bids",
