@@ -43,20 +43,20 @@ def _cmd_demo(args) -> int:
 def _demo_layerwise(args, config, overrides) -> int:
     """The layer-wise pipeline of the demo, into ``<out>/layerwise`` (after the main one).
 
-    It simulates the same conversations (same seed, size and duration) with a planted layer
-    hierarchy and model-based coupling, and reads the text model's layers from the main run's
-    embedding cache.
+    It simulates conversations with the main demo's seed, channels and rate, with a planted
+    layer hierarchy and model-based coupling. With ``--quick`` it uses the main run's dyads and
+    duration, so the text model's layers come from the main run's embedding cache.
     """
     from .pipeline import load_config
 
     main = load_config(config, overrides)
     out = Path(args.out) if args.out else Path(main.get("out") or "demo_output")
     ov: dict = {"features.embedding_cache": str(out / "cache" / "embeddings")}
-    for k in ("random_state", "n_channels", "sfreq", "duration"):
+    for k in ("random_state", "n_channels", "sfreq"):
         ov[f"data.{k}"] = main["data"][k]
     if args.quick:
         ov["data.n_dyads"] = min(4, int(main["data"]["n_dyads"]))
-        ov["coupling.n_permutations"] = 10
+        ov["data.duration"] = main["data"]["duration"]
     if args.n_jobs is not None:
         ov["execution.n_jobs"] = args.n_jobs
     lw = _bundled_pipeline("layerwise_encoding.yaml")

@@ -215,7 +215,11 @@ def _per_dyad(dyads, cfg, folder, keys, rois, truth, emb_cache, res, log):
     if n_jobs > 1:  # dyads in worker processes, each with one BLAS thread
         from joblib import Parallel, delayed
 
-        results = Parallel(n_jobs=n_jobs)(delayed(_one_thread)(job, dy) for dy in dyads)
+        outs = Parallel(n_jobs=n_jobs)(delayed(_one_thread)(job, dy) for dy in dyads)
+        relog = track(_relog, lambda it: it[0])  # the workers' warnings, to the console
+        for dy, (_, records) in zip(dyads, outs):
+            relog((str(dy.dyad_id), records))
+        results = [r for r, _ in outs]
     else:
         run = track(job, lambda dy: dy.dyad_id)
         results = [run(dy) for dy in dyads]
@@ -234,18 +238,34 @@ def _per_dyad(dyads, cfg, folder, keys, rois, truth, emb_cache, res, log):
 
 
 def _one_thread(job, dyad):
-    """Run ``job(dyad)`` in a worker with one BLAS thread and one torch thread."""
+    """Run ``job(dyad)`` in a worker with one BLAS thread and one torch thread; its log
+    records (warnings and above) are returned for the parent to log, not printed here."""
+    import logging
+
     import torch
 
     from ..utils import blas_limits
 
+    records: list = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record):
+            records.append((record.levelno, record.getMessage()))
+
     torch.set_num_threads(1)
     lim = blas_limits(1)
+    handlers, logger.handlers = logger.handlers, [_Keep(logging.WARNING)]
     try:
-        return job(dyad)
+        return job(dyad), records
     finally:
+        logger.handlers = handlers
         if lim is not None:
             lim.restore_original_limits()
+
+
+def _relog(item) -> None:
+    for level, msg in item[1]:
+        logger.log(level, "%s", msg)
 
 
 def _run(cfg: dict, folder, state: dict) -> LayerwiseResult:

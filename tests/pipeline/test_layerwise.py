@@ -52,6 +52,7 @@ SMALL = {
                  "lags": {"start": -0.5, "stop": 0.5, "step": 0.25}, "group_permutations": 200,
                  "n_boot": 200},
     "report": {"figures": False},
+    "execution": {"n_jobs": 1},
 }  # fmt: skip
 
 

@@ -37,6 +37,7 @@ CFG = {
     "coupling": {"layer": "layer_3", "nuisance": ["word_rate"], "n_permutations": 3,
                  "lags": {"start": -0.5, "stop": 0.5, "step": 0.25}, "group_permutations": 100,
                  "n_boot": 100},
+    "execution": {"n_jobs": 1},
 }  # fmt: skip
 
 FIGURES = {"role_lag_curves", "layer_lag_maps", "hierarchy_map", "model_profiles", "controls",
