@@ -16,7 +16,7 @@ from hyperalign.coupling.dyad_sync import _prepare
 from hyperalign.coupling.surrogates import compute_surrogate_sync
 
 KW = dict(bands={"theta": (4.0, 8.0), "alpha": (9.0, 13.0)}, lags=(0.0, 0.1, 0.2),
-          min_duration=1.0, filter="fft")  # fmt: skip
+          min_duration=1.0, filter_method="fft")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
