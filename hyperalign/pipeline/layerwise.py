@@ -212,6 +212,11 @@ def _per_dyad(dyads, cfg, folder, keys, rois, truth, emb_cache, res, log):
     mark("layers+fit", len(dyads))
     job = _DyadJob(cfg, folder.cache, keys, rois, truth, emb_cache)
     n_jobs = min(check_n_jobs(cfg["execution"]["n_jobs"]), len(dyads))
+    cache = StepCache(folder.cache, cfg["execution"]["cache"])
+    if cfg["execution"]["cache"] and all(
+        cache.has(f"lw_{step}", did, k) for did, ks in keys.items() for step, k in ks.items()
+    ):
+        n_jobs = 1  # everything cached: starting workers would cost more than reading
     if n_jobs > 1:  # dyads in worker processes, each with one BLAS thread
         from joblib import Parallel, delayed
 

@@ -100,7 +100,7 @@ def _coupling_answer(res) -> str:
         rm = res_g["mean"].sel(roi_speaker=rs, roi_listener=rl).values[i, j]
         n_r = int((res_g[pv] < 0.05).sum())
         resid = (f" Beyond acoustics (residual map): r = {_f(float(rm))} at that cell, "
-                 f"{n_r} significant cells.")  # fmt: skip
+                 f"{n_r} significant cell{'s' if n_r != 1 else ''}.")  # fmt: skip
     return (
         f"<p><b>Coupling.</b> The speaker's production model predicts the listener's held-out "
         f"activity in <b>{n_sig} of {n_all}</b> cells (ROI pair x speaker lag x listener lag; "

@@ -130,7 +130,7 @@ def _short(name: str) -> str:
         "encoder_", "E")  # fmt: skip
 
 
-def plot_hierarchy_map(profile: pd.DataFrame, best: pd.DataFrame, *, order=None):
+def plot_hierarchy_map(profile: pd.DataFrame, best: pd.DataFrame, *, order=None, title=None):
     """Layer x ROI map of normalised layer profiles with each ROI's best layer and CI.
 
     Parameters
@@ -142,6 +142,8 @@ def plot_hierarchy_map(profile: pd.DataFrame, best: pd.DataFrame, *, order=None)
         (:func:`hyperalign.encoding.best_layer`).
     order : list of str | None
         ROI order (bottom to top; default: the hierarchy order, then the rest).
+    title : str | None
+        Axes title (e.g. the model and the role).
 
     Returns
     -------
@@ -173,6 +175,8 @@ def plot_hierarchy_map(profile: pd.DataFrame, best: pd.DataFrame, *, order=None)
     ax.set_yticklabels(rois, fontsize=8)
     ax.set_xlabel("layer (relative score; dot: best layer, bar: 95% CI over dyads)", fontsize=8)
     fig.colorbar(im, ax=ax, shrink=0.9, label="score / ROI max")
+    if title:
+        ax.set_title(title, fontsize=9)
     return fig
 
 
@@ -306,8 +310,9 @@ def make_layerwise_figures(result, folder) -> dict[str, Path]:
     prof = layer_profile(sweep, role=role, model=text, lag_range=lr)
     best = t["best_layer"]
     best = best[(best["model"] == text) & (best["role"] == role)]
-    figs["hierarchy_map"] = _save(plot_hierarchy_map(prof, best, order=cfg["hierarchy"]["order"]),
-                                  folder / "hierarchy_map.png")  # fmt: skip
+    fig = plot_hierarchy_map(prof, best, order=cfg["hierarchy"]["order"],
+                             title=f"{text} layers, {role}")  # fmt: skip
+    figs["hierarchy_map"] = _save(fig, folder / "hierarchy_map.png")
     fig = plot_layer_profiles(sweep, role=role, lag_range=lr)
     for ax in fig.axes:
         ax.title.set_fontsize(9)
