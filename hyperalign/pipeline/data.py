@@ -107,6 +107,7 @@ def _demo_data(cfg: dict, out: Path, log: ExclusionLog) -> tuple[list, Any, int,
         random_state=d["random_state"],
         n_channels=d["n_channels"],
         sfreq=d["sfreq"],
+        **_simulation_jobs(cfg),
     )
     n_listed = len(dyads)
     report = None
@@ -131,6 +132,20 @@ def _shipped_simulator() -> bool:
     from .. import datasets
 
     return getattr(datasets.load_demo, "__module__", None) == datasets.__name__
+
+
+def _simulation_jobs(cfg: dict) -> dict:
+    """``{'n_jobs': ...}`` for the simulator when it takes one (the dyads are the same for any
+    ``n_jobs``: each dyad's seed is drawn before any is simulated)."""
+    import inspect
+
+    from ..simulation import simulate_study
+    from ..utils import check_n_jobs
+
+    n_jobs = check_n_jobs(cfg.get("execution", {}).get("n_jobs", 1))
+    if n_jobs <= 1 or "n_jobs" not in inspect.signature(simulate_study).parameters:
+        return {}
+    return {"n_jobs": min(n_jobs, int(cfg["data"]["n_dyads"]))}
 
 
 def data_key(cfg: dict) -> str:
