@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..utils import ExclusionLog, atomic_path, atomic_write, logger
 
-_EXT = {"table": "parquet", "coupling": "nc", "json": "json", "pickle": "pkl"}
+_EXT = {"table": "parquet", "coupling": "nc", "json": "json", "pickle": "pkl", "text": "txt"}
 
 
 @dataclass
@@ -139,9 +139,10 @@ class StepCache:
             Step name, item (dyad id) and content key.
         compute : callable
             Computes the value; it may record exclusions in ``exclusions``.
-        kind : ``'table'`` | ``'coupling'`` | ``'json'`` | ``'pickle'``
+        kind : ``'table'`` | ``'coupling'`` | ``'json'`` | ``'pickle'`` | ``'text'``
             How the value is stored (``'pickle'``: any picklable object, e.g. the dyads of
-            the data step or a statistics result; read back only after its checksum matched).
+            the data step or a statistics result; read back only after its checksum matched;
+            ``'text'``: a str, e.g. a table's CSV text).
         exclusions : ExclusionLog | None
             The log ``compute`` writes into: the rows it adds are stored with the entry and
             returned (also on a hit, where ``compute`` does not run).
@@ -212,6 +213,9 @@ def _save(obj: Any, path: Path, kind: str) -> None:
     elif kind == "pickle":
         with atomic_write(path, "wb") as fh:
             pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    elif kind == "text":
+        with atomic_write(path, "wb") as fh:
+            fh.write(obj.encode())
     else:
         with atomic_write(path) as fh:
             json.dump(obj, fh, default=str)
@@ -226,4 +230,6 @@ def _load(blob: bytes, path: Path, kind: str) -> Any:
         return read_coupling(path)
     if kind == "pickle":  # only after the checksum in the sidecar matched (see _read)
         return pickle.loads(blob)
+    if kind == "text":
+        return blob.decode()
     return json.loads(blob.decode())
