@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..utils import ExclusionLog, atomic_path, atomic_write, fill_doc, logger
 
-_EXT = {"table": "parquet", "coupling": "nc", "json": "json", "pickle": "pkl"}
+_EXT = {"table": "parquet", "coupling": "nc", "json": "json", "pickle": "pkl", "text": "txt"}
 
 
 @dataclass
@@ -282,6 +282,9 @@ def _save(obj: Any, path: Path, kind: str) -> None:
     elif kind == "pickle":
         with atomic_write(path, "wb") as fh:
             pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    elif kind == "text":
+        with atomic_write(path, "wb") as fh:
+            fh.write(obj.encode())
     else:
         with atomic_write(path) as fh:
             json.dump(obj, fh, default=str)
@@ -296,4 +299,6 @@ def _load(blob: bytes, path: Path, kind: str) -> Any:
         return read_coupling(path)
     if kind == "pickle":  # only after the checksum in the sidecar matched (see _read)
         return pickle.loads(blob)
+    if kind == "text":
+        return blob.decode()
     return json.loads(blob.decode())

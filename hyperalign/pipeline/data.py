@@ -74,7 +74,9 @@ def step_data(
     Returns the dyads, the simulation truth (or ``None``) and the number of dyads listed;
     unreadable dyads are excluded and logged in ``log`` or, with ``data.on_error: raise``,
     listed in one error. With ``cache_root`` (and ``execution.cache``), the demo study is
-    cached (:func:`_demo_cached`); ``status['data']`` then receives the cache status.
+    cached (:func:`_demo_cached`); ``status['data']`` then receives the cache status and
+    ``status['hashes']`` the dyads' input digests (:func:`~.hashing.hash_dyad`), stored with
+    the entry.
     """
     d = cfg["data"]
     if d["source"] == "demo":
@@ -83,9 +85,10 @@ def step_data(
             and cfg.get("execution", {}).get("cache", True)
             and _shipped_simulator()
         ):
-            dyads, truth, n_listed, st = _demo_cached(cfg, out, log, cache_root)
+            hashes: dict = {}
+            dyads, truth, n_listed, st = _demo_cached(cfg, out, log, cache_root, hashes)
             if status is not None:
-                status["data"] = st
+                status["data"], status["hashes"] = st, hashes
         else:
             dyads, truth, n_listed, _ = _demo_data(cfg, out, log)
     else:
@@ -107,6 +110,7 @@ def _demo_data(cfg: dict, out: Path, log: ExclusionLog) -> tuple[list, Any, int,
         random_state=d["random_state"],
         n_channels=d["n_channels"],
         sfreq=d["sfreq"],
+        **_simulation_jobs(cfg),
     )
     n_listed = len(dyads)
     report = None
@@ -131,6 +135,20 @@ def _shipped_simulator() -> bool:
     from .. import datasets
 
     return getattr(datasets.load_demo, "__module__", None) == datasets.__name__
+
+
+def _simulation_jobs(cfg: dict) -> dict:
+    """``{'n_jobs': ...}`` for the simulator when it takes one (the dyads are the same for any
+    ``n_jobs``: each dyad's seed is drawn before any is simulated)."""
+    import inspect
+
+    from ..simulation import simulate_study
+    from ..utils import check_n_jobs
+
+    n_jobs = check_n_jobs(cfg.get("execution", {}).get("n_jobs", 1))
+    if n_jobs <= 1 or "n_jobs" not in inspect.signature(simulate_study).parameters:
+        return {}
+    return {"n_jobs": min(n_jobs, int(cfg["data"]["n_dyads"]))}
 
 
 def data_key(cfg: dict) -> str:
@@ -195,7 +213,7 @@ def _tree_ok(root: Path, digests: dict[str, str]) -> bool:
 
 
 def _demo_cached(
-    cfg: dict, out: Path, log: ExclusionLog, cache_root
+    cfg: dict, out: Path, log: ExclusionLog, cache_root, cached_hashes: dict
 ) -> tuple[list, Any, int, str]:
     """The demo data step through the step cache (``data/demo/<key>``).
 
@@ -213,10 +231,13 @@ def _demo_cached(
     roundtrip = cfg["data"].get("bids_roundtrip", True)
 
     def compute():
+        from .hashing import hash_dyad
+
         dyads, truth, n_listed, report = _demo_data(cfg, out, log)
         digests = _store_tree(out / "bids", tree) if roundtrip else {}
+        hashes = {dy.dyad_id: hash_dyad(dy) for dy in dyads}  # the step keys' inputs
         return {"dyads": dyads, "truth": truth, "n_listed": n_listed, "report": report,
-                "bids_files": digests}  # fmt: skip
+                "bids_files": digests, "hashes": hashes}  # fmt: skip
 
     got = cache.run("data", "demo", key, compute, kind="pickle", exclusions=log)
     value = got.value
@@ -228,12 +249,13 @@ def _demo_cached(
                 tree,
             )
             entry.unlink(missing_ok=True)
-            return (*_demo_cached(cfg, out, log, cache_root)[:3], "invalid")
+            return (*_demo_cached(cfg, out, log, cache_root, cached_hashes)[:3], "invalid")
         logger.info("data: %d simulated dyad(s) loaded from the cache", len(value["dyads"]))
         log.rows.extend(dict(r) for r in got.exclusions)
         if roundtrip:
             _link_tree(tree, out / "bids", sorted(value["bids_files"]))
             _write_table(value["report"], out / "tables" / "bids_read_report.csv")
+    cached_hashes.update(value.get("hashes") or {})
     return value["dyads"], value["truth"], value["n_listed"], got.status
 
 

@@ -86,11 +86,28 @@ class PipelineResult:
     stage_cache: dict[str, str] = field(default_factory=dict)
 
 
-def _write_table(df: pd.DataFrame, path: Path) -> Path:
-    with atomic_write(path) as fh:
-        df.to_csv(fh, index=False)
+def _write_table(df: pd.DataFrame, path: Path, cache_root=None) -> Path:
+    """Write ``df`` as CSV; with ``cache_root``, the text of a table already written once (same
+    content, same pandas) comes from the cache instead of being formatted again."""
+    text = _csv_text(df, cache_root)
+    with atomic_write(path, "wb") as fh:
+        fh.write(text.encode())
         checkpoint(f"table:{path.stem}")  # test hook: pause with the .part file open
     return path
+
+
+def _csv_text(df: pd.DataFrame, cache_root=None) -> str:
+    if cache_root is None:
+        return df.to_csv(index=False)
+    from .hashing import hash_frame, hash_json
+
+    try:
+        key = hash_json("csv", pd.__version__, hash_frame(df))[:32]
+    except (TypeError, ValueError):  # cells pandas cannot hash (lists): formatted every time
+        return df.to_csv(index=False)
+    got = StepCache(cache_root).run("csv", "tables", key, lambda: df.to_csv(index=False),
+                                    kind="text")  # fmt: skip
+    return got.value
 
 
 # ---------------------------------------------------------------------------- steps
@@ -380,7 +397,7 @@ def _collect(outs: list[StepOutput], log: ExclusionLog, events: list[dict]) -> p
     return pd.concat([o.value for o in outs], ignore_index=True)
 
 
-def _write_outputs(res: PipelineResult, st: Path, stats, cfg: dict) -> str:
+def _write_outputs(res: PipelineResult, st: Path, stats, cfg: dict, cache_root=None) -> str:
     preds = res.tables["predictors"]
     if "provenance" in preds.columns and len(preds):
         prov = {d: json.loads(v) for d, v in zip(preds["dyad"], preds["provenance"])}
@@ -396,7 +413,7 @@ def _write_outputs(res: PipelineResult, st: Path, stats, cfg: dict) -> str:
             for c in df.columns
             if df[c].dtype == object and df[c].map(lambda v: isinstance(v, np.ndarray)).any()
         ]
-        _write_table(df.drop(columns=arrays), st / "tables" / f"{name}.csv")
+        _write_table(df.drop(columns=arrays), st / "tables" / f"{name}.csv", cache_root)
     with atomic_write(st / "tables" / "semantic_beyond_acoustics.md") as fh:
         fh.write(stats.to_markdown())
     with atomic_write(st / "tables" / "semantic_beyond_acoustics.tex") as fh:
@@ -460,7 +477,11 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     if problems:
         raise ConfigError(problems, what="the data do not fit the pipeline config")
     t = time.perf_counter()
-    hashes = work.hashes if on_workers else {dy.dyad_id: hash_dyad(dy) for dy in dyads}
+    known = res.stage_cache.pop("hashes", None) or {}  # stored with the cached demo data
+    if on_workers:
+        hashes = work.hashes
+    else:
+        hashes = {dy.dyad_id: known.get(dy.dyad_id) or hash_dyad(dy) for dy in dyads}
     res.timings["hash"] = time.perf_counter() - t
     keys = {did: step_keys(cfg, h) for did, h in hashes.items()}
     state["keys"] = keys
@@ -529,7 +550,8 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
 
     res.exclusions = log.to_data_frame()
     res.tables["exclusions"] = res.exclusions
-    methods = _write_outputs(res, st, stats, cfg)
+    methods = _write_outputs(res, st, stats, cfg,
+                             folder.cache if cfg["execution"]["cache"] else None)  # fmt: skip
 
     t = time.perf_counter()
     mark("report")

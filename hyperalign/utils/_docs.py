@@ -81,10 +81,10 @@ key : str
     Content key of the entry."""
 
 docdict["cache_kind"] = """
-kind : 'table' | 'coupling' | 'json' | 'pickle'
-    How the value is stored (parquet, netCDF, JSON, or ``'pickle'`` for any picklable object,
-    e.g. the dyads of the data step or a statistics result; a pickle is read back only after
-    its checksum matched)."""
+kind : 'table' | 'coupling' | 'json' | 'pickle' | 'text'
+    How the value is stored (parquet, netCDF, JSON, ``'pickle'`` for any picklable object,
+    e.g. the dyads of the data step or a statistics result, read back only after its checksum
+    matched, or ``'text'`` for a str, e.g. a table's CSV text)."""
 
 
 # ---- readers, clocks, masks and epochs (io, align, transcribe)

@@ -92,6 +92,7 @@ def test_cold_run_computes_and_stores(first):
     assert len(list((out / "cache" / "data" / "demo").glob("*.pkl"))) == 1
     assert len(list((out / "cache" / "stats" / "study").glob("*.pkl"))) == 1
     assert res.manifest["stage_cache"] == {"data": "miss", "stats": "miss"}
+    assert len(list((out / "cache" / "csv" / "tables").glob("*.txt"))) >= 5  # table texts
 
 
 def test_cached_rerun_is_byte_identical(first):
@@ -165,3 +166,14 @@ def test_replaced_demo_loader_reads_no_cached_data(first, tmp_path, monkeypatch)
     again = _run(tmp_path)
     assert "data" not in again.stage_cache
     assert again.stage_cache["stats"] == "hit"  # same data, same analysis table
+
+
+@pytest.mark.slow  # one more small pipeline run
+def test_edited_table_text_is_detected(first, tmp_path, warnings_seen):
+    out, res, files = first
+    shutil.copytree(out / "cache", tmp_path / "cache")
+    for entry in (tmp_path / "cache" / "csv" / "tables").glob("*.txt"):
+        entry.write_bytes(entry.read_bytes().replace(b",", b";"))
+    _run(tmp_path, verbose="warning")
+    assert any("modified after it was written" in m for m in warnings_seen)
+    assert _outputs(tmp_path) == files
