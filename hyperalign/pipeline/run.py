@@ -53,15 +53,15 @@ class PipelineResult:
     cache : pandas.DataFrame | None
         One row per dyad and cached step: ``step, dyad, status`` (``hit``, ``miss``,
         ``invalid`` = an entry that failed its checksum, ``off``).
-    stage_cache : dict
-        Status of the whole-study cached stages: ``{'data': ..., 'stats': ...}`` (same values;
-        ``data`` only for the simulated demo study).
     manifest : dict | None
         The manifest written last (status ``'complete'``, checksums of every output).
     recovery : object | None
         On simulated data, how well the planted effects were recovered (has ``summary()``).
     rois : dict | None
         The regions of interest used, ``{roi: channel names}``.
+    stage_cache : dict
+        Status of the whole-study cached stages: ``{'data': ..., 'stats': ...}`` (same values;
+        ``data`` only for the simulated demo study).
 
     See Also
     --------
