@@ -319,6 +319,11 @@ def write_layerwise_report(result: Any, path: str | Path) -> Path:
     parts.append("<h2 id='run'>Run</h2>")
     tim = pd.DataFrame({"step": list(result.timings), "seconds": list(result.timings.values())})
     parts.append(_table(tim, left=("step",), digits=1))
+    n_jobs = result.config["execution"].get("n_jobs", 1)
+    parts.append(
+        "<p class='note'>Wall seconds; layers, sweep and coupling are summed over dyads"
+        f" (run in {n_jobs} worker process(es); cached steps take no time).</p>"
+    )
     out = getattr(result, "out", None)
     if out is not None and (Path(out) / "tables").is_dir():
         files = sorted(p.name for p in (Path(out) / "tables").glob("*") if p.is_file())
