@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..report.layerwise_data import TableSweep, lag_grid
-from ..utils import ExclusionLog, logger
+from ..utils import ExclusionLog, check_n_jobs, logger
 
 __all__ = ["lag_grid", "resolve_rois", "TextLayers", "layerwise_data", "dyad_features",
            "sweep_table", "b2b_table", "TableSweep", "b2b_from_table"]  # fmt: skip
@@ -116,10 +116,14 @@ def layerwise_data(cfg: dict, staging: Path, log: ExclusionLog, emb_cache: Path 
         text = cfg["features"]["text_model"]["name"]
         if sim.get("layer_source", "text_model") == "text_model" and text != "simulated":
             kw["layer_features"] = TextLayers(cfg, emb_cache)
+    kw.update(n_channels=d["n_channels"], sfreq=d["sfreq"])
+    n_jobs = min(check_n_jobs(cfg["execution"].get("n_jobs", 1)), int(d["n_dyads"]))
     try:
-        dyads, truth = load_demo(d["n_dyads"], d["duration"], d["random_state"],
-                                 n_channels=d["n_channels"], sfreq=d["sfreq"], verbose="error",
-                                 **kw)  # fmt: skip
+        if n_jobs > 1 and "layer_features" in kw:  # the text model's forward passes: parallel
+            dyads, truth = _simulate_parallel(d, kw, n_jobs)
+        else:
+            dyads, truth = load_demo(d["n_dyads"], d["duration"], d["random_state"],
+                                     verbose="error", **kw)  # fmt: skip
     except ValueError as err:
         raise ValueError(f"simulation: {err}") from None
     n_listed = len(dyads)
@@ -134,6 +138,35 @@ def layerwise_data(cfg: dict, staging: Path, log: ExclusionLog, emb_cache: Path 
     for dy in dyads:
         log.extend(dy.exclusions)
     return dyads, truth, n_listed
+
+
+def _simulate_one(duration, seed, dyad_id, kw):
+    import torch
+
+    from ..simulation import simulate_conversation
+
+    torch.set_num_threads(1)
+    return simulate_conversation(duration, random_state=seed, dyad_id=dyad_id, verbose="error",
+                                 **kw)  # fmt: skip
+
+
+def _simulate_parallel(d: dict, kw: dict, n_jobs: int):
+    """:func:`~hyperalign.datasets.load_demo`'s study, one dyad per worker process: the same
+    seeds (``simulate_study``'s child seeds) and dyad ids, so the same dyads."""
+    from joblib import Parallel, delayed
+
+    from ..simulation._truth import StudyTruth
+    from ..utils import check_random_state
+
+    n = int(d["n_dyads"])
+    seeds = check_random_state(d["random_state"]).integers(0, 2**63 - 1, size=n)
+    out = Parallel(n_jobs=n_jobs)(
+        delayed(_simulate_one)(d["duration"], int(seeds[i]), f"demo-{i + 1:02d}", kw)
+        for i in range(n)
+    )
+    params = {"n_dyads": n, "duration": d["duration"], **kw}
+    params["random_state"] = d["random_state"] if isinstance(d["random_state"], int) else None
+    return [o[0] for o in out], StudyTruth([o[1] for o in out], params)
 
 
 # ----------------------------------------------------------------------------- features

@@ -311,7 +311,7 @@ def write_layerwise_report(result: Any, path: str | Path) -> Path:
             )
         )
     if "planted_effects" in t and len(t["planted_effects"]):
-        parts.append(_planted_section(_short_planted(t["planted_effects"])))
+        parts.append(_planted_layers(t["planted_effects"]))
     parts.append("<h2 id='methods'>Methods</h2>")
     parts.append(f"<div class='methods'>{_E(result.methods or layerwise_methods(result))}</div>")
     parts.append("<h2 id='exclusions'>Excluded items</h2>")
@@ -319,6 +319,11 @@ def write_layerwise_report(result: Any, path: str | Path) -> Path:
     parts.append("<h2 id='run'>Run</h2>")
     tim = pd.DataFrame({"step": list(result.timings), "seconds": list(result.timings.values())})
     parts.append(_table(tim, left=("step",), digits=1))
+    n_jobs = result.config["execution"].get("n_jobs", 1)
+    parts.append(
+        "<p class='note'>Wall seconds; layers, sweep and coupling are summed over dyads"
+        f" (run in {n_jobs} worker process(es); cached steps take no time).</p>"
+    )
     out = getattr(result, "out", None)
     if out is not None and (Path(out) / "tables").is_dir():
         files = sorted(p.name for p in (Path(out) / "tables").glob("*") if p.is_file())
@@ -329,6 +334,29 @@ def write_layerwise_report(result: Any, path: str | Path) -> Path:
     with atomic_write(path, encoding="utf-8") as fh:
         fh.write("\n".join(parts))
     return path
+
+
+def _planted_layers(eff: pd.DataFrame) -> str:
+    """The planted layer responses and couplings (one row each, the same in every dyad), then
+    the simulator's other effects in the main report's compact table."""
+    lay = eff["effect"].isin(["layer_response", "model_coupling"]) if "effect" in eff else None
+    if lay is None or not lay.any():
+        return _planted_section(eff)
+    e = _short_planted(eff[lay])
+    cols = [c for c in ("effect", "description", "role", "lag_s", "speaker_lag_s",
+                        "listener_lag_s", "size") if c in e]  # fmt: skip
+    rows = e[cols].drop_duplicates(subset=["effect", "description"])
+    n = eff.loc[lay, "dyad"].nunique() if "dyad" in eff else 1
+    out = [
+        "<h3>Planted layers and coupling (simulation ground truth, the same in all "
+        f"{n} dyads)</h3>",
+        _table(rows, left=("effect", "description", "role")),
+    ]
+    rest = eff[~lay]
+    if len(rest):
+        out.append(_details(f"The simulator's other planted effects ({rest['effect'].nunique()})",
+                            _planted_section(rest)))  # fmt: skip
+    return "".join(out)
 
 
 def _short_planted(eff: pd.DataFrame) -> pd.DataFrame:

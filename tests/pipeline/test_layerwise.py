@@ -267,3 +267,23 @@ def test_parallel_dyads_equal_serial(small_run, tmp_path):
     res = run_layerwise_pipeline(cfg, out=tmp_path / "par", verbose="error")
     pd.testing.assert_frame_equal(res.tables["sweep_scores"], small_run.tables["sweep_scores"])
     pd.testing.assert_frame_equal(res.tables["coupling_maps"], small_run.tables["coupling_maps"])
+
+
+def test_parallel_simulation_is_load_demo():
+    """The demo study simulated one dyad per worker equals load_demo's (seeds and ids)."""
+    import numpy as np
+
+    from hyperalign.datasets import load_demo
+    from hyperalign.pipeline._layerwise_steps import _simulate_parallel
+
+    d = {"n_dyads": 2, "duration": 20.0, "random_state": 7}
+    kw = {"n_channels": 4, "sfreq": 64.0, "audio": False,
+          "layer_hierarchy": [{"roi": "frontal", "layer": "layer_2"}]}  # fmt: skip
+    a, ta = load_demo(2, 20.0, 7, verbose="error", **kw)
+    b, tb = _simulate_parallel(d, kw, 2)
+    for x, y in zip(a, b):
+        assert x.dyad_id == y.dyad_id
+        pd.testing.assert_frame_equal(x.transcript.words, y.transcript.words)
+        for p, q in zip(x.participants, y.participants):
+            np.testing.assert_array_equal(p.raw.get_data(), q.raw.get_data())
+    pd.testing.assert_frame_equal(ta.effects.astype(str), tb.effects.astype(str))
