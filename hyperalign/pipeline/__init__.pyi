@@ -1,6 +1,8 @@
 __all__ = [
+    "LAYERWISE_SCHEMA",
     "SCHEMA",
     "ConfigError",
+    "LayerwiseResult",
     "PipelineResult",
     "RunInterrupted",
     "RunLockedError",
@@ -10,11 +12,14 @@ __all__ = [
     "auto_rois",
     "config_hash",
     "load_config",
+    "load_layerwise_config",
     "map_items",
     "merge_sections",
     "read_manifest",
+    "run_layerwise_pipeline",
     "run_pipeline",
     "validate_config",
+    "validate_layerwise_config",
     "verify_outputs",
 ]
 
@@ -30,5 +35,11 @@ from .config import (
 )
 from .executors import map_items
 from .interrupt import RunInterrupted
+from .layerwise import LayerwiseResult, run_layerwise_pipeline
+from .layerwise_config import (
+    LAYERWISE_SCHEMA,
+    load_layerwise_config,
+    validate_layerwise_config,
+)
 from .outputs import RunLockedError, read_manifest, verify_outputs
 from .run import PipelineResult, auto_rois, run_pipeline

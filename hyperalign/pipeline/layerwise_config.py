@@ -293,6 +293,12 @@ def load_layerwise_config(
 def validate_layerwise_config(cfg: dict) -> None:
     """Validate against :data:`LAYERWISE_SCHEMA` and the consistency checks, all at once.
 
+    Parameters
+    ----------
+    cfg : dict
+        A complete layer-wise config (as :func:`load_layerwise_config` returns it). Integer
+        settings given as whole floats (``1000.0``) are converted in place.
+
     Raises
     ------
     ConfigError
