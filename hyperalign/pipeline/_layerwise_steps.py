@@ -251,7 +251,8 @@ def sweep_table(dyad, feats: dict, cfg: dict, rois: dict) -> pd.DataFrame:
     lags, window = lag_grid(e["lags"], e.get("window"))
     sw = sweep_layers(
         [dyad], [feats], roles=tuple(e["roles"]), lags=lags, window=window, cv=int(e["cv"]),
-        inner_cv=int(e["inner_cv"]), n_components=e.get("n_components"), rois=rois,
+        inner_cv=int(e["inner_cv"]), alpha_search=e.get("alpha_search", "inner_cv"),
+        n_components=e.get("n_components"), rois=rois,
         self_baseline=bool(e.get("self_baseline")), verbose="error",
     )  # fmt: skip
     df = sw.to_data_frame()

@@ -139,6 +139,7 @@ LAYERWISE_SCHEMA: dict[str, Any] = {
             "window": _NUM_NULL,
             "cv": {"type": "integer", "minimum": 2},
             "inner_cv": {"type": "integer", "minimum": 2},
+            "alpha_search": {"enum": ["inner_cv", "gcv"]},
             "n_components": {"type": ["integer", "null"], "minimum": 1},
             "rois": {"type": ["string", "object"]},
             "self_baseline": {"type": "boolean"},
