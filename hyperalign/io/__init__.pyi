@@ -47,5 +47,8 @@ from .transcripts import (
     write_transcript_tsv,
     write_whisperx_json,
 )
-from .validate import SCHEMA_NAMES, Problem, load_schema, validate_dataset, validate_main
+from .validate import SCHEMA_NAMES, Problem, load_schema, validate_dataset
+
+# the ``hyperalign validate`` command: importable, not in __all__
+from .validate import validate_main as validate_main
 from .xdf import list_xdf_streams, read_xdf_dyad, read_xdf_raws

@@ -17,8 +17,10 @@ from .asr import (
     detect_crosstalk,
     to_whisperx_dict,
     transcribe_dyad,
-    transcribe_main,
     write_transcript_json,
 )
+
+# the ``hyperalign transcribe`` command: importable, not in __all__
+from .asr import transcribe_main as transcribe_main
 from .forced import force_align, force_align_dyad, refine_onsets_by_energy
 from .metrics import normalize_word, onset_errors, word_error_rate
