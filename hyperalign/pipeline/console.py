@@ -42,6 +42,7 @@ __all__ = [
     "mark",
     "stage",
     "track",
+    "unrelay",
     "format_seconds",
     "run_summary",
 ]
@@ -469,10 +470,13 @@ class track:
     def __init__(self, func: Callable, name_of: Callable[[Any], Any] | None = None):
         self.func = func
         self.name_of = name_of
+        self._pid = os.getpid()  # the process that made the wrapper (the console's)
 
     def __call__(self, arg):
         con = _CURRENT
         if con is None:
+            if os.getpid() != self._pid:  # a worker process: relay its warnings to the parent
+                return _in_worker(self.func, arg)
             return self.func(arg)
         prev = con.item
         con.item = str(self.name_of(arg)) if self.name_of is not None else None
@@ -481,6 +485,67 @@ class track:
         finally:
             con.item = prev
             con.advance()
+
+
+class _Relayed:
+    """A worker's result with the log records (warnings and above) it did not print."""
+
+    def __init__(self, value, records: list[tuple[int, str]]):
+        self.value = value
+        self.records = records
+
+
+def _in_worker(func: Callable, arg) -> _Relayed:
+    """Run ``func(arg)`` in a worker process, keeping its warnings for the parent's console
+    (a worker has no console: printed there, they would skip its deduplication)."""
+    import logging
+
+    records: list[tuple[int, str]] = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record):
+            records.append((record.levelno, record.getMessage()))
+
+    handlers, logger.handlers = logger.handlers, [_Keep(logging.WARNING)]
+    try:
+        return _Relayed(func(arg), records)
+    finally:
+        logger.handlers = handlers
+
+
+def unrelay(results: list, names: list | None = None) -> list:
+    """The values of ``results``; the warnings workers relayed are logged here, per item.
+
+    Parameters
+    ----------
+    results : list
+        What a :class:`track`-wrapped function returned for each item (in a worker process, a
+        value with its log records; in this process, the value itself).
+    names : list | None
+        The item names (dyad ids) the warnings are attributed to on the console.
+
+    Returns
+    -------
+    values : list
+        The results without the relayed records.
+    """
+    out = []
+    con = _CURRENT
+    for k, r in enumerate(results):
+        if not isinstance(r, _Relayed):
+            out.append(r)
+            continue
+        prev = con.item if con is not None else None
+        if con is not None:
+            con.item = str(names[k]) if names is not None else None
+        try:
+            for level, msg in r.records:
+                logger.log(level, "%s", msg)
+        finally:
+            if con is not None:
+                con.item = prev
+        out.append(r.value)
+    return out
 
 
 def run_summary(res, console: RunConsole | None = None, *, command: str = "demo") -> list[str]:

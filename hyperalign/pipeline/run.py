@@ -16,7 +16,7 @@ from ..utils import ExclusionLog, atomic_write, check_n_jobs, fill_doc, logger, 
 from ._stats_step import stats_key, step_stats  # noqa: F401 (step_stats: used below)
 from .cache import StepCache, StepOutput
 from .config import ConfigError, config_hash, load_config
-from .console import mark, track
+from .console import mark, track, unrelay
 from .data import step_data
 from .executors import map_items
 from .interrupt import RunInterrupted, checkpoint, handle_signals
@@ -290,10 +290,12 @@ def _run_step(step, func, dyads, keys, cfg, cache_root, n_jobs, executor, data_r
 def _map(step, func, items, cfg, n_jobs, executor, desc, data_root=None) -> list[StepOutput]:
     if executor != "dask":  # dask workers load their own dyads: no dyad object to name
         func = track(func, lambda it: it[0].dyad_id)
-    return map_items(
+    outs = map_items(
         func, items, n_jobs=n_jobs, executor=executor, desc=desc, data_root=data_root,
         task=cfg["data"].get("task"), step=step, key_func=step_keys,
     )  # fmt: skip
+    # joblib workers hand back their warnings: logged here, so the console counts them once
+    return unrelay(outs, [it[0].dyad_id for it in items] if executor != "dask" else None)
 
 
 def data_root(cfg: dict, staging: Path) -> Path | None:

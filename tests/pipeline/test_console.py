@@ -205,3 +205,41 @@ def test_digest_one_of_several_dyads():
     d.add("band 'theta': 1 epoch(s) hold fewer than 1 cycle", item="d1")
     assert d.lines(4) == ["band 'theta': 1 epoch(s) hold fewer than 1 cycle  [in 1 of 4 dyads]"]
     assert d.lines() == ["band 'theta': 1 epoch(s) hold fewer than 1 cycle  [in 1 dyad]"]
+
+
+def _warn_in_worker(x):
+    from hyperalign.utils import logger
+
+    logger.warning("worker warning for %s", x)
+    return x * 2
+
+
+def test_worker_warnings_are_relayed_to_the_console():
+    """A joblib worker has no console: track() keeps its warnings and unrelay() logs them in
+    the parent, so the console counts them once per kind (not printed by each worker)."""
+    from joblib import Parallel, delayed
+
+    from hyperalign.pipeline.console import track, unrelay
+
+    f = track(_warn_in_worker, lambda x: f"d{x}")
+    assert f(3) == 6  # in this process: the plain value
+    outs = Parallel(n_jobs=2)(delayed(f)(x) for x in (1, 2))
+    assert [type(o).__name__ for o in outs] == ["_Relayed", "_Relayed"]
+    assert outs[0].records[0][1] == "worker warning for 1"
+    seen = []
+
+    import logging
+
+    from hyperalign.utils import logger
+
+    class _H(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    h = _H(logging.WARNING)
+    logger.addHandler(h)
+    try:
+        assert unrelay(outs, ["d1", "d2"]) == [2, 4]
+    finally:
+        logger.removeHandler(h)
+    assert seen == ["worker warning for 1", "worker warning for 2"]
