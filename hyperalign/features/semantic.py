@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils import logger, verbose_context
+from ..utils import logger, verbose
+from ..utils._validation import keyword_only_after
 from ._registry import _REGISTRY
 from .cache import cache_key, get_cache
 
@@ -138,14 +139,16 @@ def load_sentence_model(model: str | os.PathLike = DEFAULT_SENTENCE_MODEL, devic
     return _REGISTRY.get(("sentence", spec["path"], dev), _build)
 
 
+@keyword_only_after(2)
+@verbose
 def embed_utterances(
     texts: Sequence[str],
     model: str | os.PathLike = DEFAULT_SENTENCE_MODEL,
+    *,
     batch_size: int = 64,
     device: str | None = None,
     cache=None,
     normalize: bool = True,
-    *,
     n_threads: int | None = None,
     verbose=None,
 ) -> np.ndarray:
@@ -181,55 +184,54 @@ def embed_utterances(
     hyperalign.features.compute_semantic_alignment : Alignment of each turn with the previous.
     hyperalign.features.compute_layer_embeddings : Contextual word embeddings by layer.
     """
-    with verbose_context(verbose):
-        if isinstance(texts, str):
-            raise TypeError("texts must be a sequence of strings, not one string; wrap it: [text]")
-        texts = list(texts)
-        empty = [i for i, t in enumerate(texts) if t is None or not str(t).strip()]
-        if empty:
-            raise ValueError(
-                f"texts: {len(empty)} empty utterance(s) at position(s) {empty[:10]}"
-                f"{'…' if len(empty) > 10 else ''}; remove them (and record the exclusion) "
-                "before embedding"
-            )
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1; got {batch_size!r}")
-        texts = [str(t) for t in texts]
-        spec = resolve_model(model)
-        store = get_cache(cache)
-        key = None
-        if store is not None:
-            key = cache_key(
-                kind="sentence_embeddings",
-                model=spec["path"],
-                gguf=spec["gguf_file"],
-                texts=texts,
-                normalize=bool(normalize),
-            )
-            hit = store.load(key, kind="sentence")
-            if hit is not None:
-                logger.info("embed_utterances: %d embeddings loaded from cache", len(texts))
-                return hit["embeddings"]
-        if not texts:
-            return np.zeros((0, 0), np.float32)
-        st = load_sentence_model(model, device=device)
-        show = logger.getEffectiveLevel() <= 20
-        from ..backend import torch_threads
+    if isinstance(texts, str):
+        raise TypeError("texts must be a sequence of strings, not one string; wrap it: [text]")
+    texts = list(texts)
+    empty = [i for i, t in enumerate(texts) if t is None or not str(t).strip()]
+    if empty:
+        raise ValueError(
+            f"texts: {len(empty)} empty utterance(s) at position(s) {empty[:10]}"
+            f"{'…' if len(empty) > 10 else ''}; remove them (and record the exclusion) "
+            "before embedding"
+        )
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1; got {batch_size!r}")
+    texts = [str(t) for t in texts]
+    spec = resolve_model(model)
+    store = get_cache(cache)
+    key = None
+    if store is not None:
+        key = cache_key(
+            kind="sentence_embeddings",
+            model=spec["path"],
+            gguf=spec["gguf_file"],
+            texts=texts,
+            normalize=bool(normalize),
+        )
+        hit = store.load(key, kind="sentence")
+        if hit is not None:
+            logger.info("embed_utterances: %d embeddings loaded from cache", len(texts))
+            return hit["embeddings"]
+    if not texts:
+        return np.zeros((0, 0), np.float32)
+    st = load_sentence_model(model, device=device)
+    show = logger.getEffectiveLevel() <= 20
+    from ..backend import torch_threads
 
-        with torch_threads(n_threads):
-            emb = st.encode(
-                texts,
-                batch_size=int(batch_size),
-                show_progress_bar=show,
-                convert_to_numpy=True,
-                normalize_embeddings=bool(normalize),
-            ).astype(np.float32, copy=False)
-        logger.info("embed_utterances: embedded %d utterance(s) with %s", len(texts), spec["name"])
-        if store is not None:
-            store.save(
-                key,
-                {"embeddings": emb},
-                kind="sentence",
-                meta={"model": spec["name"], "n": len(texts)},
-            )
-        return emb
+    with torch_threads(n_threads):
+        emb = st.encode(
+            texts,
+            batch_size=int(batch_size),
+            show_progress_bar=show,
+            convert_to_numpy=True,
+            normalize_embeddings=bool(normalize),
+        ).astype(np.float32, copy=False)
+    logger.info("embed_utterances: embedded %d utterance(s) with %s", len(texts), spec["name"])
+    if store is not None:
+        store.save(
+            key,
+            {"embeddings": emb},
+            kind="sentence",
+            meta={"model": spec["name"], "n": len(texts)},
+        )
+    return emb

@@ -27,7 +27,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..utils import fill_doc, logger, verbose_context
+from ..utils import fill_doc, logger, verbose
+from ..utils._validation import keyword_only_after
 from .semantic import DEFAULT_SENTENCE_MODEL, resolve_model
 from .semantic_alignment import _listener, compute_semantic_alignment
 
@@ -130,14 +131,16 @@ def _acoustic_columns(dyad, acoustic_kws, similarity_kws, previous, prov):
     return ac_tab, sim_tab
 
 
+@keyword_only_after(2)
 @fill_doc
+@verbose
 def compute_predictors(
     dyad,
     semantic_model: str | os.PathLike = DEFAULT_SENTENCE_MODEL,
+    *,
     layers=None,
     acoustic: bool = True,
     cache=None,
-    *,
     k: int = 3,
     layer_model: str | os.PathLike | None = None,
     controls: tuple[str, ...] | list[str] = (),
@@ -221,139 +224,138 @@ def compute_predictors(
     from .. import __version__
     from ..dyad import Dyad
 
-    with verbose_context(verbose):
-        if not isinstance(dyad, Dyad):
-            raise TypeError(f"dyad must be a Dyad; got {type(dyad).__name__}")
-        if dyad.transcript is None:
-            raise ValueError(
-                f"dyad {dyad.dyad_id!r} has no transcript; attach one with dyad.set_transcript"
-            )
-        tr = dyad.transcript
-        utt = tr.utterances
-        if not len(utt):
-            raise ValueError(f"dyad {dyad.dyad_id!r}: the transcript has no utterances")
-        tab = utt.copy()
-        tab.insert(0, "dyad", dyad.dyad_id)
-        tab["listener"] = [_listener(dyad, s) for s in tab["speaker"]]
-        tab["duration"] = tab["offset"] - tab["onset"]
-        prov: dict = {"dyad": dyad.dyad_id, "hyperalign": __version__}
-        # ---- semantic alignment (sentence embeddings)
-        sa = compute_semantic_alignment(
+    if not isinstance(dyad, Dyad):
+        raise TypeError(f"dyad must be a Dyad; got {type(dyad).__name__}")
+    if dyad.transcript is None:
+        raise ValueError(
+            f"dyad {dyad.dyad_id!r} has no transcript; attach one with dyad.set_transcript"
+        )
+    tr = dyad.transcript
+    utt = tr.utterances
+    if not len(utt):
+        raise ValueError(f"dyad {dyad.dyad_id!r}: the transcript has no utterances")
+    tab = utt.copy()
+    tab.insert(0, "dyad", dyad.dyad_id)
+    tab["listener"] = [_listener(dyad, s) for s in tab["speaker"]]
+    tab["duration"] = tab["offset"] - tab["onset"]
+    prov: dict = {"dyad": dyad.dyad_id, "hyperalign": __version__}
+    # ---- semantic alignment (sentence embeddings)
+    sa = compute_semantic_alignment(
+        tr,
+        model=semantic_model,
+        k=k,
+        batch_size=batch_size,
+        device=device,
+        cache=cache,
+        exclusions=dyad.exclusions,
+    )
+    tab["prev_utterance_id"] = sa["prev_utterance_id"].to_numpy()
+    tab["sem_align"] = sa["sem_align"].to_numpy()
+    tab[f"sem_align_k{k}"] = sa[f"sem_align_k{k}"].to_numpy()
+    prov["semantic"] = {
+        **sa.attrs["provenance"],
+        "model_path": resolve_model(semantic_model)["path"],
+        "report": sa.attrs["report"],
+    }
+    # ---- layer-wise alignment and surprisal
+    if layers is not None:
+        from .llm import compute_layer_embeddings
+
+        lm = semantic_model if layer_model is None else layer_model
+        le = compute_layer_embeddings(
             tr,
-            model=semantic_model,
-            k=k,
+            model=lm,
+            layers=layers,
+            context_words=context_words,
             batch_size=batch_size,
             device=device,
             cache=cache,
-            exclusions=dyad.exclusions,
+            **(layer_kws or {}),
         )
-        tab["prev_utterance_id"] = sa["prev_utterance_id"].to_numpy()
-        tab["sem_align"] = sa["sem_align"].to_numpy()
-        tab[f"sem_align_k{k}"] = sa[f"sem_align_k{k}"].to_numpy()
-        prov["semantic"] = {
-            **sa.attrs["provenance"],
-            "model_path": resolve_model(semantic_model)["path"],
-            "report": sa.attrs["report"],
+        for name in le.layer_names:
+            la = compute_semantic_alignment(tr, embeddings=le, layer=name, k=k)
+            tab[f"sem_align_{name}"] = la["sem_align"].to_numpy()
+            tab[f"sem_align_k{k}_{name}"] = la[f"sem_align_k{k}"].to_numpy()
+        if le.surprisal is not None:
+            w = le.words
+            pos = pd.Series(np.arange(len(utt)), index=utt["utterance_id"].to_numpy())
+            ui = pos.loc[w["utterance_id"].to_numpy()].to_numpy()
+            s = le.surprisal
+            ok = np.isfinite(s)
+            ssum = np.bincount(ui[ok], s[ok], minlength=len(utt))
+            scnt = np.bincount(ui[ok], minlength=len(utt))
+            e = le.entropy
+            eok = np.isfinite(e)
+            esum = np.bincount(ui[eok], e[eok], minlength=len(utt))
+            ecnt = np.bincount(ui[eok], minlength=len(utt))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                tab["surprisal_mean"] = np.where(scnt > 0, ssum / scnt, np.nan)
+                tab["surprisal_sum"] = np.where(scnt > 0, ssum, np.nan)
+                tab["entropy_mean"] = np.where(ecnt > 0, esum / ecnt, np.nan)
+        prov["layers"] = {"model": str(lm), "layer_names": le.layer_names, **le.params}
+    # ---- control embeddings
+    bad = [c for c in controls if c not in ("static", "random", "shuffled")]
+    if bad or isinstance(controls, str):
+        raise ValueError(
+            f"controls must be a sequence of 'static', 'random', 'shuffled'; got {controls!r}"
+        )
+    if controls:
+        from .llm import (
+            compute_static_embeddings,
+            random_word_embeddings,
+            shuffle_word_embeddings,
+        )
+
+        lm = semantic_model if layer_model is None else layer_model
+        static = None
+        if "static" in controls or "shuffled" in controls:
+            # cache= of compute_static_embeddings is the *model* copy's folder: None = the
+            # machine's (shared with the layer model: loaded once per process, dequantised
+            # once per machine), not this call's feature cache
+            static = compute_static_embeddings(tr, lm, device=device, cache=None)
+        ctrl = {
+            "static": static,
+            "random": random_word_embeddings(tr, dim=384, random_state=random_state)
+            if "random" in controls
+            else None,
+            "shuffled": shuffle_word_embeddings(static, random_state=random_state)
+            if "shuffled" in controls
+            else None,
         }
-        # ---- layer-wise alignment and surprisal
-        if layers is not None:
-            from .llm import compute_layer_embeddings
-
-            lm = semantic_model if layer_model is None else layer_model
-            le = compute_layer_embeddings(
-                tr,
-                model=lm,
-                layers=layers,
-                context_words=context_words,
-                batch_size=batch_size,
-                device=device,
-                cache=cache,
-                **(layer_kws or {}),
-            )
-            for name in le.layer_names:
-                la = compute_semantic_alignment(tr, embeddings=le, layer=name, k=k)
-                tab[f"sem_align_{name}"] = la["sem_align"].to_numpy()
-                tab[f"sem_align_k{k}_{name}"] = la[f"sem_align_k{k}"].to_numpy()
-            if le.surprisal is not None:
-                w = le.words
-                pos = pd.Series(np.arange(len(utt)), index=utt["utterance_id"].to_numpy())
-                ui = pos.loc[w["utterance_id"].to_numpy()].to_numpy()
-                s = le.surprisal
-                ok = np.isfinite(s)
-                ssum = np.bincount(ui[ok], s[ok], minlength=len(utt))
-                scnt = np.bincount(ui[ok], minlength=len(utt))
-                e = le.entropy
-                eok = np.isfinite(e)
-                esum = np.bincount(ui[eok], e[eok], minlength=len(utt))
-                ecnt = np.bincount(ui[eok], minlength=len(utt))
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    tab["surprisal_mean"] = np.where(scnt > 0, ssum / scnt, np.nan)
-                    tab["surprisal_sum"] = np.where(scnt > 0, ssum, np.nan)
-                    tab["entropy_mean"] = np.where(ecnt > 0, esum / ecnt, np.nan)
-            prov["layers"] = {"model": str(lm), "layer_names": le.layer_names, **le.params}
-        # ---- control embeddings
-        bad = [c for c in controls if c not in ("static", "random", "shuffled")]
-        if bad or isinstance(controls, str):
-            raise ValueError(
-                f"controls must be a sequence of 'static', 'random', 'shuffled'; got {controls!r}"
-            )
-        if controls:
-            from .llm import (
-                compute_static_embeddings,
-                random_word_embeddings,
-                shuffle_word_embeddings,
-            )
-
-            lm = semantic_model if layer_model is None else layer_model
-            static = None
-            if "static" in controls or "shuffled" in controls:
-                # cache= of compute_static_embeddings is the *model* copy's folder: None = the
-                # machine's (shared with the layer model: loaded once per process, dequantised
-                # once per machine), not this call's feature cache
-                static = compute_static_embeddings(tr, lm, device=device, cache=None)
-            ctrl = {
-                "static": static,
-                "random": random_word_embeddings(tr, dim=384, random_state=random_state)
-                if "random" in controls
-                else None,
-                "shuffled": shuffle_word_embeddings(static, random_state=random_state)
-                if "shuffled" in controls
-                else None,
-            }
-            for name in controls:
-                ca = compute_semantic_alignment(tr, embeddings=ctrl[name], k=k)
-                tab[f"sem_align_{name}"] = ca["sem_align"].to_numpy()
-            prov["controls"] = {
-                "names": list(controls),
-                "model": str(lm),
-                "random_state": repr(random_state),
-                "random_dim": 384,
-            }
-        # ---- acoustics
-        if acoustic:
-            prev_map = pd.Series(
-                tab["prev_utterance_id"].astype("Float64").fillna(-1).astype(int).to_numpy(),
-                index=tab["utterance_id"].to_numpy(),
-            )
-            ac_tab, sim_tab = _acoustic_columns(dyad, acoustic_kws, similarity_kws, prev_map, prov)
-            tab = tab.merge(ac_tab, on="utterance_id", how="left", validate="one_to_one")
-            if sim_tab is not None:
-                tab = tab.merge(sim_tab, on="utterance_id", how="left", validate="one_to_one")
-        else:
-            prov["acoustic"] = "not computed (acoustic=False)"
-        tab = tab.sort_values("utterance_id", kind="stable").reset_index(drop=True)
-        first = [c for c in BASE_COLUMNS if c in tab.columns]
-        tab = tab[first + [c for c in tab.columns if c not in first]]
-        value_cols = [c for c in tab.columns if c.startswith(("sem_", "ac_", "acsim", "surpr"))]
-        prov["n_missing"] = {c: int(tab[c].isna().sum()) for c in value_cols}
-        text = json.dumps(prov, default=str, sort_keys=True)
-        tab = tab.copy()  # consolidate the many per-layer columns into one block
-        tab["provenance"] = text
-        tab.attrs["provenance"] = json.loads(text)
-        logger.info(
-            "compute_predictors: dyad %s, %d utterances, %d predictor columns",
-            dyad.dyad_id,
-            len(tab),
-            len(value_cols),
+        for name in controls:
+            ca = compute_semantic_alignment(tr, embeddings=ctrl[name], k=k)
+            tab[f"sem_align_{name}"] = ca["sem_align"].to_numpy()
+        prov["controls"] = {
+            "names": list(controls),
+            "model": str(lm),
+            "random_state": repr(random_state),
+            "random_dim": 384,
+        }
+    # ---- acoustics
+    if acoustic:
+        prev_map = pd.Series(
+            tab["prev_utterance_id"].astype("Float64").fillna(-1).astype(int).to_numpy(),
+            index=tab["utterance_id"].to_numpy(),
         )
-        return tab
+        ac_tab, sim_tab = _acoustic_columns(dyad, acoustic_kws, similarity_kws, prev_map, prov)
+        tab = tab.merge(ac_tab, on="utterance_id", how="left", validate="one_to_one")
+        if sim_tab is not None:
+            tab = tab.merge(sim_tab, on="utterance_id", how="left", validate="one_to_one")
+    else:
+        prov["acoustic"] = "not computed (acoustic=False)"
+    tab = tab.sort_values("utterance_id", kind="stable").reset_index(drop=True)
+    first = [c for c in BASE_COLUMNS if c in tab.columns]
+    tab = tab[first + [c for c in tab.columns if c not in first]]
+    value_cols = [c for c in tab.columns if c.startswith(("sem_", "ac_", "acsim", "surpr"))]
+    prov["n_missing"] = {c: int(tab[c].isna().sum()) for c in value_cols}
+    text = json.dumps(prov, default=str, sort_keys=True)
+    tab = tab.copy()  # consolidate the many per-layer columns into one block
+    tab["provenance"] = text
+    tab.attrs["provenance"] = json.loads(text)
+    logger.info(
+        "compute_predictors: dyad %s, %d utterances, %d predictor columns",
+        dyad.dyad_id,
+        len(tab),
+        len(value_cols),
+    )
+    return tab

@@ -18,7 +18,6 @@ from ..utils import (
     fill_doc,
     logger,
     verbose,
-    verbose_context,
 )
 from ._config import DEFAULTS, ConversationConfig, fill_parameters, merge_config
 from ._dialogue import _zscore, make_dialogue
@@ -461,6 +460,7 @@ def _plant_layers(hierarchy, coupling, source, rois, tr, turns, ids, names, ch_t
 
 
 @fill_doc
+@verbose
 def simulate_study(
     n_dyads: int = 8,
     duration: float = 300.0,
@@ -526,21 +526,20 @@ def simulate_study(
     if "dyad_id" in kwargs:
         raise TypeError("simulate_study sets dyad ids itself; use dyad_prefix= instead")
     n_jobs = check_n_jobs(n_jobs)
-    with verbose_context(verbose):
-        rng = check_random_state(random_state)
-        # every dyad's seed first: a block's dyads do not depend on the blocks or the workers
-        seeds = rng.integers(0, 2**63 - 1, size=int(n_dyads))
-        logger.info("simulating %d dyads", int(n_dyads))
-        blocks = map_blocks(
-            _simulate_block, int(n_dyads), block_size=block_size, random_state=0, n_jobs=n_jobs,
-            block_kwargs=lambda b: {"seeds": [int(x) for x in seeds[b]]}, duration=duration,
-            dyad_prefix=dyad_prefix, kwargs=kwargs,
-        )  # fmt: skip
-        dyads = [d for blk in blocks for d, _ in blk]
-        truths = [t for blk in blocks for _, t in blk]
-        params = {"n_dyads": int(n_dyads), "duration": duration, **kwargs}
-        params["random_state"] = random_state if isinstance(random_state, int) else None
-        return dyads, StudyTruth(truths, params)
+    rng = check_random_state(random_state)
+    # every dyad's seed first: a block's dyads do not depend on the blocks or the workers
+    seeds = rng.integers(0, 2**63 - 1, size=int(n_dyads))
+    logger.info("simulating %d dyads", int(n_dyads))
+    blocks = map_blocks(
+        _simulate_block, int(n_dyads), block_size=block_size, random_state=0, n_jobs=n_jobs,
+        block_kwargs=lambda b: {"seeds": [int(x) for x in seeds[b]]}, duration=duration,
+        dyad_prefix=dyad_prefix, kwargs=kwargs,
+    )  # fmt: skip
+    dyads = [d for blk in blocks for d, _ in blk]
+    truths = [t for blk in blocks for _, t in blk]
+    params = {"n_dyads": int(n_dyads), "duration": duration, **kwargs}
+    params["random_state"] = random_state if isinstance(random_state, int) else None
+    return dyads, StudyTruth(truths, params)
 
 
 def _simulate_block(block, rng, *, seeds, duration, dyad_prefix, kwargs) -> list:

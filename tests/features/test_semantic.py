@@ -60,3 +60,10 @@ def test_empty_utterance_error():
 def test_unknown_model_error():
     with pytest.raises(ValueError, match="model 'no-such-org/no-such-model' could not be loaded"):
         embed_utterances(["hello"], model="no-such-org/no-such-model", cache=False)
+
+
+def test_positional_after_model_is_deprecated():
+    """``batch_size`` and later parameters are keyword-only; positional calls warn for a release."""
+    with pytest.warns(DeprecationWarning, match=r"passing \['batch_size'\] positionally"):
+        old = embed_utterances(TEXTS, "all-MiniLM-L6-v2", 8, cache=False)
+    np.testing.assert_allclose(old, embed_utterances(TEXTS, cache=False), atol=1e-6)
