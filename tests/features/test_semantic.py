@@ -63,7 +63,7 @@ def test_unknown_model_error():
 
 
 def test_positional_after_model_is_deprecated():
-    """``batch_size`` and later parameters are keyword-only; positional calls warn for a release."""
+    """``batch_size`` and later are keyword-only; positional calls warn for one release."""
     with pytest.warns(DeprecationWarning, match=r"passing \['batch_size'\] positionally"):
         old = embed_utterances(TEXTS, "all-MiniLM-L6-v2", 8, cache=False)
     np.testing.assert_allclose(old, embed_utterances(TEXTS, cache=False), atol=1e-6)
