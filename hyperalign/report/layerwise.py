@@ -289,8 +289,8 @@ def write_layerwise_report(result: Any, path: str | Path) -> Path:
         cls = {"hit": "hit", "near": "hit", "miss": "miss"}
         parts.append("<h2 id='recovery'>Recovery of the planted truth</h2>")
         rt = rec.table[["item", "where", "planted", "found", "outcome", "detail"]]
-        parts.append(_table(rt, left=("item", "where", "planted", "found", "outcome"),
-                            wrap=("detail",),
+        # one line per row (the full detail in each cell's tooltip and in recovery.csv)
+        parts.append(_table(rt, left=tuple(rt.columns),
                             row_class=[cls.get(o, "") for o in rt["outcome"]]))  # fmt: skip
         parts.append("<p class='note'>near: the neighbouring swept layer (within one layer). "
                      "A lag pair is found when the group peak is within one lag step of the "

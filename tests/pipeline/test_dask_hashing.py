@@ -96,6 +96,9 @@ def test_cache_shared_both_ways_and_each_dyad_read_once_by_a_worker(
     shutil.copytree(serial.out / "cache", cache)
     gone = sorted((cache / "sync").rglob("*.parquet"))[0]
     gone.unlink()
+    # the statistics are cached too (keyed on the analysis table): without their entry they
+    # are computed again, here in blocks of permutations on the cluster
+    shutil.rmtree(cache / "stats")
     reads = _Reads(monkeypatch)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
                       host="127.0.0.1", dashboard_address=None) as lc:  # fmt: skip
