@@ -302,3 +302,21 @@ def _load(blob: bytes, path: Path, kind: str) -> Any:
     if kind == "text":
         return blob.decode()
     return json.loads(blob.decode())
+
+
+def count_cached(state: dict, enabled: bool, prefix: str = "") -> tuple[int, int]:
+    """Dyads whose every step is cached, and the dyads of the run (for the interrupt line).
+
+    ``state`` holds the run's cache folder (``'cache'``), the per-dyad step keys (``'keys'``:
+    ``{dyad: {step: key}}``) and the number of dyads (``'n_total'``); ``prefix`` is prepended
+    to the step names (the layer-wise pipeline's steps are stored as ``lw_<step>``).
+    """
+    keys, root = state.get("keys") or {}, state.get("cache")
+    if not keys or root is None or not enabled:
+        return 0, int(state.get("n_total") or 0)
+    cache = StepCache(root)
+    n = sum(
+        all(cache.has(f"{prefix}{step}", did, k) for step, k in ks.items())
+        for did, ks in keys.items()
+    )
+    return int(n), int(state.get("n_total") or len(keys))

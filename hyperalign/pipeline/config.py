@@ -214,9 +214,10 @@ def _types(node: dict) -> set[str]:
     return types
 
 
-def schema_node(dotted: str) -> dict | None:
-    """The :data:`SCHEMA` node of ``'section.key[.sub]'``, or ``None`` if no such key."""
-    node: dict = SCHEMA
+def schema_node(dotted: str, schema: dict | None = None) -> dict | None:
+    """The node of ``'section.key[.sub]'`` in ``schema`` (default :data:`SCHEMA`), or ``None``
+    if no such key."""
+    node: dict = SCHEMA if schema is None else schema
     for part in dotted.split("."):
         props = node.get("properties")
         if props is not None and part in props:
@@ -228,9 +229,9 @@ def schema_node(dotted: str) -> dict | None:
     return node
 
 
-def _allowed_keys(dotted: str) -> list[str]:
+def _allowed_keys(dotted: str, schema: dict | None = None) -> list[str]:
     parent = dotted.rsplit(".", 1)[0] if "." in dotted else ""
-    node = schema_node(parent) if parent else SCHEMA
+    node = schema_node(parent, schema) if parent else (SCHEMA if schema is None else schema)
     return sorted((node or {}).get("properties", {}))
 
 
@@ -263,7 +264,9 @@ def _coerce(value: Any, node: dict | None = None) -> Any:
     return parsed
 
 
-def apply_overrides(config: dict, overrides: dict[str, Any] | None) -> dict:
+def apply_overrides(
+    config: dict, overrides: dict[str, Any] | None, *, schema: dict | None = None
+) -> dict:
     """Set ``'section.key': value`` overrides (strings parsed by the type the key expects).
 
     A dotted path to a key inside a mapping (``coupling.bands.theta``) sets that entry only; a
@@ -276,6 +279,9 @@ def apply_overrides(config: dict, overrides: dict[str, Any] | None) -> dict:
     overrides : dict | None
         ``{'section.key': value}``; a string value is parsed as YAML into the type the key
         expects (``'[4, 8]'`` becomes a list).
+    schema : dict | None
+        The JSON schema the keys and types come from (default :data:`SCHEMA`; the layer-wise
+        pipeline passes its own).
 
     Returns
     -------
@@ -293,9 +299,9 @@ def apply_overrides(config: dict, overrides: dict[str, Any] | None) -> dict:
     config = copy.deepcopy(config)
     problems = []
     for dotted, value in (overrides or {}).items():
-        node = schema_node(dotted)
+        node = schema_node(dotted, schema)
         if node is None or not dotted:
-            allowed = _allowed_keys(dotted)
+            allowed = _allowed_keys(dotted, schema)
             last = dotted.rsplit(".", 1)[-1]
             near = difflib.get_close_matches(last, allowed, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""

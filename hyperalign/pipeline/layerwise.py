@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from ..utils import ExclusionLog, atomic_write, fill_doc, logger, verbose
-from .cache import StepCache
+from .cache import StepCache, count_cached
 from .config import config_hash
 from .console import mark, track
 from .interrupt import RunInterrupted, checkpoint, handle_signals
@@ -435,15 +435,6 @@ def layerwise_summary(res: LayerwiseResult) -> list[str]:
     return lines
 
 
-def _count_cached(state: dict, enabled: bool) -> tuple[int, int]:
-    keys, root = state.get("keys") or {}, state.get("cache")
-    if not keys or root is None or not enabled:
-        return 0, int(state.get("n_total") or 0)
-    cache = StepCache(root)
-    n = sum(all(cache.has(f"lw_{s}", did, k) for s, k in ks.items()) for did, ks in keys.items())
-    return int(n), int(state.get("n_total") or len(keys))
-
-
 @fill_doc
 @verbose
 def run_layerwise_pipeline(
@@ -494,7 +485,7 @@ def run_layerwise_pipeline(
         except KeyboardInterrupt as err:
             folder.close(failed=True)
             intr = err if isinstance(err, RunInterrupted) else RunInterrupted()
-            intr.n_cached, intr.n_total = _count_cached(state, cfg["execution"]["cache"])
+            intr.n_cached, intr.n_total = count_cached(state, cfg["execution"]["cache"], "lw_")
             if intr is err:
                 raise
             raise intr from None

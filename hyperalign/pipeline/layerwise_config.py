@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .config import ConfigError, _coerce, _read_yaml, _schema_problem, merge_sections
+from .config import ConfigError, _read_yaml, _schema_problem, apply_overrides, merge_sections
 
 __all__ = [
     "LAYERWISE_SCHEMA",
@@ -200,51 +200,6 @@ def is_layerwise_config(config: str | Path | dict) -> bool:
     return isinstance(user, dict) and user.get("analysis") == ANALYSIS
 
 
-def _node(dotted: str) -> dict | None:
-    node: dict = LAYERWISE_SCHEMA
-    for part in dotted.split("."):
-        props = node.get("properties")
-        if props is None or part not in props:
-            return None
-        node = props[part]
-    return node
-
-
-def _overrides(config: dict, overrides: dict | None) -> dict:
-    """``{'section.key': value}`` on top of ``config`` (strings parsed by the schema's type)."""
-    import difflib
-
-    config = copy.deepcopy(config)
-    problems = []
-    for dotted, value in (overrides or {}).items():
-        node = _node(dotted)
-        if node is None or not dotted:
-            parent = dotted.rsplit(".", 1)[0] if "." in dotted else ""
-            pnode = _node(parent) if parent else LAYERWISE_SCHEMA
-            allowed = sorted((pnode or {}).get("properties", {}))
-            last = dotted.rsplit(".", 1)[-1]
-            near = difflib.get_close_matches(last, allowed, n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            problems.append(f"--set {dotted}: unknown key {last!r}{hint} (allowed here: "
-                            f"{allowed})")  # fmt: skip
-            continue
-        try:
-            val = _coerce(value, node)
-        except yaml.YAMLError as err:
-            problems.append(f"--set {dotted}={value}: not a valid YAML value ({err})")
-            continue
-        target = config
-        parts = dotted.split(".")
-        for p in parts[:-1]:
-            if not isinstance(target.get(p), dict):
-                target[p] = {}
-            target = target[p]
-        target[parts[-1]] = val
-    if problems:
-        raise ConfigError(problems, what="invalid --set override")
-    return config
-
-
 def load_layerwise_config(
     config: str | Path | dict, overrides: dict | None = None
 ) -> dict[str, Any]:
@@ -286,7 +241,7 @@ def load_layerwise_config(
                 "pipelines/layerwise_encoding.yaml)"
             )
         user = _read_yaml(path)
-    cfg = _overrides(merge_sections(base, user), overrides)
+    cfg = apply_overrides(merge_sections(base, user), overrides, schema=LAYERWISE_SCHEMA)
     validate_layerwise_config(cfg)
     return cfg
 

@@ -25,7 +25,7 @@ from ._dyad_steps import (  # noqa: F401 - the per-dyad steps, importable here a
     step_keys,
 )
 from ._stats_step import stats_key, step_stats  # noqa: F401 (step_stats: used below)
-from .cache import StepCache, StepOutput
+from .cache import StepCache, StepOutput, count_cached
 from .config import ConfigError, config_hash, load_config
 from .console import mark
 from .data import step_data
@@ -373,15 +373,6 @@ def _executor_session(cfg: dict, folder, n_jobs: int):
                         folder.staging], read_files=read)  # fmt: skip
 
 
-def _count_cached(state: dict, enabled: bool) -> tuple[int, int]:
-    keys, root = state.get("keys") or {}, state.get("cache")
-    if not keys or root is None or not enabled:
-        return 0, int(state.get("n_total") or 0)
-    cache = StepCache(root)
-    n = sum(all(cache.has(step, did, k) for step, k in ks.items()) for did, ks in keys.items())
-    return int(n), int(state.get("n_total") or len(keys))
-
-
 @fill_doc
 @verbose
 def run_pipeline(
@@ -461,7 +452,7 @@ def run_pipeline(
         except KeyboardInterrupt as err:
             folder.close(failed=True)
             intr = err if isinstance(err, RunInterrupted) else RunInterrupted()
-            intr.n_cached, intr.n_total = _count_cached(state, cfg["execution"]["cache"])
+            intr.n_cached, intr.n_total = count_cached(state, cfg["execution"]["cache"])
             logger.info("run interrupted: %s", intr)
             if intr is err:
                 raise
