@@ -456,6 +456,11 @@ def write_html_report(result: Any, path: str | Path, *, methods: str = "") -> Pa
     parts.append("<h2 id='run'>Run</h2>")
     tim = pd.DataFrame({"step": list(result.timings), "seconds": list(result.timings.values())})
     parts.append(_table(tim, left=("step",), digits=1))
+    return _finish_page(parts, out, path)
+
+
+def _finish_page(parts: list[str], out, path) -> Path:
+    """Close a report page (with links to the run's tables) and write it atomically."""
     if out is not None and (Path(out) / "tables").is_dir():
         files = sorted(p.name for p in (Path(out) / "tables").glob("*") if p.is_file())
         links = ", ".join(f"<a href='tables/{_E(f)}'>{_E(f)}</a>" for f in files)

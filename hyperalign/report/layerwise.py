@@ -15,8 +15,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..utils import atomic_write
-from .html import _CSS, _E, _JS, _details, _exclusions_section, _f, _img, _planted_section, _table
+from .html import (
+    _CSS,
+    _E,
+    _JS,
+    _details,
+    _exclusions_section,
+    _f,
+    _finish_page,
+    _img,
+    _planted_section,
+    _table,
+)
 
 __all__ = ["write_layerwise_report", "layerwise_methods"]
 
@@ -326,15 +336,7 @@ def write_layerwise_report(result: Any, path: str | Path) -> Path:
         f" (run in {n_jobs} worker process(es); cached steps take no time).</p>"
     )
     out = getattr(result, "out", None)
-    if out is not None and (Path(out) / "tables").is_dir():
-        files = sorted(p.name for p in (Path(out) / "tables").glob("*") if p.is_file())
-        links = ", ".join(f"<a href='tables/{_E(f)}'>{_E(f)}</a>" for f in files)
-        parts.append(f"<p class='note'>Tables: {links}</p>")
-    parts.append("</main></body></html>")
-    path = Path(path)
-    with atomic_write(path, encoding="utf-8") as fh:
-        fh.write("\n".join(parts))
-    return path
+    return _finish_page(parts, out, path)
 
 
 def _planted_layers(eff: pd.DataFrame) -> str:
