@@ -8,7 +8,7 @@ import xarray as xr
 
 from ..utils import check_option, check_random_state, fill_doc, logger, verbose
 from ._b2b_maps import (
-    KINDS,
+    MAP_TYPES,
     group_folds,
     null_listeners,
     oof_predictions,
@@ -69,7 +69,7 @@ class _Maps:
         return ((za.T @ zb) / len(za)).reshape(cs, ls, cl, ll).transpose(0, 2, 1, 3)
 
     def maps(self, Yl2) -> dict:
-        """{(kind, direction): (Cs, Cl, Ls, Ll)} for a listener table (n, Cl*Ll)."""
+        """{(map_type, direction): (Cs, Cl, Ls, Ll)} for a listener table (n, Cl*Ll)."""
         return self.maps_batch([Yl2])[0]
 
     def maps_batch(self, tables: list) -> list[dict]:
@@ -77,8 +77,8 @@ class _Maps:
         all of them in one solver call (the tables ride along as extra targets)."""
         c, T = self.cfg, tables[0].shape[1]
         outs = [{} for _ in tables]
-        kinds = ["raw"] + (["residual"] if self.N is not None else [])
-        for kind in kinds:
+        map_types = ["raw"] + (["residual"] if self.N is not None else [])
+        for kind in map_types:
             if c["l2s"]:
                 P = self._fit(np.concatenate(tables, 1), None if kind == "raw" else self.N)
             for b, (Yl2, out) in enumerate(zip(tables, outs)):
@@ -132,15 +132,15 @@ def _significance(obs, nulls, tail, alpha):
 
 
 def _dataset(obs, p, pf, thr, names, lags, dirs, attrs) -> xr.Dataset:
-    kinds = [k for k in KINDS if (k, dirs[0]) in obs]
+    kinds = [k for k in MAP_TYPES if (k, dirs[0]) in obs]
     (rs, rl), (lgs, lgl) = names, lags
     shape = (len(kinds), len(dirs), len(rs), len(rl), len(lgs), len(lgl))
 
     def stack(d):
         return np.stack([np.stack([d[k, x] for x in dirs]) for k in kinds]).reshape(shape)
 
-    dims = ("kind", "direction", "roi_speaker", "roi_listener", "speaker_lag", "listener_lag")
-    coords = {"kind": kinds, "direction": list(dirs), "roi_speaker": list(rs),
+    dims = ("map_type", "direction", "roi_speaker", "roi_listener", "speaker_lag", "listener_lag")
+    coords = {"map_type": kinds, "direction": list(dirs), "roi_speaker": list(rs),
               "roi_listener": list(rl), "speaker_lag": np.asarray(lgs, float),
               "listener_lag": np.asarray(lgl, float)}  # fmt: skip
     ds = xr.Dataset({"r": (dims, stack(obs))}, coords=coords)
@@ -148,7 +148,7 @@ def _dataset(obs, p, pf, thr, names, lags, dirs, attrs) -> xr.Dataset:
         ds["p"] = (dims, stack(p))
         ds["p_fwer"] = (dims, stack(pf))
         t = np.array([[thr[k, x] for x in dirs] for k in kinds])
-        ds["threshold"] = (("kind", "direction"), t)
+        ds["threshold"] = (("map_type", "direction"), t)
     ds.attrs.update(attrs)
     return ds
 
@@ -246,7 +246,7 @@ def b2b_arrays(
     Returns
     -------
     coupling : B2BCoupling
-        Maps over ``kind``, ``direction``, ``roi_speaker``, ``roi_listener``,
+        Maps over ``map_type``, ``direction``, ``roi_speaker``, ``roi_listener``,
         ``speaker_lag``, ``listener_lag``.
 
     See Also

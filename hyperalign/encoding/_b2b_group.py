@@ -10,6 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from ..utils import check_option, check_random_state, fill_doc
+from ..utils._validation import renamed_params
 from ._b2b_result import B2BCoupling
 
 __all__ = [
@@ -21,13 +22,13 @@ __all__ = [
 ]
 
 
-def _maps(results, kind, direction, roi_speaker=None, roi_listener=None, layer=None):
+def _maps(results, map_type, direction, roi_speaker=None, roi_listener=None, layer=None):
     for i, r in enumerate(results):
         if not isinstance(r, B2BCoupling):
             raise TypeError(f"results[{i}] must be a B2BCoupling; got {type(r).__name__}")
     out = []
     for r in results:
-        da = r.dataset["r"].sel(kind=kind, direction=direction)
+        da = r.dataset["r"].sel(map_type=map_type, direction=direction)
         if roi_speaker is not None:
             da = da.sel(roi_speaker=np.atleast_1d(roi_speaker).tolist())
         if roi_listener is not None:
@@ -59,11 +60,12 @@ def _one_layer(da, layer, name: str):
     return da.sel(layer=str(layer))
 
 
+@renamed_params(kind="map_type")
 @fill_doc
 def b2b_group_test(
     results: Sequence[B2BCoupling],
     *,
-    kind: str = "raw",
+    map_type: str = "raw",
     direction: str = "sym",
     method: str = "sign_flip",
     n_permutations: int = 5000,
@@ -77,8 +79,8 @@ def b2b_group_test(
     ----------
     results : list of B2BCoupling
         One per dyad (same ROIs and lags).
-    kind : 'raw' | 'residual' | 'direct'
-        Which map.
+    map_type : 'raw' | 'residual' | 'direct'
+        Which map (called ``kind`` before; that name is a deprecated alias).
     direction : 's2l' | 'l2s' | 'sym'
         Which direction.
     method : 'sign_flip' | 'bootstrap'
@@ -107,9 +109,9 @@ def b2b_group_test(
     """
     from .significance import group_test
 
-    check_option("kind", kind, ("raw", "residual", "direct"))
+    check_option("map_type", map_type, ("raw", "residual", "direct"))
     check_option("direction", direction, ("s2l", "l2s", "sym"))
-    maps = _maps(results, kind, direction)
+    maps = _maps(results, map_type, direction)
 
     class _View:  # what group_test reads: get_scores and attrs
         def __init__(self, da, n):
@@ -124,7 +126,7 @@ def b2b_group_test(
     if "layer" in maps[0].dims:  # keep the layer coordinates (model, modality, depth, ...)
         extra = {c: maps[0][c] for c in maps[0].coords if maps[0][c].dims == ("layer",)}
         ds = ds.assign_coords({c: v for c, v in extra.items() if c != "layer"})
-    ds.attrs.update({"kind": kind, "direction": direction})
+    ds.attrs.update({"map_type": map_type, "direction": direction})
     return ds
 
 
@@ -172,11 +174,12 @@ def _peak(m: np.ndarray, lgs, lgl) -> tuple[float, float]:
     return float(lgs[i]), float(lgl[j])
 
 
+@renamed_params(kind="map_type")
 @fill_doc
 def transfer_latency(
     results: Sequence[B2BCoupling],
     *,
-    kind: str = "raw",
+    map_type: str = "raw",
     direction: str = "sym",
     roi_speaker=None,
     roi_listener=None,
@@ -195,8 +198,10 @@ def transfer_latency(
     ----------
     results : list of B2BCoupling
         One per dyad.
-    kind, direction : str
-        Which map.
+    map_type : 'raw' | 'residual' | 'direct'
+        Which map (called ``kind`` before; that name is a deprecated alias).
+    direction : 's2l' | 'l2s' | 'sym'
+        Which direction.
     roi_speaker, roi_listener : str | list of str | None
         ROIs averaged (default: all).
     layer : str | None
@@ -216,7 +221,7 @@ def transfer_latency(
     --------
     b2b_group_test : The group map and its inference.
     """
-    maps = _maps(results, kind, direction, roi_speaker, roi_listener)
+    maps = _maps(results, map_type, direction, roi_speaker, roi_listener)
     maps = [_one_layer(m, layer, "layer") for m in maps]
     M = np.stack([m.mean(("roi_speaker", "roi_listener")).values for m in maps])
     w = np.array([float(r.attrs.get("n_words", 1)) for r in results])
@@ -240,16 +245,22 @@ def transfer_latency(
     return TransferLatency(ll - ls, float(lo), float(hi), ls, ll, per, float(ci))
 
 
+def _map_type(group: xr.Dataset) -> str:
+    """The map type of a group map (``kind`` in group maps of earlier versions)."""
+    return str(group.attrs.get("map_type", group.attrs.get("kind", "")))
+
+
 def _edges(lags: np.ndarray) -> tuple[float, float]:
     """Image edges half a step beyond the first and last lag (pixels centred on lags)."""
     h = 0.5 * float(np.diff(lags).mean()) if lags.size > 1 else 0.5
     return float(lags[0]) - h, float(lags[-1]) + h
 
 
+@renamed_params(kinds="map_types")
 def plot_b2b_map(
     coupling: B2BCoupling | xr.Dataset,
     *,
-    kinds: Sequence[str] | None = None,
+    map_types: Sequence[str] | None = None,
     direction: str = "sym",
     roi_speaker: str | None = None,
     roi_listener: str | None = None,
@@ -257,7 +268,7 @@ def plot_b2b_map(
     alpha_level: float = 0.05,
     axes=None,
 ):
-    """Lag-by-lag coupling maps (speaker lag x listener lag), one panel per kind.
+    """Lag-by-lag coupling maps (speaker lag x listener lag), one panel per map type.
 
     Cells where the family-wise p-value (``p_fwer``) is at most ``alpha_level`` are outlined
     by a contour.
@@ -266,9 +277,10 @@ def plot_b2b_map(
     ----------
     coupling : B2BCoupling | xarray.Dataset
         A dyad's maps, or a group map from :func:`b2b_group_test` (its ``mean`` and
-        ``p_fwer`` or ``p``; ``kinds`` then ignored).
-    kinds : list of str | None
-        Panels (default: every kind present).
+        ``p_fwer`` or ``p``; ``map_types`` then ignored).
+    map_types : list of str | None
+        Panels (default: every map type present; called ``kinds`` before, a deprecated
+        alias).
     direction : str
         Which direction.
     roi_speaker, roi_listener : str | None
@@ -294,12 +306,13 @@ def plot_b2b_map(
 
     if isinstance(coupling, B2BCoupling):
         ds = coupling.dataset.sel(direction=direction)
-        kinds = list(ds["kind"].values) if kinds is None else list(kinds)
+        types = list(ds["map_type"].values) if map_types is None else list(map_types)
         pf = ds["p_fwer"] if "p_fwer" in ds else None
-        panels = [(k, ds["r"].sel(kind=k), None if pf is None else pf.sel(kind=k)) for k in kinds]
+        panels = [(k, ds["r"].sel(map_type=k), None if pf is None else pf.sel(map_type=k))
+                  for k in types]  # fmt: skip
     else:
         pv = "p_fwer" if "p_fwer" in coupling else ("p" if "p" in coupling else None)
-        title = f"group {coupling.attrs.get('kind', '')}"
+        title = f"group {_map_type(coupling)}"
         panels = [(title, coupling["mean"], coupling[pv] if pv else None)]
     if axes is None:
         fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2),
@@ -333,10 +346,11 @@ def plot_b2b_map(
     return fig
 
 
+@renamed_params(kind="map_type")
 def plot_b2b_layers(
     coupling: B2BCoupling | xr.Dataset,
     *,
-    kind: str = "raw",
+    map_type: str = "raw",
     direction: str = "sym",
     roi_speaker: str | None = None,
     roi_listener: str | None = None,
@@ -353,8 +367,8 @@ def plot_b2b_layers(
     coupling : B2BCoupling | xarray.Dataset
         Maps with a ``layer`` dim (:func:`~hyperalign.encoding.sweep_b2b`), or their group
         map from :func:`b2b_group_test` (its ``mean``).
-    kind : 'raw' | 'residual' | 'direct'
-        Which map (ignored for a group map).
+    map_type : 'raw' | 'residual' | 'direct'
+        Which map (ignored for a group map; called ``kind`` before, a deprecated alias).
     direction : 's2l' | 'l2s' | 'sym'
         Which direction (ignored for a group map).
     roi_speaker, roi_listener : str | None
@@ -374,12 +388,12 @@ def plot_b2b_layers(
     import matplotlib.pyplot as plt
 
     if isinstance(coupling, B2BCoupling):
-        check_option("kind", kind, list(coupling.dataset["kind"].values))
+        check_option("map_type", map_type, list(coupling.dataset["map_type"].values))
         check_option("direction", direction, list(coupling.dataset["direction"].values))
-        r = coupling.dataset["r"].sel(kind=kind, direction=direction)
-        label = f"{kind}, {direction}"
+        r = coupling.dataset["r"].sel(map_type=map_type, direction=direction)
+        label = f"{map_type}, {direction}"
     else:
-        r, label = coupling["mean"], f"group {coupling.attrs.get('kind', '')}"
+        r, label = coupling["mean"], f"group {_map_type(coupling)}"
     if "layer" not in r.dims:
         raise ValueError(
             "coupling has no layer dim; plot_b2b_layers needs maps from sweep_b2b (use "

@@ -8,10 +8,10 @@ import numpy as np
 from ..utils import check_random_state
 from .wordlevel import purged_inner_cv
 
-__all__ = ["DIRECTIONS", "KINDS", "NULLS", "corr_map", "oof_predictions", "residualize"]
+__all__ = ["DIRECTIONS", "MAP_TYPES", "NULLS", "corr_map", "oof_predictions", "residualize"]
 
 DIRECTIONS = ("s2l", "l2s", "sym")
-KINDS = ("raw", "residual", "direct")
+MAP_TYPES = ("raw", "residual", "direct")
 NULLS = ("circular", "phase", "shuffle_turns", "pseudo")
 
 

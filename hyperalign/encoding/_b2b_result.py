@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..utils._validation import renamed_params, warn_renamed
 from .result import _read_dataset, _save_dataset
 
 __all__ = ["B2BCoupling", "read_b2b"]
 
 _FORMAT = "hyperalign.B2BCoupling/1"
-_DIMS = ("kind", "direction", "roi_speaker", "roi_listener", "speaker_lag", "listener_lag")
+_DIMS = ("map_type", "direction", "roi_speaker", "roi_listener", "speaker_lag", "listener_lag")
 _LAYER_COORDS = ("model", "modality", "layer_name", "layer_index", "depth")
 
 
@@ -24,14 +25,15 @@ class B2BCoupling:
     Parameters
     ----------
     data : xarray.Dataset
-        ``r`` over the dims ``kind`` (``raw``, ``residual``, ``direct``), ``direction``
+        ``r`` over the dims ``map_type`` (``raw``, ``residual``, ``direct``), ``direction``
         (``s2l``, ``l2s``, ``sym``), ``roi_speaker``, ``roi_listener``, ``speaker_lag``,
         ``listener_lag`` (seconds); with nulls also ``p`` and ``p_fwer`` (max-statistic over
-        ROI pairs and both lag axes, per kind and direction) and ``threshold`` (the
+        ROI pairs and both lag axes, per map type and direction) and ``threshold`` (the
         ``1 - alpha`` quantile of the null maximum). ``attrs`` hold every parameter and
         ``n_words``. A layer sweep (:func:`~hyperalign.encoding.sweep_b2b`) adds a leading
         ``layer`` dim with the coordinates ``model``, ``modality``, ``layer_name``,
-        ``layer_index`` and ``depth``.
+        ``layer_index`` and ``depth``. A dataset (or file) of an earlier release, whose
+        ``map_type`` dim was called ``kind``, is read with the dim renamed.
 
     Attributes
     ----------
@@ -42,6 +44,8 @@ class B2BCoupling:
     def __init__(self, data: xr.Dataset):
         if not isinstance(data, xr.Dataset) or "r" not in data.data_vars:
             raise ValueError("a B2BCoupling needs an xarray.Dataset with an 'r' variable")
+        if "kind" in data.dims and "map_type" not in data.dims:  # from an earlier version
+            data = data.rename({"kind": "map_type"})
         self._ds = data
 
     @property
@@ -84,18 +88,23 @@ class B2BCoupling:
         Parameters
         ----------
         **indexers
-            Dim name to label(s), e.g. ``kind='raw'`` or ``layer=['m:layer_1']``.
+            Dim name to label(s), e.g. ``map_type='raw'`` or ``layer=['m:layer_1']``
+            (``kind=`` is a deprecated alias of ``map_type=``).
 
         Returns
         -------
         coupling : B2BCoupling
             The selection.
         """
+        if "kind" in indexers and "kind" not in self._ds.dims:
+            warn_renamed("B2BCoupling.sel", "kind", "map_type")
+            indexers["map_type"] = indexers.pop("kind")
         return B2BCoupling(self._ds.sel(**indexers))
 
+    @renamed_params(kind="map_type")
     def peak(
         self,
-        kind: str = "raw",
+        map_type: str = "raw",
         direction: str = "sym",
         *,
         roi_speaker=None,
@@ -106,8 +115,10 @@ class B2BCoupling:
 
         Parameters
         ----------
-        kind, direction : str
-            Which map.
+        map_type : 'raw' | 'residual' | 'direct'
+            Which map (called ``kind`` before; that name is a deprecated alias).
+        direction : 's2l' | 'l2s' | 'sym'
+            Which direction.
         roi_speaker, roi_listener : str | list of str | None
             ROIs averaged (default: all).
         layer : str | list of str | None
@@ -120,7 +131,7 @@ class B2BCoupling:
             ``speaker_lag``, ``listener_lag``, ``r``, ``latency`` (listener minus speaker)
             and, with a ``layer`` dim, ``layer``.
         """
-        da = self._ds["r"].sel(kind=kind, direction=direction)
+        da = self._ds["r"].sel(map_type=map_type, direction=direction)
         if roi_speaker is not None:
             da = da.sel(roi_speaker=np.atleast_1d(roi_speaker).tolist())
         if roi_listener is not None:
@@ -138,12 +149,12 @@ class B2BCoupling:
         return out
 
     def to_data_frame(self) -> pd.DataFrame:
-        """Tidy table: one row per (layer x) kind x direction x ROI pair x lag pair.
+        """Tidy table: one row per (layer x) map type x direction x ROI pair x lag pair.
 
         Returns
         -------
         df : pandas.DataFrame
-            Columns ``dyad, kind, direction, roi_speaker, roi_listener, speaker_lag,
+            Columns ``dyad, map_type, direction, roi_speaker, roi_listener, speaker_lag,
             listener_lag, r`` and ``p``, ``p_fwer`` when nulls were run; a layer sweep adds
             ``layer, model, modality, layer_name, layer_index, depth`` after ``dyad``.
         """
@@ -155,7 +166,7 @@ class B2BCoupling:
             df["layer"] = df["layer"].astype(str)
         df = df[[*lay, *_DIMS, *vs]]
         df.insert(0, "dyad", str(self.attrs.get("dyad_id", "")))
-        for c in ("kind", "direction", "roi_speaker", "roi_listener"):
+        for c in ("map_type", "direction", "roi_speaker", "roi_listener"):
             df[c] = df[c].astype(str)
         return df
 

@@ -94,31 +94,32 @@ def _model_comparison(scores: pd.DataFrame, lag_range) -> pd.DataFrame:
 
 
 def coupling_stats(maps: pd.DataFrame, cfg: dict) -> dict:
-    """Group coupling maps (word-weighted, sign-flip or bootstrap over dyads) for each kind
-    and direction, and the transfer latency with its bootstrap CI."""
+    """Group coupling maps (word-weighted, sign-flip or bootstrap over dyads) for each map
+    type and direction, and the transfer latency with its bootstrap CI."""
     from ..encoding import b2b_group_test, transfer_latency
 
     c = cfg["coupling"]
     results = [b2b_from_table(g) for _, g in maps.groupby("dyad", sort=False)]
-    kinds = [k for k in ("raw", "residual", "direct") if k in set(maps["kind"])]
+    types = [k for k in ("raw", "residual", "direct") if k in set(maps["map_type"])]
     groups, rows = {}, []
-    for kind in kinds:
+    for map_type in types:
         for direction in ("s2l", "l2s", "sym"):
-            g = b2b_group_test(results, kind=kind, direction=direction,
+            g = b2b_group_test(results, map_type=map_type, direction=direction,
                                method=c["group_method"], n_permutations=c["group_permutations"],
                                random_state=c.get("random_state"))  # fmt: skip
-            groups[(kind, direction)] = g
+            groups[(map_type, direction)] = g
             df = g.to_dataframe().reset_index()
             df.insert(0, "direction", direction)
-            df.insert(0, "kind", kind)
+            df.insert(0, "map_type", map_type)
             rows.append(df)
     pair = strongest_pair(groups[("raw", "s2l")])
     lat = {}
-    for kind in kinds:
-        lat[kind] = transfer_latency(results, kind=kind, direction="s2l", n_boot=c["n_boot"],
-                                     roi_speaker=pair[0], roi_listener=pair[1],
-                                     random_state=c.get("random_state"))  # fmt: skip
-    lat_tab = pd.concat([v.to_data_frame().assign(kind=k, direction="s2l",
+    for map_type in types:
+        lat[map_type] = transfer_latency(results, map_type=map_type, direction="s2l",
+                                         n_boot=c["n_boot"], roi_speaker=pair[0],
+                                         roi_listener=pair[1],
+                                         random_state=c.get("random_state"))  # fmt: skip
+    lat_tab = pd.concat([v.to_data_frame().assign(map_type=k, direction="s2l",
                                                   roi_speaker=pair[0], roi_listener=pair[1])
                          for k, v in lat.items()], ignore_index=True)  # fmt: skip
     return {

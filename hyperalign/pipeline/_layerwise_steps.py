@@ -310,7 +310,7 @@ def b2b_from_table(df: pd.DataFrame):
 
     from ..encoding import B2BCoupling
 
-    dims = ["kind", "direction", "roi_speaker", "roi_listener", "speaker_lag", "listener_lag"]
+    dims = ["map_type", "direction", "roi_speaker", "roi_listener", "speaker_lag", "listener_lag"]
     vs = [v for v in ("r", "p", "p_fwer") if v in df.columns]
     ds = xr.Dataset.from_dataframe(df.set_index(dims)[vs])
     ds.attrs.update({"n_words": int(df["n_words"].iloc[0]), "dyad_id": str(df["dyad"].iloc[0])})

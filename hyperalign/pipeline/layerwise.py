@@ -127,7 +127,9 @@ def _keys(cfg: dict, hashes) -> dict[str, str]:
     common = (__version__, inputs, feat, sim, cfg["encoding"]["rois"], cfg["encoding"]["cv"])
     return {
         "sweep": hash_json("lw-sweep", *common, cfg["encoding"])[:32],
-        "b2b": hash_json("lw-b2b", *common, cfg["coupling"])[:32],
+        # "/2": the maps table names its map column map_type (was kind), so no entry of the
+        # earlier layout is served
+        "b2b": hash_json("lw-b2b/2", *common, cfg["coupling"])[:32],
     }
 
 
@@ -426,7 +428,7 @@ def layerwise_summary(res: LayerwiseResult) -> list[str]:
                      f"p = {r['p_value']:.3g}")  # fmt: skip
     lat = t.get("transfer_latency")
     if lat is not None and len(lat):
-        r = lat[lat["kind"] == "raw"].iloc[0]
+        r = lat[lat["map_type"] == "raw"].iloc[0]
         lines.append(
             f"  coupling peak: speaker {r['speaker_lag']:+.3f} s, listener "
             f"{r['listener_lag']:+.3f} s; transfer latency {r['latency'] * 1000:+.0f} ms "

@@ -418,5 +418,5 @@ def _tables_section(res) -> str:
         df = t.get(name)
         if df is not None and len(df):
             out.append(f"<h3>{_E(title)}</h3>")
-            out.append(_table(df, left=("model", "order", "role", "roi", "kind", "direction")))
+            out.append(_table(df, left=("model", "order", "role", "roi", "map_type", "direction")))
     return "".join(out)

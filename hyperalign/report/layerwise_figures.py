@@ -225,7 +225,7 @@ def plot_coupling_maps(groups: dict, *, direction: str = "s2l", roi_pair=None, p
     Parameters
     ----------
     groups : dict
-        ``(kind, direction) -> group Dataset`` (:func:`hyperalign.encoding.b2b_group_test`).
+        ``(map_type, direction) -> group Dataset`` (:func:`hyperalign.encoding.b2b_group_test`).
     direction : str
         ``'s2l'``, ``'l2s'`` or ``'sym'``.
     roi_pair : (str, str) | None
@@ -244,14 +244,14 @@ def plot_coupling_maps(groups: dict, *, direction: str = "s2l", roi_pair=None, p
 
     from ..encoding import plot_b2b_map
 
-    kinds = [k for k in ("raw", "residual", "direct") if (k, direction) in groups]
-    fig, axes = plt.subplots(1, len(kinds), figsize=(3.3 * len(kinds), 3.0), squeeze=False,
+    types = [k for k in ("raw", "residual", "direct") if (k, direction) in groups]
+    fig, axes = plt.subplots(1, len(types), figsize=(3.3 * len(types), 3.0), squeeze=False,
                              layout="constrained")  # fmt: skip
     rs, rl = roi_pair if roi_pair is not None else (None, None)
-    for ax, kind in zip(axes[0], kinds):
-        plot_b2b_map(groups[(kind, direction)], roi_speaker=rs, roi_listener=rl,
+    for ax, map_type in zip(axes[0], types):
+        plot_b2b_map(groups[(map_type, direction)], roi_speaker=rs, roi_listener=rl,
                      alpha_level=alpha_level, axes=[ax])  # fmt: skip
-        ax.set_title(f"{kind} ({direction.replace('s2l', 'speaker -> listener')})", fontsize=9)
+        ax.set_title(f"{map_type} ({direction.replace('s2l', 'speaker -> listener')})", fontsize=9)
         if planted is not None:
             ax.plot([planted[1]], [planted[0]], "x", color="k", ms=9, mew=2)
     return fig

@@ -310,3 +310,68 @@ def keyword_only_after(n: int) -> Callable:
         return wrapper
 
     return deco
+
+
+def warn_renamed(where: str, old: str, new: str, *, stacklevel: int = 2) -> None:
+    """Warn (``FutureWarning``) that ``where(old=...)`` is deprecated in favour of ``new=``.
+
+    Parameters
+    ----------
+    where : str
+        The function or method, as the user calls it (e.g. ``'B2BCoupling.sel'``).
+    old, new : str
+        The deprecated and the new keyword.
+    stacklevel : int
+        Passed to :func:`warnings.warn` (2: the caller of the function calling this).
+    """
+    warnings.warn(
+        f"{where}({old}=...) is deprecated and will be removed in the next release; use "
+        f"{new}= (the same values)",
+        FutureWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def renamed_params(**renames: str) -> Callable:
+    """Accept each old keyword name in place of its new one for one release.
+
+    Parameters
+    ----------
+    **renames : str
+        ``old_name='new_name'`` pairs. A call that passes ``old_name=`` gets a
+        ``FutureWarning`` naming the new keyword, and the value is passed on as
+        ``new_name=``; passing both is a ``TypeError``.
+
+    Returns
+    -------
+    decorator : callable
+        The decorator; the wrapped function's signature shows only the new names.
+
+    Examples
+    --------
+    >>> @renamed_params(kind="map_type")
+    ... def peak(map_type="raw"):
+    ...     return map_type
+    >>> peak(map_type="residual")
+    'residual'
+    """
+
+    def deco(func: Callable) -> Callable:
+        where = func.__qualname__
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                if old not in kwargs:
+                    continue
+                if new in kwargs:
+                    raise TypeError(
+                        f"{where}() got both {old}= (deprecated) and {new}=; pass only {new}="
+                    )
+                warn_renamed(where, old, new, stacklevel=3)
+                kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return deco

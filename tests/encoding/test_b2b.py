@@ -20,8 +20,8 @@ def _fit(d, **kw):
                       speakers=d["speakers"], **{**KW, **kw})  # fmt: skip
 
 
-def _peak(res, kind, direction, pair=("s0", "l1")):
-    r = res.dataset["r"].sel(kind=kind, direction=direction, roi_speaker=pair[0],
+def _peak(res, map_type, direction, pair=("s0", "l1")):
+    r = res.dataset["r"].sel(map_type=map_type, direction=direction, roi_speaker=pair[0],
                              roi_listener=pair[1]).values  # fmt: skip
     i, j = np.unravel_index(int(np.argmax(r)), r.shape)
     return LAGS[i], LAGS[j], r[i, j]
@@ -35,7 +35,7 @@ def test_peak_at_planted_lag_pair_every_direction():
             ls, ll, _ = _peak(res, "raw", direction)
             hits += abs(ls + 0.2) <= 0.1 + 1e-9 and abs(ll - 0.3) <= 0.1 + 1e-9
         # the pair map's maximum over all ROI pairs is the planted pair
-        r = res.dataset["r"].sel(kind="raw", direction="sym")
+        r = res.dataset["r"].sel(map_type="raw", direction="sym")
         best = r.max(("speaker_lag", "listener_lag")).values
         assert np.unravel_index(int(np.argmax(best)), best.shape) == (0, 1)
     assert hits == 12
@@ -57,7 +57,7 @@ def test_s2l_equals_manual_nested_ridge_on_shared_folds():
     ok = np.isfinite(P[:, 0])
     c = np.corrcoef(P[ok].T, d["Y_listener"].reshape(300, -1)[ok].T)[:22, 22:]
     want = c.reshape(2, 11, 2, 11).transpose(0, 2, 1, 3)
-    got = res.dataset["r"].sel(kind="raw", direction="s2l").values
+    got = res.dataset["r"].sel(map_type="raw", direction="s2l").values
     np.testing.assert_allclose(got, want, atol=1e-10)
     assert res.attrs["n_words"] == ok.sum()
 
@@ -72,13 +72,14 @@ def test_residual_removes_acoustic_coupling_keeps_semantic():
     for direction in ("s2l", "l2s", "sym"):
         sel = {**pair, "direction": direction}
         # acoustic: raw and direct maps show it, the residual map does not
-        assert ac["r"].sel(kind="raw", **sel) > 0.3 and ac["p_fwer"].sel(kind="raw", **sel) <= 0.05
-        assert ac["r"].sel(kind="direct", **sel) > 0.2
-        assert abs(float(ac["r"].sel(kind="residual", **sel))) < 0.1
-        assert float(ac["p_fwer"].sel(kind="residual", direction=direction).min()) > 0.05
+        assert ac["r"].sel(map_type="raw", **sel) > 0.3
+        assert ac["p_fwer"].sel(map_type="raw", **sel) <= 0.05
+        assert ac["r"].sel(map_type="direct", **sel) > 0.2
+        assert abs(float(ac["r"].sel(map_type="residual", **sel))) < 0.1
+        assert float(ac["p_fwer"].sel(map_type="residual", direction=direction).min()) > 0.05
         # semantic: the residual map keeps it, at the planted pair
-        assert se["r"].sel(kind="residual", **sel) > 0.3
-        assert se["p_fwer"].sel(kind="residual", **sel) <= 0.05
+        assert se["r"].sel(map_type="residual", **sel) > 0.3
+        assert se["p_fwer"].sel(map_type="residual", **sel) <= 0.05
         ls, ll, _ = _peak(out["semantic"], "residual", direction)
         assert (ls, ll) == (-0.2, 0.3)
 
@@ -93,7 +94,7 @@ def _null_rate(null, n_studies, n_perm=19):
                       ["Y_listener"] for k in range(n_perm)]  # fmt: skip
         res = _fit(d, directions="s2l", n_permutations=n_perm, null=null, turns=d["turns"],
                    pseudo_listeners=pseudo, random_state=s)  # fmt: skip
-        hits += float(res.dataset["p_fwer"].sel(kind="raw").min()) <= 0.05
+        hits += float(res.dataset["p_fwer"].sel(map_type="raw").min()) <= 0.05
     return hits / n_studies
 
 
@@ -116,7 +117,7 @@ def test_group_map_and_transfer_latency():
     at = {"roi_speaker": "s0", "roi_listener": "l1", "speaker_lag": -0.2, "listener_lag": 0.3}
     assert g["p_fwer"].sel(**at) <= 0.05 and g["mean"].sel(**at) > 0.3
     w = np.array([r.attrs["n_words"] for r in res], float)
-    want = sum(wi * r.dataset["r"].sel(kind="raw", direction="s2l", **at) for wi, r in
+    want = sum(wi * r.dataset["r"].sel(map_type="raw", direction="s2l", **at) for wi, r in
                zip(w / w.sum(), res))  # fmt: skip
     np.testing.assert_allclose(g["mean"].sel(**at), want)
     lat = transfer_latency(res, direction="s2l", roi_speaker="s0", roi_listener="l1",
@@ -137,7 +138,7 @@ def test_container_save_read_plot(tmp_path):
     d = planted_b2b(n_words=250, seed=2)
     res = _fit(d, nuisance=d["acoustic"], n_permutations=9, random_state=0)
     df = res.to_data_frame()
-    assert list(df.columns) == ["dyad", "kind", "direction", "roi_speaker", "roi_listener",
+    assert list(df.columns) == ["dyad", "map_type", "direction", "roi_speaker", "roi_listener",
                                 "speaker_lag", "listener_lag", "r", "p", "p_fwer"]  # fmt: skip
     assert len(df) == 3 * 3 * 2 * 2 * 11 * 11
     path = res.save(tmp_path / "b2b.nc")
@@ -198,7 +199,8 @@ def test_dyad_simulated_model_coupling_peak_and_shared_rows(sim):
     for direction in ("s2l", "l2s", "sym"):
         pk = res.peak("raw", direction, roi_speaker="frontal", roi_listener="parietal")
         assert (pk["speaker_lag"], pk["listener_lag"]) == (-0.2, 0.3), (direction, pk)
-    best = res.dataset["r"].sel(kind="raw", direction="sym").max(("speaker_lag", "listener_lag"))
+    best = res.dataset["r"].sel(map_type="raw", direction="sym")
+    best = best.max(("speaker_lag", "listener_lag"))
     i, j = np.unravel_index(int(np.argmax(best.values)), best.shape)
     assert (best["roi_speaker"].values[i], best["roi_listener"].values[j]) == (
         "frontal", "parietal")  # fmt: skip
@@ -218,7 +220,7 @@ def test_dyad_simulated_model_coupling_peak_and_shared_rows(sim):
     ys = np.where((spk == d.ids[0])[:, None], a[d.ids[0]], a[d.ids[1]])
     yl = np.where((spk == d.ids[0])[:, None], b[d.ids[1]], b[d.ids[0]])
     want = np.corrcoef(ys.T, yl.T)[:12, 12:]
-    got = res.dataset["r"].sel(kind="direct", direction="sym", roi_speaker="frontal",
+    got = res.dataset["r"].sel(map_type="direct", direction="sym", roi_speaker="frontal",
                                roi_listener="parietal").values  # fmt: skip
     np.testing.assert_allclose(got, want, atol=1e-10)
 
@@ -285,7 +287,7 @@ def test_null_rate_refitted_directions_over_100_studies():
         d = planted_b2b(n_words=200, effect="none", seed=2000 + s)
         res = _fit(d, n_permutations=19, random_state=s)
         for k in hits:
-            hits[k] += float(res.dataset["p_fwer"].sel(kind="raw", direction=k).min()) <= 0.05
+            hits[k] += float(res.dataset["p_fwer"].sel(map_type="raw", direction=k).min()) <= 0.05
     print(f"b2b circular null, family-wise rates over 100 studies: {hits} (/100)")
     assert max(hits.values()) <= 11
 
@@ -307,7 +309,7 @@ def test_dyad_nuisance_residual_and_guards(sim):
     X, rois = t.layers["spaces"]["layer_3"], t.layers["rois"]
     kw = {"lags": DLAGS, "window": 0.1, "rois": rois, "alphas": np.logspace(0, 5, 6)}
     res = fit_b2b_coupling(d, X, nuisance=["word_rate"], directions="s2l", **kw)
-    assert list(res.dataset["kind"].values) == ["raw", "residual", "direct"]
+    assert list(res.dataset["map_type"].values) == ["raw", "residual", "direct"]
     pk = res.peak("residual", "s2l", roi_speaker="frontal", roi_listener="parietal")
     assert (pk["speaker_lag"], pk["listener_lag"]) == (-0.2, 0.3)
     with pytest.raises(ValueError, match=r"nuisance \['speaking'\] is relative to one"):

@@ -48,20 +48,20 @@ def test_sym_null_is_the_average_of_one_draw(monkeypatch):
     tables, nulls, eng = seen["tables"], seen["nulls"], seen["engine"]
     assert len(tables) == len(nulls) == 9
     for y, nm in zip(tables, nulls):
-        # every map of a draw (both directions, every kind) comes from that one listener table
+        # every map of a draw (both directions, every map type) comes from that one listener table
         one = spy_maps(eng, y)
         assert set(one) == set(nm)
         for k in nm:
             np.testing.assert_allclose(nm[k], one[k], atol=1e-10)
-        for kind in ("raw", "residual"):
-            np.testing.assert_allclose(nm[kind, "sym"],
-                                       0.5 * (nm[kind, "s2l"] + nm[kind, "l2s"]))  # fmt: skip
+        for map_type in ("raw", "residual"):
+            half = 0.5 * (nm[map_type, "s2l"] + nm[map_type, "l2s"])
+            np.testing.assert_allclose(nm[map_type, "sym"], half)
     # p_fwer of sym: the observed |sym| against the maximum |sym| of each draw
-    for kind in ("raw", "residual"):
-        mx = np.array([np.abs(nm[kind, "sym"]).max() for nm in nulls])
-        stat = np.abs(res.dataset["r"].sel(kind=kind, direction="sym").values).ravel()
+    for map_type in ("raw", "residual"):
+        mx = np.array([np.abs(nm[map_type, "sym"]).max() for nm in nulls])
+        stat = np.abs(res.dataset["r"].sel(map_type=map_type, direction="sym").values).ravel()
         want = (1 + (mx[:, None] >= stat[None]).sum(0)) / 10
-        got = res.dataset["p_fwer"].sel(kind=kind, direction="sym").values.ravel()
+        got = res.dataset["p_fwer"].sel(map_type=map_type, direction="sym").values.ravel()
         np.testing.assert_allclose(got, want)
 
 
@@ -70,7 +70,7 @@ def _rates(n_studies: int, seed0: int) -> dict:
     for s in range(n_studies):
         res = _fit(planted_b2b(n_words=200, effect="none", seed=seed0 + s), n_permutations=19,
                    random_state=s)  # fmt: skip
-        pf = res.dataset["p_fwer"].sel(kind="raw")
+        pf = res.dataset["p_fwer"].sel(map_type="raw")
         for k in hits:
             hits[k] += float(pf.sel(direction=k).min()) <= 0.05
     return hits

@@ -26,7 +26,7 @@ def test_layer_sweep_and_b2b_sections_run():
     assert best["central"] in ("layer_2", "layer_3", "layer_4")
     assert best["frontal"] in ("layer_4", "layer_5", "layer_6")
     assert ns["test"].p_value < 0.05
-    peak = ns["maps"][0].peak(kind="raw", direction="s2l")
+    peak = ns["maps"][0].peak(map_type="raw", direction="s2l")
     lat = ns["lat"]
     assert abs(lat.speaker_lag + 0.2) <= 0.1 + 1e-9 and abs(lat.listener_lag - 0.3) <= 0.1 + 1e-9
     assert abs(lat.latency - 0.5) <= 0.2 + 1e-9, peak

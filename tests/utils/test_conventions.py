@@ -80,3 +80,19 @@ def test_check_n_jobs():
         check_n_jobs(0)
     with pytest.raises(TypeError, match="n_jobs must be an int"):
         check_n_jobs(1.5)
+
+
+def test_renamed_params_warns_maps_and_refuses_both():
+    """An old keyword works for one release with a FutureWarning; old and new together fail."""
+    from hyperalign.utils._validation import renamed_params
+
+    @renamed_params(kind="map_type")
+    def f(x, *, map_type="raw"):
+        return x, map_type
+
+    assert f(1, map_type="direct") == (1, "direct")
+    with pytest.warns(FutureWarning, match=r"f\(kind=\.\.\.\) is deprecated.*use map_type="):
+        assert f(1, kind="residual") == (1, "residual")
+    with pytest.raises(TypeError, match=r"both kind= \(deprecated\) and map_type="):
+        f(1, kind="raw", map_type="raw")
+    assert "kind" not in __import__("inspect").signature(f).parameters
