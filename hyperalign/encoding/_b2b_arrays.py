@@ -317,7 +317,7 @@ def b2b_arrays(
     attrs = {"dyad_id": dyad_id, "n_words": int(rows.size), "n_features": int(X.shape[1]),
              "null": null if n_perm else "none", "n_permutations": int(n_perm),
              "tail": tail, "alpha": float(alpha), "span": float(span),
-             "n_folds": len(folds), "fold_kind": getattr(fobj, "kind", "indices"),
+             "n_folds": len(folds), "fold_scheme": getattr(fobj, "scheme", "indices"),
              "fold_intervals": [[float(a), float(b)] for a, b in getattr(fobj, "intervals",
                                                                           None) or []],
              "speakers": [str(s) for s in dict.fromkeys(spk.tolist())],

@@ -206,7 +206,7 @@ def _shared_pca(dyad, lays, wl, cfg, clock):
 
     cv = cfg["cv"]
     on_clock = (isinstance(cv, int) and cv is not True) or (
-        isinstance(cv, Folds) and cv.kind in ("blocks", "turns")
+        isinstance(cv, Folds) and cv.scheme in ("blocks", "turns")
     )
     if cfg["n_components"] is None or not on_clock:
         return None  # index, group or shuffled folds: axes fitted per role in _fit_layer

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils import _validate_type, check_random_state, fill_doc, logger
+from ..utils._validation import renamed_params, warn_renamed
 
 __all__ = [
     "Folds",
@@ -48,8 +49,9 @@ class Folds:
     gap : float
         Training samples closer than ``gap`` seconds to a test interval are dropped from
         training (the purge; use the span of the lag window).
-    kind : str
-        How the intervals were made (``'blocks'``, ``'turns'``, ``'groups'``, ``'shuffled'``).
+    scheme : str
+        How the folds were made (``'blocks'``, ``'turns'``, ``'groups'``, ``'shuffled'``);
+        called ``kind`` before, a deprecated alias (also of the attribute).
     groups : list | None
         For group folds: the test group labels of each fold (then intervals are unused).
     reason : str | None
@@ -60,10 +62,16 @@ class Folds:
 
     intervals: list[tuple[float, float]]
     gap: float = 0.0
-    kind: str = "blocks"
+    scheme: str = "blocks"
     groups: list | None = None
     reason: str | None = None
     assignment: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def kind(self) -> str:
+        """Deprecated alias of :attr:`scheme` (removed in the next release)."""
+        warn_renamed("Folds", "kind", "scheme")
+        return self.scheme
 
     @property
     def n_splits(self) -> int:
@@ -148,7 +156,7 @@ class Folds:
         return out
 
     def to_data_frame(self) -> pd.DataFrame:
-        """One row per fold: ``fold, start, stop, gap, kind`` (and ``groups``).
+        """One row per fold: ``fold, start, stop, gap, scheme`` (and ``groups``).
 
         Returns
         -------
@@ -158,7 +166,7 @@ class Folds:
         rows = []
         for k in range(self.n_splits):
             a, b = self.intervals[k] if self.intervals else (np.nan, np.nan)
-            row = {"fold": k, "start": a, "stop": b, "gap": self.gap, "kind": self.kind}
+            row = {"fold": k, "start": a, "stop": b, "gap": self.gap, "scheme": self.scheme}
             if self.groups is not None:
                 row["groups"] = str(self.groups[k])
             rows.append(row)
@@ -170,15 +178,18 @@ class Folds:
         Returns
         -------
         spec : dict
-            ``kind``, ``gap``, ``intervals``, ``groups`` and ``reason``.
+            ``scheme``, ``gap``, ``intervals``, ``groups`` and ``reason``.
         """
         return {
-            "kind": self.kind,
+            "scheme": self.scheme,
             "gap": float(self.gap),
             "intervals": [[float(a), float(b)] for a, b in self.intervals],
             "groups": None if self.groups is None else [str(g) for g in self.groups],
             "reason": self.reason,
         }
+
+
+Folds.__init__ = renamed_params(kind="scheme")(Folds.__init__)  # Folds(kind=...) one release
 
 
 def _check_n_splits(n_splits, n_samples: int, what: str = "samples", name: str = "n_splits"):
@@ -243,13 +254,13 @@ def make_folds(
     idx = np.searchsorted(t, q)
     idx = np.clip(idx, 1, t.size - 1)
     edges = 0.5 * (t[idx - 1] + t[idx])
-    kind = "blocks"
+    scheme = "blocks"
     if boundaries is not None:
         bnd = np.unique(np.asarray(boundaries, dtype=float))
         if bnd.size == 0:
             raise ValueError("boundaries is empty; pass turn onsets or None")
         edges = bnd[np.abs(bnd[None, :] - edges[:, None]).argmin(axis=1)]
-        kind = "turns"
+        scheme = "turns"
     edges = np.unique(edges)
     if edges.size != n_splits - 1:
         raise ValueError(
@@ -259,14 +270,14 @@ def make_folds(
     end = float(duration) if duration is not None else float(t[-1]) + 1.0
     lo = np.r_[min(0.0, t[0]) - 1.0, edges]
     hi = np.r_[edges, max(end, t[-1] + 1e-9)]
-    folds = Folds([(float(a), float(b)) for a, b in zip(lo, hi)], float(gap), kind)
+    folds = Folds([(float(a), float(b)) for a, b in zip(lo, hi)], float(gap), scheme)
     counts = folds.test_masks(t).sum(axis=1)
     if counts.min() == 0:
         raise ValueError(
             f"a fold has no samples (counts {counts.tolist()}); use fewer folds or "
             "boundaries closer together"
         )
-    logger.debug("make_folds: %d %s, samples per fold %s", n_splits, kind, counts.tolist())
+    logger.debug("make_folds: %d %s, samples per fold %s", n_splits, scheme, counts.tolist())
     return folds
 
 

@@ -458,7 +458,7 @@ def resolve_folds(cv, times, *, all_times, span: float, purge: bool = True, grou
         cv = make_folds(all_times, int(cv), gap=span if purge else 0.0)
     if isinstance(cv, Folds):
         idx = cv.split(times, groups)
-        if cv.kind == "shuffled":
+        if cv.scheme == "shuffled":
             return idx, cv
         if cv.gap < span and cv.groups is None:
             check_leakage(idx, times, span, groups=groups)

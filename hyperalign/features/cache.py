@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..utils import atomic_write, logger
+from ..utils._validation import renamed_params
 
 __all__ = ["FeatureCache", "get_cache", "get_cache_dir", "cache_key"]
 
@@ -143,24 +144,27 @@ class FeatureCache:
             f"{self.corrupt} corrupt>"
         )
 
-    def file(self, key: str, kind: str = "features") -> Path:
-        """Path of the entry for ``key`` (in a sub-folder per ``kind``).
+    @renamed_params(kind="namespace")
+    def file(self, key: str, namespace: str = "features") -> Path:
+        """Path of the entry for ``key`` (in a sub-folder per ``namespace``).
 
         Parameters
         ----------
         key : str
             The entry's :func:`cache_key`.
-        kind : str
-            Sub-folder of the entry (``'features'``, ``'llm'``, ...).
+        namespace : str
+            Sub-folder of the entry, one per producer (``'features'``, ``'layers'``,
+            ``'sentence'``, ``'speech_layers'``); called ``kind`` before, a deprecated alias.
 
         Returns
         -------
         path : pathlib.Path
             The ``.npz`` file (it may not exist).
         """
-        return self.path / kind / key[:2] / f"{key}.npz"
+        return self.path / namespace / key[:2] / f"{key}.npz"
 
-    def load(self, key: str, kind: str = "features") -> dict[str, np.ndarray] | None:
+    @renamed_params(kind="namespace")
+    def load(self, key: str, namespace: str = "features") -> dict[str, np.ndarray] | None:
         """Return the arrays stored under ``key``, or ``None`` if absent or corrupt.
 
         A corrupt entry (unreadable ``.npz``, truncated file, checksum mismatch) is logged,
@@ -170,15 +174,16 @@ class FeatureCache:
         ----------
         key : str
             The entry's :func:`cache_key`.
-        kind : str
-            Sub-folder of the entry (``'features'``, ``'llm'``, ...).
+        namespace : str
+            Sub-folder of the entry, one per producer (``'features'``, ``'layers'``,
+            ``'sentence'``, ``'speech_layers'``); called ``kind`` before, a deprecated alias.
 
         Returns
         -------
         arrays : dict of str to ndarray | None
             The stored arrays, or ``None`` on a miss.
         """
-        fname = self.file(key, kind)
+        fname = self.file(key, namespace)
         if not fname.is_file():
             self.misses += 1
             return None
@@ -206,8 +211,9 @@ class FeatureCache:
         logger.debug("FeatureCache: hit %s", fname)
         return arrays
 
+    @renamed_params(kind="namespace")
     def save(
-        self, key: str, arrays: dict[str, np.ndarray], kind: str = "features", meta=None
+        self, key: str, arrays: dict[str, np.ndarray], namespace: str = "features", meta=None
     ) -> Path:
         """Store ``arrays`` under ``key`` atomically, with a checksum and a JSON ``meta``.
 
@@ -217,8 +223,9 @@ class FeatureCache:
             The entry's :func:`cache_key`.
         arrays : dict of str to array-like
             Arrays to store (no object dtype).
-        kind : str
-            Sub-folder of the entry (``'features'``, ``'llm'``, ...).
+        namespace : str
+            Sub-folder of the entry, one per producer (``'features'``, ``'layers'``,
+            ``'sentence'``, ``'speech_layers'``); called ``kind`` before, a deprecated alias.
         meta : dict | None
             JSON-able description stored beside the arrays.
 
@@ -234,26 +241,28 @@ class FeatureCache:
         payload = dict(arrays)
         payload[_CHECKSUM] = np.array(_checksum(arrays))
         payload[_META] = np.array(json.dumps(_canonical(meta or {}), sort_keys=True))
-        fname = self.file(key, kind)
+        fname = self.file(key, namespace)
         with atomic_write(fname, "wb") as fh:
             np.savez(fh, **payload)
         logger.debug("FeatureCache: wrote %s", fname)
         return fname
 
-    def clear(self, kind: str | None = None) -> int:
-        """Delete every entry (of one ``kind``); return how many files were removed.
+    @renamed_params(kind="namespace")
+    def clear(self, namespace: str | None = None) -> int:
+        """Delete every entry (of one ``namespace``); return how many files were removed.
 
         Parameters
         ----------
-        kind : str | None
-            Only this sub-folder; ``None`` clears every kind.
+        namespace : str | None
+            Only this sub-folder; ``None`` clears every namespace (called ``kind`` before,
+            a deprecated alias).
 
         Returns
         -------
         n : int
             Number of files removed.
         """
-        root = self.path if kind is None else self.path / kind
+        root = self.path if namespace is None else self.path / namespace
         n = 0
         if root.is_dir():
             for f in root.rglob("*.npz"):

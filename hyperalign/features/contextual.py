@@ -255,7 +255,7 @@ def compute_layer_embeddings(
             speakers=speakers if speaker_tags else None,
             **params,
         )
-        hit = store.load(key, kind="layers")
+        hit = store.load(key, namespace="layers")
         if hit is not None:
             logger.info("compute_layer_embeddings: %d words loaded from cache", len(words))
             wt["n_tokens"] = hit["n_tokens"]
@@ -287,7 +287,7 @@ def compute_layer_embeddings(
     if store is not None:
         arrays = {"data": data, "surprisal": surprisal, "entropy": entropy}
         arrays.update(n_tokens=n_tokens, n_truncated=np.array(n_trunc))
-        store.save(key, arrays, kind="layers", meta=params)
+        store.save(key, arrays, namespace="layers", meta=params)
     sur, ent = (surprisal, entropy) if is_causal else (None, None)
     return LayerEmbeddings(wt, data, names, sur, ent, spec["name"], params)
 

@@ -208,7 +208,7 @@ def embed_utterances(
             texts=texts,
             normalize=bool(normalize),
         )
-        hit = store.load(key, kind="sentence")
+        hit = store.load(key, namespace="sentence")
         if hit is not None:
             logger.info("embed_utterances: %d embeddings loaded from cache", len(texts))
             return hit["embeddings"]
@@ -231,7 +231,7 @@ def embed_utterances(
         store.save(
             key,
             {"embeddings": emb},
-            kind="sentence",
+            namespace="sentence",
             meta={"model": spec["name"], "n": len(texts)},
         )
     return emb

@@ -300,7 +300,7 @@ def compute_speech_layer_embeddings(
             speakers=spans["speaker"].astype(str).tolist(),
             audio={p: (_audio_digest(x), float(sr)) for p, (x, sr) in audio.items()},
         )
-        hit = store.load(key, kind="speech_layers")
+        hit = store.load(key, namespace="speech_layers")
         if hit is not None:
             spans["n_frames"] = hit["n_frames"]
             params.update({k: int(v) for k, v in zip(_COUNTS, hit["counts"], strict=True)})
@@ -313,7 +313,7 @@ def compute_speech_layer_embeddings(
     if store is not None:
         store.save(key, {"data": data, "n_frames": n_frames,
                          "counts": np.array([counts[k] for k in _COUNTS])},
-                   kind="speech_layers", meta=params)  # fmt: skip
+                   namespace="speech_layers", meta=params)  # fmt: skip
     return LayerEmbeddings(spans, data, names, None, None, str(model), params, level=level)
 
 

@@ -70,7 +70,7 @@ def step_stats(
     if not enabled:
         return table, compute()
     got = StepCache(cache_root).run("stats", "study", stats_key(table, cfg), compute,
-                                    kind="pickle")  # fmt: skip
+                                    fmt="pickle")  # fmt: skip
     if status is not None:
         status["stats"] = got.status
     if got.status == "hit":

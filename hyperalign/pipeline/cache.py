@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from ..utils import ExclusionLog, atomic_path, atomic_write, fill_doc, logger
+from ..utils._validation import renamed_params
 
 _EXT = {"table": "parquet", "coupling": "nc", "json": "json", "pickle": "pkl", "text": "txt"}
 
@@ -100,8 +101,9 @@ class StepCache:
         self.misses = 0
         self.events: list[dict] = []
 
+    @renamed_params(kind="fmt")
     @fill_doc
-    def paths(self, step: str, item: str, key: str, kind: str = "table") -> tuple[Path, Path]:
+    def paths(self, step: str, item: str, key: str, fmt: str = "table") -> tuple[Path, Path]:
         """``(entry, sidecar)`` paths of one entry.
 
         Parameters
@@ -109,7 +111,7 @@ class StepCache:
         %(cache_step)s
         %(cache_item)s
         %(cache_key)s
-        %(cache_kind)s
+        %(cache_fmt)s
 
         Returns
         -------
@@ -118,11 +120,12 @@ class StepCache:
         sidecar : pathlib.Path
             Its JSON sidecar (key, checksum, exclusions).
         """
-        f = self.root / step / safe_item(item) / f"{key}.{_EXT[kind]}"
+        f = self.root / step / safe_item(item) / f"{key}.{_EXT[fmt]}"
         return f, f.with_name(f.name + ".json")
 
+    @renamed_params(kind="fmt")
     @fill_doc
-    def has(self, step: str, item: str, key: str, kind: str = "table") -> bool:
+    def has(self, step: str, item: str, key: str, fmt: str = "table") -> bool:
         """Whether an entry and its sidecar exist (not verified).
 
         Parameters
@@ -130,18 +133,18 @@ class StepCache:
         %(cache_step)s
         %(cache_item)s
         %(cache_key)s
-        %(cache_kind)s
+        %(cache_fmt)s
 
         Returns
         -------
         exists : bool
             ``True`` if both files exist; their checksum is verified only when read.
         """
-        f, side = self.paths(step, item, key, kind)
+        f, side = self.paths(step, item, key, fmt)
         return f.is_file() and side.is_file()
 
-    def _read(self, step: str, item: str, key: str, kind: str) -> StepOutput | None:
-        path, side = self.paths(step, item, key, kind)
+    def _read(self, step: str, item: str, key: str, fmt: str) -> StepOutput | None:
+        path, side = self.paths(step, item, key, fmt)
         if not (path.is_file() and side.is_file()):
             return None
         try:
@@ -164,12 +167,13 @@ class StepCache:
             )
             return StepOutput(None, status="invalid")
         try:
-            value = _load(blob, path, kind)
+            value = _load(blob, path, fmt)
         except Exception as err:  # a checksummed file that does not load: recompute
             logger.warning("cache entry %s unreadable (%s); recomputing", path, err)
             return StepOutput(None, status="invalid")
         return StepOutput(value, list(rows), "hit")
 
+    @renamed_params(kind="fmt")
     @fill_doc
     def run(
         self,
@@ -178,7 +182,7 @@ class StepCache:
         key: str,
         compute: Callable[[], Any],
         *,
-        kind: str = "table",
+        fmt: str = "table",
         exclusions: ExclusionLog | None = None,
     ) -> StepOutput:
         """Return the cached output of ``step`` for ``item`` under ``key``, or compute it.
@@ -190,7 +194,7 @@ class StepCache:
         %(cache_key)s
         compute : callable
             Computes the value; it may record exclusions in ``exclusions``.
-        %(cache_kind)s
+        %(cache_fmt)s
         exclusions : ExclusionLog | None
             The log ``compute`` writes into: the rows it adds are stored with the entry and
             returned (also on a hit, where ``compute`` does not run).
@@ -201,7 +205,7 @@ class StepCache:
             Value, exclusion rows of this step and status (``'hit'``, ``'miss'``,
             ``'invalid'`` or ``'off'``).
         """
-        got = self._read(step, item, key, kind) if self.enabled else None
+        got = self._read(step, item, key, fmt) if self.enabled else None
         if got is not None and got.status == "hit":
             self.hits += 1
             logger.info("cache hit: %s/%s", step, item)
@@ -215,13 +219,13 @@ class StepCache:
         value = compute()
         rows = [dict(r) for r in log.rows[n0:]]
         if self.enabled:
-            self._write(step, item, key, kind, value, rows)
+            self._write(step, item, key, fmt, value, rows)
         self.events.append({"step": step, "item": str(item), "status": status})
         return StepOutput(value, rows, status, step, item)
 
-    def _write(self, step, item, key, kind, value, rows) -> None:
-        path, side = self.paths(step, item, key, kind)
-        _save(value, path, kind)
+    def _write(self, step, item, key, fmt, value, rows) -> None:
+        path, side = self.paths(step, item, key, fmt)
+        _save(value, path, fmt)
         meta = {
             "key": key,
             "step": step,
@@ -233,9 +237,10 @@ class StepCache:
         with atomic_write(side) as fh:
             json.dump(meta, fh, indent=1, default=str)
 
+    @renamed_params(kind="fmt")
     @fill_doc
     def get_or_compute(
-        self, step: str, item: str, key: str, compute: Callable[[], Any], kind: str = "table"
+        self, step: str, item: str, key: str, compute: Callable[[], Any], fmt: str = "table"
     ) -> Any:
         """Return the cached output of ``step`` for ``item`` if ``key`` matches, else compute.
 
@@ -248,14 +253,14 @@ class StepCache:
         %(cache_key)s
         compute : callable
             Computes the value when the entry is missing or invalid.
-        %(cache_kind)s
+        %(cache_fmt)s
 
         Returns
         -------
         value : object
             The cached or computed value.
         """
-        return self.run(step, item, key, compute, kind=kind).value
+        return self.run(step, item, key, compute, fmt=fmt).value
 
     def events_frame(self) -> pd.DataFrame:
         """The lookups as a table: ``step, item, status``.
@@ -268,8 +273,8 @@ class StepCache:
         return pd.DataFrame(self.events, columns=["step", "item", "status"])
 
 
-def _save(obj: Any, path: Path, kind: str) -> None:
-    if kind == "table":
+def _save(obj: Any, path: Path, fmt: str) -> None:
+    if fmt == "table":
         tmp, final = atomic_path(path)
         try:
             obj.to_parquet(tmp)
@@ -277,12 +282,12 @@ def _save(obj: Any, path: Path, kind: str) -> None:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-    elif kind == "coupling":
+    elif fmt == "coupling":
         obj.save(path, overwrite=True)
-    elif kind == "pickle":
+    elif fmt == "pickle":
         with atomic_write(path, "wb") as fh:
             pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    elif kind == "text":
+    elif fmt == "text":
         with atomic_write(path, "wb") as fh:
             fh.write(obj.encode())
     else:
@@ -290,16 +295,16 @@ def _save(obj: Any, path: Path, kind: str) -> None:
             json.dump(obj, fh, default=str)
 
 
-def _load(blob: bytes, path: Path, kind: str) -> Any:
-    if kind == "table":
+def _load(blob: bytes, path: Path, fmt: str) -> Any:
+    if fmt == "table":
         return pd.read_parquet(io.BytesIO(blob))
-    if kind == "coupling":
+    if fmt == "coupling":
         from ..coupling import read_coupling
 
         return read_coupling(path)
-    if kind == "pickle":  # only after the checksum in the sidecar matched (see _read)
+    if fmt == "pickle":  # only after the checksum in the sidecar matched (see _read)
         return pickle.loads(blob)
-    if kind == "text":
+    if fmt == "text":
         return blob.decode()
     return json.loads(blob.decode())
 

@@ -239,7 +239,7 @@ def _demo_cached(
         return {"dyads": dyads, "truth": truth, "n_listed": n_listed, "report": report,
                 "bids_files": digests, "hashes": hashes}  # fmt: skip
 
-    got = cache.run("data", "demo", key, compute, kind="pickle", exclusions=log)
+    got = cache.run("data", "demo", key, compute, fmt="pickle", exclusions=log)
     value = got.value
     if got.status == "hit":
         if roundtrip and not _tree_ok(tree, value["bids_files"]):

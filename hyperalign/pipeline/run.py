@@ -117,7 +117,7 @@ def _csv_text(df: pd.DataFrame, cache_root=None) -> str:
     except (TypeError, ValueError):  # cells pandas cannot hash (lists): formatted every time
         return df.to_csv(index=False)
     got = StepCache(cache_root).run("csv", "tables", key, lambda: df.to_csv(index=False),
-                                    kind="text")  # fmt: skip
+                                    fmt="text")  # fmt: skip
     return got.value
 
 

@@ -80,11 +80,12 @@ docdict["cache_key"] = """
 key : str
     Content key of the entry."""
 
-docdict["cache_kind"] = """
-kind : 'table' | 'coupling' | 'json' | 'pickle' | 'text'
+docdict["cache_fmt"] = """
+fmt : 'table' | 'coupling' | 'json' | 'pickle' | 'text'
     How the value is stored (parquet, netCDF, JSON, ``'pickle'`` for any picklable object,
     e.g. the dyads of the data step or a statistics result, read back only after its checksum
-    matched, or ``'text'`` for a str, e.g. a table's CSV text)."""
+    matched, or ``'text'`` for a str, e.g. a table's CSV text). Called ``kind`` before; that
+    name is a deprecated alias."""
 
 
 # ---- readers, clocks, masks and epochs (io, align, transcribe)

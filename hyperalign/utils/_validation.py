@@ -357,7 +357,7 @@ def renamed_params(**renames: str) -> Callable:
     """
 
     def deco(func: Callable) -> Callable:
-        where = func.__qualname__
+        where = func.__qualname__.removesuffix(".__init__")  # Folds(kind=...)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):

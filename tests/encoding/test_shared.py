@@ -75,4 +75,4 @@ def test_make_word_folds(sim_dyad):
     assert all(round(a, 9) in onsets for a, _ in ft.intervals[1:])
     res = fit_word_encoding(dyad, W, participant=dyad.ids[1], lags=LAGS, window=0.2, cv=ft,
                             inner_cv=3)  # fmt: skip
-    assert res.attrs["cv"]["kind"] == "turns"
+    assert res.attrs["cv"]["scheme"] == "turns"

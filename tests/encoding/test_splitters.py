@@ -27,7 +27,7 @@ def test_blocks_partition_and_purge():
         assert len(te) == 20
     check_leakage(idx, t, 2.0)  # purged by the window -> no leak
     df = folds.to_data_frame()
-    assert list(df.columns[:5]) == ["fold", "start", "stop", "gap", "kind"]
+    assert list(df.columns[:5]) == ["fold", "start", "stop", "gap", "scheme"]
 
 
 def test_folds_shared_between_subsets():
@@ -43,7 +43,7 @@ def test_turn_blocks_snap_to_boundaries():
     t = np.arange(0, 60, 0.3)
     turns = np.arange(0, 60, 7.0)
     folds = make_folds(t, 3, boundaries=turns)
-    assert folds.kind == "turns"
+    assert folds.scheme == "turns"
     for a, _ in folds.intervals[1:]:
         assert a in turns
 
@@ -87,3 +87,15 @@ def test_too_few_samples():
     with pytest.raises(ValueError, match="gap must be finite"):
         make_folds(np.arange(50.0), 5, gap=-1)
     assert isinstance(make_folds(np.arange(50.0), 5), Folds)
+
+
+def test_folds_scheme_kind_alias():
+    """``Folds.scheme`` was ``kind``: the old keyword and attribute warn for one release."""
+    from hyperalign.encoding.splitters import Folds
+
+    with pytest.warns(FutureWarning, match=r"Folds\(kind=\.\.\.\) is deprecated.*use scheme="):
+        f = Folds([(0.0, 1.0), (1.0, 2.0)], 0.5, kind="turns")
+    assert f.scheme == "turns" and f == Folds([(0.0, 1.0), (1.0, 2.0)], 0.5, "turns")
+    with pytest.warns(FutureWarning, match=r"Folds\(kind=.*use scheme="):
+        assert f.kind == "turns"
+    assert f.to_dict()["scheme"] == "turns" and "kind" not in f.to_dict()

@@ -211,4 +211,4 @@ def test_picks_and_forced_shuffled_folds(sim_dyad):
     prep = fit_word_encoding(dyad, W, cv=3, **kw)  # how many words survive the edges
     sh = shuffled_folds(prep.attrs["n_words"], 3, allow_shuffled="testing", random_state=0)
     forced = fit_word_encoding(dyad, W, cv=sh, **kw)
-    assert forced.attrs["cv"]["reason"] == "testing" and forced.attrs["cv"]["kind"] == "shuffled"
+    assert forced.attrs["cv"]["reason"] == "testing" and forced.attrs["cv"]["scheme"] == "shuffled"

@@ -107,3 +107,16 @@ def test_layer_embeddings_cached_without_model_call(tmp_path, monkeypatch):
     # another context is another key
     with pytest.raises(AssertionError, match="model was called"):
         llm.compute_layer_embeddings(words, "all-MiniLM-L6-v2", context_words=2, cache=tmp_path)
+
+
+def test_feature_cache_namespace_kind_alias(tmp_path):
+    """The sub-folder of an entry is ``namespace=`` (was ``kind=``, a deprecated alias)."""
+    store = FeatureCache(tmp_path)
+    key = cache_key(what="alias")
+    store.save(key, {"a": np.arange(3)}, namespace="layers")
+    assert store.file(key, namespace="layers").parent.parent.name == "layers"
+    with pytest.warns(FutureWarning, match=r"FeatureCache\.load\(kind=\.\.\.\).*namespace="):
+        hit = store.load(key, kind="layers")
+    np.testing.assert_array_equal(hit["a"], np.arange(3))
+    with pytest.warns(FutureWarning, match=r"FeatureCache\.clear\(kind="):
+        assert store.clear(kind="layers") == 1

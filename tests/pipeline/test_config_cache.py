@@ -121,3 +121,15 @@ def test_data_specs_pipeline_schema_is_the_code_schema():
     from hyperalign.pipeline import SCHEMA
 
     assert json.loads((ROOT / "data_specs" / "pipeline.schema.json").read_text()) == SCHEMA
+
+
+def test_step_cache_fmt_kind_alias(tmp_path):
+    """``StepCache``'s storage format is ``fmt=`` (was ``kind=``, a deprecated alias)."""
+    cache = StepCache(tmp_path)
+    a = cache.run("s", "d1", "k", lambda: {"x": 1}, fmt="json")
+    assert a.status == "miss" and cache.paths("s", "d1", "k", fmt="json")[0].suffix == ".json"
+    with pytest.warns(FutureWarning, match=r"StepCache\.run\(kind=\.\.\.\).*use fmt="):
+        b = cache.run("s", "d1", "k", lambda: {"x": 2}, kind="json")
+    assert b.status == "hit" and b.value == {"x": 1}
+    with pytest.warns(FutureWarning, match=r"StepCache\.has\(kind="):
+        assert cache.has("s", "d1", "k", kind="json")
