@@ -150,7 +150,6 @@ def read_xdf_raws(
 
 def _choose_streams(path: Path, loaded, streams) -> dict:
     """``{pid: (stream, description, channel picks)}`` of the participants' streams."""
-    loaded = _load(path)
     chosen = {}
     for pid, key in streams.items():
         picks = None
