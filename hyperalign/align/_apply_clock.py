@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..utils import _validate_type, check_option, fill_doc, verbose
+from ..utils._validation import renamed_params
 from ._clock_model import ClockModel
 
 
@@ -31,6 +30,7 @@ def _resample_onto(data: np.ndarray, sfreq_b: float, t_b: np.ndarray, kind: str)
     return out, inside
 
 
+@renamed_params(kind="interpolation")
 @fill_doc
 @verbose
 def apply_clock(
@@ -40,7 +40,6 @@ def apply_clock(
     pid: str | None = None,
     interpolation: str = "cubic",
     n_times: int | None = None,
-    kind: str | None = None,
     verbose=None,
 ):
     """Resample a recording on clock ``b`` onto clock ``a`` using ``model``.
@@ -55,12 +54,11 @@ def apply_clock(
     pid : str | None
         Participant to move (Dyad input only).
     interpolation : ``'cubic'`` | ``'linear'``
-        Interpolation between samples.
+        Interpolation between samples (called ``kind`` before; that name is a deprecated
+        alias).
     n_times : int | None
         Number of output samples (Raw input; default keeps the length). For a Dyad the
         output has as many samples as the reference participant's raw.
-    kind : ``'cubic'`` | ``'linear'`` | None
-        Deprecated name of ``interpolation`` (kept for one release).
     %(verbose)s
 
     Returns
@@ -80,12 +78,6 @@ def apply_clock(
 
     from ..dyad import Dyad
 
-    if kind is not None:
-        warnings.warn(
-            "apply_clock(kind=) is deprecated; use interpolation= (kind goes in the next "
-            "release)", FutureWarning, stacklevel=3,
-        )  # fmt: skip
-        interpolation = kind
     check_option("interpolation", interpolation, ("cubic", "linear"))
     kind = interpolation
     if isinstance(inst, Dyad):

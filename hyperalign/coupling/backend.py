@@ -18,6 +18,8 @@ import threading
 
 import numpy as np
 
+from ..utils._validation import renamed_params
+
 __all__ = ["get_backend", "NumpyOps", "TorchOps"]
 
 # elements of a temporary (e, C1, C2, T) block in the broadcasting fallbacks
@@ -186,7 +188,8 @@ class NumpyOps:
         return unit_rows(self, self.abs(x) ** 2 if power else self.abs(x), n_valid)
 
     # the non-BLAS part of pli / wpli -----------------------------------------------------
-    def im_sums(self, x, y, op: str | None = None, *, kind: str | None = None):
+    @renamed_params(kind="op")
+    def im_sums(self, x, y, op: str = "sign"):
         """``sum_t f(Im(x_i(t) conj(y_k(t))))`` with ``f = sign`` or ``abs``.
 
         Parameters
@@ -196,16 +199,15 @@ class NumpyOps:
         y : complex ndarray, shape (n_epochs, C2, n_times)
             Analytic signals of S2 (``y is x`` computes one triangle and mirrors it).
         op : 'sign' | 'abs'
-            The function ``f`` summed over the samples (pli: ``'sign'``, wpli: ``'abs'``).
-        kind : 'sign' | 'abs' | None
-            Deprecated alias of ``op`` (removed in the next release).
+            The function ``f`` summed over the samples (pli: ``'sign'``, wpli: ``'abs'``;
+            called ``kind`` before, a deprecated alias).
 
         Returns
         -------
         sums : ndarray, shape (n_epochs, C1, C2)
             One sum per epoch and channel pair.
         """
-        op = _op_alias(op, kind)
+        _check_op(op)
         if self.use_numba:
             if op == "abs":  # the one-pass loop also sums Im; the signed sum is dropped
                 return self.im_abs_and_sum(x, y)[0]
@@ -268,21 +270,10 @@ def _blocks(n_ep: int, n1: int, n2: int, n_t: int, block: int):
             yield slice(e0, e0 + ce), slice(i0, i0 + ci)
 
 
-def _op_alias(op: str | None, kind: str | None) -> str:
-    """``op`` of :meth:`NumpyOps.im_sums`, or the deprecated ``kind=`` given in its place."""
-    if kind is not None:
-        import warnings
-
-        warnings.warn(
-            "im_sums(kind=...) is deprecated and will be removed in the next release; use "
-            "op= (the same values: 'sign' or 'abs')",
-            FutureWarning,
-            stacklevel=3,
-        )
-        op = kind
+def _check_op(op: str) -> None:
+    """``op`` of :meth:`NumpyOps.im_sums`: ``'sign'`` or ``'abs'``."""
     if op not in ("sign", "abs"):
         raise ValueError(f"op must be 'sign' or 'abs'; got {op!r}")
-    return op
 
 
 def _im_sums_blocked(c1, s1, c2, s2, op):
@@ -467,8 +458,9 @@ class TorchOps:
     def im_abs_and_sum(x, y):
         return None
 
-    def im_sums(self, x, y, op: str | None = None, *, kind: str | None = None):
-        op = _op_alias(op, kind)  # as NumpyOps.im_sums, in blocks on the device
+    @renamed_params(kind="op")
+    def im_sums(self, x, y, op: str = "sign"):
+        _check_op(op)  # as NumpyOps.im_sums, in blocks on the device
         torch = self.torch
         c1, s1 = x.real.contiguous(), x.imag.contiguous()
         c2, s2 = y.real.contiguous(), y.imag.contiguous()

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils import check_n_jobs, check_option, fill_doc, logger, verbose
-from ..utils._validation import keyword_only_after
+from ..utils._validation import keyword_only_after, renamed_params
 from ._channels import pick_good_channels, record_excluded_channels
 from ._engine import (  # noqa: F401 - the engine, importable from here as before
     _apply_rois,
@@ -50,7 +50,7 @@ from ._windows import (  # noqa: F401 - windows and prepared inputs, importable 
     make_windows,
 )
 from .metrics import _resolve_metrics, compute_sync
-from .spectral import _filter_alias, analytic_signal, check_bands
+from .spectral import analytic_signal, check_bands
 
 __all__ = ["compute_dyad_sync", "make_windows"]
 
@@ -167,12 +167,8 @@ def _prepare(
     filter_kwargs: dict | None = None,
     min_cycles: float = 1.0,
     dtype: str = "float64",
-    filter: str | None = None,
 ) -> _Prepared:
     from ..dyad import Dyad
-
-    # compute_surrogate_sync forwards its **sync_kwargs here (filter= is the deprecated name)
-    filter_method = _filter_alias(filter_method, filter, "compute_surrogate_sync", stacklevel=5)
 
     names = _resolve_metrics(metrics)
     check_option("dtype", dtype, ("float64", "float32"))
@@ -372,6 +368,7 @@ def _complete_metadata(md, n_epochs: int, ids, dur: float, min_duration: float):
 
 
 # --------------------------------------------------------------------------- public
+@renamed_params(filter="filter_method")
 @keyword_only_after(4)
 @fill_doc
 @verbose
@@ -394,7 +391,6 @@ def compute_dyad_sync(
     min_cycles: float = 1.0,
     dtype: str = "float64",
     n_jobs: int | None = None,
-    filter: str | None = None,
     verbose=None,
 ):
     """Inter-brain synchrony of a dyad per epoch, band, channel pair and lag.
@@ -437,7 +433,8 @@ def compute_dyad_sync(
         Array backend of the metric kernels.
     filter_method : 'hypyp' | 'fft'
         Band-pass used on the continuous recordings (see
-        :func:`~hyperalign.coupling.spectral.analytic_signal`).
+        :func:`~hyperalign.coupling.spectral.analytic_signal`). Called ``filter`` before;
+        that name is a deprecated alias (it shadows the builtin).
     filter_kwargs : dict | None
         Extra :func:`mne.filter.filter_data` arguments (``filter_method='hypyp'``); with
         ``filter_method='fft'`` only ``l_trans_bandwidth`` / ``h_trans_bandwidth`` (Hz or
@@ -458,7 +455,6 @@ def compute_dyad_sync(
         Threads computing the windows, with joblib's meaning: ``None`` or ``1`` serial (the
         default), ``-1`` every core this process may use, ``-2`` all but one. Each thread
         runs a single-threaded BLAS.
-    %(filter_deprecated)s
     %(verbose)s
 
     Returns
@@ -490,7 +486,6 @@ def compute_dyad_sync(
     0           A    0.0     2.0
     1           B    2.0     4.0
     """
-    filter_method = _filter_alias(filter_method, filter, "compute_dyad_sync", stacklevel=4)
     if strict_bands:  # before any filtering; the warning comes from analytic_signal
         _check_strict_bands(dyad, epochs, bands, filter_method, filter_kwargs)
     prep = _prepare(

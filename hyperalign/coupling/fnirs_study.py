@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils import check_option, fill_doc, logger, verbose
+from ..utils._validation import renamed_params
 from .fnirs_wavelet import WaveletCoherence, _coherence, _transform, wavelet_coherence_hypyp
 from .plot import plot_coherence_matrix, plot_coherence_time_series, plot_wtc
 
@@ -367,6 +368,7 @@ class FnirsStudy:
             raise RuntimeError("no coherence computed yet; call compute_wtcs() first")
         return pd.DataFrame(self._rows, columns=COHERENCE_COLUMNS)
 
+    @renamed_params(kind="pairs")
     def coherence_matrix(
         self,
         pairs: str = "inter",
@@ -374,29 +376,27 @@ class FnirsStudy:
         by: str = "channel",
         pseudo: bool = False,
         query=None,
-        kind: str | None = None,
     ):
         """Mean coherence per channel (or ROI) pair over dyads, bins and sections.
 
         Parameters
         ----------
         pairs : 'inter' | 'intra1' | 'intra2'
-            Inter-brain (S1 rows x S2 columns) or one participant's intra-brain matrix.
+            Inter-brain (S1 rows x S2 columns) or one participant's intra-brain matrix
+            (called ``kind`` before; that name is a deprecated alias).
         by : 'channel' | 'roi'
             Rows/columns per channel or per ROI.
         pseudo : bool
             Average the pseudo-dyads' rows (``with_pseudo``) instead of the real dyads'.
         query : str | None
             :meth:`pandas.DataFrame.query` filter on :meth:`to_data_frame` first.
-        kind : 'inter' | 'intra1' | 'intra2' | None
-            Deprecated alias of ``pairs`` (removed in the next release).
 
         Returns
         -------
         matrix : pandas.DataFrame
             Rows ``field1`` values, columns ``field2`` values, in first-seen order.
         """
-        pairs = _pairs_alias(pairs, kind, "coherence_matrix")
+        check_option("pairs", pairs, _PAIRS)
         check_option("by", by, ("channel", "roi"))
         df = self.to_data_frame()
         if query is not None:
@@ -445,6 +445,7 @@ class FnirsStudy:
         tmp.replace(final)
         return final
 
+    @renamed_params(kind="pairs")
     def time_series(
         self,
         channel1: str,
@@ -456,7 +457,6 @@ class FnirsStudy:
         epoch: int = 0,
         period_cuts=None,
         window_size: int = 10,
-        kind: str | None = None,
     ):
         """Coherence over time of one pair, one row per period bin.
 
@@ -468,7 +468,8 @@ class FnirsStudy:
         channel1, channel2 : str
             The pair's channels (S1's, S2's; both of one participant for intra pairs).
         pairs : 'inter' | 'intra1' | 'intra2'
-            Inter-brain pair or one participant's intra-brain pair.
+            Inter-brain pair or one participant's intra-brain pair (called ``kind`` before;
+            that name is a deprecated alias).
         dyad : str | None
             Dyad label (``None``: the first dyad that has the pair).
         task : str | None
@@ -479,8 +480,6 @@ class FnirsStudy:
             Period bin edges in seconds (``None``: those of :meth:`compute_wtcs`).
         window_size : int
             Moving-average width in samples.
-        kind : 'inter' | 'intra1' | 'intra2' | None
-            Deprecated alias of ``pairs`` (removed in the next release).
 
         Returns
         -------
@@ -489,7 +488,7 @@ class FnirsStudy:
         series : numpy.ma.MaskedArray, shape (n_period_bins, n_times)
             Moving-average coherence per period bin, masked outside the cone of influence.
         """
-        pairs = _pairs_alias(pairs, kind, "time_series")
+        check_option("pairs", pairs, _PAIRS)
         intra_of = {"inter": None, "intra1": 1, "intra2": 2}[pairs]
         for w in self.wtcs:
             lab = w.label
@@ -506,20 +505,7 @@ class FnirsStudy:
         )
 
 
-def _pairs_alias(pairs: str, kind: str | None, where: str) -> str:
-    """``pairs``, or the deprecated ``kind=`` given in its place (with a FutureWarning)."""
-    if kind is not None:
-        import warnings
-
-        warnings.warn(
-            f"FnirsStudy.{where}(kind=...) is deprecated and will be removed in the next "
-            "release; use pairs= (the same values: 'inter', 'intra1' or 'intra2')",
-            FutureWarning,
-            stacklevel=3,
-        )
-        pairs = kind
-    check_option("pairs", pairs, ("inter", "intra1", "intra2"))
-    return pairs
+_PAIRS = ("inter", "intra1", "intra2")
 
 
 def _cached(cache, key, use, y, dt, kw):

@@ -52,6 +52,7 @@ from ..utils import (
     thread_pool,
     verbose,
 )
+from ..utils._validation import renamed_params
 from ._channels import flat_mask, nan_flat_pairs
 from ._sync_inputs import (  # noqa: F401 - importable from here as before
     _auto_chunk,
@@ -61,7 +62,7 @@ from ._sync_inputs import (  # noqa: F401 - importable from here as before
     _lag_samples,
 )
 from .backend import get_backend
-from .spectral import _analytic_bands, _filter_alias, check_bands
+from .spectral import _analytic_bands, check_bands
 
 __all__ = [
     "METRICS",
@@ -185,6 +186,7 @@ def _shift(z1, z2, lag: int):
     return z1[..., -lag:], z2[..., :lag]
 
 
+@renamed_params(filter="filter_method")
 @fill_doc
 @verbose
 def compute_sync(
@@ -209,7 +211,6 @@ def compute_sync(
     ch_names=None,
     dyad_id: str | None = None,
     participant_ids: Sequence[str] = ("S1", "S2"),
-    filter: str | None = None,
     verbose=None,
 ):
     """Inter-brain synchrony per epoch, band, channel pair and lag.
@@ -232,7 +233,8 @@ def compute_sync(
         the full 2C x 2C matrix like HyPyP (S1 channels then S2 channels; intra-brain blocks at
         a lag use the same overlapping samples, unshifted).
     filter_method : 'hypyp' | 'fft'
-        Band-pass + analytic signal (see :func:`analytic_signal`).
+        Band-pass + analytic signal (see :func:`analytic_signal`). Called ``filter`` before;
+        that name is a deprecated alias (it shadows the builtin).
     filter_kwargs : dict | None
         Extra :func:`mne.filter.filter_data` arguments (``filter_method='hypyp'``).
     backend : 'numpy' | 'torch'
@@ -267,7 +269,6 @@ def compute_sync(
         Stored in the attributes.
     participant_ids : pair of str
         Stored in the attributes.
-    %(filter_deprecated)s
     %(verbose)s
 
     Returns
@@ -302,7 +303,6 @@ def compute_sync(
 
     check_option("mode", mode, ("inter", "all"))
     check_option("dtype", dtype, ("float64", "float32"))
-    filter_method = _filter_alias(filter_method, filter, "compute_sync", stacklevel=4)
     check_option("filter_method", filter_method, ("hypyp", "fft"))
     names = _resolve_metrics(metrics)
     data = _check_data(data)

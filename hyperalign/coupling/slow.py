@@ -26,6 +26,7 @@ from ..utils import (
     logger,
     verbose,
 )
+from ..utils._validation import renamed_params
 from ._wavelets import (  # noqa: F401 - the wavelet machinery, importable from here as before
     _W0,
     WaveletCoherenceResult,
@@ -60,6 +61,7 @@ def _as_2d(x, name: str) -> np.ndarray:
     return x
 
 
+@renamed_params(kind="metric")
 @fill_doc
 @verbose
 def lagged_correlation(
@@ -73,7 +75,6 @@ def lagged_correlation(
     metric: str = "isfc",
     ch_names=None,
     return_type: str = "coupling",
-    kind: str | None = None,
     verbose=None,
 ):
     """Lagged Pearson correlation between two participants: ISC or ISFC, per window.
@@ -98,7 +99,8 @@ def lagged_correlation(
         ``'isfc'``: every channel pair (node_in = participant 1's channels, node_out =
         participant 2's); ``'isc'``: matched channels only (needs equal channel counts;
         node_out is the single label ``'matched'`` and the ``partner`` coordinate of node_in
-        names participant 2's channel).
+        names participant 2's channel). Called ``kind`` before; that name is a deprecated
+        alias.
     ch_names : list of str | pair of lists | None
         Channel names (one list for both participants, or one per participant); default
         ``ch1..chN`` with the suffixes ``_S1``/``_S2``.
@@ -106,8 +108,6 @@ def lagged_correlation(
         ``'coupling'`` (default): a :class:`~hyperalign.coupling.results.Coupling`.
         ``'xarray'`` is deprecated (removed in the next release): the
         :class:`xarray.DataArray` of earlier releases, with a ``FutureWarning``.
-    kind : 'isfc' | 'isc' | None
-        Deprecated alias of ``metric`` (removed in the next release).
     %(verbose)s
 
     Returns
@@ -140,14 +140,6 @@ def lagged_correlation(
     >>> float(con.lags[np.argmax(r[:, 0])]), bool(r[1, 0] > 0.8)
     (2.0, True)
     """
-    if kind is not None:
-        warnings.warn(
-            "lagged_correlation(kind=...) is deprecated and will be removed in the next "
-            "release; use metric= (the same values: 'isfc' or 'isc')",
-            FutureWarning,
-            stacklevel=3,
-        )
-        metric = kind
     check_option("metric", metric, ("isfc", "isc"))
     check_option("return_type", return_type, ("coupling", "xarray"))
     sfreq = float(check_positive("sfreq", sfreq))

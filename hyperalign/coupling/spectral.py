@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from ..utils import check_option, fill_doc, logger, verbose
+from ..utils._validation import renamed_params
 from ._bandspec import DEFAULT_BANDS, FILTERS, check_bands
 
 __all__ = ["DEFAULT_BANDS", "analytic_signal", "check_bands", "fir_length"]
@@ -264,6 +265,7 @@ def _fft_masks(
     return masks
 
 
+@renamed_params(filter="filter_method")
 @fill_doc
 @verbose
 def analytic_signal(
@@ -277,7 +279,6 @@ def analytic_signal(
     min_cycles: float = 3.0,
     on_short: str = "raise",
     n_threads: int | None = None,
-    filter: str | None = None,
     verbose=None,
 ) -> np.ndarray:
     """Band-pass every signal in every band and return its complex analytic signal.
@@ -293,7 +294,8 @@ def analytic_signal(
     filter_method : 'hypyp' | 'fft'
         ``'hypyp'``: MNE FIR band-pass + Hilbert, identical to
         ``hypyp.analyses.compute_freq_bands``. ``'fft'``: one FFT per signal, one spectral mask per
-        band, one inverse FFT per band (see the module docstring).
+        band, one inverse FFT per band (see the module docstring). Called ``filter`` before;
+        that name is a deprecated alias (it shadows the builtin).
     filter_kwargs : dict | None
         Extra arguments for :func:`mne.filter.filter_data` (``filter_method='hypyp'``), e.g.
         ``{'filter_length': '1s', 'l_trans_bandwidth': 1}``, as HyPyP's ``**filter_options``;
@@ -309,7 +311,6 @@ def analytic_signal(
         with ``filter_method='hypyp'``, shorter than the FIR filter).
     n_threads : int | None
         FFT worker threads (``None``: every core this process may use).
-    %(filter_deprecated)s
     %(verbose)s
 
     Returns
@@ -324,7 +325,7 @@ def analytic_signal(
         data,
         sfreq,
         bands,
-        filter_method=_filter_alias(filter_method, filter, "analytic_signal", stacklevel=4),
+        filter_method=filter_method,
         filter_kwargs=filter_kwargs,
         dtype=dtype,
         min_cycles=min_cycles,
@@ -332,19 +333,6 @@ def analytic_signal(
         n_threads=n_threads,
     )
     return np.moveaxis(z, 0, -2)
-
-
-def _filter_alias(filter_method: str, filter: str | None, where: str, *, stacklevel: int) -> str:
-    """``filter_method``, or the deprecated ``filter=`` given in its place (FutureWarning)."""
-    if filter is not None:
-        warnings.warn(
-            f"{where}(filter=...) is deprecated and will be removed in the next release; use "
-            "filter_method= (the same values, 'hypyp' or 'fft'; filter shadows the builtin)",
-            FutureWarning,
-            stacklevel=stacklevel,
-        )
-        filter_method = filter
-    return filter_method
 
 
 def _analytic_bands(

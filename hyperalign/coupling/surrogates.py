@@ -48,6 +48,7 @@ from ..utils import (
     progress,
     verbose,
 )
+from ..utils._validation import renamed_params
 from ._engine import _sync_from_prepared
 from ._surrogate_signals import (  # noqa: F401 - the signal-level surrogates, public here
     SURROGATE_METHODS,
@@ -77,6 +78,7 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- dyad-level null
+@renamed_params(filter="filter_method")
 @fill_doc
 @verbose
 def compute_surrogate_sync(

@@ -179,13 +179,6 @@ frame_rate : float
     Frame rate of the analysis grid (Hz); hop = ``1 / frame_rate``."""
 
 
-# ---- synchrony (coupling)
-docdict["filter_deprecated"] = """
-filter : 'hypyp' | 'fft' | None
-    Deprecated alias of ``filter_method`` (``filter`` shadows the Python builtin; removed in
-    the next release)."""
-
-
 def _indent(text: str, indent: str) -> str:
     lines = text.strip("\n").splitlines()
     return "\n".join((indent + ln) if ln.strip() else "" for ln in lines)

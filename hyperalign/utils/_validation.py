@@ -368,7 +368,7 @@ def renamed_params(**renames: str) -> Callable:
                     raise TypeError(
                         f"{where}() got both {old}= (deprecated) and {new}=; pass only {new}="
                     )
-                warn_renamed(where, old, new, stacklevel=3)
+                warn_renamed(where, old, new, stacklevel=2)
                 kwargs[new] = kwargs.pop(old)
             return func(*args, **kwargs)
 

@@ -91,8 +91,9 @@ def test_renamed_params_warns_maps_and_refuses_both():
         return x, map_type
 
     assert f(1, map_type="direct") == (1, "direct")
-    with pytest.warns(FutureWarning, match=r"f\(kind=\.\.\.\) is deprecated.*use map_type="):
+    with pytest.warns(FutureWarning, match=r"f\(kind=\.\.\.\) is deprecated.*use map_type=") as w:
         assert f(1, kind="residual") == (1, "residual")
+    assert w[0].filename == __file__  # the warning points at the caller's line
     with pytest.raises(TypeError, match=r"both kind= \(deprecated\) and map_type="):
         f(1, kind="raw", map_type="raw")
     assert "kind" not in __import__("inspect").signature(f).parameters
