@@ -53,7 +53,7 @@ def make_windows(
     dyad : Dyad
         The conversation (needs a transcript for ``'utterances'`` and ``'turns'``).
     epochs : 'utterances' | 'turns' | 'fixed'
-        Window kind.
+        How the windows are made.
     window : float | None
         Length of fixed windows in seconds (``'fixed'``; default ``min_duration``).
     min_duration : float
@@ -137,7 +137,7 @@ def make_windows(
 class _Prepared:
     """Everything needed to compute synchrony of a dyad, and its surrogates, on windows."""
 
-    kind: str
+    source: str  # 'continuous' (a Dyad's recordings) or 'mne' (a pair of mne.Epochs)
     sfreq: float
     bands: dict
     metrics: list

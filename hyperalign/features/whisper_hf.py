@@ -273,7 +273,7 @@ def _converted_copy(ct2_path: Path, copies: Path | None):
         return (cfg, sd, "ctranslate2"), _save
 
     return _load_or_build_copy(
-        folder, fp, _load_copy, _build, who="whisper encoder", kind="transformers"
+        folder, fp, _load_copy, _build, who="whisper encoder", fmt="transformers"
     )
 
 
