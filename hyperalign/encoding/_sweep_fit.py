@@ -321,7 +321,7 @@ def _dataset(d, layers, folds, fobj, arrays, participant, role, dyad, excl, cfg)
         coords=coords,
     )
     ds.attrs.update({
-        "kind": "word_sweep", "role": role, "participant": participant,
+        "estimator": "word_sweep", "role": role, "participant": participant,
         "dyad_id": getattr(dyad, "dyad_id", ""), **d["lags"].to_dict(),
         "alphas": np.asarray(cfg["alphas"]).tolist(), "inner_cv": int(cfg["inner_cv"]),
         "cv": fobj.to_dict() if fobj is not None else "index folds",

@@ -379,7 +379,7 @@ def fit_word_encoding(
         ds["r_null_max"] = (("permutation",), fa["r_null"].max(axis=1))
     ds.attrs.update(
         {
-            "kind": "word",
+            "estimator": "word",
             "role": role,
             "participant": participant,
             "dyad_id": getattr(dyad, "dyad_id", ""),

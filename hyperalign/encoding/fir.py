@@ -257,7 +257,7 @@ def fit_fir(
         return_coefs=len(spaces) == 1, groups=groups,
     )  # fmt: skip
     ds = _fir_dataset(fa, Yarr, names, d / sfreq, spaces, features)
-    ds.attrs.update({"kind": "fir", "sfreq": sfreq, "delays": d.tolist(),
+    ds.attrs.update({"estimator": "fir", "sfreq": sfreq, "delays": d.tolist(),
                      "n_acq": int(n), "spaces": list(spaces),
                      "runs": "none" if runs is None else len(np.unique(runs))})  # fmt: skip
     logger.info("fit_fir: %d targets, max r %.3f", len(names), float(np.nanmax(fa["r"])))

@@ -50,6 +50,9 @@ class EncodingResult:
             raise ValueError(
                 f"an EncodingResult needs an 'r' variable (scores); got {list(data.data_vars)}"
             )
+        if "kind" in data.attrs and "estimator" not in data.attrs:  # from an earlier version
+            data = data.copy()
+            data.attrs["estimator"] = data.attrs.pop("kind")
         self._ds = data
 
     # accessors ---------------------------------------------------------------------------
@@ -60,7 +63,11 @@ class EncodingResult:
 
     @property
     def attrs(self) -> dict:
-        """Parameters: kind, role, participant, dyad_id, lags, window, alphas, cv, ..."""
+        """Parameters: estimator (``trf``, ``fir``, ``word``, ``word_sweep``), role, ...
+
+        Also ``participant``, ``dyad_id``, ``lags``, ``window``, ``alphas``, ``cv``; results of
+        earlier versions name the estimator ``kind`` and are read with it renamed.
+        """
         return self._ds.attrs
 
     @property
@@ -213,7 +220,7 @@ class EncodingResult:
         r = ds["r"]
         best = float(np.nanmax(r.values)) if r.size else np.nan
         return (
-            f"<EncodingResult | {self.attrs.get('kind', '?')} | {self.attrs.get('role', '')} "
+            f"<EncodingResult | {self.attrs.get('estimator', '?')} | {self.attrs.get('role', '')} "
             f"{self.attrs.get('participant', '')} | {sizes} | max r {best:.3f}>"
         )
 

@@ -295,7 +295,7 @@ def _fit_trf(X, Y, sfreq, tmin, tmax, alphas, cv, nested, direction, intercept, 
     coords.update({"feature": fn, "lag": delays / float(sfreq), "target": tn})
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update({
-        "kind": "trf", "direction": direction, "sfreq": float(sfreq), "tmin": float(tmin),
+        "estimator": "trf", "direction": direction, "sfreq": float(sfreq), "tmin": float(tmin),
         "tmax": float(tmax), "intercept": intercept, "nested": bool(nested),
         "cv": "none" if cv is None else str(cv if np.ndim(cv) == 0 else np.asarray(cv).tolist()),
         "alphas": alphas.tolist(), "n_times": int(n), "n_segments": len(segs),

@@ -90,3 +90,14 @@ def test_maps_of_an_earlier_version_read_with_the_dim_renamed(tmp_path):
     back = read_b2b(tmp_path / "old.nc")
     np.testing.assert_array_equal(back.dataset["r"].values, _maps(3).dataset["r"].values)
     assert list(back.dataset["map_type"].values) == TYPES
+
+
+def test_encoding_result_estimator_attr_and_earlier_kind():
+    """``EncodingResult.attrs['estimator']`` (was ``kind``); earlier results read renamed."""
+    from hyperalign.encoding import EncodingResult
+
+    ds = xr.Dataset({"r": ("target", [0.1, 0.2])}, attrs={"kind": "trf", "role": "listener"})
+    res = EncodingResult(ds)
+    assert res.attrs["estimator"] == "trf" and "kind" not in res.attrs
+    assert "kind" in ds.attrs  # the caller's dataset is not modified
+    assert repr(res).startswith("<EncodingResult | trf | listener")
