@@ -80,13 +80,8 @@ def _check_audio(dyad, tol: float = 0.05) -> None:
 
 
 def _acoustic_columns(dyad, acoustic_kws, similarity_kws, previous, prov):
-    try:
-        from .acoustic import compute_acoustic_features
-    except ImportError as err:
-        raise ImportError(
-            "acoustic=True needs hyperalign.features.acoustic.compute_acoustic_features, which "
-            f"could not be imported ({err}); pass acoustic=False"
-        ) from err
+    from .acoustic import compute_acoustic_features
+
     _check_audio(dyad)
     ac = compute_acoustic_features(dyad, level="utterance", **(acoustic_kws or {}))
     if "utterance_id" not in ac.columns:
@@ -99,35 +94,22 @@ def _acoustic_columns(dyad, acoustic_kws, similarity_kws, previous, prov):
         "params": {k: v for k, v in (acoustic_kws or {}).items()},
         "report": ac.attrs.get("report"),
     }
-    sim_tab = None
-    try:
-        from .prosody_alignment import compute_acoustic_similarity
-    except ImportError:
-        try:
-            from .acoustic import compute_acoustic_similarity  # type: ignore[attr-defined]
-        except ImportError:
-            compute_acoustic_similarity = None
-    if compute_acoustic_similarity is None:
-        logger.warning(
-            "compute_predictors: compute_acoustic_similarity is not available; the table has "
-            "no acsim_* columns"
-        )
-        prov["acoustic_similarity"] = "unavailable (function not importable)"
-    else:
-        sim = compute_acoustic_similarity(
-            ac, dyad.transcript.utterances, previous, **(similarity_kws or {})
-        )
-        if "utterance_id" not in sim.columns:
-            raise ValueError("compute_acoustic_similarity returned no utterance_id column")
-        skip = {"prev_utterance_id", "previous_id"}
-        cols = [c for c in sim.columns if c not in _ID_COLUMNS and c not in skip]
-        ren = {c: c if c.startswith("acsim") else f"acsim_{c}" for c in cols}
-        sim_tab = sim[["utterance_id", *cols]].rename(columns=ren)
-        prov["acoustic_similarity"] = {
-            "function": f"{compute_acoustic_similarity.__module__}.compute_acoustic_similarity",
-            "params": dict(similarity_kws or {}),
-            "report": sim.attrs.get("report"),
-        }
+    from .prosody_alignment import compute_acoustic_similarity
+
+    sim = compute_acoustic_similarity(
+        ac, dyad.transcript.utterances, previous, **(similarity_kws or {})
+    )
+    if "utterance_id" not in sim.columns:
+        raise ValueError("compute_acoustic_similarity returned no utterance_id column")
+    skip = {"prev_utterance_id", "previous_id"}
+    cols = [c for c in sim.columns if c not in _ID_COLUMNS and c not in skip]
+    ren = {c: c if c.startswith("acsim") else f"acsim_{c}" for c in cols}
+    sim_tab = sim[["utterance_id", *cols]].rename(columns=ren)
+    prov["acoustic_similarity"] = {
+        "function": f"{compute_acoustic_similarity.__module__}.compute_acoustic_similarity",
+        "params": dict(similarity_kws or {}),
+        "report": sim.attrs.get("report"),
+    }
     return ac_tab, sim_tab
 
 
