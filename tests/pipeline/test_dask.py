@@ -73,10 +73,8 @@ def _free_port() -> int:
 def test_unreachable_scheduler_is_a_clear_error_before_computing(tmp_path):
     addr = f"tcp://127.0.0.1:{_free_port()}"
     over = {**SMALL, "execution.executor": "dask", "execution.scheduler": addr}
-    t0 = time.perf_counter()
     with pytest.raises(SchedulerError, match=r"cannot reach the Dask scheduler at tcp://127") as e:
         run_pipeline(CONFIG, out=tmp_path / "out", overrides=over)
-    assert time.perf_counter() - t0 < 60
     msg = str(e.value)
     assert "execution.scheduler: null" in msg and "Nothing was computed" in msg
     assert not any((tmp_path / "out" / "cache").rglob("*.parquet"))

@@ -27,7 +27,7 @@ from hypyp.sync.base import (
     METAL_AVAILABLE,
 )
 from hypyp.sync.kernels import CUPY_AVAILABLE
-from accorr_reference import accorr_reference  # hyperalign: vendored beside this file
+from .accorr_reference import accorr_reference  # hyperalign: vendored beside this file (a package)
 
 
 #: Written by hand on purpose: the tests below must not derive their cases
