@@ -192,11 +192,12 @@ class Participant:
         import mne
 
         self.id = str(self.id)
-        if not isinstance(self.raw, mne.io.BaseRaw):
-            raise TypeError(
-                f"Participant {self.id!r}: raw must be an mne.io.Raw; got "
-                f"{type(self.raw).__name__} (wrap arrays with mne.io.RawArray)"
-            )
+        _validate_type(
+            self.raw,
+            mne.io.BaseRaw,
+            f"Participant {self.id!r}: raw",
+            "an mne.io.Raw (wrap arrays with mne.io.RawArray)",
+        )
         _check_channels(self.raw, self.id)
         if self.audio is not None:
             audio = audio_as_float(self.audio, f"audio of participant {self.id!r}")

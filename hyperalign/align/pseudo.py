@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..utils import check_option, check_random_state, logger, verbose
+from ..utils import _validate_type, check_option, check_random_state, logger, verbose
 
 __all__ = ["make_pseudo_dyads", "pseudo_dyad"]
 
@@ -143,8 +143,7 @@ def make_pseudo_dyads(
         )
     check_option("slot", slot, (0, 1))
     for k, d in enumerate(dyads):
-        if not isinstance(d, Dyad):
-            raise TypeError(f"dyads[{k}] must be a Dyad; got {type(d).__name__}")
+        _validate_type(d, Dyad, f"dyads[{k}]", "a Dyad")
     sf = {d.sfreq for d in dyads}
     if len(sf) > 1:
         raise ValueError(

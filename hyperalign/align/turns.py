@@ -11,34 +11,38 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..utils import _validate_type
+
 TURN_COLUMNS = [
     "turn", "speaker", "onset", "offset", "duration", "n_utterances", "n_words",
     "n_backchannels", "text", "gap", "fto", "overlap",
 ]  # fmt: skip
 
 
-def _utterances(obj) -> pd.DataFrame:
+def _utterances(obj, name: str) -> pd.DataFrame:
     from ..dyad import Dyad
     from ..transcript import Transcript
 
+    _validate_type(
+        obj,
+        (Transcript, Dyad, pd.DataFrame),
+        name,
+        "a Transcript, a Dyad or an utterance DataFrame",
+    )
     if isinstance(obj, Dyad):
         if obj.transcript is None:
             raise ValueError(f"dyad {obj.dyad_id!r} has no transcript")
         obj = obj.transcript
     if isinstance(obj, Transcript):
         return obj.utterances
-    if isinstance(obj, pd.DataFrame):
-        need = ["utterance_id", "speaker", "onset", "offset", "turn", "backchannel"]
-        missing = [c for c in need if c not in obj.columns]
-        if missing:
-            raise ValueError(
-                f"utterance table lacks column(s) {missing}; pass Transcript.utterances "
-                "(or a Transcript)"
-            )
-        return obj
-    raise TypeError(
-        f"expected a Transcript, a Dyad or an utterance DataFrame; got {type(obj).__name__}"
-    )
+    need = ["utterance_id", "speaker", "onset", "offset", "turn", "backchannel"]
+    missing = [c for c in need if c not in obj.columns]
+    if missing:
+        raise ValueError(
+            f"utterance table lacks column(s) {missing}; pass Transcript.utterances "
+            "(or a Transcript)"
+        )
+    return obj
 
 
 def turn_table(transcript) -> pd.DataFrame:
@@ -58,7 +62,7 @@ def turn_table(transcript) -> pd.DataFrame:
         when the speaker changed, else NaN) and ``overlap`` (``gap < 0``).
         ``df.attrs['fto_stats']`` holds :func:`floor_transfer_stats`.
     """
-    utt = _utterances(transcript)
+    utt = _utterances(transcript, "transcript")
     if not len(utt):
         df = pd.DataFrame(columns=TURN_COLUMNS)
         df.attrs["fto_stats"] = floor_transfer_stats(df)
@@ -212,7 +216,7 @@ def previous_turn_utterance(utterances) -> pd.DataFrame:
         ``prev_turn``, ``prev_speaker`` and ``latency`` (onset of ``u`` minus offset of the
         target, s; negative when they overlap).
     """
-    utt = _utterances(utterances)
+    utt = _utterances(utterances, "utterances")
     prev = previous_turns(utt, 1)[:, 0]
     onset = utt["onset"].to_numpy(float)
     spk = utt["speaker"].astype(str).to_numpy()

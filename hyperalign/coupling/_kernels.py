@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..utils._validation import _validate_type
+
 
 # ------------------------------------------------------------------------------------------
 # kernels: x (E, C1, T), y (E, C2, T) complex -> (E, C1, C2) real
@@ -269,8 +271,7 @@ def resolve_metric(name: str) -> str:
     --------
     MetricInfo, compute_sync
     """
-    if not isinstance(name, str):
-        raise TypeError(f"metric names must be strings; got {name!r}")
+    _validate_type(name, str, "a metric name", "a str")
     key = name.lower()
     key = _ALIASES.get(key, key)
     if key not in METRICS:

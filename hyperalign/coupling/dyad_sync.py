@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils import check_n_jobs, check_option, fill_doc, logger, verbose
-from ..utils._validation import keyword_only_after, renamed_params
+from ..utils._validation import _validate_type, keyword_only_after, renamed_params
 from ._channels import pick_good_channels, record_excluded_channels
 from ._engine import (  # noqa: F401 - the engine, importable from here as before
     _apply_rois,
@@ -186,14 +186,11 @@ def _prepare(
         prep.extra["dtype"] = dtype
         prep.dyad_ids = list(dyad.ids) if dyad is not None else ["S1", "S2"]
         return prep
-    if not isinstance(epochs, str):
-        raise TypeError(
-            "epochs must be 'utterances', 'turns', 'fixed' or a pair (mne.Epochs, mne.Epochs); "
-            f"got {type(epochs).__name__}"
-        )
+    _validate_type(
+        epochs, str, "epochs", "'utterances', 'turns', 'fixed' or a pair (mne.Epochs, mne.Epochs)"
+    )
     check_option("epochs", epochs, EPOCH_KINDS)
-    if not isinstance(dyad, Dyad):
-        raise TypeError(f"dyad must be a Dyad; got {type(dyad).__name__}")
+    _validate_type(dyad, Dyad, "dyad", "a Dyad")
     if dyad.participants[0].sfreq != dyad.participants[1].sfreq:
         raise ValueError(
             f"dyad {dyad.dyad_id!r}: participants have different sampling rates "

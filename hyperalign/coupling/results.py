@@ -19,6 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from ..utils._netcdf import _read_netcdf, _write_netcdf
+from ..utils._validation import _validate_type
 
 __all__ = ["Coupling", "read_coupling"]
 
@@ -66,8 +67,7 @@ class Coupling:
     """
 
     def __init__(self, data: xr.DataArray):
-        if not isinstance(data, xr.DataArray):
-            raise TypeError(f"data must be an xarray.DataArray; got {type(data).__name__}")
+        _validate_type(data, xr.DataArray, "data", "an xarray.DataArray")
         if tuple(data.dims) not in (DIMS, TIME_DIMS):
             raise ValueError(
                 f"Coupling dims must be {DIMS} (or with a last dim 'times'); got "
@@ -277,8 +277,7 @@ class Coupling:
         coupling : Coupling
             The average, each averaged dim kept with length 1.
         """
-        if not isinstance(skipna, bool | np.bool_):
-            raise TypeError(f"skipna must be True or False; got {skipna!r}")
+        _validate_type(skipna, (bool, np.bool_), "skipna", "True or False")
         dims = [dim] if isinstance(dim, str) else list(dim)
         all_dims = tuple(self._da.dims)
         for d in dims:

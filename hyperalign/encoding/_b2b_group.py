@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..utils import check_option, check_random_state, fill_doc
+from ..utils import _validate_type, check_option, check_random_state, fill_doc
 from ..utils._validation import renamed_params
 from ._b2b_result import B2BCoupling
 
@@ -24,8 +24,7 @@ __all__ = [
 
 def _maps(results, map_type, direction, roi_speaker=None, roi_listener=None, layer=None):
     for i, r in enumerate(results):
-        if not isinstance(r, B2BCoupling):
-            raise TypeError(f"results[{i}] must be a B2BCoupling; got {type(r).__name__}")
+        _validate_type(r, B2BCoupling, f"results[{i}]", "a B2BCoupling")
     out = []
     for r in results:
         da = r.dataset["r"].sel(map_type=map_type, direction=direction)

@@ -21,6 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from ..utils._netcdf import _read_netcdf, _write_netcdf
+from ..utils._validation import _validate_type
 
 __all__ = ["EncodingResult", "read_encoding", "concat_results"]
 
@@ -44,8 +45,7 @@ class EncodingResult:
     """
 
     def __init__(self, data: xr.Dataset):
-        if not isinstance(data, xr.Dataset):
-            raise TypeError(f"data must be an xarray.Dataset; got {type(data).__name__}")
+        _validate_type(data, xr.Dataset, "data", "an xarray.Dataset")
         if "r" not in data.data_vars:
             raise ValueError(
                 f"an EncodingResult needs an 'r' variable (scores); got {list(data.data_vars)}"

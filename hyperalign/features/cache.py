@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..utils import atomic_write, logger
-from ..utils._validation import renamed_params
+from ..utils._validation import _validate_type, renamed_params
 
 __all__ = ["FeatureCache", "get_cache", "get_cache_dir", "cache_key"]
 
@@ -287,15 +287,16 @@ def get_cache(cache) -> FeatureCache | None:
     cache : FeatureCache | None
         The cache to use, or ``None`` for no cache.
     """
+    _validate_type(
+        cache,
+        (None, bool, "path-like", FeatureCache),
+        "cache",
+        "None (default folder), False (no cache), a path or a FeatureCache",
+    )
     if cache is False:
         return None
     if isinstance(cache, FeatureCache):
         return cache
     if cache is None or cache is True:
         return FeatureCache(None)
-    if isinstance(cache, str | os.PathLike):
-        return FeatureCache(cache)
-    raise TypeError(
-        "cache must be None (default folder), False (no cache), a path or a FeatureCache; "
-        f"got {type(cache).__name__}"
-    )
+    return FeatureCache(cache)

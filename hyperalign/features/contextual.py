@@ -39,7 +39,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..utils import fill_doc, logger, progress, verbose
+from ..utils import _validate_type, fill_doc, logger, progress, verbose
 from .cache import cache_key, get_cache
 from .layers import _POOLS, LayerEmbeddings
 from .models import DEFAULT_LAYER_MODEL, load_language_model
@@ -51,18 +51,17 @@ __all__ = ["compute_layer_embeddings"]
 def _word_table(transcript) -> pd.DataFrame:
     from ..transcript import Transcript
 
+    _validate_type(
+        transcript, (Transcript, pd.DataFrame), "transcript", "a Transcript or a word DataFrame"
+    )
     if isinstance(transcript, Transcript):
         w = transcript.words
-    elif isinstance(transcript, pd.DataFrame):
+    else:
         if "word" not in transcript.columns:
             raise ValueError(
                 f"transcript: a DataFrame needs a 'word' column; it has {list(transcript.columns)}"
             )
         w = transcript.reset_index(drop=True).copy()
-    else:
-        raise TypeError(
-            f"transcript must be a Transcript or a word DataFrame; got {type(transcript).__name__}"
-        )
     words = w["word"].astype(str)
     empty = np.flatnonzero(words.str.strip().eq("").to_numpy() | w["word"].isna().to_numpy())
     if len(empty):

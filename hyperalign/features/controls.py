@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from ..utils import check_random_state, fill_doc, verbose
+from ..utils import _validate_type, check_random_state, fill_doc, verbose
 from .contextual import _token_ranges, _word_table
 from .layers import _POOLS, LayerEmbeddings
 from .models import DEFAULT_LAYER_MODEL, load_language_model
@@ -169,8 +169,7 @@ def shuffle_word_embeddings(embeddings: LayerEmbeddings, random_state=0) -> Laye
     --------
     compute_static_embeddings, random_word_embeddings
     """
-    if not isinstance(embeddings, LayerEmbeddings):
-        raise TypeError(f"embeddings must be a LayerEmbeddings; got {type(embeddings).__name__}")
+    _validate_type(embeddings, LayerEmbeddings, "embeddings", "a LayerEmbeddings")
     perm = check_random_state(random_state).permutation(embeddings.n_words)
     params = dict(embeddings.params)
     params.update(control="shuffled", random_state=repr(random_state))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils import logger, verbose
+from ..utils import _validate_type, logger, verbose
 from ..utils._validation import keyword_only_after
 from ._registry import _REGISTRY
 from .cache import cache_key, get_cache
@@ -63,8 +63,7 @@ def resolve_model(model: str | os.PathLike) -> dict:
         ``from_pretrained``), ``gguf_file`` (or ``None``) and ``source`` (``'package'``,
         ``'local'`` or ``'hub'``).
     """
-    if not isinstance(model, str | os.PathLike):
-        raise TypeError(f"model must be a name or a path; got {type(model).__name__}")
+    _validate_type(model, "path-like", "model", "a model name or a path (str or os.PathLike)")
     name = str(model)
     low = name.lower()
     if low in _MINILM_NAMES:

@@ -27,7 +27,15 @@ import numpy as np
 import pandas as pd
 
 from ..dyad import Dyad
-from ..utils import atomic_write, check_option, fill_doc, logger, progress, verbose
+from ..utils import (
+    _validate_type,
+    atomic_write,
+    check_option,
+    fill_doc,
+    logger,
+    progress,
+    verbose,
+)
 from ._truncation import log_truncation as _log_truncation
 from .audio import write_audio
 from .neural import read_dyad
@@ -399,8 +407,10 @@ def write_bids_dyads(
         raise ValueError(f"task must be letters and digits only (a BIDS label); got {task!r}")
     root = Path(root)
     dyads = list(dyads)
-    if not dyads or not all(isinstance(d, Dyad) for d in dyads):
-        raise TypeError("dyads must be a non-empty sequence of Dyad")
+    if not dyads:
+        raise TypeError("dyads must be a non-empty sequence of Dyad; got an empty one")
+    for k, d in enumerate(dyads):
+        _validate_type(d, Dyad, f"dyads[{k}]", "a Dyad")
     man = root / MANIFEST_NAME
     if man.exists() and not overwrite:
         raise FileExistsError(f"{man} exists; pass overwrite=True to replace the dataset")

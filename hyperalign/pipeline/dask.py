@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..utils import logger
+from ..utils import _validate_type, logger
 
 #: dask-jobqueue cluster classes by ``execution.scheduler.cluster``.
 JOBQUEUE = {
@@ -166,11 +166,12 @@ def _check_spec(spec) -> None:
                 "'tcp://lab-server:8786', a dask-jobqueue mapping, or null for a LocalCluster"
             )
         return
-    if not isinstance(spec, dict):
-        raise TypeError(
-            "execution.scheduler must be null (LocalCluster), an address string "
-            f"('tcp://host:8786') or a dask-jobqueue mapping; got {type(spec).__name__}"
-        )
+    _validate_type(
+        spec,
+        dict,
+        "execution.scheduler",
+        "null (LocalCluster), an address string ('tcp://host:8786') or a dask-jobqueue mapping",
+    )
     kind = spec.get("cluster")
     if kind not in JOBQUEUE:
         raise ValueError(
@@ -223,8 +224,7 @@ def jobqueue_script(spec: dict) -> str:
         submitted.
     """
     _check_spec(spec)
-    if not isinstance(spec, dict):
-        raise TypeError("jobqueue_script needs a dask-jobqueue mapping ({cluster: slurm, ...})")
+    _validate_type(spec, dict, "spec", "a dask-jobqueue mapping ({cluster: slurm, ...})")
     cluster = _jobqueue_cluster(spec)
     try:
         return cluster.job_script()

@@ -21,7 +21,7 @@ from ..stats._format import (  # noqa: F401 - re-exported (they moved to stats: 
     to_latex,
     to_markdown,
 )
-from ..utils import atomic_write
+from ..utils import _validate_type, atomic_write
 
 
 def model_table(result, alpha: float = 0.05) -> pd.DataFrame:
@@ -50,10 +50,9 @@ def model_table(result, alpha: float = 0.05) -> pd.DataFrame:
         out = result.coef_table(alpha=alpha)
         out.attrs["note"] = f"{'REML' if result.reml else 'ML'} fit: {result.formula}"
         return out
-    if not isinstance(result, SemanticTestResult):
-        raise TypeError(
-            f"result must be a MixedModelResult or SemanticTestResult; got {type(result)}"
-        )
+    _validate_type(
+        result, SemanticTestResult, "result", "a MixedModelResult or SemanticTestResult"
+    )
     t = result.table
     by = list(result.params.get("by", []))
     test_cols = [c for c in ("lrt", "df", "p_lrt", "p_perm", "p_corrected", "dR2m") if c in t]

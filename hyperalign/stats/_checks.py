@@ -68,15 +68,15 @@ def as_terms(value, name: str) -> list[str]:
         return []
     if isinstance(value, str):
         return [value]
-    if not isinstance(value, list | tuple | pd.Index | np.ndarray):
-        raise TypeError(
-            f"{name} must be a column name or a list of column names; got {value!r} "
-            f"({type(value).__name__})"
-        )
+    _validate_type(
+        value,
+        (list, tuple, pd.Index, np.ndarray),
+        name,
+        "a column name or a list of column names",
+    )
     out = list(value)
-    for v in out:
-        if not isinstance(v, str):
-            raise TypeError(f"{name} must hold column names (str); got {v!r} in {value!r}")
+    for i, v in enumerate(out):
+        _validate_type(v, str, f"{name}[{i}]", "a column name (str)")
     return out
 
 

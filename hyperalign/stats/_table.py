@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..utils import (
     ExclusionLog,
+    _validate_type,
     fill_doc,
     logger,
     verbose,
@@ -192,8 +193,7 @@ def _check_table_inputs(sync_table, predictors, on, how) -> list[str]:
         raise ValueError(f"how must be 'inner'; got {how!r}")
     on = list(on)
     for name, df in (("sync_table", sync_table), ("predictors", predictors)):
-        if not isinstance(df, pd.DataFrame):
-            raise TypeError(f"{name} must be a pandas DataFrame; got {type(df).__name__}")
+        _validate_type(df, pd.DataFrame, name, "a pandas DataFrame")
     _require_columns(sync_table, on + ["sync"], "sync_table")
     _require_columns(predictors, on, "predictors")
     _check_join_inputs(sync_table, predictors, on)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..utils import (
     ExclusionLog,
+    _validate_type,
     atomic_write,
     check_n_jobs,
     check_option,
@@ -182,9 +183,8 @@ def _check_by(table: pd.DataFrame, by) -> list[str]:
     if by is None:
         return []
     by = [by] if isinstance(by, str) else list(by)
-    for c in by:
-        if not isinstance(c, str):
-            raise TypeError(f"by must hold column names (str); got {c!r} in {by!r}")
+    for i, c in enumerate(by):
+        _validate_type(c, str, f"by[{i}]", "a column name (str)")
         if c not in table.columns and c not in _CELL_DEFAULTS:
             raise AnalysisTableError(
                 f"by={by!r} names {c!r}, which is not a column of the table; the table has "
@@ -380,10 +380,7 @@ def _check_test_args(
     engine, alpha,
 ):  # fmt: skip
     """Every argument checked before any model is fitted (all errors name the argument)."""
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(
-            f"table must be a pandas DataFrame (build_analysis_table); got {type(table).__name__}"
-        )
+    _validate_type(table, pd.DataFrame, "table", "a pandas DataFrame (build_analysis_table)")
     check_option("correction", correction, CORRECTIONS)
     check_option("method", method, ("batch", "refit"))
     check_option("engine", engine, ("fast", "statsmodels"))

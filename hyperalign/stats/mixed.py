@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils import (
+    _validate_type,
     fill_doc,
     logger,
     verbose,
@@ -423,8 +424,7 @@ def _model_rows(table, formula, groups, re_formula, vc_formula, engine, check_gr
             "engine='fast' fits a random intercept only; use engine='statsmodels' with "
             f"re_formula={re_formula!r} / vc_formula={vc_formula!r}"
         )
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"table must be a pandas DataFrame; got {type(table).__name__}")
+    _validate_type(table, pd.DataFrame, "table", "a pandas DataFrame")
     if not isinstance(formula, str) or "~" not in formula:
         raise ValueError(f"formula must look like 'sync ~ a + b'; got {formula!r}")
     cols = formula_variables(formula)
@@ -487,10 +487,7 @@ def lrt(full: MixedModelResult, null: MixedModelResult) -> LRTResult:
     from scipy import stats
 
     for name, m in (("full", full), ("null", null)):
-        if not isinstance(m, MixedModelResult):
-            raise TypeError(
-                f"lrt: {name} must be a MixedModelResult (from fit_mixed); got {type(m).__name__}"
-            )
+        _validate_type(m, MixedModelResult, f"lrt: {name}", "a MixedModelResult (from fit_mixed)")
     if full.reml or null.reml:
         raise ValueError(
             "lrt needs models fitted by ML (reml=False): REML likelihoods of models with "

@@ -24,7 +24,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..utils import check_option, check_random_state, fill_doc, single_thread_blas
+from ..utils import (
+    _validate_type,
+    check_option,
+    check_random_state,
+    fill_doc,
+    single_thread_blas,
+)
 
 SCHEMES = ("within", "circular", "pseudo")
 #: Permutations per matrix block of :func:`batch_lrt`; blocks of permutations sent to workers
@@ -337,11 +343,9 @@ def _permutation_nulls(outs, plan, spec, block_size, n_jobs) -> list[np.ndarray]
 
 
 def _check_block_size(block_size) -> int:
-    if isinstance(block_size, bool) or not isinstance(block_size, int | np.integer):
-        raise TypeError(
-            f"block_size must be an int (a multiple of {CHUNK} permutations); got "
-            f"{type(block_size).__name__} {block_size!r}"
-        )
+    _validate_type(
+        block_size, "int-like", "block_size", f"an int (a multiple of {CHUNK} permutations)"
+    )
     if block_size < CHUNK or block_size % CHUNK:
         raise ValueError(
             f"block_size must be a positive multiple of {CHUNK} permutations (so that blocks give "

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..transcript import Transcript
-from ..utils import check_option, fill_doc, logger, verbose
+from ..utils import _validate_type, check_option, fill_doc, logger, verbose
 from ._models import WHISPER_SFREQ, load_whisper, to_whisper_audio
 
 MAX_WINDOW = 30.0
@@ -257,11 +257,12 @@ def force_align(
     else:
         if isinstance(text_or_transcript, pd.DataFrame):
             text_or_transcript = Transcript.from_data_frame(text_or_transcript, kind="utterances")
-        if not isinstance(text_or_transcript, Transcript):
-            raise TypeError(
-                "text_or_transcript must be a str, a Transcript or an utterance DataFrame; "
-                f"got {type(text_or_transcript).__name__}"
-            )
+        _validate_type(
+            text_or_transcript,
+            Transcript,
+            "text_or_transcript",
+            "a str, a Transcript or an utterance DataFrame",
+        )
         tr = text_or_transcript
         utts = tr.utterances
         if speaker is not None:

@@ -246,7 +246,19 @@ def _validate_type(item, types, item_name: str = "item", type_name: str | None =
     if type_name is None:
         names = [t.__name__ if isinstance(t, type) else _TYPE_NAMES.get(t, str(t)) for t in types]
         type_name = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-    raise TypeError(f"{item_name} must be {type_name}; got {item!r} ({type(item).__name__})")
+    raise TypeError(
+        f"{item_name} must be {type_name}; got {_short_repr(item)} ({type(item).__name__})"
+    )
+
+
+def _short_repr(item, limit: int = 80) -> str:
+    """``repr(item)`` on one line, cut to ``limit`` characters (a DataFrame or a Dataset given
+    in place of something else would otherwise fill the error message)."""
+    text = repr(item)
+    if len(text) <= limit and "\n" not in text:
+        return text
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_n_jobs(n_jobs) -> int:

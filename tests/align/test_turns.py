@@ -38,8 +38,14 @@ def test_turn_table(conv):
     assert turn_table(ha.Dyad(
         [ha.Participant(p, ha.make_participant_raw(np.zeros((1, 1000)), 100.0)) for p in "AB"],
         conv)).equals(tt)  # fmt: skip
-    with pytest.raises(TypeError, match="expected a Transcript"):
+    with pytest.raises(
+        TypeError,
+        match=r"transcript must be a Transcript, a Dyad or an utterance DataFrame; "
+        r"got \[1, 2\] \(list\)",
+    ):
         turn_table([1, 2])
+    with pytest.raises(TypeError, match=r"utterances must be a Transcript, .*; got 'u' \(str\)"):
+        previous_turn_utterance("u")
 
 
 def test_overlapping_turn_has_negative_fto():

@@ -85,7 +85,7 @@ def test_unreachable_scheduler_is_a_clear_error_before_computing(tmp_path):
     [
         ("", ValueError, "empty string"),
         ({"cluster": "kubernetes"}, ValueError, r"cluster must be one of \['htcondor'"),
-        (42, TypeError, "got int"),
+        (42, TypeError, r"scheduler must be null .*; got 42 \(int\)"),
         ("not an address::", SchedulerError, "not a Dask address|cannot reach"),
     ],
 )

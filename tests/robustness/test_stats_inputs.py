@@ -159,7 +159,9 @@ def test_alpha_out_of_range(table):
 
 
 def test_table_not_a_dataframe():
-    with pytest.raises(TypeError, match=r"table must be a pandas DataFrame.*got dict"):
+    with pytest.raises(
+        TypeError, match=r"table must be a pandas DataFrame.*got \{'sync': \[1, 2\]\} \(dict\)"
+    ):
         test_semantic_beyond_acoustics({"sync": [1, 2]})
 
 
@@ -311,7 +313,9 @@ def test_cluster_bootstrap_bad_args(table):
 
 
 def test_lrt_needs_model_results():
-    with pytest.raises(TypeError, match=r"lrt: full must be a MixedModelResult.*got dict"):
+    with pytest.raises(
+        TypeError, match=r"lrt: full must be a MixedModelResult.*got \{'llf': 1.0\} \(dict\)"
+    ):
         lrt({"llf": 1.0}, {"llf": 0.0})
 
 
@@ -360,7 +364,7 @@ def test_text_sync_refused_at_join(table):
 
 def test_join_inputs_must_be_frames(table):
     sync, pred = _split(table)
-    with pytest.raises(TypeError, match=r"sync_table must be a pandas DataFrame; got dict"):
+    with pytest.raises(TypeError, match=r"sync_table must be a pandas DataFrame; got .* \(dict\)"):
         build_analysis_table(sync.to_dict(), pred)
 
 

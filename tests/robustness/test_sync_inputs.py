@@ -322,7 +322,7 @@ def test_dyad_sync_bad_arguments(dyad, kwargs, match):
 
 
 def test_dyad_sync_not_a_dyad():
-    with pytest.raises(TypeError, match=r"dyad must be a Dyad; got str"):
+    with pytest.raises(TypeError, match=r"dyad must be a Dyad; got 'd01' \(str\)"):
         compute_dyad_sync("d01", metrics="plv", bands=BAND)
 
 

@@ -3,6 +3,7 @@
 import logging
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hyperalign.utils import (
@@ -69,6 +70,17 @@ def test_validate_type_messages():
     assert _validate_type(2.5, "numeric", "x") == 2.5
     with pytest.raises(TypeError, match="a number"):
         _validate_type(False, "numeric", "x")
+
+
+def test_validate_type_long_values_are_shortened():
+    """A big value given in place of another type is shown on one line, cut to 80 chars."""
+    big = pd.DataFrame({"sync": np.arange(100.0), "dyad": ["d01"] * 100})
+    with pytest.raises(TypeError, match=r"x must be a dict; got .*\.\.\. \(DataFrame\)$") as e:
+        _validate_type(big, dict, "x", "a dict")
+    got = str(e.value).split("; got ", 1)[1]
+    assert "\n" not in got and len(got) <= 80 + len(" (DataFrame)")
+    with pytest.raises(TypeError, match=r"got \{'llf': 1.0\} \(dict\)$"):
+        _validate_type({"llf": 1.0}, int, "x")  # short values unchanged
 
 
 def test_check_n_jobs():
