@@ -144,15 +144,7 @@ def compute_acoustic_similarity(
     """
     check_option("rate", rate, ("wps", "sps"))
     check_option("composite", composite, ("levels", "components"))
-    allowed = ("f0", "intensity", "rate") if composite == "levels" else (
-        "f0", "intensity", "rate", "spectral")  # fmt: skip
-    if components is None:
-        components = allowed
-    components = [components] if isinstance(components, str) else list(components)
-    if not components:
-        raise ValueError(f"components must name at least one of {list(allowed)}")
-    for c in components:
-        check_option(f"components (composite={composite!r})", c, allowed)
+    components = _check_components(components, composite)
     acoustic_table, utterances, previous = _resolve_inputs(
         acoustic_table, utterances, previous, acoustic_kws, verbose
     )
@@ -168,16 +160,7 @@ def compute_acoustic_similarity(
             "acoustic similarity: %d utterance(s) have no row in acoustic_table (NaN)",
             n_no_features,
         )
-    if "f0_mean_st" in tab.columns:
-        st = a["f0_mean_st"].to_numpy(float)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            st = 12 * np.log2(a["f0_mean"].to_numpy(float) / 100.0)
-    levels = {
-        "f0": st,
-        "intensity": a["intensity_db"].to_numpy(float),
-        "rate": a[rate_col].to_numpy(float),
-    }
+    levels = _levels(tab, a, rate_col)
     mf_cols = sorted(
         (c for c in tab.columns if c.startswith("mfcc") and c[4:].isdigit()),
         key=lambda c: int(c[4:]),
@@ -185,48 +168,8 @@ def compute_acoustic_similarity(
     pos = {u: i for i, u in enumerate(ids)}
     has_prev = np.array([p in pos for p in prev])
     j = np.array([pos.get(p, 0) for p in prev], dtype=int)
-
-    def _prev(v):
-        out = np.full(v.shape, np.nan)
-        out[has_prev] = v[j[has_prev]]
-        return out
-
-    out = pd.DataFrame({"utterance_id": ids})
-    if "speaker" in utt.columns:
-        out["speaker"] = utt["speaker"].to_numpy()
-    prev_col = pd.array(np.where(has_prev, prev, 0), dtype="Int64")
-    prev_col[~has_prev] = pd.NA
-    out["prev_utterance_id"] = prev_col
-    for k, v in levels.items():
-        out[f"acsim_{k}"] = -np.abs(v - _prev(v))
-    if mf_cols:
-        m = a[mf_cols].to_numpy(float)
-        mp = np.full(m.shape, np.nan)
-        mp[has_prev] = m[j[has_prev]]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cos = (m * mp).sum(1) / (np.linalg.norm(m, axis=1) * np.linalg.norm(mp, axis=1))
-        out["acsim_spectral"] = cos
-    else:
-        out["acsim_spectral"] = np.nan
-        if "spectral" in components:
-            raise ValueError(
-                "components include 'spectral' but acoustic_table has no mfcc1.. columns"
-            )
-
-    turn = np.ones(len(ids), bool)
-    if "backchannel" in utt.columns:
-        turn = ~utt["backchannel"].fillna(False).astype(bool).to_numpy()
-    if composite == "levels":
-        terms = []
-        for k in components:
-            z = _zscore(levels[k], turn)
-            terms.append(-np.abs(z - _prev(z)))
-    else:
-        terms = [_zscore(out[f"acsim_{k}"].to_numpy(float), turn) for k in components]
-    terms = np.stack(terms)
-    n_ok = np.isfinite(terms).sum(0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["acsim"] = np.where(n_ok > 0, np.nansum(terms, 0) / np.maximum(n_ok, 1), np.nan)
+    out = _component_columns(utt, ids, prev, a, levels, mf_cols, has_prev, j, components)
+    n_ok = _composite_column(out, utt, levels, has_prev, j, composite, components)
     n_mic_silent = _silent_mics_nan(out, a, has_prev, j)
     n_partial = int(((n_ok > 0) & (n_ok < len(components))).sum())
     n_no_prev = int((~has_prev).sum())
@@ -248,6 +191,86 @@ def compute_acoustic_similarity(
         "spectral": "cosine of mean " + (f"{mf_cols[0]}..{mf_cols[-1]}" if mf_cols else "-"),
     }
     return out
+
+
+def _check_components(components, composite: str) -> list:
+    """The components entering ``acsim`` (default: all allowed for ``composite``)."""
+    allowed = ("f0", "intensity", "rate") if composite == "levels" else (
+        "f0", "intensity", "rate", "spectral")  # fmt: skip
+    if components is None:
+        components = allowed
+    components = [components] if isinstance(components, str) else list(components)
+    if not components:
+        raise ValueError(f"components must name at least one of {list(allowed)}")
+    for c in components:
+        check_option(f"components (composite={composite!r})", c, allowed)
+    return components
+
+
+def _levels(tab, a, rate_col: str) -> dict:
+    """F0 (semitones re 100 Hz), intensity (dB) and rate of each utterance (rows of ``a``)."""
+    if "f0_mean_st" in tab.columns:
+        st = a["f0_mean_st"].to_numpy(float)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            st = 12 * np.log2(a["f0_mean"].to_numpy(float) / 100.0)
+    return {
+        "f0": st,
+        "intensity": a["intensity_db"].to_numpy(float),
+        "rate": a[rate_col].to_numpy(float),
+    }
+
+
+def _prev_values(v, has_prev, j):
+    """``v`` of each row's previous turn (NaN without one)."""
+    out = np.full(v.shape, np.nan)
+    out[has_prev] = v[j[has_prev]]
+    return out
+
+
+def _component_columns(utt, ids, prev, a, levels, mf_cols, has_prev, j, components):
+    """The output table: ids, previous ids and the ``acsim_<component>`` columns."""
+    out = pd.DataFrame({"utterance_id": ids})
+    if "speaker" in utt.columns:
+        out["speaker"] = utt["speaker"].to_numpy()
+    prev_col = pd.array(np.where(has_prev, prev, 0), dtype="Int64")
+    prev_col[~has_prev] = pd.NA
+    out["prev_utterance_id"] = prev_col
+    for k, v in levels.items():
+        out[f"acsim_{k}"] = -np.abs(v - _prev_values(v, has_prev, j))
+    if mf_cols:
+        m = a[mf_cols].to_numpy(float)
+        mp = np.full(m.shape, np.nan)
+        mp[has_prev] = m[j[has_prev]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cos = (m * mp).sum(1) / (np.linalg.norm(m, axis=1) * np.linalg.norm(mp, axis=1))
+        out["acsim_spectral"] = cos
+    else:
+        out["acsim_spectral"] = np.nan
+        if "spectral" in components:
+            raise ValueError(
+                "components include 'spectral' but acoustic_table has no mfcc1.. columns"
+            )
+    return out
+
+
+def _composite_column(out, utt, levels, has_prev, j, composite, components) -> np.ndarray:
+    """The composite ``acsim`` (in place); returns the number of components of each row."""
+    turn = np.ones(len(out), bool)
+    if "backchannel" in utt.columns:
+        turn = ~utt["backchannel"].fillna(False).astype(bool).to_numpy()
+    if composite == "levels":
+        terms = []
+        for k in components:
+            z = _zscore(levels[k], turn)
+            terms.append(-np.abs(z - _prev_values(z, has_prev, j)))
+    else:
+        terms = [_zscore(out[f"acsim_{k}"].to_numpy(float), turn) for k in components]
+    terms = np.stack(terms)
+    n_ok = np.isfinite(terms).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["acsim"] = np.where(n_ok > 0, np.nansum(terms, 0) / np.maximum(n_ok, 1), np.nan)
+    return n_ok
 
 
 def _resolve_inputs(acoustic_table, utterances, previous, acoustic_kws, verbose):

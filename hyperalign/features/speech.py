@@ -173,6 +173,108 @@ def _silent_spans(x16: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarra
         return 10 * np.log10(np.maximum(ms, 0.0)) < SILENCE_DBFS
 
 
+def _speech_spans(dyad, pid, level):
+    """The words or utterances of the speakers to embed: (pids, spans, key, columns)."""
+    if dyad.transcript is None:
+        raise AcousticError(
+            f"dyad {dyad.dyad_id!r} has no transcript; attach one to pool speech embeddings"
+        )
+    pids = dyad.ids if pid is None else [dyad[pid].id]
+    tr = dyad.transcript
+    if level == "utterance":
+        spans = tr.utterances
+        key = "utterance_id"
+        cols = ["utterance_id", "speaker", "onset", "offset"]
+    else:
+        spans = tr.words
+        spans.insert(0, "word_index", np.arange(len(spans)))
+        key = "word_index"
+        cols = ["word_index", "utterance_id", "speaker", "word", "onset", "offset"]
+    spans = spans[spans["speaker"].isin(pids)].reset_index(drop=True)
+    if not len(spans):
+        raise AcousticError(
+            f"dyad {dyad.dyad_id!r}: no {level} spoken by {pids} in the transcript"
+        )
+    return pids, spans, key, cols
+
+
+def _empty_spans(spans, key, level, min_duration, on_empty) -> np.ndarray:
+    """Spans shorter than ``min_duration`` (raise for ``on_empty='raise'``)."""
+    dur = (spans["offset"] - spans["onset"]).to_numpy()
+    empty = dur < min_duration
+    if empty.any() and on_empty == "raise":
+        bad = spans.loc[empty, [key, "speaker", "onset", "offset"]].head(10)
+        listing = "; ".join(
+            f"{key} {r[0]} ({r[1]}, {r[2]:.3f}-{r[3]:.3f} s)" for r in bad.itertuples(False)
+        )
+        raise AcousticError(
+            f"{int(empty.sum())} empty {level}(s) (shorter than min_duration="
+            f"{min_duration} s): {listing}; fix their times or pass on_empty='nan'"
+        )
+    return empty
+
+
+def _speaker_states(dyad, p, wm, on, off, rows, silent, *, level, batch_size, verbose):
+    """Encoder states of the windows holding speaker ``p``'s spans; marks silent rows."""
+    x, sr = _get_audio(dyad, p)
+    audio16 = _resample(x, sr, WHISPER_SFREQ).astype(np.float32)
+    silent[rows] = _silent_spans(audio16, on, off)
+    w0 = np.floor(on / WINDOW_S).astype(int)
+    w1 = np.floor(np.maximum(off - 1e-9, on) / WINDOW_S).astype(int)
+    windows = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in zip(w0, w1)]))
+    logger.info(
+        "speech embeddings of %r: %d window(s) of 30 s, %d %s(s)",
+        p, len(windows), len(rows), level,
+    )  # fmt: skip
+    return windows, _encode_windows(wm, audio16, windows, int(batch_size), verbose)
+
+
+def _pool_frames(data, n_frames, rows, on, off, windows, states, pool) -> None:
+    """Pool the frames of each span into ``data[rows]`` (in place)."""
+    # global frame index g -> row of ``flat``: slot of window g // 1500, then g % 1500
+    slot = np.full(int(windows.max()) + 2, -1)
+    slot[windows] = np.arange(len(windows))
+    # frame centres inside [onset, offset): j >= onset/0.02 - 0.5, j < offset/0.02 - 0.5
+    j0 = np.ceil(on / FRAME_S - 0.5 - 1e-9).astype(int)
+    j1 = np.ceil(off / FRAME_S - 0.5 - 1e-9).astype(int)
+    short = j1 <= j0
+    mid = np.floor((on + off) / 2 / FRAME_S).astype(int)
+    j0 = np.where(short, mid, j0)
+    j1 = np.where(short, mid + 1, j1)
+    flat = states.reshape(-1, states.shape[-1])
+    for r, a, b in zip(rows, j0, j1):
+        g = np.arange(a, b)
+        sl = slot[np.minimum(g // N_FRAMES, len(slot) - 1)]
+        fr = flat[sl[sl >= 0] * N_FRAMES + g[sl >= 0] % N_FRAMES]
+        if not len(fr):  # pragma: no cover - windows cover every span by construction
+            continue
+        n_frames[r] = len(fr)
+        if pool == "mean":
+            data[r] = fr.mean(0)
+        elif pool == "max":
+            data[r] = fr.max(0)
+        else:
+            data[r] = fr[-1]
+
+
+def _record_exclusions(dyad, spans, pids, data, silent, empty, level, min_duration) -> None:
+    """NaN out silent spans and record silent and empty spans in ``dyad.exclusions``."""
+    if silent.any() and data is not None:  # measured as silence: no embedding
+        data[silent] = np.nan
+        for p in pids:
+            k = int((silent & (spans["speaker"] == p).to_numpy()).sum())
+            if k:
+                dyad.exclusions.add(
+                    "speech_embeddings", level, f"{p}: {k} span(s) of a silent microphone",
+                    f"no signal above {SILENCE_DBFS:g} dB re full scale: embeddings NaN", k,
+                )  # fmt: skip
+    if empty.any():
+        dyad.exclusions.add(
+            "speech_embeddings", level, f"{int(empty.sum())} span(s)",
+            f"shorter than min_duration={min_duration} s: embeddings NaN", int(empty.sum()),
+        )  # fmt: skip
+
+
 @fill_doc
 @verbose
 def compute_speech_embeddings(
@@ -234,37 +336,8 @@ def compute_speech_embeddings(
     check_option("on_empty", on_empty, ("raise", "nan"))
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1; got {batch_size!r}")
-    if dyad.transcript is None:
-        raise AcousticError(
-            f"dyad {dyad.dyad_id!r} has no transcript; attach one to pool speech embeddings"
-        )
-    pids = dyad.ids if pid is None else [dyad[pid].id]
-    tr = dyad.transcript
-    if level == "utterance":
-        spans = tr.utterances
-        key = "utterance_id"
-        cols = ["utterance_id", "speaker", "onset", "offset"]
-    else:
-        spans = tr.words
-        spans.insert(0, "word_index", np.arange(len(spans)))
-        key = "word_index"
-        cols = ["word_index", "utterance_id", "speaker", "word", "onset", "offset"]
-    spans = spans[spans["speaker"].isin(pids)].reset_index(drop=True)
-    if not len(spans):
-        raise AcousticError(
-            f"dyad {dyad.dyad_id!r}: no {level} spoken by {pids} in the transcript"
-        )
-    dur = (spans["offset"] - spans["onset"]).to_numpy()
-    empty = dur < min_duration
-    if empty.any() and on_empty == "raise":
-        bad = spans.loc[empty, [key, "speaker", "onset", "offset"]].head(10)
-        listing = "; ".join(
-            f"{key} {r[0]} ({r[1]}, {r[2]:.3f}-{r[3]:.3f} s)" for r in bad.itertuples(False)
-        )
-        raise AcousticError(
-            f"{int(empty.sum())} empty {level}(s) (shorter than min_duration="
-            f"{min_duration} s): {listing}; fix their times or pass on_empty='nan'"
-        )
+    pids, spans, key, cols = _speech_spans(dyad, pid, level)
+    empty = _empty_spans(spans, key, level, min_duration, on_empty)
     wm, name = load_speech_model(model)
     data = None
     n_frames = np.zeros(len(spans), int)
@@ -273,59 +346,15 @@ def compute_speech_embeddings(
         rows = np.nonzero((spans["speaker"] == p).to_numpy() & ~empty)[0]
         if not len(rows):
             continue
-        x, sr = _get_audio(dyad, p)
-        audio16 = _resample(x, sr, WHISPER_SFREQ).astype(np.float32)
         on = spans["onset"].to_numpy(float)[rows]
         off = spans["offset"].to_numpy(float)[rows]
-        silent[rows] = _silent_spans(audio16, on, off)
-        w0 = np.floor(on / WINDOW_S).astype(int)
-        w1 = np.floor(np.maximum(off - 1e-9, on) / WINDOW_S).astype(int)
-        windows = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in zip(w0, w1)]))
-        logger.info(
-            "speech embeddings of %r: %d window(s) of 30 s, %d %s(s)",
-            p, len(windows), len(rows), level,
-        )  # fmt: skip
-        states = _encode_windows(wm, audio16, windows, int(batch_size), verbose)
+        windows, states = _speaker_states(
+            dyad, p, wm, on, off, rows, silent, level=level, batch_size=batch_size, verbose=verbose
+        )
         if data is None:
             data = np.full((len(spans), states.shape[-1]), np.nan, np.float32)
-        # global frame index g -> row of ``flat``: slot of window g // 1500, then g % 1500
-        slot = np.full(int(windows.max()) + 2, -1)
-        slot[windows] = np.arange(len(windows))
-        # frame centres inside [onset, offset): j >= onset/0.02 - 0.5, j < offset/0.02 - 0.5
-        j0 = np.ceil(on / FRAME_S - 0.5 - 1e-9).astype(int)
-        j1 = np.ceil(off / FRAME_S - 0.5 - 1e-9).astype(int)
-        short = j1 <= j0
-        mid = np.floor((on + off) / 2 / FRAME_S).astype(int)
-        j0 = np.where(short, mid, j0)
-        j1 = np.where(short, mid + 1, j1)
-        flat = states.reshape(-1, states.shape[-1])
-        for r, a, b in zip(rows, j0, j1):
-            g = np.arange(a, b)
-            sl = slot[np.minimum(g // N_FRAMES, len(slot) - 1)]
-            fr = flat[sl[sl >= 0] * N_FRAMES + g[sl >= 0] % N_FRAMES]
-            if not len(fr):  # pragma: no cover - windows cover every span by construction
-                continue
-            n_frames[r] = len(fr)
-            if pool == "mean":
-                data[r] = fr.mean(0)
-            elif pool == "max":
-                data[r] = fr.max(0)
-            else:
-                data[r] = fr[-1]
-    if silent.any() and data is not None:  # measured as silence: no embedding
-        data[silent] = np.nan
-        for p in pids:
-            k = int((silent & (spans["speaker"] == p).to_numpy()).sum())
-            if k:
-                dyad.exclusions.add(
-                    "speech_embeddings", level, f"{p}: {k} span(s) of a silent microphone",
-                    f"no signal above {SILENCE_DBFS:g} dB re full scale: embeddings NaN", k,
-                )  # fmt: skip
-    if empty.any():
-        dyad.exclusions.add(
-            "speech_embeddings", level, f"{int(empty.sum())} span(s)",
-            f"shorter than min_duration={min_duration} s: embeddings NaN", int(empty.sum()),
-        )  # fmt: skip
+        _pool_frames(data, n_frames, rows, on, off, windows, states, pool)
+    _record_exclusions(dyad, spans, pids, data, silent, empty, level, min_duration)
     if data is None:
         raise AcousticError(f"dyad {dyad.dyad_id!r}: no {level} long enough to embed")
     meta = spans[cols].copy()

@@ -113,6 +113,154 @@ def _acoustic_columns(dyad, acoustic_kws, similarity_kws, previous, prov):
     return ac_tab, sim_tab
 
 
+def _base_table(dyad):
+    """Check the dyad and start the table from its utterances: (table, transcript, utt)."""
+    from ..dyad import Dyad
+
+    if not isinstance(dyad, Dyad):
+        raise TypeError(f"dyad must be a Dyad; got {type(dyad).__name__}")
+    if dyad.transcript is None:
+        raise ValueError(
+            f"dyad {dyad.dyad_id!r} has no transcript; attach one with dyad.set_transcript"
+        )
+    tr = dyad.transcript
+    utt = tr.utterances
+    if not len(utt):
+        raise ValueError(f"dyad {dyad.dyad_id!r}: the transcript has no utterances")
+    tab = utt.copy()
+    tab.insert(0, "dyad", dyad.dyad_id)
+    tab["listener"] = [_listener(dyad, s) for s in tab["speaker"]]
+    tab["duration"] = tab["offset"] - tab["onset"]
+    return tab, tr, utt
+
+
+def _semantic_columns(tab, dyad, semantic_model, *, k, batch_size, device, cache, prov):
+    """``prev_utterance_id``, ``sem_align`` and ``sem_align_k{k}`` (in place)."""
+    sa = compute_semantic_alignment(
+        dyad.transcript,
+        model=semantic_model,
+        k=k,
+        batch_size=batch_size,
+        device=device,
+        cache=cache,
+        exclusions=dyad.exclusions,
+    )
+    tab["prev_utterance_id"] = sa["prev_utterance_id"].to_numpy()
+    tab["sem_align"] = sa["sem_align"].to_numpy()
+    tab[f"sem_align_k{k}"] = sa[f"sem_align_k{k}"].to_numpy()
+    prov["semantic"] = {
+        **sa.attrs["provenance"],
+        "model_path": resolve_model(semantic_model)["path"],
+        "report": sa.attrs["report"],
+    }
+
+
+def _layer_columns(
+    tab, tr, utt, lm, *, layers, k, context_words, batch_size, device, cache, layer_kws, prov
+):
+    """Layer-wise ``sem_align_<layer>`` columns and, for causal models, surprisal (in place)."""
+    from .llm import compute_layer_embeddings
+
+    le = compute_layer_embeddings(
+        tr,
+        model=lm,
+        layers=layers,
+        context_words=context_words,
+        batch_size=batch_size,
+        device=device,
+        cache=cache,
+        **(layer_kws or {}),
+    )
+    for name in le.layer_names:
+        la = compute_semantic_alignment(tr, embeddings=le, layer=name, k=k)
+        tab[f"sem_align_{name}"] = la["sem_align"].to_numpy()
+        tab[f"sem_align_k{k}_{name}"] = la[f"sem_align_k{k}"].to_numpy()
+    if le.surprisal is not None:
+        _surprisal_columns(tab, le, utt)
+    prov["layers"] = {"model": str(lm), "layer_names": le.layer_names, **le.params}
+
+
+def _surprisal_columns(tab, le, utt) -> None:
+    """``surprisal_mean``, ``surprisal_sum`` and ``entropy_mean`` per utterance (in place)."""
+    w = le.words
+    pos = pd.Series(np.arange(len(utt)), index=utt["utterance_id"].to_numpy())
+    ui = pos.loc[w["utterance_id"].to_numpy()].to_numpy()
+    s = le.surprisal
+    ok = np.isfinite(s)
+    ssum = np.bincount(ui[ok], s[ok], minlength=len(utt))
+    scnt = np.bincount(ui[ok], minlength=len(utt))
+    e = le.entropy
+    eok = np.isfinite(e)
+    esum = np.bincount(ui[eok], e[eok], minlength=len(utt))
+    ecnt = np.bincount(ui[eok], minlength=len(utt))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tab["surprisal_mean"] = np.where(scnt > 0, ssum / scnt, np.nan)
+        tab["surprisal_sum"] = np.where(scnt > 0, ssum, np.nan)
+        tab["entropy_mean"] = np.where(ecnt > 0, esum / ecnt, np.nan)
+
+
+def _check_controls(controls) -> None:
+    bad = [c for c in controls if c not in ("static", "random", "shuffled")]
+    if bad or isinstance(controls, str):
+        raise ValueError(
+            f"controls must be a sequence of 'static', 'random', 'shuffled'; got {controls!r}"
+        )
+
+
+def _control_columns(tab, tr, lm, controls, *, k, device, random_state, prov) -> None:
+    """``sem_align_<control>`` columns of the static, random and shuffled controls (in place)."""
+    from .llm import (
+        compute_static_embeddings,
+        random_word_embeddings,
+        shuffle_word_embeddings,
+    )
+
+    static = None
+    if "static" in controls or "shuffled" in controls:
+        # cache= of compute_static_embeddings is the *model* copy's folder: None = the
+        # machine's (shared with the layer model: loaded once per process, dequantised
+        # once per machine), not this call's feature cache
+        static = compute_static_embeddings(tr, lm, device=device, cache=None)
+    ctrl = {
+        "static": static,
+        "random": random_word_embeddings(tr, dim=384, random_state=random_state)
+        if "random" in controls
+        else None,
+        "shuffled": shuffle_word_embeddings(static, random_state=random_state)
+        if "shuffled" in controls
+        else None,
+    }
+    for name in controls:
+        ca = compute_semantic_alignment(tr, embeddings=ctrl[name], k=k)
+        tab[f"sem_align_{name}"] = ca["sem_align"].to_numpy()
+    prov["controls"] = {
+        "names": list(controls),
+        "model": str(lm),
+        "random_state": repr(random_state),
+        "random_dim": 384,
+    }
+
+
+def _assemble(tab, prov, dyad) -> pd.DataFrame:
+    """Sort, order the columns, count missing values and attach the provenance."""
+    tab = tab.sort_values("utterance_id", kind="stable").reset_index(drop=True)
+    first = [c for c in BASE_COLUMNS if c in tab.columns]
+    tab = tab[first + [c for c in tab.columns if c not in first]]
+    value_cols = [c for c in tab.columns if c.startswith(("sem_", "ac_", "acsim", "surpr"))]
+    prov["n_missing"] = {c: int(tab[c].isna().sum()) for c in value_cols}
+    text = json.dumps(prov, default=str, sort_keys=True)
+    tab = tab.copy()  # consolidate the many per-layer columns into one block
+    tab["provenance"] = text
+    tab.attrs["provenance"] = json.loads(text)
+    logger.info(
+        "compute_predictors: dyad %s, %d utterances, %d predictor columns",
+        dyad.dyad_id,
+        len(tab),
+        len(value_cols),
+    )
+    return tab
+
+
 @keyword_only_after(2)
 @fill_doc
 @verbose
@@ -204,115 +352,44 @@ def compute_predictors(
     2             2       0.01
     """
     from .. import __version__
-    from ..dyad import Dyad
 
-    if not isinstance(dyad, Dyad):
-        raise TypeError(f"dyad must be a Dyad; got {type(dyad).__name__}")
-    if dyad.transcript is None:
-        raise ValueError(
-            f"dyad {dyad.dyad_id!r} has no transcript; attach one with dyad.set_transcript"
-        )
-    tr = dyad.transcript
-    utt = tr.utterances
-    if not len(utt):
-        raise ValueError(f"dyad {dyad.dyad_id!r}: the transcript has no utterances")
-    tab = utt.copy()
-    tab.insert(0, "dyad", dyad.dyad_id)
-    tab["listener"] = [_listener(dyad, s) for s in tab["speaker"]]
-    tab["duration"] = tab["offset"] - tab["onset"]
+    tab, tr, utt = _base_table(dyad)
     prov: dict = {"dyad": dyad.dyad_id, "hyperalign": __version__}
     # ---- semantic alignment (sentence embeddings)
-    sa = compute_semantic_alignment(
-        tr,
-        model=semantic_model,
+    _semantic_columns(
+        tab,
+        dyad,
+        semantic_model,
         k=k,
         batch_size=batch_size,
         device=device,
         cache=cache,
-        exclusions=dyad.exclusions,
+        prov=prov,
     )
-    tab["prev_utterance_id"] = sa["prev_utterance_id"].to_numpy()
-    tab["sem_align"] = sa["sem_align"].to_numpy()
-    tab[f"sem_align_k{k}"] = sa[f"sem_align_k{k}"].to_numpy()
-    prov["semantic"] = {
-        **sa.attrs["provenance"],
-        "model_path": resolve_model(semantic_model)["path"],
-        "report": sa.attrs["report"],
-    }
     # ---- layer-wise alignment and surprisal
     if layers is not None:
-        from .llm import compute_layer_embeddings
-
         lm = semantic_model if layer_model is None else layer_model
-        le = compute_layer_embeddings(
+        _layer_columns(
+            tab,
             tr,
-            model=lm,
+            utt,
+            lm,
             layers=layers,
+            k=k,
             context_words=context_words,
             batch_size=batch_size,
             device=device,
             cache=cache,
-            **(layer_kws or {}),
+            layer_kws=layer_kws,
+            prov=prov,
         )
-        for name in le.layer_names:
-            la = compute_semantic_alignment(tr, embeddings=le, layer=name, k=k)
-            tab[f"sem_align_{name}"] = la["sem_align"].to_numpy()
-            tab[f"sem_align_k{k}_{name}"] = la[f"sem_align_k{k}"].to_numpy()
-        if le.surprisal is not None:
-            w = le.words
-            pos = pd.Series(np.arange(len(utt)), index=utt["utterance_id"].to_numpy())
-            ui = pos.loc[w["utterance_id"].to_numpy()].to_numpy()
-            s = le.surprisal
-            ok = np.isfinite(s)
-            ssum = np.bincount(ui[ok], s[ok], minlength=len(utt))
-            scnt = np.bincount(ui[ok], minlength=len(utt))
-            e = le.entropy
-            eok = np.isfinite(e)
-            esum = np.bincount(ui[eok], e[eok], minlength=len(utt))
-            ecnt = np.bincount(ui[eok], minlength=len(utt))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                tab["surprisal_mean"] = np.where(scnt > 0, ssum / scnt, np.nan)
-                tab["surprisal_sum"] = np.where(scnt > 0, ssum, np.nan)
-                tab["entropy_mean"] = np.where(ecnt > 0, esum / ecnt, np.nan)
-        prov["layers"] = {"model": str(lm), "layer_names": le.layer_names, **le.params}
     # ---- control embeddings
-    bad = [c for c in controls if c not in ("static", "random", "shuffled")]
-    if bad or isinstance(controls, str):
-        raise ValueError(
-            f"controls must be a sequence of 'static', 'random', 'shuffled'; got {controls!r}"
-        )
+    _check_controls(controls)
     if controls:
-        from .llm import (
-            compute_static_embeddings,
-            random_word_embeddings,
-            shuffle_word_embeddings,
-        )
-
         lm = semantic_model if layer_model is None else layer_model
-        static = None
-        if "static" in controls or "shuffled" in controls:
-            # cache= of compute_static_embeddings is the *model* copy's folder: None = the
-            # machine's (shared with the layer model: loaded once per process, dequantised
-            # once per machine), not this call's feature cache
-            static = compute_static_embeddings(tr, lm, device=device, cache=None)
-        ctrl = {
-            "static": static,
-            "random": random_word_embeddings(tr, dim=384, random_state=random_state)
-            if "random" in controls
-            else None,
-            "shuffled": shuffle_word_embeddings(static, random_state=random_state)
-            if "shuffled" in controls
-            else None,
-        }
-        for name in controls:
-            ca = compute_semantic_alignment(tr, embeddings=ctrl[name], k=k)
-            tab[f"sem_align_{name}"] = ca["sem_align"].to_numpy()
-        prov["controls"] = {
-            "names": list(controls),
-            "model": str(lm),
-            "random_state": repr(random_state),
-            "random_dim": 384,
-        }
+        _control_columns(
+            tab, tr, lm, controls, k=k, device=device, random_state=random_state, prov=prov
+        )
     # ---- acoustics
     if acoustic:
         prev_map = pd.Series(
@@ -325,19 +402,4 @@ def compute_predictors(
             tab = tab.merge(sim_tab, on="utterance_id", how="left", validate="one_to_one")
     else:
         prov["acoustic"] = "not computed (acoustic=False)"
-    tab = tab.sort_values("utterance_id", kind="stable").reset_index(drop=True)
-    first = [c for c in BASE_COLUMNS if c in tab.columns]
-    tab = tab[first + [c for c in tab.columns if c not in first]]
-    value_cols = [c for c in tab.columns if c.startswith(("sem_", "ac_", "acsim", "surpr"))]
-    prov["n_missing"] = {c: int(tab[c].isna().sum()) for c in value_cols}
-    text = json.dumps(prov, default=str, sort_keys=True)
-    tab = tab.copy()  # consolidate the many per-layer columns into one block
-    tab["provenance"] = text
-    tab.attrs["provenance"] = json.loads(text)
-    logger.info(
-        "compute_predictors: dyad %s, %d utterances, %d predictor columns",
-        dyad.dyad_id,
-        len(tab),
-        len(value_cols),
-    )
-    return tab
+    return _assemble(tab, prov, dyad)

@@ -191,23 +191,39 @@ def _summary(res: PipelineResult, cfg: dict) -> dict:
 
 
 def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
-    from .. import __version__
-    from .checks import check_study
-    from .hashing import hash_dyad, hash_json
-
-    st, ex = folder.staging, cfg["execution"]
+    st = folder.staging
     res = PipelineResult(out=folder.out, config=cfg)
     log = ExclusionLog()
     t0 = time.perf_counter()
+    dyads, truth, work = _read_data(cfg, folder, res, log, state, t0)
+    keys, run_key = _hash_inputs(cfg, folder, res, log, dyads, work, state)
+    _input_tables(res, dyads, truth)
+    preds, sync = _per_dyad_steps(cfg, folder, res, log, dyads, keys, n_jobs, work)
+    stats = _stats_stage(cfg, folder, res, log, dyads, sync, preds)
+    res.exclusions = log.to_data_frame()
+    res.tables["exclusions"] = res.exclusions
+    methods = _write_outputs(res, st, stats, cfg,
+                             folder.cache if cfg["execution"]["cache"] else None)  # fmt: skip
+    _report_stage(cfg, res, st, methods, t0)
+    return _commit(res, folder, run_key)
+
+
+def _read_data(cfg: dict, folder, res: PipelineResult, log, state: dict, t0: float):
+    """Read (or simulate) the dyads and check them against the config: (dyads, truth, work).
+
+    ``work`` holds what Dask workers read, hashed and computed (``None`` when read here).
+    """
+    from .checks import check_study
+
     mark("data")
-    on_workers = _read_on_workers(cfg)  # dask + BIDS: workers read, hash and compute
-    if on_workers:
+    work = None
+    if _read_on_workers(cfg):  # dask + BIDS: workers read, hash and compute
         from ._dask_data import read_on_workers
 
-        work = read_on_workers(cfg, st, folder.cache, log, WORKER_STEPS)
+        work = read_on_workers(cfg, folder.staging, folder.cache, log, WORKER_STEPS)
         dyads, truth, n_listed = work.dyads, None, work.n_listed
     else:
-        dyads, truth, n_listed = step_data(cfg, st, log, folder.cache, res.stage_cache)
+        dyads, truth, n_listed = step_data(cfg, folder.staging, log, folder.cache, res.stage_cache)
     res.n_dyads_listed = n_listed
     state["n_total"] = len(dyads)
     res.timings["data"] = time.perf_counter() - t0
@@ -215,32 +231,48 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     problems = check_study(cfg, dyads, n_listed)
     if problems:
         raise ConfigError(problems, what="the data do not fit the pipeline config")
+    return dyads, truth, work
+
+
+def _hash_inputs(cfg: dict, folder, res: PipelineResult, log, dyads, work, state: dict):
+    """Content hashes of the dyads: the per-dyad step keys and the key of the whole run."""
+    from .. import __version__
+    from .hashing import hash_dyad, hash_json
+
     t = time.perf_counter()
     known = res.stage_cache.pop("hashes", None) or {}  # stored with the cached demo data
-    if on_workers:
+    if work is not None:
         hashes = work.hashes
     else:
         hashes = {dy.dyad_id: known.get(dy.dyad_id) or hash_dyad(dy) for dy in dyads}
     res.timings["hash"] = time.perf_counter() - t
     keys = {did: step_keys(cfg, h) for did, h in hashes.items()}
     state["keys"] = keys
-    run_key = hash_json(_results_hash(cfg), __version__, n_listed, log.rows,
+    run_key = hash_json(_results_hash(cfg), __version__, res.n_dyads_listed, log.rows,
                         [hashes[dy.dyad_id].all() for dy in dyads])  # fmt: skip
     folder.check_inputs(run_key)
     checkpoint("data")
+    return keys, run_key
 
+
+def _input_tables(res: PipelineResult, dyads, truth) -> None:
+    """The participants table and, on simulated data, the ground truth and planted effects."""
     res.tables["participants"] = pd.concat([dy.summary() for dy in dyads], ignore_index=True)
     if truth is not None and hasattr(truth, "utterances"):
         res.tables["ground_truth"] = truth.utterances
     if truth is not None and hasattr(truth, "effects"):
         res.tables["planted_effects"] = truth.effects
 
+
+def _per_dyad_steps(cfg: dict, folder, res: PipelineResult, log, dyads, keys, n_jobs, work):
+    """The features and coupling steps of every dyad (cached): (predictors, synchrony)."""
+    ex = cfg["execution"]
     events: list[dict] = []
     t = time.perf_counter()
-    root = data_root(cfg, st)
+    root = data_root(cfg, folder.staging)
     outs = (
         work.features
-        if on_workers
+        if work is not None
         else step_features(dyads, cfg, folder.cache, keys, n_jobs, ex["executor"], root)
     )
     preds = _collect(outs, log, events)
@@ -253,17 +285,21 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
     t = time.perf_counter()
     outs = (
         work.sync
-        if on_workers
+        if work is not None
         else step_coupling(dyads, cfg, folder.cache, keys, n_jobs, ex["executor"], root)
     )
     sync = _collect(outs, log, events)
     res.tables["synchrony"] = sync
     res.timings["coupling"] = time.perf_counter() - t
     res.cache = pd.DataFrame(events, columns=["step", "dyad", "status"])
+    return preds, sync
 
+
+def _stats_stage(cfg: dict, folder, res: PipelineResult, log, dyads, sync, preds):
+    """The statistics (cached), the dyads left out of them and, when simulated, recovery."""
     t = time.perf_counter()
     mark("stats")
-    table, stats = step_stats(sync, preds, cfg, st, folder.cache, res.stage_cache)
+    table, stats = step_stats(sync, preds, cfg, folder.staging, folder.cache, res.stage_cache)
     res.tables["analysis"] = table
     res.tables["semantic_beyond_acoustics"] = stats.table
     res.stats = stats
@@ -286,12 +322,11 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
             res.tables["recovery"] = res.recovery.table
             (logger.info if res.recovery.ok else logger.warning)(res.recovery.summary())
     checkpoint("stats")
+    return stats
 
-    res.exclusions = log.to_data_frame()
-    res.tables["exclusions"] = res.exclusions
-    methods = _write_outputs(res, st, stats, cfg,
-                             folder.cache if cfg["execution"]["cache"] else None)  # fmt: skip
 
+def _report_stage(cfg: dict, res: PipelineResult, st: Path, methods: str, t0: float) -> None:
+    """Figures, the HTML report and ``summary.json``, in the staging folder."""
     t = time.perf_counter()
     mark("report")
     res.out = st  # the report and figures are made in the staging folder
@@ -311,6 +346,9 @@ def _run(cfg: dict, folder, n_jobs: int, state: dict) -> PipelineResult:
         json.dump(res.summary, fh, indent=2, default=str)
     checkpoint("report")
 
+
+def _commit(res: PipelineResult, folder, run_key: str) -> PipelineResult:
+    """Move the outputs into place with the manifest; paths of the result point there."""
     cache_counts = res.cache.groupby(["step", "status"]).size()
     extra = {
         "timings_s": res.timings,
