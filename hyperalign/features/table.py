@@ -27,7 +27,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..utils import fill_doc, logger, verbose
+from ..utils import _validate_type, fill_doc, logger, verbose
 from ..utils._validation import keyword_only_after
 from .semantic import DEFAULT_SENTENCE_MODEL, resolve_model
 from .semantic_alignment import _listener, compute_semantic_alignment
@@ -117,8 +117,7 @@ def _base_table(dyad):
     """Check the dyad and start the table from its utterances: (table, transcript, utt)."""
     from ..dyad import Dyad
 
-    if not isinstance(dyad, Dyad):
-        raise TypeError(f"dyad must be a Dyad; got {type(dyad).__name__}")
+    _validate_type(dyad, Dyad, "dyad", "a Dyad")
     if dyad.transcript is None:
         raise ValueError(
             f"dyad {dyad.dyad_id!r} has no transcript; attach one with dyad.set_transcript"
