@@ -352,9 +352,22 @@ class RunFolder:
         return man
 
     def close(self, *, failed: bool = False) -> None:
-        """Release the lock; after a failure, remove the staging folder."""
+        """Release the lock; after a failure, remove the staging folder (best effort).
+
+        A removal that fails (a cluster worker still writing into the folder) is logged and
+        never hides the run's own error; the next run removes what is left.
+        """
         try:
             if failed:
-                _rm(self.staging)
+                try:
+                    _rm(self.staging)
+                except OSError as err:
+                    logger.warning(
+                        "could not remove the staging folder %s after the failed run (%s); "
+                        "the next run into %s removes it",
+                        self.staging,
+                        err,
+                        self.out,
+                    )
         finally:
             self.lock.release()

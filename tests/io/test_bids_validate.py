@@ -241,3 +241,19 @@ def test_bids_edf_and_pcm_audio(tmp_path):
     step = (a.max() - a.min()) / 2**16  # EDF: 16-bit samples over the physical range
     np.testing.assert_allclose(b, a, atol=2 * step)
     np.testing.assert_allclose(back["B"].audio, d["B"].audio, atol=2**-15)
+
+
+def test_bids_reads_from_threads_keep_mne_bids_quiet(bids_root):
+    """Reads from several threads at once (Dask workers with threads): mne-bids' note about a
+    recording without events.tsv stays filtered in every thread (no warning, no error under
+    ``-W error``); its filters and MNE's log level are process-wide, so the reads take a lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root, _ = bids_root
+
+    def read(k):
+        return [d.dyad_id for d in read_bids_dyads(root, task="chat", verbose="error")[0]]
+
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(read, range(8)))
+    assert got == [["d01", "d02"]] * 8
