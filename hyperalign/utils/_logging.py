@@ -1,12 +1,43 @@
-"""Logging: one package logger and MNE-style ``verbose`` handling."""
+"""Logging: one package logger and MNE-style ``verbose`` handling.
+
+A call's ``verbose=`` level lives in a context variable, not on the logger: each thread (and
+each asyncio task) has its own, so two threads running hyperalign functions with different
+``verbose=`` never undo each other's level, and no level is left behind when they interleave
+(with a level set on the shared logger, thread A's restore could leave thread B's level in
+place for good). :func:`set_log_level` sets the package level every call without its own
+``verbose=`` uses. Work hyperalign hands to its thread pools runs in the caller's context.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 from collections.abc import Iterator
 
+#: the ``verbose=`` level of the running call in this thread/task (None: the package level)
+_CALL_LEVEL: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "hyperalign_call_level", default=None
+)
+
+
+class _CallLevelLogger(logging.Logger):
+    """The package logger: the running call's ``verbose=`` level before the package level."""
+
+    def getEffectiveLevel(self) -> int:
+        level = _CALL_LEVEL.get()
+        return super().getEffectiveLevel() if level is None else level
+
+    def isEnabledFor(self, level: int) -> bool:
+        call = _CALL_LEVEL.get()
+        if call is None:
+            return super().isEnabledFor(level)
+        return self.manager.disable < level and level >= call
+
+
 logger = logging.getLogger("hyperalign")
+if type(logger) is logging.Logger:  # the same object, with the call-level lookup
+    logger.__class__ = _CallLevelLogger
 if not logger.handlers:
     _handler = logging.StreamHandler()
     _handler.setFormatter(logging.Formatter("[hyperalign] %(levelname)s: %(message)s"))
@@ -58,7 +89,7 @@ def set_log_level(verbose: bool | str | int | None = "info") -> None:
 
 @contextlib.contextmanager
 def verbose_context(verbose: bool | str | int | None) -> Iterator[None]:
-    """Temporarily set the log level for the duration of a call (``None`` keeps it).
+    """Set the log level for a block in this thread (``None`` keeps it).
 
     Parameters
     ----------
@@ -68,7 +99,8 @@ def verbose_context(verbose: bool | str | int | None) -> Iterator[None]:
     Yields
     ------
     None
-        Control returns to the ``with`` block; the old level is restored on exit.
+        Control returns to the ``with`` block; on exit the level is the one before it. Other
+        threads keep their own level throughout.
 
     See Also
     --------
@@ -78,12 +110,11 @@ def verbose_context(verbose: bool | str | int | None) -> Iterator[None]:
     if level is None:
         yield
         return
-    old = logger.level
-    logger.setLevel(level)
+    token = _CALL_LEVEL.set(level)
     try:
         yield
     finally:
-        logger.setLevel(old)
+        _CALL_LEVEL.reset(token)
 
 
 def verbose(function):

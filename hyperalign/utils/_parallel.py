@@ -9,6 +9,7 @@ multi-threaded BLAS on the small per-epoch products of the kernels, above all on
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import os
 from collections.abc import Iterator
@@ -16,10 +17,33 @@ from collections.abc import Iterator
 _POOLS: dict = {}
 
 
+class _ContextPool:
+    """A thread pool whose tasks run in a copy of the submitting thread's context (so a
+    call's ``verbose=`` level reaches the threads it splits its work over)."""
+
+    def __init__(self, pool):
+        self._pool = pool
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Schedule ``fn(*args, **kwargs)`` in a copy of the caller's context."""
+        return self._pool.submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+    def map(self, fn, *iterables):
+        """``Executor.map`` with every call in a copy of the caller's context."""
+        ctx = contextvars.copy_context()
+        return self._pool.map(lambda *a: ctx.copy().run(fn, *a), *iterables)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Shut the underlying pool down."""
+        self._pool.shutdown(wait=wait)
+
+
 def thread_pool(n: int):
     """The process's pool of ``n`` worker threads (created on first use).
 
-    A forked child starts with no pool: the parent's threads do not survive a fork.
+    Tasks run in a copy of the submitting thread's context, so the caller's ``verbose=``
+    level applies in them. A forked child starts with no pool: the parent's threads do not
+    survive a fork.
 
     Parameters
     ----------
@@ -28,14 +52,17 @@ def thread_pool(n: int):
 
     Returns
     -------
-    pool : concurrent.futures.ThreadPoolExecutor
-        The shared pool (one per size and process).
+    pool : object
+        The shared pool (one per size and process), with ``submit``, ``map`` and
+        ``shutdown`` as :class:`concurrent.futures.ThreadPoolExecutor`.
     """
     pool = _POOLS.get(n)
     if pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        pool = _POOLS[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="hyperalign")
+        pool = _POOLS[n] = _ContextPool(
+            ThreadPoolExecutor(max_workers=n, thread_name_prefix="hyperalign")
+        )
     return pool
 
 

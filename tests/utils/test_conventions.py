@@ -41,15 +41,15 @@ def test_verbose_decorator_sets_level_for_the_call_only():
 
     @verbose
     def f(x, verbose=None):
-        seen.append(logger.level)
+        seen.append(logger.getEffectiveLevel())
         return x
 
-    old = logger.level
+    old = logger.getEffectiveLevel()
     assert f(1, verbose="debug") == 1
     assert f(2, True) == 2
     assert f(3) == 3
     assert seen == [logging.DEBUG, logging.INFO, old]
-    assert logger.level == old
+    assert logger.getEffectiveLevel() == old
     assert f.__name__ == "f"
     with pytest.raises(TypeError, match="needs a 'verbose' parameter"):
 
@@ -109,3 +109,36 @@ def test_renamed_params_warns_maps_and_refuses_both():
     with pytest.raises(TypeError, match=r"both kind= \(deprecated\) and map_type="):
         f(1, kind="raw", map_type="raw")
     assert "kind" not in __import__("inspect").signature(f).parameters
+
+
+def test_verbose_levels_are_per_thread():
+    """Two threads in calls with different ``verbose=`` each see their own level, interleaved
+    entries and exits leave the package level as it was, and the threads hyperalign splits a
+    call over (``thread_pool``) see the caller's level."""
+    import threading
+
+    from hyperalign.utils import thread_pool
+
+    gate = threading.Barrier(2)
+    seen = {}
+
+    @verbose
+    def f(name, verbose=None):
+        gate.wait()  # both calls inside at once
+        seen[name] = logger.getEffectiveLevel()
+        pooled = thread_pool(2).submit(logger.getEffectiveLevel).result()
+        gate.wait()  # ... and both still inside when either reads its level
+        seen[name + "_pool"] = pooled
+        return name
+
+    old = logger.getEffectiveLevel()
+    threads = [threading.Thread(target=f, args=(n,), kwargs={"verbose": v})
+               for n, v in (("a", "error"), ("b", "debug"))]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"a": logging.ERROR, "b": logging.DEBUG, "a_pool": logging.ERROR,
+                    "b_pool": logging.DEBUG}  # fmt: skip
+    assert logger.getEffectiveLevel() == old and logger.level == old
+    assert logger.isEnabledFor(logging.WARNING) == (old <= logging.WARNING)
