@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,7 +38,7 @@ from ..utils import (
 )
 from ._truncation import log_truncation as _log_truncation
 from .audio import write_audio
-from .neural import read_dyad
+from .neural import _MNE_READ_LOCK, read_dyad
 from .transcripts import write_transcript_tsv
 
 __all__ = ["read_manifest", "read_bids_dyads", "write_bids_dyads", "MANIFEST_NAME"]
@@ -47,12 +46,6 @@ __all__ = ["read_manifest", "read_bids_dyads", "write_bids_dyads", "MANIFEST_NAM
 MANIFEST_NAME = "dyads.tsv"
 _FILE_COLUMNS = ("neural_1", "neural_2", "neural", "audio_1", "audio_2", "audio", "transcript")
 _NA = ("", "n/a", "N/A", "NA", "nan")
-# mne-bids reports a missing events.tsv through MNE's warn, which depends on two pieces of
-# process-wide state: MNE's log level (verbose=) and the warning filters (catch_warnings). Two
-# threads reading at once (Dask workers with threads, n_jobs threads) would undo each other's
-# settings and let the warning through, or turn it into an error under ``-W error``; so the
-# reads and writes through mne-bids take this lock.
-_MNE_BIDS_LOCK = threading.RLock()
 _DATATYPES = {"eeg": "eeg", "mag": "meg", "grad": "meg", "seeg": "ieeg", "ecog": "ieeg"}
 
 
@@ -163,7 +156,7 @@ def _read_neural(root: Path, rel: str, fnirs: str, bids: bool, on_truncated: str
 
         bp = mne_bids.get_bids_path_from_fname(path)
         bp.update(root=root)
-        with _MNE_BIDS_LOCK, warnings.catch_warnings():
+        with _MNE_READ_LOCK, warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Did not find any events.tsv")
             # "error": MNE also logs its (filtered) warnings on stdout at the warning level
             raw = mne_bids.read_raw_bids(bp, verbose="error")
@@ -450,7 +443,7 @@ def write_bids_dyads(
             raw = p.raw.copy()
             if raw.info["line_freq"] is None:
                 raw.info["line_freq"] = 50.0
-            with _MNE_BIDS_LOCK, warnings.catch_warnings():
+            with _MNE_READ_LOCK, warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="No events found or provided")
                 warnings.filterwarnings("ignore", message="Converting data files to")
                 mne_bids.write_raw_bids(
