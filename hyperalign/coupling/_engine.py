@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import logger, single_thread_blas, thread_pool
+from ..utils import logger, single_thread_blas
+from ..utils._parallel import run_in_parts
 from ._kernels import METRICS, _Pair
 from .backend import get_backend
 from .metrics import pairs_into
@@ -66,12 +67,7 @@ def _kernel_chunk(out, prep, spk, lis, sel, ti, li_idx, li, n_valid, finite: boo
 
     n_jobs = prep.extra.get("n_jobs", 1)
     n_parts = min(n_jobs, sel.size) if ops.name == "numpy" else 1
-    if n_parts <= 1:
-        return part(0, sel.size)
-    edges = np.linspace(0, sel.size, n_parts + 1).round().astype(int).tolist()
-    pool = thread_pool(n_parts)
-    futures = [pool.submit(part, r0, r1) for r0, r1 in zip(edges[:-1], edges[1:])]
-    return sum(f.result() for f in futures)
+    return sum(run_in_parts(part, sel.size, n_parts))
 
 
 def _unit_path(prep, *signals) -> bool:
@@ -127,13 +123,7 @@ def _unit_chunk(out, prep, spk, lis, sel, s0, l0, length, li, n_valid) -> int:
         return 0
 
     n_jobs = prep.extra.get("n_jobs", 1)
-    n_parts = min(n_jobs, sel.size)
-    if n_parts <= 1:
-        return part(0, sel.size)
-    edges = np.linspace(0, sel.size, n_parts + 1).round().astype(int).tolist()
-    pool = thread_pool(n_parts)
-    futures = [pool.submit(part, r0, r1) for r0, r1 in zip(edges[:-1], edges[1:])]
-    return sum(f.result() for f in futures)
+    return sum(run_in_parts(part, sel.size, min(n_jobs, sel.size)))
 
 
 #: epochs whose lengths are within this ratio are zero-padded to a common length and computed

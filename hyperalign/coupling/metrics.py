@@ -52,6 +52,7 @@ from ..utils import (
     thread_pool,
     verbose,
 )
+from ..utils._parallel import run_in_parts
 from ..utils._validation import renamed_params
 from ._channels import flat_mask, nan_flat_pairs
 from ._sync_inputs import (  # noqa: F401 - importable from here as before
@@ -494,12 +495,8 @@ def pairs_into(ops, x, y, names, dest, *, n_threads: int = 1, n_valid=None):
     if n_parts <= 1:
         run(ops if n_threads > 1 or ops.name != "numpy" else ops.serial(), 0, n_ep)
         return dest
-    edges = np.linspace(0, n_ep, n_parts + 1).round().astype(int)
     serial = ops.serial()
-    pool = _thread_pool(n_parts)
-    futures = [pool.submit(run, serial, int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
-    for f in futures:
-        f.result()
+    run_in_parts(lambda a, b: run(serial, a, b), n_ep, n_parts)
     return dest
 
 

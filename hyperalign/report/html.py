@@ -114,6 +114,16 @@ def _img(path: Path, name: str) -> str:
     return f"<img alt='{_E(name)}' src='data:image/png;base64,{data}'>"
 
 
+def _recordings(part: pd.DataFrame | None) -> str:
+    """The collapsed table of the recordings (one row per participant), or nothing."""
+    if part is None or not len(part):
+        return ""
+    return _details(
+        f"Recordings ({len(part)} participants)",
+        _table(part, left=("dyad", "participant", "role", "ch_types")),
+    )
+
+
 def _details(summary: str, inner: str, *, full: str = "") -> str:
     """A collapsible section; ``full`` (a CSV name): a wide table left out of print."""
     if not full:
@@ -437,14 +447,7 @@ def write_html_report(result: Any, path: str | Path, *, methods: str = "") -> Pa
     if stats is not None and len(stats):
         parts.append(_results_section(stats, alpha, out))
     parts.append("<h2 id='data'>Data</h2>")
-    part = t.get("participants")
-    if part is not None and len(part):
-        parts.append(
-            _details(
-                f"Recordings ({len(part)} participants)",
-                _table(part, left=("dyad", "participant", "role", "ch_types")),
-            )
-        )
+    parts.append(_recordings(t.get("participants")))
     if "planted_effects" in t:
         parts.append(_planted_section(t["planted_effects"]))
     parts.append("<h2 id='methods'>Methods</h2>")

@@ -25,6 +25,7 @@ from .html import (
     _finish_page,
     _img,
     _planted_section,
+    _recordings,
     _table,
 )
 
@@ -313,14 +314,7 @@ def write_layerwise_report(result: Any, path: str | Path) -> Path:
                          f"{_E(_CAPTIONS.get(name, name))}</figcaption></figure>")  # fmt: skip
     parts.append(_tables_section(result))
     parts.append("<h2 id='data'>Data</h2>")
-    part = t.get("participants")
-    if part is not None and len(part):
-        parts.append(
-            _details(
-                f"Recordings ({len(part)} participants)",
-                _table(part, left=("dyad", "participant", "role", "ch_types")),
-            )
-        )
+    parts.append(_recordings(t.get("participants")))
     if "planted_effects" in t and len(t["planted_effects"]):
         parts.append(_planted_layers(t["planted_effects"]))
     parts.append("<h2 id='methods'>Methods</h2>")

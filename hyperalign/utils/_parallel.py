@@ -66,6 +66,36 @@ def thread_pool(n: int):
     return pool
 
 
+def run_in_parts(func, n: int, n_parts: int) -> list:
+    """``func(start, stop)`` over ``n_parts`` contiguous ranges covering ``range(n)``.
+
+    With more than one part the ranges run on the shared pool of ``n_parts`` threads
+    (:func:`thread_pool`, in the caller's context); with one, ``func(0, n)`` runs here.
+
+    Parameters
+    ----------
+    func : callable
+        Called as ``func(start, stop)``; it writes or returns its part.
+    n : int
+        Number of items.
+    n_parts : int
+        Number of parts (at most 1: one call in this thread).
+
+    Returns
+    -------
+    results : list
+        ``func``'s return values, in the order of the ranges.
+    """
+    if n_parts <= 1:
+        return [func(0, n)]
+    import numpy as np
+
+    edges = np.linspace(0, n, n_parts + 1).round().astype(int).tolist()
+    pool = thread_pool(n_parts)
+    futures = [pool.submit(func, a, b) for a, b in zip(edges[:-1], edges[1:])]
+    return [f.result() for f in futures]
+
+
 if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
     os.register_at_fork(after_in_child=_POOLS.clear)
 

@@ -22,38 +22,14 @@ from hyperalign.pipeline.layerwise_config import LAYERWISE_CONFIG, LAYERWISE_SCH
 ROOT = Path(__file__).resolve().parents[2]
 YAML = ROOT / "pipelines" / "layerwise_encoding.yaml"
 
-#: 2 dyads x 60 s x 8 channels, the simulator's 7 derived layers, planted: temporal -> layer_1
-#: and occipital -> layer_3 (listener), parietal -> parietal coupling through layer_3 at speaker
-#: -0.25 s / listener +0.25 s
-SMALL = {
-    "analysis": "layerwise_encoding",
-    "name": "lw_small",
-    "data": {"n_dyads": 2, "duration": 60.0, "n_channels": 8, "sfreq": 128.0, "random_state": 3},
-    "simulation": {
-        "layer_source": "simulated",
-        "layer_hierarchy": [
-            {"roi": "temporal", "layer": "layer_1", "lag": 0.25, "size": 2.0},
-            {"roi": "occipital", "layer": "layer_3", "lag": 0.25, "size": 2.0},
-        ],
-        "model_coupling": [
-            {"speaker_roi": "parietal", "listener_roi": "parietal", "layer": "layer_3",
-             "speaker_lag": -0.25, "listener_lag": 0.25, "size": 2.0},
-        ],
-    },  # fmt: skip
-    "features": {
-        "text_model": {"name": "simulated", "layers": "all"},
-        "speech_model": None,
-        "controls": ["static", "random", "shuffled"],
-    },
-    "encoding": {"lags": {"start": -0.5, "stop": 0.75, "step": 0.25}, "cv": 4, "inner_cv": 3},
-    "hierarchy": {"order": ["temporal", "occipital"], "n_boot": 200,
-                  "n_permutations": 200},
-    "coupling": {"layer": "layer_3", "nuisance": ["word_rate"], "n_permutations": 5,
-                 "lags": {"start": -0.5, "stop": 0.5, "step": 0.25}, "group_permutations": 200,
-                 "n_boot": 200},
-    "report": {"figures": False},
-    "execution": {"n_jobs": 1},
-}  # fmt: skip
+
+@pytest.fixture(scope="module")
+def small(planted_layerwise_config):
+    """The planted config of these tests, figures off (tests/conftest.py); copy it before
+    changing it."""
+    cfg = planted_layerwise_config("lw_small", 200)
+    cfg["report"] = {"figures": False}
+    return cfg
 
 
 # ----------------------------------------------------------------------------- config
@@ -70,12 +46,12 @@ def test_data_specs_schema_is_the_code_schema():
     assert (ROOT / "data_specs" / "layerwise_pipeline.md").is_file()
 
 
-def test_shipped_yaml_loads_and_is_recognised():
+def test_shipped_yaml_loads_and_is_recognised(small):
     cfg = load_layerwise_config(YAML)
     assert cfg["features"]["text_model"]["name"] == "smollm2"
     assert cfg["features"]["speech_model"]["name"] == "whisper-tiny.en"
     assert cfg["coupling"]["enabled"] and cfg["execution"]["cache"]
-    assert is_layerwise_config(YAML) and is_layerwise_config(SMALL)
+    assert is_layerwise_config(YAML) and is_layerwise_config(small)
     assert not is_layerwise_config(ROOT / "pipelines" / "semantic_vs_acoustic.yaml")
     assert not is_layerwise_config(ROOT / "nowhere.yaml")
 
@@ -115,8 +91,8 @@ def test_full_analysis_is_one_line():
          r"'simulated' needs planted layers"),
     ],
 )  # fmt: skip
-def test_config_errors_name_the_key(user, match):
-    cfg = {**{k: v for k, v in SMALL.items() if k in ("analysis", "name")}, **user}
+def test_config_errors_name_the_key(user, match, small):
+    cfg = {**{k: v for k, v in small.items() if k in ("analysis", "name")}, **user}
     if "features" not in user and "source" in user.get("data", {}):
         cfg["features"] = {"text_model": {"name": "simulated"}}
     with pytest.raises(ConfigError, match=match):
@@ -148,9 +124,9 @@ def test_user_mapping_replaces_default():
 
 # ----------------------------------------------------------------------------- runs
 @pytest.fixture(scope="module")
-def small_run(tmp_path_factory):
+def small_run(tmp_path_factory, small):
     out = tmp_path_factory.mktemp("lw") / "out"
-    return run_layerwise_pipeline(SMALL, out=out, verbose="error")
+    return run_layerwise_pipeline(small, out=out, verbose="error")
 
 
 def test_small_run_outputs(small_run):
@@ -189,27 +165,27 @@ def test_small_run_finds_the_planted_layers_and_lag_pair(small_run):
     assert any("best simulated layer (comprehension)" in ln for ln in lines)
 
 
-def test_cached_rerun_recomputes_nothing(small_run, monkeypatch):
+def test_cached_rerun_recomputes_nothing(small_run, monkeypatch, small):
     import hyperalign.pipeline._layerwise_steps as steps
 
     def boom(*a, **k):
         raise AssertionError("a cached rerun computed features")
 
     monkeypatch.setattr(steps, "dyad_features", boom)
-    res = run_layerwise_pipeline(SMALL, out=small_run.out, verbose="error")
+    res = run_layerwise_pipeline(small, out=small_run.out, verbose="error")
     assert set(res.cache["status"]) == {"hit"} and len(res.cache) == 4
     pd.testing.assert_frame_equal(res.tables["best_layer"], small_run.tables["best_layer"])
     pd.testing.assert_frame_equal(res.tables["coupling_group"],
                                   small_run.tables["coupling_group"])  # fmt: skip
 
 
-def test_changed_setting_recomputes_only_its_step(small_run, tmp_path):
+def test_changed_setting_recomputes_only_its_step(small_run, tmp_path, small):
     """A coupling setting changes the coupling entries only; the sweep is reused."""
     import shutil
 
     out = tmp_path / "copy"
     shutil.copytree(small_run.out, out)
-    cfg = json.loads(json.dumps(SMALL))
+    cfg = json.loads(json.dumps(small))
     cfg["coupling"]["n_permutations"] = 4
     res = run_layerwise_pipeline(cfg, out=out, verbose="error")
     st = res.cache.set_index(["step", "dyad"])["status"]
@@ -217,12 +193,12 @@ def test_changed_setting_recomputes_only_its_step(small_run, tmp_path):
     assert (out / "previous").is_dir()  # the other config's outputs moved aside
 
 
-def test_interrupted_run_resumes(tmp_path, monkeypatch):
+def test_interrupted_run_resumes(tmp_path, monkeypatch, small):
     """Stopped after the first dyad: nothing half-written; the rerun reuses that dyad."""
     from hyperalign.pipeline import interrupt
     from hyperalign.pipeline.interrupt import RunInterrupted
 
-    cfg = json.loads(json.dumps(SMALL))
+    cfg = json.loads(json.dumps(small))
     cfg["coupling"]["enabled"] = False
     real = interrupt.checkpoint
 
@@ -245,14 +221,14 @@ def test_interrupted_run_resumes(tmp_path, monkeypatch):
     assert st["demo-01"] == "hit" and st["demo-02"] == "miss"
 
 
-def test_bad_input_errors(tmp_path):
-    cfg = json.loads(json.dumps(SMALL))
+def test_bad_input_errors(tmp_path, small):
+    cfg = json.loads(json.dumps(small))
     cfg["simulation"]["layer_hierarchy"] = [{"roi": "temporal", "layer": "layer_9"}]
     with pytest.raises(
         ValueError, match=r"simulation: .*unknown layer or feature space 'layer_9'"
     ):
         run_layerwise_pipeline(cfg, out=tmp_path / "a", verbose="error")
-    cfg = json.loads(json.dumps(SMALL))
+    cfg = json.loads(json.dumps(small))
     cfg["features"]["text_model"]["layers"] = [0, 9]
     cfg["coupling"]["enabled"] = False
     with pytest.raises(ValueError, match=r"layer 9 was asked but .* has 7 hidden states"):
@@ -260,9 +236,9 @@ def test_bad_input_errors(tmp_path):
 
 
 @pytest.mark.slow
-def test_parallel_dyads_equal_serial(small_run, tmp_path):
+def test_parallel_dyads_equal_serial(small_run, tmp_path, small):
     """execution.n_jobs=2 runs dyads in two worker processes; the tables are the serial ones."""
-    cfg = json.loads(json.dumps(SMALL))
+    cfg = json.loads(json.dumps(small))
     cfg["execution"] = {"n_jobs": 2, "cache": False}
     res = run_layerwise_pipeline(cfg, out=tmp_path / "par", verbose="error")
     pd.testing.assert_frame_equal(res.tables["sweep_scores"], small_run.tables["sweep_scores"])
