@@ -38,7 +38,7 @@ from ..utils import (
 )
 from ._truncation import log_truncation as _log_truncation
 from .audio import write_audio
-from .neural import _MNE_READ_LOCK, read_dyad
+from .neural import _MNE_QUIET_LOCK, read_dyad
 from .transcripts import write_transcript_tsv
 
 __all__ = ["read_manifest", "read_bids_dyads", "write_bids_dyads", "MANIFEST_NAME"]
@@ -156,7 +156,7 @@ def _read_neural(root: Path, rel: str, fnirs: str, bids: bool, on_truncated: str
 
         bp = mne_bids.get_bids_path_from_fname(path)
         bp.update(root=root)
-        with _MNE_READ_LOCK, warnings.catch_warnings():
+        with _MNE_QUIET_LOCK, warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Did not find any events.tsv")
             # "error": MNE also logs its (filtered) warnings on stdout at the warning level
             raw = mne_bids.read_raw_bids(bp, verbose="error")
@@ -443,7 +443,7 @@ def write_bids_dyads(
             raw = p.raw.copy()
             if raw.info["line_freq"] is None:
                 raw.info["line_freq"] = 50.0
-            with _MNE_READ_LOCK, warnings.catch_warnings():
+            with _MNE_QUIET_LOCK, warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="No events found or provided")
                 warnings.filterwarnings("ignore", message="Converting data files to")
                 mne_bids.write_raw_bids(

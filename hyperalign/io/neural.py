@@ -21,8 +21,9 @@ from .audio import audio_for as _audio_for
 # MNE's and mne-bids' readers report through process-wide state (the warning filters of
 # catch_warnings, MNE's log level): reads from several threads at once (Dask workers with
 # threads) would undo each other's settings, letting an expected note through or, under
-# ``-W error``, failing a read. The quiet reads of this package take this lock.
-_MNE_READ_LOCK = threading.RLock()
+# ``-W error``, failing a read. The package's quiet MNE and mne-bids calls (reads and the
+# BIDS writer) take this lock.
+_MNE_QUIET_LOCK = threading.RLock()
 
 __all__ = ["read_raw", "split_hyperscanning_raw", "read_dyad", "NEURAL_SUFFIXES"]
 
@@ -127,7 +128,7 @@ def _read_raw(path, fnirs="raw", preload=True, on_truncated="raise", verbose=Non
                     f"{path}: XDF files hold several streams; read them with "
                     "hyperalign.io.read_xdf_dyad(path, streams={...})"
                 )
-            with _MNE_READ_LOCK, warnings.catch_warnings():
+            with _MNE_QUIET_LOCK, warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Invalid measurement date")
                 warnings.filterwarnings("ignore", message="This filename .* does not conform")
                 if trunc is not None:  # already reported above
